@@ -1,0 +1,37 @@
+/* JSON text in and out, the way AWS Step Functions prints it.
+ *
+ * Output matches what Step Functions (Jackson) writes: compact separators,
+ * non-ASCII kept as UTF-8, control characters escaped, integers as integers
+ * and reals in Java's Double.toString form (shortest round-trip digits, at
+ * least one fractional digit, "E" notation outside [1e-3, 1e7)). */
+#ifndef WF_JSON_TEXT_H
+#define WF_JSON_TEXT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "strbuf.h"
+#include "workflow/common.h"
+
+/* Append the compact serialisation of v to b. */
+void wf__json_dump(wf__strbuf *b, const json_t *v);
+/* Same, as a new string (free with wf__free); NULL on out-of-memory. */
+char *wf__json_dumps(const json_t *v);
+/* Pretty form (2-space indent, ": " separators) for people. */
+void wf__json_dump_pretty(wf__strbuf *b, const json_t *v);
+/* Append a quoted, escaped JSON string. */
+void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len);
+/* Write a real the way Java's Double.toString does into out[32]. */
+void wf__json_format_real(char out[32], double d);
+
+/* Parse JSON text (any value at the top level). On failure returns WF_EPARSE
+ * with err's message, line and column set (1-based). *out is a new
+ * reference. `what` names the text in the message ("input", "definition"). */
+int wf__json_parse(json_t **out, const char *text, size_t len,
+                   const char *what, wf_error *err);
+
+/* Number of UTF-8 bytes of the compact serialisation, stopping early once
+ * it exceeds `limit` (returns limit + 1 then). */
+size_t wf__json_size(const json_t *v, size_t limit);
+
+#endif

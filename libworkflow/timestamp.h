@@ -1,0 +1,31 @@
+/* Timestamps as Step Functions reads and writes them. */
+#ifndef WF_TIMESTAMP_H
+#define WF_TIMESTAMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct wf__instant {
+  int64_t seconds; /* since 1970-01-01T00:00:00Z */
+  int32_t nanos;   /* 0 .. 999,999,999 */
+} wf__instant;
+
+/* Parse an ISO-8601 extended offset date-time as AWS accepts it at run
+ * time (Wait Timestamp/TimestampPath, Choice Timestamp* operators):
+ * "2016-12-05T21:29:29Z", fractions of a second, "+01:00" offsets; a
+ * missing 'T', missing offset or out-of-range field is rejected.
+ * Returns true and fills *out on success. */
+bool wf__timestamp_parse(const char *s, wf__instant *out);
+
+/* Load-time check of a literal Wait Timestamp ("String does not match
+ * RFC3339 timestamp"): true when s is an RFC 3339 date-time. */
+bool wf__timestamp_is_rfc3339(const char *s);
+
+/* Compare two instants: <0, 0, >0. */
+int wf__instant_cmp(wf__instant a, wf__instant b);
+
+/* Format as AWS prints times in the context object and history:
+ * "2024-01-31T12:00:00.123Z" (UTC, milliseconds). out must hold 32 bytes. */
+void wf__timestamp_format_ms(char out[32], int64_t unix_ms);
+
+#endif
