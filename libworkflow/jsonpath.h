@@ -55,27 +55,52 @@ bool wf__jsonpath_is_root(const wf__jsonpath *p);
  * applied; `detail` then receives Jayway's message, e.g.
  *   "No results for path: $['x']"            (last segment missing)
  *   "Missing property in path $['no']"       (an intermediate one missing)
- *   "Filter: [0] can only be applied to arrays. Current context is: 1" */
+ *   "Filter: [0] can only be applied to arrays. Current context is: 1"
+ *   "Index out of bounds when evaluating path $['a'][5]"  (also [-1]: AWS
+ *                                             has no negative indexes)
+ *   "Property ['x'] not found in path $['a']" (a name applied to a
+ *                                             non-object)
+ *   "The path $['a'] is null"                (an index applied to null)
+ * AWS prints these as "Invalid path '<text>' : <detail>" for InputPath /
+ * OutputPath and similar fields.
+ * Returns -2 for a "$" path (WF__JP_ROOT_INPUT) when `doc` is JSON null or
+ * NULL: AWS applies no path to a null state input and `detail` receives
+ * its complete cause, "Unable to apply Path transformation to null or
+ * empty input." (not to be wrapped in "Invalid path ..."). */
 int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
                       wf__strbuf *detail);
 
 /* Evaluate choosing the document by the path's root from env: input for
  * "$", env->context() for "$$", env->variable(name) for "$name". A variable
- * never assigned fails with -1 and a detail naming it. */
+ * never assigned fails with -1 and a detail naming it ("The variable '$x'
+ * is not defined"; AWS's wording for this is not recorded). */
 int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
                           const wf__eval_env *env, wf__strbuf *detail);
 
 /* ResultPath: return in *out a document equal to `doc` with `value` placed
  * at reference path p, copying only the containers along the path (the
  * rest is shared; `doc` and `value` are not modified; both borrowed).
- * "$" yields value itself. Missing intermediate object fields are created.
- * Returns -1 when the value cannot be placed (e.g. a field of a non-object,
- * an index past the end of an array); `detail` then gets AWS's
- * States.ResultPathMatchFailure cause. */
+ * "$" yields value itself. Missing (or null) intermediate object fields are
+ * created as objects; an index replaces an existing element only.
+ * Returns -1 when the value cannot be placed; `detail` then gets AWS's
+ * complete cause, to be reported under WF__JP_SET_ERROR without the
+ * "An error occurred while executing the state" prefix:
+ *   "Unable to apply ReferencePath $.x to input \"text\""  (doc is not an
+ *                                                       object or array)
+ *   "Unable to apply step \"x\" to input [1,2]"        (a step that does
+ *                                                       not fit; an index
+ *                                                       step reads "[3]") */
 int wf__jsonpath_set(json_t **out, const wf__jsonpath *p, json_t *doc,
                      json_t *value, wf__strbuf *detail);
 
-/* Append the Jayway normalised form of the path ("$['a'][0]['b']"). */
+/* The error AWS raises when ResultPath cannot be applied. The ASL spec
+ * names States.ResultPathMatchFailure, but AWS reports this one (recorded
+ * execution event, qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee). */
+#define WF__JP_SET_ERROR "States.ReferencePathConflict"
+
+/* Append the Jayway normalised form of the path ("$['a'][0]['b']"). The
+ * root is always "$" (for "$$.a" and "$name.a" too), as Jayway sees the
+ * path once AWS has picked the document. */
 void wf__jsonpath_normalized(wf__strbuf *b, const wf__jsonpath *p);
 
 #endif

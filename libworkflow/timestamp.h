@@ -14,11 +14,17 @@ typedef struct wf__instant {
  * time (Wait Timestamp/TimestampPath, Choice Timestamp* operators):
  * "2016-12-05T21:29:29Z", fractions of a second, "+01:00" offsets; a
  * missing 'T', missing offset or out-of-range field is rejected.
- * Returns true and fills *out on success. */
+ * Exact rule: YYYY-MM-DD"T"hh:mm:ss[.1-9 digits]("Z"|(+|-)hh:mm), uppercase
+ * T and Z, a real calendar date, second 00-59, offset within +-18:00.
+ * Returns true and fills *out (may be NULL) on success; the offset is
+ * applied, so equal instants compare equal whatever their zone. */
 bool wf__timestamp_parse(const char *s, wf__instant *out);
 
 /* Load-time check of a literal Wait Timestamp ("String does not match
- * RFC3339 timestamp"): true when s is an RFC 3339 date-time. */
+ * RFC3339 timestamp"): true when s is an RFC 3339 date-time with AWS's
+ * uppercase T and Z. It follows RFC 3339's own ranges (leap second 60,
+ * any number of fraction digits, offsets to +-23:59), which run time
+ * rejects: a literal that passes may still fail wf__timestamp_parse. */
 bool wf__timestamp_is_rfc3339(const char *s);
 
 /* Compare two instants: <0, 0, >0. */

@@ -3,7 +3,10 @@
 #ifndef WF_WORKFLOW_H
 #define WF_WORKFLOW_H
 
+#include "workflow/clock.h"
 #include "workflow/common.h"
+#include "workflow/engine.h"
+#include "workflow/handler.h"
 #include "workflow/machine.h"
 
 #endif /* WF_WORKFLOW_H */

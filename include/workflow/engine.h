@@ -1,0 +1,285 @@
+/*
+ * libworkflow: the execution engine.
+ *
+ * An engine runs executions of machines concurrently with the semantics of
+ * AWS Step Functions Standard workflows. Each execution is an explicit
+ * record advanced step by step by the engine's scheduler threads; Wait
+ * states, retry back-offs and timeouts are timers; Task states call
+ * handlers registered by resource, on a worker pool (or inline for handlers
+ * that never block).
+ */
+#ifndef WF_ENGINE_H
+#define WF_ENGINE_H
+
+#include <stdint.h>
+
+#include "workflow/clock.h"
+#include "workflow/common.h"
+#include "workflow/handler.h"
+#include "workflow/machine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wf_engine wf_engine;
+typedef struct wf_execution wf_execution;
+
+typedef enum wf_exec_status {
+  WF_EXEC_RUNNING = 0,
+  WF_EXEC_SUCCEEDED,
+  WF_EXEC_FAILED,
+  WF_EXEC_TIMED_OUT,
+  WF_EXEC_ABORTED
+} wf_exec_status;
+
+/** History retention. */
+typedef enum wf_history_mode {
+  WF_HISTORY_FULL = 0, /**< every event is kept and can be read */
+  WF_HISTORY_OFF = 1   /**< only the result is kept; memory stays flat */
+} wf_history_mode;
+
+/** One history event, as AWS's GetExecutionHistory reports it. */
+typedef struct wf_event {
+  int64_t id;
+  int64_t previous_id;
+  int64_t timestamp_ms;       /**< engine clock, ms since the Unix epoch */
+  const char *type;           /**< "ExecutionStarted", "TaskStateEntered", ... */
+  const char *execution_arn;
+  /** The event as one JSON object in GetExecutionHistory's shape
+   *  ({"id":..,"type":..,"<detailsKey>":{...}}); built on demand, valid
+   *  during the callback only. */
+  const char *json;
+} wf_event;
+
+/**
+ * Listener for events of every execution of an engine. Called on a
+ * scheduler thread while the execution is being stepped: keep it short and
+ * never call back into the same execution.
+ */
+typedef void (*wf_event_cb)(const wf_event *event, void *payload);
+
+/**
+ * Log sink: receives one structured JSON line (no trailing newline) per log
+ * record. Called from any engine thread; must be thread-safe.
+ */
+typedef void (*wf_log_cb)(const char *json_line, void *payload);
+
+typedef struct wf_engine_options {
+  unsigned int version;
+  /** Threads running blocking handlers; 0 means 4. */
+  unsigned int worker_threads;
+  /** Threads stepping executions; 0 means one per CPU (at most 8). */
+  unsigned int scheduler_threads;
+  /** Time source; NULL means the system clock. Borrowed: must outlive the
+   *  engine. A virtual clock makes waits, back-offs and timeouts
+   *  instantaneous (see clock.h). */
+  wf_clock *clock;
+  /** Payload limit in bytes for state input/output and task results;
+   *  0 means AWS's 262,144. */
+  size_t payload_limit;
+  /** WF_HISTORY_FULL (default) or WF_HISTORY_OFF. */
+  wf_history_mode history;
+  /** Structured log sink; NULL means no logging. */
+  wf_log_cb log;
+  void *log_payload;
+  /** ARN parts; NULL means "us-east-1" and "123456789012". Copied. */
+  const char *region;
+  const char *account;
+  /** Seed for the engine's random numbers (UUIDs, jitter); 0 means seeded
+   *  from the system. */
+  uint64_t seed;
+} wf_engine_options;
+
+#define WF_ENGINE_OPTIONS_VERSION 1
+#define WF_ENGINE_OPTIONS_INIT {.version = WF_ENGINE_OPTIONS_VERSION}
+
+/**
+ * Initialise engine options to their defaults (for bindings without
+ * macros). @return WF_OK, WF_EINVAL, WF_EVERSION. Threads: any.
+ */
+WF_API int wf_engine_options_init(wf_engine_options *opts,
+                                  unsigned int version);
+
+/**
+ * Create an engine and start its threads.
+ * @param[out] out the engine; free with wf_engine_free().
+ * @param opts     optional (NULL: defaults); copied.
+ * @param[out] err optional.
+ * @return WF_OK, WF_EVERSION, WF_EINVAL, WF_ENOMEM, WF_EINTERNAL (threads
+ *         could not be started).
+ * Threads: any.
+ */
+WF_API int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
+                         wf_error *err);
+
+/**
+ * Stop every running execution (as ABORTED), wait for in-flight handler
+ * calls to return, join the threads and free the engine. Execution handles
+ * the caller still holds stay readable until wf_execution_free(). Accepts
+ * NULL.
+ * Threads: any thread but the engine's own (not from a handler or listener).
+ */
+WF_API void wf_engine_free(wf_engine *engine);
+
+/**
+ * Register a handler for a Task resource. `resource` is matched exactly
+ * ("arn:aws:lambda:us-east-1:123456789012:function:ProcessData"); with
+ * WF_HANDLER_PREFIX it matches every resource starting with it (the
+ * longest registered prefix wins; an exact registration beats any prefix).
+ * @param resource copied.
+ * @param fn       called once per task attempt.
+ * @param payload  passed to fn; borrowed.
+ * @param flags    WF_HANDLER_* flags.
+ * @return WF_OK, WF_EEXIST (already registered), WF_EINVAL, WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_engine_register_handler(wf_engine *engine, const char *resource,
+                                      wf_handler_fn fn, void *payload,
+                                      unsigned int flags, wf_error *err);
+
+/**
+ * Remove a registration. Calls already in flight finish; no new call is
+ * made once this returns.
+ * @return WF_OK, WF_ENOTFOUND. Threads: any.
+ */
+WF_API int wf_engine_unregister_handler(wf_engine *engine,
+                                        const char *resource,
+                                        unsigned int flags);
+
+/**
+ * Install a Step Functions Local MockConfigFile (JSON text). Executions
+ * started with a test case answer that case's mocked Task states from it.
+ * @param json copied (parsed now); NULL removes the configuration.
+ * @return WF_OK, WF_EPARSE, WF_EINVALID (not the MockConfigFile shape;
+ *         err names the field), WF_ENOMEM.
+ * Threads: any; executions already running keep the configuration they
+ * started with.
+ */
+WF_API int wf_engine_set_mock_config(wf_engine *engine, const char *json,
+                                     wf_error *err);
+
+/**
+ * Subscribe to the events of every execution.
+ * @return WF_OK, WF_ENOMEM. Threads: any.
+ */
+WF_API int wf_engine_add_listener(wf_engine *engine, wf_event_cb cb,
+                                  void *payload);
+
+typedef struct wf_start_options {
+  unsigned int version;
+  /** Execution name: 1–80 characters as AWS allows; unique per machine
+   *  among running (and, with history on, finished) executions. NULL:
+   *  a generated UUID. Copied. */
+  const char *name;
+  /** Correlation id carried into logs and the task context. Copied. */
+  const char *correlation_id;
+  /** Mock test case (see wf_engine_set_mock_config()); NULL: none. */
+  const char *test_case;
+} wf_start_options;
+
+#define WF_START_OPTIONS_VERSION 1
+#define WF_START_OPTIONS_INIT {.version = WF_START_OPTIONS_VERSION}
+
+/** Initialise start options. @return WF_OK, WF_EINVAL, WF_EVERSION. */
+WF_API int wf_start_options_init(wf_start_options *opts,
+                                 unsigned int version);
+
+/**
+ * Start an execution.
+ * @param[out] out    the execution handle; free with wf_execution_free()
+ *                    (the execution keeps running without it).
+ * @param machine     shared: the execution takes its own reference.
+ * @param input_json  the execution input, any JSON value (NULL means {});
+ *                    not retained.
+ * @param opts        optional.
+ * @return WF_OK; WF_EPARSE (input not JSON); WF_ELIMIT (input over the
+ *         payload limit); WF_EEXIST (name in use for this machine);
+ *         WF_EINVAL (bad name, unknown test case); WF_ESTATE (engine
+ *         shutting down); WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_engine_start(wf_execution **out, wf_engine *engine,
+                           wf_machine *machine, const char *input_json,
+                           const wf_start_options *opts, wf_error *err);
+
+/**
+ * Wait until the execution has finished or `timeout_ms` passed
+ * (negative: wait forever). While waiting the calling thread helps run
+ * the engine's ready work.
+ * @return WF_OK (finished), WF_ETIMEDOUT.
+ * Threads: any but the engine's own.
+ */
+WF_API int wf_execution_wait(wf_execution *exec, int64_t timeout_ms);
+
+/** Current status. Threads: any. */
+WF_API wf_exec_status wf_execution_status(const wf_execution *exec);
+
+/**
+ * The output as JSON text once SUCCEEDED, else NULL. Borrowed: valid until
+ * wf_execution_free(). Threads: any.
+ */
+WF_API const char *wf_execution_output(wf_execution *exec);
+
+/** The error name once FAILED/TIMED_OUT/ABORTED; NULL when AWS reports
+ *  none. Borrowed. */
+WF_API const char *wf_execution_error(const wf_execution *exec);
+
+/** The cause text; NULL when AWS reports none. Borrowed. */
+WF_API const char *wf_execution_cause(const wf_execution *exec);
+
+/** The execution's name and ARN. Borrowed. */
+WF_API const char *wf_execution_name(const wf_execution *exec);
+WF_API const char *wf_execution_arn(const wf_execution *exec);
+
+/** Start and stop times (engine clock, ms since the epoch; stop is 0 while
+ *  running). */
+WF_API int64_t wf_execution_start_time(const wf_execution *exec);
+WF_API int64_t wf_execution_stop_time(const wf_execution *exec);
+
+/**
+ * Stop (abort) a running execution, as StopExecution does: status
+ * ABORTED, running handlers told through wf_task_cancelled().
+ * @param error, cause optional; copied.
+ * @return WF_OK; WF_ESTATE when it had already finished.
+ * Threads: any.
+ */
+WF_API int wf_execution_stop(wf_execution *exec, const char *error,
+                             const char *cause);
+
+/**
+ * The history as GetExecutionHistory returns it: {"events":[...]}.
+ * @param reverse newest first when non-zero.
+ * @return a new string (free with wf_string_free()); NULL when history is
+ *         off or out of memory.
+ * Threads: any.
+ */
+WF_API char *wf_execution_history(wf_execution *exec, int reverse);
+
+/** Number of history events recorded so far (0 when history is off). */
+WF_API size_t wf_execution_history_count(wf_execution *exec);
+
+/** Release the caller's handle. Accepts NULL. Threads: any. */
+WF_API void wf_execution_free(wf_execution *exec);
+
+/**
+ * Complete a task from outside its handler, by token (SendTaskSuccess,
+ * SendTaskFailure, SendTaskHeartbeat).
+ * @return WF_OK; WF_ENOTFOUND (no such task, or already finished);
+ *         WF_EPARSE (output not JSON); WF_ELIMIT (output too large).
+ * Threads: any.
+ */
+WF_API int wf_engine_send_task_success(wf_engine *engine, const char *token,
+                                       const char *output_json,
+                                       wf_error *err);
+WF_API int wf_engine_send_task_failure(wf_engine *engine, const char *token,
+                                       const char *error, const char *cause,
+                                       wf_error *err);
+WF_API int wf_engine_send_task_heartbeat(wf_engine *engine, const char *token,
+                                         wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WF_ENGINE_H */

@@ -1,0 +1,382 @@
+/* Engine internals: the engine, executions, frames (the explicit records
+ * the scheduler advances), tasks and timers. */
+#ifndef WF_ENGINE_IMPL_H
+#define WF_ENGINE_IMPL_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "eval.h"
+#include "machine_impl.h"
+#include "rng.h"
+#include "strbuf.h"
+#include "strmap.h"
+#include "workflow/engine.h"
+
+typedef struct wf__frame wf__frame;
+typedef struct wf__event wf__event;
+
+/* ---- history ---- */
+
+typedef enum wf__event_type {
+#define WF__EVENT_TYPES(X)                                                   \
+  X(EXECUTION_STARTED, "ExecutionStarted")                                   \
+  X(EXECUTION_SUCCEEDED, "ExecutionSucceeded")                               \
+  X(EXECUTION_FAILED, "ExecutionFailed")                                     \
+  X(EXECUTION_ABORTED, "ExecutionAborted")                                   \
+  X(EXECUTION_TIMED_OUT, "ExecutionTimedOut")                                \
+  X(STATE_ENTERED, "StateEntered")                                           \
+  X(STATE_EXITED, "StateExited")                                             \
+  X(STATE_ABORTED, "StateAborted")                                           \
+  X(TASK_SCHEDULED, "TaskScheduled")                                         \
+  X(TASK_STARTED, "TaskStarted")                                             \
+  X(TASK_SUBMITTED, "TaskSubmitted")                                         \
+  X(TASK_SUCCEEDED, "TaskSucceeded")                                         \
+  X(TASK_FAILED, "TaskFailed")                                               \
+  X(TASK_TIMED_OUT, "TaskTimedOut")                                          \
+  X(LAMBDA_SCHEDULED, "LambdaFunctionScheduled")                             \
+  X(LAMBDA_STARTED, "LambdaFunctionStarted")                                 \
+  X(LAMBDA_SUCCEEDED, "LambdaFunctionSucceeded")                             \
+  X(LAMBDA_FAILED, "LambdaFunctionFailed")                                   \
+  X(LAMBDA_TIMED_OUT, "LambdaFunctionTimedOut")                              \
+  X(ACTIVITY_SCHEDULED, "ActivityScheduled")                                 \
+  X(ACTIVITY_STARTED, "ActivityStarted")                                     \
+  X(ACTIVITY_SUCCEEDED, "ActivitySucceeded")                                 \
+  X(ACTIVITY_FAILED, "ActivityFailed")                                       \
+  X(ACTIVITY_TIMED_OUT, "ActivityTimedOut")                                  \
+  X(PARALLEL_STARTED, "ParallelStateStarted")                                \
+  X(PARALLEL_SUCCEEDED, "ParallelStateSucceeded")                            \
+  X(PARALLEL_FAILED, "ParallelStateFailed")                                  \
+  X(PARALLEL_ABORTED, "ParallelStateAborted")                                \
+  X(MAP_STARTED, "MapStateStarted")                                          \
+  X(MAP_SUCCEEDED, "MapStateSucceeded")                                      \
+  X(MAP_FAILED, "MapStateFailed")                                            \
+  X(MAP_ABORTED, "MapStateAborted")                                          \
+  X(MAP_ITERATION_STARTED, "MapIterationStarted")                            \
+  X(MAP_ITERATION_SUCCEEDED, "MapIterationSucceeded")                        \
+  X(MAP_ITERATION_FAILED, "MapIterationFailed")                              \
+  X(MAP_ITERATION_ABORTED, "MapIterationAborted")                            \
+  X(MAP_RUN_STARTED, "MapRunStarted")                                        \
+  X(MAP_RUN_SUCCEEDED, "MapRunSucceeded")                                    \
+  X(MAP_RUN_FAILED, "MapRunFailed")                                          \
+  X(MAP_RUN_ABORTED, "MapRunAborted")
+#define WF__EVENT_ENUM(id, name) WF__EV_##id,
+  WF__EVENT_TYPES(WF__EVENT_ENUM)
+#undef WF__EVENT_ENUM
+} wf__event_type;
+
+struct wf__event {
+  wf__event_type type;
+  wf__state_type state_type; /* StateEntered/Exited/Aborted */
+  int64_t id, prev, ts;
+  const char *name;     /* state name (borrowed from the machine) */
+  json_t *data;         /* input/output/parameters (shared reference) */
+  char *error, *cause;  /* failures */
+  const char *resource; /* task resource (borrowed from the machine) */
+  int64_t number;       /* Map length / iteration index; timeouts */
+  int64_t number2;      /* heartbeat seconds */
+};
+
+/* ---- tasks ---- */
+
+typedef enum wf__task_family {
+  WF__FAMILY_TASK,     /* arn:aws:states:::service:api */
+  WF__FAMILY_LAMBDA,   /* arn:aws:lambda:...:function:... */
+  WF__FAMILY_ACTIVITY  /* arn:aws:states:...:activity:... */
+} wf__task_family;
+
+typedef enum wf__task_status {
+  WF__TASK_PENDING,
+  WF__TASK_DONE,    /* completed by the handler or a token call */
+  WF__TASK_EXPIRED  /* timed out or cancelled: completion is ignored */
+} wf__task_status;
+
+struct wf_task {
+  atomic_int refs;
+  wf__frame *frame;   /* holds a frame reference */
+  wf_engine *engine;
+  wf__task_status status; /* guarded by the execution lock */
+  atomic_int cancelled;
+  char token[64];
+  json_t *input;      /* effective input (shared) */
+  char *input_text;   /* lazily serialised */
+  pthread_mutex_t text_lock;
+  const char *resource;
+  unsigned attempt;
+  int64_t deadline;
+  int64_t heartbeat_seconds;
+  uint64_t heartbeat_gen; /* bumped by every heartbeat */
+  struct wf__handler *handler;
+  bool registered;         /* in the engine's token map (xlock) */
+  bool unregistered_final; /* completed: never register again (xlock) */
+  /* Inline calls complete on the stepping thread without re-locking. */
+  pthread_t inline_thread;
+  bool in_inline_call;
+  /* The outcome, filled on completion. */
+  bool ok;
+  json_t *output;
+  char *error, *cause;
+};
+
+/* ---- frames ---- */
+
+typedef enum wf__park {
+  WF__PARK_NONE,     /* runnable or running */
+  WF__PARK_TASK,     /* waiting for a task outcome */
+  WF__PARK_TIMER,    /* Wait state or retry back-off */
+  WF__PARK_CHILDREN, /* Parallel / Map waiting for branches or iterations */
+  WF__PARK_DONE
+} wf__park;
+
+typedef enum wf__phase {
+  WF__PH_ENTER,       /* enter the current state */
+  WF__PH_TASK_DONE,   /* a task outcome is ready */
+  WF__PH_WAIT_DONE,   /* a Wait state's timer fired */
+  WF__PH_RETRY,       /* a back-off elapsed: run the task again */
+  WF__PH_CHILDREN_DONE
+} wf__phase;
+
+struct wf__frame {
+  atomic_int refs;
+  wf_execution *exec; /* the frame holds a reference */
+  wf__frame *parent;
+  size_t child_index;
+  const wf__scope *scope;
+  int state;
+  wf__phase phase;
+  wf__park park;
+  uint64_t wake_gen; /* bumped on every park, to drop stale timers */
+  bool queued;
+  bool finished;
+  wf__frame *qnext;
+
+  json_t *input;     /* raw input of the current state */
+  size_t input_size; /* upper bound of its serialised size */
+  json_t *effective; /* Task: input after InputPath/Parameters */
+  json_t *ctx;       /* cached context object for the current state */
+  int64_t entered_id, entered_ms;
+  int64_t prev_event; /* previousEventId for this frame's next event */
+  unsigned retry_count;
+  unsigned *attempts; /* per retrier, for the current state visit */
+  size_t nattempts;
+  wf_task *task;
+
+  /* Outcome of the frame once finished. */
+  bool ok;
+  json_t *output;
+  char *error, *cause;
+
+  /* Context items of a Map iteration ($$.Map.Item). */
+  json_t *map_item;
+  int64_t map_index;
+};
+
+/* ---- executions ---- */
+
+struct wf_execution {
+  atomic_int refs;
+  wf_engine *engine;
+  wf_machine *machine;
+  pthread_mutex_t lock; /* guards everything below and all frames */
+  pthread_cond_t done;
+  char *name, *arn, *key, *correlation_id;
+  json_t *input;
+  int64_t start_ms, stop_ms;
+  _Atomic int status; /* wf_exec_status */
+  json_t *output;
+  char *output_text;
+  char *error, *cause;
+  bool registered; /* present in the engine's name registry */
+
+  wf__event *events;
+  size_t nevents, cap;
+  int64_t next_event_id;
+  wf__rng rng;
+  wf__frame *top;
+  uint64_t timeout_gen;
+
+  /* Mocked Task states: state name -> response name, for this test case. */
+  json_t *mock_case;
+  json_t *mock_responses;
+  wf__strmap mock_calls; /* state name -> invocation count (intptr) */
+};
+
+/* ---- timers ---- */
+
+typedef enum wf__timer_kind {
+  WF__TIMER_WAKE,       /* wake a parked frame (Wait, back-off) */
+  WF__TIMER_TASK,       /* a task's TimeoutSeconds ran out */
+  WF__TIMER_HEARTBEAT,  /* a task's HeartbeatSeconds ran out */
+  WF__TIMER_EXECUTION   /* the machine's TimeoutSeconds ran out */
+} wf__timer_kind;
+
+typedef struct wf__timer {
+  int64_t deadline;
+  uint64_t seq;
+  wf__timer_kind kind;
+  uint64_t gen;
+  wf__frame *frame;    /* WAKE (reference held) */
+  wf_task *task;       /* TASK / HEARTBEAT (reference held) */
+  wf_execution *exec;  /* EXECUTION (reference held) */
+} wf__timer;
+
+/* ---- handlers ---- */
+
+typedef struct wf__handler {
+  char *resource;
+  wf_handler_fn fn;
+  void *payload;
+  unsigned flags;
+  atomic_int refs; /* registrations + in-flight calls */
+} wf__handler;
+
+typedef struct wf__listener {
+  wf_event_cb cb;
+  void *payload;
+} wf__listener;
+
+/* ---- the engine ---- */
+
+struct wf_engine {
+  wf_clock *clock;
+  bool virtual_time;
+  size_t payload_limit;
+  wf_history_mode history;
+  wf_log_cb log;
+  void *log_payload;
+  char *region, *account, *role_arn;
+
+  /* Scheduler: run queue and timers (qlock). */
+  pthread_mutex_t qlock;
+  pthread_cond_t qcond;
+  wf__frame *qhead, *qtail;
+  wf__timer *timers;
+  size_t ntimers, timers_cap;
+  uint64_t timer_seq;
+  unsigned active;    /* threads stepping a frame */
+  unsigned pool_busy; /* handler calls running on the pool */
+  bool stopping;
+  pthread_t *sched;
+  unsigned nsched;
+
+  /* Handler worker pool (plock). */
+  pthread_mutex_t plock;
+  pthread_cond_t pcond;
+  wf_task **jobs;
+  size_t njobs, jobs_cap, jobs_head;
+  bool pool_stop;
+  pthread_t *pool;
+  unsigned npool;
+
+  /* Handlers (hlock). */
+  pthread_rwlock_t hlock;
+  wf__strmap handlers;
+  wf__handler **prefixes;
+  size_t nprefixes;
+  pthread_cond_t hdrain;  /* with plock: an in-flight call finished */
+
+  /* Executions and task tokens (xlock). */
+  pthread_mutex_t xlock;
+  wf__strmap executions; /* key -> wf_execution (running, or kept) */
+  wf__strmap tokens;     /* token -> wf_task (pending) */
+  wf__rng rng;
+  json_t *mock_config;
+
+  /* Listeners (hlock). */
+  wf__listener *listeners;
+  size_t nlisteners;
+};
+
+/* engine.c */
+wf__handler *wf__engine_find_handler(wf_engine *e, const char *resource);
+void wf__handler_release(wf__handler *h);
+void wf__engine_unregister_execution(wf_engine *e, wf_execution *x);
+
+/* sched.c */
+int wf__sched_start(wf_engine *e);
+void wf__sched_stop(wf_engine *e);
+/* Queue a frame for stepping (caller holds the frame's execution lock). */
+void wf__sched_enqueue(wf_engine *e, wf__frame *f);
+/* Add a timer (references in t are handed over). */
+void wf__sched_add_timer(wf_engine *e, wf__timer t);
+/* Run ready work on the calling thread until `done` returns true or the
+ * deadline (monotonic ms, <0 none) passes. */
+bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,
+                    int64_t deadline_mono);
+int64_t wf__engine_now(wf_engine *e);
+
+/* pool.c */
+int wf__pool_start(wf_engine *e, unsigned n);
+void wf__pool_stop(wf_engine *e);
+void wf__pool_submit(wf_engine *e, wf_task *t);
+
+/* exec.c */
+wf_execution *wf__exec_ref(wf_execution *x);
+void wf__exec_release(wf_execution *x);
+/* Finish the execution (lock held). */
+void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
+                     const char *error, const char *cause);
+
+/* frame.c */
+wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
+                         const wf__scope *scope, json_t *input);
+wf__frame *wf__frame_ref(wf__frame *f);
+void wf__frame_release(wf__frame *f);
+/* Step a frame until it parks or finishes (execution lock held). */
+void wf__frame_step(wf__frame *f);
+/* Stop a frame and everything under it (lock held). */
+void wf__frame_cancel(wf__frame *f);
+
+/* task.c */
+wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
+                      unsigned attempt, int64_t deadline);
+wf_task *wf__task_ref(wf_task *t);
+void wf__task_release(wf_task *t);
+/* Complete a task (lock NOT held): records the outcome and wakes the
+ * frame. `output` is stolen. */
+int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
+                      const char *cause);
+/* Run the handler for a task (on a pool thread or inline). */
+void wf__task_invoke(wf_task *t, wf__handler *h);
+void wf__task_expire(wf_task *t); /* lock held */
+/* Make the task reachable by token (done for tasks left pending). */
+void wf__task_publish(wf_task *t);
+wf__task_family wf__task_family_of(const char *resource);
+
+/* history.c */
+/* Record an event (lock held); returns its id. `data` is borrowed (a
+ * reference is taken). */
+int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
+                        const wf__state *st, json_t *data, const char *error,
+                        const char *cause);
+void wf__history_free(wf_execution *x);
+/* Attach numbers to event `id` if it was kept (Map length/index, task
+ * timeoutInSeconds/heartbeatInSeconds). */
+void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
+                             int64_t n2);
+char *wf__history_json(wf_execution *x, bool reverse);
+void wf__event_render(wf__strbuf *b, const wf_execution *x,
+                      const wf__event *ev);
+const char *wf__event_type_name(const wf__event *ev, char buf[64]);
+
+/* context.c: the context object ($$) of a frame's current state. */
+json_t *wf__context_get(wf__frame *f);
+void wf__eval_env_init(wf__eval_env *env, wf__frame *f, json_t *input);
+
+/* mock.c */
+int wf__mock_validate(json_t *config, char *msg, size_t msglen);
+/* The mocked outcome of the next call of state `st` in x: returns false
+ * when the state is not mocked in this test case. */
+bool wf__mock_next(wf_execution *x, const wf__state *st, bool *ok,
+                   json_t **output, const char **error, const char **cause,
+                   bool *missing);
+
+/* log.c */
+void wf__log(wf_engine *e, const char *level, const wf_execution *x,
+             const char *state, const char *event, const char *error,
+             int64_t duration_ms);
+
+#endif

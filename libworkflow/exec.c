@@ -1,0 +1,303 @@
+/* Executions: starting, waiting, reading results, stopping. */
+#include <string.h>
+
+#include "alloc.h"
+#include "clock_impl.h"
+#include "error.h"
+#include "json_text.h"
+#include "step.h"
+
+wf_execution *wf__exec_ref(wf_execution *x) {
+  atomic_fetch_add_explicit(&x->refs, 1, memory_order_relaxed);
+  return x;
+}
+
+void wf__exec_release(wf_execution *x) {
+  if (!x || atomic_fetch_sub_explicit(&x->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  wf__history_free(x);
+  json_decref(x->input);
+  json_decref(x->output);
+  json_decref(x->mock_case);
+  json_decref(x->mock_responses);
+  wf__strmap_clear(&x->mock_calls);
+  wf__free(x->output_text);
+  wf__free(x->error);
+  wf__free(x->cause);
+  wf__free(x->name);
+  wf__free(x->arn);
+  wf__free(x->key);
+  wf__free(x->correlation_id);
+  wf_machine_free(x->machine);
+  pthread_cond_destroy(&x->done);
+  pthread_mutex_destroy(&x->lock);
+  wf__free(x);
+}
+
+int wf_start_options_init(wf_start_options *opts, unsigned int version) {
+  if (!opts) return WF_EINVAL;
+  if (version != WF_START_OPTIONS_VERSION) return WF_EVERSION;
+  memset(opts, 0, sizeof *opts);
+  opts->version = version;
+  return WF_OK;
+}
+
+/* Execution names as AWS allows them: 1-80 characters, no whitespace,
+ * brackets, wildcards, the listed punctuation or control characters. */
+static bool name_ok(const char *s) {
+  static const char forbidden[] = " <>{}[]?*\"#%\\^|~`$&,;:/";
+  size_t chars = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x20 || *p == 0x7F || strchr(forbidden, *p)) return false;
+    if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0xA0) return false;
+    if ((*p & 0xC0) != 0x80) chars++;
+  }
+  return chars >= 1 && chars <= 80;
+}
+
+void wf__engine_unregister_execution(wf_engine *e, wf_execution *x) {
+  pthread_mutex_lock(&e->xlock);
+  wf_execution *was = x->registered ? wf__strmap_remove(&e->executions, x->key)
+                                    : NULL;
+  x->registered = false;
+  pthread_mutex_unlock(&e->xlock);
+  if (was) wf__exec_release(was);
+}
+
+void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
+                     const char *error, const char *cause) {
+  wf_engine *e = x->engine;
+  x->stop_ms = wf__engine_now(e);
+  x->output = json_incref(output);
+  x->error = error ? wf__strdup(error) : NULL;
+  x->cause = cause ? wf__strdup(cause) : NULL;
+  x->timeout_gen++;
+  atomic_store(&x->status, status);
+  wf__log(e, status == WF_EXEC_SUCCEEDED ? "INFO" : "ERROR", x, NULL,
+          status == WF_EXEC_SUCCEEDED   ? "ExecutionSucceeded"
+          : status == WF_EXEC_FAILED    ? "ExecutionFailed"
+          : status == WF_EXEC_TIMED_OUT ? "ExecutionTimedOut"
+                                        : "ExecutionAborted",
+          error, x->stop_ms - x->start_ms);
+  pthread_cond_broadcast(&x->done);
+  /* The top frame refers to the execution: drop it to break the cycle. */
+  wf__frame *top = x->top;
+  x->top = NULL;
+  if (e->history == WF_HISTORY_OFF) wf__engine_unregister_execution(e, x);
+  /* Wake threads waiting in wf_execution_wait(). */
+  pthread_mutex_lock(&e->qlock);
+  pthread_cond_broadcast(&e->qcond);
+  pthread_mutex_unlock(&e->qlock);
+  wf__frame_release(top);
+}
+
+static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
+  wf_engine *e = x->engine;
+  pthread_mutex_lock(&e->xlock);
+  json_t *cfg = json_incref(e->mock_config);
+  pthread_mutex_unlock(&e->xlock);
+  json_t *tc = json_object_get(
+      json_object_get(json_object_get(json_object_get(cfg, "StateMachines"),
+                                      x->machine->name),
+                      "TestCases"),
+      test_case);
+  if (!tc) {
+    json_decref(cfg);
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "the mock configuration has no test case '%s' for "
+                         "the state machine '%s'",
+                         test_case, x->machine->name);
+  }
+  x->mock_case = json_incref(tc);
+  x->mock_responses = json_incref(json_object_get(cfg, "MockedResponses"));
+  json_decref(cfg);
+  return WF_OK;
+}
+
+int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
+                    const char *input_json, const wf_start_options *opts,
+                    wf_error *err) {
+  if (!out || !e || !m)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "out, engine and machine are required");
+  *out = NULL;
+  if (opts && opts->version != WF_START_OPTIONS_VERSION)
+    return wf__error_set(err, WF_EVERSION, NULL,
+                         "wf_start_options version %u is not supported "
+                         "(expected %u)",
+                         opts->version, WF_START_OPTIONS_VERSION);
+  if (opts && opts->name && !name_ok(opts->name))
+    return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
+                         opts->name);
+  json_t *input = NULL;
+  if (!input_json) {
+    input = json_object();
+  } else {
+    int rc = wf__json_parse(&input, input_json, strlen(input_json),
+                            "execution input", err);
+    if (rc != WF_OK) return rc;
+  }
+  size_t in_size = wf__json_size(input, e->payload_limit);
+  if (in_size > e->payload_limit) {
+    json_decref(input);
+    return wf__error_set(err, WF_ELIMIT, NULL,
+                         "the execution input is over the payload limit of "
+                         "%zu bytes",
+                         e->payload_limit);
+  }
+  wf_execution *x = wf__calloc(1, sizeof *x);
+  if (!x) {
+    json_decref(input);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  atomic_init(&x->refs, 1);
+  atomic_init(&x->status, WF_EXEC_RUNNING);
+  pthread_mutex_init(&x->lock, NULL);
+  pthread_cond_init(&x->done, NULL);
+  x->engine = e;
+  x->machine = wf__machine_ref(m);
+  x->input = input;
+  x->next_event_id = 1;
+  pthread_mutex_lock(&e->xlock);
+  uint64_t seed = wf__rng_next(&e->rng);
+  pthread_mutex_unlock(&e->xlock);
+  wf__rng_seed(&x->rng, seed);
+  char uuid[37];
+  if (opts && opts->name) {
+    x->name = wf__strdup(opts->name);
+  } else {
+    wf__uuid_v4(uuid, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    x->name = wf__strdup(uuid);
+  }
+  if (opts && opts->correlation_id)
+    x->correlation_id = wf__strdup(opts->correlation_id);
+  wf__strbuf b = WF__STRBUF_INIT;
+  wf__strbuf_printf(&b, "arn:aws:states:%s:%s:execution:%s:%s", e->region,
+                    e->account, m->name, x->name ? x->name : "");
+  x->arn = wf__strbuf_take(&b);
+  wf__strbuf_printf(&b, "%s\x1f%s", m->name, x->name ? x->name : "");
+  x->key = wf__strbuf_take(&b);
+  if (!x->name || !x->arn || !x->key) {
+    wf__exec_release(x);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  if (opts && opts->test_case) {
+    int rc = setup_mock(x, opts->test_case, err);
+    if (rc != WF_OK) {
+      wf__exec_release(x);
+      return rc;
+    }
+  }
+  /* Names are unique per machine among the executions the engine keeps. */
+  pthread_mutex_lock(&e->xlock);
+  int rc = WF_OK;
+  if (wf__strmap_get(&e->executions, x->key))
+    rc = WF_EEXIST;
+  else if (!wf__strmap_put(&e->executions, x->key, wf__exec_ref(x), NULL)) {
+    wf__exec_release(x);
+    rc = WF_ENOMEM;
+  } else {
+    x->registered = true;
+  }
+  pthread_mutex_unlock(&e->xlock);
+  if (rc != WF_OK) {
+    wf__exec_release(x);
+    return wf__error_set(err, rc, NULL,
+                         rc == WF_EEXIST
+                             ? "Execution Already Exists: '%s'"
+                             : "out of memory",
+                         x->arn);
+  }
+  pthread_mutex_lock(&x->lock);
+  x->start_ms = wf__engine_now(e);
+  wf__history_add(x, NULL, WF__EV_EXECUTION_STARTED, NULL, input, NULL, NULL);
+  wf__log(e, "INFO", x, NULL, "ExecutionStarted", NULL, 0);
+  x->top = wf__frame_new(x, NULL, m->top, input);
+  if (!x->top) {
+    wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", "out of memory");
+  } else {
+    x->top->input_size = in_size;
+    if (m->timeout_seconds) {
+      wf__timer t = {.kind = WF__TIMER_EXECUTION,
+                     .exec = wf__exec_ref(x),
+                     .gen = x->timeout_gen,
+                     .deadline = x->start_ms + m->timeout_seconds * 1000};
+      wf__sched_add_timer(e, t);
+    }
+    wf__sched_enqueue(e, x->top);
+  }
+  pthread_mutex_unlock(&x->lock);
+  *out = x;
+  return WF_OK;
+}
+
+static bool is_done(void *arg) {
+  wf_execution *x = arg;
+  return atomic_load(&x->status) != WF_EXEC_RUNNING;
+}
+
+int wf_execution_wait(wf_execution *x, int64_t timeout_ms) {
+  if (is_done(x)) return WF_OK;
+  int64_t deadline = timeout_ms < 0 ? -1 : wf__monotonic_ms() + timeout_ms;
+  return wf__sched_help(x->engine, is_done, x, deadline) ? WF_OK
+                                                         : WF_ETIMEDOUT;
+}
+
+wf_exec_status wf_execution_status(const wf_execution *x) {
+  return (wf_exec_status)atomic_load(&((wf_execution *)x)->status);
+}
+
+const char *wf_execution_output(wf_execution *x) {
+  if (wf_execution_status(x) != WF_EXEC_SUCCEEDED) return NULL;
+  pthread_mutex_lock(&x->lock);
+  if (!x->output_text) x->output_text = wf__json_dumps(x->output);
+  pthread_mutex_unlock(&x->lock);
+  return x->output_text;
+}
+
+const char *wf_execution_error(const wf_execution *x) {
+  return wf_execution_status(x) == WF_EXEC_RUNNING ? NULL : x->error;
+}
+
+const char *wf_execution_cause(const wf_execution *x) {
+  return wf_execution_status(x) == WF_EXEC_RUNNING ? NULL : x->cause;
+}
+
+const char *wf_execution_name(const wf_execution *x) { return x->name; }
+const char *wf_execution_arn(const wf_execution *x) { return x->arn; }
+int64_t wf_execution_start_time(const wf_execution *x) { return x->start_ms; }
+
+int64_t wf_execution_stop_time(const wf_execution *x) {
+  return wf_execution_status(x) == WF_EXEC_RUNNING ? 0 : x->stop_ms;
+}
+
+int wf_execution_stop(wf_execution *x, const char *error, const char *cause) {
+  pthread_mutex_lock(&x->lock);
+  if (atomic_load(&x->status) != WF_EXEC_RUNNING) {
+    pthread_mutex_unlock(&x->lock);
+    return WF_ESTATE;
+  }
+  wf__frame_cancel(x->top);
+  wf__history_add(x, x->top, WF__EV_EXECUTION_ABORTED, NULL, NULL, error,
+                  cause);
+  wf__exec_finish(x, WF_EXEC_ABORTED, NULL, error, cause);
+  pthread_mutex_unlock(&x->lock);
+  return WF_OK;
+}
+
+char *wf_execution_history(wf_execution *x, int reverse) {
+  if (x->engine->history == WF_HISTORY_OFF) return NULL;
+  pthread_mutex_lock(&x->lock);
+  char *s = wf__history_json(x, reverse != 0);
+  pthread_mutex_unlock(&x->lock);
+  return s;
+}
+
+size_t wf_execution_history_count(wf_execution *x) {
+  pthread_mutex_lock(&x->lock);
+  size_t n = x->nevents;
+  pthread_mutex_unlock(&x->lock);
+  return n;
+}
+
+void wf_execution_free(wf_execution *x) { wf__exec_release(x); }

@@ -1,0 +1,293 @@
+/* Execution history with AWS's event types, ids and previousEventId chains.
+ * Recording an event only takes references to the data it describes; the
+ * JSON of GetExecutionHistory is built when someone asks for it. With
+ * retention off, ids are still counted (AWS's causes quote them). */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "engine_impl.h"
+#include "json_text.h"
+
+static const char *const BASE_NAMES[] = {
+#define WF__EVENT_NAME(id, name) name,
+    WF__EVENT_TYPES(WF__EVENT_NAME)
+#undef WF__EVENT_NAME
+};
+
+static const char *const STATE_TYPE_NAMES[] = {"Pass", "Task", "Choice",
+                                               "Wait", "Succeed", "Fail",
+                                               "Parallel", "Map"};
+
+const char *wf__event_type_name(const wf__event *ev, char buf[64]) {
+  if (ev->type == WF__EV_STATE_ENTERED || ev->type == WF__EV_STATE_EXITED ||
+      ev->type == WF__EV_STATE_ABORTED) {
+    const char *suffix = ev->type == WF__EV_STATE_ENTERED   ? "Entered"
+                         : ev->type == WF__EV_STATE_EXITED ? "Exited"
+                                                           : "Aborted";
+    snprintf(buf, 64, "%sState%s", STATE_TYPE_NAMES[ev->state_type], suffix);
+    return buf;
+  }
+  return BASE_NAMES[ev->type];
+}
+
+static void event_free(wf__event *ev) {
+  json_decref(ev->data);
+  wf__free(ev->error);
+  wf__free(ev->cause);
+}
+
+void wf__history_free(wf_execution *x) {
+  for (size_t i = 0; i < x->nevents; i++) event_free(&x->events[i]);
+  wf__free(x->events);
+  x->events = NULL;
+  x->nevents = x->cap = 0;
+}
+
+static void notify(wf_execution *x, const wf__event *ev) {
+  wf_engine *e = x->engine;
+  if (!e->nlisteners) return;
+  char tbuf[64];
+  wf__strbuf b = WF__STRBUF_INIT;
+  wf__event_render(&b, x, ev);
+  wf_event pub = {ev->id, ev->prev, ev->ts, wf__event_type_name(ev, tbuf),
+                  x->arn, wf__strbuf_cstr(&b)};
+  pthread_rwlock_rdlock(&e->hlock);
+  for (size_t i = 0; i < e->nlisteners; i++)
+    e->listeners[i].cb(&pub, e->listeners[i].payload);
+  pthread_rwlock_unlock(&e->hlock);
+  wf__strbuf_free(&b);
+}
+
+int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
+                        const wf__state *st, json_t *data, const char *error,
+                        const char *cause) {
+  int64_t id = x->next_event_id++;
+  int64_t prev = f ? f->prev_event : 0;
+  if (f) f->prev_event = id;
+  wf_engine *e = x->engine;
+  if (e->history == WF_HISTORY_OFF && !e->nlisteners) return id;
+  wf__event ev = {.type = type,
+                  .id = id,
+                  .prev = prev,
+                  .ts = wf__engine_now(e),
+                  .data = json_incref(data)};
+  if (st) {
+    ev.state_type = st->type;
+    ev.name = st->name;
+    ev.resource = st->resource;
+  }
+  if (error) ev.error = wf__strdup(error);
+  if (cause) ev.cause = wf__strdup(cause);
+  if (f && f->task && type >= WF__EV_TASK_SCHEDULED &&
+      type <= WF__EV_ACTIVITY_TIMED_OUT)
+    ev.resource = f->task->resource;
+  notify(x, &ev);
+  if (e->history == WF_HISTORY_OFF) {
+    event_free(&ev);
+    return id;
+  }
+  if (x->nevents == x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : 16;
+    wf__event *evs = wf__realloc(x->events, cap * sizeof *evs);
+    if (!evs) {
+      event_free(&ev);
+      return id;
+    }
+    x->events = evs;
+    x->cap = cap;
+  }
+  x->events[x->nevents++] = ev;
+  return id;
+}
+
+/* Set the numeric fields of the most recent event (Map lengths, indexes,
+ * task timeouts). */
+void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
+                             int64_t n2) {
+  if (x->nevents && x->events[x->nevents - 1].id == id) {
+    x->events[x->nevents - 1].number = n1;
+    x->events[x->nevents - 1].number2 = n2;
+  }
+}
+
+/* ---- rendering ---- */
+
+static void key(wf__strbuf *b, const char *k, bool *first) {
+  if (!*first) wf__strbuf_putc(b, ',');
+  *first = false;
+  wf__json_dump_string(b, k, strlen(k));
+  wf__strbuf_putc(b, ':');
+}
+
+static void str_field(wf__strbuf *b, const char *k, const char *v,
+                      bool *first) {
+  if (!v) return;
+  key(b, k, first);
+  wf__json_dump_string(b, v, strlen(v));
+}
+
+/* "input": "<json text>", "inputDetails": {"truncated": false} */
+static void payload_field(wf__strbuf *b, const char *k, const json_t *v,
+                          bool *first) {
+  char *text = wf__json_dumps(v ? v : json_null());
+  key(b, k, first);
+  wf__json_dump_string(b, text ? text : "null", text ? strlen(text) : 4);
+  wf__free(text);
+  char dk[32];
+  snprintf(dk, sizeof dk, "%sDetails", k);
+  key(b, dk, first);
+  wf__strbuf_puts(b, "{\"truncated\":false}");
+}
+
+static void int_field(wf__strbuf *b, const char *k, int64_t v, bool *first) {
+  key(b, k, first);
+  wf__strbuf_printf(b, "%lld", (long long)v);
+}
+
+/* "arn:aws:states:::lambda:invoke" -> resourceType "lambda", resource
+ * "invoke"; "arn:aws:states:::aws-sdk:s3:listBuckets" -> "aws-sdk:s3",
+ * "listBuckets". */
+static void resource_fields(wf__strbuf *b, const char *res, bool *first) {
+  const char *rest = res ? res : "";
+  if (strncmp(rest, "arn:aws:states:::", 17) == 0) rest += 17;
+  const char *last = strrchr(rest, ':');
+  /* ".sync:2" carries a colon of its own. */
+  if (last && strcmp(last, ":2") == 0 && last > rest) {
+    const char *p = last - 1;
+    while (p > rest && *p != ':') p--;
+    last = p;
+  }
+  char type[128];
+  size_t n = last ? (size_t)(last - rest) : 0;
+  if (n >= sizeof type) n = sizeof type - 1;
+  memcpy(type, rest, n);
+  type[n] = '\0';
+  str_field(b, "resourceType", type, first);
+  str_field(b, "resource", last ? last + 1 : rest, first);
+}
+
+static const char *details_key(const wf__event *ev, char buf[96]) {
+  const char *k = NULL;
+  switch (ev->type) {
+    case WF__EV_STATE_ENTERED: return "stateEnteredEventDetails";
+    case WF__EV_STATE_EXITED: return "stateExitedEventDetails";
+    case WF__EV_STATE_ABORTED:
+    case WF__EV_LAMBDA_STARTED:
+    case WF__EV_PARALLEL_STARTED:
+    case WF__EV_PARALLEL_SUCCEEDED:
+    case WF__EV_PARALLEL_FAILED:
+    case WF__EV_PARALLEL_ABORTED:
+    case WF__EV_MAP_SUCCEEDED:
+    case WF__EV_MAP_FAILED:
+    case WF__EV_MAP_ABORTED:
+      return NULL;
+    default:
+      k = BASE_NAMES[ev->type];
+  }
+  /* "ExecutionStarted" -> "executionStartedEventDetails" */
+  snprintf(buf, 96, "%c%sEventDetails", k[0] + ('a' - 'A'), k + 1);
+  if (strncmp(k, "LambdaFunction", 14) == 0)
+    snprintf(buf, 96, "lambdaFunction%sEventDetails", k + 14);
+  return buf;
+}
+
+static void render_details(wf__strbuf *b, const wf_execution *x,
+                           const wf__event *ev) {
+  bool first = true;
+  switch (ev->type) {
+    case WF__EV_EXECUTION_STARTED:
+      payload_field(b, "input", ev->data, &first);
+      str_field(b, "roleArn", x->engine->role_arn, &first);
+      break;
+    case WF__EV_EXECUTION_SUCCEEDED:
+    case WF__EV_LAMBDA_SUCCEEDED:
+    case WF__EV_ACTIVITY_SUCCEEDED:
+      payload_field(b, "output", ev->data, &first);
+      break;
+    case WF__EV_STATE_ENTERED:
+      str_field(b, "name", ev->name, &first);
+      payload_field(b, "input", ev->data, &first);
+      break;
+    case WF__EV_STATE_EXITED:
+      str_field(b, "name", ev->name, &first);
+      payload_field(b, "output", ev->data, &first);
+      break;
+    case WF__EV_TASK_SCHEDULED:
+      resource_fields(b, ev->resource, &first);
+      str_field(b, "region", x->engine->region, &first);
+      {
+        char *p = wf__json_dumps(ev->data ? ev->data : json_null());
+        key(b, "parameters", &first);
+        wf__json_dump_string(b, p ? p : "null", p ? strlen(p) : 4);
+        wf__free(p);
+      }
+      if (ev->number) int_field(b, "timeoutInSeconds", ev->number, &first);
+      if (ev->number2) int_field(b, "heartbeatInSeconds", ev->number2, &first);
+      break;
+    case WF__EV_TASK_STARTED:
+      resource_fields(b, ev->resource, &first);
+      break;
+    case WF__EV_TASK_SUBMITTED:
+    case WF__EV_TASK_SUCCEEDED:
+      resource_fields(b, ev->resource, &first);
+      payload_field(b, "output", ev->data, &first);
+      break;
+    case WF__EV_TASK_FAILED:
+    case WF__EV_TASK_TIMED_OUT:
+      resource_fields(b, ev->resource, &first);
+      str_field(b, "error", ev->error, &first);
+      str_field(b, "cause", ev->cause, &first);
+      break;
+    case WF__EV_LAMBDA_SCHEDULED:
+    case WF__EV_ACTIVITY_SCHEDULED:
+      str_field(b, "resource", ev->resource, &first);
+      payload_field(b, "input", ev->data, &first);
+      if (ev->number) int_field(b, "timeoutInSeconds", ev->number, &first);
+      if (ev->number2) int_field(b, "heartbeatInSeconds", ev->number2, &first);
+      break;
+    case WF__EV_MAP_STARTED:
+      int_field(b, "length", ev->number, &first);
+      break;
+    case WF__EV_MAP_ITERATION_STARTED:
+    case WF__EV_MAP_ITERATION_SUCCEEDED:
+    case WF__EV_MAP_ITERATION_FAILED:
+    case WF__EV_MAP_ITERATION_ABORTED:
+      str_field(b, "name", ev->name, &first);
+      int_field(b, "index", ev->number, &first);
+      break;
+    default: /* failures, timeouts, aborts */
+      str_field(b, "error", ev->error, &first);
+      str_field(b, "cause", ev->cause, &first);
+      break;
+  }
+}
+
+void wf__event_render(wf__strbuf *b, const wf_execution *x,
+                      const wf__event *ev) {
+  char tbuf[64], kbuf[96];
+  wf__strbuf_printf(b, "{\"timestamp\":%lld.%03lld,\"type\":",
+                    (long long)(ev->ts / 1000), (long long)(ev->ts % 1000));
+  const char *type = wf__event_type_name(ev, tbuf);
+  wf__json_dump_string(b, type, strlen(type));
+  wf__strbuf_printf(b, ",\"id\":%lld,\"previousEventId\":%lld",
+                    (long long)ev->id, (long long)ev->prev);
+  const char *dk = details_key(ev, kbuf);
+  if (dk) {
+    wf__strbuf_printf(b, ",\"%s\":{", dk);
+    render_details(b, x, ev);
+    wf__strbuf_putc(b, '}');
+  }
+  wf__strbuf_putc(b, '}');
+}
+
+char *wf__history_json(wf_execution *x, bool reverse) {
+  wf__strbuf b = WF__STRBUF_INIT;
+  wf__strbuf_puts(&b, "{\"events\":[");
+  for (size_t i = 0; i < x->nevents; i++) {
+    if (i) wf__strbuf_putc(&b, ',');
+    wf__event_render(&b, x, &x->events[reverse ? x->nevents - 1 - i : i]);
+  }
+  wf__strbuf_puts(&b, "]}");
+  return wf__strbuf_take(&b);
+}

@@ -1,0 +1,22 @@
+/* A small, fast, seedable random generator (xoshiro256**), one per engine
+ * and per execution, so runs are reproducible from a seed. Not
+ * synchronised. */
+#ifndef WF_RNG_H
+#define WF_RNG_H
+
+#include <stdint.h>
+
+typedef struct wf__rng {
+  uint64_t s[4];
+} wf__rng;
+
+void wf__rng_seed(wf__rng *r, uint64_t seed);
+uint64_t wf__rng_next(wf__rng *r);
+/* Uniform double in [0, 1). */
+double wf__rng_double(wf__rng *r);
+/* A seed from the system (getrandom, falling back to time and address). */
+uint64_t wf__rng_system_seed(void);
+/* Format a version-4 UUID from two random words into out[37]. */
+void wf__uuid_v4(char out[37], uint64_t a, uint64_t b);
+
+#endif

@@ -1,0 +1,292 @@
+/* What every state shares: entering and leaving (with their history
+ * events), JSONPath input/output processing, run-time faults, and Retry and
+ * Catch. The order of processing is AWS's: InputPath, Parameters, the work,
+ * ResultSelector, ResultPath (into the raw input), OutputPath. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json_text.h"
+#include "step.h"
+
+void wf__state_enter(wf__frame *f, const wf__state *st) {
+  wf_execution *x = f->exec;
+  json_decref(f->ctx);
+  f->ctx = NULL;
+  json_decref(f->effective);
+  f->effective = NULL;
+  f->retry_count = 0;
+  if (st->nretriers) {
+    if (f->nattempts < st->nretriers) {
+      unsigned *a = wf__realloc(f->attempts, st->nretriers * sizeof *a);
+      if (a) {
+        f->attempts = a;
+        f->nattempts = st->nretriers;
+      }
+    }
+    if (f->attempts) memset(f->attempts, 0, f->nattempts * sizeof *f->attempts);
+  }
+  f->entered_ms = wf__engine_now(x->engine);
+  f->entered_id = wf__history_add(x, f, WF__EV_STATE_ENTERED, st, f->input,
+                                  NULL, NULL);
+  f->phase = WF__PH_ENTER;
+}
+
+static int eval_path(wf__frame *f, const wf__jsonpath *p, json_t *doc,
+                     json_t **out, wf__fault *fault) {
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, doc);
+  wf__strbuf detail = WF__STRBUF_INIT;
+  int rc = wf__jsonpath_eval_env(out, p, &env, &detail);
+  if (rc != 0)
+    wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
+                  wf__jsonpath_text(p), wf__strbuf_cstr(&detail));
+  wf__strbuf_free(&detail);
+  return rc;
+}
+
+/* InputPath / OutputPath: "$" by default, {} for null. */
+static int apply_path_field(wf__frame *f, const wf__path_field *pf,
+                            json_t *doc, json_t **out, wf__fault *fault) {
+  switch (pf->mode) {
+    case WF__PATH_DEFAULT:
+      *out = json_incref(doc);
+      return 0;
+    case WF__PATH_NULL:
+      *out = json_object();
+      return 0;
+    case WF__PATH_SET:
+      return eval_path(f, pf->path, doc, out, fault);
+  }
+  return -1;
+}
+
+int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
+                    wf__fault *fault) {
+  return apply_path_field(f, &st->input_path, f->input, out, fault);
+}
+
+wf__step wf__frame_succeed(wf__frame *f, json_t *output) {
+  wf_execution *x = f->exec;
+  f->finished = true;
+  f->park = WF__PARK_DONE;
+  f->ok = true;
+  f->output = output;
+  if (!f->parent) {
+    wf__history_add(x, f, WF__EV_EXECUTION_SUCCEEDED, NULL, output, NULL,
+                    NULL);
+    wf__exec_finish(x, WF_EXEC_SUCCEEDED, output, NULL, NULL);
+  }
+  return WF__STEP_END;
+}
+
+wf__step wf__frame_fail(wf__frame *f, const char *error, const char *cause) {
+  wf_execution *x = f->exec;
+  f->finished = true;
+  f->park = WF__PARK_DONE;
+  f->ok = false;
+  f->error = error ? wf__strdup(error) : NULL;
+  f->cause = cause ? wf__strdup(cause) : NULL;
+  if (!f->parent) {
+    wf__history_add(x, f, WF__EV_EXECUTION_FAILED, NULL, NULL, error, cause);
+    wf__exec_finish(x, WF_EXEC_FAILED, NULL, error, cause);
+  }
+  return WF__STEP_END;
+}
+
+static wf__step data_limit(wf__frame *f, const char *who) {
+  char cause[512];
+  snprintf(cause, sizeof cause,
+           "The state/task '%s' returned a result with a size exceeding the "
+           "maximum number of bytes service limit.",
+           who);
+  return wf__frame_fail(f, "States.DataLimitExceeded", cause);
+}
+
+wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
+                         int next) {
+  wf_execution *x = f->exec;
+  wf__history_add(x, f, WF__EV_STATE_EXITED, st, output, NULL, NULL);
+  if (next < 0) return wf__frame_succeed(f, output);
+  json_decref(f->input);
+  f->input = output;
+  f->state = next;
+  f->phase = WF__PH_ENTER;
+  return WF__STEP_NEXT;
+}
+
+wf__step wf__state_fault(wf__frame *f, const wf__state *st,
+                         wf__fault *fault) {
+  wf__strbuf cause = WF__STRBUF_INIT;
+  wf__strbuf_printf(&cause,
+                    "An error occurred while executing the state '%s' "
+                    "(entered at the event id #%lld). %s",
+                    st->name, (long long)f->entered_id,
+                    wf__strbuf_cstr(&fault->cause));
+  const char *error = fault->error ? fault->error : "States.Runtime";
+  wf__step r = strcmp(error, "States.Runtime") == 0
+                   ? wf__frame_fail(f, error, wf__strbuf_cstr(&cause))
+                   : wf__state_error(f, st, error, wf__strbuf_cstr(&cause));
+  wf__strbuf_free(&cause);
+  wf__fault_clear(fault);
+  return r;
+}
+
+/* The output's size is tracked as an upper bound so a large document is
+ * not re-measured at every transition; it is measured exactly only when
+ * the bound passes the limit. */
+static bool over_limit(wf__frame *f, json_t *doc, size_t bound) {
+  size_t limit = f->exec->engine->payload_limit;
+  if (bound <= limit) return false;
+  return wf__json_size(doc, limit) > limit;
+}
+
+wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
+  wf__fault fault = WF__FAULT_INIT;
+  wf__eval_env env;
+  size_t limit = f->exec->engine->payload_limit;
+  if (st->result_selector) {
+    json_t *sel;
+    wf__eval_env_init(&env, f, result);
+    int rc = wf__template_eval(&sel, st->result_selector, &env, &fault);
+    json_decref(result);
+    if (rc != 0) return wf__state_fault(f, st, &fault);
+    result = sel;
+  }
+  size_t rsize = wf__json_size(result, limit);
+  json_t *doc = NULL;
+  switch (st->result_path.mode) {
+    case WF__PATH_DEFAULT:
+      doc = result;
+      break;
+    case WF__PATH_NULL:
+      doc = json_incref(f->input);
+      json_decref(result);
+      rsize = 0;
+      break;
+    case WF__PATH_SET: {
+      wf__strbuf detail = WF__STRBUF_INIT;
+      int rc = wf__jsonpath_set(&doc, st->result_path.path, f->input, result,
+                                &detail);
+      json_decref(result);
+      if (rc != 0) {
+        wf__fault_set(&fault, "States.ResultPathMatchFailure", "%s",
+                      wf__strbuf_cstr(&detail));
+        wf__strbuf_free(&detail);
+        return wf__state_fault(f, st, &fault);
+      }
+      wf__strbuf_free(&detail);
+      break;
+    }
+  }
+  json_t *out;
+  if (apply_path_field(f, &st->output_path, doc, &out, &fault) != 0) {
+    json_decref(doc);
+    return wf__state_fault(f, st, &fault);
+  }
+  json_decref(doc);
+  size_t bound = st->result_path.mode == WF__PATH_DEFAULT
+                     ? rsize
+                     : f->input_size + rsize + 64;
+  if (over_limit(f, out, bound)) {
+    json_decref(out);
+    return data_limit(f, st->name);
+  }
+  f->input_size = bound > limit ? wf__json_size(out, limit) : bound;
+  return wf__state_leave(f, st, out, st->next);
+}
+
+/* ---- Retry and Catch ---- */
+
+/* Error matching (ASL, Retry and Catch): exact names; States.ALL matches
+ * everything catchable; States.TaskFailed everything but timeouts;
+ * States.Timeout also matches a missed heartbeat. */
+static bool error_matches(char *const *errors, size_t n, const char *error) {
+  for (size_t i = 0; i < n; i++) {
+    const char *p = errors[i];
+    if (strcmp(p, "States.ALL") == 0) return true;
+    if (strcmp(p, error) == 0) return true;
+    if (strcmp(p, "States.TaskFailed") == 0 &&
+        strcmp(error, "States.Timeout") != 0 &&
+        strcmp(error, "States.HeartbeatTimeout") != 0)
+      return true;
+    if (strcmp(p, "States.Timeout") == 0 &&
+        strcmp(error, "States.HeartbeatTimeout") == 0)
+      return true;
+  }
+  return false;
+}
+
+static int64_t backoff_ms(wf__frame *f, const wf__retrier *r,
+                          unsigned attempt) {
+  double d = (double)r->interval_seconds * pow(r->backoff_rate, attempt);
+  if (r->max_delay_seconds && d > (double)r->max_delay_seconds)
+    d = (double)r->max_delay_seconds;
+  if (r->jitter_full) d *= wf__rng_double(&f->exec->rng);
+  if (d > 1e12) d = 1e12;
+  return (int64_t)(d * 1000.0);
+}
+
+wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase) {
+  wf_engine *e = f->exec->engine;
+  f->park = WF__PARK_TIMER;
+  f->phase = phase;
+  wf__timer t = {.kind = WF__TIMER_WAKE,
+                 .gen = ++f->wake_gen,
+                 .frame = wf__frame_ref(f),
+                 .deadline = wf__engine_now(e) + (delay_ms > 0 ? delay_ms : 0)};
+  wf__sched_add_timer(e, t);
+  return WF__STEP_PARK;
+}
+
+wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
+                         const char *cause) {
+  const char *err = error ? error : "";
+  /* States.Runtime is never retried or caught (recorded on AWS). */
+  if (strcmp(err, "States.Runtime") != 0) {
+    for (size_t i = 0; i < st->nretriers; i++) {
+      const wf__retrier *r = &st->retriers[i];
+      if (!error_matches(r->errors, r->nerrors, err)) continue;
+      /* The first matching retrier decides, even when it is exhausted. */
+      if (f->attempts && f->attempts[i] < r->max_attempts) {
+        int64_t delay = backoff_ms(f, r, f->attempts[i]);
+        f->attempts[i]++;
+        f->retry_count++;
+        json_decref(f->ctx);
+        f->ctx = NULL;
+        return wf__frame_sleep(f, delay, WF__PH_RETRY);
+      }
+      break;
+    }
+    for (size_t i = 0; i < st->ncatchers; i++) {
+      const wf__catcher *c = &st->catchers[i];
+      if (!error_matches(c->errors, c->nerrors, err)) continue;
+      json_t *eo = json_object();
+      json_object_set_new(eo, "Error", json_string(err));
+      json_object_set_new(eo, "Cause", json_string(cause ? cause : ""));
+      json_t *out = NULL;
+      if (c->result_path.mode == WF__PATH_DEFAULT) {
+        out = eo;
+      } else if (c->result_path.mode == WF__PATH_NULL) {
+        out = json_incref(f->input);
+        json_decref(eo);
+      } else {
+        wf__strbuf detail = WF__STRBUF_INIT;
+        int rc = wf__jsonpath_set(&out, c->result_path.path, f->input, eo,
+                                  &detail);
+        json_decref(eo);
+        if (rc != 0) {
+          wf__step r = wf__frame_fail(f, "States.ResultPathMatchFailure",
+                                      wf__strbuf_cstr(&detail));
+          wf__strbuf_free(&detail);
+          return r;
+        }
+        wf__strbuf_free(&detail);
+      }
+      f->input_size = wf__json_size(out, f->exec->engine->payload_limit);
+      return wf__state_leave(f, st, out, c->next);
+    }
+  }
+  return wf__frame_fail(f, error, cause);
+}

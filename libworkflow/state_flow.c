@@ -1,0 +1,268 @@
+/* Pass, Choice, Wait, Succeed and Fail. */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json_text.h"
+#include "step.h"
+
+/* OutputPath over `doc` (borrowed). */
+static int output_of(wf__frame *f, const wf__state *st, json_t *doc,
+                     json_t **out, wf__fault *fault) {
+  switch (st->output_path.mode) {
+    case WF__PATH_DEFAULT:
+      *out = json_incref(doc);
+      return 0;
+    case WF__PATH_NULL:
+      *out = json_object();
+      return 0;
+    case WF__PATH_SET: {
+      wf__eval_env env;
+      wf__eval_env_init(&env, f, doc);
+      wf__strbuf detail = WF__STRBUF_INIT;
+      int rc = wf__jsonpath_eval_env(out, st->output_path.path, &env, &detail);
+      if (rc != 0)
+        wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
+                      wf__jsonpath_text(st->output_path.path),
+                      wf__strbuf_cstr(&detail));
+      wf__strbuf_free(&detail);
+      return rc;
+    }
+  }
+  return -1;
+}
+
+/* Leave a state whose output is its (filtered) input. */
+static wf__step leave_with_input(wf__frame *f, const wf__state *st,
+                                 json_t *eff, int next) {
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *out;
+  if (output_of(f, st, eff, &out, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  return wf__state_leave(f, st, out, next);
+}
+
+wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
+  wf__state_enter(f, st);
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  json_t *result;
+  if (st->result) {
+    /* Result is a literal: ".$" keys in it are not evaluated. */
+    result = json_incref(st->result);
+  } else if (st->parameters) {
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    int rc = wf__template_eval(&result, st->parameters, &env, &fault);
+    if (rc != 0) {
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+  } else {
+    result = json_incref(eff);
+  }
+  json_decref(eff);
+  return wf__state_result(f, st, result);
+}
+
+wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
+  wf__state_enter(f, st);
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, eff);
+  int next = -1;
+  for (size_t i = 0; i < st->nchoices && next < 0; i++) {
+    bool match = false;
+    if (!st->choices[i].rule) {
+      wf__fault_set(&fault, "States.Runtime",
+                    "JSONata Choice rules are not supported by this engine");
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    if (wf__choice_rule_eval(&match, st->choices[i].rule, &env, &fault) != 0) {
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    if (match) next = st->choices[i].next;
+  }
+  if (next < 0) next = st->default_next;
+  if (next < 0) {
+    json_decref(eff);
+    wf__fault_set(&fault, "States.NoChoiceMatched",
+                  "No Choice Rule matched and no Default is set.");
+    return wf__state_fault(f, st, &fault);
+  }
+  wf__step r = leave_with_input(f, st, eff, next);
+  json_decref(eff);
+  return r;
+}
+
+/* The value shown after "==" in Wait messages: strings raw, others as
+ * JSON. */
+static char *shown(json_t *v) {
+  if (json_is_string(v)) return wf__strdup(json_string_value(v));
+  return wf__json_dumps(v);
+}
+
+/* AWS refuses delays that do not fit a signed 32-bit number of seconds. */
+#define WF__MAX_WAIT_SECONDS 2147483647LL
+
+static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
+                       int64_t *target, wf__fault *fault) {
+  int64_t now = wf__engine_now(f->exec->engine);
+  if (st->has_seconds) {
+    *target = now + st->seconds * 1000;
+    return 0;
+  }
+  if (st->has_timestamp) {
+    *target = st->timestamp.seconds * 1000 + st->timestamp.nanos / 1000000;
+  } else {
+    const wf__jsonpath *p = st->seconds_path ? st->seconds_path
+                                             : st->timestamp_path;
+    const char *field = st->seconds_path ? "SecondsPath" : "TimestampPath";
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    wf__strbuf detail = WF__STRBUF_INIT;
+    json_t *v = NULL;
+    int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
+    wf__strbuf_free(&detail);
+    if (rc != 0)
+      return wf__fault_set(fault, "States.Runtime",
+                           "The %s parameter does not reference an input "
+                           "value: %s",
+                           field, wf__jsonpath_text(p));
+    char *text = shown(v);
+    int bad = 0;
+    if (st->seconds_path) {
+      if (!json_is_integer(v))
+        bad = wf__fault_set(fault, "States.Runtime",
+                            "The SecondsPath parameter cannot be parsed as a "
+                            "long value: %s == %s",
+                            wf__jsonpath_text(p), text ? text : "");
+      else if (json_integer_value(v) < 0)
+        bad = wf__fault_set(fault, "States.Runtime",
+                            "The SecondsPath parameter references a negative "
+                            "value: %s == %s",
+                            wf__jsonpath_text(p), text ? text : "");
+      else if (json_integer_value(v) > WF__MAX_WAIT_SECONDS)
+        bad = wf__fault_set(fault, "States.Runtime",
+                            "Wait state delay is too long.");
+      else
+        *target = now + (int64_t)json_integer_value(v) * 1000;
+    } else {
+      wf__instant in;
+      if (!json_is_string(v) || !wf__timestamp_parse(json_string_value(v), &in))
+        bad = wf__fault_set(fault, "States.Runtime",
+                            "The TimestampPath parameter does not reference a "
+                            "valid ISO-8601 extended offset date-time format "
+                            "string: %s == %s",
+                            wf__jsonpath_text(p), text ? text : "");
+      else
+        *target = in.seconds * 1000 + in.nanos / 1000000;
+    }
+    wf__free(text);
+    json_decref(v);
+    if (bad) return -1;
+  }
+  if ((*target - now) / 1000 > WF__MAX_WAIT_SECONDS)
+    return wf__fault_set(fault, "States.Runtime",
+                         "Wait state delay is too long.");
+  return 0;
+}
+
+wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
+  if (f->phase == WF__PH_WAIT_DONE) {
+    json_t *eff = f->effective;
+    f->effective = NULL;
+    wf__step r = leave_with_input(f, st, eff, st->next);
+    json_decref(eff);
+    return r;
+  }
+  wf__state_enter(f, st);
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  int64_t target;
+  if (wait_target(f, st, eff, &target, &fault) != 0) {
+    json_decref(eff);
+    return wf__state_fault(f, st, &fault);
+  }
+  int64_t delay = target - wf__engine_now(f->exec->engine);
+  if (delay <= 0) {
+    /* A timestamp in the past continues at once. */
+    wf__step r = leave_with_input(f, st, eff, st->next);
+    json_decref(eff);
+    return r;
+  }
+  f->effective = eff;
+  return wf__frame_sleep(f, delay, WF__PH_WAIT_DONE);
+}
+
+wf__step wf__run_succeed(wf__frame *f, const wf__state *st) {
+  wf__state_enter(f, st);
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  wf__step r = leave_with_input(f, st, eff, -1);
+  json_decref(eff);
+  return r;
+}
+
+/* ErrorPath / CausePath: a path or intrinsic over the state input. */
+static int dyn_string(wf__frame *f, const wf__dyn_value *dv,
+                      const char *field, char **out, wf__fault *fault) {
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, f->input);
+  json_t *v = NULL;
+  if (dv->fn) {
+    if (wf__intrinsic_eval(&v, dv->fn, &env, fault) != 0) return -1;
+  } else {
+    wf__strbuf detail = WF__STRBUF_INIT;
+    int rc = wf__jsonpath_eval_env(&v, dv->path, &env, &detail);
+    wf__strbuf_free(&detail);
+    if (rc != 0) {
+      char *in = wf__json_dumps(f->input);
+      wf__fault_set(fault, "States.Runtime",
+                    "The JSONPath '%s' specified for the field '%s' could not "
+                    "be found in the input '%s'",
+                    wf__jsonpath_text(dv->path), field, in ? in : "null");
+      wf__free(in);
+      return -1;
+    }
+  }
+  *out = json_is_string(v) ? wf__strdup(json_string_value(v))
+                           : wf__json_dumps(v);
+  json_decref(v);
+  return 0;
+}
+
+wf__step wf__run_fail(wf__frame *f, const wf__state *st) {
+  wf__state_enter(f, st);
+  wf__fault fault = WF__FAULT_INIT;
+  char *error = NULL, *cause = NULL;
+  if (st->error_path.path || st->error_path.fn) {
+    if (dyn_string(f, &st->error_path, "ErrorPath", &error, &fault) != 0)
+      return wf__state_fault(f, st, &fault);
+  } else if (st->error) {
+    error = wf__strdup(st->error);
+  }
+  if (st->cause_path.path || st->cause_path.fn) {
+    if (dyn_string(f, &st->cause_path, "CausePath", &cause, &fault) != 0) {
+      wf__free(error);
+      return wf__state_fault(f, st, &fault);
+    }
+  } else if (st->cause) {
+    cause = wf__strdup(st->cause);
+  }
+  wf__step r = wf__frame_fail(f, error, cause);
+  wf__free(error);
+  wf__free(cause);
+  return r;
+}

@@ -1,0 +1,279 @@
+/* The Task state: build the task input, answer it from a mock or call the
+ * handler registered for the Resource (inline or on the worker pool), then
+ * process the outcome through Retry, Catch and the output fields. History
+ * events follow the resource family AWS reports: Lambda function ARNs give
+ * LambdaFunction* events, activities Activity*, integrations Task*. */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json_text.h"
+#include "step.h"
+
+/* AWS's default and maximum task timeout. */
+#define WF__TASK_TIMEOUT_DEFAULT 99999999LL
+
+static wf__event_type ev_for(wf__task_family fam, wf__event_type task_ev) {
+  static const wf__event_type lambda[] = {
+      WF__EV_LAMBDA_SCHEDULED, WF__EV_LAMBDA_STARTED, WF__EV_LAMBDA_SUCCEEDED,
+      WF__EV_LAMBDA_FAILED, WF__EV_LAMBDA_TIMED_OUT};
+  static const wf__event_type activity[] = {
+      WF__EV_ACTIVITY_SCHEDULED, WF__EV_ACTIVITY_STARTED,
+      WF__EV_ACTIVITY_SUCCEEDED, WF__EV_ACTIVITY_FAILED,
+      WF__EV_ACTIVITY_TIMED_OUT};
+  int i;
+  switch (task_ev) {
+    case WF__EV_TASK_SCHEDULED: i = 0; break;
+    case WF__EV_TASK_STARTED: i = 1; break;
+    case WF__EV_TASK_SUCCEEDED: i = 2; break;
+    case WF__EV_TASK_FAILED: i = 3; break;
+    default: i = 4; break;
+  }
+  if (fam == WF__FAMILY_LAMBDA) return lambda[i];
+  if (fam == WF__FAMILY_ACTIVITY) return activity[i];
+  return task_ev;
+}
+
+/* TimeoutSecondsPath / HeartbeatSecondsPath: a positive integer. */
+static int seconds_from_path(wf__frame *f, const wf__jsonpath *p,
+                             json_t *eff, const char *field, int64_t *out,
+                             wf__fault *fault) {
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, eff);
+  wf__strbuf detail = WF__STRBUF_INIT;
+  json_t *v = NULL;
+  int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
+  wf__strbuf_free(&detail);
+  if (rc != 0)
+    return wf__fault_set(fault, "States.Runtime",
+                         "The %s parameter does not reference an input value: "
+                         "%s",
+                         field, wf__jsonpath_text(p));
+  if (!json_is_integer(v) || json_integer_value(v) < 1) {
+    char *text = json_is_string(v) ? wf__strdup(json_string_value(v))
+                                   : wf__json_dumps(v);
+    wf__fault_set(fault, "States.Runtime",
+                  "The %s field refers to value \"%s\" which is not a valid "
+                  "positive integer: %s",
+                  field, text ? text : "", wf__jsonpath_text(p));
+    wf__free(text);
+    json_decref(v);
+    return -1;
+  }
+  *out = json_integer_value(v);
+  json_decref(v);
+  return 0;
+}
+
+/* What AWS answers for a resource nobody serves. */
+static void unknown_resource(wf__frame *f, const wf__state *st, json_t *input,
+                             const char **error, char **cause) {
+  wf_engine *e = f->exec->engine;
+  const char *fn = NULL;
+  if (wf__task_family_of(st->resource) == WF__FAMILY_LAMBDA)
+    fn = st->resource;
+  else if (strcmp(st->resource, "arn:aws:states:::lambda:invoke") == 0)
+    fn = json_string_value(json_object_get(input, "FunctionName"));
+  if (fn) {
+    wf__strbuf b = WF__STRBUF_INIT;
+    char uuid[37];
+    wf__uuid_v4(uuid, wf__rng_next(&f->exec->rng), wf__rng_next(&f->exec->rng));
+    wf__strbuf_puts(&b, "Function not found: ");
+    size_t colons = 0;
+    for (const char *c = fn; *c; c++) colons += *c == ':';
+    if (strncmp(fn, "arn:", 4) != 0)
+      wf__strbuf_printf(&b, "arn:aws:lambda:%s:%s:function:%s", e->region,
+                        e->account, fn);
+    else
+      wf__strbuf_puts(&b, fn);
+    /* Unqualified names resolve to the $LATEST version. */
+    if (strncmp(fn, "arn:", 4) != 0 || colons == 6)
+      wf__strbuf_puts(&b, ":$LATEST");
+    wf__strbuf_printf(&b, " (Service: AWSLambda; Status Code: 404; Error "
+                      "Code: ResourceNotFoundException; Request ID: %s; "
+                      "Proxy: null)", uuid);
+    *error = "Lambda.ResourceNotFoundException";
+    *cause = wf__strbuf_take(&b);
+    return;
+  }
+  wf__strbuf b = WF__STRBUF_INIT;
+  wf__strbuf_printf(&b, "No handler is registered for the resource '%s'",
+                    st->resource);
+  *error = "States.TaskFailed";
+  *cause = wf__strbuf_take(&b);
+}
+
+static wf__step outcome(wf__frame *f, const wf__state *st);
+
+static wf__step dispatch(wf__frame *f, const wf__state *st) {
+  wf_execution *x = f->exec;
+  wf_engine *e = x->engine;
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  json_t *input = eff;
+  if (st->parameters) {
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    int rc = wf__template_eval(&input, st->parameters, &env, &fault);
+    if (rc != 0) {
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    json_decref(eff);
+  }
+  int64_t timeout = st->timeout_seconds, heartbeat = st->heartbeat_seconds;
+  if ((st->timeout_path &&
+       seconds_from_path(f, st->timeout_path, input, "TimeoutSecondsPath",
+                         &timeout, &fault) != 0) ||
+      (st->heartbeat_path &&
+       seconds_from_path(f, st->heartbeat_path, input, "HeartbeatSecondsPath",
+                         &heartbeat, &fault) != 0)) {
+    json_decref(input);
+    return wf__state_fault(f, st, &fault);
+  }
+  int64_t now = wf__engine_now(e);
+  int64_t limit_s = timeout ? timeout : WF__TASK_TIMEOUT_DEFAULT;
+  wf__task_family fam = wf__task_family_of(st->resource);
+  wf_task *t = wf__task_new(f, input, st->resource, f->retry_count,
+                            now + limit_s * 1000);
+  if (!t) {
+    json_decref(input);
+    wf__fault_set(&fault, "States.Runtime", "out of memory");
+    return wf__state_fault(f, st, &fault);
+  }
+  t->heartbeat_seconds = heartbeat;
+  f->task = t;
+  int64_t sid = wf__history_add(x, f, ev_for(fam, WF__EV_TASK_SCHEDULED), st,
+                                input, NULL, NULL);
+  wf__history_set_numbers(x, sid, timeout, heartbeat);
+  wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
+                  NULL);
+  json_decref(input);
+
+  bool ok, missing;
+  json_t *out = NULL;
+  const char *merr = NULL, *mcause = NULL;
+  if (wf__mock_next(x, st, &ok, &out, &merr, &mcause, &missing)) {
+    if (missing) {
+      wf__fault_set(&fault, "States.Runtime",
+                    "No mocked response was configured for invocation %u of "
+                    "the state '%s'",
+                    f->retry_count, st->name);
+      return wf__state_fault(f, st, &fault);
+    }
+    t->in_inline_call = true;
+    t->inline_thread = pthread_self();
+    wf__task_complete(t, ok, out, merr, mcause);
+    t->in_inline_call = false;
+    return outcome(f, st);
+  }
+  wf__handler *h = wf__engine_find_handler(e, st->resource);
+  if (!h) {
+    const char *err;
+    char *cause = NULL;
+    unknown_resource(f, st, t->input, &err, &cause);
+    t->in_inline_call = true;
+    t->inline_thread = pthread_self();
+    wf__task_complete(t, false, NULL, err, cause);
+    t->in_inline_call = false;
+    wf__free(cause);
+    return outcome(f, st);
+  }
+  if (timeout) {
+    wf__timer tm = {.kind = WF__TIMER_TASK, .task = wf__task_ref(t),
+                    .deadline = t->deadline};
+    wf__sched_add_timer(e, tm);
+  }
+  if (heartbeat) {
+    wf__timer tm = {.kind = WF__TIMER_HEARTBEAT, .task = wf__task_ref(t),
+                    .gen = t->heartbeat_gen,
+                    .deadline = now + heartbeat * 1000};
+    wf__sched_add_timer(e, tm);
+  }
+  t->handler = h;
+  if (h->flags & WF_HANDLER_INLINE) {
+    t->in_inline_call = true;
+    t->inline_thread = pthread_self();
+    wf__task_invoke(t, h);
+    t->in_inline_call = false;
+    if (t->status != WF__TASK_PENDING) return outcome(f, st);
+  } else {
+    wf__pool_submit(e, wf__task_ref(t));
+  }
+  /* Pending: wait for the handler, a token call or a timeout. */
+  f->park = WF__PARK_TASK;
+  f->phase = WF__PH_TASK_DONE;
+  wf__task_publish(t);
+  return WF__STEP_PARK;
+}
+
+/* The result size AWS allows; the cause names the Lambda ARN for functions
+ * and the service (e.g. 'lambda') for integrations. */
+static wf__step result_too_large(wf__frame *f, const wf__state *st) {
+  char who[256];
+  const char *res = st->resource;
+  if (wf__task_family_of(res) != WF__FAMILY_TASK ||
+      strncmp(res, "arn:aws:states:::", 17) != 0) {
+    snprintf(who, sizeof who, "%s", res);
+  } else {
+    const char *svc = res + 17;
+    const char *colon = strchr(svc, ':');
+    snprintf(who, sizeof who, "%.*s",
+             (int)(colon ? (size_t)(colon - svc) : strlen(svc)), svc);
+  }
+  char cause[512];
+  snprintf(cause, sizeof cause,
+           "The state/task '%s' returned a result with a size exceeding the "
+           "maximum number of bytes service limit.",
+           who);
+  return wf__state_error(f, st, "States.DataLimitExceeded", cause);
+}
+
+static wf__step outcome(wf__frame *f, const wf__state *st) {
+  wf_execution *x = f->exec;
+  wf_task *t = f->task;
+  wf__task_family fam = wf__task_family_of(st->resource);
+  f->task = NULL;
+  bool ok = t->ok;
+  json_t *output = t->output;
+  t->output = NULL;
+  char *error = t->error, *cause = t->cause;
+  t->error = t->cause = NULL;
+  wf__task_release(t);
+  wf__step r;
+  if (ok) {
+    size_t limit = x->engine->payload_limit;
+    if (wf__json_size(output, limit) > limit) {
+      json_decref(output);
+      return result_too_large(f, st);
+    }
+    wf__history_add(x, f, ev_for(fam, WF__EV_TASK_SUCCEEDED), st, output,
+                    NULL, NULL);
+    r = wf__state_result(f, st, output);
+  } else {
+    bool timed_out = error && (strcmp(error, "States.Timeout") == 0 ||
+                               strcmp(error, "States.HeartbeatTimeout") == 0);
+    wf__history_add(x, f,
+                    ev_for(fam, timed_out ? WF__EV_TASK_TIMED_OUT
+                                          : WF__EV_TASK_FAILED),
+                    st, NULL, error, cause);
+    r = wf__state_error(f, st, error, cause);
+  }
+  wf__free(error);
+  wf__free(cause);
+  return r;
+}
+
+wf__step wf__run_task(wf__frame *f, const wf__state *st) {
+  switch (f->phase) {
+    case WF__PH_TASK_DONE:
+      return outcome(f, st);
+    case WF__PH_RETRY:
+      return dispatch(f, st);
+    default:
+      wf__state_enter(f, st);
+      return dispatch(f, st);
+  }
+}

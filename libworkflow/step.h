@@ -1,0 +1,52 @@
+/* The interpreter: each state type's handler advances a frame by one
+ * state; the loop in frame.c calls them until the frame parks (waiting for
+ * a task, a timer or its children) or finishes. */
+#ifndef WF_STEP_H
+#define WF_STEP_H
+
+#include "engine_impl.h"
+
+typedef enum wf__step {
+  WF__STEP_NEXT, /* moved to another state: keep going */
+  WF__STEP_PARK, /* waiting for something outside */
+  WF__STEP_END   /* the frame finished */
+} wf__step;
+
+wf__step wf__run_pass(wf__frame *f, const wf__state *st);
+wf__step wf__run_task(wf__frame *f, const wf__state *st);
+wf__step wf__run_choice(wf__frame *f, const wf__state *st);
+wf__step wf__run_wait(wf__frame *f, const wf__state *st);
+wf__step wf__run_succeed(wf__frame *f, const wf__state *st);
+wf__step wf__run_fail(wf__frame *f, const wf__state *st);
+wf__step wf__run_parallel(wf__frame *f, const wf__state *st);
+wf__step wf__run_map(wf__frame *f, const wf__state *st);
+
+/* state_common.c */
+/* Record StateEntered and reset the per-visit state. */
+void wf__state_enter(wf__frame *f, const wf__state *st);
+/* InputPath applied to the raw input; -1 with fault set on failure. */
+int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
+                    wf__fault *fault);
+/* Leave the state with `output` (stolen): StateExited, then go to
+ * `next` (-1: the frame ends). */
+wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
+                         int next);
+/* ResultSelector, ResultPath and OutputPath applied to a raw result
+ * (stolen), then leave to st->next. */
+wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result);
+/* A run-time failure raised by the interpreter: States.Runtime and the like,
+ * with AWS's "An error occurred while executing the state ..." prefix. Not
+ * retried or caught when `error` is States.Runtime. */
+wf__step wf__state_fault(wf__frame *f, const wf__state *st, wf__fault *fault);
+/* An error of the state (task failure, branch failure): Retry, then Catch,
+ * else the frame fails. */
+wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
+                         const char *cause);
+/* End the frame with a failure. */
+wf__step wf__frame_fail(wf__frame *f, const char *error, const char *cause);
+/* End the frame successfully with `output` (stolen). */
+wf__step wf__frame_succeed(wf__frame *f, json_t *output);
+/* Park the frame until a timer `delay_ms` from now wakes it in `phase`. */
+wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase);
+
+#endif

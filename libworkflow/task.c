@@ -1,0 +1,258 @@
+/* Tasks: one handler invocation of a Task state. A task completes exactly
+ * once — from its handler (synchronously or later), by token, or by the
+ * engine when it times out or is cancelled; later completions are ignored. */
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "engine_impl.h"
+#include "json_text.h"
+
+wf__task_family wf__task_family_of(const char *resource) {
+  if (strncmp(resource, "arn:aws:lambda:", 15) == 0) return WF__FAMILY_LAMBDA;
+  if (strncmp(resource, "arn:aws:states:::", 17) != 0 &&
+      strstr(resource, ":activity:"))
+    return WF__FAMILY_ACTIVITY;
+  return WF__FAMILY_TASK;
+}
+
+wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
+                      unsigned attempt, int64_t deadline) {
+  wf_task *t = wf__calloc(1, sizeof *t);
+  if (!t) return NULL;
+  atomic_init(&t->refs, 1);
+  atomic_init(&t->cancelled, 0);
+  t->frame = wf__frame_ref(f);
+  t->engine = f->exec->engine;
+  t->status = WF__TASK_PENDING;
+  t->input = json_incref(input);
+  t->resource = resource;
+  t->attempt = attempt;
+  t->deadline = deadline;
+  pthread_mutex_init(&t->text_lock, NULL);
+  uint64_t a = wf__rng_next(&f->exec->rng), b = wf__rng_next(&f->exec->rng);
+  snprintf(t->token, sizeof t->token, "%016llx%016llx",
+           (unsigned long long)a, (unsigned long long)b);
+  return t;
+}
+
+wf_task *wf__task_ref(wf_task *t) {
+  atomic_fetch_add_explicit(&t->refs, 1, memory_order_relaxed);
+  return t;
+}
+
+void wf__task_release(wf_task *t) {
+  if (!t || atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
+    return;
+  json_decref(t->input);
+  json_decref(t->output);
+  wf__free(t->input_text);
+  wf__free(t->error);
+  wf__free(t->cause);
+  pthread_mutex_destroy(&t->text_lock);
+  wf__frame_release(t->frame);
+  wf__free(t);
+}
+
+/* Tokens are registered for every task so external systems can complete
+ * it; the map holds a reference while the task is pending. */
+static void unregister_token(wf_task *t) {
+  wf_engine *e = t->engine;
+  pthread_mutex_lock(&e->xlock);
+  wf_task *was = t->registered ? wf__strmap_remove(&e->tokens, t->token) : NULL;
+  t->registered = false;
+  pthread_mutex_unlock(&e->xlock);
+  if (was) wf__task_release(was);
+}
+
+/* Register the token for completion by token (done on first use of the
+ * token, so tasks completed synchronously never touch the map). */
+static void register_token(wf_task *t) {
+  wf_engine *e = t->engine;
+  pthread_mutex_lock(&e->xlock);
+  if (!t->registered && !t->unregistered_final &&
+      wf__strmap_put(&e->tokens, t->token, t, NULL)) {
+    t->registered = true;
+    wf__task_ref(t);
+  }
+  pthread_mutex_unlock(&e->xlock);
+}
+
+int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
+                      const char *cause) {
+  wf_execution *x = t->frame->exec;
+  bool self = t->in_inline_call && pthread_equal(t->inline_thread,
+                                                 pthread_self());
+  if (!self) pthread_mutex_lock(&x->lock);
+  if (t->status != WF__TASK_PENDING) {
+    if (!self) pthread_mutex_unlock(&x->lock);
+    json_decref(output);
+    return WF_ESTATE;
+  }
+  t->status = WF__TASK_DONE;
+  t->ok = ok;
+  t->output = output;
+  t->error = error ? wf__strdup(error) : NULL;
+  t->cause = cause ? wf__strdup(cause) : NULL;
+  wf__frame *f = t->frame;
+  if (!self && f->park == WF__PARK_TASK && f->task == t) {
+    f->park = WF__PARK_NONE;
+    f->phase = WF__PH_TASK_DONE;
+    wf__sched_enqueue(x->engine, f);
+  }
+  if (!self) pthread_mutex_unlock(&x->lock);
+  pthread_mutex_lock(&t->engine->xlock);
+  t->unregistered_final = true;
+  pthread_mutex_unlock(&t->engine->xlock);
+  unregister_token(t);
+  return WF_OK;
+}
+
+void wf__task_expire(wf_task *t) {
+  if (t->status == WF__TASK_PENDING) {
+    t->status = WF__TASK_EXPIRED;
+    atomic_store(&t->cancelled, 1);
+  }
+}
+
+void wf__task_invoke(wf_task *t, wf__handler *h) {
+  h->fn(t, h->payload);
+  wf__handler_release(h);
+}
+
+/* ---- the handler SDK ---- */
+
+const char *wf_task_input(wf_task *t) {
+  pthread_mutex_lock(&t->text_lock);
+  if (!t->input_text) t->input_text = wf__json_dumps(t->input);
+  pthread_mutex_unlock(&t->text_lock);
+  return t->input_text;
+}
+
+const char *wf_task_resource(const wf_task *t) { return t->resource; }
+const char *wf_task_execution_name(const wf_task *t) {
+  return t->frame->exec->name;
+}
+const char *wf_task_execution_arn(const wf_task *t) {
+  return t->frame->exec->arn;
+}
+const char *wf_task_state_name(const wf_task *t) {
+  return t->frame->scope->states[t->frame->state]->name;
+}
+const char *wf_task_correlation_id(const wf_task *t) {
+  return t->frame->exec->correlation_id;
+}
+const char *wf_task_token(wf_task *t) {
+  register_token(t);
+  return t->token;
+}
+
+void wf__task_publish(wf_task *t) { register_token(t); }
+unsigned int wf_task_attempt(const wf_task *t) { return t->attempt; }
+int64_t wf_task_deadline(const wf_task *t) { return t->deadline; }
+int wf_task_cancelled(const wf_task *t) { return atomic_load(&t->cancelled); }
+
+void wf_task_retain(wf_task *t) { wf__task_ref(t); }
+void wf_task_release(wf_task *t) { wf__task_release(t); }
+
+int wf_task_succeed(wf_task *t, const char *output_json) {
+  json_t *v = NULL;
+  wf_error perr;
+  if (!output_json ||
+      wf__json_parse(&v, output_json, strlen(output_json), "task output",
+                     &perr) != WF_OK) {
+    wf__task_complete(t, false, NULL, "States.Runtime",
+                      "The task output is not valid JSON");
+    return WF_EPARSE;
+  }
+  return wf__task_complete(t, true, v, NULL, NULL);
+}
+
+int wf_task_fail(wf_task *t, const char *error, const char *cause) {
+  return wf__task_complete(t, false, NULL, error, cause);
+}
+
+int wf_task_heartbeat(wf_task *t) {
+  wf_execution *x = t->frame->exec;
+  pthread_mutex_lock(&x->lock);
+  if (t->status != WF__TASK_PENDING) {
+    pthread_mutex_unlock(&x->lock);
+    return WF_ESTATE;
+  }
+  if (t->heartbeat_seconds > 0) {
+    wf__timer tm = {.kind = WF__TIMER_HEARTBEAT,
+                    .gen = ++t->heartbeat_gen,
+                    .task = wf__task_ref(t)};
+    tm.deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
+    pthread_mutex_unlock(&x->lock);
+    wf__sched_add_timer(x->engine, tm);
+    return WF_OK;
+  }
+  pthread_mutex_unlock(&x->lock);
+  return WF_OK;
+}
+
+/* ---- completion by token ---- */
+
+static wf_task *find_token(wf_engine *e, const char *token) {
+  if (!token) return NULL;
+  pthread_mutex_lock(&e->xlock);
+  wf_task *t = wf__strmap_get(&e->tokens, token);
+  if (t) wf__task_ref(t);
+  pthread_mutex_unlock(&e->xlock);
+  return t;
+}
+
+static int no_task(wf_error *err, const char *token) {
+  if (err) {
+    err->code = WF_ENOTFOUND;
+    err->line = err->column = 0;
+    err->path[0] = '\0';
+    snprintf(err->message, sizeof err->message,
+             "Task does not exist anymore: %s", token ? token : "(null)");
+  }
+  return WF_ENOTFOUND;
+}
+
+int wf_engine_send_task_success(wf_engine *e, const char *token,
+                                const char *output_json, wf_error *err) {
+  wf_task *t = find_token(e, token);
+  if (!t) return no_task(err, token);
+  json_t *v = NULL;
+  int rc = wf__json_parse(&v, output_json ? output_json : "",
+                          output_json ? strlen(output_json) : 0, "output",
+                          err);
+  if (rc == WF_OK) {
+    if (wf__json_size(v, e->payload_limit) > e->payload_limit) {
+      json_decref(v);
+      rc = WF_ELIMIT;
+      if (err) snprintf(err->message, sizeof err->message,
+                        "the output is over the payload limit of %zu bytes",
+                        e->payload_limit);
+    } else {
+      rc = wf__task_complete(t, true, v, NULL, NULL);
+      if (rc != WF_OK) rc = no_task(err, token);
+    }
+  }
+  wf__task_release(t);
+  return rc;
+}
+
+int wf_engine_send_task_failure(wf_engine *e, const char *token,
+                                const char *error, const char *cause,
+                                wf_error *err) {
+  wf_task *t = find_token(e, token);
+  if (!t) return no_task(err, token);
+  int rc = wf__task_complete(t, false, NULL, error, cause);
+  wf__task_release(t);
+  return rc == WF_OK ? WF_OK : no_task(err, token);
+}
+
+int wf_engine_send_task_heartbeat(wf_engine *e, const char *token,
+                                  wf_error *err) {
+  wf_task *t = find_token(e, token);
+  if (!t) return no_task(err, token);
+  int rc = wf_task_heartbeat(t);
+  wf__task_release(t);
+  return rc == WF_OK ? WF_OK : no_task(err, token);
+}
