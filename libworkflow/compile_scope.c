@@ -179,13 +179,6 @@ static bool declare_states(wf__cctx *cx, wf__scope *s, json_t *states,
     s->states[s->count++] = st;
     json_object_set_new(names, name, json_integer(st->index));
     size_t m = wf__loc_push(cx, name);
-    if (json_object_get(cx->names, name))
-      /* AWS's text, as Step Functions Local (AWS's validator) prints it:
-       * "DUPLICATE_STATE_NAME: Duplicate State name: Add at /States/Add". */
-      wf__cerr_code(cx, "DUPLICATE_STATE_NAME", NULL,
-                    "Duplicate State name: %s", name);
-    else
-      json_object_set_new(cx->names, name, json_true());
     size_t chars = utf8_chars(name);
     if (chars == 0 || chars > WF_STATE_NAME_MAX_CHARS)
       wf__cerr_code(cx, "INVALID_STATE_NAME", NULL,
@@ -204,6 +197,15 @@ static void compile_states(wf__cctx *cx, wf__scope *s, json_t *states) {
     wf__state *st = s->states[i];
     json_t *js = json_object_get(states, st->name);
     size_t m = wf__loc_push(cx, st->name);
+    /* Names are unique in the whole machine. Walking in document order,
+     * the later occurrence is the duplicate. AWS's text, as Step Functions
+     * Local (AWS's validator) prints it: "DUPLICATE_STATE_NAME: Duplicate
+     * State name: Add at /States/Add". */
+    if (json_object_get(cx->names, st->name))
+      wf__cerr_code(cx, "DUPLICATE_STATE_NAME", NULL,
+                    "Duplicate State name: %s", st->name);
+    else
+      json_object_set_new(cx->names, st->name, json_true());
     json_t *type = json_object_get(js, "Type");
     int t;
     if (!json_is_object(js)) {

@@ -15,6 +15,7 @@
 #include "strbuf.h"
 #include "strmap.h"
 #include "workflow/engine.h"
+#include "workflow/json.h"
 
 typedef struct wf__frame wf__frame;
 typedef struct wf__event wf__event;
@@ -251,7 +252,10 @@ struct wf_engine {
 
   /* Scheduler: run queue and timers (qlock). */
   pthread_mutex_t qlock;
-  pthread_cond_t qcond;
+  pthread_cond_t qcond; /* scheduler threads wait here for work */
+  pthread_cond_t wcond; /* wf_execution_wait() callers wait here */
+  unsigned idle;        /* scheduler threads waiting on qcond */
+  unsigned nwaiters;    /* callers waiting on wcond */
   wf__frame *qhead, *qtail;
   wf__timer *timers;
   size_t ntimers, timers_cap;

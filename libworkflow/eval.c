@@ -5,6 +5,7 @@
 
 int wf__fault_set(wf__fault *f, const char *error, const char *fmt, ...) {
   f->error = error;
+  f->raw = false;
   wf__strbuf_reset(&f->cause);
   va_list ap;
   va_start(ap, fmt);
@@ -23,7 +24,16 @@ int wf__fault_set(wf__fault *f, const char *error, const char *fmt, ...) {
   return -1;
 }
 
+int wf__fault_set_raw(wf__fault *f, const char *error, const char *cause) {
+  f->error = error;
+  f->raw = true;
+  wf__strbuf_reset(&f->cause);
+  wf__strbuf_puts(&f->cause, cause);
+  return -1;
+}
+
 void wf__fault_clear(wf__fault *f) {
   f->error = NULL;
+  f->raw = false;
   wf__strbuf_free(&f->cause);
 }

@@ -4,6 +4,7 @@
 #define WF_EVAL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "strbuf.h"
@@ -29,13 +30,16 @@ typedef struct wf__eval_env {
 typedef struct wf__fault {
   const char *error;
   wf__strbuf cause;
+  bool raw; /* the cause is complete: no "An error occurred ..." prefix */
 } wf__fault;
 
-#define WF__FAULT_INIT {NULL, WF__STRBUF_INIT}
+#define WF__FAULT_INIT {NULL, WF__STRBUF_INIT, false}
 
 /* Set the fault (replacing an earlier one) and return -1. */
 int wf__fault_set(wf__fault *f, const char *error, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void wf__fault_clear(wf__fault *f);
+/* Set a fault whose cause AWS reports as is, without the state prefix. */
+int wf__fault_set_raw(wf__fault *f, const char *error, const char *cause);
 
 #endif

@@ -86,7 +86,7 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   if (e->history == WF_HISTORY_OFF) wf__engine_unregister_execution(e, x);
   /* Wake threads waiting in wf_execution_wait(). */
   pthread_mutex_lock(&e->qlock);
-  pthread_cond_broadcast(&e->qcond);
+  if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
   pthread_mutex_unlock(&e->qlock);
   wf__frame_release(top);
 }
@@ -114,9 +114,9 @@ static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
   return WF_OK;
 }
 
-int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
-                    const char *input_json, const wf_start_options *opts,
-                    wf_error *err) {
+static int start(wf_execution **out, wf_engine *e, wf_machine *m,
+                 const char *input_json, const wf_start_options *opts,
+                 bool inline_run, wf_error *err) {
   if (!out || !e || !m)
     return wf__error_set(err, WF_EINVAL, NULL,
                          "out, engine and machine are required");
@@ -129,22 +129,24 @@ int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
   if (opts && opts->name && !name_ok(opts->name))
     return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
                          opts->name);
+  /* AWS limits the input as the UTF-8 text it receives. */
+  size_t in_len = input_json ? strlen(input_json) : 2;
+  if (in_len > e->payload_limit)
+    return wf__error_set(err, WF_ELIMIT, NULL,
+                         "the execution input is %zu bytes, over the payload "
+                         "limit of %zu bytes",
+                         in_len, e->payload_limit);
   json_t *input = NULL;
   if (!input_json) {
     input = json_object();
   } else {
-    int rc = wf__json_parse(&input, input_json, strlen(input_json),
-                            "execution input", err);
+    int rc = wf__json_parse(&input, input_json, in_len, "execution input",
+                            err);
     if (rc != WF_OK) return rc;
   }
-  size_t in_size = wf__json_size(input, e->payload_limit);
-  if (in_size > e->payload_limit) {
-    json_decref(input);
-    return wf__error_set(err, WF_ELIMIT, NULL,
-                         "the execution input is over the payload limit of "
-                         "%zu bytes",
-                         e->payload_limit);
-  }
+  /* An upper bound of its compact form: re-printing can at most lengthen
+   * a short real ("1e9" -> "1.0E9"), by less than double. */
+  size_t in_size = in_len * 2 + 16;
   wf_execution *x = wf__calloc(1, sizeof *x);
   if (!x) {
     json_decref(input);
@@ -172,10 +174,20 @@ int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
   if (opts && opts->correlation_id)
     x->correlation_id = wf__strdup(opts->correlation_id);
   wf__strbuf b = WF__STRBUF_INIT;
-  wf__strbuf_printf(&b, "arn:aws:states:%s:%s:execution:%s:%s", e->region,
-                    e->account, m->name, x->name ? x->name : "");
+  const char *nm = x->name ? x->name : "";
+  wf__strbuf_puts(&b, "arn:aws:states:");
+  wf__strbuf_puts(&b, e->region);
+  wf__strbuf_putc(&b, ':');
+  wf__strbuf_puts(&b, e->account);
+  wf__strbuf_puts(&b, ":execution:");
+  wf__strbuf_puts(&b, m->name);
+  wf__strbuf_putc(&b, ':');
+  wf__strbuf_puts(&b, nm);
   x->arn = wf__strbuf_take(&b);
-  wf__strbuf_printf(&b, "%s\x1f%s", m->name, x->name ? x->name : "");
+  /* Registry key: machine name and execution name, which holds no \x1f. */
+  wf__strbuf_puts(&b, m->name);
+  wf__strbuf_putc(&b, '\x1f');
+  wf__strbuf_puts(&b, nm);
   x->key = wf__strbuf_take(&b);
   if (!x->name || !x->arn || !x->key) {
     wf__exec_release(x);
@@ -224,11 +236,35 @@ int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
                      .deadline = x->start_ms + m->timeout_seconds * 1000};
       wf__sched_add_timer(e, t);
     }
+    if (inline_run) {
+      /* On this thread: no hand-off. The reference keeps the frame alive
+       * when the execution finishes inside the step. */
+      wf__frame *top = wf__frame_ref(x->top);
+      wf__frame_step(top);
+      pthread_mutex_unlock(&x->lock);
+      wf__frame_release(top);
+      *out = x;
+      return WF_OK;
+    }
     wf__sched_enqueue(e, x->top);
   }
   pthread_mutex_unlock(&x->lock);
   *out = x;
   return WF_OK;
+}
+
+int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
+                    const char *input_json, const wf_start_options *opts,
+                    wf_error *err) {
+  return start(out, e, m, input_json, opts, false, err);
+}
+
+int wf_engine_run(wf_execution **out, wf_engine *e, wf_machine *m,
+                  const char *input_json, const wf_start_options *opts,
+                  wf_error *err) {
+  int rc = start(out, e, m, input_json, opts, true, err);
+  if (rc == WF_OK) wf_execution_wait(*out, -1);
+  return rc;
 }
 
 static bool is_done(void *arg) {
@@ -301,3 +337,7 @@ size_t wf_execution_history_count(wf_execution *x) {
 }
 
 void wf_execution_free(wf_execution *x) { wf__exec_release(x); }
+
+const json_t *wf_execution_output_value(const wf_execution *x) {
+  return wf_execution_status(x) == WF_EXEC_SUCCEEDED ? x->output : NULL;
+}

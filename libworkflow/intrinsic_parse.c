@@ -156,11 +156,13 @@ static int parse_number(parser *p, wf__inode *n) {
   if (len >= sizeof buf) {
     real = true; /* too long for an int64 anyway */
   }
-  char *tmp = len < sizeof buf ? buf : wf__strndup(s + start, len);
-  if (!tmp) return fail(p, "out of memory");
-  if (tmp == buf) {
+  char *tmp;
+  if (len < sizeof buf) {
     memcpy(buf, s + start, len);
-    buf[len] = '\0';
+    buf[len < sizeof buf ? len : sizeof buf - 1] = '\0';
+    tmp = buf;
+  } else if (!(tmp = wf__strndup(s + start, len))) {
+    return fail(p, "out of memory");
   }
   n->kind = WF__IARG_LITERAL;
   if (!real) {

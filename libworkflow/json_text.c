@@ -17,9 +17,11 @@ void wf__json_format_real(char out[32], double d) {
     snprintf(out, 32, "%s", signbit(d) ? "-0.0" : "0.0");
     return;
   }
-  /* Shortest %e form that reads back as the same double. */
+  /* Shortest digits that read back as the same double: 15 significant
+   * digits suffice for almost every value (trailing zeros are trimmed
+   * below); 16 or 17 for the rest. */
   char buf[40];
-  for (int prec = 0; prec <= 17; prec++) {
+  for (int prec = 14; prec <= 16; prec++) {
     snprintf(buf, sizeof buf, "%.*e", prec, d);
     if (strtod(buf, NULL) == d) break;
   }
@@ -171,7 +173,9 @@ static size_t string_size(const char *s, size_t len) {
   return n;
 }
 
-static size_t size_of(const json_t *v, size_t limit, size_t acc) {
+/* With `bound`, reals count as their longest form (24 bytes) instead of
+ * being formatted: an upper bound that is cheap to compute. */
+static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
   char num[32];
   if (acc > limit) return acc;
   switch (json_typeof(v)) {
@@ -182,6 +186,7 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc) {
       return acc + (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
                                     json_integer_value(v));
     case JSON_REAL:
+      if (bound) return acc + 24;
       wf__json_format_real(num, json_real_value(v));
       return acc + strlen(num);
     case JSON_STRING:
@@ -190,7 +195,7 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc) {
       size_t n = json_array_size(v);
       acc += 2 + (n ? n - 1 : 0);
       for (size_t i = 0; i < n && acc <= limit; i++)
-        acc = size_of(json_array_get(v, i), limit, acc);
+        acc = size_of(json_array_get(v, i), limit, acc, bound);
       return acc;
     }
     case JSON_OBJECT: {
@@ -200,7 +205,7 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc) {
       acc += 2 + (n ? n - 1 : 0);
       json_object_foreach((json_t *)v, key, val) {
         acc += string_size(key, strlen(key)) + 1;
-        acc = size_of(val, limit, acc);
+        acc = size_of(val, limit, acc, bound);
         if (acc > limit) break;
       }
       return acc;
@@ -210,7 +215,9 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc) {
 }
 
 size_t wf__json_size(const json_t *v, size_t limit) {
-  size_t n = size_of(v, limit, 0);
+  /* The bound is exact for documents without reals and cheap for all. */
+  size_t n = size_of(v, limit, 0, true);
+  if (n > limit) n = size_of(v, limit, 0, false);
   return n > limit ? limit + 1 : n;
 }
 

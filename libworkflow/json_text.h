@@ -30,8 +30,9 @@ void wf__json_format_real(char out[32], double d);
 int wf__json_parse(json_t **out, const char *text, size_t len,
                    const char *what, wf_error *err);
 
-/* Number of UTF-8 bytes of the compact serialisation, stopping early once
- * it exceeds `limit` (returns limit + 1 then). */
+/* Whether the compact serialisation fits in `limit` bytes: returns its
+ * size, or limit + 1 once it exceeds the limit. Below the limit the value
+ * may be an upper bound (reals are not formatted); above it, it is exact. */
 size_t wf__json_size(const json_t *v, size_t limit);
 
 #endif

@@ -1,4 +1,8 @@
-/* JSONPath as AWS Step Functions accepts it (Jayway JsonPath semantics).
+/* JSONPath as AWS Step Functions accepts it: Jayway JsonPath 2.0.0's syntax,
+ * semantics and messages over Jackson's Map/List values (why 2.0.0 and not a
+ * later Jayway: jsonpath_ast.h). So "$.a[-1]" is an out-of-bounds index,
+ * "$.a[(@.length-1)]" is the last element, "['x']" names are taken literally
+ * and filters know == != < <= > >= =~ and exists checks only.
  *
  * A path is compiled once, when the definition loads, and evaluated many
  * times. Evaluation never copies the document: a definite path returns the
@@ -33,7 +37,8 @@ typedef enum wf__jp_root {
 } wf__jp_root;
 
 /* Compile `text`. Returns 0, or -1 with a one-line reason in msg[msglen]
- * (e.g. "unexpected character '(' at position 3"). *out is NULL on failure. */
+ * (Jayway's wording where it has one, e.g. "Space not allowed in path").
+ * *out is NULL on failure. */
 int wf__jsonpath_compile(wf__jsonpath **out, const char *text, unsigned flags,
                          char *msg, size_t msglen);
 void wf__jsonpath_free(wf__jsonpath *p);
@@ -43,7 +48,8 @@ wf__jp_root wf__jsonpath_root(const wf__jsonpath *p);
 /* The variable's name (without '$') for WF__JP_ROOT_VARIABLE, else NULL. */
 const char *wf__jsonpath_variable(const wf__jsonpath *p);
 /* True when only names and single indexes follow the root (Jayway's
- * "definite" path): the result is one node, not an array of matches. */
+ * "definite" path; "['a','b']" and "[(@.length-1)]" count too): the result
+ * is one node, not an array of matches. */
 bool wf__jsonpath_is_definite(const wf__jsonpath *p);
 /* True for the bare root ("$", "$$" or "$name"). */
 bool wf__jsonpath_is_root(const wf__jsonpath *p);
@@ -52,7 +58,8 @@ bool wf__jsonpath_is_root(const wf__jsonpath *p);
  * Returns 0 with *out a new reference; for an indefinite path *out is a new
  * array of the matches (possibly empty).
  * Returns -1 when a definite path matches nothing or the path cannot be
- * applied; `detail` then receives Jayway's message, e.g.
+ * applied (indefinite paths can fail too: "$.a[0,5]" over a short array,
+ * a missing name after a slice); `detail` then receives Jayway's message:
  *   "No results for path: $['x']"            (last segment missing)
  *   "Missing property in path $['no']"       (an intermediate one missing)
  *   "Filter: [0] can only be applied to arrays. Current context is: 1"

@@ -109,15 +109,73 @@ struct wf__jsonpath {
   jp_path *path;
 };
 
-/* jsonpath_parse.c */
+/* --- compiling (jsonpath_parse.c, jsonpath_filter.c) --- */
+
+/* A compile in progress: the first failure's reason goes to msg. */
+typedef struct jp_pstate {
+  char *msg;
+  size_t msglen;
+  bool failed;
+} jp_pstate;
+
+/* A piece of path text (Jayway's path fragment). */
+typedef struct jp_frag {
+  const char *s;
+  size_t n;
+} jp_frag;
+
+/* Record the first failure reason; always returns false. */
+bool wf__jsonpath_fail(jp_pstate *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Java's charAt(): false (and a failure) past the end. */
+bool wf__jsonpath_at(jp_pstate *ps, jp_frag f, size_t i, char *c);
+/* Java's String.trim() on a slice. */
+void wf__jsonpath_java_trim(const char **s, size_t *n);
+/* Grow *arr (of elem-sized items, capacity *cap) to hold n + 1. */
+bool wf__jsonpath_grow(void **arr, size_t *cap, size_t n, size_t elem);
+/* Jayway's PathCompiler.compile(): "$..." or "@..." (a filter operand). */
+jp_path *wf__jsonpath_jayway_compile(jp_pstate *ps, const char *s, size_t n);
+/* The filter token whose '?' is at f.s[q]. */
+bool wf__jsonpath_analyze_filter(jp_pstate *ps, jp_frag f, size_t q, jp_tok *t);
+void wf__jsonpath_pred_free(jp_pred *p);
 void wf__jsonpath_path_free(jp_path *p);
 /* Append the Jayway fragment of one token ("['a']", "[0]", "[*]", "..",
  * "[?]") or of tokens [from, n) (Jayway's PathToken.toString()). */
 void wf__jsonpath_fragment(wf__strbuf *b, const jp_tok *t);
 void wf__jsonpath_suffix(wf__strbuf *b, const jp_path *p, size_t from);
 
-/* jsonpath_eval.c: Java's toString() of the Jackson value (used by
- * Jayway's "Current context is: %s"): {a=1, b=[1, 2]}. */
+/* --- evaluating (jsonpath_eval.c, jsonpath_criteria.c) --- */
+
+/* A Java exception in flight: its kind; the message is in jp_ev.msg. */
+typedef enum jp_exc {
+  JX_OK = 0,
+  JX_PNF,   /* PathNotFoundException */
+  JX_IPE,   /* InvalidPathException */
+  JX_OTHER, /* any other Java exception escaping the evaluation */
+  JX_OOM,
+} jp_exc;
+
+typedef struct jp_ev {
+  json_t *root;    /* the document the path started from ($ in filters) */
+  json_t *results; /* matches of an indefinite path */
+  wf__strbuf path; /* Jayway's currentPath: "$['a'][0]" */
+  wf__strbuf msg;  /* the message of the pending exception */
+  pcre2_general_context *gctx;
+  pcre2_match_data *md;
+} jp_ev;
+
+/* Set the pending exception's message to prefix + s + suffix. */
+jp_exc wf__jsonpath_throw(jp_ev *e, jp_exc kind, const char *prefix,
+                          const wf__strbuf *s, const char *suffix);
+/* Walk a definite path from doc. *out is borrowed, or a new reference when
+ * *owned (a merged ['a','b'] leaf). */
+jp_exc wf__jsonpath_def_eval(jp_ev *e, const jp_path *p, json_t *doc,
+                             bool require, json_t **out, bool *owned);
+/* Does the filter accept `item`? */
+jp_exc wf__jsonpath_pred_apply(jp_ev *e, const jp_pred *p, json_t *item,
+                               bool *res);
+/* Java's toString() of the Jackson value (Jayway's "Current context is:
+ * %s"): {a=1, b=[1, 2]}. */
 void wf__jsonpath_java_string(wf__strbuf *b, const json_t *v);
 
 #endif

@@ -1,100 +1,24 @@
 /* Evaluating a compiled path the way Jayway JsonPath 2.0.0 does over
  * Jackson's Map/List model with default options (no SUPPRESS_EXCEPTIONS,
- * no REQUIRE_PROPERTIES except in filter exists checks).
+ * no REQUIRE_PROPERTIES except in filter exists checks). Filter criteria
+ * are in jsonpath_criteria.c.
  *
- * Jayway signals failures with exceptions; here a failure is a jx kind plus
+ * Jayway signals failures with exceptions; here a failure is a jp_exc kind plus
  * the exception's message, and the catch sites are kept where 2.0.0 has
  * them: a wildcard over an array skips elements that throw "path not
  * found", filter criteria read a not-found operand as false, and nothing
  * else is caught. A definite path (names and single indexes) is walked by a
  * separate loop that allocates nothing unless it fails. */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "json_text.h"
 #include "jsonpath_ast.h"
 
-typedef enum jx {
-  JX_OK = 0,
-  JX_PNF,   /* PathNotFoundException */
-  JX_IPE,   /* InvalidPathException */
-  JX_OTHER, /* any other Java exception escaping the evaluation */
-  JX_OOM,
-} jx;
+/* --- exceptions --- */
 
-typedef struct ev {
-  json_t *root;     /* the document the path started from ($ in filters) */
-  json_t *results;  /* matches of an indefinite path */
-  wf__strbuf path;  /* Jayway's currentPath: "$['a'][0]" */
-  wf__strbuf msg;   /* the message of the pending exception */
-  pcre2_general_context *gctx;
-  pcre2_match_data *md;
-} ev;
-
-/* --- Java's String.valueOf() of Jackson values ----------------------------- */
-
-static void java_number(wf__strbuf *b, const json_t *v) {
-  if (json_is_integer(v)) {
-    wf__strbuf_printf(b, "%lld", (long long)json_integer_value(v));
-  } else {
-    char r[32];
-    wf__json_format_real(r, json_real_value(v));
-    wf__strbuf_puts(b, r);
-  }
-}
-
-void wf__jsonpath_java_string(wf__strbuf *b, const json_t *v) {
-  switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-      /* LinkedHashMap.toString(): {k=v, k2=v2} */
-      const char *k;
-      json_t *x;
-      bool first = true;
-      wf__strbuf_putc(b, '{');
-      json_object_foreach((json_t *)v, k, x) {
-        if (!first) wf__strbuf_puts(b, ", ");
-        first = false;
-        wf__strbuf_puts(b, k);
-        wf__strbuf_putc(b, '=');
-        wf__jsonpath_java_string(b, x);
-      }
-      wf__strbuf_putc(b, '}');
-      break;
-    }
-    case JSON_ARRAY:
-      wf__strbuf_putc(b, '[');
-      for (size_t i = 0; i < json_array_size(v); i++) {
-        if (i) wf__strbuf_puts(b, ", ");
-        wf__jsonpath_java_string(b, json_array_get(v, i));
-      }
-      wf__strbuf_putc(b, ']');
-      break;
-    case JSON_STRING:
-      wf__strbuf_append(b, json_string_value(v), json_string_length(v));
-      break;
-    case JSON_INTEGER:
-    case JSON_REAL:
-      java_number(b, v);
-      break;
-    case JSON_TRUE:
-      wf__strbuf_puts(b, "true");
-      break;
-    case JSON_FALSE:
-      wf__strbuf_puts(b, "false");
-      break;
-    case JSON_NULL:
-    default:
-      wf__strbuf_puts(b, "null");
-      break;
-  }
-}
-
-/* --- exceptions ------------------------------------------------------------ */
-
-static jx throw_msg(ev *e, jx kind, const char *prefix, const wf__strbuf *s,
-                    const char *suffix) {
+jp_exc wf__jsonpath_throw(jp_ev *e, jp_exc kind, const char *prefix,
+                          const wf__strbuf *s, const char *suffix) {
   wf__strbuf_reset(&e->msg);
   wf__strbuf_puts(&e->msg, prefix);
   if (s) wf__strbuf_append(&e->msg, wf__strbuf_cstr(s), s->len);
@@ -104,8 +28,8 @@ static jx throw_msg(ev *e, jx kind, const char *prefix, const wf__strbuf *s,
 
 /* "Filter: <tokens from ti> can only be applied to arrays. Current context
  * is: <value>" and the primitives variant for filters. */
-static jx throw_filter(ev *e, const jp_path *p, size_t ti, const char *what,
-                       const json_t *m) {
+static jp_exc throw_filter(jp_ev *e, const jp_path *p, size_t ti,
+                           const char *what, const json_t *m) {
   wf__strbuf_reset(&e->msg);
   wf__strbuf_puts(&e->msg, "Filter: ");
   wf__jsonpath_suffix(&e->msg, p, ti);
@@ -122,7 +46,7 @@ static void sb_truncate(wf__strbuf *b, size_t len) {
   }
 }
 
-/* --- definite paths --------------------------------------------------------- */
+/* --- definite paths --- */
 
 static int64_t array_index(const jp_tok *t, const json_t *a) {
   int64_t n = t->nums[0];
@@ -164,8 +88,9 @@ static void def_path(wf__strbuf *b, const jp_path *p, const json_t *doc,
   }
 }
 
-static jx def_throw(ev *e, jx kind, const char *prefix, const jp_path *p,
-                    const json_t *doc, size_t upto, const char *suffix) {
+static jp_exc def_throw(jp_ev *e, jp_exc kind, const char *prefix,
+                        const jp_path *p, const json_t *doc, size_t upto,
+                        const char *suffix) {
   wf__strbuf_reset(&e->msg);
   wf__strbuf_puts(&e->msg, prefix);
   def_path(&e->msg, p, doc, upto);
@@ -174,16 +99,14 @@ static jx def_throw(ev *e, jx kind, const char *prefix, const jp_path *p,
 }
 
 /* ['a', 'b'] as a leaf: a new object with the names present. */
-static jx merge_props(ev *e, const jp_tok *t, json_t *m, bool require,
-                      json_t **out, bool *missing) {
+static jp_exc merge_props(const jp_tok *t, json_t *m, bool require,
+                          json_t **out) {
   json_t *merged = json_object();
   if (!merged) return JX_OOM;
-  *missing = false;
   for (size_t i = 0; i < t->nnames; i++) {
     json_t *v = json_object_get(m, t->names[i]);
     if (!v) {
       if (require) {
-        *missing = true;
         json_decref(merged);
         return JX_PNF;
       }
@@ -194,15 +117,12 @@ static jx merge_props(ev *e, const jp_tok *t, json_t *m, bool require,
       return JX_OOM;
     }
   }
-  (void)e;
   *out = merged;
   return JX_OK;
 }
 
-/* Walk a definite path. *out is borrowed, or a new reference when *owned
- * (a merged ['a','b'] leaf). */
-static jx def_eval(ev *e, const jp_path *p, json_t *doc, bool require,
-                   json_t **out, bool *owned) {
+jp_exc wf__jsonpath_def_eval(jp_ev *e, const jp_path *p, json_t *doc,
+                             bool require, json_t **out, bool *owned) {
   json_t *m = doc;
   *owned = false;
   *out = NULL;
@@ -224,19 +144,18 @@ static jx def_eval(ev *e, const jp_path *p, json_t *doc, bool require,
         if (t->nnames == 1) {
           json_t *v = json_object_get(m, t->names[0]);
           if (!v)
-            return def_throw(e, JX_PNF,
-                             leaf ? "No results for path: "
-                                  : "Missing property in path ",
-                             p, doc, i, NULL);
+            return def_throw(
+                e, JX_PNF,
+                leaf ? "No results for path: " : "Missing property in path ", p,
+                doc, i, NULL);
           m = v;
           break;
         }
         if (!leaf)
-          return def_throw(e, JX_IPE,
-                           "Multi properties can only be used as path leafs: ",
-                           p, doc, i, NULL);
-        bool missing;
-        jx r = merge_props(e, t, m, require, out, &missing);
+          return def_throw(
+              e, JX_IPE, "Multi properties can only be used as path leafs: ", p,
+              doc, i, NULL);
+        jp_exc r = merge_props(t, m, require, out);
         if (r == JX_PNF)
           return def_throw(e, JX_PNF, "Missing property in path ", p, doc, i,
                            NULL);
@@ -258,477 +177,19 @@ static jx def_eval(ev *e, const jp_path *p, json_t *doc, bool require,
       }
       default:
         /* Not in a definite path. */
-        return throw_msg(e, JX_OTHER, "indefinite token in a definite path",
-                         NULL, NULL);
+        return wf__jsonpath_throw(
+            e, JX_OTHER, "indefinite token in a definite path", NULL, NULL);
     }
   }
   *out = m;
   return JX_OK;
 }
 
-/* --- filter values ---------------------------------------------------------- */
+/* --- indefinite paths --- */
 
-/* The Java object a filter operand stands for. */
-typedef enum vkind { V_NULL, V_STR, V_NUM, V_BOOL, V_PAT, V_MAP, V_LIST } vkind;
+static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m);
 
-typedef struct val {
-  vkind k;
-  const char *s; /* V_STR, V_PAT: text */
-  size_t n;
-  bool b;          /* V_BOOL */
-  const json_t *j; /* the node, when the value comes from the document */
-  const pcre2_code *re;
-} val;
-
-static val val_of_json(const json_t *j) {
-  val v = {V_NULL, NULL, 0, false, j, NULL};
-  switch (json_typeof(j)) {
-    case JSON_OBJECT:
-      v.k = V_MAP;
-      break;
-    case JSON_ARRAY:
-      v.k = V_LIST;
-      break;
-    case JSON_STRING:
-      v.k = V_STR;
-      v.s = json_string_value(j);
-      v.n = json_string_length(j);
-      break;
-    case JSON_INTEGER:
-    case JSON_REAL:
-      v.k = V_NUM;
-      break;
-    case JSON_TRUE:
-    case JSON_FALSE:
-      v.k = V_BOOL;
-      v.b = json_is_true(j);
-      break;
-    default:
-      break;
-  }
-  return v;
-}
-
-/* The text BigDecimal/toString() sees for a number value or a string. */
-static void val_text(wf__strbuf *b, const val *v) {
-  switch (v->k) {
-    case V_STR:
-    case V_PAT:
-      wf__strbuf_append(b, v->s, v->n);
-      break;
-    case V_BOOL:
-      wf__strbuf_puts(b, v->b ? "true" : "false");
-      break;
-    case V_NULL:
-      wf__strbuf_puts(b, "null");
-      break;
-    default:
-      wf__jsonpath_java_string(b, v->j);
-      break;
-  }
-}
-
-static const char *java_class(const val *v) {
-  switch (v->k) {
-    case V_STR:
-      return "java.lang.String";
-    case V_NUM:
-      if (json_is_real(v->j)) return "java.lang.Double";
-      return (json_integer_value(v->j) >= INT32_MIN &&
-              json_integer_value(v->j) <= INT32_MAX)
-                 ? "java.lang.Integer"
-                 : "java.lang.Long";
-    case V_BOOL:
-      return "java.lang.Boolean";
-    case V_MAP:
-      return "java.util.LinkedHashMap";
-    case V_LIST:
-      return "java.util.ArrayList";
-    case V_PAT:
-      return "java.util.regex.Pattern";
-    default:
-      return "null";
-  }
-}
-
-/* Number.toString() of a JSON number into buf[32]. */
-static const char *num_text(const val *v, char buf[32]) {
-  if (json_is_integer(v->j))
-    snprintf(buf, 32, "%lld", (long long)json_integer_value(v->j));
-  else
-    wf__json_format_real(buf, json_real_value(v->j));
-  return buf;
-}
-
-/* --- BigDecimal comparison ---------------------------------------------------- */
-
-typedef struct dec {
-  int sign;          /* -1, 0, 1 */
-  const char *a;     /* integer digits */
-  size_t an;
-  const char *f;     /* fraction digits */
-  size_t fn;
-  size_t lead;       /* leading zeros of a+f skipped */
-  size_t nd;         /* significant digits (trailing zeros dropped) */
-  int64_t order;     /* value in [10^(order-1), 10^order) */
-} dec;
-
-static char dec_digit(const dec *d, size_t k) {
-  size_t i = d->lead + k;
-  return i < d->an ? d->a[i] : d->f[i - d->an];
-}
-
-/* new BigDecimal(String): [+-]digits[.digits][(e|E)[+-]digits]. */
-static bool dec_parse(const char *s, size_t n, dec *d) {
-  size_t i = 0;
-  bool neg = false;
-  memset(d, 0, sizeof *d);
-  if (i < n && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-  d->a = s + i;
-  while (i < n && s[i] >= '0' && s[i] <= '9') i++, d->an++;
-  if (i < n && s[i] == '.') {
-    i++;
-    d->f = s + i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++, d->fn++;
-  }
-  if (d->an + d->fn == 0) return false;
-  int64_t exp = 0;
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-    i++;
-    bool eneg = false;
-    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
-    if (i == n) return false;
-    while (i < n && s[i] >= '0' && s[i] <= '9') {
-      exp = exp * 10 + (s[i++] - '0');
-      if (exp > INT32_MAX) return false;
-    }
-    if (eneg) exp = -exp;
-  }
-  if (i != n) return false;
-  size_t total = d->an + d->fn;
-  while (d->lead < total && dec_digit(d, 0) == '0') d->lead++;
-  if (d->lead == total) {
-    d->sign = 0;
-    return true;
-  }
-  d->nd = total - d->lead;
-  while (d->nd > 0 && dec_digit(d, d->nd - 1) == '0') d->nd--;
-  d->sign = neg ? -1 : 1;
-  d->order = (int64_t)(total - d->lead) - (int64_t)d->fn + exp;
-  return true;
-}
-
-static int dec_cmp(const dec *x, const dec *y) {
-  if (x->sign != y->sign) return x->sign < y->sign ? -1 : 1;
-  if (x->sign == 0) return 0;
-  int mag = 0;
-  if (x->order != y->order) {
-    mag = x->order < y->order ? -1 : 1;
-  } else {
-    size_t n = x->nd > y->nd ? x->nd : y->nd;
-    for (size_t k = 0; k < n && mag == 0; k++) {
-      char a = k < x->nd ? dec_digit(x, k) : '0';
-      char b = k < y->nd ? dec_digit(y, k) : '0';
-      if (a != b) mag = a < b ? -1 : 1;
-    }
-  }
-  return x->sign > 0 ? mag : -mag;
-}
-
-/* --- String.compareTo: UTF-16 code units ------------------------------------ */
-
-typedef struct u16it {
-  const unsigned char *s;
-  size_t n, i;
-  unsigned pending; /* low surrogate still to emit */
-} u16it;
-
-static bool u16_next(u16it *it, unsigned *unit) {
-  if (it->pending) {
-    *unit = it->pending;
-    it->pending = 0;
-    return true;
-  }
-  if (it->i >= it->n) return false;
-  unsigned c = it->s[it->i];
-  unsigned cp;
-  size_t len = 1;
-  if (c < 0x80) cp = c;
-  else if ((c & 0xE0) == 0xC0) cp = c & 0x1F, len = 2;
-  else if ((c & 0xF0) == 0xE0) cp = c & 0x0F, len = 3;
-  else cp = c & 0x07, len = 4;
-  for (size_t k = 1; k < len && it->i + k < it->n; k++)
-    cp = (cp << 6) | (it->s[it->i + k] & 0x3F);
-  it->i += len;
-  if (cp >= 0x10000) {
-    cp -= 0x10000;
-    *unit = 0xD800 + (cp >> 10);
-    it->pending = 0xDC00 + (cp & 0x3FF);
-  } else {
-    *unit = cp;
-  }
-  return true;
-}
-
-static int java_strcmp(const char *a, size_t an, const char *b, size_t bn) {
-  u16it x = {(const unsigned char *)a, an, 0, 0};
-  u16it y = {(const unsigned char *)b, bn, 0, 0};
-  for (;;) {
-    unsigned ua, ub;
-    bool ha = u16_next(&x, &ua), hb = u16_next(&y, &ub);
-    if (!ha || !hb) return ha ? 1 : (hb ? -1 : 0);
-    if (ua != ub) return ua < ub ? -1 : 1;
-  }
-}
-
-/* --- Criteria (Jayway 2.0.0) ------------------------------------------------ */
-
-static bool nullish(const val *v) {
-  return v->k == V_NULL || (v->k == V_STR && v->n == 4 && !memcmp(v->s, "null", 4));
-}
-
-static bool java_bool(const val *v) { /* Boolean.valueOf(String) */
-  return v->n == 4 && (v->s[0] | 0x20) == 't' && (v->s[1] | 0x20) == 'r' &&
-         (v->s[2] | 0x20) == 'u' && (v->s[3] | 0x20) == 'e';
-}
-
-static int bool_cmp(bool x, bool y) { return x == y ? 0 : (x ? 1 : -1); }
-
-enum { CMP_OK = 0, CMP_VCE = 1, CMP_ERR = -1 };
-
-/* Criteria.safeCompare(expected, model); CMP_VCE is its
- * ValueCompareException (the criterion is then false). */
-static int safe_compare(ev *e, const val *l, const val *r, int *cmp) {
-  *cmp = 0;
-  if ((l->j && l->j == r->j) || (l->k == V_NULL && r->k == V_NULL))
-    return CMP_OK;
-  bool ln = nullish(l), rn = nullish(r);
-  if (ln || rn) {
-    *cmp = ln && !rn ? -1 : (!ln && rn ? 1 : 0);
-    return CMP_OK;
-  }
-  if (l->k == V_STR && r->k == V_STR) {
-    /* The expected string has \' turned into ' before comparing. */
-    if (memchr(l->s, '\'', l->n)) {
-      wf__strbuf t = WF__STRBUF_INIT;
-      for (size_t i = 0; i < l->n; i++) {
-        if (l->s[i] == '\\' && i + 1 < l->n && l->s[i + 1] == '\'') continue;
-        wf__strbuf_putc(&t, l->s[i]);
-      }
-      if (t.oom) {
-        wf__strbuf_free(&t);
-        throw_msg(e, JX_OOM, "out of memory", NULL, NULL);
-        return CMP_ERR;
-      }
-      *cmp = java_strcmp(wf__strbuf_cstr(&t), t.len, r->s, r->n);
-      wf__strbuf_free(&t);
-    } else {
-      *cmp = java_strcmp(l->s, l->n, r->s, r->n);
-    }
-    return CMP_OK;
-  }
-  if ((l->k == V_NUM || l->k == V_STR) && r->k == V_NUM) {
-    char lb[32], rb[32];
-    const char *ls = l->s, *rs = num_text(r, rb);
-    size_t lsn = l->n;
-    if (l->k == V_NUM) {
-      ls = num_text(l, lb);
-      lsn = strlen(ls);
-    }
-    dec x, y;
-    if (!dec_parse(ls, lsn, &x) || !dec_parse(rs, strlen(rs), &y)) {
-      /* new BigDecimal("abc") escapes as NumberFormatException. */
-      throw_msg(e, JX_OTHER, "java.lang.NumberFormatException", NULL, NULL);
-      return CMP_ERR;
-    }
-    *cmp = dec_cmp(&x, &y);
-    return CMP_OK;
-  }
-  if (l->k == V_STR && r->k == V_BOOL) {
-    *cmp = bool_cmp(java_bool(l), r->b);
-    return CMP_OK;
-  }
-  if (l->k == V_BOOL && r->k == V_BOOL) {
-    *cmp = bool_cmp(l->b, r->b);
-    return CMP_OK;
-  }
-  return CMP_VCE;
-}
-
-static void *pc_malloc(size_t n, void *data) {
-  (void)data;
-  return wf__malloc(n);
-}
-
-static void pc_free(void *p, void *data) {
-  (void)data;
-  wf__free(p);
-}
-
-static jx regex_match(ev *e, const pcre2_code *re, const val *target,
-                      bool *res) {
-  if (!e->md) {
-    if (!e->gctx) e->gctx = pcre2_general_context_create(pc_malloc, pc_free, NULL);
-    if (!e->gctx) return JX_OOM;
-    e->md = pcre2_match_data_create(1, e->gctx);
-    if (!e->md) return JX_OOM;
-  }
-  wf__strbuf t = WF__STRBUF_INIT;
-  const char *s;
-  size_t n;
-  if (target->k == V_STR) {
-    s = target->s;
-    n = target->n;
-  } else {
-    val_text(&t, target);
-    if (t.oom) return JX_OOM;
-    s = wf__strbuf_cstr(&t);
-    n = t.len;
-  }
-  int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, e->md, NULL);
-  wf__strbuf_free(&t);
-  /* 0 means the one-pair ovector was too small: still a match. */
-  *res = rc >= 0;
-  return JX_OK;
-}
-
-/* Read an operand: a not-found path is reported as JX_PNF (the criterion is
- * false), other failures propagate. */
-static jx operand_value(ev *e, const jp_operand *o, json_t *item, val *v,
-                        json_t **owned_out) {
-  *owned_out = NULL;
-  switch (o->kind) {
-    case JP_OPND_STRING:
-      *v = (val){V_STR, o->str, o->len, false, NULL, NULL};
-      return JX_OK;
-    case JP_OPND_PATTERN:
-      *v = (val){V_PAT, o->str, o->len, false, NULL, o->re};
-      return JX_OK;
-    case JP_OPND_PATH:
-    default: {
-      json_t *x;
-      bool owned;
-      jx r = def_eval(e, o->path, o->path->is_root_path ? e->root : item,
-                      false, &x, &owned);
-      if (r != JX_OK) return r;
-      if (owned) *owned_out = x;
-      *v = val_of_json(x);
-      return JX_OK;
-    }
-  }
-}
-
-static jx crit_apply(ev *e, const jp_pred *c, json_t *item, bool *res) {
-  *res = false;
-  if (c->op == JP_EXISTS) {
-    /* Evaluated on the item (even a "$" path) with REQUIRE_PROPERTIES; a
-     * present null counts as absent. */
-    json_t *x;
-    bool owned;
-    jx r = def_eval(e, c->left.path, item, true, &x, &owned);
-    if (r == JX_PNF) {
-      *res = !c->exists;
-      return JX_OK;
-    }
-    if (r != JX_OK) return r;
-    *res = c->exists ? !json_is_null(x) : json_is_null(x);
-    if (owned) json_decref(x);
-    return JX_OK;
-  }
-  val model, expected;
-  json_t *o1 = NULL, *o2 = NULL;
-  jx r = operand_value(e, &c->left, item, &model, &o1);
-  if (r == JX_OK) r = operand_value(e, &c->right, item, &expected, &o2);
-  if (r == JX_PNF) {
-    r = JX_OK; /* Criteria.eval catches PathNotFoundException */
-    goto done;
-  }
-  if (r != JX_OK) goto done;
-  int cmp, sc;
-  switch (c->op) {
-    case JP_EQ:
-    case JP_NE:
-      sc = safe_compare(e, &expected, &model, &cmp);
-      if (sc == CMP_ERR) r = JX_OTHER;
-      else if (sc == CMP_OK) *res = c->op == JP_EQ ? cmp == 0 : cmp != 0;
-      break;
-    case JP_LT:
-    case JP_LTE:
-    case JP_GT:
-    case JP_GTE:
-      if ((expected.k == V_NULL) != (model.k == V_NULL)) break;
-      sc = safe_compare(e, &expected, &model, &cmp);
-      if (sc == CMP_ERR) {
-        r = JX_OTHER;
-      } else if (sc == CMP_OK) {
-        /* eval(expected, model): GT is 0 > compare(expected, model). */
-        if (c->op == JP_GT) *res = 0 > cmp;
-        else if (c->op == JP_GTE) *res = 0 >= cmp;
-        else if (c->op == JP_LT) *res = 0 < cmp;
-        else *res = 0 <= cmp;
-      }
-      break;
-    case JP_REGEX: {
-      const val *pat, *target;
-      if (model.k == V_PAT) {
-        pat = &model;
-        target = &expected;
-      } else if (expected.k == V_PAT) {
-        pat = &expected;
-        target = &model;
-      } else if (expected.k == V_NULL) {
-        /* (Pattern) null, then null.matcher(...) unless the target is
-         * null too. */
-        if (model.k != V_NULL)
-          r = throw_msg(e, JX_OTHER, "java.lang.NullPointerException", NULL,
-                        NULL);
-        break;
-      } else {
-        wf__strbuf_reset(&e->msg);
-        wf__strbuf_puts(&e->msg, java_class(&expected));
-        wf__strbuf_puts(&e->msg, " cannot be cast to java.util.regex.Pattern");
-        r = e->msg.oom ? JX_OOM : JX_OTHER;
-        break;
-      }
-      if (target->k != V_NULL) r = regex_match(e, pat->re, target, res);
-      break;
-    }
-    default:
-      break;
-  }
-  if (r == JX_OTHER && e->msg.len == 0)
-    throw_msg(e, JX_OTHER, "java.lang.RuntimeException", NULL, NULL);
-done:
-  json_decref(o1);
-  json_decref(o2);
-  return r;
-}
-
-static jx pred_apply(ev *e, const jp_pred *p, json_t *item, bool *res) {
-  switch (p->kind) {
-    case JP_P_CRIT:
-      return crit_apply(e, p, item, res);
-    case JP_P_AND:
-      for (size_t i = 0; i < p->nkids; i++) {
-        jx r = pred_apply(e, p->kids[i], item, res);
-        if (r != JX_OK || !*res) return r;
-      }
-      *res = true;
-      return JX_OK;
-    case JP_P_OR:
-    default: {
-      jx r = pred_apply(e, p->kids[0], item, res);
-      if (r != JX_OK || *res) return r;
-      return pred_apply(e, p->kids[1], item, res);
-    }
-  }
-}
-
-/* --- indefinite paths --------------------------------------------------------- */
-
-static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m);
-
-static jx add_result(ev *e, json_t *v, bool owned) {
+static jp_exc add_result(jp_ev *e, json_t *v, bool owned) {
   int rc = owned ? json_array_append_new(e->results, v)
                  : json_array_append(e->results, v);
   return rc == 0 ? JX_OK : JX_OOM;
@@ -737,22 +198,24 @@ static jx add_result(ev *e, json_t *v, bool owned) {
 static bool is_leaf(const jp_path *p, size_t ti) { return ti + 1 == p->n; }
 
 /* PathToken.handleObjectProperty for one name. */
-static jx handle_prop(ev *e, const jp_path *p, size_t ti, json_t *m,
-                      const char *name) {
+static jp_exc handle_prop(jp_ev *e, const jp_path *p, size_t ti, json_t *m,
+                          const char *name) {
   size_t save = e->path.len;
   wf__strbuf_puts(&e->path, "['");
   wf__strbuf_puts(&e->path, name);
   wf__strbuf_puts(&e->path, "']");
   if (e->path.oom) return JX_OOM;
   json_t *v = json_object_get(m, name);
-  jx r = JX_OK;
+  jp_exc r = JX_OK;
   if (!v) {
     if (is_leaf(p, ti)) {
-      r = throw_msg(e, JX_PNF, "No results for path: ", &e->path, NULL);
+      r = wf__jsonpath_throw(e, JX_PNF, "No results for path: ", &e->path,
+                             NULL);
     } else if (p->toks[ti - 1].suffix_definite) {
       /* isUpstreamDefinite(): everything from the previous token on is
        * definite, so the missing property is an error. */
-      r = throw_msg(e, JX_PNF, "Missing property in path ", &e->path, NULL);
+      r = wf__jsonpath_throw(e, JX_PNF, "Missing property in path ", &e->path,
+                             NULL);
     }
   } else if (is_leaf(p, ti)) {
     r = add_result(e, v, false);
@@ -763,15 +226,15 @@ static jx handle_prop(ev *e, const jp_path *p, size_t ti, json_t *m,
   return r;
 }
 
-static jx handle_index(ev *e, const jp_path *p, size_t ti, json_t *m,
-                       int64_t idx) {
+static jp_exc handle_index(jp_ev *e, const jp_path *p, size_t ti, json_t *m,
+                           int64_t idx) {
   size_t save = e->path.len;
   wf__strbuf_printf(&e->path, "[%lld]", (long long)idx);
   if (e->path.oom) return JX_OOM;
-  jx r;
+  jp_exc r;
   if (idx < 0 || (size_t)idx >= json_array_size(m)) {
-    r = throw_msg(e, JX_PNF, "Index out of bounds when evaluating path ",
-                  &e->path, NULL);
+    r = wf__jsonpath_throw(
+        e, JX_PNF, "Index out of bounds when evaluating path ", &e->path, NULL);
   } else {
     json_t *v = json_array_get(m, (size_t)idx);
     r = is_leaf(p, ti) ? add_result(e, v, false) : ev_tok(e, p, ti + 1, v);
@@ -780,15 +243,15 @@ static jx handle_index(ev *e, const jp_path *p, size_t ti, json_t *m,
   return r;
 }
 
-static jx ev_array(ev *e, const jp_path *p, size_t ti, json_t *m) {
+static jp_exc ev_array(jp_ev *e, const jp_path *p, size_t ti, json_t *m) {
   const jp_tok *t = &p->toks[ti];
   if (json_is_null(m))
-    return throw_msg(e, JX_PNF, "The path ", &e->path, " is null");
+    return wf__jsonpath_throw(e, JX_PNF, "The path ", &e->path, " is null");
   if (!json_is_array(m))
     return throw_filter(e, p, ti, " can only be applied to arrays.", m);
   int64_t len = (int64_t)json_array_size(m);
   int64_t from, to;
-  jx r = JX_OK;
+  jp_exc r = JX_OK;
   switch (t->op) {
     case JP_SINGLE_INDEX:
       return handle_index(e, p, ti, m, t->nums[0]);
@@ -826,8 +289,8 @@ static jx ev_array(ev *e, const jp_path *p, size_t ti, json_t *m) {
 }
 
 /* ScanPathToken's per-node test of the token after "..". */
-static jx scan_matches(ev *e, const jp_path *p, size_t pt, json_t *m,
-                       bool *res) {
+static jp_exc scan_matches(jp_ev *e, const jp_path *p, size_t pt, json_t *m,
+                           bool *res) {
   const jp_tok *t = &p->toks[pt];
   *res = false;
   switch (t->kind) {
@@ -844,15 +307,15 @@ static jx scan_matches(ev *e, const jp_path *p, size_t pt, json_t *m,
       *res = true;
       return JX_OK;
     case JP_FILTER:
-      return pred_apply(e, t->filter, m, res);
+      return wf__jsonpath_pred_apply(e, t->filter, m, res);
     default:
       return JX_OK;
   }
 }
 
-static jx walk(ev *e, const jp_path *p, size_t pt, json_t *m) {
+static jp_exc walk(jp_ev *e, const jp_path *p, size_t pt, json_t *m) {
   bool hit;
-  jx r;
+  jp_exc r;
   if (json_is_object(m)) {
     if ((r = scan_matches(e, p, pt, m, &hit)) != JX_OK) return r;
     if (hit && (r = ev_tok(e, p, pt, m)) != JX_OK) return r;
@@ -878,8 +341,7 @@ static jx walk(ev *e, const jp_path *p, size_t pt, json_t *m) {
         for (size_t i = 0; i < json_array_size(m); i++) {
           size_t save = e->path.len;
           wf__strbuf_printf(&e->path, "[%zu]", i);
-          r = e->path.oom ? JX_OOM
-                          : ev_tok(e, p, pt + 1, json_array_get(m, i));
+          r = e->path.oom ? JX_OOM : ev_tok(e, p, pt + 1, json_array_get(m, i));
           sb_truncate(&e->path, save);
           if (r != JX_OK) return r;
         }
@@ -896,9 +358,9 @@ static jx walk(ev *e, const jp_path *p, size_t pt, json_t *m) {
   return JX_OK;
 }
 
-static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m) {
+static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m) {
   const jp_tok *t = &p->toks[ti];
-  jx r = JX_OK;
+  jp_exc r = JX_OK;
   switch (t->kind) {
     case JP_ROOT: {
       if (is_leaf(p, ti)) return add_result(e, m, false);
@@ -924,13 +386,13 @@ static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m) {
       size_t save = e->path.len;
       wf__jsonpath_fragment(&e->path, t);
       if (!is_leaf(p, ti)) {
-        r = throw_msg(e, JX_IPE,
-                      "Multi properties can only be used as path leafs: ",
-                      &e->path, NULL);
+        r = wf__jsonpath_throw(
+            e, JX_IPE,
+            "Multi properties can only be used as path leafs: ", &e->path,
+            NULL);
       } else {
         json_t *merged;
-        bool missing;
-        r = merge_props(e, t, m, false, &merged, &missing);
+        r = merge_props(t, m, false, &merged);
         if (r == JX_OK) r = add_result(e, merged, true);
       }
       sb_truncate(&e->path, save);
@@ -962,7 +424,8 @@ static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m) {
     default:
       if (json_is_object(m)) {
         bool ok;
-        if ((r = pred_apply(e, t->filter, m, &ok)) != JX_OK) return r;
+        if ((r = wf__jsonpath_pred_apply(e, t->filter, m, &ok)) != JX_OK)
+          return r;
         if (!ok) return JX_OK;
         return is_leaf(p, ti) ? add_result(e, m, false)
                               : ev_tok(e, p, ti + 1, m);
@@ -970,8 +433,8 @@ static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m) {
       if (json_is_array(m)) {
         for (size_t i = 0; i < json_array_size(m); i++) {
           bool ok;
-          if ((r = pred_apply(e, t->filter, json_array_get(m, i), &ok)) !=
-              JX_OK)
+          if ((r = wf__jsonpath_pred_apply(e, t->filter, json_array_get(m, i),
+                                           &ok)) != JX_OK)
             return r;
           if (ok && (r = handle_index(e, p, ti, m, (int64_t)i)) != JX_OK)
             return r;
@@ -982,16 +445,16 @@ static jx ev_tok(ev *e, const jp_path *p, size_t ti, json_t *m) {
   }
 }
 
-/* --- public ----------------------------------------------------------------- */
+/* --- public --- */
 
-static void ev_done(ev *e) {
+static void ev_done(jp_ev *e) {
   wf__strbuf_free(&e->path);
   wf__strbuf_free(&e->msg);
   if (e->md) pcre2_match_data_free(e->md);
   if (e->gctx) pcre2_general_context_free(e->gctx);
 }
 
-static int finish(ev *e, jx r, wf__strbuf *detail) {
+static int finish(jp_ev *e, jp_exc r, wf__strbuf *detail) {
   if (detail) {
     if (r == JX_OOM || e->msg.oom)
       wf__strbuf_puts(detail, "out of memory");
@@ -1015,13 +478,13 @@ int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
   }
   json_t *null_doc = NULL;
   if (!doc) doc = null_doc = json_null();
-  ev e = {doc, NULL, WF__STRBUF_INIT, WF__STRBUF_INIT, NULL, NULL};
+  jp_ev e = {doc, NULL, WF__STRBUF_INIT, WF__STRBUF_INIT, NULL, NULL};
   const jp_path *path = p->path;
-  jx r;
+  jp_exc r;
   if (path->definite) {
     json_t *v;
     bool owned;
-    r = def_eval(&e, path, doc, false, &v, &owned);
+    r = wf__jsonpath_def_eval(&e, path, doc, false, &v, &owned);
     if (r == JX_OK) *out = owned ? v : json_incref(v);
   } else {
     e.results = json_array();
@@ -1029,8 +492,10 @@ int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
       r = JX_OOM;
     } else {
       r = ev_tok(&e, path, 0, doc);
-      if (r == JX_OK) *out = e.results;
-      else json_decref(e.results);
+      if (r == JX_OK)
+        *out = e.results;
+      else
+        json_decref(e.results);
     }
   }
   int rc = r == JX_OK ? 0 : finish(&e, r, detail);
@@ -1047,7 +512,8 @@ int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
     case WF__JP_ROOT_CONTEXT:
       doc = env->context ? env->context(env->payload) : NULL;
       if (!doc) {
-        if (detail) wf__strbuf_puts(detail, "The context object is not available");
+        if (detail)
+          wf__strbuf_puts(detail, "The context object is not available");
         return -1;
       }
       break;

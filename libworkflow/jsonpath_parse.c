@@ -6,7 +6,6 @@
  * "$.a[-1]" is an index, "$[a1]" is index 1, "$['a\"b']" keeps the
  * backslash, "$.sum()" is a property called "sum()", filters know only
  * == != < <= > >= =~ and exists checks. */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,18 +14,9 @@
 #include "jsonpath_ast.h"
 #include "strbuf.h"
 
-typedef struct pstate {
-  char *msg;
-  size_t msglen;
-  bool failed;
-} pstate;
-
-static bool fail(pstate *ps, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* Records the first reason only; always returns false so callers can
- * `return fail(...)`. */
-static bool fail(pstate *ps, const char *fmt, ...) {
+ * `return wf__jsonpath_fail(...)`. */
+bool wf__jsonpath_fail(jp_pstate *ps, const char *fmt, ...) {
   if (!ps->failed && ps->msg && ps->msglen) {
     va_list ap;
     va_start(ap, fmt);
@@ -37,10 +27,12 @@ static bool fail(pstate *ps, const char *fmt, ...) {
   return false;
 }
 
-static bool oom(pstate *ps) { return fail(ps, "out of memory"); }
+static bool oom(jp_pstate *ps) {
+  return wf__jsonpath_fail(ps, "out of memory");
+}
 
 /* Java's String.trim(): every char <= ' ' at both ends. */
-static void java_trim(const char **s, size_t *n) {
+void wf__jsonpath_java_trim(const char **s, size_t *n) {
   while (*n && (unsigned char)(*s)[0] <= ' ') {
     (*s)++;
     (*n)--;
@@ -71,9 +63,9 @@ static bool parse_java_int(const char *s, size_t n, int32_t *out) {
   return true;
 }
 
-/* --- growable arrays ------------------------------------------------------ */
+/* --- growable arrays --- */
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem) {
+bool wf__jsonpath_grow(void **arr, size_t *cap, size_t n, size_t elem) {
   if (n < *cap) return true;
   size_t nc = *cap ? *cap * 2 : 4;
   void *p = wf__realloc(*arr, nc * elem);
@@ -88,14 +80,11 @@ typedef struct toklist {
   size_t n, cap;
 } toklist;
 
-static void tok_clear(jp_tok *t);
-static void pred_free(jp_pred *p);
-
 static void tok_clear(jp_tok *t) {
   for (size_t i = 0; i < t->nnames; i++) wf__free(t->names[i]);
   wf__free(t->names);
   wf__free(t->nums);
-  pred_free(t->filter);
+  wf__jsonpath_pred_free(t->filter);
   memset(t, 0, sizeof *t);
 }
 
@@ -106,23 +95,7 @@ void wf__jsonpath_path_free(jp_path *p) {
   wf__free(p);
 }
 
-static void operand_clear(jp_operand *o) {
-  wf__jsonpath_path_free(o->path);
-  wf__free(o->str);
-  if (o->re) pcre2_code_free(o->re);
-  memset(o, 0, sizeof *o);
-}
-
-static void pred_free(jp_pred *p) {
-  if (!p) return;
-  operand_clear(&p->left);
-  operand_clear(&p->right);
-  for (size_t i = 0; i < p->nkids; i++) pred_free(p->kids[i]);
-  wf__free(p->kids);
-  wf__free(p);
-}
-
-/* --- fragments (what Jayway prints) ---------------------------------------- */
+/* --- fragments (what Jayway prints) --- */
 
 void wf__jsonpath_fragment(wf__strbuf *b, const jp_tok *t) {
   switch (t->kind) {
@@ -179,35 +152,30 @@ void wf__jsonpath_suffix(wf__strbuf *b, const jp_path *p, size_t from) {
   for (size_t i = from; i < p->n; i++) wf__jsonpath_fragment(b, &p->toks[i]);
 }
 
-/* --- fragment analysis (Jayway 2.0.0 PathComponentAnalyzer) ---------------- */
-
-typedef struct frag {
-  const char *s;
-  size_t n;
-} frag;
-
-static jp_path *jw_compile(pstate *ps, const char *s, size_t n);
+/* --- fragment analysis (Jayway 2.0.0 PathComponentAnalyzer) --- */
 
 /* Java's charAt() with its StringIndexOutOfBoundsException. */
-static bool at(pstate *ps, frag f, size_t i, char *c) {
-  if (i >= f.n) return fail(ps, "String index out of range: %zu", i);
+bool wf__jsonpath_at(jp_pstate *ps, jp_frag f, size_t i, char *c) {
+  if (i >= f.n)
+    return wf__jsonpath_fail(ps, "String index out of range: %zu", i);
   *c = f.s[i];
   return true;
 }
 
 /* "['a']", "['a','b']": names between single quotes, taken literally. */
-static bool analyze_property(pstate *ps, frag f, size_t i, jp_tok *t) {
+static bool analyze_property(jp_pstate *ps, jp_frag f, size_t i, jp_tok *t) {
   size_t cap = 0;
   wf__strbuf buf = WF__STRBUF_INIT;
   bool open = false;
   char c = 0;
   t->kind = JP_PROP;
-  if (!at(ps, f, i, &c)) return false;
+  if (!wf__jsonpath_at(ps, f, i, &c)) return false;
   while (c != ']') {
     if (c == '\'') {
       if (open) {
         char *name = wf__strndup(buf.data ? buf.data : "", buf.len);
-        if (!name || !grow((void **)&t->names, &cap, t->nnames, sizeof(char *))) {
+        if (!name || !wf__jsonpath_grow((void **)&t->names, &cap, t->nnames,
+                                        sizeof(char *))) {
           wf__free(name);
           wf__strbuf_free(&buf);
           return oom(ps);
@@ -221,7 +189,7 @@ static bool analyze_property(pstate *ps, frag f, size_t i, jp_tok *t) {
     } else if (open) {
       wf__strbuf_putc(&buf, c);
     }
-    if (!at(ps, f, ++i, &c)) {
+    if (!wf__jsonpath_at(ps, f, ++i, &c)) {
       wf__strbuf_free(&buf);
       return false;
     }
@@ -238,17 +206,20 @@ typedef struct numbuf {
 } numbuf;
 
 static void nb_put(numbuf *b, char c) {
-  if (b->n + 1 < sizeof b->s) b->s[b->n++] = c;
-  else b->overflow = true;
+  if (b->n + 1 < sizeof b->s)
+    b->s[b->n++] = c;
+  else
+    b->overflow = true;
 }
 
-static bool nb_take(pstate *ps, numbuf *b, jp_tok *t, size_t *cap) {
+static bool nb_take(jp_pstate *ps, numbuf *b, jp_tok *t, size_t *cap) {
   int32_t v;
   if (b->overflow || !parse_java_int(b->s, b->n, &v)) {
     b->s[b->n] = '\0';
-    return fail(ps, "For input string: \"%s\"", b->s);
+    return wf__jsonpath_fail(ps, "For input string: \"%s\"", b->s);
   }
-  if (!grow((void **)&t->nums, cap, t->nnums, sizeof(int32_t))) return oom(ps);
+  if (!wf__jsonpath_grow((void **)&t->nums, cap, t->nnums, sizeof(int32_t)))
+    return oom(ps);
   t->nums[t->nnums++] = v;
   b->n = 0;
   return true;
@@ -260,7 +231,7 @@ static bool is_slice_char(char c) {
 
 /* "[1]" "[1,2]" "[1:]" "[:2]" "[1:2]" "[(@.length-1)]". A third slice
  * number is read and ignored, as 2.0.0 does. */
-static bool analyze_array(pstate *ps, frag f, size_t i, jp_tok *t) {
+static bool analyze_array(jp_pstate *ps, jp_frag f, size_t i, jp_tok *t) {
   numbuf b = {{0}, 0, false};
   size_t cap = 0;
   bool slice_to = false, slice_from = false, slice_between = false;
@@ -269,21 +240,23 @@ static bool analyze_array(pstate *ps, frag f, size_t i, jp_tok *t) {
   bool ctx = c == '@';
   t->kind = JP_ARRAY;
   if (ctx) {
-    if (!at(ps, f, ++i, &c) || !at(ps, f, ++i, &c)) return false;
+    if (!wf__jsonpath_at(ps, f, ++i, &c) || !wf__jsonpath_at(ps, f, ++i, &c))
+      return false;
     while (c != '-') {
       if (c != ' ' && c != '(' && c != ')') nb_put(&b, c);
-      if (!at(ps, f, ++i, &c)) return false;
+      if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
     }
     b.s[b.n] = '\0';
     if (strcmp(b.s, "size") != 0 && strcmp(b.s, "length") != 0)
-      return fail(ps,
-                  "Invalid function: @.%s. Supported functions are: "
-                  "[(@.length - n)] and [(@.size() - n)]",
-                  b.s);
+      return wf__jsonpath_fail(
+          ps,
+          "Invalid function: @.%s. Supported functions are: "
+          "[(@.length - n)] and [(@.size() - n)]",
+          b.s);
     b.n = 0;
     while (c != ')') {
       if (c != ' ') nb_put(&b, c);
-      if (!at(ps, f, ++i, &c)) return false;
+      if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
     }
   } else {
     while (is_digit(c) || c == ',' || c == ' ' || c == ':' || c == '-') {
@@ -293,18 +266,18 @@ static bool analyze_array(pstate *ps, frag f, size_t i, jp_tok *t) {
         case ':':
           if (b.n == 0) {
             slice_to = true;
-            if (!at(ps, f, ++i, &c)) return false;
+            if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
             while (is_slice_char(c)) {
               if (c != ' ') nb_put(&b, c);
-              if (!at(ps, f, ++i, &c)) return false;
+              if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
             }
             if (!nb_take(ps, &b, t, &cap)) return false;
           } else {
             if (!nb_take(ps, &b, t, &cap)) return false;
-            if (!at(ps, f, ++i, &c)) return false;
+            if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
             while (is_slice_char(c)) {
               if (c != ' ') nb_put(&b, c);
-              if (!at(ps, f, ++i, &c)) return false;
+              if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
             }
             if (b.n == 0) {
               slice_from = true;
@@ -323,374 +296,39 @@ static bool analyze_array(pstate *ps, frag f, size_t i, jp_tok *t) {
           break;
       }
       if (c == ']') break;
-      if (!at(ps, f, ++i, &c)) return false;
+      if (!wf__jsonpath_at(ps, f, ++i, &c)) return false;
     }
   }
   if (b.n > 0 && !nb_take(ps, &b, t, &cap)) return false;
   bool single = t->nnums == 1 && !slice_to && !slice_from && !ctx;
-  if (single) t->op = JP_SINGLE_INDEX;
-  else if (index_seq) t->op = JP_INDEX_SEQUENCE;
-  else if (slice_from) t->op = JP_SLICE_FROM;
-  else if (slice_to) t->op = JP_SLICE_TO;
-  else if (slice_between) t->op = JP_SLICE_BETWEEN;
-  else if (ctx) t->op = JP_CONTEXT_SIZE;
-  else return fail(ps, "Could not analyze array component");
+  if (single)
+    t->op = JP_SINGLE_INDEX;
+  else if (index_seq)
+    t->op = JP_INDEX_SEQUENCE;
+  else if (slice_from)
+    t->op = JP_SLICE_FROM;
+  else if (slice_to)
+    t->op = JP_SLICE_TO;
+  else if (slice_between)
+    t->op = JP_SLICE_BETWEEN;
+  else if (ctx)
+    t->op = JP_CONTEXT_SIZE;
+  else
+    return wf__jsonpath_fail(ps, "Could not analyze array component");
   if (t->nnums == 0 || (t->op == JP_SLICE_BETWEEN && t->nnums < 2))
-    return fail(ps, "Could not analyze array component");
+    return wf__jsonpath_fail(ps, "Could not analyze array component");
   return true;
 }
 
-/* --- filters (Jayway 2.0.0 Filter.parse and Criteria.parse) --------------- */
-
+/* Java regex \s. */
 static bool is_java_ws(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\x0b' || c == '\f' ||
          c == '\r';
 }
 
-static bool starts(const char *s, size_t n, const char *p) {
-  size_t k = strlen(p);
-  return n >= k && memcmp(s, p, k) == 0;
-}
-
-static char *dup_slice(const char *s, size_t n) { return wf__strndup(s, n); }
-
-static bool compile_pattern(pstate *ps, const char *s, size_t n,
-                            jp_operand *o) {
-  /* regex = text between the first char and the last '/'; case-insensitive
-   * when the literal ends with 'i' (Criteria.compilePattern). */
-  size_t last = n;
-  while (last > 0 && s[last - 1] != '/') last--;
-  if (last == 0) return fail(ps, "bad pattern");
-  last--; /* index of the last '/' */
-  if (last < 1) return fail(ps, "String index out of range: -1");
-  bool icase = s[n - 1] == 'i';
-  o->kind = JP_OPND_PATTERN;
-  o->str = dup_slice(s + 1, last - 1);
-  o->len = last - 1;
-  if (!o->str) return oom(ps);
-  /* Java's Matcher.matches(): the whole subject. Java treats \n \r \u0085
-   * \u2028 \u2029 as line ends, which PCRE2's "any newline" comes closest
-   * to. */
-  pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
-  if (!cc) return oom(ps);
-  pcre2_set_newline(cc, PCRE2_NEWLINE_ANY);
-  int err = 0;
-  PCRE2_SIZE off = 0;
-  uint32_t opts = PCRE2_UTF | PCRE2_ANCHORED | PCRE2_ENDANCHORED;
-  if (icase) opts |= PCRE2_CASELESS;
-  o->re = pcre2_compile((PCRE2_SPTR)o->str, o->len, opts, &err, &off, cc);
-  pcre2_compile_context_free(cc);
-  if (!o->re) {
-    PCRE2_UCHAR m[160];
-    pcre2_get_error_message(err, m, sizeof m);
-    return fail(ps, "bad regular expression at offset %zu: %s", (size_t)off,
-                (const char *)m);
-  }
-  return true;
-}
-
-static bool operand(pstate *ps, const char *s, size_t n, bool is_left,
-                    jp_operand *o, bool *exists) {
-  bool is_path = (n && (s[0] == '$' || s[0] == '@')) || starts(s, n, "!@");
-  if (is_path) {
-    if (s[0] == '!') {
-      if (!is_left)
-        return fail(ps, "Invalid negation! Can only be used for existence "
-                        "check e.g [?(!@.foo)]");
-      *exists = false;
-      s++;
-      n--;
-    }
-    o->kind = JP_OPND_PATH;
-    o->path = jw_compile(ps, s, n);
-    if (!o->path) return false;
-    if (!o->path->definite)
-      return fail(ps, "the predicate path: %.*s is not definite", (int)n, s);
-    return true;
-  }
-  if (n && s[0] == '\'' && s[n - 1] == '\'') {
-    if (n < 2) return fail(ps, "String index out of range: -1");
-    o->kind = JP_OPND_STRING;
-    o->str = dup_slice(s + 1, n - 2);
-    o->len = n - 2;
-    return o->str ? true : oom(ps);
-  }
-  if (n && s[0] == '/' &&
-      (s[n - 1] == '/' || (n >= 2 && s[n - 2] == '/' && s[n - 1] == 'i')))
-    return compile_pattern(ps, s, n, o);
-  o->kind = JP_OPND_STRING;
-  o->str = dup_slice(s, n);
-  o->len = n;
-  return o->str ? true : oom(ps);
-}
-
-static jp_pred *criteria(pstate *ps, const char *s, size_t n) {
-  /* The first operator of this list found anywhere in the text wins
-   * (Criteria.OPERATORS order). */
-  static const struct {
-    const char *text;
-    jp_crit_op op;
-  } ops[] = {{"==", JP_EQ}, {">=", JP_GTE}, {"<=", JP_LTE}, {"!=", JP_NE},
-             {"<", JP_LT},  {">", JP_GT},   {"=~", JP_REGEX}};
-  jp_pred *p = wf__calloc(1, sizeof *p);
-  if (!p) {
-    oom(ps);
-    return NULL;
-  }
-  p->kind = JP_P_CRIT;
-  const char *l = s, *r = "";
-  size_t ln = n, rn = 0;
-  bool has_op = false;
-  for (size_t k = 0; k < sizeof ops / sizeof ops[0] && !has_op; k++) {
-    size_t kl = strlen(ops[k].text);
-    for (size_t i = 0; i + kl <= n; i++) {
-      if (memcmp(s + i, ops[k].text, kl) == 0) {
-        has_op = true;
-        p->op = ops[k].op;
-        ln = i;
-        r = s + i + kl;
-        rn = n - i - kl;
-        break;
-      }
-    }
-  }
-  java_trim(&l, &ln);
-  java_trim(&r, &rn);
-  bool exists = true;
-  if (!operand(ps, l, ln, true, &p->left, &exists) ||
-      !operand(ps, r, rn, false, &p->right, &exists)) {
-    pred_free(p);
-    return NULL;
-  }
-  if (p->left.kind == JP_OPND_PATH && !has_op) {
-    p->op = JP_EXISTS;
-    p->exists = exists;
-  } else if (!has_op) {
-    pred_free(p);
-    fail(ps, "CriteriaType  can not be parsed");
-    return NULL;
-  }
-  return p;
-}
-
-/* Criteria.cleanCriteria: drop leading "[?( " and trailing ") " chars. */
-static jp_pred *clean_criteria(pstate *ps, const char *s, size_t n) {
-  size_t b = 0;
-  while (b < n && (s[b] == '[' || s[b] == '?' || s[b] == '(' || s[b] == ' '))
-    b++;
-  if (b >= n) {
-    fail(ps, "String index out of range: %zu", b);
-    return NULL;
-  }
-  size_t e = n; /* exclusive */
-  while (e > 0 && (s[e - 1] == ')' || s[e - 1] == ' ')) e--;
-  if (e == 0 || e < b) {
-    fail(ps, "String index out of range: %zu", e);
-    return NULL;
-  }
-  return criteria(ps, s + b, e - b);
-}
-
-static jp_pred *pred_new(pstate *ps, jp_pred_kind kind, size_t nkids) {
-  jp_pred *p = wf__calloc(1, sizeof *p);
-  if (p) {
-    p->kind = kind;
-    p->kids = wf__calloc(nkids, sizeof(jp_pred *));
-    p->nkids = nkids;
-    if (!p->kids) {
-      wf__free(p);
-      p = NULL;
-    }
-  }
-  if (!p) oom(ps);
-  return p;
-}
-
-/* Filter.and(): a single criterion or an OR become AND(root, x) and
- * OR(l, AND(r, x)); an AND grows by one operand (the 2.0.0 classes). */
-static jp_pred *pred_and(pstate *ps, jp_pred *root, jp_pred *x) {
-  jp_pred *p;
-  if (root->kind == JP_P_AND) {
-    p = pred_new(ps, JP_P_AND, root->nkids + 1);
-    if (!p) return NULL;
-    memcpy(p->kids, root->kids, root->nkids * sizeof(jp_pred *));
-    p->kids[root->nkids] = x;
-    root->nkids = 0;
-    pred_free(root);
-    return p;
-  }
-  if (root->kind == JP_P_OR) {
-    jp_pred *inner = pred_new(ps, JP_P_AND, 2);
-    if (!inner) return NULL;
-    inner->kids[0] = root->kids[1];
-    inner->kids[1] = x;
-    root->kids[1] = inner;
-    return root;
-  }
-  p = pred_new(ps, JP_P_AND, 2);
-  if (!p) return NULL;
-  p->kids[0] = root;
-  p->kids[1] = x;
-  return p;
-}
-
-static jp_pred *pred_or(pstate *ps, jp_pred *root, jp_pred *x) {
-  jp_pred *p = pred_new(ps, JP_P_OR, 2);
-  if (!p) return NULL;
-  p->kids[0] = root;
-  p->kids[1] = x;
-  return p;
-}
-
-/* Filter.parse: criteria separated by && and ||, parentheses dropped,
- * combined right to left from two stacks (which happens to give && the
- * tighter binding when nothing is parenthesised). */
-static jp_pred *filter_parse(pstate *ps, const char *s, size_t n) {
-  const char *all = s;
-  size_t alln = n;
-  java_trim(&s, &n);
-  if (!(n && s[0] == '[' && s[n - 1] == ']')) {
-    fail(ps, "Filter must start with '[' and end with ']'. %.*s", (int)alln,
-         all);
-    return NULL;
-  }
-  s++;
-  n -= 2;
-  java_trim(&s, &n);
-  if (!(n && s[0] == '?')) {
-    fail(ps, "Filter must start with '[?' and end with ']'. %.*s", (int)alln,
-         all);
-    return NULL;
-  }
-  s++;
-  n--;
-  java_trim(&s, &n);
-  if (!(n >= 2 && s[0] == '(' && s[n - 1] == ')')) {
-    fail(ps, "Filter must start with '[?(' and end with ')]'. %.*s",
-         (int)alln, all);
-    return NULL;
-  }
-  s++;
-  n -= 2;
-  java_trim(&s, &n);
-
-  jp_pred **crits = NULL;
-  size_t ncrit = 0, ccap = 0;
-  char *opsv = NULL; /* '&' or '|' */
-  size_t nops = 0, ocap = 0;
-  jp_pred *root = NULL;
-  bool ok = true;
-  size_t start = 0;
-  for (size_t i = 0; ok && i <= n;) {
-    bool is_op = i + 1 < n && ((s[i] == '&' && s[i + 1] == '&') ||
-                               (s[i] == '|' && s[i + 1] == '|'));
-    if (is_op || i == n) {
-      const char *piece = s + start;
-      size_t pn = i - start;
-      java_trim(&piece, &pn);
-      jp_pred *c = clean_criteria(ps, piece, pn);
-      if (!c || !grow((void **)&crits, &ccap, ncrit, sizeof(jp_pred *))) {
-        if (c) oom(ps);
-        pred_free(c);
-        ok = false;
-        break;
-      }
-      crits[ncrit++] = c;
-      if (i == n) break;
-      if (!grow((void **)&opsv, &ocap, nops, 1)) {
-        ok = oom(ps);
-        break;
-      }
-      opsv[nops++] = s[i];
-      i += 2;
-      start = i;
-    } else {
-      i++;
-    }
-  }
-  if (ok) {
-    root = crits[--ncrit];
-    while (nops > 0) {
-      char op = opsv[--nops];
-      if (ncrit == 0) {
-        if (op == '&') fail(ps, "EmptyStackException");
-        else fail(ps, "Invalid operators %.*s", (int)n, s);
-        ok = false;
-        break;
-      }
-      jp_pred *x = crits[--ncrit];
-      jp_pred *nr = op == '&' ? pred_and(ps, root, x) : pred_or(ps, root, x);
-      if (!nr) {
-        pred_free(x);
-        ok = false;
-        break;
-      }
-      root = nr;
-    }
-    if (ok && ncrit != 0) {
-      fail(ps, "Invalid operators %.*s", (int)n, s);
-      ok = false;
-    }
-  }
-  for (size_t i = 0; i < ncrit; i++) pred_free(crits[i]);
-  wf__free(crits);
-  wf__free(opsv);
-  if (!ok) {
-    pred_free(root);
-    return NULL;
-  }
-  return root;
-}
-
-/* PathComponentAnalyzer.findFilterBounds + analyzeCriteriaSequence4. */
-static bool analyze_filter(pstate *ps, frag f, size_t q, jp_tok *t) {
-  size_t start = q;
-  while (f.s[start] != '[') {
-    if (start == 0) return fail(ps, "String index out of range: -1");
-    start--;
-  }
-  size_t end = 0, curr = start;
-  char mem = ' ';
-  bool in_prop = false;
-  long open_sq = 0, open_par = 0;
-  while (end == 0) {
-    char c = 0;
-    if (!at(ps, f, curr, &c)) return false;
-    switch (c) {
-      case '(':
-        if (!in_prop) open_par++;
-        break;
-      case ')':
-        if (!in_prop) open_par--;
-        break;
-      case '[':
-        if (!in_prop) open_sq++;
-        break;
-      case ']':
-        if (!in_prop) {
-          open_sq--;
-          if (open_par == 0) end = curr + 1;
-        }
-        break;
-      case '\'':
-        if (mem != '\\') in_prop = !in_prop;
-        break;
-      default:
-        break;
-    }
-    mem = c;
-    curr++;
-  }
-  if (open_par != 0 || open_sq != 0)
-    return fail(ps, "Filter brackets are not balanced");
-  t->kind = JP_FILTER;
-  t->filter = filter_parse(ps, f.s + start, end - start);
-  return t->filter != NULL;
-}
-
 /* "[?]" / "[?,?]": filters passed by the Java caller; AWS has none to pass
  * (2.0.0 would fail on the missing predicate when evaluating). */
-static bool is_placeholder(frag f) {
+static bool is_placeholder(jp_frag f) {
   if (f.n < 3 || f.s[0] != '[' || f.s[f.n - 1] != ']') return false;
   size_t i = 1;
   while (i < f.n - 1 && is_java_ws(f.s[i])) i++;
@@ -702,11 +340,11 @@ static bool is_placeholder(frag f) {
   return true;
 }
 
-static bool frag_is(frag f, const char *lit) {
+static bool frag_is(jp_frag f, const char *lit) {
   return f.n == strlen(lit) && memcmp(f.s, lit, f.n) == 0;
 }
 
-static bool analyze(pstate *ps, frag f, jp_tok *t) {
+static bool analyze(jp_pstate *ps, jp_frag f, jp_tok *t) {
   memset(t, 0, sizeof *t);
   if (frag_is(f, "$")) {
     t->kind = JP_ROOT;
@@ -721,18 +359,20 @@ static bool analyze(pstate *ps, frag f, jp_tok *t) {
     return true;
   }
   if (is_placeholder(f))
-    return fail(ps, "filter placeholder %.*s has no filter", (int)f.n, f.s);
+    return wf__jsonpath_fail(ps, "filter placeholder %.*s has no filter",
+                             (int)f.n, f.s);
   for (size_t i = 0; i < f.n; i++) {
     char c = f.s[i];
-    if (c == '?') return analyze_filter(ps, f, i, t);
+    if (c == '?') return wf__jsonpath_analyze_filter(ps, f, i, t);
     if (c == '\'') return analyze_property(ps, f, i, t);
     if (is_digit(c) || c == ':' || c == '-' || c == '@')
       return analyze_array(ps, f, i, t);
   }
-  return fail(ps, "Could not analyze path component: %.*s", (int)f.n, f.s);
+  return wf__jsonpath_fail(ps, "Could not analyze path component: %.*s",
+                           (int)f.n, f.s);
 }
 
-/* --- the path compiler (Jayway 2.0.0 PathCompiler.compile) ----------------- */
+/* --- the path compiler (Jayway 2.0.0 PathCompiler.compile) --- */
 
 /* Characters up to '.', '[' or ' '. */
 static size_t fast_forward(const char *s, size_t n, size_t i) {
@@ -758,8 +398,9 @@ static size_t fast_forward_until_closed(const char *s, size_t n, size_t i) {
   return k;
 }
 
-static bool push_tok(pstate *ps, toklist *l, frag f) {
-  if (!grow((void **)&l->v, &l->cap, l->n, sizeof(jp_tok))) return oom(ps);
+static bool push_tok(jp_pstate *ps, toklist *l, jp_frag f) {
+  if (!wf__jsonpath_grow((void **)&l->v, &l->cap, l->n, sizeof(jp_tok)))
+    return oom(ps);
   if (!analyze(ps, f, &l->v[l->n])) {
     tok_clear(&l->v[l->n]);
     return false;
@@ -780,14 +421,14 @@ static bool tok_definite(const jp_tok *t) {
   }
 }
 
-static jp_path *jw_compile(pstate *ps, const char *s, size_t n) {
-  java_trim(&s, &n);
+jp_path *wf__jsonpath_jayway_compile(jp_pstate *ps, const char *s, size_t n) {
+  wf__jsonpath_java_trim(&s, &n);
   if (n == 0) {
-    fail(ps, "Path may not be null empty");
+    wf__jsonpath_fail(ps, "Path may not be null empty");
     return NULL;
   }
   if (n >= 2 && s[n - 2] == '.' && s[n - 1] == '.') {
-    fail(ps, "A path can not end with a scan.");
+    wf__jsonpath_fail(ps, "A path can not end with a scan.");
     return NULL;
   }
   wf__strbuf w = WF__STRBUF_INIT;
@@ -808,38 +449,38 @@ static jp_path *jw_compile(pstate *ps, const char *s, size_t n) {
     goto out;
   }
   if (wn > 1 && ws[1] != '.' && ws[1] != '[') {
-    fail(ps, "Invalid path %s", ws);
+    wf__jsonpath_fail(ps, "Invalid path %s", ws);
     goto out;
   }
   size_t i = 0;
   do {
     char c = ws[i];
-    frag f;
+    jp_frag f;
     char buf[4];
     wf__strbuf name = WF__STRBUF_INIT;
     bool ok;
     switch (c) {
       case ' ':
-        fail(ps, "Space not allowed in path");
+        wf__jsonpath_fail(ps, "Space not allowed in path");
         goto out;
       case '$':
-        f = (frag){"$", 1};
+        f = (jp_frag){"$", 1};
         i++;
         break;
       case '[': {
         size_t k = fast_forward_until_closed(ws, wn, i);
-        f = (frag){ws + i, k};
+        f = (jp_frag){ws + i, k};
         i += k;
         break;
       }
       case '.':
         i++;
         if (i >= wn) {
-          fail(ps, "String index out of range: %zu", i);
+          wf__jsonpath_fail(ps, "String index out of range: %zu", i);
           goto out;
         }
         if (ws[i] == '.') {
-          f = (frag){"..", 2};
+          f = (jp_frag){"..", 2};
           i++;
           break;
         }
@@ -848,19 +489,19 @@ static jp_path *jw_compile(pstate *ps, const char *s, size_t n) {
           if (k == 0) continue;
           if (k == 1 && ws[i] == '*') {
             memcpy(buf, "[*]", 4);
-            f = (frag){buf, 3};
+            f = (jp_frag){buf, 3};
           } else {
             wf__strbuf_puts(&name, "['");
             wf__strbuf_append(&name, ws + i, k);
             wf__strbuf_puts(&name, "']");
-            f = (frag){name.data, name.len};
+            f = (jp_frag){name.data, name.len};
           }
           i += k;
         }
         break;
       case '*':
         memcpy(buf, "[*]", 4);
-        f = (frag){buf, 3};
+        f = (jp_frag){buf, 3};
         i++;
         break;
       default: {
@@ -868,7 +509,7 @@ static jp_path *jw_compile(pstate *ps, const char *s, size_t n) {
         wf__strbuf_puts(&name, "['");
         wf__strbuf_append(&name, ws + i, k);
         wf__strbuf_puts(&name, "']");
-        f = (frag){name.data, name.len};
+        f = (jp_frag){name.data, name.len};
         i += k;
         break;
       }
@@ -884,7 +525,7 @@ static jp_path *jw_compile(pstate *ps, const char *s, size_t n) {
   } while (i < wn);
 
   if (l.n == 0 || l.v[0].kind != JP_ROOT) {
-    fail(ps, "Invalid path %s", ws);
+    wf__jsonpath_fail(ps, "Invalid path %s", ws);
     goto out;
   }
   p = wf__calloc(1, sizeof *p);
@@ -910,7 +551,7 @@ out:
   return p;
 }
 
-/* --- the public compiler ------------------------------------------------- */
+/* --- the public compiler --- */
 
 static bool var_start(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
@@ -921,13 +562,13 @@ static bool var_char(unsigned char c) { return var_start(c) || is_digit(c); }
 
 int wf__jsonpath_compile(wf__jsonpath **out, const char *text, unsigned flags,
                          char *msg, size_t msglen) {
-  pstate ps = {msg, msglen, false};
+  jp_pstate ps = {msg, msglen, false};
   *out = NULL;
   if (msg && msglen) msg[0] = '\0';
   /* Every path field holds "$..." ("bug$.library.movies", ".guid", "()"
    * are rejected by AWS; Jayway alone would prefix "$."). */
   if (!text || text[0] != '$') {
-    fail(&ps, "a path must start with '$'");
+    wf__jsonpath_fail(&ps, "a path must start with '$'");
     return -1;
   }
   wf__jsonpath *p = wf__calloc(1, sizeof *p);
@@ -940,7 +581,7 @@ int wf__jsonpath_compile(wf__jsonpath **out, const char *text, unsigned flags,
   p->root = WF__JP_ROOT_INPUT;
   if (text[1] == '$') {
     if (!(flags & WF__JP_ALLOW_CONTEXT)) {
-      fail(&ps, "the context object ($$) is not allowed here");
+      wf__jsonpath_fail(&ps, "the context object ($$) is not allowed here");
       goto bad;
     }
     p->root = WF__JP_ROOT_CONTEXT;
@@ -948,7 +589,7 @@ int wf__jsonpath_compile(wf__jsonpath **out, const char *text, unsigned flags,
   } else if (var_start((unsigned char)text[1])) {
     /* "$name.rest": the variable's value is the document for "$.rest". */
     if (!(flags & WF__JP_ALLOW_VARIABLE)) {
-      fail(&ps, "variables ($%s) are not allowed here", text + 1);
+      wf__jsonpath_fail(&ps, "variables ($%s) are not allowed here", text + 1);
       goto bad;
     }
     size_t k = 1;
@@ -967,21 +608,21 @@ int wf__jsonpath_compile(wf__jsonpath **out, const char *text, unsigned flags,
     oom(&ps);
     goto bad;
   }
-  p->path = jw_compile(&ps, jt.data, jt.len);
+  p->path = wf__jsonpath_jayway_compile(&ps, jt.data, jt.len);
   if (!p->path) goto bad;
   if (flags & WF__JP_REFERENCE) {
     /* Reference paths: names and single indexes only (AWS "Reference
      * Paths": no @ .. , : ? * and no functions). */
     for (size_t i = 1; i < p->path->n; i++) {
       const jp_tok *t = &p->path->toks[i];
-      bool ok = (t->kind == JP_PROP && t->nnames == 1) ||
-                (t->kind == JP_ARRAY && t->op == JP_SINGLE_INDEX &&
-                 t->nums[0] >= 0);
+      bool ok =
+          (t->kind == JP_PROP && t->nnames == 1) ||
+          (t->kind == JP_ARRAY && t->op == JP_SINGLE_INDEX && t->nums[0] >= 0);
       if (!ok) {
         wf__strbuf fr = WF__STRBUF_INIT;
         wf__jsonpath_fragment(&fr, t);
-        fail(&ps, "%s is not allowed in a reference path",
-             wf__strbuf_cstr(&fr));
+        wf__jsonpath_fail(&ps, "%s is not allowed in a reference path",
+                          wf__strbuf_cstr(&fr));
         wf__strbuf_free(&fr);
         goto bad;
       }

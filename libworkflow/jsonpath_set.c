@@ -20,8 +20,10 @@ static bool is_reference_tok(const jp_tok *t) {
 static int conflict(wf__strbuf *detail, const jp_tok *t, json_t *doc) {
   if (detail) {
     wf__strbuf_puts(detail, "Unable to apply step \"");
-    if (t->kind == JP_PROP) wf__strbuf_puts(detail, t->names[0]);
-    else wf__strbuf_printf(detail, "[%d]", (int)t->nums[0]);
+    if (t->kind == JP_PROP)
+      wf__strbuf_puts(detail, t->names[0]);
+    else
+      wf__strbuf_printf(detail, "[%d]", (int)t->nums[0]);
     wf__strbuf_puts(detail, "\" to input ");
     wf__json_dump(detail, doc);
   }
@@ -47,8 +49,10 @@ int wf__jsonpath_set(json_t **out, const wf__jsonpath *p, json_t *doc,
     if (detail) {
       wf__strbuf_printf(detail, "Unable to apply ReferencePath %s to input ",
                         p->text);
-      if (doc) wf__json_dump(detail, doc);
-      else wf__strbuf_puts(detail, "null");
+      if (doc)
+        wf__json_dump(detail, doc);
+      else
+        wf__strbuf_puts(detail, "null");
     }
     return -1;
   }

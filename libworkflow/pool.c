@@ -18,8 +18,10 @@ static void *pool_main(void *arg) {
     /* Counted from submission to here, so virtual time never jumps past
      * a handler that is still working. */
     pthread_mutex_lock(&e->qlock);
-    e->pool_busy--;
-    pthread_cond_broadcast(&e->qcond);
+    if (--e->pool_busy == 0 && e->virtual_time) {
+      pthread_cond_broadcast(&e->qcond);
+      if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
+    }
     pthread_mutex_unlock(&e->qlock);
     pthread_mutex_lock(&e->plock);
   }

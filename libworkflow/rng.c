@@ -1,6 +1,5 @@
 #include "rng.h"
 
-#include <stdio.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -44,11 +43,33 @@ uint64_t wf__rng_system_seed(void) {
   return splitmix(&x);
 }
 
+/* Hex digits of the low `n` nibbles of v, most significant first (on the
+ * hot path of every execution and task: no printf). */
+static char *hex(char *out, uint64_t v, int n) {
+  static const char digits[] = "0123456789abcdef";
+  for (int i = n - 1; i >= 0; i--) {
+    out[i] = digits[v & 15];
+    v >>= 4;
+  }
+  return out + n;
+}
+
+void wf__hex128(char out[33], uint64_t a, uint64_t b) {
+  hex(hex(out, a, 16), b, 16)[0] = '\0';
+}
+
 void wf__uuid_v4(char out[37], uint64_t a, uint64_t b) {
   /* RFC 4122 version 4: version nibble 4, variant bits 10. */
   a = (a & 0xFFFFFFFFFFFF0FFFULL) | 0x0000000000004000ULL;
   b = (b & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL;
-  snprintf(out, 37, "%08x-%04x-%04x-%04x-%012llx", (unsigned)(a >> 32),
-           (unsigned)((a >> 16) & 0xFFFF), (unsigned)(a & 0xFFFF),
-           (unsigned)(b >> 48), (unsigned long long)(b & 0xFFFFFFFFFFFFULL));
+  char *p = hex(out, a >> 32, 8);
+  *p++ = '-';
+  p = hex(p, a >> 16, 4);
+  *p++ = '-';
+  p = hex(p, a, 4);
+  *p++ = '-';
+  p = hex(p, b >> 48, 4);
+  *p++ = '-';
+  p = hex(p, b, 12);
+  *p = '\0';
 }

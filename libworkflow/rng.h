@@ -16,6 +16,8 @@ uint64_t wf__rng_next(wf__rng *r);
 double wf__rng_double(wf__rng *r);
 /* A seed from the system (getrandom, falling back to time and address). */
 uint64_t wf__rng_system_seed(void);
+/* 32 lowercase hex digits of a then b, NUL-terminated. */
+void wf__hex128(char out[33], uint64_t a, uint64_t b);
 /* Format a version-4 UUID from two random words into out[37]. */
 void wf__uuid_v4(char out[37], uint64_t a, uint64_t b);
 

@@ -69,7 +69,8 @@ void wf__sched_add_timer(wf_engine *e, wf__timer t) {
   t.seq = e->timer_seq++;
   e->timers[e->ntimers] = t;
   heap_up(e->timers, e->ntimers++);
-  pthread_cond_broadcast(&e->qcond);
+  /* A new earliest deadline changes how long sleepers may sleep. */
+  if (e->timers[0].seq == t.seq) pthread_cond_signal(&e->qcond);
   pthread_mutex_unlock(&e->qlock);
 }
 
@@ -84,7 +85,9 @@ void wf__sched_enqueue(wf_engine *e, wf__frame *f) {
   else
     e->qhead = f;
   e->qtail = f;
-  pthread_cond_signal(&e->qcond);
+  /* Wake one idle thread; it wakes the next if more work is waiting, so a
+   * burst of starts costs one wake-up, not one each. */
+  if (e->idle && e->qhead == f) pthread_cond_signal(&e->qcond);
   pthread_mutex_unlock(&e->qlock);
 }
 
@@ -128,11 +131,16 @@ static void run_frame(wf__frame *f) {
 static bool run_one_locked(wf_engine *e) {
   wf__frame *f = dequeue_locked(e);
   if (!f) return false;
+  if (e->qhead && e->idle) pthread_cond_signal(&e->qcond);
   e->active++;
   pthread_mutex_unlock(&e->qlock);
   run_frame(f);
   pthread_mutex_lock(&e->qlock);
-  if (--e->active == 0) pthread_cond_broadcast(&e->qcond);
+  if (--e->active == 0 && e->virtual_time) {
+    /* Nothing stepping any more: let a sleeper move virtual time on. */
+    pthread_cond_broadcast(&e->qcond);
+    if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
+  }
   return true;
 }
 
@@ -146,21 +154,26 @@ static bool advance_virtual_locked(wf_engine *e) {
   return true;
 }
 
-/* Sleep until signalled, the next timer (real clock) or `deadline_mono`. */
-static void idle_wait_locked(wf_engine *e, int64_t deadline_mono) {
+/* Sleep on `cond` until signalled, the next timer (real clock) or
+ * `deadline_mono`. */
+static void idle_wait_locked(wf_engine *e, pthread_cond_t *cond,
+                             int64_t deadline_mono) {
   int64_t until = deadline_mono;
   if (e->ntimers && !e->virtual_time) {
     int64_t delta = e->timers[0].deadline - wf__engine_now(e);
     int64_t t = wf__monotonic_ms() + (delta > 0 ? delta : 0);
     if (until < 0 || t < until) until = t;
   }
+  unsigned *count = cond == &e->qcond ? &e->idle : &e->nwaiters;
+  (*count)++;
   if (until < 0) {
-    pthread_cond_wait(&e->qcond, &e->qlock);
-    return;
+    pthread_cond_wait(cond, &e->qlock);
+  } else {
+    struct timespec ts = {.tv_sec = until / 1000,
+                          .tv_nsec = (long)(until % 1000) * 1000000};
+    pthread_cond_timedwait(cond, &e->qlock, &ts);
   }
-  struct timespec ts = {.tv_sec = until / 1000,
-                        .tv_nsec = (long)(until % 1000) * 1000000};
-  pthread_cond_timedwait(&e->qcond, &e->qlock, &ts);
+  (*count)--;
 }
 
 static void *sched_main(void *arg) {
@@ -170,7 +183,7 @@ static void *sched_main(void *arg) {
     fire_expired_locked(e);
     if (run_one_locked(e)) continue;
     if (advance_virtual_locked(e)) continue;
-    idle_wait_locked(e, -1);
+    idle_wait_locked(e, &e->qcond, -1);
   }
   pthread_mutex_unlock(&e->qlock);
   return NULL;
@@ -186,7 +199,7 @@ bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,
     fire_expired_locked(e);
     if (run_one_locked(e)) continue;
     if (advance_virtual_locked(e)) continue;
-    idle_wait_locked(e, deadline_mono);
+    idle_wait_locked(e, &e->wcond, deadline_mono);
   }
   pthread_mutex_unlock(&e->qlock);
   return ok;
@@ -196,6 +209,7 @@ static void clock_wake(void *arg) {
   wf_engine *e = arg;
   pthread_mutex_lock(&e->qlock);
   pthread_cond_broadcast(&e->qcond);
+  pthread_cond_broadcast(&e->wcond);
   pthread_mutex_unlock(&e->qlock);
 }
 
@@ -204,6 +218,7 @@ int wf__sched_start(wf_engine *e) {
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
   pthread_cond_init(&e->qcond, &ca);
+  pthread_cond_init(&e->wcond, &ca);
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&e->qlock, NULL);
   if (wf__clock_subscribe(e->clock, clock_wake, e) != WF_OK) return WF_ENOMEM;
@@ -222,6 +237,7 @@ void wf__sched_stop(wf_engine *e) {
   pthread_mutex_lock(&e->qlock);
   e->stopping = true;
   pthread_cond_broadcast(&e->qcond);
+  pthread_cond_broadcast(&e->wcond);
   pthread_mutex_unlock(&e->qlock);
   for (unsigned i = 0; i < e->nsched; i++) pthread_join(e->sched[i], NULL);
   wf__free(e->sched);
@@ -238,6 +254,7 @@ void wf__sched_stop(wf_engine *e) {
   e->timers = NULL;
   e->ntimers = 0;
   pthread_cond_destroy(&e->qcond);
+  pthread_cond_destroy(&e->wcond);
   pthread_mutex_destroy(&e->qlock);
 }
 

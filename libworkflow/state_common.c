@@ -39,11 +39,13 @@ static int eval_path(wf__frame *f, const wf__jsonpath *p, json_t *doc,
   wf__eval_env_init(&env, f, doc);
   wf__strbuf detail = WF__STRBUF_INIT;
   int rc = wf__jsonpath_eval_env(out, p, &env, &detail);
-  if (rc != 0)
+  if (rc == -2)
+    wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
+  else if (rc != 0)
     wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
                   wf__jsonpath_text(p), wf__strbuf_cstr(&detail));
   wf__strbuf_free(&detail);
-  return rc;
+  return rc ? -1 : 0;
 }
 
 /* InputPath / OutputPath: "$" by default, {} for null. */
@@ -119,11 +121,14 @@ wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
 wf__step wf__state_fault(wf__frame *f, const wf__state *st,
                          wf__fault *fault) {
   wf__strbuf cause = WF__STRBUF_INIT;
-  wf__strbuf_printf(&cause,
-                    "An error occurred while executing the state '%s' "
-                    "(entered at the event id #%lld). %s",
-                    st->name, (long long)f->entered_id,
-                    wf__strbuf_cstr(&fault->cause));
+  if (fault->raw)
+    wf__strbuf_puts(&cause, wf__strbuf_cstr(&fault->cause));
+  else
+    wf__strbuf_printf(&cause,
+                      "An error occurred while executing the state '%s' "
+                      "(entered at the event id #%lld). %s",
+                      st->name, (long long)f->entered_id,
+                      wf__strbuf_cstr(&fault->cause));
   const char *error = fault->error ? fault->error : "States.Runtime";
   wf__step r = strcmp(error, "States.Runtime") == 0
                    ? wf__frame_fail(f, error, wf__strbuf_cstr(&cause))
@@ -171,8 +176,8 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
                                 &detail);
       json_decref(result);
       if (rc != 0) {
-        wf__fault_set(&fault, "States.ResultPathMatchFailure", "%s",
-                      wf__strbuf_cstr(&detail));
+        /* AWS reports this cause as is, under its own error name. */
+        wf__fault_set_raw(&fault, WF__JP_SET_ERROR, wf__strbuf_cstr(&detail));
         wf__strbuf_free(&detail);
         return wf__state_fault(f, st, &fault);
       }
@@ -277,7 +282,7 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
                                   &detail);
         json_decref(eo);
         if (rc != 0) {
-          wf__step r = wf__frame_fail(f, "States.ResultPathMatchFailure",
+          wf__step r = wf__frame_fail(f, WF__JP_SET_ERROR,
                                       wf__strbuf_cstr(&detail));
           wf__strbuf_free(&detail);
           return r;

@@ -21,12 +21,14 @@ static int output_of(wf__frame *f, const wf__state *st, json_t *doc,
       wf__eval_env_init(&env, f, doc);
       wf__strbuf detail = WF__STRBUF_INIT;
       int rc = wf__jsonpath_eval_env(out, st->output_path.path, &env, &detail);
-      if (rc != 0)
+      if (rc == -2)
+        wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
+      else if (rc != 0)
         wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
                       wf__jsonpath_text(st->output_path.path),
                       wf__strbuf_cstr(&detail));
       wf__strbuf_free(&detail);
-      return rc;
+      return rc ? -1 : 0;
     }
   }
   return -1;
@@ -188,7 +190,7 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   json_t *eff;
   if (wf__state_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
-  int64_t target;
+  int64_t target = 0;
   if (wait_target(f, st, eff, &target, &fault) != 0) {
     json_decref(eff);
     return wf__state_fault(f, st, &fault);

@@ -31,8 +31,7 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
   t->deadline = deadline;
   pthread_mutex_init(&t->text_lock, NULL);
   uint64_t a = wf__rng_next(&f->exec->rng), b = wf__rng_next(&f->exec->rng);
-  snprintf(t->token, sizeof t->token, "%016llx%016llx",
-           (unsigned long long)a, (unsigned long long)b);
+  wf__hex128(t->token, a, b);
   return t;
 }
 
@@ -255,4 +254,13 @@ int wf_engine_send_task_heartbeat(wf_engine *e, const char *token,
   int rc = wf_task_heartbeat(t);
   wf__task_release(t);
   return rc == WF_OK ? WF_OK : no_task(err, token);
+}
+
+/* ---- jansson-level access (workflow/json.h) ---- */
+
+const json_t *wf_task_input_value(const wf_task *t) { return t->input; }
+
+int wf_task_succeed_value(wf_task *t, json_t *output) {
+  if (!output) return WF_EINVAL;
+  return wf__task_complete(t, true, output, NULL, NULL);
 }

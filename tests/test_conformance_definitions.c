@@ -330,9 +330,12 @@ static void run_folder(const char *folder, kind k) {
     free(path);
   }
   fclose(r.out);
-  fprintf(stderr, "definitions %s: %zu/%zu", folder, passed, n);
-  if (ndisputed) fprintf(stderr, " (%zu disputed, see DISPUTED)", ndisputed);
-  fputc('\n', stderr);
+  /* One write per line: the folders run in parallel processes. */
+  char *line = wft_strf("definitions %s: %zu/%zu%s\n", folder, passed, n,
+                        ndisputed ? " (disputed cases not counted as passed, "
+                                    "see DISPUTED)" : "");
+  fputs(line, stderr);
+  free(line);
   if (r.failed) fprintf(stderr, "%s", r.text);
   cr_expect_eq(r.failed, 0, "definitions %s: %zu mismatch(es):\n%s", folder,
                r.failed, r.text);

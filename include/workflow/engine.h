@@ -204,6 +204,19 @@ WF_API int wf_engine_start(wf_execution **out, wf_engine *engine,
                            const wf_start_options *opts, wf_error *err);
 
 /**
+ * Start an execution and run it to completion on the calling thread, as
+ * AWS's StartSyncExecution answers with the result: no thread hand-off for
+ * states that do not wait (blocking handlers still run on the pool, and
+ * the caller sleeps through Wait states and back-offs unless the clock is
+ * virtual). Parameters and errors as wf_engine_start(); on WF_OK the
+ * execution has finished (any status).
+ * Threads: any but the engine's own.
+ */
+WF_API int wf_engine_run(wf_execution **out, wf_engine *engine,
+                         wf_machine *machine, const char *input_json,
+                         const wf_start_options *opts, wf_error *err);
+
+/**
  * Wait until the execution has finished or `timeout_ms` passed
  * (negative: wait forever). While waiting the calling thread helps run
  * the engine's ready work.

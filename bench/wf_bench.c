@@ -1,0 +1,259 @@
+/* wf-bench: runs one workload of ../shared/bench/workloads/manifest.json
+ * in-process, exactly as the manifest says and with the same timed region as
+ * the peer runner (bench/peer/run.mjs): the timed executions only, input
+ * text parsed inside it; start-up, definition loading, warm-up and output
+ * checks outside. Prints one JSON line with the peer's fields.
+ *
+ *   wf-bench WORKLOADS_DIR WORKLOAD [--executions N] [--warmup N] [--batch N]
+ *            [--history] [--threads N]
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "workflow/json.h"
+#include "workflow/workflow.h"
+
+/* The manifest's task handlers, answering at once (inline: no hand-off). */
+static void process_data(wf_task *task, void *payload) {
+  (void)payload;
+  const json_t *in = wf_task_input_value(task);
+  json_t *out = json_pack("{s:s, s:I}", "status", "SUCCESS", "recordsProcessed",
+                          (json_int_t)json_array_size(json_object_get(in, "records")));
+  wf_task_succeed_value(task, out);
+}
+
+static void send_notification(wf_task *task, void *payload) {
+  (void)payload;
+  wf_task_succeed_value(task, json_pack("{s:b}", "delivered", 1));
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(const char *dir, const char *name) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "wf-bench: cannot open %s\n", path);
+    exit(2);
+  }
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(2);
+  buf[n] = '\0';
+  fclose(f);
+  return buf;
+}
+
+/* Minimal path reader for the manifest's checks: $.a.b[3].c */
+static const json_t *get_path(const json_t *v, const char *path) {
+  const char *p = path + 1;
+  while (*p && v) {
+    if (*p == '.') {
+      const char *s = ++p;
+      while (*p && *p != '.' && *p != '[') p++;
+      char key[256];
+      snprintf(key, sizeof key, "%.*s", (int)(p - s), s);
+      v = json_object_get(v, key);
+    } else if (*p == '[') {
+      size_t i = strtoul(p + 1, (char **)&p, 10);
+      if (*p == ']') p++;
+      v = json_array_get(v, i);
+    } else {
+      return NULL;
+    }
+  }
+  return v;
+}
+
+static int check(const json_t *workload, const json_t *out, json_t *failures) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(workload, "checks"), i, c) {
+    const char *path = json_string_value(json_object_get(c, "path"));
+    const json_t *v = get_path(out, path);
+    json_t *eq = json_object_get(c, "equals");
+    json_t *len = json_object_get(c, "length");
+    bool ok = true;
+    if (eq) {
+      /* The peer compares with ===: numbers by value. */
+      if (json_is_number(eq) && json_is_number(v))
+        ok = json_number_value(eq) == json_number_value(v);
+      else
+        ok = v && json_equal(eq, (json_t *)v);
+    }
+    if (len) ok = ok && json_is_array(v) &&
+                  json_array_size(v) == (size_t)json_integer_value(len);
+    if (!ok) json_array_append_new(failures, json_string(path));
+  }
+  return (int)json_array_size(failures);
+}
+
+typedef struct bench {
+  wf_engine *engine;
+  wf_machine *machine;
+  const char *input;
+  bool concurrent;
+  long batch;
+} bench;
+
+/* Runs `count` executions; returns the last one (caller frees). */
+static wf_execution *run_many(bench *b, long count) {
+  wf_execution *last = NULL;
+  wf_error err;
+  if (!b->concurrent) {
+    for (long k = 0; k < count; k++) {
+      /* One after another, as the peer awaits each run: the synchronous
+       * form runs the execution on this thread. */
+      wf_execution *x;
+      if (wf_engine_run(&x, b->engine, b->machine, b->input, NULL, &err)) {
+        fprintf(stderr, "wf-bench: start: %s\n", err.message);
+        exit(1);
+      }
+      wf_execution_free(last);
+      last = x;
+    }
+    return last;
+  }
+  wf_execution **xs = malloc((size_t)b->batch * sizeof *xs);
+  for (long done = 0; done < count;) {
+    long n = count - done < b->batch ? count - done : b->batch;
+    for (long j = 0; j < n; j++)
+      if (wf_engine_start(&xs[j], b->engine, b->machine, b->input, NULL,
+                          &err)) {
+        fprintf(stderr, "wf-bench: start: %s\n", err.message);
+        exit(1);
+      }
+    for (long j = 0; j < n; j++) wf_execution_wait(xs[j], -1);
+    wf_execution_free(last);
+    for (long j = 0; j + 1 < n; j++) wf_execution_free(xs[j]);
+    last = xs[n - 1];
+    done += n;
+  }
+  free(xs);
+  return last;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 3) {
+    fprintf(stderr, "usage: wf-bench WORKLOADS_DIR WORKLOAD [--executions N] "
+                    "[--warmup N] [--batch N] [--history] [--threads N]\n");
+    return 2;
+  }
+  const char *dir = argv[1], *name = argv[2];
+  long executions = -1, warmup = -1, batch = -1;
+  unsigned threads = 0;
+  bool history = false;
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--history") == 0) history = true;
+    else if (i + 1 < argc && strcmp(argv[i], "--executions") == 0)
+      executions = atol(argv[++i]);
+    else if (i + 1 < argc && strcmp(argv[i], "--warmup") == 0)
+      warmup = atol(argv[++i]);
+    else if (i + 1 < argc && strcmp(argv[i], "--batch") == 0)
+      batch = atol(argv[++i]);
+    else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0)
+      threads = (unsigned)atoi(argv[++i]);
+    else {
+      fprintf(stderr, "wf-bench: unknown option %s\n", argv[i]);
+      return 2;
+    }
+  }
+  char *manifest_text = slurp(dir, "manifest.json");
+  json_t *manifest = json_loads(manifest_text, 0, NULL);
+  json_t *w = json_object_get(json_object_get(manifest, "workloads"), name);
+  if (!w) {
+    fprintf(stderr, "wf-bench: no workload '%s' in %s/manifest.json\n", name,
+            dir);
+    return 2;
+  }
+  if (executions < 0) executions = json_integer_value(json_object_get(w, "executions"));
+  if (warmup < 0) warmup = json_integer_value(json_object_get(w, "warmup"));
+  if (batch < 0) batch = json_is_integer(json_object_get(w, "batch"))
+                             ? json_integer_value(json_object_get(w, "batch"))
+                             : 1;
+  const char *mode = json_string_value(json_object_get(w, "mode"));
+  char *definition = slurp(dir, json_string_value(json_object_get(w, "definition")));
+  char *input = slurp(dir, json_string_value(json_object_get(w, "input")));
+
+  wf_error err;
+  wf_machine *m = NULL;
+  wf_load_options lo = WF_LOAD_OPTIONS_INIT;
+  lo.name = name;
+  double t_setup = now_s();
+  if (wf_machine_load_json(&m, definition, &lo, &err) != WF_OK) {
+    fprintf(stderr, "wf-bench: %s: %s\n", name, err.message);
+    return 1;
+  }
+  double setup = now_s() - t_setup;
+  wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  eo.history = history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
+  eo.scheduler_threads = threads;
+  wf_engine *e = NULL;
+  if (wf_engine_new(&e, &eo, &err) != WF_OK) {
+    fprintf(stderr, "wf-bench: %s\n", err.message);
+    return 1;
+  }
+  wf_engine_register_handler(e,
+                             "arn:aws:lambda:us-east-1:123456789012:function:"
+                             "ProcessData",
+                             process_data, NULL, WF_HANDLER_INLINE, NULL);
+  wf_engine_register_handler(e,
+                             "arn:aws:lambda:us-east-1:123456789012:function:"
+                             "SendNotification",
+                             send_notification, NULL, WF_HANDLER_INLINE, NULL);
+  bench b = {e, m, input, mode && strcmp(mode, "concurrent") == 0, batch};
+  if (warmup > 0) wf_execution_free(run_many(&b, warmup));
+  struct rusage ru;
+  double t0 = now_s();
+  wf_execution *last = run_many(&b, executions);
+  double seconds = now_s() - t0;
+  getrusage(RUSAGE_SELF, &ru);
+
+  json_t *failures = json_array();
+  const json_t *out = wf_execution_output_value(last);
+  if (!out) json_array_append_new(failures, json_string("execution did not succeed"));
+  else check(w, out, failures);
+  long upe = (long)json_integer_value(json_object_get(w, "units_per_execution"));
+  long tpe = (long)json_integer_value(json_object_get(w, "transitions_per_execution"));
+  double units = (double)upe * (double)executions;
+  double transitions = (double)tpe * (double)executions;
+  char mode_buf[64];
+  if (b.concurrent) snprintf(mode_buf, sizeof mode_buf, "concurrent(batch=%ld)", batch);
+  json_t *r = json_pack(
+      "{s:s, s:s, s:O, s:f, s:f, s:f, s:f, s:I, s:s, s:I, s:f, s:f, s:f, s:b, s:s}",
+      "workload", name, "engine", "libworkflow@" "0.1.0", "unit",
+      json_object_get(w, "unit"), "units", units, "seconds", seconds,
+      "per_second", units / seconds, "peak_rss_mb",
+      (double)ru.ru_maxrss / 1024.0, "executions", (json_int_t)executions,
+      "mode", b.concurrent ? mode_buf : "sequential", "warmup",
+      (json_int_t)warmup, "transitions", transitions,
+      "transitions_per_second", transitions / seconds, "setup_seconds", setup,
+      "ok", json_array_size(failures) == 0, "history", history ? "full" : "off");
+  if (json_array_size(failures)) json_object_set(r, "check_failures", failures);
+  char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(7));
+  puts(line);
+  free(line);
+  int rc = json_array_size(failures) ? 1 : 0;
+  json_decref(r);
+  json_decref(failures);
+  wf_execution_free(last);
+  wf_engine_free(e);
+  wf_machine_free(m);
+  json_decref(manifest);
+  free(manifest_text);
+  free(definition);
+  free(input);
+  return rc;
+}
