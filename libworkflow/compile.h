@@ -25,6 +25,9 @@ typedef struct wf__cctx {
   /* The names of the scope being compiled (name -> state index), for
    * resolving Next, Default and Catch targets. */
   json_t *scope_names;
+  /* The first Map reading items (ItemReader) or writing results
+   * (ResultWriter): valid ASL, but not runnable by this engine yet. */
+  char *item_io_state;
 } wf__cctx;
 
 /* Location handling. push returns a mark to pop back to. */

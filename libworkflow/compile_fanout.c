@@ -230,8 +230,10 @@ static void item_batcher(wf__cctx *cx, json_t *js, wf__state *st) {
       wf__jsonpath_free(
           wf__get_path(cx, b, "MaxInputBytesPerBatchPath", NUMBER_PATH_FLAGS));
     }
-    check_template(cx, b, "BatchInput", st->ql);
     st->item_batcher = json_incref(b);
+    if (st->ql == WF__QL_JSONPATH)
+      st->batch_input = wf__get_template(
+          cx, b, "BatchInput", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
   }
   wf__loc_pop(cx, mark);
 }

@@ -284,6 +284,7 @@ void wf__state_free(wf__state *st) {
   wf__jsonpath_free(st->tolerated_count_path);
   wf__jsonpath_free(st->tolerated_percentage_path);
   json_decref(st->item_batcher);
+  wf__template_free(st->batch_input);
   wf__free(st->label);
   wf__free(st);
 }

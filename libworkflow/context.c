@@ -54,6 +54,7 @@ json_t *wf__context_get(wf__frame *f) {
     if (!p->map_item) continue;
     json_t *item = json_object();
     json_object_set_new(item, "Index", json_integer(p->map_index));
+    if (p->map_key) json_object_set_new(item, "Key", json_string(p->map_key));
     json_object_set(item, "Value", p->map_item);
     json_t *map = json_object();
     json_object_set_new(map, "Item", item);

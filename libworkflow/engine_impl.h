@@ -79,6 +79,7 @@ struct wf__event {
   const char *resource; /* task resource (borrowed from the machine) */
   int64_t number;       /* Map length / iteration index; timeouts */
   int64_t number2;      /* heartbeat seconds */
+  char *text;           /* MapRunStarted: the Map Run ARN */
 };
 
 /* ---- tasks ---- */
@@ -172,8 +173,38 @@ struct wf__frame {
 
   /* Context items of a Map iteration ($$.Map.Item). */
   json_t *map_item;
+  const char *map_key; /* for an object iterated by key (borrowed) */
   int64_t map_index;
+
+  /* A child execution of a distributed Map: its events are not part of
+   * the parent's history; it numbers its own (ExecutionStarted being 1). */
+  bool own_history;
+  int64_t own_next_id;
+  int64_t *id_counter; /* the child execution's counter, NULL: the parent's */
+
+  /* Fan-out bookkeeping of a Parallel or Map frame. */
+  struct wf__fanout *fan;
 };
+
+/* A Parallel or Map state waiting for its branches or iterations. */
+typedef struct wf__fanout {
+  json_t *items;     /* Map: the items (array); Parallel: NULL */
+  json_t *keys;      /* Map over an object: its keys, else NULL */
+  json_t *input;     /* effective input: branch input, ItemSelector input */
+  json_t *results;   /* array, one slot per branch / iteration */
+  wf__frame **children; /* running children by index (NULL when done) */
+  size_t total, next, running, done, failures;
+  size_t max_running; /* 0: no limit */
+  bool failed;
+  char *error, *cause;
+  int64_t last_iteration_event; /* id of the latest MapIteration* event */
+  /* Distributed Map */
+  bool distributed;
+  int64_t tolerated_count;      /* -1: not set */
+  double tolerated_percentage;  /* <0: not set */
+  size_t batch_items;           /* ItemBatcher: items per batch (0: none) */
+  json_t *batch_input;          /* ItemBatcher BatchInput (evaluated) */
+} wf__fanout;
 
 /* ---- executions ---- */
 
@@ -198,6 +229,10 @@ struct wf_execution {
   wf__rng rng;
   wf__frame *top;
   uint64_t timeout_gen;
+  /* Frames of this execution made runnable while a thread is stepping it
+   * (lock held) run on that thread, in order: deterministic event ids. */
+  bool draining;
+  wf__frame *ready_head, *ready_tail;
 
   /* Mocked Task states: state name -> response name, for this test case. */
   json_t *mock_case;
@@ -331,6 +366,16 @@ wf__frame *wf__frame_ref(wf__frame *f);
 void wf__frame_release(wf__frame *f);
 /* Step a frame until it parks or finishes (execution lock held). */
 void wf__frame_step(wf__frame *f);
+/* Step `f` and then every frame of its execution made ready meanwhile, on
+ * this thread (execution lock held); leftovers beyond the budget go to the
+ * run queue. */
+void wf__exec_drain(wf_execution *x, wf__frame *f);
+/* A child frame (branch or iteration) finished: tell its parent (lock
+ * held). */
+void wf__fanout_child_done(wf__frame *child);
+/* Stop every running child of a Parallel/Map frame (lock held). */
+void wf__fanout_cancel(wf__frame *f);
+void wf__fanout_free(struct wf__fanout *fan);
 /* Stop a frame and everything under it (lock held). */
 void wf__frame_cancel(wf__frame *f);
 
@@ -361,6 +406,7 @@ void wf__history_free(wf_execution *x);
  * timeoutInSeconds/heartbeatInSeconds). */
 void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
                              int64_t n2);
+void wf__history_set_text(wf_execution *x, int64_t id, const char *text);
 char *wf__history_json(wf_execution *x, bool reverse);
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
                       const wf__event *ev);

@@ -126,6 +126,12 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                          "wf_start_options version %u is not supported "
                          "(expected %u)",
                          opts->version, WF_START_OPTIONS_VERSION);
+  if (m->item_io_state)
+    return wf__error_set(err, WF_EUNSUPPORTED, NULL,
+                         "the Map state '%s' reads items with ItemReader or "
+                         "writes results with ResultWriter (Amazon S3), which "
+                         "this engine cannot run yet",
+                         m->item_io_state);
   if (opts && opts->name && !name_ok(opts->name))
     return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
                          opts->name);
@@ -240,7 +246,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       /* On this thread: no hand-off. The reference keeps the frame alive
        * when the execution finishes inside the step. */
       wf__frame *top = wf__frame_ref(x->top);
-      wf__frame_step(top);
+      wf__exec_drain(x, top);
       pthread_mutex_unlock(&x->lock);
       wf__frame_release(top);
       *out = x;

@@ -21,6 +21,7 @@ wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
   f->phase = WF__PH_ENTER;
   f->input = json_incref(input);
   f->map_index = -1;
+  if (parent && parent->id_counter) f->id_counter = parent->id_counter;
   return f;
 }
 
@@ -45,6 +46,7 @@ void wf__frame_release(wf__frame *f) {
   json_decref(f->output);
   json_decref(f->map_item);
   wf__free(f->attempts);
+  wf__fanout_free(f->fan);
   wf__free(f->error);
   wf__free(f->cause);
   drop_task(f);
@@ -62,12 +64,15 @@ void wf__frame_cancel(wf__frame *f) {
     wf__task_expire(f->task);
     drop_task(f);
   }
+  wf__fanout_cancel(f);
 }
 
-void wf__frame_step(wf__frame *f) {
-  for (unsigned budget = WF__STEP_BUDGET; budget; budget--) {
-    if (f->finished || atomic_load(&f->exec->status) != WF_EXEC_RUNNING)
-      return;
+/* Steps one frame; returns the transitions left of `budget`. */
+static unsigned step(wf__frame *f, unsigned budget) {
+  for (; budget; budget--) {
+    if (f->finished || f->park != WF__PARK_NONE ||
+        atomic_load(&f->exec->status) != WF_EXEC_RUNNING)
+      return budget;
     const wf__state *st = f->scope->states[f->state];
     wf__step r = WF__STEP_END;
     switch (st->type) {
@@ -80,8 +85,37 @@ void wf__frame_step(wf__frame *f) {
       case WF__PARALLEL: r = wf__run_parallel(f, st); break;
       case WF__MAP: r = wf__run_map(f, st); break;
     }
-    if (r != WF__STEP_NEXT) return;
+    if (r != WF__STEP_NEXT) return budget - 1;
   }
-  /* Out of budget: go to the back of the run queue. */
+  /* Out of budget: go to the back of the queue. */
   wf__sched_enqueue(f->exec->engine, f);
+  return 0;
+}
+
+void wf__frame_step(wf__frame *f) { step(f, WF__STEP_BUDGET); }
+
+void wf__exec_drain(wf_execution *x, wf__frame *f) {
+  unsigned budget = WF__STEP_BUDGET;
+  bool was = x->draining;
+  x->draining = true;
+  if (!f->finished && f->park == WF__PARK_NONE) budget = step(f, budget);
+  while (x->ready_head && budget) {
+    wf__frame *g = x->ready_head;
+    x->ready_head = g->qnext;
+    if (!x->ready_head) x->ready_tail = NULL;
+    g->queued = false;
+    budget = step(g, budget);
+    wf__frame_release(g);
+  }
+  x->draining = was;
+  if (was) return;
+  /* Out of budget: hand what is left to the run queue. */
+  while (x->ready_head) {
+    wf__frame *g = x->ready_head;
+    x->ready_head = g->qnext;
+    if (!x->ready_head) x->ready_tail = NULL;
+    g->queued = false;
+    wf__sched_enqueue(x->engine, g);
+    wf__frame_release(g);
+  }
 }

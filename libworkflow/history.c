@@ -32,6 +32,7 @@ const char *wf__event_type_name(const wf__event *ev, char buf[64]) {
 }
 
 static void event_free(wf__event *ev) {
+  wf__free(ev->text);
   json_decref(ev->data);
   wf__free(ev->error);
   wf__free(ev->cause);
@@ -62,6 +63,13 @@ static void notify(wf_execution *x, const wf__event *ev) {
 int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
                         const wf__state *st, json_t *data, const char *error,
                         const char *cause) {
+  if (f && f->id_counter) {
+    /* A child execution of a distributed Map: its own numbering, and its
+     * events are not part of this history. */
+    int64_t id = (*f->id_counter)++;
+    f->prev_event = id;
+    return id;
+  }
   int64_t id = x->next_event_id++;
   int64_t prev = f ? f->prev_event : 0;
   if (f) f->prev_event = id;
@@ -108,6 +116,13 @@ void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
   if (x->nevents && x->events[x->nevents - 1].id == id) {
     x->events[x->nevents - 1].number = n1;
     x->events[x->nevents - 1].number2 = n2;
+  }
+}
+
+void wf__history_set_text(wf_execution *x, int64_t id, const char *text) {
+  if (x->nevents && x->events[x->nevents - 1].id == id) {
+    wf__free(x->events[x->nevents - 1].text);
+    x->events[x->nevents - 1].text = wf__strdup(text);
   }
 }
 
@@ -181,6 +196,7 @@ static const char *details_key(const wf__event *ev, char buf[96]) {
     case WF__EV_MAP_SUCCEEDED:
     case WF__EV_MAP_FAILED:
     case WF__EV_MAP_ABORTED:
+    case WF__EV_MAP_RUN_SUCCEEDED:
       return NULL;
     default:
       k = BASE_NAMES[ev->type];
@@ -248,6 +264,9 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
       break;
     case WF__EV_MAP_STARTED:
       int_field(b, "length", ev->number, &first);
+      break;
+    case WF__EV_MAP_RUN_STARTED:
+      str_field(b, "mapRunArn", ev->text, &first);
       break;
     case WF__EV_MAP_ITERATION_STARTED:
     case WF__EV_MAP_ITERATION_SUCCEEDED:

@@ -173,6 +173,18 @@ static size_t string_size(const char *s, size_t len) {
   return n;
 }
 
+/* Characters of an integer in decimal, without formatting it. */
+static size_t int_chars(json_int_t v) {
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                               : (unsigned long long)v;
+  size_t n = v < 0 ? 2 : 1;
+  while (u >= 10) {
+    u /= 10;
+    n++;
+  }
+  return n;
+}
+
 /* With `bound`, reals count as their longest form (24 bytes) instead of
  * being formatted: an upper bound that is cheap to compute. */
 static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
@@ -183,8 +195,7 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
     case JSON_TRUE: return acc + 4;
     case JSON_FALSE: return acc + 5;
     case JSON_INTEGER:
-      return acc + (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-                                    json_integer_value(v));
+      return acc + int_chars(json_integer_value(v));
     case JSON_REAL:
       if (bound) return acc + 24;
       wf__json_format_real(num, json_real_value(v));
@@ -219,15 +230,4 @@ size_t wf__json_size(const json_t *v, size_t limit) {
   size_t n = size_of(v, limit, 0, true);
   if (n > limit) n = size_of(v, limit, 0, false);
   return n > limit ? limit + 1 : n;
-}
-
-int wf__json_parse(json_t **out, const char *text, size_t len,
-                   const char *what, wf_error *err) {
-  json_error_t jerr;
-  *out = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (*out) return WF_OK;
-  return wf__error_set_at(err, WF_EPARSE, jerr.line, jerr.column,
-                          "%s is not valid JSON: %s at line %d, column %d",
-                          what ? what : "text", jerr.text, jerr.line,
-                          jerr.column);
 }

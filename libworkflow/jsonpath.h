@@ -100,6 +100,13 @@ int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
 int wf__jsonpath_set(json_t **out, const wf__jsonpath *p, json_t *doc,
                      json_t *value, wf__strbuf *detail);
 
+/* The same, for a caller that owns `*doc` and gives it up: containers on
+ * the path that nobody else references are updated in place instead of
+ * copied. On success *doc is the result (the caller's reference moved to
+ * it); on failure *doc is untouched and still the caller's. */
+int wf__jsonpath_set_owned(json_t **doc, const wf__jsonpath *p, json_t *value,
+                           wf__strbuf *detail);
+
 /* The error AWS raises when ResultPath cannot be applied. The ASL spec
  * names States.ResultPathMatchFailure, but AWS reports this one (recorded
  * execution event, qiita.com/tsubasaogawa/items/4fe341bdb6ae7d2fd8ee). */

@@ -118,3 +118,72 @@ oom:
   if (detail) wf__strbuf_puts(detail, "out of memory");
   return -1;
 }
+
+/* A container nobody else refers to can be changed in place: jansson's
+ * reference counts are exact, so a count of 1 held by the caller means
+ * exclusive ownership (no other thread can reach it either). */
+static bool exclusive(const json_t *v) { return v->refcount == 1; }
+
+/* Would placing at p succeed on doc? (Read only.) */
+static bool fits(const jp_path *path, json_t *doc) {
+  json_t *cur = doc;
+  for (size_t i = 1; i < path->n; i++) {
+    const jp_tok *t = &path->toks[i];
+    if (!is_reference_tok(t)) return false;
+    if (t->kind == JP_PROP) {
+      if (!json_is_object(cur)) return false;
+      cur = json_object_get(cur, t->names[0]);
+      if (!cur || json_is_null(cur)) return true; /* created from here on */
+    } else {
+      if (!json_is_array(cur) || (size_t)t->nums[0] >= json_array_size(cur))
+        return false;
+      cur = json_array_get(cur, (size_t)t->nums[0]);
+    }
+  }
+  return true;
+}
+
+int wf__jsonpath_set_owned(json_t **doc, const wf__jsonpath *p, json_t *value,
+                           wf__strbuf *detail) {
+  const jp_path *path = p->path;
+  json_t *root = *doc;
+  if (path->n == 1 || !root || !exclusive(root) || !fits(path, root)) {
+    /* Fall back to copying (which also words any failure). */
+    json_t *out;
+    if (wf__jsonpath_set(&out, p, root, value, detail) != 0) return -1;
+    json_decref(root);
+    *doc = out;
+    return 0;
+  }
+  json_t *cur = root;
+  for (size_t i = 1; i < path->n; i++) {
+    const jp_tok *t = &path->toks[i];
+    bool last = i + 1 == path->n;
+    if (t->kind == JP_PROP) {
+      const char *name = t->names[0];
+      if (last) return json_object_set(cur, name, value) == 0 ? 0 : -1;
+      json_t *child = json_object_get(cur, name);
+      if (!child || json_is_null(child)) {
+        json_t *fresh = json_object();
+        if (!fresh || json_object_set_new(cur, name, fresh) != 0) return -1;
+        child = fresh;
+      } else if (!exclusive(child)) {
+        json_t *copy = json_copy(child);
+        if (!copy || json_object_set_new(cur, name, copy) != 0) return -1;
+        child = copy;
+      }
+      cur = child;
+    } else {
+      size_t idx = (size_t)t->nums[0];
+      if (last) return json_array_set(cur, idx, value) == 0 ? 0 : -1;
+      json_t *child = json_array_get(cur, idx);
+      if (!exclusive(child)) {
+        json_t *copy = json_copy(child);
+        if (!copy || json_array_set_new(cur, idx, copy) != 0) return -1;
+        child = copy;
+      }
+      cur = child;
+    }
+  }
+  return 0;
+}

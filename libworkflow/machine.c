@@ -1,6 +1,8 @@
 /* Loading definitions (JSON, YAML, files) into immutable machines, and the
  * machine's public accessors. */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ int wf_load_options_init(wf_load_options *opts, unsigned int version) {
 }
 
 static void machine_destroy(wf_machine *m) {
+  wf__free(m->item_io_state);
   wf__scope_free(m->top);
   json_decref(m->root);
   wf__free(m->name);
@@ -106,6 +109,7 @@ static int load_root(wf_machine **out, json_t *root,
     m->top = wf__compile_top(&cx, root, m);
   }
   m->nstates = cx.nstates;
+  m->item_io_state = cx.item_io_state;
   json_decref(cx.names);
   if (cx.loc.oom) d->oom = true;
   wf__strbuf_free(&cx.loc);
@@ -122,6 +126,388 @@ static int load_root(wf_machine **out, json_t *root,
   }
   *out = m;
   return WF_OK;
+}
+
+/* ---- syntax errors in AWS's words ------------------------------------
+ * AWS parses definitions with Jackson, and its INVALID_JSON_DESCRIPTION
+ * diagnostic is Jackson's message (recorded: "Unrecognized token 'not': was
+ * expecting (JSON String, Number, Array, Object or token 'null', 'true' or
+ * 'false')\n at [Source: (String)\"not a definition\"; line: 1, column: 4]").
+ * This scanner finds the first error as Jackson's reader meets it and words
+ * it the same way: positions are after the offending character or token,
+ * columns count UTF-16 units, the source excerpt is at most 500 of them. */
+
+typedef struct jx {
+  const char *s;
+  size_t n, i;    /* text, length, position (bytes) */
+  int line;       /* 1-based */
+  size_t row;     /* byte index where the current line starts */
+  wf__strbuf msg; /* the message, once an error is found */
+  int err_line, err_col;
+  char stack[512]; /* open containers: 'O' or 'A' */
+  int open_line[512], open_col[512];
+  size_t depth;
+} jx;
+
+enum { JX_SNIPPET = 500 };
+
+/* Decode the UTF-8 code point at s[i] (a lone bad byte counts as itself). */
+static uint32_t jx_cp(const char *s, size_t n, size_t i, size_t *len) {
+  const unsigned char *u = (const unsigned char *)s + i;
+  size_t k = u[0] < 0x80 ? 1 : u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : 4;
+  if (u[0] < 0xC0 && u[0] >= 0x80) k = 1;
+  if (i + k > n) k = 1;
+  uint32_t cp = k == 1 ? u[0] : k == 2 ? (u[0] & 0x1Fu) : k == 3 ? (u[0] & 0x0Fu) : (u[0] & 0x07u);
+  for (size_t j = 1; j < k; j++) cp = (cp << 6) | (u[j] & 0x3Fu);
+  *len = k;
+  return cp;
+}
+
+/* UTF-16 units in s[from, to). */
+static int jx_units(const char *s, size_t n, size_t from, size_t to) {
+  int units = 0;
+  for (size_t i = from, k; i < to; i += k)
+    units += jx_cp(s, n, i, &k) >= 0x10000 ? 2 : 1;
+  return units;
+}
+
+/* "[Source: (String)"…"; line: L, column: C]" */
+static void jx_source(jx *x, wf__strbuf *b, int line, int col) {
+  size_t end = 0, k;
+  int units = 0, total = jx_units(x->s, x->n, 0, x->n);
+  while (end < x->n && units < JX_SNIPPET) {
+    units += jx_cp(x->s, x->n, end, &k) >= 0x10000 ? 2 : 1;
+    end += k;
+  }
+  wf__strbuf_puts(b, "[Source: (String)\"");
+  wf__strbuf_append(b, x->s, end);
+  wf__strbuf_putc(b, '"');
+  if (total > JX_SNIPPET)
+    wf__strbuf_printf(b, "[truncated %d chars]", total - JX_SNIPPET);
+  wf__strbuf_printf(b, "; line: %d, column: %d]", line, col);
+}
+
+/* Record the error at the current position; returns false to unwind. */
+static bool jx_fail(jx *x, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static bool jx_fail(jx *x, const char *fmt, ...) {
+  char text[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  x->err_line = x->line;
+  x->err_col = jx_units(x->s, x->n, x->row, x->i) + 1;
+  wf__strbuf_puts(&x->msg, text);
+  wf__strbuf_puts(&x->msg, "\n at ");
+  jx_source(x, &x->msg, x->err_line, x->err_col);
+  return false;
+}
+
+/* Jackson's _getCharDesc: "'c' (code 99)", "(CTRL-CHAR, code 10)". */
+static void jx_desc(char *buf, size_t size, const char *s, size_t k, uint32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+    snprintf(buf, size, "(CTRL-CHAR, code %u)", (unsigned)cp);
+  else if (cp > 255)
+    snprintf(buf, size, "'%.*s' (code %u / 0x%x)", (int)k, s, (unsigned)cp,
+             (unsigned)cp);
+  else
+    snprintf(buf, size, "'%.*s' (code %u)", (int)k, s, (unsigned)cp);
+}
+
+/* Consume the character at the position and report it as unexpected. */
+static bool jx_unexpected(jx *x, const char *comment) {
+  size_t k;
+  uint32_t cp = jx_cp(x->s, x->n, x->i, &k);
+  char desc[64];
+  jx_desc(desc, sizeof desc, x->s + x->i, k, cp);
+  x->i += k;
+  return jx_fail(x, "Unexpected character (%s): %s", desc, comment);
+}
+
+static bool jx_ident_part(uint32_t cp) {
+  return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+         (cp >= '0' && cp <= '9') || cp == '_' || cp == '$' || cp >= 0xC0;
+}
+
+static const char JX_VALUES[] =
+    "(JSON String, Number, Array, Object or token 'null', 'true' or 'false')";
+
+/* Jackson's _reportInvalidToken: the token read so far plus the identifier
+ * characters that follow it. */
+static bool jx_invalid_token(jx *x, size_t start) {
+  size_t k;
+  while (x->i < x->n && jx_ident_part(jx_cp(x->s, x->n, x->i, &k)) &&
+         jx_units(x->s, x->n, start, x->i) < 256)
+    x->i += k;
+  return jx_fail(x, "Unrecognized token '%.*s': was expecting %s",
+                 (int)(x->i - start), x->s + start, JX_VALUES);
+}
+
+static bool jx_eof_in_container(jx *x) {
+  wf__strbuf at = WF__STRBUF_INIT;
+  size_t d = x->depth - 1;
+  jx_source(x, &at, x->open_line[d], x->open_col[d]);
+  x->i = x->n;
+  bool r = jx_fail(x, "Unexpected end-of-input: expected close marker for %s "
+                   "(start marker at %s)",
+                   x->stack[d] == 'O' ? "Object" : "Array",
+                   wf__strbuf_cstr(&at));
+  wf__strbuf_free(&at);
+  return r;
+}
+
+/* Skip blanks; '/' would start a comment, which AWS's parser refuses. */
+static bool jx_ws(jx *x) {
+  while (x->i < x->n) {
+    char c = x->s[x->i];
+    if (c == ' ' || c == '\t') {
+      x->i++;
+    } else if (c == '\n' || c == '\r') {
+      x->i++;
+      if (c == '\r' && x->i < x->n && x->s[x->i] == '\n') x->i++;
+      x->line++;
+      x->row = x->i;
+    } else if (c == '/') {
+      return jx_unexpected(x, "maybe a (non-standard) comment? (not recognized "
+                              "as one since Feature 'ALLOW_COMMENTS' not "
+                              "enabled for parser)");
+    } else {
+      break;
+    }
+  }
+  return true;
+}
+
+static bool jx_string(jx *x, bool name) {
+  const char *what = name ? "name" : "string value";
+  x->i++; /* opening quote */
+  for (;;) {
+    if (x->i >= x->n)
+      return jx_fail(x, name ? "Unexpected end-of-input in field name"
+                             : "Unexpected end-of-input: was expecting closing "
+                               "quote for a string value");
+    size_t k;
+    uint32_t cp = jx_cp(x->s, x->n, x->i, &k);
+    if (cp == '"') {
+      x->i++;
+      return true;
+    }
+    if (cp < 0x20) {
+      char desc[64];
+      jx_desc(desc, sizeof desc, x->s + x->i, k, cp);
+      x->i += k;
+      return jx_fail(x, "Illegal unquoted character (%s): has to be escaped "
+                     "using backslash to be included in %s", desc, what);
+    }
+    x->i += k;
+    if (cp != '\\') continue;
+    if (x->i >= x->n)
+      return jx_fail(x, "Unexpected end-of-input in character escape sequence");
+    char e = x->s[x->i];
+    if (strchr("\"\\/bfnrt", e) && e) {
+      x->i++;
+    } else if (e == 'u') {
+      x->i++;
+      for (int h = 0; h < 4; h++) {
+        if (x->i >= x->n)
+          return jx_fail(x, "Unexpected end-of-input in character escape "
+                         "sequence");
+        if (!strchr("0123456789abcdefABCDEF", x->s[x->i]) || !x->s[x->i])
+          return jx_unexpected(x, "expected a hex-digit for character escape "
+                                  "sequence");
+        x->i++;
+      }
+    } else {
+      uint32_t ecp = jx_cp(x->s, x->n, x->i, &k);
+      char desc[64];
+      jx_desc(desc, sizeof desc, x->s + x->i, k, ecp);
+      x->i += k;
+      return jx_fail(x, "Unrecognized character escape %s", desc);
+    }
+  }
+}
+
+static bool jx_digit(const jx *x) {
+  return x->i < x->n && x->s[x->i] >= '0' && x->s[x->i] <= '9';
+}
+
+static bool jx_number_char(jx *x, const char *comment) {
+  if (x->i >= x->n) return true; /* the container check reports the end */
+  size_t k;
+  uint32_t cp = jx_cp(x->s, x->n, x->i, &k);
+  char desc[64];
+  jx_desc(desc, sizeof desc, x->s + x->i, k, cp);
+  x->i += k;
+  return jx_fail(x, "Unexpected character (%s) in numeric value: %s", desc,
+                 comment);
+}
+
+static bool jx_number(jx *x) {
+  if (x->s[x->i] == '-') {
+    x->i++;
+    if (!jx_digit(x))
+      return jx_number_char(x, "expected digit (0-9) to follow minus sign, "
+                               "for valid numeric value");
+  }
+  if (x->s[x->i] == '0' && x->i + 1 < x->n && x->s[x->i + 1] >= '0' &&
+      x->s[x->i + 1] <= '9') {
+    x->i++;
+    return jx_fail(x, "Invalid numeric value: Leading zeroes not allowed");
+  }
+  while (jx_digit(x)) x->i++;
+  if (x->i < x->n && x->s[x->i] == '.') {
+    x->i++;
+    if (!jx_digit(x))
+      return jx_number_char(x, "Decimal point not followed by a digit");
+    while (jx_digit(x)) x->i++;
+  }
+  if (x->i < x->n && (x->s[x->i] == 'e' || x->s[x->i] == 'E')) {
+    x->i++;
+    if (x->i < x->n && (x->s[x->i] == '+' || x->s[x->i] == '-')) x->i++;
+    if (!jx_digit(x))
+      return jx_number_char(x, "Exponent indicator not followed by a digit");
+    while (jx_digit(x)) x->i++;
+  }
+  return true;
+}
+
+static bool jx_open(jx *x, char kind) {
+  if (x->depth == sizeof x->stack) return false; /* too deep to describe */
+  x->stack[x->depth] = kind;
+  x->open_line[x->depth] = x->line;
+  x->open_col[x->depth] = jx_units(x->s, x->n, x->row, x->i) + 1;
+  x->depth++;
+  x->i++;
+  return true;
+}
+
+/* One value, with `expect_value` false when a container was just opened or
+ * a comma just read (the caller then decides what may follow). Returns
+ * false once an error has been recorded (or the scan gives up). */
+static bool jx_value(jx *x) {
+  if (!jx_ws(x)) return false;
+  if (x->i >= x->n) return x->depth ? jx_eof_in_container(x) : false;
+  char c = x->s[x->i];
+  if (c == '{') return jx_open(x, 'O');
+  if (c == '[') return jx_open(x, 'A');
+  if (c == '"') return jx_string(x, false);
+  if (c == '-' || (c >= '0' && c <= '9')) return jx_number(x);
+  static const char *const literals[] = {"true", "false", "null"};
+  for (size_t l = 0; l < 3; l++) {
+    if (c != literals[l][0]) continue;
+    size_t start = x->i, m = 0;
+    while (literals[l][m] && x->i < x->n && x->s[x->i] == literals[l][m]) {
+      x->i++;
+      m++;
+    }
+    if (literals[l][m] || (x->i < x->n && jx_ident_part((unsigned char)x->s[x->i])))
+      return jx_invalid_token(x, start);
+    return true;
+  }
+  size_t k;
+  uint32_t cp = jx_cp(x->s, x->n, x->i, &k);
+  if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_' ||
+      cp == '$' || cp >= 0xC0) {
+    size_t start = x->i;
+    x->i += k;
+    return jx_invalid_token(x, start);
+  }
+  char comment[128];
+  snprintf(comment, sizeof comment, "expected a valid value %s", JX_VALUES);
+  return jx_unexpected(x, comment);
+}
+
+/* A field name and its colon. */
+static bool jx_name(jx *x) {
+  if (!jx_ws(x)) return false;
+  if (x->i >= x->n) return jx_eof_in_container(x);
+  if (x->s[x->i] != '"')
+    return jx_unexpected(x, "was expecting double-quote to start field name");
+  if (!jx_string(x, true) || !jx_ws(x)) return false;
+  if (x->i >= x->n)
+    return jx_fail(x, "Unexpected end-of-input within/between Object entries");
+  if (x->s[x->i] != ':')
+    return jx_unexpected(x, "was expecting a colon to separate field name and "
+                            "value");
+  x->i++;
+  if (!jx_ws(x)) return false;
+  if (x->i >= x->n)
+    return jx_fail(x, "Unexpected end-of-input within/between Object entries");
+  return true;
+}
+
+/* Scan the whole text; true when an error was found and worded. */
+static bool jx_scan(jx *x) {
+  bool after_value = false; /* a value was just completed */
+  if (!jx_value(x)) return x->msg.len > 0;
+  for (;;) {
+    if (x->depth == 0) return false; /* Jackson stops after the root value */
+    char kind = x->stack[x->depth - 1];
+    size_t before = x->depth;
+    if (!after_value && x->s[x->i - 1] == (kind == 'O' ? '{' : '[')) {
+      /* Just opened: empty, or the first entry. */
+      if (!jx_ws(x)) return true;
+      if (x->i >= x->n) return !jx_eof_in_container(x);
+      if (x->s[x->i] == (kind == 'O' ? '}' : ']')) {
+        x->i++;
+        x->depth--;
+        after_value = true;
+        continue;
+      }
+      if (kind == 'O' && !jx_name(x)) return x->msg.len > 0;
+      if (!jx_value(x)) return x->msg.len > 0;
+      after_value = x->depth == before;
+      continue;
+    }
+    if (!jx_ws(x)) return true;
+    if (x->i >= x->n) return !jx_eof_in_container(x);
+    char c = x->s[x->i];
+    if (c == ',') {
+      x->i++;
+      if (kind == 'O' && !jx_name(x)) return x->msg.len > 0;
+      if (!jx_value(x)) return x->msg.len > 0;
+      after_value = x->depth == before;
+      continue;
+    }
+    if (c == '}' || c == ']') {
+      char want = kind == 'O' ? '}' : ']';
+      if (c != want) {
+        wf__strbuf at = WF__STRBUF_INIT;
+        jx_source(x, &at, x->open_line[x->depth - 1], x->open_col[x->depth - 1]);
+        x->i++;
+        jx_fail(x, "Unexpected close marker '%c': expected '%c' (for %s "
+                "starting at %s)", c, want, kind == 'O' ? "Object" : "Array",
+                wf__strbuf_cstr(&at));
+        wf__strbuf_free(&at);
+        return true;
+      }
+      x->i++;
+      x->depth--;
+      after_value = true;
+      continue;
+    }
+    jx_unexpected(x, kind == 'O' ? "was expecting comma to separate Object "
+                                   "entries"
+                                 : "was expecting comma to separate Array "
+                                   "entries");
+    return true;
+  }
+}
+
+/* Word a JSON syntax error as AWS does; false when the scanner finds no
+ * error where jansson did (the caller keeps jansson's description). */
+static bool aws_syntax_error(const char *text, size_t len, wf__strbuf *msg,
+                             int *line, int *column) {
+  jx x = {.s = text, .n = len, .line = 1, .msg = WF__STRBUF_INIT};
+  if (!jx_scan(&x) || !x.msg.len || x.msg.oom) {
+    wf__strbuf_free(&x.msg);
+    return false;
+  }
+  *msg = x.msg;
+  *line = x.err_line;
+  *column = x.err_col;
+  return true;
 }
 
 static bool blank(const char *s, size_t n) {
@@ -167,8 +553,15 @@ static int load_text(wf_machine **out, const char *text, size_t len,
       wf_diagnostics_free(d);
       return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     }
-    wf__diag_add_at(d, "INVALID_JSON_DESCRIPTION", perr.line, perr.column,
-                    perr.message);
+    wf__strbuf aws = WF__STRBUF_INIT;
+    int line, column;
+    if (!yaml && aws_syntax_error(text, len, &aws, &line, &column))
+      wf__diag_add_at(d, "INVALID_JSON_DESCRIPTION", line, column,
+                      wf__strbuf_cstr(&aws));
+    else
+      wf__diag_add_at(d, "INVALID_JSON_DESCRIPTION", perr.line, perr.column,
+                      perr.message);
+    wf__strbuf_free(&aws);
     return fail_with(d, WF_EPARSE, opts, err);
   }
   wf_diagnostics_free(d);

@@ -140,6 +140,7 @@ typedef struct wf__state {
   double tolerated_percentage;
   wf__jsonpath *tolerated_count_path, *tolerated_percentage_path;
   json_t *item_batcher; /* raw ItemBatcher, NULL when absent */
+  wf__template *batch_input; /* ItemBatcher.BatchInput */
   char *label;
 } wf__state;
 
@@ -161,6 +162,7 @@ struct wf_machine {
   wf__scope *top;
   int64_t timeout_seconds; /* 0: none */
   size_t nstates;
+  char *item_io_state; /* see wf__cctx.item_io_state */
 };
 
 void wf__scope_free(wf__scope *s);

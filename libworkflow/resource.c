@@ -24,7 +24,7 @@ static const struct {
     {"states:startExecution", "RS2T"},
     {"batch:submitJob", "RST"},
     {"ecs:runTask", "RST"},
-    {"glue:startJobRun", "RST"},
+    {"glue:startJobRun", "RS"},
     {"codebuild:startBuild", "RS"},
     {"codebuild:stopBuild", "R"},
     {"codebuild:batchDeleteBuilds", "R"},

@@ -79,6 +79,16 @@ void wf__sched_enqueue(wf_engine *e, wf__frame *f) {
   f->queued = true;
   wf__frame_ref(f);
   f->qnext = NULL;
+  wf_execution *x = f->exec;
+  if (x->draining) {
+    /* The thread stepping this execution runs it next, in order. */
+    if (x->ready_tail)
+      x->ready_tail->qnext = f;
+    else
+      x->ready_head = f;
+    x->ready_tail = f;
+    return;
+  }
   pthread_mutex_lock(&e->qlock);
   if (e->qtail)
     e->qtail->qnext = f;
@@ -118,12 +128,13 @@ static void fire_expired_locked(wf_engine *e) {
 }
 
 static void run_frame(wf__frame *f) {
-  wf_execution *x = f->exec;
+  wf_execution *x = wf__exec_ref(f->exec);
   pthread_mutex_lock(&x->lock);
   f->queued = false;
-  if (!f->finished && f->park == WF__PARK_NONE) wf__frame_step(f);
+  wf__exec_drain(x, f);
   pthread_mutex_unlock(&x->lock);
   wf__frame_release(f);
+  wf__exec_release(x);
 }
 
 /* Take one runnable frame and step it. Called with qlock held; returns with
@@ -199,6 +210,11 @@ bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,
     fire_expired_locked(e);
     if (run_one_locked(e)) continue;
     if (advance_virtual_locked(e)) continue;
+    /* The steps above may drop qlock; an execution finishing meanwhile
+     * found no waiter to wake. Check again with qlock held up to the
+     * wait, which wf__exec_finish's broadcast (taken under qlock) then
+     * cannot miss. */
+    if ((ok = done(arg))) break;
     idle_wait_locked(e, &e->wcond, deadline_mono);
   }
   pthread_mutex_unlock(&e->qlock);

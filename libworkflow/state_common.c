@@ -79,6 +79,8 @@ wf__step wf__frame_succeed(wf__frame *f, json_t *output) {
     wf__history_add(x, f, WF__EV_EXECUTION_SUCCEEDED, NULL, output, NULL,
                     NULL);
     wf__exec_finish(x, WF_EXEC_SUCCEEDED, output, NULL, NULL);
+  } else {
+    wf__fanout_child_done(f);
   }
   return WF__STEP_END;
 }
@@ -93,6 +95,8 @@ wf__step wf__frame_fail(wf__frame *f, const char *error, const char *cause) {
   if (!f->parent) {
     wf__history_add(x, f, WF__EV_EXECUTION_FAILED, NULL, NULL, error, cause);
     wf__exec_finish(x, WF_EXEC_FAILED, NULL, error, cause);
+  } else {
+    wf__fanout_child_done(f);
   }
   return WF__STEP_END;
 }
@@ -171,9 +175,12 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
       rsize = 0;
       break;
     case WF__PATH_SET: {
+      /* The frame gives up its input: when nobody else holds it, the
+       * result is written in place rather than into a copy. */
       wf__strbuf detail = WF__STRBUF_INIT;
-      int rc = wf__jsonpath_set(&doc, st->result_path.path, f->input, result,
-                                &detail);
+      doc = f->input;
+      int rc = wf__jsonpath_set_owned(&doc, st->result_path.path, result,
+                                      &detail);
       json_decref(result);
       if (rc != 0) {
         /* AWS reports this cause as is, under its own error name. */
@@ -181,6 +188,7 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
         wf__strbuf_free(&detail);
         return wf__state_fault(f, st, &fault);
       }
+      f->input = NULL;
       wf__strbuf_free(&detail);
       break;
     }

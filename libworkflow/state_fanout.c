@@ -1,18 +1,602 @@
-/* Parallel and Map states. */
+/* Parallel and Map states: branches and iterations are child frames of the
+ * scheduler, never threads of their own. A Map launches one iteration at a
+ * time and lets it run before launching the next (so iterations that do not
+ * wait produce AWS's event order), and keeps launching while iterations
+ * wait, up to MaxConcurrency (0: no limit). The first failure stops the
+ * rest: AWS fails the state with the branch's or iteration's own error. */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json_text.h"
 #include "step.h"
 
+static void fan_free(wf__fanout *fan) {
+  if (!fan) return;
+  json_decref(fan->items);
+  json_decref(fan->keys);
+  json_decref(fan->input);
+  json_decref(fan->results);
+  json_decref(fan->batch_input);
+  for (size_t i = 0; fan->children && i < fan->total; i++)
+    wf__frame_release(fan->children[i]);
+  wf__free(fan->children);
+  wf__free(fan->error);
+  wf__free(fan->cause);
+  wf__free(fan);
+}
+
+void wf__fanout_free(wf__fanout *fan) { fan_free(fan); }
+
+static wf__fanout *fan_new(size_t total) {
+  wf__fanout *fan = wf__calloc(1, sizeof *fan);
+  if (!fan) return NULL;
+  fan->total = total;
+  fan->results = json_array();
+  fan->children = wf__calloc(total ? total : 1, sizeof(wf__frame *));
+  fan->tolerated_count = -1;
+  fan->tolerated_percentage = -1;
+  for (size_t i = 0; fan->results && i < total; i++)
+    json_array_append_new(fan->results, json_null());
+  if (!fan->results || !fan->children ||
+      json_array_size(fan->results) != total) {
+    fan_free(fan);
+    return NULL;
+  }
+  return fan;
+}
+
+/* Record a parent event with an explicit previous event. */
+static int64_t event_after(wf__frame *f, wf__event_type type,
+                           const wf__state *st, int64_t prev,
+                           const char *error, const char *cause) {
+  f->prev_event = prev;
+  return wf__history_add(f->exec, f, type, st, NULL, error, cause);
+}
+
+/* ---- cancellation ---- */
+
+static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
+  wf__fanout *fan = parent->fan;
+  wf__frame *c = fan->children[i];
+  if (!c) return;
+  fan->children[i] = NULL;
+  fan->running--;
+  wf__frame_cancel(c);
+  if (st->type == WF__MAP && !fan->distributed) {
+    int64_t id = event_after(parent, WF__EV_MAP_ITERATION_ABORTED, st,
+                             c->prev_event, NULL, NULL);
+    wf__history_set_numbers(parent->exec, id, (int64_t)i, 0);
+  }
+  wf__frame_release(c);
+}
+
+void wf__fanout_cancel(wf__frame *f) {
+  wf__fanout *fan = f->fan;
+  if (!fan) return;
+  for (size_t i = 0; i < fan->total; i++) {
+    wf__frame *c = fan->children[i];
+    if (!c) continue;
+    fan->children[i] = NULL;
+    fan->running--;
+    wf__frame_cancel(c);
+    wf__frame_release(c);
+  }
+}
+
+/* ---- children finishing ---- */
+
+static bool tolerance_exceeded(const wf__fanout *fan) {
+  bool count_set = fan->tolerated_count >= 0;
+  bool pct_set = fan->tolerated_percentage >= 0;
+  if (!count_set && !pct_set) return fan->failures > 0;
+  if (count_set && (int64_t)fan->failures > fan->tolerated_count) return true;
+  if (pct_set && fan->total &&
+      100.0 * (double)fan->failures / (double)fan->total >
+          fan->tolerated_percentage)
+    return true;
+  return false;
+}
+
+static void fail_fanout(wf__frame *p, const wf__state *st, const char *error,
+                        const char *cause) {
+  wf__fanout *fan = p->fan;
+  fan->failed = true;
+  fan->error = error ? wf__strdup(error) : NULL;
+  fan->cause = cause ? wf__strdup(cause) : NULL;
+  for (size_t j = 0; j < fan->total; j++) abort_child(p, st, j);
+}
+
+void wf__fanout_child_done(wf__frame *child) {
+  wf__frame *p = child->parent;
+  wf__fanout *fan = p ? p->fan : NULL;
+  if (!fan || p->finished) return;
+  size_t i = child->child_index;
+  if (i >= fan->total || fan->children[i] != child) return;
+  const wf__state *st = p->scope->states[p->state];
+  bool inline_map = st->type == WF__MAP && !fan->distributed;
+  fan->children[i] = NULL;
+  fan->running--;
+  fan->done++;
+  if (child->ok) {
+    json_array_set(fan->results, i, child->output ? child->output : json_null());
+    if (inline_map) {
+      int64_t last = child->prev_event;
+      fan->last_iteration_event = event_after(
+          p, WF__EV_MAP_ITERATION_SUCCEEDED, st, last, NULL, NULL);
+      wf__history_set_numbers(p->exec, fan->last_iteration_event,
+                              (int64_t)i, 0);
+      /* AWS chains the next iteration to this one's last state event. */
+      p->prev_event = last;
+    }
+  } else {
+    fan->failures++;
+    if (inline_map) {
+      fan->last_iteration_event = event_after(
+          p, WF__EV_MAP_ITERATION_FAILED, st, child->prev_event, NULL, NULL);
+      wf__history_set_numbers(p->exec, fan->last_iteration_event,
+                              (int64_t)i, 0);
+    }
+    if (fan->distributed && !tolerance_exceeded(fan)) {
+      /* A tolerated failure leaves its error in the results. */
+      json_t *eo = json_object();
+      json_object_set_new(eo, "Error", json_string(child->error ? child->error : ""));
+      json_object_set_new(eo, "Cause", json_string(child->cause ? child->cause : ""));
+      json_array_set_new(fan->results, i, eo);
+    } else if (!fan->failed) {
+      if (fan->distributed)
+        fail_fanout(p, st, "States.ExceedToleratedFailureThreshold",
+                    "The specified tolerated failure threshold was exceeded");
+      else
+        fail_fanout(p, st, child->error, child->cause);
+      /* The failing child's last event is where AWS chains the failure. */
+      p->prev_event = child->prev_event;
+    }
+  }
+  wf__frame_release(child);
+  if (p->park == WF__PARK_CHILDREN) {
+    p->park = WF__PARK_NONE;
+    wf__sched_enqueue(p->exec->engine, p);
+  }
+}
+
+/* ---- launching ---- */
+
+static json_t *item_at(const wf__fanout *fan, size_t i) {
+  return json_array_get(fan->items, i);
+}
+
+static int launch(wf__frame *f, const wf__state *st, size_t i,
+                  wf__fault *fault) {
+  wf__fanout *fan = f->fan;
+  const wf__scope *scope = st->type == WF__PARALLEL ? st->branches[i]
+                                                    : st->processor;
+  json_t *input;
+  json_t *item = NULL;
+  if (st->type == WF__PARALLEL) {
+    input = json_incref(fan->input);
+  } else {
+    item = item_at(fan, i);
+    input = json_incref(item);
+  }
+  wf__frame *c = wf__frame_new(f->exec, f, scope, input);
+  json_decref(input);
+  if (!c) return wf__fault_set(fault, "States.Runtime", "out of memory");
+  c->child_index = i;
+  if (st->type == WF__MAP && !fan->batch_items) {
+    c->map_item = json_incref(item);
+    c->map_index = (int64_t)i;
+    if (fan->keys) c->map_key = json_string_value(json_array_get(fan->keys, i));
+  }
+  c->input_size = wf__json_size(c->input, f->exec->engine->payload_limit);
+  if (fan->distributed) {
+    /* A child execution numbers its own events (ExecutionStarted is 1). */
+    c->own_history = true;
+    c->own_next_id = 2;
+    c->id_counter = &c->own_next_id;
+  } else if (st->type == WF__MAP) {
+    int64_t id = wf__history_add(f->exec, f, WF__EV_MAP_ITERATION_STARTED, st,
+                                 NULL, NULL, NULL);
+    wf__history_set_numbers(f->exec, id, (int64_t)i, 0);
+    c->prev_event = id;
+  }
+  fan->children[i] = c;
+  fan->running++;
+  wf__sched_enqueue(f->exec->engine, c);
+  return 0;
+}
+
+/* ---- items ---- */
+
+/* Apply ItemSelector (or the legacy Parameters) to every item, with
+ * $$.Map.Item available; then group items into batches for ItemBatcher. */
+static int select_items(wf__frame *f, const wf__state *st, wf__fault *fault) {
+  wf__fanout *fan = f->fan;
+  const wf__template *sel = st->item_selector ? st->item_selector
+                                              : st->parameters;
+  if (sel) {
+    json_t *out = json_array();
+    for (size_t i = 0; i < json_array_size(fan->items); i++) {
+      json_decref(f->ctx);
+      f->ctx = NULL;
+      f->map_item = json_incref(json_array_get(fan->items, i));
+      f->map_index = (int64_t)i;
+      f->map_key = fan->keys ? json_string_value(json_array_get(fan->keys, i))
+                             : NULL;
+      wf__eval_env env;
+      wf__eval_env_init(&env, f, fan->input);
+      json_t *v;
+      int rc = wf__template_eval(&v, sel, &env, fault);
+      json_decref(f->map_item);
+      f->map_item = NULL;
+      f->map_key = NULL;
+      f->map_index = -1;
+      json_decref(f->ctx);
+      f->ctx = NULL;
+      if (rc != 0) {
+        json_decref(out);
+        return -1;
+      }
+      json_array_append_new(out, v);
+    }
+    json_decref(fan->items);
+    fan->items = out;
+  }
+  return 0;
+}
+
+static void make_batches(wf__fanout *fan, size_t max_items, size_t max_bytes) {
+  json_t *batches = json_array();
+  json_t *cur = NULL;
+  size_t bytes = 0;
+  for (size_t i = 0; i < json_array_size(fan->items); i++) {
+    json_t *it = json_array_get(fan->items, i);
+    size_t sz = wf__json_size(it, max_bytes ? max_bytes : SIZE_MAX / 2) + 1;
+    if (!cur || (max_items && json_array_size(cur) >= max_items) ||
+        (max_bytes && json_array_size(cur) && bytes + sz > max_bytes)) {
+      cur = json_array();
+      json_array_append_new(batches, cur);
+      bytes = 2;
+    }
+    json_array_append(cur, it);
+    bytes += sz;
+  }
+  json_t *inputs = json_array();
+  for (size_t i = 0; i < json_array_size(batches); i++) {
+    json_t *in = json_object();
+    if (fan->batch_input) json_object_set(in, "BatchInput", fan->batch_input);
+    json_object_set(in, "Items", json_array_get(batches, i));
+    json_array_append_new(inputs, in);
+  }
+  json_decref(batches);
+  json_decref(fan->items);
+  fan->items = inputs;
+  fan->batch_items = max_items ? max_items : 1;
+  /* One child, and one result, per batch. */
+  size_t n = json_array_size(inputs);
+  wf__frame **children = wf__calloc(n ? n : 1, sizeof(wf__frame *));
+  json_t *results = json_array();
+  for (size_t i = 0; results && i < n; i++)
+    json_array_append_new(results, json_null());
+  if (children && results) {
+    wf__free(fan->children);
+    json_decref(fan->results);
+    fan->children = children;
+    fan->results = results;
+    fan->total = n;
+  } else {
+    wf__free(children);
+    json_decref(results);
+  }
+}
+
+/* A *Path number: AWS's run-time checks and wording. */
+static int path_number(wf__frame *f, const wf__jsonpath *p, json_t *doc,
+                       const char *field, bool integer, double *out,
+                       wf__fault *fault) {
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, doc);
+  wf__strbuf detail = WF__STRBUF_INIT;
+  json_t *v = NULL;
+  int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
+  wf__strbuf_free(&detail);
+  if (rc != 0)
+    return wf__fault_set(fault, "States.Runtime",
+                         "The %s field refers to a path that does not exist: "
+                         "%s",
+                         field, wf__jsonpath_text(p));
+  bool ok = integer ? json_is_integer(v) : json_is_number(v);
+  if (!ok) {
+    char *text = json_is_string(v) ? wf__strdup(json_string_value(v))
+                                   : wf__json_dumps(v);
+    wf__fault_set(fault, "States.Runtime",
+                  "The %s field refers to value \"%s\" which is not a valid "
+                  "%s: %s",
+                  field, text ? text : "", integer ? "integer" : "float",
+                  wf__jsonpath_text(p));
+    wf__free(text);
+    json_decref(v);
+    return -1;
+  }
+  *out = json_number_value(v);
+  json_decref(v);
+  return 0;
+}
+
+static int map_settings(wf__frame *f, const wf__state *st, json_t *eff,
+                        wf__fault *fault) {
+  wf__fanout *fan = f->fan;
+  fan->distributed = st->distributed;
+  if (st->has_tolerated_count) fan->tolerated_count = st->tolerated_count;
+  if (st->has_tolerated_percentage)
+    fan->tolerated_percentage = st->tolerated_percentage;
+  double v;
+  if (st->tolerated_count_path) {
+    if (path_number(f, st->tolerated_count_path, eff,
+                    "ToleratedFailureCountPath", true, &v, fault) != 0)
+      return -1;
+    if (v < 0)
+      return wf__fault_set(fault, "States.Runtime",
+                           "ToleratedFailureCount cannot be negative.");
+    fan->tolerated_count = (int64_t)v;
+  }
+  if (st->tolerated_percentage_path) {
+    if (path_number(f, st->tolerated_percentage_path, eff,
+                    "ToleratedFailurePercentagePath", false, &v, fault) != 0)
+      return -1;
+    if (v < 0 || v > 100)
+      return wf__fault_set(fault, "States.Runtime",
+                           "ToleratedFailurePercentage must be between 0 and "
+                           "100.");
+    fan->tolerated_percentage = v;
+  }
+  if (st->item_batcher) {
+    json_t *b = st->item_batcher;
+    size_t max_items = (size_t)json_integer_value(
+        json_object_get(b, "MaxItemsPerBatch"));
+    size_t max_bytes = (size_t)json_integer_value(
+        json_object_get(b, "MaxInputBytesPerBatch"));
+    const char *ip = json_string_value(json_object_get(b, "MaxItemsPerBatchPath"));
+    const char *bp =
+        json_string_value(json_object_get(b, "MaxInputBytesPerBatchPath"));
+    const char *paths[2] = {ip, bp};
+    const char *names[2] = {"MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"};
+    size_t *dest[2] = {&max_items, &max_bytes};
+    for (int k = 0; k < 2; k++) {
+      if (!paths[k]) continue;
+      wf__jsonpath *p = NULL;
+      char msg[128];
+      if (wf__jsonpath_compile(&p, paths[k], WF__JP_ALLOW_VARIABLE, msg,
+                               sizeof msg) != 0)
+        return wf__fault_set(fault, "States.Runtime", "%s", msg);
+      int rc = path_number(f, p, eff, names[k], true, &v, fault);
+      wf__jsonpath_free(p);
+      if (rc != 0) return -1;
+      if (v <= 0)
+        return wf__fault_set(fault, "States.Runtime",
+                             "%s must be a positive integer", names[k]);
+      *dest[k] = (size_t)v;
+    }
+    if (st->batch_input) {
+      wf__eval_env env;
+      wf__eval_env_init(&env, f, eff);
+      if (wf__template_eval(&fan->batch_input, st->batch_input, &env, fault))
+        return -1;
+    }
+    make_batches(fan, max_items, max_bytes);
+  }
+  return 0;
+}
+
+/* ---- the states ---- */
+
+static wf__step finish(wf__frame *f, const wf__state *st) {
+  wf__fanout *fan = f->fan;
+  bool map = st->type == WF__MAP;
+  int64_t prev = map && !fan->distributed ? fan->last_iteration_event
+                                          : f->exec->next_event_id - 1;
+  if (fan->failed) {
+    char *error = fan->error, *cause = fan->cause;
+    fan->error = fan->cause = NULL;
+    if (fan->distributed)
+      event_after(f, WF__EV_MAP_RUN_FAILED, st, f->prev_event, error, cause);
+    event_after(f, map ? WF__EV_MAP_FAILED : WF__EV_PARALLEL_FAILED, st,
+                fan->distributed ? f->prev_event : f->prev_event, NULL, NULL);
+    fan_free(f->fan);
+    f->fan = NULL;
+    wf__step r = wf__state_error(f, st, error, cause);
+    wf__free(error);
+    wf__free(cause);
+    return r;
+  }
+  json_t *results = json_incref(fan->results);
+  if (fan->distributed) {
+    event_after(f, WF__EV_MAP_RUN_SUCCEEDED, st, f->prev_event, NULL, NULL);
+    prev = f->prev_event;
+  }
+  event_after(f, map ? WF__EV_MAP_SUCCEEDED : WF__EV_PARALLEL_SUCCEEDED, st,
+              prev, NULL, NULL);
+  f->prev_event = prev; /* StateExited shares the previous event */
+  fan_free(f->fan);
+  f->fan = NULL;
+  return wf__state_result(f, st, results);
+}
+
+/* Launch what concurrency allows. One launch per step keeps AWS's order for
+ * iterations that finish without waiting; the frame queues itself behind
+ * the child to launch the next. */
+static wf__step pump(wf__frame *f, const wf__state *st) {
+  wf__fanout *fan = f->fan;
+  if (fan->failed) {
+    if (fan->running) {
+      f->park = WF__PARK_CHILDREN;
+      return WF__STEP_PARK;
+    }
+    return finish(f, st);
+  }
+  if (fan->done == fan->total) return finish(f, st);
+  bool room = !fan->max_running || fan->running < fan->max_running;
+  if (fan->next < fan->total && room) {
+    wf__fault fault = WF__FAULT_INIT;
+    if (launch(f, st, fan->next++, &fault) != 0) {
+      fail_fanout(f, st, fault.error, wf__strbuf_cstr(&fault.cause));
+      wf__fault_clear(&fault);
+      return pump(f, st);
+    }
+    if (fan->next < fan->total) {
+      f->phase = WF__PH_CHILDREN_DONE;
+      wf__sched_enqueue(f->exec->engine, f);
+      return WF__STEP_PARK;
+    }
+  }
+  f->phase = WF__PH_CHILDREN_DONE;
+  f->park = WF__PARK_CHILDREN;
+  return WF__STEP_PARK;
+}
+
 wf__step wf__run_parallel(wf__frame *f, const wf__state *st) {
-  wf__state_enter(f, st);
+  if (f->phase == WF__PH_CHILDREN_DONE) return pump(f, st);
   wf__fault fault = WF__FAULT_INIT;
-  wf__fault_set(&fault, "States.Runtime",
-                "Parallel states are not available in this build yet");
-  return wf__state_fault(f, st, &fault);
+  if (f->phase != WF__PH_RETRY) wf__state_enter(f, st);
+  json_t *eff, *input;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  input = eff;
+  if (st->parameters) {
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    int rc = wf__template_eval(&input, st->parameters, &env, &fault);
+    json_decref(eff);
+    if (rc != 0) return wf__state_fault(f, st, &fault);
+  }
+  fan_free(f->fan);
+  f->fan = fan_new(st->nbranches);
+  if (!f->fan) {
+    json_decref(input);
+    wf__fault_set(&fault, "States.Runtime", "out of memory");
+    return wf__state_fault(f, st, &fault);
+  }
+  f->fan->input = input;
+  wf__history_add(f->exec, f, WF__EV_PARALLEL_STARTED, st, NULL, NULL, NULL);
+  int64_t started = f->prev_event;
+  /* Every branch starts at once, on the same input. */
+  for (size_t i = 0; i < st->nbranches; i++) {
+    if (launch(f, st, i, &fault) != 0) {
+      fail_fanout(f, st, fault.error, wf__strbuf_cstr(&fault.cause));
+      wf__fault_clear(&fault);
+      break;
+    }
+    f->fan->children[i]->prev_event = 0;
+  }
+  f->fan->next = st->nbranches;
+  f->prev_event = started;
+  f->phase = WF__PH_CHILDREN_DONE;
+  f->park = WF__PARK_CHILDREN;
+  return WF__STEP_PARK;
+}
+
+static json_t *object_values(json_t *obj, json_t **keys) {
+  json_t *vals = json_array();
+  *keys = json_array();
+  const char *k;
+  json_t *v;
+  json_object_foreach(obj, k, v) {
+    json_array_append(vals, v);
+    json_array_append_new(*keys, json_string(k));
+  }
+  return vals;
 }
 
 wf__step wf__run_map(wf__frame *f, const wf__state *st) {
-  wf__state_enter(f, st);
+  if (f->phase == WF__PH_CHILDREN_DONE) return pump(f, st);
   wf__fault fault = WF__FAULT_INIT;
-  wf__fault_set(&fault, "States.Runtime",
-                "Map states are not available in this build yet");
-  return wf__state_fault(f, st, &fault);
+  if (f->phase != WF__PH_RETRY) wf__state_enter(f, st);
+  json_t *eff;
+  if (wf__state_input(f, st, &eff, &fault) != 0)
+    return wf__state_fault(f, st, &fault);
+  json_t *items = NULL;
+  if (st->items_path) {
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    wf__strbuf detail = WF__STRBUF_INIT;
+    int rc = wf__jsonpath_eval_env(&items, st->items_path, &env, &detail);
+    if (rc != 0) {
+      wf__fault_set(&fault, "States.Runtime", "Invalid path '%s' : %s",
+                    wf__jsonpath_text(st->items_path), wf__strbuf_cstr(&detail));
+      wf__strbuf_free(&detail);
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    wf__strbuf_free(&detail);
+  } else {
+    items = json_incref(eff);
+  }
+  json_t *keys = NULL;
+  if (json_is_object(items)) {
+    /* A JSON object is iterated value by value, its key in
+     * $$.Map.Item.Key. */
+    json_t *vals = object_values(items, &keys);
+    json_decref(items);
+    items = vals;
+  } else if (!json_is_array(items)) {
+    char *text = wf__json_dumps(items);
+    wf__fault_set(&fault, "States.Runtime",
+                  "Map state input must be an array but was: %s",
+                  text ? text : "null");
+    wf__free(text);
+    json_decref(items);
+    json_decref(eff);
+    return wf__state_fault(f, st, &fault);
+  }
+  int64_t max_running = st->max_concurrency;
+  if (st->max_concurrency_path) {
+    double v;
+    if (path_number(f, st->max_concurrency_path, eff, "MaxConcurrencyPath",
+                    true, &v, &fault) != 0 ||
+        (v < 0 && wf__fault_set(&fault, "States.Runtime",
+                                "MaxConcurrency cannot be negative."))) {
+      json_decref(items);
+      json_decref(keys);
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    max_running = (int64_t)v;
+  }
+  fan_free(f->fan);
+  f->fan = fan_new(json_array_size(items));
+  if (!f->fan) {
+    json_decref(items);
+    json_decref(keys);
+    json_decref(eff);
+    wf__fault_set(&fault, "States.Runtime", "out of memory");
+    return wf__state_fault(f, st, &fault);
+  }
+  f->fan->items = items;
+  f->fan->keys = keys;
+  f->fan->input = eff;
+  f->fan->max_running = (size_t)max_running;
+  int64_t started = wf__history_add(f->exec, f, WF__EV_MAP_STARTED, st, NULL,
+                                    NULL, NULL);
+  wf__history_set_numbers(f->exec, started, (int64_t)f->fan->total, 0);
+  if (map_settings(f, st, eff, &fault) != 0 || select_items(f, st, &fault) != 0) {
+    fan_free(f->fan);
+    f->fan = NULL;
+    return wf__state_fault(f, st, &fault);
+  }
+  if (f->fan->distributed) {
+    /* arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID */
+    char uuid[37];
+    wf__uuid_v4(uuid, wf__rng_next(&f->exec->rng), wf__rng_next(&f->exec->rng));
+    wf_engine *e = f->exec->engine;
+    wf__strbuf arn = WF__STRBUF_INIT;
+    wf__strbuf_printf(&arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%s", e->region,
+                      e->account, f->exec->machine->name,
+                      st->label ? st->label : st->name, uuid);
+    int64_t id = wf__history_add(f->exec, f, WF__EV_MAP_RUN_STARTED, st, NULL,
+                                 NULL, NULL);
+    wf__history_set_text(f->exec, id, wf__strbuf_cstr(&arn));
+    wf__strbuf_free(&arn);
+  }
+  f->phase = WF__PH_CHILDREN_DONE;
+  return pump(f, st);
 }

@@ -15,6 +15,7 @@
  * counted and capped, as is the nesting depth. */
 #include "yaml_load.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -79,7 +80,15 @@ typedef struct loader {
   json_t *root;
 } loader;
 
-static int fail(loader *l, yaml_mark_t m, const char *what) {
+/* WF_EPARSE with a message that ends in its position, as all of ours do. */
+static int fail(loader *l, yaml_mark_t m, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(loader *l, yaml_mark_t m, const char *fmt, ...) {
+  char what[WF_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(what, sizeof what, fmt, ap);
+  va_end(ap);
   return wf__error_set_at(l->err, WF_EPARSE, (int)m.line + 1, (int)m.column + 1,
                           "%s at line %d, column %d", what, (int)m.line + 1,
                           (int)m.column + 1);
@@ -110,7 +119,6 @@ static int check_tag(loader *l, yaml_mark_t m, const char *tag, int node,
   static const char *const core[] = {"str",   "null",  "bool", "int",
                                      "float", "merge", "seq",  "map"};
   size_t plen = strlen(TAG_PREFIX);
-  char what[WF_ERROR_MESSAGE_MAX];
   *kind = NULL;
   if (!tag || !strcmp(tag, "!")) return WF_OK;
   if (!strncmp(tag, TAG_PREFIX, plen)) {
@@ -121,19 +129,17 @@ static int check_tag(loader *l, yaml_mark_t m, const char *tag, int node,
       if (node == SCALAR ? i < 6 : i == 5 + (size_t)node) return WF_OK;
       static const char *const names[] = {"a scalar", "a sequence",
                                           "a mapping"};
-      snprintf(what, sizeof what, "YAML tag '!!%s' cannot be used on %s",
-               core[i], names[node]);
-      return fail(l, m, what);
+      return fail(l, m, "YAML tag '!!%s' cannot be used on %s", core[i],
+                  names[node]);
     }
   }
   bool ours = !strncmp(tag, TAG_PREFIX, plen);
   const char *shown = ours ? tag + plen : tag;
-  snprintf(what, sizeof what,
-           "unsupported YAML tag '%s%.*s' (only !!str, !!int, !!float, "
-           "!!bool, !!null, !!seq and !!map are understood; CloudFormation "
-           "functions such as !Ref or !Sub must be resolved before loading)",
-           ours ? "!!" : "", clip(shown, strlen(shown), 60), shown);
-  return fail(l, m, what);
+  return fail(l, m,
+              "unsupported YAML tag '%s%.*s' (only !!str, !!int, !!float, "
+              "!!bool, !!null, !!seq and !!map are understood; CloudFormation "
+              "functions such as !Ref or !Sub must be resolved before loading)",
+              ours ? "!!" : "", clip(shown, strlen(shown), 60), shown);
 }
 
 /* ---- anchors ---------------------------------------------------------- */
@@ -223,17 +229,18 @@ static bool one_of(const char *s, size_t n, const char *words) {
   }
 }
 
+/* The value of a digit in base 16 or less; 99 for a non-digit. */
+static int digit(char c) {
+  int lower = c | 0x20;
+  return c >= '0' && c <= '9'           ? c - '0'
+         : lower >= 'a' && lower <= 'f' ? lower - 'a' + 10
+                                        : 99;
+}
+
 static bool all_digits(const char *s, size_t n, int base) {
-  if (n == 0) return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    bool ok = base == 8    ? (c >= '0' && c <= '7')
-              : base == 10 ? (c >= '0' && c <= '9')
-                           : ((c >= '0' && c <= '9') ||
-                              (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
-    if (!ok) return false;
-  }
-  return true;
+  for (size_t i = 0; i < n; i++)
+    if (digit(s[i]) >= base) return false;
+  return n > 0;
 }
 
 /* Core-schema integer forms: [-+]?[0-9]+, 0o[0-7]+, 0x[0-9a-fA-F]+.
@@ -255,7 +262,7 @@ static int int_text(const char *s, size_t n, json_int_t *out) {
   /* Accumulate negatively so INT64_MIN fits. */
   int64_t v = 0;
   for (size_t i = 0; i < n; i++) {
-    int d = s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10;
+    int d = digit(s[i]);
     if (v < (INT64_MIN + d) / base) return -1;
     v = v * base - d;
   }
@@ -306,6 +313,10 @@ static int float_text(const char *s, size_t n, char *buf) {
     i = n;
   }
   if (i != n) return 0;
+  if (!dot && !memchr(buf, 'e', o) && !memchr(buf, 'E', o)) {
+    buf[o++] = '.'; /* "!!float 1" is 1.0, a real, as in JSON */
+    buf[o++] = '0';
+  }
   buf[o] = '\0';
   return 1;
 }
@@ -342,15 +353,12 @@ static int scalar_value(loader *l, const yaml_event_t *ev, json_t **out) {
     *out = json_boolean(b);
     return WF_OK;
   }
-  char msg[WF_ERROR_MESSAGE_MAX];
   json_int_t iv;
   int is_int = kind && !strcmp(kind, "float") ? 0 : int_text(s, n, &iv);
-  if (is_int < 0) {
-    snprintf(msg, sizeof msg,
-             "YAML integer %.*s does not fit in a signed 64-bit integer",
-             clip(s, n, 60), s);
-    return fail(l, m, msg);
-  }
+  if (is_int < 0)
+    return fail(l, m,
+                "YAML integer %.*s does not fit in a signed 64-bit integer",
+                clip(s, n, 60), s);
   if (is_int > 0 && (!kind || !strcmp(kind, "int"))) {
     *out = json_integer(iv);
     return *out ? WF_OK : oom(l, m);
@@ -373,21 +381,17 @@ static int scalar_value(loader *l, const yaml_event_t *ev, json_t **out) {
   if (num != small) wf__free(num);
   if (*out) return WF_OK;
   if (is_float < 0) return oom(l, m);
-  if (is_float > 0 && (!kind || !strcmp(kind, "float"))) {
-    snprintf(msg, sizeof msg,
-             is_float == 2 ? "YAML number %.*s (infinity or NaN) cannot be "
-                             "represented in JSON"
-                           : "YAML number %.*s is out of range for JSON",
-             clip(s, n, 60), s);
-    return fail(l, m, msg);
-  }
+  if (is_float > 0 && (!kind || !strcmp(kind, "float")))
+    return fail(l, m, "YAML number %.*s %s", clip(s, n, 60), s,
+                is_float == 2
+                    ? "(infinity or NaN) cannot be represented in JSON"
+                    : "is out of range for JSON");
   if (!kind) { /* a plain scalar of no other type is a string */
     *out = json_stringn(s, n);
     return *out ? WF_OK : oom(l, m);
   }
-  snprintf(msg, sizeof msg, "YAML scalar '%.*s' is not a valid !!%s",
-           clip(s, n, 60), s, kind);
-  return fail(l, m, msg);
+  return fail(l, m, "YAML scalar '%.*s' is not a valid !!%s", clip(s, n, 60), s,
+              kind);
 }
 
 /* ---- building the tree ------------------------------------------------ */
@@ -451,14 +455,11 @@ static int attach(loader *l, json_t *v, int height, yaml_mark_t m) {
 }
 
 static int count_nodes(loader *l, size_t n, yaml_mark_t m) {
-  if (n > MAX_NODES - l->nodes) {
-    char msg[160];
-    snprintf(msg, sizeof msg,
-             "YAML document expands to more than %d nodes (aliases "
-             "counted at their expanded size)",
-             MAX_NODES);
-    return fail(l, m, msg);
-  }
+  if (n > MAX_NODES - l->nodes)
+    return fail(l, m,
+                "YAML document expands to more than %d nodes (aliases "
+                "counted at their expanded size)",
+                MAX_NODES);
   l->nodes += n;
   return WF_OK;
 }
@@ -470,14 +471,10 @@ static int count_nodes(loader *l, size_t n, yaml_mark_t m) {
 static int take_key(loader *l, const char *s, size_t n, bool merge_key,
                     yaml_mark_t m) {
   frame *top = &l->frames[l->nframes - 1];
-  char msg[WF_ERROR_MESSAGE_MAX];
   /* YAML requires keys to be unique, and silently keeping one of two
    * values (as JSON parsers often do) would hide a mistake. */
-  if (merge_key ? top->saw_merge : json_object_getn(top->value, s, n) != NULL) {
-    snprintf(msg, sizeof msg, "duplicate mapping key '%.*s'", clip(s, n, 60),
-             s);
-    return fail(l, m, msg);
-  }
+  if (merge_key ? top->saw_merge : json_object_getn(top->value, s, n) != NULL)
+    return fail(l, m, "duplicate mapping key '%.*s'", clip(s, n, 60), s);
   if (merge_key) {
     top->saw_merge = top->key_is_merge = true;
   } else {
@@ -530,24 +527,18 @@ static int on_alias(loader *l, const yaml_event_t *ev) {
   yaml_mark_t m = ev->start_mark;
   const char *name = (const char *)ev->data.alias.anchor;
   anchor *a = find_anchor(l, name);
-  char msg[WF_ERROR_MESSAGE_MAX];
+  int nn = clip(name, strlen(name), 60);
   for (size_t i = l->nframes; i-- > 0;) {
     frame *f = &l->frames[i];
-    if (f->anchor && !strcmp(f->anchor, name) &&
-        (!a || f->anchor_seq > a->seq)) {
-      snprintf(msg, sizeof msg,
-               "YAML alias '*%.*s' refers to a node that contains it "
-               "(recursive alias)",
-               clip(name, strlen(name), 60), name);
-      return fail(l, m, msg);
-    }
+    if (f->anchor && !strcmp(f->anchor, name) && (!a || f->anchor_seq > a->seq))
+      return fail(l, m,
+                  "YAML alias '*%.*s' refers to a node that contains it "
+                  "(recursive alias)",
+                  nn, name);
   }
-  if (!a) {
-    snprintf(
-        msg, sizeof msg, "YAML alias '*%.*s' has no anchor '&%.*s' before it",
-        clip(name, strlen(name), 60), name, clip(name, strlen(name), 60), name);
-    return fail(l, m, msg);
-  }
+  if (!a)
+    return fail(l, m, "YAML alias '*%.*s' has no anchor '&%.*s' before it", nn,
+                name, nn, name);
   if (in_key_position(l)) {
     if (!a->text)
       return fail(l, m,
@@ -556,12 +547,10 @@ static int on_alias(loader *l, const yaml_event_t *ev) {
     int rc = count_nodes(l, 1, m);
     return rc ? rc : take_key(l, a->text, a->text_len, false, m);
   }
-  if (l->nframes + (size_t)a->height > MAX_DEPTH) {
-    snprintf(msg, sizeof msg,
-             "YAML nesting is deeper than %d levels (aliases expanded)",
-             MAX_DEPTH);
-    return fail(l, m, msg);
-  }
+  if (l->nframes + (size_t)a->height > MAX_DEPTH)
+    return fail(l, m,
+                "YAML nesting is deeper than %d levels (aliases expanded)",
+                MAX_DEPTH);
   int rc = count_nodes(l, a->nodes, m);
   return rc ? rc : attach(l, json_incref(a->value), a->height, m);
 }
@@ -580,12 +569,8 @@ static int on_start(loader *l, const yaml_event_t *ev, bool is_map) {
   const char *kind;
   int rc = check_tag(l, m, tag, is_map ? MAPPING : SEQUENCE, &kind);
   if (rc) return rc;
-  if (l->nframes >= MAX_DEPTH) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "YAML nesting is deeper than %d levels",
-             MAX_DEPTH);
-    return fail(l, m, msg);
-  }
+  if (l->nframes >= MAX_DEPTH)
+    return fail(l, m, "YAML nesting is deeper than %d levels", MAX_DEPTH);
   size_t before = l->nodes;
   rc = count_nodes(l, 1, m);
   if (rc) return rc;
@@ -687,8 +672,20 @@ static int on_end(loader *l, const yaml_event_t *ev) {
 /* ---- libyaml's own errors ---------------------------------------------- */
 
 /* Reader errors (bad UTF-8, control characters) carry a byte offset, not
- * a mark: count lines and characters up to it as libyaml would. */
+ * a mark: count lines and characters up to it as libyaml would. A bad
+ * trailing octet is reported at the character it should have completed
+ * (the 0xE9 of Latin-1 "caf\xE9\n", not the newline after it). */
 static yaml_mark_t mark_at_offset(const loader *l, size_t offset) {
+  const unsigned char *t = (const unsigned char *)l->text;
+  size_t lead = offset;
+  while (lead > 0 && offset - lead < 3 && lead <= l->len &&
+         (t[lead - 1] & 0xC0) == 0x80)
+    lead--;
+  if (lead > 0 && lead <= l->len && t[lead - 1] >= 0xC0) {
+    unsigned char c = t[lead - 1];
+    size_t width = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (lead - 1 + width > offset) offset = lead - 1;
+  }
   yaml_mark_t m = {offset, 0, 0};
   for (size_t i = 0; i < offset && i < l->len; i++) {
     unsigned char c = (unsigned char)l->text[i];
@@ -704,7 +701,6 @@ static yaml_mark_t mark_at_offset(const loader *l, size_t offset) {
 
 static int parser_error(loader *l) {
   yaml_parser_t *p = &l->parser;
-  char msg[WF_ERROR_MESSAGE_MAX];
   const char *problem = p->problem ? p->problem : "unknown error";
   yaml_mark_t m = p->problem_mark;
   switch (p->error) {
@@ -713,11 +709,9 @@ static int parser_error(loader *l) {
     case YAML_READER_ERROR:
       m = mark_at_offset(l, p->problem_offset);
       if (p->problem_value != -1)
-        snprintf(msg, sizeof msg, "YAML text is not valid: %s (#%X)", problem,
-                 (unsigned)p->problem_value);
-      else
-        snprintf(msg, sizeof msg, "YAML text is not valid: %s", problem);
-      return fail(l, m, msg);
+        return fail(l, m, "YAML text is not valid: %s (#%X)", problem,
+                    (unsigned)p->problem_value);
+      return fail(l, m, "YAML text is not valid: %s", problem);
     default:
       break;
   }
@@ -725,13 +719,10 @@ static int parser_error(loader *l) {
    * than the problem ("did not find expected key" while parsing a block
    * mapping that starts on another line). */
   if (p->context)
-    snprintf(msg, sizeof msg,
-             "YAML syntax error: %s (%s at line %d, column %d)", problem,
-             p->context, (int)p->context_mark.line + 1,
-             (int)p->context_mark.column + 1);
-  else
-    snprintf(msg, sizeof msg, "YAML syntax error: %s", problem);
-  return fail(l, m, msg);
+    return fail(l, m, "YAML syntax error: %s (%s at line %d, column %d)",
+                problem, p->context, (int)p->context_mark.line + 1,
+                (int)p->context_mark.column + 1);
+  return fail(l, m, "YAML syntax error: %s", problem);
 }
 
 /* ---- the entry point --------------------------------------------------- */
@@ -743,16 +734,13 @@ static int run(loader *l) {
     if (!yaml_parser_parse(&l->parser, &ev)) return parser_error(l);
     int rc = WF_OK;
     bool done = false;
-    char msg[160];
     switch (ev.type) {
       case YAML_DOCUMENT_START_EVENT:
-        if (++documents > 1) {
-          snprintf(msg, sizeof msg,
-                   "YAML text holds a second document (line %d); a "
-                   "definition must be a single document",
-                   (int)ev.start_mark.line + 1);
-          rc = fail(l, ev.start_mark, msg);
-        }
+        if (++documents > 1)
+          rc = fail(l, ev.start_mark,
+                    "YAML text holds a second document (line %d); a "
+                    "definition must be a single document",
+                    (int)ev.start_mark.line + 1);
         break;
       case YAML_STREAM_END_EVENT:
         if (documents == 0)

@@ -332,6 +332,71 @@ Test(machine, syntax_error_is_eparse_with_line_and_column) {
   wf_diagnostics_free(d);
 }
 
+/* AWS reads definitions with Jackson; its INVALID_JSON_DESCRIPTION message
+ * is Jackson's, positions after the offending token. */
+Test(machine, syntax_error_is_worded_as_aws_words_it) {
+  static const struct {
+    const char *text, *message;
+    int line, column;
+  } cases[] = {
+      {"not a definition",
+       "Unrecognized token 'not': was expecting (JSON String, Number, Array, "
+       "Object or token 'null', 'true' or 'false')\n at [Source: (String)\"not "
+       "a definition\"; line: 1, column: 4]",
+       1, 4},
+      {"{'StartAt':'A'}",
+       "Unexpected character (''' (code 39)): was expecting double-quote to "
+       "start field name\n at [Source: (String)\"{'StartAt':'A'}\"; line: 1, "
+       "column: 3]",
+       1, 3},
+      {"{\"StartAt\":\"A\",\n\"States\":{}",
+       "Unexpected end-of-input: expected close marker for Object (start marker "
+       "at [Source: (String)\"{\"StartAt\":\"A\",\n\"States\":{}\"; line: 1, "
+       "column: 1])\n at [Source: (String)\"{\"StartAt\":\"A\",\n\"States\":{}\"; "
+       "line: 2, column: 12]",
+       2, 12},
+      {"{\"StartAt\":\"A\" \"States\":{}}",
+       "Unexpected character ('\"' (code 34)): was expecting comma to separate "
+       "Object entries\n at [Source: (String)\"{\"StartAt\":\"A\" "
+       "\"States\":{}}\"; line: 1, column: 17]",
+       1, 17},
+      {"{\"StartAt\":\"A\",\"States\":[1,]}",
+       "Unexpected character (']' (code 93)): expected a valid value (JSON "
+       "String, Number, Array, Object or token 'null', 'true' or 'false')\n at "
+       "[Source: (String)\"{\"StartAt\":\"A\",\"States\":[1,]}\"; line: 1, "
+       "column: 29]",
+       1, 29},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    wf_machine *m = NULL;
+    wf_diagnostics *d = NULL;
+    wf_error err;
+    cr_assert_eq(load(&m, cases[i].text, WF_MACHINE_STANDARD, &d, &err),
+                 WF_EPARSE, "%s", cases[i].text);
+    cr_assert_eq(wf_diagnostics_count(d), 1);
+    cr_expect_str_eq(wf_diagnostics_message(d, 0), cases[i].message);
+    cr_expect_eq(err.line, cases[i].line, "%s", cases[i].text);
+    cr_expect_eq(err.column, cases[i].column, "%s", cases[i].text);
+    wf_diagnostics_free(d);
+  }
+}
+
+/* Jackson shows at most 500 characters of the source. */
+Test(machine, long_source_is_truncated_in_the_syntax_error) {
+  char text[700];
+  memset(text, ' ', sizeof text - 1);
+  text[0] = '{';
+  text[sizeof text - 2] = 'x';
+  text[sizeof text - 1] = '\0';
+  wf_machine *m = NULL;
+  wf_diagnostics *d = NULL;
+  cr_assert_eq(load(&m, text, WF_MACHINE_STANDARD, &d, NULL), WF_EPARSE);
+  const char *msg = wf_diagnostics_message(d, 0);
+  cr_expect_not_null(strstr(msg, "\"[truncated 199 chars]; line: 1, column: 700]"),
+                     "%s", msg);
+  wf_diagnostics_free(d);
+}
+
 Test(machine, truncated_text_is_eparse) {
   wf_machine *m = NULL;
   wf_error err;

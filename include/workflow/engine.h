@@ -195,8 +195,9 @@ WF_API int wf_start_options_init(wf_start_options *opts,
  * @param opts        optional.
  * @return WF_OK; WF_EPARSE (input not JSON); WF_ELIMIT (input over the
  *         payload limit); WF_EEXIST (name in use for this machine);
- *         WF_EINVAL (bad name, unknown test case); WF_ESTATE (engine
- *         shutting down); WF_ENOMEM.
+ *         WF_EINVAL (bad name, unknown test case); WF_EUNSUPPORTED (the
+ *         machine uses ItemReader/ResultWriter, not runnable yet);
+ *         WF_ESTATE (engine shutting down); WF_ENOMEM.
  * Threads: any.
  */
 WF_API int wf_engine_start(wf_execution **out, wf_engine *engine,

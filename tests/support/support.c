@@ -51,31 +51,31 @@ char *wft_strf(const char *fmt, ...) {
 bool wft_json_equal(const json_t *a, const json_t *b) {
   if (!a || !b || json_typeof(a) != json_typeof(b)) return false;
   switch (json_typeof(a)) {
-  case JSON_OBJECT: {
-    if (json_object_size(a) != json_object_size(b)) return false;
-    const char *key;
-    json_t *va;
-    json_object_foreach((json_t *)a, key, va) {
-      if (!wft_json_equal(va, json_object_get(b, key))) return false;
+    case JSON_OBJECT: {
+      if (json_object_size(a) != json_object_size(b)) return false;
+      const char *key;
+      json_t *va;
+      json_object_foreach((json_t *)a, key, va) {
+        if (!wft_json_equal(va, json_object_get(b, key))) return false;
+      }
+      return true;
     }
-    return true;
-  }
-  case JSON_ARRAY:
-    if (json_array_size(a) != json_array_size(b)) return false;
-    for (size_t i = 0; i < json_array_size(a); i++)
-      if (!wft_json_equal(json_array_get(a, i), json_array_get(b, i)))
-        return false;
-    return true;
-  case JSON_STRING:
-    return json_string_length(a) == json_string_length(b) &&
-           memcmp(json_string_value(a), json_string_value(b),
-                  json_string_length(a)) == 0;
-  case JSON_INTEGER:
-    return json_integer_value(a) == json_integer_value(b);
-  case JSON_REAL:
-    return json_real_value(a) == json_real_value(b);
-  default: /* true, false, null: the type says it all */
-    return true;
+    case JSON_ARRAY:
+      if (json_array_size(a) != json_array_size(b)) return false;
+      for (size_t i = 0; i < json_array_size(a); i++)
+        if (!wft_json_equal(json_array_get(a, i), json_array_get(b, i)))
+          return false;
+      return true;
+    case JSON_STRING:
+      return json_string_length(a) == json_string_length(b) &&
+             memcmp(json_string_value(a), json_string_value(b),
+                    json_string_length(a)) == 0;
+    case JSON_INTEGER:
+      return json_integer_value(a) == json_integer_value(b);
+    case JSON_REAL:
+      return json_real_value(a) == json_real_value(b);
+    default: /* true, false, null: the type says it all */
+      return true;
   }
 }
 
@@ -124,9 +124,12 @@ bool wft_json_mark(json_t *root, const char *path) {
     }
   }
   json_t *marker = json_string("<ignored>");
-  if (parent && key) json_object_set_new(parent, key, marker);
-  else if (parent) json_array_set_new(parent, index, marker);
-  else json_decref(marker); /* "$": the whole value, always present */
+  if (parent && key)
+    json_object_set_new(parent, key, marker);
+  else if (parent)
+    json_array_set_new(parent, index, marker);
+  else
+    json_decref(marker); /* "$": the whole value, always present */
   free(key);
   return true;
 }
@@ -153,39 +156,39 @@ static void dump_real(FILE *out, double d) {
 
 static void dump_value(FILE *out, const json_t *v) {
   switch (json_typeof(v)) {
-  case JSON_OBJECT: {
-    const char *key;
-    json_t *member;
-    int first = 1;
-    fputc('{', out);
-    json_object_foreach((json_t *)v, key, member) {
-      json_t *k = json_string(key);
-      char *ks = json_dumps(k, JSON_ENCODE_ANY);
-      fprintf(out, "%s%s:", first ? "" : ",", ks);
-      free(ks);
-      json_decref(k);
-      dump_value(out, member);
-      first = 0;
+    case JSON_OBJECT: {
+      const char *key;
+      json_t *member;
+      int first = 1;
+      fputc('{', out);
+      json_object_foreach((json_t *)v, key, member) {
+        json_t *k = json_string(key);
+        char *ks = json_dumps(k, JSON_ENCODE_ANY);
+        fprintf(out, "%s%s:", first ? "" : ",", ks);
+        free(ks);
+        json_decref(k);
+        dump_value(out, member);
+        first = 0;
+      }
+      fputc('}', out);
+      break;
     }
-    fputc('}', out);
-    break;
-  }
-  case JSON_ARRAY:
-    fputc('[', out);
-    for (size_t i = 0; i < json_array_size(v); i++) {
-      if (i) fputc(',', out);
-      dump_value(out, json_array_get(v, i));
+    case JSON_ARRAY:
+      fputc('[', out);
+      for (size_t i = 0; i < json_array_size(v); i++) {
+        if (i) fputc(',', out);
+        dump_value(out, json_array_get(v, i));
+      }
+      fputc(']', out);
+      break;
+    case JSON_REAL:
+      dump_real(out, json_real_value(v));
+      break;
+    default: {
+      char *s = json_dumps(v, JSON_ENCODE_ANY);
+      fputs(s, out);
+      free(s);
     }
-    fputc(']', out);
-    break;
-  case JSON_REAL:
-    dump_real(out, json_real_value(v));
-    break;
-  default: {
-    char *s = json_dumps(v, JSON_ENCODE_ANY);
-    fputs(s, out);
-    free(s);
-  }
   }
 }
 
@@ -208,6 +211,7 @@ int wft_env_init(wft_env *env, const wf_engine_options *opts, wf_error *err) {
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   if (opts) o = *opts;
   o.clock = env->clock;
+  o.history = WF_HISTORY_OFF;
   rc = wf_engine_new(&env->engine, &o, err);
   if (rc != WF_OK) {
     wf_clock_free(env->clock);
@@ -225,8 +229,9 @@ void wft_env_fini(wft_env *env) {
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-void wft_run(wft_result *r, wf_engine *engine, const char *definition,
-             const char *input, const wf_start_options *opts) {
+void wft_run_definition(wft_result *r, wf_engine *engine,
+                        const char *definition, const char *input,
+                        const wf_start_options *opts) {
   memset(r, 0, sizeof *r);
   wf_machine *m = NULL;
   r->rc = wf_machine_load_json(&m, definition, NULL, &r->err);
@@ -256,7 +261,7 @@ void wft_result_free(wft_result *r) {
 
 char *wft_single_state(const char *type, const char *fields) {
   int terminal = strcmp(type, "Succeed") == 0 || strcmp(type, "Fail") == 0;
-  return wft_strf("{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"%s\"%s%s%s}}}",
-                  type, *fields ? "," : "", fields,
-                  terminal ? "" : ",\"End\":true");
+  return wft_strf(
+      "{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"%s\"%s%s%s}}}", type,
+      *fields ? "," : "", fields, terminal ? "" : ",\"End\":true");
 }

@@ -45,14 +45,16 @@ typedef struct wft_env {
 } wft_env;
 
 /* Create the clock (at WFT_START_MS) and an engine on it; `opts` may be NULL
- * (its clock field is overridden). Returns the failing call's code. */
+ * (its clock field is overridden). The engine keeps no history
+ * (WF_HISTORY_OFF): these helpers report results, not events. Returns the
+ * failing call's code. */
 int wft_env_init(wft_env *env, const wf_engine_options *opts, wf_error *err);
 void wft_env_fini(wft_env *env);
 
 /* What one execution did. Strings are copies (free with
  * wft_result_free()); NULL when absent. */
 typedef struct wft_result {
-  int rc;       /* WF_OK, or the failing load/start code (see err) */
+  int rc; /* WF_OK, or the failing load/start code (see err) */
   wf_error err;
   int finished; /* 0: still running after the wait limit */
   wf_exec_status status;
@@ -61,8 +63,9 @@ typedef struct wft_result {
 
 /* Load `definition` (JSON), start it with `input` (NULL: {}) and `opts`
  * (may be NULL) and wait up to 10 s of real time. */
-void wft_run(wft_result *r, wf_engine *engine, const char *definition,
-             const char *input, const wf_start_options *opts);
+void wft_run_definition(wft_result *r, wf_engine *engine,
+                        const char *definition, const char *input,
+                        const wf_start_options *opts);
 void wft_result_free(wft_result *r);
 /* {"StartAt":"S","States":{"S":{"Type":type,<fields>,"End":true}}};
  * `fields` is a comma-separated member list ("\"Result\":1") or "". The
