@@ -7,6 +7,7 @@
 #include "clock_impl.h"
 #include "error.h"
 #include "json_text.h"
+#include "plugin_impl.h"
 #include "step.h"
 
 int wf_engine_options_init(wf_engine_options *opts, unsigned int version) {
@@ -48,6 +49,20 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
   e->history = opts ? opts->history : WF_HISTORY_FULL;
   e->log = opts ? opts->log : NULL;
   e->log_payload = opts ? opts->log_payload : NULL;
+  e->log_level = opts ? opts->log_level : WF_LOG_DEBUG;
+  if (opts && !opts->log_level) e->log_level = WF_LOG_INFO;
+  if (!opts) e->log_level = WF_LOG_INFO;
+  pthread_mutex_init(&e->log_lock, NULL);
+  pthread_mutex_init(&e->plugins_lock, NULL);
+  if (opts && opts->log_path) {
+    int lrc = wf__log_open(e, opts->log_path, err);
+    if (lrc != WF_OK) {
+      pthread_mutex_destroy(&e->log_lock);
+      pthread_mutex_destroy(&e->plugins_lock);
+      wf__free(e);
+      return lrc;
+    }
+  }
   e->region = wf__strdup(opts && opts->region ? opts->region : "us-east-1");
   e->account =
       wf__strdup(opts && opts->account ? opts->account : "123456789012");
@@ -85,6 +100,9 @@ static void free_handler_entry(const char *key, void *value, void *arg) {
 }
 
 static void engine_destroy(wf_engine *e) {
+  wf__log_close(e);
+  pthread_mutex_destroy(&e->log_lock);
+  pthread_mutex_destroy(&e->plugins_lock);
   wf__strmap_foreach(&e->handlers, free_handler_entry, NULL);
   wf__strmap_clear(&e->handlers);
   for (size_t i = 0; i < e->nprefixes; i++) wf__handler_release(e->prefixes[i]);
@@ -129,6 +147,9 @@ void wf_engine_free(wf_engine *e) {
     wf__exec_release(x);
   }
   wf__strbuf_free(&list);
+  /* Plugins go first: unloading waits for their calls in flight, which
+   * the pool is still there to finish. */
+  wf__plugins_unload_all(e);
   wf__pool_stop(e);
   wf__sched_stop(e);
   pthread_mutex_lock(&e->xlock);
@@ -147,9 +168,10 @@ void wf__handler_release(wf__handler *h) {
   wf__free(h);
 }
 
-int wf_engine_register_handler(wf_engine *e, const char *resource,
-                               wf_handler_fn fn, void *payload,
-                               unsigned int flags, wf_error *err) {
+int wf__engine_add_handler(wf_engine *e, const char *resource,
+                           wf_handler_fn fn, void *payload, unsigned flags,
+                           struct wf_plugin *plugin, wf__handler **out,
+                           wf_error *err) {
   if (!e || !resource || !*resource || !fn)
     return wf__error_set(err, WF_EINVAL, NULL,
                          "engine, resource and handler are required");
@@ -164,6 +186,7 @@ int wf_engine_register_handler(wf_engine *e, const char *resource,
   h->fn = fn;
   h->payload = payload;
   h->flags = flags;
+  h->plugin = plugin;
   atomic_init(&h->refs, 1);
   int rc = WF_OK;
   pthread_rwlock_wrlock(&e->hlock);
@@ -193,7 +216,40 @@ int wf_engine_register_handler(wf_engine *e, const char *resource,
                              : "out of memory registering '%s'",
                          resource);
   }
+  if (out) *out = h;
   return WF_OK;
+}
+
+int wf_engine_register_handler(wf_engine *e, const char *resource,
+                               wf_handler_fn fn, void *payload,
+                               unsigned int flags, wf_error *err) {
+  return wf__engine_add_handler(e, resource, fn, payload, flags, NULL, NULL,
+                                err);
+}
+
+/* Take h out of the registry (lock held); true when it was there. */
+static bool detach_locked(wf_engine *e, wf__handler *h) {
+  if (h->flags & WF_HANDLER_PREFIX) {
+    for (size_t i = 0; i < e->nprefixes; i++) {
+      if (e->prefixes[i] == h) {
+        memmove(&e->prefixes[i], &e->prefixes[i + 1],
+                (e->nprefixes - i - 1) * sizeof *e->prefixes);
+        e->nprefixes--;
+        return true;
+      }
+    }
+    return false;
+  }
+  if (wf__strmap_get(&e->handlers, h->resource) != h) return false;
+  wf__strmap_remove(&e->handlers, h->resource);
+  return true;
+}
+
+void wf__engine_remove_handler(wf_engine *e, wf__handler *h) {
+  pthread_rwlock_wrlock(&e->hlock);
+  bool was = detach_locked(e, h);
+  pthread_rwlock_unlock(&e->hlock);
+  if (was) wf__handler_release(h);
 }
 
 int wf_engine_unregister_handler(wf_engine *e, const char *resource,
@@ -201,18 +257,14 @@ int wf_engine_unregister_handler(wf_engine *e, const char *resource,
   wf__handler *h = NULL;
   pthread_rwlock_wrlock(&e->hlock);
   if (flags & WF_HANDLER_PREFIX) {
-    for (size_t i = 0; i < e->nprefixes; i++) {
-      if (strcmp(e->prefixes[i]->resource, resource) == 0) {
-        h = e->prefixes[i];
-        memmove(&e->prefixes[i], &e->prefixes[i + 1],
-                (e->nprefixes - i - 1) * sizeof *e->prefixes);
-        e->nprefixes--;
-        break;
-      }
-    }
+    for (size_t i = 0; i < e->nprefixes && !h; i++)
+      if (strcmp(e->prefixes[i]->resource, resource) == 0) h = e->prefixes[i];
   } else {
-    h = wf__strmap_remove(&e->handlers, resource);
+    h = wf__strmap_get(&e->handlers, resource);
   }
+  /* A plugin's handlers leave with the plugin (wf_plugin_unload). */
+  if (h && h->plugin) h = NULL;
+  if (h) detach_locked(e, h);
   pthread_rwlock_unlock(&e->hlock);
   if (!h) return WF_ENOTFOUND;
   wf__handler_release(h);
@@ -233,9 +285,13 @@ wf__handler *wf__engine_find_handler(wf_engine *e, const char *resource) {
       }
     }
   }
-  /* The call holds its own reference: unregistering waits for nothing,
-   * yet the handler record outlives the call. */
-  if (h) atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+  /* The call holds its own reference, so the record outlives it; a
+   * plugin counts the call as in flight from here (under the read lock,
+   * so unloading, which takes the write lock first, cannot miss it). */
+  if (h) {
+    atomic_fetch_add_explicit(&h->refs, 1, memory_order_relaxed);
+    if (h->plugin) atomic_fetch_add(&h->plugin->inflight, 1);
+  }
   pthread_rwlock_unlock(&e->hlock);
   return h;
 }

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -243,6 +244,7 @@ struct wf_execution {
 /* ---- timers ---- */
 
 typedef enum wf__timer_kind {
+  WF__TIMER_COMPLETE,   /* complete a task later (task_succeed_after) */
   WF__TIMER_WAKE,       /* wake a parked frame (Wait, back-off) */
   WF__TIMER_TASK,       /* a task's TimeoutSeconds ran out */
   WF__TIMER_HEARTBEAT,  /* a task's HeartbeatSeconds ran out */
@@ -257,6 +259,10 @@ typedef struct wf__timer {
   wf__frame *frame;    /* WAKE (reference held) */
   wf_task *task;       /* TASK / HEARTBEAT (reference held) */
   wf_execution *exec;  /* EXECUTION (reference held) */
+  /* COMPLETE: the outcome to deliver (owned until delivered). */
+  bool ok;
+  json_t *output;
+  char *error, *cause;
 } wf__timer;
 
 /* ---- handlers ---- */
@@ -267,6 +273,7 @@ typedef struct wf__handler {
   void *payload;
   unsigned flags;
   atomic_int refs; /* registrations + in-flight calls */
+  struct wf_plugin *plugin; /* the plugin it came from, or NULL */
 } wf__handler;
 
 typedef struct wf__listener {
@@ -327,10 +334,30 @@ struct wf_engine {
   /* Listeners (hlock). */
   wf__listener *listeners;
   size_t nlisteners;
+
+  /* Plugins (plugins_lock). */
+  pthread_mutex_t plugins_lock;
+  struct wf_plugin *plugins;
+  char **plugin_dirs;
+  size_t nplugin_dirs;
+
+  /* Structured log sink: the callback, a file, or both (log_lock). */
+  pthread_mutex_t log_lock;
+  FILE *log_file;
+  bool log_file_owned;
+  wf_log_level log_level;
 };
 
 /* engine.c */
 wf__handler *wf__engine_find_handler(wf_engine *e, const char *resource);
+/* Register a handler record (for wf_engine_register_handler and plugins);
+ * *out gets it, without an extra reference. */
+int wf__engine_add_handler(wf_engine *e, const char *resource,
+                           wf_handler_fn fn, void *payload, unsigned flags,
+                           struct wf_plugin *plugin, wf__handler **out,
+                           wf_error *err);
+/* Unregister a record added by wf__engine_add_handler. */
+void wf__engine_remove_handler(wf_engine *e, wf__handler *h);
 void wf__handler_release(wf__handler *h);
 void wf__engine_unregister_execution(wf_engine *e, wf_execution *x);
 
@@ -425,8 +452,17 @@ bool wf__mock_next(wf_execution *x, const wf__state *st, bool *ok,
                    bool *missing);
 
 /* log.c */
-void wf__log(wf_engine *e, const char *level, const wf_execution *x,
-             const char *state, const char *event, const char *error,
-             int64_t duration_ms);
+int wf__log_open(wf_engine *e, const char *path, wf_error *err);
+void wf__log_close(wf_engine *e);
+bool wf__log_enabled(const wf_engine *e, wf_log_level level);
+/* A history event, as a log line (lock held). */
+void wf__log_event(wf_execution *x, wf__frame *f, const wf__event *ev);
+/* A handler's own line, with its task's correlation id. */
+void wf__log_task(const wf_task *t, wf_log_level level, const char *event,
+                  const char *fields_json);
+void wf__log_plugin(wf_engine *e, const char *event, const char *name,
+                    const char *path);
+/* Audit: a resource outside a machine's allowlist was refused. */
+void wf__log_denied(wf_execution *x, const char *state, const char *resource);
 
 #endif

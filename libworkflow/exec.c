@@ -73,12 +73,6 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   x->cause = cause ? wf__strdup(cause) : NULL;
   x->timeout_gen++;
   atomic_store(&x->status, status);
-  wf__log(e, status == WF_EXEC_SUCCEEDED ? "INFO" : "ERROR", x, NULL,
-          status == WF_EXEC_SUCCEEDED   ? "ExecutionSucceeded"
-          : status == WF_EXEC_FAILED    ? "ExecutionFailed"
-          : status == WF_EXEC_TIMED_OUT ? "ExecutionTimedOut"
-                                        : "ExecutionAborted",
-          error, x->stop_ms - x->start_ms);
   pthread_cond_broadcast(&x->done);
   /* The top frame refers to the execution: drop it to break the cycle. */
   wf__frame *top = x->top;
@@ -177,8 +171,11 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
     wf__uuid_v4(uuid, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
     x->name = wf__strdup(uuid);
   }
-  if (opts && opts->correlation_id)
-    x->correlation_id = wf__strdup(opts->correlation_id);
+  /* Every execution can be traced: without a given correlation id, the
+   * execution's name serves as one. */
+  x->correlation_id = wf__strdup(opts && opts->correlation_id
+                                     ? opts->correlation_id
+                                     : x->name ? x->name : "");
   wf__strbuf b = WF__STRBUF_INIT;
   const char *nm = x->name ? x->name : "";
   wf__strbuf_puts(&b, "arn:aws:states:");
@@ -229,7 +226,6 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   pthread_mutex_lock(&x->lock);
   x->start_ms = wf__engine_now(e);
   wf__history_add(x, NULL, WF__EV_EXECUTION_STARTED, NULL, input, NULL, NULL);
-  wf__log(e, "INFO", x, NULL, "ExecutionStarted", NULL, 0);
   x->top = wf__frame_new(x, NULL, m->top, input);
   if (!x->top) {
     wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", "out of memory");

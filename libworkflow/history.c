@@ -74,7 +74,10 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
   int64_t prev = f ? f->prev_event : 0;
   if (f) f->prev_event = id;
   wf_engine *e = x->engine;
-  if (e->history == WF_HISTORY_OFF && !e->nlisteners) return id;
+  /* Nothing records, listens or logs: only the id was needed. */
+  if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->log &&
+      !e->log_file)
+    return id;
   wf__event ev = {.type = type,
                   .id = id,
                   .prev = prev,
@@ -91,6 +94,7 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
       type <= WF__EV_ACTIVITY_TIMED_OUT)
     ev.resource = f->task->resource;
   notify(x, &ev);
+  wf__log_event(x, f, &ev);
   if (e->history == WF_HISTORY_OFF) {
     event_free(&ev);
     return id;

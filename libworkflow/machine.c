@@ -21,6 +21,8 @@ int wf_load_options_init(wf_load_options *opts, unsigned int version) {
 }
 
 static void machine_destroy(wf_machine *m) {
+  for (size_t i = 0; m->allowed && m->allowed[i]; i++) wf__free(m->allowed[i]);
+  wf__free(m->allowed);
   wf__free(m->item_io_state);
   wf__scope_free(m->top);
   json_decref(m->root);
@@ -118,6 +120,20 @@ static int load_root(wf_machine **out, json_t *root,
     return fail_with(d, WF_EINVALID, opts, err);
   }
   wf_diagnostics_free(d);
+  if (opts && opts->allowed_resources) {
+    size_t n = 0;
+    while (opts->allowed_resources[n]) n++;
+    m->allowed = wf__calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; m->allowed && i < n; i++)
+      if (!(m->allowed[i] = wf__strdup(opts->allowed_resources[i]))) {
+        machine_destroy(m);
+        return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+      }
+    if (!m->allowed) {
+      machine_destroy(m);
+      return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    }
+  }
   m->name = wf__strdup(opts && opts->name ? opts->name : "StateMachine");
   m->definition = wf__json_dumps(root);
   if (!m->name || !m->definition) {
@@ -621,6 +637,18 @@ int wf_machine_load_file(wf_machine **out, const char *path,
   int rc = load_text(out, wf__strbuf_cstr(&b), b.len, yaml, opts, err);
   wf__strbuf_free(&b);
   return rc;
+}
+
+bool wf__machine_allows(const wf_machine *m, const char *resource) {
+  if (!m->allowed) return true;
+  for (size_t i = 0; m->allowed[i]; i++) {
+    const char *a = m->allowed[i];
+    size_t n = strlen(a);
+    if (n && a[n - 1] == '*' ? strncmp(a, resource, n - 1) == 0
+                             : strcmp(a, resource) == 0)
+      return true;
+  }
+  return false;
 }
 
 wf_machine_type wf_machine_get_type(const wf_machine *m) { return m->type; }

@@ -163,7 +163,11 @@ struct wf_machine {
   int64_t timeout_seconds; /* 0: none */
   size_t nstates;
   char *item_io_state; /* see wf__cctx.item_io_state */
+  char **allowed; /* NULL-terminated allowlist of resources, or NULL */
 };
+
+/* Whether the machine may invoke `resource` (its allowlist). */
+bool wf__machine_allows(const wf_machine *m, const char *resource);
 
 void wf__scope_free(wf__scope *s);
 void wf__state_free(wf__state *st);

@@ -45,6 +45,9 @@ static void heap_down(wf__timer *h, size_t n, size_t i) {
 }
 
 static void timer_drop(wf__timer *t) {
+  json_decref(t->output);
+  wf__free(t->error);
+  wf__free(t->cause);
   if (t->frame) wf__frame_release(t->frame);
   if (t->task) wf__task_release(t->task);
   if (t->exec) wf__exec_release(t->exec);
@@ -317,6 +320,10 @@ static void fire_execution_timeout(wf__timer *t) {
 
 static void fire(wf_engine *e, wf__timer *t) {
   switch (t->kind) {
+    case WF__TIMER_COMPLETE:
+      wf__task_complete(t->task, t->ok, t->output, t->error, t->cause);
+      t->output = NULL; /* handed over */
+      break;
     case WF__TIMER_WAKE: fire_wake(e, t); break;
     case WF__TIMER_TASK: fire_task_timeout(t, false); break;
     case WF__TIMER_HEARTBEAT: fire_task_timeout(t, true); break;

@@ -169,6 +169,22 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
     t->in_inline_call = false;
     return outcome(f, st);
   }
+  if (!wf__machine_allows(x->machine, st->resource)) {
+    /* Least privilege (the seed's IAM role): refuse and audit. */
+    wf__log_denied(x, st->name, st->resource);
+    wf__strbuf cause = WF__STRBUF_INIT;
+    wf__strbuf_printf(&cause,
+                      "The state machine '%s' is not allowed to invoke the "
+                      "resource '%s': it is not in the machine's allowlist",
+                      x->machine->name, st->resource);
+    t->in_inline_call = true;
+    t->inline_thread = pthread_self();
+    wf__task_complete(t, false, NULL, "States.Permissions",
+                      wf__strbuf_cstr(&cause));
+    t->in_inline_call = false;
+    wf__strbuf_free(&cause);
+    return outcome(f, st);
+  }
   wf__handler *h = wf__engine_find_handler(e, st->resource);
   if (!h) {
     const char *err;

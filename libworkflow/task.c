@@ -7,6 +7,7 @@
 #include "alloc.h"
 #include "engine_impl.h"
 #include "json_text.h"
+#include "plugin_impl.h"
 
 wf__task_family wf__task_family_of(const char *resource) {
   if (strncmp(resource, "arn:aws:lambda:", 15) == 0) return WF__FAMILY_LAMBDA;
@@ -116,6 +117,7 @@ void wf__task_expire(wf_task *t) {
 
 void wf__task_invoke(wf_task *t, wf__handler *h) {
   h->fn(t, h->payload);
+  if (h->plugin) wf__plugin_call_done(h->plugin);
   wf__handler_release(h);
 }
 

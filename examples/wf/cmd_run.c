@@ -21,6 +21,8 @@ static const char USAGE[] =
     "  --input FILE|-          the execution input from a file or stdin\n"
     "  --input-json JSON       the execution input given inline (default {})\n"
     "  --name NAME             the execution name\n"
+    "  --correlation-id ID     carried into logs and handlers (default:\n"
+    "                          the execution name)\n"
     "  --mock-config FILE      a Step Functions Local MockConfigFile: Task\n"
     "                          states named in the test case get its mocked\n"
     "                          responses\n"
@@ -29,7 +31,10 @@ static const char USAGE[] =
     "  --state-machine NAME    the state machine's name (default: the mock\n"
     "                          file's only machine, else the file's base name)\n"
     "  --type STANDARD|EXPRESS the machine type (default STANDARD)\n"
-    "  --plugin PATH.so        load a handler plugin (repeatable)\n"
+    "  --plugin PATH.so        load a handler plugin (repeatable); its\n"
+    "                          directory is trusted for loading\n"
+    "  --plugin-config FILE    JSON configuration of the preceding --plugin\n"
+    "  --log FILE|-            write structured JSON log lines (- stderr)\n"
     "  --virtual-time          waits, back-offs and timeouts take no real time\n"
     "  --history               add \"history\": the execution's events\n"
     "  -h, --help              show this help\n"
@@ -39,10 +44,11 @@ static const char USAGE[] =
 
 typedef struct run_args {
   const char *definition;
-  const char *input_file, *input_json, *name;
-  const char *mock_file, *test_case, *machine_name;
+  const char *input_file, *input_json, *name, *correlation_id;
+  const char *mock_file, *test_case, *machine_name, *log_path;
   wf_machine_type type;
   const char **plugins;
+  const char **plugin_configs; /* parallel to plugins; NULL: "{}" */
   int nplugins;
   int virtual_time, history;
 } run_args;
@@ -89,9 +95,11 @@ static int parse_args(int argc, char **argv, run_args *a) {
     } else if (strcmp(s, "--input") == 0) TAKE(input_file);
     else if (strcmp(s, "--input-json") == 0) TAKE(input_json);
     else if (strcmp(s, "--name") == 0) TAKE(name);
+    else if (strcmp(s, "--correlation-id") == 0) TAKE(correlation_id);
     else if (strcmp(s, "--mock-config") == 0) TAKE(mock_file);
     else if (strcmp(s, "--test-case") == 0) TAKE(test_case);
     else if (strcmp(s, "--state-machine") == 0) TAKE(machine_name);
+    else if (strcmp(s, "--log") == 0) TAKE(log_path);
     else if (strcmp(s, "--virtual-time") == 0) a->virtual_time = 1;
     else if (strcmp(s, "--history") == 0) a->history = 1;
     else if (strcmp(s, "--type") == 0) {
@@ -102,7 +110,14 @@ static int parse_args(int argc, char **argv, run_args *a) {
       i++;
     } else if (strcmp(s, "--plugin") == 0) {
       if (!v) return usage_error("missing value for", s);
+      a->plugin_configs[a->nplugins] = NULL;
       a->plugins[a->nplugins++] = v;
+      i++;
+    } else if (strcmp(s, "--plugin-config") == 0) {
+      if (!v) return usage_error("missing value for", s);
+      if (!a->nplugins)
+        return usage_error("--plugin-config must follow a --plugin", v);
+      a->plugin_configs[a->nplugins - 1] = v;
       i++;
     } else if (s[0] == '-' && s[1]) {
       return usage_error("unknown option", s);
@@ -201,16 +216,45 @@ static void print_result(wf_execution *x, int with_history) {
   puts("}");
 }
 
+/* Load each --plugin; the directory of a plugin named on the command line
+ * is trusted (the user chose the file), yet the file and directory checks
+ * (ownership of writes, symlink escapes) still apply. */
+static int load_plugins(wf_engine *e, const run_args *a) {
+  for (int i = 0; i < a->nplugins; i++) {
+    wf_error err;
+    char *dir = strdup(a->plugins[i]);
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+    if (wf_engine_add_plugin_dir(e, d, &err) != WF_OK) {
+      fprintf(stderr, "wf run: %s\n", err.message);
+      free(dir);
+      return -1;
+    }
+    free(dir);
+    char *config = NULL;
+    if (a->plugin_configs[i] && !(config = read_all(a->plugin_configs[i]))) {
+      fprintf(stderr, "wf run: cannot read %s: %s\n", a->plugin_configs[i],
+              strerror(errno));
+      return -1;
+    }
+    wf_plugin *p;
+    int rc = wf_engine_load_plugin(&p, e, a->plugins[i], config, &err);
+    free(config);
+    if (rc != WF_OK) {
+      fprintf(stderr, "wf run: %s\n", err.message);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int wf_cli_run(int argc, char **argv) {
-  const char *plugins[64];
-  run_args a = {.plugins = plugins};
+  const char *plugins[64], *configs[64];
+  run_args a = {.plugins = plugins, .plugin_configs = configs};
   if (argc > 66) return usage_error("too many arguments", NULL);
   int rc = parse_args(argc, argv, &a);
   if (rc < 0) return WF_EXIT_OK;
   if (rc) return rc;
-  if (a.nplugins)
-    return usage_error("--plugin: handler plugins are not supported by this "
-                       "build yet", a.plugins[0]);
 
   char *input = NULL;
   if (a.input_file && !(input = read_all(a.input_file))) {
@@ -270,16 +314,19 @@ int wf_cli_run(int argc, char **argv) {
     eo.clock = clock;
   }
   eo.history = a.history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
+  eo.log_path = a.log_path;
   if (wf_engine_new(&e, &eo, &err) != WF_OK) {
     fprintf(stderr, "wf run: %s\n", err.message);
     goto done;
   }
+  if (load_plugins(e, &a) != 0) goto done;
   if (mock_text && wf_engine_set_mock_config(e, mock_text, &err) != WF_OK) {
     fprintf(stderr, "wf run: %s: %s\n", a.mock_file, err.message);
     goto done;
   }
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = a.name;
+  so.correlation_id = a.correlation_id;
   so.test_case = test_case;
   if (wf_engine_start(&x, e, m, input ? input : a.input_json, &so, &err) !=
       WF_OK) {

@@ -80,9 +80,18 @@ typedef struct wf_engine_options {
   size_t payload_limit;
   /** WF_HISTORY_FULL (default) or WF_HISTORY_OFF. */
   wf_history_mode history;
-  /** Structured log sink; NULL means no logging. */
+  /** Structured log sink: a callback receiving each JSON line; NULL
+   *  means none. */
   wf_log_cb log;
   void *log_payload;
+  /** Structured log file: a path to append JSON lines to, "-" for
+   *  stderr; NULL means none. Copied. Both sinks may be set. */
+  const char *log_path;
+  /** The lowest level logged (default WF_LOG_INFO). Lines of every
+   *  execution event carry: timestamp, level, correlationId, execution,
+   *  state, event, durationMs (time spent in a state, when it leaves it),
+   *  error. */
+  wf_log_level log_level;
   /** ARN parts; NULL means "us-east-1" and "123456789012". Copied. */
   const char *region;
   const char *account;
@@ -106,8 +115,8 @@ WF_API int wf_engine_options_init(wf_engine_options *opts,
  * @param[out] out the engine; free with wf_engine_free().
  * @param opts     optional (NULL: defaults); copied.
  * @param[out] err optional.
- * @return WF_OK, WF_EVERSION, WF_EINVAL, WF_ENOMEM, WF_EINTERNAL (threads
- *         could not be started).
+ * @return WF_OK, WF_EVERSION, WF_EINVAL, WF_EIO (log_path cannot be
+ *         opened), WF_ENOMEM, WF_EINTERNAL (threads could not be started).
  * Threads: any.
  */
 WF_API int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
@@ -172,7 +181,8 @@ typedef struct wf_start_options {
    *  among running (and, with history on, finished) executions. NULL:
    *  a generated UUID. Copied. */
   const char *name;
-  /** Correlation id carried into logs and the task context. Copied. */
+  /** Correlation id carried into logs and the task context; NULL: the
+   *  execution's name. Copied. */
   const char *correlation_id;
   /** Mock test case (see wf_engine_set_mock_config()); NULL: none. */
   const char *test_case;

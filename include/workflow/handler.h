@@ -13,6 +13,7 @@
 #ifndef WF_HANDLER_H
 #define WF_HANDLER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "workflow/common.h"
@@ -96,6 +97,137 @@ WF_API int wf_task_fail(wf_task *task, const char *error, const char *cause);
  * Threads: any.
  */
 WF_API int wf_task_heartbeat(wf_task *task);
+
+/* ------------------------------------------------------------------------
+ * Plugins
+ *
+ * A plugin is a shared object that registers handlers. It never links
+ * libworkflow: it reaches the host only through the wf_host_api table that
+ * its one exported entry point receives, so the same .so serves the shared
+ * library, a statically linked program and the Python bindings.
+ *
+ *   static const wf_host_api *host;
+ *   static int init(wf_plugin *p, const wf_host_api *api,
+ *                   const char *config_json, wf_error *err) {
+ *     wf_handler_ops ops = {WF_HANDLER_OPS_VERSION, hello, NULL, 0};
+ *     return api->register_handler(p, "arn:aws:lambda:us-east-1:"
+ *                                  "123456789012:function:Hello", &ops, err);
+ *   }
+ *   static const wf_plugin_desc desc = {WF_PLUGIN_ABI_MAJOR,
+ *       WF_PLUGIN_ABI_MINOR, "hello", init, NULL};
+ *   WF_PLUGIN_EXPORT const wf_plugin_desc *wf_plugin_entry(
+ *       const wf_host_api *api) { host = api; return &desc; }
+ *
+ * The host refuses a plugin built for another ABI major version or a newer
+ * minor one, a missing entry point, or a failing init, with WF_EABI naming
+ * the file and the reason; nothing of a refused plugin stays registered.
+ * ---------------------------------------------------------------------- */
+
+#define WF_PLUGIN_ABI_MAJOR 1
+#define WF_PLUGIN_ABI_MINOR 0
+/** The symbol every plugin exports. */
+#define WF_PLUGIN_ENTRY "wf_plugin_entry"
+#if defined(_WIN32)
+#define WF_PLUGIN_EXPORT
+#else
+#define WF_PLUGIN_EXPORT __attribute__((visibility("default")))
+#endif
+
+/** The host's record of one loaded plugin. */
+typedef struct wf_plugin wf_plugin;
+
+/** Log levels of the structured log. */
+typedef enum wf_log_level {
+  WF_LOG_DEBUG = 0,
+  WF_LOG_INFO = 1,
+  WF_LOG_WARN = 2,
+  WF_LOG_ERROR = 3
+} wf_log_level;
+
+/** A handler as a plugin registers it. */
+typedef struct wf_handler_ops {
+  unsigned int version; /**< WF_HANDLER_OPS_VERSION */
+  wf_handler_fn fn;     /**< called once per task attempt */
+  void *payload;        /**< passed to fn; owned by the plugin */
+  unsigned int flags;   /**< WF_HANDLER_* */
+} wf_handler_ops;
+
+#define WF_HANDLER_OPS_VERSION 1
+
+/**
+ * The host's functions, as a plugin sees them. Append-only: fields are
+ * never reordered, retyped or removed; test for a field added after 1.0
+ * with WF_HOST_HAS(api, field). Every task function behaves as the
+ * wf_task_* function of the same name.
+ */
+typedef struct wf_host_api {
+  unsigned int abi_major, abi_minor; /**< frozen at the top */
+  size_t size;                       /**< sizeof(wf_host_api) in the host */
+
+  /** Register a handler; only from the plugin's init. The resource is
+   *  copied. @return WF_OK, WF_EEXIST, WF_EINVAL, WF_ESTATE (after init),
+   *  WF_ENOMEM. */
+  int (*register_handler)(wf_plugin *p, const char *resource,
+                          const wf_handler_ops *ops, wf_error *err);
+
+  const char *(*task_input)(wf_task *t);
+  const char *(*task_resource)(const wf_task *t);
+  const char *(*task_execution_name)(const wf_task *t);
+  const char *(*task_execution_arn)(const wf_task *t);
+  const char *(*task_state_name)(const wf_task *t);
+  const char *(*task_correlation_id)(const wf_task *t);
+  const char *(*task_token)(wf_task *t);
+  unsigned int (*task_attempt)(const wf_task *t);
+  int64_t (*task_deadline)(const wf_task *t);
+  int (*task_cancelled)(const wf_task *t);
+  void (*task_retain)(wf_task *t);
+  void (*task_release)(wf_task *t);
+  int (*task_succeed)(wf_task *t, const char *output_json);
+  int (*task_fail)(wf_task *t, const char *error, const char *cause);
+  int (*task_heartbeat)(wf_task *t);
+  /** Complete the task `delay_ms` later on the engine's clock: a timer,
+   *  not a sleeping thread, so simulated work takes no real time under a
+   *  virtual clock. The task may not be used after the call.
+   *  @return WF_OK, WF_ESTATE, WF_EPARSE (output not JSON), WF_EINVAL. */
+  int (*task_succeed_after)(wf_task *t, int64_t delay_ms,
+                            const char *output_json);
+  int (*task_fail_after)(wf_task *t, int64_t delay_ms, const char *error,
+                         const char *cause);
+  /** The engine's clock (ms since the epoch), for timestamps. */
+  int64_t (*now_ms)(const wf_task *t);
+  /** Write one structured log line through the engine's sink, carrying
+   *  the task's correlation id, execution and state. `fields_json` is a
+   *  JSON object whose members are added to the line (or NULL). */
+  void (*log)(const wf_task *t, wf_log_level level, const char *event,
+              const char *fields_json);
+} wf_host_api;
+
+#define WF_HOST_HAS(api, member) \
+  (offsetof(wf_host_api, member) < (api)->size)
+
+/** What a plugin's entry point returns. */
+typedef struct wf_plugin_desc {
+  unsigned int abi_major, abi_minor; /**< WF_PLUGIN_ABI_MAJOR/MINOR */
+  const char *name;                  /**< short name, e.g. "process-data" */
+  /** Register handlers; `config_json` is the plugin's configuration (a
+   *  JSON object as text, "{}" when none). Return WF_OK, or a negative
+   *  code with err filled: the plugin is then refused. */
+  int (*init)(wf_plugin *p, const wf_host_api *api, const char *config_json,
+              wf_error *err);
+  /** Called before the plugin is unloaded, once no call of its handlers is
+   *  running any more. May be NULL. */
+  void (*fini)(wf_plugin *p);
+} wf_plugin_desc;
+
+/** The type of the exported wf_plugin_entry function. */
+typedef const wf_plugin_desc *(*wf_plugin_entry_fn)(const wf_host_api *api);
+
+/**
+ * The entry point a plugin defines (and the host looks up by name): keep
+ * `api`, return a descriptor that lives as long as the plugin is loaded.
+ * Declared here for plugins; libworkflow itself never defines it.
+ */
+WF_PLUGIN_EXPORT const wf_plugin_desc *wf_plugin_entry(const wf_host_api *api);
 
 #ifdef __cplusplus
 }

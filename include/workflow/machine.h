@@ -46,6 +46,12 @@ typedef struct wf_load_options {
    *  definition that fails to load (WF_EINVALID or WF_EPARSE), or NULL when
    *  it loads. Free with wf_diagnostics_free(). */
   wf_diagnostics **diagnostics;
+  /** Least privilege: the Task resources this machine may invoke, as a
+   *  NULL-terminated array of exact resource strings (an entry ending in
+   *  '*' allows every resource starting with what precedes it). NULL means
+   *  any. A Task outside the list fails with States.Permissions and an
+   *  audit log line. Copied. */
+  const char *const *allowed_resources;
 } wf_load_options;
 
 #define WF_LOAD_OPTIONS_VERSION 1

@@ -8,5 +8,6 @@
 #include "workflow/engine.h"
 #include "workflow/handler.h"
 #include "workflow/machine.h"
+#include "workflow/plugin.h"
 
 #endif /* WF_WORKFLOW_H */

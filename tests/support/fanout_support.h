@@ -1,0 +1,406 @@
+/* Helpers shared by the fan-out test files (tests/test_parallel.c,
+ * tests/test_map.c, tests/test_map_distributed.c): handlers that count
+ * their calls, record the highest number of simultaneous calls, block
+ * until the engine cancels them, or finish in an order the test chooses;
+ * and readers for history events and the process's thread count.
+ * Header-only (static inline) like engine_support.h. Every wait is bounded
+ * (WFT_WAIT_MS) so a misbehaving engine fails a test instead of hanging. */
+#ifndef WF_TEST_FANOUT_SUPPORT_H
+#define WF_TEST_FANOUT_SUPPORT_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine_support.h"
+#include "workflow/json.h"
+#include "workflow/workflow.h"
+
+/* An absolute CLOCK_REALTIME deadline `ms` from now, for
+ * pthread_cond_timedwait. */
+static inline struct timespec wfx_deadline(int ms) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += ms / 1000;
+  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
+/* ---- definitions and inputs written with single quotes ---- */
+
+/* A copy of `text` with every ' turned into " (free()), so definitions
+ * read as JSON in the source. Texts needing a real ' use \" instead. */
+static inline char *wfx_dq(const char *text) {
+  char *s = strdup(text);
+  cr_assert_not_null(s);
+  for (char *p = s; *p; p++)
+    if (*p == '\'') *p = '"';
+  return s;
+}
+
+static inline wf_machine *wfx_load(const char *sq) {
+  char *json = wfx_dq(sq);
+  wf_machine *m = wft_load(json);
+  free(json);
+  return m;
+}
+
+static inline wf_execution *wfx_start(wf_engine *e, wf_machine *m,
+                                      const char *input_sq) {
+  char *in = input_sq ? wfx_dq(input_sq) : NULL;
+  wf_execution *x = wft_start(e, m, in, NULL);
+  free(in);
+  return x;
+}
+
+/* Start and wait for the end. */
+static inline wf_execution *wfx_run(wf_engine *e, wf_machine *m,
+                                    const char *input_sq) {
+  wf_execution *x = wfx_start(e, m, input_sq);
+  wft_wait(x);
+  return x;
+}
+
+static inline void wfx_assert_output(wf_execution *x, const char *sq) {
+  char *expected = wfx_dq(sq);
+  wft_assert_succeeded(x, expected);
+  free(expected);
+}
+
+/* ---- a counter the test can wait on ---- */
+
+typedef struct wfx_count {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int n;
+} wfx_count;
+
+#define WFX_COUNT_INIT \
+  { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0 }
+
+static inline void wfx_count_add(wfx_count *c) {
+  pthread_mutex_lock(&c->mu);
+  c->n++;
+  pthread_cond_broadcast(&c->cv);
+  pthread_mutex_unlock(&c->mu);
+}
+
+static inline int wfx_count_get(wfx_count *c) {
+  pthread_mutex_lock(&c->mu);
+  int n = c->n;
+  pthread_mutex_unlock(&c->mu);
+  return n;
+}
+
+/* True when the count reached `n` within `ms` milliseconds. */
+static inline bool wfx_count_wait(wfx_count *c, int n, int ms) {
+  struct timespec ts = wfx_deadline(ms);
+  pthread_mutex_lock(&c->mu);
+  while (c->n < n)
+    if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) break;
+  bool ok = c->n >= n;
+  pthread_mutex_unlock(&c->mu);
+  return ok;
+}
+
+/* ---- handlers ---- */
+
+/* Counts its calls and answers with its input. */
+static inline void wfx_echo_counted(wf_task *t, void *payload) {
+  wfx_count_add(payload);
+  wf_task_succeed(t, wf_task_input(t));
+}
+
+/* Records the highest number of simultaneous calls. A call waits inside
+ * until `limit` calls are inside together (or every one of `total` calls
+ * has started), then the group leaves at once: an engine keeping to the
+ * limit lets the count reach exactly `limit`, one running more shows
+ * limit + 1, one running fewer leaves calls waiting until they give up
+ * (counted in `stalls`). The call that completes a group lingers 2 ms
+ * before releasing it, so an extra call launched over the limit is seen.
+ * A call is counted out before it completes its task, so the count never
+ * exceeds what the engine has in flight. */
+typedef struct wfx_conc {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int limit, total;
+  int cur, max, started, gen, stalls;
+} wfx_conc;
+
+static inline void wfx_conc_init(wfx_conc *c, int limit, int total) {
+  memset(c, 0, sizeof *c);
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->cv, NULL);
+  c->limit = limit;
+  c->total = total;
+}
+
+static inline void wfx_conc_destroy(wfx_conc *c) {
+  pthread_mutex_destroy(&c->mu);
+  pthread_cond_destroy(&c->cv);
+}
+
+static inline void wfx_conc_handler(wf_task *t, void *payload) {
+  wfx_conc *c = payload;
+  pthread_mutex_lock(&c->mu);
+  c->cur++;
+  c->started++;
+  if (c->cur > c->max) c->max = c->cur;
+  if (c->cur >= c->limit || c->started >= c->total) {
+    pthread_mutex_unlock(&c->mu);
+    wft_sleep_ms(2);
+    pthread_mutex_lock(&c->mu);
+    c->gen++;
+    pthread_cond_broadcast(&c->cv);
+  } else {
+    int gen = c->gen;
+    struct timespec ts = wfx_deadline(WFT_WAIT_MS / 2);
+    while (c->gen == gen)
+      if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) {
+        c->stalls++;
+        break;
+      }
+  }
+  c->cur--;
+  pthread_mutex_unlock(&c->mu);
+  wf_task_succeed(t, wf_task_input(t));
+}
+
+/* Blocks until the engine cancels the task (polling wf_task_cancelled(),
+ * the only signal a handler gets), then tries to complete it anyway: the
+ * engine must ignore that completion. */
+typedef struct wfx_blocker {
+  wfx_count entered;   /* calls that started */
+  wfx_count cancelled; /* calls that saw wf_task_cancelled() */
+  wfx_count returned;  /* calls that returned */
+  atomic_int late_ok;  /* completions after cancellation the engine took */
+} wfx_blocker;
+
+#define WFX_BLOCKER_INIT \
+  { WFX_COUNT_INIT, WFX_COUNT_INIT, WFX_COUNT_INIT, 0 }
+
+static inline void wfx_block_until_cancelled(wf_task *t, void *payload) {
+  wfx_blocker *b = payload;
+  wfx_count_add(&b->entered);
+  int64_t end = wft_mono_ms() + WFT_WAIT_MS;
+  while (!wf_task_cancelled(t) && wft_mono_ms() < end) wft_sleep_ms(1);
+  if (wf_task_cancelled(t)) {
+    wfx_count_add(&b->cancelled);
+    if (wf_task_succeed(t, "\"too late\"") == WF_OK)
+      atomic_fetch_add(&b->late_ok, 1);
+  } else {
+    wf_task_fail(t, "Test.NeverCancelled", "the engine never cancelled");
+  }
+  wfx_count_add(&b->returned);
+}
+
+/* Fails with Test.Boom / "branch exploded" once `wait_for` has reached
+ * `n` (the siblings are inside their handlers). */
+typedef struct wfx_failer {
+  wfx_count *wait_for;
+  int n;
+  const char *error, *cause;
+  wfx_count calls;
+} wfx_failer;
+
+static inline void wfx_fail_after(wf_task *t, void *payload) {
+  wfx_failer *f = payload;
+  wfx_count_add(&f->calls);
+  if (f->wait_for) wfx_count_wait(f->wait_for, f->n, WFT_WAIT_MS);
+  wf_task_fail(t, f->error, f->cause);
+}
+
+/* Finishes in reverse order: the call whose input has "i": k waits until
+ * the call with "i": k + 1 has finished (the one with "i": n - 1 does not
+ * wait), and answers {"i": k, "v": <input v>}. `order` records the
+ * finishing order. Needs every call in flight at once. */
+typedef struct wfx_reverse {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int n;
+  bool done[64];
+  int order[64];
+  int finished;
+  int timeouts;
+} wfx_reverse;
+
+static inline void wfx_reverse_init(wfx_reverse *r, int n) {
+  memset(r, 0, sizeof *r);
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_cond_init(&r->cv, NULL);
+  r->n = n;
+}
+
+static inline void wfx_reverse_destroy(wfx_reverse *r) {
+  pthread_mutex_destroy(&r->mu);
+  pthread_cond_destroy(&r->cv);
+}
+
+static inline void wfx_reverse_handler(wf_task *t, void *payload) {
+  wfx_reverse *r = payload;
+  const json_t *in = wf_task_input_value(t);
+  int i = (int)json_integer_value(json_object_get(in, "i"));
+  if (i < 0 || i >= r->n || i >= 64) {
+    wf_task_fail(t, "Test.BadInput", wf_task_input(t));
+    return;
+  }
+  pthread_mutex_lock(&r->mu);
+  struct timespec ts = wfx_deadline(WFT_WAIT_MS);
+  while (i + 1 < r->n && !r->done[i + 1])
+    if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) {
+      r->timeouts++;
+      break;
+    }
+  pthread_mutex_unlock(&r->mu);
+  json_t *out = json_pack("{s:i, s:O}", "i", i, "v",
+                          json_object_get(in, "v"));
+  /* Complete first, then mark done: the next call may only finish after
+   * this one's completion reached the engine. */
+  wf_task_succeed_value(t, out);
+  pthread_mutex_lock(&r->mu);
+  r->done[i] = true;
+  r->order[r->finished++] = i;
+  pthread_cond_broadcast(&r->cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* ---- histories ---- */
+
+/* Indexes into the events array of the events of `type`, in order; the
+ * count is returned, at most `max`. */
+static inline size_t wfx_find_events(json_t *events, const char *type,
+                                     size_t *out, size_t max) {
+  size_t n = 0, i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    if (strcmp(json_string_value(json_object_get(ev, "type")), type) == 0) {
+      if (n < max) out[n] = i;
+      n++;
+    }
+  }
+  return n;
+}
+
+static inline size_t wfx_count_events(json_t *events, const char *type) {
+  return wfx_find_events(events, type, NULL, 0);
+}
+
+/* The event types without those of the given prefixes ("Pass", "Task"...),
+ * space-separated; free(). */
+static inline char *wfx_event_types_except(wf_execution *x,
+                                           const char *const *skip) {
+  json_t *doc;
+  json_t *events = wft_events(x, 0, &doc);
+  size_t len = 1, i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    len += strlen(json_string_value(json_object_get(ev, "type"))) + 1;
+  }
+  char *s = calloc(1, len);
+  cr_assert_not_null(s);
+  json_array_foreach(events, i, ev) {
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    bool skipped = false;
+    for (const char *const *p = skip; p && *p; p++)
+      if (strncmp(type, *p, strlen(*p)) == 0) skipped = true;
+    if (skipped) continue;
+    if (*s) strcat(s, " ");
+    strcat(s, type);
+  }
+  json_decref(doc);
+  return s;
+}
+
+/* The details object of an event ("mapIterationStartedEventDetails"...),
+ * borrowed from the event. */
+static inline json_t *wfx_details(json_t *ev) {
+  const char *k;
+  json_t *v;
+  json_object_foreach(ev, k, v) {
+    size_t n = strlen(k);
+    if (n > 12 && strcmp(k + n - 12, "EventDetails") == 0) return v;
+  }
+  return NULL;
+}
+
+/* ---- threads ---- */
+
+/* The number of threads of this process, from /proc/self/status (-1 when
+ * it cannot be read). */
+static inline int wfx_thread_count(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  int n = -1;
+  while (fgets(line, sizeof line, f))
+    if (strncmp(line, "Threads:", 8) == 0) {
+      n = atoi(line + 8);
+      break;
+    }
+  fclose(f);
+  return n;
+}
+
+/* Samples the thread count every millisecond on its own thread while a
+ * test runs, keeping the highest. */
+typedef struct wfx_thread_sampler {
+  pthread_t thread;
+  atomic_int stop;
+  atomic_int max;
+} wfx_thread_sampler;
+
+static inline void *wfx_sampler_main(void *arg) {
+  wfx_thread_sampler *s = arg;
+  while (!atomic_load(&s->stop)) {
+    int n = wfx_thread_count();
+    if (n > atomic_load(&s->max)) atomic_store(&s->max, n);
+    wft_sleep_ms(1);
+  }
+  return NULL;
+}
+
+static inline void wfx_sampler_start(wfx_thread_sampler *s) {
+  atomic_init(&s->stop, 0);
+  atomic_init(&s->max, 0);
+  cr_assert_eq(pthread_create(&s->thread, NULL, wfx_sampler_main, s), 0);
+}
+
+/* Stops sampling; returns the highest thread count seen. */
+static inline int wfx_sampler_stop(wfx_thread_sampler *s) {
+  atomic_store(&s->stop, 1);
+  pthread_join(s->thread, NULL);
+  return atomic_load(&s->max);
+}
+
+/* An engine with these worker threads, on a virtual clock when `clock` is
+ * not NULL, with full history. */
+static inline wf_engine *wfx_engine(unsigned workers, wf_clock **clock) {
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.worker_threads = workers;
+  if (clock) {
+    cr_assert_eq(wf_clock_virtual_new(clock, WFT_T0), WF_OK);
+    o.clock = *clock;
+  }
+  return wft_engine(&o);
+}
+
+static inline void wfx_register(wf_engine *e, const char *resource,
+                                wf_handler_fn fn, void *payload,
+                                unsigned flags) {
+  wf_error err;
+  int rc = wf_engine_register_handler(e, resource, fn, payload, flags, &err);
+  cr_assert_eq(rc, WF_OK, "register %s: %s", resource, err.message);
+}
+
+#endif
