@@ -659,3 +659,15 @@ const char *wf_machine_definition(const wf_machine *m) { return m->definition; }
 const char *wf_machine_start_at(const wf_machine *m) {
   return m->top->states[m->top->start]->name;
 }
+
+int wf_yaml_to_json(char **out, const char *yaml, wf_error *err) {
+  if (!out || !yaml)
+    return wf__error_set(err, WF_EINVAL, NULL, "out and yaml are required");
+  *out = NULL;
+  json_t *v = NULL;
+  int rc = wf__yaml_parse(&v, yaml, strlen(yaml), err);
+  if (rc != WF_OK) return rc;
+  *out = wf__json_dumps(v);
+  json_decref(v);
+  return *out ? WF_OK : wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+}

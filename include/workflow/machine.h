@@ -167,6 +167,17 @@ WF_API void wf_diagnostics_free(wf_diagnostics *diags);
 /** Free a string returned by libworkflow. Accepts NULL. Threads: any. */
 WF_API void wf_string_free(char *s);
 
+/**
+ * Convert one YAML document to compact JSON text, with the rules the
+ * definition loader uses (YAML 1.2 core schema, anchors and merge keys
+ * expanded, keys in document order). Useful for YAML configuration files.
+ * @param[out] out the JSON text; free with wf_string_free().
+ * @param yaml     NUL-terminated; not retained.
+ * @return WF_OK, WF_EPARSE (err has line and column), WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_yaml_to_json(char **out, const char *yaml, wf_error *err);
+
 #ifdef __cplusplus
 }
 #endif
