@@ -16,7 +16,11 @@ typedef struct waiter {
 
 struct wf_clock {
   clock_kind kind;
-  pthread_mutex_t lock; /* guards now_ms and waiters */
+  pthread_mutex_t lock;  /* guards now_ms */
+  pthread_mutex_t wlock; /* guards waiters; never held with lock. Engines
+                            read the time under their queue lock, and are
+                            woken with this one held, so the two must
+                            differ. */
   int64_t now_ms;
   wf_clock_now_fn fn;
   void *payload;
@@ -24,8 +28,9 @@ struct wf_clock {
 };
 
 /* Immutable apart from its (unused) lock: reading it needs no lock. */
-static wf_clock system_clock = {CLOCK_SYS, PTHREAD_MUTEX_INITIALIZER, 0,
-                                NULL, NULL, NULL};
+static wf_clock system_clock = {CLOCK_SYS, PTHREAD_MUTEX_INITIALIZER,
+                                PTHREAD_MUTEX_INITIALIZER, 0, NULL, NULL,
+                                NULL};
 
 static int64_t realtime_ms(void) {
   struct timespec ts;
@@ -46,6 +51,7 @@ static wf_clock *make(clock_kind kind) {
   if (!c) return NULL;
   c->kind = kind;
   pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->wlock, NULL);
   return c;
 }
 
@@ -84,9 +90,9 @@ bool wf__clock_is_virtual(const wf_clock *c) {
 static void wake_all(wf_clock *c) {
   /* Called without the lock held by the caller of advance; waiters are
    * only added or removed by engines that outlive their subscription. */
-  pthread_mutex_lock(&c->lock);
+  pthread_mutex_lock(&c->wlock);
   for (waiter *w = c->waiters; w; w = w->next) w->wake(w->arg);
-  pthread_mutex_unlock(&c->lock);
+  pthread_mutex_unlock(&c->wlock);
 }
 
 void wf__clock_advance_to(wf_clock *c, int64_t t) {
@@ -110,16 +116,16 @@ int wf__clock_subscribe(wf_clock *c, void (*wake)(void *), void *arg) {
   if (!w) return WF_ENOMEM;
   w->wake = wake;
   w->arg = arg;
-  pthread_mutex_lock(&c->lock);
+  pthread_mutex_lock(&c->wlock);
   w->next = c->waiters;
   c->waiters = w;
-  pthread_mutex_unlock(&c->lock);
+  pthread_mutex_unlock(&c->wlock);
   return WF_OK;
 }
 
 void wf__clock_unsubscribe(wf_clock *c, void *arg) {
   if (!c || c->kind == CLOCK_SYS) return;
-  pthread_mutex_lock(&c->lock);
+  pthread_mutex_lock(&c->wlock);
   for (waiter **pp = &c->waiters; *pp; pp = &(*pp)->next) {
     if ((*pp)->arg == arg) {
       waiter *w = *pp;
@@ -128,7 +134,7 @@ void wf__clock_unsubscribe(wf_clock *c, void *arg) {
       break;
     }
   }
-  pthread_mutex_unlock(&c->lock);
+  pthread_mutex_unlock(&c->wlock);
 }
 
 void wf_clock_free(wf_clock *c) {
@@ -139,5 +145,6 @@ void wf_clock_free(wf_clock *c) {
     wf__free(w);
   }
   pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->wlock);
   wf__free(c);
 }

@@ -40,8 +40,12 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
       opts->history != WF_HISTORY_OFF)
     return wf__error_set(err, WF_EINVAL, NULL, "unknown history mode %d",
                          (int)opts->history);
+  if (opts && opts->log_level && !wf_log_level_name(opts->log_level))
+    return wf__error_set(err, WF_EINVAL, NULL, "unknown log level %d",
+                         (int)opts->log_level);
   wf_engine *e = wf__calloc(1, sizeof *e);
   if (!e) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  atomic_init(&e->refs, 1);
   e->clock = opts && opts->clock ? opts->clock : wf_clock_system();
   e->virtual_time = wf__clock_is_virtual(e->clock);
   e->payload_limit =
@@ -49,9 +53,7 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
   e->history = opts ? opts->history : WF_HISTORY_FULL;
   e->log = opts ? opts->log : NULL;
   e->log_payload = opts ? opts->log_payload : NULL;
-  e->log_level = opts ? opts->log_level : WF_LOG_DEBUG;
-  if (opts && !opts->log_level) e->log_level = WF_LOG_INFO;
-  if (!opts) e->log_level = WF_LOG_INFO;
+  e->log_level = opts && opts->log_level ? opts->log_level : WF_LOG_INFO;
   pthread_mutex_init(&e->log_lock, NULL);
   pthread_mutex_init(&e->plugins_lock, NULL);
   if (opts && opts->log_path) {
@@ -99,6 +101,24 @@ static void free_handler_entry(const char *key, void *value, void *arg) {
   wf__handler_release(value);
 }
 
+static void release_execution(const char *key, void *value, void *arg) {
+  (void)key;
+  (void)arg;
+  wf_execution *x = value;
+  x->registered = false;
+  wf__exec_release(x);
+}
+
+wf_engine *wf__engine_ref(wf_engine *e) {
+  atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
+  return e;
+}
+
+void wf__engine_release(wf_engine *e) {
+  if (atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) == 1)
+    engine_destroy(e);
+}
+
 static void engine_destroy(wf_engine *e) {
   wf__log_close(e);
   pthread_mutex_destroy(&e->log_lock);
@@ -108,7 +128,6 @@ static void engine_destroy(wf_engine *e) {
   for (size_t i = 0; i < e->nprefixes; i++) wf__handler_release(e->prefixes[i]);
   wf__free(e->prefixes);
   wf__free(e->listeners);
-  wf__strmap_clear(&e->executions);
   wf__strmap_clear(&e->tokens);
   json_decref(e->mock_config);
   pthread_rwlock_destroy(&e->hlock);
@@ -155,8 +174,13 @@ void wf_engine_free(wf_engine *e) {
   pthread_mutex_lock(&e->xlock);
   wf__strmap_foreach(&e->tokens, release_task, NULL);
   wf__strmap_clear(&e->tokens);
+  /* Finished executions the registry kept go now; handles the caller
+   * still holds keep the engine's memory until they are freed. */
+  wf__strmap_foreach(&e->executions, release_execution, NULL);
+  wf__strmap_clear(&e->executions);
   pthread_mutex_unlock(&e->xlock);
-  engine_destroy(e);
+  wf__log_close(e);
+  wf__engine_release(e);
 }
 
 /* ---- handlers ---- */

@@ -103,6 +103,7 @@ struct wf_task {
   wf_engine *engine;
   wf__task_status status; /* guarded by the execution lock */
   atomic_int cancelled;
+  atomic_bool settled; /* no longer pending: its timers are stale */
   char token[64];
   json_t *input;      /* effective input (shared) */
   char *input_text;   /* lazily serialised */
@@ -112,6 +113,7 @@ struct wf_task {
   int64_t deadline;
   int64_t heartbeat_seconds;
   uint64_t heartbeat_gen; /* bumped by every heartbeat */
+  size_t timeout_slot, heartbeat_slot; /* its timers (qlock) */
   struct wf__handler *handler;
   bool registered;         /* in the engine's token map (xlock) */
   bool unregistered_final; /* completed: never register again (xlock) */
@@ -152,6 +154,7 @@ struct wf__frame {
   wf__phase phase;
   wf__park park;
   uint64_t wake_gen; /* bumped on every park, to drop stale timers */
+  size_t wake_slot;  /* its wake-up timer (qlock) */
   bool queued;
   bool finished;
   wf__frame *qnext;
@@ -223,6 +226,7 @@ struct wf_execution {
   char *output_text;
   char *error, *cause;
   bool registered; /* present in the engine's name registry */
+  bool handle_freed; /* wf_execution_free() called (lock) */
 
   wf__event *events;
   size_t nevents, cap;
@@ -230,6 +234,7 @@ struct wf_execution {
   wf__rng rng;
   wf__frame *top;
   uint64_t timeout_gen;
+  size_t timeout_slot; /* its TimeoutSeconds timer (qlock) */
   /* Frames of this execution made runnable while a thread is stepping it
    * (lock held) run on that thread, in order: deterministic event ids. */
   bool draining;
@@ -251,6 +256,9 @@ typedef enum wf__timer_kind {
   WF__TIMER_EXECUTION   /* the machine's TimeoutSeconds ran out */
 } wf__timer_kind;
 
+/* A timer slot that holds no queued timer. */
+#define WF__NO_TIMER SIZE_MAX
+
 typedef struct wf__timer {
   int64_t deadline;
   uint64_t seq;
@@ -259,6 +267,10 @@ typedef struct wf__timer {
   wf__frame *frame;    /* WAKE (reference held) */
   wf_task *task;       /* TASK / HEARTBEAT (reference held) */
   wf_execution *exec;  /* EXECUTION (reference held) */
+  /* Where the owner keeps this timer's heap index (WF__NO_TIMER when not
+   * queued), so it can cancel or replace it; NULL: not cancellable. The
+   * owner must outlive the timer (the reference above sees to it). */
+  size_t *slot;
   /* COMPLETE: the outcome to deliver (owned until delivered). */
   bool ok;
   json_t *output;
@@ -284,6 +296,9 @@ typedef struct wf__listener {
 /* ---- the engine ---- */
 
 struct wf_engine {
+  /* The owner's reference plus one per execution, so handles outlive
+   * wf_engine_free(); the memory goes with the last. */
+  atomic_int refs;
   wf_clock *clock;
   bool virtual_time;
   size_t payload_limit;
@@ -360,6 +375,8 @@ int wf__engine_add_handler(wf_engine *e, const char *resource,
 void wf__engine_remove_handler(wf_engine *e, wf__handler *h);
 void wf__handler_release(wf__handler *h);
 void wf__engine_unregister_execution(wf_engine *e, wf_execution *x);
+wf_engine *wf__engine_ref(wf_engine *e);
+void wf__engine_release(wf_engine *e);
 
 /* sched.c */
 int wf__sched_start(wf_engine *e);
@@ -367,7 +384,15 @@ void wf__sched_stop(wf_engine *e);
 /* Queue a frame for stepping (caller holds the frame's execution lock). */
 void wf__sched_enqueue(wf_engine *e, wf__frame *f);
 /* Add a timer (references in t are handed over). */
+/* Queue a timer; one with a slot replaces the timer already in it. */
 void wf__sched_add_timer(wf_engine *e, wf__timer t);
+/* Take the timer in *slot out, if any, and drop it. Needs no lock but
+ * must not be called with qlock held. */
+void wf__sched_cancel_timer(wf_engine *e, size_t *slot);
+/* Bracket work done outside the scheduler's threads (an inline run), so
+ * virtual time does not move meanwhile. */
+void wf__sched_busy_begin(wf_engine *e);
+void wf__sched_busy_end(wf_engine *e);
 /* Run ready work on the calling thread until `done` returns true or the
  * deadline (monotonic ms, <0 none) passes. */
 bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,

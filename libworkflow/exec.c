@@ -31,7 +31,9 @@ void wf__exec_release(wf_execution *x) {
   wf_machine_free(x->machine);
   pthread_cond_destroy(&x->done);
   pthread_mutex_destroy(&x->lock);
+  wf_engine *e = x->engine;
   wf__free(x);
+  wf__engine_release(e);
 }
 
 int wf_start_options_init(wf_start_options *opts, unsigned int version) {
@@ -72,12 +74,16 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   x->error = error ? wf__strdup(error) : NULL;
   x->cause = cause ? wf__strdup(cause) : NULL;
   x->timeout_gen++;
+  wf__sched_cancel_timer(e, &x->timeout_slot);
   atomic_store(&x->status, status);
   pthread_cond_broadcast(&x->done);
   /* The top frame refers to the execution: drop it to break the cycle. */
   wf__frame *top = x->top;
   x->top = NULL;
-  if (e->history == WF_HISTORY_OFF) wf__engine_unregister_execution(e, x);
+  /* With history on, a finished execution stays findable (and its name
+   * taken) until the caller lets go of its handle. */
+  if (e->history == WF_HISTORY_OFF || x->handle_freed)
+    wf__engine_unregister_execution(e, x);
   /* Wake threads waiting in wf_execution_wait(). */
   pthread_mutex_lock(&e->qlock);
   if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
@@ -156,10 +162,11 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   atomic_init(&x->status, WF_EXEC_RUNNING);
   pthread_mutex_init(&x->lock, NULL);
   pthread_cond_init(&x->done, NULL);
-  x->engine = e;
+  x->engine = wf__engine_ref(e);
   x->machine = wf__machine_ref(m);
   x->input = input;
   x->next_event_id = 1;
+  x->timeout_slot = WF__NO_TIMER;
   pthread_mutex_lock(&e->xlock);
   uint64_t seed = wf__rng_next(&e->rng);
   pthread_mutex_unlock(&e->xlock);
@@ -235,6 +242,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       wf__timer t = {.kind = WF__TIMER_EXECUTION,
                      .exec = wf__exec_ref(x),
                      .gen = x->timeout_gen,
+                     .slot = &x->timeout_slot,
                      .deadline = x->start_ms + m->timeout_seconds * 1000};
       wf__sched_add_timer(e, t);
     }
@@ -242,7 +250,9 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       /* On this thread: no hand-off. The reference keeps the frame alive
        * when the execution finishes inside the step. */
       wf__frame *top = wf__frame_ref(x->top);
+      wf__sched_busy_begin(e);
       wf__exec_drain(x, top);
+      wf__sched_busy_end(e);
       pthread_mutex_unlock(&x->lock);
       wf__frame_release(top);
       *out = x;
@@ -338,7 +348,16 @@ size_t wf_execution_history_count(wf_execution *x) {
   return n;
 }
 
-void wf_execution_free(wf_execution *x) { wf__exec_release(x); }
+void wf_execution_free(wf_execution *x) {
+  if (!x) return;
+  pthread_mutex_lock(&x->lock);
+  x->handle_freed = true;
+  bool finished = atomic_load(&x->status) != WF_EXEC_RUNNING;
+  pthread_mutex_unlock(&x->lock);
+  /* A running execution leaves the registry when it finishes. */
+  if (finished) wf__engine_unregister_execution(x->engine, x);
+  wf__exec_release(x);
+}
 
 const json_t *wf_execution_output_value(const wf_execution *x) {
   return wf_execution_status(x) == WF_EXEC_SUCCEEDED ? x->output : NULL;

@@ -21,6 +21,7 @@ wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
   f->phase = WF__PH_ENTER;
   f->input = json_incref(input);
   f->map_index = -1;
+  f->wake_slot = WF__NO_TIMER;
   if (parent && parent->id_counter) f->id_counter = parent->id_counter;
   return f;
 }
@@ -60,6 +61,10 @@ void wf__frame_cancel(wf__frame *f) {
   f->finished = true;
   f->park = WF__PARK_DONE;
   f->wake_gen++;
+  /* A pending wake-up would keep the frame (and its execution) alive. */
+  wf__frame_ref(f);
+  wf__sched_cancel_timer(f->exec->engine, &f->wake_slot);
+  wf__frame_release(f);
   if (f->task) {
     wf__task_expire(f->task);
     drop_task(f);

@@ -52,6 +52,11 @@ static void log_line(const wf_task *t, wf_log_level level, const char *event,
   wf__log_task(t, level, event, fields_json);
 }
 
+void wf_task_log(wf_task *t, wf_log_level level, const char *event,
+                 const char *fields_json) {
+  if (t) wf__log_task(t, level, event, fields_json);
+}
+
 static const wf_host_api HOST = {
     .abi_major = WF_PLUGIN_ABI_MAJOR,
     .abi_minor = WF_PLUGIN_ABI_MINOR,

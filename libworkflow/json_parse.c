@@ -11,7 +11,14 @@
  * JSON_DECODE_ANY | JSON_ALLOW_NUL. Errors read the same as jansson's too
  * (message, token context, line, column): the fast path only notices that a
  * token is wrong; lex_token(), slow and written to follow jansson's lexer
- * step by step, then re-reads that token to say why and where. */
+ * step by step, then re-reads that token to say why and where.
+ *
+ * Differences, on purpose: jansson 2.14 loses a NUL byte that ends a number
+ * or a word ("1\0" reads as 1, "[true\0]" as [true]); here that byte is an
+ * invalid token like any other NUL outside a string. Under a comma-decimal
+ * LC_NUMERIC jansson quotes a real as "1,5" in messages; here as written.
+ * Out of memory is WF_ENOMEM, not a parse error. Needs jansson 2.14 or
+ * later (json_object_setn_new_nocheck: keys need no terminating NUL). */
 #include <float.h>
 #include <jansson.h>
 #include <limits.h>
@@ -25,6 +32,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "json_parse_impl.h"
 #include "json_text.h"
 
 #ifdef JSON_PARSER_MAX_DEPTH
@@ -36,14 +44,6 @@
 _Static_assert(sizeof(json_int_t) == sizeof(long long),
                "integer limits below assume json_int_t is long long");
 
-typedef struct parser {
-  const unsigned char *text, *end;
-  char *buf; /* scratch for strings with escapes (wf__malloc) */
-  size_t cap;
-  const char *what;
-  wf_error *err;
-  int rc; /* WF_ENOMEM once an allocation failed */
-} parser;
 
 /* A scanned string: in the text when it needed no decoding, else at offset
  * `off` of the scratch buffer (which may move until the string is used). */
@@ -68,11 +68,10 @@ static inline bool is_ws(unsigned c) {
     __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define WORDWISE 1
 #define FIRST_MARKED_BYTE(m) ((size_t)__builtin_ctzll(m) >> 3)
+static const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
 #else
 #define WORDWISE 0
 #endif
-
-static const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
 
 /* Compact text has no whitespace between tokens; indented text has runs
  * of spaces, skipped a word at a time. */
@@ -96,17 +95,6 @@ static inline const unsigned char *skip_ws(const unsigned char *s,
 #endif
   while (s < end && is_ws(*s)) s++;
   return s;
-}
-
-static inline bool is_digit(int c) { return c >= '0' && c <= '9'; }
-/* ASCII only, whatever the locale; c may be negative (GET_EOF). */
-static inline bool is_alpha(int c) {
-  return (unsigned)((c | 0x20) - 'a') < 26u;
-}
-static inline int hex_value(int c) {
-  if (is_digit(c)) return c - '0';
-  if ((unsigned)((c | 0x20) - 'a') < 6u) return (c | 0x20) - 'a' + 10;
-  return -1;
 }
 
 /* Bytes a string may hold as they are: printable ASCII but '"' and '\\'. */
@@ -140,41 +128,6 @@ static inline const unsigned char *skip_plain(const unsigned char *s,
 #endif
   while (s < end && plain[*s]) s++;
   return s;
-}
-
-/* Length of the well-formed UTF-8 sequence at s (s[0] >= 0x80), or 0.
- * Overlong forms, UTF-16 surrogates and code points past U+10FFFF are
- * refused, as jansson refuses them. */
-static size_t utf8_seq(const unsigned char *s, const unsigned char *end) {
-  size_t avail = (size_t)(end - s);
-  unsigned c = s[0];
-  if (c < 0xC2) return 0; /* continuation byte, or overlong C0/C1 */
-  if (c < 0xE0) return avail >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-  if (c < 0xF0) {
-    if (avail < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
-    if (c == 0xED && s[1] > 0x9F) return 0; /* surrogate */
-    return 3;
-  }
-  if (c < 0xF5) {
-    if (avail < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
-        (s[3] & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
-    if (c == 0xF4 && s[1] > 0x8F) return 0; /* past U+10FFFF */
-    return 4;
-  }
-  return 0;
-}
-
-static int hex4(const unsigned char *s) {
-  int v = 0;
-  for (int i = 0; i < 4; i++) {
-    int d = hex_value(s[i]);
-    if (d < 0) return -1;
-    v = v << 4 | d;
-  }
-  return v;
 }
 
 /* ---- Strings ---- */
@@ -316,42 +269,30 @@ static inline const unsigned char *scan_string(parser *p,
 
 /* ---- Numbers ---- */
 
-enum { NUM_INT, NUM_REAL, NUM_BAD, NUM_BIG, NUM_BIG_NEG, NUM_HUGE, NUM_NOMEM };
-
-typedef struct number {
-  int kind;
-  json_int_t i;
-  double d;
-} number;
-
+/* Clinger's fast path needs double arithmetic without excess precision
+ * (FLT_EVAL_METHOD 0): elsewhere a product could be rounded twice, and
+ * strtod does all the work. */
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#define CLINGER 1
 /* Powers of ten that doubles hold exactly. */
 static const double exact_pow10[] = {
     1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
     1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-static const uint64_t pow10_u64[] = {1ULL,
-                                     10ULL,
-                                     100ULL,
-                                     1000ULL,
-                                     10000ULL,
-                                     100000ULL,
-                                     1000000ULL,
-                                     10000000ULL,
-                                     100000000ULL,
-                                     1000000000ULL,
-                                     10000000000ULL,
-                                     100000000000ULL,
-                                     1000000000000ULL,
-                                     10000000000000ULL,
-                                     100000000000000ULL,
-                                     1000000000000000ULL};
+static const uint64_t pow10_u64[] = {
+    1ULL,           10ULL,           100ULL,           1000ULL,
+    10000ULL,       100000ULL,       1000000ULL,       10000000ULL,
+    100000000ULL,   1000000000ULL,   10000000000ULL,   100000000000ULL,
+    1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+    1000000000000000ULL};
+#else
+#define CLINGER 0
+#endif
 
 /* Decimal digits m (at most 19 significant) times 10^e10, correctly
  * rounded, when Clinger's fast path applies: m and the power of ten are
- * both exact doubles, so one multiplication or division rounds once. Needs
- * double arithmetic without excess precision (FLT_EVAL_METHOD 0), else
- * double rounding could creep in and strtod does it all. */
+ * both exact doubles, so one multiplication or division rounds once. */
 static bool fast_real(uint64_t m, long long e10, double *out) {
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+#if CLINGER
   const uint64_t max_exact = 1ULL << 53;
   if (m > max_exact) return false;
   if (e10 >= 0 && e10 <= 22) {
@@ -402,8 +343,9 @@ static int slow_real(bool neg, const unsigned char *ip, size_t ni,
 /* A number at s (s < end, *s is '-' or a digit). Returns the position after
  * it; n->kind says what it was. NUM_BAD tokens are left to lex_token() to
  * describe. */
-static const unsigned char *scan_number(const unsigned char *s,
-                                        const unsigned char *end, number *n) {
+const unsigned char *wf__jparse_scan_number(const unsigned char *s,
+                                            const unsigned char *end,
+                                            number *n) {
   bool neg = *s == '-';
   if (neg) s++;
   const unsigned char *ip = s;
@@ -485,259 +427,6 @@ static const unsigned char *scan_number(const unsigned char *s,
   return s;
 }
 
-/* ---- Errors ---- */
-
-/* jansson reports where its reader stands: the byte offset `pos`, counted
- * into a line and a column of characters (UTF-8 sequences count once), and
- * up to 20 bytes of the token being read as context. Both are computed only
- * here, when parsing fails. */
-static int report(parser *p, size_t pos, size_t ctx, size_t ctx_end,
-                  bool utf8_error, const char *msg) {
-  int line = 1, column = 0;
-  for (size_t i = 0; i < pos; i++) {
-    unsigned c = p->text[i];
-    if (c == '\n') {
-      line++;
-      column = 0;
-    } else if (c < 0x80 || (c >= 0xC2 && c <= 0xF4)) {
-      column++;
-    }
-  }
-  char text[160];
-  size_t n = ctx_end - ctx;
-  const char *near = (const char *)p->text + ctx;
-  /* jansson keeps the token as a C string: a leading NUL reads as no
-   * token at all, an inner one cuts it short (the precision does). */
-  if (n && near[0] != '\0') {
-    if (n <= 20)
-      snprintf(text, sizeof text, "%s near '%.*s'", msg, (int)n, near);
-    else
-      snprintf(text, sizeof text, "%s", msg);
-  } else if (utf8_error) {
-    snprintf(text, sizeof text, "%s", msg);
-  } else {
-    snprintf(text, sizeof text, "%s near end of file", msg);
-  }
-  return wf__error_set_at(p->err, WF_EPARSE, line, column,
-                          "%s is not valid JSON: %s at line %d, column %d",
-                          p->what ? p->what : "text", text, line, column);
-}
-
-enum { TK_EOF, TK_PUNCT, TK_VALUE, TK_INVALID, TK_ERROR, TK_NOMEM };
-
-/* One token read the way jansson's lexer reads it, with its errors. */
-typedef struct token {
-  int kind;
-  size_t end; /* offset after the token: jansson's position then */
-  /* TK_ERROR */
-  char msg[64];
-  size_t pos, ctx, ctx_end;
-  bool utf8_error;
-} token;
-
-#define GET_EOF (-1)
-#define GET_BAD (-2)
-
-/* The byte at i as jansson's stream hands it out: a byte that does not
- * start well-formed UTF-8 is a decoding error as soon as it is read, even
- * as the lookahead that ends a number or a word. */
-static int get(const parser *p, size_t i) {
-  if (i >= (size_t)(p->end - p->text)) return GET_EOF;
-  unsigned c = p->text[i];
-  if (c >= 0x80 && !utf8_seq(p->text + i, p->end)) return GET_BAD;
-  return (int)c;
-}
-
-static void tk_error(token *t, size_t pos, size_t ctx, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void tk_error(token *t, size_t pos, size_t ctx, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(t->msg, sizeof t->msg, fmt, ap);
-  va_end(ap);
-  t->kind = TK_ERROR;
-  t->pos = t->ctx_end = pos;
-  t->ctx = ctx;
-  t->utf8_error = false;
-}
-
-static void tk_utf8_error(const parser *p, token *t, size_t at, size_t i) {
-  tk_error(t, i, at, "unable to decode byte 0x%x", p->text[i]);
-  t->utf8_error = true;
-}
-
-static void tk_done(token *t, int kind, size_t end) {
-  t->kind = kind;
-  t->end = end;
-}
-
-/* Read the next byte into c; a decoding error ends the token. */
-#define NEXT(i)                       \
-  do {                                \
-    size_t at_ = (i);                 \
-    c = get(p, at_);                  \
-    if (c == GET_BAD) {               \
-      tk_utf8_error(p, t, at, at_);   \
-      return;                         \
-    }                                 \
-  } while (0)
-
-static void lex_string(const parser *p, size_t at, token *t) {
-  size_t i = at + 1;
-  int c;
-  for (;;) {
-    NEXT(i);
-    if (c == '"') break;
-    if (c == GET_EOF) return tk_error(t, i, at, "premature end of input");
-    if (c < 0x20) {
-      if (c == '\n') return tk_error(t, i, at, "unexpected newline");
-      return tk_error(t, i, at, "control character 0x%x", (unsigned)c);
-    }
-    if (c == '\\') {
-      NEXT(++i);
-      if (c == 'u') {
-        for (int k = 0; k < 4; k++) {
-          NEXT(++i);
-          /* The offending byte (the first of a sequence) is part of
-           * jansson's context and position; the end of input is not. */
-          if (hex_value(c) < 0)
-            return tk_error(t, c == GET_EOF ? i : i + 1, at, "invalid escape");
-        }
-        i++;
-      } else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' ||
-                 c == 'n' || c == 'r' || c == 't') {
-        i++;
-      } else {
-        return tk_error(t, c == GET_EOF ? i : i + 1, at, "invalid escape");
-      }
-      continue;
-    }
-    i += c < 0x80 ? 1 : utf8_seq(p->text + i, p->end);
-  }
-  i++; /* the closing quote */
-  /* jansson decodes escapes only once the string has been read whole: a
-   * bad surrogate is reported from after the closing quote. */
-  const unsigned char *s = p->text;
-  for (size_t j = at + 1; j < i - 1;) {
-    if (s[j] != '\\') {
-      j++;
-      continue;
-    }
-    if (s[j + 1] != 'u') {
-      j += 2;
-      continue;
-    }
-    int cp = hex4(s + j + 2);
-    j += 6;
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      if (s[j] != '\\' || s[j + 1] != 'u')
-        return tk_error(t, i, at, "invalid Unicode '\\u%04X'", (unsigned)cp);
-      int lo = hex4(s + j + 2);
-      j += 6;
-      if (lo < 0xDC00 || lo > 0xDFFF)
-        return tk_error(t, i, at, "invalid Unicode '\\u%04X\\u%04X'",
-                        (unsigned)cp, (unsigned)lo);
-    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-      return tk_error(t, i, at, "invalid Unicode '\\u%04X'", (unsigned)cp);
-    }
-  }
-  tk_done(t, TK_VALUE, i);
-}
-
-static void lex_number(const parser *p, size_t at, token *t) {
-  size_t i = at;
-  int c;
-  NEXT(i);
-  if (c == '-') NEXT(++i);
-  if (c == '0') {
-    NEXT(++i);
-    if (is_digit(c)) return tk_done(t, TK_INVALID, i);
-  } else if (is_digit(c)) {
-    do NEXT(++i);
-    while (is_digit(c));
-  } else {
-    return tk_done(t, TK_INVALID, i);
-  }
-  if (c == '.') {
-    NEXT(++i);
-    if (!is_digit(c)) return tk_done(t, TK_INVALID, i);
-    do NEXT(++i);
-    while (is_digit(c));
-  }
-  if (c == 'e' || c == 'E') {
-    NEXT(++i);
-    if (c == '+' || c == '-') NEXT(++i);
-    if (!is_digit(c)) return tk_done(t, TK_INVALID, i);
-    do NEXT(++i);
-    while (is_digit(c));
-  }
-  number n;
-  scan_number(p->text + at, p->end, &n);
-  switch (n.kind) {
-    case NUM_BIG: return tk_error(t, i, at, "too big integer");
-    case NUM_BIG_NEG: return tk_error(t, i, at, "too big negative integer");
-    case NUM_HUGE: return tk_error(t, i, at, "real number overflow");
-    case NUM_NOMEM: return tk_done(t, TK_NOMEM, i);
-    default: return tk_done(t, TK_VALUE, i);
-  }
-}
-
-static void lex_word(const parser *p, size_t at, token *t) {
-  size_t i = at;
-  int c;
-  do NEXT(++i);
-  while (is_alpha(c));
-  size_t n = i - at;
-  const char *w = (const char *)p->text + at;
-  bool known = (n == 4 && (!memcmp(w, "true", 4) || !memcmp(w, "null", 4))) ||
-               (n == 5 && !memcmp(w, "false", 5));
-  tk_done(t, known ? TK_VALUE : TK_INVALID, i);
-}
-
-/* The token at offset `at` (just after whitespace). */
-static void lex_token(const parser *p, size_t at, token *t) {
-  int c;
-  NEXT(at);
-  if (c == GET_EOF) return tk_done(t, TK_EOF, at);
-  if (c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',')
-    return tk_done(t, TK_PUNCT, at + 1);
-  if (c == '"') return lex_string(p, at, t);
-  if (c == '-' || is_digit(c)) return lex_number(p, at, t);
-  if (is_alpha(c)) return lex_word(p, at, t);
-  /* Any other character is a token of its own, all of a UTF-8 sequence. */
-  tk_done(t, TK_INVALID, at + (c < 0x80 ? 1 : utf8_seq(p->text + at, p->end)));
-}
-
-#undef NEXT
-
-static int report_token(parser *p, const token *t, size_t at,
-                        const char *msg) {
-  if (t->kind == TK_NOMEM) return WF_ENOMEM;
-  if (t->kind == TK_ERROR)
-    return report(p, t->pos, t->ctx, t->ctx_end, t->utf8_error, t->msg);
-  return report(p, t->end, at, t->end, false, msg);
-}
-
-/* The parser wanted something else than the token at `at`. As in jansson,
- * a token that cannot even be read reports that instead. */
-static int fail_expect(parser *p, const unsigned char *at, const char *msg) {
-  token t;
-  size_t off = (size_t)(at - p->text);
-  lex_token(p, off, &t);
-  return report_token(p, &t, off, msg);
-}
-
-/* A value was wanted at `at`. */
-static int fail_value(parser *p, const unsigned char *at) {
-  token t;
-  size_t off = (size_t)(at - p->text);
-  lex_token(p, off, &t);
-  /* TK_VALUE would mean the fast path refused what jansson takes. */
-  bool invalid = t.kind == TK_INVALID || t.kind == TK_VALUE;
-  return report_token(p, &t, off,
-                      invalid ? "invalid token" : "unexpected token");
-}
-
 /* ---- Values ---- */
 
 /* What ends a number or a word in a valid text: not a letter (jansson would
@@ -769,7 +458,7 @@ static int parse_text(parser *p, json_t **root) {
 value:
   tok = s;
   if (depth >= MAX_DEPTH) {
-    rc = fail_expect(p, s, "maximum parsing depth reached");
+    rc = wf__jparse_fail_expect(p, s, "maximum parsing depth reached");
     goto out;
   }
   if (s == end) goto bad_value;
@@ -813,7 +502,7 @@ value:
     case '7':
     case '8':
     case '9':
-      s = scan_number(s, end, &num);
+      s = wf__jparse_scan_number(s, end, &num);
       if (num.kind == NUM_NOMEM) goto oom;
       if ((num.kind != NUM_INT && num.kind != NUM_REAL) ||
           bad_after_number(s, end))
@@ -855,7 +544,7 @@ value:
     if (!in_array) goto key;
     /* jansson ends an array at the end of input before reading a value. */
     if (s == end) {
-      rc = fail_expect(p, s, "']' expected");
+      rc = wf__jparse_fail_expect(p, s, "']' expected");
       goto out;
     }
     goto value;
@@ -867,7 +556,7 @@ next:
     s = skip_ws(s + 1, end);
     if (!in_array) goto key;
     if (s == end) {
-      rc = fail_expect(p, s, "']' expected");
+      rc = wf__jparse_fail_expect(p, s, "']' expected");
       goto out;
     }
     goto value;
@@ -880,40 +569,40 @@ next:
     }
     goto next;
   }
-  rc = fail_expect(p, s, in_array ? "']' expected" : "'}' expected");
+  rc = wf__jparse_fail_expect(p, s, in_array ? "']' expected" : "'}' expected");
   goto out;
 key:
   if (s == end || *s != '"') {
-    rc = fail_expect(p, s, "string or '}' expected");
+    rc = wf__jparse_fail_expect(p, s, "string or '}' expected");
     goto out;
   }
   tok = s;
   s = scan_string(p, s + 1, 0, &key);
   if (!s) {
-    rc = p->rc ? p->rc : fail_expect(p, tok, "string or '}' expected");
+    rc = p->rc ? p->rc : wf__jparse_fail_expect(p, tok, "string or '}' expected");
     goto out;
   }
   if (key.nul) {
     /* Keys are C strings to jansson's iteration and to this library. */
     size_t at = (size_t)(tok - p->text), e = (size_t)(s - p->text);
-    rc = report(p, e, at, e, false, "NUL byte in object key not supported");
+    rc = wf__jparse_report(p, e, at, e, false, "NUL byte in object key not supported");
     goto out;
   }
   s = skip_ws(s, end);
   if (s == end || *s != ':') {
-    rc = fail_expect(p, s, "':' expected");
+    rc = wf__jparse_fail_expect(p, s, "':' expected");
     goto out;
   }
   s = skip_ws(s + 1, end);
   goto value;
 done:
   s = skip_ws(s, end);
-  if (s != end) rc = fail_expect(p, s, "end of file expected");
+  if (s != end) rc = wf__jparse_fail_expect(p, s, "end of file expected");
   goto out;
 bad_token:
   if (p->rc) goto oom;
 bad_value:
-  rc = fail_value(p, tok);
+  rc = wf__jparse_fail_value(p, tok);
   goto out;
 oom:
   rc = WF_ENOMEM;

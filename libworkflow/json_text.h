@@ -24,9 +24,11 @@ void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len);
 /* Write a real the way Java's Double.toString does into out[32]. */
 void wf__json_format_real(char out[32], double d);
 
-/* Parse JSON text (any value at the top level). On failure returns WF_EPARSE
- * with err's message, line and column set (1-based). *out is a new
- * reference. `what` names the text in the message ("input", "definition"). */
+/* Parse JSON text (any value at the top level) as json_loadb would with
+ * JSON_DECODE_ANY | JSON_ALLOW_NUL (json_parse.c). On failure returns
+ * WF_EPARSE with err's message, line and column set (1-based), or
+ * WF_ENOMEM; *out is then NULL. *out is a new reference. `what` names the
+ * text in the message ("input", "definition"). */
 int wf__json_parse(json_t **out, const char *text, size_t len,
                    const char *what, wf_error *err);
 

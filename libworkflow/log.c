@@ -12,7 +12,11 @@
 #include "step.h"
 #include "timestamp.h"
 
-static const char *const LEVELS[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+const char *wf_log_level_name(wf_log_level level) {
+  static const char *const names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  if (level < WF_LOG_DEBUG || level > WF_LOG_ERROR) return NULL;
+  return names[level - WF_LOG_DEBUG];
+}
 
 int wf__log_open(wf_engine *e, const char *path, wf_error *err) {
   if (strcmp(path, "-") == 0) {
@@ -52,7 +56,7 @@ static void head(wf__strbuf *b, wf_engine *e, wf_log_level level,
   char ts[32];
   wf__timestamp_format_ms(ts, wf__engine_now(e));
   wf__strbuf_printf(b, "{\"timestamp\":\"%s\",\"level\":\"%s\"", ts,
-                    LEVELS[level]);
+                    wf_log_level_name(level));
   if (x) {
     str_member(b, "correlationId", x->correlation_id);
     str_member(b, "execution", x->arn);
@@ -140,9 +144,16 @@ void wf__log_task(const wf_task *t, wf_log_level level, const char *event,
       wf__json_parse(&fields, fields_json, strlen(fields_json), "log fields",
                      &perr) == WF_OK &&
       json_is_object(fields)) {
+    static const char *const own[] = {"timestamp", "level", "correlationId",
+                                      "execution", "state", "event",
+                                      "resource", "attempt"};
     const char *k;
     json_t *v;
     json_object_foreach(fields, k, v) {
+      bool taken = false;
+      for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        taken = taken || strcmp(k, own[i]) == 0;
+      if (taken) continue; /* no handler may forge the line's identity */
       wf__strbuf_putc(&b, ',');
       wf__json_dump_string(&b, k, strlen(k));
       wf__strbuf_putc(&b, ':');

@@ -51,13 +51,41 @@ int wf_engine_add_plugin_dir(wf_engine *e, const char *dir, wf_error *err) {
   return WF_OK;
 }
 
-/* The resolved file must sit inside a trusted directory (lock held). */
-static bool trusted(wf_engine *e, const char *rp) {
+/* The trusted directory the resolved file sits in, or NULL (lock held).
+ * Resolved directories end in '/' only when they are the root. */
+static const char *trusted(wf_engine *e, const char *rp) {
   for (size_t i = 0; i < e->nplugin_dirs; i++) {
-    size_t n = strlen(e->plugin_dirs[i]);
-    if (strncmp(rp, e->plugin_dirs[i], n) == 0 && rp[n] == '/') return true;
+    const char *d = e->plugin_dirs[i];
+    size_t n = strlen(d);
+    if (strncmp(rp, d, n) != 0) continue;
+    if (d[n - 1] == '/' ? rp[n] != '\0' : rp[n] == '/') return d;
   }
-  return false;
+  return NULL;
+}
+
+/* Every directory from the file's up to the trusted one must be safe from
+ * others: a writable one lets them swap what lies below. */
+static int check_dirs(const char *path, const char *rp, const char *top,
+                      wf_error *err) {
+  char dir[PATH_MAX];
+  if (snprintf(dir, sizeof dir, "%s", rp) >= (int)sizeof dir)
+    return wf__error_set(err, WF_EINVAL, NULL, "plugin %s: path too long",
+                         path);
+  size_t top_len = strlen(top);
+  for (;;) {
+    char *slash = strrchr(dir, '/');
+    if (!slash) break;
+    if (slash == dir) slash[1] = '\0'; /* the root */
+    else *slash = '\0';
+    struct stat st;
+    if (stat(dir, &st) == 0 && writable_by_others(&st))
+      return wf__error_set(err, WF_EPERM, NULL,
+                           "plugin %s is under %s, which is writable by its "
+                           "group or by others; refusing to load it",
+                           path, dir);
+    if (strlen(dir) <= top_len) break;
+  }
+  return WF_OK;
 }
 
 static int check_file(const char *path, const char *rp, wf_error *err) {
@@ -73,15 +101,6 @@ static int check_file(const char *path, const char *rp, wf_error *err) {
                          "plugin %s is writable by its group or by others; "
                          "refusing to load it",
                          path);
-  char parent[PATH_MAX];
-  snprintf(parent, sizeof parent, "%s", rp);
-  char *slash = strrchr(parent, '/');
-  if (slash && slash != parent) *slash = '\0';
-  if (stat(parent, &st) == 0 && writable_by_others(&st))
-    return wf__error_set(err, WF_EPERM, NULL,
-                         "plugin %s is in %s, which is writable by its group "
-                         "or by others; refusing to load it",
-                         path, parent);
   return WF_OK;
 }
 
@@ -111,6 +130,10 @@ int wf__plugin_stage(wf_plugin *p, const char *resource,
                          "plugin %s: wf_handler_ops version %u is not "
                          "supported",
                          p->path, ops->version);
+  if (ops->flags & ~(unsigned)(WF_HANDLER_INLINE | WF_HANDLER_PREFIX))
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "plugin %s: unknown handler flags 0x%x for '%s'",
+                         p->path, ops->flags, resource);
   for (size_t i = 0; i < p->nstaged; i++)
     if (strcmp(p->staged[i].resource, resource) == 0)
       return wf__error_set(err, WF_EEXIST, NULL,
@@ -144,7 +167,10 @@ static int commit(wf_plugin *p, wf_error *err) {
                                     p->staged[i].ops.flags, p, &h, err);
     if (rc != WF_OK) {
       unregister_all(p);
-      return rc;
+      /* Say which plugin: the engine's message names the resource only. */
+      char why[sizeof err->message];
+      snprintf(why, sizeof why, "%s", err ? err->message : "");
+      return wf__error_set(err, rc, NULL, "plugin %s: %s", p->path, why);
     }
     p->handlers[p->nhandlers++] = h;
   }
@@ -176,12 +202,14 @@ int wf_engine_load_plugin(wf_plugin **out, wf_engine *e, const char *path,
                          strerror(errno));
   pthread_mutex_lock(&e->plugins_lock);
   int rc = WF_OK;
-  if (!trusted(e, rp))
+  const char *top = trusted(e, rp);
+  if (!top)
     rc = wf__error_set(err, WF_EPERM, NULL,
                        "plugin %s resolves to %s, outside the plugin "
                        "directories",
                        path, rp);
   if (rc == WF_OK) rc = check_file(path, rp, err);
+  if (rc == WF_OK) rc = check_dirs(path, rp, top, err);
   wf_plugin *p = NULL;
   if (rc == WF_OK && !(p = wf__calloc(1, sizeof *p)))
     rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
@@ -251,11 +279,11 @@ int wf_engine_load_plugin(wf_plugin **out, wf_engine *e, const char *path,
 }
 
 void wf__plugin_call_done(wf_plugin *p) {
-  if (atomic_fetch_sub(&p->inflight, 1) == 1) {
-    pthread_mutex_lock(&p->mu);
-    pthread_cond_broadcast(&p->idle);
-    pthread_mutex_unlock(&p->mu);
-  }
+  /* Under the lock: once unload sees zero it may free p, so the last
+   * touch of p must come before the count reaches zero unguarded. */
+  pthread_mutex_lock(&p->mu);
+  if (atomic_fetch_sub(&p->inflight, 1) == 1) pthread_cond_broadcast(&p->idle);
+  pthread_mutex_unlock(&p->mu);
 }
 
 /* Unload with the engine's plugin list lock held. */

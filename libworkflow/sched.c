@@ -20,28 +20,51 @@ static bool timer_less(const wf__timer *a, const wf__timer *b) {
          (a->deadline == b->deadline && a->seq < b->seq);
 }
 
+/* Heap entries tell their owner where they are (t->slot), so an owner can
+ * take its timer out when it no longer matters. */
+static void heap_put(wf__timer *h, size_t i, wf__timer t) {
+  h[i] = t;
+  if (t.slot) *t.slot = i;
+}
+
 static void heap_up(wf__timer *h, size_t i) {
+  wf__timer t = h[i];
   while (i) {
     size_t p = (i - 1) / 2;
-    if (!timer_less(&h[i], &h[p])) break;
-    wf__timer t = h[i];
-    h[i] = h[p];
-    h[p] = t;
+    if (!timer_less(&t, &h[p])) break;
+    heap_put(h, i, h[p]);
     i = p;
   }
+  heap_put(h, i, t);
 }
 
 static void heap_down(wf__timer *h, size_t n, size_t i) {
+  wf__timer t = h[i];
   for (;;) {
-    size_t l = 2 * i + 1, r = l + 1, m = i;
-    if (l < n && timer_less(&h[l], &h[m])) m = l;
-    if (r < n && timer_less(&h[r], &h[m])) m = r;
-    if (m == i) return;
-    wf__timer t = h[i];
-    h[i] = h[m];
-    h[m] = t;
+    size_t l = 2 * i + 1, r = l + 1, m = l;
+    if (l >= n) break;
+    if (r < n && timer_less(&h[r], &h[l])) m = r;
+    if (!timer_less(&h[m], &t)) break;
+    heap_put(h, i, h[m]);
     i = m;
   }
+  heap_put(h, i, t);
+}
+
+/* Take entry i out of the heap; its owner's slot is cleared. */
+static wf__timer heap_remove(wf_engine *e, size_t i) {
+  wf__timer t = e->timers[i];
+  if (t.slot) *t.slot = WF__NO_TIMER;
+  t.slot = NULL;
+  if (i != --e->ntimers) {
+    wf__timer last = e->timers[e->ntimers];
+    heap_put(e->timers, i, last);
+    if (i && timer_less(&last, &e->timers[(i - 1) / 2]))
+      heap_up(e->timers, i);
+    else
+      heap_down(e->timers, e->ntimers, i);
+  }
+  return t;
 }
 
 static void timer_drop(wf__timer *t) {
@@ -53,28 +76,53 @@ static void timer_drop(wf__timer *t) {
   if (t->exec) wf__exec_release(t->exec);
 }
 
+static void fire(wf_engine *e, wf__timer *t);
+
 void wf__sched_add_timer(wf_engine *e, wf__timer t) {
+  wf__timer old = {.kind = WF__TIMER_WAKE};
+  bool replaced = false;
   pthread_mutex_lock(&e->qlock);
+  if (t.slot && *t.slot != WF__NO_TIMER) {
+    /* The owner's previous timer of this kind is superseded. */
+    old = heap_remove(e, *t.slot);
+    replaced = true;
+  }
   if (e->ntimers == e->timers_cap) {
     size_t cap = e->timers_cap ? e->timers_cap * 2 : 64;
     wf__timer *h = wf__realloc(e->timers, cap * sizeof *h);
     if (!h) {
-      /* Without memory the timer cannot be kept: fire it at once rather
-       * than lose the wake-up. */
-      t.deadline = INT64_MIN;
+      /* Without memory the timer cannot be kept. A wake-up or a
+       * completion fires at once (early beats never); a timeout is lost,
+       * leaving the task to its handler. */
       pthread_mutex_unlock(&e->qlock);
-      timer_drop(&t);
+      if (replaced) timer_drop(&old);
+      if (t.kind == WF__TIMER_WAKE || t.kind == WF__TIMER_COMPLETE)
+        fire(e, &t);
+      else
+        timer_drop(&t);
       return;
     }
     e->timers = h;
     e->timers_cap = cap;
   }
   t.seq = e->timer_seq++;
-  e->timers[e->ntimers] = t;
+  heap_put(e->timers, e->ntimers, t);
   heap_up(e->timers, e->ntimers++);
   /* A new earliest deadline changes how long sleepers may sleep. */
   if (e->timers[0].seq == t.seq) pthread_cond_signal(&e->qcond);
   pthread_mutex_unlock(&e->qlock);
+  if (replaced) timer_drop(&old);
+}
+
+void wf__sched_cancel_timer(wf_engine *e, size_t *slot) {
+  pthread_mutex_lock(&e->qlock);
+  if (*slot == WF__NO_TIMER) {
+    pthread_mutex_unlock(&e->qlock);
+    return;
+  }
+  wf__timer t = heap_remove(e, *slot);
+  pthread_mutex_unlock(&e->qlock);
+  timer_drop(&t);
 }
 
 void wf__sched_enqueue(wf_engine *e, wf__frame *f) {
@@ -113,7 +161,28 @@ static wf__frame *dequeue_locked(wf_engine *e) {
   return f;
 }
 
-static void fire(wf_engine *e, wf__timer *t);
+static wf__timer pop_timer_locked(wf_engine *e) { return heap_remove(e, 0); }
+
+/* Work in progress outside qlock (stepping, firing) keeps virtual time
+ * where it is; the last one out lets a sleeper move it on. */
+static void busy_end_locked(wf_engine *e) {
+  if (--e->active == 0 && e->virtual_time) {
+    pthread_cond_broadcast(&e->qcond);
+    if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
+  }
+}
+
+void wf__sched_busy_begin(wf_engine *e) {
+  pthread_mutex_lock(&e->qlock);
+  e->active++;
+  pthread_mutex_unlock(&e->qlock);
+}
+
+void wf__sched_busy_end(wf_engine *e) {
+  pthread_mutex_lock(&e->qlock);
+  busy_end_locked(e);
+  pthread_mutex_unlock(&e->qlock);
+}
 
 /* Fire every expired timer. Called and returns with qlock held. */
 static void fire_expired_locked(wf_engine *e) {
@@ -121,12 +190,12 @@ static void fire_expired_locked(wf_engine *e) {
     if (!e->ntimers) return;
     int64_t now = wf__engine_now(e);
     if (e->timers[0].deadline > now) return;
-    wf__timer t = e->timers[0];
-    e->timers[0] = e->timers[--e->ntimers];
-    heap_down(e->timers, e->ntimers, 0);
+    wf__timer t = pop_timer_locked(e);
+    e->active++;
     pthread_mutex_unlock(&e->qlock);
     fire(e, &t);
     pthread_mutex_lock(&e->qlock);
+    busy_end_locked(e);
   }
 }
 
@@ -150,19 +219,36 @@ static bool run_one_locked(wf_engine *e) {
   pthread_mutex_unlock(&e->qlock);
   run_frame(f);
   pthread_mutex_lock(&e->qlock);
-  if (--e->active == 0 && e->virtual_time) {
-    /* Nothing stepping any more: let a sleeper move virtual time on. */
-    pthread_cond_broadcast(&e->qcond);
-    if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
-  }
+  busy_end_locked(e);
   return true;
 }
 
-/* Virtual time: when nothing can make progress, jump to the next timer. */
+/* A timeout whose task or execution has already ended: firing it would do
+ * nothing, and virtual time must not jump to it. Reads atomics only, as
+ * qlock is held. */
+static bool timer_stale(const wf__timer *t) {
+  switch (t->kind) {
+    case WF__TIMER_TASK:
+    case WF__TIMER_HEARTBEAT: return atomic_load(&t->task->settled);
+    case WF__TIMER_EXECUTION:
+      return atomic_load(&t->exec->status) != WF_EXEC_RUNNING;
+    default: return false;
+  }
+}
+
+/* Virtual time: when nothing can make progress, jump to the next live
+ * timer, dropping stale ones on the way. */
 static bool advance_virtual_locked(wf_engine *e) {
   if (!e->virtual_time || e->active || e->pool_busy || e->qhead ||
       !e->ntimers)
     return false;
+  if (timer_stale(&e->timers[0])) {
+    wf__timer t = pop_timer_locked(e);
+    pthread_mutex_unlock(&e->qlock);
+    timer_drop(&t);
+    pthread_mutex_lock(&e->qlock);
+    return true;
+  }
   int64_t next = e->timers[0].deadline;
   if (next > wf__engine_now(e)) wf__clock_advance_to(e->clock, next);
   return true;
@@ -197,6 +283,9 @@ static void *sched_main(void *arg) {
     fire_expired_locked(e);
     if (run_one_locked(e)) continue;
     if (advance_virtual_locked(e)) continue;
+    /* Firing and running drop qlock: a stop requested meanwhile broadcast
+     * to no one, so look again before sleeping. */
+    if (e->stopping) break;
     idle_wait_locked(e, &e->qcond, -1);
   }
   pthread_mutex_unlock(&e->qlock);

@@ -248,6 +248,7 @@ wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase) {
   wf__timer t = {.kind = WF__TIMER_WAKE,
                  .gen = ++f->wake_gen,
                  .frame = wf__frame_ref(f),
+                 .slot = &f->wake_slot,
                  .deadline = wf__engine_now(e) + (delay_ms > 0 ? delay_ms : 0)};
   wf__sched_add_timer(e, t);
   return WF__STEP_PARK;

@@ -105,23 +105,39 @@ static void unknown_resource(wf__frame *f, const wf__state *st, json_t *input,
 
 static wf__step outcome(wf__frame *f, const wf__state *st);
 
+/* The task exists before the state's input is processed: its token is
+ * part of the context ($$.Task.Token) that Parameters may read. */
+static wf__step drop_task(wf__frame *f, const wf__state *st,
+                          wf__fault *fault) {
+  wf__task_release(f->task);
+  f->task = NULL;
+  json_decref(f->ctx);
+  f->ctx = NULL;
+  return wf__state_fault(f, st, fault);
+}
+
 static wf__step dispatch(wf__frame *f, const wf__state *st) {
   wf_execution *x = f->exec;
   wf_engine *e = x->engine;
   wf__fault fault = WF__FAULT_INIT;
+  wf_task *t = wf__task_new(f, NULL, st->resource, f->retry_count, 0);
+  if (!t) {
+    wf__fault_set(&fault, "States.Runtime", "out of memory");
+    return wf__state_fault(f, st, &fault);
+  }
+  f->task = t;
+  json_decref(f->ctx); /* built before the task existed */
+  f->ctx = NULL;
   json_t *eff;
   if (wf__state_input(f, st, &eff, &fault) != 0)
-    return wf__state_fault(f, st, &fault);
+    return drop_task(f, st, &fault);
   json_t *input = eff;
   if (st->parameters) {
     wf__eval_env env;
     wf__eval_env_init(&env, f, eff);
     int rc = wf__template_eval(&input, st->parameters, &env, &fault);
-    if (rc != 0) {
-      json_decref(eff);
-      return wf__state_fault(f, st, &fault);
-    }
     json_decref(eff);
+    if (rc != 0) return drop_task(f, st, &fault);
   }
   int64_t timeout = st->timeout_seconds, heartbeat = st->heartbeat_seconds;
   if ((st->timeout_path &&
@@ -131,18 +147,13 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
        seconds_from_path(f, st->heartbeat_path, input, "HeartbeatSecondsPath",
                          &heartbeat, &fault) != 0)) {
     json_decref(input);
-    return wf__state_fault(f, st, &fault);
+    return drop_task(f, st, &fault);
   }
   int64_t now = wf__engine_now(e);
   int64_t limit_s = timeout ? timeout : WF__TASK_TIMEOUT_DEFAULT;
   wf__task_family fam = wf__task_family_of(st->resource);
-  wf_task *t = wf__task_new(f, input, st->resource, f->retry_count,
-                            now + limit_s * 1000);
-  if (!t) {
-    json_decref(input);
-    wf__fault_set(&fault, "States.Runtime", "out of memory");
-    return wf__state_fault(f, st, &fault);
-  }
+  t->input = json_incref(input);
+  t->deadline = now + limit_s * 1000;
   t->heartbeat_seconds = heartbeat;
   f->task = t;
   int64_t sid = wf__history_add(x, f, ev_for(fam, WF__EV_TASK_SCHEDULED), st,
@@ -199,12 +210,13 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   }
   if (timeout) {
     wf__timer tm = {.kind = WF__TIMER_TASK, .task = wf__task_ref(t),
-                    .deadline = t->deadline};
+                    .slot = &t->timeout_slot, .deadline = t->deadline};
     wf__sched_add_timer(e, tm);
   }
   if (heartbeat) {
     wf__timer tm = {.kind = WF__TIMER_HEARTBEAT, .task = wf__task_ref(t),
                     .gen = t->heartbeat_gen,
+                    .slot = &t->heartbeat_slot,
                     .deadline = now + heartbeat * 1000};
     wf__sched_add_timer(e, tm);
   }

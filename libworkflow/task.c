@@ -23,6 +23,7 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
   if (!t) return NULL;
   atomic_init(&t->refs, 1);
   atomic_init(&t->cancelled, 0);
+  atomic_init(&t->settled, false);
   t->frame = wf__frame_ref(f);
   t->engine = f->exec->engine;
   t->status = WF__TASK_PENDING;
@@ -31,6 +32,7 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
   t->attempt = attempt;
   t->deadline = deadline;
   pthread_mutex_init(&t->text_lock, NULL);
+  t->timeout_slot = t->heartbeat_slot = WF__NO_TIMER;
   uint64_t a = wf__rng_next(&f->exec->rng), b = wf__rng_next(&f->exec->rng);
   wf__hex128(t->token, a, b);
   return t;
@@ -78,6 +80,15 @@ static void register_token(wf_task *t) {
   pthread_mutex_unlock(&e->xlock);
 }
 
+/* A settled task's timeouts would only keep it (and its execution) in
+ * memory until they ran out. */
+static void cancel_timers(wf_task *t) {
+  wf__task_ref(t);
+  wf__sched_cancel_timer(t->engine, &t->timeout_slot);
+  wf__sched_cancel_timer(t->engine, &t->heartbeat_slot);
+  wf__task_release(t);
+}
+
 int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
                       const char *cause) {
   wf_execution *x = t->frame->exec;
@@ -90,6 +101,7 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
     return WF_ESTATE;
   }
   t->status = WF__TASK_DONE;
+  atomic_store(&t->settled, true);
   t->ok = ok;
   t->output = output;
   t->error = error ? wf__strdup(error) : NULL;
@@ -101,6 +113,7 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
     wf__sched_enqueue(x->engine, f);
   }
   if (!self) pthread_mutex_unlock(&x->lock);
+  cancel_timers(t);
   pthread_mutex_lock(&t->engine->xlock);
   t->unregistered_final = true;
   pthread_mutex_unlock(&t->engine->xlock);
@@ -111,7 +124,9 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
 void wf__task_expire(wf_task *t) {
   if (t->status == WF__TASK_PENDING) {
     t->status = WF__TASK_EXPIRED;
+    atomic_store(&t->settled, true);
     atomic_store(&t->cancelled, 1);
+    cancel_timers(t);
   }
 }
 
@@ -183,7 +198,8 @@ int wf_task_heartbeat(wf_task *t) {
   if (t->heartbeat_seconds > 0) {
     wf__timer tm = {.kind = WF__TIMER_HEARTBEAT,
                     .gen = ++t->heartbeat_gen,
-                    .task = wf__task_ref(t)};
+                    .task = wf__task_ref(t),
+                    .slot = &t->heartbeat_slot};
     tm.deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
     pthread_mutex_unlock(&x->lock);
     wf__sched_add_timer(x->engine, tm);

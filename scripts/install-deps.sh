@@ -4,7 +4,9 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang
       libjansson-dev libyaml-dev libpcre2-dev libssl-dev libcriterion-dev
-      python3 valgrind)
+      python3 valgrind
+      libcurl4-openssl-dev python3-aiosmtpd
+      libmicrohttpd-dev libjemalloc-dev wrk awscli)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

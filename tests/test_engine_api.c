@@ -13,6 +13,8 @@
 #include "engine_support.h"
 #include "workflow/workflow.h"
 
+TestSuite(engine_api, .timeout = 120);
+
 static const char PASS_ONLY[] =
     "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}";
 
@@ -660,4 +662,68 @@ Test(engine_api, execution_keeps_running_after_its_handle_is_freed) {
   wf_task_release(held.task);
   wf_machine_free(m);
   wf_engine_free(e);
+}
+
+/* ---- wf_engine_run ---- */
+
+static void answer_from_pool(wf_task *t, void *payload) {
+  (void)payload;
+  wf_task_succeed(t, "{\"pool\":true}");
+}
+
+Test(engine_api, run_returns_a_finished_execution) {
+  wf_engine *e = wft_engine(NULL);
+  wf_engine_register_handler(e, INVOKE, answer_from_pool, NULL, 0, NULL);
+  wf_machine *pass = wft_load(PASS_ONLY), *task = wft_load(ONE_TASK);
+  wf_execution *x = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_run(&x, e, pass, "{\"a\":[1]}", NULL, &err), WF_OK);
+  /* Finished on return: no wait needed. */
+  wft_assert_succeeded(x, "{\"a\":[1]}");
+  wf_execution_free(x);
+  cr_assert_eq(wf_engine_run(&x, e, task, NULL, NULL, &err), WF_OK);
+  wft_assert_succeeded(x, "{\"pool\":true}");
+  wf_execution_free(x);
+  wf_machine_free(pass);
+  wf_machine_free(task);
+  wf_engine_free(e);
+}
+
+Test(engine_api, run_reports_failures_as_statuses_and_bad_input_as_codes) {
+  wf_engine *e = wft_engine(NULL);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"Error\":"
+      "\"E\",\"Cause\":\"C\"}}}");
+  wf_execution *x = NULL;
+  cr_assert_eq(wf_engine_run(&x, e, m, NULL, NULL, NULL), WF_OK);
+  wft_assert_failed(x, "E", "C");
+  wf_execution_free(x);
+  wf_error err;
+  x = (wf_execution *)m;
+  cr_assert_eq(wf_engine_run(&x, e, m, "{oops", NULL, &err), WF_EPARSE);
+  cr_assert_null(x);
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "bad name";
+  x = (wf_execution *)m;
+  cr_assert_eq(wf_engine_run(&x, e, m, NULL, &so, &err), WF_EINVAL);
+  cr_assert_null(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+Test(engine_api, run_on_a_virtual_clock_takes_no_real_time) {
+  wf_clock *clock;
+  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
+  wf_machine *m = wft_load(WAIT_AN_HOUR);
+  int64_t real = wft_mono_ms();
+  wf_execution *x = NULL;
+  cr_assert_eq(wf_engine_run(&x, e, m, NULL, NULL, NULL), WF_OK);
+  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+  wft_assert_succeeded(x, "{}");
+  cr_assert_eq(wf_execution_stop_time(x) - wf_execution_start_time(x),
+               3600000);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
 }

@@ -14,6 +14,8 @@
 #include "engine_support.h"
 #include "workflow/workflow.h"
 
+TestSuite(engine_tasks, .timeout = 120);
+
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:"
 #define INVOKE "arn:aws:states:::lambda:invoke"
 
@@ -566,7 +568,7 @@ Test(engine_tasks, context_describes_the_execution_state_and_attempt) {
   wf_engine_register_handler(e, FN "Ctx", record_context, &c, 0, NULL);
   wf_machine *m = wft_load_named(
       "{\"StartAt\":\"Charge Card\",\"States\":{\"Charge Card\":{\"Type\":"
-      "\"Task\",\"Resource\":\"" FN "Ctx\",\"TimeoutSeconds\":30,"
+      "\"Task\",\"Resource\":\"" FN "Ctx\","
       "\"Parameters\":{\"amount.$\":\"$.amount\"},\"Retry\":[{\"ErrorEquals\":"
       "[\"Transient\"],\"IntervalSeconds\":5,\"BackoffRate\":1.0}],"
       "\"End\":true}}}",
@@ -594,8 +596,9 @@ Test(engine_tasks, context_describes_the_execution_state_and_attempt) {
     cr_assert_neq(c.tokens[i][0], '\0');
     for (int j = 0; j < i; j++) cr_assert_str_neq(c.tokens[i], c.tokens[j]);
   }
-  /* The third attempt starts after two 5 s back-offs; 30 s from then. */
-  cr_assert_eq(c.deadline, WFT_T0 + 10000 + 30000);
+  /* The third attempt starts after two 5 s back-offs; AWS's default
+   * TimeoutSeconds (99,999,999 s) from then. */
+  cr_assert_eq(c.deadline, WFT_T0 + 10000 + 99999999LL * 1000);
   cr_assert_eq(c.cancelled, 0);
   wf_execution_free(x);
   wf_machine_free(m);
@@ -603,20 +606,23 @@ Test(engine_tasks, context_describes_the_execution_state_and_attempt) {
   wf_clock_free(clock);
 }
 
-Test(engine_tasks, context_without_correlation_or_timeout) {
+Test(engine_tasks, context_without_correlation_and_with_a_timeout) {
   wf_clock *clock;
   wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
   context_seen c = {.mu = PTHREAD_MUTEX_INITIALIZER, .n = 2};
   wf_engine_register_handler(e, FN "Ctx", record_context, &c, 0, NULL);
-  wf_machine *m = one_task(FN "Ctx");
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Ctx\",\"TimeoutSeconds\":30,\"End\":true}}}");
   wf_execution *x = wft_run(e, m, "{\"a\":1}", NULL);
   wft_assert_succeeded(x, "{\"done\":true}");
-  cr_assert_not(c.has_correlation);
+  /* engine.h: without a correlation id, the execution's name serves. */
+  cr_assert(c.has_correlation);
+  cr_assert_str_eq(c.correlation, wf_execution_name(x));
   cr_assert_str_eq(c.exec_name, wf_execution_name(x));
   cr_assert_str_eq(c.state, "T");
   wft_assert_json(c.input, "{\"a\":1}");
-  /* AWS's default TimeoutSeconds: 99,999,999 s. */
-  cr_assert_eq(c.deadline, WFT_T0 + 99999999LL * 1000);
+  cr_assert_eq(c.deadline, WFT_T0 + 30000);
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);

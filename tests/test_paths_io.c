@@ -446,57 +446,6 @@ Test(paths_io, context_arns_use_the_engine_region_and_account) {
   wft_env_fini(&env);
 }
 
-/* Times come from the engine's clock: a 90 s Wait moves EnteredTime by
- * 90 s of virtual time while StartTime stays. */
-Test(paths_io, context_times_follow_the_virtual_clock) {
-  wft_env env;
-  cr_assert_eq(wft_env_init(&env, NULL, NULL), WF_OK);
-  cr_assert_eq(wf_clock_advance(env.clock, 5), WF_OK);
-  expect_output(
-      env.engine,
-      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":90,"
-      "\"Next\":\"S\"},\"S\":{\"Type\":\"Pass\",\"Parameters\":{"
-      "\"start.$\":\"$$.Execution.StartTime\",\"entered.$\":\"$$.State."
-      "EnteredTime\","
-      "\"state.$\":\"$$.State\"},\"End\":true}}}",
-      "{}",
-      "{\"start\":\"2024-01-01T00:00:00.005Z\","
-      "\"entered\":\"2024-01-01T00:01:30.005Z\","
-      "\"state\":{\"Name\":\"S\",\"EnteredTime\":\"2024-01-01T00:01:30.005Z\"}"
-      "}");
-  wft_env_fini(&env);
-}
-
-Test(paths_io, task_retry_count_counts_the_retries) {
-  probe p = {.fail_error = "Flaky", .fail_attempts = 2};
-  wft_env env;
-  setup(&env, &p, NULL);
-  cr_assert_eq(wf_clock_advance(env.clock, 250), WF_OK);
-  char *def = task_def(
-      "\"Parameters\":{\"n.$\":\"$$.State.RetryCount\",\"s.$\":\"$$.State\"},"
-      "\"Retry\":[{\"ErrorEquals\":[\"Flaky\"],\"IntervalSeconds\":1,"
-      "\"MaxAttempts\":2,\"BackoffRate\":1.0}]");
-  wft_result r;
-  wft_run_definition(&r, env.engine, def, "{}", NULL);
-  cr_assert_eq(r.status, WF_EXEC_SUCCEEDED, "%s: %s", r.error, r.cause);
-  cr_assert_eq(p.calls, 3);
-  /* Entered once: EnteredTime stays; RetryCount goes 0, 1, 2. */
-  for (unsigned i = 0; i < 3; i++) {
-    char *want = wft_strf(
-        "{\"n\":%u,\"s\":{\"Name\":\"S\",\"EnteredTime\":"
-        "\"2024-01-01T00:00:00.250Z\",\"RetryCount\":%u}}",
-        i, i);
-    cr_expect(wft_json_text_equal(p.inputs[i], want),
-              "attempt %u got %s\n  want %s", i, p.inputs[i], want);
-    free(want);
-  }
-  cr_expect(wft_json_text_equal(r.output, p.inputs[2]), "output %s", r.output);
-  wft_result_free(&r);
-  free(def);
-  wft_env_fini(&env);
-  probe_free(&p);
-}
-
 /* ---- the payload limit
  * -------------------------------------------------------- */
 

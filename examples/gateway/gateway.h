@@ -92,7 +92,18 @@ typedef struct gw_exec_rec {
  * copies or references the caller releases as documented per function.
  * The in-memory implementation keeps running executions and at most
  * `retention` finished ones (the oldest are forgotten first), so memory
- * stays flat under load. */
+ * stays flat under load.
+ *
+ * As store_memory.c implements them: put_* return WF_OK or a negative
+ * WF_E* code and take the record (malloc'd, its strings malloc'd) even on
+ * failure; put_machine replaces a machine of the same ARN (an update: put
+ * a new record, never modify a found one); put_execution refuses a
+ * duplicate ARN with WF_EEXIST. find_* return the stored record with a
+ * reference, or NULL; records are immutable once put. list_* return how
+ * many records match in all and call fn (under the store's lock: fn must
+ * not call the store) for those from `start`, at most `max`: machines in
+ * creation order, executions newest first; status_filter is a
+ * wf_exec_status, or -1 for any. */
 typedef struct gw_store_ops {
   void (*destroy)(gw_store *s);
   /* Machines */

@@ -87,7 +87,7 @@ typedef struct wf_engine_options {
   /** Structured log file: a path to append JSON lines to, "-" for
    *  stderr; NULL means none. Copied. Both sinks may be set. */
   const char *log_path;
-  /** The lowest level logged (default WF_LOG_INFO). Lines of every
+  /** The lowest level logged; 0 means WF_LOG_INFO. Lines of every
    *  execution event carry: timestamp, level, correlationId, execution,
    *  state, event, durationMs (time spent in a state, when it leaves it),
    *  error. */
@@ -178,7 +178,8 @@ WF_API int wf_engine_add_listener(wf_engine *engine, wf_event_cb cb,
 typedef struct wf_start_options {
   unsigned int version;
   /** Execution name: 1–80 characters as AWS allows; unique per machine
-   *  among running (and, with history on, finished) executions. NULL:
+   *  among running executions and, with history on, finished ones whose
+   *  handle has not been freed yet. NULL:
    *  a generated UUID. Copied. */
   const char *name;
   /** Correlation id carried into logs and the task context; NULL: the
@@ -283,7 +284,9 @@ WF_API char *wf_execution_history(wf_execution *exec, int reverse);
 /** Number of history events recorded so far (0 when history is off). */
 WF_API size_t wf_execution_history_count(wf_execution *exec);
 
-/** Release the caller's handle. Accepts NULL. Threads: any. */
+/** Release the caller's handle. A finished execution's name becomes free
+ *  again; a running one keeps running and frees its name when it ends.
+ *  Accepts NULL. Threads: any. */
 WF_API void wf_execution_free(wf_execution *exec);
 
 /**

@@ -98,6 +98,31 @@ WF_API int wf_task_fail(wf_task *task, const char *error, const char *cause);
  */
 WF_API int wf_task_heartbeat(wf_task *task);
 
+/** Log levels of the structured log. 0 is no level: in options it means
+ *  the default. */
+typedef enum wf_log_level {
+  WF_LOG_DEBUG = 1,
+  WF_LOG_INFO = 2,
+  WF_LOG_WARN = 3,
+  WF_LOG_ERROR = 4
+} wf_log_level;
+
+/** The level's name as log lines spell it ("DEBUG", "INFO", "WARN",
+ *  "ERROR"); NULL for any other value. Static storage. Threads: any. */
+WF_API const char *wf_log_level_name(wf_log_level level);
+
+/**
+ * Write one structured log line through the engine's sinks, carrying the
+ * task's correlation id, execution, state, resource and attempt.
+ * `fields_json`: a JSON object whose members are added to the line (the
+ * line's own members — timestamp, level, correlationId, execution, state,
+ * event, resource, attempt — cannot be overridden and are skipped), or any
+ * other text, logged as "message"; NULL adds nothing. `event` NULL:
+ * "HandlerLog". Nothing is kept. Threads: any, while the task is held.
+ */
+WF_API void wf_task_log(wf_task *task, wf_log_level level, const char *event,
+                        const char *fields_json);
+
 /* ------------------------------------------------------------------------
  * Plugins
  *
@@ -136,14 +161,6 @@ WF_API int wf_task_heartbeat(wf_task *task);
 /** The host's record of one loaded plugin. */
 typedef struct wf_plugin wf_plugin;
 
-/** Log levels of the structured log. */
-typedef enum wf_log_level {
-  WF_LOG_DEBUG = 0,
-  WF_LOG_INFO = 1,
-  WF_LOG_WARN = 2,
-  WF_LOG_ERROR = 3
-} wf_log_level;
-
 /** A handler as a plugin registers it. */
 typedef struct wf_handler_ops {
   unsigned int version; /**< WF_HANDLER_OPS_VERSION */
@@ -165,8 +182,9 @@ typedef struct wf_host_api {
   size_t size;                       /**< sizeof(wf_host_api) in the host */
 
   /** Register a handler; only from the plugin's init. The resource is
-   *  copied. @return WF_OK, WF_EEXIST, WF_EINVAL, WF_ESTATE (after init),
-   *  WF_ENOMEM. */
+   *  copied. @return WF_OK, WF_EEXIST, WF_EINVAL (no resource or function,
+   *  unknown flags), WF_EVERSION (ops->version unknown), WF_ESTATE (after
+   *  init), WF_ENOMEM. */
   int (*register_handler)(wf_plugin *p, const char *resource,
                           const wf_handler_ops *ops, wf_error *err);
 

@@ -1,0 +1,142 @@
+/* wf-gateway's configuration: one YAML or JSON file, read once at start
+ * into a gw_config that is immutable afterwards (every thread reads it
+ * without a lock). Both sides of the gateway read it: the server core
+ * (listen, limits, process, throttle, cors, auth, log) and the AWS API
+ * side (aws.accessKeys for SigV4, store.retention, stateMachines). */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "workflow/workflow.h"
+
+typedef struct gw_rules gw_rules; /* rules.h: compiled validation rules */
+
+/* An API key accepted in x-api-key. `name` identifies it in logs and
+ * throttling; the key itself is never logged. */
+typedef struct gw_api_key {
+  char *name;
+  char *key;
+} gw_api_key;
+
+/* A SigV4 credential for the AWS Step Functions API. */
+typedef struct gw_access_key {
+  char *id;
+  char *secret;
+} gw_access_key;
+
+/* A plugin to load: an absolute path inside plugin_dir, and its
+ * configuration as JSON object text ("{}" when none). */
+typedef struct gw_plugin_conf {
+  char *path;
+  char *config_json;
+} gw_plugin_conf;
+
+/* A built-in handler: the Task resource it serves and the result it
+ * answers with at once (JSON text). */
+typedef struct gw_handler_conf {
+  char *resource;
+  char *result_json;
+} gw_handler_conf;
+
+/* A state machine loaded at start. */
+typedef struct gw_machine_conf {
+  char *name;
+  char *definition_path;    /* absolute */
+  wf_machine_type type;
+  char *role_arn;
+  char **allowed_resources; /* NULL-terminated, or NULL for any */
+} gw_machine_conf;
+
+typedef struct gw_config {
+  char *path; /* the file read, as given */
+
+  struct {
+    char *address;              /* IPv4 or IPv6 literal; "127.0.0.1" */
+    int port;                   /* 0: ephemeral */
+    unsigned threads;           /* HTTP threads; 0: one per CPU */
+    unsigned max_connections;
+    unsigned connection_timeout_s;
+    unsigned shutdown_timeout_s; /* in-flight requests and executions */
+  } listen;
+
+  struct {
+    size_t max_body_bytes;  /* every route; 413 above it */
+    unsigned max_depth;     /* JSON nesting of request bodies */
+    unsigned max_headers;   /* header count per request */
+  } limits;
+
+  struct {
+    char *region, *account;
+    gw_access_key *access_keys;
+    size_t naccess_keys;
+  } aws;
+
+  struct {
+    wf_history_mode history;
+    unsigned worker_threads, scheduler_threads; /* 0: engine defaults */
+    size_t payload_limit;                       /* 0: 256 KiB */
+  } engine;
+
+  char *plugin_dir; /* absolute; NULL when no plugin is configured */
+  gw_plugin_conf *plugins;
+  size_t nplugins;
+
+  gw_handler_conf *handlers;
+  size_t nhandlers;
+
+  gw_machine_conf *machines;
+  size_t nmachines;
+
+  struct {
+    char *state_machine;      /* a name from machines */
+    gw_rules *rules;          /* NULL: any JSON object */
+    size_t max_string_length; /* sanitizer: longer strings are cut */
+    size_t max_running;       /* executions running at once; 0: no bound */
+    unsigned max_wait_ms;     /* waiting for one to finish, then 503 */
+  } process;
+
+  struct {
+    bool enabled;
+    double rate;        /* tokens per second per client */
+    double burst;       /* bucket size */
+    size_t max_clients; /* buckets kept; idle ones are dropped first */
+  } throttle;
+
+  struct {
+    char **origins; /* exact origins, or "*"; NULL-terminated */
+    size_t norigins;
+    char *allow_headers, *expose_headers; /* comma-separated */
+    unsigned max_age_s;
+    bool allow_credentials;
+  } cors;
+
+  struct {
+    gw_api_key *api_keys; /* empty: /process is open */
+    size_t napi_keys;
+  } auth;
+
+  struct {
+    size_t retention; /* finished executions kept */
+  } store;
+
+  struct {
+    char *path;        /* "-": stderr; NULL: no log */
+    wf_log_level level;
+    bool access;       /* request/response lines */
+  } log;
+} gw_config;
+
+/* Read and check a configuration file (YAML when the name ends in .yaml or
+ * .yml, JSON otherwise). Relative paths in it are resolved against the
+ * file's directory. On failure returns NULL and writes a message naming
+ * the field ("stateMachines[0].definition: ...") into msg. */
+gw_config *gw_config_load(const char *path, char *msg, size_t msg_size);
+void gw_config_free(gw_config *cfg);
+/* Point pluginDir (and every plugin) at another directory, as the command
+ * line's --plugin-dir does: the same file then serves any build tree.
+ * Returns -1 without memory. */
+int gw_config_set_plugin_dir(gw_config *cfg, const char *dir);
+
+#endif

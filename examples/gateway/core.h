@@ -1,0 +1,159 @@
+/* The server core's private declarations: the server object around the
+ * contract's `gateway`, and the helpers the core's files share (HTTP,
+ * routing, logging, auth, CORS, throttling, bodies, ids and times). The
+ * AWS API side may use the helpers marked "shared". */
+#ifndef GW_CORE_H
+#define GW_CORE_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "gateway.h"
+
+typedef struct gw_log gw_log;
+typedef struct gw_admission gw_admission;
+struct MHD_Daemon;
+
+/* The running server. `g` comes first: routes receive &srv->g and the core
+ * gets back to the server with gw_server_of(). */
+typedef struct gw_server {
+  gateway g;
+  gw_log *log;
+  struct MHD_Daemon *daemon;
+  int port;                 /* bound port, once listening */
+  atomic_int inflight;      /* requests being read, handled or sent */
+  atomic_bool draining;     /* shutting down: /health answers 503 */
+  int64_t started_ms;
+  char *process_arn;        /* owns g.process_machine_arn */
+  gw_admission *admission;  /* NULL: process.maxRunning is 0 (no bound) */
+  json_t **static_results;  /* the built-in handlers' answers */
+  size_t nstatic;
+} gw_server;
+
+static inline gw_server *gw_server_of(gateway *g) { return (gw_server *)g; }
+
+/* ---- setup.c: engine, plugins, state machines, store ------------------- */
+/* Build everything the configuration describes; msg explains a failure. */
+int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
+                   size_t msg_size);
+/* Wait until no execution runs or `deadline_ms` (gw_mono_ms()) passes. */
+void gw_server_drain(gw_server *srv, double deadline_ms);
+void gw_server_fini(gw_server *srv);
+
+/* ---- static_handlers.c: the configuration's built-in handlers -------- */
+int gw_static_handlers_register(gw_server *srv, char *msg, size_t msg_size);
+/* After wf_engine_free(): the engine may call the handlers until then. */
+void gw_static_handlers_free(gw_server *srv);
+
+/* ---- http.c: libmicrohttpd ------------------------------------------- */
+int gw_http_start(gw_server *srv, char *msg, size_t msg_size);
+/* Stop accepting connections; requests in flight go on. */
+void gw_http_quiesce(gw_server *srv);
+/* Wait for requests in flight until `deadline_ms`, then close all. */
+void gw_http_stop(gw_server *srv, double deadline_ms);
+
+/* ---- dispatch.c: routing, auth, throttling, CORS around routes ------- */
+void gw_dispatch(gw_server *srv, const gw_request *req, gw_response *resp);
+
+/* ---- response.c (shared) --------------------------------------------- */
+/* {"error": code, "message": ..., "correlationId": ...} with `status`;
+ * req may be NULL. The message is formatted from trusted text only. */
+void gw_respond_error(gw_response *resp, const gw_request *req, int status,
+                      const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Free the body and extra header values; the response can be reused. */
+void gw_response_clear(gw_response *resp);
+/* `json` (an object's text, malloc'd) with `"key":raw` appended inside
+ * its braces: splices JSON text the library printed (AWS's number forms)
+ * without re-encoding it. Consumes json; NULL without memory. */
+char *gw_json_splice(char *json, const char *key, const char *raw);
+
+/* ---- json_body.c (shared) -------------------------------------------- */
+/* Parse a request body as JSON after checking its nesting depth (jansson's
+ * parser recurses, and a deep body must cost nothing). Invalid UTF-8, NUL
+ * characters, duplicate keys and trailing text are refused. On failure
+ * returns NULL with a 400 in resp. */
+json_t *gw_body_parse(const gw_request *req, unsigned max_depth,
+                      gw_response *resp);
+/* True when the Content-Type is application/json (any case, optional
+ * charset=utf-8). */
+bool gw_content_type_json(const char *content_type);
+
+/* ---- sanitize.c (shared) --------------------------------------------- */
+/* Remove control characters (all but tab, line feed and carriage return)
+ * from every string of v, keys included, and cut strings to max_chars
+ * characters. Returns -1 without memory or when two keys of an object
+ * become equal. */
+int gw_sanitize_json(json_t *v, size_t max_chars);
+/* A printable, valid UTF-8 copy of untrusted bytes for logs and messages:
+ * invalid sequences become U+FFFD, control characters '?', at most
+ * max_bytes kept. malloc'd; NULL without memory. */
+char *gw_text_clean(const char *s, size_t n, size_t max_bytes);
+
+/* ---- log_http.c ------------------------------------------------------ */
+gw_log *gw_log_open(const char *path, wf_log_level level, bool access,
+                    char *msg, size_t msg_size);
+void gw_log_close(gw_log *log);
+/* The engine's sink: its lines join the gateway's. */
+void gw_log_engine(const char *json_line, void *payload);
+void gw_log_request(gw_log *log, const gw_request *req);
+void gw_log_response(gw_log *log, const gw_request *req,
+                     const gw_response *resp, double duration_ms);
+/* A server event ("Listening", "ShutdownStarted") with extra members
+ * given as JSON object text without braces ("\"port\":8080"), or NULL.
+ * (shared) */
+void gw_log_event(gw_log *log, wf_log_level level, const char *event,
+                  const char *members);
+
+/* ---- auth.c ---------------------------------------------------------- */
+typedef enum gw_auth {
+  GW_AUTH_OPEN,    /* no keys configured */
+  GW_AUTH_OK,
+  GW_AUTH_MISSING, /* 401 */
+  GW_AUTH_INVALID  /* 403 */
+} gw_auth;
+/* Check x-api-key in constant time; *who is the matching key's entry. */
+gw_auth gw_auth_check(const gw_config *cfg, const gw_request *req,
+                      const gw_api_key **who);
+
+/* ---- cors.c ---------------------------------------------------------- */
+/* Answer an OPTIONS preflight for a path allowing `methods`. */
+void gw_cors_preflight(const gw_config *cfg, const gw_request *req,
+                       const char *methods, gw_response *resp);
+/* Add Access-Control-* headers when the request's Origin is allowed. */
+void gw_cors_decorate(const gw_config *cfg, const gw_request *req,
+                      gw_response *resp);
+
+/* ---- throttle.c ------------------------------------------------------ */
+gw_throttle *gw_throttle_new(double rate, double burst, size_t max_clients);
+void gw_throttle_free(gw_throttle *t);
+/* Take one token from `key`'s bucket. False when empty: *retry_after_s is
+ * then the whole seconds until a token is there. Threads: any. */
+bool gw_throttle_take(gw_throttle *t, const char *key,
+                      unsigned *retry_after_s);
+
+/* ---- admission.c: the bound on executions POST /process runs ------- */
+gw_admission *gw_admission_new(gw_store *store, size_t max_running);
+void gw_admission_free(gw_admission *a);
+/* True when a new execution may start, after waiting up to max_wait_ms
+ * for running ones to finish; false: still at the bound. NULL: true. */
+bool gw_admission_enter(gw_admission *a, double max_wait_ms);
+/* Count the execution `arn` (just put in the store) until it finishes. */
+void gw_admission_track(gw_admission *a, const char *arn);
+
+/* ---- ids.c (shared) -------------------------------------------------- */
+/* A random (version 4) UUID, lower case, NUL-terminated. */
+void gw_uuid(char out[37]);
+/* Correlation ids accepted from clients: 1-128 of letters, digits and
+ * . _ : - (they reach logs, headers and execution contexts). */
+bool gw_correlation_id_ok(const char *s);
+/* ISO-8601 UTC with milliseconds: 2024-01-01T00:00:00.000Z. */
+void gw_iso8601(char out[32], int64_t ms);
+int64_t gw_now_ms(void);
+/* Monotonic milliseconds, for durations and deadlines. */
+double gw_mono_ms(void);
+
+#endif

@@ -1,0 +1,310 @@
+/* HTTP through libmicrohttpd: a pool of polling threads (epoll), each
+ * request's body gathered up to the configured cap, then one call of the
+ * router and one response.
+ *
+ * Over the cap, nothing more is stored, and the answer is 413:
+ *  - at once when the Content-Length says so and the client waits for
+ *    "100 Continue" (it then never sends the body), or when the length
+ *    passes DISCARD_MAX;
+ *  - otherwise at the end of the body, which is read and dropped. MHD
+ *    0.9.75 cannot queue a response in the middle of an upload, and it
+ *    closes without draining: answering early while a client is still
+ *    sending makes the kernel reset the connection, and the reset can
+ *    destroy the 413 before the client reads it.
+ * A body that goes on past DISCARD_MAX closes the connection without an
+ * answer, so an endless upload costs bandwidth, never memory.
+ */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define DISCARD_MAX (16u << 20)
+
+/* Per request: from the first call of the access handler (headers read)
+ * to MHD's completion callback. */
+typedef struct exchange {
+  double start_ms;
+  char *body;
+  size_t len, cap;
+  size_t dropped; /* bytes read past the cap */
+  bool too_large, answered;
+} exchange;
+
+typedef struct header_list {
+  gw_header *v;
+  size_t n, max;
+  bool overflow;
+} header_list;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  (void)kind;
+  header_list *h = cls;
+  if (h->n == h->max) {
+    h->overflow = true;
+    return MHD_NO;
+  }
+  h->v[h->n++] = (gw_header){key, value ? value : ""};
+  return MHD_YES;
+}
+
+/* The query string as name=value pairs joined by '&' (MHD hands them
+ * decoded), bounded. */
+typedef struct query_buf {
+  char s[1024];
+  size_t n;
+} query_buf;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, const char *value) {
+  (void)kind;
+  query_buf *q = cls;
+  int k = snprintf(q->s + q->n, sizeof q->s - q->n, "%s%s%s%s",
+                   q->n ? "&" : "", key, value ? "=" : "",
+                   value ? value : "");
+  if (k < 0 || (size_t)k >= sizeof q->s - q->n) return MHD_NO;
+  q->n += (size_t)k;
+  return MHD_YES;
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t n) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  snprintf(out, n, "unknown");
+  if (!ci || !ci->client_addr) return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+              (socklen_t)n);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+              (socklen_t)n);
+}
+
+static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *c,
+                                     const gw_request *req,
+                                     gw_response *resp) {
+  size_t len = resp->body ? strlen(resp->body) : 0;
+  struct MHD_Response *r = MHD_create_response_from_buffer(
+      len, resp->body, resp->body ? MHD_RESPMEM_MUST_FREE
+                                  : MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  resp->body = NULL; /* MHD frees it now */
+  if (len)
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type
+                                               : "application/json");
+  MHD_add_response_header(r, "X-Correlation-Id", req->correlation_id);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(r, "Cache-Control", "no-store");
+  for (size_t i = 0; i < resp->nextra; i++)
+    MHD_add_response_header(r, resp->extra[i].name, resp->extra[i].value);
+  /* While draining, ask keep-alive clients to reconnect: the listening
+   * socket is closed, so they will find the next instance. */
+  if (atomic_load(&srv->draining))
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+  enum MHD_Result ok = MHD_queue_response(c, (unsigned)resp->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+/* Build the request, route it (or refuse it), log both sides, send. */
+static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
+                              exchange *x, const char *url,
+                              const char *method) {
+  const gw_config *cfg = srv->g.cfg;
+  gw_header headers[cfg->limits.max_headers];
+  header_list hl = {headers, 0, cfg->limits.max_headers, false};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
+  query_buf q = {.n = 0};
+  q.s[0] = '\0';
+  MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &q);
+  char client[INET6_ADDRSTRLEN];
+  client_address(c, client, sizeof client);
+  char generated[37];
+  gw_request req = {method, url, q.s, headers, hl.n,
+                    x->body ? x->body : "", x->len, client, NULL};
+  const char *given = gw_request_header(&req, "X-Correlation-Id");
+  bool given_ok = given && gw_correlation_id_ok(given);
+  if (given_ok) {
+    req.correlation_id = given;
+  } else {
+    gw_uuid(generated);
+    req.correlation_id = generated;
+  }
+  gw_log_request(srv->log, &req);
+  gw_response resp = {0};
+  if (x->too_large)
+    gw_respond_error(&resp, &req, 413, "PayloadTooLarge",
+                     "the body exceeds %zu bytes", cfg->limits.max_body_bytes);
+  else if (hl.overflow)
+    gw_respond_error(&resp, &req, 431, "TooManyHeaders",
+                     "more than %u headers", cfg->limits.max_headers);
+  else if (given && !given_ok)
+    gw_respond_error(&resp, &req, 400, "InvalidCorrelationId",
+                     "X-Correlation-Id must be 1-128 letters, digits, '.', "
+                     "'_', ':' or '-'");
+  else
+    gw_dispatch(srv, &req, &resp);
+  if (x->too_large || hl.overflow || (given && !given_ok))
+    gw_cors_decorate(cfg, &req, &resp);
+  if (!resp.status) resp.status = 500;
+  gw_log_response(srv->log, &req, &resp, gw_mono_ms() - x->start_ms);
+  x->answered = true;
+  enum MHD_Result ok = send_response(srv, c, &req, &resp);
+  gw_response_clear(&resp);
+  return ok;
+}
+
+static bool append(exchange *x, const char *data, size_t n, size_t max) {
+  if (n > max - x->len) return false;
+  if (x->len + n + 1 > x->cap) {
+    size_t cap = x->cap ? x->cap : 1024;
+    while (cap < x->len + n + 1) cap *= 2;
+    if (cap > max + 1) cap = max + 1;
+    char *b = realloc(x->body, cap);
+    if (!b) return false;
+    x->body = b;
+    x->cap = cap;
+  }
+  memcpy(x->body + x->len, data, n);
+  x->len += n;
+  x->body[x->len] = '\0';
+  return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  (void)version;
+  gw_server *srv = cls;
+  size_t max = srv->g.cfg->limits.max_body_bytes;
+  exchange *x = *con_cls;
+  if (!x) { /* headers are in: nothing read of the body yet */
+    if (!(x = calloc(1, sizeof *x))) return MHD_NO;
+    x->start_ms = gw_mono_ms();
+    *con_cls = x;
+    atomic_fetch_add(&srv->inflight, 1);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+    if (len > max) {
+      x->too_large = true;
+      const char *expect = MHD_lookup_connection_value(
+          c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+      if ((expect && strcasecmp(expect, "100-continue") == 0) ||
+          len > DISCARD_MAX)
+        return answer(srv, c, x, url, method); /* before any 100 Continue */
+    }
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (x->too_large || !append(x, upload, *upload_size, max)) {
+      if (!x->too_large) { /* what was kept will never be used */
+        free(x->body);
+        x->body = NULL;
+        x->len = x->cap = 0;
+      }
+      x->too_large = true;
+      x->dropped += *upload_size;
+      if (x->dropped > DISCARD_MAX) return MHD_NO; /* close: no answer */
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (x->answered) return MHD_YES;
+  return answer(srv, c, x, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  (void)c;
+  (void)toe;
+  gw_server *srv = cls;
+  exchange *x = *con_cls;
+  if (!x) return;
+  free(x->body);
+  free(x);
+  *con_cls = NULL;
+  atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  gw_server *srv = cls;
+  char text[256], members[400];
+  vsnprintf(text, sizeof text, fmt, ap);
+  char *clean = gw_text_clean(text, strcspn(text, "\n"), 200);
+  json_t *s = json_string(clean ? clean : "");
+  char *quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+  snprintf(members, sizeof members, "\"message\":%s",
+           quoted ? quoted : "\"\"");
+  gw_log_event(srv->log, WF_LOG_WARN, "HttpServerMessage", members);
+  free(quoted);
+  json_decref(s);
+  free(clean);
+}
+
+int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
+  const gw_config *cfg = srv->g.cfg;
+  struct sockaddr_in v4 = {0};
+  struct sockaddr_in6 v6 = {0};
+  const struct sockaddr *sa;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  if (inet_pton(AF_INET, cfg->listen.address, &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons((uint16_t)cfg->listen.port);
+    sa = (const struct sockaddr *)&v4;
+  } else {
+    inet_pton(AF_INET6, cfg->listen.address, &v6.sin6_addr);
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons((uint16_t)cfg->listen.port);
+    sa = (const struct sockaddr *)&v6;
+    flags |= MHD_USE_IPv6;
+  }
+  unsigned threads = cfg->listen.threads;
+  if (!threads) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (unsigned)n : 2;
+  }
+  srv->daemon = MHD_start_daemon(
+      flags, (uint16_t)cfg->listen.port, NULL, NULL, on_request, srv,
+      /* First, so that MHD reports the other options through it too. */
+      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_CONNECTION_LIMIT, cfg->listen.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, cfg->listen.connection_timeout_s,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+      /* Refuse what RFC 9112 forbids (HTTP/1.1 without Host, spaces in
+       * header names) instead of guessing what the client meant. */
+      MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
+      on_completed, srv, MHD_OPTION_END);
+  if (!srv->daemon) {
+    snprintf(msg, msg_size, "cannot listen on %s port %d",
+             cfg->listen.address, cfg->listen.port);
+    return -1;
+  }
+  const union MHD_DaemonInfo *di =
+      MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  srv->port = di ? di->port : cfg->listen.port;
+  return 0;
+}
+
+void gw_http_quiesce(gw_server *srv) {
+  MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+  if (fd != MHD_INVALID_SOCKET) close(fd);
+}
+
+void gw_http_stop(gw_server *srv, double deadline_ms) {
+  if (!srv->daemon) return;
+  while (atomic_load(&srv->inflight) > 0 && gw_mono_ms() < deadline_ms)
+    usleep(5000);
+  MHD_stop_daemon(srv->daemon);
+  srv->daemon = NULL;
+}

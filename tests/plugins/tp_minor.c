@@ -1,0 +1,21 @@
+/* Built for a newer minor version of the plugin ABI than the host's: it
+ * may use table members the host lacks, so it must be refused before its
+ * init runs (init aborts the process if it does). */
+#include <stdlib.h>
+
+#include <workflow/handler.h>
+
+static int init(wf_plugin *p, const wf_host_api *api, const char *config,
+                wf_error *err) {
+  (void)p, (void)api, (void)config, (void)err;
+  abort();
+}
+
+static const wf_plugin_desc desc = {WF_PLUGIN_ABI_MAJOR,
+                                    WF_PLUGIN_ABI_MINOR + 1, "tp-minor", init,
+                                    NULL};
+
+WF_PLUGIN_EXPORT const wf_plugin_desc *wf_plugin_entry(const wf_host_api *api) {
+  (void)api;
+  return &desc;
+}

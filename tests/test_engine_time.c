@@ -1,0 +1,705 @@
+/* Time (include/workflow/clock.h and the timers of the engine): Wait
+ * states, task timeouts and heartbeats, the execution timeout and the
+ * context object's times, all on virtual clocks. Every test that waits in
+ * virtual time also proves it took (almost) no real time. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_support.h"
+#include "workflow/workflow.h"
+
+TestSuite(engine_time, .timeout = 120);
+
+#define FN "arn:aws:lambda:us-east-1:123456789012:function:Work"
+#define DAY_MS (86400LL * 1000)
+
+typedef struct timed {
+  wf_clock *clock;
+  wf_engine *engine;
+  wf_machine *machine;
+  wf_execution *exec;
+} timed;
+
+/* Run `def` on a fresh virtual clock (handler optional), asserting that
+ * the run took less than WFT_REAL_MS_MAX of real time. */
+static timed run_timed(const char *def, const char *input, wf_handler_fn fn,
+                       void *payload) {
+  timed t = {0};
+  t.engine = wft_virtual_engine(&t.clock, WF_HISTORY_FULL);
+  if (fn)
+    cr_assert_eq(wf_engine_register_handler(t.engine, FN, fn, payload, 0,
+                                            NULL),
+                 WF_OK);
+  t.machine = wft_load(def);
+  int64_t real = wft_mono_ms();
+  t.exec = wft_run(t.engine, t.machine, input, NULL);
+  int64_t took = wft_mono_ms() - real;
+  cr_assert_lt(took, WFT_REAL_MS_MAX, "virtual time took %lld ms of real time",
+               (long long)took);
+  return t;
+}
+
+static void timed_free(timed *t) {
+  wf_execution_free(t->exec);
+  wf_machine_free(t->machine);
+  wf_engine_free(t->engine);
+  wf_clock_free(t->clock);
+}
+
+static int64_t elapsed(const timed *t) {
+  return wf_execution_stop_time(t->exec) - wf_execution_start_time(t->exec);
+}
+
+/* A Wait state W with the given members, then End. */
+static char *wait_def(const char *members) {
+  char *def = malloc(512);
+  snprintf(def, 512,
+           "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",%s,"
+           "\"End\":true}}}",
+           members);
+  return def;
+}
+
+#define AT_W "An error occurred while executing the state 'W' (entered at " \
+             "the event id #2). "
+
+/* ---- the clocks themselves ---- */
+
+Test(engine_time, virtual_clock_moves_only_when_advanced) {
+  wf_clock *c;
+  cr_assert_eq(wf_clock_virtual_new(&c, WFT_T0), WF_OK);
+  cr_assert_eq(wf_clock_now(c), WFT_T0);
+  cr_assert_eq(wf_clock_now(c), WFT_T0);
+  cr_assert_eq(wf_clock_advance(c, 1500), WF_OK);
+  cr_assert_eq(wf_clock_now(c), WFT_T0 + 1500);
+  cr_assert_eq(wf_clock_advance(c, 0), WF_OK);
+  cr_assert_eq(wf_clock_now(c), WFT_T0 + 1500);
+  cr_assert_eq(wf_clock_advance(c, -1), WF_EINVAL);
+  cr_assert_eq(wf_clock_now(c), WFT_T0 + 1500);
+  wf_clock_free(c);
+}
+
+Test(engine_time, virtual_clock_starting_at_zero_starts_now) {
+  wf_clock *c;
+  int64_t before = wf_clock_now(wf_clock_system());
+  cr_assert_eq(wf_clock_virtual_new(&c, 0), WF_OK);
+  int64_t now = wf_clock_now(c);
+  cr_assert(now >= before && now < before + 5000, "virtual start %lld",
+            (long long)now);
+  wft_sleep_ms(3);
+  cr_assert_eq(wf_clock_now(c), now, "a virtual clock moved by itself");
+  wf_clock_free(c);
+}
+
+Test(engine_time, clock_functions_reject_bad_arguments) {
+  cr_assert_eq(wf_clock_virtual_new(NULL, WFT_T0), WF_EINVAL);
+  wf_clock *c = NULL;
+  cr_assert_eq(wf_clock_virtual_new(&c, -5), WF_EINVAL);
+  cr_assert_eq(wf_clock_custom_new(&c, NULL, NULL), WF_EINVAL);
+  cr_assert_eq(wf_clock_advance(NULL, 10), WF_EINVAL);
+  /* Only virtual clocks can be advanced. */
+  cr_assert_eq(wf_clock_advance(wf_clock_system(), 10), WF_EINVAL);
+}
+
+static int64_t fixed_time(void *payload) { return *(int64_t *)payload; }
+
+Test(engine_time, custom_clock_reads_the_user_function) {
+  int64_t value = 1234567890123LL;
+  wf_clock *c;
+  cr_assert_eq(wf_clock_custom_new(&c, fixed_time, &value), WF_OK);
+  cr_assert_eq(wf_clock_now(c), 1234567890123LL);
+  value += 42;
+  cr_assert_eq(wf_clock_now(c), 1234567890165LL);
+  cr_assert_eq(wf_clock_advance(c, 10), WF_EINVAL);
+  /* An engine uses it for execution times. */
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = c;
+  wf_engine *e = wft_engine(&o);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":"
+      "true}}}");
+  wf_execution *x = wft_run(e, m, NULL, NULL);
+  cr_assert_eq(wf_execution_start_time(x), 1234567890165LL);
+  cr_assert_eq(wf_execution_stop_time(x), 1234567890165LL);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(c);
+}
+
+/* ---- Wait ---- */
+
+Test(engine_time, wait_seconds_takes_that_long_in_virtual_time) {
+  char *def = wait_def("\"Seconds\":86400");
+  timed t = run_timed(def, "{\"k\":1}", NULL, NULL);
+  wft_assert_succeeded(t.exec, "{\"k\":1}");
+  cr_assert_eq(wf_execution_start_time(t.exec), WFT_T0);
+  cr_assert_eq(elapsed(&t), DAY_MS);
+  cr_assert_eq(wf_clock_now(t.clock), WFT_T0 + DAY_MS);
+  timed_free(&t);
+  free(def);
+}
+
+Test(engine_time, wait_timestamp_waits_until_that_instant) {
+  /* WFT_T0 is 2023-11-14T22:13:20Z: 6,400 s before midnight. */
+  char *def = wait_def("\"Timestamp\":\"2023-11-15T00:00:00Z\"");
+  timed t = run_timed(def, NULL, NULL, NULL);
+  wft_assert_succeeded(t.exec, "{}");
+  cr_assert_eq(elapsed(&t), 6400000);
+  timed_free(&t);
+  free(def);
+}
+
+Test(engine_time, wait_timestamp_in_the_past_continues_at_once) {
+  char *def = wait_def("\"Timestamp\":\"2016-03-14T01:59:00Z\"");
+  timed t = run_timed(def, NULL, NULL, NULL);
+  wft_assert_succeeded(t.exec, "{}");
+  cr_assert_eq(elapsed(&t), 0);
+  timed_free(&t);
+  free(def);
+}
+
+Test(engine_time, wait_seconds_path_reads_the_input) {
+  char *def = wait_def("\"SecondsPath\":\"$.input.waitSeconds\"");
+  const struct {
+    const char *input;
+    int64_t ms;
+  } cases[] = {
+      {"{\"input\":{\"waitSeconds\":120}}", 120000},
+      {"{\"input\":{\"waitSeconds\":0}}", 0},
+      {"{\"input\":{\"waitSeconds\":1}}", 1000},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    timed t = run_timed(def, cases[i].input, NULL, NULL);
+    wft_assert_succeeded(t.exec, cases[i].input);
+    cr_assert_eq(elapsed(&t), cases[i].ms, "%s", cases[i].input);
+    timed_free(&t);
+  }
+  free(def);
+}
+
+Test(engine_time, wait_seconds_path_run_time_errors_are_aws_messages) {
+  char *def = wait_def("\"SecondsPath\":\"$.input.waitSeconds\"");
+  /* Recorded on AWS (LocalStack test_base_wait_seconds_path). */
+  const struct {
+    const char *input, *cause;
+  } cases[] = {
+      {"{\"input\":{\"waitSeconds\":-1}}",
+       AT_W "The SecondsPath parameter references a negative value: "
+            "$.input.waitSeconds == -1"},
+      {"{\"input\":{\"waitSeconds\":1.5}}",
+       AT_W "The SecondsPath parameter cannot be parsed as a long value: "
+            "$.input.waitSeconds == 1.5"},
+      {"{\"input\":{\"waitSeconds\":-1.5}}",
+       AT_W "The SecondsPath parameter cannot be parsed as a long value: "
+            "$.input.waitSeconds == -1.5"},
+      {"{\"input\":{}}",
+       AT_W "The SecondsPath parameter does not reference an input value: "
+            "$.input.waitSeconds"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    timed t = run_timed(def, cases[i].input, NULL, NULL);
+    wft_assert_failed(t.exec, "States.Runtime", cases[i].cause);
+    cr_assert_eq(elapsed(&t), 0);
+    timed_free(&t);
+  }
+  free(def);
+}
+
+Test(engine_time, wait_timestamp_path_accepts_iso_8601_with_offset) {
+  char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
+  const struct {
+    const char *input;
+    int64_t ms;
+  } cases[] = {
+      {"{\"start_at\":\"2023-11-15T00:00:00Z\"}", 6400000},
+      {"{\"start_at\":\"2023-11-15T00:00:00.000000Z\"}", 6400000},
+      {"{\"start_at\":\"2023-11-15T00:00:00.00Z\"}", 6400000},
+      {"{\"start_at\":\"2023-11-15T01:00:00+01:00\"}", 6400000},
+      {"{\"start_at\":\"2023-11-14T22:13:21.500Z\"}", 1500},
+      {"{\"start_at\":\"1999-12-31T23:59:59Z\"}", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    timed t = run_timed(def, cases[i].input, NULL, NULL);
+    wft_assert_succeeded(t.exec, cases[i].input);
+    cr_assert_eq(elapsed(&t), cases[i].ms, "%s: waited %lld ms",
+                 cases[i].input, (long long)elapsed(&t));
+    timed_free(&t);
+  }
+  free(def);
+}
+
+Test(engine_time, wait_timestamp_path_rejects_what_is_not_iso_8601) {
+  char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
+  /* AWS rejects a date-time without an offset (test_wait_timestamppath). */
+  const struct {
+    const char *input, *shown;
+  } cases[] = {
+      {"{\"start_at\":\"2023-11-15T00:00:00\"}", "2023-11-15T00:00:00"},
+      {"{\"start_at\":\"2023-11-15T00:00:00.000000\"}",
+       "2023-11-15T00:00:00.000000"},
+      {"{\"start_at\":\"2023-11-15 00:00:00Z\"}", "2023-11-15 00:00:00Z"},
+      {"{\"start_at\":\"2023-13-15T00:00:00Z\"}", "2023-13-15T00:00:00Z"},
+      {"{\"start_at\":\"tomorrow\"}", "tomorrow"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    timed t = run_timed(def, cases[i].input, NULL, NULL);
+    char cause[512];
+    snprintf(cause, sizeof cause,
+             AT_W "The TimestampPath parameter does not reference a valid "
+                  "ISO-8601 extended offset date-time format string: "
+                  "$.start_at == %s",
+             cases[i].shown);
+    wft_assert_failed(t.exec, "States.Runtime", cause);
+    timed_free(&t);
+  }
+  free(def);
+}
+
+Test(engine_time, wait_longer_than_the_aws_maximum_is_a_runtime_error) {
+  /* AWS: a timestamp 24,855 days ahead waits, 24,856 days ahead is "Wait
+   * state delay is too long." (test_timestamp_too_far_in_future_boundary). */
+  char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
+  /* 24855 days after 2023-11-14T22:13:20Z is 2091-12-02T22:13:20Z. */
+  timed ok = run_timed(def, "{\"start_at\":\"2091-12-02T22:13:20Z\"}", NULL,
+                       NULL);
+  wft_assert_succeeded(ok.exec, NULL);
+  cr_assert_eq(elapsed(&ok), 24855 * DAY_MS);
+  timed_free(&ok);
+  timed bad = run_timed(def, "{\"start_at\":\"2091-12-03T22:13:20Z\"}", NULL,
+                        NULL);
+  wft_assert_failed(bad.exec, "States.Runtime",
+                    AT_W "Wait state delay is too long.");
+  timed_free(&bad);
+  free(def);
+}
+
+Test(engine_time, context_times_advance_by_the_waited_amount) {
+  timed t = run_timed(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":"
+      "100,\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"Parameters\":{"
+      "\"entered.$\":\"$$.State.EnteredTime\",\"started.$\":"
+      "\"$$.Execution.StartTime\"},\"End\":true}}}",
+      NULL, NULL, NULL);
+  wft_assert_succeeded(t.exec,
+                       "{\"entered\":\"2023-11-14T22:15:00.000Z\","
+                       "\"started\":\"2023-11-14T22:13:20.000Z\"}");
+  timed_free(&t);
+}
+
+Test(engine_time, history_timestamps_follow_the_virtual_clock) {
+  timed t = run_timed(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":"
+      "30,\"End\":true}}}",
+      NULL, NULL, NULL);
+  json_t *doc;
+  json_t *events = wft_events(t.exec, 0, &doc);
+  cr_assert_eq(json_array_size(events), 4);
+  /* Started, WaitStateEntered at T0; WaitStateExited, Succeeded at +30 s. */
+  const double want[] = {1700000000.0, 1700000000.0, 1700000030.0,
+                         1700000030.0};
+  for (size_t i = 0; i < 4; i++) {
+    json_t *ts = json_object_get(json_array_get(events, i), "timestamp");
+    cr_assert(json_is_number(ts));
+    cr_assert_float_eq(json_number_value(ts), want[i], 1e-6);
+  }
+  json_decref(doc);
+  timed_free(&t);
+}
+
+/* ---- task timeouts ---- */
+
+/* Holds the task without completing it, then checks what it was told. */
+typedef struct sleeper {
+  wft_gate called;
+  wf_task *task;
+  int64_t deadline;
+} sleeper;
+
+static void never_answer(wf_task *t, void *payload) {
+  sleeper *s = payload;
+  wf_task_retain(t);
+  /* Only the latest attempt is kept (retries hand out new tasks). */
+  if (s->task) wf_task_release(s->task);
+  s->task = t;
+  s->deadline = wf_task_deadline(t);
+  wft_gate_open(&s->called);
+}
+
+Test(engine_time, task_timeout_seconds_fails_with_states_timeout) {
+  sleeper s = {.called = WFT_GATE_INIT};
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":30,\"End\":true}}}",
+      NULL, never_answer, &s);
+  /* AWS: ExecutionFailed {"error":"States.Timeout"}, no cause. */
+  wft_assert_failed(t.exec, "States.Timeout", NULL);
+  cr_assert_eq(elapsed(&t), 30000);
+  cr_assert_eq(s.deadline, WFT_T0 + 30000);
+  /* The handler's task is cancelled and a late answer is refused. */
+  cr_assert_neq(wf_task_cancelled(s.task), 0);
+  cr_assert_eq(wf_task_succeed(s.task, "{}"), WF_ESTATE);
+  wf_task_release(s.task);
+  timed_free(&t);
+}
+
+Test(engine_time, task_timeout_is_caught_with_an_empty_cause) {
+  sleeper s = {.called = WFT_GATE_INIT};
+  /* As AWS recorded (test_invoke_timeout): {"Error":"States.Timeout",
+   * "Cause":""}; and States.TaskFailed does not match a timeout. */
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":5,\"Catch\":[{\"ErrorEquals\":"
+      "[\"States.TaskFailed\"],\"Next\":\"Wrong\"},{\"ErrorEquals\":"
+      "[\"States.Timeout\"],\"ResultPath\":\"$.error\",\"Next\":\"Right\"}],"
+      "\"End\":true},\"Wrong\":{\"Type\":\"Fail\",\"Error\":\"Wrong\"},"
+      "\"Right\":{\"Type\":\"Pass\",\"End\":true}}}",
+      "{\"a\":1}", never_answer, &s);
+  wft_assert_succeeded(
+      t.exec,
+      "{\"a\":1,\"error\":{\"Error\":\"States.Timeout\",\"Cause\":\"\"}}");
+  cr_assert_eq(elapsed(&t), 5000);
+  wf_task_release(s.task);
+  timed_free(&t);
+}
+
+Test(engine_time, task_timeout_is_retried_like_any_error) {
+  sleeper s = {.called = WFT_GATE_INIT};
+  /* Only the first attempt hangs; the retry is answered at once. */
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":10,\"Retry\":[{\"ErrorEquals\":"
+      "[\"States.Timeout\"],\"IntervalSeconds\":3,\"MaxAttempts\":2}],"
+      "\"End\":true}}}",
+      NULL, never_answer, &s);
+  /* Three attempts time out: 10 + 3 + 10 + 6 + 10 seconds. */
+  wft_assert_failed(t.exec, "States.Timeout", NULL);
+  cr_assert_eq(elapsed(&t), 39000);
+  wf_task_release(s.task);
+  timed_free(&t);
+}
+
+static void answer_now(wf_task *t, void *payload) {
+  (void)payload;
+  wf_task_succeed(t, "\"answered\"");
+}
+
+Test(engine_time, task_that_answers_in_time_is_not_timed_out) {
+  /* The task's timers (1 s, 2 s) are still pending while the Wait runs
+   * 5 s: they must not fire into the next state. */
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":2,\"HeartbeatSeconds\":1,\"Next\":\"W\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":5,\"End\":true}}}",
+      NULL, answer_now, NULL);
+  wft_assert_succeeded(t.exec, "\"answered\"");
+  cr_assert_eq(elapsed(&t), 5000);
+  timed_free(&t);
+}
+
+Test(engine_time, timeout_seconds_path_sets_the_task_timeout) {
+  sleeper s = {.called = WFT_GATE_INIT};
+  /* No Parameters: the value is in the state input either way (AWS reads
+   * it from the state input; see the report for the Parameters case). */
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSecondsPath\":\"$.limits.timeout\",\"End\":true}}}",
+      "{\"limits\":{\"timeout\":45}}", never_answer, &s);
+  wft_assert_failed(t.exec, "States.Timeout", NULL);
+  cr_assert_eq(elapsed(&t), 45000);
+  cr_assert_eq(s.deadline, WFT_T0 + 45000);
+  /* The scheduled event reports the timeout it got from the path. */
+  json_t *doc;
+  json_t *events = wft_events(t.exec, 0, &doc);
+  json_t *d = json_object_get(json_array_get(events, 2),
+                              "lambdaFunctionScheduledEventDetails");
+  cr_assert_eq(json_integer_value(json_object_get(d, "timeoutInSeconds")), 45);
+  json_decref(doc);
+  wf_task_release(s.task);
+  timed_free(&t);
+}
+
+Test(engine_time, timeout_seconds_path_must_be_a_positive_integer) {
+  const char *inputs[] = {"{\"t\":0}", "{\"t\":-5}", "{\"t\":1.5}",
+                          "{\"t\":\"10\"}"};
+  for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+    timed t = run_timed(
+        "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+        "\"Resource\":\"" FN "\",\"TimeoutSecondsPath\":\"$.t\",\"Catch\":"
+        "[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Caught\"}],\"End\":"
+        "true},\"Caught\":{\"Type\":\"Succeed\"}}}",
+        inputs[i], NULL, NULL);
+    cr_assert_eq(wf_execution_status(t.exec), WF_EXEC_FAILED, "%s",
+                 inputs[i]);
+    cr_assert_str_eq(wf_execution_error(t.exec), "States.Runtime");
+    timed_free(&t);
+  }
+}
+
+Test(engine_time, heartbeat_seconds_path_sets_the_heartbeat) {
+  sleeper s = {.called = WFT_GATE_INIT};
+  timed t = run_timed(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"HeartbeatSecondsPath\":\"$.hb\",\"Catch\":[{\"ErrorEquals\":"
+      "[\"States.Timeout\"],\"ResultPath\":null,\"Next\":\"Late\"}],\"End\":"
+      "true},\"Late\":{\"Type\":\"Pass\",\"End\":true}}}",
+      "{\"hb\":7}", never_answer, &s);
+  wft_assert_succeeded(t.exec, "{\"hb\":7}");
+  cr_assert_eq(elapsed(&t), 7000);
+  wf_task_release(s.task);
+  timed_free(&t);
+}
+
+/* ---- heartbeats ---- */
+
+/* Heartbeats every 4 s of virtual time (moving the clock itself while it
+ * works), `beats` times, then succeeds or, with `stop`, stops answering. */
+typedef struct beater {
+  wf_clock *clock;
+  int beats;
+  int stop;
+  int by_token;
+  wf_engine *engine;
+  atomic_int rc_bad;
+  wf_task *held;
+  wft_gate returned;
+} beater;
+
+static void heartbeat_then_finish(wf_task *t, void *payload) {
+  beater *b = payload;
+  for (int i = 0; i < b->beats; i++) {
+    wf_clock_advance(b->clock, 4000);
+    int rc = b->by_token
+                 ? wf_engine_send_task_heartbeat(b->engine, wf_task_token(t),
+                                                 NULL)
+                 : wf_task_heartbeat(t);
+    if (rc != WF_OK) atomic_store(&b->rc_bad, rc);
+  }
+  if (b->stop) {
+    wf_task_retain(t);
+    b->held = t;
+  } else {
+    wf_task_succeed(t, "{\"beats\":\"done\"}");
+  }
+  wft_gate_open(&b->returned);
+}
+
+static timed run_beater(const char *def, beater *b) {
+  timed t = {0};
+  t.engine = wft_virtual_engine(&t.clock, WF_HISTORY_FULL);
+  b->clock = t.clock;
+  b->engine = t.engine;
+  wf_engine_register_handler(t.engine, FN, heartbeat_then_finish, b, 0, NULL);
+  t.machine = wft_load(def);
+  int64_t real = wft_mono_ms();
+  t.exec = wft_run(t.engine, t.machine, NULL, NULL);
+  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+  cr_assert(wft_gate_wait(&b->returned, WFT_WAIT_MS));
+  return t;
+}
+
+#define HEARTBEAT_TASK(extra)                                             \
+  "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":" \
+  "\"" FN "\",\"HeartbeatSeconds\":5" extra ",\"End\":true}}}"
+
+Test(engine_time, heartbeats_in_time_keep_the_task_alive) {
+  beater b = {.beats = 5, .returned = WFT_GATE_INIT};
+  timed t = run_beater(HEARTBEAT_TASK(",\"TimeoutSeconds\":600"), &b);
+  /* 20 s of work, never 5 s without a heartbeat. */
+  wft_assert_succeeded(t.exec, "{\"beats\":\"done\"}");
+  cr_assert_eq(atomic_load(&b.rc_bad), 0);
+  cr_assert_eq(elapsed(&t), 20000);
+  timed_free(&t);
+}
+
+Test(engine_time, heartbeats_by_token_keep_the_task_alive) {
+  beater b = {.beats = 4, .by_token = 1, .returned = WFT_GATE_INIT};
+  timed t = run_beater(HEARTBEAT_TASK(""), &b);
+  wft_assert_succeeded(t.exec, "{\"beats\":\"done\"}");
+  cr_assert_eq(atomic_load(&b.rc_bad), 0);
+  cr_assert_eq(elapsed(&t), 16000);
+  timed_free(&t);
+}
+
+Test(engine_time, missed_heartbeat_times_the_task_out) {
+  /* One heartbeat at +4 s, then silence: timed out at +9 s, not at +5 s.
+   * Caught by States.Timeout (asl.md section 11). */
+  beater b = {.beats = 1, .stop = 1, .returned = WFT_GATE_INIT};
+  timed t = run_beater(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"HeartbeatSeconds\":5,\"Catch\":"
+      "[{\"ErrorEquals\":[\"States.Timeout\"],\"ResultPath\":null,\"Next\":"
+      "\"Late\"}],\"End\":true},\"Late\":{\"Type\":\"Pass\",\"Result\":"
+      "\"heartbeat missed\",\"End\":true}}}",
+      &b);
+  wft_assert_succeeded(t.exec, "\"heartbeat missed\"");
+  cr_assert_eq(elapsed(&t), 9000);
+  cr_assert_neq(wf_task_cancelled(b.held), 0);
+  cr_assert_eq(wf_task_heartbeat(b.held), WF_ESTATE);
+  wf_task_release(b.held);
+  timed_free(&t);
+}
+
+Test(engine_time, missed_heartbeat_matches_states_heartbeat_timeout) {
+  beater b = {.beats = 0, .stop = 1, .returned = WFT_GATE_INIT};
+  timed t = run_beater(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"HeartbeatSeconds\":5,\"Catch\":[{\"ErrorEquals\":"
+      "[\"States.TaskFailed\"],\"Next\":\"Wrong\"},{\"ErrorEquals\":"
+      "[\"States.HeartbeatTimeout\"],\"ResultPath\":null,\"Next\":\"Late\"}],"
+      "\"End\":true},\"Wrong\":{\"Type\":\"Fail\",\"Error\":\"Wrong\"},"
+      "\"Late\":{\"Type\":\"Pass\",\"Result\":\"caught\",\"End\":true}}}",
+      &b);
+  wft_assert_succeeded(t.exec, "\"caught\"");
+  cr_assert_eq(elapsed(&t), 5000);
+  wf_task_release(b.held);
+  timed_free(&t);
+}
+
+/* ---- the execution timeout ---- */
+
+Test(engine_time, machine_timeout_seconds_times_the_execution_out) {
+  timed t = run_timed(
+      "{\"TimeoutSeconds\":60,\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":"
+      "\"Wait\",\"Seconds\":3600,\"End\":true}}}",
+      NULL, NULL, NULL);
+  cr_assert_eq(wf_execution_status(t.exec), WF_EXEC_TIMED_OUT);
+  cr_assert_str_eq(wf_execution_error(t.exec), "States.Timeout");
+  cr_assert_null(wf_execution_cause(t.exec));
+  cr_assert_null(wf_execution_output(t.exec));
+  cr_assert_eq(elapsed(&t), 60000);
+  json_t *doc;
+  json_t *events = wft_events(t.exec, 1, &doc);
+  json_t *last = json_array_get(events, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(last, "type")),
+                   "ExecutionTimedOut");
+  char *details =
+      json_dumps(json_object_get(last, "executionTimedOutEventDetails"), 0);
+  wft_assert_json(details, "{\"error\":\"States.Timeout\"}");
+  free(details);
+  json_decref(doc);
+  timed_free(&t);
+}
+
+/* Blocks on a gate: while it runs the engine is busy, so virtual time
+ * does not jump on its own. */
+static void block_on_gate(wf_task *t, void *payload) {
+  wft_gate_wait(payload, WFT_WAIT_MS);
+  wf_task_succeed(t, "{}");
+}
+
+#define BLOCK_FN "arn:aws:lambda:us-east-1:123456789012:function:Block"
+
+Test(engine_time, machine_timeout_cancels_the_running_task) {
+  wf_clock *clock;
+  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
+  sleeper s = {.called = WFT_GATE_INIT};
+  wft_gate release = WFT_GATE_INIT;
+  wf_engine_register_handler(e, FN, never_answer, &s, 0, NULL);
+  wf_engine_register_handler(e, BLOCK_FN, block_on_gate, &release, 0, NULL);
+  wf_machine *busy = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" BLOCK_FN "\",\"End\":true}}}");
+  wf_machine *m = wft_load(
+      "{\"TimeoutSeconds\":120,\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":"
+      "\"Task\",\"Resource\":\"" FN "\",\"Catch\":[{\"ErrorEquals\":"
+      "[\"States.ALL\"],\"Next\":\"Caught\"}],\"End\":true},\"Caught\":"
+      "{\"Type\":\"Succeed\"}}}");
+  int64_t real = wft_mono_ms();
+  /* A running handler elsewhere keeps virtual time still until the task
+   * under test has been handed to its handler. */
+  wf_execution *b = wft_start(e, busy, NULL, NULL);
+  wf_execution *x = wft_start(e, m, NULL, NULL);
+  cr_assert(wft_gate_wait(&s.called, WFT_WAIT_MS));
+  wft_gate_open(&release);
+  wft_wait(x);
+  wft_wait(b);
+  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+  /* The execution timeout is not a task error: no Catch sees it. */
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_TIMED_OUT);
+  cr_assert_str_eq(wf_execution_error(x), "States.Timeout");
+  cr_assert_null(wf_execution_cause(x));
+  cr_assert_eq(wf_execution_stop_time(x) - wf_execution_start_time(x),
+               120000);
+  cr_assert_neq(wf_task_cancelled(s.task), 0);
+  cr_assert_eq(wf_task_succeed(s.task, "{}"), WF_ESTATE);
+  wf_task_release(s.task);
+  wf_execution_free(x);
+  wf_execution_free(b);
+  wf_machine_free(m);
+  wf_machine_free(busy);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
+
+/* ---- advancing the clock by hand ---- */
+
+typedef struct manual {
+  wf_clock *clock;
+} manual;
+
+static void advance_ten_minutes(wf_task *t, void *payload) {
+  manual *m = payload;
+  wf_clock_advance(m->clock, 600000);
+  wf_task_succeed(t, "{}");
+}
+
+Test(engine_time, advancing_the_clock_shows_in_state_times) {
+  manual mm = {0};
+  wf_clock *clock;
+  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
+  mm.clock = clock;
+  wf_engine_register_handler(e, FN, advance_ten_minutes, &mm, 0, NULL);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"Parameters\":"
+      "{\"entered.$\":\"$$.State.EnteredTime\"},\"End\":true}}}");
+  wf_execution *x = wft_run(e, m, NULL, NULL);
+  wft_assert_succeeded(x, "{\"entered\":\"2023-11-14T22:23:20.000Z\"}");
+  cr_assert_eq(wf_execution_stop_time(x), WFT_T0 + 600000);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
+
+Test(engine_time, clock_advance_wakes_a_waiting_execution) {
+  wf_clock *clock;
+  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
+  wft_gate release = WFT_GATE_INIT;
+  wf_engine_register_handler(e, FN, block_on_gate, &release, 0, NULL);
+  wf_machine *busy = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"End\":true}}}");
+  wf_machine *waiting = wft_load(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":"
+      "300,\"End\":true}}}");
+  int64_t real = wft_mono_ms();
+  wf_execution *b = wft_start(e, busy, NULL, NULL);
+  wf_execution *w = wft_start(e, waiting, NULL, NULL);
+  /* A handler is running: the Wait does not finish by itself. */
+  cr_assert_eq(wf_execution_wait(w, 30), WF_ETIMEDOUT);
+  cr_assert_eq(wf_clock_now(clock), WFT_T0);
+  cr_assert_eq(wf_clock_advance(clock, 299000), WF_OK);
+  cr_assert_eq(wf_execution_wait(w, 30), WF_ETIMEDOUT);
+  cr_assert_eq(wf_clock_advance(clock, 1000), WF_OK);
+  wft_wait(w);
+  wft_assert_succeeded(w, "{}");
+  cr_assert_eq(wf_execution_stop_time(w), WFT_T0 + 300000);
+  cr_assert_eq(wf_execution_status(b), WF_EXEC_RUNNING);
+  wft_gate_open(&release);
+  wft_wait(b);
+  wft_assert_succeeded(b, "{}");
+  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+  wf_execution_free(b);
+  wf_execution_free(w);
+  wf_machine_free(busy);
+  wf_machine_free(waiting);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
