@@ -178,9 +178,15 @@ static void reader_config(wf__cctx *cx, json_t *rc, wf__ql ql) {
   wf__loc_pop(cx, m);
 }
 
+/* The first Map state that needs Amazon S3: valid, but not runnable here. */
+static void note_item_io(wf__cctx *cx, const wf__state *st) {
+  if (!cx->item_io_state && st->name) cx->item_io_state = wf__strdup(st->name);
+}
+
 static void item_reader(wf__cctx *cx, json_t *js, wf__state *st) {
   json_t *r = json_object_get(js, "ItemReader");
   if (!r) return;
+  note_item_io(cx, st);
   size_t mark = wf__loc_push(cx, "ItemReader");
   if (!json_is_object(r)) {
     wf__cerr(cx, "Expected value of type [OBJECT]");
@@ -241,6 +247,8 @@ static void item_batcher(wf__cctx *cx, json_t *js, wf__state *st) {
 static void result_writer(wf__cctx *cx, json_t *js, wf__state *st) {
   json_t *w = json_object_get(js, "ResultWriter");
   if (!w) return;
+  /* Without a Resource it only shapes the output, nothing is written. */
+  if (json_object_get(w, "Resource")) note_item_io(cx, st);
   size_t mark = wf__loc_push(cx, "ResultWriter");
   if (!json_is_object(w)) {
     wf__cerr(cx, "Expected value of type [OBJECT]");

@@ -578,7 +578,8 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   int64_t started = wf__history_add(f->exec, f, WF__EV_MAP_STARTED, st, NULL,
                                     NULL, NULL);
   wf__history_set_numbers(f->exec, started, (int64_t)f->fan->total, 0);
-  if (map_settings(f, st, eff, &fault) != 0 || select_items(f, st, &fault) != 0) {
+  /* ItemsPath, then ItemSelector per item, then ItemBatcher. */
+  if (select_items(f, st, &fault) != 0 || map_settings(f, st, eff, &fault) != 0) {
     fan_free(f->fan);
     f->fan = NULL;
     return wf__state_fault(f, st, &fault);

@@ -40,12 +40,20 @@ static inline struct timespec wfx_deadline(int ms) {
 /* ---- definitions and inputs written with single quotes ---- */
 
 /* A copy of `text` with every ' turned into " (free()), so definitions
- * read as JSON in the source. Texts needing a real ' use \" instead. */
+ * read as JSON in the source; a backslash keeps the ' that follows it
+ * (for intrinsic arguments: "States.Format(\\'{}\\', $.a)"). */
 static inline char *wfx_dq(const char *text) {
   char *s = strdup(text);
   cr_assert_not_null(s);
-  for (char *p = s; *p; p++)
-    if (*p == '\'') *p = '"';
+  char *o = s;
+  for (const char *p = text; *p; p++) {
+    if (*p == '\\' && p[1] == '\'') {
+      *o++ = *++p;
+    } else {
+      *o++ = *p == '\'' ? '"' : *p;
+    }
+  }
+  *o = '\0';
   return s;
 }
 
@@ -275,6 +283,18 @@ static inline void wfx_reverse_handler(wf_task *t, void *payload) {
   pthread_mutex_unlock(&r->mu);
 }
 
+/* Waits until `n` calls have finished their bookkeeping (they complete
+ * their task first, so the execution can end before they are done). */
+static inline bool wfx_reverse_wait(wfx_reverse *r, int n) {
+  struct timespec ts = wfx_deadline(WFT_WAIT_MS);
+  pthread_mutex_lock(&r->mu);
+  while (r->finished < n)
+    if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) break;
+  bool ok = r->finished >= n;
+  pthread_mutex_unlock(&r->mu);
+  return ok;
+}
+
 /* ---- histories ---- */
 
 /* Indexes into the events array of the events of `type`, in order; the
@@ -384,15 +404,37 @@ static inline int wfx_sampler_stop(wfx_thread_sampler *s) {
 }
 
 /* An engine with these worker threads, on a virtual clock when `clock` is
- * not NULL, with full history. */
+ * not NULL, with full history. A virtual-clock engine gets one scheduler
+ * thread, and its tests wait with wfx_run_polled(), which leaves all the
+ * stepping to that thread: with several threads stepping, the engine can
+ * move virtual time past a timer whose frame is not yet re-queued, and
+ * wf_engine_free() can hang when a thread is firing a timer as the
+ * execution ends (both reported, with reproductions). */
 static inline wf_engine *wfx_engine(unsigned workers, wf_clock **clock) {
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.worker_threads = workers;
   if (clock) {
     cr_assert_eq(wf_clock_virtual_new(clock, WFT_T0), WF_OK);
     o.clock = *clock;
+    o.scheduler_threads = 1;
   }
   return wft_engine(&o);
+}
+
+/* Wait for the end without helping the engine (see wfx_engine()). */
+static inline void wfx_wait_polled(wf_execution *x) {
+  int64_t end = wft_mono_ms() + WFT_WAIT_MS;
+  while (wf_execution_status(x) == WF_EXEC_RUNNING && wft_mono_ms() < end)
+    wft_sleep_ms(1);
+  cr_assert_neq(wf_execution_status(x), WF_EXEC_RUNNING,
+                "the execution did not finish");
+}
+
+static inline wf_execution *wfx_run_polled(wf_engine *e, wf_machine *m,
+                                           const char *input_sq) {
+  wf_execution *x = wfx_start(e, m, input_sq);
+  wfx_wait_polled(x);
+  return x;
 }
 
 static inline void wfx_register(wf_engine *e, const char *resource,
