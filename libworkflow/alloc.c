@@ -37,8 +37,15 @@ int wf_allocator_set(const wf_allocator *alloc) {
   return WF_OK;
 }
 
+/* Read first: a store on every call would bounce the cache line between
+ * threads. */
+static inline void mark_used(void) {
+  if (!atomic_load_explicit(&used, memory_order_relaxed))
+    atomic_store_explicit(&used, 1, memory_order_relaxed);
+}
+
 void *wf__malloc(size_t n) {
-  atomic_store_explicit(&used, 1, memory_order_relaxed);
+  mark_used();
   return current.malloc(n ? n : 1, current.payload);
 }
 
@@ -50,7 +57,7 @@ void *wf__calloc(size_t count, size_t n) {
 }
 
 void *wf__realloc(void *p, size_t n) {
-  atomic_store_explicit(&used, 1, memory_order_relaxed);
+  mark_used();
   return current.realloc(p, n ? n : 1, current.payload);
 }
 

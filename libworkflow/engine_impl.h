@@ -114,6 +114,7 @@ struct wf_task {
   int64_t heartbeat_seconds;
   uint64_t heartbeat_gen; /* bumped by every heartbeat */
   size_t timeout_slot, heartbeat_slot; /* its timers (qlock) */
+  bool heartbeat_missed; /* its States.Timeout is a heartbeat's (lock) */
   struct wf__handler *handler;
   bool registered;         /* in the engine's token map (xlock) */
   bool unregistered_final; /* completed: never register again (xlock) */
@@ -155,6 +156,7 @@ struct wf__frame {
   wf__park park;
   uint64_t wake_gen; /* bumped on every park, to drop stale timers */
   size_t wake_slot;  /* its wake-up timer (qlock) */
+  bool heartbeat_fault; /* the error being handled is a missed heartbeat */
   bool queued;
   bool finished;
   wf__frame *qnext;

@@ -114,13 +114,26 @@ static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
   return WF_OK;
 }
 
+/* The machine's TimeoutSeconds (x->lock held, so the execution cannot end
+ * before the timer is in place to be cancelled). */
+static void add_timeout(wf_execution *x) {
+  int64_t seconds = x->machine->timeout_seconds;
+  if (!seconds) return;
+  wf__timer t = {.kind = WF__TIMER_EXECUTION,
+                 .exec = wf__exec_ref(x),
+                 .gen = x->timeout_gen,
+                 .slot = &x->timeout_slot,
+                 .deadline = x->start_ms + seconds * 1000};
+  wf__sched_add_timer(x->engine, t);
+}
+
 static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                  const char *input_json, const wf_start_options *opts,
                  bool inline_run, wf_error *err) {
+  if (out) *out = NULL;
   if (!out || !e || !m)
     return wf__error_set(err, WF_EINVAL, NULL,
                          "out, engine and machine are required");
-  *out = NULL;
   if (opts && opts->version != WF_START_OPTIONS_VERSION)
     return wf__error_set(err, WF_EVERSION, NULL,
                          "wf_start_options version %u is not supported "
@@ -223,12 +236,12 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   }
   pthread_mutex_unlock(&e->xlock);
   if (rc != WF_OK) {
-    wf__exec_release(x);
-    return wf__error_set(err, rc, NULL,
-                         rc == WF_EEXIST
-                             ? "Execution Already Exists: '%s'"
-                             : "out of memory",
-                         x->arn);
+    wf__error_set(err, rc, NULL,
+                  rc == WF_EEXIST ? "Execution Already Exists: '%s'"
+                                  : "out of memory",
+                  x->arn);
+    wf__exec_release(x); /* after the message: it names x->arn */
+    return rc;
   }
   pthread_mutex_lock(&x->lock);
   x->start_ms = wf__engine_now(e);
@@ -238,19 +251,14 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
     wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", "out of memory");
   } else {
     x->top->input_size = in_size;
-    if (m->timeout_seconds) {
-      wf__timer t = {.kind = WF__TIMER_EXECUTION,
-                     .exec = wf__exec_ref(x),
-                     .gen = x->timeout_gen,
-                     .slot = &x->timeout_slot,
-                     .deadline = x->start_ms + m->timeout_seconds * 1000};
-      wf__sched_add_timer(e, t);
-    }
+    /* The first step is queued (or counted busy) before the timeout timer
+     * exists, so virtual time cannot jump to the timeout first. */
     if (inline_run) {
       /* On this thread: no hand-off. The reference keeps the frame alive
        * when the execution finishes inside the step. */
       wf__frame *top = wf__frame_ref(x->top);
       wf__sched_busy_begin(e);
+      add_timeout(x);
       wf__exec_drain(x, top);
       wf__sched_busy_end(e);
       pthread_mutex_unlock(&x->lock);
@@ -259,6 +267,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       return WF_OK;
     }
     wf__sched_enqueue(e, x->top);
+    add_timeout(x);
   }
   pthread_mutex_unlock(&x->lock);
   *out = x;

@@ -36,6 +36,10 @@ wf_machine *wf__machine_ref(wf_machine *m) {
   return m;
 }
 
+wf_machine *wf_machine_ref(wf_machine *m) {
+  return m ? wf__machine_ref(m) : NULL;
+}
+
 void wf_machine_free(wf_machine *m) {
   if (!m) return;
   if (atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)

@@ -388,11 +388,10 @@ static void fire_task_timeout(wf__timer *t, bool heartbeat) {
   pthread_mutex_unlock(&x->lock);
   if (!live) return;
   atomic_store(&task->cancelled, 1);
-  /* States.Timeout for both; AWS reports a missed heartbeat as
-   * States.HeartbeatTimeout. */
-  wf__task_complete(task, false, NULL,
-                    heartbeat ? "States.HeartbeatTimeout" : "States.Timeout",
-                    NULL);
+  /* AWS records States.Timeout for both (TaskTimedOut); a Retry or Catch
+   * on States.HeartbeatTimeout matches the heartbeat case only. */
+  if (heartbeat) task->heartbeat_missed = true;
+  wf__task_complete(task, false, NULL, "States.Timeout", NULL);
 }
 
 static void fire_execution_timeout(wf__timer *t) {

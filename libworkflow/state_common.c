@@ -214,18 +214,18 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
 
 /* Error matching (ASL, Retry and Catch): exact names; States.ALL matches
  * everything catchable; States.TaskFailed everything but timeouts;
- * States.Timeout also matches a missed heartbeat. */
-static bool error_matches(char *const *errors, size_t n, const char *error) {
+ * States.HeartbeatTimeout the States.Timeout of a missed heartbeat. */
+static bool error_matches(char *const *errors, size_t n, const char *error,
+                          bool heartbeat) {
   for (size_t i = 0; i < n; i++) {
     const char *p = errors[i];
     if (strcmp(p, "States.ALL") == 0) return true;
     if (strcmp(p, error) == 0) return true;
     if (strcmp(p, "States.TaskFailed") == 0 &&
-        strcmp(error, "States.Timeout") != 0 &&
-        strcmp(error, "States.HeartbeatTimeout") != 0)
+        strcmp(error, "States.Timeout") != 0)
       return true;
-    if (strcmp(p, "States.Timeout") == 0 &&
-        strcmp(error, "States.HeartbeatTimeout") == 0)
+    if (heartbeat && strcmp(p, "States.HeartbeatTimeout") == 0 &&
+        strcmp(error, "States.Timeout") == 0)
       return true;
   }
   return false;
@@ -261,7 +261,8 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
   if (strcmp(err, "States.Runtime") != 0) {
     for (size_t i = 0; i < st->nretriers; i++) {
       const wf__retrier *r = &st->retriers[i];
-      if (!error_matches(r->errors, r->nerrors, err)) continue;
+      if (!error_matches(r->errors, r->nerrors, err, f->heartbeat_fault))
+        continue;
       /* The first matching retrier decides, even when it is exhausted. */
       if (f->attempts && f->attempts[i] < r->max_attempts) {
         int64_t delay = backoff_ms(f, r, f->attempts[i]);
@@ -275,10 +276,16 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
     }
     for (size_t i = 0; i < st->ncatchers; i++) {
       const wf__catcher *c = &st->catchers[i];
-      if (!error_matches(c->errors, c->nerrors, err)) continue;
+      if (!error_matches(c->errors, c->nerrors, err, f->heartbeat_fault))
+        continue;
+      /* As AWS records them: a timeout's absent cause reads "", while a
+       * failure sent without error or cause (SendTaskFailure) gives null
+       * for both. */
       json_t *eo = json_object();
-      json_object_set_new(eo, "Error", json_string(err));
-      json_object_set_new(eo, "Cause", json_string(cause ? cause : ""));
+      json_object_set_new(eo, "Error", error ? json_string(error) : json_null());
+      json_object_set_new(eo, "Cause", cause   ? json_string(cause)
+                                       : error ? json_string("")
+                                               : json_null());
       json_t *out = NULL;
       if (c->result_path.mode == WF__PATH_DEFAULT) {
         out = eo;

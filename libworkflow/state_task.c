@@ -35,20 +35,24 @@ static wf__event_type ev_for(wf__task_family fam, wf__event_type task_ev) {
 }
 
 /* TimeoutSecondsPath / HeartbeatSecondsPath: a positive integer. */
+/* TimeoutSecondsPath / HeartbeatSecondsPath: read from the state's input
+ * as it entered, whatever InputPath and Parameters make of it (AWS, per
+ * LocalStack's recorded snapshots). */
 static int seconds_from_path(wf__frame *f, const wf__jsonpath *p,
-                             json_t *eff, const char *field, int64_t *out,
+                             const char *field, int64_t *out,
                              wf__fault *fault) {
   wf__eval_env env;
-  wf__eval_env_init(&env, f, eff);
+  wf__eval_env_init(&env, f, f->input);
   wf__strbuf detail = WF__STRBUF_INIT;
   json_t *v = NULL;
   int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
+  if (rc != 0) {
+    wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
+                  wf__jsonpath_text(p), wf__strbuf_cstr(&detail));
+    wf__strbuf_free(&detail);
+    return -1;
+  }
   wf__strbuf_free(&detail);
-  if (rc != 0)
-    return wf__fault_set(fault, "States.Runtime",
-                         "The %s parameter does not reference an input value: "
-                         "%s",
-                         field, wf__jsonpath_text(p));
   if (!json_is_integer(v) || json_integer_value(v) < 1) {
     char *text = json_is_string(v) ? wf__strdup(json_string_value(v))
                                    : wf__json_dumps(v);
@@ -141,10 +145,10 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   }
   int64_t timeout = st->timeout_seconds, heartbeat = st->heartbeat_seconds;
   if ((st->timeout_path &&
-       seconds_from_path(f, st->timeout_path, input, "TimeoutSecondsPath",
-                         &timeout, &fault) != 0) ||
+       seconds_from_path(f, st->timeout_path, "TimeoutSecondsPath", &timeout,
+                         &fault) != 0) ||
       (st->heartbeat_path &&
-       seconds_from_path(f, st->heartbeat_path, input, "HeartbeatSecondsPath",
+       seconds_from_path(f, st->heartbeat_path, "HeartbeatSecondsPath",
                          &heartbeat, &fault) != 0)) {
     json_decref(input);
     return drop_task(f, st, &fault);
@@ -172,7 +176,7 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
                     "No mocked response was configured for invocation %u of "
                     "the state '%s'",
                     f->retry_count, st->name);
-      return wf__state_fault(f, st, &fault);
+      return drop_task(f, st, &fault);
     }
     t->in_inline_call = true;
     t->inline_thread = pthread_self();
@@ -239,7 +243,8 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
 
 /* The result size AWS allows; the cause names the Lambda ARN for functions
  * and the service (e.g. 'lambda') for integrations. */
-static wf__step result_too_large(wf__frame *f, const wf__state *st) {
+static wf__step result_too_large(wf__frame *f, const wf__state *st,
+                                 wf__task_family fam) {
   char who[256];
   const char *res = st->resource;
   if (wf__task_family_of(res) != WF__FAMILY_TASK ||
@@ -256,6 +261,8 @@ static wf__step result_too_large(wf__frame *f, const wf__state *st) {
            "The state/task '%s' returned a result with a size exceeding the "
            "maximum number of bytes service limit.",
            who);
+  wf__history_add(f->exec, f, ev_for(fam, WF__EV_TASK_FAILED), st, NULL,
+                  "States.DataLimitExceeded", cause);
   return wf__state_error(f, st, "States.DataLimitExceeded", cause);
 }
 
@@ -268,6 +275,7 @@ static wf__step outcome(wf__frame *f, const wf__state *st) {
   json_t *output = t->output;
   t->output = NULL;
   char *error = t->error, *cause = t->cause;
+  bool heartbeat_missed = t->heartbeat_missed;
   t->error = t->cause = NULL;
   wf__task_release(t);
   wf__step r;
@@ -275,19 +283,22 @@ static wf__step outcome(wf__frame *f, const wf__state *st) {
     size_t limit = x->engine->payload_limit;
     if (wf__json_size(output, limit) > limit) {
       json_decref(output);
-      return result_too_large(f, st);
+      return result_too_large(f, st, fam);
     }
     wf__history_add(x, f, ev_for(fam, WF__EV_TASK_SUCCEEDED), st, output,
                     NULL, NULL);
     r = wf__state_result(f, st, output);
   } else {
-    bool timed_out = error && (strcmp(error, "States.Timeout") == 0 ||
-                               strcmp(error, "States.HeartbeatTimeout") == 0);
+    bool timed_out = error && strcmp(error, "States.Timeout") == 0;
     wf__history_add(x, f,
                     ev_for(fam, timed_out ? WF__EV_TASK_TIMED_OUT
                                           : WF__EV_TASK_FAILED),
                     st, NULL, error, cause);
+    /* A missed heartbeat is States.Timeout, which a States.HeartbeatTimeout
+     * matcher also catches. */
+    f->heartbeat_fault = heartbeat_missed;
     r = wf__state_error(f, st, error, cause);
+    f->heartbeat_fault = false;
   }
   wf__free(error);
   wf__free(cause);

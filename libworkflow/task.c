@@ -89,11 +89,16 @@ static void cancel_timers(wf_task *t) {
   wf__task_release(t);
 }
 
+/* Called from an inline handler, on the thread stepping the execution,
+ * which already holds the execution's lock. */
+static bool on_stepping_thread(const wf_task *t) {
+  return t->in_inline_call && pthread_equal(t->inline_thread, pthread_self());
+}
+
 int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
                       const char *cause) {
   wf_execution *x = t->frame->exec;
-  bool self = t->in_inline_call && pthread_equal(t->inline_thread,
-                                                 pthread_self());
+  bool self = on_stepping_thread(t);
   if (!self) pthread_mutex_lock(&x->lock);
   if (t->status != WF__TASK_PENDING) {
     if (!self) pthread_mutex_unlock(&x->lock);
@@ -190,22 +195,21 @@ int wf_task_fail(wf_task *t, const char *error, const char *cause) {
 
 int wf_task_heartbeat(wf_task *t) {
   wf_execution *x = t->frame->exec;
-  pthread_mutex_lock(&x->lock);
+  bool self = on_stepping_thread(t);
+  if (!self) pthread_mutex_lock(&x->lock);
   if (t->status != WF__TASK_PENDING) {
-    pthread_mutex_unlock(&x->lock);
+    if (!self) pthread_mutex_unlock(&x->lock);
     return WF_ESTATE;
   }
-  if (t->heartbeat_seconds > 0) {
-    wf__timer tm = {.kind = WF__TIMER_HEARTBEAT,
-                    .gen = ++t->heartbeat_gen,
-                    .task = wf__task_ref(t),
-                    .slot = &t->heartbeat_slot};
+  bool arm = t->heartbeat_seconds > 0;
+  wf__timer tm = {.kind = WF__TIMER_HEARTBEAT, .slot = &t->heartbeat_slot};
+  if (arm) {
+    tm.gen = ++t->heartbeat_gen;
+    tm.task = wf__task_ref(t);
     tm.deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
-    pthread_mutex_unlock(&x->lock);
-    wf__sched_add_timer(x->engine, tm);
-    return WF_OK;
   }
-  pthread_mutex_unlock(&x->lock);
+  if (!self) pthread_mutex_unlock(&x->lock);
+  if (arm) wf__sched_add_timer(x->engine, tm); /* replaces the last one */
   return WF_OK;
 }
 

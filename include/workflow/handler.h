@@ -54,7 +54,8 @@ WF_API const char *wf_task_execution_name(const wf_task *task);
 WF_API const char *wf_task_execution_arn(const wf_task *task);
 /** The state's name. Borrowed. */
 WF_API const char *wf_task_state_name(const wf_task *task);
-/** The correlation id given at start (may be NULL). Borrowed. */
+/** The correlation id given at start, or else the execution's name.
+ *  Borrowed. */
 WF_API const char *wf_task_correlation_id(const wf_task *task);
 /** The task token (unique per attempt), for completion from outside with
  *  wf_engine_send_task_success() and friends. Borrowed. */

@@ -107,6 +107,16 @@ WF_API int wf_machine_load_file(wf_machine **out, const char *path,
  */
 WF_API void wf_machine_free(wf_machine *machine);
 
+/**
+ * Take another reference to a machine, released with wf_machine_free():
+ * a holder that outlives the loader's reference (a registry of versions,
+ * say) shares the compiled machine instead of loading it again.
+ * @param machine may be NULL.
+ * @return machine itself.
+ * Threads: any.
+ */
+WF_API wf_machine *wf_machine_ref(wf_machine *machine);
+
 /** The machine type given at load. Threads: any. */
 WF_API wf_machine_type wf_machine_get_type(const wf_machine *machine);
 
