@@ -85,3 +85,13 @@ void wf__eval_env_init(wf__eval_env *env, wf__frame *f, json_t *input) {
   env->random = rand_cb;
   env->payload = f;
 }
+
+int wf__frame_eval_path(json_t **out, wf__frame *f, const wf__jsonpath *p,
+                        json_t *doc, wf__strbuf *detail) {
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, doc);
+  wf__strbuf scratch = WF__STRBUF_INIT;
+  int rc = wf__jsonpath_eval_env(out, p, &env, detail ? detail : &scratch);
+  wf__strbuf_free(&scratch);
+  return rc;
+}

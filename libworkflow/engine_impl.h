@@ -469,6 +469,11 @@ const char *wf__event_type_name(const wf__event *ev, char buf[64]);
 /* context.c: the context object ($$) of a frame's current state. */
 json_t *wf__context_get(wf__frame *f);
 void wf__eval_env_init(wf__eval_env *env, wf__frame *f, json_t *input);
+/* Evaluate `p` on `doc` with f's context ($$). Returns what
+ * wf__jsonpath_eval_env returns; `detail` (NULL: not wanted) says why it
+ * failed. */
+int wf__frame_eval_path(json_t **out, wf__frame *f, const wf__jsonpath *p,
+                        json_t *doc, wf__strbuf *detail);
 
 /* mock.c */
 int wf__mock_validate(json_t *config, char *msg, size_t msglen);

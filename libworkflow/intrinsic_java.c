@@ -10,19 +10,8 @@
 #include "json_text.h"
 
 void wf__intrinsic_java_str(wf__strbuf *b, const json_t *v) {
-  char num[32];
+  if (wf__json_dump_scalar(b, v)) return;
   switch (json_typeof(v)) {
-    case JSON_NULL: wf__strbuf_append(b, "null", 4); return;
-    case JSON_TRUE: wf__strbuf_append(b, "true", 4); return;
-    case JSON_FALSE: wf__strbuf_append(b, "false", 5); return;
-    case JSON_INTEGER:
-      snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-      wf__strbuf_puts(b, num);
-      return;
-    case JSON_REAL:
-      wf__json_format_real(num, json_real_value(v));
-      wf__strbuf_puts(b, num);
-      return;
     case JSON_STRING:
       wf__strbuf_append(b, json_string_value(v), json_string_length(v));
       return;
@@ -52,6 +41,7 @@ void wf__intrinsic_java_str(wf__strbuf *b, const json_t *v) {
       wf__strbuf_putc(b, '}');
       return;
     }
+    default: return; /* scalars: above */
   }
 }
 

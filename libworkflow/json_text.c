@@ -99,20 +99,27 @@ void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len) {
   wf__strbuf_putc(b, '"');
 }
 
-static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
+bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v) {
   char num[32];
   switch (json_typeof(v)) {
-    case JSON_NULL: wf__strbuf_append(b, "null", 4); return;
-    case JSON_TRUE: wf__strbuf_append(b, "true", 4); return;
-    case JSON_FALSE: wf__strbuf_append(b, "false", 5); return;
+    case JSON_NULL: wf__strbuf_append(b, "null", 4); return true;
+    case JSON_TRUE: wf__strbuf_append(b, "true", 4); return true;
+    case JSON_FALSE: wf__strbuf_append(b, "false", 5); return true;
     case JSON_INTEGER:
       snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
       wf__strbuf_puts(b, num);
-      return;
+      return true;
     case JSON_REAL:
       wf__json_format_real(num, json_real_value(v));
       wf__strbuf_puts(b, num);
-      return;
+      return true;
+    default: return false;
+  }
+}
+
+static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
+  if (wf__json_dump_scalar(b, v)) return;
+  switch (json_typeof(v)) {
     case JSON_STRING:
       wf__json_dump_string(b, json_string_value(v), json_string_length(v));
       return;
@@ -145,6 +152,7 @@ static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
       wf__strbuf_putc(b, '}');
       return;
     }
+    default: return; /* scalars: above */
   }
 }
 

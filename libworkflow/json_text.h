@@ -23,6 +23,9 @@ void wf__json_dump_pretty(wf__strbuf *b, const json_t *v);
 void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len);
 /* Write a real the way Java's Double.toString does into out[32]. */
 void wf__json_format_real(char out[32], double d);
+/* Append null, true, false or a number as JSON (the same in Java's
+ * toString); false, appending nothing, for strings and containers. */
+bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v);
 
 /* Parse JSON text (any value at the top level) as json_loadb would with
  * JSON_DECODE_ANY | JSON_ALLOW_NUL (json_parse.c). On failure returns

@@ -223,13 +223,15 @@ static bool run_one_locked(wf_engine *e) {
   return true;
 }
 
-/* A timeout whose task or execution has already ended: firing it would do
+/* A timer whose task or execution has already ended: firing it would do
  * nothing, and virtual time must not jump to it. Reads atomics only, as
  * qlock is held. */
 static bool timer_stale(const wf__timer *t) {
   switch (t->kind) {
     case WF__TIMER_TASK:
-    case WF__TIMER_HEARTBEAT: return atomic_load(&t->task->settled);
+    case WF__TIMER_HEARTBEAT:
+    case WF__TIMER_COMPLETE: /* a late answer: it would be refused */
+      return atomic_load(&t->task->settled);
     case WF__TIMER_EXECUTION:
       return atomic_load(&t->exec->status) != WF_EXEC_RUNNING;
     default: return false;

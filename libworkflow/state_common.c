@@ -35,10 +35,8 @@ void wf__state_enter(wf__frame *f, const wf__state *st) {
 
 static int eval_path(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                      json_t **out, wf__fault *fault) {
-  wf__eval_env env;
-  wf__eval_env_init(&env, f, doc);
   wf__strbuf detail = WF__STRBUF_INIT;
-  int rc = wf__jsonpath_eval_env(out, p, &env, &detail);
+  int rc = wf__frame_eval_path(out, f, p, doc, &detail);
   if (rc == -2)
     wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
   else if (rc != 0)
@@ -67,6 +65,11 @@ static int apply_path_field(wf__frame *f, const wf__path_field *pf,
 int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
                     wf__fault *fault) {
   return apply_path_field(f, &st->input_path, f->input, out, fault);
+}
+
+int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
+                     json_t **out, wf__fault *fault) {
+  return apply_path_field(f, &st->output_path, doc, out, fault);
 }
 
 wf__step wf__frame_succeed(wf__frame *f, json_t *output) {

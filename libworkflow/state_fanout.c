@@ -294,13 +294,8 @@ static void make_batches(wf__fanout *fan, size_t max_items, size_t max_bytes) {
 static int path_number(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                        const char *field, bool integer, double *out,
                        wf__fault *fault) {
-  wf__eval_env env;
-  wf__eval_env_init(&env, f, doc);
-  wf__strbuf detail = WF__STRBUF_INIT;
   json_t *v = NULL;
-  int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
-  wf__strbuf_free(&detail);
-  if (rc != 0)
+  if (wf__frame_eval_path(&v, f, p, doc, NULL) != 0)
     return wf__fault_set(fault, "States.Runtime",
                          "The %s field refers to a path that does not exist: "
                          "%s",
@@ -516,11 +511,8 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     return wf__state_fault(f, st, &fault);
   json_t *items = NULL;
   if (st->items_path) {
-    wf__eval_env env;
-    wf__eval_env_init(&env, f, eff);
     wf__strbuf detail = WF__STRBUF_INIT;
-    int rc = wf__jsonpath_eval_env(&items, st->items_path, &env, &detail);
-    if (rc != 0) {
+    if (wf__frame_eval_path(&items, f, st->items_path, eff, &detail) != 0) {
       wf__fault_set(&fault, "States.Runtime", "Invalid path '%s' : %s",
                     wf__jsonpath_text(st->items_path), wf__strbuf_cstr(&detail));
       wf__strbuf_free(&detail);

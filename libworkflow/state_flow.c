@@ -7,39 +7,12 @@
 #include "step.h"
 
 /* OutputPath over `doc` (borrowed). */
-static int output_of(wf__frame *f, const wf__state *st, json_t *doc,
-                     json_t **out, wf__fault *fault) {
-  switch (st->output_path.mode) {
-    case WF__PATH_DEFAULT:
-      *out = json_incref(doc);
-      return 0;
-    case WF__PATH_NULL:
-      *out = json_object();
-      return 0;
-    case WF__PATH_SET: {
-      wf__eval_env env;
-      wf__eval_env_init(&env, f, doc);
-      wf__strbuf detail = WF__STRBUF_INIT;
-      int rc = wf__jsonpath_eval_env(out, st->output_path.path, &env, &detail);
-      if (rc == -2)
-        wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
-      else if (rc != 0)
-        wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
-                      wf__jsonpath_text(st->output_path.path),
-                      wf__strbuf_cstr(&detail));
-      wf__strbuf_free(&detail);
-      return rc ? -1 : 0;
-    }
-  }
-  return -1;
-}
-
 /* Leave a state whose output is its (filtered) input. */
 static wf__step leave_with_input(wf__frame *f, const wf__state *st,
                                  json_t *eff, int next) {
   wf__fault fault = WF__FAULT_INIT;
   json_t *out;
-  if (output_of(f, st, eff, &out, &fault) != 0)
+  if (wf__state_output(f, st, eff, &out, &fault) != 0)
     return wf__state_fault(f, st, &fault);
   return wf__state_leave(f, st, out, next);
 }
@@ -127,13 +100,8 @@ static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
     const wf__jsonpath *p = st->seconds_path ? st->seconds_path
                                              : st->timestamp_path;
     const char *field = st->seconds_path ? "SecondsPath" : "TimestampPath";
-    wf__eval_env env;
-    wf__eval_env_init(&env, f, eff);
-    wf__strbuf detail = WF__STRBUF_INIT;
     json_t *v = NULL;
-    int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
-    wf__strbuf_free(&detail);
-    if (rc != 0)
+    if (wf__frame_eval_path(&v, f, p, eff, NULL) != 0)
       return wf__fault_set(fault, "States.Runtime",
                            "The %s parameter does not reference an input "
                            "value: %s",

@@ -41,12 +41,9 @@ static wf__event_type ev_for(wf__task_family fam, wf__event_type task_ev) {
 static int seconds_from_path(wf__frame *f, const wf__jsonpath *p,
                              const char *field, int64_t *out,
                              wf__fault *fault) {
-  wf__eval_env env;
-  wf__eval_env_init(&env, f, f->input);
   wf__strbuf detail = WF__STRBUF_INIT;
   json_t *v = NULL;
-  int rc = wf__jsonpath_eval_env(&v, p, &env, &detail);
-  if (rc != 0) {
+  if (wf__frame_eval_path(&v, f, p, f->input, &detail) != 0) {
     wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
                   wf__jsonpath_text(p), wf__strbuf_cstr(&detail));
     wf__strbuf_free(&detail);

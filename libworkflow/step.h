@@ -27,6 +27,9 @@ void wf__state_enter(wf__frame *f, const wf__state *st);
 /* InputPath applied to the raw input; -1 with fault set on failure. */
 int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
                     wf__fault *fault);
+/* OutputPath applied to `doc` (borrowed); -1 with fault set on failure. */
+int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
+                     json_t **out, wf__fault *fault);
 /* Leave the state with `output` (stolen): StateExited, then go to
  * `next` (-1: the frame ends). */
 wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
