@@ -72,8 +72,8 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
   wf__strbuf_printf(&role, "arn:aws:iam::%s:role/StepFunctionsExecutionRole",
                     e->account ? e->account : "");
   e->role_arn = wf__strbuf_take(&role);
-  wf__rng_seed(&e->rng, opts && opts->seed ? opts->seed
-                                           : wf__rng_system_seed());
+  e->seed_base = opts && opts->seed ? opts->seed : wf__rng_system_seed();
+  atomic_init(&e->starts, 0);
   pthread_rwlock_init(&e->hlock, NULL);
   pthread_mutex_init(&e->xlock, NULL);
   e->nsched = opts && opts->scheduler_threads ? opts->scheduler_threads

@@ -314,7 +314,8 @@ struct wf_engine {
   pthread_cond_t qcond; /* scheduler threads wait here for work */
   pthread_cond_t wcond; /* wf_execution_wait() callers wait here */
   unsigned idle;        /* scheduler threads waiting on qcond */
-  unsigned nwaiters;    /* callers waiting on wcond */
+  atomic_uint nwaiters; /* callers waiting on wcond (changed under qlock,
+                           read without it by wf__exec_finish) */
   wf__frame *qhead, *qtail;
   wf__timer *timers;
   size_t ntimers, timers_cap;
@@ -345,7 +346,10 @@ struct wf_engine {
   pthread_mutex_t xlock;
   wf__strmap executions; /* key -> wf_execution (running, or kept) */
   wf__strmap tokens;     /* token -> wf_task (pending) */
-  wf__rng rng;
+  /* Each execution's random stream is seeded from these, without a lock:
+   * the same engine seed gives the same seeds in start order. */
+  uint64_t seed_base;
+  atomic_uint_fast64_t starts;
   json_t *mock_config;
 
   /* Listeners (hlock). */

@@ -84,10 +84,14 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
    * taken) until the caller lets go of its handle. */
   if (e->history == WF_HISTORY_OFF || x->handle_freed)
     wf__engine_unregister_execution(e, x);
-  /* Wake threads waiting in wf_execution_wait(). */
-  pthread_mutex_lock(&e->qlock);
-  if (e->nwaiters) pthread_cond_broadcast(&e->wcond);
-  pthread_mutex_unlock(&e->qlock);
+  /* Wake threads waiting in wf_execution_wait(): the status store above
+   * and this load pair with wf__sched_help's count-then-check, so the lock
+   * is only needed when someone waits. */
+  if (atomic_load(&e->nwaiters)) {
+    pthread_mutex_lock(&e->qlock);
+    pthread_cond_broadcast(&e->wcond);
+    pthread_mutex_unlock(&e->qlock);
+  }
   wf__frame_release(top);
 }
 
@@ -180,10 +184,8 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   x->input = input;
   x->next_event_id = 1;
   x->timeout_slot = WF__NO_TIMER;
-  pthread_mutex_lock(&e->xlock);
-  uint64_t seed = wf__rng_next(&e->rng);
-  pthread_mutex_unlock(&e->xlock);
-  wf__rng_seed(&x->rng, seed);
+  uint64_t n = atomic_fetch_add_explicit(&e->starts, 1, memory_order_relaxed);
+  wf__rng_seed(&x->rng, e->seed_base + n * 0x9E3779B97F4A7C15ULL);
   char uuid[37];
   if (opts && opts->name) {
     x->name = wf__strdup(opts->name);

@@ -266,8 +266,9 @@ static void idle_wait_locked(wf_engine *e, pthread_cond_t *cond,
     int64_t t = wf__monotonic_ms() + (delta > 0 ? delta : 0);
     if (until < 0 || t < until) until = t;
   }
-  unsigned *count = cond == &e->qcond ? &e->idle : &e->nwaiters;
-  (*count)++;
+  /* Waiters on wcond are counted by wf__sched_help itself. */
+  bool idle = cond == &e->qcond;
+  if (idle) e->idle++;
   if (until < 0) {
     pthread_cond_wait(cond, &e->qlock);
   } else {
@@ -275,7 +276,7 @@ static void idle_wait_locked(wf_engine *e, pthread_cond_t *cond,
                           .tv_nsec = (long)(until % 1000) * 1000000};
     pthread_cond_timedwait(cond, &e->qlock, &ts);
   }
-  (*count)--;
+  if (idle) e->idle--;
 }
 
 static void *sched_main(void *arg) {
@@ -304,12 +305,14 @@ bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,
     fire_expired_locked(e);
     if (run_one_locked(e)) continue;
     if (advance_virtual_locked(e)) continue;
-    /* The steps above may drop qlock; an execution finishing meanwhile
-     * found no waiter to wake. Check again with qlock held up to the
-     * wait, which wf__exec_finish's broadcast (taken under qlock) then
-     * cannot miss. */
-    if ((ok = done(arg))) break;
-    idle_wait_locked(e, &e->wcond, deadline_mono);
+    /* Count this waiter, then look once more: wf__exec_finish sets the
+     * status and then reads the count (both sequentially consistent), so
+     * either it sees the waiter and broadcasts under qlock, which is held
+     * up to the wait, or the check below sees the status. */
+    atomic_fetch_add(&e->nwaiters, 1);
+    if (!(ok = done(arg))) idle_wait_locked(e, &e->wcond, deadline_mono);
+    atomic_fetch_sub(&e->nwaiters, 1);
+    if (ok) break;
   }
   pthread_mutex_unlock(&e->qlock);
   return ok;

@@ -235,6 +235,12 @@ Test(engine_api, free_aborts_running_executions_and_handles_stay_readable) {
     cr_assert_null(wf_execution_cause(x));
     cr_assert_geq(wf_execution_stop_time(x), wf_execution_start_time(x));
     cr_assert_gt(wf_execution_history_count(x), 0);
+    char *h = wf_execution_history(x, 1);
+    cr_assert_not_null(h, "%s: history unreadable after wf_engine_free",
+                       names[i]);
+    cr_assert(strstr(h, "\"type\":\"ExecutionAborted\""), "%s: %s", names[i],
+              h);
+    wf_string_free(h);
     cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_ESTATE);
   }
   /* The in-flight handler was told and its late result was refused. */

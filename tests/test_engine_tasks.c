@@ -521,6 +521,47 @@ Test(engine_tasks, token_of_a_held_task_completes_it_too) {
   wf_engine_free(e);
 }
 
+typedef struct token_seen {
+  wft_gate called;
+  char input[256];
+  char token[128];
+} token_seen;
+
+static void see_token(wf_task *t, void *payload) {
+  token_seen *s = payload;
+  snprintf(s->input, sizeof s->input, "%s", wf_task_input(t));
+  snprintf(s->token, sizeof s->token, "%s", wf_task_token(t));
+  wft_gate_open(&s->called);
+}
+
+Test(engine_tasks, callback_pattern_passes_the_token_in_parameters) {
+  /* The AWS callback pattern: "$$.Task.Token" in the Parameters of a
+   * .waitForTaskToken state is the token SendTaskSuccess completes. */
+  wf_engine *e = wft_engine(NULL);
+  token_seen s = {.called = WFT_GATE_INIT};
+  const char *res = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+  wf_engine_register_handler(e, res, see_token, &s, 0, NULL);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"arn:aws:states:::sqs:sendMessage.waitForTaskToken\",\"Parameters\":"
+      "{\"QueueUrl\":\"q\",\"MessageBody\":{\"TaskToken.$\":\"$$.Task.Token\"}},"
+      "\"End\":true}}}");
+  wf_execution *x = wft_start(e, m, NULL, NULL);
+  cr_assert(wft_gate_wait(&s.called, WFT_WAIT_MS));
+  char want[256];
+  snprintf(want, sizeof want,
+           "{\"QueueUrl\":\"q\",\"MessageBody\":{\"TaskToken\":\"%s\"}}",
+           s.token);
+  wft_assert_json(s.input, want);
+  cr_assert_eq(wf_engine_send_task_success(e, s.token, "{\"done\":1}", NULL),
+               WF_OK);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"done\":1}");
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
 /* ---- the task context ---- */
 
 typedef struct context_seen {

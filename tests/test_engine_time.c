@@ -370,7 +370,7 @@ Test(engine_time, task_timeout_is_caught_with_an_empty_cause) {
 
 Test(engine_time, task_timeout_is_retried_like_any_error) {
   sleeper s = {.called = WFT_GATE_INIT};
-  /* Only the first attempt hangs; the retry is answered at once. */
+  /* Every attempt hangs and times out; States.Timeout is retried. */
   timed t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSeconds\":10,\"Retry\":[{\"ErrorEquals\":"
@@ -404,8 +404,7 @@ Test(engine_time, task_that_answers_in_time_is_not_timed_out) {
 
 Test(engine_time, timeout_seconds_path_sets_the_task_timeout) {
   sleeper s = {.called = WFT_GATE_INIT};
-  /* No Parameters: the value is in the state input either way (AWS reads
-   * it from the state input; see the report for the Parameters case). */
+  /* No Parameters, so the state input and the effective input agree. */
   timed t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSecondsPath\":\"$.limits.timeout\",\"End\":true}}}",
@@ -527,12 +526,12 @@ Test(engine_time, heartbeats_by_token_keep_the_task_alive) {
 }
 
 Test(engine_time, missed_heartbeat_times_the_task_out) {
-  /* One heartbeat at +4 s, then silence: timed out at +9 s, not at +5 s.
-   * Caught by States.Timeout (asl.md section 11). */
+  /* One heartbeat at +4 s, then silence: timed out at +9 s, neither at
+   * +5 s nor at TimeoutSeconds. Caught by States.Timeout (asl.md 11). */
   beater b = {.beats = 1, .stop = 1, .returned = WFT_GATE_INIT};
   timed t = run_beater(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
-      "\"" FN "\",\"HeartbeatSeconds\":5,\"Catch\":"
+      "\"" FN "\",\"HeartbeatSeconds\":5,\"TimeoutSeconds\":600,\"Catch\":"
       "[{\"ErrorEquals\":[\"States.Timeout\"],\"ResultPath\":null,\"Next\":"
       "\"Late\"}],\"End\":true},\"Late\":{\"Type\":\"Pass\",\"Result\":"
       "\"heartbeat missed\",\"End\":true}}}",
@@ -700,6 +699,262 @@ Test(engine_time, clock_advance_wakes_a_waiting_execution) {
   wf_execution_free(w);
   wf_machine_free(busy);
   wf_machine_free(waiting);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
+
+/* ---- regressions: stale timers, back-offs, advancing while running ---- */
+
+/* Keeps its task pending and hands the token to the test. */
+typedef struct token_keeper {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  char token[256];
+  int calls;
+} token_keeper;
+
+static void keep_token(wf_task *t, void *payload) {
+  token_keeper *k = payload;
+  pthread_mutex_lock(&k->mu);
+  snprintf(k->token, sizeof k->token, "%s", wf_task_token(t));
+  k->calls++;
+  pthread_cond_broadcast(&k->cv);
+  pthread_mutex_unlock(&k->mu);
+}
+
+/* Wait (bounded) for call number n of keep_token; its token. */
+static void wait_token(token_keeper *k, int n, char out[256]) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += WFT_WAIT_MS / 1000;
+  pthread_mutex_lock(&k->mu);
+  while (k->calls < n)
+    if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != 0) break;
+  int calls = k->calls;
+  snprintf(out, 256, "%s", k->token);
+  pthread_mutex_unlock(&k->mu);
+  cr_assert_geq(calls, n, "the token handler was not called");
+}
+
+#define HOLD_FN "arn:aws:lambda:us-east-1:123456789012:function:Hold"
+
+/* A Task with TimeoutSeconds 300 answered at once leaves a timeout timer
+ * that no longer means anything. The next state waits for a task token
+ * (no timer of its own), so the engine is idle with only that dead timer:
+ * virtual time must stay where it is, not jump 300 s ahead to it. Every
+ * round on the engine starts, reaches the last state and stops at T0; it
+ * used to be T0 + 300 s (and the next execution started there). */
+Test(engine_time, virtual_time_never_jumps_to_a_stale_timeout) {
+  wf_clock *clock;
+  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_OFF);
+  token_keeper k = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                    .cv = PTHREAD_COND_INITIALIZER};
+  cr_assert_eq(wf_engine_register_handler(e, FN, answer_now, NULL,
+                                          WF_HANDLER_INLINE, NULL),
+               WF_OK);
+  cr_assert_eq(wf_engine_register_handler(e, HOLD_FN, keep_token, &k,
+                                          WF_HANDLER_INLINE, NULL),
+               WF_OK);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":300,\"ResultPath\":null,\"Next\":"
+      "\"Hold\"},\"Hold\":{\"Type\":\"Task\",\"Resource\":\"" HOLD_FN "\","
+      "\"ResultPath\":null,\"Next\":\"P\"},"
+      "\"P\":{\"Type\":\"Pass\",\"Parameters\":{\"start.$\":"
+      "\"$$.Execution.StartTime\",\"entered.$\":\"$$.State.EnteredTime\"},"
+      "\"End\":true}}}");
+  const char *at_t0 = "{\"start\":\"2023-11-14T22:13:20.000Z\","
+                      "\"entered\":\"2023-11-14T22:13:20.000Z\"}";
+  for (int round = 0; round < 20; round++) {
+    wf_execution *x = wft_start(e, m, NULL, NULL);
+    char token[256];
+    wait_token(&k, round + 1, token);
+    wf_error err;
+    cr_assert_eq(wf_engine_send_task_success(e, token, "{}", &err), WF_OK,
+                 "round %d: %s", round, err.message);
+    wft_wait(x);
+    wft_assert_succeeded(x, at_t0);
+    cr_assert_eq(wf_execution_start_time(x), WFT_T0, "round %d: %+lld ms",
+                 round, (long long)(wf_execution_start_time(x) - WFT_T0));
+    cr_assert_eq(wf_execution_stop_time(x), WFT_T0, "round %d: %+lld ms",
+                 round, (long long)(wf_execution_stop_time(x) - WFT_T0));
+    wf_execution_free(x);
+  }
+  cr_assert_eq(wf_clock_now(clock), WFT_T0);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
+
+/* Fails its first attempt from the worker pool and records the clock at
+ * each call. */
+typedef struct flaky {
+  pthread_mutex_t mu;
+  wf_clock *clock;
+  int64_t called_at[4];
+  unsigned calls;
+} flaky;
+
+static void fail_first_on_the_pool(wf_task *t, void *payload) {
+  flaky *f = payload;
+  pthread_mutex_lock(&f->mu);
+  if (f->calls < 4) f->called_at[f->calls] = wf_clock_now(f->clock);
+  f->calls++;
+  pthread_mutex_unlock(&f->mu);
+  if (wf_task_attempt(t) == 0)
+    wf_task_fail(t, "Flaky", "first attempt");
+  else
+    wf_task_succeed(t, "\"second\"");
+}
+
+/* The back-off after a pool handler's failure starts when it fails and
+ * lasts exactly IntervalSeconds, with the task's own timeout (60 s) pending
+ * meanwhile: the clock must not move to that timeout while the failure is
+ * being handed from the pool to the scheduler. */
+Test(engine_time, retry_after_a_pool_failure_lands_at_the_back_off_time) {
+  wf_clock *clock;
+  cr_assert_eq(wf_clock_virtual_new(&clock, WFT_T0), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = clock;
+  o.history = WF_HISTORY_OFF;
+  o.scheduler_threads = 4;
+  o.worker_threads = 2;
+  wf_engine *e = wft_engine(&o);
+  flaky f = {.mu = PTHREAD_MUTEX_INITIALIZER, .clock = clock};
+  cr_assert_eq(wf_engine_register_handler(e, FN, fail_first_on_the_pool, &f,
+                                          0, NULL),
+               WF_OK);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":60,\"Retry\":[{\"ErrorEquals\":"
+      "[\"Flaky\"],\"IntervalSeconds\":3,\"MaxAttempts\":1}],\"End\":true}}}");
+  int64_t real = wft_mono_ms();
+  for (int round = 0; round < 100; round++) {
+    pthread_mutex_lock(&f.mu);
+    f.calls = 0;
+    pthread_mutex_unlock(&f.mu);
+    wf_execution *x = wft_run(e, m, NULL, NULL);
+    wft_assert_succeeded(x, "\"second\"");
+    int64_t start = wf_execution_start_time(x);
+    pthread_mutex_lock(&f.mu);
+    cr_assert_eq(f.calls, 2, "round %d: %u calls", round, f.calls);
+    cr_assert_eq(f.called_at[0] - start, 0, "round %d", round);
+    cr_assert_eq(f.called_at[1] - start, 3000,
+                 "round %d: the retry came %lld ms after the start", round,
+                 (long long)(f.called_at[1] - start));
+    pthread_mutex_unlock(&f.mu);
+    cr_assert_eq(wf_execution_stop_time(x) - start, 3000, "round %d", round);
+    wf_execution_free(x);
+  }
+  cr_assert_lt(wft_mono_ms() - real, 10 * WFT_REAL_MS_MAX);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}
+
+/* Advances the clock in small steps until told to stop. */
+typedef struct advancer {
+  wf_clock *clock;
+  atomic_int stop;
+  atomic_long advances;
+} advancer;
+
+static void *advance_main(void *arg) {
+  advancer *a = arg;
+  while (!atomic_load(&a->stop)) {
+    wf_clock_advance(a->clock, 7);
+    atomic_fetch_add(&a->advances, 1);
+  }
+  return NULL;
+}
+
+/* wf_clock_advance() from another thread while the engine's scheduler
+ * threads fire timers used to deadlock: the clock's lock was held while
+ * waking the engine (which takes its queue lock), and the scheduler reads
+ * the clock with its queue lock held. Executions loop through forty 1 s
+ * Waits; a blocked handler on the pool keeps the engine from moving
+ * virtual time itself, so only the advancing thread moves it, 7 ms at a
+ * time, thousands of times, while the Waits' timers fire. Everything must
+ * end within the deadline. */
+Test(engine_time, clock_advance_while_executions_run_does_not_deadlock,
+     .timeout = 60) {
+  enum { EXECUTIONS = 6, LOOPS = 40 };
+  wf_clock *clock;
+  cr_assert_eq(wf_clock_virtual_new(&clock, WFT_T0), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = clock;
+  o.history = WF_HISTORY_OFF;
+  o.scheduler_threads = 4;
+  wf_engine *e = wft_engine(&o);
+  wft_gate release = WFT_GATE_INIT;
+  cr_assert_eq(wf_engine_register_handler(e, FN, block_on_gate, &release, 0,
+                                          NULL),
+               WF_OK);
+  wf_machine *busy = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"End\":true}}}");
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"Init\",\"States\":{"
+      "\"Init\":{\"Type\":\"Pass\",\"Result\":0,\"ResultPath\":\"$.n\","
+      "\"Next\":\"W\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"Inc\"},"
+      "\"Inc\":{\"Type\":\"Pass\",\"Parameters\":{\"n.$\":"
+      "\"States.MathAdd($.n, 1)\"},\"Next\":\"More\"},"
+      "\"More\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.n\","
+      "\"NumericLessThan\":40,\"Next\":\"W\"}],\"Default\":\"Done\"},"
+      "\"Done\":{\"Type\":\"Succeed\"}}}");
+  wf_execution *b = wft_start(e, busy, NULL, NULL);
+  wf_execution *x[EXECUTIONS];
+  for (int i = 0; i < EXECUTIONS; i++) x[i] = wft_start(e, m, NULL, NULL);
+  /* Nothing moves time yet: the Waits stay pending. */
+  cr_assert_eq(wf_execution_wait(x[0], 20), WF_ETIMEDOUT);
+  cr_assert_eq(wf_clock_now(clock), WFT_T0);
+  cr_assert_eq(wf_execution_status(x[0]), WF_EXEC_RUNNING);
+
+  advancer a = {.clock = clock};
+  atomic_init(&a.stop, 0);
+  atomic_init(&a.advances, 0);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, advance_main, &a), 0);
+  /* Poll the status (an atomic read) rather than wf_execution_wait(),
+   * which helps the engine under its locks and would hang with it. */
+  int64_t deadline = wft_mono_ms() + WFT_WAIT_MS;
+  bool all_done = false;
+  while (!all_done && wft_mono_ms() < deadline) {
+    all_done = true;
+    for (int i = 0; i < EXECUTIONS; i++)
+      if (wf_execution_status(x[i]) == WF_EXEC_RUNNING) all_done = false;
+    if (!all_done) wft_sleep_ms(1);
+  }
+  atomic_store(&a.stop, 1);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += WFT_WAIT_MS / 1000;
+  int joined = pthread_timedjoin_np(th, NULL, &ts);
+  long advances = atomic_load(&a.advances);
+  /* On a deadlock, fail without freeing what the stuck threads hold (the
+   * process ends with the test). */
+  cr_assert_eq(joined, 0, "wf_clock_advance() did not return (deadlock) "
+               "after %ld advances", advances);
+  cr_assert(all_done, "the executions did not finish (deadlock?) after %ld "
+            "advances", advances);
+  /* Forty 1 s Waits in 7 ms steps. */
+  cr_assert_geq(advances, LOOPS * 1000 / 7, "only %ld advances", advances);
+  for (int i = 0; i < EXECUTIONS; i++) {
+    wft_assert_succeeded(x[i], "{\"n\":40}");
+    int64_t took = wf_execution_stop_time(x[i]) - wf_execution_start_time(x[i]);
+    /* Forty 1 s Waits: at least 40 s of virtual time. */
+    cr_assert_geq(took, LOOPS * 1000, "execution %d took %lld ms", i,
+                  (long long)took);
+    wf_execution_free(x[i]);
+  }
+  cr_assert_eq(wf_execution_status(b), WF_EXEC_RUNNING);
+  wft_gate_open(&release);
+  wft_wait(b);
+  wft_assert_succeeded(b, "{}");
+  wf_execution_free(b);
+  wf_machine_free(busy);
+  wf_machine_free(m);
   wf_engine_free(e);
   wf_clock_free(clock);
 }

@@ -769,3 +769,167 @@ Test(log, wf_run_log_dash_writes_lines_to_stderr) {
   free(r.err);
   free(plugin);
 }
+
+/* ---- levels, and what a handler may put on a line ------------------------- */
+
+/* WF_LOG_DEBUG is 1, not 0 (0 means the default, INFO): asking for DEBUG
+ * lets the handlers' DEBUG lines through, which INFO keeps out. */
+Test(log, debug_level_can_be_selected) {
+  cr_assert_neq(WF_LOG_DEBUG, 0);
+  json_t *lines = lines_at_level(WF_LOG_DEBUG);
+  cr_assert_eq(count_event(lines, "TpDebug"), 1);
+  json_t *debug = tp_one_event(lines, "TpDebug");
+  cr_assert_str_eq(tp_str(debug, "level"), "DEBUG");
+  cr_assert_str_eq(tp_str(debug, "resource"), TP_FN "TpLog");
+  /* Everything INFO lets through is there too. */
+  cr_assert_eq(count_event(lines, "PluginLoaded"), 1);
+  cr_assert_eq(count_event(lines, "ExecutionStarted"), 2);
+  cr_assert_eq(count_event(lines, "TpStep"), 1);
+  cr_assert_eq(count_event(lines, "TpError"), 1);
+  json_decref(lines);
+}
+
+Test(log, unknown_level_is_refused) {
+  static const int bad[] = {WF_LOG_ERROR + 1, 99, -1};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+    o.log_level = (wf_log_level)bad[i];
+    wf_engine *e = (wf_engine *)&o; /* not NULL: the call must clear it */
+    wf_error err;
+    memset(&err, 0, sizeof err);
+    int rc = wf_engine_new(&e, &o, &err);
+    cr_assert_eq(rc, WF_EINVAL, "level %d: %s", bad[i], wf_error_name(rc));
+    cr_assert_eq(err.code, WF_EINVAL);
+    cr_assert_null(e);
+    char want[64];
+    snprintf(want, sizeof want, "unknown log level %d", bad[i]);
+    cr_assert_not_null(strstr(err.message, want), "%s", err.message);
+  }
+}
+
+Test(log, level_names) {
+  cr_assert_str_eq(wf_log_level_name(WF_LOG_DEBUG), "DEBUG");
+  cr_assert_str_eq(wf_log_level_name(WF_LOG_INFO), "INFO");
+  cr_assert_str_eq(wf_log_level_name(WF_LOG_WARN), "WARN");
+  cr_assert_str_eq(wf_log_level_name(WF_LOG_ERROR), "ERROR");
+  cr_assert_null(wf_log_level_name((wf_log_level)0));
+  cr_assert_null(wf_log_level_name((wf_log_level)(WF_LOG_ERROR + 1)));
+  cr_assert_null(wf_log_level_name((wf_log_level)-1));
+}
+
+/* An in-process handler (wf_engine_register_handler) logging through
+ * wf_task_log(): one line whose fields try to set every member the host
+ * writes itself, one without an event name and text that is not JSON, and
+ * one DEBUG line. */
+static void task_logger(wf_task *t, void *payload) {
+  (void)payload;
+  wf_task_log(t, WF_LOG_WARN, "Forged",
+              "{\"timestamp\":\"1999-01-01T00:00:00.000Z\",\"level\":\"DEBUG\","
+              "\"correlationId\":\"spoofed\",\"execution\":\"arn:spoofed\","
+              "\"state\":\"Elsewhere\",\"event\":\"ExecutionSucceeded\","
+              "\"resource\":\"arn:spoofed\",\"attempt\":42,"
+              "\"kept\":{\"a\":[1,2]},\"eventIdLike\":7}");
+  wf_task_log(t, WF_LOG_INFO, NULL, "just words");
+  wf_task_log(t, WF_LOG_DEBUG, "Detail", "{\"x\":1}");
+  wf_task_succeed(t, "{}");
+}
+
+/* The members every line of a task starts with, exactly once each. */
+static const char *const HOST_MEMBERS[] = {
+    "timestamp", "level",    "correlationId", "execution",
+    "state",     "event",    "resource",      "attempt"};
+
+/* How many times `"key":` occurs in the raw line (tp_parse_line already
+ * refuses duplicates; this says which member was repeated). */
+static int occurrences(const char *line, const char *key) {
+  char pat[64];
+  snprintf(pat, sizeof pat, "\"%s\":", key);
+  int n = 0;
+  for (const char *p = line; (p = strstr(p, pat)); p += strlen(pat)) n++;
+  return n;
+}
+
+Test(log, task_log_carries_the_task_context_and_drops_forged_members) {
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.log_level = WF_LOG_DEBUG;
+  tp_env_init(&env, &o);
+  wf_error err;
+  cr_assert_eq(wf_engine_register_handler(env.engine, FN "Logger",
+                                          task_logger, NULL,
+                                          WF_HANDLER_INLINE, &err),
+               WF_OK, "%s", err.message);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"Write\",\"States\":{\"Write\":{\"Type\":\"Task\","
+      "\"Resource\":\"" FN "Logger\",\"End\":true}}}");
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "forger";
+  so.correlation_id = "req-real";
+  wf_execution *x = wft_run(env.engine, m, NULL, &so);
+  wft_assert_succeeded(x, "{}");
+
+  /* The raw text of the forged line: each host member once. */
+  char *raw = NULL;
+  pthread_mutex_lock(&env.lines.mu);
+  for (size_t i = 0; i < env.lines.n; i++)
+    if (strstr(env.lines.v[i], "\"event\":\"Forged\"")) {
+      cr_assert_null(raw, "two Forged lines");
+      raw = strdup(env.lines.v[i]);
+    }
+  pthread_mutex_unlock(&env.lines.mu);
+  cr_assert_not_null(raw, "no Forged line");
+  for (size_t i = 0; i < sizeof HOST_MEMBERS / sizeof *HOST_MEMBERS; i++)
+    cr_assert_eq(occurrences(raw, HOST_MEMBERS[i]), 1, "\"%s\" in %s",
+                 HOST_MEMBERS[i], raw);
+  cr_assert_null(strstr(raw, "spoofed"), "%s", raw);
+  free(raw);
+
+  json_t *lines = tp_lines_json(&env.lines);
+  json_t *forged = tp_one_event(lines, "Forged");
+  /* The host's values, not the handler's. */
+  cr_assert_str_eq(tp_str(forged, "level"), "WARN");
+  cr_assert_str_eq(tp_str(forged, "correlationId"), "req-real");
+  cr_assert_str_eq(tp_str(forged, "execution"), wf_execution_arn(x));
+  cr_assert_str_eq(tp_str(forged, "state"), "Write");
+  cr_assert_str_eq(tp_str(forged, "resource"), FN "Logger");
+  cr_assert_str_eq(tp_str(forged, "timestamp"), "2023-11-14T22:13:20.000Z");
+  cr_assert_eq(json_integer_value(json_object_get(forged, "attempt")), 0);
+  /* Its other members are kept, as JSON values. */
+  json_t *want = wft_parse("{\"a\":[1,2]}");
+  cr_assert(json_equal(json_object_get(forged, "kept"), want));
+  json_decref(want);
+  cr_assert_eq(json_integer_value(json_object_get(forged, "eventIdLike")), 7);
+  cr_assert_eq(json_object_size(forged), 10, "extra members in the line");
+
+  json_t *plain = tp_one_event(lines, "HandlerLog");
+  cr_assert_str_eq(tp_str(plain, "message"), "just words");
+  cr_assert_str_eq(tp_str(plain, "level"), "INFO");
+  cr_assert_str_eq(tp_str(plain, "correlationId"), "req-real");
+  json_t *detail = tp_one_event(lines, "Detail");
+  cr_assert_str_eq(tp_str(detail, "level"), "DEBUG");
+  cr_assert_str_eq(tp_str(detail, "correlationId"), "req-real");
+  json_decref(lines);
+  wf_execution_free(x);
+  wf_machine_free(m);
+}
+
+/* The same through a plugin's host->log: tp_log's spoofing line tries to
+ * set correlationId and level. */
+Test(log, plugin_lines_cannot_forge_the_host_members) {
+  init_engine(NULL);
+  char *path = tp_install(env.dir, "tp_log");
+  tp_load(env.engine, path, NULL);
+  free(path);
+  wf_machine *m = tp_task_machine(TP_FN "TpLog", NULL);
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.correlation_id = "req-plugin";
+  wf_execution *x = wft_run(env.engine, m, "{\"spoof\":true}", &so);
+  wft_assert_succeeded(x, NULL);
+  json_t *lines = tp_lines_json(&env.lines); /* refuses duplicate members */
+  json_t *spoof = tp_one_event(lines, "TpSpoof");
+  cr_assert_str_eq(tp_str(spoof, "correlationId"), "req-plugin");
+  cr_assert_str_eq(tp_str(spoof, "level"), "INFO");
+  cr_assert_str_eq(tp_str(spoof, "resource"), TP_FN "TpLog");
+  json_decref(lines);
+  wf_execution_free(x);
+  wf_machine_free(m);
+}

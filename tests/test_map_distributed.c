@@ -541,3 +541,134 @@ Test(map_distributed, tolerated_child_failures_keep_siblings_running) {
   wf_machine_free(m);
   wf_engine_free(e);
 }
+
+/* ---- ItemSelector with ItemBatcher; Amazon S3 item sources ---- */
+
+/* Records what each child execution received. */
+typedef struct child_inputs {
+  pthread_mutex_t mu;
+  char *inputs[8];
+  int n;
+} child_inputs;
+
+static void record_input(wf_task *t, void *payload) {
+  child_inputs *c = payload;
+  pthread_mutex_lock(&c->mu);
+  if (c->n < 8) c->inputs[c->n++] = strdup(wf_task_input(t));
+  pthread_mutex_unlock(&c->mu);
+  wf_task_succeed(t, wf_task_input(t));
+}
+
+/* ItemSelector applies to each item, before ItemBatcher groups them
+ * (ItemReader -> ItemsPath -> ItemSelector -> ItemBatcher): the context's
+ * $$.Map.Item is the item, not the batch. It used to select over whole
+ * batches: [{"v":{"Items":["a","b"]},"i":0},{"v":{"Items":["c"]},"i":1}]. */
+Test(map_distributed, item_selector_applies_per_item_before_batching) {
+  wf_engine *e = wfx_engine(0, NULL);
+  child_inputs c = {.mu = PTHREAD_MUTEX_INITIALIZER};
+  wfx_register(e, FN "Child", record_input, &c, 0);
+  wf_machine *m = wfx_load(
+      "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
+      "'ItemSelector':{'v.$':'$$.Map.Item.Value','i.$':'$$.Map.Item.Index'},"
+      "'ItemBatcher':{'MaxItemsPerBatch':2},"
+      "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
+      "'ExecutionType':'STANDARD'},'StartAt':'C','States':{'C':{"
+      "'Type':'Task','Resource':'" FN "Child','End':true}}}}}}");
+  wf_execution *x = wfx_run(e, m, "['a','b','c']");
+  wfx_assert_output(x, "[{'Items':[{'v':'a','i':0},{'v':'b','i':1}]},"
+                       "{'Items':[{'v':'c','i':2}]}]");
+  /* Each child received its batch. */
+  pthread_mutex_lock(&c.mu);
+  cr_assert_eq(c.n, 2, "%d child executions", c.n);
+  char *first = wfx_dq("{'Items':[{'v':'a','i':0},{'v':'b','i':1}]}");
+  char *second = wfx_dq("{'Items':[{'v':'c','i':2}]}");
+  bool a0 = wft_json_text_equal(c.inputs[0], first) &&
+            wft_json_text_equal(c.inputs[1], second);
+  bool a1 = wft_json_text_equal(c.inputs[1], first) &&
+            wft_json_text_equal(c.inputs[0], second);
+  cr_assert(a0 || a1, "children received %s and %s", c.inputs[0],
+            c.inputs[1]);
+  for (int i = 0; i < c.n; i++) free(c.inputs[i]);
+  pthread_mutex_unlock(&c.mu);
+  free(first);
+  free(second);
+  /* With BatchInput the selected items sit beside it. */
+  wf_execution_free(x);
+  wf_machine_free(m);
+  m = wfx_load(
+      "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
+      "'ItemsPath':'$.items','ItemSelector':{'v.$':'$$.Map.Item.Value',"
+      "'k.$':'$.k'},'ItemBatcher':{'MaxItemsPerBatch':3,'BatchInput':"
+      "{'b':1}},'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
+      "'ExecutionType':'EXPRESS'},'StartAt':'P','States':{'P':{"
+      "'Type':'Pass','End':true}}}}}}");
+  x = wfx_run(e, m, "{'k':'K','items':[1,2,3,4]}");
+  wfx_assert_output(x, "[{'BatchInput':{'b':1},'Items':[{'v':1,'k':'K'},"
+                       "{'v':2,'k':'K'},{'v':3,'k':'K'}]},"
+                       "{'BatchInput':{'b':1},'Items':[{'v':4,'k':'K'}]}]");
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* A start refused with WF_EUNSUPPORTED naming the state; nothing runs. */
+static void assert_unsupported(wf_engine *e, const char *sq, const char *input,
+                               const char *state) {
+  wf_machine *m = wfx_load(sq);
+  char *in = wfx_dq(input);
+  wf_execution *x = (wf_execution *)m; /* not NULL: the call must clear it */
+  wf_error err;
+  memset(&err, 0, sizeof err);
+  int rc = wf_engine_start(&x, e, m, in, NULL, &err);
+  cr_assert_eq(rc, WF_EUNSUPPORTED, "%s: %s", wf_error_name(rc), err.message);
+  cr_assert_eq(err.code, WF_EUNSUPPORTED);
+  cr_assert_null(x);
+  char quoted[128];
+  snprintf(quoted, sizeof quoted, "'%s'", state);
+  cr_assert_not_null(strstr(err.message, quoted),
+                     "the message does not name %s: %s", state, err.message);
+  /* wf_engine_run refuses it the same way. */
+  x = (wf_execution *)m;
+  cr_assert_eq(wf_engine_run(&x, e, m, in, NULL, &err), WF_EUNSUPPORTED);
+  cr_assert_null(x);
+  free(in);
+  wf_machine_free(m);
+}
+
+/* ItemReader and ResultWriter (with a Resource) need Amazon S3: such a
+ * machine loads (it is valid) but does not start. It used to run, over
+ * the input instead of the S3 object, and ignore the writer. */
+Test(map_distributed, item_reader_and_result_writer_are_refused_at_start) {
+  wf_engine *e = wfx_engine(0, NULL);
+  wfx_count children = WFX_COUNT_INIT;
+  wfx_register(e, FN "Child", wfx_echo_counted, &children, 0);
+#define CHILD_PROCESSOR                                                    \
+  "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"              \
+  "'ExecutionType':'STANDARD'},'StartAt':'C','States':{'C':{'Type':"       \
+  "'Task','Resource':'" FN "Child','End':true}}}"
+  assert_unsupported(
+      e,
+      "{'StartAt':'ReadFromS3','States':{'ReadFromS3':{'Type':'Map',"
+      "'End':true,'ItemReader':{'Resource':'arn:aws:states:::s3:getObject',"
+      "'ReaderConfig':{'InputType':'JSON'},'Parameters':{'Bucket':'b',"
+      "'Key':'k'}}," CHILD_PROCESSOR "}}}",
+      "{}", "ReadFromS3");
+  assert_unsupported(
+      e,
+      "{'StartAt':'Prepare','States':{'Prepare':{'Type':'Pass','Next':"
+      "'WriteToS3'},'WriteToS3':{'Type':'Map','End':true,'ResultWriter':{"
+      "'Resource':'arn:aws:states:::s3:putObject','Parameters':{'Bucket':"
+      "'b','Prefix':'p'}}," CHILD_PROCESSOR "}}}",
+      "[1,2]", "WriteToS3");
+  /* Nested in a Parallel branch, it is found too. */
+  assert_unsupported(
+      e,
+      "{'StartAt':'Par','States':{'Par':{'Type':'Parallel','End':true,"
+      "'Branches':[{'StartAt':'Inner','States':{'Inner':{'Type':'Map',"
+      "'End':true,'ItemReader':{'Resource':'arn:aws:states:::s3:listObjectsV2',"
+      "'Parameters':{'Bucket':'b'}}," CHILD_PROCESSOR "}}}]}}}",
+      "{}", "Inner");
+#undef CHILD_PROCESSOR
+  cr_assert_eq(wfx_count_get(&children), 0, "a child execution ran");
+  wf_engine_free(e);
+}

@@ -6,10 +6,12 @@
  * Tasks are served by an inline handler that records what it was given. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_support.h"
 #include "support.h"
 
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:Probe"
@@ -516,4 +518,149 @@ Test(paths_io, execution_input_over_the_payload_limit_is_refused) {
   cr_expect_eq(r.rc, WF_ELIMIT, "%s", wf_error_name(r.rc));
   wft_result_free(&r);
   wft_env_fini(&env);
+}
+
+/* ---- task tokens and the virtual clock ------------------------------------ */
+
+/* A callback handler: keeps a copy of its input and token and returns
+ * without completing the task, which then waits for its token. */
+typedef struct token_probe {
+  wft_gate called;
+  pthread_mutex_t mu;
+  unsigned calls;
+  char *input, *token;
+} token_probe;
+
+static void keep_token(wf_task *task, void *payload) {
+  token_probe *p = payload;
+  pthread_mutex_lock(&p->mu);
+  p->calls++;
+  free(p->input);
+  free(p->token);
+  p->input = strdup(wf_task_input(task));
+  p->token = strdup(wf_task_token(task));
+  pthread_mutex_unlock(&p->mu);
+  wft_gate_open(&p->called);
+}
+
+typedef struct token_sender {
+  wf_engine *engine;
+  token_probe *probe;
+  int rc;
+} token_sender;
+
+/* Completes the task by its token, from a thread of its own. */
+static void *send_success(void *arg) {
+  token_sender *s = arg;
+  s->rc = WF_ETIMEDOUT;
+  if (!wft_gate_wait(&s->probe->called, WFT_WAIT_MS)) return NULL;
+  pthread_mutex_lock(&s->probe->mu);
+  char *token = strdup(s->probe->token);
+  pthread_mutex_unlock(&s->probe->mu);
+  wf_error err;
+  s->rc = wf_engine_send_task_success(s->engine, token,
+                                      "{\"done\":true}", &err);
+  free(token);
+  return NULL;
+}
+
+/* $$.Task.Token exists in the Parameters of a .waitForTaskToken Task (it
+ * was missing: the context was built before the task had its token), and
+ * it is the token the handler sees and that completes the task. */
+Test(paths_io, task_token_is_in_the_parameters_of_a_callback_task) {
+  token_probe p = {.called = WFT_GATE_INIT, .mu = PTHREAD_MUTEX_INITIALIZER};
+  wft_env env;
+  wf_error err;
+  cr_assert_eq(wft_env_init(&env, NULL, &err), WF_OK, "%s", err.message);
+  cr_assert_eq(wf_engine_register_handler(env.engine, CALLBACK, keep_token, &p,
+                                          0, &err),
+               WF_OK, "%s", err.message);
+  char *fields = wft_strf(
+      "\"Resource\":\"%s\",\"Parameters\":{\"FunctionName\":\"f\","
+      "\"Payload\":{\"token.$\":\"$$.Task.Token\",\"task.$\":\"$$.Task\","
+      "\"in.$\":\"$.in\"}},\"ResultPath\":\"$.result\"",
+      CALLBACK);
+  char *def = wft_single_state("Task", fields);
+  token_sender s = {.engine = env.engine, .probe = &p};
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, send_success, &s), 0);
+  wft_result r;
+  wft_run_definition(&r, env.engine, def, "{\"in\":7}", NULL);
+  cr_assert_eq(pthread_join(th, NULL), 0);
+  cr_assert_eq(s.rc, WF_OK, "wf_engine_send_task_success: %s",
+               wf_error_name(s.rc));
+  cr_assert_eq(r.rc, WF_OK, "%s", r.err.message);
+  cr_assert(r.finished, "the execution did not finish");
+  cr_assert_eq(r.status, WF_EXEC_SUCCEEDED, "%s: %s", r.error, r.cause);
+  cr_expect(wft_json_text_equal(r.output, "{\"in\":7,\"result\":{\"done\":true}}"),
+            "output %s", r.output);
+  cr_assert_eq(p.calls, 1);
+  cr_assert_not_null(p.token);
+  cr_assert_gt(strlen(p.token), 0);
+  char *want = wft_strf("{\"FunctionName\":\"f\",\"Payload\":{\"token\":\"%s\","
+                        "\"task\":{\"Token\":\"%s\"},\"in\":7}}",
+                        p.token, p.token);
+  cr_expect(wft_json_text_equal(p.input, want), "handler input %s\n  want %s",
+            p.input, want);
+  /* The task is over: its token answers nothing any more. */
+  cr_assert_eq(wf_engine_send_task_success(env.engine, p.token, "{}", &err),
+               WF_ENOTFOUND);
+  free(want);
+  wft_result_free(&r);
+  free(def);
+  free(fields);
+  wft_env_fini(&env);
+  free(p.input);
+  free(p.token);
+}
+
+/* Times come from the engine's clock: a 90 s Wait moves EnteredTime by
+ * 90 s of virtual time while StartTime stays. */
+Test(paths_io, context_times_follow_the_virtual_clock) {
+  wft_env env;
+  cr_assert_eq(wft_env_init(&env, NULL, NULL), WF_OK);
+  cr_assert_eq(wf_clock_advance(env.clock, 5), WF_OK);
+  expect_output(
+      env.engine,
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":90,"
+      "\"Next\":\"S\"},\"S\":{\"Type\":\"Pass\",\"Parameters\":{"
+      "\"start.$\":\"$$.Execution.StartTime\",\"entered.$\":\"$$.State."
+      "EnteredTime\","
+      "\"state.$\":\"$$.State\"},\"End\":true}}}",
+      "{}",
+      "{\"start\":\"2024-01-01T00:00:00.005Z\","
+      "\"entered\":\"2024-01-01T00:01:30.005Z\","
+      "\"state\":{\"Name\":\"S\",\"EnteredTime\":\"2024-01-01T00:01:30.005Z\"}"
+      "}");
+  wft_env_fini(&env);
+}
+
+Test(paths_io, task_retry_count_counts_the_retries) {
+  probe p = {.fail_error = "Flaky", .fail_attempts = 2};
+  wft_env env;
+  setup(&env, &p, NULL);
+  cr_assert_eq(wf_clock_advance(env.clock, 250), WF_OK);
+  char *def = task_def(
+      "\"Parameters\":{\"n.$\":\"$$.State.RetryCount\",\"s.$\":\"$$.State\"},"
+      "\"Retry\":[{\"ErrorEquals\":[\"Flaky\"],\"IntervalSeconds\":1,"
+      "\"MaxAttempts\":2,\"BackoffRate\":1.0}]");
+  wft_result r;
+  wft_run_definition(&r, env.engine, def, "{}", NULL);
+  cr_assert_eq(r.status, WF_EXEC_SUCCEEDED, "%s: %s", r.error, r.cause);
+  cr_assert_eq(p.calls, 3);
+  /* Entered once: EnteredTime stays; RetryCount goes 0, 1, 2. */
+  for (unsigned i = 0; i < 3; i++) {
+    char *want = wft_strf(
+        "{\"n\":%u,\"s\":{\"Name\":\"S\",\"EnteredTime\":"
+        "\"2024-01-01T00:00:00.250Z\",\"RetryCount\":%u}}",
+        i, i);
+    cr_expect(wft_json_text_equal(p.inputs[i], want),
+              "attempt %u got %s\n  want %s", i, p.inputs[i], want);
+    free(want);
+  }
+  cr_expect(wft_json_text_equal(r.output, p.inputs[2]), "output %s", r.output);
+  wft_result_free(&r);
+  free(def);
+  wft_env_fini(&env);
+  probe_free(&p);
 }

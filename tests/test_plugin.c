@@ -773,3 +773,184 @@ Test(plugin, engine_free_waits_for_a_call_in_flight) {
   wf_machine_free(m);
   free(path);
 }
+
+/* ---- regressions ---------------------------------------------------------- */
+
+/* A TimeoutSeconds of 2 s against a handler completing 5 s later (a timer
+ * of its own, task_succeed_after): the task times out at exactly 2 s of
+ * virtual time, every time. The timeout's timer used to be fired outside
+ * the scheduler's count of busy work, so another scheduler thread could
+ * move the clock on to the completion at 5 s and let it win. */
+Test(plugin, a_task_timeout_beats_a_later_completion_every_time) {
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.scheduler_threads = 4;
+  o.history = WF_HISTORY_OFF;
+  tp_env_init(&env, &o);
+  char *path = tp_install(env.dir, "tp_timer");
+  tp_load(env.engine, path, NULL);
+  free(path);
+  wf_machine *m = tp_task_machine(TP_FN "TpTimer", "\"TimeoutSeconds\":2");
+  int64_t real = wft_mono_ms();
+  int64_t expected_start = WFT_T0;
+  for (int round = 0; round < 200; round++) {
+    wf_execution *x = wft_run(env.engine, m, "{\"delayMs\":5000}", NULL);
+    cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED,
+                 "round %d: status %d, output %s", round,
+                 wf_execution_status(x),
+                 wf_execution_output(x) ? wf_execution_output(x) : "-");
+    cr_assert_str_eq(wf_execution_error(x), "States.Timeout", "round %d",
+                     round);
+    /* T0 + 2 s of this execution; the abandoned completion at 5 s moves
+     * the clock no further. */
+    cr_assert_eq(wf_execution_start_time(x), expected_start,
+                 "round %d: started %lld ms after the previous stop", round,
+                 (long long)(wf_execution_start_time(x) - expected_start));
+    cr_assert_eq(wf_execution_stop_time(x), expected_start + 2000,
+                 "round %d: stopped after %lld ms", round,
+                 (long long)(wf_execution_stop_time(x) -
+                             wf_execution_start_time(x)));
+    expected_start = wf_execution_stop_time(x);
+    wf_execution_free(x);
+  }
+  cr_assert_lt(wft_mono_ms() - real, 10 * WFT_REAL_MS_MAX);
+  wf_machine_free(m);
+}
+
+/* The path given, or the resolved one, is named in the message. */
+static void assert_names_file(const char *message, const char *path) {
+  char *rp = realpath(path, NULL);
+  cr_assert(strstr(message, path) || (rp && strstr(message, rp)),
+            "the message does not name %s: %s", path, message);
+  free(rp);
+}
+
+Test(plugin, a_resource_conflict_names_the_plugin_file) {
+  tp_env_init(&env, NULL);
+  char *good = tp_install(env.dir, "tp_good");
+  char *dup = tp_install(env.dir, "tp_dup");
+  tp_load(env.engine, good, NULL);
+  wf_plugin *p = (wf_plugin *)&p;
+  wf_error err;
+  memset(&err, 0, sizeof err);
+  int rc = wf_engine_load_plugin(&p, env.engine, dup, NULL, &err);
+  cr_assert_eq(rc, WF_EEXIST, "%s: %s", wf_error_name(rc), err.message);
+  cr_assert_eq(err.code, WF_EEXIST);
+  cr_assert_null(p);
+  assert_names_file(err.message, dup);
+  cr_assert_not_null(strstr(err.message, TP_FN "TpEcho"), "%s", err.message);
+  /* Not the plugin that holds the resource. */
+  cr_assert_null(strstr(err.message, "tp_good.so"), "%s", err.message);
+  free(dup);
+  free(good);
+}
+
+/* trusted/pub (writable by others) /sub (0755) /tp_good.so: whoever can
+ * write pub can swap sub for a directory of their own, so the file is
+ * refused however safe its own directory is. */
+Test(plugin, refuses_a_file_below_a_writable_intermediate_directory) {
+  tp_env_init(&env, NULL);
+  char pub[PATH_MAX + 8], sub[PATH_MAX + 16];
+  snprintf(pub, sizeof pub, "%s/pub", env.dir);
+  snprintf(sub, sizeof sub, "%s/sub", pub);
+  tp_mkdir(pub, 0755);
+  tp_mkdir(sub, 0755);
+  char *path = tp_install(sub, "tp_good");
+  char *rpub = resolved(pub);
+  static const mode_t modes[] = {0777, 0775, 0757, 01777};
+  for (size_t i = 0; i < sizeof modes / sizeof *modes; i++) {
+    tp_chmod(pub, modes[i]);
+    wf_plugin *p = (wf_plugin *)&p;
+    wf_error err;
+    memset(&err, 0, sizeof err);
+    int rc = wf_engine_load_plugin(&p, env.engine, path, NULL, &err);
+    cr_assert_eq(rc, WF_EPERM, "pub mode %o: %s: %s", (unsigned)modes[i],
+                 wf_error_name(rc), err.message);
+    cr_assert_null(p);
+    cr_assert_not_null(strstr(err.message, rpub),
+                       "mode %o: the message does not name %s: %s",
+                       (unsigned)modes[i], rpub, err.message);
+    cr_assert_not_null(strstr(err.message, "writable by its group or by "
+                                           "others"), "%s", err.message);
+    tp_assert_unknown(env.engine, TP_FN "TpEcho");
+  }
+  /* The refusal was about pub alone. */
+  tp_chmod(pub, 0755);
+  tp_load(env.engine, path, NULL);
+  free(rpub);
+  free(path);
+}
+
+/* Every directory from / down to dir (dir included) that the group or
+ * others can write, or NULL (free()). */
+static char *writable_ancestor(const char *dir) {
+  char *rp = realpath(dir, NULL);
+  cr_assert_not_null(rp, "realpath %s", dir);
+  for (char *slash = rp + strlen(rp); slash; ) {
+    struct stat st;
+    cr_assert_eq(stat(*rp ? rp : "/", &st), 0, "stat %s", rp);
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+      char *found = strdup(*rp ? rp : "/");
+      free(rp);
+      return found;
+    }
+    slash = strrchr(rp, '/');
+    if (slash) *slash = '\0';
+  }
+  free(rp);
+  return NULL;
+}
+
+/* Trusting "/" trusts every file below it (a plugin path given on the
+ * command line is trusted through its directory, which may be "/"), with
+ * the checks on the directories in between still applied. The plugin sits
+ * in a private 0755 directory under the build tree (TP_TMP_BASE): the
+ * directories from / down to it must not be writable by the group or
+ * others, which is why not under /tmp, whose mode is 1777 (sticky, but
+ * world-writable) and which is refused below. */
+Test(plugin, trusting_the_root_directory_trusts_absolute_paths) {
+  cr_assert_eq(wf_clock_virtual_new(&env.clock, WFT_T0), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = env.clock;
+  env.engine = wft_engine(&o);
+  tp_mkdtemp(env.dir, "root");
+  char *path = tp_install(env.dir, "tp_good");
+  char *open_dir = writable_ancestor(env.dir);
+  if (open_dir) {
+    char reason[PATH_MAX + 64];
+    snprintf(reason, sizeof reason, "%s is writable by its group or others",
+             open_dir);
+    free(open_dir);
+    free(path);
+    cr_skip_test("%s: a plugin below it is refused, rightly", reason);
+  }
+  wf_error err;
+  cr_assert_eq(wf_engine_add_plugin_dir(env.engine, "/", &err), WF_OK, "%s",
+               err.message);
+  cr_assert_eq(path[0], '/');
+  wf_plugin *p = tp_load(env.engine, path, NULL);
+  char *rp = resolved(path);
+  cr_assert_str_eq(wf_plugin_path(p), rp);
+  free(rp);
+  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
+  wft_assert_succeeded(x, NULL);
+  wf_execution_free(x);
+
+  /* Below /tmp (mode 1777) the same plugin is refused, naming /tmp. */
+  struct stat st;
+  if (stat("/tmp", &st) == 0 && (st.st_mode & S_IWOTH)) {
+    cr_assert_lt(snprintf(outside, sizeof outside, "/tmp/wf-root-XXXXXX"),
+                 (int)sizeof outside);
+    cr_assert_not_null(mkdtemp(outside));
+    tp_chmod(outside, 0755);
+    char *tmp_path = tp_install(outside, "tp_dup");
+    wf_plugin *q = (wf_plugin *)&q;
+    cr_assert_eq(wf_engine_load_plugin(&q, env.engine, tmp_path, NULL, &err),
+                 WF_EPERM, "%s", err.message);
+    cr_assert_null(q);
+    char *rtmp = realpath("/tmp", NULL);
+    cr_assert_not_null(strstr(err.message, rtmp), "%s", err.message);
+    free(rtmp);
+    free(tmp_path);
+  }
+  free(path);
+}
