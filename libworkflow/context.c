@@ -29,7 +29,8 @@ json_t *wf__context_get(wf__frame *f) {
   json_object_set(exec, "Input", x->input);
   json_object_set_new(exec, "StartTime", time_string(x->start_ms));
   json_object_set_new(exec, "Name", json_string(x->name));
-  json_object_set_new(exec, "RoleArn", json_string(x->engine->role_arn));
+  json_object_set_new(exec, "RoleArn", json_string(x->role_arn ? x->role_arn
+                                                     : x->engine->role_arn));
   json_object_set_new(exec, "RedriveCount", json_integer(0));
   json_object_set_new(ctx, "Execution", exec);
   json_t *sm = json_object();

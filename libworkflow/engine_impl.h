@@ -229,6 +229,7 @@ struct wf_execution {
   char *error, *cause;
   bool registered; /* present in the engine's name registry */
   bool handle_freed; /* wf_execution_free() called (lock) */
+  char *role_arn;    /* NULL: the engine's */
 
   wf__event *events;
   size_t nevents, cap;

@@ -1,4 +1,5 @@
 /* Executions: starting, waiting, reading results, stopping. */
+#include <stddef.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -28,6 +29,7 @@ void wf__exec_release(wf_execution *x) {
   wf__free(x->arn);
   wf__free(x->key);
   wf__free(x->correlation_id);
+  wf__free(x->role_arn);
   wf_machine_free(x->machine);
   pthread_cond_destroy(&x->done);
   pthread_mutex_destroy(&x->lock);
@@ -36,10 +38,13 @@ void wf__exec_release(wf_execution *x) {
   wf__engine_release(e);
 }
 
+/* Fields a caller's struct has: version 1 ends after test_case. */
+#define START_V1_SIZE (offsetof(wf_start_options, test_case) + sizeof(char *))
+
 int wf_start_options_init(wf_start_options *opts, unsigned int version) {
   if (!opts) return WF_EINVAL;
-  if (version != WF_START_OPTIONS_VERSION) return WF_EVERSION;
-  memset(opts, 0, sizeof *opts);
+  if (version < 1 || version > WF_START_OPTIONS_VERSION) return WF_EVERSION;
+  memset(opts, 0, version == 1 ? START_V1_SIZE : sizeof *opts);
   opts->version = version;
   return WF_OK;
 }
@@ -138,7 +143,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   if (!out || !e || !m)
     return wf__error_set(err, WF_EINVAL, NULL,
                          "out, engine and machine are required");
-  if (opts && opts->version != WF_START_OPTIONS_VERSION)
+  if (opts && (opts->version < 1 || opts->version > WF_START_OPTIONS_VERSION))
     return wf__error_set(err, WF_EVERSION, NULL,
                          "wf_start_options version %u is not supported "
                          "(expected %u)",
@@ -198,16 +203,22 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   x->correlation_id = wf__strdup(opts && opts->correlation_id
                                      ? opts->correlation_id
                                      : x->name ? x->name : "");
+  x->role_arn = opts && opts->version >= 2 && opts->role_arn
+                    ? wf__strdup(opts->role_arn)
+                    : NULL;
   wf__strbuf b = WF__STRBUF_INIT;
   const char *nm = x->name ? x->name : "";
-  wf__strbuf_puts(&b, "arn:aws:states:");
-  wf__strbuf_puts(&b, e->region);
-  wf__strbuf_putc(&b, ':');
-  wf__strbuf_puts(&b, e->account);
-  wf__strbuf_puts(&b, ":execution:");
-  wf__strbuf_puts(&b, m->name);
-  wf__strbuf_putc(&b, ':');
-  wf__strbuf_puts(&b, nm);
+  /* AWS: ...:execution:MACHINE:NAME; Express executions are
+   * ...:express:MACHINE:NAME:ID. */
+  bool express = m->type == WF_MACHINE_EXPRESS;
+  wf__strbuf_printf(&b, "arn:aws:states:%s:%s:%s:%s:%s", e->region,
+                    e->account, express ? "express" : "execution", m->name,
+                    nm);
+  if (express) {
+    char id[37];
+    wf__uuid_v4(id, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    wf__strbuf_printf(&b, ":%s", id);
+  }
   x->arn = wf__strbuf_take(&b);
   /* Registry key: machine name and execution name, which holds no \x1f. */
   wf__strbuf_puts(&b, m->name);

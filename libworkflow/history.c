@@ -218,7 +218,8 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
   switch (ev->type) {
     case WF__EV_EXECUTION_STARTED:
       payload_field(b, "input", ev->data, &first);
-      str_field(b, "roleArn", x->engine->role_arn, &first);
+      str_field(b, "roleArn", x->role_arn ? x->role_arn : x->engine->role_arn,
+                &first);
       break;
     case WF__EV_EXECUTION_SUCCEEDED:
     case WF__EV_LAMBDA_SUCCEEDED:

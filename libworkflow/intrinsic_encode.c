@@ -13,14 +13,22 @@ static bool within_limit(const char *s, size_t n) {
   return wf__intrinsic_utf16_len(s, n) <= INPUT_LIMIT;
 }
 
+/* The text of a string argument within the limit; false for any other
+ * argument (both Base64 functions take only strings). */
+static bool limited_text(const json_t *arg, const char **s, size_t *n) {
+  if (!json_is_string(arg)) return false;
+  *s = json_string_value(arg);
+  *n = json_string_length(arg);
+  return within_limit(*s, *n);
+}
+
 /* Standard alphabet with padding; the text's UTF-8 bytes are encoded. */
 int wf__intrinsic_base64_encode(json_t **out, json_t *const *args,
                                 size_t nargs, const wf__icall *c) {
   (void)nargs;
-  if (!json_is_string(args[0])) return wf__intrinsic_invalid(c);
-  const char *s = json_string_value(args[0]);
-  size_t n = json_string_length(args[0]);
-  if (!within_limit(s, n)) return wf__intrinsic_invalid(c);
+  const char *s;
+  size_t n;
+  if (!limited_text(args[0], &s, &n)) return wf__intrinsic_invalid(c);
   unsigned char *buf = wf__malloc((n + 2) / 3 * 4 + 1);
   if (!buf) return wf__intrinsic_oom(c);
   int len = EVP_EncodeBlock(buf, (const unsigned char *)s, (int)n);
@@ -46,10 +54,9 @@ static int b64_value(unsigned char ch) {
 int wf__intrinsic_base64_decode(json_t **out, json_t *const *args,
                                 size_t nargs, const wf__icall *c) {
   (void)nargs;
-  if (!json_is_string(args[0])) return wf__intrinsic_invalid(c);
-  const char *s = json_string_value(args[0]);
-  size_t n = json_string_length(args[0]);
-  if (!within_limit(s, n)) return wf__intrinsic_invalid(c);
+  const char *s;
+  size_t n;
+  if (!limited_text(args[0], &s, &n)) return wf__intrinsic_invalid(c);
   char *bytes = wf__malloc(n / 4 * 3 + 3);
   if (!bytes) return wf__intrinsic_oom(c);
   size_t nb = 0;

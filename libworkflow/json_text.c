@@ -166,6 +166,11 @@ char *wf__json_dumps(const json_t *v) {
   return wf__strbuf_take(&b);
 }
 
+char *wf__json_shown(const json_t *v) {
+  if (json_is_string(v)) return wf__strdup(json_string_value(v));
+  return wf__json_dumps(v);
+}
+
 static size_t string_size(const char *s, size_t len) {
   size_t n = 2;
   for (size_t i = 0; i < len; i++) {

@@ -17,6 +17,9 @@
 void wf__json_dump(wf__strbuf *b, const json_t *v);
 /* Same, as a new string (free with wf__free); NULL on out-of-memory. */
 char *wf__json_dumps(const json_t *v);
+/* A value as AWS shows it in run-time messages: a string's characters,
+ * anything else compact. New string (wf__free); NULL on out-of-memory. */
+char *wf__json_shown(const json_t *v);
 /* Pretty form (2-space indent, ": " separators) for people. */
 void wf__json_dump_pretty(wf__strbuf *b, const json_t *v);
 /* Append a quoted, escaped JSON string. */

@@ -302,8 +302,7 @@ static int path_number(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                          field, wf__jsonpath_text(p));
   bool ok = integer ? json_is_integer(v) : json_is_number(v);
   if (!ok) {
-    char *text = json_is_string(v) ? wf__strdup(json_string_value(v))
-                                   : wf__json_dumps(v);
+    char *text = wf__json_shown(v);
     wf__fault_set(fault, "States.Runtime",
                   "The %s field refers to value \"%s\" which is not a valid "
                   "%s: %s",

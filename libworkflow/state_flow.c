@@ -6,22 +6,29 @@
 #include "json_text.h"
 #include "step.h"
 
-/* OutputPath over `doc` (borrowed). */
-/* Leave a state whose output is its (filtered) input. */
+/* Record StateEntered, then apply InputPath; -1 with fault set on
+ * failure. */
+static int enter_with_input(wf__frame *f, const wf__state *st, json_t **eff,
+                            wf__fault *fault) {
+  wf__state_enter(f, st);
+  return wf__state_input(f, st, eff, fault);
+}
+
+/* Leave a state whose output is its (filtered) input `eff` (stolen). */
 static wf__step leave_with_input(wf__frame *f, const wf__state *st,
                                  json_t *eff, int next) {
   wf__fault fault = WF__FAULT_INIT;
   json_t *out;
-  if (wf__state_output(f, st, eff, &out, &fault) != 0)
-    return wf__state_fault(f, st, &fault);
+  int rc = wf__state_output(f, st, eff, &out, &fault);
+  json_decref(eff);
+  if (rc != 0) return wf__state_fault(f, st, &fault);
   return wf__state_leave(f, st, out, next);
 }
 
 wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
-  wf__state_enter(f, st);
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
-  if (wf__state_input(f, st, &eff, &fault) != 0)
+  if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
   json_t *result;
   if (st->result) {
@@ -43,10 +50,9 @@ wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
 }
 
 wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
-  wf__state_enter(f, st);
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
-  if (wf__state_input(f, st, &eff, &fault) != 0)
+  if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
   wf__eval_env env;
   wf__eval_env_init(&env, f, eff);
@@ -72,16 +78,7 @@ wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
                   "No Choice Rule matched and no Default is set.");
     return wf__state_fault(f, st, &fault);
   }
-  wf__step r = leave_with_input(f, st, eff, next);
-  json_decref(eff);
-  return r;
-}
-
-/* The value shown after "==" in Wait messages: strings raw, others as
- * JSON. */
-static char *shown(json_t *v) {
-  if (json_is_string(v)) return wf__strdup(json_string_value(v));
-  return wf__json_dumps(v);
+  return leave_with_input(f, st, eff, next);
 }
 
 /* AWS refuses delays that do not fit a signed 32-bit number of seconds. */
@@ -106,7 +103,7 @@ static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
                            "The %s parameter does not reference an input "
                            "value: %s",
                            field, wf__jsonpath_text(p));
-    char *text = shown(v);
+    char *text = wf__json_shown(v);
     int bad = 0;
     if (st->seconds_path) {
       if (!json_is_integer(v))
@@ -149,14 +146,11 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   if (f->phase == WF__PH_WAIT_DONE) {
     json_t *eff = f->effective;
     f->effective = NULL;
-    wf__step r = leave_with_input(f, st, eff, st->next);
-    json_decref(eff);
-    return r;
+    return leave_with_input(f, st, eff, st->next);
   }
-  wf__state_enter(f, st);
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
-  if (wf__state_input(f, st, &eff, &fault) != 0)
+  if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
   int64_t target = 0;
   if (wait_target(f, st, eff, &target, &fault) != 0) {
@@ -166,23 +160,18 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   int64_t delay = target - wf__engine_now(f->exec->engine);
   if (delay <= 0) {
     /* A timestamp in the past continues at once. */
-    wf__step r = leave_with_input(f, st, eff, st->next);
-    json_decref(eff);
-    return r;
+    return leave_with_input(f, st, eff, st->next);
   }
   f->effective = eff;
   return wf__frame_sleep(f, delay, WF__PH_WAIT_DONE);
 }
 
 wf__step wf__run_succeed(wf__frame *f, const wf__state *st) {
-  wf__state_enter(f, st);
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
-  if (wf__state_input(f, st, &eff, &fault) != 0)
+  if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
-  wf__step r = leave_with_input(f, st, eff, -1);
-  json_decref(eff);
-  return r;
+  return leave_with_input(f, st, eff, -1);
 }
 
 /* ErrorPath / CausePath: a path or intrinsic over the state input. */
@@ -207,8 +196,7 @@ static int dyn_string(wf__frame *f, const wf__dyn_value *dv,
       return -1;
     }
   }
-  *out = json_is_string(v) ? wf__strdup(json_string_value(v))
-                           : wf__json_dumps(v);
+  *out = wf__json_shown(v);
   json_decref(v);
   return 0;
 }

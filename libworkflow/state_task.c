@@ -34,7 +34,6 @@ static wf__event_type ev_for(wf__task_family fam, wf__event_type task_ev) {
   return task_ev;
 }
 
-/* TimeoutSecondsPath / HeartbeatSecondsPath: a positive integer. */
 /* TimeoutSecondsPath / HeartbeatSecondsPath: read from the state's input
  * as it entered, whatever InputPath and Parameters make of it (AWS, per
  * LocalStack's recorded snapshots). */
@@ -51,8 +50,7 @@ static int seconds_from_path(wf__frame *f, const wf__jsonpath *p,
   }
   wf__strbuf_free(&detail);
   if (!json_is_integer(v) || json_integer_value(v) < 1) {
-    char *text = json_is_string(v) ? wf__strdup(json_string_value(v))
-                                   : wf__json_dumps(v);
+    char *text = wf__json_shown(v);
     wf__fault_set(fault, "States.Runtime",
                   "The %s field refers to value \"%s\" which is not a valid "
                   "positive integer: %s",

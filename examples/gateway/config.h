@@ -71,6 +71,13 @@ typedef struct gw_config {
     char *region, *account;
     gw_access_key *access_keys;
     size_t naccess_keys;
+    /* signatureVersion4: false turns SigV4 off although keys are listed
+     * (it is on whenever there are keys). */
+    bool sigv4_off;
+    char *mock_config_file;   /* absolute; NULL: none */
+    /* Task resources answered only by SendTaskSuccess/Failure (the
+     * callback pattern); an entry ending in '*' is a prefix. */
+    char **callback_resources; /* NULL-terminated, or NULL */
   } aws;
 
   struct {

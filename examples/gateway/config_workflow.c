@@ -9,18 +9,32 @@
 #include "rules.h"
 
 static int read_aws(gw_cfgx *c, gw_config *cfg, json_t *root) {
-  static const char *const known[] = {"region", "account", "accessKeys",
-                                      NULL};
+  static const char *const known[] = {
+      "region", "account", "accessKeys", "signatureVersion4",
+      "mockConfigFile", "callbackResources", NULL};
   static const char *const key_known[] = {
       "accessKeyId", "secretAccessKey", "secretAccessKeyEnv", NULL};
   json_t *o, *list;
+  bool sigv4 = true;
+  char *mock = NULL;
   if (gw_cfg_object(c, root, "", "aws", &o)) return -1;
   if (!o) return 0;
   if (gw_cfg_only(c, o, "aws", known) ||
       gw_cfg_string(c, o, "aws", "region", &cfg->aws.region) ||
       gw_cfg_string(c, o, "aws", "account", &cfg->aws.account) ||
-      gw_cfg_array(c, o, "aws", "accessKeys", &list))
+      gw_cfg_array(c, o, "aws", "accessKeys", &list) ||
+      gw_cfg_bool(c, o, "aws", "signatureVersion4", &sigv4) ||
+      gw_cfg_strings(c, o, "aws", "callbackResources",
+                     &cfg->aws.callback_resources, NULL) ||
+      gw_cfg_string(c, o, "aws", "mockConfigFile", &mock))
     return -1;
+  cfg->aws.sigv4_off = !sigv4;
+  if (mock) {
+    cfg->aws.mock_config_file = gw_cfg_resolve(c, mock);
+    free(mock);
+    if (!cfg->aws.mock_config_file)
+      return gw_cfg_fail(c, "aws.mockConfigFile", "out of memory");
+  }
   /* Both end up in ARNs, which ':' and '/' delimit. */
   if (strcspn(cfg->aws.region, ":/ ") != strlen(cfg->aws.region))
     return gw_cfg_fail(c, "aws.region", "must not contain ':', '/' or ' '");
@@ -310,6 +324,8 @@ void gw_config_free_workflow(gw_config *cfg) {
     free(cfg->aws.access_keys[i].secret);
   }
   free(cfg->aws.access_keys);
+  free(cfg->aws.mock_config_file);
+  gw_cfg_strings_free(cfg->aws.callback_resources);
   free(cfg->plugin_dir);
   for (size_t i = 0; i < cfg->nplugins; i++) {
     free(cfg->plugins[i].path);

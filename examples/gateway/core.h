@@ -43,6 +43,11 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
 void gw_server_drain(gw_server *srv, double deadline_ms);
 void gw_server_fini(gw_server *srv);
 
+/* ---- sfn_setup.c: the AWS API's part of start-up --------------------- */
+/* Install aws.mockConfigFile in the engine and register the handlers of
+ * aws.callbackResources; msg names the field on failure. */
+int gw_sfn_setup(gw_server *srv, char *msg, size_t msg_size);
+
 /* ---- static_handlers.c: the configuration's built-in handlers -------- */
 int gw_static_handlers_register(gw_server *srv, char *msg, size_t msg_size);
 /* After wf_engine_free(): the engine may call the handlers until then. */

@@ -76,6 +76,7 @@ typedef struct gw_machine_rec {
   size_t nversions;
   char **allowed_resources; /* NULL-terminated, or NULL for any */
   bool deleting;
+  int last_version; /* highest version ever published: never reused */
 } gw_machine_rec;
 
 typedef struct gw_exec_rec {
@@ -87,6 +88,12 @@ typedef struct gw_exec_rec {
   wf_execution *exec;  /* the store holds a reference */
   int64_t start_ms;
 } gw_exec_rec;
+
+/* Free what a record holds (not the record itself); the revision is left
+ * zeroed. Used by stores and by whoever builds a record it cannot put. */
+void gw_revision_fini(gw_revision *r);
+void gw_machine_rec_fini(gw_machine_rec *m);
+void gw_exec_rec_fini(gw_exec_rec *x);
 
 /* The store's operations. Every call is thread-safe; records returned are
  * copies or references the caller releases as documented per function.

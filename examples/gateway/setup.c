@@ -164,7 +164,8 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
     snprintf(msg, msg_size, "store: out of memory");
     return -1;
   }
-  if (load_machines(srv, msg, msg_size)) return -1;
+  if (load_machines(srv, msg, msg_size) || gw_sfn_setup(srv, msg, msg_size))
+    return -1;
   if (cfg->process.max_running &&
       !(srv->admission = gw_admission_new(srv->g.store,
                                           cfg->process.max_running))) {

@@ -64,46 +64,16 @@ static size_t hash(const char *s) {
 
 /* ---- records ------------------------------------------------------------ */
 
-static void revision_fini(gw_revision *r) {
-  free(r->arn);
-  free(r->definition);
-  free(r->description);
-  free(r->revision_id);
-  wf_machine_free(r->machine);
-}
-
-static void machine_rec_fini(gw_machine_rec *m) {
-  free(m->name);
-  free(m->arn);
-  free(m->role_arn);
-  revision_fini(&m->current);
-  for (size_t i = 0; i < m->nversions; i++) revision_fini(&m->versions[i]);
-  free(m->versions);
-  for (size_t i = 0; m->allowed_resources && m->allowed_resources[i]; i++)
-    free(m->allowed_resources[i]);
-  free(m->allowed_resources);
-}
-
-static void exec_rec_fini(gw_exec_rec *x) {
-  free(x->arn);
-  free(x->name);
-  free(x->machine_arn);
-  free(x->version_arn);
-  free(x->correlation_id);
-  free(x->input);
-  wf_execution_free(x->exec);
-}
-
 static void mnode_unref(mnode *n) {
   if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
-    machine_rec_fini(&n->rec);
+    gw_machine_rec_fini(&n->rec);
     free(n);
   }
 }
 
 static void xnode_unref(xnode *n) {
   if (n && atomic_fetch_sub(&n->refs, 1) == 1) {
-    exec_rec_fini(&n->rec);
+    gw_exec_rec_fini(&n->rec);
     free(n);
   }
 }
@@ -114,7 +84,7 @@ static int put_machine(gw_store *s, gw_machine_rec *rec) {
   mem_store *m = (mem_store *)s;
   mnode *n = calloc(1, sizeof *n);
   if (!n || !rec->arn || !rec->name) {
-    machine_rec_fini(rec);
+    gw_machine_rec_fini(rec);
     free(rec);
     free(n);
     return n ? WF_EINVAL : WF_ENOMEM;
@@ -255,7 +225,7 @@ static int put_execution(gw_store *s, gw_exec_rec *rec) {
   mem_store *m = (mem_store *)s;
   xnode *n = calloc(1, sizeof *n);
   if (!n || !rec->arn || !rec->name) {
-    exec_rec_fini(rec);
+    gw_exec_rec_fini(rec);
     free(rec);
     free(n);
     return n ? WF_EINVAL : WF_ENOMEM;

@@ -187,9 +187,14 @@ typedef struct wf_start_options {
   const char *correlation_id;
   /** Mock test case (see wf_engine_set_mock_config()); NULL: none. */
   const char *test_case;
+  /* ---- version 2 ---- */
+  /** The execution role ($$.Execution.RoleArn, ExecutionStarted's
+   *  roleArn), e.g. the machine's; NULL: the engine's. Copied. */
+  const char *role_arn;
 } wf_start_options;
 
-#define WF_START_OPTIONS_VERSION 1
+/* Version 2 added role_arn; version 1 structs are still accepted. */
+#define WF_START_OPTIONS_VERSION 2
 #define WF_START_OPTIONS_INIT {.version = WF_START_OPTIONS_VERSION}
 
 /** Initialise start options. @return WF_OK, WF_EINVAL, WF_EVERSION. */
@@ -291,7 +296,9 @@ WF_API void wf_execution_free(wf_execution *exec);
 
 /**
  * Complete a task from outside its handler, by token (SendTaskSuccess,
- * SendTaskFailure, SendTaskHeartbeat).
+ * SendTaskFailure, SendTaskHeartbeat). Tokens (wf_task_token(), $$.Task.Token)
+ * are 32 lowercase hexadecimal digits, so a caller can tell a malformed
+ * token (AWS's InvalidToken) from one whose task has ended (TaskTimedOut).
  * @return WF_OK; WF_ENOTFOUND (no such task, or already finished);
  *         WF_EPARSE (output not JSON); WF_ELIMIT (output too large).
  * Threads: any.

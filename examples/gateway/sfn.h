@@ -1,0 +1,177 @@
+/* The AWS Step Functions JSON API's private declarations, shared by the
+ * sfn_*.c modules: one call's context, typed request members with AWS's
+ * validation wording, ARNs and names, machine records, page tokens, and
+ * the operations the dispatch table (sfn_api.c) names. */
+#ifndef GW_SFN_H
+#define GW_SFN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core.h"
+
+/* One API call. */
+typedef struct gw_sfn_call {
+  gateway *g;
+  const gw_request *req;
+  gw_response *resp;
+  json_t *body; /* the request's JSON object (borrowed) */
+} gw_sfn_call;
+
+/* ---- sfn_api.c: answers ------------------------------------------------ */
+/* 200 with `obj` (stolen) in AWS's media type; timestamps (gw_sfn_time)
+ * print as epoch seconds with milliseconds. */
+void gw_sfn_ok(gw_sfn_call *c, json_t *obj);
+/* AWS's error shape with status 400 and a message of any length (the
+ * diagnostics of a definition). */
+void gw_sfn_fail_text(gw_sfn_call *c, const char *type, const char *message);
+/* AWS's error shape with status 400. */
+void gw_sfn_fail(gw_sfn_call *c, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* AWS's JSON timestamp: seconds since the epoch, milliseconds after the
+ * point (1700000000.123). */
+json_t *gw_sfn_time(int64_t ms);
+/* "RUNNING", "SUCCEEDED", ... */
+const char *gw_sfn_status_name(wf_exec_status st);
+
+/* ---- sfn_params.c: request members ------------------------------------- */
+/* Members are read in turn; a wrong JSON type is a SerializationException
+ * (the first one wins), a constraint a ValidationException listing every
+ * violation as AWS does ("2 validation errors detected: ...; ..."). An
+ * absent member, or null, gives the default. */
+typedef struct gw_sfn_params {
+  json_t *body;
+  int nerrors;
+  char errors[1024];
+  char serial[160]; /* first serialization problem, or "" */
+} gw_sfn_params;
+
+void gw_sfn_params_init(gw_sfn_params *p, json_t *body);
+/* A string of min to max characters; NULL when absent (after a "must not
+ * be null" error when required). Sensitive members (input, output,
+ * definition, error, cause) never have their value quoted. */
+const char *gw_sfn_str(gw_sfn_params *p, const char *key, bool required,
+                       size_t min, size_t max);
+/* A string from the NULL-terminated `values`; NULL when absent. */
+const char *gw_sfn_enum(gw_sfn_params *p, const char *key,
+                        const char *const *values);
+long long gw_sfn_int(gw_sfn_params *p, const char *key, long long min,
+                     long long max, long long dflt);
+bool gw_sfn_bool(gw_sfn_params *p, const char *key, bool dflt);
+/* A structure: an object or absent (NULL); its content is not checked. */
+json_t *gw_sfn_struct(gw_sfn_params *p, const char *key);
+/* A list: an array or absent (NULL); its content is not checked. */
+json_t *gw_sfn_list(gw_sfn_params *p, const char *key);
+/* True, with the 400 sent, when any member was wrong. */
+bool gw_sfn_params_failed(gw_sfn_params *p, gw_sfn_call *c);
+
+/* ---- sfn_arn.c: ARNs and names ----------------------------------------- */
+enum { GW_SFN_ALLOW_VERSION = 1, GW_SFN_ALLOW_TEST_CASE = 2 };
+
+typedef struct gw_sfn_machine_ref {
+  char given[300]; /* the ARN as given, for messages */
+  char arn[300];   /* the machine's unqualified ARN */
+  char name[96];
+  int version;         /* n of "<arn>:n"; 0: unqualified */
+  char test_case[128]; /* after '#'; "" for none */
+} gw_sfn_machine_ref;
+
+/* Parse a state machine ARN; `allow` says which qualifiers may follow the
+ * name. False with InvalidArn (or StateMachineDoesNotExist for an alias,
+ * which this gateway has none of) answered. */
+bool gw_sfn_parse_machine_arn(gw_sfn_call *c, const char *arn, unsigned allow,
+                              gw_sfn_machine_ref *out);
+/* Check an execution ARN's form; false with InvalidArn answered. */
+bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn);
+/* "arn:aws:states:<region>:<account>:stateMachine:<name>", malloc'd. */
+char *gw_sfn_machine_arn(const gateway *g, const char *name);
+/* "<machine arn>:<version>", malloc'd. */
+char *gw_sfn_version_arn(const char *machine_arn, int version);
+/* AWS's rule for state machine and execution names: 1-80 characters, no
+ * blanks, brackets, wildcards, control characters or any of
+ * " # % \ ^ | ~ ` $ & , ; : /. */
+bool gw_sfn_name_ok(const char *s);
+/* malloc'd printf. */
+char *gw_sfn_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- sfn_records.c: machine records ------------------------------------ */
+/* Serialises the read-copy-put of machine records (create, update,
+ * delete, publish), so two updates never lose one another. */
+void gw_sfn_machines_lock(void);
+void gw_sfn_machines_unlock(void);
+/* The machine of `ref`, with *rev the revision it names (the current one,
+ * or a version); NULL with StateMachineDoesNotExist answered. A machine
+ * being deleted is forgotten here once none of its executions runs. */
+gw_machine_rec *gw_sfn_machine_find(gw_sfn_call *c,
+                                    const gw_sfn_machine_ref *ref,
+                                    const gw_revision **rev);
+void gw_sfn_machine_release(gw_sfn_call *c, gw_machine_rec *m);
+/* A deep copy to put in place of m; compiled machines are shared. NULL
+ * without memory. */
+gw_machine_rec *gw_sfn_machine_copy(const gw_machine_rec *m);
+/* Free a record that never reached the store. */
+void gw_sfn_machine_discard(gw_machine_rec *m);
+/* Fill dst with a copy of src (strings duplicated, machine shared);
+ * -1 without memory. */
+int gw_sfn_revision_copy(gw_revision *dst, const gw_revision *src);
+/* Append a version of m's current revision (numbered after every version
+ * m ever had); the new version, or NULL without memory. */
+const gw_revision *gw_sfn_version_add(gw_machine_rec *m,
+                                      const char *description, int64_t now_ms);
+/* The latest version published from m's current revision, or NULL. */
+const gw_revision *gw_sfn_version_of_current(const gw_machine_rec *m);
+/* Whether an execution of the machine is still running. */
+bool gw_sfn_machine_busy(gateway *g, const char *machine_arn);
+
+/* ---- sfn_definition.c: definitions ------------------------------------- */
+/* Compile a definition as CreateStateMachine does; NULL with
+ * InvalidDefinition (AWS's diagnostics) answered. */
+wf_machine *gw_sfn_compile(gw_sfn_call *c, const char *definition,
+                           wf_machine_type type, const char *name,
+                           char *const *allowed_resources);
+
+/* ---- sfn_page.c: nextToken --------------------------------------------- */
+/* Set o's nextToken to a token for the page starting at `offset` of a
+ * listing bound to `context` (the operation and its filters): tokens are
+ * authenticated with a key of this process and expire after 24 hours, as
+ * AWS's do. */
+void gw_sfn_page_next(json_t *o, const char *context, size_t offset);
+/* The offset a token names, 0 without a token; false with InvalidToken
+ * answered when it is forged, expired or from another listing. */
+bool gw_sfn_page_start(gw_sfn_call *c, const char *token, const char *context,
+                       size_t *offset);
+
+/* ---- sfn_tasks.c: the callback pattern --------------------------------- */
+/* Register aws.callbackResources: handlers that leave the task to
+ * SendTaskSuccess/Failure. Called by gw_sfn_setup(). */
+int gw_sfn_tasks_register(gw_server *srv, char *msg, size_t msg_size);
+
+/* ---- the operations (sfn_api.c's table) ---------------------------- */
+typedef void (*gw_sfn_op)(gw_sfn_call *c);
+/* sfn_machines.c */
+void gw_sfn_create_state_machine(gw_sfn_call *c);
+void gw_sfn_describe_state_machine(gw_sfn_call *c);
+void gw_sfn_list_state_machines(gw_sfn_call *c);
+void gw_sfn_update_state_machine(gw_sfn_call *c);
+void gw_sfn_delete_state_machine(gw_sfn_call *c);
+/* sfn_definition.c */
+void gw_sfn_validate_definition(gw_sfn_call *c);
+/* sfn_versions.c */
+void gw_sfn_publish_version(gw_sfn_call *c);
+void gw_sfn_list_versions(gw_sfn_call *c);
+void gw_sfn_delete_version(gw_sfn_call *c);
+/* sfn_start.c */
+void gw_sfn_start_execution(gw_sfn_call *c);
+void gw_sfn_start_sync_execution(gw_sfn_call *c);
+/* sfn_executions.c */
+void gw_sfn_describe_execution(gw_sfn_call *c);
+void gw_sfn_list_executions(gw_sfn_call *c);
+void gw_sfn_stop_execution(gw_sfn_call *c);
+/* sfn_history.c */
+void gw_sfn_get_execution_history(gw_sfn_call *c);
+/* sfn_tasks.c */
+void gw_sfn_send_task_success(gw_sfn_call *c);
+void gw_sfn_send_task_failure(gw_sfn_call *c);
+void gw_sfn_send_task_heartbeat(gw_sfn_call *c);
+
+#endif

@@ -1,0 +1,177 @@
+/* Executions in the store: DescribeExecution, ListExecutions (by machine
+ * or version, status filter, newest first, paged) and StopExecution. An
+ * execution keeps the version it started with and says so
+ * (stateMachineVersionArn). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sfn.h"
+
+static const char *const INCLUDED[] = {"ALL_DATA", "METADATA_ONLY", NULL};
+static const char *const STATUSES[] = {
+    "RUNNING", "SUCCEEDED",       "FAILED", "TIMED_OUT",
+    "ABORTED", "PENDING_REDRIVE", NULL};
+static const char *const REDRIVE[] = {"REDRIVEN", "NOT_REDRIVEN", NULL};
+
+#define LIST_DEFAULT 100
+/* A status no execution has: this gateway never redrives. */
+#define NO_STATUS 99
+
+/* The execution an executionArn names; NULL with the error answered. */
+static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
+  if (!gw_sfn_check_execution_arn(c, arn)) return NULL;
+  gw_store *s = c->g->store;
+  gw_exec_rec *x = s->ops->find_execution(s, arn);
+  if (x && !x->exec) {
+    s->ops->release_execution(s, x);
+    x = NULL;
+  }
+  if (!x)
+    gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                arn);
+  return x;
+}
+
+/* The members an execution shows in a list and in a description. */
+static json_t *summary(const gw_exec_rec *x) {
+  wf_exec_status st = wf_execution_status(x->exec);
+  json_t *o =
+      json_pack("{s:s, s:s, s:s, s:s, s:o}", "executionArn", x->arn,
+                "stateMachineArn", x->machine_arn, "name", x->name, "status",
+                gw_sfn_status_name(st), "startDate", gw_sfn_time(x->start_ms));
+  if (o && st != WF_EXEC_RUNNING)
+    json_object_set_new(o, "stopDate",
+                        gw_sfn_time(wf_execution_stop_time(x->exec)));
+  if (o && x->version_arn)
+    json_object_set_new(o, "stateMachineVersionArn",
+                        json_string(x->version_arn));
+  return o;
+}
+
+void gw_sfn_describe_execution(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
+  const char *included = gw_sfn_enum(&p, "includedData", INCLUDED);
+  if (gw_sfn_params_failed(&p, c)) return;
+  gw_exec_rec *x = find(c, arn);
+  if (!x) return;
+  json_t *o = summary(x);
+  bool data = !included || strcmp(included, "ALL_DATA") == 0;
+  wf_execution *e = x->exec;
+  if (o && data) json_object_set_new(o, "input", json_string(x->input));
+  if (o)
+    json_object_set_new(o, "inputDetails",
+                        json_pack("{s:b}", "included", data));
+  if (o && wf_execution_status(e) == WF_EXEC_SUCCEEDED) {
+    if (data)
+      json_object_set_new(o, "output", json_string(wf_execution_output(e)));
+    json_object_set_new(o, "outputDetails",
+                        json_pack("{s:b}", "included", data));
+  }
+  if (o && wf_execution_error(e))
+    json_object_set_new(o, "error", json_string(wf_execution_error(e)));
+  if (o && wf_execution_cause(e))
+    json_object_set_new(o, "cause", json_string(wf_execution_cause(e)));
+  c->g->store->ops->release_execution(c->g->store, x);
+  gw_sfn_ok(c, o);
+}
+
+void gw_sfn_stop_execution(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
+  const char *error = gw_sfn_str(&p, "error", false, 0, 256);
+  const char *cause = gw_sfn_str(&p, "cause", false, 0, 32768);
+  if (gw_sfn_params_failed(&p, c)) return;
+  gw_exec_rec *x = find(c, arn);
+  if (!x) return;
+  /* One already finished keeps its end (and its stop date). */
+  wf_execution_stop(x->exec, error, cause);
+  gw_sfn_ok(c, json_pack("{s:o}", "stopDate",
+                         gw_sfn_time(wf_execution_stop_time(x->exec))));
+  c->g->store->ops->release_execution(c->g->store, x);
+}
+
+/* A page of one listing, gathered under the store's lock. */
+typedef struct page {
+  const char *version_arn; /* only executions of this version, or NULL */
+  size_t skip, max, total;
+  json_t *items;
+} page;
+
+static void visit(const gw_exec_rec *x, void *arg) {
+  page *pg = arg;
+  if (!x->exec ||
+      (pg->version_arn &&
+       (!x->version_arn || strcmp(x->version_arn, pg->version_arn) != 0)))
+    return;
+  if (pg->total >= pg->skip && pg->total - pg->skip < pg->max)
+    json_array_append_new(pg->items, summary(x));
+  pg->total++;
+}
+
+static int status_filter(const char *status, const char *redrive) {
+  if (redrive && strcmp(redrive, "REDRIVEN") == 0) return NO_STATUS;
+  for (int i = 0; status && i <= WF_EXEC_ABORTED; i++)
+    if (strcmp(STATUSES[i], status) == 0) return i;
+  return status ? NO_STATUS : -1;
+}
+
+static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
+                         const char *given, int status, size_t max,
+                         const char *token) {
+  const gw_revision *rev;
+  gw_machine_rec *m = gw_sfn_machine_find(c, ref, &rev);
+  if (!m) return;
+  if (m->type == WF_MACHINE_EXPRESS) {
+    gw_sfn_fail(c, "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state "
+                "machine");
+    gw_sfn_machine_release(c, m);
+    return;
+  }
+  char *context = gw_sfn_strf("ListExecutions\n%s\n%d", given, status);
+  char *version = rev->version ? strdup(rev->arn) : NULL;
+  char *machine = strdup(m->arn);
+  gw_sfn_machine_release(c, m);
+  page pg = {version, 0, max, 0, json_array()};
+  if (!context || !machine || (ref->version && !version)) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  } else if (gw_sfn_page_start(c, token, context, &pg.skip)) {
+    gw_store *s = c->g->store;
+    s->ops->list_executions(s, machine, status, 0, (size_t)-1, visit, &pg);
+    json_t *o = json_pack("{s:O}", "executions", pg.items);
+    if (pg.skip + max < pg.total) gw_sfn_page_next(o, context, pg.skip + max);
+    gw_sfn_ok(c, o);
+  }
+  json_decref(pg.items);
+  free(context);
+  free(version);
+  free(machine);
+}
+
+void gw_sfn_list_executions(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "stateMachineArn", false, 1, 256);
+  const char *status = gw_sfn_enum(&p, "statusFilter", STATUSES);
+  long long max = gw_sfn_int(&p, "maxResults", 0, 1000, 0);
+  const char *token = gw_sfn_str(&p, "nextToken", false, 1, 3096);
+  const char *map_run = gw_sfn_str(&p, "mapRunArn", false, 1, 2000);
+  const char *redrive = gw_sfn_enum(&p, "redriveFilter", REDRIVE);
+  if (gw_sfn_params_failed(&p, c)) return;
+  if (!arn && !map_run) {
+    gw_sfn_fail(c, "ValidationException",
+                "Must provide a StateMachine ARN or MapRun ARN");
+    return;
+  }
+  if (map_run) { /* Distributed Map runs are not recorded here */
+    gw_sfn_fail(c, "ResourceNotFound", "Resource not found: '%s'", map_run);
+    return;
+  }
+  gw_sfn_machine_ref ref;
+  if (!gw_sfn_parse_machine_arn(c, arn, GW_SFN_ALLOW_VERSION, &ref)) return;
+  list_machine(c, &ref, arn, status_filter(status, redrive),
+               max ? (size_t)max : LIST_DEFAULT, token);
+}

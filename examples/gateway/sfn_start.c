@@ -1,0 +1,247 @@
+/* Starting executions. StartExecution runs the machine's current revision,
+ * a version ("<machine ARN>:<n>", kept by the execution whatever happens
+ * to the machine later) or, with Step Functions Local's
+ * "<machine ARN>#<test case>", a test case of aws.mockConfigFile. The
+ * execution goes into the store, which holds its handle. StartSyncExecution
+ * (EXPRESS machines only) waits for the end and answers the result; like
+ * AWS, it leaves nothing to describe afterwards. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sfn.h"
+
+static const char *const INCLUDED[] = {"ALL_DATA", "METADATA_ONLY", NULL};
+
+typedef struct start_args {
+  const char *arn, *name, *input, *included;
+  gw_sfn_machine_ref ref;
+} start_args;
+
+static bool read_args(gw_sfn_call *c, start_args *a, bool sync) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  a->arn = gw_sfn_str(&p, "stateMachineArn", true, 1, 256);
+  a->name = gw_sfn_str(&p, "name", false, 1, 80);
+  a->input = gw_sfn_str(&p, "input", false, 0, 262144);
+  gw_sfn_str(&p, "traceHeader", false, 0, 256);
+  a->included = sync ? gw_sfn_enum(&p, "includedData", INCLUDED) : NULL;
+  if (gw_sfn_params_failed(&p, c)) return false;
+  if (!a->input) a->input = "{}";
+  if (a->name && !gw_sfn_name_ok(a->name)) {
+    gw_sfn_fail(c, "InvalidName", "Invalid Name: '%s'", a->name);
+    return false;
+  }
+  return gw_sfn_parse_machine_arn(
+      c, a->arn, GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_TEST_CASE, &a->ref);
+}
+
+/* The machine and revision to run; NULL when answered. */
+static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
+                                      const gw_revision **rev) {
+  gw_machine_rec *m = gw_sfn_machine_find(c, &a->ref, rev);
+  if (m && m->deleting) {
+    gw_sfn_fail(c, "StateMachineDeleting",
+                "State Machine is being deleted: '%s'", m->arn);
+    gw_sfn_machine_release(c, m);
+    return NULL;
+  }
+  return m;
+}
+
+/* The library's refusal in AWS's words. */
+static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
+  switch (rc) {
+    case WF_EPARSE:
+      gw_sfn_fail(c, "InvalidExecutionInput",
+                  "Invalid State Machine Execution Input: '%s'", err->message);
+      break;
+    case WF_EEXIST: /* "Execution Already Exists: '<arn>'" */
+      gw_sfn_fail(c, "ExecutionAlreadyExists", "%s", err->message);
+      break;
+    case WF_ELIMIT: /* over the engine's payload limit */
+    case WF_EINVAL: /* a test case the mock configuration lacks */
+    case WF_EUNSUPPORTED:
+      gw_sfn_fail(c, "ValidationException", "%s", err->message);
+      break;
+    case WF_ESTATE:
+      gw_sfn_error(c->resp, 503, "ServiceUnavailable",
+                   "the gateway is shutting down");
+      break;
+    default:
+      gw_sfn_error(c->resp, 500, "InternalFailure", "%s", err->message);
+  }
+}
+
+/* A name already used: a STANDARD execution still running with the same
+ * input is the same start (AWS's idempotency) and gets the same answer;
+ * anything else is ExecutionAlreadyExists. True when answered. */
+static bool name_taken(gw_sfn_call *c, const gw_machine_rec *m,
+                       const char *name, const char *input) {
+  gw_store *s = c->g->store;
+  char *arn = gw_sfn_strf("arn:aws:states:%s:%s:execution:%s:%s", c->g->region,
+                          c->g->account, m->name, name);
+  gw_exec_rec *x = arn ? s->ops->find_execution(s, arn) : NULL;
+  if (x && x->exec && m->type == WF_MACHINE_STANDARD &&
+      wf_execution_status(x->exec) == WF_EXEC_RUNNING &&
+      strcmp(x->input, input) == 0)
+    gw_sfn_ok(c, json_pack("{s:s, s:o}", "executionArn", x->arn, "startDate",
+                           gw_sfn_time(x->start_ms)));
+  else if (x)
+    gw_sfn_fail(c, "ExecutionAlreadyExists", "Execution Already Exists: '%s'",
+                arn);
+  if (x) s->ops->release_execution(s, x);
+  free(arn);
+  return x != NULL;
+}
+
+static wf_execution *start(gw_sfn_call *c, const start_args *a,
+                           const gw_machine_rec *m, const gw_revision *rev,
+                           char name[40]) {
+  if (!a->name) gw_uuid(name);
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = a->name ? a->name : name;
+  so.correlation_id = c->req->correlation_id;
+  so.role_arn = m->role_arn;
+  so.test_case = a->ref.test_case[0] ? a->ref.test_case : NULL;
+  wf_execution *x = NULL;
+  wf_error err;
+  int rc = wf_engine_start(&x, c->g->engine, rev->machine, a->input, &so, &err);
+  if (rc != WF_OK) start_failed(c, rc, &err);
+  return x;
+}
+
+/* The store's record of a started execution; takes x. */
+static gw_exec_rec *record(gw_sfn_call *c, const gw_machine_rec *m,
+                           const gw_revision *rev, const char *input,
+                           wf_execution *x) {
+  gw_exec_rec *r = calloc(1, sizeof *r);
+  if (!r) {
+    wf_execution_free(x);
+    return NULL;
+  }
+  r->arn = strdup(wf_execution_arn(x));
+  r->name = strdup(wf_execution_name(x));
+  r->machine_arn = strdup(m->arn);
+  r->version_arn = rev->version ? strdup(rev->arn) : NULL;
+  r->correlation_id = strdup(c->req->correlation_id);
+  r->input = strdup(input);
+  r->exec = x;
+  r->start_ms = wf_execution_start_time(x);
+  return r;
+}
+
+void gw_sfn_start_execution(gw_sfn_call *c) {
+  start_args a;
+  const gw_revision *rev;
+  char name[40];
+  if (!read_args(c, &a, false)) return;
+  gw_machine_rec *m = machine_to_run(c, &a, &rev);
+  if (!m) return;
+  wf_execution *x = a.name && name_taken(c, m, a.name, a.input)
+                        ? NULL
+                        : start(c, &a, m, rev, name);
+  gw_exec_rec *r = x ? record(c, m, rev, a.input, x) : NULL;
+  bool complete = r && r->arn && r->name && r->machine_arn && r->input &&
+                  r->correlation_id && (!rev->version || r->version_arn);
+  gw_sfn_machine_release(c, m);
+  if (!x) return; /* answered */
+  json_t *o = complete ? json_pack("{s:s, s:o}", "executionArn", r->arn,
+                                   "startDate", gw_sfn_time(r->start_ms))
+                       : NULL;
+  /* put_execution refuses (and frees) a record without an ARN. */
+  if (r && !o) {
+    free(r->arn);
+    r->arn = NULL;
+  }
+  /* The execution runs whether or not it could be recorded. */
+  gw_store *s = c->g->store;
+  if (!r || s->ops->put_execution(s, r) != WF_OK) {
+    json_decref(o);
+    gw_sfn_error(c->resp, 500, "InternalFailure",
+                 "the execution started but could not be recorded");
+    return;
+  }
+  gw_sfn_ok(c, o);
+}
+
+/* Wait for the end. Once the gateway shuts down, the execution has until
+ * listen.shutdownTimeoutSeconds, like requests in flight, then stops. */
+static void wait_for(gw_sfn_call *c, wf_execution *x) {
+  gw_server *srv = gw_server_of(c->g);
+  double deadline = 0;
+  while (wf_execution_wait(x, 200) == WF_ETIMEDOUT) {
+    if (!atomic_load(&srv->draining)) continue;
+    if (!deadline)
+      deadline = gw_mono_ms() + c->g->cfg->listen.shutdown_timeout_s * 1e3;
+    else if (gw_mono_ms() > deadline)
+      wf_execution_stop(x, "Gateway.ShuttingDown",
+                        "The gateway shut down before the execution ended");
+  }
+}
+
+/* Express executions are billed by the 100 ms, at 64 MB. */
+static json_t *billing(int64_t ms) {
+  int64_t billed = ms <= 0 ? 100 : (ms + 99) / 100 * 100;
+  return json_pack("{s:I, s:I}", "billedMemoryUsedInMB", (json_int_t)64,
+                   "billedDurationInMilliseconds", (json_int_t)billed);
+}
+
+static json_t *sync_result(const start_args *a, const char *machine_arn,
+                           wf_execution *x) {
+  wf_exec_status st = wf_execution_status(x);
+  int64_t t0 = wf_execution_start_time(x), t1 = wf_execution_stop_time(x);
+  json_t *o =
+      json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:o}", "executionArn",
+                wf_execution_arn(x), "stateMachineArn", machine_arn, "name",
+                wf_execution_name(x), "startDate", gw_sfn_time(t0), "stopDate",
+                gw_sfn_time(t1), "status",
+                /* SUCCEEDED, FAILED or TIMED_OUT: a stop reads as a failure. */
+                st == WF_EXEC_ABORTED ? "FAILED" : gw_sfn_status_name(st),
+                "billingDetails", billing(t1 - t0));
+  if (!o) return NULL;
+  if (wf_execution_error(x))
+    json_object_set_new(o, "error", json_string(wf_execution_error(x)));
+  if (wf_execution_cause(x))
+    json_object_set_new(o, "cause", json_string(wf_execution_cause(x)));
+  bool data = !a->included || strcmp(a->included, "ALL_DATA") == 0;
+  if (data) json_object_set_new(o, "input", json_string(a->input));
+  json_object_set_new(o, "inputDetails", json_pack("{s:b}", "included", data));
+  if (st == WF_EXEC_SUCCEEDED) {
+    if (data)
+      json_object_set_new(o, "output", json_string(wf_execution_output(x)));
+    json_object_set_new(o, "outputDetails",
+                        json_pack("{s:b}", "included", data));
+  }
+  return o;
+}
+
+void gw_sfn_start_sync_execution(gw_sfn_call *c) {
+  start_args a;
+  const gw_revision *rev;
+  char name[40];
+  if (!read_args(c, &a, true)) return;
+  gw_machine_rec *m = machine_to_run(c, &a, &rev);
+  if (!m) return;
+  if (m->type != WF_MACHINE_EXPRESS) {
+    gw_sfn_fail(c, "StateMachineTypeNotSupported",
+                "This operation is not supported by this type of state "
+                "machine");
+    gw_sfn_machine_release(c, m);
+    return;
+  }
+  char *machine_arn = strdup(m->arn);
+  wf_execution *x = machine_arn ? start(c, &a, m, rev, name) : NULL;
+  gw_sfn_machine_release(c, m);
+  if (x) {
+    wait_for(c, x);
+    json_t *o = sync_result(&a, machine_arn, x);
+    if (o)
+      gw_sfn_ok(c, o);
+    else
+      gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  } else if (!machine_arn) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  }
+  wf_execution_free(x);
+  free(machine_arn);
+}

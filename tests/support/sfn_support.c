@@ -1,0 +1,120 @@
+/* wf-gateway AWS API test helpers (see sfn_support.h). */
+#include "sfn_support.h"
+
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sigv4.h"
+#include "support.h"
+
+void gwt_sfn_start(const char *extra) {
+  char *cfg = wft_strf("%s%s", GWT_SFN_CONFIG, extra ? extra : "");
+  cr_assert(gwt_start(&gwt_srv, cfg), "the gateway did not start");
+  free(cfg);
+}
+
+static gwt_response post(const char *op, const char *body,
+                         const char *const *extra) {
+  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
+  const char *headers[8] = {"Content-Type: application/x-amz-json-1.0", target};
+  size_t n = 2;
+  for (size_t i = 0; extra && extra[i] && n < 7; i++) headers[n++] = extra[i];
+  headers[n] = NULL;
+  gwt_response r =
+      gwt_request(&gwt_srv, "POST", "/", headers, body, strlen(body));
+  free(target);
+  return r;
+}
+
+gwt_response gwt_sfn(const char *op, const char *body_fmt, ...) {
+  va_list ap;
+  va_start(ap, body_fmt);
+  char *body = NULL;
+  if (vasprintf(&body, body_fmt, ap) < 0) body = NULL;
+  va_end(ap);
+  cr_assert(body);
+  gwt_response r = post(op, body, NULL);
+  free(body);
+  return r;
+}
+
+gwt_response gwt_sfn_obj(const char *op, json_t *body) {
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  cr_assert(text);
+  gwt_response r = post(op, text, NULL);
+  free(text);
+  return r;
+}
+
+gwt_response gwt_sfn_signed(const gwt_signer *sg, const char *op,
+                            const char *body) {
+  char amz[17], host[64], target[128];
+  time_t t = sg->when ? (time_t)sg->when : time(NULL);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(amz, sizeof amz, "%Y%m%dT%H%M%SZ", &tm);
+  snprintf(host, sizeof host, "127.0.0.1:%d", gwt_srv.port);
+  snprintf(target, sizeof target, "AWSStepFunctions.%s", op);
+  /* The headers as the gateway will see them, for the canonical request. */
+  gw_header hs[] = {{"Host", host},
+                    {"Content-Type", "application/x-amz-json-1.0"},
+                    {"X-Amz-Date", amz},
+                    {"X-Amz-Target", target}};
+  gw_request req = {"POST", "/", "", hs, 4, body, strlen(body), "", ""};
+  const char *signed_headers = "content-type;host;x-amz-date;x-amz-target";
+  char *creq = gw_sigv4_canonical_request(&req, signed_headers);
+  char sig[65];
+  cr_assert(creq && gw_sigv4_signature(sig, sg->secret, amz, sg->region,
+                                       sg->service, creq) == 0);
+  free(creq);
+  char *auth =
+      wft_strf("Authorization: " GW_SIGV4_ALGORITHM
+               " Credential=%s/%.8s/%s/%s/aws4_request, "
+               "SignedHeaders=%s, Signature=%s",
+               sg->key_id, amz, sg->region, sg->service, signed_headers, sig);
+  char *date = wft_strf("X-Amz-Date: %s", amz);
+  char *host_h = wft_strf("Host: %s", host);
+  const char *extra[] = {auth, date, host_h, NULL};
+  gwt_response r = post(op, body, extra);
+  free(auth);
+  free(date);
+  free(host_h);
+  return r;
+}
+
+const char *gwt_str(const gwt_response *r, const char *key) {
+  return json_string_value(json_object_get(r->json, key));
+}
+
+void gwt_expect_error(const gwt_response *r, const char *type,
+                      const char *message) {
+  cr_assert_eq(r->status, 400, "want a 400 %s, got %ld: %s", type, r->status,
+               r->body);
+  cr_assert_str_eq(gwt_str(r, "__type"), type, "%s", r->body);
+  const char *m = gwt_str(r, "message");
+  if (message)
+    cr_assert(m && strstr(m, message), "message '%s' lacks '%s'",
+              m ? m : "(none)", message);
+}
+
+json_t *gwt_sfn_wait(const char *execution_arn) {
+  for (int i = 0; i < 500; i++) {
+    gwt_response r = gwt_sfn("DescribeExecution", "{\"executionArn\":\"%s\"}",
+                             execution_arn);
+    const char *st = gwt_str(&r, "status");
+    if (r.status == 200 && st && strcmp(st, "RUNNING") != 0) {
+      json_t *v = json_incref(r.json);
+      gwt_response_free(&r);
+      return v;
+    }
+    gwt_response_free(&r);
+    usleep(20000);
+  }
+  return NULL;
+}

@@ -1,0 +1,533 @@
+/* wf-gateway's AWS Step Functions API, executions: StartExecution
+ * (idempotency, errors), DescribeExecution, GetExecutionHistory (pages,
+ * order, data), ListExecutions (filters, pages), StopExecution,
+ * StartSyncExecution, task tokens (SendTask*), MockConfigFile test cases
+ * and machines deleted while they run. Suite gateway_sfn, declared in
+ * test_gateway_sfn.c. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sfn_support.h"
+#include "support.h"
+
+/* The suite's options (see test_gateway_sfn.c). */
+#define EXEC_TEST(name) Test(gateway_sfn, name, .fini = gwt_fini, .timeout = 60)
+
+static const char *member(const json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+
+static gwt_response start(const char *machine, const char *name,
+                          const char *input) {
+  json_t *b = json_pack("{s:s}", "stateMachineArn", machine);
+  if (name) json_object_set_new(b, "name", json_string(name));
+  if (input) json_object_set_new(b, "input", json_string(input));
+  return gwt_sfn_obj("StartExecution", b);
+}
+
+static char *start_ok(const char *machine, const char *name,
+                      const char *input) {
+  gwt_response r = start(machine, name, input);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  char *arn = strdup(gwt_str(&r, "executionArn"));
+  gwt_response_free(&r);
+  return arn;
+}
+
+static void create_ok(const char *name, const char *def, const char *type) {
+  json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "name", name, "definition", def,
+                        "roleArn", GWT_ROLE, "type", type);
+  gwt_response r = gwt_sfn_obj("CreateStateMachine", b);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+}
+
+static gwt_response history(const char *arn, const char *extra) {
+  return gwt_sfn("GetExecutionHistory", "{\"executionArn\":\"%s\"%s}", arn,
+                 extra ? extra : "");
+}
+
+EXEC_TEST(start_describe_and_read_the_history) {
+  gwt_sfn_start(NULL);
+  char *arn = start_ok(GWT_MACHINE_ARN "hello", "run-1", "{\"who\":\"me\"}");
+  cr_assert_str_eq(arn, GWT_EXEC_ARN "hello:run-1");
+  json_t *x = gwt_sfn_wait(arn);
+  cr_assert(x);
+  cr_assert_str_eq(member(x, "status"), "SUCCEEDED");
+  cr_assert_str_eq(member(x, "name"), "run-1");
+  cr_assert_str_eq(member(x, "stateMachineArn"), GWT_MACHINE_ARN "hello");
+  cr_assert_str_eq(member(x, "input"), "{\"who\":\"me\"}");
+  cr_assert(strstr(member(x, "output"), "Hello from Hello"));
+  cr_assert(json_real_value(json_object_get(x, "stopDate")) >=
+            json_real_value(json_object_get(x, "startDate")));
+  cr_assert(json_is_true(
+      json_object_get(json_object_get(x, "inputDetails"), "included")));
+  json_decref(x);
+
+  gwt_response r = gwt_sfn("DescribeExecution",
+                           "{\"executionArn\":\"%s\",\"includedData\":"
+                           "\"METADATA_ONLY\"}",
+                           arn);
+  cr_assert_null(json_object_get(r.json, "input"), "%s", r.body);
+  cr_assert_null(json_object_get(r.json, "output"), "%s", r.body);
+  gwt_response_free(&r);
+
+  r = history(arn, NULL);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  json_t *events = json_object_get(r.json, "events");
+  size_t n = json_array_size(events);
+  cr_assert(n >= 5, "%s", r.body);
+  json_t *first = json_array_get(events, 0);
+  cr_assert_str_eq(member(first, "type"), "ExecutionStarted");
+  cr_assert_eq(json_integer_value(json_object_get(first, "id")), 1);
+  cr_assert(json_is_real(json_object_get(first, "timestamp")));
+  json_t *d = json_object_get(first, "executionStartedEventDetails");
+  cr_assert_str_eq(member(d, "roleArn"),
+                   "arn:aws:iam::123456789012:role/wf-gateway");
+  cr_assert_str_eq(member(d, "input"), "{\"who\":\"me\"}");
+  cr_assert_str_eq(member(json_array_get(events, n - 1), "type"),
+                   "ExecutionSucceeded");
+  gwt_response_free(&r);
+
+  r = history(arn, ",\"reverseOrder\":true,\"includeExecutionData\":false");
+  events = json_object_get(r.json, "events");
+  cr_assert_str_eq(member(json_array_get(events, 0), "type"),
+                   "ExecutionSucceeded");
+  d = json_object_get(json_array_get(events, n - 1),
+                      "executionStartedEventDetails");
+  cr_assert_null(json_object_get(d, "input"), "%s", r.body);
+  cr_assert(json_object_get(d, "inputDetails"));
+  gwt_response_free(&r);
+
+  /* Two at a time, following nextToken, gives every event in order. */
+  char *token = NULL;
+  json_int_t want = 1;
+  for (int page = 0; page < 20; page++) {
+    char *extra =
+        token ? wft_strf(",\"maxResults\":2,\"nextToken\":\"%s\"", token)
+              : wft_strf(",\"maxResults\":2");
+    r = history(arn, extra);
+    free(extra);
+    events = json_object_get(r.json, "events");
+    cr_assert(json_array_size(events) <= 2, "%s", r.body);
+    for (size_t i = 0; i < json_array_size(events); i++, want++)
+      cr_assert_eq(
+          json_integer_value(json_object_get(json_array_get(events, i), "id")),
+          want);
+    free(token);
+    token = gwt_str(&r, "nextToken") ? strdup(gwt_str(&r, "nextToken")) : NULL;
+    gwt_response_free(&r);
+    if (!token) break;
+  }
+  cr_assert_eq(want, (json_int_t)n + 1);
+  /* A forward page's token does not serve the reverse order. */
+  r = history(arn, ",\"maxResults\":2");
+  token = strdup(gwt_str(&r, "nextToken"));
+  gwt_response_free(&r);
+  char *extra = wft_strf(",\"reverseOrder\":true,\"nextToken\":\"%s\"", token);
+  r = history(arn, extra);
+  gwt_expect_error(&r, "InvalidToken", NULL);
+  gwt_response_free(&r);
+  free(extra);
+  free(token);
+
+  r = gwt_sfn("DescribeExecution",
+              "{\"executionArn\":\"" GWT_EXEC_ARN "hello:nobody\"}");
+  gwt_expect_error(&r, "ExecutionDoesNotExist",
+                   "Execution Does Not Exist: '" GWT_EXEC_ARN "hello:nobody'");
+  gwt_response_free(&r);
+  r = history(GWT_EXEC_ARN "hello:nobody", NULL);
+  gwt_expect_error(&r, "ExecutionDoesNotExist", NULL);
+  gwt_response_free(&r);
+  free(arn);
+  gwt_finish();
+}
+
+EXEC_TEST(start_refuses_and_repeats_as_aws_does) {
+  gwt_sfn_start(NULL);
+  gwt_response r = start(GWT_MACHINE_ARN "nobody", NULL, NULL);
+  gwt_expect_error(&r, "StateMachineDoesNotExist", NULL);
+  gwt_response_free(&r);
+  r = start(GWT_MACHINE_ARN "hello", NULL, "{");
+  gwt_expect_error(&r, "InvalidExecutionInput",
+                   "Invalid State Machine Execution Input: '");
+  gwt_response_free(&r);
+  r = start(GWT_MACHINE_ARN "hello", "a b", NULL);
+  gwt_expect_error(&r, "InvalidName", "Invalid Name: 'a b'");
+  gwt_response_free(&r);
+  char *generated = start_ok(GWT_MACHINE_ARN "hello", NULL, NULL);
+  cr_assert_eq(strlen(generated), strlen(GWT_EXEC_ARN "hello:") + 36);
+  free(generated);
+
+  /* Same name and input while running: the same execution. */
+  r = start(GWT_MACHINE_ARN "waiting", "same", "{\"a\":1}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response again = start(GWT_MACHINE_ARN "waiting", "same", "{\"a\":1}");
+  cr_assert_eq(again.status, 200, "%s", again.body);
+  cr_assert_str_eq(gwt_str(&again, "executionArn"),
+                   gwt_str(&r, "executionArn"));
+  cr_assert(json_equal(json_object_get(again.json, "startDate"),
+                       json_object_get(r.json, "startDate")));
+  gwt_response_free(&again);
+  again = start(GWT_MACHINE_ARN "waiting", "same", "{\"a\":2}");
+  gwt_expect_error(&again, "ExecutionAlreadyExists",
+                   "Execution Already Exists: '" GWT_EXEC_ARN "waiting:same'");
+  gwt_response_free(&again);
+  json_decref(gwt_sfn_wait(gwt_str(&r, "executionArn")));
+  again = start(GWT_MACHINE_ARN "waiting", "same", "{\"a\":1}");
+  gwt_expect_error(&again, "ExecutionAlreadyExists", NULL);
+  gwt_response_free(&again);
+  gwt_response_free(&r);
+  gwt_finish();
+}
+
+static void expect_names(const gwt_response *r, const char *const *names,
+                         size_t n) {
+  json_t *list = json_object_get(r->json, "executions");
+  cr_assert_eq(json_array_size(list), n, "%s", r->body);
+  for (size_t i = 0; i < n; i++)
+    cr_assert_str_eq(member(json_array_get(list, i), "name"), names[i]);
+}
+
+EXEC_TEST(list_executions_filters_and_pages) {
+  gwt_sfn_start(NULL);
+  const char *failed[] = {"f4", "f3", "f2", "f1", "f0"}; /* newest first */
+  for (int i = 4; i >= 0; i--) {
+    char *arn = start_ok(GWT_MACHINE_ARN "failing", failed[i], NULL);
+    json_decref(gwt_sfn_wait(arn));
+    free(arn);
+  }
+  char *w0 = start_ok(GWT_MACHINE_ARN "waiting", "w0", NULL);
+  char *w1 = start_ok(GWT_MACHINE_ARN "waiting", "w1", NULL);
+
+  gwt_response r = gwt_sfn(
+      "ListExecutions", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "failing\"}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  expect_names(&r, failed, 5);
+  json_t *one = json_array_get(json_object_get(r.json, "executions"), 0);
+  cr_assert_str_eq(member(one, "status"), "FAILED");
+  cr_assert_str_eq(member(one, "stateMachineArn"), GWT_MACHINE_ARN "failing");
+  cr_assert(json_is_real(json_object_get(one, "stopDate")));
+  gwt_response_free(&r);
+
+  size_t seen = 0;
+  char *token = NULL;
+  for (int page = 0; page < 5; page++) {
+    r = token ? gwt_sfn("ListExecutions",
+                        "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                        "failing\",\"maxResults\":2,\"nextToken\":\"%s\"}",
+                        token)
+              : gwt_sfn("ListExecutions",
+                        "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                        "failing\",\"maxResults\":2}");
+    size_t n = json_array_size(json_object_get(r.json, "executions"));
+    expect_names(&r, failed + seen, n);
+    seen += n;
+    free(token);
+    token = gwt_str(&r, "nextToken") ? strdup(gwt_str(&r, "nextToken")) : NULL;
+    gwt_response_free(&r);
+    if (!token) break;
+  }
+  cr_assert_eq(seen, 5);
+
+  const char *running[] = {"w1", "w0"};
+  r = gwt_sfn("ListExecutions", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                "waiting\",\"statusFilter\":\"RUNNING\"}");
+  expect_names(&r, running, 2);
+  gwt_response_free(&r);
+  r = gwt_sfn("ListExecutions", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                "failing\",\"statusFilter\":\"SUCCEEDED\"}");
+  expect_names(&r, NULL, 0);
+  gwt_response_free(&r);
+
+  r = gwt_sfn("StopExecution",
+              "{\"executionArn\":\"%s\",\"error\":\"Cancelled\","
+              "\"cause\":\"by the test\"}",
+              w0);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert(json_is_real(json_object_get(r.json, "stopDate")));
+  gwt_response_free(&r);
+  json_t *x = gwt_sfn_wait(w0);
+  cr_assert_str_eq(member(x, "status"), "ABORTED");
+  cr_assert_str_eq(member(x, "error"), "Cancelled");
+  cr_assert_str_eq(member(x, "cause"), "by the test");
+  json_decref(x);
+  r = gwt_sfn("StopExecution",
+              "{\"executionArn\":\"" GWT_EXEC_ARN "waiting:nobody\"}");
+  gwt_expect_error(&r, "ExecutionDoesNotExist", NULL);
+  gwt_response_free(&r);
+
+  r = gwt_sfn("ListExecutions", "{}");
+  gwt_expect_error(&r, "ValidationException",
+                   "Must provide a StateMachine ARN or MapRun ARN");
+  gwt_response_free(&r);
+  r = gwt_sfn("ListExecutions",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "nobody\"}");
+  gwt_expect_error(&r, "StateMachineDoesNotExist", NULL);
+  gwt_response_free(&r);
+  create_ok("fast",
+            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+            "\"Pass\",\"End\":true}}}",
+            "EXPRESS");
+  r = gwt_sfn("ListExecutions",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "fast\"}");
+  gwt_expect_error(&r, "StateMachineTypeNotSupported", NULL);
+  gwt_response_free(&r);
+  free(w0);
+  free(w1);
+  gwt_finish();
+}
+
+EXEC_TEST(start_sync_execution_answers_the_result) {
+  gwt_sfn_start(NULL);
+  create_ok("quick",
+            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+            "\"Pass\",\"Result\":{\"n\":1},\"End\":true}}}",
+            "EXPRESS");
+  create_ok("broke",
+            "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":"
+            "\"Fail\",\"Error\":\"Boom\",\"Cause\":\"it broke\"}}}",
+            "EXPRESS");
+  gwt_response r =
+      gwt_sfn("StartSyncExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                    "quick\",\"input\":\"{\\\"a\\\":1}\"}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "status"), "SUCCEEDED");
+  cr_assert_str_eq(gwt_str(&r, "output"), "{\"n\":1}");
+  cr_assert_str_eq(gwt_str(&r, "input"), "{\"a\":1}");
+  cr_assert_str_eq(gwt_str(&r, "stateMachineArn"), GWT_MACHINE_ARN "quick");
+  /* Express executions: ...:express:MACHINE:NAME:ID. */
+  cr_assert(strncmp(gwt_str(&r, "executionArn"),
+                    GWT_EXPRESS_ARN "quick:", strlen(GWT_EXPRESS_ARN "quick:")) == 0,
+            "%s", gwt_str(&r, "executionArn"));
+  json_t *bill = json_object_get(r.json, "billingDetails");
+  cr_assert_eq(
+      json_integer_value(json_object_get(bill, "billedMemoryUsedInMB")), 64);
+  json_int_t ms =
+      json_integer_value(json_object_get(bill, "billedDurationInMilliseconds"));
+  cr_assert(ms >= 100 && ms % 100 == 0, "%s", r.body);
+  char *arn = strdup(gwt_str(&r, "executionArn"));
+  gwt_response_free(&r);
+  /* Like AWS, nothing of it is kept to describe. */
+  r = gwt_sfn("DescribeExecution", "{\"executionArn\":\"%s\"}", arn);
+  gwt_expect_error(&r, "ExecutionDoesNotExist", NULL);
+  gwt_response_free(&r);
+  free(arn);
+
+  r = gwt_sfn("StartSyncExecution",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "broke\"}");
+  cr_assert_eq(r.status, 200, "a failed execution is still a 200: %s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "status"), "FAILED");
+  cr_assert_str_eq(gwt_str(&r, "error"), "Boom");
+  cr_assert_str_eq(gwt_str(&r, "cause"), "it broke");
+  cr_assert_null(json_object_get(r.json, "output"));
+  gwt_response_free(&r);
+  r = gwt_sfn("StartSyncExecution",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "hello\"}");
+  gwt_expect_error(&r, "StateMachineTypeNotSupported", NULL);
+  gwt_response_free(&r);
+  gwt_finish();
+}
+
+#define CALLBACK_RESOURCE "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+
+/* The token the callback task was given, read from its TaskScheduled
+ * event's parameters (the machine puts it in MessageBody.token). */
+static char *token_of(const char *arn) {
+  for (int i = 0; i < 250; i++) {
+    gwt_response r =
+        gwt_sfn("GetExecutionHistory", "{\"executionArn\":\"%s\"}", arn);
+    json_t *events = json_object_get(r.json, "events");
+    for (size_t k = 0; k < json_array_size(events); k++) {
+      json_t *e = json_array_get(events, k);
+      if (strcmp(member(e, "type"), "TaskScheduled") != 0) continue;
+      json_t *p = json_loads(
+          member(json_object_get(e, "taskScheduledEventDetails"), "parameters"),
+          0, NULL);
+      const char *t = member(json_object_get(p, "MessageBody"), "token");
+      char *token = t ? strdup(t) : NULL;
+      json_decref(p);
+      gwt_response_free(&r);
+      return token;
+    }
+    gwt_response_free(&r);
+    usleep(20000);
+  }
+  return NULL;
+}
+
+EXEC_TEST(task_tokens_complete_callback_tasks) {
+  gwt_sfn_start("aws: {callbackResources: [\"" CALLBACK_RESOURCE "\"]}\n");
+  create_ok("ask",
+            "{\"StartAt\":\"Ask\",\"States\":{\"Ask\":{\"Type\":\"Task\","
+            "\"Resource\":\"" CALLBACK_RESOURCE
+            "\",\"Parameters\":{"
+            "\"QueueUrl\":\"q\",\"MessageBody\":{\"token.$\":"
+            "\"$$.Task.Token\"}},\"HeartbeatSeconds\":60,\"End\":true}}}",
+            "STANDARD");
+  char *arn = start_ok(GWT_MACHINE_ARN "ask", "yes", NULL);
+  char *token = token_of(arn);
+  cr_assert(token, "no TaskScheduled event with a token");
+  gwt_response r =
+      gwt_sfn("SendTaskHeartbeat", "{\"taskToken\":\"%s\"}", token);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  r = gwt_sfn("SendTaskSuccess",
+              "{\"taskToken\":\"%s\",\"output\":\"{\\\"ok\\\":\"}", token);
+  gwt_expect_error(&r, "InvalidOutput", NULL);
+  gwt_response_free(&r);
+  r = gwt_sfn("SendTaskSuccess",
+              "{\"taskToken\":\"%s\",\"output\":\"{\\\"ok\\\":true}\"}", token);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(r.body, "{}");
+  gwt_response_free(&r);
+  json_t *x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "SUCCEEDED");
+  cr_assert_str_eq(member(x, "output"), "{\"ok\":true}");
+  json_decref(x);
+  /* The task is over: its token is stale now. */
+  r = gwt_sfn("SendTaskSuccess", "{\"taskToken\":\"%s\",\"output\":\"{}\"}",
+              token);
+  gwt_expect_error(&r, "TaskTimedOut",
+                   "Task Timed Out: 'Provided task does not exist anymore'");
+  gwt_response_free(&r);
+  r = gwt_sfn("SendTaskHeartbeat", "{\"taskToken\":\"%s\"}", token);
+  gwt_expect_error(&r, "TaskTimedOut", NULL);
+  gwt_response_free(&r);
+  r = gwt_sfn("SendTaskSuccess",
+              "{\"taskToken\":\"not-a-token\",\"output\":\"{}\"}");
+  gwt_expect_error(&r, "InvalidToken", NULL);
+  gwt_response_free(&r);
+  free(token);
+  free(arn);
+
+  arn = start_ok(GWT_MACHINE_ARN "ask", "no", NULL);
+  token = token_of(arn);
+  r = gwt_sfn("SendTaskFailure",
+              "{\"taskToken\":\"%s\",\"error\":\"Rejected\",\"cause\":"
+              "\"not today\"}",
+              token);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "FAILED");
+  cr_assert_str_eq(member(x, "error"), "Rejected");
+  cr_assert_str_eq(member(x, "cause"), "not today");
+  json_decref(x);
+  free(token);
+  free(arn);
+  gwt_finish();
+}
+
+EXEC_TEST(mock_config_test_cases_run_by_arn) {
+  gwt_sfn_start(
+      "aws: {mockConfigFile: @SOURCE@/tests/data/"
+      "sfn-mocks.json}\n");
+  create_ok("mocked",
+            "{\"StartAt\":\"Call\",\"States\":{\"Call\":{\"Type\":\"Task\","
+            "\"Resource\":\"arn:aws:lambda:us-east-1:123456789012:function:"
+            "Unregistered\",\"End\":true}}}",
+            "STANDARD");
+  char *arn = start_ok(GWT_MACHINE_ARN "mocked#Happy", "happy", NULL);
+  cr_assert_str_eq(arn, GWT_EXEC_ARN "mocked:happy");
+  json_t *x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "SUCCEEDED");
+  cr_assert_str_eq(member(x, "output"), "{\"answer\":42}");
+  cr_assert_str_eq(member(x, "stateMachineArn"), GWT_MACHINE_ARN "mocked");
+  json_decref(x);
+  free(arn);
+  arn = start_ok(GWT_MACHINE_ARN "mocked#Sad", "sad", NULL);
+  x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "FAILED");
+  cr_assert_str_eq(member(x, "error"), "Mock.Error");
+  cr_assert_str_eq(member(x, "cause"), "mocked failure");
+  json_decref(x);
+  free(arn);
+  /* Without a test case the Task calls a resource nobody serves. */
+  arn = start_ok(GWT_MACHINE_ARN "mocked", "real", NULL);
+  x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "FAILED");
+  json_decref(x);
+  free(arn);
+  gwt_response r = start(GWT_MACHINE_ARN "mocked#Nope", NULL, NULL);
+  gwt_expect_error(&r, "ValidationException", "no test case 'Nope'");
+  gwt_response_free(&r);
+  gwt_finish();
+}
+
+EXEC_TEST(a_machine_deleted_while_running_waits_for_its_executions) {
+  gwt_sfn_start(NULL);
+  create_ok("slow",
+            "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":"
+            "\"Wait\",\"Seconds\":1,\"End\":true}}}",
+            "STANDARD");
+  char *arn = start_ok(GWT_MACHINE_ARN "slow", "last", NULL);
+  gwt_response r = gwt_sfn("DeleteStateMachine",
+                           "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "slow\"}");
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  r = gwt_sfn("DescribeStateMachine",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "slow\"}");
+  cr_assert_str_eq(gwt_str(&r, "status"), "DELETING", "%s", r.body);
+  gwt_response_free(&r);
+  r = start(GWT_MACHINE_ARN "slow", NULL, NULL);
+  gwt_expect_error(&r, "StateMachineDeleting", NULL);
+  gwt_response_free(&r);
+  json_t *x = gwt_sfn_wait(arn);
+  cr_assert_str_eq(member(x, "status"), "SUCCEEDED");
+  json_decref(x);
+  /* The first look afterwards, an update here, finds it gone. */
+  r = gwt_sfn("UpdateStateMachine", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                    "slow\",\"roleArn\":\"" GWT_ROLE "\"}");
+  gwt_expect_error(&r, "StateMachineDoesNotExist", NULL);
+  gwt_response_free(&r);
+  r = gwt_sfn("DescribeStateMachine",
+              "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "slow\"}");
+  gwt_expect_error(&r, "StateMachineDoesNotExist", NULL);
+  gwt_response_free(&r);
+  /* Its executions stay readable. */
+  r = gwt_sfn("DescribeExecution", "{\"executionArn\":\"%s\"}", arn);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  free(arn);
+  gwt_finish();
+}
+
+EXEC_TEST(aws_settings_are_checked_at_start) {
+  char dir[] = "/tmp/wf-sfn-config-XXXXXX";
+  cr_assert(mkdtemp(dir));
+  struct {
+    const char *config, *expect;
+  } cases[] = {
+      {"aws: {mockConfigFile: missing.json}\n", "aws.mockConfigFile"},
+      {"aws: {mockConfigFile: bad.json}\n", "aws.mockConfigFile"},
+      {"aws: {signatureVersion4: maybe}\n",
+       "aws.signatureVersion4: must be true or false"},
+      {"aws: {callbackResources: [\"arn:x*\", \"arn:x*\"]}\n",
+       "aws.callbackResources[1]"},
+  };
+  char *bad = wft_strf("%s/bad.json", dir);
+  FILE *f = fopen(bad, "w");
+  fputs("{\"StateMachines\": 3}", f);
+  fclose(f);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *path = wft_strf("%s/gateway.yaml", dir);
+    f = fopen(path, "w");
+    fputs(cases[i].config, f);
+    fclose(f);
+    const char *argv[] = {GWT_BINARY, "--config", path, "--check", NULL};
+    char *err = NULL;
+    int status = gwt_run(argv, &err);
+    cr_assert_eq(status, 2, "%s: %s", cases[i].config, err);
+    cr_assert(err && strstr(err, cases[i].expect), "%s: %s", cases[i].config,
+              err);
+    free(err);
+    unlink(path);
+    free(path);
+  }
+  unlink(bad);
+  free(bad);
+  rmdir(dir);
+}
