@@ -12,13 +12,11 @@
 #
 #   bench/gateway-load.sh [BUILD_DIR]     (default build-rel)
 #   DURATION=60 WARMUP=10 CONNECTIONS=32 THREADS=1 HANDLERS=inline|plugins \
-#     SEED=no-timeouts|as-written bench/gateway-load.sh
+#     bench/gateway-load.sh
 #
-# The workflow is the seed's, less its TimeoutSeconds: libworkflow keeps a
-# completed task (input, output, frame) in its timer heap until the task's
-# timeout deadline would have passed — 300 s for ProcessData — so under
-# load the seed as written grows by ~15 KB per execution for five minutes.
-# SEED=as-written benchmarks it unchanged, to watch for the library's fix.
+# The workflow is the seed's as written (examples/workflows/), TimeoutSeconds
+# included: a finished task's timeout timer is cancelled, so memory stays
+# flat however long the timeouts are.
 #
 # Build first (Release):
 #   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -39,7 +37,6 @@ for f in "$GATEWAY" "$BUILD/plugins/process_data.so" \
 done
 command -v wrk >/dev/null || { echo "gateway-load: wrk is missing (apt-get install wrk)" >&2; exit 2; }
 
-SEED=${SEED:-no-timeouts}
 work=$(mktemp -d /tmp/wf-gateway-load-XXXXXX)
 pid=""
 cleanup() {
@@ -48,14 +45,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The configuration and the workflow, in the work directory: the seed
-# (less its TimeoutSeconds unless SEED=as-written).
-if [ "$SEED" = as-written ]; then
-  cp examples/workflows/seed-workflow.yaml "$work/seed-workflow.yaml"
-else
-  sed '/^ *TimeoutSeconds:/d' examples/workflows/seed-workflow.yaml \
-    >"$work/seed-workflow.yaml"
-fi
+# The configuration and the workflow, in the work directory.
+cp examples/workflows/seed-workflow.yaml "$work/seed-workflow.yaml"
 cat >"$work/plugins.yaml" <<EOF
 pluginDir: $BUILD/plugins
 plugins:
@@ -119,9 +110,9 @@ wait "$pid" || status=$?
 pid=""
 
 python3 - "$work/wrk.txt" "$rss_before" "$rss_after" "$rss_max" "$status" \
-  "$DURATION" "$CONNECTIONS" "$THREADS" "$SEED" "$HANDLERS" <<'PY'
+  "$DURATION" "$CONNECTIONS" "$THREADS" "$HANDLERS" <<'PY'
 import json, sys
-(wrk_file, before, after, peak, status, duration, conns, threads, seed,
+(wrk_file, before, after, peak, status, duration, conns, threads,
  handlers) = sys.argv[1:]
 line = next(l for l in open(wrk_file) if l.startswith("WRK_JSON "))
 w = json.loads(line[len("WRK_JSON "):])
@@ -131,7 +122,7 @@ p99_ms = w["latency_us"]["p99"] / 1000
 out = {
     "benchmark": "gateway-load",
     "endpoint": "POST /process",
-    "workflow": "seed-workflow (" + seed + ")",
+    "workflow": "examples/workflows/seed-workflow.yaml",
     "handlers": handlers,
     "duration_s": int(duration), "connections": int(conns),
     "threads": int(threads),
