@@ -23,6 +23,7 @@ typedef struct gw_server {
   gateway g;
   gw_log *log;
   struct MHD_Daemon *daemon;
+  int quiesced_fd;          /* listen socket after quiesce, -1: none */
   int port;                 /* bound port, once listening */
   atomic_int inflight;      /* requests being read, handled or sent */
   atomic_bool draining;     /* shutting down: /health answers 503 */

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -256,7 +257,10 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
   struct sockaddr_in v4 = {0};
   struct sockaddr_in6 v6 = {0};
   const struct sockaddr *sa;
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+  /* poll(), not epoll: MHD 0.9.75 panics at random when a threaded epoll
+   * daemon is quiesced (worker and quiescing thread race to remove the
+   * listen socket from the epoll set), and graceful shutdown quiesces. */
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
                    MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (inet_pton(AF_INET, cfg->listen.address, &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
@@ -274,6 +278,7 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     threads = n > 0 ? (unsigned)n : 2;
   }
+  srv->quiesced_fd = -1;
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)cfg->listen.port, NULL, NULL, on_request, srv,
       /* First, so that MHD reports the other options through it too. */
@@ -297,8 +302,14 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
 }
 
 void gw_http_quiesce(gw_server *srv) {
+  /* MHD's worker threads stop polling the socket a little later, so it
+   * stays open until MHD_stop_daemon(); shutting it down now refuses new
+   * connections at once (a worker still polling it sees accept() fail
+   * with EINVAL, which MHD takes as shutdown). */
   MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-  if (fd != MHD_INVALID_SOCKET) close(fd);
+  if (fd == MHD_INVALID_SOCKET) return;
+  shutdown(fd, SHUT_RDWR);
+  srv->quiesced_fd = fd;
 }
 
 void gw_http_stop(gw_server *srv, double deadline_ms) {
@@ -307,4 +318,6 @@ void gw_http_stop(gw_server *srv, double deadline_ms) {
     usleep(5000);
   MHD_stop_daemon(srv->daemon);
   srv->daemon = NULL;
+  if (srv->quiesced_fd >= 0) close(srv->quiesced_fd);
+  srv->quiesced_fd = -1;
 }
