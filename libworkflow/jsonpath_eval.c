@@ -98,6 +98,15 @@ static jp_exc def_throw(jp_ev *e, jp_exc kind, const char *prefix,
   return e->msg.oom ? JX_OOM : kind;
 }
 
+/* Start Jayway's "Property ['a'] not found in path " in e->msg; the caller
+ * appends the path. */
+static void property_not_found(jp_ev *e, const jp_tok *t) {
+  wf__strbuf_reset(&e->msg);
+  wf__strbuf_puts(&e->msg, "Property ");
+  wf__jsonpath_fragment(&e->msg, t);
+  wf__strbuf_puts(&e->msg, " not found in path ");
+}
+
 /* ['a', 'b'] as a leaf: a new object with the names present. */
 static jp_exc merge_props(const jp_tok *t, json_t *m, bool require,
                           json_t **out) {
@@ -134,10 +143,7 @@ jp_exc wf__jsonpath_def_eval(jp_ev *e, const jp_path *p, json_t *doc,
         break;
       case JP_PROP: {
         if (!json_is_object(m)) {
-          wf__strbuf_reset(&e->msg);
-          wf__strbuf_puts(&e->msg, "Property ");
-          wf__jsonpath_fragment(&e->msg, t);
-          wf__strbuf_puts(&e->msg, " not found in path ");
+          property_not_found(e, t);
           def_path(&e->msg, p, doc, i - 1);
           return e->msg.oom ? JX_OOM : JX_PNF;
         }
@@ -375,10 +381,7 @@ static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m) {
     }
     case JP_PROP: {
       if (!json_is_object(m)) {
-        wf__strbuf_reset(&e->msg);
-        wf__strbuf_puts(&e->msg, "Property ");
-        wf__jsonpath_fragment(&e->msg, t);
-        wf__strbuf_puts(&e->msg, " not found in path ");
+        property_not_found(e, t);
         wf__strbuf_puts(&e->msg, wf__strbuf_cstr(&e->path));
         return e->msg.oom ? JX_OOM : JX_PNF;
       }

@@ -421,6 +421,15 @@ static bool tok_definite(const jp_tok *t) {
   }
 }
 
+/* A bare property name as the fragment Jayway makes of it, ['name'],
+ * written into `name`. */
+static jp_frag quoted_name(wf__strbuf *name, const char *s, size_t n) {
+  wf__strbuf_puts(name, "['");
+  wf__strbuf_append(name, s, n);
+  wf__strbuf_puts(name, "']");
+  return (jp_frag){name->data, name->len};
+}
+
 jp_path *wf__jsonpath_jayway_compile(jp_pstate *ps, const char *s, size_t n) {
   wf__jsonpath_java_trim(&s, &n);
   if (n == 0) {
@@ -456,7 +465,6 @@ jp_path *wf__jsonpath_jayway_compile(jp_pstate *ps, const char *s, size_t n) {
   do {
     char c = ws[i];
     jp_frag f;
-    char buf[4];
     wf__strbuf name = WF__STRBUF_INIT;
     bool ok;
     switch (c) {
@@ -487,29 +495,18 @@ jp_path *wf__jsonpath_jayway_compile(jp_pstate *ps, const char *s, size_t n) {
         {
           size_t k = fast_forward(ws, wn, i);
           if (k == 0) continue;
-          if (k == 1 && ws[i] == '*') {
-            memcpy(buf, "[*]", 4);
-            f = (jp_frag){buf, 3};
-          } else {
-            wf__strbuf_puts(&name, "['");
-            wf__strbuf_append(&name, ws + i, k);
-            wf__strbuf_puts(&name, "']");
-            f = (jp_frag){name.data, name.len};
-          }
+          f = k == 1 && ws[i] == '*' ? (jp_frag){"[*]", 3}
+                                     : quoted_name(&name, ws + i, k);
           i += k;
         }
         break;
       case '*':
-        memcpy(buf, "[*]", 4);
-        f = (jp_frag){buf, 3};
+        f = (jp_frag){"[*]", 3};
         i++;
         break;
       default: {
         size_t k = fast_forward(ws, wn, i);
-        wf__strbuf_puts(&name, "['");
-        wf__strbuf_append(&name, ws + i, k);
-        wf__strbuf_puts(&name, "']");
-        f = (jp_frag){name.data, name.len};
+        f = quoted_name(&name, ws + i, k);
         i += k;
         break;
       }

@@ -292,9 +292,7 @@ static void keep_task(wf_task *t, void *payload) {
 
 /* Task number n (1-based) the handler was given, waiting for it (bounded). */
 static wf_task *held_task(holder *h, int n) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += WFT_WAIT_MS / 1000;
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   pthread_mutex_lock(&h->mu);
   while (h->n < n)
     if (pthread_cond_timedwait(&h->cv, &h->mu, &ts) != 0) break;

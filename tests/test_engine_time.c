@@ -18,40 +18,19 @@ TestSuite(engine_time, .timeout = 120);
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:Work"
 #define DAY_MS (86400LL * 1000)
 
-typedef struct timed {
-  wf_clock *clock;
-  wf_engine *engine;
-  wf_machine *machine;
-  wf_execution *exec;
-} timed;
-
 /* Run `def` on a fresh virtual clock (handler optional), asserting that
  * the run took less than WFT_REAL_MS_MAX of real time. */
-static timed run_timed(const char *def, const char *input, wf_handler_fn fn,
+static wft_fixture run_timed(const char *def, const char *input, wf_handler_fn fn,
                        void *payload) {
-  timed t = {0};
-  t.engine = wft_virtual_engine(&t.clock, WF_HISTORY_FULL);
-  if (fn)
-    cr_assert_eq(wf_engine_register_handler(t.engine, FN, fn, payload, 0,
-                                            NULL),
-                 WF_OK);
-  t.machine = wft_load(def);
-  int64_t real = wft_mono_ms();
-  t.exec = wft_run(t.engine, t.machine, input, NULL);
-  int64_t took = wft_mono_ms() - real;
-  cr_assert_lt(took, WFT_REAL_MS_MAX, "virtual time took %lld ms of real time",
-               (long long)took);
+  wft_fixture t;
+  wft_fixture_init(&t, NULL, true);
+  if (fn) wft_register(t.engine, FN, fn, payload, 0);
+  wft_fixture_run(&t, def, input, NULL);
+  wft_assert_no_real_wait(&t);
   return t;
 }
 
-static void timed_free(timed *t) {
-  wf_execution_free(t->exec);
-  wf_machine_free(t->machine);
-  wf_engine_free(t->engine);
-  wf_clock_free(t->clock);
-}
-
-static int64_t elapsed(const timed *t) {
+static int64_t elapsed(const wft_fixture *t) {
   return wf_execution_stop_time(t->exec) - wf_execution_start_time(t->exec);
 }
 
@@ -136,129 +115,115 @@ Test(engine_time, custom_clock_reads_the_user_function) {
 
 Test(engine_time, wait_seconds_takes_that_long_in_virtual_time) {
   char *def = wait_def("\"Seconds\":86400");
-  timed t = run_timed(def, "{\"k\":1}", NULL, NULL);
+  wft_fixture t = run_timed(def, "{\"k\":1}", NULL, NULL);
   wft_assert_succeeded(t.exec, "{\"k\":1}");
   cr_assert_eq(wf_execution_start_time(t.exec), WFT_T0);
   cr_assert_eq(elapsed(&t), DAY_MS);
   cr_assert_eq(wf_clock_now(t.clock), WFT_T0 + DAY_MS);
-  timed_free(&t);
+  wft_fixture_free(&t);
+  free(def);
+}
+
+/* A run of a Wait state: its input, then how long it waited (ms) and, when
+ * `cause` is set, the States.Runtime cause it failed with (else it
+ * succeeds with its input). */
+typedef struct wait_case {
+  const char *input;
+  int64_t ms;
+  const char *cause;
+} wait_case;
+
+/* Run the Wait state W with `members` on every case's input. */
+static void check_waits(const char *members, const wait_case *cases,
+                        size_t n) {
+  char *def = wait_def(members);
+  for (size_t i = 0; i < n; i++) {
+    wft_fixture t = run_timed(def, cases[i].input, NULL, NULL);
+    if (cases[i].cause)
+      wft_assert_failed(t.exec, "States.Runtime", cases[i].cause);
+    else
+      wft_assert_succeeded(t.exec, cases[i].input);
+    cr_assert_eq(elapsed(&t), cases[i].ms, "%s: waited %lld ms",
+                 cases[i].input, (long long)elapsed(&t));
+    wft_fixture_free(&t);
+  }
   free(def);
 }
 
 Test(engine_time, wait_timestamp_waits_until_that_instant) {
   /* WFT_T0 is 2023-11-14T22:13:20Z: 6,400 s before midnight. */
-  char *def = wait_def("\"Timestamp\":\"2023-11-15T00:00:00Z\"");
-  timed t = run_timed(def, NULL, NULL, NULL);
-  wft_assert_succeeded(t.exec, "{}");
-  cr_assert_eq(elapsed(&t), 6400000);
-  timed_free(&t);
-  free(def);
+  const wait_case c = {"{}", 6400000, NULL};
+  check_waits("\"Timestamp\":\"2023-11-15T00:00:00Z\"", &c, 1);
 }
 
 Test(engine_time, wait_timestamp_in_the_past_continues_at_once) {
-  char *def = wait_def("\"Timestamp\":\"2016-03-14T01:59:00Z\"");
-  timed t = run_timed(def, NULL, NULL, NULL);
-  wft_assert_succeeded(t.exec, "{}");
-  cr_assert_eq(elapsed(&t), 0);
-  timed_free(&t);
-  free(def);
+  const wait_case c = {"{}", 0, NULL};
+  check_waits("\"Timestamp\":\"2016-03-14T01:59:00Z\"", &c, 1);
 }
 
 Test(engine_time, wait_seconds_path_reads_the_input) {
-  char *def = wait_def("\"SecondsPath\":\"$.input.waitSeconds\"");
-  const struct {
-    const char *input;
-    int64_t ms;
-  } cases[] = {
-      {"{\"input\":{\"waitSeconds\":120}}", 120000},
-      {"{\"input\":{\"waitSeconds\":0}}", 0},
-      {"{\"input\":{\"waitSeconds\":1}}", 1000},
+  const wait_case cases[] = {
+      {"{\"input\":{\"waitSeconds\":120}}", 120000, NULL},
+      {"{\"input\":{\"waitSeconds\":0}}", 0, NULL},
+      {"{\"input\":{\"waitSeconds\":1}}", 1000, NULL},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    timed t = run_timed(def, cases[i].input, NULL, NULL);
-    wft_assert_succeeded(t.exec, cases[i].input);
-    cr_assert_eq(elapsed(&t), cases[i].ms, "%s", cases[i].input);
-    timed_free(&t);
-  }
-  free(def);
+  check_waits("\"SecondsPath\":\"$.input.waitSeconds\"", cases,
+              sizeof cases / sizeof *cases);
 }
 
 Test(engine_time, wait_seconds_path_run_time_errors_are_aws_messages) {
-  char *def = wait_def("\"SecondsPath\":\"$.input.waitSeconds\"");
   /* Recorded on AWS (LocalStack test_base_wait_seconds_path). */
-  const struct {
-    const char *input, *cause;
-  } cases[] = {
-      {"{\"input\":{\"waitSeconds\":-1}}",
+  const wait_case cases[] = {
+      {"{\"input\":{\"waitSeconds\":-1}}", 0,
        AT_W "The SecondsPath parameter references a negative value: "
             "$.input.waitSeconds == -1"},
-      {"{\"input\":{\"waitSeconds\":1.5}}",
+      {"{\"input\":{\"waitSeconds\":1.5}}", 0,
        AT_W "The SecondsPath parameter cannot be parsed as a long value: "
             "$.input.waitSeconds == 1.5"},
-      {"{\"input\":{\"waitSeconds\":-1.5}}",
+      {"{\"input\":{\"waitSeconds\":-1.5}}", 0,
        AT_W "The SecondsPath parameter cannot be parsed as a long value: "
             "$.input.waitSeconds == -1.5"},
-      {"{\"input\":{}}",
+      {"{\"input\":{}}", 0,
        AT_W "The SecondsPath parameter does not reference an input value: "
             "$.input.waitSeconds"},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    timed t = run_timed(def, cases[i].input, NULL, NULL);
-    wft_assert_failed(t.exec, "States.Runtime", cases[i].cause);
-    cr_assert_eq(elapsed(&t), 0);
-    timed_free(&t);
-  }
-  free(def);
+  check_waits("\"SecondsPath\":\"$.input.waitSeconds\"", cases,
+              sizeof cases / sizeof *cases);
 }
 
 Test(engine_time, wait_timestamp_path_accepts_iso_8601_with_offset) {
-  char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
-  const struct {
-    const char *input;
-    int64_t ms;
-  } cases[] = {
-      {"{\"start_at\":\"2023-11-15T00:00:00Z\"}", 6400000},
-      {"{\"start_at\":\"2023-11-15T00:00:00.000000Z\"}", 6400000},
-      {"{\"start_at\":\"2023-11-15T00:00:00.00Z\"}", 6400000},
-      {"{\"start_at\":\"2023-11-15T01:00:00+01:00\"}", 6400000},
-      {"{\"start_at\":\"2023-11-14T22:13:21.500Z\"}", 1500},
-      {"{\"start_at\":\"1999-12-31T23:59:59Z\"}", 0},
+  const wait_case cases[] = {
+      {"{\"start_at\":\"2023-11-15T00:00:00Z\"}", 6400000, NULL},
+      {"{\"start_at\":\"2023-11-15T00:00:00.000000Z\"}", 6400000, NULL},
+      {"{\"start_at\":\"2023-11-15T00:00:00.00Z\"}", 6400000, NULL},
+      {"{\"start_at\":\"2023-11-15T01:00:00+01:00\"}", 6400000, NULL},
+      {"{\"start_at\":\"2023-11-14T22:13:21.500Z\"}", 1500, NULL},
+      {"{\"start_at\":\"1999-12-31T23:59:59Z\"}", 0, NULL},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    timed t = run_timed(def, cases[i].input, NULL, NULL);
-    wft_assert_succeeded(t.exec, cases[i].input);
-    cr_assert_eq(elapsed(&t), cases[i].ms, "%s: waited %lld ms",
-                 cases[i].input, (long long)elapsed(&t));
-    timed_free(&t);
-  }
-  free(def);
+  check_waits("\"TimestampPath\":\"$.start_at\"", cases,
+              sizeof cases / sizeof *cases);
 }
 
+#define NOT_ISO_8601(shown)                                            \
+  AT_W "The TimestampPath parameter does not reference a valid "       \
+       "ISO-8601 extended offset date-time format string: $.start_at " \
+       "== " shown
+
 Test(engine_time, wait_timestamp_path_rejects_what_is_not_iso_8601) {
-  char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
   /* AWS rejects a date-time without an offset (test_wait_timestamppath). */
-  const struct {
-    const char *input, *shown;
-  } cases[] = {
-      {"{\"start_at\":\"2023-11-15T00:00:00\"}", "2023-11-15T00:00:00"},
-      {"{\"start_at\":\"2023-11-15T00:00:00.000000\"}",
-       "2023-11-15T00:00:00.000000"},
-      {"{\"start_at\":\"2023-11-15 00:00:00Z\"}", "2023-11-15 00:00:00Z"},
-      {"{\"start_at\":\"2023-13-15T00:00:00Z\"}", "2023-13-15T00:00:00Z"},
-      {"{\"start_at\":\"tomorrow\"}", "tomorrow"},
+  const wait_case cases[] = {
+      {"{\"start_at\":\"2023-11-15T00:00:00\"}", 0,
+       NOT_ISO_8601("2023-11-15T00:00:00")},
+      {"{\"start_at\":\"2023-11-15T00:00:00.000000\"}", 0,
+       NOT_ISO_8601("2023-11-15T00:00:00.000000")},
+      {"{\"start_at\":\"2023-11-15 00:00:00Z\"}", 0,
+       NOT_ISO_8601("2023-11-15 00:00:00Z")},
+      {"{\"start_at\":\"2023-13-15T00:00:00Z\"}", 0,
+       NOT_ISO_8601("2023-13-15T00:00:00Z")},
+      {"{\"start_at\":\"tomorrow\"}", 0, NOT_ISO_8601("tomorrow")},
   };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    timed t = run_timed(def, cases[i].input, NULL, NULL);
-    char cause[512];
-    snprintf(cause, sizeof cause,
-             AT_W "The TimestampPath parameter does not reference a valid "
-                  "ISO-8601 extended offset date-time format string: "
-                  "$.start_at == %s",
-             cases[i].shown);
-    wft_assert_failed(t.exec, "States.Runtime", cause);
-    timed_free(&t);
-  }
-  free(def);
+  check_waits("\"TimestampPath\":\"$.start_at\"", cases,
+              sizeof cases / sizeof *cases);
 }
 
 Test(engine_time, wait_longer_than_the_aws_maximum_is_a_runtime_error) {
@@ -266,21 +231,21 @@ Test(engine_time, wait_longer_than_the_aws_maximum_is_a_runtime_error) {
    * state delay is too long." (test_timestamp_too_far_in_future_boundary). */
   char *def = wait_def("\"TimestampPath\":\"$.start_at\"");
   /* 24855 days after 2023-11-14T22:13:20Z is 2091-12-02T22:13:20Z. */
-  timed ok = run_timed(def, "{\"start_at\":\"2091-12-02T22:13:20Z\"}", NULL,
+  wft_fixture ok = run_timed(def, "{\"start_at\":\"2091-12-02T22:13:20Z\"}", NULL,
                        NULL);
   wft_assert_succeeded(ok.exec, NULL);
   cr_assert_eq(elapsed(&ok), 24855 * DAY_MS);
-  timed_free(&ok);
-  timed bad = run_timed(def, "{\"start_at\":\"2091-12-03T22:13:20Z\"}", NULL,
+  wft_fixture_free(&ok);
+  wft_fixture bad = run_timed(def, "{\"start_at\":\"2091-12-03T22:13:20Z\"}", NULL,
                         NULL);
   wft_assert_failed(bad.exec, "States.Runtime",
                     AT_W "Wait state delay is too long.");
-  timed_free(&bad);
+  wft_fixture_free(&bad);
   free(def);
 }
 
 Test(engine_time, context_times_advance_by_the_waited_amount) {
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":"
       "100,\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"Parameters\":{"
       "\"entered.$\":\"$$.State.EnteredTime\",\"started.$\":"
@@ -289,11 +254,11 @@ Test(engine_time, context_times_advance_by_the_waited_amount) {
   wft_assert_succeeded(t.exec,
                        "{\"entered\":\"2023-11-14T22:15:00.000Z\","
                        "\"started\":\"2023-11-14T22:13:20.000Z\"}");
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, history_timestamps_follow_the_virtual_clock) {
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":"
       "30,\"End\":true}}}",
       NULL, NULL, NULL);
@@ -309,7 +274,7 @@ Test(engine_time, history_timestamps_follow_the_virtual_clock) {
     cr_assert_float_eq(json_number_value(ts), want[i], 1e-6);
   }
   json_decref(doc);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 /* ---- task timeouts ---- */
@@ -333,7 +298,7 @@ static void never_answer(wf_task *t, void *payload) {
 
 Test(engine_time, task_timeout_seconds_fails_with_states_timeout) {
   sleeper s = {.called = WFT_GATE_INIT};
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSeconds\":30,\"End\":true}}}",
       NULL, never_answer, &s);
@@ -345,14 +310,14 @@ Test(engine_time, task_timeout_seconds_fails_with_states_timeout) {
   cr_assert_neq(wf_task_cancelled(s.task), 0);
   cr_assert_eq(wf_task_succeed(s.task, "{}"), WF_ESTATE);
   wf_task_release(s.task);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, task_timeout_is_caught_with_an_empty_cause) {
   sleeper s = {.called = WFT_GATE_INIT};
   /* As AWS recorded (test_invoke_timeout): {"Error":"States.Timeout",
    * "Cause":""}; and States.TaskFailed does not match a timeout. */
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSeconds\":5,\"Catch\":[{\"ErrorEquals\":"
       "[\"States.TaskFailed\"],\"Next\":\"Wrong\"},{\"ErrorEquals\":"
@@ -365,13 +330,13 @@ Test(engine_time, task_timeout_is_caught_with_an_empty_cause) {
       "{\"a\":1,\"error\":{\"Error\":\"States.Timeout\",\"Cause\":\"\"}}");
   cr_assert_eq(elapsed(&t), 5000);
   wf_task_release(s.task);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, task_timeout_is_retried_like_any_error) {
   sleeper s = {.called = WFT_GATE_INIT};
   /* Every attempt hangs and times out; States.Timeout is retried. */
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSeconds\":10,\"Retry\":[{\"ErrorEquals\":"
       "[\"States.Timeout\"],\"IntervalSeconds\":3,\"MaxAttempts\":2}],"
@@ -381,7 +346,7 @@ Test(engine_time, task_timeout_is_retried_like_any_error) {
   wft_assert_failed(t.exec, "States.Timeout", NULL);
   cr_assert_eq(elapsed(&t), 39000);
   wf_task_release(s.task);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 static void answer_now(wf_task *t, void *payload) {
@@ -392,20 +357,20 @@ static void answer_now(wf_task *t, void *payload) {
 Test(engine_time, task_that_answers_in_time_is_not_timed_out) {
   /* The task's timers (1 s, 2 s) are still pending while the Wait runs
    * 5 s: they must not fire into the next state. */
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSeconds\":2,\"HeartbeatSeconds\":1,\"Next\":\"W\"},"
       "\"W\":{\"Type\":\"Wait\",\"Seconds\":5,\"End\":true}}}",
       NULL, answer_now, NULL);
   wft_assert_succeeded(t.exec, "\"answered\"");
   cr_assert_eq(elapsed(&t), 5000);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, timeout_seconds_path_sets_the_task_timeout) {
   sleeper s = {.called = WFT_GATE_INIT};
   /* No Parameters, so the state input and the effective input agree. */
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"TimeoutSecondsPath\":\"$.limits.timeout\",\"End\":true}}}",
       "{\"limits\":{\"timeout\":45}}", never_answer, &s);
@@ -420,14 +385,14 @@ Test(engine_time, timeout_seconds_path_sets_the_task_timeout) {
   cr_assert_eq(json_integer_value(json_object_get(d, "timeoutInSeconds")), 45);
   json_decref(doc);
   wf_task_release(s.task);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, timeout_seconds_path_must_be_a_positive_integer) {
   const char *inputs[] = {"{\"t\":0}", "{\"t\":-5}", "{\"t\":1.5}",
                           "{\"t\":\"10\"}"};
   for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
-    timed t = run_timed(
+    wft_fixture t = run_timed(
         "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
         "\"Resource\":\"" FN "\",\"TimeoutSecondsPath\":\"$.t\",\"Catch\":"
         "[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Caught\"}],\"End\":"
@@ -436,13 +401,13 @@ Test(engine_time, timeout_seconds_path_must_be_a_positive_integer) {
     cr_assert_eq(wf_execution_status(t.exec), WF_EXEC_FAILED, "%s",
                  inputs[i]);
     cr_assert_str_eq(wf_execution_error(t.exec), "States.Runtime");
-    timed_free(&t);
+    wft_fixture_free(&t);
   }
 }
 
 Test(engine_time, heartbeat_seconds_path_sets_the_heartbeat) {
   sleeper s = {.called = WFT_GATE_INIT};
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"HeartbeatSecondsPath\":\"$.hb\",\"Catch\":[{\"ErrorEquals\":"
       "[\"States.Timeout\"],\"ResultPath\":null,\"Next\":\"Late\"}],\"End\":"
@@ -451,7 +416,7 @@ Test(engine_time, heartbeat_seconds_path_sets_the_heartbeat) {
   wft_assert_succeeded(t.exec, "{\"hb\":7}");
   cr_assert_eq(elapsed(&t), 7000);
   wf_task_release(s.task);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 /* ---- heartbeats ---- */
@@ -488,16 +453,14 @@ static void heartbeat_then_finish(wf_task *t, void *payload) {
   wft_gate_open(&b->returned);
 }
 
-static timed run_beater(const char *def, beater *b) {
-  timed t = {0};
-  t.engine = wft_virtual_engine(&t.clock, WF_HISTORY_FULL);
+static wft_fixture run_beater(const char *def, beater *b) {
+  wft_fixture t;
+  wft_fixture_init(&t, NULL, true);
   b->clock = t.clock;
   b->engine = t.engine;
   wf_engine_register_handler(t.engine, FN, heartbeat_then_finish, b, 0, NULL);
-  t.machine = wft_load(def);
-  int64_t real = wft_mono_ms();
-  t.exec = wft_run(t.engine, t.machine, NULL, NULL);
-  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+  wft_fixture_run(&t, def, NULL, NULL);
+  wft_assert_no_real_wait(&t);
   cr_assert(wft_gate_wait(&b->returned, WFT_WAIT_MS));
   return t;
 }
@@ -508,28 +471,28 @@ static timed run_beater(const char *def, beater *b) {
 
 Test(engine_time, heartbeats_in_time_keep_the_task_alive) {
   beater b = {.beats = 5, .returned = WFT_GATE_INIT};
-  timed t = run_beater(HEARTBEAT_TASK(",\"TimeoutSeconds\":600"), &b);
+  wft_fixture t = run_beater(HEARTBEAT_TASK(",\"TimeoutSeconds\":600"), &b);
   /* 20 s of work, never 5 s without a heartbeat. */
   wft_assert_succeeded(t.exec, "{\"beats\":\"done\"}");
   cr_assert_eq(atomic_load(&b.rc_bad), 0);
   cr_assert_eq(elapsed(&t), 20000);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, heartbeats_by_token_keep_the_task_alive) {
   beater b = {.beats = 4, .by_token = 1, .returned = WFT_GATE_INIT};
-  timed t = run_beater(HEARTBEAT_TASK(""), &b);
+  wft_fixture t = run_beater(HEARTBEAT_TASK(""), &b);
   wft_assert_succeeded(t.exec, "{\"beats\":\"done\"}");
   cr_assert_eq(atomic_load(&b.rc_bad), 0);
   cr_assert_eq(elapsed(&t), 16000);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, missed_heartbeat_times_the_task_out) {
   /* One heartbeat at +4 s, then silence: timed out at +9 s, neither at
    * +5 s nor at TimeoutSeconds. Caught by States.Timeout (asl.md 11). */
   beater b = {.beats = 1, .stop = 1, .returned = WFT_GATE_INIT};
-  timed t = run_beater(
+  wft_fixture t = run_beater(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"HeartbeatSeconds\":5,\"TimeoutSeconds\":600,\"Catch\":"
       "[{\"ErrorEquals\":[\"States.Timeout\"],\"ResultPath\":null,\"Next\":"
@@ -541,12 +504,12 @@ Test(engine_time, missed_heartbeat_times_the_task_out) {
   cr_assert_neq(wf_task_cancelled(b.held), 0);
   cr_assert_eq(wf_task_heartbeat(b.held), WF_ESTATE);
   wf_task_release(b.held);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 Test(engine_time, missed_heartbeat_matches_states_heartbeat_timeout) {
   beater b = {.beats = 0, .stop = 1, .returned = WFT_GATE_INIT};
-  timed t = run_beater(
+  wft_fixture t = run_beater(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"HeartbeatSeconds\":5,\"Catch\":[{\"ErrorEquals\":"
       "[\"States.TaskFailed\"],\"Next\":\"Wrong\"},{\"ErrorEquals\":"
@@ -557,13 +520,13 @@ Test(engine_time, missed_heartbeat_matches_states_heartbeat_timeout) {
   wft_assert_succeeded(t.exec, "\"caught\"");
   cr_assert_eq(elapsed(&t), 5000);
   wf_task_release(b.held);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 /* ---- the execution timeout ---- */
 
 Test(engine_time, machine_timeout_seconds_times_the_execution_out) {
-  timed t = run_timed(
+  wft_fixture t = run_timed(
       "{\"TimeoutSeconds\":60,\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":"
       "\"Wait\",\"Seconds\":3600,\"End\":true}}}",
       NULL, NULL, NULL);
@@ -582,7 +545,7 @@ Test(engine_time, machine_timeout_seconds_times_the_execution_out) {
   wft_assert_json(details, "{\"error\":\"States.Timeout\"}");
   free(details);
   json_decref(doc);
-  timed_free(&t);
+  wft_fixture_free(&t);
 }
 
 /* Blocks on a gate: while it runs the engine is busy, so virtual time
@@ -724,9 +687,7 @@ static void keep_token(wf_task *t, void *payload) {
 
 /* Wait (bounded) for call number n of keep_token; its token. */
 static void wait_token(token_keeper *k, int n, char out[256]) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += WFT_WAIT_MS / 1000;
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   pthread_mutex_lock(&k->mu);
   while (k->calls < n)
     if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != 0) break;
@@ -927,9 +888,7 @@ Test(engine_time, clock_advance_while_executions_run_does_not_deadlock,
     if (!all_done) wft_sleep_ms(1);
   }
   atomic_store(&a.stop, 1);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += WFT_WAIT_MS / 1000;
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   int joined = pthread_timedjoin_np(th, NULL, &ts);
   long advances = atomic_load(&a.advances);
   /* On a deadlock, fail without freeing what the stuck threads hold (the

@@ -52,7 +52,7 @@ Test(map, output_in_item_order_when_iterations_finish_in_reverse) {
   wfx_reverse r;
   wfx_reverse_init(&r, N);
   wf_engine *e = wfx_engine(N, NULL);
-  wfx_register(e, FN "Reverse", wfx_reverse_handler, &r, 0);
+  wft_register(e, FN "Reverse", wfx_reverse_handler, &r, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'ItemSelector':{'i.$':'$$.Map.Item.Index','v.$':'$$.Map.Item.Value'},"
@@ -111,7 +111,7 @@ Test(map, output_in_item_order_with_waits_of_decreasing_length) {
   size_t ok[4];
   cr_assert_eq(wfx_find_events(evs, "MapIterationSucceeded", ok, 4), 4);
   for (int k = 0; k < 4; k++) {
-    json_t *d = wfx_details(json_array_get(evs, ok[k]));
+    json_t *d = wft_details(json_array_get(evs, ok[k]));
     cr_assert_eq(json_integer_value(json_object_get(d, "index")), 3 - k);
   }
   json_decref(doc);
@@ -275,7 +275,7 @@ static int observed_concurrency(const char *field, const char *extra_input,
   wfx_conc c;
   wfx_conc_init(&c, expect, items);
   wf_engine *e = wfx_engine(workers, NULL);
-  wfx_register(e, FN "Conc", wfx_conc_handler, &c, 0);
+  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
   char def[1024];
   snprintf(def, sizeof def,
            "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,%s"
@@ -349,9 +349,9 @@ Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
                   WFX_COUNT_INIT};
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(6, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wfx_register(e, FN "Fail", wfx_fail_after, &f, 0);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "Fail", wfx_fail_after, &f, 0);
+  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
   /* Item 2 fails once the four others sit in their handlers. */
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
@@ -373,12 +373,12 @@ Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
   json_t *evs = wft_events(x, 0, &doc);
   size_t at[8];
   cr_assert_eq(wfx_find_events(evs, "MapIterationFailed", at, 8), 1);
-  json_t *d = wfx_details(json_array_get(evs, at[0]));
+  json_t *d = wft_details(json_array_get(evs, at[0]));
   cr_assert_eq(json_integer_value(json_object_get(d, "index")), 2);
   cr_assert_eq(wfx_find_events(evs, "MapIterationAborted", at, 8), 4);
   int seen = 0;
   for (int k = 0; k < 4; k++) {
-    d = wfx_details(json_array_get(evs, at[k]));
+    d = wft_details(json_array_get(evs, at[k]));
     cr_assert_str_eq(json_string_value(json_object_get(d, "name")), "M");
     json_int_t idx = json_integer_value(json_object_get(d, "index"));
     cr_assert(idx >= 0 && idx <= 4 && idx != 2, "aborted index %lld",
@@ -399,7 +399,7 @@ Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
 Test(map, failing_iteration_stops_later_iterations_from_starting) {
   wfx_count calls = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(0, NULL);
-  wfx_register(e, FN "Count", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
+  wft_register(e, FN "Count", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':1,'ItemProcessor':{'StartAt':'T','States':{"
@@ -429,7 +429,7 @@ Test(map, retry_reruns_every_iteration) {
   wf_clock *clock;
   atomic_int calls = 0;
   wf_engine *e = wfx_engine(0, &clock);
-  wfx_register(e, FN "Flaky", flaky_once, &calls, WF_HANDLER_INLINE);
+  wft_register(e, FN "Flaky", flaky_once, &calls, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':1,'Retry':[{'ErrorEquals':['Test.Flaky'],"
@@ -508,14 +508,14 @@ Test(map, history_of_synchronous_iterations_in_aws_order) {
   json_array_foreach(evs, i, ev) {
     cr_assert_eq(ev_id(evs, i), (json_int_t)i + 1);
   }
-  json_t *d = wfx_details(json_array_get(evs, 2));
+  json_t *d = wft_details(json_array_get(evs, 2));
   cr_assert_eq(json_integer_value(json_object_get(d, "length")), 3);
   size_t st[3], ok[3];
   cr_assert_eq(wfx_find_events(evs, "MapIterationStarted", st, 3), 3);
   cr_assert_eq(wfx_find_events(evs, "MapIterationSucceeded", ok, 3), 3);
   for (int k = 0; k < 3; k++) {
-    json_t *ds = wfx_details(json_array_get(evs, st[k]));
-    json_t *dk = wfx_details(json_array_get(evs, ok[k]));
+    json_t *ds = wft_details(json_array_get(evs, st[k]));
+    json_t *dk = wft_details(json_array_get(evs, ok[k]));
     cr_assert_str_eq(json_string_value(json_object_get(ds, "name")), "M");
     cr_assert_eq(json_integer_value(json_object_get(ds, "index")), k);
     cr_assert_str_eq(json_string_value(json_object_get(dk, "name")), "M");
@@ -539,7 +539,7 @@ Test(map, history_of_a_failing_iteration) {
   wf_execution *x = wfx_run(e, m, "[0,1,2]");
   wft_assert_failed(x, "E", "C");
   static const char *const skip[] = {"Choice", "Pass", NULL};
-  char *types = wfx_event_types_except(x, skip);
+  char *types = wft_event_types_except(x, skip);
   cr_assert_str_eq(types,
                    "ExecutionStarted MapStateEntered MapStateStarted "
                    "MapIterationStarted MapIterationSucceeded "
@@ -552,7 +552,7 @@ Test(map, history_of_a_failing_iteration) {
   cr_assert_eq(wfx_find_events(evs, "FailStateEntered", &fail, 1), 1);
   cr_assert_eq(wfx_find_events(evs, "MapIterationFailed", &failed, 1), 1);
   cr_assert_eq(wfx_find_events(evs, "MapStateFailed", &map_failed, 1), 1);
-  json_t *d = wfx_details(json_array_get(evs, failed));
+  json_t *d = wft_details(json_array_get(evs, failed));
   cr_assert_eq(json_integer_value(json_object_get(d, "index")), 1);
   cr_assert_str_eq(json_string_value(json_object_get(d, "name")), "M");
   /* MapStateFailed points at the failing FailStateEntered (AWS). */
@@ -569,8 +569,8 @@ Test(map, stop_during_fanout_aborts_every_iteration) {
   wfx_blocker b = WFX_BLOCKER_INIT;
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
       "'MaxConcurrency':3,'ItemProcessor':{'StartAt':'B','States':{"
@@ -601,7 +601,7 @@ Test(map, stop_during_fanout_aborts_every_iteration) {
 Test(map, stop_reaches_iterations_of_nested_fanouts) {
   wfx_blocker b = WFX_BLOCKER_INIT;
   wf_engine *e = wfx_engine(6, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
   /* Two outer iterations, each a Parallel of a Task and a two-item Map:
    * six handlers in flight, three levels down. */
   wf_machine *m = wfx_load(
@@ -642,7 +642,7 @@ static void times_ten(wf_task *t, void *payload) {
 
 Test(map, map_inside_parallel_inside_map) {
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "TimesTen", times_ten, NULL, 0);
+  wft_register(e, FN "TimesTen", times_ten, NULL, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'Outer','States':{'Outer':{'Type':'Map','End':true,"
       "'ItemsPath':'$.groups','ItemSelector':{'group.$':'$$.Map.Item.Value',"
@@ -732,7 +732,7 @@ Test(map, twenty_thousand_items_through_an_inline_handler,
   o.payload_limit = 16u << 20;
   o.history = WF_HISTORY_OFF;
   wf_engine *e = wft_engine(&o);
-  wfx_register(e, FN "Square", square, &calls, WF_HANDLER_INLINE);
+  wft_register(e, FN "Square", square, &calls, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'ItemSelector':{'v.$':'$$.Map.Item.Value'},"

@@ -109,7 +109,7 @@ static void children_stay_out_of_the_parent_history(const char *type) {
     cr_assert_eq(json_integer_value(json_object_get(ev, "id")),
                  (json_int_t)i + 1);
   }
-  json_t *d = wfx_details(json_array_get(evs, 3));
+  json_t *d = wft_details(json_array_get(evs, 3));
   const char *arn = json_string_value(json_object_get(d, "mapRunArn"));
   cr_assert_not_null(arn);
   /* arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/STATE:UUID */
@@ -146,7 +146,7 @@ Test(map_distributed, label_names_the_map_run) {
   size_t at;
   cr_assert_eq(wfx_find_events(evs, "MapRunStarted", &at, 1), 1);
   const char *arn = json_string_value(
-      json_object_get(wfx_details(json_array_get(evs, at)), "mapRunArn"));
+      json_object_get(wft_details(json_array_get(evs, at)), "mapRunArn"));
   regex_t re;
   cr_assert_eq(regcomp(&re,
                        "^arn:aws:states:us-east-1:123456789012:mapRun:"
@@ -470,7 +470,7 @@ Test(map_distributed, max_concurrency_limits_child_executions) {
   wfx_conc c;
   wfx_conc_init(&c, LIMIT, N);
   wf_engine *e = wfx_engine(6, NULL);
-  wfx_register(e, FN "Conc", wfx_conc_handler, &c, 0);
+  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':3,'ItemProcessor':{'ProcessorConfig':{"
@@ -491,8 +491,8 @@ Test(map_distributed, stop_aborts_every_child_execution) {
   wfx_blocker b = WFX_BLOCKER_INIT;
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
       "'MaxConcurrency':4,'ItemProcessor':{'ProcessorConfig':{"
@@ -519,7 +519,7 @@ Test(map_distributed, stop_aborts_every_child_execution) {
 Test(map_distributed, tolerated_child_failures_keep_siblings_running) {
   wfx_count calls = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(0, NULL);
-  wfx_register(e, FN "Count", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
+  wft_register(e, FN "Count", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':1,'ToleratedFailureCount':1,"
@@ -566,7 +566,7 @@ static void record_input(wf_task *t, void *payload) {
 Test(map_distributed, item_selector_applies_per_item_before_batching) {
   wf_engine *e = wfx_engine(0, NULL);
   child_inputs c = {.mu = PTHREAD_MUTEX_INITIALIZER};
-  wfx_register(e, FN "Child", record_input, &c, 0);
+  wft_register(e, FN "Child", record_input, &c, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'ItemSelector':{'v.$':'$$.Map.Item.Value','i.$':'$$.Map.Item.Index'},"
@@ -641,7 +641,7 @@ static void assert_unsupported(wf_engine *e, const char *sq, const char *input,
 Test(map_distributed, item_reader_and_result_writer_are_refused_at_start) {
   wf_engine *e = wfx_engine(0, NULL);
   wfx_count children = WFX_COUNT_INIT;
-  wfx_register(e, FN "Child", wfx_echo_counted, &children, 0);
+  wft_register(e, FN "Child", wfx_echo_counted, &children, 0);
 #define CHILD_PROCESSOR                                                    \
   "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"              \
   "'ExecutionType':'STANDARD'},'StartAt':'C','States':{'C':{'Type':"       \

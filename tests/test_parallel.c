@@ -38,7 +38,7 @@ Test(parallel, outputs_in_branch_order_when_branches_finish_in_reverse) {
   wfx_reverse r;
   wfx_reverse_init(&r, 4);
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Reverse", wfx_reverse_handler, &r, 0);
+  wft_register(e, FN "Reverse", wfx_reverse_handler, &r, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
       "'Branches':["
@@ -68,7 +68,7 @@ Test(parallel, outputs_in_branch_order_when_branches_finish_in_reverse) {
 Test(parallel, every_branch_gets_the_same_effective_input) {
   wfx_count calls = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(0, NULL);
-  wfx_register(e, FN "Echo", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
+  wft_register(e, FN "Echo", wfx_echo_counted, &calls, WF_HANDLER_INLINE);
   /* InputPath and Parameters are applied once, on the state; each branch
    * starts from their result. */
   wf_machine *m = wfx_load(
@@ -157,7 +157,7 @@ Test(parallel, failing_branch_fails_the_state_with_its_own_error_and_cause) {
 Test(parallel, failing_task_in_a_nested_parallel_surfaces_unchanged) {
   wfx_failer f = {NULL, 0, "Test.Inner", "deep down", WFX_COUNT_INIT};
   wf_engine *e = wfx_engine(0, NULL);
-  wfx_register(e, FN "Fail", wfx_fail_after, &f, WF_HANDLER_INLINE);
+  wft_register(e, FN "Fail", wfx_fail_after, &f, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
       "'Branches':[{'StartAt':'Q','States':{'Q':{'Type':'Parallel',"
@@ -177,9 +177,9 @@ Test(parallel, failing_branch_cancels_siblings_blocked_in_handlers) {
                   WFX_COUNT_INIT};
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wfx_register(e, FN "Fail", wfx_fail_after, &f, 0);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "Fail", wfx_fail_after, &f, 0);
+  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
   /* Two branches sit in a handler; the third fails once both are inside.
    * Their later states must never run. */
   wf_machine *m = wfx_load(
@@ -214,7 +214,7 @@ Test(parallel, failing_branch_stops_a_sibling_waiting_on_a_timer) {
   wf_clock *clock;
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(0, &clock);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, WF_HANDLER_INLINE);
+  wft_register(e, FN "After", wfx_echo_counted, &after, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
       "'Branches':["
@@ -247,8 +247,8 @@ Test(parallel, retry_reruns_every_branch) {
   wfx_count steady = WFX_COUNT_INIT;
   flaky fl = {0};
   wf_engine *e = wfx_engine(0, &clock);
-  wfx_register(e, FN "Steady", wfx_echo_counted, &steady, WF_HANDLER_INLINE);
-  wfx_register(e, FN "Flaky", flaky_handler, &fl, WF_HANDLER_INLINE);
+  wft_register(e, FN "Steady", wfx_echo_counted, &steady, WF_HANDLER_INLINE);
+  wft_register(e, FN "Flaky", flaky_handler, &fl, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
       "'Retry':[{'ErrorEquals':['Test.Flaky'],'IntervalSeconds':5,"
@@ -276,7 +276,7 @@ Test(parallel, retry_gives_up_with_the_branch_error) {
   wf_clock *clock;
   wfx_failer f = {NULL, 0, "Test.Always", "every time", WFX_COUNT_INIT};
   wf_engine *e = wfx_engine(0, &clock);
-  wfx_register(e, FN "Fail", wfx_fail_after, &f, WF_HANDLER_INLINE);
+  wft_register(e, FN "Fail", wfx_fail_after, &f, WF_HANDLER_INLINE);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
       "'Retry':[{'ErrorEquals':['States.ALL'],'IntervalSeconds':1,"
@@ -320,7 +320,7 @@ Test(parallel, branches_run_at_the_same_time) {
   wfx_conc c;
   wfx_conc_init(&c, 4, 4);
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Conc", wfx_conc_handler, &c, 0);
+  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
   char def[2048] = "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
                    "'End':true,'Branches':[";
   for (int i = 0; i < 4; i++) {
@@ -349,8 +349,8 @@ Test(parallel, stop_during_fanout_aborts_every_branch) {
   wfx_blocker b = WFX_BLOCKER_INIT;
   wfx_count after = WFX_COUNT_INIT;
   wf_engine *e = wfx_engine(4, NULL);
-  wfx_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wfx_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Later',"
       "'Branches':["
@@ -407,7 +407,7 @@ Test(parallel, history_records_the_parallel_events_around_the_branches) {
       "'Next':'C'},'C':{'Type':'Pass','End':true}}}]}}}");
   wf_execution *x = wfx_run(e, m, "{'in':1}");
   wfx_assert_output(x, "[1,2]");
-  char *types = wfx_event_types_except(x, BRANCH_STATES);
+  char *types = wft_event_types_except(x, BRANCH_STATES);
   cr_assert_str_eq(types,
                    "ExecutionStarted ParallelStateEntered "
                    "ParallelStateStarted ParallelStateSucceeded "
@@ -436,11 +436,11 @@ Test(parallel, history_records_the_parallel_events_around_the_branches) {
     cr_assert_eq(json_integer_value(json_object_get(ev, "id")),
                  (json_int_t)i + 1);
   }
-  json_t *in = wfx_details(json_array_get(evs, entered));
+  json_t *in = wft_details(json_array_get(evs, entered));
   cr_assert_str_eq(json_string_value(json_object_get(in, "name")), "P");
   wft_assert_json(json_string_value(json_object_get(in, "input")),
                   "{\"in\":1}");
-  json_t *out = wfx_details(json_array_get(evs, exited));
+  json_t *out = wft_details(json_array_get(evs, exited));
   cr_assert_str_eq(json_string_value(json_object_get(out, "name")), "P");
   wft_assert_json(json_string_value(json_object_get(out, "output")), "[1,2]");
   json_decref(doc);
@@ -460,7 +460,7 @@ Test(parallel, history_records_parallel_state_failed) {
       "'Cause':'C'}}}]}}}");
   wf_execution *x = wfx_run(e, m, NULL);
   wft_assert_failed(x, "E", "C");
-  char *types = wfx_event_types_except(x, skip);
+  char *types = wft_event_types_except(x, skip);
   cr_assert_str_eq(types,
                    "ExecutionStarted ParallelStateEntered "
                    "ParallelStateStarted ParallelStateFailed "
@@ -468,7 +468,7 @@ Test(parallel, history_records_parallel_state_failed) {
   free(types);
   json_t *doc;
   json_t *evs = wft_events(x, 1, &doc);
-  json_t *last = wfx_details(json_array_get(evs, 0));
+  json_t *last = wft_details(json_array_get(evs, 0));
   cr_assert_str_eq(json_string_value(json_object_get(last, "error")), "E");
   cr_assert_str_eq(json_string_value(json_object_get(last, "cause")), "C");
   json_decref(doc);

@@ -761,9 +761,7 @@ Test(plugin, engine_free_waits_for_a_call_in_flight) {
   env.engine = NULL;
   pthread_t th;
   cr_assert_eq(pthread_create(&th, NULL, free_main, e), 0);
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += WFT_WAIT_MS / 1000;
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   cr_assert_eq(pthread_timedjoin_np(th, NULL, &ts), 0,
                "wf_engine_free did not return");
   cr_assert_eq(c->cancelled_seen, 1);

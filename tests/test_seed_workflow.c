@@ -227,17 +227,6 @@ static int64_t event_offset(const json_t *ev) {
   return (int64_t)(ms + (ms < 0 ? -0.5 : 0.5)) - WFT_T0;
 }
 
-/* The details object of an event, or NULL. */
-static json_t *details(json_t *ev) {
-  const char *k;
-  json_t *v;
-  json_object_foreach(ev, k, v) {
-    size_t n = strlen(k);
-    if (n > 12 && strcmp(k + n - 12, "EventDetails") == 0) return v;
-  }
-  return NULL;
-}
-
 /* The history as "Type+ms ..." with ms after WFT_T0 and, for events
  * entering a state, its name: "TaskStateEntered:ProcessData+0". free(). */
 static char *history_signature(wf_execution *x) {
@@ -251,7 +240,7 @@ static char *history_signature(wf_execution *x) {
     const char *name = NULL;
     size_t n = strlen(type);
     if (n > 12 && strcmp(type + n - 12, "StateEntered") == 0)
-      name = str(details(ev), "name");
+      name = str(wft_details(ev), "name");
     char *longer = wft_strf("%s%s%s%s%s+%lld", sig, *sig ? " " : "", type,
                             name ? ":" : "", name ? name : "",
                             (long long)event_offset(ev));
@@ -270,7 +259,7 @@ static json_t *state_input(wf_execution *x, const char *state) {
   size_t i;
   json_t *ev;
   json_array_foreach(events, i, ev) {
-    json_t *d = details(ev);
+    json_t *d = wft_details(ev);
     const char *type = str(ev, "type");
     if (d && strstr(type, "StateEntered") &&
         strcmp(str(d, "name"), state) == 0) {
@@ -293,7 +282,7 @@ static char *scheduled_at(wf_execution *x, const char *resource) {
   json_t *ev;
   json_array_foreach(events, i, ev) {
     if (strcmp(str(ev, "type"), "LambdaFunctionScheduled") != 0) continue;
-    if (strcmp(str(details(ev), "resource"), resource) != 0) continue;
+    if (strcmp(str(wft_details(ev), "resource"), resource) != 0) continue;
     char *longer = wft_strf("%s%s%lld", s, *s ? " " : "",
                             (long long)event_offset(ev));
     free(s);
@@ -644,7 +633,7 @@ Test(seed_workflow, transient_processing_errors_exhaust_the_retries) {
     if (strcmp(type, "LambdaFunctionStarted") == 0 && ns < 8)
       started[ns++] = event_offset(ev);
     if (strcmp(type, "LambdaFunctionFailed") == 0 && nf < 8) {
-      cr_assert_str_eq(str(details(ev), "error"),
+      cr_assert_str_eq(str(wft_details(ev), "error"),
                        "ProcessData.TransientError");
       failed[nf++] = event_offset(ev);
     }

@@ -15,6 +15,8 @@
 
 #include <workflow/handler.h>
 
+#include "../support/deadline.h"
+
 typedef struct tp_control {
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -60,14 +62,7 @@ static inline int tp_control_get(tp_control *c, const int *field) {
 /* Wait (at most ms of real time) until *field >= n; returns the value. */
 static inline int tp_control_wait(tp_control *c, const int *field, int n,
                                   int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = wft_deadline(ms);
   pthread_mutex_lock(&c->mu);
   while (*field < n)
     if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) != 0) break;

@@ -13,13 +13,7 @@ static void slow(wf_task *t, void *payload) {
   TP_COUNT(control, entered);
   pthread_mutex_lock(&control->mu);
   while (!control->released && !host->task_cancelled(t)) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 10 * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = wft_deadline(10);
     pthread_cond_timedwait(&control->cv, &control->mu, &ts);
   }
   int cancelled = !control->released;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "deadline.h"
 #include "workflow/workflow.h"
 
 /* 2023-11-14T22:13:20Z: the start of every virtual clock in these tests. */
@@ -96,6 +97,67 @@ static inline wf_execution *wft_run(wf_engine *e, wf_machine *m,
   return x;
 }
 
+/* Register a handler or fail the test. */
+static inline void wft_register(wf_engine *e, const char *resource,
+                                wf_handler_fn fn, void *payload,
+                                unsigned flags) {
+  wf_error err;
+  int rc = wf_engine_register_handler(e, resource, fn, payload, flags, &err);
+  cr_assert_eq(rc, WF_OK, "register %s: %s", resource, err.message);
+}
+
+/* What most engine tests make and free: an engine of their own (on a
+ * virtual clock or not), one machine and one execution of it. */
+typedef struct wft_fixture {
+  wf_clock *clock; /* the virtual clock, or NULL */
+  wf_engine *engine;
+  wf_machine *machine;
+  wf_execution *exec;
+  int64_t real_ms; /* real time wft_fixture_run() took */
+} wft_fixture;
+
+/* The engine with `opts` (NULL: defaults) and, when `virtual_clock`, a new
+ * virtual clock starting at WFT_T0 in place of opts' clock. */
+static inline void wft_fixture_init(wft_fixture *f,
+                                    const wf_engine_options *opts,
+                                    bool virtual_clock) {
+  memset(f, 0, sizeof *f);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  if (opts) o = *opts;
+  if (virtual_clock) {
+    cr_assert_eq(wf_clock_virtual_new(&f->clock, WFT_T0), WF_OK);
+    o.clock = f->clock;
+  }
+  f->engine = wft_engine(&o);
+}
+
+/* Load `def` and run it to the end on the fixture's engine. */
+static inline wf_execution *wft_fixture_run(wft_fixture *f, const char *def,
+                                            const char *input,
+                                            const wf_start_options *so) {
+  f->machine = wft_load(def);
+  int64_t real = wft_mono_ms();
+  f->exec = wft_run(f->engine, f->machine, input, so);
+  f->real_ms = wft_mono_ms() - real;
+  return f->exec;
+}
+
+/* A virtual-clock run took (almost) no real time, however long it waited. */
+static inline void wft_assert_no_real_wait(const wft_fixture *f) {
+  cr_assert_lt(f->real_ms, WFT_REAL_MS_MAX,
+               "virtual time took %lld ms of real time",
+               (long long)f->real_ms);
+}
+
+/* Free what the fixture holds, execution first; clock last. */
+static inline void wft_fixture_free(wft_fixture *f) {
+  wf_execution_free(f->exec);
+  wf_machine_free(f->machine);
+  wf_engine_free(f->engine);
+  wf_clock_free(f->clock);
+  memset(f, 0, sizeof *f);
+}
+
 static inline json_t *wft_parse(const char *text) {
   cr_assert_not_null(text, "no JSON text");
   json_error_t je;
@@ -148,23 +210,47 @@ static inline json_t *wft_events(wf_execution *x, int reverse, json_t **doc) {
   return events;
 }
 
-/* The event types, space-separated, e.g. "ExecutionStarted PassStateEntered". */
-static inline char *wft_event_types(wf_execution *x) {
+/* The event types without those of the given prefixes ("Pass", "Task"...;
+ * `skip` NULL-terminated, or NULL for none), space-separated; free(). */
+static inline char *wft_event_types_except(wf_execution *x,
+                                           const char *const *skip) {
   json_t *doc;
   json_t *events = wft_events(x, 0, &doc);
-  size_t len = 1;
-  size_t i;
+  size_t len = 1, i;
   json_t *ev;
   json_array_foreach(events, i, ev) {
     len += strlen(json_string_value(json_object_get(ev, "type"))) + 1;
   }
   char *s = calloc(1, len);
+  cr_assert_not_null(s);
   json_array_foreach(events, i, ev) {
-    if (i) strcat(s, " ");
-    strcat(s, json_string_value(json_object_get(ev, "type")));
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    bool skipped = false;
+    for (const char *const *p = skip; p && *p; p++)
+      if (strncmp(type, *p, strlen(*p)) == 0) skipped = true;
+    if (skipped) continue;
+    if (*s) strcat(s, " ");
+    strcat(s, type);
   }
   json_decref(doc);
   return s;
+}
+
+/* The event types, space-separated, e.g. "ExecutionStarted PassStateEntered". */
+static inline char *wft_event_types(wf_execution *x) {
+  return wft_event_types_except(x, NULL);
+}
+
+/* The details object of an event ("mapIterationStartedEventDetails"...),
+ * borrowed from the event; NULL when it has none. */
+static inline json_t *wft_details(json_t *ev) {
+  const char *k;
+  json_t *v;
+  json_object_foreach(ev, k, v) {
+    size_t n = strlen(k);
+    if (n > 12 && strcmp(k + n - 12, "EventDetails") == 0) return v;
+  }
+  return NULL;
 }
 
 /* A one-shot gate: a handler waits on it until the test opens it. */
@@ -186,14 +272,7 @@ static inline void wft_gate_open(wft_gate *g) {
 
 /* True when the gate opened within `ms` milliseconds. */
 static inline bool wft_gate_wait(wft_gate *g, int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
+  struct timespec ts = wft_deadline(ms);
   pthread_mutex_lock(&g->mu);
   while (!g->open)
     if (pthread_cond_timedwait(&g->cv, &g->mu, &ts) != 0) break;

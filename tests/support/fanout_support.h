@@ -23,20 +23,6 @@
 #include "workflow/json.h"
 #include "workflow/workflow.h"
 
-/* An absolute CLOCK_REALTIME deadline `ms` from now, for
- * pthread_cond_timedwait. */
-static inline struct timespec wfx_deadline(int ms) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += ms / 1000;
-  ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  return ts;
-}
-
 /* ---- definitions and inputs written with single quotes ---- */
 
 /* A copy of `text` with every ' turned into " (free()), so definitions
@@ -113,7 +99,7 @@ static inline int wfx_count_get(wfx_count *c) {
 
 /* True when the count reached `n` within `ms` milliseconds. */
 static inline bool wfx_count_wait(wfx_count *c, int n, int ms) {
-  struct timespec ts = wfx_deadline(ms);
+  struct timespec ts = wft_deadline(ms);
   pthread_mutex_lock(&c->mu);
   while (c->n < n)
     if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) break;
@@ -173,7 +159,7 @@ static inline void wfx_conc_handler(wf_task *t, void *payload) {
     pthread_cond_broadcast(&c->cv);
   } else {
     int gen = c->gen;
-    struct timespec ts = wfx_deadline(WFT_WAIT_MS / 2);
+    struct timespec ts = wft_deadline(WFT_WAIT_MS / 2);
     while (c->gen == gen)
       if (pthread_cond_timedwait(&c->cv, &c->mu, &ts) == ETIMEDOUT) {
         c->stalls++;
@@ -264,7 +250,7 @@ static inline void wfx_reverse_handler(wf_task *t, void *payload) {
     return;
   }
   pthread_mutex_lock(&r->mu);
-  struct timespec ts = wfx_deadline(WFT_WAIT_MS);
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   while (i + 1 < r->n && !r->done[i + 1])
     if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) {
       r->timeouts++;
@@ -286,7 +272,7 @@ static inline void wfx_reverse_handler(wf_task *t, void *payload) {
 /* Waits until `n` calls have finished their bookkeeping (they complete
  * their task first, so the execution can end before they are done). */
 static inline bool wfx_reverse_wait(wfx_reverse *r, int n) {
-  struct timespec ts = wfx_deadline(WFT_WAIT_MS);
+  struct timespec ts = wft_deadline(WFT_WAIT_MS);
   pthread_mutex_lock(&r->mu);
   while (r->finished < n)
     if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) == ETIMEDOUT) break;
@@ -314,44 +300,6 @@ static inline size_t wfx_find_events(json_t *events, const char *type,
 
 static inline size_t wfx_count_events(json_t *events, const char *type) {
   return wfx_find_events(events, type, NULL, 0);
-}
-
-/* The event types without those of the given prefixes ("Pass", "Task"...),
- * space-separated; free(). */
-static inline char *wfx_event_types_except(wf_execution *x,
-                                           const char *const *skip) {
-  json_t *doc;
-  json_t *events = wft_events(x, 0, &doc);
-  size_t len = 1, i;
-  json_t *ev;
-  json_array_foreach(events, i, ev) {
-    len += strlen(json_string_value(json_object_get(ev, "type"))) + 1;
-  }
-  char *s = calloc(1, len);
-  cr_assert_not_null(s);
-  json_array_foreach(events, i, ev) {
-    const char *type = json_string_value(json_object_get(ev, "type"));
-    bool skipped = false;
-    for (const char *const *p = skip; p && *p; p++)
-      if (strncmp(type, *p, strlen(*p)) == 0) skipped = true;
-    if (skipped) continue;
-    if (*s) strcat(s, " ");
-    strcat(s, type);
-  }
-  json_decref(doc);
-  return s;
-}
-
-/* The details object of an event ("mapIterationStartedEventDetails"...),
- * borrowed from the event. */
-static inline json_t *wfx_details(json_t *ev) {
-  const char *k;
-  json_t *v;
-  json_object_foreach(ev, k, v) {
-    size_t n = strlen(k);
-    if (n > 12 && strcmp(k + n - 12, "EventDetails") == 0) return v;
-  }
-  return NULL;
 }
 
 /* ---- threads ---- */
@@ -435,14 +383,6 @@ static inline wf_execution *wfx_run_polled(wf_engine *e, wf_machine *m,
   wf_execution *x = wfx_start(e, m, input_sq);
   wfx_wait_polled(x);
   return x;
-}
-
-static inline void wfx_register(wf_engine *e, const char *resource,
-                                wf_handler_fn fn, void *payload,
-                                unsigned flags) {
-  wf_error err;
-  int rc = wf_engine_register_handler(e, resource, fn, payload, flags, &err);
-  cr_assert_eq(rc, WF_OK, "register %s: %s", resource, err.message);
 }
 
 #endif
