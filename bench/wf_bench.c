@@ -247,6 +247,7 @@ int main(int argc, char **argv) {
       "transitions_per_second", transitions / seconds, "setup_seconds", setup,
       "ok", json_array_size(failures) == 0, "history", history ? "full" : "off");
   json_object_set_new(r, "payload_limit", json_integer((json_int_t)eo.payload_limit));
+  json_object_set_new(r, "allocator", json_string(WF_BENCH_ALLOCATOR));
   if (json_array_size(failures)) json_object_set(r, "check_failures", failures);
   char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(7));
   puts(line);
