@@ -17,7 +17,7 @@
 #include "workflow/json.h"
 #include "workflow/workflow.h"
 
-#define FN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define FN WFX_FN
 
 /* A Map over the input with one Pass state; `fields` are extra members of
  * the Map state (each followed by a comma). */
@@ -344,15 +344,9 @@ Test(map, max_concurrency_path_to_a_non_integer_fails) {
 /* ---- failures ---- */
 
 Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wfx_failer f = {&b.entered, 4, "Test.ItemFailed", "item 2 failed",
-                  WFX_COUNT_INIT};
-  wfx_count after = WFX_COUNT_INIT;
-  wf_engine *e = wfx_engine(6, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wft_register(e, FN "Fail", wfx_fail_after, &f, 0);
-  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wfx_fanout f;
   /* Item 2 fails once the four others sit in their handlers. */
+  wfx_fanout_init(&f, 6, 4, "Test.ItemFailed", "item 2 failed");
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
       "'ItemProcessor':{'StartAt':'C','States':{"
@@ -362,12 +356,9 @@ Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
       "'B':{'Type':'Task','Resource':'" FN "Block','Next':'A'},"
       "'A':{'Type':'Task','Resource':'" FN "After','End':true}}}},"
       "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
-  wf_execution *x = wfx_run(e, m, "[0,1,2,3,4]");
+  wf_execution *x = wfx_run(f.engine, m, "[0,1,2,3,4]");
   wft_assert_failed(x, "Test.ItemFailed", "item 2 failed");
-  cr_assert(wfx_count_wait(&b.cancelled, 4, WFT_WAIT_MS),
-            "only %d of 4 running iterations saw the cancellation",
-            wfx_count_get(&b.cancelled));
-  cr_assert(wfx_count_wait(&b.returned, 4, WFT_WAIT_MS));
+  wfx_fanout_assert_cancelled(&f, 4);
   /* AWS records the stopped iterations as aborted. */
   json_t *doc;
   json_t *evs = wft_events(x, 0, &doc);
@@ -389,11 +380,7 @@ Test(map, failing_iteration_fails_the_state_and_cancels_the_others) {
   cr_assert_eq(wfx_count_events(evs, "MapIterationSucceeded"), 0);
   cr_assert_eq(wfx_count_events(evs, "MapStateFailed"), 1);
   json_decref(doc);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(wfx_count_get(&after), 0, "a state ran after the failure");
-  cr_assert_eq(atomic_load(&b.late_ok), 0);
+  wfx_fanout_finish(&f, x, m, 4);
 }
 
 Test(map, failing_iteration_stops_later_iterations_from_starting) {
@@ -566,42 +553,24 @@ Test(map, history_of_a_failing_iteration) {
 /* ---- stopping ---- */
 
 Test(map, stop_during_fanout_aborts_every_iteration) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wfx_count after = WFX_COUNT_INIT;
-  wf_engine *e = wfx_engine(4, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wfx_fanout f;
+  wfx_fanout_init(&f, 4, 0, NULL, NULL);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
       "'MaxConcurrency':3,'ItemProcessor':{'StartAt':'B','States':{"
       "'B':{'Type':'Task','Resource':'" FN "Block','Next':'A'},"
       "'A':{'Type':'Task','Resource':'" FN "After','End':true}}}},"
       "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
-  wf_execution *x = wfx_start(e, m, "[0,1,2,3,4,5,6]");
-  cr_assert(wfx_count_wait(&b.entered, 3, WFT_WAIT_MS),
-            "three iterations did not reach their handlers");
-  cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_OK);
-  wft_wait(x);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
+  wf_execution *x = wfx_fanout_stop(&f, m, "[0,1,2,3,4,5,6]", 3, NULL, NULL);
   cr_assert_null(wf_execution_error(x));
   cr_assert_null(wf_execution_cause(x));
-  cr_assert(wfx_count_wait(&b.cancelled, 3, WFT_WAIT_MS),
-            "only %d of 3 handlers saw the cancellation",
-            wfx_count_get(&b.cancelled));
-  cr_assert(wfx_count_wait(&b.returned, 3, WFT_WAIT_MS));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
   /* The four items not yet started never start; nothing runs after. */
-  cr_assert_eq(wfx_count_get(&b.entered), 3);
-  cr_assert_eq(wfx_count_get(&after), 0);
-  cr_assert_eq(atomic_load(&b.late_ok), 0);
+  wfx_fanout_finish(&f, x, m, 3);
 }
 
 Test(map, stop_reaches_iterations_of_nested_fanouts) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wf_engine *e = wfx_engine(6, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
+  wfx_fanout f;
+  wfx_fanout_init(&f, 6, 0, NULL, NULL);
   /* Two outer iterations, each a Parallel of a Task and a two-item Map:
    * six handlers in flight, three levels down. */
   wf_machine *m = wfx_load(
@@ -614,20 +583,8 @@ Test(map, stop_reaches_iterations_of_nested_fanouts) {
       "'End':true,'ItemProcessor':{'StartAt':'IT','States':{'IT':{"
       "'Type':'Task','Resource':'" FN "Block','End':true}}}}}}]}}}}}}");
   wf_execution *x =
-      wfx_start(e, m, "[{'in':[1,2]},{'in':[3,4]}]");
-  cr_assert(wfx_count_wait(&b.entered, 6, WFT_WAIT_MS),
-            "only %d handlers started", wfx_count_get(&b.entered));
-  cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_OK);
-  wft_wait(x);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
-  cr_assert(wfx_count_wait(&b.cancelled, 6, WFT_WAIT_MS),
-            "only %d of 6 handlers saw the cancellation",
-            wfx_count_get(&b.cancelled));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(wfx_count_get(&b.entered), 6);
-  cr_assert_eq(atomic_load(&b.late_ok), 0);
+      wfx_fanout_stop(&f, m, "[{'in':[1,2]},{'in':[3,4]}]", 6, NULL, NULL);
+  wfx_fanout_finish(&f, x, m, 6);
 }
 
 /* ---- nesting ---- */

@@ -17,7 +17,7 @@
 #include "workflow/json.h"
 #include "workflow/workflow.h"
 
-#define FN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define FN WFX_FN
 
 /* A distributed Map over $.items whose children fail for items
  * {"fail": true} (Error Child.Failed) and pass the others through;
@@ -488,11 +488,8 @@ Test(map_distributed, max_concurrency_limits_child_executions) {
 }
 
 Test(map_distributed, stop_aborts_every_child_execution) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wfx_count after = WFX_COUNT_INIT;
-  wf_engine *e = wfx_engine(4, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wfx_fanout f;
+  wfx_fanout_init(&f, 4, 0, NULL, NULL);
   wf_machine *m = wfx_load(
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Later',"
       "'MaxConcurrency':4,'ItemProcessor':{'ProcessorConfig':{"
@@ -500,20 +497,8 @@ Test(map_distributed, stop_aborts_every_child_execution) {
       "'States':{'B':{'Type':'Task','Resource':'" FN "Block','Next':'A'},"
       "'A':{'Type':'Task','Resource':'" FN "After','End':true}}}},"
       "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
-  wf_execution *x = wfx_start(e, m, "[0,1,2,3,4,5]");
-  cr_assert(wfx_count_wait(&b.entered, 4, WFT_WAIT_MS));
-  cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_OK);
-  wft_wait(x);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
-  cr_assert(wfx_count_wait(&b.cancelled, 4, WFT_WAIT_MS),
-            "only %d of 4 children saw the cancellation",
-            wfx_count_get(&b.cancelled));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(wfx_count_get(&b.entered), 4);
-  cr_assert_eq(wfx_count_get(&after), 0);
-  cr_assert_eq(atomic_load(&b.late_ok), 0);
+  wf_execution *x = wfx_fanout_stop(&f, m, "[0,1,2,3,4,5]", 4, NULL, NULL);
+  wfx_fanout_finish(&f, x, m, 4);
 }
 
 Test(map_distributed, tolerated_child_failures_keep_siblings_running) {

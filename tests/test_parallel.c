@@ -15,7 +15,7 @@
 #include "workflow/json.h"
 #include "workflow/workflow.h"
 
-#define FN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define FN WFX_FN
 
 /* Fails its first call with Test.Flaky, then echoes its input. */
 typedef struct flaky {
@@ -172,14 +172,8 @@ Test(parallel, failing_task_in_a_nested_parallel_surfaces_unchanged) {
 }
 
 Test(parallel, failing_branch_cancels_siblings_blocked_in_handlers) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wfx_failer f = {&b.entered, 2, "Test.Boom", "branch exploded",
-                  WFX_COUNT_INIT};
-  wfx_count after = WFX_COUNT_INIT;
-  wf_engine *e = wfx_engine(4, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wft_register(e, FN "Fail", wfx_fail_after, &f, 0);
-  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wfx_fanout f;
+  wfx_fanout_init(&f, 4, 2, "Test.Boom", "branch exploded");
   /* Two branches sit in a handler; the third fails once both are inside.
    * Their later states must never run. */
   wf_machine *m = wfx_load(
@@ -194,20 +188,11 @@ Test(parallel, failing_branch_cancels_siblings_blocked_in_handlers) {
       "{'StartAt':'F','States':{'F':{'Type':'Task','Resource':'" FN
       "Fail','End':true}}}]},"
       "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
-  wf_execution *x = wfx_run(e, m, NULL);
+  wf_execution *x = wfx_run(f.engine, m, NULL);
   wft_assert_failed(x, "Test.Boom", "branch exploded");
-  cr_assert(wfx_count_wait(&b.cancelled, 2, WFT_WAIT_MS),
-            "a blocked sibling never saw wf_task_cancelled()");
-  cr_assert(wfx_count_wait(&b.returned, 2, WFT_WAIT_MS));
+  wfx_fanout_assert_cancelled(&f, 2);
   /* The engine waits for handlers in flight; nothing runs after. */
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(wfx_count_get(&b.entered), 2);
-  cr_assert_eq(atomic_load(&b.late_ok), 0,
-               "a cancelled task accepted a completion");
-  cr_assert_eq(wfx_count_get(&after), 0,
-               "a state after the cancelled task ran");
+  wfx_fanout_finish(&f, x, m, 2);
 }
 
 Test(parallel, failing_branch_stops_a_sibling_waiting_on_a_timer) {
@@ -346,11 +331,8 @@ Test(parallel, branches_run_at_the_same_time) {
 /* ---- stopping ---- */
 
 Test(parallel, stop_during_fanout_aborts_every_branch) {
-  wfx_blocker b = WFX_BLOCKER_INIT;
-  wfx_count after = WFX_COUNT_INIT;
-  wf_engine *e = wfx_engine(4, NULL);
-  wft_register(e, FN "Block", wfx_block_until_cancelled, &b, 0);
-  wft_register(e, FN "After", wfx_echo_counted, &after, 0);
+  wfx_fanout f;
+  wfx_fanout_init(&f, 4, 0, NULL, NULL);
   wf_machine *m = wfx_load(
       "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Later',"
       "'Branches':["
@@ -364,20 +346,11 @@ Test(parallel, stop_during_fanout_aborts_every_branch) {
       "Block','Next':'A3'},'A3':{'Type':'Task','Resource':'" FN
       "After','End':true}}}]},"
       "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
-  wf_execution *x = wfx_start(e, m, NULL);
-  cr_assert(wfx_count_wait(&b.entered, 3, WFT_WAIT_MS),
-            "the branches did not all reach their handlers");
-  cr_assert_eq(wf_execution_stop(x, "Test.Stop", "stopped by the test"),
-               WF_OK);
-  wft_wait(x);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
+  wf_execution *x =
+      wfx_fanout_stop(&f, m, NULL, 3, "Test.Stop", "stopped by the test");
   cr_assert_str_eq(wf_execution_error(x), "Test.Stop");
   cr_assert_str_eq(wf_execution_cause(x), "stopped by the test");
   cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_ESTATE);
-  cr_assert(wfx_count_wait(&b.cancelled, 3, WFT_WAIT_MS),
-            "only %d of 3 handlers saw the cancellation",
-            wfx_count_get(&b.cancelled));
-  cr_assert(wfx_count_wait(&b.returned, 3, WFT_WAIT_MS));
   json_t *doc;
   json_t *evs = wft_events(x, 1, &doc);
   cr_assert_str_eq(
@@ -385,11 +358,7 @@ Test(parallel, stop_during_fanout_aborts_every_branch) {
       "ExecutionAborted");
   json_decref(doc);
   /* The engine waits for handlers in flight; nothing runs after. */
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(wfx_count_get(&after), 0, "a state ran after the stop");
-  cr_assert_eq(atomic_load(&b.late_ok), 0);
+  wfx_fanout_finish(&f, x, m, 3);
 }
 
 /* ---- history ---- */

@@ -385,4 +385,83 @@ static inline wf_execution *wfx_run_polled(wf_engine *e, wf_machine *m,
   return x;
 }
 
+/* ---- failing and stopping a fan-out while it sits in handlers ---- */
+
+/* The Lambda ARN prefix the fan-out tests' Task states name. */
+#define WFX_FN "arn:aws:lambda:us-east-1:123456789012:function:"
+
+/* An engine with three handlers for a fan-out that is failed or stopped
+ * while its iterations or branches sit in a handler: WFX_FN "Block"
+ * (wfx_block_until_cancelled), WFX_FN "Fail" (wfx_fail_after, once
+ * `fail.n` Block calls are inside) and WFX_FN "After" (wfx_echo_counted,
+ * for the states that must never run). */
+typedef struct wfx_fanout {
+  wfx_blocker block;
+  wfx_failer fail;
+  wfx_count after;
+  wf_engine *engine;
+} wfx_fanout;
+
+/* `workers` worker threads; the Fail handler fails with error and cause
+ * once `fail_after` Block calls are inside (NULL error: the test uses no
+ * Fail state). */
+static inline void wfx_fanout_init(wfx_fanout *f, unsigned workers,
+                                   int fail_after, const char *error,
+                                   const char *cause) {
+  *f = (wfx_fanout){.block = WFX_BLOCKER_INIT,
+                    .fail = {&f->block.entered, fail_after, error, cause,
+                             WFX_COUNT_INIT},
+                    .after = WFX_COUNT_INIT};
+  f->engine = wfx_engine(workers, NULL);
+  wft_register(f->engine, WFX_FN "Block", wfx_block_until_cancelled,
+               &f->block, 0);
+  wft_register(f->engine, WFX_FN "Fail", wfx_fail_after, &f->fail, 0);
+  wft_register(f->engine, WFX_FN "After", wfx_echo_counted, &f->after, 0);
+}
+
+/* Every one of the `n` Block calls in flight saw the cancellation and
+ * returned. */
+static inline void wfx_fanout_assert_cancelled(wfx_fanout *f, int n) {
+  cr_assert(wfx_count_wait(&f->block.cancelled, n, WFT_WAIT_MS),
+            "only %d of %d handlers saw the cancellation",
+            wfx_count_get(&f->block.cancelled), n);
+  cr_assert(wfx_count_wait(&f->block.returned, n, WFT_WAIT_MS),
+            "only %d of %d cancelled handlers returned",
+            wfx_count_get(&f->block.returned), n);
+}
+
+/* Start `m` on `input_sq`, wait until `n` Block calls are inside, stop the
+ * execution with `error` and `cause` (NULL: none) and wait for its end: it
+ * is ABORTED and the `n` handlers saw the cancellation. */
+static inline wf_execution *wfx_fanout_stop(wfx_fanout *f, wf_machine *m,
+                                            const char *input_sq, int n,
+                                            const char *error,
+                                            const char *cause) {
+  wf_execution *x = wfx_start(f->engine, m, input_sq);
+  cr_assert(wfx_count_wait(&f->block.entered, n, WFT_WAIT_MS),
+            "only %d of %d handlers started",
+            wfx_count_get(&f->block.entered), n);
+  cr_assert_eq(wf_execution_stop(x, error, cause), WF_OK);
+  wft_wait(x);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
+  wfx_fanout_assert_cancelled(f, n);
+  return x;
+}
+
+/* Free the execution, the machine and the engine (which waits for the
+ * handlers in flight), then check what ran: exactly `entered` Block calls,
+ * no After call, and no completion accepted after a cancellation. */
+static inline void wfx_fanout_finish(wfx_fanout *f, wf_execution *x,
+                                     wf_machine *m, int entered) {
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(f->engine);
+  f->engine = NULL;
+  cr_assert_eq(wfx_count_get(&f->block.entered), entered);
+  cr_assert_eq(wfx_count_get(&f->after), 0,
+               "a state after the cancelled task ran");
+  cr_assert_eq(atomic_load(&f->block.late_ok), 0,
+               "a cancelled task accepted a completion");
+}
+
 #endif
