@@ -77,6 +77,30 @@ static void assert_threshold_exceeded(wf_execution *x) {
                     "The specified tolerated failure threshold was exceeded");
 }
 
+typedef enum { TOLERATED, EXCEEDED } tolerance;
+
+/* Ten items, those at `failing` failing, run on `m` with `extra` in the
+ * input: the run either tolerates the failures or fails with the
+ * threshold error. */
+static void assert_ten(wf_engine *e, wf_machine *m, const char *failing,
+                       const char *extra, tolerance want) {
+  wf_execution *x = run_ten(e, m, failing, extra);
+  if (want == TOLERATED)
+    assert_passed_items(x, failing);
+  else
+    assert_threshold_exceeded(x);
+  wf_execution_free(x);
+}
+
+/* The same on a new failing_children_map(fields, type), no extra input. */
+static void assert_tolerance(wf_engine *e, const char *fields,
+                             const char *type, const char *failing,
+                             tolerance want) {
+  wf_machine *m = failing_children_map(fields, type);
+  assert_ten(e, m, failing, "", want);
+  wf_machine_free(m);
+}
+
 /* ---- children and the parent history ---- */
 
 static void children_stay_out_of_the_parent_history(const char *type) {
@@ -208,80 +232,48 @@ Test(map_distributed, catch_receives_the_threshold_error) {
 
 Test(map_distributed, tolerated_failure_count_at_the_limit_passes) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m =
-      failing_children_map("'ToleratedFailureCount':3,", "STANDARD");
-  wf_execution *x = run_ten(e, m, "159", "");
-  assert_passed_items(x, "159");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e, "'ToleratedFailureCount':3,", "STANDARD", "159",
+                   TOLERATED);
   wf_engine_free(e);
 }
 
 Test(map_distributed, tolerated_failure_count_just_past_the_limit_fails) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m =
-      failing_children_map("'ToleratedFailureCount':2,", "STANDARD");
-  wf_execution *x = run_ten(e, m, "159", "");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e, "'ToleratedFailureCount':2,", "STANDARD", "159",
+                   EXCEEDED);
   wf_engine_free(e);
 }
 
 Test(map_distributed, tolerated_failure_percentage_at_the_limit_passes) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m =
-      failing_children_map("'ToleratedFailurePercentage':30,", "EXPRESS");
-  wf_execution *x = run_ten(e, m, "026", "");
-  assert_passed_items(x, "026");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e, "'ToleratedFailurePercentage':30,", "EXPRESS", "026",
+                   TOLERATED);
   wf_engine_free(e);
 }
 
 Test(map_distributed, tolerated_failure_percentage_just_past_the_limit_fails) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m =
-      failing_children_map("'ToleratedFailurePercentage':29,", "EXPRESS");
-  wf_execution *x = run_ten(e, m, "026", "");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_machine *m2 =
-      failing_children_map("'ToleratedFailurePercentage':29.9,", "EXPRESS");
-  x = run_ten(e, m2, "026", "");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
-  wf_machine_free(m2);
+  assert_tolerance(e, "'ToleratedFailurePercentage':29,", "EXPRESS", "026",
+                   EXCEEDED);
+  assert_tolerance(e, "'ToleratedFailurePercentage':29.9,", "EXPRESS", "026",
+                   EXCEEDED);
   wf_engine_free(e);
 }
 
 Test(map_distributed, exceeding_either_tolerance_fails_the_run) {
   wf_engine *e = wfx_engine(0, NULL);
   /* 3 of 10 failures: within the count, over the percentage. */
-  wf_machine *m = failing_children_map(
-      "'ToleratedFailureCount':5,'ToleratedFailurePercentage':20,",
-      "STANDARD");
-  wf_execution *x = run_ten(e, m, "123", "");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e,
+                   "'ToleratedFailureCount':5,'ToleratedFailurePercentage':20,",
+                   "STANDARD", "123", EXCEEDED);
   /* Within the percentage, over the count. */
-  m = failing_children_map(
-      "'ToleratedFailureCount':2,'ToleratedFailurePercentage':50,",
-      "STANDARD");
-  x = run_ten(e, m, "123", "");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e,
+                   "'ToleratedFailureCount':2,'ToleratedFailurePercentage':50,",
+                   "STANDARD", "123", EXCEEDED);
   /* Within both. */
-  m = failing_children_map(
-      "'ToleratedFailureCount':3,'ToleratedFailurePercentage':30,",
-      "STANDARD");
-  x = run_ten(e, m, "123", "");
-  assert_passed_items(x, "123");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_tolerance(e,
+                   "'ToleratedFailureCount':3,'ToleratedFailurePercentage':30,",
+                   "STANDARD", "123", TOLERATED);
   wf_engine_free(e);
 }
 
@@ -289,22 +281,14 @@ Test(map_distributed, tolerated_failure_paths_read_the_input) {
   wf_engine *e = wfx_engine(0, NULL);
   wf_machine *m = failing_children_map(
       "'ToleratedFailureCountPath':'$.count',", "STANDARD");
-  wf_execution *x = run_ten(e, m, "159", ",\"count\":3");
-  assert_passed_items(x, "159");
-  wf_execution_free(x);
-  x = run_ten(e, m, "159", ",\"count\":2");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
+  assert_ten(e, m, "159", ",\"count\":3", TOLERATED);
+  assert_ten(e, m, "159", ",\"count\":2", EXCEEDED);
   wf_machine_free(m);
 
   m = failing_children_map("'ToleratedFailurePercentagePath':'$.pct',",
                            "STANDARD");
-  x = run_ten(e, m, "159", ",\"pct\":30");
-  assert_passed_items(x, "159");
-  wf_execution_free(x);
-  x = run_ten(e, m, "159", ",\"pct\":29.5");
-  assert_threshold_exceeded(x);
-  wf_execution_free(x);
+  assert_ten(e, m, "159", ",\"pct\":30", TOLERATED);
+  assert_ten(e, m, "159", ",\"pct\":29.5", EXCEEDED);
   wf_machine_free(m);
   wf_engine_free(e);
 }
