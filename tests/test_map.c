@@ -31,6 +31,14 @@ static wf_machine *pass_map(const char *fields) {
   return wfx_load(def);
 }
 
+/* pass_map(fields) run on `input_sq` succeeds with `output_sq`. */
+static void assert_pass_map(wf_engine *e, const char *fields,
+                            const char *input_sq, const char *output_sq) {
+  wf_machine *m = pass_map(fields);
+  wfx_assert_run(e, m, input_sq, output_sq);
+  wf_machine_free(m);
+}
+
 /* "[0,1,...,n-1]"; free(). */
 static char *int_array(int n) {
   size_t cap = (size_t)n * 8 + 16;
@@ -126,29 +134,20 @@ Test(map, output_in_item_order_with_waits_of_decreasing_length) {
 Test(map, items_path_defaults_to_the_whole_input) {
   wf_engine *e = wfx_engine(0, NULL);
   wf_machine *m = pass_map("");
-  wf_execution *x = wfx_run(e, m, "[1,'two',{'three':3},[4],null]");
-  wfx_assert_output(x, "[1,'two',{'three':3},[4],null]");
-  wf_execution_free(x);
-  x = wfx_run(e, m, "[]");
-  wfx_assert_output(x, "[]");
-  wf_execution_free(x);
+  wfx_assert_run(e, m, "[1,'two',{'three':3},[4],null]",
+                 "[1,'two',{'three':3},[4],null]");
+  wfx_assert_run(e, m, "[]", "[]");
   wf_machine_free(m);
   wf_engine_free(e);
 }
 
 Test(map, items_path_selects_a_nested_array) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = pass_map("'ItemsPath':'$.a.b',");
-  wf_execution *x = wfx_run(e, m, "{'a':{'b':[1,2,3]},'c':[9]}");
-  wfx_assert_output(x, "[1,2,3]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_pass_map(e, "'ItemsPath':'$.a.b',", "{'a':{'b':[1,2,3]},'c':[9]}",
+                  "[1,2,3]");
   /* InputPath first, then ItemsPath within its result. */
-  m = pass_map("'InputPath':'$.a','ItemsPath':'$.b',");
-  x = wfx_run(e, m, "{'a':{'b':[4,5]}}");
-  wfx_assert_output(x, "[4,5]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_pass_map(e, "'InputPath':'$.a','ItemsPath':'$.b',",
+                  "{'a':{'b':[4,5]}}", "[4,5]");
   wf_engine_free(e);
 }
 
@@ -186,51 +185,39 @@ Test(map, items_that_are_not_an_array_fail_with_states_runtime) {
 
 Test(map, object_items_are_iterated_by_value_with_their_key) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = pass_map(
-      "'ItemsPath':'$.o','ItemSelector':{'k.$':'$$.Map.Item.Key',"
-      "'v.$':'$$.Map.Item.Value'},");
-  wf_execution *x = wfx_run(e, m, "{'o':{'x':1,'y':{'z':2},'w':[3]}}");
-  wfx_assert_output(x, "[{'k':'x','v':1},{'k':'y','v':{'z':2}},"
-                       "{'k':'w','v':[3]}]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_pass_map(e,
+                  "'ItemsPath':'$.o','ItemSelector':{'k.$':'$$.Map.Item.Key',"
+                  "'v.$':'$$.Map.Item.Value'},",
+                  "{'o':{'x':1,'y':{'z':2},'w':[3]}}",
+                  "[{'k':'x','v':1},{'k':'y','v':{'z':2}},"
+                  "{'k':'w','v':[3]}]");
   /* Without a selector the values themselves are the iteration inputs. */
-  m = pass_map("'ItemsPath':'$.o',");
-  x = wfx_run(e, m, "{'o':{'x':1,'y':2}}");
-  wfx_assert_output(x, "[1,2]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  assert_pass_map(e, "'ItemsPath':'$.o',", "{'o':{'x':1,'y':2}}", "[1,2]");
   wf_engine_free(e);
 }
 
 Test(map, item_selector_sees_index_value_and_the_state_input) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = pass_map(
+  assert_pass_map(
+      e,
       "'ItemsPath':'$.items','ItemSelector':{'index.$':'$$.Map.Item.Index',"
-      "'value.$':'$$.Map.Item.Value','meta.$':'$.meta','fixed':'f'},");
-  wf_execution *x =
-      wfx_run(e, m, "{'items':['a',{'b':1}],'meta':{'run':7}}");
-  wfx_assert_output(x,
-                    "[{'index':0,'value':'a','meta':{'run':7},'fixed':'f'},"
-                    "{'index':1,'value':{'b':1},'meta':{'run':7},"
-                    "'fixed':'f'}]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "'value.$':'$$.Map.Item.Value','meta.$':'$.meta','fixed':'f'},",
+      "{'items':['a',{'b':1}],'meta':{'run':7}}",
+      "[{'index':0,'value':'a','meta':{'run':7},'fixed':'f'},"
+      "{'index':1,'value':{'b':1},'meta':{'run':7},'fixed':'f'}]");
   wf_engine_free(e);
 }
 
 Test(map, legacy_parameters_and_iterator) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
-      "'ItemsPath':'$.items','Parameters':{'i.$':'$$.Map.Item.Index',"
-      "'v.$':'$$.Map.Item.Value','all.$':'$.tag'},"
-      "'Iterator':{'StartAt':'P','States':{'P':{'Type':'Pass',"
-      "'End':true}}}}}}");
-  wf_execution *x = wfx_run(e, m, "{'items':[10,20],'tag':'t'}");
-  wfx_assert_output(x, "[{'i':0,'v':10,'all':'t'},{'i':1,'v':20,'all':'t'}]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  wfx_assert_def(e,
+                 "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
+                 "'ItemsPath':'$.items','Parameters':{'i.$':'$$.Map.Item.Index',"
+                 "'v.$':'$$.Map.Item.Value','all.$':'$.tag'},"
+                 "'Iterator':{'StartAt':'P','States':{'P':{'Type':'Pass',"
+                 "'End':true}}}}}}",
+                 "{'items':[10,20],'tag':'t'}",
+                 "[{'i':0,'v':10,'all':'t'},{'i':1,'v':20,'all':'t'}]");
   wf_engine_free(e);
 }
 
@@ -255,13 +242,11 @@ Test(map, processor_config_inline_runs_in_the_parent_history) {
 
 Test(map, result_selector_result_path_and_output_path_apply_to_the_array) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = pass_map(
+  assert_pass_map(
+      e,
       "'ItemsPath':'$.in','ResultSelector':{'n.$':'States.ArrayLength($)',"
-      "'first.$':'$[0]'},'ResultPath':'$.out','OutputPath':'$.out',");
-  wf_execution *x = wfx_run(e, m, "{'in':['a','b','c']}");
-  wfx_assert_output(x, "{'n':3,'first':'a'}");
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "'first.$':'$[0]'},'ResultPath':'$.out','OutputPath':'$.out',",
+      "{'in':['a','b','c']}", "{'n':3,'first':'a'}");
   wf_engine_free(e);
 }
 
@@ -442,20 +427,19 @@ Test(map, retry_reruns_every_iteration) {
 
 Test(map, catch_receives_the_iteration_error) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Final',"
-      "'ResultPath':null,'MaxConcurrency':1,"
-      "'ItemProcessor':{'StartAt':'F','States':{'F':{'Type':'Fail',"
-      "'Error':'HandleItemFailError','Cause':'HandleItemFailCause'}}},"
-      "'Catch':[{'ErrorEquals':['HandleItemFailError'],"
-      "'Next':'FinalCaught'}]},"
-      "'FinalCaught':{'Type':'Pass','End':true},"
-      "'Final':{'Type':'Pass','Result':'not caught','End':true}}}");
-  wf_execution *x = wfx_run(e, m, "[1]");
-  wfx_assert_output(x, "{'Error':'HandleItemFailError',"
-                       "'Cause':'HandleItemFailCause'}");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  wfx_assert_def(e,
+                 "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Final',"
+                 "'ResultPath':null,'MaxConcurrency':1,"
+                 "'ItemProcessor':{'StartAt':'F','States':{'F':{'Type':'Fail',"
+                 "'Error':'HandleItemFailError',"
+                 "'Cause':'HandleItemFailCause'}}},"
+                 "'Catch':[{'ErrorEquals':['HandleItemFailError'],"
+                 "'Next':'FinalCaught'}]},"
+                 "'FinalCaught':{'Type':'Pass','End':true},"
+                 "'Final':{'Type':'Pass','Result':'not caught','End':true}}}",
+                 "[1]",
+                 "{'Error':'HandleItemFailError',"
+                 "'Cause':'HandleItemFailCause'}");
   wf_engine_free(e);
 }
 

@@ -209,7 +209,8 @@ Test(map_distributed, a_failing_child_fails_the_run_by_default) {
 
 Test(map_distributed, catch_receives_the_threshold_error) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = wfx_load(
+  wfx_assert_def(
+      e,
       "{'StartAt':'M','States':{'M':{'Type':'Map','Next':'Done',"
       "'ItemsPath':'$.items','ResultPath':'$.r',"
       "'Catch':[{'ErrorEquals':['States.ExceedToleratedFailureThreshold'],"
@@ -217,14 +218,11 @@ Test(map_distributed, catch_receives_the_threshold_error) {
       "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
       "'ExecutionType':'STANDARD'},'StartAt':'F','States':{'F':{"
       "'Type':'Fail','Error':'Child.Failed'}}}},"
-      "'Done':{'Type':'Pass','End':true}}}");
-  wf_execution *x = wfx_run(e, m, "{'items':[1]}");
-  wfx_assert_output(
-      x, "{'items':[1],'error':{'Error':"
-         "'States.ExceedToleratedFailureThreshold','Cause':"
-         "'The specified tolerated failure threshold was exceeded'}}");
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "'Done':{'Type':'Pass','End':true}}}",
+      "{'items':[1]}",
+      "{'items':[1],'error':{'Error':"
+      "'States.ExceedToleratedFailureThreshold','Cause':"
+      "'The specified tolerated failure threshold was exceeded'}}");
   wf_engine_free(e);
 }
 
@@ -352,10 +350,10 @@ Test(map_distributed, tolerated_failure_path_bounds_are_accepted) {
 
 /* ---- batching ---- */
 
-/* The output of a distributed Map with `batcher` (an ItemBatcher object)
- * over `items`, children passing their input through. */
-static wf_execution *batched(wf_engine *e, const char *batcher,
-                             const char *input) {
+/* A distributed Map with `batcher` (an ItemBatcher object) over $.items,
+ * children passing their input through, turns `input` into `expected`. */
+static void assert_batches(wf_engine *e, const char *batcher,
+                           const char *input, const char *expected) {
   char def[1024];
   snprintf(def, sizeof def,
            "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
@@ -364,17 +362,7 @@ static wf_execution *batched(wf_engine *e, const char *batcher,
            "'ExecutionType':'STANDARD'},'StartAt':'P','States':{'P':{"
            "'Type':'Pass','End':true}}}}}}",
            batcher);
-  wf_machine *m = wfx_load(def);
-  wf_execution *x = wfx_run(e, m, input);
-  wf_machine_free(m);
-  return x;
-}
-
-static void assert_batches(wf_engine *e, const char *batcher,
-                           const char *input, const char *expected) {
-  wf_execution *x = batched(e, batcher, input);
-  wfx_assert_output(x, expected);
-  wf_execution_free(x);
+  wfx_assert_def(e, def, input, expected);
 }
 
 Test(map_distributed, max_items_per_batch_boundaries) {
@@ -561,22 +549,21 @@ Test(map_distributed, item_selector_applies_per_item_before_batching) {
   pthread_mutex_unlock(&c.mu);
   free(first);
   free(second);
-  /* With BatchInput the selected items sit beside it. */
   wf_execution_free(x);
   wf_machine_free(m);
-  m = wfx_load(
+  /* With BatchInput the selected items sit beside it. */
+  wfx_assert_def(
+      e,
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'ItemsPath':'$.items','ItemSelector':{'v.$':'$$.Map.Item.Value',"
       "'k.$':'$.k'},'ItemBatcher':{'MaxItemsPerBatch':3,'BatchInput':"
       "{'b':1}},'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
       "'ExecutionType':'EXPRESS'},'StartAt':'P','States':{'P':{"
-      "'Type':'Pass','End':true}}}}}}");
-  x = wfx_run(e, m, "{'k':'K','items':[1,2,3,4]}");
-  wfx_assert_output(x, "[{'BatchInput':{'b':1},'Items':[{'v':1,'k':'K'},"
-                       "{'v':2,'k':'K'},{'v':3,'k':'K'}]},"
-                       "{'BatchInput':{'b':1},'Items':[{'v':4,'k':'K'}]}]");
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "'Type':'Pass','End':true}}}}}}",
+      "{'k':'K','items':[1,2,3,4]}",
+      "[{'BatchInput':{'b':1},'Items':[{'v':1,'k':'K'},"
+      "{'v':2,'k':'K'},{'v':3,'k':'K'}]},"
+      "{'BatchInput':{'b':1},'Items':[{'v':4,'k':'K'}]}]");
   wf_engine_free(e);
 }
 

@@ -107,22 +107,17 @@ Test(parallel, result_selector_result_path_and_output_path_apply_to_the_array) {
       "'Q':{'Type':'Parallel','End':true,'OutputPath':'$[0].res',"
       "'Branches':[{'StartAt':'C','States':{'C':{'Type':'Pass',"
       "'End':true}}}]}}}");
-  wf_execution *x = wfx_run(e, m, "{'keep':true}");
   /* Q's only branch passes P's output through; OutputPath picks from the
    * branch array. */
-  wfx_assert_output(x, "{'first':1,'second':3,'count':2}");
-  wf_execution_free(x);
+  wfx_assert_run(e, m, "{'keep':true}", "{'first':1,'second':3,'count':2}");
   wf_machine_free(m);
 
-  m = wfx_load(
-      "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
-      "'ResultPath':'$.res','Branches':["
-      "{'StartAt':'A','States':{'A':{'Type':'Pass','Result':'a',"
-      "'End':true}}}]}}}");
-  x = wfx_run(e, m, "{'keep':true}");
-  wfx_assert_output(x, "{'keep':true,'res':['a']}");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  wfx_assert_def(e,
+                 "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
+                 "'ResultPath':'$.res','Branches':["
+                 "{'StartAt':'A','States':{'A':{'Type':'Pass','Result':'a',"
+                 "'End':true}}}]}}}",
+                 "{'keep':true}", "{'keep':true,'res':['a']}");
   wf_engine_free(e);
 }
 
@@ -279,23 +274,20 @@ Test(parallel, retry_gives_up_with_the_branch_error) {
 
 Test(parallel, catch_receives_the_branch_error) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Ok',"
-      "'Catch':[{'ErrorEquals':['Other'],'Next':'Wrong'},"
-      "{'ErrorEquals':['FailureType'],'ResultPath':'$.error',"
-      "'Next':'Handled'}],'Branches':["
-      "{'StartAt':'A','States':{'A':{'Type':'Pass','End':true}}},"
-      "{'StartAt':'F','States':{'F':{'Type':'Fail',"
-      "'Error':'FailureType','Cause':'Cause description'}}}]},"
-      "'Ok':{'Type':'Pass','Result':'ok','End':true},"
-      "'Wrong':{'Type':'Pass','Result':'wrong','End':true},"
-      "'Handled':{'Type':'Pass','End':true}}}");
-  wf_execution *x = wfx_run(e, m, "{'orig':1}");
-  wfx_assert_output(x,
-                    "{'orig':1,'error':{'Error':'FailureType',"
-                    "'Cause':'Cause description'}}");
-  wf_execution_free(x);
-  wf_machine_free(m);
+  wfx_assert_def(e,
+                 "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Ok',"
+                 "'Catch':[{'ErrorEquals':['Other'],'Next':'Wrong'},"
+                 "{'ErrorEquals':['FailureType'],'ResultPath':'$.error',"
+                 "'Next':'Handled'}],'Branches':["
+                 "{'StartAt':'A','States':{'A':{'Type':'Pass','End':true}}},"
+                 "{'StartAt':'F','States':{'F':{'Type':'Fail',"
+                 "'Error':'FailureType','Cause':'Cause description'}}}]},"
+                 "'Ok':{'Type':'Pass','Result':'ok','End':true},"
+                 "'Wrong':{'Type':'Pass','Result':'wrong','End':true},"
+                 "'Handled':{'Type':'Pass','End':true}}}",
+                 "{'orig':1}",
+                 "{'orig':1,'error':{'Error':'FailureType',"
+                 "'Cause':'Cause description'}}");
   wf_engine_free(e);
 }
 

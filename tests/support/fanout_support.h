@@ -72,6 +72,24 @@ static inline void wfx_assert_output(wf_execution *x, const char *sq) {
   free(expected);
 }
 
+/* Run `m` on `input_sq` to the end: it succeeded with `output_sq`. */
+static inline void wfx_assert_run(wf_engine *e, wf_machine *m,
+                                  const char *input_sq,
+                                  const char *output_sq) {
+  wf_execution *x = wfx_run(e, m, input_sq);
+  wfx_assert_output(x, output_sq);
+  wf_execution_free(x);
+}
+
+/* The same for the definition `def_sq`, loaded for this one run. */
+static inline void wfx_assert_def(wf_engine *e, const char *def_sq,
+                                  const char *input_sq,
+                                  const char *output_sq) {
+  wf_machine *m = wfx_load(def_sq);
+  wfx_assert_run(e, m, input_sq, output_sq);
+  wf_machine_free(m);
+}
+
 /* ---- a counter the test can wait on ---- */
 
 typedef struct wfx_count {
