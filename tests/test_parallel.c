@@ -94,23 +94,22 @@ Test(parallel, every_branch_gets_the_same_effective_input) {
 
 Test(parallel, result_selector_result_path_and_output_path_apply_to_the_array) {
   wf_engine *e = wfx_engine(0, NULL);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Q',"
-      "'Branches':["
-      "{'StartAt':'A','States':{'A':{'Type':'Pass','Result':{'a':1},"
-      "'End':true}}},"
-      "{'StartAt':'B','States':{'B':{'Type':'Pass','Result':[2,3],"
-      "'End':true}}}],"
-      "'ResultSelector':{'first.$':'$[0].a','second.$':'$[1][1]',"
-      "'count.$':'States.ArrayLength($)'},"
-      "'ResultPath':'$.res'},"
-      "'Q':{'Type':'Parallel','End':true,'OutputPath':'$[0].res',"
-      "'Branches':[{'StartAt':'C','States':{'C':{'Type':'Pass',"
-      "'End':true}}}]}}}");
   /* Q's only branch passes P's output through; OutputPath picks from the
    * branch array. */
-  wfx_assert_run(e, m, "{'keep':true}", "{'first':1,'second':3,'count':2}");
-  wf_machine_free(m);
+  wfx_assert_def(e,
+                 "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Q',"
+                 "'Branches':["
+                 "{'StartAt':'A','States':{'A':{'Type':'Pass',"
+                 "'Result':{'a':1},'End':true}}},"
+                 "{'StartAt':'B','States':{'B':{'Type':'Pass','Result':[2,3],"
+                 "'End':true}}}],"
+                 "'ResultSelector':{'first.$':'$[0].a','second.$':'$[1][1]',"
+                 "'count.$':'States.ArrayLength($)'},"
+                 "'ResultPath':'$.res'},"
+                 "'Q':{'Type':'Parallel','End':true,'OutputPath':'$[0].res',"
+                 "'Branches':[{'StartAt':'C','States':{'C':{'Type':'Pass',"
+                 "'End':true}}}]}}}",
+                 "{'keep':true}", "{'first':1,'second':3,'count':2}");
 
   wfx_assert_def(e,
                  "{'StartAt':'P','States':{'P':{'Type':'Parallel','End':true,"
