@@ -617,6 +617,30 @@ Test(map, map_inside_parallel_inside_map) {
 
 /* ---- scale ---- */
 
+/* Runs `m` over the `n` items [0,1,...,n-1] (waiting up to ten minutes)
+ * while sampling the thread count: the output holds item i, squared when
+ * `squares`, at index i, and the run used the engine's own threads plus
+ * the sampler, nowhere near one per item. */
+static void assert_many_items(wf_engine *e, wf_machine *m, int n,
+                              bool squares) {
+  char *input = int_array(n);
+  int before = wfx_thread_count();
+  wfx_thread_sampler s;
+  wfx_sampler_start(&s);
+  wf_execution *x = wft_start(e, m, input, NULL);
+  cr_assert_eq(wf_execution_wait(x, 600000), WF_OK);
+  int peak = wfx_sampler_stop(&s);
+  wft_assert_succeeded(x, NULL);
+  const json_t *out = wf_execution_output_value(x);
+  cr_assert_eq(json_array_size(out), (size_t)n);
+  for (size_t i = 0; i < (size_t)n; i++)
+    cr_assert_eq(json_integer_value(json_array_get(out, i)),
+                 (json_int_t)(squares ? i * i : i), "item %zu", i);
+  cr_assert_lt(peak, before + 64, "%d threads (%d before)", peak, before);
+  free(input);
+  wf_execution_free(x);
+}
+
 Test(map, hundred_thousand_items_without_a_thread_each,
      .timeout = 600) {
   enum { N = 100000 };
@@ -633,24 +657,7 @@ Test(map, hundred_thousand_items_without_a_thread_each,
       "'MaxConcurrency':0,'ItemProcessor':{'StartAt':'P1','States':{"
       "'P1':{'Type':'Pass','Parameters':{'v.$':'$'},'Next':'P2'},"
       "'P2':{'Type':'Pass','InputPath':'$.v','End':true}}}}}}");
-  char *input = int_array(N);
-  int before = wfx_thread_count();
-  wfx_thread_sampler s;
-  wfx_sampler_start(&s);
-  wf_execution *x = wft_start(e, m, input, NULL);
-  cr_assert_eq(wf_execution_wait(x, 600000), WF_OK);
-  int peak = wfx_sampler_stop(&s);
-  wft_assert_succeeded(x, NULL);
-  const json_t *out = wf_execution_output_value(x);
-  cr_assert_eq(json_array_size(out), (size_t)N);
-  for (size_t i = 0; i < N; i++)
-    cr_assert_eq(json_integer_value(json_array_get(out, i)), (json_int_t)i,
-                 "item %zu", i);
-  /* The engine's own threads plus the sampler, nowhere near one per
-   * item. */
-  cr_assert_lt(peak, before + 64, "%d threads (%d before)", peak, before);
-  free(input);
-  wf_execution_free(x);
+  assert_many_items(e, m, N, false);
   wf_machine_free(m);
   wf_engine_free(e);
 }
@@ -679,23 +686,8 @@ Test(map, twenty_thousand_items_through_an_inline_handler,
       "'ItemSelector':{'v.$':'$$.Map.Item.Value'},"
       "'ItemProcessor':{'StartAt':'T','States':{'T':{'Type':'Task',"
       "'Resource':'" FN "Square','OutputPath':'$.sq','End':true}}}}}}");
-  char *input = int_array(N);
-  int before = wfx_thread_count();
-  wfx_thread_sampler s;
-  wfx_sampler_start(&s);
-  wf_execution *x = wft_start(e, m, input, NULL);
-  cr_assert_eq(wf_execution_wait(x, 600000), WF_OK);
-  int peak = wfx_sampler_stop(&s);
-  wft_assert_succeeded(x, NULL);
-  const json_t *out = wf_execution_output_value(x);
-  cr_assert_eq(json_array_size(out), (size_t)N);
-  for (size_t i = 0; i < N; i++)
-    cr_assert_eq(json_integer_value(json_array_get(out, i)),
-                 (json_int_t)(i * i), "item %zu", i);
+  assert_many_items(e, m, N, true);
   cr_assert_eq(atomic_load(&calls), N);
-  cr_assert_lt(peak, before + 64, "%d threads (%d before)", peak, before);
-  free(input);
-  wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
 }
