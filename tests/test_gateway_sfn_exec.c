@@ -5,6 +5,9 @@
  * and machines deleted while they run. Suite gateway_sfn, declared in
  * test_gateway_sfn.c. */
 #include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -329,6 +332,79 @@ EXEC_TEST(start_sync_execution_answers_the_result) {
   gwt_expect_error(&r, "StateMachineTypeNotSupported", NULL);
   gwt_response_free(&r);
   gwt_finish();
+}
+
+/* A StartSyncExecution call made on a thread of the test. */
+typedef struct sync_call {
+  pthread_t thread;
+  gwt_response r;
+  atomic_bool done;
+} sync_call;
+
+static void *sync_call_main(void *arg) {
+  sync_call *sc = arg;
+  sc->r = gwt_sfn("StartSyncExecution",
+                  "{\"stateMachineArn\":\"" GWT_MACHINE_ARN "slow\"}");
+  atomic_store(&sc->done, true);
+  return NULL;
+}
+
+/* With one HTTP thread, two executions waited for by StartSyncExecution
+ * leave the server answering: the waits hold no HTTP thread. */
+EXEC_TEST(start_sync_execution_holds_no_http_thread) {
+  gwt_sfn_start("listen: {threads: 1}\n");
+  create_ok("slow",
+            "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+            "\"Seconds\":2,\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\","
+            "\"Result\":\"waited\",\"End\":true}}}",
+            "EXPRESS");
+  sync_call calls[2];
+  for (int i = 0; i < 2; i++) {
+    calls[i].done = false;
+    cr_assert_eq(pthread_create(&calls[i].thread, NULL, sync_call_main,
+                                &calls[i]), 0);
+  }
+  usleep(300 * 1000); /* both are waiting in their Wait state */
+  gwt_response h = gwt_request(&gwt_srv, "GET", "/health", NULL, NULL, 0);
+  cr_expect_eq(h.status, 200, "%s", h.body);
+  gwt_response_free(&h);
+  gwt_response l = gwt_sfn("ListStateMachines", "{}");
+  cr_expect_eq(l.status, 200, "%s", l.body);
+  gwt_response_free(&l);
+  cr_expect(!atomic_load(&calls[0].done) && !atomic_load(&calls[1].done),
+            "the other requests were answered while both sync executions "
+            "were still waiting");
+  for (int i = 0; i < 2; i++) {
+    pthread_join(calls[i].thread, NULL);
+    cr_expect_eq(calls[i].r.status, 200, "%s", calls[i].r.body);
+    cr_expect_str_eq(gwt_str(&calls[i].r, "status"), "SUCCEEDED");
+    cr_expect_str_eq(gwt_str(&calls[i].r, "output"), "\"waited\"");
+    json_t *bill = json_object_get(calls[i].r.json, "billingDetails");
+    cr_expect_geq(json_integer_value(json_object_get(
+                      bill, "billedDurationInMilliseconds")), 2000);
+    gwt_response_free(&calls[i].r);
+  }
+  gwt_finish();
+}
+
+/* SIGTERM while StartSyncExecution waits: the execution has until
+ * listen.shutdownTimeoutSeconds, then stops, and the call is answered
+ * before the gateway exits cleanly. */
+EXEC_TEST(start_sync_execution_is_answered_on_shutdown) {
+  gwt_sfn_start("listen: {threads: 1, shutdownTimeoutSeconds: 1}\n");
+  create_ok("slow",
+            "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+            "\"Seconds\":60,\"End\":true}}}",
+            "EXPRESS");
+  sync_call sc = {.done = false};
+  cr_assert_eq(pthread_create(&sc.thread, NULL, sync_call_main, &sc), 0);
+  usleep(300 * 1000);
+  cr_assert_eq(gwt_stop(&gwt_srv, SIGTERM), 0, "the gateway's exit status");
+  pthread_join(sc.thread, NULL);
+  cr_expect_eq(sc.r.status, 200, "%s", sc.r.body);
+  cr_expect_str_eq(gwt_str(&sc.r, "status"), "FAILED");
+  cr_expect_str_eq(gwt_str(&sc.r, "error"), "Gateway.ShuttingDown");
+  gwt_response_free(&sc.r);
 }
 
 #define CALLBACK_RESOURCE "arn:aws:states:::sqs:sendMessage.waitForTaskToken"

@@ -26,6 +26,7 @@ typedef struct gw_server {
   int quiesced_fd;          /* listen socket after quiesce, -1: none */
   int port;                 /* bound port, once listening */
   atomic_int inflight;      /* requests being read, handled or sent */
+  atomic_int later;         /* threads answering gw_response.later */
   atomic_bool draining;     /* shutting down: /health answers 503 */
   int64_t started_ms;
   char *process_arn;        /* owns g.process_machine_arn */

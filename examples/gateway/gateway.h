@@ -42,6 +42,13 @@ typedef struct gw_response {
   const char *content_type; /* default "application/json" */
   gw_header extra[8];    /* additional headers (values malloc'd) */
   size_t nextra;
+  /* A route that answers later (StartSyncExecution waits for its
+   * execution) sets `later`: the core then runs later(later_arg, resp) on
+   * a thread of its own, which may block, without holding an HTTP thread,
+   * and sends what it leaves in resp. `later` owns later_arg and frees it.
+   * Headers added before stay. */
+  void (*later)(void *later_arg, struct gw_response *resp);
+  void *later_arg;
 } gw_response;
 
 /* Case-insensitive header lookup; NULL when absent. */

@@ -1,4 +1,4 @@
-/* HTTP through libmicrohttpd: a pool of polling threads (epoll), each
+/* HTTP through libmicrohttpd: a pool of polling threads (poll()), each
  * request's body gathered up to the configured cap, then one call of the
  * router and one response.
  *
@@ -13,9 +13,15 @@
  *    destroy the 413 before the client reads it.
  * A body that goes on past DISCARD_MAX closes the connection without an
  * answer, so an endless upload costs bandwidth, never memory.
+ *
+ * A route that must wait (StartSyncExecution) answers later: its
+ * connection is suspended and a thread of its own finishes the response,
+ * so waiting never holds one of the polling threads.
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,13 +35,28 @@
 
 /* Per request: from the first call of the access handler (headers read)
  * to MHD's completion callback. */
+typedef struct later_answer later_answer;
+
 typedef struct exchange {
   double start_ms;
   char *body;
   size_t len, cap;
   size_t dropped; /* bytes read past the cap */
   bool too_large, answered;
+  later_answer *later; /* the connection is suspended until it is ready */
 } exchange;
+
+/* A response finished on a thread of its own (gw_response.later) while
+ * the connection is suspended; sent when MHD calls back after the resume. */
+struct later_answer {
+  gw_server *srv;
+  struct MHD_Connection *conn;
+  gw_response resp;
+  gw_request req; /* for the log and X-Correlation-Id: no headers, no body */
+  char correlation_id[129];
+  char client[INET6_ADDRSTRLEN];
+  atomic_bool ready;
+};
 
 typedef struct header_list {
   gw_header *v;
@@ -115,6 +136,68 @@ static enum MHD_Result send_response(gw_server *srv, struct MHD_Connection *c,
   return ok;
 }
 
+/* Log the response and send it. */
+static enum MHD_Result finish(gw_server *srv, struct MHD_Connection *c,
+                              exchange *x, const gw_request *req,
+                              gw_response *resp) {
+  if (!resp->status) resp->status = 500;
+  gw_log_response(srv->log, req, resp, gw_mono_ms() - x->start_ms);
+  x->answered = true;
+  enum MHD_Result ok = send_response(srv, c, req, resp);
+  gw_response_clear(resp);
+  return ok;
+}
+
+static void *later_main(void *arg) {
+  later_answer *la = arg;
+  gw_server *srv = la->srv;
+  la->resp.later(la->resp.later_arg, &la->resp);
+  la->resp.later = NULL;
+  la->resp.later_arg = NULL;
+  atomic_store(&la->ready, true);
+  MHD_resume_connection(la->conn);
+  atomic_fetch_sub(&srv->later, 1);
+  return NULL;
+}
+
+/* Suspend the connection and run resp->later on a thread of its own.
+ * False when no thread could be had: the caller then runs it in place. */
+static bool start_later(gw_server *srv, struct MHD_Connection *c,
+                        exchange *x, const gw_request *req,
+                        gw_response *resp) {
+  later_answer *la = calloc(1, sizeof *la);
+  if (!la) goto in_place;
+  la->srv = srv;
+  la->conn = c;
+  la->resp = *resp;
+  snprintf(la->correlation_id, sizeof la->correlation_id, "%s",
+           req->correlation_id);
+  snprintf(la->client, sizeof la->client, "%s", req->client);
+  /* method and path stay MHD's until the connection completes */
+  la->req = (gw_request){req->method, req->path, "", NULL, 0, "", 0,
+                         la->client, la->correlation_id};
+  pthread_attr_t attr;
+  pthread_t t;
+  if (pthread_attr_init(&attr)) goto in_place;
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&attr, 256u << 10);
+  x->later = la;
+  atomic_fetch_add(&srv->later, 1);
+  MHD_suspend_connection(c);
+  int rc = pthread_create(&t, &attr, later_main, la);
+  pthread_attr_destroy(&attr);
+  if (rc == 0) return true;
+  MHD_resume_connection(c);
+  atomic_fetch_sub(&srv->later, 1);
+  x->later = NULL;
+in_place:
+  free(la);
+  resp->later(resp->later_arg, resp);
+  resp->later = NULL;
+  resp->later_arg = NULL;
+  return false;
+}
+
 /* Build the request, route it (or refuse it), log both sides, send. */
 static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
                               exchange *x, const char *url,
@@ -155,12 +238,8 @@ static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
     gw_dispatch(srv, &req, &resp);
   if (x->too_large || hl.overflow || (given && !given_ok))
     gw_cors_decorate(cfg, &req, &resp);
-  if (!resp.status) resp.status = 500;
-  gw_log_response(srv->log, &req, &resp, gw_mono_ms() - x->start_ms);
-  x->answered = true;
-  enum MHD_Result ok = send_response(srv, c, &req, &resp);
-  gw_response_clear(&resp);
-  return ok;
+  if (resp.later && start_later(srv, c, x, &req, &resp)) return MHD_YES;
+  return finish(srv, c, x, &req, &resp);
 }
 
 static bool append(exchange *x, const char *data, size_t n, size_t max) {
@@ -221,6 +300,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     return MHD_YES;
   }
   if (x->answered) return MHD_YES;
+  if (x->later) { /* resumed: the answer is ready */
+    later_answer *la = x->later;
+    if (!atomic_load(&la->ready)) return MHD_YES;
+    x->later = NULL;
+    enum MHD_Result ok = finish(srv, c, x, &la->req, &la->resp);
+    free(la);
+    return ok;
+  }
   return answer(srv, c, x, url, method);
 }
 
@@ -231,6 +318,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   gw_server *srv = cls;
   exchange *x = *con_cls;
   if (!x) return;
+  if (x->later) { /* closed before its answer was sent */
+    gw_response_clear(&x->later->resp);
+    free(x->later);
+  }
   free(x->body);
   free(x);
   *con_cls = NULL;
@@ -261,7 +352,7 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
    * daemon is quiesced (worker and quiescing thread race to remove the
    * listen socket from the epoll set), and graceful shutdown quiesces. */
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                   MHD_USE_ITC | MHD_USE_ERROR_LOG;
+                   MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   if (inet_pton(AF_INET, cfg->listen.address, &v4.sin_addr) == 1) {
     v4.sin_family = AF_INET;
     v4.sin_port = htons((uint16_t)cfg->listen.port);
@@ -316,6 +407,15 @@ void gw_http_stop(gw_server *srv, double deadline_ms) {
   if (!srv->daemon) return;
   while (atomic_load(&srv->inflight) > 0 && gw_mono_ms() < deadline_ms)
     usleep(5000);
+  /* MHD must not stop with a connection suspended; a late answer ends
+   * soon once draining (StartSyncExecution stops its execution), and then
+   * gets a moment to be sent. */
+  if (atomic_load(&srv->later) > 0) {
+    while (atomic_load(&srv->later) > 0) usleep(5000);
+    double grace_ms = gw_mono_ms() + 1000;
+    while (atomic_load(&srv->inflight) > 0 && gw_mono_ms() < grace_ms)
+      usleep(5000);
+  }
   MHD_stop_daemon(srv->daemon);
   srv->daemon = NULL;
   if (srv->quiesced_fd >= 0) close(srv->quiesced_fd);

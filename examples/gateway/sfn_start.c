@@ -166,13 +166,13 @@ void gw_sfn_start_execution(gw_sfn_call *c) {
 
 /* Wait for the end. Once the gateway shuts down, the execution has until
  * listen.shutdownTimeoutSeconds, like requests in flight, then stops. */
-static void wait_for(gw_sfn_call *c, wf_execution *x) {
-  gw_server *srv = gw_server_of(c->g);
+static void wait_for(gateway *g, wf_execution *x) {
+  gw_server *srv = gw_server_of(g);
   double deadline = 0;
   while (wf_execution_wait(x, 200) == WF_ETIMEDOUT) {
     if (!atomic_load(&srv->draining)) continue;
     if (!deadline)
-      deadline = gw_mono_ms() + c->g->cfg->listen.shutdown_timeout_s * 1e3;
+      deadline = gw_mono_ms() + g->cfg->listen.shutdown_timeout_s * 1e3;
     else if (gw_mono_ms() > deadline)
       wf_execution_stop(x, "Gateway.ShuttingDown",
                         "The gateway shut down before the execution ended");
@@ -186,8 +186,19 @@ static json_t *billing(int64_t ms) {
                    "billedDurationInMilliseconds", (json_int_t)billed);
 }
 
-static json_t *sync_result(const start_args *a, const char *machine_arn,
-                           wf_execution *x) {
+/* A started StartSyncExecution, answered later (gw_response.later): what
+ * the answer needs once the request is gone. */
+typedef struct sync_wait {
+  gateway *g;
+  wf_execution *x;
+  char *machine_arn;
+  char *input;
+  bool data; /* includedData ALL_DATA */
+} sync_wait;
+
+static json_t *sync_result(const sync_wait *w) {
+  wf_execution *x = w->x;
+  const char *machine_arn = w->machine_arn;
   wf_exec_status st = wf_execution_status(x);
   int64_t t0 = wf_execution_start_time(x), t1 = wf_execution_stop_time(x);
   json_t *o =
@@ -203,8 +214,8 @@ static json_t *sync_result(const start_args *a, const char *machine_arn,
     json_object_set_new(o, "error", json_string(wf_execution_error(x)));
   if (wf_execution_cause(x))
     json_object_set_new(o, "cause", json_string(wf_execution_cause(x)));
-  bool data = !a->included || strcmp(a->included, "ALL_DATA") == 0;
-  if (data) json_object_set_new(o, "input", json_string(a->input));
+  bool data = w->data;
+  if (data) json_object_set_new(o, "input", json_string(w->input));
   json_object_set_new(o, "inputDetails", json_pack("{s:b}", "included", data));
   if (st == WF_EXEC_SUCCEEDED) {
     if (data)
@@ -213,6 +224,26 @@ static json_t *sync_result(const start_args *a, const char *machine_arn,
                         json_pack("{s:b}", "included", data));
   }
   return o;
+}
+
+static void sync_wait_free(sync_wait *w) {
+  wf_execution_free(w->x);
+  free(w->machine_arn);
+  free(w->input);
+  free(w);
+}
+
+/* On the core's thread for late answers: wait, then answer. */
+static void sync_answer(void *arg, gw_response *resp) {
+  sync_wait *w = arg;
+  wait_for(w->g, w->x);
+  gw_sfn_call c = {w->g, NULL, resp, NULL};
+  json_t *o = sync_result(w);
+  if (o)
+    gw_sfn_ok(&c, o);
+  else
+    gw_sfn_error(resp, 500, "InternalFailure", "out of memory");
+  sync_wait_free(w);
 }
 
 void gw_sfn_start_sync_execution(gw_sfn_call *c) {
@@ -229,19 +260,26 @@ void gw_sfn_start_sync_execution(gw_sfn_call *c) {
     gw_sfn_machine_release(c, m);
     return;
   }
-  char *machine_arn = strdup(m->arn);
-  wf_execution *x = machine_arn ? start(c, &a, m, rev, name) : NULL;
-  gw_sfn_machine_release(c, m);
-  if (x) {
-    wait_for(c, x);
-    json_t *o = sync_result(&a, machine_arn, x);
-    if (o)
-      gw_sfn_ok(c, o);
-    else
-      gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
-  } else if (!machine_arn) {
-    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  sync_wait *w = calloc(1, sizeof *w);
+  if (w) {
+    w->g = c->g;
+    w->machine_arn = strdup(m->arn);
+    w->input = strdup(a.input);
+    w->data = !a.included || strcmp(a.included, "ALL_DATA") == 0;
   }
-  wf_execution_free(x);
-  free(machine_arn);
+  if (!w || !w->machine_arn || !w->input) {
+    gw_sfn_machine_release(c, m);
+    if (w) sync_wait_free(w);
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+    return;
+  }
+  w->x = start(c, &a, m, rev, name);
+  gw_sfn_machine_release(c, m);
+  if (!w->x) { /* start() has answered why */
+    sync_wait_free(w);
+    return;
+  }
+  /* The wait holds no HTTP thread: the core suspends the connection. */
+  c->resp->later = sync_answer;
+  c->resp->later_arg = w;
 }
