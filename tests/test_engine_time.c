@@ -490,39 +490,43 @@ Test(engine_time, heartbeats_by_token_keep_the_task_alive) {
   assert_kept_alive(HEARTBEAT_TASK(""), &b, 16000);
 }
 
+/* `b` stops sending heartbeats and keeps its task: the task times out,
+ * `ms` of virtual time after the start, is cancelled and takes no more
+ * heartbeats, and the state's Catch turns the timeout into `output`. */
+static void assert_timed_out(const char *def, beater *b, const char *output,
+                             int64_t ms) {
+  wft_fixture t = run_beater(def, b);
+  wft_assert_succeeded(t.exec, output);
+  cr_assert_eq(elapsed(&t), ms);
+  cr_assert_neq(wf_task_cancelled(b->held), 0);
+  cr_assert_eq(wf_task_heartbeat(b->held), WF_ESTATE);
+  wf_task_release(b->held);
+  wft_fixture_free(&t);
+}
+
 Test(engine_time, missed_heartbeat_times_the_task_out) {
   /* One heartbeat at +4 s, then silence: timed out at +9 s, neither at
    * +5 s nor at TimeoutSeconds. Caught by States.Timeout (asl.md 11). */
   beater b = {.beats = 1, .stop = 1, .returned = WFT_GATE_INIT};
-  wft_fixture t = run_beater(
+  assert_timed_out(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"HeartbeatSeconds\":5,\"TimeoutSeconds\":600,\"Catch\":"
       "[{\"ErrorEquals\":[\"States.Timeout\"],\"ResultPath\":null,\"Next\":"
       "\"Late\"}],\"End\":true},\"Late\":{\"Type\":\"Pass\",\"Result\":"
       "\"heartbeat missed\",\"End\":true}}}",
-      &b);
-  wft_assert_succeeded(t.exec, "\"heartbeat missed\"");
-  cr_assert_eq(elapsed(&t), 9000);
-  cr_assert_neq(wf_task_cancelled(b.held), 0);
-  cr_assert_eq(wf_task_heartbeat(b.held), WF_ESTATE);
-  wf_task_release(b.held);
-  wft_fixture_free(&t);
+      &b, "\"heartbeat missed\"", 9000);
 }
 
 Test(engine_time, missed_heartbeat_matches_states_heartbeat_timeout) {
   beater b = {.beats = 0, .stop = 1, .returned = WFT_GATE_INIT};
-  wft_fixture t = run_beater(
+  assert_timed_out(
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "\",\"HeartbeatSeconds\":5,\"Catch\":[{\"ErrorEquals\":"
       "[\"States.TaskFailed\"],\"Next\":\"Wrong\"},{\"ErrorEquals\":"
       "[\"States.HeartbeatTimeout\"],\"ResultPath\":null,\"Next\":\"Late\"}],"
       "\"End\":true},\"Wrong\":{\"Type\":\"Fail\",\"Error\":\"Wrong\"},"
       "\"Late\":{\"Type\":\"Pass\",\"Result\":\"caught\",\"End\":true}}}",
-      &b);
-  wft_assert_succeeded(t.exec, "\"caught\"");
-  cr_assert_eq(elapsed(&t), 5000);
-  wf_task_release(b.held);
-  wft_fixture_free(&t);
+      &b, "\"caught\"", 5000);
 }
 
 /* ---- the execution timeout ---- */
