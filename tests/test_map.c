@@ -257,33 +257,17 @@ Test(map, result_selector_result_path_and_output_path_apply_to_the_array) {
  * releases groups of `expect`. Returns the highest concurrency seen. */
 static int observed_concurrency(const char *field, const char *extra_input,
                                 int items, int expect, unsigned workers) {
-  wfx_conc c;
-  wfx_conc_init(&c, expect, items);
-  wf_engine *e = wfx_engine(workers, NULL);
-  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
   char def[1024];
   snprintf(def, sizeof def,
            "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,%s"
            "'ItemsPath':'$.items','ItemProcessor':{'StartAt':'T','States':{"
            "'T':{'Type':'Task','Resource':'" FN "Conc','End':true}}}}}}",
            field);
-  wf_machine *m = wfx_load(def);
   char *arr = int_array(items);
   char *input = wft_strf("{\"items\":%s%s}", arr, extra_input);
-  wf_execution *x = wft_run(e, m, input, NULL);
-  wft_assert_succeeded(x, NULL);
-  wft_assert_json(wf_execution_output(x), arr);
+  int max = wfx_conc_run(def, input, arr, expect, items, workers);
   free(arr);
   free(input);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  cr_assert_eq(c.started, items);
-  cr_assert_eq(c.stalls, 0,
-               "%d calls waited in vain for %d simultaneous calls (max %d)",
-               c.stalls, expect, c.max);
-  int max = c.max;
-  wfx_conc_destroy(&c);
   return max;
 }
 

@@ -439,24 +439,14 @@ Test(map_distributed, batch_input_is_added_to_every_batch) {
 
 Test(map_distributed, max_concurrency_limits_child_executions) {
   enum { N = 9, LIMIT = 3 };
-  wfx_conc c;
-  wfx_conc_init(&c, LIMIT, N);
-  wf_engine *e = wfx_engine(6, NULL);
-  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
-  wf_machine *m = wfx_load(
+  int max = wfx_conc_run(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':3,'ItemProcessor':{'ProcessorConfig':{"
       "'Mode':'DISTRIBUTED','ExecutionType':'EXPRESS'},'StartAt':'T',"
       "'States':{'T':{'Type':'Task','Resource':'" FN "Conc',"
-      "'End':true}}}}}}");
-  wf_execution *x = wfx_run(e, m, "[0,1,2,3,4,5,6,7,8]");
-  wfx_assert_output(x, "[0,1,2,3,4,5,6,7,8]");
-  cr_assert_eq(c.max, LIMIT, "%d children at once", c.max);
-  cr_assert_eq(c.stalls, 0);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  wfx_conc_destroy(&c);
+      "'End':true}}}}}}",
+      "[0,1,2,3,4,5,6,7,8]", "[0,1,2,3,4,5,6,7,8]", LIMIT, N, 6);
+  cr_assert_eq(max, LIMIT, "%d children at once", max);
 }
 
 Test(map_distributed, stop_aborts_every_child_execution) {

@@ -293,10 +293,6 @@ Test(parallel, catch_receives_the_branch_error) {
 /* ---- concurrency ---- */
 
 Test(parallel, branches_run_at_the_same_time) {
-  wfx_conc c;
-  wfx_conc_init(&c, 4, 4);
-  wf_engine *e = wfx_engine(4, NULL);
-  wft_register(e, FN "Conc", wfx_conc_handler, &c, 0);
   char def[2048] = "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
                    "'End':true,'Branches':[";
   for (int i = 0; i < 4; i++) {
@@ -308,15 +304,9 @@ Test(parallel, branches_run_at_the_same_time) {
     strcat(def, b);
   }
   strcat(def, "]}}}");
-  wf_machine *m = wfx_load(def);
-  wf_execution *x = wfx_run(e, m, NULL);
-  wfx_assert_output(x, "[{'b':0},{'b':1},{'b':2},{'b':3}]");
-  cr_assert_eq(c.max, 4, "at most %d branches in handlers at once", c.max);
-  cr_assert_eq(c.stalls, 0);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  wfx_conc_destroy(&c);
+  int max = wfx_conc_run(def, NULL, "[{'b':0},{'b':1},{'b':2},{'b':3}]", 4, 4,
+                         4);
+  cr_assert_eq(max, 4, "at most %d branches in handlers at once", max);
 }
 
 /* ---- stopping ---- */

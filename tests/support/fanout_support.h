@@ -25,6 +25,9 @@
 
 /* ---- definitions and inputs written with single quotes ---- */
 
+/* The Lambda ARN prefix the fan-out tests' Task states name. */
+#define WFX_FN "arn:aws:lambda:us-east-1:123456789012:function:"
+
 /* A copy of `text` with every ' turned into " (free()), so definitions
  * read as JSON in the source; a backslash keeps the ' that follows it
  * (for intrinsic arguments: "States.Format(\\'{}\\', $.a)"). */
@@ -403,10 +406,32 @@ static inline wf_execution *wfx_run_polled(wf_engine *e, wf_machine *m,
   return x;
 }
 
-/* ---- failing and stopping a fan-out while it sits in handlers ---- */
+/* ---- simultaneous calls ---- */
 
-/* The Lambda ARN prefix the fan-out tests' Task states name. */
-#define WFX_FN "arn:aws:lambda:us-east-1:123456789012:function:"
+/* Runs `def_sq`, whose Task states call WFX_FN "Conc" (wfx_conc_handler
+ * releasing groups of `group`), on `input_sq` with `workers` worker
+ * threads: it succeeds with `output_sq`, all `calls` calls start, and none
+ * waits in vain for a group. Returns the highest number of simultaneous
+ * calls. */
+static inline int wfx_conc_run(const char *def_sq, const char *input_sq,
+                               const char *output_sq, int group, int calls,
+                               unsigned workers) {
+  wfx_conc c;
+  wfx_conc_init(&c, group, calls);
+  wf_engine *e = wfx_engine(workers, NULL);
+  wft_register(e, WFX_FN "Conc", wfx_conc_handler, &c, 0);
+  wfx_assert_def(e, def_sq, input_sq, output_sq);
+  wf_engine_free(e);
+  cr_assert_eq(c.started, calls);
+  cr_assert_eq(c.stalls, 0,
+               "%d calls waited in vain for %d simultaneous calls (max %d)",
+               c.stalls, group, c.max);
+  int max = c.max;
+  wfx_conc_destroy(&c);
+  return max;
+}
+
+/* ---- failing and stopping a fan-out while it sits in handlers ---- */
 
 /* An engine with three handlers for a fan-out that is failed or stopped
  * while its iterations or branches sit in a handler: WFX_FN "Block"
