@@ -30,6 +30,27 @@ static void flaky_handler(wf_task *t, void *payload) {
     wf_task_succeed(t, wf_task_input(t));
 }
 
+/* A Parallel state P, then Later (an After Task): `n` branches Bk -> Ak
+ * (k from 1; a Block Task, then an After Task) and `extra` (",{...}",
+ * more branches, or ""). */
+static wf_machine *blocking_parallel(int n, const char *extra) {
+  char def[2048] = "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
+                   "'Next':'Later','Branches':[";
+  for (int k = 1; k <= n; k++) {
+    char b[256];
+    snprintf(b, sizeof b,
+             "%s{'StartAt':'B%d','States':{'B%d':{'Type':'Task','Resource':'"
+             FN "Block','Next':'A%d'},'A%d':{'Type':'Task','Resource':'" FN
+             "After','End':true}}}",
+             k > 1 ? "," : "", k, k, k, k);
+    strcat(def, b);
+  }
+  strcat(def, extra);
+  strcat(def, "]},'Later':{'Type':'Task','Resource':'" FN
+              "After','End':true}}}");
+  return wfx_load(def);
+}
+
 /* ---- output and input ---- */
 
 Test(parallel, outputs_in_branch_order_when_branches_finish_in_reverse) {
@@ -170,18 +191,9 @@ Test(parallel, failing_branch_cancels_siblings_blocked_in_handlers) {
   wfx_fanout_init(&f, 4, 2, "Test.Boom", "branch exploded");
   /* Two branches sit in a handler; the third fails once both are inside.
    * Their later states must never run. */
-  wf_machine *m = wfx_load(
-      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Later',"
-      "'Branches':["
-      "{'StartAt':'B1','States':{'B1':{'Type':'Task','Resource':'" FN
-      "Block','Next':'A1'},'A1':{'Type':'Task','Resource':'" FN
-      "After','End':true}}},"
-      "{'StartAt':'B2','States':{'B2':{'Type':'Task','Resource':'" FN
-      "Block','Next':'A2'},'A2':{'Type':'Task','Resource':'" FN
-      "After','End':true}}},"
-      "{'StartAt':'F','States':{'F':{'Type':'Task','Resource':'" FN
-      "Fail','End':true}}}]},"
-      "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
+  wf_machine *m = blocking_parallel(
+      2, ",{'StartAt':'F','States':{'F':{'Type':'Task','Resource':'" FN
+         "Fail','End':true}}}");
   wf_execution *x = wfx_run(f.engine, m, NULL);
   wft_assert_failed(x, "Test.Boom", "branch exploded");
   wfx_fanout_assert_cancelled(&f, 2);
@@ -314,19 +326,7 @@ Test(parallel, branches_run_at_the_same_time) {
 Test(parallel, stop_during_fanout_aborts_every_branch) {
   wfx_fanout f;
   wfx_fanout_init(&f, 4, 0, NULL, NULL);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'P','States':{'P':{'Type':'Parallel','Next':'Later',"
-      "'Branches':["
-      "{'StartAt':'B1','States':{'B1':{'Type':'Task','Resource':'" FN
-      "Block','Next':'A1'},'A1':{'Type':'Task','Resource':'" FN
-      "After','End':true}}},"
-      "{'StartAt':'B2','States':{'B2':{'Type':'Task','Resource':'" FN
-      "Block','Next':'A2'},'A2':{'Type':'Task','Resource':'" FN
-      "After','End':true}}},"
-      "{'StartAt':'B3','States':{'B3':{'Type':'Task','Resource':'" FN
-      "Block','Next':'A3'},'A3':{'Type':'Task','Resource':'" FN
-      "After','End':true}}}]},"
-      "'Later':{'Type':'Task','Resource':'" FN "After','End':true}}}");
+  wf_machine *m = blocking_parallel(3, "");
   wf_execution *x =
       wfx_fanout_stop(&f, m, NULL, 3, "Test.Stop", "stopped by the test");
   cr_assert_str_eq(wf_execution_error(x), "Test.Stop");
