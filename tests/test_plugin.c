@@ -67,6 +67,43 @@ static void assert_refused(const char *path, const char *config, int code,
   va_end(ap);
 }
 
+/* An engine on a virtual clock that trusts no plugin directory, and a
+ * private directory env.dir named after `tag`. */
+static void untrusted_env(const char *tag) {
+  cr_assert_eq(wf_clock_virtual_new(&env.clock, WFT_T0), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = env.clock;
+  env.engine = wft_engine(&o);
+  tp_mkdtemp(env.dir, tag);
+}
+
+/* A Task on `resource` (served by tp_good) answers with the configuration
+ * of its load, whose member `key` is `n`. */
+static void assert_config_member(const char *resource, const char *key,
+                                 json_int_t n) {
+  wf_execution *x = tp_run_task(env.engine, resource, NULL);
+  json_t *out = wft_parse(wf_execution_output(x));
+  cr_assert_eq(json_integer_value(json_object_get(
+                   json_object_get(out, "config"), key)), n,
+               "%s: %s", resource, wf_execution_output(x));
+  json_decref(out);
+  wf_execution_free(x);
+}
+
+/* Loading tp_dup at `dup` while tp_good serves TpEcho is refused with
+ * WF_EEXIST naming that resource; `err` keeps the error. */
+static void assert_dup_refused(const char *dup, const char *config,
+                               wf_error *err) {
+  wf_plugin *p = (wf_plugin *)&p; /* not NULL: the call must clear it */
+  memset(err, 0, sizeof *err);
+  int rc = wf_engine_load_plugin(&p, env.engine, dup, config, err);
+  cr_assert_eq(rc, WF_EEXIST, "%s: %s", wf_error_name(rc), err->message);
+  cr_assert_eq(err->code, WF_EEXIST);
+  cr_assert_null(p);
+  cr_assert_not_null(strstr(err->message, TP_FN "TpEcho"), "%s",
+                     err->message);
+}
+
 /* ---- a good plugin ------------------------------------------------------ */
 
 Test(plugin, loads_and_serves_both_handlers_with_its_configuration) {
@@ -82,22 +119,18 @@ Test(plugin, loads_and_serves_both_handlers_with_its_configuration) {
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].inits), 1);
 
   /* The exact, inline handler. */
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", "{\"x\":1}");
   char *want = tp_strf(
       "{\"handler\":\"echo\",\"resource\":\"" TP_FN "TpEcho\","
       "\"state\":\"T\",\"config\":%s,\"input\":{\"x\":1}}", cfg);
-  wft_assert_succeeded(x, want);
+  tp_assert_served(env.engine, TP_FN "TpEcho", "{\"x\":1}", want);
   free(want);
-  wf_execution_free(x);
 
   /* The prefix handler, on the pool, for any resource under its prefix. */
-  x = tp_run_task(env.engine, TP_FN "TpGood-Orders", "[true]");
   want = tp_strf("{\"handler\":\"prefix\",\"resource\":\"" TP_FN
-                       "TpGood-Orders\",\"state\":\"T\",\"config\":%s,"
-                       "\"input\":[true]}", cfg);
-  wft_assert_succeeded(x, want);
+                 "TpGood-Orders\",\"state\":\"T\",\"config\":%s,"
+                 "\"input\":[true]}", cfg);
+  tp_assert_served(env.engine, TP_FN "TpGood-Orders", "[true]", want);
   free(want);
-  wf_execution_free(x);
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].entered), 2);
 
   /* The load was logged, naming the plugin and its file. */
@@ -124,11 +157,9 @@ Test(plugin, null_configuration_is_an_empty_object) {
   tp_env_init(&env, NULL);
   char *path = tp_install(env.dir, "tp_good");
   tp_load(env.engine, path, NULL);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  wft_assert_succeeded(x, "{\"handler\":\"echo\",\"resource\":\"" TP_FN
-                          "TpEcho\",\"state\":\"T\",\"config\":{},"
-                          "\"input\":{}}");
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL,
+                   "{\"handler\":\"echo\",\"resource\":\"" TP_FN
+                   "TpEcho\",\"state\":\"T\",\"config\":{},\"input\":{}}");
   free(path);
 }
 
@@ -142,27 +173,15 @@ Test(plugin, each_load_has_its_own_configuration) {
   wf_plugin *b = tp_load(env.engine, path, cfg_b);
   cr_assert_neq(a, b);
 
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEchoA", NULL);
-  json_t *out = wft_parse(wf_execution_output(x));
-  cr_assert_eq(json_integer_value(json_object_get(
-                   json_object_get(out, "config"), "n")), 1);
-  json_decref(out);
-  wf_execution_free(x);
-  x = tp_run_task(env.engine, TP_FN "TpGoodB-x", NULL);
-  out = wft_parse(wf_execution_output(x));
-  cr_assert_eq(json_integer_value(json_object_get(
-                   json_object_get(out, "config"), "n")), 2);
-  json_decref(out);
-  wf_execution_free(x);
+  assert_config_member(TP_FN "TpEchoA", "n", 1);
+  assert_config_member(TP_FN "TpGoodB-x", "n", 2);
 
   /* Unloading one load leaves the other serving. */
   wf_plugin_unload(a);
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].finis), 1);
   cr_assert_eq(tp_control_get(&env.ctl[1], &env.ctl[1].finis), 0);
   tp_assert_unknown(env.engine, TP_FN "TpEchoA");
-  x = tp_run_task(env.engine, TP_FN "TpEchoB", NULL);
-  wft_assert_succeeded(x, NULL);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEchoB", NULL, NULL);
   free(path);
 }
 
@@ -173,12 +192,7 @@ Test(plugin, unloaded_plugin_can_be_loaded_again) {
     char cfg[128];
     snprintf(cfg, sizeof cfg, "{\"round\":%d}", i);
     wf_plugin *p = tp_load(env.engine, path, cfg);
-    wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-    json_t *out = wft_parse(wf_execution_output(x));
-    cr_assert_eq(json_integer_value(json_object_get(
-                     json_object_get(out, "config"), "round")), i);
-    json_decref(out);
-    wf_execution_free(x);
+    assert_config_member(TP_FN "TpEcho", "round", i);
     wf_plugin_unload(p);
     tp_assert_unknown(env.engine, TP_FN "TpEcho");
   }
@@ -205,11 +219,9 @@ Test(plugin, register_handler_answers_from_init_and_after) {
   tp_assert_unknown(env.engine, TP_FN "TpNoFn");
   tp_assert_unknown(env.engine, TP_FN "TpBadVersion");
   /* A registration once init has returned is refused. */
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpRegCheck", NULL);
   char want[64];
   snprintf(want, sizeof want, "{\"late\":%d}", WF_ESTATE);
-  wft_assert_succeeded(x, want);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpRegCheck", NULL, want);
   tp_assert_unknown(env.engine, TP_FN "TpLate");
   free(path);
 }
@@ -268,9 +280,7 @@ Test(plugin, failing_init_leaves_nothing_registered) {
   /* Nothing stays locked either: a good plugin loads after it. */
   char *good = tp_install(env.dir, "tp_good");
   tp_load(env.engine, good, NULL);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  wft_assert_succeeded(x, NULL);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
   free(good);
   free(path);
 }
@@ -284,12 +294,8 @@ Test(plugin, refuses_a_resource_already_served) {
   tp_config(cfg_dup, sizeof cfg_dup, &env.ctl[1], "");
   tp_load(env.engine, good, cfg_good);
 
-  wf_plugin *p = (wf_plugin *)&p;
   wf_error err;
-  int rc = wf_engine_load_plugin(&p, env.engine, dup, cfg_dup, &err);
-  cr_assert_eq(rc, WF_EEXIST, "%s: %s", wf_error_name(rc), err.message);
-  cr_assert_null(p);
-  cr_assert_not_null(strstr(err.message, TP_FN "TpEcho"), "%s", err.message);
+  assert_dup_refused(dup, cfg_dup, &err);
   /* Its init succeeded, so its fini ran when the commit was refused. */
   cr_assert_eq(tp_control_get(&env.ctl[1], &env.ctl[1].inits), 1);
   cr_assert_eq(tp_control_get(&env.ctl[1], &env.ctl[1].finis), 1);
@@ -297,13 +303,11 @@ Test(plugin, refuses_a_resource_already_served) {
   /* Its other resource did not stay; the first plugin still serves its
    * own with its own configuration (tp_dup's handler aborts). */
   tp_assert_unknown(env.engine, TP_FN "TpDupOnly");
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
   char *want = tp_strf("{\"handler\":\"echo\",\"resource\":\"" TP_FN
-                             "TpEcho\",\"state\":\"T\",\"config\":%s,"
-                             "\"input\":{}}", cfg_good);
-  wft_assert_succeeded(x, want);
+                       "TpEcho\",\"state\":\"T\",\"config\":%s,"
+                       "\"input\":{}}", cfg_good);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL, want);
   free(want);
-  wf_execution_free(x);
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].finis), 0);
   free(dup);
   free(good);
@@ -324,12 +328,7 @@ Test(plugin, refuses_the_same_resources_loaded_twice) {
   /* The second instance was finished; the first keeps its configuration. */
   cr_assert_eq(tp_control_get(&env.ctl[1], &env.ctl[1].finis), 1);
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].finis), 0);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  json_t *out = wft_parse(wf_execution_output(x));
-  cr_assert_eq(json_integer_value(json_object_get(
-                   json_object_get(out, "config"), "n")), 1);
-  json_decref(out);
-  wf_execution_free(x);
+  assert_config_member(TP_FN "TpEcho", "n", 1);
   free(path);
 }
 
@@ -373,11 +372,7 @@ Test(plugin, rejects_missing_arguments) {
 /* ---- trusted directories ------------------------------------------------ */
 
 Test(plugin, refuses_everything_when_no_directory_is_trusted) {
-  cr_assert_eq(wf_clock_virtual_new(&env.clock, WFT_T0), WF_OK);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.clock = env.clock;
-  env.engine = wft_engine(&o);
-  tp_mkdtemp(env.dir, "untrusted");
+  untrusted_env("untrusted");
   char *path = tp_install(env.dir, "tp_good");
   assert_refused(path, NULL, WF_EPERM, "outside the plugin directories",
                  NULL);
@@ -462,9 +457,7 @@ Test(plugin, accepts_links_and_dotdot_that_stay_inside) {
   cr_assert_eq(symlink("tp_good.so", link), 0);
   p = tp_load(env.engine, link, NULL);
   cr_assert_str_eq(wf_plugin_path(p), rp);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  wft_assert_succeeded(x, NULL);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
   free(rp);
   free(real);
 }
@@ -516,11 +509,7 @@ Test(plugin, refuses_a_file_in_a_writable_subdirectory) {
 }
 
 Test(plugin, add_plugin_dir_refuses_writable_or_missing_directories) {
-  cr_assert_eq(wf_clock_virtual_new(&env.clock, WFT_T0), WF_OK);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.clock = env.clock;
-  env.engine = wft_engine(&o);
-  tp_mkdtemp(env.dir, "dirs");
+  untrusted_env("dirs");
   char *rdir = resolved(env.dir);
   wf_error err;
   static const mode_t modes[] = {0775, 0757, 0777, 01777};
@@ -721,9 +710,7 @@ Test(plugin, engine_free_unloads_plugins_still_loaded) {
   tp_config(cfg1, sizeof cfg1, &env.ctl[1], "");
   tp_load(env.engine, good, cfg0);
   tp_load(env.engine, slow, cfg1);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  wft_assert_succeeded(x, NULL);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
   wf_engine_free(env.engine);
   env.engine = NULL;
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].finis), 1);
@@ -827,15 +814,9 @@ Test(plugin, a_resource_conflict_names_the_plugin_file) {
   char *good = tp_install(env.dir, "tp_good");
   char *dup = tp_install(env.dir, "tp_dup");
   tp_load(env.engine, good, NULL);
-  wf_plugin *p = (wf_plugin *)&p;
   wf_error err;
-  memset(&err, 0, sizeof err);
-  int rc = wf_engine_load_plugin(&p, env.engine, dup, NULL, &err);
-  cr_assert_eq(rc, WF_EEXIST, "%s: %s", wf_error_name(rc), err.message);
-  cr_assert_eq(err.code, WF_EEXIST);
-  cr_assert_null(p);
+  assert_dup_refused(dup, NULL, &err);
   assert_names_file(err.message, dup);
-  cr_assert_not_null(strstr(err.message, TP_FN "TpEcho"), "%s", err.message);
   /* Not the plugin that holds the resource. */
   cr_assert_null(strstr(err.message, "tp_good.so"), "%s", err.message);
   free(dup);
@@ -906,11 +887,7 @@ static char *writable_ancestor(const char *dir) {
  * others, which is why not under /tmp, whose mode is 1777 (sticky, but
  * world-writable) and which is refused below. */
 Test(plugin, trusting_the_root_directory_trusts_absolute_paths) {
-  cr_assert_eq(wf_clock_virtual_new(&env.clock, WFT_T0), WF_OK);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.clock = env.clock;
-  env.engine = wft_engine(&o);
-  tp_mkdtemp(env.dir, "root");
+  untrusted_env("root");
   char *path = tp_install(env.dir, "tp_good");
   char *open_dir = writable_ancestor(env.dir);
   if (open_dir) {
@@ -929,9 +906,7 @@ Test(plugin, trusting_the_root_directory_trusts_absolute_paths) {
   char *rp = resolved(path);
   cr_assert_str_eq(wf_plugin_path(p), rp);
   free(rp);
-  wf_execution *x = tp_run_task(env.engine, TP_FN "TpEcho", NULL);
-  wft_assert_succeeded(x, NULL);
-  wf_execution_free(x);
+  tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
 
   /* Below /tmp (mode 1777) the same plugin is refused, naming /tmp. */
   struct stat st;

@@ -281,6 +281,14 @@ static inline wf_execution *tp_run_task(wf_engine *e, const char *resource,
   return x;
 }
 
+/* A Task on `resource` succeeds with `output` (NULL: any output). */
+static inline void tp_assert_served(wf_engine *e, const char *resource,
+                                    const char *input, const char *output) {
+  wf_execution *x = tp_run_task(e, resource, input);
+  wft_assert_succeeded(x, output);
+  wf_execution_free(x);
+}
+
 /* A Task on `resource` fails as AWS fails a Lambda function nobody serves. */
 static inline void tp_assert_unknown(wf_engine *e, const char *resource) {
   wf_execution *x = tp_run_task(e, resource, NULL);
