@@ -82,6 +82,21 @@ static void block_until_released(wf_task *t, void *payload) {
   wf_task_succeed(t, wf_task_input(t));
 }
 
+/* Starts `m` (a Task on a blocker) with {"block":true} and waits until the
+ * call sits in the handler. */
+static wf_execution *start_blocked(wf_engine *e, wf_machine *m, blocker *b) {
+  wf_execution *x = wft_start(e, m, "{\"block\":true}", NULL);
+  cr_assert(wft_gate_wait(&b->entered, WFT_WAIT_MS));
+  return x;
+}
+
+/* Releases the blocked call: its execution succeeds with its input. */
+static void release_blocked(wf_execution *x, blocker *b) {
+  wft_gate_open(&b->release);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"block\":true}");
+}
+
 /* Hands the task to a new thread, which completes it. */
 typedef struct async_done {
   wf_task *task;
@@ -284,12 +299,9 @@ Test(engine_tasks, unregister_lets_the_call_in_flight_finish) {
   blocker b = {WFT_GATE_INIT, WFT_GATE_INIT, 0};
   wf_engine_register_handler(e, FN "Slow", block_until_released, &b, 0, NULL);
   wf_machine *m = one_task(FN "Slow");
-  wf_execution *x = wft_start(e, m, "{\"block\":true}", NULL);
-  cr_assert(wft_gate_wait(&b.entered, WFT_WAIT_MS));
+  wf_execution *x = start_blocked(e, m, &b);
   cr_assert_eq(wf_engine_unregister_handler(e, FN "Slow", 0), WF_OK);
-  wft_gate_open(&b.release);
-  wft_wait(x);
-  wft_assert_succeeded(x, "{\"block\":true}");
+  release_blocked(x, &b);
   /* No new call once unregistered. */
   wf_execution *y = wft_run(e, m, "{}", NULL);
   cr_assert_str_eq(wf_execution_error(y), "Lambda.ResourceNotFoundException");
@@ -313,8 +325,7 @@ Test(engine_tasks, inline_handler_runs_while_the_only_worker_is_busy) {
   wf_machine *pool = one_task(FN "Pool");
   wf_machine *inl = one_task(FN "Inline");
 
-  wf_execution *busy = wft_start(e, pool, "{\"block\":true}", NULL);
-  cr_assert(wft_gate_wait(&b.entered, WFT_WAIT_MS));
+  wf_execution *busy = start_blocked(e, pool, &b);
   /* The inline handler needs no worker. */
   wf_execution *quick = wft_run(e, inl, "{\"inline\":1}", NULL);
   wft_assert_succeeded(quick, "{\"inline\":1}");
@@ -323,10 +334,8 @@ Test(engine_tasks, inline_handler_runs_while_the_only_worker_is_busy) {
   cr_assert_eq(wf_execution_wait(queued, 30), WF_ETIMEDOUT);
   cr_assert_eq(atomic_load(&b.calls), 1);
 
-  wft_gate_open(&b.release);
-  wft_wait(busy);
+  release_blocked(busy, &b);
   wft_wait(queued);
-  wft_assert_succeeded(busy, "{\"block\":true}");
   wft_assert_succeeded(queued, "{\"queued\":1}");
   wf_execution_free(busy);
   wf_execution_free(quick);
@@ -343,14 +352,11 @@ Test(engine_tasks, slow_pool_handler_does_not_hold_up_another_execution) {
   blocker b = {WFT_GATE_INIT, WFT_GATE_INIT, 0};
   wf_engine_register_handler(e, FN "Work", block_until_released, &b, 0, NULL);
   wf_machine *m = one_task(FN "Work");
-  wf_execution *slow = wft_start(e, m, "{\"block\":true}", NULL);
-  cr_assert(wft_gate_wait(&b.entered, WFT_WAIT_MS));
+  wf_execution *slow = start_blocked(e, m, &b);
   wf_execution *fast = wft_run(e, m, "{\"block\":false}", NULL);
   wft_assert_succeeded(fast, "{\"block\":false}");
   cr_assert_eq(wf_execution_status(slow), WF_EXEC_RUNNING);
-  wft_gate_open(&b.release);
-  wft_wait(slow);
-  wft_assert_succeeded(slow, "{\"block\":true}");
+  release_blocked(slow, &b);
   wf_execution_free(slow);
   wf_execution_free(fast);
   wf_machine_free(m);
