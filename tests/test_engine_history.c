@@ -159,6 +159,22 @@ static void assert_payload(json_t *details, const char *key,
   }
 }
 
+/* Event i is the StateEntered event of state `name`; its details. */
+static json_t *assert_entered(const hist *h, size_t i, const char *name) {
+  json_t *d = assert_event(h, i, "stateEnteredEventDetails",
+                           "input,inputDetails,name");
+  cr_assert_str_eq(str(d, "name"), name);
+  return d;
+}
+
+/* Event i is the StateExited event of state `name`; its details. */
+static json_t *assert_exited(const hist *h, size_t i, const char *name) {
+  json_t *d = assert_event(h, i, "stateExitedEventDetails",
+                           "name,output,outputDetails");
+  cr_assert_str_eq(str(d, "name"), name);
+  return d;
+}
+
 /* ---- state types ---- */
 
 Test(engine_history, pass_and_succeed_run) {
@@ -180,17 +196,11 @@ Test(engine_history, pass_and_succeed_run) {
   cr_assert(strncmp(str(d, "roleArn"), "arn:aws:iam::123456789012:role/", 31)
                 == 0,
             "roleArn %s", str(d, "roleArn"));
-  d = assert_event(&h, 1, "stateEnteredEventDetails",
-                   "input,inputDetails,name");
-  cr_assert_str_eq(str(d, "name"), "P");
+  d = assert_entered(&h, 1, "P");
   assert_payload(d, "input", "{\"in\":true}");
-  d = assert_event(&h, 2, "stateExitedEventDetails",
-                   "name,output,outputDetails");
-  cr_assert_str_eq(str(d, "name"), "P");
+  d = assert_exited(&h, 2, "P");
   assert_payload(d, "output", "{\"in\":true,\"res\":{\"r\":1}}");
-  d = assert_event(&h, 3, "stateEnteredEventDetails",
-                   "input,inputDetails,name");
-  cr_assert_str_eq(str(d, "name"), "S");
+  assert_entered(&h, 3, "S");
   d = assert_event(&h, 5, "executionSucceededEventDetails",
                    "output,outputDetails");
   assert_payload(d, "output", "{\"in\":true,\"res\":{\"r\":1}}");
@@ -213,13 +223,9 @@ Test(engine_history, choice_wait_and_fail_run) {
                "5 4 WaitStateExited\n"
                "6 5 FailStateEntered\n"
                "7 6 ExecutionFailed");
-  json_t *d = assert_event(&h, 2, "stateExitedEventDetails",
-                           "name,output,outputDetails");
-  cr_assert_str_eq(str(d, "name"), "C");
+  json_t *d = assert_exited(&h, 2, "C");
   assert_payload(d, "output", "{\"go\":true}");
-  d = assert_event(&h, 5, "stateEnteredEventDetails",
-                   "input,inputDetails,name");
-  cr_assert_str_eq(str(d, "name"), "F");
+  assert_entered(&h, 5, "F");
   /* As AWS recorded (test_state_fail). */
   d = assert_event(&h, 6, "executionFailedEventDetails", "cause,error");
   cr_assert_str_eq(str(d, "error"), "SomeFailure");
@@ -265,9 +271,7 @@ Test(engine_history, lambda_function_task_run) {
   d = assert_event(&h, 4, "lambdaFunctionSucceededEventDetails",
                    "output,outputDetails");
   assert_payload(d, "output", "{\"v\":1}");
-  d = assert_event(&h, 5, "stateExitedEventDetails",
-                   "name,output,outputDetails");
-  cr_assert_str_eq(str(d, "name"), "T");
+  assert_exited(&h, 5, "T");
   hist_free(&h);
 }
 
@@ -401,9 +405,7 @@ Test(engine_history, retries_repeat_the_scheduled_started_failed_triple) {
                "13 12 PassStateEntered\n"
                "14 13 PassStateExited\n"
                "15 14 ExecutionSucceeded");
-  json_t *d = assert_event(&h, 11, "stateExitedEventDetails",
-                           "name,output,outputDetails");
-  cr_assert_str_eq(str(d, "name"), "T");
+  json_t *d = assert_exited(&h, 11, "T");
   assert_payload(d, "output",
                  "{\"Error\":\"CustomError\",\"Cause\":"
                  "\"{\\\"errorMessage\\\":\\\"boom\\\"}\"}");
