@@ -772,16 +772,23 @@ static void assert_cause_with_request_id(const char *cause,
   " (Service: AWSLambda; Status Code: 404; Error Code: "                \
   "ResourceNotFoundException; Request ID: "
 
+/* The execution failed as AWS fails a call of the Lambda function
+ * `function` (an ARN with its qualifier) that does not exist. */
+static void assert_function_not_found(wf_execution *x, const char *function) {
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  cr_assert_str_eq(wf_execution_error(x), "Lambda.ResourceNotFoundException");
+  char prefix[512];
+  snprintf(prefix, sizeof prefix, "Function not found: %s" NOT_FOUND_TAIL,
+           function);
+  assert_cause_with_request_id(wf_execution_cause(x), prefix,
+                               "; Proxy: null)");
+}
+
 Test(engine_tasks, unknown_lambda_arn_fails_as_aws_does) {
   wf_engine *e = wft_engine(NULL);
   wf_machine *m = one_task(FN "Missing");
   wf_execution *x = wft_run(e, m, NULL, NULL);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
-  cr_assert_str_eq(wf_execution_error(x), "Lambda.ResourceNotFoundException");
-  assert_cause_with_request_id(
-      wf_execution_cause(x),
-      "Function not found: " FN "Missing:$LATEST" NOT_FOUND_TAIL,
-      "; Proxy: null)");
+  assert_function_not_found(x, FN "Missing:$LATEST");
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -797,12 +804,9 @@ Test(engine_tasks, unknown_function_name_of_lambda_invoke_uses_engine_arn) {
       "\"" INVOKE "\",\"Parameters\":{\"FunctionName\":\"no_such_fn\","
       "\"Payload.$\":\"$\"},\"End\":true}}}");
   wf_execution *x = wft_run(e, m, NULL, NULL);
-  cr_assert_str_eq(wf_execution_error(x), "Lambda.ResourceNotFoundException");
-  assert_cause_with_request_id(
-      wf_execution_cause(x),
-      "Function not found: arn:aws:lambda:eu-central-1:111111111111:function:"
-      "no_such_fn:$LATEST" NOT_FOUND_TAIL,
-      "; Proxy: null)");
+  assert_function_not_found(
+      x, "arn:aws:lambda:eu-central-1:111111111111:function:"
+         "no_such_fn:$LATEST");
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -812,11 +816,7 @@ Test(engine_tasks, unknown_qualified_lambda_keeps_its_qualifier) {
   wf_engine *e = wft_engine(NULL);
   wf_machine *m = one_task(FN "Missing:prod");
   wf_execution *x = wft_run(e, m, NULL, NULL);
-  cr_assert_str_eq(wf_execution_error(x), "Lambda.ResourceNotFoundException");
-  assert_cause_with_request_id(
-      wf_execution_cause(x),
-      "Function not found: " FN "Missing:prod" NOT_FOUND_TAIL,
-      "; Proxy: null)");
+  assert_function_not_found(x, FN "Missing:prod");
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
