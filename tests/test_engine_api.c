@@ -264,10 +264,7 @@ Test(engine_api, start_rejects_missing_arguments_and_unknown_version) {
   cr_assert_null(x);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.version = 99;
-  x = (wf_execution *)m;
-  cr_assert_eq(wf_engine_start(&x, e, m, NULL, &so, &err), WF_EVERSION);
-  cr_assert_null(x);
-  cr_assert_eq(err.code, WF_EVERSION);
+  wft_assert_start_refused(e, m, NULL, &so, WF_EVERSION, &err);
   cr_assert(strstr(err.message, "wf_start_options"), "%s", err.message);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -303,13 +300,8 @@ Test(engine_api, bad_input_json_is_eparse_with_position) {
   wf_machine *m = wft_load(PASS_ONLY);
   const char *bad[] = {"{", "{\"a\":}", "{} trailing", "", "{'a':1}"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    wf_execution *x = (wf_execution *)m;
     wf_error err;
-    int rc = wf_engine_start(&x, e, m, bad[i], NULL, &err);
-    cr_assert_eq(rc, WF_EPARSE, "input '%s' gave %s", bad[i],
-                 wf_error_name(rc));
-    cr_assert_eq(err.code, WF_EPARSE);
-    cr_assert_null(x);
+    wft_assert_start_refused(e, m, bad[i], NULL, WF_EPARSE, &err);
     cr_assert_gt(err.line, 0, "no line for '%s'", bad[i]);
     cr_assert_neq(err.message[0], '\0');
   }
@@ -334,10 +326,7 @@ Test(engine_api, input_over_the_default_payload_limit_is_elimit) {
   wft_assert_succeeded(x, NULL);
   wf_execution_free(x);
   wf_error err;
-  x = (wf_execution *)m;
-  cr_assert_eq(wf_engine_start(&x, e, m, over, NULL, &err), WF_ELIMIT);
-  cr_assert_null(x);
-  cr_assert_eq(err.code, WF_ELIMIT);
+  wft_assert_start_refused(e, m, over, NULL, WF_ELIMIT, &err);
   cr_assert(strstr(err.message, "262144"), "%s", err.message);
   free(at);
   free(over);
@@ -444,13 +433,10 @@ Test(engine_api, invalid_names_are_rejected) {
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
     wf_start_options so = WF_START_OPTIONS_INIT;
     so.name = bad[i];
-    wf_execution *x = (wf_execution *)m;
     wf_error err;
-    int rc = wf_engine_start(&x, e, m, NULL, &so, &err);
-    cr_assert_eq(rc, WF_EINVAL, "name #%zu '%s' gave %s", i, bad[i],
-                 wf_error_name(rc));
-    cr_assert_null(x);
-    cr_assert(strstr(err.message, "Invalid Name"), "%s", err.message);
+    wft_assert_start_refused(e, m, NULL, &so, WF_EINVAL, &err);
+    cr_assert(strstr(err.message, "Invalid Name"), "name #%zu: %s", i,
+              err.message);
   }
   wf_machine_free(m);
   wf_engine_free(e);

@@ -136,20 +136,13 @@ Test(engine_mock, unknown_test_case_or_machine_is_einval) {
   mocked_init(&m);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.test_case = "NoSuchCase";
-  wf_execution *x = (wf_execution *)m.machine;
   wf_error err;
-  cr_assert_eq(wf_engine_start(&x, m.engine, m.machine, NULL, &so, &err),
-               WF_EINVAL);
-  cr_assert_null(x);
-  cr_assert_eq(err.code, WF_EINVAL);
+  wft_assert_start_refused(m.engine, m.machine, NULL, &so, WF_EINVAL, &err);
   cr_assert(strstr(err.message, "NoSuchCase"), "%s", err.message);
   /* The test cases belong to the machine named "Orders". */
   wf_machine *other = wft_load_named(ORDERS, "Billing");
   so.test_case = "HappyPath";
-  x = NULL;
-  cr_assert_eq(wf_engine_start(&x, m.engine, other, NULL, &so, &err),
-               WF_EINVAL);
-  cr_assert_null(x);
+  wft_assert_start_refused(m.engine, other, NULL, &so, WF_EINVAL, &err);
   cr_assert(strstr(err.message, "Billing"), "%s", err.message);
   wf_machine_free(other);
   mocked_free(&m);

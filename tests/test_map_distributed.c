@@ -562,19 +562,14 @@ static void assert_unsupported(wf_engine *e, const char *sq, const char *input,
                                const char *state) {
   wf_machine *m = wfx_load(sq);
   char *in = wfx_dq(input);
-  wf_execution *x = (wf_execution *)m; /* not NULL: the call must clear it */
   wf_error err;
-  memset(&err, 0, sizeof err);
-  int rc = wf_engine_start(&x, e, m, in, NULL, &err);
-  cr_assert_eq(rc, WF_EUNSUPPORTED, "%s: %s", wf_error_name(rc), err.message);
-  cr_assert_eq(err.code, WF_EUNSUPPORTED);
-  cr_assert_null(x);
+  wft_assert_start_refused(e, m, in, NULL, WF_EUNSUPPORTED, &err);
   char quoted[128];
   snprintf(quoted, sizeof quoted, "'%s'", state);
   cr_assert_not_null(strstr(err.message, quoted),
                      "the message does not name %s: %s", state, err.message);
   /* wf_engine_run refuses it the same way. */
-  x = (wf_execution *)m;
+  wf_execution *x = (wf_execution *)m;
   cr_assert_eq(wf_engine_run(&x, e, m, in, NULL, &err), WF_EUNSUPPORTED);
   cr_assert_null(x);
   free(in);

@@ -88,6 +88,22 @@ static inline void wft_wait(wf_execution *x) {
                "the execution did not finish");
 }
 
+/* Starting `m` on `input` with `so` is refused with `code`, clearing the
+ * execution handle; `err` keeps the error. */
+static inline void wft_assert_start_refused(wf_engine *e, wf_machine *m,
+                                            const char *input,
+                                            const wf_start_options *so,
+                                            int code, wf_error *err) {
+  wf_execution *x = (wf_execution *)m; /* not NULL: the call must clear it */
+  memset(err, 0, sizeof *err);
+  int rc = wf_engine_start(&x, e, m, input, so, err);
+  cr_assert_eq(rc, code, "input '%s', name '%s': %s (%s), expected %s",
+               input ? input : "(null)", so && so->name ? so->name : "(null)",
+               wf_error_name(rc), err->message, wf_error_name(code));
+  cr_assert_eq(err->code, code);
+  cr_assert_null(x);
+}
+
 /* Start and wait for the end. */
 static inline wf_execution *wft_run(wf_engine *e, wf_machine *m,
                                     const char *input,
