@@ -71,6 +71,16 @@ static void hold_task(wf_task *t, void *payload) {
   wft_gate_open(&h->called);
 }
 
+/* An engine whose INVOKE handler is `fn` with `payload`; ONE_TASK, which
+ * calls it, in *m. */
+static wf_engine *one_task_engine(wf_handler_fn fn, void *payload,
+                                  wf_machine **m) {
+  wf_engine *e = wft_engine(NULL);
+  wft_register(e, INVOKE, fn, payload, 0);
+  *m = wft_load(ONE_TASK);
+  return e;
+}
+
 /* ---- options ---- */
 
 Test(engine_api, options_init_sets_version_and_zero_defaults) {
@@ -462,10 +472,9 @@ Test(engine_api, finished_names_are_free_again_without_history) {
 /* ---- waiting and reading results ---- */
 
 Test(engine_api, wait_times_out_then_succeeds_once_the_task_completes) {
-  wf_engine *e = wft_engine(NULL);
   held_task held = {.called = WFT_GATE_INIT};
-  wf_engine_register_handler(e, INVOKE, hold_task, &held, 0, NULL);
-  wf_machine *m = wft_load(ONE_TASK);
+  wf_machine *m;
+  wf_engine *e = one_task_engine(hold_task, &held, &m);
   wf_execution *x = wft_start(e, m, "{\"in\":1}", NULL);
   cr_assert(wft_gate_wait(&held.called, WFT_WAIT_MS));
 
@@ -502,10 +511,9 @@ static void *complete_later(void *arg) {
 }
 
 Test(engine_api, negative_timeout_waits_until_the_end) {
-  wf_engine *e = wft_engine(NULL);
   held_task held = {.called = WFT_GATE_INIT};
-  wf_engine_register_handler(e, INVOKE, hold_task, &held, 0, NULL);
-  wf_machine *m = wft_load(ONE_TASK);
+  wf_machine *m;
+  wf_engine *e = one_task_engine(hold_task, &held, &m);
   pthread_t th;
   pthread_create(&th, NULL, complete_later, &held);
   wf_execution *x = wft_start(e, m, NULL, NULL);
@@ -518,18 +526,15 @@ Test(engine_api, negative_timeout_waits_until_the_end) {
 }
 
 Test(engine_api, status_can_be_polled_without_waiting) {
-  wf_engine *e = wft_engine(NULL);
   held_task held = {.called = WFT_GATE_INIT};
-  wf_engine_register_handler(e, INVOKE, hold_task, &held, 0, NULL);
-  wf_machine *m = wft_load(ONE_TASK);
+  wf_machine *m;
+  wf_engine *e = one_task_engine(hold_task, &held, &m);
   wf_execution *x = wft_start(e, m, NULL, NULL);
   cr_assert(wft_gate_wait(&held.called, WFT_WAIT_MS));
   cr_assert_eq(wf_execution_status(x), WF_EXEC_RUNNING);
   wf_task_fail(held.task, "Boom", "it broke");
   wf_task_release(held.task);
-  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
-  while (wf_execution_status(x) == WF_EXEC_RUNNING && wft_mono_ms() < until)
-    wft_sleep_ms(1);
+  wft_wait_polled(x);
   wft_assert_failed(x, "Boom", "it broke");
   cr_assert_null(wf_execution_output(x));
   wf_execution_free(x);
@@ -584,10 +589,9 @@ Test(engine_api, start_and_stop_times_come_from_the_engine_clock) {
 /* ---- stopping ---- */
 
 Test(engine_api, stop_without_error_or_cause_aborts_and_cancels_the_task) {
-  wf_engine *e = wft_engine(NULL);
   cancel_probe probe = {.started = WFT_GATE_INIT};
-  wf_engine_register_handler(e, INVOKE, wait_for_cancel, &probe, 0, NULL);
-  wf_machine *m = wft_load(ONE_TASK);
+  wf_machine *m;
+  wf_engine *e = one_task_engine(wait_for_cancel, &probe, &m);
   wf_execution *x = wft_start(e, m, NULL, NULL);
   cr_assert(wft_gate_wait(&probe.started, WFT_WAIT_MS));
   cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_OK);
@@ -639,10 +643,9 @@ Test(engine_api, stop_after_the_end_is_estate_and_changes_nothing) {
 }
 
 Test(engine_api, execution_keeps_running_after_its_handle_is_freed) {
-  wf_engine *e = wft_engine(NULL);
   held_task held = {.called = WFT_GATE_INIT};
-  wf_engine_register_handler(e, INVOKE, hold_task, &held, 0, NULL);
-  wf_machine *m = wft_load(ONE_TASK);
+  wf_machine *m;
+  wf_engine *e = one_task_engine(hold_task, &held, &m);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = "orphan";
   wf_execution *x = wft_start(e, m, NULL, &so);

@@ -104,6 +104,16 @@ static inline void wft_assert_start_refused(wf_engine *e, wf_machine *m,
   cr_assert_null(x);
 }
 
+/* Wait for the end by polling the status, without wf_execution_wait()
+ * (which may help the engine step). */
+static inline void wft_wait_polled(wf_execution *x) {
+  int64_t end = wft_mono_ms() + WFT_WAIT_MS;
+  while (wf_execution_status(x) == WF_EXEC_RUNNING && wft_mono_ms() < end)
+    wft_sleep_ms(1);
+  cr_assert_neq(wf_execution_status(x), WF_EXEC_RUNNING,
+                "the execution did not finish");
+}
+
 /* Start and wait for the end. */
 static inline wf_execution *wft_run(wf_engine *e, wf_machine *m,
                                     const char *input,

@@ -390,19 +390,12 @@ static inline wf_engine *wfx_engine(unsigned workers, wf_clock **clock) {
   return wft_engine(&o);
 }
 
-/* Wait for the end without helping the engine (see wfx_engine()). */
-static inline void wfx_wait_polled(wf_execution *x) {
-  int64_t end = wft_mono_ms() + WFT_WAIT_MS;
-  while (wf_execution_status(x) == WF_EXEC_RUNNING && wft_mono_ms() < end)
-    wft_sleep_ms(1);
-  cr_assert_neq(wf_execution_status(x), WF_EXEC_RUNNING,
-                "the execution did not finish");
-}
-
+/* Start and wait for the end without helping the engine (see
+ * wfx_engine()). */
 static inline wf_execution *wfx_run_polled(wf_engine *e, wf_machine *m,
                                            const char *input_sq) {
   wf_execution *x = wfx_start(e, m, input_sq);
-  wfx_wait_polled(x);
+  wft_wait_polled(x);
   return x;
 }
 
