@@ -148,14 +148,16 @@ Test(engine_api, new_rejects_missing_out_and_unknown_history_mode) {
 }
 
 Test(engine_api, null_options_give_default_region_account_and_name) {
-  wf_engine *e = wft_engine(NULL);
-  wf_machine *m = wft_load(
-      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":"
-      "{\"exec.$\":\"$$.Execution.Id\",\"machine.$\":\"$$.StateMachine.Id\"},"
-      "\"End\":true}}}");
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, false);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = "run-1";
-  wf_execution *x = wft_run(e, m, NULL, &so);
+  wf_execution *x = wft_fixture_run(
+      &f,
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Parameters\":"
+      "{\"exec.$\":\"$$.Execution.Id\",\"machine.$\":\"$$.StateMachine.Id\"},"
+      "\"End\":true}}}",
+      NULL, &so);
   wft_assert_succeeded(
       x,
       "{\"exec\":\"arn:aws:states:us-east-1:123456789012:execution:"
@@ -164,9 +166,7 @@ Test(engine_api, null_options_give_default_region_account_and_name) {
   cr_assert_str_eq(wf_execution_arn(x),
                    "arn:aws:states:us-east-1:123456789012:execution:"
                    "StateMachine:run-1");
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  wft_fixture_free(&f);
 }
 
 Test(engine_api, region_and_account_options_are_copied_into_arns) {
@@ -281,14 +281,12 @@ Test(engine_api, start_rejects_missing_arguments_and_unknown_version) {
 }
 
 Test(engine_api, null_input_means_empty_object) {
-  wf_engine *e = wft_engine(NULL);
-  wf_machine *m = wft_load(PASS_ONLY);
-  wf_execution *x = wft_run(e, m, NULL, NULL);
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, false);
+  wf_execution *x = wft_fixture_run(&f, PASS_ONLY, NULL, NULL);
   wft_assert_succeeded(x, "{}");
   cr_assert_str_eq(wf_execution_output(x), "{}");
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  wft_fixture_free(&f);
 }
 
 Test(engine_api, input_may_be_any_json_value) {
@@ -543,47 +541,43 @@ Test(engine_api, status_can_be_polled_without_waiting) {
 }
 
 Test(engine_api, fail_state_sets_error_and_cause) {
-  wf_engine *e = wft_engine(NULL);
-  wf_machine *m = wft_load(
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, false);
+  wf_execution *x = wft_fixture_run(
+      &f,
       "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\",\"Error\":"
-      "\"Order.Rejected\",\"Cause\":\"out of stock\"}}}");
-  wf_execution *x = wft_run(e, m, NULL, NULL);
+      "\"Order.Rejected\",\"Cause\":\"out of stock\"}}}",
+      NULL, NULL);
   wft_assert_failed(x, "Order.Rejected", "out of stock");
   cr_assert_null(wf_execution_output(x));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  wft_fixture_free(&f);
 }
 
 Test(engine_api, fail_state_without_error_or_cause_reports_neither) {
-  wf_engine *e = wft_engine(NULL);
-  wf_machine *m = wft_load(
-      "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\"}}}");
-  wf_execution *x = wft_run(e, m, NULL, NULL);
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, false);
+  wf_execution *x = wft_fixture_run(
+      &f, "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\"}}}", NULL,
+      NULL);
   cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
   cr_assert_null(wf_execution_error(x));
   cr_assert_null(wf_execution_cause(x));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  wft_fixture_free(&f);
 }
 
 Test(engine_api, start_and_stop_times_come_from_the_engine_clock) {
-  wf_clock *clock;
-  wf_engine *e = wft_virtual_engine(&clock, WF_HISTORY_FULL);
-  wf_machine *m = wft_load(
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, true);
+  wf_execution *x = wft_fixture_run(
+      &f,
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":90,"
-      "\"End\":true}}}");
-  int64_t real = wft_mono_ms();
-  wf_execution *x = wft_run(e, m, NULL, NULL);
-  cr_assert_lt(wft_mono_ms() - real, WFT_REAL_MS_MAX);
+      "\"End\":true}}}",
+      NULL, NULL);
+  wft_assert_no_real_wait(&f);
   wft_assert_succeeded(x, "{}");
   cr_assert_eq(wf_execution_start_time(x), WFT_T0);
   cr_assert_eq(wf_execution_stop_time(x), WFT_T0 + 90000);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  wf_clock_free(clock);
+  wft_fixture_free(&f);
 }
 
 /* ---- stopping ---- */
@@ -631,15 +625,13 @@ Test(engine_api, stop_with_error_and_cause_copies_them) {
 }
 
 Test(engine_api, stop_after_the_end_is_estate_and_changes_nothing) {
-  wf_engine *e = wft_engine(NULL);
-  wf_machine *m = wft_load(PASS_ONLY);
-  wf_execution *x = wft_run(e, m, "{\"v\":1}", NULL);
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, false);
+  wf_execution *x = wft_fixture_run(&f, PASS_ONLY, "{\"v\":1}", NULL);
   cr_assert_eq(wf_execution_stop(x, "E", "C"), WF_ESTATE);
   wft_assert_succeeded(x, "{\"v\":1}");
   cr_assert_null(wf_execution_error(x));
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  wft_fixture_free(&f);
 }
 
 Test(engine_api, execution_keeps_running_after_its_handle_is_freed) {
