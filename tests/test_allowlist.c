@@ -326,8 +326,7 @@ Test(allowlist, plugin_handlers_are_held_to_the_list_too) {
   tp_mkdtemp(env.dir, "allow");
   wf_error err;
   cr_assert_eq(wf_engine_add_plugin_dir(env.engine, env.dir, &err), WF_OK);
-  char *path = tp_install(env.dir, "tp_good");
-  tp_load(env.engine, path, NULL);
+  tp_install_load(env.engine, env.dir, "tp_good", NULL);
   const char *const allowed[] = {TP_FN "TpGood-*", NULL};
   wf_execution *x = run_one(TP_FN "TpGood-ok", "Plugged", allowed);
   wft_assert_succeeded(x, NULL);
@@ -335,7 +334,6 @@ Test(allowlist, plugin_handlers_are_held_to_the_list_too) {
   x = run_one(TP_FN "TpEcho", "Plugged", allowed);
   assert_denied(x, "Plugged", TP_FN "TpEcho");
   wf_execution_free(x);
-  free(path);
 }
 
 Test(allowlist, every_denied_attempt_is_audited) {

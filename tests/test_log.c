@@ -243,10 +243,9 @@ Test(log, failures_carry_error_and_cause_at_level_error) {
 Test(log, an_aborted_execution_is_logged_as_a_warning) {
   init_engine(NULL);
   tp_control *c = &env.ctl[0];
-  char *path = tp_install(env.dir, "tp_slow");
   char cfg[128];
   tp_config(cfg, sizeof cfg, c, "");
-  tp_load(env.engine, path, cfg);
+  tp_install_load(env.engine, env.dir, "tp_slow", cfg);
   wf_machine *m = tp_task_machine(TP_FN "TpSlow", NULL);
   wf_execution *x = wft_start(env.engine, m, NULL, NULL);
   cr_assert_eq(tp_control_wait(c, &c->entered, 1, WFT_WAIT_MS), 1);
@@ -262,7 +261,6 @@ Test(log, an_aborted_execution_is_logged_as_a_warning) {
   json_decref(lines);
   wf_execution_free(x);
   wf_machine_free(m);
-  free(path);
 }
 
 Test(log, a_timed_out_execution_is_logged_as_an_error) {
@@ -290,9 +288,7 @@ static json_t *lines_at_level(wf_log_level level) {
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.log_level = level;
   init_engine(&o);
-  char *path = tp_install(env.dir, "tp_log");
-  tp_load(env.engine, path, NULL);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_log", NULL);
   wf_machine *m = tp_task_machine(FN "Fail", NULL);
   wf_execution *x = wft_run(env.engine, m, NULL, NULL);
   wf_execution_free(x);
@@ -353,9 +349,7 @@ Test(log, error_level_keeps_errors_only) {
 
 Test(log, handler_lines_carry_the_task_context) {
   init_engine(NULL);
-  char *path = tp_install(env.dir, "tp_log");
-  tp_load(env.engine, path, NULL);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_log", NULL);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"Log\",\"States\":{\"Log\":{\"Type\":\"Task\","
       "\"Resource\":\"" TP_FN "TpLog\",\"Retry\":[{\"ErrorEquals\":["
@@ -430,11 +424,9 @@ static void span(json_t *lines, const char *cid, size_t *first,
 Test(log, one_request_can_be_followed_by_its_correlation_id) {
   init_engine(NULL);
   tp_control *c = &env.ctl[0];
-  char *path = tp_install(env.dir, "tp_log");
   char cfg[128];
   tp_config(cfg, sizeof cfg, c, "");
-  tp_load(env.engine, path, cfg);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_log", cfg);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"Log\",\"States\":{"
       "\"Log\":{\"Type\":\"Task\",\"Resource\":\"" TP_FN "TpLog\","
@@ -916,9 +908,7 @@ Test(log, task_log_carries_the_task_context_and_drops_forged_members) {
  * set correlationId and level. */
 Test(log, plugin_lines_cannot_forge_the_host_members) {
   init_engine(NULL);
-  char *path = tp_install(env.dir, "tp_log");
-  tp_load(env.engine, path, NULL);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_log", NULL);
   wf_machine *m = tp_task_machine(TP_FN "TpLog", NULL);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.correlation_id = "req-plugin";

@@ -155,12 +155,10 @@ Test(plugin, loads_and_serves_both_handlers_with_its_configuration) {
 
 Test(plugin, null_configuration_is_an_empty_object) {
   tp_env_init(&env, NULL);
-  char *path = tp_install(env.dir, "tp_good");
-  tp_load(env.engine, path, NULL);
+  tp_install_load(env.engine, env.dir, "tp_good", NULL);
   tp_assert_served(env.engine, TP_FN "TpEcho", NULL,
                    "{\"handler\":\"echo\",\"resource\":\"" TP_FN
                    "TpEcho\",\"state\":\"T\",\"config\":{},\"input\":{}}");
-  free(path);
 }
 
 Test(plugin, each_load_has_its_own_configuration) {
@@ -203,10 +201,9 @@ Test(plugin, unload_null_is_a_no_op) { wf_plugin_unload(NULL); }
 
 Test(plugin, register_handler_answers_from_init_and_after) {
   tp_env_init(&env, NULL);
-  char *path = tp_install(env.dir, "tp_regcheck");
   char cfg[128];
   tp_config(cfg, sizeof cfg, &env.ctl[0], "");
-  tp_load(env.engine, path, cfg);
+  tp_install_load(env.engine, env.dir, "tp_regcheck", cfg);
   const int *rc = env.ctl[0].rc;
   cr_assert_eq(rc[0], WF_EINVAL, "NULL resource: %s", wf_error_name(rc[0]));
   cr_assert_eq(rc[1], WF_EINVAL, "empty resource: %s", wf_error_name(rc[1]));
@@ -223,7 +220,6 @@ Test(plugin, register_handler_answers_from_init_and_after) {
   snprintf(want, sizeof want, "{\"late\":%d}", WF_ESTATE);
   tp_assert_served(env.engine, TP_FN "TpRegCheck", NULL, want);
   tp_assert_unknown(env.engine, TP_FN "TpLate");
-  free(path);
 }
 
 /* ---- refusals ----------------------------------------------------------- */
@@ -278,21 +274,18 @@ Test(plugin, failing_init_leaves_nothing_registered) {
   /* Its handler aborts if called: the Task finds nobody. */
   tp_assert_unknown(env.engine, TP_FN "TpRegFail");
   /* Nothing stays locked either: a good plugin loads after it. */
-  char *good = tp_install(env.dir, "tp_good");
-  tp_load(env.engine, good, NULL);
+  tp_install_load(env.engine, env.dir, "tp_good", NULL);
   tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
-  free(good);
   free(path);
 }
 
 Test(plugin, refuses_a_resource_already_served) {
   tp_env_init(&env, NULL);
-  char *good = tp_install(env.dir, "tp_good");
   char *dup = tp_install(env.dir, "tp_dup");
   char cfg_good[128], cfg_dup[128];
   tp_config(cfg_good, sizeof cfg_good, &env.ctl[0], "");
   tp_config(cfg_dup, sizeof cfg_dup, &env.ctl[1], "");
-  tp_load(env.engine, good, cfg_good);
+  tp_install_load(env.engine, env.dir, "tp_good", cfg_good);
 
   wf_error err;
   assert_dup_refused(dup, cfg_dup, &err);
@@ -310,7 +303,6 @@ Test(plugin, refuses_a_resource_already_served) {
   free(want);
   cr_assert_eq(tp_control_get(&env.ctl[0], &env.ctl[0].finis), 0);
   free(dup);
-  free(good);
 }
 
 Test(plugin, refuses_the_same_resources_loaded_twice) {
@@ -569,9 +561,7 @@ static int64_t event_time(wf_execution *x, const char *type) {
 }
 
 static wf_execution *run_timer(const char *input, const char *extra) {
-  char *path = tp_install(env.dir, "tp_timer");
-  tp_load(env.engine, path, NULL);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_timer", NULL);
   wf_machine *m = tp_task_machine(TP_FN "TpTimer", extra);
   wf_execution *x = wft_run(env.engine, m, input, NULL);
   wf_machine_free(m);
@@ -658,10 +648,9 @@ Test(plugin, unload_waits_for_calls_in_flight_and_calls_nothing_after) {
   o.worker_threads = 4;
   tp_env_init(&env, &o);
   tp_control *c = &env.ctl[0];
-  char *path = tp_install(env.dir, "tp_slow");
   char cfg[128];
   tp_config(cfg, sizeof cfg, c, "");
-  wf_plugin *p = tp_load(env.engine, path, cfg);
+  wf_plugin *p = tp_install_load(env.engine, env.dir, "tp_slow", cfg);
   wf_machine *m = tp_task_machine(TP_FN "TpSlow", NULL);
 
   wf_execution *x[3];
@@ -698,18 +687,15 @@ Test(plugin, unload_waits_for_calls_in_flight_and_calls_nothing_after) {
   tp_assert_unknown(env.engine, TP_FN "TpSlow");
   cr_assert_eq(tp_control_get(c, &c->entered), 3);
   wf_machine_free(m);
-  free(path);
 }
 
 Test(plugin, engine_free_unloads_plugins_still_loaded) {
   tp_env_init(&env, NULL);
-  char *good = tp_install(env.dir, "tp_good");
-  char *slow = tp_install(env.dir, "tp_slow");
   char cfg0[128], cfg1[128];
   tp_config(cfg0, sizeof cfg0, &env.ctl[0], "");
   tp_config(cfg1, sizeof cfg1, &env.ctl[1], "");
-  tp_load(env.engine, good, cfg0);
-  tp_load(env.engine, slow, cfg1);
+  tp_install_load(env.engine, env.dir, "tp_good", cfg0);
+  tp_install_load(env.engine, env.dir, "tp_slow", cfg1);
   tp_assert_served(env.engine, TP_FN "TpEcho", NULL, NULL);
   wf_engine_free(env.engine);
   env.engine = NULL;
@@ -720,8 +706,6 @@ Test(plugin, engine_free_unloads_plugins_still_loaded) {
   cr_assert_eq(json_array_size(unloaded), 2);
   json_decref(unloaded);
   json_decref(lines);
-  free(slow);
-  free(good);
 }
 
 static void *free_main(void *arg) {
@@ -732,10 +716,9 @@ static void *free_main(void *arg) {
 Test(plugin, engine_free_waits_for_a_call_in_flight) {
   tp_env_init(&env, NULL);
   tp_control *c = &env.ctl[0];
-  char *path = tp_install(env.dir, "tp_slow");
   char cfg[128];
   tp_config(cfg, sizeof cfg, c, "");
-  tp_load(env.engine, path, cfg);
+  tp_install_load(env.engine, env.dir, "tp_slow", cfg);
   wf_machine *m = tp_task_machine(TP_FN "TpSlow", NULL);
   wf_execution *x = wft_start(env.engine, m, NULL, NULL);
   cr_assert_eq(tp_control_wait(c, &c->entered, 1, WFT_WAIT_MS), 1);
@@ -756,7 +739,6 @@ Test(plugin, engine_free_waits_for_a_call_in_flight) {
   cr_assert_eq(c->running_at_fini, 0);
   cr_assert_eq(c->returned_at_fini, 1);
   wf_machine_free(m);
-  free(path);
 }
 
 /* ---- regressions ---------------------------------------------------------- */
@@ -771,9 +753,7 @@ Test(plugin, a_task_timeout_beats_a_later_completion_every_time) {
   o.scheduler_threads = 4;
   o.history = WF_HISTORY_OFF;
   tp_env_init(&env, &o);
-  char *path = tp_install(env.dir, "tp_timer");
-  tp_load(env.engine, path, NULL);
-  free(path);
+  tp_install_load(env.engine, env.dir, "tp_timer", NULL);
   wf_machine *m = tp_task_machine(TP_FN "TpTimer", "\"TimeoutSeconds\":2");
   int64_t real = wft_mono_ms();
   int64_t expected_start = WFT_T0;
@@ -811,16 +791,14 @@ static void assert_names_file(const char *message, const char *path) {
 
 Test(plugin, a_resource_conflict_names_the_plugin_file) {
   tp_env_init(&env, NULL);
-  char *good = tp_install(env.dir, "tp_good");
   char *dup = tp_install(env.dir, "tp_dup");
-  tp_load(env.engine, good, NULL);
+  tp_install_load(env.engine, env.dir, "tp_good", NULL);
   wf_error err;
   assert_dup_refused(dup, NULL, &err);
   assert_names_file(err.message, dup);
   /* Not the plugin that holds the resource. */
   cr_assert_null(strstr(err.message, "tp_good.so"), "%s", err.message);
   free(dup);
-  free(good);
 }
 
 /* trusted/pub (writable by others) /sub (0755) /tp_good.so: whoever can

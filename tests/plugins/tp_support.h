@@ -261,6 +261,17 @@ static inline wf_plugin *tp_load(wf_engine *e, const char *path,
   return p;
 }
 
+/* Install the test plugin `name` (tests/plugins/<name>.c) into `dir` and
+ * load it with `config`, asserting success. */
+static inline wf_plugin *tp_install_load(wf_engine *e, const char *dir,
+                                         const char *name,
+                                         const char *config) {
+  char *path = tp_install(dir, name);
+  wf_plugin *p = tp_load(e, path, config);
+  free(path);
+  return p;
+}
+
 /* One Task state on `resource`, optionally with extra members. */
 static inline wf_machine *tp_task_machine(const char *resource,
                                           const char *extra) {
