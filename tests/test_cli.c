@@ -2,62 +2,22 @@
  * status it returns (0 all valid, 1 any invalid, 2 usage error or
  * unreadable file). Runs the built binary on temporary files. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support.h"
+#include "tool_support.h"
 
-extern char **environ;
-
-#define WF_TOOL WF_BINARY_DIR "/examples/wf"
-
-typedef struct run_result {
-  int status; /* exit status; -1 when the tool did not exit normally */
-  char *out, *err;
-} run_result;
-
-/* Run the tool with argv (NULL-terminated, argv[0] excluded). */
-static run_result run_wf(const char *const *args) {
-  char out_path[] = "/tmp/wf-cli-out-XXXXXX", err_path[] = "/tmp/wf-cli-err-XXXXXX";
-  int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-  cr_assert(out_fd >= 0 && err_fd >= 0);
-  const char *argv[32] = {WF_TOOL};
-  size_t n = 1;
-  for (; args[n - 1]; n++) {
-    cr_assert_lt(n, 31);
-    argv[n] = args[n - 1];
-  }
-  argv[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  pid_t pid;
-  int rc = posix_spawn(&pid, WF_TOOL, &fa, NULL, (char *const *)argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  cr_assert_eq(rc, 0, "cannot run %s: %s", WF_TOOL, strerror(rc));
-  int wstatus;
-  cr_assert_eq(waitpid(pid, &wstatus, 0), pid);
-  close(out_fd);
-  close(err_fd);
-  run_result r;
-  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-  r.out = wft_read_file(out_path, NULL);
-  r.err = wft_read_file(err_path, NULL);
-  unlink(out_path);
-  unlink(err_path);
+/* Run the tool with argv (NULL-terminated, argv[0] excluded), its output
+ * captured in a private temporary directory. */
+static wft_tool_run run_wf(const char *const *args) {
+  char dir[] = "/tmp/wf-cli-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  wft_tool_run r = wft_tool(dir, args);
+  cr_assert_eq(rmdir(dir), 0, "%s is not empty", dir);
   return r;
-}
-
-static void run_free(run_result *r) {
-  free(r->out);
-  free(r->err);
 }
 
 /* A temporary definition file with the given suffix; free the path. */
@@ -83,20 +43,20 @@ static const char SYNC_TASK[] =
 
 Test(cli, valid_definition_prints_ok_and_exits_0) {
   char *f = write_temp(VALID, ".json");
-  run_result r = run_wf((const char *[]){"validate", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
   char *want = wft_strf("%s: OK\n", f);
   cr_expect_eq(r.status, 0, "stderr: %s", r.err);
   cr_expect_str_eq(r.out, want);
   cr_expect_str_eq(r.err, "");
   free(want);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, invalid_definition_prints_every_diagnostic_and_exits_1) {
   char *f = write_temp(INVALID, ".json");
-  run_result r = run_wf((const char *[]){"validate", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
   char *want = wft_strf(
       "%s: SCHEMA_VALIDATION_FAILED: Field 'Retry' is not supported at "
       "/States/A\n"
@@ -108,21 +68,21 @@ Test(cli, invalid_definition_prints_every_diagnostic_and_exits_1) {
   cr_expect_str_eq(r.out, want);
   cr_expect_str_eq(r.err, "");
   free(want);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, several_files_exit_1_when_any_is_invalid) {
   char *ok = write_temp(VALID, ".json"), *bad = write_temp("{}", ".json");
-  run_result r = run_wf((const char *[]){"validate", ok, bad, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", ok, bad, NULL});
   char *want = wft_strf("%s: OK\n%s: SCHEMA_VALIDATION_FAILED: These fields are "
                         "required: [States, StartAt] at /\n",
                         ok, bad);
   cr_expect_eq(r.status, 1);
   cr_expect_str_eq(r.out, want);
   free(want);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(ok);
   unlink(bad);
   free(ok);
@@ -131,7 +91,7 @@ Test(cli, several_files_exit_1_when_any_is_invalid) {
 
 Test(cli, syntax_error_is_reported_without_location_and_exits_1) {
   char *f = write_temp("{\"StartAt\": \"A\",\n \"States\": {", ".json");
-  run_result r = run_wf((const char *[]){"validate", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
   char *prefix = wft_strf("%s: INVALID_JSON_DESCRIPTION: ", f);
   cr_expect_eq(r.status, 1);
   cr_expect_eq(strncmp(r.out, prefix, strlen(prefix)), 0, "got: %s", r.out);
@@ -146,131 +106,131 @@ Test(cli, syntax_error_is_reported_without_location_and_exits_1) {
   free(want);
 
   free(prefix);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, yaml_file_is_read_as_yaml) {
   char *f = write_temp("StartAt: A\nStates:\n  A:\n    Type: Succeed\n", ".yaml");
-  run_result r = run_wf((const char *[]){"validate", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
   char *want = wft_strf("%s: OK\n", f);
   cr_expect_eq(r.status, 0, "stdout: %s stderr: %s", r.out, r.err);
   cr_expect_str_eq(r.out, want);
   free(want);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, type_express_applies_express_rules) {
   char *f = write_temp(SYNC_TASK, ".json");
-  run_result std = run_wf((const char *[]){"validate", f, NULL});
+  wft_tool_run std = run_wf((const char *[]){"validate", f, NULL});
   cr_expect_eq(std.status, 0, "%s", std.out);
-  run_result std2 = run_wf((const char *[]){"validate", "--type", "STANDARD", f, NULL});
+  wft_tool_run std2 = run_wf((const char *[]){"validate", "--type", "STANDARD", f, NULL});
   cr_expect_eq(std2.status, 0, "%s", std2.out);
-  run_result ex = run_wf((const char *[]){"validate", "--type", "EXPRESS", f, NULL});
+  wft_tool_run ex = run_wf((const char *[]){"validate", "--type", "EXPRESS", f, NULL});
   char *want = wft_strf("%s: SCHEMA_VALIDATION_FAILED: Express state machine does "
                         "not support '.sync' service integration at "
                         "/States/T/Resource\n",
                         f);
   cr_expect_eq(ex.status, 1);
   cr_expect_str_eq(ex.out, want);
-  run_result ex2 = run_wf((const char *[]){"validate", "--type=EXPRESS", f, NULL});
+  wft_tool_run ex2 = run_wf((const char *[]){"validate", "--type=EXPRESS", f, NULL});
   cr_expect_eq(ex2.status, 1);
   cr_expect_str_eq(ex2.out, want);
   free(want);
-  run_free(&std);
-  run_free(&std2);
-  run_free(&ex);
-  run_free(&ex2);
+  wft_tool_run_free(&std);
+  wft_tool_run_free(&std2);
+  wft_tool_run_free(&ex);
+  wft_tool_run_free(&ex2);
   unlink(f);
   free(f);
 }
 
 Test(cli, unknown_type_exits_2) {
   char *f = write_temp(VALID, ".json");
-  run_result r = run_wf((const char *[]){"validate", "--type", "FAST", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", "--type", "FAST", f, NULL});
   cr_expect_eq(r.status, 2);
   cr_expect_str_eq(r.out, "");
   cr_expect_not_null(strstr(r.err, "STANDARD or EXPRESS"), "stderr: %s", r.err);
-  run_result r2 = run_wf((const char *[]){"validate", "--type", NULL});
+  wft_tool_run r2 = run_wf((const char *[]){"validate", "--type", NULL});
   cr_expect_eq(r2.status, 2);
-  run_free(&r);
-  run_free(&r2);
+  wft_tool_run_free(&r);
+  wft_tool_run_free(&r2);
   unlink(f);
   free(f);
 }
 
 Test(cli, missing_file_exits_2) {
-  run_result r =
+  wft_tool_run r =
       run_wf((const char *[]){"validate", "/nonexistent/dir/def.json", NULL});
   cr_expect_eq(r.status, 2);
   cr_expect_str_eq(r.out, "");
   cr_expect_not_null(strstr(r.err, "/nonexistent/dir/def.json"), "stderr: %s",
                      r.err);
-  run_free(&r);
+  wft_tool_run_free(&r);
 }
 
 Test(cli, missing_file_wins_over_invalid_file) {
   char *bad = write_temp("{}", ".json");
-  run_result r = run_wf((const char *[]){"validate", bad, "/nonexistent.json", NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", bad, "/nonexistent.json", NULL});
   cr_expect_eq(r.status, 2);
   cr_expect_not_null(strstr(r.out, "SCHEMA_VALIDATION_FAILED"));
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(bad);
   free(bad);
 }
 
 Test(cli, unknown_option_exits_2) {
   char *f = write_temp(VALID, ".json");
-  run_result r = run_wf((const char *[]){"validate", "--strict", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", "--strict", f, NULL});
   cr_expect_eq(r.status, 2);
   cr_expect_str_eq(r.out, "");
   cr_expect_not_null(strstr(r.err, "--strict"), "stderr: %s", r.err);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, no_file_exits_2) {
-  run_result r = run_wf((const char *[]){"validate", NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", NULL});
   cr_expect_eq(r.status, 2);
   cr_expect_str_eq(r.out, "");
   cr_expect_not_null(strstr(r.err, "usage: wf validate"), "stderr: %s", r.err);
-  run_free(&r);
+  wft_tool_run_free(&r);
 }
 
 Test(cli, help_exits_0) {
-  run_result r = run_wf((const char *[]){"validate", "--help", NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", "--help", NULL});
   cr_expect_eq(r.status, 0);
   cr_expect_eq(strncmp(r.out, "usage: wf validate", 18), 0, "stdout: %s", r.out);
   cr_expect_str_eq(r.err, "");
-  run_result h = run_wf((const char *[]){"validate", "-h", NULL});
+  wft_tool_run h = run_wf((const char *[]){"validate", "-h", NULL});
   cr_expect_eq(h.status, 0);
   cr_expect_str_eq(h.out, r.out);
-  run_result top = run_wf((const char *[]){"--help", NULL});
+  wft_tool_run top = run_wf((const char *[]){"--help", NULL});
   cr_expect_eq(top.status, 0);
   cr_expect_not_null(strstr(top.out, "validate"));
-  run_free(&r);
-  run_free(&h);
-  run_free(&top);
+  wft_tool_run_free(&r);
+  wft_tool_run_free(&h);
+  wft_tool_run_free(&top);
 }
 
 Test(cli, dash_dash_ends_options) {
   char *f = write_temp(VALID, ".json");
-  run_result r = run_wf((const char *[]){"validate", "--", f, NULL});
+  wft_tool_run r = run_wf((const char *[]){"validate", "--", f, NULL});
   cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
-  run_free(&r);
+  wft_tool_run_free(&r);
   unlink(f);
   free(f);
 }
 
 Test(cli, unknown_command_and_no_command_exit_2) {
-  run_result r = run_wf((const char *[]){"lint", NULL});
+  wft_tool_run r = run_wf((const char *[]){"lint", NULL});
   cr_expect_eq(r.status, 2);
-  run_result none = run_wf((const char *[]){NULL});
+  wft_tool_run none = run_wf((const char *[]){NULL});
   cr_expect_eq(none.status, 2);
-  run_free(&r);
-  run_free(&none);
+  wft_tool_run_free(&r);
+  wft_tool_run_free(&none);
 }

@@ -8,24 +8,20 @@
 #include <criterion/redirect.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "plugins/tp_support.h"
+#include "tool_support.h"
 #include "workflow/plugin.h"
 #include "workflow/workflow.h"
 
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:"
-#define WF_TOOL WF_BINARY_DIR "/examples/wf"
 
-extern char **environ;
 
 static tp_env env;
 /* A directory for log files, apart from the plugin directory. */
@@ -617,74 +613,6 @@ Test(log, log_path_dash_writes_to_stderr, .init = setup_stderr) {
 
 /* ---- wf run --log ------------------------------------------------------- */
 
-/* A whole file as a string (free()). */
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "%s", path);
-  char *s = NULL;
-  size_t len = 0, cap = 0, r;
-  do {
-    if (len + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 8192;
-      s = realloc(s, cap);
-      cr_assert_not_null(s);
-    }
-    r = fread(s + len, 1, 4096, f);
-    len += r;
-  } while (r > 0);
-  fclose(f);
-  s[len] = '\0';
-  return s;
-}
-
-typedef struct cli_run {
-  int status;
-  char *out, *err;
-} cli_run;
-
-/* Run the wf tool with args (NULL-terminated), stdout and stderr captured
- * in files of dir. */
-static cli_run run_wf(const char *dir, const char *const *args) {
-  if (access(WF_TOOL, X_OK) != 0) cr_skip_test("the wf tool is not built");
-  char out_path[PATH_MAX + 8], err_path[PATH_MAX + 8];
-  snprintf(out_path, sizeof out_path, "%s/out", dir);
-  snprintf(err_path, sizeof err_path, "%s/err", dir);
-  const char *argv[32] = {WF_TOOL};
-  size_t n = 1;
-  for (; args[n - 1]; n++) argv[n] = args[n - 1];
-  argv[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
-                                   0);
-  pid_t pid;
-  cr_assert_eq(posix_spawn(&pid, WF_TOOL, &fa, NULL, (char *const *)argv,
-                           environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  /* A tool that does not exit fails the test rather than hanging it. */
-  int st = 0;
-  int64_t until = wft_mono_ms() + 3 * WFT_WAIT_MS;
-  pid_t got;
-  while ((got = waitpid(pid, &st, WNOHANG)) == 0 && wft_mono_ms() < until)
-    wft_sleep_ms(10);
-  if (got == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    char *err = read_text(err_path);
-    cr_assert_fail("wf run did not exit within %d ms; stderr:\n%s",
-                   3 * WFT_WAIT_MS, err);
-  }
-  cr_assert_eq(got, pid);
-  cli_run r = {WIFEXITED(st) ? WEXITSTATUS(st) : -1, NULL, NULL};
-  r.out = read_text(out_path);
-  r.err = read_text(err_path);
-  return r;
-}
-
 static const char CLI_MACHINE[] =
     "{\"StartAt\":\"Log\",\"States\":{"
     "\"Log\":{\"Type\":\"Task\",\"Resource\":\"" TP_FN "TpLog\","
@@ -704,7 +632,8 @@ Test(log, wf_run_log_file_traces_the_request) {
                               "--plugin-config", cfg, "--log", log,
                               "--virtual-time", "--correlation-id", "cli-1",
                               "--name", "cli-exec", NULL};
-  cli_run r = run_wf(env.dir, args);
+  wft_tool_require();
+  wft_tool_run r = wft_tool(env.dir, args);
   cr_assert_eq(r.status, 0, "wf run exited %d: %s", r.status, r.err);
   cr_assert_not_null(strstr(r.out, "\"status\":\"SUCCEEDED\""), "%s", r.out);
 
@@ -732,8 +661,7 @@ Test(log, wf_run_log_file_traces_the_request) {
   cr_assert_not_null(strstr(tp_str(step, "execution"), ":cli-exec"));
   json_decref(mine);
   json_decref(lines);
-  free(r.out);
-  free(r.err);
+  wft_tool_run_free(&r);
   free(plugin);
 }
 
@@ -746,7 +674,8 @@ Test(log, wf_run_log_dash_writes_lines_to_stderr) {
   const char *const args[] = {"run", def, "--plugin", plugin, "--log", "-",
                               "--virtual-time", "--correlation-id", "cli-2",
                               NULL};
-  cli_run r = run_wf(env.dir, args);
+  wft_tool_require();
+  wft_tool_run r = wft_tool(env.dir, args);
   cr_assert_eq(r.status, 0, "wf run exited %d: %s", r.status, r.err);
   /* stdout holds the result alone, one line; the log went to stderr. */
   cr_assert_eq(strchr(r.out, '\n'), r.out + strlen(r.out) - 1, "%s", r.out);
@@ -757,8 +686,7 @@ Test(log, wf_run_log_dash_writes_lines_to_stderr) {
                      "%s", r.err);
   cr_assert_not_null(strstr(r.err, "\"correlationId\":\"cli-2\""), "%s",
                      r.err);
-  free(r.out);
-  free(r.err);
+  wft_tool_run_free(&r);
   free(plugin);
 }
 

@@ -19,22 +19,18 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "plugins/tp_support.h"
 #include "support.h"
+#include "tool_support.h"
 #include "workflow/plugin.h"
 #include "workflow/workflow.h"
-
-extern char **environ;
 
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:"
 #define PD_ARN FN "ProcessData"
@@ -42,7 +38,6 @@ extern char **environ;
 #define SEED_JSON WF_SOURCE_DIR "/examples/workflows/seed-workflow.json"
 #define SEED_YAML WF_SOURCE_DIR "/examples/workflows/seed-workflow.yaml"
 #define SEED_INPUT WF_SOURCE_DIR "/examples/workflows/seed-input.json"
-#define WF_TOOL WF_BINARY_DIR "/examples/wf"
 #define MACHINE_NAME "seed-workflow"
 
 /* ProcessData's simulated processing time for the seed input (three json
@@ -817,59 +812,6 @@ Test(seed_workflow, transient_notification_errors_exhaust_the_retries) {
 
 /* ---- the wf tool -------------------------------------------------------------- */
 
-typedef struct cli_run {
-  int status;
-  char *out, *err;
-} cli_run;
-
-/* Run the wf tool with args (NULL-terminated), stdout and stderr captured
- * in files of S.dir; killed (failing the test) if it has not exited after
- * 3 x WFT_WAIT_MS of real time. */
-static cli_run run_wf(const char *const *args) {
-  if (access(WF_TOOL, X_OK) != 0) cr_skip_test("the wf tool is not built");
-  char out_path[PATH_MAX + 8], err_path[PATH_MAX + 8];
-  snprintf(out_path, sizeof out_path, "%s/out", S.dir);
-  snprintf(err_path, sizeof err_path, "%s/err", S.dir);
-  const char *argv[32] = {WF_TOOL};
-  size_t n = 1;
-  for (; args[n - 1]; n++) {
-    cr_assert_lt(n, 31);
-    argv[n] = args[n - 1];
-  }
-  argv[n] = NULL;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path,
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY,
-                                   0);
-  pid_t pid;
-  int rc = posix_spawn(&pid, WF_TOOL, &fa, NULL, (char *const *)argv,
-                       environ);
-  posix_spawn_file_actions_destroy(&fa);
-  cr_assert_eq(rc, 0, "cannot run %s: %s", WF_TOOL, strerror(rc));
-  int st = 0;
-  int64_t until = wft_mono_ms() + 3 * WFT_WAIT_MS;
-  pid_t got;
-  while ((got = waitpid(pid, &st, WNOHANG)) == 0 && wft_mono_ms() < until)
-    wft_sleep_ms(10);
-  if (got == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    char *err = wft_read_file(err_path, NULL);
-    cr_assert_fail("wf run did not exit within %d ms; stderr:\n%s",
-                   3 * WFT_WAIT_MS, err ? err : "");
-  }
-  cr_assert_eq(got, pid);
-  cli_run r = {WIFEXITED(st) ? WEXITSTATUS(st) : -1, NULL, NULL};
-  r.out = wft_read_file(out_path, NULL);
-  r.err = wft_read_file(err_path, NULL);
-  cr_assert(r.out && r.err);
-  return r;
-}
-
 /* `wf run` trusts the directory of each --plugin it is given; the plugins
  * run from the private copy (see copy_plugin) so that the build tree's
  * modes do not matter. send_notification's outbox goes into S.dir through
@@ -887,7 +829,8 @@ Test(seed_workflow, wf_run_runs_the_seed_with_both_plugins) {
                               "--log", log, "--correlation-id", "cli-seed",
                               "--name", "cli-exec", NULL};
   int64_t real = wft_mono_ms();
-  cli_run r = run_wf(args);
+  wft_tool_require();
+  wft_tool_run r = wft_tool(S.dir, args);
   cr_assert_eq(r.status, 0, "wf run exited %d: %s\n%s", r.status, r.err,
                r.out);
   /* Virtual time: the 1.03 s of processing took no real time. */
@@ -941,6 +884,5 @@ Test(seed_workflow, wf_run_runs_the_seed_with_both_plugins) {
   cr_assert_eq(nhandler, 3);
   cr_assert_eq(nlines, nexec + 4, "plus two PluginLoaded, two "
                "PluginUnloaded: %zu lines", nlines);
-  free(r.out);
-  free(r.err);
+  wft_tool_run_free(&r);
 }
