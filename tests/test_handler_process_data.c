@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "data_cases.h"
 #include "engine_support.h"
 #include "support.h"
 #include "workflow/workflow.h"
@@ -23,7 +24,6 @@
 #define PD_ARN "arn:aws:lambda:us-east-1:123456789012:function:ProcessData"
 #define SN_ARN \
   "arn:aws:lambda:us-east-1:123456789012:function:SendNotification"
-#define MAX_CASES 64
 
 /* ---- an engine with the plugin loaded -------------------------------- */
 
@@ -291,49 +291,18 @@ static void assert_holds(const json_t *actual, const json_t *expected,
 
 /* ---- data-driven cases ------------------------------------------------- */
 
-static json_t *load_cases(const char *file) {
-  char *path = wft_strf("%s/tests/data/process_data/%s", WF_SOURCE_DIR, file);
-  json_error_t je;
-  json_t *root = json_load_file(path, 0, &je);
-  if (!root) cr_log_error("%s:%d: %s", path, je.line, je.text);
-  free(path);
-  return root;
-}
-
-static size_t case_count(const char *file) {
-  json_t *root = load_cases(file);
-  size_t n = json_array_size(json_object_get(root, "cases"));
-  json_decref(root);
-  return n > MAX_CASES ? MAX_CASES : n;
-}
-
-/* Case `i` of `file` (a new reference). */
-static json_t *case_at(const char *file, int i) {
-  json_t *root = load_cases(file);
-  json_t *c = json_incref(json_array_get(json_object_get(root, "cases"), (size_t)i));
-  json_decref(root);
-  cr_assert_not_null(c, "%s has no case %d", file, i);
-  return c;
-}
-
 /* The case's "config" as text, or NULL. */
 static char *case_config(const json_t *c) {
   const json_t *cfg = json_object_get(c, "config");
   return cfg ? json_dumps(cfg, JSON_COMPACT) : NULL;
 }
 
-#define CASE_PARAMS(file)                                   \
-  static int index[MAX_CASES];                              \
-  size_t n = case_count(file);                              \
-  for (size_t i = 0; i < n; i++) index[i] = (int)i;         \
-  return cr_make_param_array(int, index, n)
-
 ParameterizedTestParameters(process_data, checks_records_per_data_type) {
-  CASE_PARAMS("records.json");
+  WFT_CASE_PARAMS("process_data/records.json");
 }
 
 ParameterizedTest(int *i, process_data, checks_records_per_data_type) {
-  json_t *c = case_at("records.json", *i);
+  json_t *c = wft_case_at("process_data/records.json", *i);
   json_t *in = json_pack("{s:{s:O,s:O}}", "data", "type",
                          json_object_get(c, "type"), "records",
                          json_object_get(c, "records"));
@@ -351,12 +320,12 @@ ParameterizedTest(int *i, process_data, checks_records_per_data_type) {
 }
 
 ParameterizedTestParameters(process_data, refuses_bad_input) {
-  CASE_PARAMS("input_errors.json");
+  WFT_CASE_PARAMS("process_data/input_errors.json");
 }
 
 /* Refused at once: no processing time passes on the clock. */
 ParameterizedTest(int *i, process_data, refuses_bad_input) {
-  json_t *c = case_at("input_errors.json", *i);
+  json_t *c = wft_case_at("process_data/input_errors.json", *i);
   char *config = case_config(c);
   char *input = json_dumps(json_object_get(c, "input"), JSON_COMPACT | JSON_ENCODE_ANY);
   pd_env env;
@@ -374,13 +343,13 @@ ParameterizedTest(int *i, process_data, refuses_bad_input) {
 }
 
 ParameterizedTestParameters(process_data, refuses_bad_configuration) {
-  CASE_PARAMS("bad_configs.json");
+  WFT_CASE_PARAMS("process_data/bad_configs.json");
 }
 
 /* Refused by init, naming the field; nothing stays registered, so a good
  * configuration loads afterwards. */
 ParameterizedTest(int *i, process_data, refuses_bad_configuration) {
-  json_t *c = case_at("bad_configs.json", *i);
+  json_t *c = wft_case_at("process_data/bad_configs.json", *i);
   char *config = case_config(c);
   const char *want = str(c, "message");
   pd_env env;

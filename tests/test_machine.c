@@ -11,28 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "data_cases.h"
 #include "support.h"
 #include "workflow/workflow.h"
 
-#define MAX_CASES 1024
-
 /* ---- helpers ----------------------------------------------------------- */
-
-static json_t *load_cases(const char *file) {
-  char *path = wft_strf("%s/tests/data/%s", WF_SOURCE_DIR, file);
-  json_error_t jerr;
-  json_t *root = json_load_file(path, 0, &jerr);
-  if (!root) cr_log_error("%s:%d: %s", path, jerr.line, jerr.text);
-  free(path);
-  return root;
-}
-
-static size_t case_count(const char *file) {
-  json_t *root = load_cases(file);
-  size_t n = json_array_size(json_object_get(root, "cases"));
-  json_decref(root);
-  return n > MAX_CASES ? MAX_CASES : n;
-}
 
 /* The definition text of a case: "text" verbatim, else "definition"
  * serialised with its keys in the order written. */
@@ -100,16 +83,11 @@ static wf_diagnostics *reject(const char *json, wf_machine_type type,
 /* ---- definitions AWS rejects -------------------------------------------- */
 
 ParameterizedTestParameters(machine, rejects_invalid_definitions) {
-  static int index[MAX_CASES];
-  size_t n = case_count("invalid_definitions.json");
-  for (size_t i = 0; i < n; i++) index[i] = (int)i;
-  return cr_make_param_array(int, index, n);
+  WFT_CASE_PARAMS("invalid_definitions.json");
 }
 
 ParameterizedTest(int *i, machine, rejects_invalid_definitions) {
-  json_t *root = load_cases("invalid_definitions.json");
-  json_t *c = json_array_get(json_object_get(root, "cases"), (size_t)*i);
-  cr_assert_not_null(c);
+  json_t *c = wft_case_at("invalid_definitions.json", *i);
   const char *name = json_string_value(json_object_get(c, "name"));
   char *text = case_text(c);
   wf_error err;
@@ -162,16 +140,16 @@ ParameterizedTest(int *i, machine, rejects_invalid_definitions) {
   free(got);
   free(text);
   wf_diagnostics_free(d);
-  json_decref(root);
+  json_decref(c);
 }
 
 /* The data file itself: enough cases, each complete, names unique. */
 Test(machine, invalid_definitions_data_is_well_formed) {
-  json_t *root = load_cases("invalid_definitions.json");
+  json_t *root = wft_cases_load("invalid_definitions.json");
   cr_assert_not_null(root);
   json_t *cases = json_object_get(root, "cases");
   cr_assert_geq(json_array_size(cases), 60);
-  cr_assert_leq(json_array_size(cases), MAX_CASES);
+  cr_assert_leq(json_array_size(cases), WFT_MAX_CASES);
   json_t *names = json_object();
   size_t i;
   json_t *c;
@@ -194,16 +172,11 @@ Test(machine, invalid_definitions_data_is_well_formed) {
 /* ---- definitions AWS accepts -------------------------------------------- */
 
 ParameterizedTestParameters(machine, loads_valid_definitions) {
-  static int index[MAX_CASES];
-  size_t n = case_count("valid_definitions.json");
-  for (size_t i = 0; i < n; i++) index[i] = (int)i;
-  return cr_make_param_array(int, index, n);
+  WFT_CASE_PARAMS("valid_definitions.json");
 }
 
 ParameterizedTest(int *i, machine, loads_valid_definitions) {
-  json_t *root = load_cases("valid_definitions.json");
-  json_t *c = json_array_get(json_object_get(root, "cases"), (size_t)*i);
-  cr_assert_not_null(c);
+  json_t *c = wft_case_at("valid_definitions.json", *i);
   const char *name = json_string_value(json_object_get(c, "name"));
   char *text = case_text(c);
   wf_machine *m = NULL;
@@ -229,13 +202,13 @@ ParameterizedTest(int *i, machine, loads_valid_definitions) {
   wf_machine_free(m);
   free(got);
   free(text);
-  json_decref(root);
+  json_decref(c);
 }
 
 Test(machine, valid_definitions_cover_every_state_type) {
   static const char *const types[] = {"Pass", "Task", "Choice", "Wait",
                                       "Succeed", "Fail", "Parallel", "Map"};
-  json_t *root = load_cases("valid_definitions.json");
+  json_t *root = wft_cases_load("valid_definitions.json");
   cr_assert_not_null(root);
   char *all = json_dumps(root, JSON_COMPACT);
   for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
