@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "data_cases.h"
 #include "engine_support.h"
 #include "notify_support.h"
 #include "support.h"
@@ -1058,31 +1059,14 @@ Test(send_notification, templates_fill_in_the_processing_result) {
 
 /* ---- configuration ------------------------------------------------------------------ */
 
-#define MAX_CONFIG_CASES 64
-
-static json_t *config_cases(void) {
-  json_error_t je;
-  json_t *root = json_load_file(WF_SOURCE_DIR "/tests/data/send_notification/"
-                                "invalid_configs.json", 0, &je);
-  cr_assert_not_null(root, "invalid_configs.json: %s", je.text);
-  return root;
-}
+#define CONFIG_CASES "send_notification/invalid_configs.json"
 
 ParameterizedTestParameters(send_notification, bad_configurations_name_the_field) {
-  static int index[MAX_CONFIG_CASES];
-  json_t *root = json_load_file(WF_SOURCE_DIR "/tests/data/send_notification/"
-                                "invalid_configs.json", 0, NULL);
-  size_t n = json_array_size(json_object_get(root, "cases"));
-  json_decref(root);
-  if (n > MAX_CONFIG_CASES) n = MAX_CONFIG_CASES;
-  for (size_t i = 0; i < n; i++) index[i] = (int)i;
-  return cr_make_param_array(int, index, n);
+  WFT_CASE_PARAMS(CONFIG_CASES);
 }
 
 ParameterizedTest(int *i, send_notification, bad_configurations_name_the_field) {
-  json_t *root = config_cases();
-  json_t *c = json_array_get(json_object_get(root, "cases"), (size_t)*i);
-  cr_assert_not_null(c);
+  json_t *c = wft_case_at(CONFIG_CASES, *i);
   const char *name = nt_str(c, "name");
   char *config = json_dumps(json_object_get(c, "config"), JSON_ENCODE_ANY);
   wf_plugin *p = (wf_plugin *)1;
@@ -1108,7 +1092,7 @@ ParameterizedTest(int *i, send_notification, bad_configurations_name_the_field) 
   wf_plugin *ok = load_into(T.engine, "");
   wf_plugin_unload(ok);
   free(config);
-  json_decref(root);
+  json_decref(c);
 }
 
 Test(send_notification, custom_resources_and_recipient_patterns) {
