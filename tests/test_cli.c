@@ -41,17 +41,23 @@ static const char SYNC_TASK[] =
     "\"arn:aws:states:::states:startExecution.sync\",\"Parameters\":{"
     "\"StateMachineArn.$\":\"$.arn\"},\"End\":true}}}";
 
-Test(cli, valid_definition_prints_ok_and_exits_0) {
-  char *f = write_temp(VALID, ".json");
+/* `wf validate` on a file holding `text` prints "<file>: OK", nothing on
+ * stderr, and exits 0. */
+static void expect_valid_file(const char *text, const char *suffix) {
+  char *f = write_temp(text, suffix);
   wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
   char *want = wft_strf("%s: OK\n", f);
-  cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+  cr_expect_eq(r.status, 0, "stdout: %s stderr: %s", r.out, r.err);
   cr_expect_str_eq(r.out, want);
   cr_expect_str_eq(r.err, "");
   free(want);
   wft_tool_run_free(&r);
   unlink(f);
   free(f);
+}
+
+Test(cli, valid_definition_prints_ok_and_exits_0) {
+  expect_valid_file(VALID, ".json");
 }
 
 Test(cli, invalid_definition_prints_every_diagnostic_and_exits_1) {
@@ -112,15 +118,7 @@ Test(cli, syntax_error_is_reported_without_location_and_exits_1) {
 }
 
 Test(cli, yaml_file_is_read_as_yaml) {
-  char *f = write_temp("StartAt: A\nStates:\n  A:\n    Type: Succeed\n", ".yaml");
-  wft_tool_run r = run_wf((const char *[]){"validate", f, NULL});
-  char *want = wft_strf("%s: OK\n", f);
-  cr_expect_eq(r.status, 0, "stdout: %s stderr: %s", r.out, r.err);
-  cr_expect_str_eq(r.out, want);
-  free(want);
-  wft_tool_run_free(&r);
-  unlink(f);
-  free(f);
+  expect_valid_file("StartAt: A\nStates:\n  A:\n    Type: Succeed\n", ".yaml");
 }
 
 Test(cli, type_express_applies_express_rules) {
