@@ -384,6 +384,14 @@ static json_t *outbox_lines(void) {
   return all;
 }
 
+/* No notification reached the outbox. */
+static void assert_nothing_sent(void) {
+  json_t *box = outbox_lines();
+  cr_assert_eq(json_array_size(box), 0, "%zu notifications were sent",
+               json_array_size(box));
+  json_decref(box);
+}
+
 /* ---- 1. success ------------------------------------------------------------ */
 
 /* What the success path leaves: output, history, log and outbox line. */
@@ -555,9 +563,7 @@ Test(seed_workflow, failed_processing_result_is_routed_to_processing_failed) {
   cr_assert_eq(integer(pr, "recordsValid"), 3);
   cr_assert_null(json_object_get(in, "error"), "no error was caught");
   json_decref(in);
-  json_t *box = outbox_lines();
-  cr_assert_eq(json_array_size(box), 0, "a notification was sent");
-  json_decref(box);
+  assert_nothing_sent();
 
   static const char *const handler_events[] = {"ProcessDataStarted",
                                                "ProcessDataSimulated", NULL};
@@ -736,9 +742,7 @@ static void assert_permanent(const char *notification, const char *sn_members,
                    "SUCCESS");
   cr_assert_null(json_object_get(in, "notificationResult"));
   json_decref(in);
-  json_t *box = outbox_lines();
-  cr_assert_eq(json_array_size(box), 0, "something was sent");
-  json_decref(box);
+  assert_nothing_sent();
   char cid[128];
   snprintf(cid, sizeof cid, "corr-%s", name);
   const char *const handler_events[] = {log_event, NULL};
@@ -797,9 +801,7 @@ Test(seed_workflow, transient_notification_errors_exhaust_the_retries) {
   cr_assert_str_eq(str(json_object_get(in, "error"), "Error"),
                    "SendNotification.DeliveryFailed");
   json_decref(in);
-  json_t *box = outbox_lines();
-  cr_assert_eq(json_array_size(box), 0);
-  json_decref(box);
+  assert_nothing_sent();
   static const char *const handler_events[] = {"NotificationSimulatedFailure",
                                                NULL};
   json_t *lines = check_log(&E, x, "corr-exhausted", handler_events);
