@@ -44,6 +44,17 @@ static json_t *error_with(json_t *errors, const char *field,
   return NULL;
 }
 
+/* POST /process with an empty object, the API key and this
+ * X-Correlation-Id. */
+static gwt_response post_with_correlation_id(const char *cid) {
+  char *given = wft_strf("X-Correlation-Id: %s", cid);
+  const char *headers[] = {"Content-Type: application/json",
+                           "x-api-key: " GWT_API_KEY, given, NULL};
+  gwt_response r = gwt_request(&gwt_srv, "POST", "/process", headers, "{}", 2);
+  free(given);
+  return r;
+}
+
 Test(gateway_process, valid_body_starts_an_execution_and_answers_202) {
   start(NULL);
   gwt_response r = gwt_process(&gwt_srv, "{\"name\":\"world\"}");
@@ -74,10 +85,7 @@ Test(gateway_process, valid_body_starts_an_execution_and_answers_202) {
 
 Test(gateway_process, given_correlation_id_is_kept) {
   start(NULL);
-  const char *headers[] = {"Content-Type: application/json",
-                           "x-api-key: " GWT_API_KEY,
-                           "X-Correlation-Id: order-42.retry:1", NULL};
-  gwt_response r = gwt_request(&gwt_srv, "POST", "/process", headers, "{}", 2);
+  gwt_response r = post_with_correlation_id("order-42.retry:1");
   cr_assert_eq(r.status, 202, "%s", r.body);
   cr_assert_str_eq(json_string_value(json_object_get(r.json, "correlationId")),
                    "order-42.retry:1");
@@ -90,10 +98,7 @@ Test(gateway_process, given_correlation_id_is_kept) {
 
 Test(gateway_process, unsafe_correlation_id_is_refused) {
   start(NULL);
-  const char *headers[] = {"Content-Type: application/json",
-                           "x-api-key: " GWT_API_KEY,
-                           "X-Correlation-Id: a b\"c", NULL};
-  gwt_response r = gwt_request(&gwt_srv, "POST", "/process", headers, "{}", 2);
+  gwt_response r = post_with_correlation_id("a b\"c");
   cr_assert_eq(r.status, 400, "%s", r.body);
   cr_assert_str_eq(json_string_value(json_object_get(r.json, "error")),
                    "InvalidCorrelationId");
@@ -341,10 +346,7 @@ Test(gateway_process, unknown_execution_is_404) {
 
 Test(gateway_process, correlation_id_flows_into_execution_logs) {
   start(NULL);
-  const char *headers[] = {"Content-Type: application/json",
-                           "x-api-key: " GWT_API_KEY,
-                           "X-Correlation-Id: trace-77", NULL};
-  gwt_response r = gwt_request(&gwt_srv, "POST", "/process", headers, "{}", 2);
+  gwt_response r = post_with_correlation_id("trace-77");
   cr_assert_eq(r.status, 202);
   const char *arn = json_string_value(json_object_get(r.json, "executionArn"));
   json_decref(gwt_wait_execution(
