@@ -168,6 +168,15 @@ AUTH_TEST(sigv4_verification_says_what_is_wrong) {
   "aws:\n  accessKeys:\n    - {accessKeyId: " GWT_KEY_ID \
   ", secretAccessKey: \"" GWT_SECRET "\"}\n"
 
+/* ListStateMachines signed by `sg` is a 400 of type `code` whose message
+ * contains `message`. */
+static void expect_signed_refused(const gwt_signer *sg, const char *code,
+                                  const char *message) {
+  gwt_response r = gwt_sfn_signed(sg, "ListStateMachines", "{}");
+  gwt_expect_error(&r, code, message);
+  gwt_response_free(&r);
+}
+
 AUTH_TEST(signed_requests_are_checked) {
   gwt_sfn_start(KEYS_CONFIG);
   gwt_signer ok = GWT_SIGNER_OK;
@@ -180,36 +189,27 @@ AUTH_TEST(signed_requests_are_checked) {
   gwt_response_free(&r);
   gwt_signer sg = ok;
   sg.key_id = "AKIDNOBODY";
-  r = gwt_sfn_signed(&sg, "ListStateMachines", "{}");
-  gwt_expect_error(&r, "UnrecognizedClientException",
-                   "The security token included in the request is "
-                   "invalid.");
-  gwt_response_free(&r);
+  expect_signed_refused(&sg, "UnrecognizedClientException",
+                        "The security token included in the request is "
+                        "invalid.");
   sg = ok;
   sg.secret = "not-the-secret";
-  r = gwt_sfn_signed(&sg, "ListStateMachines", "{}");
-  gwt_expect_error(&r, "InvalidSignatureException",
-                   "The request signature we calculated does not match the "
-                   "signature you provided.");
-  gwt_response_free(&r);
+  expect_signed_refused(&sg, "InvalidSignatureException",
+                        "The request signature we calculated does not "
+                        "match the signature you provided.");
   sg = ok;
   sg.when = time(NULL) - 20 * 60;
-  r = gwt_sfn_signed(&sg, "ListStateMachines", "{}");
-  gwt_expect_error(&r, "InvalidSignatureException", "Signature expired: ");
-  gwt_response_free(&r);
+  expect_signed_refused(&sg, "InvalidSignatureException",
+                        "Signature expired: ");
   sg = ok;
   sg.region = "eu-west-1";
-  r = gwt_sfn_signed(&sg, "ListStateMachines", "{}");
-  gwt_expect_error(&r, "InvalidSignatureException",
-                   "Credential should be scoped to a valid region.");
-  gwt_response_free(&r);
+  expect_signed_refused(&sg, "InvalidSignatureException",
+                        "Credential should be scoped to a valid region.");
   sg = ok;
   sg.service = "lambda";
-  r = gwt_sfn_signed(&sg, "ListStateMachines", "{}");
-  gwt_expect_error(&r, "InvalidSignatureException",
-                   "Credential should be scoped to correct service: "
-                   "'states'.");
-  gwt_response_free(&r);
+  expect_signed_refused(&sg, "InvalidSignatureException",
+                        "Credential should be scoped to correct service: "
+                        "'states'.");
   /* A signature without a date is incomplete. */
   const char *auth_only[] = {
       "Content-Type: application/x-amz-json-1.0",
