@@ -161,6 +161,22 @@ static json_t *outbox_lines(void) {
   return lines;
 }
 
+/* The outbox holds `n` lines. */
+static void assert_outbox_lines(size_t n) {
+  json_t *lines = outbox_lines();
+  cr_assert_eq(json_array_size(lines), n, "%zu outbox lines, not %zu",
+               json_array_size(lines), n);
+  json_decref(lines);
+}
+
+/* The outbox holds one line, whose `key` is `value`. */
+static void assert_one_outbox_line(const char *key, const char *value) {
+  json_t *lines = outbox_lines();
+  cr_assert_eq(json_array_size(lines), 1);
+  cr_assert_str_eq(nt_str(json_array_get(lines, 0), key), value);
+  json_decref(lines);
+}
+
 static wf_machine *machine_from(const char *path) {
   char *def = wft_read_file(path, NULL);
   cr_assert_not_null(def, "cannot read %s", path);
@@ -359,10 +375,7 @@ Test(send_notification, loads_without_any_configuration) {
   wf_execution *x = run_seed(NOTE("SMS", "+14155550100", "HIGH"), "exec-bare");
   json_t *r = result_of(x);
   cr_assert_str_eq(nt_str(message_at(r, 0), "sink"), "outbox");
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 1);
-  cr_assert_str_eq(nt_str(json_array_get(lines, 0), "channel"), "SMS");
-  json_decref(lines);
+  assert_one_outbox_line("channel", "SMS");
   json_decref(r);
   wf_execution_free(x);
 }
@@ -403,9 +416,7 @@ Test(send_notification, email_goes_through_a_real_smtp_conversation) {
       "Records processed: 5.\r\nCorrelation id: exec-smtp.\r\n"};
   for (size_t i = 0; i < sizeof expect / sizeof *expect; i++)
     cr_assert(strstr(data, expect[i]), "mail lacks %s:\n%s", expect[i], data);
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 0, "the outbox was used");
-  json_decref(lines);
+  assert_outbox_lines(0);
   free(msgid);
   free(members);
   json_decref(mail);
@@ -688,9 +699,7 @@ Test(send_notification, invalid_recipients_fail_before_anything_is_sent) {
   assert_failed_with(x, "SendNotification.InvalidRecipient",
                      "PUSH recipient \"nope\"");
   wf_execution_free(x);
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 0, "something was delivered");
-  json_decref(lines);
+  assert_outbox_lines(0);
 }
 
 Test(send_notification, every_recipient_form_is_accepted) {
@@ -837,9 +846,7 @@ Test(send_notification, normal_priority_uses_the_requested_channel_only) {
   json_t *r = result_of(x);
   cr_assert_eq(json_array_size(json_object_get(r, "messages")), 1);
   cr_assert_str_eq(nt_str(message_at(r, 0), "sink"), "webhook");
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 0);
-  json_decref(lines);
+  assert_outbox_lines(0);
   json_decref(r);
   wf_execution_free(x);
 }
@@ -859,10 +866,7 @@ Test(send_notification, low_priority_is_kept_in_the_outbox) {
   cr_assert_str_eq(nt_str(r, "priority"), "LOW");
   cr_assert_eq(json_array_size(json_object_get(r, "messages")), 1);
   cr_assert_str_eq(nt_str(message_at(r, 0), "sink"), "outbox");
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 1);
-  cr_assert_str_eq(nt_str(json_array_get(lines, 0), "priority"), "LOW");
-  json_decref(lines);
+  assert_one_outbox_line("priority", "LOW");
   json_decref(r);
   wf_execution_free(x);
 }
@@ -1019,9 +1023,7 @@ Test(send_notification, a_simulated_first_attempt_failure_is_retried) {
                              "exec-sim-retry");
   json_t *r = result_of(x);
   cr_assert_eq(count_events(x, "LambdaFunctionFailed"), 1);
-  json_t *lines = outbox_lines();
-  cr_assert_eq(json_array_size(lines), 1);
-  json_decref(lines);
+  assert_outbox_lines(1);
   json_decref(r);
   wf_execution_free(x);
   /* Every attempt failing: the seed's Catch ends in NotificationFailed. */
@@ -1155,9 +1157,7 @@ Test(send_notification, concurrent_executions_write_whole_outbox_lines) {
     wf_execution_free(xs[i]);
   }
   wf_machine_free(m);
-  json_t *lines = outbox_lines(); /* asserts one object per line */
-  cr_assert_eq(json_array_size(lines), 3 * N);
-  json_decref(lines);
+  assert_outbox_lines(3 * N); /* reading asserts one object per line */
 }
 
 Test(send_notification, reloads_and_serves_two_engines_apart) {
