@@ -229,12 +229,9 @@ Test(map, processor_config_inline_runs_in_the_parent_history) {
       "'States':{'P':{'Type':'Pass','Result':'done','End':true}}}}}}");
   wf_execution *x = wfx_run(e, m, "[1,2]");
   wfx_assert_output(x, "['done','done']");
-  json_t *doc;
-  json_t *evs = wft_events(x, 0, &doc);
-  cr_assert_eq(wfx_count_events(evs, "PassStateEntered"), 2);
-  cr_assert_eq(wfx_count_events(evs, "MapIterationStarted"), 2);
-  cr_assert_eq(wfx_count_events(evs, "MapRunStarted"), 0);
-  json_decref(doc);
+  cr_assert_eq(wfx_history_count(x, "PassStateEntered"), 2);
+  cr_assert_eq(wfx_history_count(x, "MapIterationStarted"), 2);
+  cr_assert_eq(wfx_history_count(x, "MapRunStarted"), 0);
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -397,12 +394,9 @@ Test(map, retry_reruns_every_iteration) {
   /* Item 0 failed on the first attempt; the retry ran all three. */
   cr_assert_eq(atomic_load(&calls), 4);
   cr_assert_geq(wf_execution_stop_time(x) - wf_execution_start_time(x), 3000);
-  json_t *doc;
-  json_t *evs = wft_events(x, 0, &doc);
-  cr_assert_eq(wfx_count_events(evs, "MapIterationStarted"), 4);
-  cr_assert_eq(wfx_count_events(evs, "MapIterationFailed"), 1);
-  cr_assert_eq(wfx_count_events(evs, "MapIterationSucceeded"), 3);
-  json_decref(doc);
+  cr_assert_eq(wfx_history_count(x, "MapIterationStarted"), 4);
+  cr_assert_eq(wfx_history_count(x, "MapIterationFailed"), 1);
+  cr_assert_eq(wfx_history_count(x, "MapIterationSucceeded"), 3);
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -458,11 +452,7 @@ Test(map, history_of_synchronous_iterations_in_aws_order) {
   free(types);
   json_t *doc;
   json_t *evs = wft_events(x, 0, &doc);
-  size_t i;
-  json_t *ev;
-  json_array_foreach(evs, i, ev) {
-    cr_assert_eq(ev_id(evs, i), (json_int_t)i + 1);
-  }
+  wfx_assert_ids_in_order(evs);
   json_t *d = wft_details(json_array_get(evs, 2));
   cr_assert_eq(json_integer_value(json_object_get(d, "length")), 3);
   size_t st[3], ok[3];

@@ -127,12 +127,7 @@ static void children_stay_out_of_the_parent_history(const char *type) {
   free(types);
   json_t *doc;
   json_t *evs = wft_events(x, 0, &doc);
-  size_t i;
-  json_t *ev;
-  json_array_foreach(evs, i, ev) {
-    cr_assert_eq(json_integer_value(json_object_get(ev, "id")),
-                 (json_int_t)i + 1);
-  }
+  wfx_assert_ids_in_order(evs);
   json_t *d = wft_details(json_array_get(evs, 3));
   const char *arn = json_string_value(json_object_get(d, "mapRunArn"));
   cr_assert_not_null(arn);

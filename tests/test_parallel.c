@@ -379,13 +379,7 @@ Test(parallel, history_records_the_parallel_events_around_the_branches) {
     cr_assert_gt(at[i], started);
     cr_assert_lt(at[i], succeeded);
   }
-  /* Ids follow the order of the events. */
-  json_t *ev;
-  size_t i;
-  json_array_foreach(evs, i, ev) {
-    cr_assert_eq(json_integer_value(json_object_get(ev, "id")),
-                 (json_int_t)i + 1);
-  }
+  wfx_assert_ids_in_order(evs);
   json_t *in = wft_details(json_array_get(evs, entered));
   cr_assert_str_eq(json_string_value(json_object_get(in, "name")), "P");
   wft_assert_json(json_string_value(json_object_get(in, "input")),

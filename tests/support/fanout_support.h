@@ -323,6 +323,24 @@ static inline size_t wfx_count_events(json_t *events, const char *type) {
   return wfx_find_events(events, type, NULL, 0);
 }
 
+/* The number of events of `type` in the execution's history. */
+static inline size_t wfx_history_count(wf_execution *x, const char *type) {
+  json_t *doc;
+  size_t n = wfx_count_events(wft_events(x, 0, &doc), type);
+  json_decref(doc);
+  return n;
+}
+
+/* The events' ids are 1, 2, 3... in the order of the array. */
+static inline void wfx_assert_ids_in_order(json_t *events) {
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    cr_assert_eq(json_integer_value(json_object_get(ev, "id")),
+                 (json_int_t)i + 1, "event #%zu", i + 1);
+  }
+}
+
 /* ---- threads ---- */
 
 /* The number of threads of this process, from /proc/self/status (-1 when
