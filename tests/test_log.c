@@ -202,6 +202,18 @@ Test(log, correlation_id_is_the_given_one_or_the_execution_name) {
   wf_machine_free(m);
 }
 
+/* The one `event` line ending an execution: at `level`, with its error,
+ * cause and duration. */
+static void assert_end_line(json_t *lines, const char *event,
+                            const char *level, const char *error,
+                            const char *cause) {
+  json_t *end = tp_one_event(lines, event);
+  cr_assert_str_eq(tp_str(end, "level"), level);
+  cr_assert_str_eq(tp_str(end, "error"), error);
+  cr_assert_str_eq(tp_str(end, "cause"), cause);
+  cr_assert_not_null(json_object_get(end, "durationMs"));
+}
+
 Test(log, failures_carry_error_and_cause_at_level_error) {
   init_engine(NULL);
   wf_machine *m = tp_task_machine(FN "Fail", NULL);
@@ -213,11 +225,7 @@ Test(log, failures_carry_error_and_cause_at_level_error) {
   cr_assert_str_eq(tp_str(failed, "error"), "MyError");
   cr_assert_str_eq(tp_str(failed, "cause"), "it broke");
   cr_assert_str_eq(tp_str(failed, "state"), "T");
-  json_t *end = tp_one_event(lines, "ExecutionFailed");
-  cr_assert_str_eq(tp_str(end, "level"), "ERROR");
-  cr_assert_str_eq(tp_str(end, "error"), "MyError");
-  cr_assert_str_eq(tp_str(end, "cause"), "it broke");
-  cr_assert_not_null(json_object_get(end, "durationMs"));
+  assert_end_line(lines, "ExecutionFailed", "ERROR", "MyError", "it broke");
   json_decref(lines);
   wf_execution_free(x);
   wf_machine_free(m);
@@ -228,7 +236,7 @@ Test(log, failures_carry_error_and_cause_at_level_error) {
                "\"Error\":\"Order.Rejected\",\"Cause\":\"no stock\"}}}");
   x = wft_run(env.engine, m, NULL, NULL);
   lines = tp_lines_json(&env.lines);
-  end = tp_one_event(lines, "ExecutionFailed");
+  json_t *end = tp_one_event(lines, "ExecutionFailed");
   cr_assert_str_eq(tp_str(end, "error"), "Order.Rejected");
   cr_assert_str_eq(tp_str(end, "cause"), "no stock");
   json_decref(lines);
@@ -249,11 +257,8 @@ Test(log, an_aborted_execution_is_logged_as_a_warning) {
   wft_wait(x);
   cr_assert_eq(tp_control_wait(c, &c->returned, 1, WFT_WAIT_MS), 1);
   json_t *lines = tp_lines_json(&env.lines);
-  json_t *end = tp_one_event(lines, "ExecutionAborted");
-  cr_assert_str_eq(tp_str(end, "level"), "WARN");
-  cr_assert_str_eq(tp_str(end, "error"), "Operator.Stop");
-  cr_assert_str_eq(tp_str(end, "cause"), "by hand");
-  cr_assert_not_null(json_object_get(end, "durationMs"));
+  assert_end_line(lines, "ExecutionAborted", "WARN", "Operator.Stop",
+                  "by hand");
   json_decref(lines);
   wf_execution_free(x);
   wf_machine_free(m);
