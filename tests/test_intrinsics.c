@@ -50,11 +50,15 @@ static json_t *eval(wf_engine *engine, const char *expr, const char *input) {
 }
 
 /* The output of expr as compact text (free()). */
-static char *eval_text(wf_engine *engine, const char *expr, const char *input) {
+/* `expr` on `input` gives the value whose compact JSON text (number forms
+ * kept) is `want`. */
+static void expect_text(wf_engine *engine, const char *expr,
+                        const char *input, const char *want) {
   json_t *v = eval(engine, expr, input);
   char *s = wft_json_dump(v);
+  cr_expect_str_eq(s, want, "%s on %s", expr, input);
+  free(s);
   json_decref(v);
-  return s;
 }
 
 static bool is_uuid_v4(const char *s) {
@@ -144,24 +148,16 @@ Test(intrinsics, math_random_with_a_seed_is_repeatable) {
 Test(intrinsics, json_to_string_keeps_number_forms_and_escapes) {
   wft_env env;
   cr_assert_eq(wft_env_init(&env, NULL, NULL), WF_OK);
-  char *s =
-      eval_text(env.engine, "States.JsonToString($.v)",
-                "{\"v\":[1.0,2,-0.5,true,{\"a\":null,\"b\":\"q\\\"\\\\\"}]}");
-  cr_expect_str_eq(s,
-                   "\"[1.0,2,-0.5,true,{\\\"a\\\":null,\\\"b\\\":"
-                   "\\\"q\\\\\\\"\\\\\\\\\\\"}]\"");
-  free(s);
-  s = eval_text(env.engine, "States.JsonToString($.v)", "{\"v\":\"text\"}");
-  cr_expect_str_eq(s, "\"\\\"text\\\"\"");
-  free(s);
-  s = eval_text(env.engine, "States.JsonToString($.v)", "{\"v\":false}");
-  cr_expect_str_eq(s, "\"false\"");
-  free(s);
+  const char *expr = "States.JsonToString($.v)";
+  expect_text(env.engine, expr,
+              "{\"v\":[1.0,2,-0.5,true,{\"a\":null,\"b\":\"q\\\"\\\\\"}]}",
+              "\"[1.0,2,-0.5,true,{\\\"a\\\":null,\\\"b\\\":"
+              "\\\"q\\\\\\\"\\\\\\\\\\\"}]\"");
+  expect_text(env.engine, expr, "{\"v\":\"text\"}", "\"\\\"text\\\"\"");
+  expect_text(env.engine, expr, "{\"v\":false}", "\"false\"");
   /* Key order is the input's. */
-  s = eval_text(env.engine, "States.JsonToString($.v)",
-                "{\"v\":{\"z\":1,\"a\":2}}");
-  cr_expect_str_eq(s, "\"{\\\"z\\\":1,\\\"a\\\":2}\"");
-  free(s);
+  expect_text(env.engine, expr, "{\"v\":{\"z\":1,\"a\":2}}",
+              "\"{\\\"z\\\":1,\\\"a\\\":2}\"");
   wft_env_fini(&env);
 }
 
@@ -177,12 +173,9 @@ Test(intrinsics, string_to_json_keeps_number_forms) {
   free(s);
   json_decref(v);
   /* A round trip through text gives the value back. */
-  v = eval(env.engine, "States.StringToJson(States.JsonToString($.v))",
-           "{\"v\":{\"a\":[1,1.5,\"\\u00e9\",null],\"b\":{}}}");
-  s = wft_json_dump(v);
-  cr_expect_str_eq(s, "{\"a\":[1,1.5,\"\xc3\xa9\",null],\"b\":{}}");
-  free(s);
-  json_decref(v);
+  expect_text(env.engine, "States.StringToJson(States.JsonToString($.v))",
+              "{\"v\":{\"a\":[1,1.5,\"\\u00e9\",null],\"b\":{}}}",
+              "{\"a\":[1,1.5,\"\xc3\xa9\",null],\"b\":{}}");
   wft_env_fini(&env);
 }
 
@@ -190,16 +183,13 @@ Test(intrinsics, string_split_delimiters_are_characters_not_bytes) {
   wft_env env;
   cr_assert_eq(wft_env_init(&env, NULL, NULL), WF_OK);
   /* é and è share their first UTF-8 byte: splitting on é must leave è. */
-  char *s = eval_text(env.engine, "States.StringSplit($.s, $.d)",
-                      "{\"s\":\"a\\u00e9b\\u00e8c\\u00e9\",\"d\":\"\\u00e9\"}");
-  cr_expect_str_eq(s,
-                   "[\"a\",\"b\xc3\xa8"
-                   "c\"]");
-  free(s);
-  s = eval_text(env.engine, "States.StringSplit($.s, $.d)",
-                "{\"s\":\"x\\u2192y\\u2014z\",\"d\":\"\\u2014\\u2192\"}");
-  cr_expect_str_eq(s, "[\"x\",\"y\",\"z\"]");
-  free(s);
+  expect_text(env.engine, "States.StringSplit($.s, $.d)",
+              "{\"s\":\"a\\u00e9b\\u00e8c\\u00e9\",\"d\":\"\\u00e9\"}",
+              "[\"a\",\"b\xc3\xa8"
+              "c\"]");
+  expect_text(env.engine, "States.StringSplit($.s, $.d)",
+              "{\"s\":\"x\\u2192y\\u2014z\",\"d\":\"\\u2014\\u2192\"}",
+              "[\"x\",\"y\",\"z\"]");
   wft_env_fini(&env);
 }
 
