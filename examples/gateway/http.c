@@ -148,12 +148,19 @@ static enum MHD_Result finish(gw_server *srv, struct MHD_Connection *c,
   return ok;
 }
 
+/* Finish a response a route left for later; resp->later is consumed. */
+static void run_later(gw_response *resp) {
+  void (*later)(void *, gw_response *) = resp->later;
+  void *arg = resp->later_arg;
+  resp->later = NULL;
+  resp->later_arg = NULL;
+  later(arg, resp);
+}
+
 static void *later_main(void *arg) {
   later_answer *la = arg;
   gw_server *srv = la->srv;
-  la->resp.later(la->resp.later_arg, &la->resp);
-  la->resp.later = NULL;
-  la->resp.later_arg = NULL;
+  run_later(&la->resp);
   atomic_store(&la->ready, true);
   MHD_resume_connection(la->conn);
   atomic_fetch_sub(&srv->later, 1);
@@ -192,9 +199,7 @@ static bool start_later(gw_server *srv, struct MHD_Connection *c,
   x->later = NULL;
 in_place:
   free(la);
-  resp->later(resp->later_arg, resp);
-  resp->later = NULL;
-  resp->later_arg = NULL;
+  run_later(resp);
   return false;
 }
 

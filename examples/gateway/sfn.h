@@ -20,7 +20,8 @@ typedef struct gw_sfn_call {
 
 /* ---- sfn_api.c: answers ------------------------------------------------ */
 /* 200 with `obj` (stolen) in AWS's media type; timestamps (gw_sfn_time)
- * print as epoch seconds with milliseconds. */
+ * print as epoch seconds with milliseconds. A NULL obj (out of memory)
+ * answers 500 InternalFailure. */
 void gw_sfn_ok(gw_sfn_call *c, json_t *obj);
 /* AWS's error shape with status 400 and a message of any length (the
  * diagnostics of a definition). */
