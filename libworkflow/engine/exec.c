@@ -62,7 +62,7 @@ static bool name_ok(const char *s) {
   return chars >= 1 && chars <= 80;
 }
 
-void wf__engine_unregister_execution(wf_engine *e, wf_execution *x) {
+static void unregister_execution(wf_engine *e, wf_execution *x) {
   pthread_mutex_lock(&e->xlock);
   wf_execution *was = x->registered ? wf__strmap_remove(&e->executions, x->key)
                                     : NULL;
@@ -79,7 +79,7 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   x->error = error ? wf__strdup(error) : NULL;
   x->cause = cause ? wf__strdup(cause) : NULL;
   x->timeout_gen++;
-  wf__sched_cancel_timer(e, &x->timeout_slot);
+  wf__sched_cancel_timer(&e->sched, &x->timeout_slot);
   atomic_store(&x->status, status);
   pthread_cond_broadcast(&x->done);
   /* The top frame refers to the execution: drop it to break the cycle. */
@@ -88,15 +88,9 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   /* With history on, a finished execution stays findable (and its name
    * taken) until the caller lets go of its handle. */
   if (e->history == WF_HISTORY_OFF || x->handle_freed)
-    wf__engine_unregister_execution(e, x);
-  /* Wake threads waiting in wf_execution_wait(): the status store above
-   * and this load pair with wf__sched_help's count-then-check, so the lock
-   * is only needed when someone waits. */
-  if (atomic_load(&e->nwaiters)) {
-    pthread_mutex_lock(&e->qlock);
-    pthread_cond_broadcast(&e->wcond);
-    pthread_mutex_unlock(&e->qlock);
-  }
+    unregister_execution(e, x);
+  /* Wake threads waiting in wf_execution_wait(). */
+  wf__sched_wake_waiters(&e->sched);
   wf__frame_release(top);
 }
 
@@ -123,17 +117,40 @@ static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
   return WF_OK;
 }
 
-/* The machine's TimeoutSeconds (x->lock held, so the execution cannot end
- * before the timer is in place to be cancelled). */
+/* ---- the machine's TimeoutSeconds ---- */
+
+static void timeout_fire(void *arg, uint64_t gen) {
+  wf_execution *x = arg;
+  pthread_mutex_lock(&x->lock);
+  if (atomic_load(&x->status) == WF_EXEC_RUNNING && x->timeout_gen == gen) {
+    wf__frame_cancel(x->top);
+    wf__history_add(x, NULL, WF__EV_EXECUTION_TIMED_OUT, NULL, NULL,
+                    "States.Timeout", NULL);
+    wf__exec_finish(x, WF_EXEC_TIMED_OUT, NULL, "States.Timeout", NULL);
+  }
+  pthread_mutex_unlock(&x->lock);
+}
+
+static void timeout_drop(void *arg) { wf__exec_release(arg); }
+
+static bool timeout_stale(void *arg) {
+  return atomic_load(&((wf_execution *)arg)->status) != WF_EXEC_RUNNING;
+}
+
+static const wf__timer_ops TIMEOUT_OPS = {timeout_fire, timeout_drop,
+                                         timeout_stale};
+
+/* x->lock held, so the execution cannot end before the timer is in place
+ * to be cancelled. Without memory for the timer, the limit is not
+ * enforced (the execution runs on). */
 static void add_timeout(wf_execution *x) {
   int64_t seconds = x->machine->timeout_seconds;
   if (!seconds) return;
-  wf__timer t = {.kind = WF__TIMER_EXECUTION,
-                 .exec = wf__exec_ref(x),
-                 .gen = x->timeout_gen,
-                 .slot = &x->timeout_slot,
-                 .deadline = x->start_ms + seconds * 1000};
-  wf__sched_add_timer(x->engine, t);
+  wf__exec_ref(x);
+  if (wf__sched_add_timer(&x->engine->sched, x->start_ms + seconds * 1000,
+                          &TIMEOUT_OPS, x, x->timeout_gen,
+                          &x->timeout_slot) != WF_OK)
+    wf__exec_release(x);
 }
 
 static int start(wf_execution **out, wf_engine *e, wf_machine *m,
@@ -270,16 +287,16 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       /* On this thread: no hand-off. The reference keeps the frame alive
        * when the execution finishes inside the step. */
       wf__frame *top = wf__frame_ref(x->top);
-      wf__sched_busy_begin(e);
+      wf__sched_busy_begin(&e->sched);
       add_timeout(x);
       wf__exec_drain(x, top);
-      wf__sched_busy_end(e);
+      wf__sched_busy_end(&e->sched);
       pthread_mutex_unlock(&x->lock);
       wf__frame_release(top);
       *out = x;
       return WF_OK;
     }
-    wf__sched_enqueue(e, x->top);
+    wf__frame_schedule(x->top);
     add_timeout(x);
   }
   pthread_mutex_unlock(&x->lock);
@@ -309,7 +326,7 @@ static bool is_done(void *arg) {
 int wf_execution_wait(wf_execution *x, int64_t timeout_ms) {
   if (is_done(x)) return WF_OK;
   int64_t deadline = timeout_ms < 0 ? -1 : wf__monotonic_ms() + timeout_ms;
-  return wf__sched_help(x->engine, is_done, x, deadline) ? WF_OK
+  return wf__sched_help(&x->engine->sched, is_done, x, deadline) ? WF_OK
                                                          : WF_ETIMEDOUT;
 }
 
@@ -377,7 +394,7 @@ void wf_execution_free(wf_execution *x) {
   bool finished = atomic_load(&x->status) != WF_EXEC_RUNNING;
   pthread_mutex_unlock(&x->lock);
   /* A running execution leaves the registry when it finishes. */
-  if (finished) wf__engine_unregister_execution(x->engine, x);
+  if (finished) unregister_execution(x->engine, x);
   wf__exec_release(x);
 }
 

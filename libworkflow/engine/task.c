@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stddef.h>
+
 #include "alloc.h"
 #include "engine_impl.h"
 #include "json_text.h"
-#include "plugin_impl.h"
 
 wf__task_family wf__task_family_of(const char *resource) {
   if (strncmp(resource, "arn:aws:lambda:", 15) == 0) return WF__FAMILY_LAMBDA;
@@ -84,8 +85,8 @@ static void register_token(wf_task *t) {
  * memory until they ran out. */
 static void cancel_timers(wf_task *t) {
   wf__task_ref(t);
-  wf__sched_cancel_timer(t->engine, &t->timeout_slot);
-  wf__sched_cancel_timer(t->engine, &t->heartbeat_slot);
+  wf__sched_cancel_timer(&t->engine->sched, &t->timeout_slot);
+  wf__sched_cancel_timer(&t->engine->sched, &t->heartbeat_slot);
   wf__task_release(t);
 }
 
@@ -95,8 +96,10 @@ static bool on_stepping_thread(const wf_task *t) {
   return t->in_inline_call && pthread_equal(t->inline_thread, pthread_self());
 }
 
-int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
-                      const char *cause) {
+/* `heartbeat`: the outcome is a missed heartbeat's States.Timeout, which
+ * is recorded with the outcome, under the same lock. */
+static int complete(wf_task *t, bool ok, json_t *output, const char *error,
+                    const char *cause, bool heartbeat) {
   wf_execution *x = t->frame->exec;
   bool self = on_stepping_thread(t);
   if (!self) pthread_mutex_lock(&x->lock);
@@ -106,6 +109,7 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
     return WF_ESTATE;
   }
   t->status = WF__TASK_DONE;
+  t->heartbeat_missed = heartbeat;
   atomic_store(&t->settled, true);
   t->ok = ok;
   t->output = output;
@@ -115,7 +119,7 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
   if (!self && f->park == WF__PARK_TASK && f->task == t) {
     f->park = WF__PARK_NONE;
     f->phase = WF__PH_TASK_DONE;
-    wf__sched_enqueue(x->engine, f);
+    wf__frame_schedule(f);
   }
   if (!self) pthread_mutex_unlock(&x->lock);
   cancel_timers(t);
@@ -124,6 +128,11 @@ int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
   pthread_mutex_unlock(&t->engine->xlock);
   unregister_token(t);
   return WF_OK;
+}
+
+int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
+                      const char *cause) {
+  return complete(t, ok, output, error, cause, false);
 }
 
 void wf__task_expire(wf_task *t) {
@@ -135,10 +144,141 @@ void wf__task_expire(wf_task *t) {
   }
 }
 
-void wf__task_invoke(wf_task *t, wf__handler *h) {
-  h->fn(t, h->payload);
-  if (h->plugin) wf__plugin_call_done(h->plugin);
-  wf__handler_release(h);
+int64_t wf__task_now(const wf_task *t) { return wf__engine_now(t->engine); }
+
+/* ---- calling the handler ---- */
+
+static wf_task *task_of(wf__job *job) {
+  return (wf_task *)((char *)job - offsetof(wf_task, job));
+}
+
+static void job_run(wf__job *job) {
+  wf_task *t = task_of(job);
+  wf__handler_call(t->handler, t);
+  wf__task_release(t);
+}
+
+static void job_drop(wf__job *job) {
+  wf_task *t = task_of(job);
+  wf__handler_release(t->handler);
+  wf__task_release(t);
+}
+
+void wf__task_call(wf_task *t, wf__handler *h) {
+  t->handler = h;
+  if (h->flags & WF_HANDLER_INLINE) {
+    t->in_inline_call = true;
+    t->inline_thread = pthread_self();
+    wf__handler_call(h, t);
+    t->in_inline_call = false;
+    return;
+  }
+  t->job.run = job_run;
+  t->job.drop = job_drop;
+  wf__pool_submit(&t->engine->sched, &wf__task_ref(t)->job);
+}
+
+/* ---- timeouts ---- */
+
+/* TimeoutSeconds and HeartbeatSeconds. AWS records States.Timeout for
+ * both (TaskTimedOut); a Retry or Catch on States.HeartbeatTimeout matches
+ * the heartbeat's only. */
+static void timed_out(wf_task *t, uint64_t gen, bool heartbeat) {
+  wf_execution *x = t->frame->exec;
+  pthread_mutex_lock(&x->lock);
+  bool live = t->status == WF__TASK_PENDING &&
+              (!heartbeat || t->heartbeat_gen == gen);
+  pthread_mutex_unlock(&x->lock);
+  if (!live) return;
+  atomic_store(&t->cancelled, 1);
+  complete(t, false, NULL, "States.Timeout", NULL, heartbeat);
+}
+
+static void timeout_fire(void *arg, uint64_t gen) { timed_out(arg, gen, false); }
+static void heartbeat_fire(void *arg, uint64_t gen) { timed_out(arg, gen, true); }
+static void timer_drop(void *arg) { wf__task_release(arg); }
+static bool timer_stale(void *arg) {
+  return atomic_load(&((wf_task *)arg)->settled);
+}
+
+static const wf__timer_ops TIMEOUT_OPS = {timeout_fire, timer_drop,
+                                         timer_stale};
+static const wf__timer_ops HEARTBEAT_OPS = {heartbeat_fire, timer_drop,
+                                           timer_stale};
+
+/* Without memory for the timer, the timeout is not enforced: the task is
+ * left to its handler. */
+static void add_timer(wf_task *t, const wf__timer_ops *ops, int64_t deadline,
+                      uint64_t gen, size_t *slot) {
+  wf__task_ref(t);
+  if (wf__sched_add_timer(&t->engine->sched, deadline, ops, t, gen, slot) !=
+      WF_OK)
+    wf__task_release(t);
+}
+
+void wf__task_arm_timeouts(wf_task *t, int64_t timeout_s, int64_t now) {
+  if (timeout_s)
+    add_timer(t, &TIMEOUT_OPS, t->deadline, 0, &t->timeout_slot);
+  if (t->heartbeat_seconds)
+    add_timer(t, &HEARTBEAT_OPS, now + t->heartbeat_seconds * 1000,
+              t->heartbeat_gen, &t->heartbeat_slot);
+}
+
+/* ---- completing later ---- */
+
+typedef struct later {
+  wf_task *task; /* a reference */
+  bool ok;
+  json_t *output;
+  char *error, *cause;
+} later;
+
+static void later_fire(void *arg, uint64_t gen) {
+  (void)gen;
+  later *l = arg;
+  wf__task_complete(l->task, l->ok, l->output, l->error, l->cause);
+  l->output = NULL; /* handed over */
+}
+
+static void later_drop(void *arg) {
+  later *l = arg;
+  json_decref(l->output);
+  wf__free(l->error);
+  wf__free(l->cause);
+  wf__task_release(l->task);
+  wf__free(l);
+}
+
+/* A late answer would be refused: virtual time must not wait for it. */
+static bool later_stale(void *arg) {
+  return atomic_load(&((later *)arg)->task->settled);
+}
+
+static const wf__timer_ops LATER_OPS = {later_fire, later_drop, later_stale};
+
+int wf__task_complete_after(wf_task *t, int64_t delay_ms, bool ok,
+                            json_t *output, const char *error,
+                            const char *cause) {
+  later *l = wf__calloc(1, sizeof *l);
+  if (!l || (error && !(l->error = wf__strdup(error))) ||
+      (cause && !(l->cause = wf__strdup(cause)))) {
+    if (l) {
+      wf__free(l->error);
+      wf__free(l);
+    }
+    /* Early rather than never. */
+    return wf__task_complete(t, ok, output, error, cause);
+  }
+  l->task = wf__task_ref(t);
+  l->ok = ok;
+  l->output = output;
+  int64_t deadline = wf__engine_now(t->engine) + delay_ms;
+  if (wf__sched_add_timer(&t->engine->sched, deadline, &LATER_OPS, l, 0,
+                          NULL) != WF_OK) {
+    later_fire(l, 0);
+    later_drop(l);
+  }
+  return WF_OK;
 }
 
 /* ---- the handler SDK ---- */
@@ -202,14 +342,11 @@ int wf_task_heartbeat(wf_task *t) {
     return WF_ESTATE;
   }
   bool arm = t->heartbeat_seconds > 0;
-  wf__timer tm = {.kind = WF__TIMER_HEARTBEAT, .slot = &t->heartbeat_slot};
-  if (arm) {
-    tm.gen = ++t->heartbeat_gen;
-    tm.task = wf__task_ref(t);
-    tm.deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
-  }
+  uint64_t gen = arm ? ++t->heartbeat_gen : 0;
+  int64_t deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
   if (!self) pthread_mutex_unlock(&x->lock);
-  if (arm) wf__sched_add_timer(x->engine, tm); /* replaces the last one */
+  /* Replaces the last heartbeat's timer. */
+  if (arm) add_timer(t, &HEARTBEAT_OPS, deadline, gen, &t->heartbeat_slot);
   return WF_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "eval.h"
 #include "machine_impl.h"
 #include "rng.h"
+#include "scheduler.h"
 #include "strbuf.h"
 #include "strmap.h"
 #include "workflow/engine.h"
@@ -83,6 +84,30 @@ struct wf__event {
   char *text;           /* MapRunStarted: the Map Run ARN */
 };
 
+/* What recording an event takes (history.c). Everything an event says is
+ * given here, before listeners hear of it. */
+typedef struct wf__event_args {
+  wf__event_type type;
+  const wf__state *st; /* NULL: an execution-level event */
+  json_t *data;        /* borrowed: a reference is taken */
+  const char *error, *cause;
+  int64_t number, number2;
+  const char *text;
+} wf__event_args;
+
+/* An event as the library's own listeners see it (the log). */
+typedef struct wf__event_note {
+  const wf_execution *exec;
+  const wf__event *ev;
+  const char *type_name; /* "TaskStateEntered", ... */
+  /* StateExited: since the state was entered; the execution's last event:
+   * since it started. */
+  bool has_duration;
+  int64_t duration_ms;
+} wf__event_note;
+
+typedef void (*wf__event_sink_fn)(const wf__event_note *note, void *payload);
+
 /* ---- tasks ---- */
 
 typedef enum wf__task_family {
@@ -99,6 +124,7 @@ typedef enum wf__task_status {
 
 struct wf_task {
   atomic_int refs;
+  wf__job job;        /* its handler call, on the worker pool */
   wf__frame *frame;   /* holds a frame reference */
   wf_engine *engine;
   wf__task_status status; /* guarded by the execution lock */
@@ -113,7 +139,7 @@ struct wf_task {
   int64_t deadline;
   int64_t heartbeat_seconds;
   uint64_t heartbeat_gen; /* bumped by every heartbeat */
-  size_t timeout_slot, heartbeat_slot; /* its timers (qlock) */
+  size_t timeout_slot, heartbeat_slot; /* its timers (the runtime's) */
   bool heartbeat_missed; /* its States.Timeout is a heartbeat's (lock) */
   struct wf__handler *handler;
   bool registered;         /* in the engine's token map (xlock) */
@@ -147,6 +173,7 @@ typedef enum wf__phase {
 
 struct wf__frame {
   atomic_int refs;
+  wf__job job;        /* its turn on a scheduler thread */
   wf_execution *exec; /* the frame holds a reference */
   wf__frame *parent;
   size_t child_index;
@@ -155,11 +182,11 @@ struct wf__frame {
   wf__phase phase;
   wf__park park;
   uint64_t wake_gen; /* bumped on every park, to drop stale timers */
-  size_t wake_slot;  /* its wake-up timer (qlock) */
+  size_t wake_slot;  /* its wake-up timer (the runtime's) */
   bool heartbeat_fault; /* the error being handled is a missed heartbeat */
-  bool queued;
+  bool queued; /* posted to the runtime or on its execution's ready list */
   bool finished;
-  wf__frame *qnext;
+  wf__frame *qnext; /* the execution's ready list */
 
   json_t *input;     /* raw input of the current state */
   size_t input_size; /* upper bound of its serialised size */
@@ -237,7 +264,7 @@ struct wf_execution {
   wf__rng rng;
   wf__frame *top;
   uint64_t timeout_gen;
-  size_t timeout_slot; /* its TimeoutSeconds timer (qlock) */
+  size_t timeout_slot; /* its TimeoutSeconds timer (the runtime's) */
   /* Frames of this execution made runnable while a thread is stepping it
    * (lock held) run on that thread, in order: deterministic event ids. */
   bool draining;
@@ -249,38 +276,17 @@ struct wf_execution {
   wf__strmap mock_calls; /* state name -> invocation count (intptr) */
 };
 
-/* ---- timers ---- */
-
-typedef enum wf__timer_kind {
-  WF__TIMER_COMPLETE,   /* complete a task later (task_succeed_after) */
-  WF__TIMER_WAKE,       /* wake a parked frame (Wait, back-off) */
-  WF__TIMER_TASK,       /* a task's TimeoutSeconds ran out */
-  WF__TIMER_HEARTBEAT,  /* a task's HeartbeatSeconds ran out */
-  WF__TIMER_EXECUTION   /* the machine's TimeoutSeconds ran out */
-} wf__timer_kind;
-
-/* A timer slot that holds no queued timer. */
-#define WF__NO_TIMER SIZE_MAX
-
-typedef struct wf__timer {
-  int64_t deadline;
-  uint64_t seq;
-  wf__timer_kind kind;
-  uint64_t gen;
-  wf__frame *frame;    /* WAKE (reference held) */
-  wf_task *task;       /* TASK / HEARTBEAT (reference held) */
-  wf_execution *exec;  /* EXECUTION (reference held) */
-  /* Where the owner keeps this timer's heap index (WF__NO_TIMER when not
-   * queued), so it can cancel or replace it; NULL: not cancellable. The
-   * owner must outlive the timer (the reference above sees to it). */
-  size_t *slot;
-  /* COMPLETE: the outcome to deliver (owned until delivered). */
-  bool ok;
-  json_t *output;
-  char *error, *cause;
-} wf__timer;
-
 /* ---- handlers ---- */
+
+/* Who registered a handler, when it is not the program itself (a plugin):
+ * told of each call so it can wait for its calls before going away. */
+typedef struct wf__handler_owner {
+  /* A call is about to start (called under the registry's read lock, so
+   * an owner that first takes the handlers out cannot miss it). */
+  void (*call_begin)(void *owner);
+  /* That call returned. */
+  void (*call_end)(void *owner);
+} wf__handler_owner;
 
 typedef struct wf__handler {
   char *resource;
@@ -288,13 +294,28 @@ typedef struct wf__handler {
   void *payload;
   unsigned flags;
   atomic_int refs; /* registrations + in-flight calls */
-  struct wf_plugin *plugin; /* the plugin it came from, or NULL */
+  const wf__handler_owner *owner_ops; /* NULL: registered by the program */
+  void *owner;
 } wf__handler;
 
 typedef struct wf__listener {
   wf_event_cb cb;
   void *payload;
 } wf__listener;
+
+typedef struct wf__sink {
+  wf__event_sink_fn fn;
+  void *payload;
+} wf__sink;
+
+/* Something a higher layer keeps on an engine (the plugin host), torn down
+ * by wf_engine_free() before the worker pool stops. */
+typedef struct wf__attachment {
+  const void *key;
+  void *data;
+  void (*teardown)(wf_engine *e, void *data);
+  struct wf__attachment *next;
+} wf__attachment;
 
 /* ---- the engine ---- */
 
@@ -303,45 +324,21 @@ struct wf_engine {
    * wf_engine_free(); the memory goes with the last. */
   atomic_int refs;
   wf_clock *clock;
-  bool virtual_time;
   size_t payload_limit;
   wf_history_mode history;
   wf_log_cb log;
   void *log_payload;
   char *region, *account, *role_arn;
 
-  /* Scheduler: run queue and timers (qlock). */
-  pthread_mutex_t qlock;
-  pthread_cond_t qcond; /* scheduler threads wait here for work */
-  pthread_cond_t wcond; /* wf_execution_wait() callers wait here */
-  unsigned idle;        /* scheduler threads waiting on qcond */
-  atomic_uint nwaiters; /* callers waiting on wcond (changed under qlock,
-                           read without it by wf__exec_finish) */
-  wf__frame *qhead, *qtail;
-  wf__timer *timers;
-  size_t ntimers, timers_cap;
-  uint64_t timer_seq;
-  unsigned active;    /* threads stepping a frame */
-  unsigned pool_busy; /* handler calls running on the pool */
-  bool stopping;
-  pthread_t *sched;
-  unsigned nsched;
-
-  /* Handler worker pool (plock). */
-  pthread_mutex_t plock;
-  pthread_cond_t pcond;
-  wf_task **jobs;
-  size_t njobs, jobs_cap, jobs_head;
-  bool pool_stop;
-  pthread_t *pool;
-  unsigned npool;
+  /* Run queue, timers, scheduler threads and the handler pool. */
+  wf__sched sched;
+  unsigned nsched, npool;
 
   /* Handlers (hlock). */
   pthread_rwlock_t hlock;
   wf__strmap handlers;
   wf__handler **prefixes;
   size_t nprefixes;
-  pthread_cond_t hdrain;  /* with plock: an in-flight call finished */
 
   /* Executions and task tokens (xlock). */
   pthread_mutex_t xlock;
@@ -353,15 +350,15 @@ struct wf_engine {
   atomic_uint_fast64_t starts;
   json_t *mock_config;
 
-  /* Listeners (hlock). */
+  /* Listeners: the program's and the library's own (hlock). */
   wf__listener *listeners;
   size_t nlisteners;
+  wf__sink *sinks;
+  size_t nsinks;
 
-  /* Plugins (plugins_lock). */
-  pthread_mutex_t plugins_lock;
-  struct wf_plugin *plugins;
-  char **plugin_dirs;
-  size_t nplugin_dirs;
+  /* What higher layers keep on the engine (attach_lock). */
+  pthread_mutex_t attach_lock;
+  wf__attachment *attachments;
 
   /* Structured log sink: the callback, a file, or both (log_lock). */
   pthread_mutex_t log_lock;
@@ -370,46 +367,42 @@ struct wf_engine {
   wf_log_level log_level;
 };
 
+/* The engine's clock, ms since the epoch. */
+static inline int64_t wf__engine_now(wf_engine *e) {
+  return wf_clock_now(e->clock);
+}
+
 /* engine.c */
-wf__handler *wf__engine_find_handler(wf_engine *e, const char *resource);
-/* Register a handler record (for wf_engine_register_handler and plugins);
- * *out gets it, without an extra reference. */
-int wf__engine_add_handler(wf_engine *e, const char *resource,
-                           wf_handler_fn fn, void *payload, unsigned flags,
-                           struct wf_plugin *plugin, wf__handler **out,
-                           wf_error *err);
-/* Unregister a record added by wf__engine_add_handler. */
-void wf__engine_remove_handler(wf_engine *e, wf__handler *h);
-void wf__handler_release(wf__handler *h);
-void wf__engine_unregister_execution(wf_engine *e, wf_execution *x);
+/* The data a higher layer keeps on this engine under `key`, made by
+ * create(e) on first use; teardown(e, data) runs in wf_engine_free()
+ * before the worker pool stops. NULL when create fails. */
+void *wf__engine_attachment(wf_engine *e, const void *key,
+                            void *(*create)(wf_engine *e),
+                            void (*teardown)(wf_engine *e, void *data));
+
+/* engine_ref.c: the engine's memory outlives wf_engine_free() while
+ * executions hold it. */
 wf_engine *wf__engine_ref(wf_engine *e);
 void wf__engine_release(wf_engine *e);
 
-/* sched.c */
-int wf__sched_start(wf_engine *e);
-void wf__sched_stop(wf_engine *e);
-/* Queue a frame for stepping (caller holds the frame's execution lock). */
-void wf__sched_enqueue(wf_engine *e, wf__frame *f);
-/* Add a timer (references in t are handed over). */
-/* Queue a timer; one with a slot replaces the timer already in it. */
-void wf__sched_add_timer(wf_engine *e, wf__timer t);
-/* Take the timer in *slot out, if any, and drop it. Needs no lock but
- * must not be called with qlock held. */
-void wf__sched_cancel_timer(wf_engine *e, size_t *slot);
-/* Bracket work done outside the scheduler's threads (an inline run), so
- * virtual time does not move meanwhile. */
-void wf__sched_busy_begin(wf_engine *e);
-void wf__sched_busy_end(wf_engine *e);
-/* Run ready work on the calling thread until `done` returns true or the
- * deadline (monotonic ms, <0 none) passes. */
-bool wf__sched_help(wf_engine *e, bool (*done)(void *), void *arg,
-                    int64_t deadline_mono);
-int64_t wf__engine_now(wf_engine *e);
-
-/* pool.c */
-int wf__pool_start(wf_engine *e, unsigned n);
-void wf__pool_stop(wf_engine *e);
-void wf__pool_submit(wf_engine *e, wf_task *t);
+/* handlers.c: the registry of handlers by resource. */
+void wf__handlers_init(wf_engine *e);
+void wf__handlers_free(wf_engine *e);
+/* The handler for a resource (exact, else the longest prefix), with a
+ * reference for the call and its owner told of the call; NULL: none. */
+wf__handler *wf__handler_find(wf_engine *e, const char *resource);
+/* Register a handler record; *out (optional) gets it, without an extra
+ * reference. */
+int wf__handler_add(wf_engine *e, const char *resource, wf_handler_fn fn,
+                    void *payload, unsigned flags,
+                    const wf__handler_owner *owner_ops, void *owner,
+                    wf__handler **out, wf_error *err);
+/* Unregister a record added by wf__handler_add. */
+void wf__handler_remove(wf_engine *e, wf__handler *h);
+/* Run the handler's function for a task, then end the call (the owner is
+ * told, the reference taken by wf__handler_find is dropped). */
+void wf__handler_call(wf__handler *h, wf_task *t);
+void wf__handler_release(wf__handler *h);
 
 /* exec.c */
 wf_execution *wf__exec_ref(wf_execution *x);
@@ -423,8 +416,13 @@ wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
                          const wf__scope *scope, json_t *input);
 wf__frame *wf__frame_ref(wf__frame *f);
 void wf__frame_release(wf__frame *f);
-/* Step a frame until it parks or finishes (execution lock held). */
-void wf__frame_step(wf__frame *f);
+/* Make a frame runnable (execution lock held): it runs next on the thread
+ * stepping its execution, if one is, else a scheduler thread takes it. */
+void wf__frame_schedule(wf__frame *f);
+/* Park a frame until `deadline` (clock ms), then run it in `phase`
+ * (execution lock held). Without memory for the timer it runs at once:
+ * early, never late. */
+void wf__frame_wake_at(wf__frame *f, int64_t deadline, wf__phase phase);
 /* Step `f` and then every frame of its execution made ready meanwhile, on
  * this thread (execution lock held); leftovers beyond the budget go to the
  * run queue. */
@@ -443,29 +441,39 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
                       unsigned attempt, int64_t deadline);
 wf_task *wf__task_ref(wf_task *t);
 void wf__task_release(wf_task *t);
-/* Complete a task (lock NOT held): records the outcome and wakes the
- * frame. `output` is stolen. */
+/* Complete a task (lock NOT held, or held by this thread's inline call):
+ * records the outcome and wakes the frame. `output` is stolen. WF_OK, or
+ * WF_ESTATE when it was no longer pending. */
 int wf__task_complete(wf_task *t, bool ok, json_t *output, const char *error,
                       const char *cause);
-/* Run the handler for a task (on a pool thread or inline). */
-void wf__task_invoke(wf_task *t, wf__handler *h);
+/* Complete it `delay_ms` from now on the engine's clock (handlers'
+ * succeed_after/fail_after). `output` is stolen. */
+int wf__task_complete_after(wf_task *t, int64_t delay_ms, bool ok,
+                            json_t *output, const char *error,
+                            const char *cause);
+/* The engine's clock, for handlers. */
+int64_t wf__task_now(const wf_task *t);
+/* Start the task's TimeoutSeconds and HeartbeatSeconds timers. */
+void wf__task_arm_timeouts(wf_task *t, int64_t timeout_s, int64_t now);
+/* Call handler h for the task: inline on this thread (lock held; the
+ * handler may complete it at once) or on the worker pool. */
+void wf__task_call(wf_task *t, wf__handler *h);
 void wf__task_expire(wf_task *t); /* lock held */
 /* Make the task reachable by token (done for tasks left pending). */
 void wf__task_publish(wf_task *t);
 wf__task_family wf__task_family_of(const char *resource);
 
-/* history.c */
-/* Record an event (lock held); returns its id. `data` is borrowed (a
- * reference is taken). */
+/* history.c: recording events and announcing them to listeners. */
+/* Record an event (lock held) and tell the listeners; returns its id. */
+int64_t wf__history_record(wf_execution *x, wf__frame *f,
+                           const wf__event_args *a);
+/* The same for an event with no numbers or text. `data` is borrowed. */
 int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
                         const wf__state *st, json_t *data, const char *error,
                         const char *cause);
 void wf__history_free(wf_execution *x);
-/* Attach numbers to event `id` if it was kept (Map length/index, task
- * timeoutInSeconds/heartbeatInSeconds). */
-void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
-                             int64_t n2);
-void wf__history_set_text(wf_execution *x, int64_t id, const char *text);
+/* Add one of the library's own listeners (before any execution starts). */
+int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload);
 char *wf__history_json(wf_execution *x, bool reverse);
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
                       const wf__event *ev);
@@ -488,12 +496,12 @@ bool wf__mock_next(wf_execution *x, const wf__state *st, bool *ok,
                    json_t **output, const char **error, const char **cause,
                    bool *missing);
 
-/* log.c */
+/* log.c: structured log lines. It listens to events (wf__log_on_event,
+ * a wf__event_sink_fn with the engine as payload) and calls nothing back. */
 int wf__log_open(wf_engine *e, const char *path, wf_error *err);
 void wf__log_close(wf_engine *e);
 bool wf__log_enabled(const wf_engine *e, wf_log_level level);
-/* A history event, as a log line (lock held). */
-void wf__log_event(wf_execution *x, wf__frame *f, const wf__event *ev);
+void wf__log_on_event(const wf__event_note *note, void *engine);
 /* A handler's own line, with its task's correlation id. */
 void wf__log_task(const wf_task *t, wf_log_level level, const char *event,
                   const char *fields_json);

@@ -104,6 +104,19 @@ static void unknown_resource(wf__frame *f, const wf__state *st, json_t *input,
 
 static wf__step outcome(wf__frame *f, const wf__state *st);
 
+/* Settle the task on the stepping thread (a mock, a refusal, no handler),
+ * then process its outcome. */
+static wf__step settle_now(wf__frame *f, const wf__state *st, bool ok,
+                           json_t *output, const char *error,
+                           const char *cause) {
+  wf_task *t = f->task;
+  t->in_inline_call = true;
+  t->inline_thread = pthread_self();
+  wf__task_complete(t, ok, output, error, cause);
+  t->in_inline_call = false;
+  return outcome(f, st);
+}
+
 /* The task exists before the state's input is processed: its token is
  * part of the context ($$.Task.Token) that Parameters may read. */
 static wf__step drop_task(wf__frame *f, const wf__state *st,
@@ -155,9 +168,10 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   t->deadline = now + limit_s * 1000;
   t->heartbeat_seconds = heartbeat;
   f->task = t;
-  int64_t sid = wf__history_add(x, f, ev_for(fam, WF__EV_TASK_SCHEDULED), st,
-                                input, NULL, NULL);
-  wf__history_set_numbers(x, sid, timeout, heartbeat);
+  wf__event_args scheduled = {.type = ev_for(fam, WF__EV_TASK_SCHEDULED),
+                              .st = st, .data = input, .number = timeout,
+                              .number2 = heartbeat};
+  wf__history_record(x, f, &scheduled);
   wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
                   NULL);
   json_decref(input);
@@ -173,11 +187,7 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
                     f->retry_count, st->name);
       return drop_task(f, st, &fault);
     }
-    t->in_inline_call = true;
-    t->inline_thread = pthread_self();
-    wf__task_complete(t, ok, out, merr, mcause);
-    t->in_inline_call = false;
-    return outcome(f, st);
+    return settle_now(f, st, ok, out, merr, mcause);
   }
   if (!wf__machine_allows(x->machine, st->resource)) {
     /* Least privilege (the seed's IAM role): refuse and audit. */
@@ -187,48 +197,23 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
                       "The state machine '%s' is not allowed to invoke the "
                       "resource '%s': it is not in the machine's allowlist",
                       x->machine->name, st->resource);
-    t->in_inline_call = true;
-    t->inline_thread = pthread_self();
-    wf__task_complete(t, false, NULL, "States.Permissions",
-                      wf__strbuf_cstr(&cause));
-    t->in_inline_call = false;
+    wf__step r = settle_now(f, st, false, NULL, "States.Permissions",
+                            wf__strbuf_cstr(&cause));
     wf__strbuf_free(&cause);
-    return outcome(f, st);
+    return r;
   }
-  wf__handler *h = wf__engine_find_handler(e, st->resource);
+  wf__handler *h = wf__handler_find(e, st->resource);
   if (!h) {
     const char *err;
     char *cause = NULL;
     unknown_resource(f, st, t->input, &err, &cause);
-    t->in_inline_call = true;
-    t->inline_thread = pthread_self();
-    wf__task_complete(t, false, NULL, err, cause);
-    t->in_inline_call = false;
+    wf__step r = settle_now(f, st, false, NULL, err, cause);
     wf__free(cause);
-    return outcome(f, st);
+    return r;
   }
-  if (timeout) {
-    wf__timer tm = {.kind = WF__TIMER_TASK, .task = wf__task_ref(t),
-                    .slot = &t->timeout_slot, .deadline = t->deadline};
-    wf__sched_add_timer(e, tm);
-  }
-  if (heartbeat) {
-    wf__timer tm = {.kind = WF__TIMER_HEARTBEAT, .task = wf__task_ref(t),
-                    .gen = t->heartbeat_gen,
-                    .slot = &t->heartbeat_slot,
-                    .deadline = now + heartbeat * 1000};
-    wf__sched_add_timer(e, tm);
-  }
-  t->handler = h;
-  if (h->flags & WF_HANDLER_INLINE) {
-    t->in_inline_call = true;
-    t->inline_thread = pthread_self();
-    wf__task_invoke(t, h);
-    t->in_inline_call = false;
-    if (t->status != WF__TASK_PENDING) return outcome(f, st);
-  } else {
-    wf__pool_submit(e, wf__task_ref(t));
-  }
+  wf__task_arm_timeouts(t, timeout, now);
+  wf__task_call(t, h);
+  if (t->status != WF__TASK_PENDING) return outcome(f, st);
   /* Pending: wait for the handler, a token call or a timeout. */
   f->park = WF__PARK_TASK;
   f->phase = WF__PH_TASK_DONE;

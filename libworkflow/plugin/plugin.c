@@ -13,6 +13,57 @@
 #include "json_text.h"
 #include "plugin_impl.h"
 
+/* ---- the host: attached to the engine on first use ---- */
+
+static const char HOST_KEY = 0;
+
+static void *host_new(wf_engine *e) {
+  (void)e;
+  wf__plugin_host *h = wf__calloc(1, sizeof *h);
+  if (h) pthread_mutex_init(&h->lock, NULL);
+  return h;
+}
+
+static void unload_locked(wf__plugin_host *h, wf_plugin *p);
+
+/* wf_engine_free(): unload what is loaded (waiting for calls in flight,
+ * which the engine's pool still runs), forget the directories. */
+static void host_teardown(wf_engine *e, void *data) {
+  (void)e;
+  wf__plugin_host *h = data;
+  pthread_mutex_lock(&h->lock);
+  while (h->plugins) unload_locked(h, h->plugins);
+  pthread_mutex_unlock(&h->lock);
+  for (size_t i = 0; i < h->ndirs; i++) wf__free(h->dirs[i]);
+  wf__free(h->dirs);
+  pthread_mutex_destroy(&h->lock);
+  wf__free(h);
+}
+
+static wf__plugin_host *host_of(wf_engine *e) {
+  return wf__engine_attachment(e, &HOST_KEY, host_new, host_teardown);
+}
+
+/* ---- calls in flight ---- */
+
+static void call_begin(void *owner) {
+  wf_plugin *p = owner;
+  atomic_fetch_add(&p->inflight, 1);
+}
+
+static void call_end(void *owner) {
+  wf_plugin *p = owner;
+  /* Under the lock: once unload sees zero it may free p, so the last
+   * touch of p must come before the count reaches zero unguarded. */
+  pthread_mutex_lock(&p->mu);
+  if (atomic_fetch_sub(&p->inflight, 1) == 1) pthread_cond_broadcast(&p->idle);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static const wf__handler_owner OWNER = {call_begin, call_end};
+
+/* ---- trust ---- */
+
 static bool writable_by_others(const struct stat *st) {
   return (st->st_mode & (S_IWGRP | S_IWOTH)) != 0;
 }
@@ -36,14 +87,18 @@ int wf_engine_add_plugin_dir(wf_engine *e, const char *dir, wf_error *err) {
   char *copy = rc == WF_OK ? wf__strdup(rp) : NULL;
   free(rp); /* realpath() allocates with the C library */
   if (rc != WF_OK) return rc;
-  if (!copy) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  pthread_mutex_lock(&e->plugins_lock);
-  char **dirs = wf__realloc(e->plugin_dirs, (e->nplugin_dirs + 1) * sizeof *dirs);
-  if (dirs) {
-    e->plugin_dirs = dirs;
-    e->plugin_dirs[e->nplugin_dirs++] = copy;
+  wf__plugin_host *h = copy ? host_of(e) : NULL;
+  if (!h) {
+    wf__free(copy);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
-  pthread_mutex_unlock(&e->plugins_lock);
+  pthread_mutex_lock(&h->lock);
+  char **dirs = wf__realloc(h->dirs, (h->ndirs + 1) * sizeof *dirs);
+  if (dirs) {
+    h->dirs = dirs;
+    h->dirs[h->ndirs++] = copy;
+  }
+  pthread_mutex_unlock(&h->lock);
   if (!dirs) {
     wf__free(copy);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
@@ -53,9 +108,9 @@ int wf_engine_add_plugin_dir(wf_engine *e, const char *dir, wf_error *err) {
 
 /* The trusted directory the resolved file sits in, or NULL (lock held).
  * Resolved directories end in '/' only when they are the root. */
-static const char *trusted(wf_engine *e, const char *rp) {
-  for (size_t i = 0; i < e->nplugin_dirs; i++) {
-    const char *d = e->plugin_dirs[i];
+static const char *trusted(const wf__plugin_host *h, const char *rp) {
+  for (size_t i = 0; i < h->ndirs; i++) {
+    const char *d = h->dirs[i];
     size_t n = strlen(d);
     if (strncmp(rp, d, n) != 0) continue;
     if (d[n - 1] == '/' ? rp[n] != '\0' : rp[n] == '/') return d;
@@ -151,7 +206,7 @@ int wf__plugin_stage(wf_plugin *p, const char *resource,
 
 static void unregister_all(wf_plugin *p) {
   for (size_t i = 0; i < p->nhandlers; i++)
-    wf__engine_remove_handler(p->engine, p->handlers[i]);
+    wf__handler_remove(p->engine, p->handlers[i]);
   p->nhandlers = 0;
 }
 
@@ -161,10 +216,9 @@ static int commit(wf_plugin *p, wf_error *err) {
   if (!p->handlers) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   for (size_t i = 0; i < p->nstaged; i++) {
     wf__handler *h = NULL;
-    int rc = wf__engine_add_handler(p->engine, p->staged[i].resource,
-                                    p->staged[i].ops.fn,
-                                    p->staged[i].ops.payload,
-                                    p->staged[i].ops.flags, p, &h, err);
+    int rc = wf__handler_add(p->engine, p->staged[i].resource,
+                             p->staged[i].ops.fn, p->staged[i].ops.payload,
+                             p->staged[i].ops.flags, &OWNER, p, &h, err);
     if (rc != WF_OK) {
       unregister_all(p);
       /* Say which plugin: the engine's message names the resource only. */
@@ -200,9 +254,14 @@ int wf_engine_load_plugin(wf_plugin **out, wf_engine *e, const char *path,
   if (!rp)
     return wf__error_set(err, WF_EIO, NULL, "plugin %s: %s", path,
                          strerror(errno));
-  pthread_mutex_lock(&e->plugins_lock);
+  wf__plugin_host *host = host_of(e);
+  if (!host) {
+    free(rp);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  pthread_mutex_lock(&host->lock);
   int rc = WF_OK;
-  const char *top = trusted(e, rp);
+  const char *top = trusted(host, rp);
   if (!top)
     rc = wf__error_set(err, WF_EPERM, NULL,
                        "plugin %s resolves to %s, outside the plugin "
@@ -263,10 +322,10 @@ int wf_engine_load_plugin(wf_plugin **out, wf_engine *e, const char *path,
     }
   }
   if (rc == WF_OK) {
-    p->next = e->plugins;
-    e->plugins = p;
+    p->next = host->plugins;
+    host->plugins = p;
   }
-  pthread_mutex_unlock(&e->plugins_lock);
+  pthread_mutex_unlock(&host->lock);
   free(rp);
   if (rc != WF_OK) {
     if (p && p->dl) dlclose(p->dl);
@@ -278,18 +337,9 @@ int wf_engine_load_plugin(wf_plugin **out, wf_engine *e, const char *path,
   return WF_OK;
 }
 
-void wf__plugin_call_done(wf_plugin *p) {
-  /* Under the lock: once unload sees zero it may free p, so the last
-   * touch of p must come before the count reaches zero unguarded. */
-  pthread_mutex_lock(&p->mu);
-  if (atomic_fetch_sub(&p->inflight, 1) == 1) pthread_cond_broadcast(&p->idle);
-  pthread_mutex_unlock(&p->mu);
-}
-
-/* Unload with the engine's plugin list lock held. */
-static void unload_locked(wf_plugin *p) {
-  wf_engine *e = p->engine;
-  for (wf_plugin **pp = &e->plugins; *pp; pp = &(*pp)->next) {
+/* Unload with the host's lock held. */
+static void unload_locked(wf__plugin_host *h, wf_plugin *p) {
+  for (wf_plugin **pp = &h->plugins; *pp; pp = &(*pp)->next) {
     if (*pp == p) {
       *pp = p->next;
       break;
@@ -301,27 +351,17 @@ static void unload_locked(wf_plugin *p) {
   while (atomic_load(&p->inflight) > 0) pthread_cond_wait(&p->idle, &p->mu);
   pthread_mutex_unlock(&p->mu);
   if (p->desc->fini) p->desc->fini(p);
-  wf__log_plugin(e, "PluginUnloaded", p->desc->name, p->path);
+  wf__log_plugin(p->engine, "PluginUnloaded", p->desc->name, p->path);
   dlclose(p->dl);
   plugin_free(p);
 }
 
 void wf_plugin_unload(wf_plugin *p) {
   if (!p) return;
-  wf_engine *e = p->engine;
-  pthread_mutex_lock(&e->plugins_lock);
-  unload_locked(p);
-  pthread_mutex_unlock(&e->plugins_lock);
-}
-
-void wf__plugins_unload_all(wf_engine *e) {
-  pthread_mutex_lock(&e->plugins_lock);
-  while (e->plugins) unload_locked(e->plugins);
-  for (size_t i = 0; i < e->nplugin_dirs; i++) wf__free(e->plugin_dirs[i]);
-  wf__free(e->plugin_dirs);
-  e->plugin_dirs = NULL;
-  e->nplugin_dirs = 0;
-  pthread_mutex_unlock(&e->plugins_lock);
+  wf__plugin_host *h = host_of(p->engine);
+  pthread_mutex_lock(&h->lock);
+  unload_locked(h, p);
+  pthread_mutex_unlock(&h->lock);
 }
 
 const char *wf_plugin_name(const wf_plugin *p) { return p->desc->name; }

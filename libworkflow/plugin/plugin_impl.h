@@ -1,4 +1,7 @@
-/* Plugin internals shared by plugin.c, host_api.c and the engine. */
+/* Plugin internals shared by plugin.c and host_api.c. The engine knows
+ * nothing of plugins: their handlers are registered with an owner that
+ * counts calls in flight, and the plugin host is attached to the engine,
+ * which tears it down first when it is freed. */
 #ifndef WF_PLUGIN_IMPL_H
 #define WF_PLUGIN_IMPL_H
 
@@ -30,12 +33,17 @@ struct wf_plugin {
   wf_plugin *next;
 };
 
+/* The plugins of one engine and the directories it trusts (lock). */
+typedef struct wf__plugin_host {
+  pthread_mutex_t lock;
+  wf_plugin *plugins;
+  char **dirs;
+  size_t ndirs;
+} wf__plugin_host;
+
 /* The table every plugin receives. */
 const wf_host_api *wf__host_api(void);
 int wf__plugin_stage(wf_plugin *p, const char *resource,
                      const wf_handler_ops *ops, wf_error *err);
-/* One call of a handler of p ended. */
-void wf__plugin_call_done(wf_plugin *p);
-void wf__plugins_unload_all(wf_engine *e);
 
 #endif

@@ -245,15 +245,8 @@ static int64_t backoff_ms(wf__frame *f, const wf__retrier *r,
 }
 
 wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase) {
-  wf_engine *e = f->exec->engine;
-  f->park = WF__PARK_TIMER;
-  f->phase = phase;
-  wf__timer t = {.kind = WF__TIMER_WAKE,
-                 .gen = ++f->wake_gen,
-                 .frame = wf__frame_ref(f),
-                 .slot = &f->wake_slot,
-                 .deadline = wf__engine_now(e) + (delay_ms > 0 ? delay_ms : 0)};
-  wf__sched_add_timer(e, t);
+  int64_t now = wf__engine_now(f->exec->engine);
+  wf__frame_wake_at(f, now + (delay_ms > 0 ? delay_ms : 0), phase);
   return WF__STEP_PARK;
 }
 

@@ -1,4 +1,6 @@
-/* Execution history with AWS's event types, ids and previousEventId chains.
+/* Execution history with AWS's event types, ids and previousEventId chains,
+ * and the listeners that hear of each event as it is recorded: the
+ * program's (wf_engine_add_listener) and the library's own (the log).
  * Recording an event only takes references to the data it describes; the
  * JSON of GetExecutionHistory is built when someone asks for it. With
  * retention off, ids are still counted (AWS's causes quote them). */
@@ -45,24 +47,60 @@ void wf__history_free(wf_execution *x) {
   x->nevents = x->cap = 0;
 }
 
-static void notify(wf_execution *x, const wf__event *ev) {
-  wf_engine *e = x->engine;
-  if (!e->nlisteners) return;
-  char tbuf[64];
-  wf__strbuf b = WF__STRBUF_INIT;
-  wf__event_render(&b, x, ev);
-  wf_event pub = {ev->id, ev->prev, ev->ts, wf__event_type_name(ev, tbuf),
-                  x->arn, wf__strbuf_cstr(&b)};
-  pthread_rwlock_rdlock(&e->hlock);
-  for (size_t i = 0; i < e->nlisteners; i++)
-    e->listeners[i].cb(&pub, e->listeners[i].payload);
+int wf_engine_add_listener(wf_engine *e, wf_event_cb cb, void *payload) {
+  if (!e || !cb) return WF_EINVAL;
+  pthread_rwlock_wrlock(&e->hlock);
+  wf__listener *l =
+      wf__realloc(e->listeners, (e->nlisteners + 1) * sizeof *l);
+  if (l) {
+    e->listeners = l;
+    e->listeners[e->nlisteners++] = (wf__listener){cb, payload};
+  }
   pthread_rwlock_unlock(&e->hlock);
-  wf__strbuf_free(&b);
+  return l ? WF_OK : WF_ENOMEM;
 }
 
-int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
-                        const wf__state *st, json_t *data, const char *error,
-                        const char *cause) {
+int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload) {
+  wf__sink *s = wf__realloc(e->sinks, (e->nsinks + 1) * sizeof *s);
+  if (!s) return WF_ENOMEM;
+  e->sinks = s;
+  e->sinks[e->nsinks++] = (wf__sink){fn, payload};
+  return WF_OK;
+}
+
+/* Tell the program's listeners (the event as GetExecutionHistory shows
+ * it) and the library's own (the log). */
+static void announce(wf_execution *x, wf__frame *f, const wf__event *ev) {
+  wf_engine *e = x->engine;
+  char tbuf[64];
+  const char *type = wf__event_type_name(ev, tbuf);
+  if (e->nlisteners) {
+    wf__strbuf b = WF__STRBUF_INIT;
+    wf__event_render(&b, x, ev);
+    wf_event pub = {ev->id, ev->prev, ev->ts, type, x->arn,
+                    wf__strbuf_cstr(&b)};
+    pthread_rwlock_rdlock(&e->hlock);
+    for (size_t i = 0; i < e->nlisteners; i++)
+      e->listeners[i].cb(&pub, e->listeners[i].payload);
+    pthread_rwlock_unlock(&e->hlock);
+    wf__strbuf_free(&b);
+  }
+  if (!e->nsinks) return;
+  wf__event_note note = {x, ev, type, false, 0};
+  if (ev->type == WF__EV_STATE_EXITED && f) {
+    note.has_duration = true;
+    note.duration_ms = ev->ts - f->entered_ms;
+  } else if (ev->type >= WF__EV_EXECUTION_SUCCEEDED &&
+             ev->type <= WF__EV_EXECUTION_TIMED_OUT) {
+    note.has_duration = true;
+    note.duration_ms = ev->ts - x->start_ms;
+  }
+  for (size_t i = 0; i < e->nsinks; i++)
+    e->sinks[i].fn(&note, e->sinks[i].payload);
+}
+
+int64_t wf__history_record(wf_execution *x, wf__frame *f,
+                           const wf__event_args *a) {
   if (f && f->id_counter) {
     /* A child execution of a distributed Map: its own numbering, and its
      * events are not part of this history. */
@@ -74,27 +112,28 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
   int64_t prev = f ? f->prev_event : 0;
   if (f) f->prev_event = id;
   wf_engine *e = x->engine;
-  /* Nothing records, listens or logs: only the id was needed. */
-  if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->log &&
-      !e->log_file)
+  /* Nothing records or listens: only the id was needed. */
+  if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->nsinks)
     return id;
-  wf__event ev = {.type = type,
+  wf__event ev = {.type = a->type,
                   .id = id,
                   .prev = prev,
                   .ts = wf__engine_now(e),
-                  .data = json_incref(data)};
-  if (st) {
-    ev.state_type = st->type;
-    ev.name = st->name;
-    ev.resource = st->resource;
+                  .data = json_incref(a->data),
+                  .number = a->number,
+                  .number2 = a->number2};
+  if (a->st) {
+    ev.state_type = a->st->type;
+    ev.name = a->st->name;
+    ev.resource = a->st->resource;
   }
-  if (error) ev.error = wf__strdup(error);
-  if (cause) ev.cause = wf__strdup(cause);
-  if (f && f->task && type >= WF__EV_TASK_SCHEDULED &&
-      type <= WF__EV_ACTIVITY_TIMED_OUT)
+  if (a->error) ev.error = wf__strdup(a->error);
+  if (a->cause) ev.cause = wf__strdup(a->cause);
+  if (a->text) ev.text = wf__strdup(a->text);
+  if (f && f->task && a->type >= WF__EV_TASK_SCHEDULED &&
+      a->type <= WF__EV_ACTIVITY_TIMED_OUT)
     ev.resource = f->task->resource;
-  notify(x, &ev);
-  wf__log_event(x, f, &ev);
+  announce(x, f, &ev);
   if (e->history == WF_HISTORY_OFF) {
     event_free(&ev);
     return id;
@@ -113,21 +152,12 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
   return id;
 }
 
-/* Set the numeric fields of the most recent event (Map lengths, indexes,
- * task timeouts). */
-void wf__history_set_numbers(wf_execution *x, int64_t id, int64_t n1,
-                             int64_t n2) {
-  if (x->nevents && x->events[x->nevents - 1].id == id) {
-    x->events[x->nevents - 1].number = n1;
-    x->events[x->nevents - 1].number2 = n2;
-  }
-}
-
-void wf__history_set_text(wf_execution *x, int64_t id, const char *text) {
-  if (x->nevents && x->events[x->nevents - 1].id == id) {
-    wf__free(x->events[x->nevents - 1].text);
-    x->events[x->nevents - 1].text = wf__strdup(text);
-  }
+int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
+                        const wf__state *st, json_t *data, const char *error,
+                        const char *cause) {
+  wf__event_args a = {.type = type, .st = st, .data = data, .error = error,
+                      .cause = cause};
+  return wf__history_record(x, f, &a);
 }
 
 /* ---- rendering ---- */

@@ -2,12 +2,17 @@
  * top-level frame; Parallel branches and Map iterations get frames of
  * their own. A frame never recurses on the C stack: each state moves it
  * one step, and it parks when it has to wait. */
+#include <stddef.h>
+
 #include "alloc.h"
 #include "step.h"
 
 /* Transitions one frame may run before giving its thread back to the
  * scheduler, so a long loop cannot starve other executions. */
 #define WF__STEP_BUDGET 4096
+
+static void job_run(wf__job *job);
+static void job_drop(wf__job *job);
 
 wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
                          const wf__scope *scope, json_t *input) {
@@ -22,6 +27,8 @@ wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
   f->input = json_incref(input);
   f->map_index = -1;
   f->wake_slot = WF__NO_TIMER;
+  f->job.run = job_run;
+  f->job.drop = job_drop;
   if (parent && parent->id_counter) f->id_counter = parent->id_counter;
   return f;
 }
@@ -63,7 +70,7 @@ void wf__frame_cancel(wf__frame *f) {
   f->wake_gen++;
   /* A pending wake-up would keep the frame (and its execution) alive. */
   wf__frame_ref(f);
-  wf__sched_cancel_timer(f->exec->engine, &f->wake_slot);
+  wf__sched_cancel_timer(&f->exec->engine->sched, &f->wake_slot);
   wf__frame_release(f);
   if (f->task) {
     wf__task_expire(f->task);
@@ -93,11 +100,9 @@ static unsigned step(wf__frame *f, unsigned budget) {
     if (r != WF__STEP_NEXT) return budget - 1;
   }
   /* Out of budget: go to the back of the queue. */
-  wf__sched_enqueue(f->exec->engine, f);
+  wf__frame_schedule(f);
   return 0;
 }
-
-void wf__frame_step(wf__frame *f) { step(f, WF__STEP_BUDGET); }
 
 void wf__exec_drain(wf_execution *x, wf__frame *f) {
   unsigned budget = WF__STEP_BUDGET;
@@ -120,7 +125,78 @@ void wf__exec_drain(wf_execution *x, wf__frame *f) {
     x->ready_head = g->qnext;
     if (!x->ready_head) x->ready_tail = NULL;
     g->queued = false;
-    wf__sched_enqueue(x->engine, g);
+    wf__frame_schedule(g);
     wf__frame_release(g);
+  }
+}
+
+/* ---- running on the scheduler ---- */
+
+static wf__frame *frame_of(wf__job *job) {
+  return (wf__frame *)((char *)job - offsetof(wf__frame, job));
+}
+
+static void job_run(wf__job *job) {
+  wf__frame *f = frame_of(job);
+  wf_execution *x = wf__exec_ref(f->exec);
+  pthread_mutex_lock(&x->lock);
+  f->queued = false;
+  wf__exec_drain(x, f);
+  pthread_mutex_unlock(&x->lock);
+  wf__frame_release(f);
+  wf__exec_release(x);
+}
+
+static void job_drop(wf__job *job) {
+  wf__frame *f = frame_of(job);
+  f->queued = false;
+  wf__frame_release(f);
+}
+
+void wf__frame_schedule(wf__frame *f) {
+  if (f->queued) return;
+  f->queued = true;
+  wf__frame_ref(f);
+  f->qnext = NULL;
+  wf_execution *x = f->exec;
+  if (x->draining) {
+    /* The thread stepping this execution runs it next, in order. */
+    if (x->ready_tail)
+      x->ready_tail->qnext = f;
+    else
+      x->ready_head = f;
+    x->ready_tail = f;
+    return;
+  }
+  wf__sched_post(&x->engine->sched, &f->job);
+}
+
+/* ---- waking up ---- */
+
+static void wake_fire(void *arg, uint64_t gen) {
+  wf__frame *f = arg;
+  wf_execution *x = f->exec;
+  pthread_mutex_lock(&x->lock);
+  if (!f->finished && f->park == WF__PARK_TIMER && f->wake_gen == gen) {
+    f->park = WF__PARK_NONE;
+    wf__frame_schedule(f);
+  }
+  pthread_mutex_unlock(&x->lock);
+}
+
+static void wake_drop(void *arg) { wf__frame_release(arg); }
+
+static const wf__timer_ops WAKE_OPS = {wake_fire, wake_drop, NULL};
+
+void wf__frame_wake_at(wf__frame *f, int64_t deadline, wf__phase phase) {
+  f->park = WF__PARK_TIMER;
+  f->phase = phase;
+  uint64_t gen = ++f->wake_gen;
+  wf__frame_ref(f);
+  if (wf__sched_add_timer(&f->exec->engine->sched, deadline, &WAKE_OPS, f,
+                          gen, &f->wake_slot) != WF_OK) {
+    wf__frame_release(f);
+    f->park = WF__PARK_NONE;
+    wf__frame_schedule(f);
   }
 }

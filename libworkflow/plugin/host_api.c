@@ -24,16 +24,7 @@ static int complete_after(wf_task *t, int64_t delay_ms, bool ok,
                        &perr) != WF_OK)
       return WF_EPARSE;
   }
-  wf_engine *e = t->engine;
-  wf__timer tm = {.kind = WF__TIMER_COMPLETE,
-                  .task = wf__task_ref(t),
-                  .ok = ok,
-                  .output = out,
-                  .error = error ? wf__strdup(error) : NULL,
-                  .cause = cause ? wf__strdup(cause) : NULL,
-                  .deadline = wf__engine_now(e) + delay_ms};
-  wf__sched_add_timer(e, tm);
-  return WF_OK;
+  return wf__task_complete_after(t, delay_ms, ok, out, error, cause);
 }
 
 static int succeed_after(wf_task *t, int64_t delay_ms, const char *output) {
@@ -45,7 +36,7 @@ static int fail_after(wf_task *t, int64_t delay_ms, const char *error,
   return complete_after(t, delay_ms, false, NULL, error, cause);
 }
 
-static int64_t now_ms(const wf_task *t) { return wf__engine_now(t->engine); }
+static int64_t now_ms(const wf_task *t) { return wf__task_now(t); }
 
 static void log_line(const wf_task *t, wf_log_level level, const char *event,
                      const char *fields_json) {

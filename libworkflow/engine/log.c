@@ -2,14 +2,16 @@
  * correlation id, execution, state, event, duration, error — to a callback
  * and/or a file (or stderr). It stands in for the seed's CloudWatch Logs:
  * one request can be followed from start to end by its correlation id.
- * Nothing is formatted when no sink is configured. */
+ * Execution events reach it as a listener (wf__log_on_event); handlers,
+ * plugins and the allowlist call it directly. It calls nothing back in the
+ * engine. Nothing is formatted when no sink is configured. */
 #include <errno.h>
 #include <string.h>
 
 #include "alloc.h"
+#include "engine_impl.h"
 #include "error.h"
 #include "json_text.h"
-#include "step.h"
 #include "timestamp.h"
 
 const char *wf_log_level_name(wf_log_level level) {
@@ -101,21 +103,17 @@ static wf_log_level level_of(wf__event_type t) {
   }
 }
 
-void wf__log_event(wf_execution *x, wf__frame *f, const wf__event *ev) {
-  wf_engine *e = x->engine;
+void wf__log_on_event(const wf__event_note *note, void *engine) {
+  wf_engine *e = engine;
+  const wf__event *ev = note->ev;
   wf_log_level level = level_of(ev->type);
   if (!wf__log_enabled(e, level)) return;
-  char tbuf[64];
   wf__strbuf b = WF__STRBUF_INIT;
-  head(&b, e, level, x, ev->name, wf__event_type_name(ev, tbuf));
+  head(&b, e, level, note->exec, ev->name, note->type_name);
   wf__strbuf_printf(&b, ",\"eventId\":%lld", (long long)ev->id);
-  if (ev->type == WF__EV_STATE_EXITED && f)
+  if (note->has_duration)
     wf__strbuf_printf(&b, ",\"durationMs\":%lld",
-                      (long long)(ev->ts - f->entered_ms));
-  if (ev->type >= WF__EV_EXECUTION_SUCCEEDED &&
-      ev->type <= WF__EV_EXECUTION_TIMED_OUT)
-    wf__strbuf_printf(&b, ",\"durationMs\":%lld",
-                      (long long)(ev->ts - x->start_ms));
+                      (long long)note->duration_ms);
   str_member(&b, "resource", ev->type >= WF__EV_TASK_SCHEDULED &&
                                      ev->type <= WF__EV_ACTIVITY_TIMED_OUT
                                  ? ev->resource

@@ -46,12 +46,15 @@ static wf__fanout *fan_new(size_t total) {
   return fan;
 }
 
-/* Record a parent event with an explicit previous event. */
+/* Record a parent event with an explicit previous event; `index`: a Map
+ * iteration's. */
 static int64_t event_after(wf__frame *f, wf__event_type type,
-                           const wf__state *st, int64_t prev,
+                           const wf__state *st, int64_t prev, int64_t index,
                            const char *error, const char *cause) {
   f->prev_event = prev;
-  return wf__history_add(f->exec, f, type, st, NULL, error, cause);
+  wf__event_args a = {.type = type, .st = st, .error = error, .cause = cause,
+                      .number = index};
+  return wf__history_record(f->exec, f, &a);
 }
 
 /* ---- cancellation ---- */
@@ -64,9 +67,8 @@ static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
   fan->running--;
   wf__frame_cancel(c);
   if (st->type == WF__MAP && !fan->distributed) {
-    int64_t id = event_after(parent, WF__EV_MAP_ITERATION_ABORTED, st,
-                             c->prev_event, NULL, NULL);
-    wf__history_set_numbers(parent->exec, id, (int64_t)i, 0);
+    event_after(parent, WF__EV_MAP_ITERATION_ABORTED, st, c->prev_event,
+                (int64_t)i, NULL, NULL);
   }
   wf__frame_release(c);
 }
@@ -123,19 +125,16 @@ void wf__fanout_child_done(wf__frame *child) {
     if (inline_map) {
       int64_t last = child->prev_event;
       fan->last_iteration_event = event_after(
-          p, WF__EV_MAP_ITERATION_SUCCEEDED, st, last, NULL, NULL);
-      wf__history_set_numbers(p->exec, fan->last_iteration_event,
-                              (int64_t)i, 0);
+          p, WF__EV_MAP_ITERATION_SUCCEEDED, st, last, (int64_t)i, NULL, NULL);
       /* AWS chains the next iteration to this one's last state event. */
       p->prev_event = last;
     }
   } else {
     fan->failures++;
     if (inline_map) {
-      fan->last_iteration_event = event_after(
-          p, WF__EV_MAP_ITERATION_FAILED, st, child->prev_event, NULL, NULL);
-      wf__history_set_numbers(p->exec, fan->last_iteration_event,
-                              (int64_t)i, 0);
+      fan->last_iteration_event =
+          event_after(p, WF__EV_MAP_ITERATION_FAILED, st, child->prev_event,
+                      (int64_t)i, NULL, NULL);
     }
     if (fan->distributed && !tolerance_exceeded(fan)) {
       /* A tolerated failure leaves its error in the results. */
@@ -156,7 +155,7 @@ void wf__fanout_child_done(wf__frame *child) {
   wf__frame_release(child);
   if (p->park == WF__PARK_CHILDREN) {
     p->park = WF__PARK_NONE;
-    wf__sched_enqueue(p->exec->engine, p);
+    wf__frame_schedule(p);
   }
 }
 
@@ -195,14 +194,13 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
     c->own_next_id = 2;
     c->id_counter = &c->own_next_id;
   } else if (st->type == WF__MAP) {
-    int64_t id = wf__history_add(f->exec, f, WF__EV_MAP_ITERATION_STARTED, st,
-                                 NULL, NULL, NULL);
-    wf__history_set_numbers(f->exec, id, (int64_t)i, 0);
-    c->prev_event = id;
+    wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
+                        .number = (int64_t)i};
+    c->prev_event = wf__history_record(f->exec, f, &a);
   }
   fan->children[i] = c;
   fan->running++;
-  wf__sched_enqueue(f->exec->engine, c);
+  wf__frame_schedule(c);
   return 0;
 }
 
@@ -393,9 +391,9 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
     char *error = fan->error, *cause = fan->cause;
     fan->error = fan->cause = NULL;
     if (fan->distributed)
-      event_after(f, WF__EV_MAP_RUN_FAILED, st, f->prev_event, error, cause);
+      event_after(f, WF__EV_MAP_RUN_FAILED, st, f->prev_event, 0, error, cause);
     event_after(f, map ? WF__EV_MAP_FAILED : WF__EV_PARALLEL_FAILED, st,
-                fan->distributed ? f->prev_event : f->prev_event, NULL, NULL);
+                f->prev_event, 0, NULL, NULL);
     fan_free(f->fan);
     f->fan = NULL;
     wf__step r = wf__state_error(f, st, error, cause);
@@ -405,11 +403,11 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
   }
   json_t *results = json_incref(fan->results);
   if (fan->distributed) {
-    event_after(f, WF__EV_MAP_RUN_SUCCEEDED, st, f->prev_event, NULL, NULL);
+    event_after(f, WF__EV_MAP_RUN_SUCCEEDED, st, f->prev_event, 0, NULL, NULL);
     prev = f->prev_event;
   }
   event_after(f, map ? WF__EV_MAP_SUCCEEDED : WF__EV_PARALLEL_SUCCEEDED, st,
-              prev, NULL, NULL);
+              prev, 0, NULL, NULL);
   f->prev_event = prev; /* StateExited shares the previous event */
   fan_free(f->fan);
   f->fan = NULL;
@@ -439,7 +437,7 @@ static wf__step pump(wf__frame *f, const wf__state *st) {
     }
     if (fan->next < fan->total) {
       f->phase = WF__PH_CHILDREN_DONE;
-      wf__sched_enqueue(f->exec->engine, f);
+      wf__frame_schedule(f);
       return WF__STEP_PARK;
     }
   }
@@ -566,9 +564,9 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   f->fan->keys = keys;
   f->fan->input = eff;
   f->fan->max_running = (size_t)max_running;
-  int64_t started = wf__history_add(f->exec, f, WF__EV_MAP_STARTED, st, NULL,
-                                    NULL, NULL);
-  wf__history_set_numbers(f->exec, started, (int64_t)f->fan->total, 0);
+  wf__event_args started = {.type = WF__EV_MAP_STARTED, .st = st,
+                            .number = (int64_t)f->fan->total};
+  wf__history_record(f->exec, f, &started);
   /* ItemsPath, then ItemSelector per item, then ItemBatcher. */
   if (select_items(f, st, &fault) != 0 || map_settings(f, st, eff, &fault) != 0) {
     fan_free(f->fan);
@@ -584,9 +582,9 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     wf__strbuf_printf(&arn, "arn:aws:states:%s:%s:mapRun:%s/%s:%s", e->region,
                       e->account, f->exec->machine->name,
                       st->label ? st->label : st->name, uuid);
-    int64_t id = wf__history_add(f->exec, f, WF__EV_MAP_RUN_STARTED, st, NULL,
-                                 NULL, NULL);
-    wf__history_set_text(f->exec, id, wf__strbuf_cstr(&arn));
+    wf__event_args a = {.type = WF__EV_MAP_RUN_STARTED, .st = st,
+                        .text = wf__strbuf_cstr(&arn)};
+    wf__history_record(f->exec, f, &a);
     wf__strbuf_free(&arn);
   }
   f->phase = WF__PH_CHILDREN_DONE;
