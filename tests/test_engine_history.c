@@ -626,6 +626,67 @@ Test(engine_history, listeners_receive_every_event_of_every_execution) {
   wf_engine_free(e);
 }
 
+/* Listeners hear of an event with everything it says: the numbers and
+ * text recorded with it (timeoutInSeconds and heartbeatInSeconds, a Map's
+ * length and iteration indexes, the Map Run ARN) are there when it is
+ * announced, not filled in afterwards. */
+Test(engine_history, listeners_see_numbers_and_map_run_arns) {
+  wf_engine *e = wft_engine(NULL);
+  collected a = {PTHREAD_MUTEX_INITIALIZER, json_array(), 0};
+  cr_assert_eq(wf_engine_add_listener(e, collect, &a), WF_OK);
+  wf_engine_register_handler(e, FN, echo_input, NULL, WF_HANDLER_INLINE,
+                             NULL);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "\",\"TimeoutSeconds\":30,\"HeartbeatSeconds\":10,"
+      "\"Next\":\"M\"},\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\","
+      "\"ItemProcessor\":{\"StartAt\":\"I\",\"States\":{\"I\":{\"Type\":"
+      "\"Pass\",\"End\":true}}},\"ResultPath\":null,\"Next\":\"D\"},"
+      "\"D\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\",\"ItemProcessor\":"
+      "{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"
+      "\"STANDARD\"},\"StartAt\":\"J\",\"States\":{\"J\":{\"Type\":"
+      "\"Pass\",\"End\":true}}},\"End\":true}}}");
+  wf_execution *x = wft_run(e, m, "{\"items\":[1,2,3]}", NULL);
+  json_t *doc;
+  json_t *events = wft_events(x, 0, &doc);
+  json_t *seen = seen_for(&a, wf_execution_arn(x));
+  cr_assert(json_equal(seen, events), "the listener saw other events");
+  /* The history itself says them: this test cannot pass vacuously. */
+  int checked = 0;
+  size_t i;
+  json_t *ev;
+  json_array_foreach(events, i, ev) {
+    const char *type = json_string_value(json_object_get(ev, "type"));
+    if (strcmp(type, "LambdaFunctionScheduled") == 0) {
+      json_t *d = json_object_get(ev, "lambdaFunctionScheduledEventDetails");
+      cr_assert_eq(json_integer_value(json_object_get(d, "timeoutInSeconds")),
+                   30);
+      cr_assert_eq(
+          json_integer_value(json_object_get(d, "heartbeatInSeconds")), 10);
+      checked |= 1;
+    } else if (strcmp(type, "MapStateStarted") == 0) {
+      json_t *d = json_object_get(ev, "mapStateStartedEventDetails");
+      cr_assert_eq(json_integer_value(json_object_get(d, "length")), 3);
+      checked |= 2;
+    } else if (strcmp(type, "MapIterationStarted") == 0) {
+      json_t *d = json_object_get(ev, "mapIterationStartedEventDetails");
+      if (json_integer_value(json_object_get(d, "index")) == 2) checked |= 4;
+    } else if (strcmp(type, "MapRunStarted") == 0) {
+      json_t *d = json_object_get(ev, "mapRunStartedEventDetails");
+      cr_assert(strstr(json_string_value(json_object_get(d, "mapRunArn")),
+                       ":mapRun:"));
+      checked |= 8;
+    }
+  }
+  cr_assert_eq(checked, 15, "events checked: %d", checked);
+  json_decref(seen);
+  json_decref(doc);
+  json_decref(a.events);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
 Test(engine_history, listeners_receive_events_with_history_off) {
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.history = WF_HISTORY_OFF;
