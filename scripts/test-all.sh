@@ -22,28 +22,38 @@ fi
 cmake --build "$BUILD"
 LOG="$BUILD/test-all.log"
 set +e
-ctest --test-dir "$BUILD" --output-on-failure -V 2>&1 | tee "$LOG"
+# One ctest entry per test module; two at a time (the machine's cores).
+ctest --test-dir "$BUILD" -j2 --output-on-failure -V 2>&1 | tee "$LOG"
 status=${PIPESTATUS[0]}
 set -e
-# One closing line with the real counts: Criterion's tests plus the other
-# ctest entries (install and export checks).
+# One closing line with the real counts: the tests of every Criterion
+# module plus the other ctest entries (layers, install and export checks,
+# Python bindings).
 python3 - "$LOG" <<'PY'
 import re, sys
 text = open(sys.argv[1], errors="replace").read()
-tested = passing = failing = crashing = 0
-# One Criterion runner; ctest prints its output twice when it fails.
-synth = re.findall(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)", text)
-if synth:
-    tested, passing, failing, crashing = map(int, synth[-1])
-others = [(n, "Passed" if r.startswith("Passed") else "Failed")
-          for n, r in re.findall(r"Test +#\d+: (\S+) \.+\** *(\S[^\n]*?) +[\d.]+ sec", text)]
-extra_pass = sum(1 for n, r in others if n != "unit" and r == "Passed")
-extra_fail = sum(1 for n, r in others if n != "unit" and r == "Failed")
-# The unit runner can fail after every test passed (a sanitizer report at
-# exit): count that as a failure too.
-if any(n == "unit" and r == "Failed" for n, r in others) and not (failing + crashing):
-    extra_fail += 1
-    print("unit: the test runner itself failed after its tests (see above)")
-print(f"{passing + extra_pass} passed, {failing + crashing + extra_fail} failed")
+# ctest -V prefixes each line of test N with "N: "; a failing test's
+# output may be printed twice: keep each module's last synthesis.
+synth = {}
+for n, *counts in re.findall(
+        r"^(\d+): \[====\] Synthesis: Tested: (\d+) \| Passing: (\d+) \| "
+        r"Failing: (\d+) \| Crashing: (\d+)", text, re.M):
+    synth[n] = list(map(int, counts))
+passing = sum(c[1] for c in synth.values())
+failing = sum(c[2] + c[3] for c in synth.values())
+results = {n: (name, r.startswith("Passed")) for n, name, r in re.findall(
+    r"Test +#(\d+): (\S+) \.+\** *(\S[^\n]*?) +[\d.]+ sec", text)}
+for n, (name, ok) in sorted(results.items(), key=lambda kv: int(kv[0])):
+    if n in synth:
+        # A Criterion runner can fail after every test passed (a sanitizer
+        # report at exit): count that as a failure too.
+        if not ok and not (synth[n][2] + synth[n][3]):
+            failing += 1
+            print(f"{name}: the test runner itself failed after its tests")
+    elif ok:
+        passing += 1
+    else:
+        failing += 1
+print(f"{passing} passed, {failing} failed")
 PY
 exit "$status"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Runs the core Criterion suites (definitions, engine, paths, choice,
+# Runs the core test modules (definitions, engine, paths, choice,
 # intrinsics, YAML, Parallel/Map) under valgrind memcheck: no invalid
 # access, no definite or indirect leak. Uses an existing build (BUILD,
-# default build) and prints one line per suite.
-#   scripts/valgrind-core.sh [SUITE...]
+# default build) and prints one line per module.
+#   scripts/valgrind-core.sh [MODULE...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-TESTS=$BUILD/tests/wf-tests
-[ -x "$TESTS" ] || { echo "build $TESTS first" >&2; exit 2; }
+BIN=$BUILD/tests/bin
+[ -d "$BIN" ] || { echo "build $BUILD first" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(machine yaml cases choice paths_io intrinsics
@@ -20,7 +20,7 @@ for s in "${SUITES[@]}"; do
   log=$LOGDIR/$s.log
   valgrind --trace-children=yes --leak-check=full \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=9 -q \
-    "$TESTS" --filter "$s/*" --jobs 1 >"$log" 2>&1
+    "$BIN/test_$s" --jobs 1 >"$log" 2>&1
   rc=$?
   synth=$(grep -o "Tested: .*" "$log" | tail -1)
   if [ $rc -ne 0 ] || grep -q "^==[0-9]*== " "$log"; then
