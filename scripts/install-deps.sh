@@ -4,6 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang
       libjansson-dev libyaml-dev libpcre2-dev libssl-dev libcriterion-dev
+      libsqlite3-dev sqlite3
       python3 valgrind
       libcurl4-openssl-dev python3-aiosmtpd
       libmicrohttpd-dev libjemalloc-dev wrk awscli)

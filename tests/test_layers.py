@@ -32,8 +32,9 @@ USES = {
     "expr": {"json", "util"},
     "asl": {"expr", "json", "util"},
     "runtime": {"util"},
-    "engine": {"asl", "expr", "json", "util", "runtime"},
-    "plugin": {"engine", "asl", "expr", "json", "util", "runtime"},
+    "store": {"util"},
+    "engine": {"asl", "expr", "json", "util", "runtime", "store"},
+    "plugin": {"engine", "asl", "expr", "json", "util", "runtime", "store"},
 }
 
 

@@ -47,13 +47,15 @@ extern "C" {
   X(EPERM, -14, "operation not permitted")                                  \
   X(ECANCELED, -15, "operation canceled")                                   \
   X(EUNSUPPORTED, -16, "not supported")                                     \
-  X(EINTERNAL, -17, "internal error")
+  X(EINTERNAL, -17, "internal error")                                       \
+  X(ECORRUPT, -18, "damaged or foreign data in a store")                    \
+  X(ENOSPC, -19, "no space left on the device")
 
 typedef enum wf_errno {
 #define WF__ERRNO_ENUM(name, value, text) WF_##name = value,
   WF_ERRNO_MAP(WF__ERRNO_ENUM)
 #undef WF__ERRNO_ENUM
-  WF__ERRNO_MIN = -18
+  WF__ERRNO_MIN = -20
 } wf_errno;
 
 #define WF_ERROR_PATH_MAX 256

@@ -9,5 +9,6 @@
 #include "workflow/handler.h"
 #include "workflow/machine.h"
 #include "workflow/plugin.h"
+#include "workflow/store.h"
 
 #endif /* WF_WORKFLOW_H */

@@ -1,0 +1,388 @@
+/*
+ * libworkflow: stores — where an engine keeps executions, their history
+ * and their resumable state, and where applications keep their own
+ * records (state machines, versions).
+ *
+ * A store is a backend behind a versioned table of operations (the shape
+ * of libgit2's ODB backends): the engine writes through one operation,
+ * commit(), which applies a batch atomically, and reads through the
+ * others. Built in: an in-memory store (what an engine uses when it is
+ * given none: nothing survives the process) and SQLite (durable: an engine
+ * opened on the same file after a crash resumes the executions that were
+ * running; see wf_engine_resume()). Anyone may write another backend with
+ * wf_store_new().
+ *
+ * Records passed to and from a store are transparent structs of borrowed
+ * strings: in a batch they are valid during commit() only; in a read they
+ * are valid during the callback only. A backend copies what it keeps.
+ */
+#ifndef WF_STORE_H
+#define WF_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workflow/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct wf_store wf_store;
+
+/* ---- records ---------------------------------------------------------- */
+
+/** A state machine definition an execution runs, keyed by a digest of its
+ *  text and load options, so an execution can be resumed from the store
+ *  alone. Written once. */
+typedef struct wf_store_definition {
+  const char *id;         /**< digest (hex), the key */
+  const char *name;       /**< the machine's name */
+  int type;               /**< wf_machine_type */
+  const char *definition; /**< JSON text */
+  const char *options;    /**< JSON object: load options (allowlist) */
+} wf_store_definition;
+
+/** An execution. Upserted by ARN at each commit; a store keeps the latest. */
+typedef struct wf_store_execution {
+  const char *arn;           /**< the key */
+  const char *name;          /**< unique per machine_name while kept */
+  const char *machine_name;
+  const char *machine_arn;   /**< the state machine or version ARN it
+                                  started on (what lists filter on) */
+  const char *definition_id; /**< its wf_store_definition */
+  int status;                /**< wf_exec_status */
+  int64_t start_ms, stop_ms; /**< stop_ms: 0 while running */
+  const char *input;         /**< JSON text as given */
+  const char *output;        /**< JSON text; NULL unless SUCCEEDED */
+  const char *error, *cause; /**< NULL when none */
+  const char *correlation_id;
+  const char *role_arn;
+  int64_t event_count;       /**< history events committed: ids
+                                  1..event_count */
+  /** What resuming it takes (the engine's own format, opaque to the
+   *  store); NULL once it has ended. */
+  const char *state;
+  /** Creation order, assigned by the store at first insert (ignored in a
+   *  batch); lists run newest first by it. */
+  int64_t seq;
+} wf_store_execution;
+
+/** One history event, in GetExecutionHistory's shape. */
+typedef struct wf_store_event {
+  const char *execution_arn;
+  int64_t id;          /**< 1, 2, ... without gaps */
+  int64_t previous_id;
+  int64_t timestamp_ms;
+  const char *type;    /**< "ExecutionStarted", ... */
+  const char *json;    /**< the whole event as one JSON object */
+} wf_store_event;
+
+/** An application's own record (the gateway keeps state machines and
+ *  versions as documents): a JSON body under (kind, key). */
+typedef struct wf_store_document {
+  const char *kind;
+  const char *key;
+  const char *body; /**< JSON text; NULL in a batch deletes the document */
+  int64_t seq;      /**< creation order, assigned by the store */
+} wf_store_document;
+
+/** What commit() applies, all or nothing, in this order: definitions
+ *  (insert if absent), executions (upsert by ARN), events (insert),
+ *  documents (upsert, or delete when body is NULL). */
+typedef struct wf_store_batch {
+  const wf_store_definition *definitions;
+  size_t ndefinitions;
+  const wf_store_execution *executions;
+  size_t nexecutions;
+  const wf_store_event *events;
+  size_t nevents;
+  const wf_store_document *documents;
+  size_t ndocuments;
+} wf_store_batch;
+
+/** Which executions a list returns, newest first. */
+typedef struct wf_store_query {
+  unsigned int version;
+  const char *machine_name; /**< NULL: every machine */
+  const char *machine_arn;  /**< NULL: any; else exactly this ARN */
+  int status;               /**< a wf_exec_status, or -1 for any */
+  int64_t before_seq;       /**< only seq < this (a page's cursor); 0:
+                                 from the newest */
+  size_t limit;             /**< at most this many; 0: no limit */
+} wf_store_query;
+
+#define WF_STORE_QUERY_VERSION 1
+#define WF_STORE_QUERY_INIT \
+  { .version = WF_STORE_QUERY_VERSION, .status = -1 }
+
+/** Read callbacks: the record is borrowed for the call. Return 0 to go
+ *  on, nonzero to stop (the read then returns WF_OK). */
+typedef int (*wf_store_definition_cb)(const wf_store_definition *def,
+                                      void *payload);
+typedef int (*wf_store_execution_cb)(const wf_store_execution *exec,
+                                     void *payload);
+typedef int (*wf_store_event_cb)(const wf_store_event *event,
+                                 void *payload);
+typedef int (*wf_store_document_cb)(const wf_store_document *doc,
+                                    void *payload);
+
+/* ---- backends ----------------------------------------------------------- */
+
+/** The backend is durable: what it committed survives the process. */
+#define WF_STORE_DURABLE 0x1u
+
+/**
+ * A backend's operations. `version` first and `size` second are frozen;
+ * fields are only ever appended (check with WF_STORE_HAS). Every
+ * operation may be called from any thread, concurrently with the others;
+ * each returns WF_OK or a negative WF_E* code and fills `err` (optional).
+ * `backend` is the pointer given to wf_store_new().
+ */
+typedef struct wf_store_ops {
+  unsigned int version; /**< WF_STORE_OPS_VERSION */
+  size_t size;          /**< sizeof(wf_store_ops) where the backend was
+                             built */
+  unsigned int flags;   /**< WF_STORE_DURABLE */
+  /** Release the backend (wf_store_free()). */
+  void (*close)(void *backend);
+  /** Apply a batch atomically; WF_OK means it is as durable as the
+   *  backend promises. WF_EEXIST when an execution's (machine_name,
+   *  name) is taken by another ARN; nothing is applied then. */
+  int (*commit)(void *backend, const wf_store_batch *batch, wf_error *err);
+  /** The execution with this ARN (WF_ENOTFOUND when none). */
+  int (*get_execution)(void *backend, const char *arn,
+                       wf_store_execution_cb cb, void *payload,
+                       wf_error *err);
+  /** The execution of this machine with this name (WF_ENOTFOUND). */
+  int (*find_execution)(void *backend, const char *machine_name,
+                        const char *name, wf_store_execution_cb cb,
+                        void *payload, wf_error *err);
+  /** Executions matching `query`, newest first (seq descending). */
+  int (*list_executions)(void *backend, const wf_store_query *query,
+                         wf_store_execution_cb cb, void *payload,
+                         wf_error *err);
+  /** Every execution with a state (the running ones), oldest first. */
+  int (*list_running)(void *backend, wf_store_execution_cb cb,
+                      void *payload, wf_error *err);
+  /** History events of an execution from `from_id` on (forwards) or from
+   *  `from_id` down (reverse; 0 or less: from the last), at most `limit`
+   *  (0: all). */
+  int (*read_events)(void *backend, const char *arn, int64_t from_id,
+                     bool reverse, size_t limit, wf_store_event_cb cb,
+                     void *payload, wf_error *err);
+  /** A definition by id (WF_ENOTFOUND). */
+  int (*get_definition)(void *backend, const char *id,
+                        wf_store_definition_cb cb, void *payload,
+                        wf_error *err);
+  /** A document (WF_ENOTFOUND). */
+  int (*get_document)(void *backend, const char *kind, const char *key,
+                      wf_store_document_cb cb, void *payload,
+                      wf_error *err);
+  /** Documents of a kind in creation order, from seq > after_seq, at most
+   *  limit (0: all). */
+  int (*list_documents)(void *backend, const char *kind, int64_t after_seq,
+                        size_t limit, wf_store_document_cb cb, void *payload,
+                        wf_error *err);
+  /** Delete at most `max` ended executions (with their events) that
+   *  stopped before `stopped_before_ms`, or beyond the newest `keep`
+   *  ended ones (0: no count limit), oldest first; *pruned gets how many
+   *  went. Never a running one. */
+  int (*prune)(void *backend, int64_t stopped_before_ms, size_t keep,
+               size_t max, size_t *pruned, wf_error *err);
+} wf_store_ops;
+
+#define WF_STORE_OPS_VERSION 1
+#define WF_STORE_HAS(ops, member) \
+  (offsetof(wf_store_ops, member) < (ops)->size)
+
+/* ---- opening and closing ------------------------------------------------ */
+
+/** How hard a durable store works to keep a commit. */
+typedef enum wf_store_sync {
+  /** Every commit is on disk before it counts (fsync): nothing committed
+   *  is lost, even to a power failure. The default. */
+  WF_STORE_SYNC_FULL = 0,
+  /** SQLite's synchronous=NORMAL in WAL mode: a crash of the process
+   *  loses nothing, a power failure may lose the last commits. */
+  WF_STORE_SYNC_NORMAL = 1
+} wf_store_sync;
+
+typedef struct wf_store_options {
+  unsigned int version;
+  /** Durability; see wf_store_sync. */
+  wf_store_sync sync;
+  /** Ended executions are pruned this long after they stopped; 0 means
+   *  90 days (AWS's), a negative value never. */
+  int64_t retention_ms;
+  /** At most this many ended executions are kept (the oldest go first);
+   *  0 means no limit. */
+  size_t retention_count;
+  /** Open for reading only: commit() fails with WF_EPERM. A read-only
+   *  SQLite store may be opened while an engine writes to it. */
+  bool read_only;
+} wf_store_options;
+
+#define WF_STORE_OPTIONS_VERSION 1
+#define WF_STORE_OPTIONS_INIT {.version = WF_STORE_OPTIONS_VERSION}
+
+/**
+ * Set options to their defaults for `version`.
+ * @return WF_OK, WF_EINVAL (NULL), WF_EVERSION.
+ * Threads: any.
+ */
+WF_API int wf_store_options_init(wf_store_options *opts,
+                                 unsigned int version);
+
+/**
+ * An in-memory store: what an engine created without a store uses.
+ * Nothing survives the process; retention_count bounds its memory.
+ * @param[out] out the store; free with wf_store_free().
+ * @param opts NULL: defaults.
+ * @return WF_OK, WF_ENOMEM, WF_EVERSION.
+ * Threads: any; the store is thread-safe.
+ */
+WF_API int wf_store_memory_new(wf_store **out, const wf_store_options *opts,
+                               wf_error *err);
+
+/**
+ * Open (or create) a SQLite store at `path`, in WAL mode. The schema is
+ * created or checked when it opens: a file that is not a store, a damaged
+ * one, or one written by a newer libworkflow is refused with a message
+ * naming the file and what is wrong.
+ * @param[out] out the store; free with wf_store_free().
+ * @param path a file path; not retained.
+ * @param opts NULL: defaults (full fsync, 90 days).
+ * @return WF_OK, WF_EIO (cannot open or create), WF_ECORRUPT (not a
+ *         store, or damaged), WF_EVERSION (a newer schema), WF_EBUSY
+ *         (another process writes to it), WF_ENOSPC, WF_ENOMEM.
+ * Threads: any; the store is thread-safe.
+ */
+WF_API int wf_store_sqlite_open(wf_store **out, const char *path,
+                                const wf_store_options *opts, wf_error *err);
+
+/**
+ * A store over a backend of your own.
+ * @param[out] out the store; wf_store_free() calls ops->close(backend).
+ * @param ops borrowed: must outlive the store (a static table).
+ * @param backend handed to every operation.
+ * @return WF_OK, WF_EINVAL (a missing operation), WF_EVERSION (ops from a
+ *         newer libworkflow), WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_store_new(wf_store **out, const wf_store_ops *ops,
+                        void *backend, wf_error *err);
+
+/**
+ * Close a store. Engines using it must have been freed first.
+ * Threads: not concurrently with any use of the store. NULL is a no-op.
+ */
+WF_API void wf_store_free(wf_store *store);
+
+/** Whether what the store commits survives the process. Threads: any. */
+WF_API bool wf_store_is_durable(const wf_store *store);
+
+/* ---- reading ------------------------------------------------------------ */
+
+/**
+ * The execution with this ARN, passed to cb.
+ * @return WF_OK, WF_ENOTFOUND, WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_get_execution(wf_store *store, const char *arn,
+                                  wf_store_execution_cb cb, void *payload,
+                                  wf_error *err);
+
+/**
+ * Executions matching `query` (NULL: all), newest first; for a next page,
+ * pass the last one's seq as query->before_seq.
+ * @return WF_OK, WF_EINVAL, WF_EVERSION, WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_list_executions(wf_store *store,
+                                    const wf_store_query *query,
+                                    wf_store_execution_cb cb, void *payload,
+                                    wf_error *err);
+
+/**
+ * History events of an execution (see wf_store_ops.read_events).
+ * @return WF_OK (also when it has none), WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_read_events(wf_store *store, const char *arn,
+                                int64_t from_id, bool reverse, size_t limit,
+                                wf_store_event_cb cb, void *payload,
+                                wf_error *err);
+
+/**
+ * The definition an execution runs (its wf_store_execution.definition_id).
+ * @return WF_OK, WF_ENOTFOUND, WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_get_definition(wf_store *store, const char *id,
+                                   wf_store_definition_cb cb, void *payload,
+                                   wf_error *err);
+
+/* ---- writing ------------------------------------------------------------ */
+
+/**
+ * Apply a batch, all or nothing: the write path engines use. An
+ * application may use it to import executions or to test a backend; it
+ * must keep an execution's events contiguous from 1, and must not write
+ * to a store an engine runs on (only documents, with
+ * wf_store_put_documents()).
+ * @return WF_OK, WF_EINVAL, WF_EEXIST (an execution name taken), WF_EPERM
+ *         (read-only), WF_EIO, WF_ENOSPC, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_commit(wf_store *store, const wf_store_batch *batch,
+                           wf_error *err);
+
+/**
+ * Prune by the store's retention options: at most `max` (0: all due) ended
+ * executions that stopped more than retention_ms before `now_ms`, or are
+ * beyond the newest retention_count ended ones, go with their histories.
+ * Engines do this themselves, a little at a time; a tool may call it.
+ * @param[out] pruned optional: how many went.
+ * @return WF_OK, WF_EPERM (read-only), WF_EIO, WF_ENOSPC.
+ * Threads: any.
+ */
+WF_API int wf_store_prune(wf_store *store, int64_t now_ms, size_t max,
+                          size_t *pruned, wf_error *err);
+
+/* ---- documents ---------------------------------------------------------- */
+
+/**
+ * Write documents, all or nothing (a NULL body deletes).
+ * @return WF_OK, WF_EINVAL, WF_EPERM (read-only), WF_EIO, WF_ENOSPC.
+ * Threads: any.
+ */
+WF_API int wf_store_put_documents(wf_store *store,
+                                  const wf_store_document *docs, size_t n,
+                                  wf_error *err);
+
+/**
+ * One document.
+ * @return WF_OK, WF_ENOTFOUND, WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_get_document(wf_store *store, const char *kind,
+                                 const char *key, wf_store_document_cb cb,
+                                 void *payload, wf_error *err);
+
+/**
+ * Documents of a kind in creation order (after_seq 0: from the first).
+ * @return WF_OK, WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_store_list_documents(wf_store *store, const char *kind,
+                                   int64_t after_seq, size_t limit,
+                                   wf_store_document_cb cb, void *payload,
+                                   wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WF_STORE_H */

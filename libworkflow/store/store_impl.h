@@ -1,0 +1,33 @@
+/* The store handle around a backend, and what the engine reads of it. */
+#ifndef WF_STORE_IMPL_H
+#define WF_STORE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "workflow/store.h"
+
+struct wf_store {
+  const wf_store_ops *ops;
+  void *backend;
+  int64_t retention_ms; /* <0: never */
+  size_t retention_count;
+  bool read_only;
+};
+
+/* Fill in defaults and check the version; WF_OK or WF_EVERSION. */
+int wf__store_options_resolve(wf_store_options *out,
+                              const wf_store_options *in, wf_error *err);
+/* Make a handle for a built-in backend (takes it: closed on failure). */
+int wf__store_wrap(wf_store **out, const wf_store_ops *ops, void *backend,
+                   const wf_store_options *opts, wf_error *err);
+
+static inline int wf__store_commit(wf_store *s, const wf_store_batch *b,
+                                   wf_error *err) {
+  return s->ops->commit(s->backend, b, err);
+}
+
+/* 90 days, AWS's history retention. */
+#define WF__STORE_RETENTION_MS (90LL * 24 * 3600 * 1000)
+
+#endif

@@ -1,0 +1,538 @@
+/* The in-memory store: hash maps and lists under one lock. What an engine
+ * created without a store uses; nothing survives the process. Callbacks
+ * run with the lock held, so they must not call the store. A commit that
+ * runs out of memory may be partly applied (there is nothing to recover
+ * from a volatile store anyway). */
+#include <pthread.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "store_impl.h"
+#include "strbuf.h"
+#include "strmap.h"
+
+typedef struct mem_event {
+  int64_t id, prev, ts;
+  char *type, *json;
+} mem_event;
+
+typedef struct mem_exec {
+  wf_store_execution rec; /* strings owned */
+  char *name_key;         /* machine_name \x1f name */
+  mem_event *events;
+  size_t nevents, cap;
+  struct mem_exec *newer, *older; /* every execution, by seq */
+  struct mem_exec *ended_next, *ended_prev; /* ended ones, by ending */
+  bool ended;
+} mem_exec;
+
+typedef struct mem_doc {
+  wf_store_document rec; /* strings owned */
+  char *map_key;         /* kind \x1f key */
+  struct mem_doc *next, *prev; /* by seq */
+} mem_doc;
+
+typedef struct mem_def {
+  wf_store_definition rec;
+} mem_def;
+
+typedef struct mem_store {
+  pthread_mutex_t mu;
+  wf__strmap defs, execs, names, docs;
+  mem_exec *newest, *oldest;
+  mem_exec *ended_first, *ended_last;
+  size_t nended;
+  mem_doc *doc_first, *doc_last;
+  int64_t seq, doc_seq;
+  bool read_only;
+} mem_store;
+
+static char *dup(const char *s) { return s ? wf__strdup(s) : NULL; }
+
+static char *join_key(const char *a, const char *b) {
+  wf__strbuf k = WF__STRBUF_INIT;
+  wf__strbuf_puts(&k, a ? a : "");
+  wf__strbuf_putc(&k, '\x1f');
+  wf__strbuf_puts(&k, b ? b : "");
+  return wf__strbuf_take(&k);
+}
+
+/* ---- records ---- */
+
+static void exec_strings_free(wf_store_execution *r) {
+  char *owned[] = {(char *)r->arn, (char *)r->name, (char *)r->machine_name,
+                   (char *)r->machine_arn, (char *)r->definition_id,
+                   (char *)r->input, (char *)r->output, (char *)r->error,
+                   (char *)r->cause, (char *)r->correlation_id,
+                   (char *)r->role_arn, (char *)r->state};
+  for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) wf__free(owned[i]);
+}
+
+/* Copy every string of `in` into `out` (false on out-of-memory). */
+static bool exec_strings_dup(wf_store_execution *out,
+                             const wf_store_execution *in) {
+  *out = *in;
+  const char **f[] = {&out->arn, &out->name, &out->machine_name,
+                      &out->machine_arn, &out->definition_id, &out->input,
+                      &out->output, &out->error, &out->cause,
+                      &out->correlation_id, &out->role_arn, &out->state};
+  bool ok = true;
+  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
+    const char *src = *f[i];
+    *f[i] = dup(src);
+    if (src && !*f[i]) ok = false;
+  }
+  if (!ok) exec_strings_free(out);
+  return ok;
+}
+
+static void exec_free(mem_exec *x) {
+  exec_strings_free(&x->rec);
+  for (size_t i = 0; i < x->nevents; i++) {
+    wf__free(x->events[i].type);
+    wf__free(x->events[i].json);
+  }
+  wf__free(x->events);
+  wf__free(x->name_key);
+  wf__free(x);
+}
+
+static void ended_unlink(mem_store *m, mem_exec *x) {
+  if (!x->ended) return;
+  if (x->ended_prev) x->ended_prev->ended_next = x->ended_next;
+  else m->ended_first = x->ended_next;
+  if (x->ended_next) x->ended_next->ended_prev = x->ended_prev;
+  else m->ended_last = x->ended_prev;
+  x->ended = false;
+  m->nended--;
+}
+
+static void ended_append(mem_store *m, mem_exec *x) {
+  x->ended = true;
+  x->ended_next = NULL;
+  x->ended_prev = m->ended_last;
+  if (m->ended_last) m->ended_last->ended_next = x;
+  else m->ended_first = x;
+  m->ended_last = x;
+  m->nended++;
+}
+
+static void exec_remove(mem_store *m, mem_exec *x) {
+  ended_unlink(m, x);
+  if (x->newer) x->newer->older = x->older;
+  else m->newest = x->older;
+  if (x->older) x->older->newer = x->newer;
+  else m->oldest = x->newer;
+  wf__strmap_remove(&m->execs, x->rec.arn);
+  wf__strmap_remove(&m->names, x->name_key);
+  exec_free(x);
+}
+
+/* ---- commit ---- */
+
+static int put_definition(mem_store *m, const wf_store_definition *d,
+                          wf_error *err) {
+  if (!d->id) return wf__error_set(err, WF_EINVAL, NULL, "a definition "
+                                   "has no id");
+  if (wf__strmap_get(&m->defs, d->id)) return WF_OK; /* written once */
+  mem_def *n = wf__calloc(1, sizeof *n);
+  if (!n) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  n->rec = *d;
+  n->rec.id = dup(d->id);
+  n->rec.name = dup(d->name);
+  n->rec.definition = dup(d->definition);
+  n->rec.options = dup(d->options);
+  if (!n->rec.id || !wf__strmap_put(&m->defs, n->rec.id, n, NULL)) {
+    wf__free((char *)n->rec.id);
+    wf__free((char *)n->rec.name);
+    wf__free((char *)n->rec.definition);
+    wf__free((char *)n->rec.options);
+    wf__free(n);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  return WF_OK;
+}
+
+/* A new execution's name must be free (checked for the whole batch before
+ * anything is applied). */
+static int check_name(mem_store *m, const wf_store_execution *r,
+                      wf_error *err) {
+  if (!r->arn || !r->name || !r->machine_name)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "an execution needs an ARN, a name and a machine");
+  if (wf__strmap_get(&m->execs, r->arn)) return WF_OK;
+  char *key = join_key(r->machine_name, r->name);
+  if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  mem_exec *other = wf__strmap_get(&m->names, key);
+  wf__free(key);
+  if (other)
+    return wf__error_set(err, WF_EEXIST, NULL,
+                         "Execution Already Exists: '%s'", other->rec.arn);
+  return WF_OK;
+}
+
+static int put_execution(mem_store *m, const wf_store_execution *r,
+                         wf_error *err) {
+  mem_exec *x = wf__strmap_get(&m->execs, r->arn);
+  if (x) {
+    wf_store_execution copy;
+    if (!exec_strings_dup(&copy, r))
+      return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    copy.seq = x->rec.seq;
+    bool was_running = x->rec.status == 0;
+    exec_strings_free(&x->rec);
+    x->rec = copy;
+    if (was_running && copy.status != 0) ended_append(m, x);
+    return WF_OK;
+  }
+  x = wf__calloc(1, sizeof *x);
+  if (!x || !exec_strings_dup(&x->rec, r) ||
+      !(x->name_key = join_key(r->machine_name, r->name))) {
+    if (x && x->rec.arn) exec_strings_free(&x->rec);
+    wf__free(x);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  if (wf__strmap_get(&m->names, x->name_key)) {
+    exec_free(x); /* the batch started this name twice */
+    return wf__error_set(err, WF_EEXIST, NULL,
+                         "Execution Already Exists: '%s'", r->arn);
+  }
+  x->rec.seq = ++m->seq;
+  if (!wf__strmap_put(&m->execs, x->rec.arn, x, NULL)) {
+    exec_free(x);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  if (!wf__strmap_put(&m->names, x->name_key, x, NULL)) {
+    wf__strmap_remove(&m->execs, x->rec.arn);
+    exec_free(x);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  x->older = m->newest;
+  if (m->newest) m->newest->newer = x;
+  else m->oldest = x;
+  m->newest = x;
+  if (x->rec.status != 0) ended_append(m, x);
+  return WF_OK;
+}
+
+static int put_event(mem_store *m, const wf_store_event *e, wf_error *err) {
+  mem_exec *x = e->execution_arn ? wf__strmap_get(&m->execs, e->execution_arn)
+                                 : NULL;
+  if (!x)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "event %lld of an unknown execution '%s'",
+                         (long long)e->id,
+                         e->execution_arn ? e->execution_arn : "(null)");
+  if (e->id != (int64_t)x->nevents + 1)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "event %lld of '%s' out of order (expected %zu)",
+                         (long long)e->id, x->rec.arn, x->nevents + 1);
+  if (x->nevents == x->cap) {
+    size_t cap = x->cap ? x->cap * 2 : 16;
+    mem_event *evs = wf__realloc(x->events, cap * sizeof *evs);
+    if (!evs) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    x->events = evs;
+    x->cap = cap;
+  }
+  mem_event *n = &x->events[x->nevents];
+  *n = (mem_event){e->id, e->previous_id, e->timestamp_ms, dup(e->type),
+                   dup(e->json)};
+  if ((e->type && !n->type) || (e->json && !n->json)) {
+    wf__free(n->type);
+    wf__free(n->json);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  x->nevents++;
+  return WF_OK;
+}
+
+static void doc_unlink(mem_store *m, mem_doc *d) {
+  if (d->prev) d->prev->next = d->next;
+  else m->doc_first = d->next;
+  if (d->next) d->next->prev = d->prev;
+  else m->doc_last = d->prev;
+}
+
+static void doc_free(mem_doc *d) {
+  wf__free((char *)d->rec.kind);
+  wf__free((char *)d->rec.key);
+  wf__free((char *)d->rec.body);
+  wf__free(d->map_key);
+  wf__free(d);
+}
+
+static int put_document(mem_store *m, const wf_store_document *d,
+                        wf_error *err) {
+  char *key = join_key(d->kind, d->key);
+  if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  mem_doc *old = wf__strmap_get(&m->docs, key);
+  if (!d->body) {
+    if (old) {
+      wf__strmap_remove(&m->docs, key);
+      doc_unlink(m, old);
+      doc_free(old);
+    }
+    wf__free(key);
+    return WF_OK;
+  }
+  if (old) {
+    char *body = dup(d->body);
+    wf__free(key);
+    if (!body) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    wf__free((char *)old->rec.body);
+    old->rec.body = body;
+    return WF_OK;
+  }
+  mem_doc *n = wf__calloc(1, sizeof *n);
+  if (n) {
+    n->map_key = key;
+    n->rec.kind = dup(d->kind);
+    n->rec.key = dup(d->key);
+    n->rec.body = dup(d->body);
+  }
+  if (!n || !n->rec.kind || !n->rec.key || !n->rec.body ||
+      !wf__strmap_put(&m->docs, key, n, NULL)) {
+    if (n) doc_free(n);
+    else wf__free(key);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  n->rec.seq = ++m->doc_seq;
+  n->prev = m->doc_last;
+  if (m->doc_last) m->doc_last->next = n;
+  else m->doc_first = n;
+  m->doc_last = n;
+  return WF_OK;
+}
+
+static int mem_commit(void *backend, const wf_store_batch *b, wf_error *err) {
+  mem_store *m = backend;
+  if (m->read_only)
+    return wf__error_set(err, WF_EPERM, NULL, "the store is read-only");
+  pthread_mutex_lock(&m->mu);
+  int rc = WF_OK;
+  for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
+    rc = check_name(m, &b->executions[i], err);
+  for (size_t i = 0; rc == WF_OK && i < b->ndefinitions; i++)
+    rc = put_definition(m, &b->definitions[i], err);
+  for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
+    rc = put_execution(m, &b->executions[i], err);
+  for (size_t i = 0; rc == WF_OK && i < b->nevents; i++)
+    rc = put_event(m, &b->events[i], err);
+  for (size_t i = 0; rc == WF_OK && i < b->ndocuments; i++)
+    rc = put_document(m, &b->documents[i], err);
+  pthread_mutex_unlock(&m->mu);
+  return rc;
+}
+
+/* ---- reads ---- */
+
+static int not_found(wf_error *err, const char *what, const char *key) {
+  return wf__error_set(err, WF_ENOTFOUND, NULL, "no %s '%s'", what, key);
+}
+
+static int mem_get_execution(void *backend, const char *arn,
+                             wf_store_execution_cb cb, void *payload,
+                             wf_error *err) {
+  mem_store *m = backend;
+  pthread_mutex_lock(&m->mu);
+  mem_exec *x = wf__strmap_get(&m->execs, arn);
+  if (x) cb(&x->rec, payload);
+  pthread_mutex_unlock(&m->mu);
+  return x ? WF_OK : not_found(err, "execution", arn);
+}
+
+static int mem_find_execution(void *backend, const char *machine_name,
+                              const char *name, wf_store_execution_cb cb,
+                              void *payload, wf_error *err) {
+  mem_store *m = backend;
+  char *key = join_key(machine_name, name);
+  if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  pthread_mutex_lock(&m->mu);
+  mem_exec *x = wf__strmap_get(&m->names, key);
+  if (x) cb(&x->rec, payload);
+  pthread_mutex_unlock(&m->mu);
+  wf__free(key);
+  return x ? WF_OK : not_found(err, "execution", name);
+}
+
+static bool matches(const wf_store_query *q, const wf_store_execution *r) {
+  if (q->machine_name && strcmp(q->machine_name, r->machine_name) != 0)
+    return false;
+  if (q->machine_arn &&
+      (!r->machine_arn || strcmp(q->machine_arn, r->machine_arn) != 0))
+    return false;
+  if (q->status >= 0 && q->status != r->status) return false;
+  return !q->before_seq || r->seq < q->before_seq;
+}
+
+static int mem_list_executions(void *backend, const wf_store_query *q,
+                               wf_store_execution_cb cb, void *payload,
+                               wf_error *err) {
+  (void)err;
+  mem_store *m = backend;
+  size_t n = 0;
+  pthread_mutex_lock(&m->mu);
+  for (mem_exec *x = m->newest; x && (!q->limit || n < q->limit);
+       x = x->older) {
+    if (!matches(q, &x->rec)) continue;
+    n++;
+    if (cb(&x->rec, payload)) break;
+  }
+  pthread_mutex_unlock(&m->mu);
+  return WF_OK;
+}
+
+static int mem_list_running(void *backend, wf_store_execution_cb cb,
+                            void *payload, wf_error *err) {
+  (void)err;
+  mem_store *m = backend;
+  pthread_mutex_lock(&m->mu);
+  for (mem_exec *x = m->oldest; x; x = x->newer)
+    if (x->rec.state && cb(&x->rec, payload)) break;
+  pthread_mutex_unlock(&m->mu);
+  return WF_OK;
+}
+
+static int mem_read_events(void *backend, const char *arn, int64_t from_id,
+                           bool reverse, size_t limit, wf_store_event_cb cb,
+                           void *payload, wf_error *err) {
+  (void)err;
+  mem_store *m = backend;
+  pthread_mutex_lock(&m->mu);
+  mem_exec *x = wf__strmap_get(&m->execs, arn);
+  size_t n = x ? x->nevents : 0, sent = 0;
+  int64_t i = reverse ? (from_id > 0 && (size_t)from_id <= n ? from_id
+                                                              : (int64_t)n)
+                      : (from_id > 1 ? from_id : 1);
+  for (; i >= 1 && (size_t)i <= n && (!limit || sent < limit);
+       i += reverse ? -1 : 1) {
+    const mem_event *e = &x->events[i - 1];
+    wf_store_event ev = {x->rec.arn, e->id, e->prev, e->ts, e->type, e->json};
+    sent++;
+    if (cb(&ev, payload)) break;
+  }
+  pthread_mutex_unlock(&m->mu);
+  return WF_OK;
+}
+
+static int mem_get_definition(void *backend, const char *id,
+                              wf_store_definition_cb cb, void *payload,
+                              wf_error *err) {
+  mem_store *m = backend;
+  pthread_mutex_lock(&m->mu);
+  mem_def *d = wf__strmap_get(&m->defs, id);
+  if (d) cb(&d->rec, payload);
+  pthread_mutex_unlock(&m->mu);
+  return d ? WF_OK : not_found(err, "definition", id);
+}
+
+static int mem_get_document(void *backend, const char *kind, const char *key,
+                            wf_store_document_cb cb, void *payload,
+                            wf_error *err) {
+  mem_store *m = backend;
+  char *k = join_key(kind, key);
+  if (!k) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  pthread_mutex_lock(&m->mu);
+  mem_doc *d = wf__strmap_get(&m->docs, k);
+  if (d) cb(&d->rec, payload);
+  pthread_mutex_unlock(&m->mu);
+  wf__free(k);
+  return d ? WF_OK : not_found(err, "document", key);
+}
+
+static int mem_list_documents(void *backend, const char *kind,
+                              int64_t after_seq, size_t limit,
+                              wf_store_document_cb cb, void *payload,
+                              wf_error *err) {
+  (void)err;
+  mem_store *m = backend;
+  size_t n = 0;
+  pthread_mutex_lock(&m->mu);
+  for (mem_doc *d = m->doc_first; d && (!limit || n < limit); d = d->next) {
+    if (d->rec.seq <= after_seq || strcmp(d->rec.kind, kind) != 0) continue;
+    n++;
+    if (cb(&d->rec, payload)) break;
+  }
+  pthread_mutex_unlock(&m->mu);
+  return WF_OK;
+}
+
+static int mem_prune(void *backend, int64_t stopped_before_ms, size_t keep,
+                     size_t max, size_t *pruned, wf_error *err) {
+  (void)err;
+  mem_store *m = backend;
+  size_t n = 0;
+  pthread_mutex_lock(&m->mu);
+  while (m->ended_first && (!max || n < max)) {
+    mem_exec *x = m->ended_first;
+    bool old = x->rec.stop_ms < stopped_before_ms;
+    bool over = keep && m->nended > keep;
+    if (!old && !over) break;
+    exec_remove(m, x);
+    n++;
+  }
+  pthread_mutex_unlock(&m->mu);
+  if (pruned) *pruned = n;
+  return WF_OK;
+}
+
+static void free_def(const char *k, void *v, void *a) {
+  (void)k;
+  (void)a;
+  mem_def *d = v;
+  wf__free((char *)d->rec.id);
+  wf__free((char *)d->rec.name);
+  wf__free((char *)d->rec.definition);
+  wf__free((char *)d->rec.options);
+  wf__free(d);
+}
+
+static void mem_close(void *backend) {
+  mem_store *m = backend;
+  while (m->newest) exec_remove(m, m->newest);
+  while (m->doc_first) {
+    mem_doc *d = m->doc_first;
+    doc_unlink(m, d);
+    wf__strmap_remove(&m->docs, d->map_key);
+    doc_free(d);
+  }
+  wf__strmap_foreach(&m->defs, free_def, NULL);
+  wf__strmap_clear(&m->defs);
+  wf__strmap_clear(&m->execs);
+  wf__strmap_clear(&m->names);
+  wf__strmap_clear(&m->docs);
+  pthread_mutex_destroy(&m->mu);
+  wf__free(m);
+}
+
+static const wf_store_ops MEMORY_OPS = {
+    .version = WF_STORE_OPS_VERSION,
+    .size = sizeof(wf_store_ops),
+    .flags = 0,
+    .close = mem_close,
+    .commit = mem_commit,
+    .get_execution = mem_get_execution,
+    .find_execution = mem_find_execution,
+    .list_executions = mem_list_executions,
+    .list_running = mem_list_running,
+    .read_events = mem_read_events,
+    .get_definition = mem_get_definition,
+    .get_document = mem_get_document,
+    .list_documents = mem_list_documents,
+    .prune = mem_prune,
+};
+
+int wf_store_memory_new(wf_store **out, const wf_store_options *opts,
+                        wf_error *err) {
+  if (!out) return wf__error_set(err, WF_EINVAL, NULL, "out is required");
+  *out = NULL;
+  wf_store_options o;
+  int rc = wf__store_options_resolve(&o, opts, err);
+  if (rc != WF_OK) return rc;
+  mem_store *m = wf__calloc(1, sizeof *m);
+  if (!m) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  pthread_mutex_init(&m->mu, NULL);
+  m->read_only = o.read_only;
+  return wf__store_wrap(out, &MEMORY_OPS, m, &o, err);
+}

@@ -1,0 +1,599 @@
+/* Stores (workflow/store.h): both built-in backends through the public
+ * interface — commits all or nothing, upserts, names unique per machine,
+ * history pages, lists newest first with cursors, documents, pruning —
+ * and what only SQLite has: durability across reopening, one writer at a
+ * time, read-only readers, and clear errors for foreign, damaged, newer
+ * and full stores. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sqlite3.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "store_support.h"
+
+TestSuite(store, .timeout = 60);
+
+#define MACHINE_ARN "arn:aws:states:us-east-1:123456789012:stateMachine:M"
+#define ARN(n) "arn:aws:states:us-east-1:123456789012:execution:M:" n
+
+static wf_store_execution exec_rec(const char *arn, const char *name,
+                                   int status) {
+  return (wf_store_execution){.arn = arn,
+                              .name = name,
+                              .machine_name = "M",
+                              .machine_arn = MACHINE_ARN,
+                              .definition_id = "d1",
+                              .status = status,
+                              .start_ms = 1000,
+                              .stop_ms = status ? 2000 : 0,
+                              .input = "{\"a\":1}",
+                              .output = status == 1 ? "{\"b\":2}" : NULL,
+                              .correlation_id = name,
+                              .state = status ? NULL : "{\"frames\":[]}"};
+}
+
+static void commit_ok(wf_store *s, const wf_store_batch *b) {
+  wf_error err;
+  int rc = wf_store_commit(s, b, &err);
+  cr_assert_eq(rc, WF_OK, "commit: %s", err.message);
+}
+
+static void put_execs(wf_store *s, const wf_store_execution *x, size_t n) {
+  wf_store_batch b = {.executions = x, .nexecutions = n};
+  commit_ok(s, &b);
+}
+
+/* Names of the executions a query lists, in order: "a,b,c". */
+static char *listed(wf_store *s, const wf_store_query *q) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_store_list_executions(s, q, wst_add_execution, a, &err),
+               WF_OK, "%s", err.message);
+  char buf[512] = "";
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    if (i) strcat(buf, ",");
+    strcat(buf, json_string_value(json_object_get(v, "name")));
+  }
+  json_decref(a);
+  return strdup(buf);
+}
+
+static void assert_listed(wf_store *s, const wf_store_query *q,
+                          const char *want) {
+  char *got = listed(s, q);
+  cr_assert_str_eq(got, want);
+  free(got);
+}
+
+/* Event ids a read returns: "1,2,3". */
+static char *read_ids(wf_store *s, const char *arn, int64_t from, bool rev,
+                      size_t limit) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_store_read_events(s, arn, from, rev, limit, wst_add_event,
+                                    a, &err),
+               WF_OK, "%s", err.message);
+  char buf[256] = "";
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    char n[24];
+    snprintf(n, sizeof n, "%s%lld", i ? "," : "",
+             (long long)json_integer_value(json_object_get(v, "id")));
+    strcat(buf, n);
+  }
+  json_decref(a);
+  return strdup(buf);
+}
+
+static void assert_ids(wf_store *s, const char *arn, int64_t from, bool rev,
+                       size_t limit, const char *want) {
+  char *got = read_ids(s, arn, from, rev, limit);
+  cr_assert_str_eq(got, want, "events from %lld%s limit %zu",
+                   (long long)from, rev ? " reverse" : "", limit);
+  free(got);
+}
+
+/* ---- both backends ---- */
+
+typedef struct kind_param {
+  char kind[8];
+} kind_param;
+
+static kind_param KINDS[] = {{"memory"}, {"sqlite"}};
+
+#define BOTH(test)                                                          \
+  ParameterizedTestParameters(store, test) {                                \
+    return cr_make_param_array(kind_param, KINDS,                           \
+                               sizeof KINDS / sizeof *KINDS);               \
+  }                                                                         \
+  ParameterizedTest(kind_param *p, store, test)
+
+BOTH(keeps_the_latest_record_of_an_execution) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x = exec_rec(ARN("a"), "a", 0);
+  put_execs(s, &x, 1);
+  json_t *got = wst_execution(s, ARN("a"));
+  cr_assert_not_null(got);
+  cr_assert_str_eq(json_string_value(json_object_get(got, "state")),
+                   "{\"frames\":[]}");
+  json_int_t seq = json_integer_value(json_object_get(got, "seq"));
+  cr_assert_gt(seq, 0);
+  json_decref(got);
+  /* It ends: status, output and the cleared state replace what was. */
+  x = exec_rec(ARN("a"), "a", 1);
+  x.event_count = 7;
+  put_execs(s, &x, 1);
+  got = wst_execution(s, ARN("a"));
+  cr_assert_eq(json_integer_value(json_object_get(got, "status")), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(got, "output")),
+                   "{\"b\":2}");
+  cr_assert(json_is_null(json_object_get(got, "state")));
+  cr_assert_eq(json_integer_value(json_object_get(got, "events")), 7);
+  cr_assert_eq(json_integer_value(json_object_get(got, "stop")), 2000);
+  cr_assert_eq(json_integer_value(json_object_get(got, "seq")), seq,
+               "an update keeps the creation order");
+  cr_assert_str_eq(json_string_value(json_object_get(got, "input")),
+                   "{\"a\":1}");
+  json_decref(got);
+  cr_assert_null(wst_execution(s, ARN("nope")));
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+BOTH(a_taken_name_refuses_the_whole_batch) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x = exec_rec(ARN("a"), "a", 1);
+  put_execs(s, &x, 1);
+  /* A new ARN under a name the machine already has: AWS's
+   * ExecutionAlreadyExists, and the other execution of the batch is not
+   * written either. */
+  wf_store_execution two[] = {exec_rec(ARN("b"), "b", 0),
+                              exec_rec(ARN("a2"), "a", 0)};
+  wf_store_batch b = {.executions = two, .nexecutions = 2};
+  wf_error err;
+  cr_assert_eq(wf_store_commit(s, &b, &err), WF_EEXIST);
+  cr_assert(strstr(err.message, "Execution Already Exists"), "%s",
+            err.message);
+  json_t *gone = wst_execution(s, ARN("b"));
+  cr_assert_null(gone, "a refused batch was partly applied");
+  /* The same name under another machine is free. */
+  wf_store_execution other = exec_rec(ARN("x"), "a", 0);
+  other.machine_name = "Other";
+  put_execs(s, &other, 1);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+BOTH(reads_history_in_pages_both_ways) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x = exec_rec(ARN("h"), "h", 0);
+  wf_store_event ev[5];
+  char json[5][64];
+  for (int i = 0; i < 5; i++) {
+    snprintf(json[i], sizeof json[i], "{\"id\":%d}", i + 1);
+    ev[i] = (wf_store_event){ARN("h"), i + 1, i, 1000 + i, "Pass",
+                             json[i]};
+  }
+  /* Two commits: events continue where the last left off. */
+  wf_store_batch b1 = {.executions = &x, .nexecutions = 1, .events = ev,
+                       .nevents = 3};
+  commit_ok(s, &b1);
+  wf_store_batch b2 = {.events = ev + 3, .nevents = 2};
+  commit_ok(s, &b2);
+  assert_ids(s, ARN("h"), 0, false, 0, "1,2,3,4,5");
+  assert_ids(s, ARN("h"), 2, false, 2, "2,3");
+  assert_ids(s, ARN("h"), 0, true, 2, "5,4");
+  assert_ids(s, ARN("h"), 3, true, 0, "3,2,1");
+  assert_ids(s, ARN("nope"), 0, false, 0, "");
+  json_t *a = json_array();
+  wf_store_read_events(s, ARN("h"), 4, false, 1, wst_add_event, a, NULL);
+  json_t *e = json_array_get(a, 0);
+  cr_assert_str_eq(json_string_value(json_object_get(e, "json")),
+                   "{\"id\":4}");
+  cr_assert_eq(json_integer_value(json_object_get(e, "prev")), 3);
+  cr_assert_eq(json_integer_value(json_object_get(e, "ts")), 1003);
+  cr_assert_str_eq(json_string_value(json_object_get(e, "type")), "Pass");
+  json_decref(a);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+BOTH(refuses_events_out_of_order_or_of_no_execution) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_event orphan = {ARN("none"), 1, 0, 1, "X", "{}"};
+  wf_store_batch b = {.events = &orphan, .nevents = 1};
+  wf_error err;
+  cr_assert_eq(wf_store_commit(s, &b, &err), WF_EINVAL, "%s", err.message);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+BOTH(lists_newest_first_with_filters_and_cursors) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x[] = {exec_rec(ARN("1"), "1", 1),
+                            exec_rec(ARN("2"), "2", 0),
+                            exec_rec(ARN("3"), "3", 2),
+                            exec_rec(ARN("4"), "4", 0)};
+  x[2].machine_arn = MACHINE_ARN ":1"; /* started on version 1 */
+  put_execs(s, x, 2);
+  put_execs(s, x + 2, 2);
+  wf_store_execution y = exec_rec("arn:other", "o", 0);
+  y.machine_name = "N";
+  put_execs(s, &y, 1);
+  wf_store_query q = WF_STORE_QUERY_INIT;
+  assert_listed(s, &q, "o,4,3,2,1");
+  q.machine_name = "M";
+  assert_listed(s, &q, "4,3,2,1");
+  q.status = 0;
+  assert_listed(s, &q, "4,2");
+  q.status = -1;
+  q.machine_arn = MACHINE_ARN ":1";
+  assert_listed(s, &q, "3");
+  q.machine_arn = NULL;
+  /* Pages of two: the cursor is the last one's seq. */
+  q.limit = 2;
+  json_t *page = json_array();
+  wf_store_list_executions(s, &q, wst_add_execution, page, NULL);
+  cr_assert_eq(json_array_size(page), 2);
+  q.before_seq = json_integer_value(
+      json_object_get(json_array_get(page, 1), "seq"));
+  json_decref(page);
+  assert_listed(s, &q, "2,1");
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+BOTH(keeps_documents_by_kind_and_key) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_document d[] = {{"machine", "b", "{\"n\":1}", 0},
+                           {"machine", "a", "{\"n\":2}", 0},
+                           {"version", "a:1", "{}", 0}};
+  wf_error err;
+  cr_assert_eq(wf_store_put_documents(s, d, 3, &err), WF_OK, "%s",
+               err.message);
+  /* Replacing keeps the creation order; deleting takes it out. */
+  wf_store_document upd = {"machine", "b", "{\"n\":3}", 0};
+  cr_assert_eq(wf_store_put_documents(s, &upd, 1, &err), WF_OK);
+  json_t *a = json_array();
+  cr_assert_eq(wf_store_list_documents(s, "machine", 0, 0, wst_add_document,
+                                       a, &err),
+               WF_OK);
+  cr_assert_eq(json_array_size(a), 2);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(a, 0),
+                                                     "body")),
+                   "{\"n\":3}");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(a, 1),
+                                                     "key")),
+                   "a");
+  json_int_t first = json_integer_value(
+      json_object_get(json_array_get(a, 0), "seq"));
+  json_decref(a);
+  a = json_array();
+  wf_store_list_documents(s, "machine", first, 0, wst_add_document, a, NULL);
+  cr_assert_eq(json_array_size(a), 1, "after_seq skips the first");
+  json_decref(a);
+  wf_store_document del = {"machine", "b", NULL, 0};
+  cr_assert_eq(wf_store_put_documents(s, &del, 1, &err), WF_OK);
+  a = json_array();
+  cr_assert_eq(wf_store_get_document(s, "machine", "b", wst_add_document, a,
+                                     &err),
+               WF_ENOTFOUND);
+  cr_assert_eq(wf_store_get_document(s, "version", "a:1", wst_add_document,
+                                     a, &err),
+               WF_OK);
+  cr_assert_eq(json_array_size(a), 1);
+  json_decref(a);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+static int keep_def(const wf_store_definition *d, void *p) {
+  *(json_t **)p = json_pack("{s:s,s:s,s:i,s:s,s:o}", "id", d->id, "name",
+                            d->name, "type", d->type, "definition",
+                            d->definition, "options", wst_str(d->options));
+  return 0;
+}
+
+BOTH(writes_a_definition_once) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_definition d = {"d1", "M", 0, "{\"StartAt\":\"A\"}", NULL};
+  wf_store_batch b = {.definitions = &d, .ndefinitions = 1};
+  commit_ok(s, &b);
+  wf_store_definition again = {"d1", "M", 0, "{\"changed\":1}", "{}"};
+  b.definitions = &again;
+  commit_ok(s, &b);
+  json_t *got = NULL;
+  cr_assert_eq(wf_store_get_definition(s, "d1", keep_def, &got, NULL), WF_OK);
+  cr_assert_str_eq(json_string_value(json_object_get(got, "definition")),
+                   "{\"StartAt\":\"A\"}");
+  json_decref(got);
+  wf_error err;
+  cr_assert_eq(wf_store_get_definition(s, "d2", keep_def, &got, &err),
+               WF_ENOTFOUND);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+static char *all_names(wf_store *s) { return listed(s, NULL); }
+
+BOTH(prunes_ended_executions_by_age_and_count_never_running_ones) {
+  char *dir = wst_tmpdir();
+  wf_store_options o = WF_STORE_OPTIONS_INIT;
+  o.retention_ms = 2500; /* before now - 2500 */
+  o.retention_count = 2;
+  wf_store *s = wst_open(p->kind, dir, &o);
+  wf_store_execution x[6];
+  char arns[6][96], names[6][8];
+  for (int i = 0; i < 6; i++) {
+    snprintf(names[i], sizeof names[i], "%d", i);
+    snprintf(arns[i], sizeof arns[i], ARN("%d"), i);
+    x[i] = exec_rec(arns[i], names[i], i == 2 ? 0 : 1);
+    x[i].stop_ms = i == 2 ? 0 : 1000 * (i + 1);
+  }
+  wf_store_event ev = {arns[0], 1, 0, 1, "ExecutionStarted", "{}"};
+  wf_store_batch b = {.executions = x, .nexecutions = 6, .events = &ev,
+                      .nevents = 1};
+  commit_ok(s, &b);
+  size_t pruned = 0;
+  wf_error err;
+  /* Age: "now" 5000 takes those that stopped before 2500: 0 and 1, one
+   * at a time as asked. */
+  cr_assert_eq(wf_store_prune(s, 5000, 1, &pruned, &err), WF_OK, "%s",
+               err.message);
+  cr_assert_eq(pruned, 1);
+  cr_assert_eq(wf_store_prune(s, 5000, 1, &pruned, &err), WF_OK);
+  cr_assert_eq(pruned, 1);
+  char *names_left = all_names(s);
+  cr_assert_str_eq(names_left, "5,4,3,2");
+  free(names_left);
+  assert_ids(s, arns[0], 0, false, 0, "");
+  /* Count: three ended (3, 4, 5) are one over two; the running one
+   * stays whatever its age. */
+  cr_assert_eq(wf_store_prune(s, 5000, 0, &pruned, &err), WF_OK);
+  cr_assert_eq(pruned, 1);
+  names_left = all_names(s);
+  cr_assert_str_eq(names_left, "5,4,2");
+  free(names_left);
+  cr_assert_eq(wf_store_prune(s, 1e12, 0, &pruned, &err), WF_OK);
+  cr_assert_eq(pruned, 2);
+  names_left = all_names(s);
+  cr_assert_str_eq(names_left, "2");
+  free(names_left);
+  /* A pruned name is free again. */
+  wf_store_execution again = exec_rec("arn:again", "0", 0);
+  put_execs(s, &again, 1);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+/* ---- SQLite only ---- */
+
+static int count_rows(const wf_store_execution *x, void *p) {
+  (void)x;
+  (*(int *)p)++;
+  return 0;
+}
+
+static int open_sqlite(wf_store **s, const char *path, bool read_only,
+                       wf_error *err) {
+  wf_store_options o = WF_STORE_OPTIONS_INIT;
+  o.read_only = read_only;
+  return wf_store_sqlite_open(s, path, &o, err);
+}
+
+Test(store, sqlite_keeps_everything_across_reopening) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open("sqlite", dir, NULL);
+  wf_store_execution x = exec_rec(ARN("d"), "d", 0);
+  wf_store_event ev = {ARN("d"), 1, 0, 5, "ExecutionStarted", "{\"id\":1}"};
+  wf_store_document doc = {"machine", "M", "{}", 0};
+  wf_store_batch b = {.executions = &x, .nexecutions = 1, .events = &ev,
+                      .nevents = 1, .documents = &doc, .ndocuments = 1};
+  commit_ok(s, &b);
+  wf_store_free(s);
+  s = wst_open("sqlite", dir, NULL);
+  cr_assert(wf_store_is_durable(s));
+  json_t *got = wst_execution(s, ARN("d"));
+  cr_assert_not_null(got, "the execution did not survive");
+  cr_assert_str_eq(json_string_value(json_object_get(got, "state")),
+                   "{\"frames\":[]}");
+  json_decref(got);
+  assert_ids(s, ARN("d"), 0, false, 0, "1");
+  json_t *a = json_array();
+  cr_assert_eq(wf_store_get_document(s, "machine", "M", wst_add_document, a,
+                                     NULL),
+               WF_OK);
+  json_decref(a);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+Test(store, sqlite_has_one_writer_and_any_number_of_readers) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store *w = wst_open("sqlite", dir, NULL);
+  wf_store *other = NULL;
+  wf_error err;
+  cr_assert_eq(open_sqlite(&other, path, false, &err), WF_EBUSY);
+  cr_assert(strstr(err.message, "in use by another process"), "%s",
+            err.message);
+  cr_assert_null(other);
+  wf_store *r = NULL;
+  cr_assert_eq(open_sqlite(&r, path, true, &err), WF_OK, "%s", err.message);
+  wf_store_execution x = exec_rec(ARN("r"), "r", 1);
+  put_execs(w, &x, 1);
+  json_t *got = wst_execution(r, ARN("r"));
+  cr_assert_not_null(got, "a reader does not see the writer's commit");
+  json_decref(got);
+  cr_assert_eq(wf_store_commit(r, &(wf_store_batch){0}, &err), WF_EPERM);
+  wf_store_free(r);
+  /* Once the writer has gone, another may write. */
+  wf_store_free(w);
+  cr_assert_eq(open_sqlite(&other, path, false, &err), WF_OK, "%s",
+               err.message);
+  wf_store_free(other);
+  free(path);
+  wst_rmdir(dir);
+}
+
+static void write_file(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f);
+  cr_assert_eq(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+static void assert_refused(const char *path, int code, const char *words) {
+  wf_store *s = NULL;
+  wf_error err;
+  int rc = open_sqlite(&s, path, false, &err);
+  if (rc == WF_OK) {
+    /* Damage past the header shows on the first read instead. */
+    rc = wf_store_list_executions(s, NULL, wst_add_execution, NULL, &err);
+    wf_store_free(s);
+  }
+  cr_assert_eq(rc, code, "%s: %s (%s)", path, wf_error_name(rc), err.message);
+  cr_assert(strstr(err.message, words), "%s", err.message);
+  cr_assert(strstr(err.message, path), "the message names no file: %s",
+            err.message);
+}
+
+Test(store, sqlite_refuses_a_file_that_is_not_a_store) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "junk.db");
+  char junk[8192];
+  memset(junk, 'x', sizeof junk);
+  write_file(path, junk, sizeof junk);
+  assert_refused(path, WF_ECORRUPT, "not a libworkflow store");
+  /* A SQLite database of someone else's. */
+  char *foreign = wst_path(dir, "foreign.db");
+  sqlite3 *db;
+  cr_assert_eq(sqlite3_open(foreign, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL),
+               SQLITE_OK);
+  sqlite3_close(db);
+  assert_refused(foreign, WF_ECORRUPT, "not a libworkflow store");
+  free(foreign);
+  free(path);
+  wst_rmdir(dir);
+}
+
+Test(store, sqlite_refuses_a_store_from_a_newer_version) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store_free(wst_open("sqlite", dir, NULL));
+  sqlite3 *db;
+  cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL),
+               SQLITE_OK);
+  sqlite3_close(db);
+  assert_refused(path, WF_EVERSION, "newer libworkflow");
+  free(path);
+  wst_rmdir(dir);
+}
+
+Test(store, sqlite_reports_a_truncated_store_never_crashes) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store *s = wst_open("sqlite", dir, NULL);
+  /* Enough rows for several pages, then checkpointed into the file. */
+  char arns[200][96], names[200][8];
+  wf_store_execution x[200];
+  for (int i = 0; i < 200; i++) {
+    snprintf(names[i], sizeof names[i], "%d", i);
+    snprintf(arns[i], sizeof arns[i], ARN("%d"), i);
+    x[i] = exec_rec(arns[i], names[i], 1);
+  }
+  put_execs(s, x, 200);
+  wf_store_free(s);
+  struct stat st;
+  cr_assert_eq(stat(path, &st), 0);
+  cr_assert_gt(st.st_size, 8192);
+  cr_assert_eq(truncate(path, st.st_size / 2), 0);
+  assert_refused(path, WF_ECORRUPT, "damaged");
+  free(path);
+  wst_rmdir(dir);
+}
+
+Test(store, sqlite_names_a_directory_it_cannot_use) {
+  wf_store *s = NULL;
+  wf_error err;
+  int rc = open_sqlite(&s, "/nonexistent-dir/store.db", false, &err);
+  cr_assert_eq(rc, WF_EIO);
+  cr_assert(strstr(err.message, "/nonexistent-dir/store.db"), "%s",
+            err.message);
+  rc = open_sqlite(&s, "/nonexistent-dir/store.db", true, &err);
+  cr_assert_eq(rc, WF_EIO, "%s", wf_error_name(rc));
+}
+
+/* In a child with a mount namespace of its own: a 1 MiB tmpfs fills up.
+ * Exit codes: 0 as expected, 2 no namespace here (skipped), else the
+ * failing step. */
+static int fill_a_small_disk(const char *mnt) {
+  if (unshare(CLONE_NEWNS) != 0 ||
+      mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+      mount("tmpfs", mnt, "tmpfs", 0, "size=1m") != 0)
+    return 2;
+  char *path = wst_path(mnt, "store.db");
+  wf_store *s = NULL;
+  wf_error err;
+  if (open_sqlite(&s, path, false, &err) != WF_OK) return 3;
+  static char big[32768];
+  memset(big, 'a', sizeof big - 1);
+  int rc = WF_OK, committed = 0;
+  for (int i = 0; i < 1000 && rc == WF_OK; i++) {
+    char arn[96], name[16];
+    snprintf(arn, sizeof arn, ARN("%d"), i);
+    snprintf(name, sizeof name, "%d", i);
+    wf_store_execution x = exec_rec(arn, name, 0);
+    x.input = big;
+    wf_store_batch b = {.executions = &x, .nexecutions = 1};
+    rc = wf_store_commit(s, &b, &err);
+    if (rc == WF_OK) committed++;
+  }
+  if (rc != WF_ENOSPC || !strstr(err.message, "no space left")) {
+    fprintf(stderr, "got %s: %s\n", wf_error_name(rc), err.message);
+    return 4;
+  }
+  wf_store_free(s);
+  /* What was committed before is all there. */
+  if (open_sqlite(&s, path, true, &err) != WF_OK) return 5;
+  int n = 0;
+  if (wf_store_list_executions(s, NULL, count_rows,
+                               &n, &err) != WF_OK)
+    return 6;
+  wf_store_free(s);
+  free(path);
+  return n == committed && committed > 0 ? 0 : 7;
+}
+
+Test(store, sqlite_reports_a_full_disk_and_loses_nothing_committed) {
+  char *dir = wst_tmpdir();
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) _exit(fill_a_small_disk(dir));
+  int status;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status), "the child died: %d", status);
+  if (WEXITSTATUS(status) == 2) {
+    wst_rmdir(dir);
+    cr_skip("no mount namespace for a small tmpfs here");
+  }
+  cr_assert_eq(WEXITSTATUS(status), 0, "step %d failed",
+               WEXITSTATUS(status));
+  wst_rmdir(dir);
+}
