@@ -450,21 +450,49 @@ Test(engine_api, invalid_names_are_rejected) {
   wf_engine_free(e);
 }
 
-Test(engine_api, finished_names_are_free_again_without_history) {
+static int ignore_record(const wf_store_execution *x, void *p) {
+  (void)x;
+  (void)p;
+  return 0;
+}
+
+/* Names are unique per machine while the store keeps the execution
+ * (AWS: 90 days), with history on or off; pruned, a name is free again. */
+Test(engine_api, finished_names_stay_taken_until_the_store_prunes_them) {
+  wf_store *s = NULL;
+  wf_store_options so = WF_STORE_OPTIONS_INIT;
+  so.retention_count = 1;
+  cr_assert_eq(wf_store_memory_new(&s, &so, NULL), WF_OK);
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.history = WF_HISTORY_OFF;
+  o.store = s;
   wf_engine *e = wft_engine(&o);
   wf_machine *m = wft_load(PASS_ONLY);
-  wf_start_options so = WF_START_OPTIONS_INIT;
-  so.name = "again";
-  wf_execution *a = wft_run(e, m, "{\"n\":1}", &so);
-  wf_execution *b = wft_run(e, m, "{\"n\":2}", &so);
+  wf_start_options st = WF_START_OPTIONS_INIT;
+  st.name = "again";
+  wf_execution *a = wft_run(e, m, "{\"n\":1}", &st);
   wft_assert_succeeded(a, "{\"n\":1}");
+  wf_execution *b = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_start(&b, e, m, "{\"n\":2}", &st, &err), WF_EEXIST);
+  cr_assert(strstr(err.message, wf_execution_arn(a)), "%s", err.message);
+  cr_assert_null(b);
+  /* Another one ends; the store keeps one ended execution, so "again"
+   * goes when the store is pruned (by the engine as it goes, or here). */
+  st.name = "other";
+  wf_execution_free(wft_run(e, m, NULL, &st));
+  cr_assert_eq(wf_store_prune(s, 0, 0, NULL, NULL), WF_OK);
+  cr_assert_eq(wf_store_get_execution(s, wf_execution_arn(a), ignore_record,
+                                      NULL, &err),
+               WF_ENOTFOUND);
+  st.name = "again";
+  b = wft_run(e, m, "{\"n\":2}", &st);
   wft_assert_succeeded(b, "{\"n\":2}");
   wf_execution_free(a);
   wf_execution_free(b);
   wf_machine_free(m);
   wf_engine_free(e);
+  wf_store_free(s);
 }
 
 /* ---- waiting and reading results ---- */

@@ -215,6 +215,11 @@ Test(engine_lifetime, a_handle_is_freed_on_another_thread_after_the_engine) {
 
 /* ---- names ---- */
 
+static int keep_status(const wf_store_execution *x, void *p) {
+  *(json_t **)p = json_integer(x->status);
+  return 0;
+}
+
 static int start_named(wf_engine *e, wf_machine *m, const char *name,
                        wf_execution **out, wf_error *err) {
   wf_start_options so = WF_START_OPTIONS_INIT;
@@ -223,10 +228,10 @@ static int start_named(wf_engine *e, wf_machine *m, const char *name,
   return wf_engine_start(out, e, m, "{\"fail\":false}", &so, err);
 }
 
-/* With history on, a finished execution keeps its name while its handle is
- * held (its history is still readable), and gives it back once the handle
- * is freed. */
-Test(engine_lifetime, a_name_is_free_again_once_the_finished_handle_is_freed) {
+/* A finished execution keeps its name for as long as the store keeps it
+ * (AWS: 90 days), whether or not its handle is held, and its history stays
+ * readable by ARN. */
+Test(engine_lifetime, a_finished_name_stays_taken_after_its_handle_is_freed) {
   wf_engine *e = wft_engine(NULL); /* WF_HISTORY_FULL */
   wf_machine *m = wft_load_named(PASS_THEN_FAIL, "Names");
   wf_execution *first = NULL, *again = NULL;
@@ -235,8 +240,9 @@ Test(engine_lifetime, a_name_is_free_again_once_the_finished_handle_is_freed) {
                err.message);
   wft_wait(first);
   wft_assert_succeeded(first, NULL);
-
-  /* Held: taken. */
+  char *first_arn = strdup(wf_execution_arn(first));
+  size_t events = wf_execution_history_count(first);
+  cr_assert_eq(events, 8);
   for (int i = 0; i < 2; i++) {
     memset(&err, 0, sizeof err);
     cr_assert_eq(start_named(e, m, "order-1", &again, &err), WF_EEXIST,
@@ -244,6 +250,9 @@ Test(engine_lifetime, a_name_is_free_again_once_the_finished_handle_is_freed) {
     cr_assert_eq(err.code, WF_EEXIST);
     cr_assert_null(again);
     cr_assert_not_null(strstr(err.message, "order-1"), "%s", err.message);
+    /* Freed: still taken. */
+    wf_execution_free(first);
+    first = NULL;
   }
   /* Another machine's executions have names of their own. */
   wf_machine *other = wft_load_named(PASS_THEN_FAIL, "OtherNames");
@@ -252,22 +261,13 @@ Test(engine_lifetime, a_name_is_free_again_once_the_finished_handle_is_freed) {
   wft_wait(again);
   wf_execution_free(again);
   wf_machine_free(other);
-
-  /* Freed: free again, and the new execution is a new one. */
-  char *first_arn = strdup(wf_execution_arn(first));
-  wf_execution_free(first);
-  cr_assert_eq(start_named(e, m, "order-1", &again, &err), WF_OK, "%s: %s",
-               wf_error_name(err.code), err.message);
-  wft_wait(again);
-  wft_assert_succeeded(again, NULL);
-  cr_assert_str_eq(wf_execution_arn(again), first_arn);
-  cr_assert_eq(wf_execution_history_count(again), 8,
-               "the history of the first execution carried over");
-  /* And taken again while this handle is held. */
-  wf_execution *third = NULL;
-  cr_assert_eq(start_named(e, m, "order-1", &third, &err), WF_EEXIST);
-  cr_assert_null(third);
-  wf_execution_free(again);
+  /* The ended one is still in the store, history and all. */
+  json_t *doc = NULL;
+  cr_assert_eq(wf_store_get_execution(wf_engine_store(e), first_arn,
+                                      keep_status, &doc, NULL),
+               WF_OK);
+  cr_assert_eq(json_integer_value(doc), WF_EXEC_SUCCEEDED);
+  json_decref(doc);
   free(first_arn);
   wf_machine_free(m);
   wf_engine_free(e);
@@ -315,27 +315,29 @@ Test(engine_lifetime, a_running_execution_keeps_its_name_without_a_handle) {
   wf_error err;
   cr_assert_eq(start_named(e, m, "busy", &x, &err), WF_OK, "%s", err.message);
   wf_task *first = held_task(&h, 1);
+  char *arn = strdup(wf_execution_arn(x));
   wf_execution_free(x);
-  cr_assert_eq(start_named(e, m, "busy", &again, &err), WF_EEXIST, "%s",
+  /* The same name and input while it runs: AWS answers with the running
+   * execution (StartExecution is idempotent). */
+  cr_assert_eq(start_named(e, m, "busy", &again, &err), WF_OK, "%s",
                err.message);
-  cr_assert_null(again);
-  /* End it: nobody holds a handle, so its name is given back. The end is
-   * reached on a scheduler thread; nothing public reports it without a
-   * handle, so try again until the name is free (bounded). */
+  cr_assert_str_eq(wf_execution_arn(again), arn);
+  cr_assert_eq(wf_execution_status(again), WF_EXEC_RUNNING);
+  /* Other input: ExecutionAlreadyExists. */
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "busy";
+  wf_execution *other = NULL;
+  cr_assert_eq(wf_engine_start(&other, e, m, "{\"fail\":true}", &so, &err),
+               WF_EEXIST);
+  cr_assert_null(other);
   cr_assert_eq(wf_task_succeed(first, "{}"), WF_OK);
   wf_task_release(first);
-  int rc = WF_EEXIST;
-  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
-  while ((rc = start_named(e, m, "busy", &again, &err)) == WF_EEXIST &&
-         wft_mono_ms() < until)
-    wft_sleep_ms(1);
-  cr_assert_eq(rc, WF_OK, "%s: %s", wf_error_name(rc), err.message);
-  wf_task *second = held_task(&h, 2);
-  cr_assert_eq(wf_task_succeed(second, "{\"again\":true}"), WF_OK);
-  wf_task_release(second);
   wft_wait(again);
-  wft_assert_succeeded(again, "{\"again\":true}");
+  wft_assert_succeeded(again, "{}");
+  /* Ended: taken, even with the same input. */
   wf_execution_free(again);
+  cr_assert_eq(start_named(e, m, "busy", &again, &err), WF_EEXIST);
+  free(arn);
   wf_machine_free(m);
   wf_engine_free(e);
 }

@@ -621,12 +621,13 @@ Test(map, hundred_thousand_items_without_a_thread_each,
   /* The input (~590 KB) and output (~1.4 MB) exceed AWS's 256 KiB
    * payload limit; the engine's limit is raised so the scale itself is
    * what is tested. History is off: memory stays with what is in flight
-   * plus the results. */
+   * plus the results. EXPRESS: a Standard workflow would reach AWS's
+   * 25,000-event quota (map.standard_inline_map_stops_at_the_history_quota). */
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.payload_limit = 64u << 20;
   o.history = WF_HISTORY_OFF;
   wf_engine *e = wft_engine(&o);
-  wf_machine *m = wfx_load(
+  wf_machine *m = wfx_load_express(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'MaxConcurrency':0,'ItemProcessor':{'StartAt':'P1','States':{"
       "'P1':{'Type':'Pass','Parameters':{'v.$':'$'},'Next':'P2'},"
@@ -649,13 +650,14 @@ Test(map, twenty_thousand_items_through_an_inline_handler,
      .timeout = 600) {
   enum { N = 20000 };
   atomic_int calls = 0;
-  /* The output (~270 KB) exceeds AWS's 256 KiB payload limit. */
+  /* The output (~270 KB) exceeds AWS's 256 KiB payload limit; EXPRESS, as
+   * a Standard workflow would reach AWS's 25,000-event quota. */
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.payload_limit = 16u << 20;
   o.history = WF_HISTORY_OFF;
   wf_engine *e = wft_engine(&o);
   wft_register(e, FN "Square", square, &calls, WF_HANDLER_INLINE);
-  wf_machine *m = wfx_load(
+  wf_machine *m = wfx_load_express(
       "{'StartAt':'M','States':{'M':{'Type':'Map','End':true,"
       "'ItemSelector':{'v.$':'$$.Map.Item.Value'},"
       "'ItemProcessor':{'StartAt':'T','States':{'T':{'Type':'Task',"

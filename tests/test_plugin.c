@@ -227,7 +227,7 @@ Test(plugin, register_handler_answers_from_init_and_after) {
 Test(plugin, refuses_another_abi_major) {
   tp_env_init(&env, NULL);
   char *path = tp_install(env.dir, "tp_abi2");
-  assert_refused(path, NULL, WF_EABI, "plugin ABI 2.0", "provides 1.0",
+  assert_refused(path, NULL, WF_EABI, "plugin ABI 2.0", "provides 1.1",
                  NULL);
   free(path);
 }

@@ -24,6 +24,7 @@ extern "C" {
 
 typedef struct wf_engine wf_engine;
 typedef struct wf_execution wf_execution;
+struct wf_store;
 
 typedef enum wf_exec_status {
   WF_EXEC_RUNNING = 0,
@@ -98,9 +99,18 @@ typedef struct wf_engine_options {
   /** Seed for the engine's random numbers (UUIDs, jitter); 0 means seeded
    *  from the system. */
   uint64_t seed;
+  /* ---- version 2 ---- */
+  /** Where executions, their history and their resumable state are kept
+   *  (see store.h). NULL: a store of the engine's own in memory, keeping
+   *  at most 10,000 ended executions. Borrowed: must outlive the engine.
+   *  One engine per store at a time. With a durable store (SQLite), the
+   *  executions left running by an engine that stopped or crashed are
+   *  resumed by wf_engine_resume(). */
+  struct wf_store *store;
 } wf_engine_options;
 
-#define WF_ENGINE_OPTIONS_VERSION 1
+/* Version 2 added store; version 1 structs are still accepted. */
+#define WF_ENGINE_OPTIONS_VERSION 2
 #define WF_ENGINE_OPTIONS_INIT {.version = WF_ENGINE_OPTIONS_VERSION}
 
 /**
@@ -123,13 +133,49 @@ WF_API int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
                          wf_error *err);
 
 /**
- * Stop every running execution (as ABORTED), wait for in-flight handler
- * calls to return, join the threads and free the engine. Execution handles
- * the caller still holds stay readable until wf_execution_free(). Accepts
+ * Free the engine: wait for in-flight handler calls to return, write what
+ * is waiting to be committed and join the threads. With a volatile store
+ * every running execution is first stopped (ABORTED); with a durable one
+ * running executions are left as they are in the store, to be resumed by
+ * the next engine opened on it (wf_engine_resume()). Execution handles the
+ * caller still holds stay readable until wf_execution_free(). Accepts
  * NULL.
  * Threads: any thread but the engine's own (not from a handler or listener).
  */
 WF_API void wf_engine_free(wf_engine *engine);
+
+/**
+ * Resume the executions the engine's store holds as running (left by an
+ * engine that stopped or crashed): each continues where its last commit
+ * left it — waits fire at their deadlines (at once when past), timeouts
+ * and heartbeats keep theirs, retries their counts, Map and Parallel run
+ * only their unfinished branches, callback tasks still accept their
+ * tokens. A task in flight at the crash is called again: its handler sees
+ * wf_task_redelivered() and a stable wf_task_idempotency_key(). Call it
+ * once, after registering handlers, loading plugins and setting the mock
+ * configuration. A volatile store has nothing to resume.
+ * @param[out] resumed optional: how many were resumed.
+ * @return WF_OK; WF_ESTATE (called twice); WF_EIO, WF_ECORRUPT (the store);
+ *         an execution that cannot be resumed (its definition or state is
+ *         damaged) is ended as FAILED with States.Runtime naming why.
+ * Threads: any but the engine's own.
+ */
+WF_API int wf_engine_resume(wf_engine *engine, size_t *resumed,
+                            wf_error *err);
+
+/** The store the engine keeps executions in (its own when none was
+ *  given). Borrowed. Threads: any. */
+WF_API struct wf_store *wf_engine_store(wf_engine *engine);
+
+/**
+ * A running execution of this engine, by ARN (what StopExecution and
+ * StartSyncExecution need; ended ones are read from the store).
+ * @param[out] out a new handle; free with wf_execution_free().
+ * @return WF_OK, WF_ENOTFOUND (not running here), WF_EINVAL.
+ * Threads: any.
+ */
+WF_API int wf_engine_find_execution(wf_execution **out, wf_engine *engine,
+                                    const char *arn);
 
 /**
  * Register a handler for a Task resource. `resource` is matched exactly
@@ -191,10 +237,16 @@ typedef struct wf_start_options {
   /** The execution role ($$.Execution.RoleArn, ExecutionStarted's
    *  roleArn), e.g. the machine's; NULL: the engine's. Copied. */
   const char *role_arn;
+  /* ---- version 3 ---- */
+  /** The state machine (or version) ARN the execution is listed under in
+   *  the store; NULL: the machine's
+   *  (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME). Copied. */
+  const char *machine_arn;
 } wf_start_options;
 
-/* Version 2 added role_arn; version 1 structs are still accepted. */
-#define WF_START_OPTIONS_VERSION 2
+/* Version 3 added machine_arn, version 2 role_arn; older structs are still
+ * accepted. */
+#define WF_START_OPTIONS_VERSION 3
 #define WF_START_OPTIONS_INIT {.version = WF_START_OPTIONS_VERSION}
 
 /** Initialise start options. @return WF_OK, WF_EINVAL, WF_EVERSION. */
@@ -202,7 +254,11 @@ WF_API int wf_start_options_init(wf_start_options *opts,
                                  unsigned int version);
 
 /**
- * Start an execution.
+ * Start an execution. It returns once the start is committed to the
+ * engine's store. Names are unique per machine among the executions the
+ * store keeps (AWS: 90 days): starting a name again with the same input
+ * while that execution runs returns it (idempotent, as AWS); an ended one,
+ * or other input, gives WF_EEXIST.
  * @param[out] out    the execution handle; free with wf_execution_free()
  *                    (the execution keeps running without it).
  * @param machine     shared: the execution takes its own reference.
@@ -213,7 +269,8 @@ WF_API int wf_start_options_init(wf_start_options *opts,
  *         payload limit); WF_EEXIST (name in use for this machine);
  *         WF_EINVAL (bad name, unknown test case); WF_EUNSUPPORTED (the
  *         machine uses ItemReader/ResultWriter, not runnable yet);
- *         WF_ESTATE (engine shutting down); WF_ENOMEM.
+ *         WF_ESTATE (engine shutting down); WF_EIO, WF_ENOSPC (the store
+ *         could not record it: it did not start); WF_ENOMEM.
  * Threads: any.
  */
 WF_API int wf_engine_start(wf_execution **out, wf_engine *engine,

@@ -57,9 +57,23 @@ WF_API const char *wf_task_state_name(const wf_task *task);
 /** The correlation id given at start, or else the execution's name.
  *  Borrowed. */
 WF_API const char *wf_task_correlation_id(const wf_task *task);
-/** The task token (unique per attempt), for completion from outside with
- *  wf_engine_send_task_success() and friends. Borrowed. */
+/** The task token (unique per attempt, 128 bits from the system's
+ *  cryptographic generator), for completion from outside with
+ *  wf_engine_send_task_success() and friends. Borrowed. With a durable
+ *  store the task is committed before the first call returns, so a token
+ *  handed out survives a crash. Threads: any (it may wait for the
+ *  store). */
 WF_API const char *wf_task_token(wf_task *task);
+/** Non-zero when this call may repeat one made before the engine
+ *  stopped or crashed (a durable store resumed the execution with the
+ *  task in flight): handlers are called at least once, as AWS calls
+ *  Lambda functions. Threads: any. */
+WF_API int wf_task_redelivered(const wf_task *task);
+/** A key naming this attempt of this task, the same in every delivery of
+ *  it (redeliveries included) and different for any other task or
+ *  attempt: give it to the system the handler changes, so that it applies
+ *  a repeated call once. Borrowed. Threads: any. */
+WF_API const char *wf_task_idempotency_key(const wf_task *task);
 /** 0 for the first attempt, 1 for the first retry, ... */
 WF_API unsigned int wf_task_attempt(const wf_task *task);
 /** When the task times out (engine clock, ms since the epoch). */
@@ -150,7 +164,7 @@ WF_API void wf_task_log(wf_task *task, wf_log_level level, const char *event,
  * ---------------------------------------------------------------------- */
 
 #define WF_PLUGIN_ABI_MAJOR 1
-#define WF_PLUGIN_ABI_MINOR 0
+#define WF_PLUGIN_ABI_MINOR 1
 /** The symbol every plugin exports. */
 #define WF_PLUGIN_ENTRY "wf_plugin_entry"
 #if defined(_WIN32)
@@ -219,6 +233,9 @@ typedef struct wf_host_api {
    *  JSON object whose members are added to the line (or NULL). */
   void (*log)(const wf_task *t, wf_log_level level, const char *event,
               const char *fields_json);
+  /* ---- ABI 1.1 ---- */
+  int (*task_redelivered)(const wf_task *t);
+  const char *(*task_idempotency_key)(const wf_task *t);
 } wf_host_api;
 
 #define WF_HOST_HAS(api, member) \

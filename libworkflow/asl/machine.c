@@ -140,7 +140,7 @@ static int load_root(wf_machine **out, json_t *root,
   }
   m->name = wf__strdup(opts && opts->name ? opts->name : "StateMachine");
   m->definition = wf__json_dumps(root);
-  if (!m->name || !m->definition) {
+  if (!m->name || !m->definition || wf__machine_digest(m) != WF_OK) {
     machine_destroy(m);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }

@@ -164,6 +164,7 @@ struct wf_machine {
   size_t nstates;
   char *item_io_state; /* see wf__cctx.item_io_state */
   char **allowed; /* NULL-terminated allowlist of resources, or NULL */
+  char digest[65]; /* SHA-256 of what defines it (machine_record.c) */
 };
 
 /* Whether the machine may invoke `resource` (its allowlist). */
@@ -174,5 +175,16 @@ void wf__state_free(wf__state *st);
 
 /* Take a reference (for executions). */
 wf_machine *wf__machine_ref(wf_machine *m);
+
+/* machine_record.c: the machine as a store keeps it. */
+/* Fill m->digest (at load). WF_OK or WF_ENOMEM. */
+int wf__machine_digest(wf_machine *m);
+/* The load options a store keeps beside the text ({"allowedResources":
+ * [...]}), or NULL when there are none (wf__free). */
+char *wf__machine_options_json(const wf_machine *m);
+/* Load a machine back from a store's record. */
+int wf__machine_load_record(wf_machine **out, const char *name, int type,
+                            const char *definition, const char *options,
+                            wf_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* The engine: options, its threads, starting and stopping it, what
  * higher layers attach to it, and the mock configuration. The top of the
  * engine layer: the files below never call it. */
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,11 +10,38 @@
 #include "error.h"
 #include "json_text.h"
 
+/* The size of each version of the caller's struct. */
+static size_t options_size(unsigned version) {
+  return version == 1 ? offsetof(wf_engine_options, seed) + sizeof(uint64_t)
+                      : sizeof(wf_engine_options);
+}
+
 int wf_engine_options_init(wf_engine_options *opts, unsigned int version) {
   if (!opts) return WF_EINVAL;
-  if (version != WF_ENGINE_OPTIONS_VERSION) return WF_EVERSION;
-  memset(opts, 0, sizeof *opts);
+  if (version < 1 || version > WF_ENGINE_OPTIONS_VERSION) return WF_EVERSION;
+  memset(opts, 0, options_size(version));
   opts->version = version;
+  return WF_OK;
+}
+
+/* Ended executions an engine's own in-memory store keeps. */
+#define OWN_STORE_RETENTION 10000
+
+static int open_store(wf_engine *e, const wf_engine_options *opts,
+                      wf_error *err) {
+  if (opts && opts->version >= 2 && opts->store) {
+    e->store = opts->store;
+    if (e->store->read_only)
+      return wf__error_set(err, WF_EPERM, NULL,
+                           "the engine's store is open read-only");
+  } else {
+    wf_store_options so = WF_STORE_OPTIONS_INIT;
+    so.retention_count = OWN_STORE_RETENTION;
+    int rc = wf_store_memory_new(&e->store, &so, err);
+    if (rc != WF_OK) return rc;
+    e->own_store = true;
+  }
+  e->durable = wf_store_is_durable(e->store);
   return WF_OK;
 }
 
@@ -28,10 +56,10 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
                   wf_error *err) {
   if (!out) return wf__error_set(err, WF_EINVAL, NULL, "out is required");
   *out = NULL;
-  if (opts && opts->version != WF_ENGINE_OPTIONS_VERSION)
+  if (opts && (opts->version < 1 || opts->version > WF_ENGINE_OPTIONS_VERSION))
     return wf__error_set(err, WF_EVERSION, NULL,
                          "wf_engine_options version %u is not supported "
-                         "(expected %u)",
+                         "(expected 1 to %u)",
                          opts->version, WF_ENGINE_OPTIONS_VERSION);
   if (opts && opts->history != WF_HISTORY_FULL &&
       opts->history != WF_HISTORY_OFF)
@@ -80,12 +108,20 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
     wf__engine_release(e);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
-  int rc = wf__sched_init(&e->sched, e->clock);
+  int rc = open_store(e, opts, err);
+  if (rc == WF_OK) rc = wf__commit_init(e, err);
+  if (rc != WF_OK) {
+    wf__commit_fini(e);
+    wf__engine_release(e);
+    return rc;
+  }
+  rc = wf__sched_init(&e->sched, e->clock);
   if (rc == WF_OK) rc = wf__pool_start(&e->sched, e->npool);
   if (rc == WF_OK) rc = wf__sched_start(&e->sched, e->nsched);
   if (rc != WF_OK) {
     wf__pool_stop(&e->sched);
     wf__sched_stop(&e->sched);
+    wf__commit_fini(e);
     wf__engine_release(e);
     return wf__error_set(err, rc, NULL, "cannot start the engine's threads");
   }
@@ -114,21 +150,38 @@ static void release_task(const char *key, void *value, void *arg) {
   wf__task_release(value);
 }
 
+static void drop_frames(const char *key, void *value, void *arg) {
+  (void)key;
+  (void)arg;
+  wf_execution *x = value;
+  /* Left running in a durable store: its frames go (they refer to the
+   * execution); its record waits for the next engine. */
+  pthread_mutex_lock(&x->lock);
+  wf__frame *top = x->top;
+  x->top = NULL;
+  wf__frame_cancel(top);
+  pthread_mutex_unlock(&x->lock);
+  wf__frame_release(top);
+}
+
 void wf_engine_free(wf_engine *e) {
   if (!e) return;
-  /* Abort what still runs, then stop the threads. */
-  wf__strbuf list = WF__STRBUF_INIT;
-  pthread_mutex_lock(&e->xlock);
-  wf__strmap_foreach(&e->executions, collect, &list);
-  pthread_mutex_unlock(&e->xlock);
-  size_t n = list.len / sizeof(wf_execution *);
-  for (size_t i = 0; i < n; i++) {
-    wf_execution *x;
-    memcpy(&x, list.data + i * sizeof x, sizeof x);
-    wf_execution_stop(x, NULL, NULL);
-    wf__exec_release(x);
+  /* A volatile store loses running executions: stop them first. A
+   * durable one keeps them running for the next engine. */
+  if (!e->durable) {
+    wf__strbuf list = WF__STRBUF_INIT;
+    pthread_mutex_lock(&e->xlock);
+    wf__strmap_foreach(&e->executions, collect, &list);
+    pthread_mutex_unlock(&e->xlock);
+    size_t n = list.len / sizeof(wf_execution *);
+    for (size_t i = 0; i < n; i++) {
+      wf_execution *x;
+      memcpy(&x, list.data + i * sizeof x, sizeof x);
+      wf_execution_stop(x, NULL, NULL);
+      wf__exec_release(x);
+    }
+    wf__strbuf_free(&list);
   }
-  wf__strbuf_free(&list);
   /* What higher layers attached goes first: plugins unloading wait for
    * their calls in flight, which the pool is still there to finish. */
   pthread_mutex_lock(&e->attach_lock);
@@ -143,16 +196,53 @@ void wf_engine_free(wf_engine *e) {
   }
   wf__pool_stop(&e->sched);
   wf__sched_stop(&e->sched);
+  /* Everything requested is written before the engine goes. */
+  wf__commit_fini(e);
   pthread_mutex_lock(&e->xlock);
   wf__strmap_foreach(&e->tokens, release_task, NULL);
   wf__strmap_clear(&e->tokens);
-  /* Finished executions the registry kept go now; handles the caller
-   * still holds keep the engine's memory until they are freed. */
+  wf__strmap_foreach(&e->executions, drop_frames, NULL);
+  /* Handles the caller still holds keep the engine's memory until they
+   * are freed. */
   wf__strmap_foreach(&e->executions, release_execution, NULL);
   wf__strmap_clear(&e->executions);
   pthread_mutex_unlock(&e->xlock);
   wf__log_close(e);
   wf__engine_release(e);
+}
+
+wf_store *wf_engine_store(wf_engine *e) { return e ? e->store : NULL; }
+
+int wf_engine_find_execution(wf_execution **out, wf_engine *e,
+                             const char *arn) {
+  if (!out || !e || !arn) return WF_EINVAL;
+  *out = NULL;
+  /* The registry is keyed by machine and name: "...:execution:M:N", or
+   * "...:express:M:N:ID". */
+  const char *p = strstr(arn, ":execution:");
+  size_t skip = 11;
+  if (!p) {
+    p = strstr(arn, ":express:");
+    skip = 9;
+  }
+  const char *q = p ? strchr(p + skip, ':') : NULL;
+  if (!q) return WF_ENOTFOUND;
+  const char *end = strchr(q + 1, ':');
+  wf__strbuf key = WF__STRBUF_INIT;
+  wf__strbuf_append(&key, p + skip, (size_t)(q - (p + skip)));
+  wf__strbuf_putc(&key, '\x1f');
+  if (end) wf__strbuf_append(&key, q + 1, (size_t)(end - (q + 1)));
+  else wf__strbuf_puts(&key, q + 1);
+  if (key.oom) {
+    wf__strbuf_free(&key);
+    return WF_ENOMEM;
+  }
+  pthread_mutex_lock(&e->xlock);
+  wf_execution *x = wf__strmap_get(&e->executions, wf__strbuf_cstr(&key));
+  if (x && strcmp(x->arn, arn) == 0) *out = wf__exec_ref(x);
+  pthread_mutex_unlock(&e->xlock);
+  wf__strbuf_free(&key);
+  return *out ? WF_OK : WF_ENOTFOUND;
 }
 
 void *wf__engine_attachment(wf_engine *e, const void *key,

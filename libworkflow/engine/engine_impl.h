@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "scheduler.h"
 #include "strbuf.h"
+#include "store_impl.h"
 #include "strmap.h"
 #include "workflow/engine.h"
 #include "workflow/json.h"
@@ -82,6 +83,10 @@ struct wf__event {
   int64_t number;       /* Map length / iteration index; timeouts */
   int64_t number2;      /* heartbeat seconds */
   char *text;           /* MapRunStarted: the Map Run ARN */
+  /* StateExited: since the state was entered; the execution's last event:
+   * since it started (for the log). */
+  bool has_duration;
+  int64_t duration_ms;
 };
 
 /* What recording an event takes (history.c). Everything an event says is
@@ -93,17 +98,15 @@ typedef struct wf__event_args {
   const char *error, *cause;
   int64_t number, number2;
   const char *text;
+  int64_t prev; /* an event without a frame: its previousEventId */
 } wf__event_args;
 
-/* An event as the library's own listeners see it (the log). */
+/* An event as the library's own listeners see it (the log), once it is
+ * committed. */
 typedef struct wf__event_note {
   const wf_execution *exec;
   const wf__event *ev;
   const char *type_name; /* "TaskStateEntered", ... */
-  /* StateExited: since the state was entered; the execution's last event:
-   * since it started. */
-  bool has_duration;
-  int64_t duration_ms;
 } wf__event_note;
 
 typedef void (*wf__event_sink_fn)(const wf__event_note *note, void *payload);
@@ -130,7 +133,7 @@ struct wf_task {
   wf__task_status status; /* guarded by the execution lock */
   atomic_int cancelled;
   atomic_bool settled; /* no longer pending: its timers are stale */
-  char token[64];
+  char token[33]; /* 128 random bits from the system, hex */
   json_t *input;      /* effective input (shared) */
   char *input_text;   /* lazily serialised */
   pthread_mutex_t text_lock;
@@ -138,7 +141,17 @@ struct wf_task {
   unsigned attempt;
   int64_t deadline;
   int64_t heartbeat_seconds;
+  int64_t heartbeat_deadline; /* of the last heartbeat's timer (lock) */
+  bool timeout_armed;         /* TimeoutSeconds was given */
   uint64_t heartbeat_gen; /* bumped by every heartbeat */
+  /* Durable stores: the handler runs once the task is committed (a
+   * callback task's token must not get out first); the token was made
+   * durable before wf_task_token() returned it; this call may repeat one
+   * made before a crash (the handler's context says so). */
+  bool defer_call;
+  bool token_durable;
+  bool redelivered;
+  char key[160]; /* idempotency key, stable across redeliveries */
   size_t timeout_slot, heartbeat_slot; /* its timers (the runtime's) */
   bool heartbeat_missed; /* its States.Timeout is a heartbeat's (lock) */
   struct wf__handler *handler;
@@ -174,6 +187,7 @@ typedef enum wf__phase {
 struct wf__frame {
   atomic_int refs;
   wf__job job;        /* its turn on a scheduler thread */
+  int64_t id;         /* unique in its execution, kept across restarts */
   wf_execution *exec; /* the frame holds a reference */
   wf__frame *parent;
   size_t child_index;
@@ -183,6 +197,7 @@ struct wf__frame {
   wf__park park;
   uint64_t wake_gen; /* bumped on every park, to drop stale timers */
   size_t wake_slot;  /* its wake-up timer (the runtime's) */
+  int64_t wake_at;   /* when that timer fires (clock ms) */
   bool heartbeat_fault; /* the error being handled is a missed heartbeat */
   bool queued; /* posted to the runtime or on its execution's ready list */
   bool finished;
@@ -246,21 +261,40 @@ struct wf_execution {
   wf_engine *engine;
   wf_machine *machine;
   pthread_mutex_t lock; /* guards everything below and all frames */
-  pthread_cond_t done;
   char *name, *arn, *key, *correlation_id;
+  char *machine_arn; /* what lists of its machine filter on */
+  char *test_case;   /* its mock test case, or NULL */
   json_t *input;
+  char *input_text;  /* as given (the store keeps it) */
   int64_t start_ms, stop_ms;
   _Atomic int status; /* wf_exec_status */
   json_t *output;
   char *output_text;
   char *error, *cause;
-  bool registered; /* present in the engine's name registry */
-  bool handle_freed; /* wf_execution_free() called (lock) */
+  bool registered; /* present in the engine's name registry (xlock) */
   char *role_arn;    /* NULL: the engine's */
+  /* Ended: its last event is recorded; the status becomes visible once
+   * that is committed. */
+  bool ended;
+  wf_exec_status end_status;
+  bool resumed; /* loaded back from a store */
+  /* Its frames, to be stopped once no state is running (a full history
+   * ended it from inside a state). */
+  wf__frame *doomed;
 
+  /* Events recorded and not yet committed, in order. */
   wf__event *events;
   size_t nevents, cap;
   int64_t next_event_id;
+  _Atomic int64_t committed_events; /* in the store: ids 1..this */
+  int64_t next_frame_id;
+  /* Commits (commit.c): requests made (lock) and done (the committer's
+   * lock); the item queued and not yet taken, which requests join. */
+  bool dirty;
+  uint64_t commit_requested;
+  uint64_t commit_done;
+  int commit_error; /* a failed start commit's code (committer's lock) */
+  struct wf__commit_item *queued;
   wf__rng rng;
   wf__frame *top;
   uint64_t timeout_gen;
@@ -333,6 +367,13 @@ struct wf_engine {
   /* Run queue, timers, scheduler threads and the handler pool. */
   wf__sched sched;
   unsigned nsched, npool;
+
+  /* Where executions are kept (commit.c); own_store: made by the engine. */
+  wf_store *store;
+  bool own_store;
+  bool durable;
+  bool resumed; /* wf_engine_resume() was called (attach_lock) */
+  struct wf__committer *committer;
 
   /* Handlers (hlock). */
   pthread_rwlock_t hlock;
@@ -407,9 +448,29 @@ void wf__handler_release(wf__handler *h);
 /* exec.c */
 wf_execution *wf__exec_ref(wf_execution *x);
 void wf__exec_release(wf_execution *x);
-/* Finish the execution (lock held). */
+/* Finish the execution (lock held): its end is committed, then shown. */
 void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
                      const char *error, const char *cause);
+/* Its end is committed: the status becomes visible, waiters wake. */
+void wf__exec_visible_end(wf_execution *x);
+/* Its start could not be committed: it never existed. */
+void wf__exec_abandon(wf_execution *x);
+/* The history reached AWS's limit: the execution fails with its last
+ * event (lock held); returns that event's id. */
+int64_t wf__exec_history_full(wf_execution *x);
+/* Stop the frames of an execution its history ended (lock held; no
+ * state of it running). */
+void wf__exec_reap(wf_execution *x);
+/* Arm the machine's TimeoutSeconds from the start time (lock held). */
+void wf__exec_arm_timeout(wf_execution *x);
+/* Set up a mock test case (start and resume). */
+int wf__exec_setup_mock(wf_execution *x, const char *test_case,
+                        wf_error *err);
+/* Add an execution to the engine's registry (WF_EEXIST: its key is
+ * taken). */
+int wf__exec_register(wf_execution *x);
+/* A new execution record, not yet registered or started. */
+wf_execution *wf__exec_alloc(wf_engine *e, wf_machine *m);
 
 /* frame.c */
 wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
@@ -458,13 +519,22 @@ void wf__task_arm_timeouts(wf_task *t, int64_t timeout_s, int64_t now);
 /* Call handler h for the task: inline on this thread (lock held; the
  * handler may complete it at once) or on the worker pool. */
 void wf__task_call(wf_task *t, wf__handler *h);
+/* A task in flight at a crash, resumed: call its handler again
+ * (state_task.c; no lock held). */
+void wf__task_redeliver(wf_task *t);
+/* A deferred call's task is committed: call its handler on the pool. */
+void wf__task_call_committed(wf_task *t);
+/* Make the task reachable by token after a restart (lock held). */
+void wf__task_register(wf_task *t);
 void wf__task_expire(wf_task *t); /* lock held */
 /* Make the task reachable by token (done for tasks left pending). */
 void wf__task_publish(wf_task *t);
 wf__task_family wf__task_family_of(const char *resource);
 
-/* history.c: recording events and announcing them to listeners. */
-/* Record an event (lock held) and tell the listeners; returns its id. */
+/* history.c: recording events. */
+/* AWS's hard limit of events in one execution's history. */
+#define WF__HISTORY_LIMIT 25000
+/* Record an event (lock held); returns its id. */
 int64_t wf__history_record(wf_execution *x, wf__frame *f,
                            const wf__event_args *a);
 /* The same for an event with no numbers or text. `data` is borrowed. */
@@ -472,12 +542,35 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
                         const wf__state *st, json_t *data, const char *error,
                         const char *cause);
 void wf__history_free(wf_execution *x);
+void wf__event_free(wf__event *ev);
 /* Add one of the library's own listeners (before any execution starts). */
 int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload);
-char *wf__history_json(wf_execution *x, bool reverse);
+/* {"events":[...]} of an execution, from the store; NULL on failure. */
+char *wf__history_read(wf_engine *e, const char *arn, bool reverse);
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
                       const wf__event *ev);
-const char *wf__event_type_name(const wf__event *ev, char buf[64]);
+/* "ExecutionStarted", "PassStateEntered", ...: a static string. */
+const char *wf__event_type_name(const wf__event *ev);
+
+/* commit.c: making progress durable and visible (see the file's head). */
+#define WF__COMMIT_START 0x1u
+#define WF__COMMIT_FINAL 0x2u
+int wf__commit_init(wf_engine *e, wf_error *err);
+/* Write what is queued, then stop. */
+void wf__commit_fini(wf_engine *e);
+/* Request a commit of x as it stands and of its events since the last
+ * (lock held); `call`: a task whose handler runs once it is committed.
+ * Returns the ticket to wait for. Volatile stores commit at once. */
+uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call);
+/* Wait until `ticket` of x is committed (may hold x's lock: the committer
+ * never takes it). WF_OK, or the code a failed start commit got. */
+int wf__commit_wait(wf_execution *x, uint64_t ticket);
+
+/* snapshot.c: an execution's resumable state as JSON text, and back. */
+char *wf__snapshot_encode(wf_execution *x);
+/* Rebuild x's frames from a snapshot (x->lock held, x otherwise set up);
+ * *runnable gets the frames to schedule. */
+int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err);
 
 /* context.c: the context object ($$) of a frame's current state. */
 json_t *wf__context_get(wf__frame *f);
@@ -502,6 +595,9 @@ int wf__log_open(wf_engine *e, const char *path, wf_error *err);
 void wf__log_close(wf_engine *e);
 bool wf__log_enabled(const wf_engine *e, wf_log_level level);
 void wf__log_on_event(const wf__event_note *note, void *engine);
+/* A line of the engine's own (the store failing, ...). */
+void wf__log_engine(wf_engine *e, wf_log_level level, const char *event,
+                    const char *message);
 /* A handler's own line, with its task's correlation id. */
 void wf__log_task(const wf_task *t, wf_log_level level, const char *event,
                   const char *fields_json);

@@ -20,6 +20,7 @@ void wf__engine_release(wf_engine *e) {
   wf__free(e->sinks);
   wf__strmap_clear(&e->tokens);
   json_decref(e->mock_config);
+  if (e->own_store) wf_store_free(e->store);
   pthread_mutex_destroy(&e->xlock);
   wf__free(e->region);
   wf__free(e->account);

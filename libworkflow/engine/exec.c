@@ -30,21 +30,44 @@ void wf__exec_release(wf_execution *x) {
   wf__free(x->key);
   wf__free(x->correlation_id);
   wf__free(x->role_arn);
+  wf__free(x->machine_arn);
+  wf__free(x->test_case);
+  wf__free(x->input_text);
+  wf__frame_release(x->doomed);
   wf_machine_free(x->machine);
-  pthread_cond_destroy(&x->done);
   pthread_mutex_destroy(&x->lock);
   wf_engine *e = x->engine;
   wf__free(x);
   wf__engine_release(e);
 }
 
-/* Fields a caller's struct has: version 1 ends after test_case. */
-#define START_V1_SIZE (offsetof(wf_start_options, test_case) + sizeof(char *))
+wf_execution *wf__exec_alloc(wf_engine *e, wf_machine *m) {
+  wf_execution *x = wf__calloc(1, sizeof *x);
+  if (!x) return NULL;
+  atomic_init(&x->refs, 1);
+  atomic_init(&x->status, WF_EXEC_RUNNING);
+  pthread_mutex_init(&x->lock, NULL);
+  x->engine = wf__engine_ref(e);
+  x->machine = wf__machine_ref(m);
+  x->next_event_id = 1;
+  x->next_frame_id = 1;
+  x->timeout_slot = WF__NO_TIMER;
+  return x;
+}
+
+/* The size of each version of the caller's struct. */
+static size_t start_options_size(unsigned version) {
+  switch (version) {
+    case 1: return offsetof(wf_start_options, test_case) + sizeof(char *);
+    case 2: return offsetof(wf_start_options, role_arn) + sizeof(char *);
+    default: return sizeof(wf_start_options);
+  }
+}
 
 int wf_start_options_init(wf_start_options *opts, unsigned int version) {
   if (!opts) return WF_EINVAL;
   if (version < 1 || version > WF_START_OPTIONS_VERSION) return WF_EVERSION;
-  memset(opts, 0, version == 1 ? START_V1_SIZE : sizeof *opts);
+  memset(opts, 0, start_options_size(version));
   opts->version = version;
   return WF_OK;
 }
@@ -71,27 +94,87 @@ static void unregister_execution(wf_engine *e, wf_execution *x) {
   if (was) wf__exec_release(was);
 }
 
+int wf__exec_register(wf_execution *x) {
+  wf_engine *e = x->engine;
+  pthread_mutex_lock(&e->xlock);
+  int rc = WF_OK;
+  if (wf__strmap_get(&e->executions, x->key))
+    rc = WF_EEXIST;
+  else if (!wf__strmap_put(&e->executions, x->key, wf__exec_ref(x), NULL)) {
+    wf__exec_release(x);
+    rc = WF_ENOMEM;
+  } else {
+    x->registered = true;
+  }
+  pthread_mutex_unlock(&e->xlock);
+  return rc;
+}
+
+/* ---- ending ---- */
+
 void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
                      const char *error, const char *cause) {
+  if (x->ended) return;
   wf_engine *e = x->engine;
+  x->ended = true;
+  x->end_status = status;
   x->stop_ms = wf__engine_now(e);
   x->output = json_incref(output);
   x->error = error ? wf__strdup(error) : NULL;
   x->cause = cause ? wf__strdup(cause) : NULL;
   x->timeout_gen++;
   wf__sched_cancel_timer(&e->sched, &x->timeout_slot);
-  atomic_store(&x->status, status);
-  pthread_cond_broadcast(&x->done);
   /* The top frame refers to the execution: drop it to break the cycle. */
   wf__frame *top = x->top;
   x->top = NULL;
-  /* With history on, a finished execution stays findable (and its name
-   * taken) until the caller lets go of its handle. */
-  if (e->history == WF_HISTORY_OFF || x->handle_freed)
-    unregister_execution(e, x);
+  /* Shown once committed (at once for a volatile store). */
+  wf__commit_request(x, WF__COMMIT_FINAL, NULL);
+  wf__frame_release(top);
+}
+
+void wf__exec_visible_end(wf_execution *x) {
+  wf_engine *e = x->engine;
+  atomic_store(&x->status, x->end_status);
+  unregister_execution(e, x);
   /* Wake threads waiting in wf_execution_wait(). */
   wf__sched_wake_waiters(&e->sched);
-  wf__frame_release(top);
+}
+
+void wf__exec_abandon(wf_execution *x) {
+  pthread_mutex_lock(&x->lock);
+  if (!x->ended) {
+    wf__frame *top = x->top;
+    x->top = NULL;
+    x->ended = true;
+    x->end_status = WF_EXEC_FAILED;
+    x->timeout_gen++;
+    wf__sched_cancel_timer(&x->engine->sched, &x->timeout_slot);
+    wf__frame_cancel(top);
+    wf__frame_release(top);
+  }
+  pthread_mutex_unlock(&x->lock);
+  wf__exec_visible_end(x);
+}
+
+int64_t wf__exec_history_full(wf_execution *x) {
+  static const char cause[] =
+      "The execution reached the maximum number of history events (25000).";
+  /* The frames are stopped once no state is running (wf__exec_reap): the
+   * state recording this event is still on the stack. */
+  if (x->top && !x->doomed) x->doomed = wf__frame_ref(x->top);
+  wf__event_args a = {.type = WF__EV_EXECUTION_FAILED, .error = "States.Runtime",
+                      .cause = cause, .prev = x->next_event_id - 1};
+  int64_t id = wf__history_record(x, NULL, &a);
+  wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", cause);
+  return id;
+}
+
+void wf__exec_reap(wf_execution *x) {
+  wf__frame *f = x->doomed;
+  if (!f) return;
+  x->doomed = NULL;
+  wf__frame_cancel(f);
+  wf__frame_release(f);
 }
 
 static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
@@ -114,7 +197,16 @@ static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
   x->mock_case = json_incref(tc);
   x->mock_responses = json_incref(json_object_get(cfg, "MockedResponses"));
   json_decref(cfg);
-  return WF_OK;
+  char *name = wf__strdup(test_case);
+  wf__free(x->test_case);
+  x->test_case = name;
+  return x->test_case ? WF_OK
+                      : wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+}
+
+int wf__exec_setup_mock(wf_execution *x, const char *test_case,
+                        wf_error *err) {
+  return setup_mock(x, test_case, err);
 }
 
 /* ---- the machine's TimeoutSeconds ---- */
@@ -122,11 +214,12 @@ static int setup_mock(wf_execution *x, const char *test_case, wf_error *err) {
 static void timeout_fire(void *arg, uint64_t gen) {
   wf_execution *x = arg;
   pthread_mutex_lock(&x->lock);
-  if (atomic_load(&x->status) == WF_EXEC_RUNNING && x->timeout_gen == gen) {
+  if (!x->ended && x->timeout_gen == gen) {
     wf__frame_cancel(x->top);
     wf__history_add(x, NULL, WF__EV_EXECUTION_TIMED_OUT, NULL, NULL,
                     "States.Timeout", NULL);
     wf__exec_finish(x, WF_EXEC_TIMED_OUT, NULL, "States.Timeout", NULL);
+    wf__exec_reap(x);
   }
   pthread_mutex_unlock(&x->lock);
 }
@@ -143,7 +236,7 @@ static const wf__timer_ops TIMEOUT_OPS = {timeout_fire, timeout_drop,
 /* x->lock held, so the execution cannot end before the timer is in place
  * to be cancelled. Without memory for the timer, the limit is not
  * enforced (the execution runs on). */
-static void add_timeout(wf_execution *x) {
+void wf__exec_arm_timeout(wf_execution *x) {
   int64_t seconds = x->machine->timeout_seconds;
   if (!seconds) return;
   wf__exec_ref(x);
@@ -151,6 +244,119 @@ static void add_timeout(wf_execution *x) {
                           &TIMEOUT_OPS, x, x->timeout_gen,
                           &x->timeout_slot) != WF_OK)
     wf__exec_release(x);
+}
+
+/* Name, ARN, registry key and the strings that go with them. */
+static int identify(wf_execution *x, const wf_start_options *opts,
+                    const char *input_text, wf_error *err) {
+  wf_engine *e = x->engine;
+  wf_machine *m = x->machine;
+  uint64_t n = atomic_fetch_add_explicit(&e->starts, 1, memory_order_relaxed);
+  wf__rng_seed(&x->rng, e->seed_base + n * 0x9E3779B97F4A7C15ULL);
+  char uuid[37];
+  if (opts && opts->name) {
+    x->name = wf__strdup(opts->name);
+  } else {
+    wf__uuid_v4(uuid, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    x->name = wf__strdup(uuid);
+  }
+  /* Every execution can be traced: without a given correlation id, the
+   * execution's name serves as one. */
+  x->correlation_id = wf__strdup(opts && opts->correlation_id
+                                     ? opts->correlation_id
+                                     : x->name ? x->name : "");
+  x->role_arn = opts && opts->version >= 2 && opts->role_arn
+                    ? wf__strdup(opts->role_arn)
+                    : NULL;
+  x->input_text = wf__strdup(input_text ? input_text : "{}");
+  wf__strbuf b = WF__STRBUF_INIT;
+  const char *nm = x->name ? x->name : "";
+  /* AWS: ...:execution:MACHINE:NAME; Express executions are
+   * ...:express:MACHINE:NAME:ID. */
+  bool express = m->type == WF_MACHINE_EXPRESS;
+  wf__strbuf_printf(&b, "arn:aws:states:%s:%s:%s:%s:%s", e->region,
+                    e->account, express ? "express" : "execution", m->name,
+                    nm);
+  if (express) {
+    char id[37];
+    wf__uuid_v4(id, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    wf__strbuf_printf(&b, ":%s", id);
+  }
+  x->arn = wf__strbuf_take(&b);
+  if (opts && opts->version >= 3 && opts->machine_arn)
+    wf__strbuf_puts(&b, opts->machine_arn);
+  else
+    wf__strbuf_printf(&b, "arn:aws:states:%s:%s:stateMachine:%s", e->region,
+                      e->account, m->name);
+  x->machine_arn = wf__strbuf_take(&b);
+  /* Registry key: machine name and execution name, which holds no \x1f. */
+  wf__strbuf_puts(&b, m->name);
+  wf__strbuf_putc(&b, '\x1f');
+  wf__strbuf_puts(&b, nm);
+  x->key = wf__strbuf_take(&b);
+  if (!x->name || !x->arn || !x->key || !x->correlation_id ||
+      !x->input_text || !x->machine_arn)
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  return WF_OK;
+}
+
+typedef struct found {
+  bool open, same_input;
+  json_t *input;
+  char arn[512];
+} found;
+
+static int note_found(const wf_store_execution *r, void *p) {
+  found *f = p;
+  f->open = r->status == WF_EXEC_RUNNING;
+  json_t *v = r->input ? json_loads(r->input, JSON_DECODE_ANY, NULL) : NULL;
+  f->same_input = v && json_equal(v, f->input);
+  json_decref(v);
+  snprintf(f->arn, sizeof f->arn, "%s", r->arn);
+  return 1;
+}
+
+/* Names are unique per machine, among the executions the engine runs
+ * and those its store keeps (AWS: for 90 days). Starting a name again
+ * with the same input while it runs is idempotent: *same gets the running
+ * execution. */
+static int admit(wf_execution *x, bool named, wf_execution **same,
+                 wf_error *err) {
+  wf_engine *e = x->engine;
+  *same = NULL;
+  pthread_mutex_lock(&e->xlock);
+  wf_execution *other = wf__strmap_get(&e->executions, x->key);
+  if (other) {
+    if (!other->ended && json_equal(other->input, x->input))
+      *same = wf__exec_ref(other);
+    pthread_mutex_unlock(&e->xlock);
+    if (*same) return WF_OK;
+    return wf__error_set(err, WF_EEXIST, NULL,
+                         "Execution Already Exists: '%s'", other->arn);
+  }
+  pthread_mutex_unlock(&e->xlock);
+  /* A generated name is new: a UUID from the engine's generator. */
+  if (named) {
+    found f = {.input = x->input};
+    wf_error ferr;
+    int rc = e->store->ops->find_execution(e->store->backend, x->machine->name,
+                                           x->name, note_found, &f, &ferr);
+    if (rc == WF_OK)
+      return wf__error_set(err, WF_EEXIST, NULL,
+                           "Execution Already Exists: '%s'%s", f.arn,
+                           f.open && f.same_input
+                               ? " (it runs in a store no engine has "
+                                 "resumed yet)"
+                               : "");
+    if (rc != WF_ENOTFOUND) {
+      if (err) *err = ferr;
+      return rc;
+    }
+  }
+  int rc = wf__exec_register(x);
+  if (rc == WF_EEXIST) return admit(x, named, same, err); /* a race */
+  if (rc != WF_OK) return wf__error_set(err, rc, NULL, "out of memory");
+  return WF_OK;
 }
 
 static int start(wf_execution **out, wf_engine *e, wf_machine *m,
@@ -192,85 +398,20 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   /* An upper bound of its compact form: re-printing can at most lengthen
    * a short real ("1e9" -> "1.0E9"), by less than double. */
   size_t in_size = in_len * 2 + 16;
-  wf_execution *x = wf__calloc(1, sizeof *x);
+  wf_execution *x = wf__exec_alloc(e, m);
   if (!x) {
     json_decref(input);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
-  atomic_init(&x->refs, 1);
-  atomic_init(&x->status, WF_EXEC_RUNNING);
-  pthread_mutex_init(&x->lock, NULL);
-  pthread_cond_init(&x->done, NULL);
-  x->engine = wf__engine_ref(e);
-  x->machine = wf__machine_ref(m);
   x->input = input;
-  x->next_event_id = 1;
-  x->timeout_slot = WF__NO_TIMER;
-  uint64_t n = atomic_fetch_add_explicit(&e->starts, 1, memory_order_relaxed);
-  wf__rng_seed(&x->rng, e->seed_base + n * 0x9E3779B97F4A7C15ULL);
-  char uuid[37];
-  if (opts && opts->name) {
-    x->name = wf__strdup(opts->name);
-  } else {
-    wf__uuid_v4(uuid, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
-    x->name = wf__strdup(uuid);
-  }
-  /* Every execution can be traced: without a given correlation id, the
-   * execution's name serves as one. */
-  x->correlation_id = wf__strdup(opts && opts->correlation_id
-                                     ? opts->correlation_id
-                                     : x->name ? x->name : "");
-  x->role_arn = opts && opts->version >= 2 && opts->role_arn
-                    ? wf__strdup(opts->role_arn)
-                    : NULL;
-  wf__strbuf b = WF__STRBUF_INIT;
-  const char *nm = x->name ? x->name : "";
-  /* AWS: ...:execution:MACHINE:NAME; Express executions are
-   * ...:express:MACHINE:NAME:ID. */
-  bool express = m->type == WF_MACHINE_EXPRESS;
-  wf__strbuf_printf(&b, "arn:aws:states:%s:%s:%s:%s:%s", e->region,
-                    e->account, express ? "express" : "execution", m->name,
-                    nm);
-  if (express) {
-    char id[37];
-    wf__uuid_v4(id, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
-    wf__strbuf_printf(&b, ":%s", id);
-  }
-  x->arn = wf__strbuf_take(&b);
-  /* Registry key: machine name and execution name, which holds no \x1f. */
-  wf__strbuf_puts(&b, m->name);
-  wf__strbuf_putc(&b, '\x1f');
-  wf__strbuf_puts(&b, nm);
-  x->key = wf__strbuf_take(&b);
-  if (!x->name || !x->arn || !x->key) {
+  int rc = identify(x, opts, input_json, err);
+  if (rc == WF_OK && opts && opts->test_case)
+    rc = setup_mock(x, opts->test_case, err);
+  wf_execution *same = NULL;
+  if (rc == WF_OK) rc = admit(x, opts && opts->name, &same, err);
+  if (rc != WF_OK || same) {
     wf__exec_release(x);
-    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  }
-  if (opts && opts->test_case) {
-    int rc = setup_mock(x, opts->test_case, err);
-    if (rc != WF_OK) {
-      wf__exec_release(x);
-      return rc;
-    }
-  }
-  /* Names are unique per machine among the executions the engine keeps. */
-  pthread_mutex_lock(&e->xlock);
-  int rc = WF_OK;
-  if (wf__strmap_get(&e->executions, x->key))
-    rc = WF_EEXIST;
-  else if (!wf__strmap_put(&e->executions, x->key, wf__exec_ref(x), NULL)) {
-    wf__exec_release(x);
-    rc = WF_ENOMEM;
-  } else {
-    x->registered = true;
-  }
-  pthread_mutex_unlock(&e->xlock);
-  if (rc != WF_OK) {
-    wf__error_set(err, rc, NULL,
-                  rc == WF_EEXIST ? "Execution Already Exists: '%s'"
-                                  : "out of memory",
-                  x->arn);
-    wf__exec_release(x); /* after the message: it names x->arn */
+    *out = same;
     return rc;
   }
   pthread_mutex_lock(&x->lock);
@@ -279,8 +420,10 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   x->top = wf__frame_new(x, NULL, m->top, input);
   if (!x->top) {
     wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", "out of memory");
+    pthread_mutex_unlock(&x->lock);
   } else {
     x->top->input_size = in_size;
+    wf__commit_request(x, WF__COMMIT_START, NULL);
     /* The first step is queued (or counted busy) before the timeout timer
      * exists, so virtual time cannot jump to the timeout first. */
     if (inline_run) {
@@ -288,18 +431,28 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
        * when the execution finishes inside the step. */
       wf__frame *top = wf__frame_ref(x->top);
       wf__sched_busy_begin(&e->sched);
-      add_timeout(x);
+      wf__exec_arm_timeout(x);
       wf__exec_drain(x, top);
       wf__sched_busy_end(&e->sched);
       pthread_mutex_unlock(&x->lock);
       wf__frame_release(top);
-      *out = x;
-      return WF_OK;
+    } else {
+      wf__frame_schedule(x->top);
+      wf__exec_arm_timeout(x);
+      pthread_mutex_unlock(&x->lock);
     }
-    wf__frame_schedule(x->top);
-    add_timeout(x);
   }
-  pthread_mutex_unlock(&x->lock);
+  /* The start's ticket is the first: later requests only join or follow. */
+  uint64_t ticket = 1;
+  /* StartExecution answers once the start is committed. */
+  rc = wf__commit_wait(x, ticket);
+  if (rc != WF_OK) {
+    wf__error_set(err, rc, NULL,
+                  "the execution could not be recorded in its store: %s",
+                  wf_error_str(rc));
+    wf__exec_release(x);
+    return rc;
+  }
   *out = x;
   return WF_OK;
 }
@@ -360,7 +513,7 @@ int64_t wf_execution_stop_time(const wf_execution *x) {
 
 int wf_execution_stop(wf_execution *x, const char *error, const char *cause) {
   pthread_mutex_lock(&x->lock);
-  if (atomic_load(&x->status) != WF_EXEC_RUNNING) {
+  if (x->ended) {
     pthread_mutex_unlock(&x->lock);
     return WF_ESTATE;
   }
@@ -368,33 +521,28 @@ int wf_execution_stop(wf_execution *x, const char *error, const char *cause) {
   wf__history_add(x, x->top, WF__EV_EXECUTION_ABORTED, NULL, NULL, error,
                   cause);
   wf__exec_finish(x, WF_EXEC_ABORTED, NULL, error, cause);
+  wf__exec_reap(x);
+  uint64_t ticket = x->commit_requested;
   pthread_mutex_unlock(&x->lock);
+  /* Answered once the stop is committed. */
+  wf__commit_wait(x, ticket);
   return WF_OK;
 }
 
 char *wf_execution_history(wf_execution *x, int reverse) {
   if (x->engine->history == WF_HISTORY_OFF) return NULL;
-  pthread_mutex_lock(&x->lock);
-  char *s = wf__history_json(x, reverse != 0);
-  pthread_mutex_unlock(&x->lock);
-  return s;
+  return wf__history_read(x->engine, x->arn, reverse != 0);
 }
 
 size_t wf_execution_history_count(wf_execution *x) {
-  pthread_mutex_lock(&x->lock);
-  size_t n = x->nevents;
-  pthread_mutex_unlock(&x->lock);
-  return n;
+  if (x->engine->history != WF_HISTORY_FULL) return 0;
+  return (size_t)atomic_load(&x->committed_events);
 }
 
 void wf_execution_free(wf_execution *x) {
   if (!x) return;
-  pthread_mutex_lock(&x->lock);
-  x->handle_freed = true;
-  bool finished = atomic_load(&x->status) != WF_EXEC_RUNNING;
-  pthread_mutex_unlock(&x->lock);
-  /* A running execution leaves the registry when it finishes. */
-  if (finished) unregister_execution(x->engine, x);
+  /* A running execution leaves the engine's registry when it ends; its
+   * record stays in the store. */
   wf__exec_release(x);
 }
 

@@ -27,6 +27,7 @@ wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,
   f->input = json_incref(input);
   f->map_index = -1;
   f->wake_slot = WF__NO_TIMER;
+  f->id = x->next_frame_id++;
   f->job.run = job_run;
   f->job.drop = job_drop;
   if (parent && parent->id_counter) f->id_counter = parent->id_counter;
@@ -82,10 +83,10 @@ void wf__frame_cancel(wf__frame *f) {
 /* Steps one frame; returns the transitions left of `budget`. */
 static unsigned step(wf__frame *f, unsigned budget) {
   for (; budget; budget--) {
-    if (f->finished || f->park != WF__PARK_NONE ||
-        atomic_load(&f->exec->status) != WF_EXEC_RUNNING)
+    if (f->finished || f->park != WF__PARK_NONE || f->exec->ended)
       return budget;
     const wf__state *st = f->scope->states[f->state];
+    f->exec->dirty = true; /* something to commit at the drain's end */
     wf__step r = WF__STEP_END;
     switch (st->type) {
       case WF__PASS: r = wf__run_pass(f, st); break;
@@ -119,6 +120,10 @@ void wf__exec_drain(wf_execution *x, wf__frame *f) {
   }
   x->draining = was;
   if (was) return;
+  /* Nothing of this execution runs on this thread now: the execution can
+   * be committed (and, if its history filled up, stopped). */
+  wf__exec_reap(x);
+  if (x->dirty && !x->ended) wf__commit_request(x, 0, NULL);
   /* Out of budget: hand what is left to the run queue. */
   while (x->ready_head) {
     wf__frame *g = x->ready_head;
@@ -178,6 +183,7 @@ static void wake_fire(void *arg, uint64_t gen) {
   wf_execution *x = f->exec;
   pthread_mutex_lock(&x->lock);
   if (!f->finished && f->park == WF__PARK_TIMER && f->wake_gen == gen) {
+    f->wake_at = 0;
     f->park = WF__PARK_NONE;
     wf__frame_schedule(f);
   }
@@ -191,6 +197,7 @@ static const wf__timer_ops WAKE_OPS = {wake_fire, wake_drop, NULL};
 void wf__frame_wake_at(wf__frame *f, int64_t deadline, wf__phase phase) {
   f->park = WF__PARK_TIMER;
   f->phase = phase;
+  f->wake_at = deadline;
   uint64_t gen = ++f->wake_gen;
   wf__frame_ref(f);
   if (wf__sched_add_timer(&f->exec->engine->sched, deadline, &WAKE_OPS, f,

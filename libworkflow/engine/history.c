@@ -1,9 +1,10 @@
-/* Execution history with AWS's event types, ids and previousEventId chains,
- * and the listeners that hear of each event as it is recorded: the
- * program's (wf_engine_add_listener) and the library's own (the log).
- * Recording an event only takes references to the data it describes; the
- * JSON of GetExecutionHistory is built when someone asks for it. With
- * retention off, ids are still counted (AWS's causes quote them). */
+/* Execution history with AWS's event types, ids and previousEventId
+ * chains. Recording an event only takes references to the data it
+ * describes and keeps it on the execution until the next commit
+ * (commit.c), which renders it for the store and then tells the listeners:
+ * the program's (wf_engine_add_listener) and the library's own (the log).
+ * With retention off, ids are still counted (AWS's causes quote them).
+ * AWS's hard limit of 25,000 events ends an execution that reaches it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,23 +18,27 @@ static const char *const BASE_NAMES[] = {
 #undef WF__EVENT_NAME
 };
 
-static const char *const STATE_TYPE_NAMES[] = {"Pass", "Task", "Choice",
-                                               "Wait", "Succeed", "Fail",
-                                               "Parallel", "Map"};
+/* "PassStateEntered", ...: [state type][entered, exited, aborted]. */
+static const char *const STATE_EVENT_NAMES[][3] = {
+    {"PassStateEntered", "PassStateExited", "PassStateAborted"},
+    {"TaskStateEntered", "TaskStateExited", "TaskStateAborted"},
+    {"ChoiceStateEntered", "ChoiceStateExited", "ChoiceStateAborted"},
+    {"WaitStateEntered", "WaitStateExited", "WaitStateAborted"},
+    {"SucceedStateEntered", "SucceedStateExited", "SucceedStateAborted"},
+    {"FailStateEntered", "FailStateExited", "FailStateAborted"},
+    {"ParallelStateEntered", "ParallelStateExited", "ParallelStateAborted"},
+    {"MapStateEntered", "MapStateExited", "MapStateAborted"}};
 
-const char *wf__event_type_name(const wf__event *ev, char buf[64]) {
-  if (ev->type == WF__EV_STATE_ENTERED || ev->type == WF__EV_STATE_EXITED ||
-      ev->type == WF__EV_STATE_ABORTED) {
-    const char *suffix = ev->type == WF__EV_STATE_ENTERED   ? "Entered"
-                         : ev->type == WF__EV_STATE_EXITED ? "Exited"
-                                                           : "Aborted";
-    snprintf(buf, 64, "%sState%s", STATE_TYPE_NAMES[ev->state_type], suffix);
-    return buf;
+const char *wf__event_type_name(const wf__event *ev) {
+  switch (ev->type) {
+    case WF__EV_STATE_ENTERED: return STATE_EVENT_NAMES[ev->state_type][0];
+    case WF__EV_STATE_EXITED: return STATE_EVENT_NAMES[ev->state_type][1];
+    case WF__EV_STATE_ABORTED: return STATE_EVENT_NAMES[ev->state_type][2];
+    default: return BASE_NAMES[ev->type];
   }
-  return BASE_NAMES[ev->type];
 }
 
-static void event_free(wf__event *ev) {
+void wf__event_free(wf__event *ev) {
   wf__free(ev->text);
   json_decref(ev->data);
   wf__free(ev->error);
@@ -41,7 +46,7 @@ static void event_free(wf__event *ev) {
 }
 
 void wf__history_free(wf_execution *x) {
-  for (size_t i = 0; i < x->nevents; i++) event_free(&x->events[i]);
+  for (size_t i = 0; i < x->nevents; i++) wf__event_free(&x->events[i]);
   wf__free(x->events);
   x->events = NULL;
   x->nevents = x->cap = 0;
@@ -68,35 +73,8 @@ int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload) {
   return WF_OK;
 }
 
-/* Tell the program's listeners (the event as GetExecutionHistory shows
- * it) and the library's own (the log). */
-static void announce(wf_execution *x, wf__frame *f, const wf__event *ev) {
-  wf_engine *e = x->engine;
-  char tbuf[64];
-  const char *type = wf__event_type_name(ev, tbuf);
-  if (e->nlisteners) {
-    wf__strbuf b = WF__STRBUF_INIT;
-    wf__event_render(&b, x, ev);
-    wf_event pub = {ev->id, ev->prev, ev->ts, type, x->arn,
-                    wf__strbuf_cstr(&b)};
-    pthread_rwlock_rdlock(&e->hlock);
-    for (size_t i = 0; i < e->nlisteners; i++)
-      e->listeners[i].cb(&pub, e->listeners[i].payload);
-    pthread_rwlock_unlock(&e->hlock);
-    wf__strbuf_free(&b);
-  }
-  if (!e->nsinks) return;
-  wf__event_note note = {x, ev, type, false, 0};
-  if (ev->type == WF__EV_STATE_EXITED && f) {
-    note.has_duration = true;
-    note.duration_ms = ev->ts - f->entered_ms;
-  } else if (ev->type >= WF__EV_EXECUTION_SUCCEEDED &&
-             ev->type <= WF__EV_EXECUTION_TIMED_OUT) {
-    note.has_duration = true;
-    note.duration_ms = ev->ts - x->start_ms;
-  }
-  for (size_t i = 0; i < e->nsinks; i++)
-    e->sinks[i].fn(&note, e->sinks[i].payload);
+static bool execution_end(wf__event_type t) {
+  return t >= WF__EV_EXECUTION_SUCCEEDED && t <= WF__EV_EXECUTION_TIMED_OUT;
 }
 
 int64_t wf__history_record(wf_execution *x, wf__frame *f,
@@ -108,9 +86,18 @@ int64_t wf__history_record(wf_execution *x, wf__frame *f,
     f->prev_event = id;
     return id;
   }
+  /* Nothing is recorded once the execution's last event is. */
+  if (x->ended) return x->next_event_id - 1;
+  /* AWS: when 24,999 events are recorded, the next one is the last: an
+   * ExecutionSucceeded stands, anything else becomes ExecutionFailed. A
+   * Standard workflow's quota: Express ones keep no such history. */
+  if (x->next_event_id == WF__HISTORY_LIMIT && !execution_end(a->type) &&
+      x->machine->type == WF_MACHINE_STANDARD)
+    return wf__exec_history_full(x);
   int64_t id = x->next_event_id++;
-  int64_t prev = f ? f->prev_event : 0;
+  int64_t prev = f ? f->prev_event : a->prev;
   if (f) f->prev_event = id;
+  x->dirty = true;
   wf_engine *e = x->engine;
   /* Nothing records or listens: only the id was needed. */
   if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->nsinks)
@@ -133,16 +120,18 @@ int64_t wf__history_record(wf_execution *x, wf__frame *f,
   if (f && f->task && a->type >= WF__EV_TASK_SCHEDULED &&
       a->type <= WF__EV_ACTIVITY_TIMED_OUT)
     ev.resource = f->task->resource;
-  announce(x, f, &ev);
-  if (e->history == WF_HISTORY_OFF) {
-    event_free(&ev);
-    return id;
+  if (a->type == WF__EV_STATE_EXITED && f) {
+    ev.has_duration = true;
+    ev.duration_ms = ev.ts - f->entered_ms;
+  } else if (execution_end(a->type)) {
+    ev.has_duration = true;
+    ev.duration_ms = ev.ts - x->start_ms;
   }
   if (x->nevents == x->cap) {
     size_t cap = x->cap ? x->cap * 2 : 16;
     wf__event *evs = wf__realloc(x->events, cap * sizeof *evs);
     if (!evs) {
-      event_free(&ev);
+      wf__event_free(&ev);
       return id;
     }
     x->events = evs;
@@ -319,10 +308,10 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
 
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
                       const wf__event *ev) {
-  char tbuf[64], kbuf[96];
+  char kbuf[96];
   wf__strbuf_printf(b, "{\"timestamp\":%lld.%03lld,\"type\":",
                     (long long)(ev->ts / 1000), (long long)(ev->ts % 1000));
-  const char *type = wf__event_type_name(ev, tbuf);
+  const char *type = wf__event_type_name(ev);
   wf__json_dump_string(b, type, strlen(type));
   wf__strbuf_printf(b, ",\"id\":%lld,\"previousEventId\":%lld",
                     (long long)ev->id, (long long)ev->prev);
@@ -335,12 +324,21 @@ void wf__event_render(wf__strbuf *b, const wf_execution *x,
   wf__strbuf_putc(b, '}');
 }
 
-char *wf__history_json(wf_execution *x, bool reverse) {
+static int add_event(const wf_store_event *ev, void *payload) {
+  wf__strbuf *b = payload;
+  if (b->len > 11) wf__strbuf_putc(b, ',');
+  wf__strbuf_puts(b, ev->json);
+  return 0;
+}
+
+char *wf__history_read(wf_engine *e, const char *arn, bool reverse) {
   wf__strbuf b = WF__STRBUF_INIT;
   wf__strbuf_puts(&b, "{\"events\":[");
-  for (size_t i = 0; i < x->nevents; i++) {
-    if (i) wf__strbuf_putc(&b, ',');
-    wf__event_render(&b, x, &x->events[reverse ? x->nevents - 1 - i : i]);
+  wf_error err;
+  if (wf_store_read_events(e->store, arn, 0, reverse, 0, add_event, &b,
+                           &err) != WF_OK) {
+    wf__strbuf_free(&b);
+    return NULL;
   }
   wf__strbuf_puts(&b, "]}");
   return wf__strbuf_take(&b);

@@ -111,9 +111,8 @@ void wf__log_on_event(const wf__event_note *note, void *engine) {
   wf__strbuf b = WF__STRBUF_INIT;
   head(&b, e, level, note->exec, ev->name, note->type_name);
   wf__strbuf_printf(&b, ",\"eventId\":%lld", (long long)ev->id);
-  if (note->has_duration)
-    wf__strbuf_printf(&b, ",\"durationMs\":%lld",
-                      (long long)note->duration_ms);
+  if (ev->has_duration)
+    wf__strbuf_printf(&b, ",\"durationMs\":%lld", (long long)ev->duration_ms);
   str_member(&b, "resource", ev->type >= WF__EV_TASK_SCHEDULED &&
                                      ev->type <= WF__EV_ACTIVITY_TIMED_OUT
                                  ? ev->resource
@@ -172,6 +171,16 @@ void wf__log_plugin(wf_engine *e, const char *event, const char *name,
   head(&b, e, WF_LOG_INFO, NULL, NULL, event);
   str_member(&b, "plugin", name);
   str_member(&b, "path", path);
+  emit(e, &b);
+  wf__strbuf_free(&b);
+}
+
+void wf__log_engine(wf_engine *e, wf_log_level level, const char *event,
+                    const char *message) {
+  if (!wf__log_enabled(e, level)) return;
+  wf__strbuf b = WF__STRBUF_INIT;
+  head(&b, e, level, NULL, NULL, event);
+  str_member(&b, "message", message);
   emit(e, &b);
   wf__strbuf_free(&b);
 }

@@ -212,11 +212,22 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
     return r;
   }
   wf__task_arm_timeouts(t, timeout, now);
-  wf__task_call(t, h);
-  if (t->status != WF__TASK_PENDING) return outcome(f, st);
-  /* Pending: wait for the handler, a token call or a timeout. */
+  /* Parked before the call: a snapshot taken meanwhile (the commit a
+   * token needs before it is handed out) shows the frame waiting for its
+   * task. A callback task's handler gets the token in its input: with a
+   * durable store it is called once the task is committed. */
   f->park = WF__PARK_TASK;
   f->phase = WF__PH_TASK_DONE;
+  if (e->durable && strstr(st->resource, ".waitForTaskToken")) {
+    t->defer_call = true;
+    t->token_durable = true;
+  }
+  wf__task_call(t, h);
+  if (t->status != WF__TASK_PENDING) {
+    f->park = WF__PARK_NONE;
+    return outcome(f, st);
+  }
+  /* Pending: wait for the handler, a token call or a timeout. */
   wf__task_publish(t);
   return WF__STEP_PARK;
 }
@@ -295,4 +306,26 @@ wf__step wf__run_task(wf__frame *f, const wf__state *st) {
       wf__state_enter(f, st);
       return dispatch(f, st);
   }
+}
+
+/* A task in flight when the engine stopped: its handler is called again,
+ * on the worker pool, told that this may be a redelivery (no lock held). */
+void wf__task_redeliver(wf_task *t) {
+  wf__frame *f = t->frame;
+  wf_execution *x = f->exec;
+  const wf__state *st = f->scope->states[f->state];
+  t->redelivered = true;
+  wf__handler *h = wf__handler_find(x->engine, st->resource);
+  if (!h) {
+    const char *err;
+    char *cause = NULL;
+    pthread_mutex_lock(&x->lock);
+    unknown_resource(f, st, t->input, &err, &cause);
+    pthread_mutex_unlock(&x->lock);
+    wf__task_complete(t, false, NULL, err, cause);
+    wf__free(cause);
+    return;
+  }
+  t->handler = h;
+  wf__task_call_committed(t);
 }

@@ -34,8 +34,16 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
   t->deadline = deadline;
   pthread_mutex_init(&t->text_lock, NULL);
   t->timeout_slot = t->heartbeat_slot = WF__NO_TIMER;
-  uint64_t a = wf__rng_next(&f->exec->rng), b = wf__rng_next(&f->exec->rng);
-  wf__hex128(t->token, a, b);
+  /* A token is a bearer secret: from the system's generator, never from
+   * the execution's seeded one. */
+  uint64_t r[2];
+  if (wf__rng_secure(r, sizeof r) != 0) {
+    wf__task_release(t);
+    return NULL;
+  }
+  wf__hex128(t->token, r[0], r[1]);
+  snprintf(t->key, sizeof t->key, "%.120s#%lld.%lld.%u", f->exec->name,
+           (long long)f->id, (long long)f->entered_id, attempt);
   return t;
 }
 
@@ -166,11 +174,33 @@ static void job_drop(wf__job *job) {
 
 void wf__task_call(wf_task *t, wf__handler *h) {
   t->handler = h;
+  if (t->defer_call) {
+    /* Called once committed (durable stores, callback tasks): the task
+     * input carries its token. */
+    wf__commit_request(t->frame->exec, 0, t);
+    return;
+  }
   if (h->flags & WF_HANDLER_INLINE) {
     t->in_inline_call = true;
     t->inline_thread = pthread_self();
     wf__handler_call(h, t);
     t->in_inline_call = false;
+    return;
+  }
+  t->job.run = job_run;
+  t->job.drop = job_drop;
+  wf__pool_submit(&t->engine->sched, &wf__task_ref(t)->job);
+}
+
+void wf__task_call_committed(wf_task *t) {
+  wf_execution *x = t->frame->exec;
+  pthread_mutex_lock(&x->lock);
+  bool pending = t->status == WF__TASK_PENDING;
+  pthread_mutex_unlock(&x->lock);
+  if (!pending) {
+    /* Settled meanwhile (stopped, timed out): no call. */
+    wf__handler_release(t->handler);
+    t->handler = NULL;
     return;
   }
   t->job.run = job_run;
@@ -217,11 +247,23 @@ static void add_timer(wf_task *t, const wf__timer_ops *ops, int64_t deadline,
 }
 
 void wf__task_arm_timeouts(wf_task *t, int64_t timeout_s, int64_t now) {
-  if (timeout_s)
+  t->timeout_armed = timeout_s != 0;
+  if (t->timeout_armed)
+    add_timer(t, &TIMEOUT_OPS, t->deadline, 0, &t->timeout_slot);
+  if (t->heartbeat_seconds) {
+    t->heartbeat_deadline = now + t->heartbeat_seconds * 1000;
+    add_timer(t, &HEARTBEAT_OPS, t->heartbeat_deadline, t->heartbeat_gen,
+              &t->heartbeat_slot);
+  }
+}
+
+void wf__task_register(wf_task *t) {
+  if (t->timeout_armed)
     add_timer(t, &TIMEOUT_OPS, t->deadline, 0, &t->timeout_slot);
   if (t->heartbeat_seconds)
-    add_timer(t, &HEARTBEAT_OPS, now + t->heartbeat_seconds * 1000,
-              t->heartbeat_gen, &t->heartbeat_slot);
+    add_timer(t, &HEARTBEAT_OPS, t->heartbeat_deadline, t->heartbeat_gen,
+              &t->heartbeat_slot);
+  register_token(t);
 }
 
 /* ---- completing later ---- */
@@ -304,9 +346,26 @@ const char *wf_task_correlation_id(const wf_task *t) {
   return t->frame->exec->correlation_id;
 }
 const char *wf_task_token(wf_task *t) {
+  wf_execution *x = t->frame->exec;
+  if (x->engine->durable && !t->token_durable) {
+    /* Nobody outside may hold a token the store does not know: commit the
+     * task before handing it out. */
+    bool self = on_stepping_thread(t);
+    if (!self) pthread_mutex_lock(&x->lock);
+    uint64_t ticket = 0;
+    if (!t->token_durable) {
+      t->token_durable = true;
+      ticket = wf__commit_request(x, 0, NULL);
+    }
+    if (!self) pthread_mutex_unlock(&x->lock);
+    if (ticket) wf__commit_wait(x, ticket);
+  }
   register_token(t);
   return t->token;
 }
+
+int wf_task_redelivered(const wf_task *t) { return t->redelivered; }
+const char *wf_task_idempotency_key(const wf_task *t) { return t->key; }
 
 void wf__task_publish(wf_task *t) { register_token(t); }
 unsigned int wf_task_attempt(const wf_task *t) { return t->attempt; }
@@ -344,6 +403,11 @@ int wf_task_heartbeat(wf_task *t) {
   bool arm = t->heartbeat_seconds > 0;
   uint64_t gen = arm ? ++t->heartbeat_gen : 0;
   int64_t deadline = wf__engine_now(x->engine) + t->heartbeat_seconds * 1000;
+  if (arm) {
+    t->heartbeat_deadline = deadline;
+    /* The new deadline survives a restart once committed. */
+    if (x->engine->durable) wf__commit_request(x, 0, NULL);
+  }
   if (!self) pthread_mutex_unlock(&x->lock);
   /* Replaces the last heartbeat's timer. */
   if (arm) add_timer(t, &HEARTBEAT_OPS, deadline, gen, &t->heartbeat_slot);

@@ -72,6 +72,8 @@ static const wf_host_api HOST = {
     .task_fail_after = fail_after,
     .now_ms = now_ms,
     .log = log_line,
+    .task_redelivered = wf_task_redelivered,
+    .task_idempotency_key = wf_task_idempotency_key,
 };
 
 const wf_host_api *wf__host_api(void) { return &HOST; }

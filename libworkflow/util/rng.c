@@ -1,5 +1,7 @@
 #include "rng.h"
 
+#include <errno.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -41,6 +43,39 @@ uint64_t wf__rng_system_seed(void) {
   uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
                (uint64_t)(uintptr_t)&seed;
   return splitmix(&x);
+}
+
+/* Secrets come from the kernel's generator, read in blocks into a buffer
+ * of each thread's own (thread-local: no lock, nothing shared), so a task
+ * token costs a copy, not a system call. */
+#define SECURE_BLOCK 512
+static _Thread_local unsigned char secure_buf[SECURE_BLOCK];
+static _Thread_local size_t secure_left;
+
+int wf__rng_secure(void *out, size_t n) {
+  unsigned char *p = out;
+  while (n) {
+    if (!secure_left) {
+      size_t got = 0;
+      while (got < SECURE_BLOCK) {
+        ssize_t r = getrandom(secure_buf + got, SECURE_BLOCK - got, 0);
+        if (r < 0) {
+          if (errno == EINTR) continue;
+          return -1;
+        }
+        got += (size_t)r;
+      }
+      secure_left = SECURE_BLOCK;
+    }
+    size_t take = n < secure_left ? n : secure_left;
+    memcpy(p, secure_buf + SECURE_BLOCK - secure_left, take);
+    /* What was handed out is not kept. */
+    memset(secure_buf + SECURE_BLOCK - secure_left, 0, take);
+    secure_left -= take;
+    p += take;
+    n -= take;
+  }
+  return 0;
 }
 
 /* Hex digits of the low `n` nibbles of v, most significant first (on the

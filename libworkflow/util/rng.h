@@ -4,6 +4,7 @@
 #ifndef WF_RNG_H
 #define WF_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct wf__rng {
@@ -16,6 +17,10 @@ uint64_t wf__rng_next(wf__rng *r);
 double wf__rng_double(wf__rng *r);
 /* A seed from the system (getrandom, falling back to time and address). */
 uint64_t wf__rng_system_seed(void);
+/* n bytes from the system's cryptographic generator (getrandom): for
+ * secrets such as task tokens, never the seeded generator above. Returns
+ * 0, or -1 when the system has none to give. Any thread. */
+int wf__rng_secure(void *out, size_t n);
 /* 32 lowercase hex digits of a then b, NUL-terminated. */
 void wf__hex128(char out[33], uint64_t a, uint64_t b);
 /* Format a version-4 UUID from two random words into out[37]. */

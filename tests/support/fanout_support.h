@@ -53,6 +53,20 @@ static inline wf_machine *wfx_load(const char *sq) {
   return m;
 }
 
+/* An EXPRESS machine: no 25,000-event history quota (a Standard
+ * workflow's), for tests of scale beyond it. */
+static inline wf_machine *wfx_load_express(const char *sq) {
+  char *json = wfx_dq(sq);
+  wf_load_options lo = WF_LOAD_OPTIONS_INIT;
+  lo.type = WF_MACHINE_EXPRESS;
+  wf_machine *m = NULL;
+  wf_error err;
+  int rc = wf_machine_load_json(&m, json, &lo, &err);
+  cr_assert_eq(rc, WF_OK, "%s", err.message);
+  free(json);
+  return m;
+}
+
 static inline wf_execution *wfx_start(wf_engine *e, wf_machine *m,
                                       const char *input_sq) {
   char *in = input_sq ? wfx_dq(input_sq) : NULL;

@@ -1,0 +1,478 @@
+/* Commits: how an execution's progress reaches its store, and what waits
+ * for it. The commit rule: nothing outside the engine relies on a
+ * transition before it is committed — a start is answered, a task token
+ * handed out, an event shown to a listener or the log, and an end reported
+ * only afterwards.
+ *
+ * A commit is requested at those points, with the execution's lock held:
+ * the request takes a snapshot of the execution (its record, and for a
+ * durable store the state that resumes it) and the events recorded since
+ * the last one. With a volatile store (memory) it is applied at once, on
+ * the requesting thread. With a durable one it is queued for the
+ * committer thread, which writes everything queued in one transaction
+ * (group commit: one fsync for many executions, never an added delay),
+ * then carries out what waited for it. Requests of an execution whose
+ * last one is still queued join it. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "error.h"
+#include "json_text.h"
+#include "step.h"
+
+/* Ended executions pruned per round, and how often a round may run. */
+#define PRUNE_BATCH 64
+#define PRUNE_EVERY_MS 1000
+
+typedef struct wf__commit_item {
+  wf_execution *x; /* a reference */
+  uint64_t ticket;
+  bool start, final;
+  wf_store_execution rec; /* borrowed from x but for the owned fields */
+  char *output, *error, *cause, *state; /* owned */
+  wf__event *events; /* taken from x */
+  size_t nevents, cap;
+  char **json; /* each event rendered, when stored or listened to */
+  wf_task **calls; /* handlers to call once committed (references) */
+  size_t ncalls;
+  bool definition; /* the machine's definition goes with it */
+  int error_code;  /* the commit failed (a start: reported to its caller) */
+  struct wf__commit_item *next;
+} wf__commit_item;
+
+typedef struct wf__committer {
+  pthread_mutex_t mu;
+  pthread_cond_t work; /* the thread waits for items */
+  pthread_cond_t done; /* waiters wait for their tickets */
+  wf__commit_item *head, *tail;
+  bool stop;
+  pthread_t thread;
+  bool running;
+  wf__strmap definitions; /* digests known to be stored */
+  int64_t last_prune_ms;
+  size_t finals_since_prune;
+} wf__committer;
+
+/* ---- items ---- */
+
+static void item_free(wf__commit_item *it) {
+  for (size_t i = 0; i < it->nevents; i++) {
+    wf__event *ev = &it->events[i];
+    wf__free(ev->text);
+    json_decref(ev->data);
+    wf__free(ev->error);
+    wf__free(ev->cause);
+    if (it->json) wf__free(it->json[i]);
+  }
+  wf__free(it->events);
+  wf__free(it->json);
+  for (size_t i = 0; i < it->ncalls; i++) wf__task_release(it->calls[i]);
+  wf__free(it->calls);
+  wf__free(it->output);
+  wf__free(it->error);
+  wf__free(it->cause);
+  wf__free(it->state);
+  if (it->x) wf__exec_release(it->x);
+  wf__free(it);
+}
+
+static char *dup_or_null(const char *s) { return s ? wf__strdup(s) : NULL; }
+
+/* The execution's record as it stands (x->lock held). */
+static void fill_record(wf__commit_item *it, wf_execution *x) {
+  wf_engine *e = x->engine;
+  wf__free(it->output);
+  wf__free(it->error);
+  wf__free(it->cause);
+  it->output = it->error = it->cause = NULL;
+  if (x->ended) {
+    if (x->end_status == WF_EXEC_SUCCEEDED)
+      it->output = wf__json_dumps(x->output ? x->output : json_null());
+    it->error = dup_or_null(x->error);
+    it->cause = dup_or_null(x->cause);
+  }
+  it->rec = (wf_store_execution){
+      .arn = x->arn,
+      .name = x->name,
+      .machine_name = x->machine->name,
+      .machine_arn = x->machine_arn,
+      .definition_id = x->machine->digest,
+      .status = x->ended ? (int)x->end_status : WF_EXEC_RUNNING,
+      .start_ms = x->start_ms,
+      .stop_ms = x->ended ? x->stop_ms : 0,
+      .input = x->input_text,
+      .output = it->output,
+      .error = it->error,
+      .cause = it->cause,
+      .correlation_id = x->correlation_id,
+      .role_arn = x->role_arn ? x->role_arn : e->role_arn,
+      .event_count = e->history == WF_HISTORY_FULL ? x->next_event_id - 1 : 0,
+  };
+}
+
+/* Move x's pending events into the item, rendered when someone reads them
+ * (x->lock held). False on out-of-memory: they stay on x. */
+static bool take_events(wf__commit_item *it, wf_execution *x) {
+  if (!x->nevents) return true;
+  wf_engine *e = x->engine;
+  bool render = e->history == WF_HISTORY_FULL || e->nlisteners;
+  size_t n = it->nevents + x->nevents;
+  if (n > it->cap) {
+    wf__event *evs = wf__realloc(it->events, n * sizeof *evs);
+    if (evs) it->events = evs;
+    char **json = wf__realloc(it->json, n * sizeof *json);
+    if (json) it->json = json;
+    if (!evs || !json) return false;
+    it->cap = n;
+  }
+  for (size_t i = 0; i < x->nevents; i++) {
+    wf__event *ev = &x->events[i];
+    it->events[it->nevents] = *ev;
+    it->json[it->nevents] = NULL;
+    if (render) {
+      wf__strbuf b = WF__STRBUF_INIT;
+      wf__event_render(&b, x, ev);
+      it->json[it->nevents] = wf__strbuf_take(&b);
+    }
+    it->nevents++;
+  }
+  x->nevents = 0;
+  return true;
+}
+
+/* ---- carrying out what waited ---- */
+
+static void announce(wf__commit_item *it) {
+  wf_execution *x = it->x;
+  wf_engine *e = x->engine;
+  for (size_t i = 0; i < it->nevents; i++) {
+    const wf__event *ev = &it->events[i];
+    const char *type = wf__event_type_name(ev);
+    if (e->nlisteners && it->json[i]) {
+      wf_event pub = {ev->id, ev->prev, ev->ts, type, x->arn, it->json[i]};
+      pthread_rwlock_rdlock(&e->hlock);
+      for (size_t k = 0; k < e->nlisteners; k++)
+        e->listeners[k].cb(&pub, e->listeners[k].payload);
+      pthread_rwlock_unlock(&e->hlock);
+    }
+    wf__event_note note = {x, ev, type};
+    for (size_t k = 0; k < e->nsinks; k++)
+      e->sinks[k].fn(&note, e->sinks[k].payload);
+  }
+}
+
+/* After the item's commit (or its failure). No lock held but, for a
+ * volatile store, the execution's own: what runs here must not need it. */
+static void after(wf_engine *e, wf__commit_item *it) {
+  wf_execution *x = it->x;
+  if (!it->error_code) {
+    atomic_store(&x->committed_events, it->rec.event_count);
+    announce(it);
+    if (it->final) wf__exec_visible_end(x);
+    for (size_t i = 0; i < it->ncalls; i++) wf__task_call_committed(it->calls[i]);
+  }
+  wf__committer *c = e->committer;
+  pthread_mutex_lock(&c->mu);
+  if (it->error_code && it->start) x->commit_error = it->error_code;
+  if (x->commit_done < it->ticket) x->commit_done = it->ticket;
+  pthread_cond_broadcast(&c->done);
+  pthread_mutex_unlock(&c->mu);
+}
+
+/* ---- applying ---- */
+
+/* Write a list of items as one batch. */
+static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
+  size_t nx = 0, nev = 0, ndef = 0;
+  for (wf__commit_item *it = items; it; it = it->next) {
+    nx++;
+    if (e->history == WF_HISTORY_FULL) nev += it->nevents;
+    ndef += it->definition;
+  }
+  wf_store_execution *recs = wf__malloc((nx ? nx : 1) * sizeof *recs);
+  wf_store_event *evs = wf__malloc((nev ? nev : 1) * sizeof *evs);
+  wf_store_definition *defs = wf__malloc((ndef ? ndef : 1) * sizeof *defs);
+  char **opts = wf__calloc(ndef ? ndef : 1, sizeof *opts);
+  int rc = WF_OK;
+  if (!recs || !evs || !defs || !opts) {
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    goto done;
+  }
+  nx = nev = ndef = 0;
+  for (wf__commit_item *it = items; it; it = it->next) {
+    wf_execution *x = it->x;
+    recs[nx] = it->rec;
+    recs[nx++].state = it->state;
+    if (it->definition) {
+      opts[ndef] = wf__machine_options_json(x->machine);
+      defs[ndef] = (wf_store_definition){
+          x->machine->digest, x->machine->name, (int)x->machine->type,
+          x->machine->definition, opts[ndef]};
+      ndef++;
+    }
+    if (e->history != WF_HISTORY_FULL) continue;
+    for (size_t i = 0; i < it->nevents; i++) {
+      const wf__event *ev = &it->events[i];
+      evs[nev++] = (wf_store_event){x->arn, ev->id, ev->prev, ev->ts,
+                                    wf__event_type_name(ev), it->json[i]};
+    }
+  }
+  wf_store_batch b = {.definitions = defs, .ndefinitions = ndef,
+                      .executions = recs, .nexecutions = nx,
+                      .events = evs, .nevents = nev};
+  rc = wf__store_commit(e->store, &b, err);
+done:
+  for (size_t i = 0; opts && i < ndef; i++) wf__free(opts[i]);
+  wf__free(opts);
+  wf__free(defs);
+  wf__free(evs);
+  wf__free(recs);
+  return rc;
+}
+
+/* Definitions now stored (committer lock held). */
+static void note_definitions(wf__committer *c, wf__commit_item *items) {
+  for (wf__commit_item *it = items; it; it = it->next)
+    if (it->definition)
+      wf__strmap_put(&c->definitions, it->x->machine->digest, (void *)1, NULL);
+}
+
+/* Prune ended executions a little at a time: after every PRUNE_BATCH
+ * ends (so a count limit holds closely) or once a second (for the age
+ * limit), whichever comes first. */
+static void maybe_prune(wf_engine *e, size_t finals) {
+  wf__committer *c = e->committer;
+  int64_t now = wf__engine_now(e);
+  pthread_mutex_lock(&c->mu);
+  c->finals_since_prune += finals;
+  size_t max = c->finals_since_prune + PRUNE_BATCH;
+  bool due = c->finals_since_prune >= PRUNE_BATCH ||
+             (c->finals_since_prune && now - c->last_prune_ms >= PRUNE_EVERY_MS);
+  if (due) {
+    c->last_prune_ms = now;
+    c->finals_since_prune = 0;
+  }
+  pthread_mutex_unlock(&c->mu);
+  wf_error err;
+  if (due && wf_store_prune(e->store, now, max, NULL, &err) != WF_OK)
+    wf__log_engine(e, WF_LOG_WARN, "StorePruneFailed", err.message);
+}
+
+/* ---- the durable path: the committer thread ---- */
+
+static void log_failure(wf_engine *e, const wf_error *err, int attempt) {
+  char msg[sizeof err->message + 64];
+  snprintf(msg, sizeof msg, "%s (attempt %d; written again after a pause)",
+           err->message, attempt);
+  wf__log_engine(e, WF_LOG_ERROR, "StoreCommitFailed", msg);
+}
+
+static void *committer_main(void *arg) {
+  wf_engine *e = arg;
+  wf__committer *c = e->committer;
+  pthread_mutex_lock(&c->mu);
+  for (;;) {
+    while (!c->head && !c->stop) pthread_cond_wait(&c->work, &c->mu);
+    if (!c->head) break;
+    wf__commit_item *items = c->head;
+    c->head = c->tail = NULL;
+    for (wf__commit_item *it = items; it; it = it->next)
+      if (it->x->queued == it) it->x->queued = NULL;
+    pthread_mutex_unlock(&c->mu);
+    wf_error err;
+    int rc, attempt = 0;
+    int64_t backoff = 50;
+    while ((rc = write_items(e, items, &err)) != WF_OK) {
+      log_failure(e, &err, ++attempt);
+      /* A start is answered with the failure (it never became visible);
+       * the rest is written again after a pause. */
+      wf__commit_item **pp = &items;
+      while (*pp) {
+        wf__commit_item *it = *pp;
+        if (it->start) {
+          *pp = it->next;
+          it->error_code = rc;
+          after(e, it);
+          wf__exec_abandon(it->x);
+          item_free(it);
+          wf__sched_busy_end(&e->sched);
+        } else {
+          pp = &it->next;
+        }
+      }
+      if (!items) break;
+      struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
+      nanosleep(&ts, NULL);
+      if (backoff < 5000) backoff *= 2;
+    }
+    size_t finals = 0;
+    pthread_mutex_lock(&c->mu);
+    note_definitions(c, items);
+    pthread_mutex_unlock(&c->mu);
+    while (items) {
+      wf__commit_item *it = items;
+      items = it->next;
+      finals += it->final;
+      after(e, it);
+      item_free(it);
+      wf__sched_busy_end(&e->sched);
+    }
+    maybe_prune(e, finals);
+    pthread_mutex_lock(&c->mu);
+  }
+  pthread_mutex_unlock(&c->mu);
+  return NULL;
+}
+
+/* ---- requests ---- */
+
+uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
+  wf_engine *e = x->engine;
+  wf__committer *c = e->committer;
+  x->dirty = false;
+  uint64_t ticket = ++x->commit_requested;
+  pthread_mutex_lock(&c->mu);
+  bool known = wf__strmap_get(&c->definitions, x->machine->digest) != NULL;
+  pthread_mutex_unlock(&c->mu);
+  /* The committer takes queued items without x's lock: build a new item,
+   * then join the queued one (if any is still queued) under its lock. */
+  wf__commit_item *n = wf__calloc(1, sizeof *n);
+  if (!n) return ticket; /* no memory: the next request carries it */
+  n->x = wf__exec_ref(x);
+  n->ticket = ticket;
+  n->start = flags & WF__COMMIT_START;
+  n->final = flags & WF__COMMIT_FINAL;
+  n->definition = !known;
+  fill_record(n, x);
+  if (e->durable && !x->ended) n->state = wf__snapshot_encode(x);
+  take_events(n, x); /* out of memory: they go with the next request */
+  if (call) {
+    n->calls = wf__malloc(sizeof *n->calls);
+    if (n->calls) n->calls[n->ncalls++] = wf__task_ref(call);
+  }
+  if (!e->durable) {
+    /* Volatile: write now, on this thread. */
+    wf_error err;
+    n->error_code = write_items(e, n, &err);
+    if (!n->error_code) {
+      pthread_mutex_lock(&c->mu);
+      if (n->definition)
+        wf__strmap_put(&c->definitions, x->machine->digest, (void *)1, NULL);
+      pthread_mutex_unlock(&c->mu);
+    }
+    after(e, n);
+    if (n->final) maybe_prune(e, 1);
+    item_free(n);
+    return ticket;
+  }
+  pthread_mutex_lock(&c->mu);
+  wf__commit_item *it = x->queued;
+  if (it) {
+    /* Join the queued item: its record and state are replaced, events
+     * and calls appended. */
+    wf__free(it->output);
+    wf__free(it->error);
+    wf__free(it->cause);
+    wf__free(it->state);
+    it->rec = n->rec;
+    it->output = n->output;
+    it->error = n->error;
+    it->cause = n->cause;
+    it->state = n->state;
+    it->rec.output = it->output;
+    it->rec.error = it->error;
+    it->rec.cause = it->cause;
+    n->output = n->error = n->cause = n->state = NULL;
+    it->ticket = ticket;
+    it->start |= n->start;
+    it->final |= n->final;
+    it->definition |= n->definition;
+    bool ok = true;
+    if (n->nevents) {
+      size_t total = it->nevents + n->nevents;
+      wf__event *evs = wf__realloc(it->events, total * sizeof *evs);
+      if (evs) it->events = evs;
+      char **json = wf__realloc(it->json, total * sizeof *json);
+      if (json) it->json = json;
+      ok = evs && json;
+      if (ok) {
+        memcpy(it->events + it->nevents, n->events,
+               n->nevents * sizeof *evs);
+        memcpy(it->json + it->nevents, n->json, n->nevents * sizeof *json);
+        it->nevents = it->cap = total;
+        n->nevents = 0;
+      }
+    }
+    if (ok && n->ncalls) {
+      wf_task **calls =
+          wf__realloc(it->calls, (it->ncalls + n->ncalls) * sizeof *calls);
+      if (calls) {
+        memcpy(calls + it->ncalls, n->calls, n->ncalls * sizeof *calls);
+        it->calls = calls;
+        it->ncalls += n->ncalls;
+        n->ncalls = 0;
+      } else {
+        ok = false;
+      }
+    }
+    if (ok) {
+      pthread_mutex_unlock(&c->mu);
+      item_free(n);
+      return ticket;
+    }
+    /* Could not join: queue it on its own after the other. */
+  }
+  wf__sched_busy_begin(&e->sched); /* virtual time waits for the commit */
+  x->queued = n;
+  if (c->tail) c->tail->next = n;
+  else c->head = n;
+  c->tail = n;
+  pthread_cond_signal(&c->work);
+  pthread_mutex_unlock(&c->mu);
+  return ticket;
+}
+
+int wf__commit_wait(wf_execution *x, uint64_t ticket) {
+  wf__committer *c = x->engine->committer;
+  pthread_mutex_lock(&c->mu);
+  while (x->commit_done < ticket) pthread_cond_wait(&c->done, &c->mu);
+  int rc = x->commit_error;
+  pthread_mutex_unlock(&c->mu);
+  return rc;
+}
+
+/* ---- the committer's life ---- */
+
+int wf__commit_init(wf_engine *e, wf_error *err) {
+  wf__committer *c = wf__calloc(1, sizeof *c);
+  if (!c) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  pthread_mutex_init(&c->mu, NULL);
+  pthread_cond_init(&c->work, NULL);
+  pthread_cond_init(&c->done, NULL);
+  e->committer = c;
+  if (!e->durable) return WF_OK;
+  if (pthread_create(&c->thread, NULL, committer_main, e) != 0)
+    return wf__error_set(err, WF_EINTERNAL, NULL,
+                         "cannot start the store's committer thread");
+  c->running = true;
+  return WF_OK;
+}
+
+void wf__commit_fini(wf_engine *e) {
+  wf__committer *c = e->committer;
+  if (!c) return;
+  pthread_mutex_lock(&c->mu);
+  c->stop = true;
+  pthread_cond_signal(&c->work);
+  pthread_mutex_unlock(&c->mu);
+  /* The thread writes what is queued before it ends. */
+  if (c->running) pthread_join(c->thread, NULL);
+  wf__strmap_clear(&c->definitions);
+  pthread_cond_destroy(&c->work);
+  pthread_cond_destroy(&c->done);
+  pthread_mutex_destroy(&c->mu);
+  wf__free(c);
+  e->committer = NULL;
+}
