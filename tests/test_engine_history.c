@@ -464,7 +464,11 @@ static void stop_and_check(const char *error, const char *cause,
       "\"" FN "\",\"End\":true}}}");
   wf_execution *x = wft_start(e, m, NULL, NULL);
   cr_assert(wft_gate_wait(&hd.called, WFT_WAIT_MS));
-  /* Running: Started, Entered, Scheduled, Started so far. */
+  /* Running: Started, Entered, Scheduled, Started so far (the handler may
+   * be called before they are committed: wait for them). */
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  while (wf_execution_history_count(x) < 4 && wft_mono_ms() < until)
+    wft_sleep_ms(1);
   cr_assert_eq(wf_execution_history_count(x), 4);
   cr_assert_eq(wf_execution_stop(x, error, cause), WF_OK);
   hist h = {.exec = x};

@@ -1,0 +1,584 @@
+/* Durable executions on SQLite: what an engine commits survives it, and a
+ * new engine on the same store resumes what was running — Waits at their
+ * deadlines, retries with their counts, callback tasks with their tokens,
+ * tasks in flight called again (marked as redeliveries, same idempotency
+ * key), Map iterations and Parallel branches not yet done, and nothing
+ * done twice. The first engine of a test runs on a clock that stands
+ * still (what waits, waits); a "restart" frees the engine and the store
+ * and opens both again on a virtual clock set later, which runs what is
+ * due and moves on to the next deadline by itself. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+
+#include "engine_support.h"
+#include "store_support.h"
+#include "workflow/json.h"
+
+TestSuite(durable, .timeout = 120);
+
+#define FN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define CALLBACK "arn:aws:states:::lambda:invoke.waitForTaskToken"
+
+/* What the handlers saw, across engines. */
+typedef struct seen {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int calls;
+  int redelivered;
+  char token[64], key[160];
+  char keys[8][160];
+  wf_task *held[8];
+  int nheld;
+} seen;
+
+static seen SEEN = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                    .cv = PTHREAD_COND_INITIALIZER};
+
+static void saw(wf_task *t, bool hold) {
+  pthread_mutex_lock(&SEEN.mu);
+  if (SEEN.calls < 8)
+    snprintf(SEEN.keys[SEEN.calls], sizeof SEEN.keys[0], "%s",
+             wf_task_idempotency_key(t));
+  SEEN.calls++;
+  SEEN.redelivered += wf_task_redelivered(t) != 0;
+  snprintf(SEEN.key, sizeof SEEN.key, "%s", wf_task_idempotency_key(t));
+  if (hold && SEEN.nheld < 8) {
+    wf_task_retain(t);
+    SEEN.held[SEEN.nheld++] = t;
+  }
+  pthread_cond_broadcast(&SEEN.cv);
+  pthread_mutex_unlock(&SEEN.mu);
+}
+
+/* Wait (real time, bounded) until handlers were called `n` times in all. */
+static void wait_calls(int n) {
+  struct timespec until = wft_deadline(WFT_WAIT_MS);
+  pthread_mutex_lock(&SEEN.mu);
+  while (SEEN.calls < n &&
+         pthread_cond_timedwait(&SEEN.cv, &SEEN.mu, &until) == 0) {
+  }
+  int got = SEEN.calls;
+  pthread_mutex_unlock(&SEEN.mu);
+  cr_assert_geq(got, n, "the handler was called %d times, not %d", got, n);
+}
+
+static void release_held(void) {
+  pthread_mutex_lock(&SEEN.mu);
+  for (int i = 0; i < SEEN.nheld; i++) wf_task_release(SEEN.held[i]);
+  SEEN.nheld = 0;
+  pthread_mutex_unlock(&SEEN.mu);
+}
+
+/* Keeps the task: the engine stops with it in flight. */
+static void hold(wf_task *t, void *p) {
+  (void)p;
+  saw(t, true);
+}
+
+/* A callback task: its token goes "outside" and nothing completes it. */
+static void callback(wf_task *t, void *p) {
+  (void)p;
+  pthread_mutex_lock(&SEEN.mu);
+  snprintf(SEEN.token, sizeof SEEN.token, "%s",
+           json_string_value(json_object_get(wf_task_input_value(t), "token")));
+  pthread_mutex_unlock(&SEEN.mu);
+  saw(t, false);
+}
+
+/* Fails attempts 0 and 1, then answers its attempt number. */
+static void flaky(wf_task *t, void *p) {
+  (void)p;
+  saw(t, false);
+  unsigned a = wf_task_attempt(t);
+  if (a < 2) {
+    wf_task_fail(t, "Boom", "not yet");
+    return;
+  }
+  char out[32];
+  snprintf(out, sizeof out, "{\"attempt\":%u}", a);
+  wf_task_succeed(t, out);
+}
+
+static void echo(wf_task *t, void *p) {
+  (void)p;
+  wf_task_succeed(t, wf_task_input(t));
+}
+
+static void count(wf_task *t, void *p) {
+  (void)p;
+  saw(t, false);
+  wf_task_succeed(t, wf_task_input(t));
+}
+
+/* ---- an engine on a store, restartable ---- */
+
+typedef struct denv {
+  char *dir, *path;
+  wf_clock *clock;
+  int64_t frozen_at;
+  wf_store *store;
+  wf_engine *engine;
+} denv;
+
+static int64_t frozen(void *p) { return *(int64_t *)p; }
+
+/* `virtual_time`: a virtual clock, else one that stands still. */
+static void denv_start(denv *d, int64_t at_ms, bool virtual_time) {
+  wf_error err;
+  cr_assert_eq(wf_store_sqlite_open(&d->store, d->path, NULL, &err), WF_OK,
+               "%s", err.message);
+  d->frozen_at = at_ms;
+  if (virtual_time)
+    cr_assert_eq(wf_clock_virtual_new(&d->clock, at_ms), WF_OK);
+  else
+    cr_assert_eq(wf_clock_custom_new(&d->clock, frozen, &d->frozen_at), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = d->clock;
+  o.store = d->store;
+  o.seed = 7;
+  d->engine = wft_engine(&o);
+  wft_register(d->engine, FN "Hold", hold, NULL, 0);
+  wft_register(d->engine, CALLBACK, callback, NULL, 0);
+  wft_register(d->engine, FN "Flaky", flaky, NULL, WF_HANDLER_INLINE);
+  wft_register(d->engine, FN "Echo", echo, NULL, WF_HANDLER_INLINE);
+  wft_register(d->engine, FN "Count", count, NULL, WF_HANDLER_INLINE);
+}
+
+static void denv_init(denv *d) {
+  memset(d, 0, sizeof *d);
+  d->dir = wst_tmpdir();
+  d->path = wst_path(d->dir, "store.db");
+  pthread_mutex_lock(&SEEN.mu);
+  memset(SEEN.token, 0, sizeof SEEN.token);
+  SEEN.calls = SEEN.redelivered = 0;
+  pthread_mutex_unlock(&SEEN.mu);
+  denv_start(d, WFT_T0, false);
+}
+
+/* The engine and the store go, as a process would. */
+static void denv_stop(denv *d) {
+  wf_engine_free(d->engine);
+  wf_store_free(d->store);
+  wf_clock_free(d->clock);
+  d->engine = NULL;
+  d->store = NULL;
+  d->clock = NULL;
+}
+
+/* Stop, then start again `later_ms` after the stopped clock's time, and
+ * resume. Returns how many executions were resumed. */
+static size_t denv_restart(denv *d, int64_t later_ms) {
+  int64_t now = wf_clock_now(d->clock);
+  denv_stop(d);
+  denv_start(d, now + later_ms, true);
+  size_t n = 0;
+  wf_error err;
+  cr_assert_eq(wf_engine_resume(d->engine, &n, &err), WF_OK, "%s",
+               err.message);
+  return n;
+}
+
+static void denv_fini(denv *d) {
+  if (d->engine) denv_stop(d);
+  release_held();
+  free(d->path);
+  wst_rmdir(d->dir);
+}
+
+static wf_execution *find(denv *d, const char *arn) {
+  wf_execution *x = NULL;
+  cr_assert_eq(wf_engine_find_execution(&x, d->engine, arn), WF_OK,
+               "%s is not running in the new engine", arn);
+  return x;
+}
+
+/* Poll the store (real time, bounded) until the execution has committed
+ * at least `n` events. */
+static void wait_committed(denv *d, const char *arn, int64_t n) {
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (;;) {
+    json_t *x = wst_execution(d->store, arn);
+    int64_t got = x ? json_integer_value(json_object_get(x, "events")) : 0;
+    json_decref(x);
+    if (got >= n) return;
+    cr_assert_lt(wft_mono_ms(), until, "%s committed %lld events, not %lld",
+                 arn, (long long)got, (long long)n);
+    wft_sleep_ms(1);
+  }
+}
+
+/* The history's event types in order, from the store, asserting ids
+ * 1..n without gaps or repeats. */
+static char *types_in_store(denv *d, const char *arn) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_store_read_events(d->store, arn, 0, false, 0,
+                                    wst_add_event, a, &err),
+               WF_OK, "%s", err.message);
+  char buf[8192] = "";
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    cr_assert_eq(json_integer_value(json_object_get(v, "id")),
+                 (json_int_t)i + 1, "event ids are not contiguous");
+    if (i) strcat(buf, ",");
+    strcat(buf, json_string_value(json_object_get(v, "type")));
+  }
+  json_decref(a);
+  return strdup(buf);
+}
+
+static void assert_types(denv *d, const char *arn, const char *want) {
+  char *got = types_in_store(d, arn);
+  cr_assert_str_eq(got, want);
+  free(got);
+}
+
+/* ---- tests ---- */
+
+Test(durable, keeps_ended_executions_and_their_history) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"E\",\"States\":{\"E\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Echo\",\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"End\":true}}}");
+  wf_execution *x = wft_run(d.engine, m, "{\"n\":1}", NULL);
+  wft_assert_succeeded(x, "{\"n\":1}");
+  char *arn = strdup(wf_execution_arn(x));
+  char *history = wf_execution_history(x, 0);
+  wf_execution_free(x);
+  denv_stop(&d);
+  /* Another process, reading only. */
+  wf_store *r = NULL;
+  wf_store_options ro = WF_STORE_OPTIONS_INIT;
+  ro.read_only = true;
+  cr_assert_eq(wf_store_sqlite_open(&r, d.path, &ro, NULL), WF_OK);
+  json_t *rec = wst_execution(r, arn);
+  cr_assert_not_null(rec);
+  cr_assert_eq(json_integer_value(json_object_get(rec, "status")),
+               WF_EXEC_SUCCEEDED);
+  cr_assert_str_eq(json_string_value(json_object_get(rec, "output")),
+                   "{\"n\":1}");
+  cr_assert(json_is_null(json_object_get(rec, "state")));
+  json_decref(rec);
+  /* The history read back is the one the engine showed. */
+  json_t *a = json_array();
+  wf_store_read_events(r, arn, 0, false, 0, wst_add_event, a, NULL);
+  json_t *shown = wft_parse(history);
+  json_t *events = json_object_get(shown, "events");
+  cr_assert_eq(json_array_size(a), json_array_size(events));
+  cr_assert_eq(json_array_size(a), 9);
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    json_t *stored = wft_parse(json_string_value(
+        json_object_get(json_array_get(a, i), "json")));
+    cr_assert(json_equal(stored, json_array_get(events, i)), "event %zu", i);
+    json_decref(stored);
+  }
+  json_decref(shown);
+  json_decref(a);
+  wf_store_free(r);
+  free(history);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_wait_fires_at_its_original_deadline_after_a_restart) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Result\":1,"
+      "\"ResultPath\":\"$.a\",\"Next\":\"W\"},\"W\":{\"Type\":\"Wait\","
+      "\"Seconds\":3600,\"Next\":\"B\"},\"B\":{\"Type\":\"Pass\",\"Result\":2,"
+      "\"ResultPath\":\"$.b\",\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, "{}", NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_committed(&d, arn, 4); /* ..., WaitStateEntered */
+  /* Down for ten minutes. */
+  cr_assert_eq(denv_restart(&d, 600000), 1);
+  x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"a\":1,\"b\":2}");
+  cr_assert_eq(wf_execution_stop_time(x), WFT_T0 + 3600 * 1000,
+               "the Wait ended at %lld, not an hour after it began",
+               (long long)(wf_execution_stop_time(x) - WFT_T0));
+  wf_execution_free(x);
+  assert_types(&d, arn,
+               "ExecutionStarted,PassStateEntered,PassStateExited,"
+               "WaitStateEntered,WaitStateExited,PassStateEntered,"
+               "PassStateExited,ExecutionSucceeded");
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_callback_token_survives_a_restart) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" CALLBACK "\",\"Parameters\":{\"token.$\":\"$$.Task.Token\"},"
+      "\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, "{}", NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_calls(1);
+  char token[64], key[160];
+  pthread_mutex_lock(&SEEN.mu);
+  snprintf(token, sizeof token, "%s", SEEN.token);
+  snprintf(key, sizeof key, "%s", SEEN.key);
+  pthread_mutex_unlock(&SEEN.mu);
+  cr_assert_eq(strlen(token), 32);
+  cr_assert_eq(denv_restart(&d, 1000), 1);
+  /* Called again, as a redelivery of the same task. */
+  wait_calls(2);
+  pthread_mutex_lock(&SEEN.mu);
+  cr_assert_str_eq(SEEN.token, token);
+  cr_assert_str_eq(SEEN.key, key);
+  cr_assert_eq(SEEN.redelivered, 1);
+  pthread_mutex_unlock(&SEEN.mu);
+  wf_error err;
+  cr_assert_eq(wf_engine_send_task_success(d.engine, token, "{\"done\":1}",
+                                           &err),
+               WF_OK, "%s", err.message);
+  x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"done\":1}");
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_task_in_flight_is_called_again_with_its_idempotency_key) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"H\",\"States\":{\"H\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Hold\",\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, "{\"job\":1}", NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_calls(1);
+  wait_committed(&d, arn, 4); /* ..., LambdaFunctionStarted */
+  release_held();
+  cr_assert_eq(denv_restart(&d, 1000), 1);
+  wait_calls(2);
+  pthread_mutex_lock(&SEEN.mu);
+  cr_assert_eq(SEEN.redelivered, 1);
+  cr_assert_str_eq(SEEN.keys[0], SEEN.keys[1]);
+  wf_task *t = SEEN.held[0];
+  pthread_mutex_unlock(&SEEN.mu);
+  cr_assert_eq(wf_task_succeed(t, "{\"ok\":true}"), WF_OK);
+  x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"ok\":true}");
+  wf_execution_free(x);
+  /* One delivery in the history: the redelivery records nothing new. */
+  assert_types(&d, arn,
+               "ExecutionStarted,TaskStateEntered,LambdaFunctionScheduled,"
+               "LambdaFunctionStarted,LambdaFunctionSucceeded,"
+               "TaskStateExited,ExecutionSucceeded");
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_task_timeout_keeps_its_deadline) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"H\",\"States\":{\"H\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Hold\",\"TimeoutSeconds\":100,\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, NULL, NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_calls(1);
+  wait_committed(&d, arn, 4);
+  release_held();
+  cr_assert_eq(denv_restart(&d, 30000), 1);
+  wait_calls(2);
+  release_held();
+  x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_failed(x, "States.Timeout", NULL);
+  cr_assert_eq(wf_execution_stop_time(x), WFT_T0 + 100 * 1000);
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_retry_keeps_its_count_and_backoff) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Flaky\",\"Retry\":[{\"ErrorEquals\":[\"Boom\"],"
+      "\"IntervalSeconds\":100,\"MaxAttempts\":3,\"BackoffRate\":2}],"
+      "\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, NULL, NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  /* Attempt 0 fails at once; the back-off of 100 s begins. */
+  wait_calls(1);
+  wait_committed(&d, arn, 5); /* ..., LambdaFunctionFailed */
+  cr_assert_eq(denv_restart(&d, 10000), 1);
+  x = find(&d, arn);
+  wft_wait(x);
+  /* Attempts 1 (at 100 s) and 2 (at 300 s): three calls in all. */
+  wft_assert_succeeded(x, "{\"attempt\":2}");
+  cr_assert_eq(wf_execution_stop_time(x), WFT_T0 + 300 * 1000);
+  pthread_mutex_lock(&SEEN.mu);
+  cr_assert_eq(SEEN.calls, 3);
+  pthread_mutex_unlock(&SEEN.mu);
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_map_runs_only_its_unfinished_iterations) {
+  denv d;
+  denv_init(&d);
+  /* Even items finish at once; odd ones wait an hour first. */
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
+      "\"ItemProcessor\":{\"StartAt\":\"Odd\",\"States\":{"
+      "\"Odd\":{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.odd\","
+      "\"BooleanEquals\":true,\"Next\":\"W\"}],\"Default\":\"E\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":3600,\"Next\":\"E\"},"
+      "\"E\":{\"Type\":\"Task\",\"Resource\":\"" FN "Count\","
+      "\"End\":true}}}}}}");
+  const char *input =
+      "[{\"odd\":false},{\"odd\":true},{\"odd\":false},{\"odd\":true}]";
+  wf_execution *x = wft_start(d.engine, m, input, NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (;;) {
+    char *types = types_in_store(&d, arn);
+    int done = 0, waiting = 0;
+    for (const char *p = types; (p = strstr(p, "MapIterationSucceeded")); p++)
+      done++;
+    for (const char *p = types; (p = strstr(p, "WaitStateEntered")); p++)
+      waiting++;
+    free(types);
+    if (done == 2 && waiting == 2) break;
+    cr_assert_lt(wft_mono_ms(), until);
+    wft_sleep_ms(1);
+  }
+  pthread_mutex_lock(&SEEN.mu);
+  cr_assert_eq(SEEN.calls, 2);
+  pthread_mutex_unlock(&SEEN.mu);
+  cr_assert_eq(denv_restart(&d, 60000), 1);
+  x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_succeeded(x, input);
+  /* Only the two waiting iterations ran after the restart. */
+  pthread_mutex_lock(&SEEN.mu);
+  cr_assert_eq(SEEN.calls, 4);
+  pthread_mutex_unlock(&SEEN.mu);
+  char *types = types_in_store(&d, arn);
+  int started = 0;
+  for (const char *p = types; (p = strstr(p, "MapIterationStarted")); p++)
+    started++;
+  cr_assert_eq(started, 4, "%s", types);
+  free(types);
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, an_engine_freed_leaves_its_executions_running_in_the_store) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
+      "\"End\":true}}}");
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "long-wait";
+  wf_execution *x = wft_start(d.engine, m, "{\"k\":1}", &so);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_committed(&d, arn, 2);
+  denv_stop(&d);
+  /* A clock that stands still: the Wait stays pending after resuming. */
+  denv_start(&d, WFT_T0 + 1000, false);
+  json_t *rec = wst_execution(d.store, arn);
+  cr_assert_eq(json_integer_value(json_object_get(rec, "status")),
+               WF_EXEC_RUNNING);
+  cr_assert(json_is_string(json_object_get(rec, "state")));
+  json_decref(rec);
+  /* Not resumed yet: its name is taken all the same. */
+  wf_execution *again = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_start(&again, d.engine, m, "{\"k\":1}", &so, &err),
+               WF_EEXIST);
+  size_t n = 0;
+  cr_assert_eq(wf_engine_resume(d.engine, &n, &err), WF_OK);
+  cr_assert_eq(n, 1);
+  cr_assert_eq(wf_engine_resume(d.engine, &n, &err), WF_ESTATE);
+  /* Resumed: starting it again with its input is answered with it. */
+  cr_assert_eq(wf_engine_start(&again, d.engine, m, "{\"k\":1}", &so, &err),
+               WF_OK, "%s", err.message);
+  cr_assert_str_eq(wf_execution_arn(again), arn);
+  cr_assert_eq(wf_execution_stop(again, "Enough", NULL), WF_OK);
+  cr_assert_eq(wf_execution_status(again), WF_EXEC_ABORTED);
+  wf_execution_free(again);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+Test(durable, a_damaged_saved_state_ends_the_execution_saying_why) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
+      "\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, NULL, NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  wait_committed(&d, arn, 2);
+  denv_stop(&d);
+  /* Damage it behind the engine's back. */
+  wf_store *s = NULL;
+  cr_assert_eq(wf_store_sqlite_open(&s, d.path, NULL, NULL), WF_OK);
+  json_t *rec = wst_execution(s, arn);
+  wf_store_execution r = {
+      .arn = arn,
+      .name = json_string_value(json_object_get(rec, "name")),
+      .machine_name = json_string_value(json_object_get(rec, "machine")),
+      .machine_arn = json_string_value(json_object_get(rec, "machineArn")),
+      .definition_id = json_string_value(json_object_get(rec, "definition")),
+      .status = 0,
+      .start_ms = json_integer_value(json_object_get(rec, "start")),
+      .input = "{}",
+      .event_count = json_integer_value(json_object_get(rec, "events")),
+      .state = "{\"v\":1,\"frames\":[{\"scope\":\"\",\"state\":\"Gone\"}]}"};
+  wf_store_batch b = {.executions = &r, .nexecutions = 1};
+  cr_assert_eq(wf_store_commit(s, &b, NULL), WF_OK);
+  json_decref(rec);
+  wf_store_free(s);
+  denv_start(&d, WFT_T0 + 1000, true);
+  size_t n = 0;
+  wf_error err;
+  cr_assert_eq(wf_engine_resume(d.engine, &n, &err), WF_OK, "%s",
+               err.message);
+  rec = wst_execution(d.store, arn);
+  cr_assert_eq(json_integer_value(json_object_get(rec, "status")),
+               WF_EXEC_FAILED);
+  cr_assert_str_eq(json_string_value(json_object_get(rec, "error")),
+                   "States.Runtime");
+  const char *cause = json_string_value(json_object_get(rec, "cause"));
+  cr_assert(strstr(cause, "could not be resumed") && strstr(cause, "damaged"),
+            "%s", cause);
+  json_decref(rec);
+  assert_types(&d, arn, "ExecutionStarted,WaitStateEntered,ExecutionFailed");
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
