@@ -313,19 +313,21 @@ wf__step wf__run_task(wf__frame *f, const wf__state *st) {
 void wf__task_redeliver(wf_task *t) {
   wf__frame *f = t->frame;
   wf_execution *x = f->exec;
-  const wf__state *st = f->scope->states[f->state];
   t->redelivered = true;
-  wf__handler *h = wf__handler_find(x->engine, st->resource);
-  if (!h) {
-    const char *err;
-    char *cause = NULL;
-    pthread_mutex_lock(&x->lock);
-    unknown_resource(f, st, t->input, &err, &cause);
-    pthread_mutex_unlock(&x->lock);
-    wf__task_complete(t, false, NULL, err, cause);
-    wf__free(cause);
+  /* The task's resource, not the frame's state: the frame may have moved
+   * on if the task timed out meanwhile. */
+  wf__handler *h = wf__handler_find(x->engine, t->resource);
+  if (h) {
+    t->handler = h;
+    wf__task_call_committed(t);
     return;
   }
-  t->handler = h;
-  wf__task_call_committed(t);
+  const char *err = NULL;
+  char *cause = NULL;
+  pthread_mutex_lock(&x->lock);
+  if (t->status == WF__TASK_PENDING)
+    unknown_resource(f, f->scope->states[f->state], t->input, &err, &cause);
+  pthread_mutex_unlock(&x->lock);
+  if (err) wf__task_complete(t, false, NULL, err, cause);
+  wf__free(cause);
 }
