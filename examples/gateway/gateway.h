@@ -86,14 +86,18 @@ typedef struct gw_machine_rec {
   int last_version; /* highest version ever published: never reused */
 } gw_machine_rec;
 
+/* An execution as the engine's store records it (a copy). */
 typedef struct gw_exec_rec {
   char *arn, *name;
   char *machine_arn;   /* the machine's ARN */
   char *version_arn;   /* the version it started with, or NULL */
   char *correlation_id;
-  char *input;
-  wf_execution *exec;  /* the store holds a reference */
-  int64_t start_ms;
+  char *input;         /* as given */
+  char *output;        /* SUCCEEDED: JSON text; else NULL */
+  char *error, *cause; /* NULL when none */
+  wf_exec_status status;
+  int64_t start_ms, stop_ms;
+  int64_t seq;         /* the store's order: a listing's cursor */
 } gw_exec_rec;
 
 /* Free what a record holds (not the record itself); the revision is left
@@ -102,22 +106,26 @@ void gw_revision_fini(gw_revision *r);
 void gw_machine_rec_fini(gw_machine_rec *m);
 void gw_exec_rec_fini(gw_exec_rec *x);
 
-/* The store's operations. Every call is thread-safe; records returned are
- * copies or references the caller releases as documented per function.
- * The in-memory implementation keeps running executions and at most
- * `retention` finished ones (the oldest are forgotten first), so memory
- * stays flat under load.
+/* The store's operations. Every call is thread-safe.
  *
- * As store_memory.c implements them: put_* return WF_OK or a negative
- * WF_E* code and take the record (malloc'd, its strings malloc'd) even on
- * failure; put_machine replaces a machine of the same ARN (an update: put
- * a new record, never modify a found one); put_execution refuses a
- * duplicate ARN with WF_EEXIST. find_* return the stored record with a
- * reference, or NULL; records are immutable once put. list_* return how
- * many records match in all and call fn (under the store's lock: fn must
- * not call the store) for those from `start`, at most `max`: machines in
- * creation order, executions newest first; status_filter is a
- * wf_exec_status, or -1 for any. */
+ * Machines (and their versions) are the gateway's own: kept in memory and
+ * written through to the engine's store as documents, so those created
+ * through the API survive a restart. put_machine takes the record (malloc'd,
+ * its strings malloc'd) even on failure and replaces a machine of the same
+ * ARN (an update: put a new record, never modify a found one);
+ * find_machine returns the stored record with a reference, or NULL;
+ * records are immutable once put. list_machines returns how many there are
+ * and calls fn (under the store's lock: fn must not call the store) for
+ * those from `start`, at most `max`, in creation order.
+ *
+ * Executions are the engine's: what its store has committed. find_execution
+ * (an ARN, or the name of an execution of the /process machine) returns a
+ * copy, freed with release_execution. list_executions calls fn for the
+ * executions of a machine (machine_arn; NULL: all), of one version
+ * (version_arn; NULL: any), of a status (status_filter: a wf_exec_status
+ * or -1), newest first, from before `before_seq` (0: the newest), at most
+ * `max`; returns how many it passed to fn. count_running counts running
+ * executions of a machine (NULL: all), up to `cap`. */
 typedef struct gw_store_ops {
   void (*destroy)(gw_store *s);
   /* Machines */
@@ -125,25 +133,29 @@ typedef struct gw_store_ops {
   gw_machine_rec *(*find_machine)(gw_store *s, const char *arn_or_name);
   void (*release_machine)(gw_store *s, gw_machine_rec *rec);
   int (*delete_machine)(gw_store *s, const char *arn);
-  /* Visit machines in creation order from `start` (pagination). */
   size_t (*list_machines)(gw_store *s, size_t start, size_t max,
                           void (*fn)(const gw_machine_rec *, void *),
                           void *arg);
   /* Executions */
-  int (*put_execution)(gw_store *s, gw_exec_rec *rec); /* takes rec */
   gw_exec_rec *(*find_execution)(gw_store *s, const char *arn_or_name);
   void (*release_execution)(gw_store *s, gw_exec_rec *rec);
   size_t (*list_executions)(gw_store *s, const char *machine_arn,
-                            int status_filter, size_t start, size_t max,
+                            const char *version_arn, int status_filter,
+                            int64_t before_seq, size_t max,
                             void (*fn)(const gw_exec_rec *, void *),
                             void *arg);
+  size_t (*count_running)(gw_store *s, const char *machine_arn, size_t cap);
 } gw_store_ops;
 
 struct gw_store {
   const gw_store_ops *ops;
 };
 
-gw_store *gw_store_memory_new(size_t retention);
+/* The gateway's store over the engine's (borrowed: it must outlive this
+ * one): loads the machines kept there. NULL with msg set on failure. */
+gw_store *gw_store_open(wf_store *engine_store, const char *region,
+                        const char *account, const char *process_machine,
+                        char *msg, size_t msg_size);
 
 /* ---- the gateway ---- */
 

@@ -1,6 +1,6 @@
 /* wf-gateway: serve libworkflow state machines over HTTP.
  *
- *   wf-gateway --config FILE [--port N] [--check]
+ *   wf-gateway --config FILE [--port N] [--store PATH|memory] [--check]
  *
  * Signals are taken by sigwait() on the main thread: every other thread
  * (HTTP pool, engine, log flusher) starts with SIGINT and SIGTERM blocked,
@@ -16,7 +16,8 @@
 #include "core.h"
 
 static const char USAGE[] =
-    "usage: wf-gateway --config FILE [--port N] [--plugin-dir DIR] [--check]\n"
+    "usage: wf-gateway --config FILE [--port N] [--plugin-dir DIR]\n"
+    "                  [--store PATH|memory] [--check]\n"
     "\n"
     "Serve the state machines of a configuration (YAML or JSON) over HTTP:\n"
     "POST /process, GET /executions/{id}[/history], GET /health, and the\n"
@@ -28,6 +29,9 @@ static const char USAGE[] =
     "                    \"listening on http://127.0.0.1:PORT\"\n"
     "  --plugin-dir DIR  load the configured plugins from DIR instead of\n"
     "                    pluginDir (one file then serves any build tree)\n"
+    "  --store PATH      keep executions in the SQLite file PATH (created\n"
+    "                    when missing; running executions resume from it),\n"
+    "                    or \"memory\": instead of the configuration's store\n"
     "  --check           load everything the configuration names, then exit\n"
     "  -h, --help        show this help\n"
     "\n"
@@ -38,6 +42,7 @@ static const char USAGE[] =
 typedef struct args {
   const char *config;
   const char *plugin_dir;
+  const char *store;
   long port; /* -1: from the configuration */
   bool check;
 } args;
@@ -52,10 +57,13 @@ static int parse_args(int argc, char **argv, args *a) {
     } else if (strcmp(s, "--check") == 0) {
       a->check = true;
     } else if ((strcmp(s, "--config") == 0 || strcmp(s, "--port") == 0 ||
-                strcmp(s, "--plugin-dir") == 0) &&
+                strcmp(s, "--plugin-dir") == 0 ||
+                strcmp(s, "--store") == 0) &&
                i + 1 < argc) {
       const char *v = argv[++i];
-      if (s[2] == 'c') {
+      if (s[2] == 's') {
+        a->store = v;
+      } else if (s[2] == 'c') {
         a->config = v;
       } else if (s[3] == 'l') {
         a->plugin_dir = v;
@@ -121,6 +129,11 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (a.port >= 0) cfg->listen.port = (int)a.port;
+  if (a.store) {
+    free(cfg->store.sqlite);
+    cfg->store.sqlite = strcmp(a.store, "memory") == 0 ? NULL
+                                                       : strdup(a.store);
+  }
   if (a.plugin_dir && gw_config_set_plugin_dir(cfg, a.plugin_dir)) {
     fprintf(stderr, "wf-gateway: out of memory\n");
     gw_config_free(cfg);

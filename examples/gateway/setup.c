@@ -10,9 +10,29 @@
 
 #include "core.h"
 
+/* Where executions are kept: the configured SQLite file, or memory. */
+static int store_open(gw_server *srv, char *msg, size_t n) {
+  const gw_config *cfg = srv->g.cfg;
+  wf_store_options so = WF_STORE_OPTIONS_INIT;
+  so.retention_count = cfg->store.retention;
+  so.retention_ms = (int64_t)cfg->store.retention_days * 86400 * 1000;
+  so.sync = cfg->store.sync;
+  wf_error err;
+  int rc = cfg->store.sqlite
+               ? wf_store_sqlite_open(&srv->wstore, cfg->store.sqlite, &so,
+                                      &err)
+               : wf_store_memory_new(&srv->wstore, &so, &err);
+  if (rc != WF_OK) {
+    snprintf(msg, n, "store: %s", err.message);
+    return -1;
+  }
+  return 0;
+}
+
 static int engine_new(gw_server *srv, char *msg, size_t n) {
   const gw_config *cfg = srv->g.cfg;
   wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  eo.store = srv->wstore;
   eo.worker_threads = cfg->engine.worker_threads;
   eo.scheduler_threads = cfg->engine.scheduler_threads;
   eo.payload_limit = cfg->engine.payload_limit;
@@ -81,9 +101,12 @@ static char *strf(const char *fmt, ...) {
 }
 
 /* The store's record of a configured machine, as CreateStateMachine would
- * have made it. Takes m. */
+ * have made it. Takes m. A machine the store kept from an earlier run
+ * keeps its versions and its dates; a new definition becomes its current
+ * revision. */
 static gw_machine_rec *machine_rec(const gw_config *cfg,
-                                   const gw_machine_conf *mc, wf_machine *m) {
+                                   const gw_machine_conf *mc, wf_machine *m,
+                                   const gw_machine_rec *kept) {
   gw_machine_rec *r = calloc(1, sizeof *r);
   char rev[37];
   gw_uuid(rev);
@@ -91,6 +114,8 @@ static gw_machine_rec *machine_rec(const gw_config *cfg,
     wf_machine_free(m);
     return NULL;
   }
+  bool same = kept && kept->current.definition &&
+              strcmp(kept->current.definition, wf_machine_definition(m)) == 0;
   r->name = strdup(mc->name);
   r->arn = strf("arn:aws:states:%s:%s:stateMachine:%s", cfg->aws.region,
                 cfg->aws.account, mc->name);
@@ -98,13 +123,29 @@ static gw_machine_rec *machine_rec(const gw_config *cfg,
                     ? strdup(mc->role_arn)
                     : strf("arn:aws:iam::%s:role/wf-gateway", cfg->aws.account);
   r->type = mc->type;
-  r->created_ms = r->updated_ms = gw_now_ms();
+  r->created_ms = kept ? kept->created_ms : gw_now_ms();
+  r->updated_ms = same ? kept->updated_ms : gw_now_ms();
   r->current.arn = r->arn ? strdup(r->arn) : NULL;
   r->current.definition = strdup(wf_machine_definition(m));
-  r->current.revision_id = strdup(rev);
-  r->current.created_ms = r->created_ms;
+  r->current.revision_id = strdup(same ? kept->current.revision_id : rev);
+  r->current.created_ms = same ? kept->current.created_ms : r->updated_ms;
   r->current.machine = m;
   r->allowed_resources = copy_strings(mc->allowed_resources);
+  if (kept && kept->nversions) {
+    r->versions = calloc(kept->nversions, sizeof *r->versions);
+    for (size_t i = 0; r->versions && i < kept->nversions; i++) {
+      const gw_revision *v = &kept->versions[i];
+      r->versions[i] = (gw_revision){v->version, strdup(v->arn),
+                                     strdup(v->definition),
+                                     v->description ? strdup(v->description)
+                                                    : NULL,
+                                     v->revision_id ? strdup(v->revision_id)
+                                                    : NULL,
+                                     v->created_ms, wf_machine_ref(v->machine)};
+      r->nversions = i + 1;
+    }
+  }
+  r->last_version = kept ? kept->last_version : 0;
   return r;
 }
 
@@ -129,9 +170,14 @@ static int load_machines(gw_server *srv, char *msg, size_t n) {
       wf_diagnostics_free(diags);
       return -1;
     }
-    gw_machine_rec *r = machine_rec(cfg, mc, m);
-    if (!r || srv->g.store->ops->put_machine(srv->g.store, r) != WF_OK) {
-      snprintf(msg, n, "stateMachines[%zu]: out of memory", i);
+    gw_store *s = srv->g.store;
+    gw_machine_rec *kept = s->ops->find_machine(s, mc->name);
+    gw_machine_rec *r = machine_rec(cfg, mc, m, kept);
+    if (kept) s->ops->release_machine(s, kept);
+    int prc = r ? s->ops->put_machine(s, r) : WF_ENOMEM;
+    if (prc != WF_OK) {
+      snprintf(msg, n, "stateMachines[%zu]: cannot be stored: %s", i,
+               wf_error_str(prc));
       return -1;
     }
     if (cfg->process.state_machine &&
@@ -157,18 +203,32 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
                                                 cfg->log.access, msg,
                                                 msg_size)))
     return -1;
-  if (engine_new(srv, msg, msg_size) || load_plugins(srv, msg, msg_size) ||
+  if (store_open(srv, msg, msg_size) || engine_new(srv, msg, msg_size) ||
+      load_plugins(srv, msg, msg_size) ||
       gw_static_handlers_register(srv, msg, msg_size))
     return -1;
-  if (!(srv->g.store = gw_store_memory_new(cfg->store.retention))) {
-    snprintf(msg, msg_size, "store: out of memory");
+  if (!(srv->g.store = gw_store_open(srv->wstore, cfg->aws.region,
+                                     cfg->aws.account,
+                                     cfg->process.state_machine, msg,
+                                     msg_size)))
     return -1;
-  }
   if (load_machines(srv, msg, msg_size) || gw_sfn_setup(srv, msg, msg_size))
     return -1;
+  /* Handlers, plugins and mocks are in place: what a crash or a stop left
+   * running in the store goes on. */
+  size_t resumed = 0;
+  wf_error err;
+  if (wf_engine_resume(srv->g.engine, &resumed, &err) != WF_OK) {
+    snprintf(msg, msg_size, "store: resuming executions: %s", err.message);
+    return -1;
+  }
+  if (resumed) {
+    char members[64];
+    snprintf(members, sizeof members, "\"executions\":%zu", resumed);
+    gw_log_event(srv->log, WF_LOG_INFO, "ExecutionsResumed", members);
+  }
   if (cfg->process.max_running &&
-      !(srv->admission = gw_admission_new(srv->g.store,
-                                          cfg->process.max_running))) {
+      !(srv->admission = gw_admission_new(cfg->process.max_running))) {
     snprintf(msg, msg_size, "process.maxRunning: out of memory");
     return -1;
   }
@@ -182,22 +242,23 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
   return 0;
 }
 
+/* A volatile store loses what runs at exit: give it until the deadline
+ * to end. A durable one keeps it, to resume at the next start. */
 void gw_server_drain(gw_server *srv, double deadline_ms) {
   gw_store *s = srv->g.store;
-  while (s && gw_mono_ms() < deadline_ms &&
-         s->ops->list_executions(s, NULL, WF_EXEC_RUNNING, 0, 0, NULL, NULL))
+  if (!s || wf_store_is_durable(srv->wstore)) return;
+  while (gw_mono_ms() < deadline_ms && s->ops->count_running(s, NULL, 1))
     usleep(10000);
 }
 
 void gw_server_fini(gw_server *srv) {
-  /* The store's execution handles go before the engine: releasing a
-   * handle may reach into the engine (to free the execution's name), and
-   * an execution still running keeps running without its handle until
-   * wf_engine_free() aborts it. The log goes last: the engine writes to
-   * it until it is freed. */
-  gw_admission_free(srv->admission); /* references into the store */
+  /* Execution handles go before the engine; the engine before the store
+   * it writes to; the log last: the engine writes to it until it is
+   * freed. */
+  gw_admission_free(srv->admission);
   if (srv->g.store) srv->g.store->ops->destroy(srv->g.store);
   wf_engine_free(srv->g.engine);
+  wf_store_free(srv->wstore);
   gw_static_handlers_free(srv);
   gw_throttle_free(srv->g.throttle);
   free(srv->process_arn);

@@ -82,34 +82,17 @@ static int read_port(int fd, double deadline) {
   return -1;
 }
 
-bool gwt_start(gwt_server *s, const char *config) {
-  memset(s, 0, sizeof *s);
-  s->pid = -1;
-  snprintf(s->dir, sizeof s->dir, "/tmp/wf-gateway-test-XXXXXX");
-  if (!mkdtemp(s->dir)) return false;
-  snprintf(s->log, sizeof s->log, "%s/gateway.log", s->dir);
-  char *a = replace(config, "@DIR@", s->dir);
-  char *b = a ? replace(a, "@PLUGINS@", GWT_PLUGINS) : NULL;
-  char *text = b ? replace(b, "@SOURCE@", WF_SOURCE_DIR) : NULL;
+/* Start the gateway on the configuration in s->dir. */
+static bool launch(gwt_server *s) {
   char *cfg = wft_strf("%s/gateway.yaml", s->dir);
-  char *hello = wft_strf("%s/hello.json", s->dir);
-  char *fail = wft_strf("%s/fail.json", s->dir);
-  char *wait = wft_strf("%s/wait.json", s->dir);
   char *err = wft_strf("%s/stderr.txt", s->dir);
-  bool ok = text && write_file(cfg, text) && write_file(hello, HELLO) &&
-            write_file(fail, FAIL) && write_file(wait, WAIT);
-  free(a);
-  free(b);
-  free(text);
-  free(hello);
-  free(fail);
-  free(wait);
   int out[2];
-  if (ok && pipe(out) == 0) {
+  bool ok = false;
+  if (cfg && err && pipe(out) == 0) {
     pid_t pid = fork();
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int e = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int e = open(err, O_WRONLY | O_CREAT | O_APPEND, 0600);
       dup2(out[1], 1);
       if (e >= 0) dup2(e, 2);
       close(out[0]);
@@ -128,42 +111,78 @@ bool gwt_start(gwt_server *s, const char *config) {
   return ok;
 }
 
+bool gwt_start(gwt_server *s, const char *config) {
+  memset(s, 0, sizeof *s);
+  s->pid = -1;
+  snprintf(s->dir, sizeof s->dir, "/tmp/wf-gateway-test-XXXXXX");
+  if (!mkdtemp(s->dir)) return false;
+  snprintf(s->log, sizeof s->log, "%s/gateway.log", s->dir);
+  char *a = replace(config, "@DIR@", s->dir);
+  char *b = a ? replace(a, "@PLUGINS@", GWT_PLUGINS) : NULL;
+  char *text = b ? replace(b, "@SOURCE@", WF_SOURCE_DIR) : NULL;
+  char *cfg = wft_strf("%s/gateway.yaml", s->dir);
+  char *hello = wft_strf("%s/hello.json", s->dir);
+  char *fail = wft_strf("%s/fail.json", s->dir);
+  char *wait = wft_strf("%s/wait.json", s->dir);
+  bool ok = text && write_file(cfg, text) && write_file(hello, HELLO) &&
+            write_file(fail, FAIL) && write_file(wait, WAIT);
+  free(a);
+  free(b);
+  free(text);
+  free(cfg);
+  free(hello);
+  free(fail);
+  free(wait);
+  return ok && launch(s);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
                     struct FTW *ftw) {
   (void)st, (void)flag, (void)ftw;
   return remove(path);
 }
 
-int gwt_stop(gwt_server *s, int sig) {
+/* Signal the gateway and reap it (15 s, then SIGKILL); its status. */
+static int halt(gwt_server *s, int sig) {
   int status = -1;
-  if (s->pid > 0) {
-    kill(s->pid, sig ? sig : SIGTERM);
-    double deadline = now_ms() + 15000;
-    int st;
-    pid_t r;
-    while ((r = waitpid(s->pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
-      usleep(10000);
-    if (r == 0) {
-      kill(s->pid, SIGKILL);
-      waitpid(s->pid, &st, 0);
-    }
-    status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    if (r == 0) status = 128 + SIGKILL;
-    s->pid = -1;
-    if (status != 0 && sig != SIGKILL) { /* show why */
-      char *path = wft_strf("%s/stderr.txt", s->dir);
-      char *err = wft_read_file(path, NULL);
-      fprintf(stderr, "wf-gateway exited with %d; its stderr:\n%.4000s\n",
-              status, err ? err : "(none)");
-      free(err);
-      free(path);
-    }
+  if (s->pid <= 0) return status;
+  kill(s->pid, sig ? sig : SIGTERM);
+  double deadline = now_ms() + 15000;
+  int st;
+  pid_t r;
+  while ((r = waitpid(s->pid, &st, WNOHANG)) == 0 && now_ms() < deadline)
+    usleep(10000);
+  if (r == 0) {
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, &st, 0);
   }
+  status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  if (r == 0) status = 128 + SIGKILL;
+  s->pid = -1;
+  if (status != 0 && sig != SIGKILL) { /* show why */
+    char *path = wft_strf("%s/stderr.txt", s->dir);
+    char *err = wft_read_file(path, NULL);
+    fprintf(stderr, "wf-gateway exited with %d; its stderr:\n%.4000s\n",
+            status, err ? err : "(none)");
+    free(err);
+    free(path);
+  }
+  return status;
+}
+
+int gwt_stop(gwt_server *s, int sig) {
+  int status = halt(s, sig);
   if (s->dir[0]) {
     nftw(s->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
     s->dir[0] = '\0';
   }
   return status;
+}
+
+bool gwt_restart(gwt_server *s, int sig, int *status) {
+  int st = halt(s, sig);
+  if (status) *status = st;
+  return launch(s);
 }
 
 gwt_server gwt_srv = {.pid = -1};

@@ -52,6 +52,10 @@ bool gwt_start(gwt_server *s, const char *config);
  * the directory. Returns the exit status, 128+signal when killed, -1 when
  * not started. Safe to call twice. */
 int gwt_stop(gwt_server *s, int sig);
+/* Stop the gateway with `sig` (as gwt_stop, *status its exit status) but
+ * keep its directory, and start it again on the same configuration: a
+ * restart, or a crash and a restart with SIGKILL. */
+bool gwt_restart(gwt_server *s, int sig, int *status);
 /* Run the gateway binary with arguments to completion (10 s at most);
  * its stderr goes into *err (free()). Returns the exit status. */
 int gwt_run(const char *const *argv, char **err);

@@ -110,6 +110,7 @@ static int set_defaults(gw_config *cfg) {
   cfg->cors.expose_headers = strdup("X-Correlation-Id, Retry-After");
   cfg->cors.max_age_s = 600;
   cfg->store.retention = 1000;
+  cfg->store.retention_days = 90;
   cfg->log.path = strdup("-");
   cfg->log.level = WF_LOG_INFO;
   cfg->log.access = true;

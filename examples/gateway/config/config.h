@@ -2,7 +2,7 @@
  * into a gw_config that is immutable afterwards (every thread reads it
  * without a lock). Both sides of the gateway read it: the server core
  * (listen, limits, process, throttle, cors, auth, log) and the AWS API
- * side (aws.accessKeys for SigV4, store.retention, stateMachines). */
+ * side (aws.accessKeys for SigV4, store, stateMachines). */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
 
@@ -125,7 +125,10 @@ typedef struct gw_config {
   } auth;
 
   struct {
-    size_t retention; /* finished executions kept */
+    char *sqlite;           /* a SQLite file (durable); NULL: memory */
+    size_t retention;       /* ended executions kept; 0: no count limit */
+    unsigned retention_days; /* ended executions kept this long */
+    wf_store_sync sync;     /* SQLite: full (default) or normal */
   } store;
 
   struct {

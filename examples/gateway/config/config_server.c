@@ -231,17 +231,45 @@ static int read_log(gw_cfgx *c, gw_config *cfg, json_t *root) {
   return 0;
 }
 
+/* store: memory | {sqlite: PATH, retention: N, retentionDays: D,
+ * sync: full|normal} (no sqlite member: memory). */
 static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
-  static const char *const known[] = {"retention", NULL};
+  static const char *const known[] = {"sqlite", "retention", "retentionDays",
+                                      "sync", NULL};
+  json_t *v = json_object_get(root, "store");
+  if (json_is_string(v)) {
+    if (strcmp(json_string_value(v), "memory") != 0)
+      return gw_cfg_fail(c, "store",
+                         "must be \"memory\" or an object with sqlite: PATH");
+    return 0;
+  }
   json_t *o;
   unsigned long long retention = cfg->store.retention;
+  unsigned long long days = cfg->store.retention_days;
+  char *sync = NULL;
   if (gw_cfg_object(c, root, "", "store", &o)) return -1;
   if (!o) return 0;
   if (gw_cfg_only(c, o, "store", known) ||
-      gw_cfg_uint(c, o, "store", "retention", 0, 10000000, &retention))
+      gw_cfg_string(c, o, "store", "sqlite", &cfg->store.sqlite) ||
+      gw_cfg_uint(c, o, "store", "retention", 0, 100000000, &retention) ||
+      gw_cfg_uint(c, o, "store", "retentionDays", 1, 36500, &days) ||
+      gw_cfg_string(c, o, "store", "sync", &sync))
     return -1;
   cfg->store.retention = (size_t)retention;
-  return 0;
+  cfg->store.retention_days = (unsigned)days;
+  int rc = 0;
+  if (sync && strcmp(sync, "normal") == 0)
+    cfg->store.sync = WF_STORE_SYNC_NORMAL;
+  else if (sync && strcmp(sync, "full") != 0)
+    rc = gw_cfg_fail(c, "store.sync", "must be full or normal");
+  free(sync);
+  if (!rc && cfg->store.sqlite) {
+    char *abs = gw_cfg_resolve(c, cfg->store.sqlite);
+    if (!abs) return gw_cfg_fail(c, "store.sqlite", "out of memory");
+    free(cfg->store.sqlite);
+    cfg->store.sqlite = abs;
+  }
+  return rc;
 }
 
 int gw_config_read_server(gw_cfgx *c, gw_config *cfg, json_t *root) {
@@ -255,6 +283,7 @@ int gw_config_read_server(gw_cfgx *c, gw_config *cfg, json_t *root) {
 
 void gw_config_free_server(gw_config *cfg) {
   free(cfg->listen.address);
+  free(cfg->store.sqlite);
   gw_cfg_strings_free(cfg->cors.origins);
   free(cfg->cors.allow_headers);
   free(cfg->cors.expose_headers);

@@ -6,7 +6,7 @@
  * finish — backpressure the client sees as latency — and is refused with
  * 503 only after that.
  *
- * Started executions are tracked in a ring of store references, oldest
+ * Started executions are tracked in a ring of execution handles, oldest
  * first. The library has no completion callback that costs nothing, so
  * each admission looks at a few of the oldest: finished ones leave the
  * ring, a running one moves to the young end so a long execution never
@@ -22,15 +22,13 @@
 
 struct gw_admission {
   pthread_mutex_t lock;
-  gw_store *store;
-  gw_exec_rec **ring;
+  wf_execution **ring;
   size_t cap, head, count, max;
 };
 
-gw_admission *gw_admission_new(gw_store *store, size_t max_running) {
+gw_admission *gw_admission_new(size_t max_running) {
   gw_admission *a = calloc(1, sizeof *a);
   if (!a) return NULL;
-  a->store = store;
   a->max = max_running;
   /* Room past the bound: threads admitted together may each add one. */
   a->cap = max_running + 256;
@@ -45,23 +43,22 @@ gw_admission *gw_admission_new(gw_store *store, size_t max_running) {
 void gw_admission_free(gw_admission *a) {
   if (!a) return;
   for (size_t i = 0; i < a->count; i++)
-    a->store->ops->release_execution(a->store,
-                                     a->ring[(a->head + i) % a->cap]);
+    wf_execution_free(a->ring[(a->head + i) % a->cap]);
   free(a->ring);
   pthread_mutex_destroy(&a->lock);
   free(a);
 }
 
-static bool running(const gw_exec_rec *r) {
-  return r->exec && wf_execution_status(r->exec) == WF_EXEC_RUNNING;
+static bool running(const wf_execution *x) {
+  return wf_execution_status(x) == WF_EXEC_RUNNING;
 }
 
 /* Drop finished executions from the old end; returns how many are
  * tracked. Called with the lock held; `gone` collects what to release
  * outside it. */
-static size_t reap(gw_admission *a, gw_exec_rec **gone, size_t *ngone) {
+static size_t reap(gw_admission *a, wf_execution **gone, size_t *ngone) {
   for (int i = 0; i < SCAN_MAX && a->count; i++) {
-    gw_exec_rec *r = a->ring[a->head];
+    wf_execution *r = a->ring[a->head];
     a->head = (a->head + 1) % a->cap;
     a->count--;
     if (running(r)) /* to the young end */
@@ -73,13 +70,12 @@ static size_t reap(gw_admission *a, gw_exec_rec **gone, size_t *ngone) {
 }
 
 static size_t look(gw_admission *a) {
-  gw_exec_rec *gone[SCAN_MAX];
+  wf_execution *gone[SCAN_MAX];
   size_t ngone = 0;
   pthread_mutex_lock(&a->lock);
   size_t n = reap(a, gone, &ngone);
   pthread_mutex_unlock(&a->lock);
-  for (size_t i = 0; i < ngone; i++)
-    a->store->ops->release_execution(a->store, gone[i]);
+  for (size_t i = 0; i < ngone; i++) wf_execution_free(gone[i]);
   return n;
 }
 
@@ -93,13 +89,14 @@ bool gw_admission_enter(gw_admission *a, double max_wait_ms) {
   return true;
 }
 
-void gw_admission_track(gw_admission *a, const char *arn) {
-  if (!a) return;
-  gw_exec_rec *r = a->store->ops->find_execution(a->store, arn);
-  if (!r) return;
+void gw_admission_track(gw_admission *a, wf_execution *x) {
+  if (!a) {
+    wf_execution_free(x);
+    return;
+  }
   pthread_mutex_lock(&a->lock);
   bool room = a->count < a->cap;
-  if (room) a->ring[(a->head + a->count++) % a->cap] = r;
+  if (room) a->ring[(a->head + a->count++) % a->cap] = x;
   pthread_mutex_unlock(&a->lock);
-  if (!room) a->store->ops->release_execution(a->store, r);
+  if (!room) wf_execution_free(x);
 }

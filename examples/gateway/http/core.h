@@ -31,6 +31,7 @@ typedef struct gw_server {
   int64_t started_ms;
   char *process_arn;        /* owns g.process_machine_arn */
   gw_admission *admission;  /* NULL: process.maxRunning is 0 (no bound) */
+  wf_store *wstore;         /* where the engine keeps executions */
   json_t **static_results;  /* the built-in handlers' answers */
   size_t nstatic;
 } gw_server;
@@ -143,13 +144,14 @@ bool gw_throttle_take(gw_throttle *t, const char *key,
                       unsigned *retry_after_s);
 
 /* ---- admission.c: the bound on executions POST /process runs ------- */
-gw_admission *gw_admission_new(gw_store *store, size_t max_running);
+gw_admission *gw_admission_new(size_t max_running);
 void gw_admission_free(gw_admission *a);
 /* True when a new execution may start, after waiting up to max_wait_ms
  * for running ones to finish; false: still at the bound. NULL: true. */
 bool gw_admission_enter(gw_admission *a, double max_wait_ms);
-/* Count the execution `arn` (just put in the store) until it finishes. */
-void gw_admission_track(gw_admission *a, const char *arn);
+/* Count an execution just started until it finishes; takes the handle
+ * (freed here when `a` is NULL). */
+void gw_admission_track(gw_admission *a, wf_execution *x);
 
 /* ---- ids.c (shared) -------------------------------------------------- */
 /* A random (version 4) UUID, lower case, NUL-terminated. */

@@ -109,44 +109,24 @@ void gw_route_process(gateway *g, const gw_request *req, gw_response *resp) {
   wf_error err;
   int rc = wf_engine_start(&x, g->engine, m->current.machine, input, &so,
                            &err);
-  gw_exec_rec *rec = rc == WF_OK ? calloc(1, sizeof *rec) : NULL;
+  g->store->ops->release_machine(g->store, m);
+  free(input);
   if (rc != WF_OK) {
-    g->store->ops->release_machine(g->store, m);
-    free(input);
     start_failed(g, req, resp, rc, &err);
     return;
   }
+  /* Started means committed to the store: GET /executions/ID finds it. */
   char date[32];
   gw_iso8601(date, wf_execution_start_time(x));
   json_t *answer = json_pack("{s:s, s:s, s:s, s:s}", "executionArn",
                              wf_execution_arn(x), "executionId", name,
                              "correlationId", req->correlation_id,
                              "startDate", date);
-  if (rec) {
-    rec->arn = strdup(wf_execution_arn(x));
-    rec->name = strdup(name);
-    rec->machine_arn = strdup(m->arn);
-    rec->correlation_id = strdup(req->correlation_id);
-    rec->input = input;
-    rec->exec = x;
-    rec->start_ms = wf_execution_start_time(x);
-    input = NULL;
-    x = NULL;
-  }
-  g->store->ops->release_machine(g->store, m);
-  free(input);
-  wf_execution_free(x);
-  /* The execution runs whether or not it could be recorded; a client
-   * that cannot follow it must hear so. */
-  if (!rec || g->store->ops->put_execution(g->store, rec) != WF_OK) {
-    json_decref(answer);
-    gw_respond_error(resp, req, 500, "InternalError",
-                     "the execution started but could not be recorded");
+  gw_admission_track(gw_server_of(g)->admission, x);
+  if (!answer) {
+    gw_respond_error(resp, req, 500, "InternalError", "out of memory");
     return;
   }
-  gw_admission_track(gw_server_of(g)->admission,
-                     json_string_value(json_object_get(answer,
-                                                       "executionArn")));
   char location[64];
   snprintf(location, sizeof location, "/executions/%s", name);
   gw_respond_json(resp, 202, answer);

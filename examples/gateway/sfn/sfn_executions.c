@@ -22,10 +22,6 @@ static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
   if (!gw_sfn_check_execution_arn(c, arn)) return NULL;
   gw_store *s = c->g->store;
   gw_exec_rec *x = s->ops->find_execution(s, arn);
-  if (x && !x->exec) {
-    s->ops->release_execution(s, x);
-    x = NULL;
-  }
   if (!x)
     gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
                 arn);
@@ -34,14 +30,13 @@ static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
 
 /* The members an execution shows in a list and in a description. */
 static json_t *summary(const gw_exec_rec *x) {
-  wf_exec_status st = wf_execution_status(x->exec);
+  wf_exec_status st = x->status;
   json_t *o =
       json_pack("{s:s, s:s, s:s, s:s, s:o}", "executionArn", x->arn,
                 "stateMachineArn", x->machine_arn, "name", x->name, "status",
                 gw_sfn_status_name(st), "startDate", gw_sfn_time(x->start_ms));
   if (o && st != WF_EXEC_RUNNING)
-    json_object_set_new(o, "stopDate",
-                        gw_sfn_time(wf_execution_stop_time(x->exec)));
+    json_object_set_new(o, "stopDate", gw_sfn_time(x->stop_ms));
   if (o && x->version_arn)
     json_object_set_new(o, "stateMachineVersionArn",
                         json_string(x->version_arn));
@@ -58,21 +53,18 @@ void gw_sfn_describe_execution(gw_sfn_call *c) {
   if (!x) return;
   json_t *o = summary(x);
   bool data = !included || strcmp(included, "ALL_DATA") == 0;
-  wf_execution *e = x->exec;
   if (o && data) json_object_set_new(o, "input", json_string(x->input));
   if (o)
     json_object_set_new(o, "inputDetails",
                         json_pack("{s:b}", "included", data));
-  if (o && wf_execution_status(e) == WF_EXEC_SUCCEEDED) {
-    if (data)
-      json_object_set_new(o, "output", json_string(wf_execution_output(e)));
+  if (o && x->status == WF_EXEC_SUCCEEDED) {
+    if (data && x->output)
+      json_object_set_new(o, "output", json_string(x->output));
     json_object_set_new(o, "outputDetails",
                         json_pack("{s:b}", "included", data));
   }
-  if (o && wf_execution_error(e))
-    json_object_set_new(o, "error", json_string(wf_execution_error(e)));
-  if (o && wf_execution_cause(e))
-    json_object_set_new(o, "cause", json_string(wf_execution_cause(e)));
+  if (o && x->error) json_object_set_new(o, "error", json_string(x->error));
+  if (o && x->cause) json_object_set_new(o, "cause", json_string(x->cause));
   c->g->store->ops->release_execution(c->g->store, x);
   gw_sfn_ok(c, o);
 }
@@ -87,28 +79,32 @@ void gw_sfn_stop_execution(gw_sfn_call *c) {
   gw_exec_rec *x = find(c, arn);
   if (!x) return;
   /* One already finished keeps its end (and its stop date). */
-  wf_execution_stop(x->exec, error, cause);
-  gw_sfn_ok(c, json_pack("{s:o}", "stopDate",
-                         gw_sfn_time(wf_execution_stop_time(x->exec))));
+  int64_t stop_ms = x->stop_ms;
+  wf_execution *e = NULL;
+  if (x->status == WF_EXEC_RUNNING &&
+      wf_engine_find_execution(&e, c->g->engine, x->arn) == WF_OK) {
+    /* Answered once the stop is committed. */
+    wf_execution_stop(e, error, cause);
+    stop_ms = wf_execution_stop_time(e);
+    wf_execution_free(e);
+  }
   c->g->store->ops->release_execution(c->g->store, x);
+  gw_sfn_ok(c, json_pack("{s:o}", "stopDate", gw_sfn_time(stop_ms)));
 }
 
-/* A page of one listing, gathered under the store's lock. */
+/* A page of one listing: up to `max` items, and where the next begins
+ * (the store's order of the last one). */
 typedef struct page {
-  const char *version_arn; /* only executions of this version, or NULL */
-  size_t skip, max, total;
   json_t *items;
+  size_t max, count;
+  int64_t cursor;
 } page;
 
 static void visit(const gw_exec_rec *x, void *arg) {
   page *pg = arg;
-  if (!x->exec ||
-      (pg->version_arn &&
-       (!x->version_arn || strcmp(x->version_arn, pg->version_arn) != 0)))
-    return;
-  if (pg->total >= pg->skip && pg->total - pg->skip < pg->max)
-    json_array_append_new(pg->items, summary(x));
-  pg->total++;
+  if (pg->count++ >= pg->max) return; /* the one past: there is more */
+  json_array_append_new(pg->items, summary(x));
+  pg->cursor = x->seq;
 }
 
 static int status_filter(const char *status, const char *redrive) {
@@ -135,14 +131,19 @@ static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
   char *version = rev->version ? strdup(rev->arn) : NULL;
   char *machine = strdup(m->arn);
   gw_sfn_machine_release(c, m);
-  page pg = {version, 0, max, 0, json_array()};
+  page pg = {json_array(), max, 0, 0};
+  size_t cursor = 0;
   if (!context || !machine || (ref->version && !version)) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
-  } else if (gw_sfn_page_start(c, token, context, &pg.skip)) {
+  } else if (gw_sfn_page_start(c, token, context, &cursor)) {
+    /* Newest first; a page's token carries where it ended (the store's
+     * order), so pages stay stable while executions start. One more than
+     * asked tells whether there is a next page. */
     gw_store *s = c->g->store;
-    s->ops->list_executions(s, machine, status, 0, (size_t)-1, visit, &pg);
+    s->ops->list_executions(s, machine, version, status, (int64_t)cursor,
+                            max + 1, visit, &pg);
     json_t *o = json_pack("{s:O}", "executions", pg.items);
-    if (pg.skip + max < pg.total) gw_sfn_page_next(o, context, pg.skip + max);
+    if (pg.count > max) gw_sfn_page_next(o, context, (size_t)pg.cursor);
     gw_sfn_ok(c, o);
   }
   json_decref(pg.items);

@@ -1,8 +1,9 @@
-/* GetExecutionHistory: the library's history (wf_execution_history, in
- * AWS's event shapes) cut into pages, oldest or newest first, with or
- * without execution data. The ExecutionStarted event is completed with
- * what only the gateway knows: the machine's role and the version the
- * execution started on. */
+/* GetExecutionHistory: the events the engine's store has committed, in
+ * AWS's shapes, read a page at a time (never the whole history), oldest or
+ * newest first, with or without execution data. A page's token carries the
+ * id of the event the next one begins with. The ExecutionStarted event is
+ * completed with what only the gateway knows: the version the execution
+ * started on. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,20 +32,28 @@ static void complete_start(const gw_exec_rec *x, json_t *event) {
                         json_string(x->version_arn));
 }
 
-static void answer(gw_sfn_call *c, const gw_exec_rec *x, json_t *events,
-                   size_t start, size_t max, bool data, const char *context) {
-  size_t total = json_array_size(events);
-  json_t *page = json_array();
-  for (size_t i = start; i < total && i - start < max; i++) {
-    json_t *e = json_array_get(events, i);
-    const char *type = json_string_value(json_object_get(e, "type"));
-    if (type && strcmp(type, "ExecutionStarted") == 0) complete_start(x, e);
-    if (!data) drop_data(e);
-    json_array_append(page, e);
+/* One page of events, and the id the next page starts from. */
+typedef struct page {
+  const gw_exec_rec *x;
+  json_t *events;
+  size_t max, count;
+  int64_t next;
+  bool data;
+} page;
+
+static int add_event(const wf_store_event *ev, void *p) {
+  page *pg = p;
+  if (pg->count++ >= pg->max) { /* one past: where the next page starts */
+    pg->next = ev->id;
+    return 1;
   }
-  json_t *o = json_pack("{s:o}", "events", page);
-  if (start + max < total) gw_sfn_page_next(o, context, start + max);
-  gw_sfn_ok(c, o);
+  json_t *e = json_loads(ev->json, 0, NULL);
+  if (!e) return 1;
+  const char *type = json_string_value(json_object_get(e, "type"));
+  if (type && strcmp(type, "ExecutionStarted") == 0) complete_start(pg->x, e);
+  if (!pg->data) drop_data(e);
+  json_array_append_new(pg->events, e);
+  return 0;
 }
 
 void gw_sfn_get_execution_history(gw_sfn_call *c) {
@@ -59,29 +68,34 @@ void gw_sfn_get_execution_history(gw_sfn_call *c) {
   if (!gw_sfn_check_execution_arn(c, arn)) return;
   gw_store *s = c->g->store;
   gw_exec_rec *x = s->ops->find_execution(s, arn);
-  if (!x || !x->exec) {
-    if (x) s->ops->release_execution(s, x);
+  if (!x) {
     gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
                 arn);
     return;
   }
+  if (c->g->cfg->engine.history == WF_HISTORY_OFF) {
+    gw_sfn_fail(c, "ValidationException",
+                "This gateway keeps no execution history (engine.history: "
+                "off)");
+    s->ops->release_execution(s, x);
+    return;
+  }
   char *context = gw_sfn_strf("GetExecutionHistory\n%s\n%d", arn, reverse);
-  size_t start;
-  if (context && gw_sfn_page_start(c, token, context, &start)) {
-    char *text = wf_execution_history(x->exec, reverse);
-    json_t *h = text ? json_loads(text, 0, NULL) : NULL;
-    wf_string_free(text);
-    json_t *events = json_object_get(h, "events");
-    if (json_is_array(events))
-      answer(c, x, events, start, max ? (size_t)max : LIST_DEFAULT, data,
-             context);
-    else if (c->g->cfg->engine.history == WF_HISTORY_OFF)
-      gw_sfn_fail(c, "ValidationException",
-                  "This gateway keeps no execution history (engine.history: "
-                  "off)");
-    else
-      gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
-    json_decref(h);
+  size_t from = 0;
+  if (context && gw_sfn_page_start(c, token, context, &from)) {
+    page pg = {x, json_array(), max ? (size_t)max : LIST_DEFAULT, 0, 0, data};
+    wf_error err;
+    int rc = wf_store_read_events(wf_engine_store(c->g->engine), arn,
+                                  (int64_t)from, reverse, pg.max + 1,
+                                  add_event, &pg, &err);
+    if (rc != WF_OK) {
+      gw_sfn_error(c->resp, 500, "InternalFailure", "%s", err.message);
+    } else {
+      json_t *o = json_pack("{s:O}", "events", pg.events);
+      if (pg.next) gw_sfn_page_next(o, context, (size_t)pg.next);
+      gw_sfn_ok(c, o);
+    }
+    json_decref(pg.events);
   } else if (!context) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
   }

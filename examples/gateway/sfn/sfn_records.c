@@ -108,8 +108,7 @@ const gw_revision *gw_sfn_version_of_current(const gw_machine_rec *m) {
 }
 
 bool gw_sfn_machine_busy(gateway *g, const char *machine_arn) {
-  return g->store->ops->list_executions(g->store, machine_arn, WF_EXEC_RUNNING,
-                                        0, 0, NULL, NULL) > 0;
+  return g->store->ops->count_running(g->store, machine_arn, 1) > 0;
 }
 
 /* A deleted machine stays (DELETING) while its executions run; the first

@@ -2,9 +2,10 @@
  * a version ("<machine ARN>:<n>", kept by the execution whatever happens
  * to the machine later) or, with Step Functions Local's
  * "<machine ARN>#<test case>", a test case of aws.mockConfigFile. The
- * execution goes into the store, which holds its handle. StartSyncExecution
- * (EXPRESS machines only) waits for the end and answers the result; like
- * AWS, it leaves nothing to describe afterwards. */
+ * engine records the execution in its store before it answers; a name
+ * used again is AWS's idempotent start (the same input while it runs) or
+ * ExecutionAlreadyExists. StartSyncExecution (EXPRESS machines only) waits
+ * for the end and answers the result. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,28 +73,6 @@ static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
   }
 }
 
-/* A name already used: a STANDARD execution still running with the same
- * input is the same start (AWS's idempotency) and gets the same answer;
- * anything else is ExecutionAlreadyExists. True when answered. */
-static bool name_taken(gw_sfn_call *c, const gw_machine_rec *m,
-                       const char *name, const char *input) {
-  gw_store *s = c->g->store;
-  char *arn = gw_sfn_strf("arn:aws:states:%s:%s:execution:%s:%s", c->g->region,
-                          c->g->account, m->name, name);
-  gw_exec_rec *x = arn ? s->ops->find_execution(s, arn) : NULL;
-  if (x && x->exec && m->type == WF_MACHINE_STANDARD &&
-      wf_execution_status(x->exec) == WF_EXEC_RUNNING &&
-      strcmp(x->input, input) == 0)
-    gw_sfn_ok(c, json_pack("{s:s, s:o}", "executionArn", x->arn, "startDate",
-                           gw_sfn_time(x->start_ms)));
-  else if (x)
-    gw_sfn_fail(c, "ExecutionAlreadyExists", "Execution Already Exists: '%s'",
-                arn);
-  if (x) s->ops->release_execution(s, x);
-  free(arn);
-  return x != NULL;
-}
-
 static wf_execution *start(gw_sfn_call *c, const start_args *a,
                            const gw_machine_rec *m, const gw_revision *rev,
                            char name[40]) {
@@ -103,31 +82,13 @@ static wf_execution *start(gw_sfn_call *c, const start_args *a,
   so.correlation_id = c->req->correlation_id;
   so.role_arn = m->role_arn;
   so.test_case = a->ref.test_case[0] ? a->ref.test_case : NULL;
+  /* Listed under the version it runs, if it was started with one. */
+  so.machine_arn = rev->version ? rev->arn : m->arn;
   wf_execution *x = NULL;
   wf_error err;
   int rc = wf_engine_start(&x, c->g->engine, rev->machine, a->input, &so, &err);
   if (rc != WF_OK) start_failed(c, rc, &err);
   return x;
-}
-
-/* The store's record of a started execution; takes x. */
-static gw_exec_rec *record(gw_sfn_call *c, const gw_machine_rec *m,
-                           const gw_revision *rev, const char *input,
-                           wf_execution *x) {
-  gw_exec_rec *r = calloc(1, sizeof *r);
-  if (!r) {
-    wf_execution_free(x);
-    return NULL;
-  }
-  r->arn = strdup(wf_execution_arn(x));
-  r->name = strdup(wf_execution_name(x));
-  r->machine_arn = strdup(m->arn);
-  r->version_arn = rev->version ? strdup(rev->arn) : NULL;
-  r->correlation_id = strdup(c->req->correlation_id);
-  r->input = strdup(input);
-  r->exec = x;
-  r->start_ms = wf_execution_start_time(x);
-  return r;
 }
 
 void gw_sfn_start_execution(gw_sfn_call *c) {
@@ -137,31 +98,13 @@ void gw_sfn_start_execution(gw_sfn_call *c) {
   if (!read_args(c, &a, false)) return;
   gw_machine_rec *m = machine_to_run(c, &a, &rev);
   if (!m) return;
-  wf_execution *x = a.name && name_taken(c, m, a.name, a.input)
-                        ? NULL
-                        : start(c, &a, m, rev, name);
-  gw_exec_rec *r = x ? record(c, m, rev, a.input, x) : NULL;
-  bool complete = r && r->arn && r->name && r->machine_arn && r->input &&
-                  r->correlation_id && (!rev->version || r->version_arn);
+  wf_execution *x = start(c, &a, m, rev, name);
   gw_sfn_machine_release(c, m);
   if (!x) return; /* answered */
-  json_t *o = complete ? json_pack("{s:s, s:o}", "executionArn", r->arn,
-                                   "startDate", gw_sfn_time(r->start_ms))
-                       : NULL;
-  /* put_execution refuses (and frees) a record without an ARN. */
-  if (r && !o) {
-    free(r->arn);
-    r->arn = NULL;
-  }
-  /* The execution runs whether or not it could be recorded. */
-  gw_store *s = c->g->store;
-  if (!r || s->ops->put_execution(s, r) != WF_OK) {
-    json_decref(o);
-    gw_sfn_error(c->resp, 500, "InternalFailure",
-                 "the execution started but could not be recorded");
-    return;
-  }
-  gw_sfn_ok(c, o);
+  gw_sfn_ok(c, json_pack("{s:s, s:o}", "executionArn", wf_execution_arn(x),
+                         "startDate",
+                         gw_sfn_time(wf_execution_start_time(x))));
+  wf_execution_free(x);
 }
 
 /* Wait for the end. Once the gateway shuts down, the execution has until

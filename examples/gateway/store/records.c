@@ -33,5 +33,7 @@ void gw_exec_rec_fini(gw_exec_rec *x) {
   free(x->version_arn);
   free(x->correlation_id);
   free(x->input);
-  wf_execution_free(x->exec);
+  free(x->output);
+  free(x->error);
+  free(x->cause);
 }
