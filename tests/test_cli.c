@@ -232,3 +232,59 @@ Test(cli, unknown_command_and_no_command_exit_2) {
   wft_tool_run_free(&r);
   wft_tool_run_free(&none);
 }
+
+/* ---- wf run --store and wf executions ---- */
+
+Test(cli, run_with_a_store_keeps_the_execution_and_executions_shows_it) {
+  char dir[] = "/tmp/wf-cli-store-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char *db = wft_strf("%s/store.db", dir);
+  char *def = write_temp(VALID, ".json");
+  wft_tool_run r = run_wf((const char *[]){"run", def, "--store", db,
+                                           "--name", "one", "--input-json",
+                                           "{\"k\":1}", NULL});
+  cr_assert_eq(r.status, 0, "stdout: %s stderr: %s", r.out, r.err);
+  wft_tool_run_free(&r);
+  r = run_wf((const char *[]){"executions", db, NULL});
+  cr_assert_eq(r.status, 0, "%s", r.err);
+  cr_assert(strstr(r.out, "SUCCEEDED") && strstr(r.out, " one "), "%s",
+            r.out);
+  wft_tool_run_free(&r);
+  char *base = strrchr(def, '/') + 1;
+  char *machine = strndup(base, strlen(base) - 5); /* without .json */
+  char *arn = wft_strf("arn:aws:states:us-east-1:123456789012:execution:%s:one",
+                       machine);
+  r = run_wf((const char *[]){"executions", db, arn, "--history", NULL});
+  cr_assert_eq(r.status, 0, "%s", r.err);
+  json_t *o = wft_parse(r.out);
+  cr_assert_str_eq(json_string_value(json_object_get(o, "status")),
+                   "SUCCEEDED");
+  cr_assert_str_eq(json_string_value(json_object_get(o, "output")),
+                   "{\"k\":1}");
+  cr_assert_eq(json_array_size(json_object_get(o, "history")), 4);
+  json_decref(o);
+  wft_tool_run_free(&r);
+  r = run_wf((const char *[]){"executions", db, "arn:nothing", NULL});
+  cr_assert_eq(r.status, 1);
+  wft_tool_run_free(&r);
+  r = run_wf((const char *[]){"executions", db, "--status", "RUNNING", NULL});
+  cr_assert_eq(r.status, 0);
+  cr_assert_str_eq(r.out, "");
+  wft_tool_run_free(&r);
+  r = run_wf((const char *[]){"executions", "/nonexistent/store.db", NULL});
+  cr_assert_eq(r.status, 2);
+  cr_assert(strstr(r.err, "/nonexistent/store.db"), "%s", r.err);
+  wft_tool_run_free(&r);
+  free(arn);
+  free(machine);
+  unlink(def);
+  free(def);
+  char *wal = wft_strf("%s-wal", db), *shm = wft_strf("%s-shm", db);
+  unlink(db);
+  unlink(wal);
+  unlink(shm);
+  rmdir(dir);
+  free(wal);
+  free(shm);
+  free(db);
+}

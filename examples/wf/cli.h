@@ -7,5 +7,6 @@ enum { WF_EXIT_OK = 0, WF_EXIT_FAILED = 1, WF_EXIT_USAGE = 2 };
 
 int wf_cli_validate(int argc, char **argv);
 int wf_cli_run(int argc, char **argv);
+int wf_cli_executions(int argc, char **argv);
 
 #endif

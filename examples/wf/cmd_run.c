@@ -37,6 +37,9 @@ static const char USAGE[] =
     "  --log FILE|-            write structured JSON log lines (- stderr)\n"
     "  --virtual-time          waits, back-offs and timeouts take no real time\n"
     "  --history               add \"history\": the execution's events\n"
+    "  --store PATH            keep the execution in the SQLite store PATH\n"
+    "                          (created when missing) instead of memory;\n"
+    "                          executions a killed run left there resume\n"
     "  -h, --help              show this help\n"
     "\n"
     "exit status: 0 SUCCEEDED; 1 FAILED, TIMED_OUT or ABORTED; 2 usage error,\n"
@@ -45,7 +48,7 @@ static const char USAGE[] =
 typedef struct run_args {
   const char *definition;
   const char *input_file, *input_json, *name, *correlation_id;
-  const char *mock_file, *test_case, *machine_name, *log_path;
+  const char *mock_file, *test_case, *machine_name, *log_path, *store;
   wf_machine_type type;
   const char **plugins;
   const char **plugin_configs; /* parallel to plugins; NULL: "{}" */
@@ -100,6 +103,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
     else if (strcmp(s, "--test-case") == 0) TAKE(test_case);
     else if (strcmp(s, "--state-machine") == 0) TAKE(machine_name);
     else if (strcmp(s, "--log") == 0) TAKE(log_path);
+    else if (strcmp(s, "--store") == 0) TAKE(store);
     else if (strcmp(s, "--virtual-time") == 0) a->virtual_time = 1;
     else if (strcmp(s, "--history") == 0) a->history = 1;
     else if (strcmp(s, "--type") == 0) {
@@ -270,6 +274,7 @@ int wf_cli_run(int argc, char **argv) {
   wf_engine *e = NULL;
   wf_clock *clock = NULL;
   wf_execution *x = NULL;
+  wf_store *store = NULL;
   if (a.mock_file) {
     json_error_t jerr;
     if (!(mock_text = read_all(a.mock_file))) {
@@ -309,11 +314,19 @@ int wf_cli_run(int argc, char **argv) {
   }
 
   wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  if (a.store) {
+    if (wf_store_sqlite_open(&store, a.store, NULL, &err) != WF_OK) {
+      fprintf(stderr, "wf run: %s\n", err.message);
+      goto done;
+    }
+    eo.store = store;
+  }
   if (a.virtual_time) {
     if (wf_clock_virtual_new(&clock, 0) != WF_OK) goto done;
     eo.clock = clock;
   }
-  eo.history = a.history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
+  /* A store keeps the history: a durable execution can be looked into. */
+  eo.history = a.history || a.store ? WF_HISTORY_FULL : WF_HISTORY_OFF;
   eo.log_path = a.log_path;
   if (wf_engine_new(&e, &eo, &err) != WF_OK) {
     fprintf(stderr, "wf run: %s\n", err.message);
@@ -324,6 +337,14 @@ int wf_cli_run(int argc, char **argv) {
     fprintf(stderr, "wf run: %s: %s\n", a.mock_file, err.message);
     goto done;
   }
+  size_t resumed = 0;
+  if (a.store && wf_engine_resume(e, &resumed, &err) != WF_OK) {
+    fprintf(stderr, "wf run: %s: %s\n", a.store, err.message);
+    goto done;
+  }
+  if (resumed)
+    fprintf(stderr, "wf run: %zu execution%s left running in %s resumed\n",
+            resumed, resumed == 1 ? "" : "s", a.store);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = a.name;
   so.correlation_id = a.correlation_id;
@@ -341,6 +362,7 @@ done:
   fflush(stdout);
   wf_execution_free(x);
   wf_engine_free(e);
+  wf_store_free(store);
   wf_clock_free(clock);
   wf_machine_free(m);
   json_decref(mock_cfg);

@@ -16,6 +16,8 @@ static const char USAGE[] =
     "        one line per problem: FILE: CODE: message at location\n"
     "  run DEFINITION [options]\n"
     "        run one execution and print its result as one JSON object\n"
+    "  executions STORE [ARN] [options]\n"
+    "        list the executions a store file keeps, or show one\n"
     "\n"
     "  wf <command> --help   shows a command's options\n"
     "  wf --version          prints the library version\n"
@@ -40,6 +42,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "validate") == 0) return wf_cli_validate(argc - 1, argv + 1);
   if (strcmp(cmd, "run") == 0) return wf_cli_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "executions") == 0)
+    return wf_cli_executions(argc - 1, argv + 1);
   fprintf(stderr, "wf: unknown command '%s'\n\n%s", cmd, USAGE);
   return WF_EXIT_USAGE;
 }
