@@ -3,13 +3,10 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "hash.h"
 
-static size_t hash_str(const char *s) {
-  /* FNV-1a */
-  size_t h = (size_t)1469598103934665603ULL;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
-  return h;
-}
+/* Keys come from clients (names, tokens): a keyed hash. */
+static size_t hash_str(const char *s) { return (size_t)wf__hash_str(s); }
 
 static wf__strmap_entry *find(const wf__strmap *m, const char *key,
                               size_t h) {
@@ -43,7 +40,8 @@ static bool grow(wf__strmap *m) {
   return true;
 }
 
-bool wf__strmap_put(wf__strmap *m, const char *key, void *value, void **old) {
+static bool put(wf__strmap *m, const char *key, void *value, void **old,
+                bool borrow) {
   size_t h = hash_str(key);
   wf__strmap_entry *e = find(m, key, h);
   if (old) *old = e ? e->value : NULL;
@@ -53,16 +51,26 @@ bool wf__strmap_put(wf__strmap *m, const char *key, void *value, void **old) {
   }
   if (m->count + 1 > m->nbuckets * 3 / 4 && !grow(m)) return false;
   e = wf__malloc(sizeof *e);
-  if (!e || !(e->key = wf__strdup(key))) {
+  if (!e || !(e->key = borrow ? (char *)key : wf__strdup(key))) {
     wf__free(e);
     return false;
   }
+  e->borrowed = borrow;
   e->value = value;
   e->hash = h;
   e->next = m->buckets[h & (m->nbuckets - 1)];
   m->buckets[h & (m->nbuckets - 1)] = e;
   m->count++;
   return true;
+}
+
+bool wf__strmap_put(wf__strmap *m, const char *key, void *value, void **old) {
+  return put(m, key, value, old, false);
+}
+
+bool wf__strmap_put_borrowed(wf__strmap *m, const char *key, void *value,
+                             void **old) {
+  return put(m, key, value, old, true);
 }
 
 void *wf__strmap_remove(wf__strmap *m, const char *key) {
@@ -74,7 +82,7 @@ void *wf__strmap_remove(wf__strmap *m, const char *key) {
     if (e->hash == h && strcmp(e->key, key) == 0) {
       void *v = e->value;
       *pp = e->next;
-      wf__free(e->key);
+      if (!e->borrowed) wf__free(e->key);
       wf__free(e);
       m->count--;
       return v;
@@ -96,7 +104,7 @@ void wf__strmap_clear(wf__strmap *m) {
     wf__strmap_entry *e = m->buckets[i];
     while (e) {
       wf__strmap_entry *next = e->next;
-      wf__free(e->key);
+      if (!e->borrowed) wf__free(e->key);
       wf__free(e);
       e = next;
     }

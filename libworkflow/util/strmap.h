@@ -1,4 +1,5 @@
-/* A string-keyed hash map of pointers (keys copied). Not synchronised:
+/* A string-keyed hash map of pointers (keys copied), hashed with a keyed
+ * hash (hash.h) so clients cannot make keys collide. Not synchronised:
  * callers hold their own lock. */
 #ifndef WF_STRMAP_H
 #define WF_STRMAP_H
@@ -10,6 +11,7 @@ typedef struct wf__strmap_entry {
   char *key;
   void *value;
   size_t hash;
+  bool borrowed; /* the key is the caller's (wf__strmap_put_borrowed) */
   struct wf__strmap_entry *next;
 } wf__strmap_entry;
 
@@ -24,6 +26,10 @@ void *wf__strmap_get(const wf__strmap *m, const char *key);
 /* Insert or replace; returns the previous value through *old (may be
  * NULL). Returns false on out-of-memory. */
 bool wf__strmap_put(wf__strmap *m, const char *key, void *value, void **old);
+/* The same without copying the key: it must stay valid, unchanged, until
+ * the entry is removed or the map cleared. */
+bool wf__strmap_put_borrowed(wf__strmap *m, const char *key, void *value,
+                             void **old);
 /* Remove; returns the value (NULL when absent). */
 void *wf__strmap_remove(wf__strmap *m, const char *key);
 /* Visit every entry; the callback must not modify the map. */
