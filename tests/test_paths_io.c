@@ -6,6 +6,7 @@
  * Tasks are served by an inline handler that records what it was given. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -663,4 +664,93 @@ Test(paths_io, task_retry_count_counts_the_retries) {
   free(def);
   wft_env_fini(&env);
   probe_free(&p);
+}
+
+/* ---- numbers ----------------------------------------------------------- */
+
+/* Digits of a number's text, without sign, point, leading zeros and the
+ * exponent: "0.0012" -> 2, "1.0E7" -> 1 ("1.0": the trailing zero is
+ * the Java form's, not a digit of the value). */
+static int significant_digits(const char *s) {
+  int n = 0, lead = 1, zeros = 0;
+  for (; *s && *s != 'E' && *s != 'e'; s++) {
+    if (*s < '0' || *s > '9') continue;
+    if (*s == '0' && lead) continue;
+    lead = 0;
+    if (*s == '0') {
+      zeros++;
+    } else {
+      n += zeros + 1;
+      zeros = 0;
+    }
+  }
+  return n;
+}
+
+/* Fewest significant digits a decimal needs to read back as d. */
+static int shortest_digits(double d) {
+  char buf[40];
+  for (int prec = 1; prec <= 17; prec++) {
+    snprintf(buf, sizeof buf, "%.*e", prec - 1, d);
+    if (strtod(buf, NULL) == d) return prec;
+  }
+  return 17;
+}
+
+Test(paths_io, real_numbers_read_back_with_the_fewest_digits_in_java_form) {
+  wft_env env;
+  cr_assert_eq(wft_env_init(&env, NULL, NULL), WF_OK);
+  const char *def =
+      "{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"Pass\",\"End\":true}}}";
+  expect_output(env.engine, def,
+                "[0.1, 100.0, 1e7, 0.001, 0.0001, 123.456, -2.5, 1e21, "
+                "9999999.0, 0.30000000000000004, 1.5e-10, -0.0]",
+                "[0.1, 100.0, 1.0E7, 0.001, 1.0E-4, 123.456, -2.5, 1.0E21, "
+                "9999999.0, 0.30000000000000004, 1.5E-10, -0.0]");
+  /* Random doubles over many magnitudes, as their 17-digit text: each
+   * comes back as the same double in as few digits as any text could. */
+  unsigned seed = 12345;
+  char *input = wft_strf("[");
+  for (int i = 0; i < 2000; i++) {
+    seed = seed * 1103515245u + 12345u;
+    double mant = (double)(seed >> 8) / (double)(1u << 24);
+    int scale = i % 25 - 8;
+    double d = (mant + 0.01) * pow(10.0, scale);
+    if (i % 3 == 0 && d >= 0.001) d = round(d * 1000.0) / 1000.0;
+    /* %.17g writes integral values without a point: JSON integers. */
+    char text[40];
+    snprintf(text, sizeof text, "%.17g", d);
+    if (!strpbrk(text, ".e")) strcat(text, ".0");
+    char *next = wft_strf("%s%s%s", input, i ? "," : "", text);
+    free(input);
+    input = next;
+  }
+  char *in = wft_strf("%s]", input);
+  free(input);
+  wft_result r;
+  wft_run_definition(&r, env.engine, def, in, NULL);
+  cr_assert_eq(r.status, WF_EXEC_SUCCEEDED);
+  json_t *want = json_loads(in, JSON_DECODE_ANY, NULL);
+  cr_assert_not_null(want);
+  /* The output text, element by element. */
+  const char *p = r.output + 1;
+  for (size_t i = 0; i < json_array_size(want); i++) {
+    while (*p == ' ' || *p == ',') p++;
+    const char *end = p + strcspn(p, ",]");
+    char num[48];
+    cr_assert_lt((size_t)(end - p), sizeof num);
+    memcpy(num, p, (size_t)(end - p));
+    num[end - p] = '\0';
+    double d = json_number_value(json_array_get(want, i));
+    cr_expect_eq(strtod(num, NULL), d, "%s does not read back as %.17g", num,
+                 d);
+    cr_expect_eq(significant_digits(num), shortest_digits(d),
+                 "%s for %.17g: %d digits, %d would do", num, d,
+                 significant_digits(num), shortest_digits(d));
+    p = end;
+  }
+  json_decref(want);
+  free(in);
+  wft_result_free(&r);
+  wft_env_fini(&env);
 }

@@ -8,6 +8,32 @@
 #include "alloc.h"
 #include "error.h"
 
+/* The fast path of a real with few decimals (10.5, 0.25, 3.0): d is
+ * n / 10^k for the smallest k with n whole; dividing two exact doubles
+ * rounds correctly (IEEE), so when n / 10^k gives d back exactly, n's
+ * digits are d's shortest. False when no k up to 8 does. */
+static bool short_decimal(double d, char digits[24], size_t *nd, int *exp10) {
+  static const double P10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  if (!(d >= 1e-3 && d < 1e15)) return false;
+  for (int k = 0; k <= 8; k++) {
+    double t = d * P10[k];
+    if (t >= 9007199254740992.0) return false; /* 2^53 */
+    double n = floor(t + 0.5);
+    if (n / P10[k] != d) continue;
+    char buf[24];
+    int len = snprintf(buf, sizeof buf, "%.0f", n);
+    if (len <= 0 || len >= (int)sizeof buf) return false;
+    size_t m = (size_t)len;
+    while (m > 1 && buf[m - 1] == '0') m--;
+    memcpy(digits, buf, m);
+    digits[m] = '\0';
+    *nd = m;
+    *exp10 = len - 1 - k;
+    return true;
+  }
+  return false;
+}
+
 void wf__json_format_real(char out[32], double d) {
   if (isnan(d) || isinf(d)) {
     snprintf(out, 32, "%s", isnan(d) ? "NaN" : (d < 0 ? "-Infinity" : "Infinity"));
@@ -17,27 +43,28 @@ void wf__json_format_real(char out[32], double d) {
     snprintf(out, 32, "%s", signbit(d) ? "-0.0" : "0.0");
     return;
   }
-  /* Shortest digits that read back as the same double: 15 significant
-   * digits suffice for almost every value (trailing zeros are trimmed
-   * below); 16 or 17 for the rest. */
-  char buf[40];
-  for (int prec = 14; prec <= 16; prec++) {
-    snprintf(buf, sizeof buf, "%.*e", prec, d);
-    if (strtod(buf, NULL) == d) break;
-  }
-  const char *p = buf;
-  bool neg = false;
-  if (*p == '-') {
-    neg = true;
-    p++;
-  }
   char digits[24];
   size_t nd = 0;
-  for (; *p && *p != 'e'; p++)
-    if (*p >= '0' && *p <= '9' && nd < sizeof digits - 1) digits[nd++] = *p;
-  digits[nd] = '\0';
-  while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = '\0';
-  int exp10 = (*p == 'e') ? atoi(p + 1) : 0;
+  int exp10 = 0;
+  bool neg = d < 0;
+  if (!short_decimal(fabs(d), digits, &nd, &exp10)) {
+    /* Shortest digits that read back as the same double: 15 significant
+     * digits suffice for almost every value (trailing zeros are trimmed
+     * below); 16 or 17 for the rest. */
+    char buf[40];
+    for (int prec = 14; prec <= 16; prec++) {
+      snprintf(buf, sizeof buf, "%.*e", prec, d);
+      if (strtod(buf, NULL) == d) break;
+    }
+    const char *p = buf;
+    if (*p == '-') p++;
+    for (; *p && *p != 'e'; p++)
+      if (*p >= '0' && *p <= '9' && nd < sizeof digits - 1)
+        digits[nd++] = *p;
+    digits[nd] = '\0';
+    while (nd > 1 && digits[nd - 1] == '0') digits[--nd] = '\0';
+    exp10 = (*p == 'e') ? atoi(p + 1) : 0;
+  }
 
   char *o = out;
   if (neg) *o++ = '-';
