@@ -5,7 +5,11 @@
  * checks outside. Prints one JSON line with the peer's fields.
  *
  *   wf-bench WORKLOADS_DIR WORKLOAD [--executions N] [--warmup N] [--batch N]
- *            [--history] [--threads N]
+ *            [--history] [--threads N] [--store sqlite:PATH [--sync normal]]
+ *
+ * --store sqlite:PATH runs the executions on a durable SQLite store at PATH
+ * (a fresh file: removed first), committed with full fsync unless --sync
+ * normal; the default is the engine's own in-memory store.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -14,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "workflow/json.h"
 #include "workflow/workflow.h"
@@ -127,10 +132,14 @@ static wf_execution *run_many(bench *b, long count) {
     return last;
   }
   wf_execution **xs = malloc((size_t)b->batch * sizeof *xs);
+  /* Started together: their start commits are grouped (a durable store),
+   * and each is waited for to its committed end. */
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.flags = WF_START_NOWAIT;
   for (long done = 0; done < count;) {
     long n = count - done < b->batch ? count - done : b->batch;
     for (long j = 0; j < n; j++)
-      if (wf_engine_start(&xs[j], b->engine, b->machine, b->input, NULL,
+      if (wf_engine_start(&xs[j], b->engine, b->machine, b->input, &so,
                           &err)) {
         fprintf(stderr, "wf-bench: start: %s\n", err.message);
         exit(1);
@@ -148,15 +157,21 @@ static wf_execution *run_many(bench *b, long count) {
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: wf-bench WORKLOADS_DIR WORKLOAD [--executions N] "
-                    "[--warmup N] [--batch N] [--history] [--threads N]\n");
+                    "[--warmup N] [--batch N] [--history] [--threads N] "
+                    "[--store sqlite:PATH [--sync normal]]\n");
     return 2;
   }
   const char *dir = argv[1], *name = argv[2];
   long executions = -1, warmup = -1, batch = -1;
   unsigned threads = 0;
   bool history = false;
+  const char *store_arg = NULL, *sync = "full";
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--history") == 0) history = true;
+    else if (i + 1 < argc && strcmp(argv[i], "--store") == 0)
+      store_arg = argv[++i];
+    else if (i + 1 < argc && strcmp(argv[i], "--sync") == 0)
+      sync = argv[++i];
     else if (i + 1 < argc && strcmp(argv[i], "--executions") == 0)
       executions = atol(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--warmup") == 0)
@@ -197,7 +212,30 @@ int main(int argc, char **argv) {
     return 1;
   }
   double setup = now_s() - t_setup;
+  wf_store *store = NULL;
+  char store_name[64] = "memory";
+  if (store_arg && strncmp(store_arg, "sqlite:", 7) == 0) {
+    const char *path = store_arg + 7;
+    char aux[4096];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+    wf_store_options so = WF_STORE_OPTIONS_INIT;
+    so.sync = strcmp(sync, "normal") == 0 ? WF_STORE_SYNC_NORMAL
+                                          : WF_STORE_SYNC_FULL;
+    if (wf_store_sqlite_open(&store, path, &so, &err) != WF_OK) {
+      fprintf(stderr, "wf-bench: %s\n", err.message);
+      return 2;
+    }
+    snprintf(store_name, sizeof store_name, "sqlite(%s)", sync);
+  } else if (store_arg && strcmp(store_arg, "memory") != 0) {
+    fprintf(stderr, "wf-bench: --store takes sqlite:PATH or memory\n");
+    return 2;
+  }
   wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  eo.store = store;
   eo.history = history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
   eo.scheduler_threads = threads;
   /* map-fanout's output (615 KB) is over AWS's 256 KiB payload limit: AWS
@@ -248,6 +286,7 @@ int main(int argc, char **argv) {
       "ok", json_array_size(failures) == 0, "history", history ? "full" : "off");
   json_object_set_new(r, "payload_limit", json_integer((json_int_t)eo.payload_limit));
   json_object_set_new(r, "allocator", json_string(WF_BENCH_ALLOCATOR));
+  json_object_set_new(r, "store", json_string(store_name));
   if (json_array_size(failures)) json_object_set(r, "check_failures", failures);
   char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(7));
   puts(line);
@@ -257,6 +296,7 @@ int main(int argc, char **argv) {
   json_decref(failures);
   wf_execution_free(last);
   wf_engine_free(e);
+  wf_store_free(store);
   wf_machine_free(m);
   json_decref(manifest);
   free(manifest_text);

@@ -32,7 +32,7 @@ USES = {
     "expr": {"json", "util"},
     "asl": {"expr", "json", "util"},
     "runtime": {"util"},
-    "store": {"util"},
+    "store": {"json", "util"},
     "engine": {"asl", "expr", "json", "util", "runtime", "store"},
     "plugin": {"engine", "asl", "expr", "json", "util", "runtime", "store"},
 }

@@ -102,7 +102,7 @@ typedef struct wf_engine_options {
   /* ---- version 2 ---- */
   /** Where executions, their history and their resumable state are kept
    *  (see store.h). NULL: a store of the engine's own in memory, keeping
-   *  at most 10,000 ended executions. Borrowed: must outlive the engine.
+   *  at most 1,000 ended executions. Borrowed: must outlive the engine.
    *  One engine per store at a time. With a durable store (SQLite), the
    *  executions left running by an engine that stopped or crashed are
    *  resumed by wf_engine_resume(). */
@@ -242,10 +242,20 @@ typedef struct wf_start_options {
    *  the store; NULL: the machine's
    *  (arn:aws:states:REGION:ACCOUNT:stateMachine:NAME). Copied. */
   const char *machine_arn;
+  /** WF_START_* flags. */
+  unsigned int flags;
 } wf_start_options;
 
-/* Version 3 added machine_arn, version 2 role_arn; older structs are still
- * accepted. */
+/** Return without waiting for the start to be committed to a durable
+ *  store: it is committed in the background, grouped with others (many
+ *  starts from one thread share a transaction). Until then a crash loses
+ *  the execution as if it had never started; nothing of it is visible
+ *  (its events, its status) before, as always. Without it, a start
+ *  returns once committed, as StartExecution answers. */
+#define WF_START_NOWAIT 0x1u
+
+/* Version 3 added machine_arn and flags, version 2 role_arn; older structs
+ * are still accepted. */
 #define WF_START_OPTIONS_VERSION 3
 #define WF_START_OPTIONS_INIT {.version = WF_START_OPTIONS_VERSION}
 

@@ -67,6 +67,11 @@ typedef struct wf_store_execution {
   /** Creation order, assigned by the store at first insert (ignored in a
    *  batch); lists run newest first by it. */
   int64_t seq;
+  /** In a batch, to a backend with WF_STORE_TAKES_VALUES only: the output
+   *  as a jansson value (json_t *, shared, never modified), given instead
+   *  of `output` so a backend in memory keeps a reference rather than a
+   *  copy, and renders the text when it is read. NULL otherwise. */
+  const void *output_value;
 } wf_store_execution;
 
 /** One history event, in GetExecutionHistory's shape. */
@@ -132,6 +137,8 @@ typedef int (*wf_store_document_cb)(const wf_store_document *doc,
 
 /** The backend is durable: what it committed survives the process. */
 #define WF_STORE_DURABLE 0x1u
+/** The backend takes wf_store_execution.output_value (see there). */
+#define WF_STORE_TAKES_VALUES 0x2u
 
 /**
  * A backend's operations. `version` first and `size` second are frozen;
@@ -149,7 +156,9 @@ typedef struct wf_store_ops {
   void (*close)(void *backend);
   /** Apply a batch atomically; WF_OK means it is as durable as the
    *  backend promises. WF_EEXIST when an execution's (machine_name,
-   *  name) is taken by another ARN; nothing is applied then. */
+   *  name) is taken by another ARN; nothing is applied then. An upsert of
+   *  a known execution changes only what an execution's progress changes:
+   *  status, stop_ms, output, error, cause, event_count and state. */
   int (*commit)(void *backend, const wf_store_batch *batch, wf_error *err);
   /** The execution with this ARN (WF_ENOTFOUND when none). */
   int (*get_execution)(void *backend, const char *arn,

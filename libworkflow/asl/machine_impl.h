@@ -165,6 +165,9 @@ struct wf_machine {
   char *item_io_state; /* see wf__cctx.item_io_state */
   char **allowed; /* NULL-terminated allowlist of resources, or NULL */
   char digest[65]; /* SHA-256 of what defines it (machine_record.c) */
+  /* The last store known to hold its definition: a tag the engine sets
+   * so it writes a definition once per store, not once per execution. */
+  _Atomic(const void *) stored_in;
 };
 
 /* Whether the machine may invoke `resource` (its allowlist). */

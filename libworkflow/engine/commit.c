@@ -50,9 +50,8 @@ typedef struct wf__committer {
   bool stop;
   pthread_t thread;
   bool running;
-  wf__strmap definitions; /* digests known to be stored */
-  int64_t last_prune_ms;
-  size_t finals_since_prune;
+  _Atomic int64_t last_prune_ms;
+  atomic_size_t finals_since_prune;
 } wf__committer;
 
 /* ---- items ---- */
@@ -87,8 +86,13 @@ static void fill_record(wf__commit_item *it, wf_execution *x) {
   wf__free(it->error);
   wf__free(it->cause);
   it->output = it->error = it->cause = NULL;
+  const void *value = NULL;
   if (x->ended) {
-    if (x->end_status == WF_EXEC_SUCCEEDED)
+    /* A backend in memory keeps the value itself: no text to make. */
+    if (x->end_status == WF_EXEC_SUCCEEDED &&
+        (e->store->ops->flags & WF_STORE_TAKES_VALUES))
+      value = x->output ? x->output : json_null();
+    else if (x->end_status == WF_EXEC_SUCCEEDED)
       it->output = wf__json_dumps(x->output ? x->output : json_null());
     it->error = dup_or_null(x->error);
     it->cause = dup_or_null(x->cause);
@@ -109,6 +113,7 @@ static void fill_record(wf__commit_item *it, wf_execution *x) {
       .correlation_id = x->correlation_id,
       .role_arn = x->role_arn ? x->role_arn : e->role_arn,
       .event_count = e->history == WF_HISTORY_FULL ? x->next_event_id - 1 : 0,
+      .output_value = value,
   };
 }
 
@@ -173,6 +178,12 @@ static void after(wf_engine *e, wf__commit_item *it) {
     if (it->final) wf__exec_visible_end(x);
     for (size_t i = 0; i < it->ncalls; i++) wf__task_call_committed(it->calls[i]);
   }
+  if (!e->durable) {
+    /* Applied on the requesting thread: nobody waits for it. */
+    x->commit_done = it->ticket;
+    if (it->error_code && it->start) x->commit_error = it->error_code;
+    return;
+  }
   wf__committer *c = e->committer;
   pthread_mutex_lock(&c->mu);
   if (it->error_code && it->start) x->commit_error = it->error_code;
@@ -232,11 +243,11 @@ done:
   return rc;
 }
 
-/* Definitions now stored (committer lock held). */
-static void note_definitions(wf__committer *c, wf__commit_item *items) {
+/* Definitions now stored. */
+static void note_definitions(wf_engine *e, wf__commit_item *items) {
   for (wf__commit_item *it = items; it; it = it->next)
     if (it->definition)
-      wf__strmap_put(&c->definitions, it->x->machine->digest, (void *)1, NULL);
+      atomic_store(&it->x->machine->stored_in, (const void *)e->store);
 }
 
 /* Prune ended executions a little at a time: after every PRUNE_BATCH
@@ -244,19 +255,17 @@ static void note_definitions(wf__committer *c, wf__commit_item *items) {
  * limit), whichever comes first. */
 static void maybe_prune(wf_engine *e, size_t finals) {
   wf__committer *c = e->committer;
+  size_t since = atomic_fetch_add(&c->finals_since_prune, finals) + finals;
   int64_t now = wf__engine_now(e);
-  pthread_mutex_lock(&c->mu);
-  c->finals_since_prune += finals;
-  size_t max = c->finals_since_prune + PRUNE_BATCH;
-  bool due = c->finals_since_prune >= PRUNE_BATCH ||
-             (c->finals_since_prune && now - c->last_prune_ms >= PRUNE_EVERY_MS);
-  if (due) {
-    c->last_prune_ms = now;
-    c->finals_since_prune = 0;
-  }
-  pthread_mutex_unlock(&c->mu);
+  if (since < PRUNE_BATCH &&
+      (!since || now - atomic_load(&c->last_prune_ms) < PRUNE_EVERY_MS))
+    return;
+  /* One thread prunes: the one that takes the count. */
+  if (!atomic_compare_exchange_strong(&c->finals_since_prune, &since, 0))
+    return;
+  atomic_store(&c->last_prune_ms, now);
   wf_error err;
-  if (due && wf_store_prune(e->store, now, max, NULL, &err) != WF_OK)
+  if (wf_store_prune(e->store, now, since + PRUNE_BATCH, NULL, &err) != WF_OK)
     wf__log_engine(e, WF_LOG_WARN, "StorePruneFailed", err.message);
 }
 
@@ -308,9 +317,7 @@ static void *committer_main(void *arg) {
       if (backoff < 5000) backoff *= 2;
     }
     size_t finals = 0;
-    pthread_mutex_lock(&c->mu);
-    note_definitions(c, items);
-    pthread_mutex_unlock(&c->mu);
+    note_definitions(e, items);
     while (items) {
       wf__commit_item *it = items;
       items = it->next;
@@ -333,9 +340,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   wf__committer *c = e->committer;
   x->dirty = false;
   uint64_t ticket = ++x->commit_requested;
-  pthread_mutex_lock(&c->mu);
-  bool known = wf__strmap_get(&c->definitions, x->machine->digest) != NULL;
-  pthread_mutex_unlock(&c->mu);
+  /* The machine remembers the last store it was written to. */
+  bool known = atomic_load(&x->machine->stored_in) == (const void *)e->store;
   /* The committer takes queued items without x's lock: build a new item,
    * then join the queued one (if any is still queued) under its lock. */
   wf__commit_item *n = wf__calloc(1, sizeof *n);
@@ -356,12 +362,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
     /* Volatile: write now, on this thread. */
     wf_error err;
     n->error_code = write_items(e, n, &err);
-    if (!n->error_code) {
-      pthread_mutex_lock(&c->mu);
-      if (n->definition)
-        wf__strmap_put(&c->definitions, x->machine->digest, (void *)1, NULL);
-      pthread_mutex_unlock(&c->mu);
-    }
+    if (!n->error_code && n->definition)
+      atomic_store(&x->machine->stored_in, (const void *)e->store);
     after(e, n);
     if (n->final) maybe_prune(e, 1);
     item_free(n);
@@ -435,6 +437,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
 }
 
 int wf__commit_wait(wf_execution *x, uint64_t ticket) {
+  /* A volatile store's commits are done when requested. */
+  if (!x->engine->durable) return x->commit_error;
   wf__committer *c = x->engine->committer;
   pthread_mutex_lock(&c->mu);
   while (x->commit_done < ticket) pthread_cond_wait(&c->done, &c->mu);
@@ -469,7 +473,6 @@ void wf__commit_fini(wf_engine *e) {
   pthread_mutex_unlock(&c->mu);
   /* The thread writes what is queued before it ends. */
   if (c->running) pthread_join(c->thread, NULL);
-  wf__strmap_clear(&c->definitions);
   pthread_cond_destroy(&c->work);
   pthread_cond_destroy(&c->done);
   pthread_mutex_destroy(&c->mu);

@@ -283,11 +283,16 @@ static int identify(wf_execution *x, const wf_start_options *opts,
     wf__strbuf_printf(&b, ":%s", id);
   }
   x->arn = wf__strbuf_take(&b);
-  if (opts && opts->version >= 3 && opts->machine_arn)
+  if (opts && opts->version >= 3 && opts->machine_arn) {
     wf__strbuf_puts(&b, opts->machine_arn);
-  else
-    wf__strbuf_printf(&b, "arn:aws:states:%s:%s:stateMachine:%s", e->region,
-                      e->account, m->name);
+  } else {
+    wf__strbuf_puts(&b, "arn:aws:states:");
+    wf__strbuf_puts(&b, e->region);
+    wf__strbuf_putc(&b, ':');
+    wf__strbuf_puts(&b, e->account);
+    wf__strbuf_puts(&b, ":stateMachine:");
+    wf__strbuf_puts(&b, m->name);
+  }
   x->machine_arn = wf__strbuf_take(&b);
   /* Registry key: machine name and execution name, which holds no \x1f. */
   wf__strbuf_puts(&b, m->name);
@@ -442,10 +447,10 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
       pthread_mutex_unlock(&x->lock);
     }
   }
-  /* The start's ticket is the first: later requests only join or follow. */
-  uint64_t ticket = 1;
-  /* StartExecution answers once the start is committed. */
-  rc = wf__commit_wait(x, ticket);
+  /* The start's ticket is the first: later requests only join or follow.
+   * StartExecution answers once the start is committed. */
+  bool nowait = opts && opts->version >= 3 && (opts->flags & WF_START_NOWAIT);
+  rc = nowait ? WF_OK : wf__commit_wait(x, 1);
   if (rc != WF_OK) {
     wf__error_set(err, rc, NULL,
                   "the execution could not be recorded in its store: %s",

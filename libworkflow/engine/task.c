@@ -42,8 +42,6 @@ wf_task *wf__task_new(wf__frame *f, json_t *input, const char *resource,
     return NULL;
   }
   wf__hex128(t->token, r[0], r[1]);
-  snprintf(t->key, sizeof t->key, "%.120s#%lld.%lld.%u", f->exec->name,
-           (long long)f->id, (long long)f->entered_id, attempt);
   return t;
 }
 
@@ -365,7 +363,21 @@ const char *wf_task_token(wf_task *t) {
 }
 
 int wf_task_redelivered(const wf_task *t) { return t->redelivered; }
-const char *wf_task_idempotency_key(const wf_task *t) { return t->key; }
+
+/* What names this attempt of this task in every delivery: the execution,
+ * the frame, the state's entry and the attempt, all kept across restarts.
+ * Made on first use. */
+const char *wf_task_idempotency_key(const wf_task *t) {
+  wf_task *w = (wf_task *)t;
+  pthread_mutex_lock(&w->text_lock);
+  if (!w->key[0]) {
+    const wf__frame *f = t->frame;
+    snprintf(w->key, sizeof w->key, "%.120s#%lld.%lld.%u", f->exec->name,
+             (long long)f->id, (long long)f->entered_id, t->attempt);
+  }
+  pthread_mutex_unlock(&w->text_lock);
+  return w->key;
+}
 
 void wf__task_publish(wf_task *t) { register_token(t); }
 unsigned int wf_task_attempt(const wf_task *t) { return t->attempt; }

@@ -3,11 +3,14 @@
  * run with the lock held, so they must not call the store. A commit that
  * runs out of memory may be partly applied (there is nothing to recover
  * from a volatile store anyway). */
+#include <jansson.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
+#include "json_text.h"
 #include "store_impl.h"
 #include "strbuf.h"
 #include "strmap.h"
@@ -19,6 +22,8 @@ typedef struct mem_event {
 
 typedef struct mem_exec {
   wf_store_execution rec; /* strings owned */
+  json_t *output;         /* given as a value: rec.output is its text,
+                             rendered on first read */
   char *name_key;         /* machine_name \x1f name */
   mem_event *events;
   size_t nevents, cap;
@@ -60,41 +65,70 @@ static char *join_key(const char *a, const char *b) {
 
 /* ---- records ---- */
 
-static void exec_strings_free(wf_store_execution *r) {
-  char *owned[] = {(char *)r->arn, (char *)r->name, (char *)r->machine_name,
-                   (char *)r->machine_arn, (char *)r->definition_id,
-                   (char *)r->input, (char *)r->output, (char *)r->error,
-                   (char *)r->cause, (char *)r->correlation_id,
-                   (char *)r->role_arn, (char *)r->state};
-  for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) wf__free(owned[i]);
+/* The strings fixed at an execution's start live in one block (`fixed`,
+ * with the name key at its head); those its progress changes (output,
+ * error, cause, state) are allocated one by one. */
+static void exec_strings_free(mem_exec *x) {
+  wf__free((char *)x->rec.output);
+  wf__free((char *)x->rec.error);
+  wf__free((char *)x->rec.cause);
+  wf__free((char *)x->rec.state);
+  wf__free(x->name_key);
 }
 
-/* Copy every string of `in` into `out` (false on out-of-memory). */
-static bool exec_strings_dup(wf_store_execution *out,
-                             const wf_store_execution *in) {
-  *out = *in;
-  const char **f[] = {&out->arn, &out->name, &out->machine_name,
-                      &out->machine_arn, &out->definition_id, &out->input,
-                      &out->output, &out->error, &out->cause,
-                      &out->correlation_id, &out->role_arn, &out->state};
-  bool ok = true;
-  for (size_t i = 0; i < sizeof f / sizeof *f; i++) {
-    const char *src = *f[i];
-    *f[i] = dup(src);
-    if (src && !*f[i]) ok = false;
+static size_t len0(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+/* Copy s into *p (NULL stays NULL). */
+static const char *place(char **p, const char *s) {
+  if (!s) return NULL;
+  size_t n = strlen(s) + 1;
+  char *at = *p;
+  memcpy(at, s, n);
+  *p += n;
+  return at;
+}
+
+/* Copy a new execution's record (false on out-of-memory). */
+static bool exec_strings_dup(mem_exec *x, const wf_store_execution *in) {
+  const char *fixed[] = {in->arn, in->name, in->machine_name,
+                         in->machine_arn, in->definition_id, in->input,
+                         in->correlation_id, in->role_arn};
+  size_t n = strlen(in->machine_name) + strlen(in->name) + 2;
+  for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+    n += len0(fixed[i]);
+  char *block = wf__malloc(n);
+  if (!block) return false;
+  x->rec = *in;
+  x->rec.output = x->rec.error = x->rec.cause = x->rec.state = NULL;
+  x->name_key = block;
+  char *p = block;
+  p += (size_t)sprintf(p, "%s\x1f%s", in->machine_name, in->name) + 1;
+  x->rec.arn = place(&p, in->arn);
+  x->rec.name = place(&p, in->name);
+  x->rec.machine_name = place(&p, in->machine_name);
+  x->rec.machine_arn = place(&p, in->machine_arn);
+  x->rec.definition_id = place(&p, in->definition_id);
+  x->rec.input = place(&p, in->input);
+  x->rec.correlation_id = place(&p, in->correlation_id);
+  x->rec.role_arn = place(&p, in->role_arn);
+  if ((in->output && !(x->rec.output = wf__strdup(in->output))) ||
+      (in->error && !(x->rec.error = wf__strdup(in->error))) ||
+      (in->cause && !(x->rec.cause = wf__strdup(in->cause))) ||
+      (in->state && !(x->rec.state = wf__strdup(in->state)))) {
+    exec_strings_free(x);
+    return false;
   }
-  if (!ok) exec_strings_free(out);
-  return ok;
+  return true;
 }
 
 static void exec_free(mem_exec *x) {
-  exec_strings_free(&x->rec);
+  exec_strings_free(x);
+  json_decref(x->output);
   for (size_t i = 0; i < x->nevents; i++) {
     wf__free(x->events[i].type);
     wf__free(x->events[i].json);
   }
   wf__free(x->events);
-  wf__free(x->name_key);
   wf__free(x);
 }
 
@@ -118,7 +152,9 @@ static void ended_append(mem_store *m, mem_exec *x) {
   m->nended++;
 }
 
-static void exec_remove(mem_store *m, mem_exec *x) {
+/* Take x out of every table (lock held); the caller frees it, after
+ * letting go of the lock. */
+static void exec_unlink(mem_store *m, mem_exec *x) {
   ended_unlink(m, x);
   if (x->newer) x->newer->older = x->older;
   else m->newest = x->older;
@@ -126,7 +162,6 @@ static void exec_remove(mem_store *m, mem_exec *x) {
   else m->oldest = x->newer;
   wf__strmap_remove(&m->execs, x->rec.arn);
   wf__strmap_remove(&m->names, x->name_key);
-  exec_free(x);
 }
 
 /* ---- commit ---- */
@@ -172,38 +207,79 @@ static int check_name(mem_store *m, const wf_store_execution *r,
   return WF_OK;
 }
 
+/* What an update of a known execution brings: copied before the lock is
+ * taken, swapped in under it, and what it replaces freed after. */
+typedef struct progress {
+  char *output, *error, *cause, *state;
+  json_t *value;
+} progress;
+
+static bool progress_copy(progress *p, const wf_store_execution *r) {
+  *p = (progress){r->output ? wf__strdup(r->output) : NULL,
+                  r->error ? wf__strdup(r->error) : NULL,
+                  r->cause ? wf__strdup(r->cause) : NULL,
+                  r->state ? wf__strdup(r->state) : NULL,
+                  json_incref((json_t *)r->output_value)};
+  return (!r->output || p->output) && (!r->error || p->error) &&
+         (!r->cause || p->cause) && (!r->state || p->state);
+}
+
+static void progress_free(progress *p) {
+  wf__free(p->output);
+  wf__free(p->error);
+  wf__free(p->cause);
+  wf__free(p->state);
+  json_decref(p->value);
+}
+
+/* An execution's progress: what an update changes (the rest is fixed at
+ * its start). *p gets what it replaced. */
+static void update_execution(mem_store *m, mem_exec *x,
+                             const wf_store_execution *r, progress *p) {
+  bool was_running = x->rec.status == 0;
+  progress old = {(char *)x->rec.output, (char *)x->rec.error,
+                  (char *)x->rec.cause, (char *)x->rec.state, x->output};
+  x->rec.output = p->output;
+  x->rec.error = p->error;
+  x->rec.cause = p->cause;
+  x->rec.state = p->state;
+  x->output = p->value;
+  *p = old;
+  x->rec.status = r->status;
+  x->rec.stop_ms = r->stop_ms;
+  x->rec.event_count = r->event_count;
+  if (was_running && r->status != 0) ended_append(m, x);
+}
+
 static int put_execution(mem_store *m, const wf_store_execution *r,
-                         wf_error *err) {
+                         progress *p, wf_error *err) {
+  if (!r->arn || !r->name || !r->machine_name)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "an execution needs an ARN, a name and a machine");
   mem_exec *x = wf__strmap_get(&m->execs, r->arn);
   if (x) {
-    wf_store_execution copy;
-    if (!exec_strings_dup(&copy, r))
-      return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-    copy.seq = x->rec.seq;
-    bool was_running = x->rec.status == 0;
-    exec_strings_free(&x->rec);
-    x->rec = copy;
-    if (was_running && copy.status != 0) ended_append(m, x);
+    update_execution(m, x, r, p);
     return WF_OK;
   }
   x = wf__calloc(1, sizeof *x);
-  if (!x || !exec_strings_dup(&x->rec, r) ||
-      !(x->name_key = join_key(r->machine_name, r->name))) {
-    if (x && x->rec.arn) exec_strings_free(&x->rec);
+  if (!x || !exec_strings_dup(x, r)) {
     wf__free(x);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
+  x->output = json_incref((json_t *)r->output_value);
+  x->rec.output_value = NULL;
   if (wf__strmap_get(&m->names, x->name_key)) {
     exec_free(x); /* the batch started this name twice */
     return wf__error_set(err, WF_EEXIST, NULL,
                          "Execution Already Exists: '%s'", r->arn);
   }
   x->rec.seq = ++m->seq;
-  if (!wf__strmap_put(&m->execs, x->rec.arn, x, NULL)) {
+  /* The keys are the record's own strings. */
+  if (!wf__strmap_put_borrowed(&m->execs, x->rec.arn, x, NULL)) {
     exec_free(x);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
-  if (!wf__strmap_put(&m->names, x->name_key, x, NULL)) {
+  if (!wf__strmap_put_borrowed(&m->names, x->name_key, x, NULL)) {
     wf__strmap_remove(&m->execs, x->rec.arn);
     exec_free(x);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
@@ -309,23 +385,46 @@ static int mem_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   mem_store *m = backend;
   if (m->read_only)
     return wf__error_set(err, WF_EPERM, NULL, "the store is read-only");
-  pthread_mutex_lock(&m->mu);
+  /* Copies are made before the lock, and what they replace freed after:
+   * the lock covers the tables only. */
+  progress one, *ps = b->nexecutions == 1 ? &one
+                                          : wf__calloc(b->nexecutions, sizeof *ps);
+  if (!ps) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   int rc = WF_OK;
-  for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
-    rc = check_name(m, &b->executions[i], err);
-  for (size_t i = 0; rc == WF_OK && i < b->ndefinitions; i++)
-    rc = put_definition(m, &b->definitions[i], err);
-  for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
-    rc = put_execution(m, &b->executions[i], err);
-  for (size_t i = 0; rc == WF_OK && i < b->nevents; i++)
-    rc = put_event(m, &b->events[i], err);
-  for (size_t i = 0; rc == WF_OK && i < b->ndocuments; i++)
-    rc = put_document(m, &b->documents[i], err);
-  pthread_mutex_unlock(&m->mu);
+  for (size_t i = 0; i < b->nexecutions; i++)
+    if (!progress_copy(&ps[i], &b->executions[i]))
+      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  if (rc == WF_OK) {
+    pthread_mutex_lock(&m->mu);
+    /* Names are checked for the whole batch before anything is applied;
+     * a batch of one is checked by put_execution itself (the definitions
+     * before it are written once whatever happens). */
+    for (size_t i = 0; rc == WF_OK && b->nexecutions > 1 && i < b->nexecutions;
+         i++)
+      rc = check_name(m, &b->executions[i], err);
+    for (size_t i = 0; rc == WF_OK && i < b->ndefinitions; i++)
+      rc = put_definition(m, &b->definitions[i], err);
+    for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
+      rc = put_execution(m, &b->executions[i], &ps[i], err);
+    for (size_t i = 0; rc == WF_OK && i < b->nevents; i++)
+      rc = put_event(m, &b->events[i], err);
+    for (size_t i = 0; rc == WF_OK && i < b->ndocuments; i++)
+      rc = put_document(m, &b->documents[i], err);
+    pthread_mutex_unlock(&m->mu);
+  }
+  for (size_t i = 0; i < b->nexecutions; i++) progress_free(&ps[i]);
+  if (ps != &one) wf__free(ps);
   return rc;
 }
 
 /* ---- reads ---- */
+
+/* The record as a reader sees it: an output given as a value is rendered
+ * once, here (lock held). */
+static const wf_store_execution *seen(mem_exec *x) {
+  if (x->output && !x->rec.output) x->rec.output = wf__json_dumps(x->output);
+  return &x->rec;
+}
 
 static int not_found(wf_error *err, const char *what, const char *key) {
   return wf__error_set(err, WF_ENOTFOUND, NULL, "no %s '%s'", what, key);
@@ -337,7 +436,7 @@ static int mem_get_execution(void *backend, const char *arn,
   mem_store *m = backend;
   pthread_mutex_lock(&m->mu);
   mem_exec *x = wf__strmap_get(&m->execs, arn);
-  if (x) cb(&x->rec, payload);
+  if (x) cb(seen(x), payload);
   pthread_mutex_unlock(&m->mu);
   return x ? WF_OK : not_found(err, "execution", arn);
 }
@@ -350,7 +449,7 @@ static int mem_find_execution(void *backend, const char *machine_name,
   if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   pthread_mutex_lock(&m->mu);
   mem_exec *x = wf__strmap_get(&m->names, key);
-  if (x) cb(&x->rec, payload);
+  if (x) cb(seen(x), payload);
   pthread_mutex_unlock(&m->mu);
   wf__free(key);
   return x ? WF_OK : not_found(err, "execution", name);
@@ -377,7 +476,7 @@ static int mem_list_executions(void *backend, const wf_store_query *q,
        x = x->older) {
     if (!matches(q, &x->rec)) continue;
     n++;
-    if (cb(&x->rec, payload)) break;
+    if (cb(seen(x), payload)) break;
   }
   pthread_mutex_unlock(&m->mu);
   return WF_OK;
@@ -463,16 +562,24 @@ static int mem_prune(void *backend, int64_t stopped_before_ms, size_t keep,
   (void)err;
   mem_store *m = backend;
   size_t n = 0;
+  mem_exec *gone = NULL;
   pthread_mutex_lock(&m->mu);
   while (m->ended_first && (!max || n < max)) {
     mem_exec *x = m->ended_first;
     bool old = x->rec.stop_ms < stopped_before_ms;
     bool over = keep && m->nended > keep;
     if (!old && !over) break;
-    exec_remove(m, x);
+    exec_unlink(m, x);
+    x->older = gone; /* a list of what goes, freed below */
+    gone = x;
     n++;
   }
   pthread_mutex_unlock(&m->mu);
+  while (gone) {
+    mem_exec *x = gone;
+    gone = x->older;
+    exec_free(x);
+  }
   if (pruned) *pruned = n;
   return WF_OK;
 }
@@ -490,7 +597,11 @@ static void free_def(const char *k, void *v, void *a) {
 
 static void mem_close(void *backend) {
   mem_store *m = backend;
-  while (m->newest) exec_remove(m, m->newest);
+  while (m->newest) {
+    mem_exec *x = m->newest;
+    exec_unlink(m, x);
+    exec_free(x);
+  }
   while (m->doc_first) {
     mem_doc *d = m->doc_first;
     doc_unlink(m, d);
@@ -509,7 +620,7 @@ static void mem_close(void *backend) {
 static const wf_store_ops MEMORY_OPS = {
     .version = WF_STORE_OPS_VERSION,
     .size = sizeof(wf_store_ops),
-    .flags = 0,
+    .flags = WF_STORE_TAKES_VALUES,
     .close = mem_close,
     .commit = mem_commit,
     .get_execution = mem_get_execution,

@@ -14,7 +14,9 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "event_chunk.h"
 #include "store_impl.h"
+#include "strbuf.h"
 #include "strmap.h"
 
 /* "wflw": marks the file as a libworkflow store. */
@@ -37,11 +39,11 @@ static const char SCHEMA[] =
     "CREATE INDEX executions_running ON executions(seq)"
     " WHERE state IS NOT NULL;"
     "CREATE INDEX executions_ended ON executions(stop_ms) WHERE status != 0;"
+    /* An execution's events, a chunk per commit (event_chunk.c). */
     "CREATE TABLE events("
-    " execution INTEGER NOT NULL, id INTEGER NOT NULL,"
-    " previous_id INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL,"
-    " type TEXT NOT NULL, json TEXT NOT NULL,"
-    " PRIMARY KEY(execution, id)) WITHOUT ROWID;"
+    " execution INTEGER NOT NULL, first_id INTEGER NOT NULL,"
+    " last_id INTEGER NOT NULL, data BLOB NOT NULL,"
+    " PRIMARY KEY(execution, first_id)) WITHOUT ROWID;"
     "CREATE TABLE documents("
     " seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
     " body TEXT NOT NULL, UNIQUE(kind, key));";
@@ -77,7 +79,7 @@ static const char *const WRITER_SQL[W_COUNT] = {
         " event_count=excluded.event_count, state=excluded.state"
         " RETURNING seq",
     [W_EXEC_SEQ] = "SELECT seq FROM executions WHERE arn=?1",
-    [W_EVENT] = "INSERT INTO events VALUES(?1,?2,?3,?4,?5,?6)",
+    [W_EVENT] = "INSERT INTO events VALUES(?1,?2,?3,?4)",
     [W_DOC] = "INSERT INTO documents(kind, key, body) VALUES(?1,?2,?3)"
               " ON CONFLICT(kind, key) DO UPDATE SET body=excluded.body",
     [W_DOC_DEL] = "DELETE FROM documents WHERE kind=?1 AND key=?2",
@@ -105,14 +107,12 @@ static const char *const READER_SQL[R_COUNT] = {
                        " ORDER BY seq DESC LIMIT ?5",
     [R_RUNNING] = "SELECT " EXEC_COLUMNS " FROM executions"
                   " WHERE state IS NOT NULL ORDER BY seq",
-    [R_EVENTS_FWD] = "SELECT id, previous_id, timestamp_ms, type, json"
-                     " FROM events WHERE execution=(SELECT seq FROM"
-                     " executions WHERE arn=?1) AND id >= ?2"
-                     " ORDER BY id LIMIT ?3",
-    [R_EVENTS_REV] = "SELECT id, previous_id, timestamp_ms, type, json"
-                     " FROM events WHERE execution=(SELECT seq FROM"
-                     " executions WHERE arn=?1) AND id <= ?2"
-                     " ORDER BY id DESC LIMIT ?3",
+    [R_EVENTS_FWD] = "SELECT data FROM events WHERE execution=(SELECT seq"
+                     " FROM executions WHERE arn=?1) AND last_id >= ?2"
+                     " ORDER BY first_id",
+    [R_EVENTS_REV] = "SELECT data FROM events WHERE execution=(SELECT seq"
+                     " FROM executions WHERE arn=?1) AND first_id <= ?2"
+                     " ORDER BY first_id DESC",
     [R_DEF] = "SELECT id, name, type, definition, options FROM definitions"
               " WHERE id=?1",
     [R_DOC] = "SELECT seq, kind, key, body FROM documents"
@@ -127,6 +127,10 @@ typedef struct conn {
   sqlite3_stmt **stmts;
 } conn;
 
+/* WAL frames (pages) after which the checkpointer copies them into the
+ * database file. */
+#define CHECKPOINT_PAGES 2000
+
 typedef struct sql_store {
   char *path;
   int lock_fd; /* the writer's flock, -1 when read-only */
@@ -134,6 +138,13 @@ typedef struct sql_store {
   conn w, r;
   sqlite3_stmt *w_stmts[W_COUNT];
   sqlite3_stmt *r_stmts[R_COUNT];
+  /* The checkpointer: a thread and a connection of its own copy the WAL
+   * into the database file, so the writer only ever appends (ck_mu). */
+  sqlite3 *ck;
+  pthread_t ck_thread;
+  bool ck_running, ck_stop, ck_due;
+  pthread_mutex_t ck_mu;
+  pthread_cond_t ck_cond;
 } sql_store;
 
 /* ---- errors ---- */
@@ -272,19 +283,32 @@ static int apply(sql_store *s, const wf_store_batch *b, wf__strmap *seqs,
   for (size_t i = 0; rc == SQLITE_OK && i < b->nexecutions; i++)
     rc = put_execution(s, &b->executions[i], seqs);
   *what = "writing an event";
-  for (size_t i = 0; rc == SQLITE_OK && i < b->nevents; i++) {
-    const wf_store_event *e = &b->events[i];
+  /* The events of one execution in one batch are one chunk. */
+  for (size_t i = 0; rc == SQLITE_OK && i < b->nevents;) {
+    size_t j = i + 1;
+    while (j < b->nevents &&
+           strcmp(b->events[j].execution_arn, b->events[i].execution_arn) == 0 &&
+           b->events[j].id == b->events[j - 1].id + 1)
+      j++;
     int64_t seq = 0;
-    rc = execution_seq(s, seqs, e->execution_arn, &seq);
+    rc = execution_seq(s, seqs, b->events[i].execution_arn, &seq);
     if (rc != SQLITE_OK) break;
+    wf__strbuf chunk = WF__STRBUF_INIT;
+    wf__event_chunk_encode(&chunk, b->events + i, j - i);
+    if (chunk.oom) {
+      wf__strbuf_free(&chunk);
+      rc = SQLITE_NOMEM;
+      break;
+    }
     sqlite3_stmt *st = stmt(&s->w, W_EVENT);
     sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, e->id);
-    sqlite3_bind_int64(st, 3, e->previous_id);
-    sqlite3_bind_int64(st, 4, e->timestamp_ms);
-    bind_text(st, 5, e->type ? e->type : "");
-    bind_text(st, 6, e->json ? e->json : "{}");
+    sqlite3_bind_int64(st, 2, b->events[i].id);
+    sqlite3_bind_int64(st, 3, b->events[j - 1].id);
+    sqlite3_bind_blob(st, 4, chunk.data, (int)chunk.len, SQLITE_STATIC);
     rc = exec_stmt(st);
+    sqlite3_clear_bindings(st);
+    wf__strbuf_free(&chunk);
+    i = j;
   }
   *what = "writing a document";
   for (size_t i = 0; rc == SQLITE_OK && i < b->ndocuments; i++) {
@@ -362,15 +386,6 @@ static int exec_cb(sqlite3_stmt *st, void *cb, void *payload) {
   wf_store_execution x;
   exec_row(st, &x);
   return ((wf_store_execution_cb)cb)(&x, payload);
-}
-
-static int event_cb(sqlite3_stmt *st, void *cb, void *payload) {
-  wf_store_event e = {.id = sqlite3_column_int64(st, 0),
-                      .previous_id = sqlite3_column_int64(st, 1),
-                      .timestamp_ms = sqlite3_column_int64(st, 2),
-                      .type = col_text(st, 3),
-                      .json = col_text(st, 4)};
-  return ((wf_store_event_cb)cb)(&e, payload);
 }
 
 static int def_cb(sqlite3_stmt *st, void *cb, void *payload) {
@@ -464,19 +479,58 @@ static int sql_list_running(void *backend, wf_store_execution_cb cb,
   return rc;
 }
 
+/* Events of chunks, in order or in reverse, from an id, up to a count. */
+typedef struct event_reader {
+  const char *arn;
+  int64_t from;
+  bool reverse;
+  size_t limit, sent;
+  wf_store_event_cb cb;
+  void *payload;
+  bool stop;
+} event_reader;
+
+static int send_event(const wf_store_event *e, void *p) {
+  event_reader *r = p;
+  if (r->reverse ? e->id > r->from : e->id < r->from) return 0;
+  wf_store_event ev = *e;
+  ev.execution_arn = r->arn;
+  r->sent++;
+  if (r->cb(&ev, r->payload) || (r->limit && r->sent >= r->limit))
+    r->stop = true;
+  return r->stop;
+}
+
 static int sql_read_events(void *backend, const char *arn, int64_t from_id,
                            bool reverse, size_t limit, wf_store_event_cb cb,
                            void *payload, wf_error *err) {
   sql_store *s = backend;
+  event_reader r = {arn, reverse ? (from_id > 0 ? from_id : INT64_MAX)
+                                 : from_id,
+                    reverse, limit, 0, cb, payload, false};
   pthread_mutex_lock(&s->r.mu);
   sqlite3_stmt *st = stmt(&s->r, reverse ? R_EVENTS_REV : R_EVENTS_FWD);
   bind_text(st, 1, arn);
-  sqlite3_bind_int64(st, 2, reverse ? (from_id > 0 ? from_id : INT64_MAX)
-                                    : from_id);
-  sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : -1);
-  int rc = rows(s, st, event_cb, (void *)cb, payload, false, NULL, NULL, err);
+  sqlite3_bind_int64(st, 2, r.from);
+  int rc;
+  int code = WF_OK;
+  while (!r.stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const void *data = sqlite3_column_blob(st, 0);
+    int n = sqlite3_column_bytes(st, 0);
+    if (wf__event_chunk_decode(data, (size_t)n, reverse, send_event, &r) !=
+        0) {
+      code = wf__error_set(err, WF_ECORRUPT, NULL,
+                           "store %s is damaged: a history chunk of %s does "
+                           "not decode",
+                           s->path, arn);
+      break;
+    }
+  }
+  if (code == WF_OK && !r.stop && rc != SQLITE_DONE)
+    code = fail(s, s->r.db, rc, "reading", err);
+  sqlite3_reset(st);
   pthread_mutex_unlock(&s->r.mu);
-  return rc;
+  return code;
 }
 
 static int sql_get_definition(void *backend, const char *id,
@@ -598,8 +652,72 @@ static void conn_close(conn *c, size_t n) {
   pthread_mutex_destroy(&c->mu);
 }
 
+/* ---- checkpoints ---- */
+
+/* After each commit of the writer (its lock held): wake the checkpointer
+ * once the WAL has grown enough. */
+static int wal_grew(void *arg, sqlite3 *db, const char *name, int pages) {
+  (void)db;
+  (void)name;
+  sql_store *s = arg;
+  if (pages < CHECKPOINT_PAGES) return SQLITE_OK;
+  pthread_mutex_lock(&s->ck_mu);
+  s->ck_due = true;
+  pthread_cond_signal(&s->ck_cond);
+  pthread_mutex_unlock(&s->ck_mu);
+  return SQLITE_OK;
+}
+
+static void *checkpointer(void *arg) {
+  sql_store *s = arg;
+  pthread_mutex_lock(&s->ck_mu);
+  for (;;) {
+    while (!s->ck_due && !s->ck_stop) pthread_cond_wait(&s->ck_cond, &s->ck_mu);
+    if (s->ck_stop) break;
+    s->ck_due = false;
+    pthread_mutex_unlock(&s->ck_mu);
+    /* PASSIVE: copies what no reader needs, never blocks the writer. */
+    sqlite3_wal_checkpoint_v2(s->ck, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                              NULL);
+    pthread_mutex_lock(&s->ck_mu);
+  }
+  pthread_mutex_unlock(&s->ck_mu);
+  return NULL;
+}
+
+static int start_checkpointer(sql_store *s, wf_error *err) {
+  int rc = sqlite3_open_v2(s->path, &s->ck,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) return fail(s, s->ck, rc, "opening", err);
+  sqlite3_busy_timeout(s->ck, 5000);
+  /* The writer never checkpoints by itself; this thread does. */
+  sqlite3_wal_autocheckpoint(s->w.db, 0);
+  sqlite3_wal_hook(s->w.db, wal_grew, s);
+  if (pthread_create(&s->ck_thread, NULL, checkpointer, s) != 0)
+    return wf__error_set(err, WF_EINTERNAL, NULL,
+                         "store %s: cannot start its checkpointer", s->path);
+  s->ck_running = true;
+  return WF_OK;
+}
+
+static void stop_checkpointer(sql_store *s) {
+  if (s->ck_running) {
+    pthread_mutex_lock(&s->ck_mu);
+    s->ck_stop = true;
+    pthread_cond_signal(&s->ck_cond);
+    pthread_mutex_unlock(&s->ck_mu);
+    pthread_join(s->ck_thread, NULL);
+    s->ck_running = false;
+  }
+  if (s->ck) sqlite3_close(s->ck);
+  s->ck = NULL;
+}
+
 static void sql_close(void *backend) {
   sql_store *s = backend;
+  stop_checkpointer(s);
+  pthread_cond_destroy(&s->ck_cond);
+  pthread_mutex_destroy(&s->ck_mu);
   /* The reader first: the writer, closing last, checkpoints the WAL into
    * the database file and removes it. */
   conn_close(&s->r, R_COUNT);
@@ -738,6 +856,8 @@ int wf_store_sqlite_open(wf_store **out, const char *path,
   s->r.stmts = s->r_stmts;
   pthread_mutex_init(&s->w.mu, NULL);
   pthread_mutex_init(&s->r.mu, NULL);
+  pthread_mutex_init(&s->ck_mu, NULL);
+  pthread_cond_init(&s->ck_cond, NULL);
   /* The schema is made or checked on the writer's connection, then the
    * reader's is opened; read-only, there is only the reader's. */
   if (!s->read_only) {
@@ -746,6 +866,7 @@ int wf_store_sqlite_open(wf_store **out, const char *path,
     if (rc == WF_OK) rc = check_schema(s, err);
     if (rc == WF_OK) rc = open_conn(s, &s->r, false, &o, err);
     if (rc == WF_OK) rc = prepare(s, &s->w, WRITER_SQL, W_COUNT, err);
+    if (rc == WF_OK) rc = start_checkpointer(s, err);
   } else {
     rc = open_conn(s, &s->r, false, &o, err);
     if (rc == WF_OK) rc = check_schema(s, err);
