@@ -207,6 +207,24 @@ Test(engine_history, pass_and_succeed_run) {
   hist_free(&h);
 }
 
+/* The input is a JSON text inside a JSON string: quotes, backslashes and
+ * control characters of the payload's own strings are escaped twice. */
+Test(engine_history, payload_text_escapes_quotes_backslashes_and_controls) {
+  const char *input =
+      "{\"q\\\"k\":\"a \\\"quoted\\\" \\\\ back\\nline\\ttab\\u0001\","
+      "\"u\":\"\u00e9\u2603\",\"n\":[-12,0.5,1.0E21,true,null]}";
+  hist h = run_hist(
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+      "\"End\":true}}}",
+      input, NULL, NULL, NULL);
+  json_t *d = assert_event(&h, 0, "executionStartedEventDetails",
+                           "input,inputDetails,roleArn");
+  assert_payload(d, "input", input);
+  d = assert_exited(&h, 2, "P");
+  assert_payload(d, "output", input);
+  hist_free(&h);
+}
+
 Test(engine_history, choice_wait_and_fail_run) {
   hist h = run_hist(
       "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":"

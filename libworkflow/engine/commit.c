@@ -58,11 +58,7 @@ typedef struct wf__committer {
 
 static void item_free(wf__commit_item *it) {
   for (size_t i = 0; i < it->nevents; i++) {
-    wf__event *ev = &it->events[i];
-    wf__free(ev->text);
-    json_decref(ev->data);
-    wf__free(ev->error);
-    wf__free(ev->cause);
+    wf__event_free(&it->events[i]);
     if (it->json) wf__free(it->json[i]);
   }
   wf__free(it->events);
@@ -117,8 +113,8 @@ static void fill_record(wf__commit_item *it, wf_execution *x) {
   };
 }
 
-/* Move x's pending events into the item, rendered when someone reads them
- * (x->lock held). False on out-of-memory: they stay on x. */
+/* Move x's pending events into the item, rendered as the store and
+ * listeners will read them (x->lock held). False on out-of-memory: they stay on x. */
 static bool take_events(wf__commit_item *it, wf_execution *x) {
   if (!x->nevents) return true;
   wf_engine *e = x->engine;
@@ -132,16 +128,25 @@ static bool take_events(wf__commit_item *it, wf_execution *x) {
     if (!evs || !json) return false;
     it->cap = n;
   }
+  wf__render_cache cache = {0};
   for (size_t i = 0; i < x->nevents; i++) {
     wf__event *ev = &x->events[i];
     it->events[it->nevents] = *ev;
     it->json[it->nevents] = NULL;
     if (render) {
       wf__strbuf b = WF__STRBUF_INIT;
-      wf__event_render(&b, x, ev);
+      wf__event_render(&b, x, ev, &cache);
       it->json[it->nevents] = wf__strbuf_take(&b);
     }
     it->nevents++;
+  }
+  wf__render_cache_free(&cache);
+  /* The payloads are in the text now: let them go here, on a stepping
+   * thread, rather than on the committer's (the listeners and the log
+   * read the text and the event's own fields). */
+  for (size_t i = it->nevents - x->nevents; i < it->nevents; i++) {
+    json_decref(it->events[i].data);
+    it->events[i].data = NULL;
   }
   x->nevents = 0;
   return true;

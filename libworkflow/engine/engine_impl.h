@@ -547,8 +547,20 @@ void wf__event_free(wf__event *ev);
 int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload);
 /* {"events":[...]} of an execution, from the store; NULL on failure. */
 char *wf__history_read(wf_engine *e, const char *arn, bool reverse);
+/* The payload texts rendered for recent events, by value: the events of
+ * a commit often carry one value twice (a state's output is the next
+ * one's input). Valid while those events hold their values, so for one
+ * batch of renderings; zero-initialise, free with wf__render_cache_free. */
+#define WF__RENDER_CACHE_SLOTS 4
+typedef struct wf__render_cache {
+  const json_t *value[WF__RENDER_CACHE_SLOTS];
+  wf__strbuf text[WF__RENDER_CACHE_SLOTS];
+  unsigned next;
+} wf__render_cache;
+void wf__render_cache_free(wf__render_cache *c);
+/* An event as GetExecutionHistory shows it; `cache` may be NULL. */
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
-                      const wf__event *ev);
+                      const wf__event *ev, wf__render_cache *cache);
 /* "ExecutionStarted", "PassStateEntered", ...: a static string. */
 const char *wf__event_type_name(const wf__event *ev);
 

@@ -165,22 +165,46 @@ static void str_field(wf__strbuf *b, const char *k, const char *v,
   wf__json_dump_string(b, v, strlen(v));
 }
 
+void wf__render_cache_free(wf__render_cache *c) {
+  for (unsigned i = 0; i < WF__RENDER_CACHE_SLOTS; i++)
+    wf__strbuf_free(&c->text[i]);
+}
+
+/* v's text as a JSON string, from the cache when rendered before. */
+static void quoted_value(wf__strbuf *b, const json_t *v,
+                         wf__render_cache *c) {
+  if (!c) {
+    wf__json_dump_quoted(b, v);
+    return;
+  }
+  for (unsigned i = 0; i < WF__RENDER_CACHE_SLOTS; i++)
+    if (c->value[i] == v && !c->text[i].oom) {
+      wf__strbuf_append(b, c->text[i].data, c->text[i].len);
+      return;
+    }
+  size_t start = b->len;
+  wf__json_dump_quoted(b, v);
+  if (b->oom) return;
+  unsigned slot = c->next++ % WF__RENDER_CACHE_SLOTS;
+  wf__strbuf_reset(&c->text[slot]);
+  wf__strbuf_append(&c->text[slot], b->data + start, b->len - start);
+  c->value[slot] = v;
+}
+
 /* "input": "<json text>", "inputDetails": {"truncated": false} */
 static void payload_field(wf__strbuf *b, const char *k, const json_t *v,
-                          bool *first) {
-  char *text = wf__json_dumps(v ? v : json_null());
+                          bool *first, wf__render_cache *c) {
   key(b, k, first);
-  wf__json_dump_string(b, text ? text : "null", text ? strlen(text) : 4);
-  wf__free(text);
-  char dk[32];
-  snprintf(dk, sizeof dk, "%sDetails", k);
-  key(b, dk, first);
-  wf__strbuf_puts(b, "{\"truncated\":false}");
+  quoted_value(b, v ? v : json_null(), c);
+  /* k is a plain word: no escaping to do. */
+  wf__strbuf_append(b, ",\"", 2);
+  wf__strbuf_puts(b, k);
+  wf__strbuf_puts(b, "Details\":{\"truncated\":false}");
 }
 
 static void int_field(wf__strbuf *b, const char *k, int64_t v, bool *first) {
   key(b, k, first);
-  wf__strbuf_printf(b, "%lld", (long long)v);
+  wf__strbuf_put_int(b, (long long)v);
 }
 
 /* "arn:aws:states:::lambda:invoke" -> resourceType "lambda", resource
@@ -232,36 +256,32 @@ static const char *details_key(const wf__event *ev, char buf[96]) {
 }
 
 static void render_details(wf__strbuf *b, const wf_execution *x,
-                           const wf__event *ev) {
+                           const wf__event *ev, wf__render_cache *c) {
   bool first = true;
   switch (ev->type) {
     case WF__EV_EXECUTION_STARTED:
-      payload_field(b, "input", ev->data, &first);
+      payload_field(b, "input", ev->data, &first, c);
       str_field(b, "roleArn", x->role_arn ? x->role_arn : x->engine->role_arn,
                 &first);
       break;
     case WF__EV_EXECUTION_SUCCEEDED:
     case WF__EV_LAMBDA_SUCCEEDED:
     case WF__EV_ACTIVITY_SUCCEEDED:
-      payload_field(b, "output", ev->data, &first);
+      payload_field(b, "output", ev->data, &first, c);
       break;
     case WF__EV_STATE_ENTERED:
       str_field(b, "name", ev->name, &first);
-      payload_field(b, "input", ev->data, &first);
+      payload_field(b, "input", ev->data, &first, c);
       break;
     case WF__EV_STATE_EXITED:
       str_field(b, "name", ev->name, &first);
-      payload_field(b, "output", ev->data, &first);
+      payload_field(b, "output", ev->data, &first, c);
       break;
     case WF__EV_TASK_SCHEDULED:
       resource_fields(b, ev->resource, &first);
       str_field(b, "region", x->engine->region, &first);
-      {
-        char *p = wf__json_dumps(ev->data ? ev->data : json_null());
-        key(b, "parameters", &first);
-        wf__json_dump_string(b, p ? p : "null", p ? strlen(p) : 4);
-        wf__free(p);
-      }
+      key(b, "parameters", &first);
+      quoted_value(b, ev->data ? ev->data : json_null(), c);
       if (ev->number) int_field(b, "timeoutInSeconds", ev->number, &first);
       if (ev->number2) int_field(b, "heartbeatInSeconds", ev->number2, &first);
       break;
@@ -271,7 +291,7 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
     case WF__EV_TASK_SUBMITTED:
     case WF__EV_TASK_SUCCEEDED:
       resource_fields(b, ev->resource, &first);
-      payload_field(b, "output", ev->data, &first);
+      payload_field(b, "output", ev->data, &first, c);
       break;
     case WF__EV_TASK_FAILED:
     case WF__EV_TASK_TIMED_OUT:
@@ -282,7 +302,7 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
     case WF__EV_LAMBDA_SCHEDULED:
     case WF__EV_ACTIVITY_SCHEDULED:
       str_field(b, "resource", ev->resource, &first);
-      payload_field(b, "input", ev->data, &first);
+      payload_field(b, "input", ev->data, &first, c);
       if (ev->number) int_field(b, "timeoutInSeconds", ev->number, &first);
       if (ev->number2) int_field(b, "heartbeatInSeconds", ev->number2, &first);
       break;
@@ -307,18 +327,27 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
 }
 
 void wf__event_render(wf__strbuf *b, const wf_execution *x,
-                      const wf__event *ev) {
+                      const wf__event *ev, wf__render_cache *cache) {
   char kbuf[96];
-  wf__strbuf_printf(b, "{\"timestamp\":%lld.%03lld,\"type\":",
-                    (long long)(ev->ts / 1000), (long long)(ev->ts % 1000));
-  const char *type = wf__event_type_name(ev);
-  wf__json_dump_string(b, type, strlen(type));
-  wf__strbuf_printf(b, ",\"id\":%lld,\"previousEventId\":%lld",
-                    (long long)ev->id, (long long)ev->prev);
+  /* Seconds with three decimals; the type and key names are plain words. */
+  wf__strbuf_puts(b, "{\"timestamp\":");
+  wf__strbuf_put_int(b, (long long)(ev->ts / 1000));
+  char ms[5] = {'.', (char)('0' + ev->ts % 1000 / 100),
+                (char)('0' + ev->ts % 100 / 10), (char)('0' + ev->ts % 10),
+                '\0'};
+  wf__strbuf_append(b, ms, 4);
+  wf__strbuf_puts(b, ",\"type\":\"");
+  wf__strbuf_puts(b, wf__event_type_name(ev));
+  wf__strbuf_puts(b, "\",\"id\":");
+  wf__strbuf_put_int(b, (long long)ev->id);
+  wf__strbuf_puts(b, ",\"previousEventId\":");
+  wf__strbuf_put_int(b, (long long)ev->prev);
   const char *dk = details_key(ev, kbuf);
   if (dk) {
-    wf__strbuf_printf(b, ",\"%s\":{", dk);
-    render_details(b, x, ev);
+    wf__strbuf_append(b, ",\"", 2);
+    wf__strbuf_puts(b, dk);
+    wf__strbuf_append(b, "\":{", 3);
+    render_details(b, x, ev, cache);
     wf__strbuf_putc(b, '}');
   }
   wf__strbuf_putc(b, '}');

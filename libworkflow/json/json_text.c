@@ -94,36 +94,67 @@ void wf__json_format_real(char out[32], double d) {
   }
 }
 
-void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len) {
+/* One character's JSON escape into e (at most 6 characters) and its
+ * length; 0 when the character stands for itself. */
+static size_t escape_char(unsigned char c, char e[6]) {
   static const char hex[] = "0123456789abcdef";
-  wf__strbuf_putc(b, '"');
+  if (c >= 0x20 && c != '"' && c != '\\') return 0;
+  e[0] = '\\';
+  switch (c) {
+    case '"': e[1] = '"'; return 2;
+    case '\\': e[1] = '\\'; return 2;
+    case '\n': e[1] = 'n'; return 2;
+    case '\r': e[1] = 'r'; return 2;
+    case '\t': e[1] = 't'; return 2;
+    case '\b': e[1] = 'b'; return 2;
+    case '\f': e[1] = 'f'; return 2;
+    default:
+      e[1] = 'u';
+      e[2] = '0';
+      e[3] = '0';
+      e[4] = hex[c >> 4];
+      e[5] = hex[c & 15];
+      return 6;
+  }
+}
+
+/* A JSON string: s escaped once; or, `nested`, escaped twice with its
+ * quotes escaped: as it reads in the text of a document that is itself
+ * the contents of a JSON string (an event's "input"). */
+static void put_string(wf__strbuf *b, const char *s, size_t len, bool nested) {
+  if (nested)
+    wf__strbuf_append(b, "\\\"", 2);
+  else
+    wf__strbuf_putc(b, '"');
   size_t run = 0;
   for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    char e[6];
+    size_t n = escape_char((unsigned char)s[i], e);
+    if (!n) continue;
     wf__strbuf_append(b, s + run, i - run);
     run = i + 1;
-    char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
-    switch (c) {
-      case '"': esc[1] = '"'; break;
-      case '\\': esc[1] = '\\'; break;
-      case '\n': esc[1] = 'n'; break;
-      case '\r': esc[1] = 'r'; break;
-      case '\t': esc[1] = 't'; break;
-      case '\b': esc[1] = 'b'; break;
-      case '\f': esc[1] = 'f'; break;
-      default:
-        esc[1] = 'u';
-        esc[2] = '0';
-        esc[3] = '0';
-        esc[4] = hex[c >> 4];
-        esc[5] = hex[c & 15];
-        break;
+    if (!nested) {
+      wf__strbuf_append(b, e, n);
+      continue;
     }
-    wf__strbuf_puts(b, esc);
+    for (size_t k = 0; k < n; k++) {
+      char e2[6];
+      size_t n2 = escape_char((unsigned char)e[k], e2);
+      if (n2)
+        wf__strbuf_append(b, e2, n2);
+      else
+        wf__strbuf_putc(b, e[k]);
+    }
   }
   wf__strbuf_append(b, s + run, len - run);
-  wf__strbuf_putc(b, '"');
+  if (nested)
+    wf__strbuf_append(b, "\\\"", 2);
+  else
+    wf__strbuf_putc(b, '"');
+}
+
+void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len) {
+  put_string(b, s, len, false);
 }
 
 bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v) {
@@ -133,8 +164,7 @@ bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v) {
     case JSON_TRUE: wf__strbuf_append(b, "true", 4); return true;
     case JSON_FALSE: wf__strbuf_append(b, "false", 5); return true;
     case JSON_INTEGER:
-      snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-      wf__strbuf_puts(b, num);
+      wf__strbuf_put_int(b, (long long)json_integer_value(v));
       return true;
     case JSON_REAL:
       wf__json_format_real(num, json_real_value(v));
@@ -144,11 +174,12 @@ bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v) {
   }
 }
 
-static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
+static void dump(wf__strbuf *b, const json_t *v, int indent, int depth,
+                 bool nested) {
   if (wf__json_dump_scalar(b, v)) return;
   switch (json_typeof(v)) {
     case JSON_STRING:
-      wf__json_dump_string(b, json_string_value(v), json_string_length(v));
+      put_string(b, json_string_value(v), json_string_length(v), nested);
       return;
     case JSON_ARRAY: {
       size_t n = json_array_size(v);
@@ -156,7 +187,7 @@ static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
       for (size_t i = 0; i < n; i++) {
         if (i) wf__strbuf_putc(b, ',');
         if (indent) wf__strbuf_printf(b, "\n%*s", indent * (depth + 1), "");
-        dump(b, json_array_get(v, i), indent, depth + 1);
+        dump(b, json_array_get(v, i), indent, depth + 1, nested);
       }
       if (indent && n) wf__strbuf_printf(b, "\n%*s", indent * depth, "");
       wf__strbuf_putc(b, ']');
@@ -171,9 +202,12 @@ static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
         if (!first) wf__strbuf_putc(b, ',');
         first = false;
         if (indent) wf__strbuf_printf(b, "\n%*s", indent * (depth + 1), "");
-        wf__json_dump_string(b, key, strlen(key));
-        wf__strbuf_puts(b, indent ? ": " : ":");
-        dump(b, val, indent, depth + 1);
+        put_string(b, key, strlen(key), nested);
+        if (indent)
+          wf__strbuf_append(b, ": ", 2);
+        else
+          wf__strbuf_putc(b, ':');
+        dump(b, val, indent, depth + 1, nested);
       }
       if (indent && !first) wf__strbuf_printf(b, "\n%*s", indent * depth, "");
       wf__strbuf_putc(b, '}');
@@ -183,13 +217,21 @@ static void dump(wf__strbuf *b, const json_t *v, int indent, int depth) {
   }
 }
 
-void wf__json_dump(wf__strbuf *b, const json_t *v) { dump(b, v, 0, 0); }
+void wf__json_dump(wf__strbuf *b, const json_t *v) { dump(b, v, 0, 0, false); }
 
-void wf__json_dump_pretty(wf__strbuf *b, const json_t *v) { dump(b, v, 2, 0); }
+void wf__json_dump_quoted(wf__strbuf *b, const json_t *v) {
+  wf__strbuf_putc(b, '"');
+  dump(b, v, 0, 0, true);
+  wf__strbuf_putc(b, '"');
+}
+
+void wf__json_dump_pretty(wf__strbuf *b, const json_t *v) {
+  dump(b, v, 2, 0, false);
+}
 
 char *wf__json_dumps(const json_t *v) {
   wf__strbuf b = WF__STRBUF_INIT;
-  dump(&b, v, 0, 0);
+  dump(&b, v, 0, 0, false);
   return wf__strbuf_take(&b);
 }
 

@@ -22,6 +22,10 @@ char *wf__json_dumps(const json_t *v);
 char *wf__json_shown(const json_t *v);
 /* Pretty form (2-space indent, ": " separators) for people. */
 void wf__json_dump_pretty(wf__strbuf *b, const json_t *v);
+/* Append v's compact text as a JSON string (as an event's "input" holds
+ * the input document): wf__json_dump_string of wf__json_dumps(v), in one
+ * pass. */
+void wf__json_dump_quoted(wf__strbuf *b, const json_t *v);
 /* Append a quoted, escaped JSON string. */
 void wf__json_dump_string(wf__strbuf *b, const char *s, size_t len);
 /* Write a real the way Java's Double.toString does into out[32]. */

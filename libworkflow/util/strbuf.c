@@ -38,10 +38,17 @@ void wf__strbuf_puts(wf__strbuf *b, const char *s) {
   wf__strbuf_append(b, s, strlen(s));
 }
 
-void wf__strbuf_putc(wf__strbuf *b, char c) {
-  if (!wf__strbuf_reserve(b, 1)) return;
-  b->data[b->len++] = c;
-  b->data[b->len] = '\0';
+void wf__strbuf_put_int(wf__strbuf *b, long long v) {
+  char num[24];
+  char *p = num + sizeof num;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                               : (unsigned long long)v;
+  do {
+    *--p = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0) *--p = '-';
+  wf__strbuf_append(b, p, (size_t)(num + sizeof num - p));
 }
 
 void wf__strbuf_printf(wf__strbuf *b, const char *fmt, ...) {

@@ -18,7 +18,15 @@ typedef struct wf__strbuf {
 bool wf__strbuf_reserve(wf__strbuf *b, size_t extra);
 void wf__strbuf_append(wf__strbuf *b, const char *s, size_t n);
 void wf__strbuf_puts(wf__strbuf *b, const char *s);
-void wf__strbuf_putc(wf__strbuf *b, char c);
+/* A decimal integer, as printf's %lld without its cost. */
+void wf__strbuf_put_int(wf__strbuf *b, long long v);
+
+/* Inline: JSON printing puts one character at a time. */
+static inline void wf__strbuf_putc(wf__strbuf *b, char c) {
+  if ((b->oom || b->len + 2 > b->cap) && !wf__strbuf_reserve(b, 1)) return;
+  b->data[b->len++] = c;
+  b->data[b->len] = '\0';
+}
 void wf__strbuf_printf(wf__strbuf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* The contents ("" when empty); valid until the next append or free. */
