@@ -6,10 +6,14 @@
  *
  *   wf-bench WORKLOADS_DIR WORKLOAD [--executions N] [--warmup N] [--batch N]
  *            [--history] [--threads N] [--store sqlite:PATH [--sync normal]]
+ *            [--express]
  *
  * --store sqlite:PATH runs the executions on a durable SQLite store at PATH
  * (a fresh file: removed first), committed with full fsync unless --sync
- * normal; the default is the engine's own in-memory store.
+ * normal; the default is the engine's own in-memory store. --express loads
+ * the definition as an EXPRESS machine: a single execution of more than
+ * 25,000 events (choice-loop, map-fanout) is failed by AWS as a STANDARD
+ * one, and by libworkflow too; AWS runs it only as EXPRESS.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -17,49 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
-#include <unistd.h>
 
+#include "bench_common.h"
 #include "workflow/json.h"
 #include "workflow/workflow.h"
-
-/* The manifest's task handlers, answering at once (inline: no hand-off). */
-static void process_data(wf_task *task, void *payload) {
-  (void)payload;
-  const json_t *in = wf_task_input_value(task);
-  json_t *out = json_pack("{s:s, s:I}", "status", "SUCCESS", "recordsProcessed",
-                          (json_int_t)json_array_size(json_object_get(in, "records")));
-  wf_task_succeed_value(task, out);
-}
-
-static void send_notification(wf_task *task, void *payload) {
-  (void)payload;
-  wf_task_succeed_value(task, json_pack("{s:b}", "delivered", 1));
-}
-
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *dir, const char *name) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "wf-bench: cannot open %s\n", path);
-    exit(2);
-  }
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) exit(2);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
 
 /* Minimal path reader for the manifest's checks: $.a.b[3].c */
 static const json_t *get_path(const json_t *v, const char *path) {
@@ -158,16 +123,17 @@ int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: wf-bench WORKLOADS_DIR WORKLOAD [--executions N] "
                     "[--warmup N] [--batch N] [--history] [--threads N] "
-                    "[--store sqlite:PATH [--sync normal]]\n");
+                    "[--store sqlite:PATH [--sync normal]] [--express]\n");
     return 2;
   }
   const char *dir = argv[1], *name = argv[2];
   long executions = -1, warmup = -1, batch = -1;
   unsigned threads = 0;
-  bool history = false;
+  bool history = false, express = false;
   const char *store_arg = NULL, *sync = "full";
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--history") == 0) history = true;
+    else if (strcmp(argv[i], "--express") == 0) express = true;
     else if (i + 1 < argc && strcmp(argv[i], "--store") == 0)
       store_arg = argv[++i];
     else if (i + 1 < argc && strcmp(argv[i], "--sync") == 0)
@@ -185,7 +151,7 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  char *manifest_text = slurp(dir, "manifest.json");
+  char *manifest_text = bench_slurp(dir, "manifest.json");
   json_t *manifest = json_loads(manifest_text, 0, NULL);
   json_t *w = json_object_get(json_object_get(manifest, "workloads"), name);
   if (!w) {
@@ -199,41 +165,24 @@ int main(int argc, char **argv) {
                              ? json_integer_value(json_object_get(w, "batch"))
                              : 1;
   const char *mode = json_string_value(json_object_get(w, "mode"));
-  char *definition = slurp(dir, json_string_value(json_object_get(w, "definition")));
-  char *input = slurp(dir, json_string_value(json_object_get(w, "input")));
+  char *definition = bench_slurp(dir, json_string_value(json_object_get(w, "definition")));
+  char *input = bench_slurp(dir, json_string_value(json_object_get(w, "input")));
 
   wf_error err;
   wf_machine *m = NULL;
   wf_load_options lo = WF_LOAD_OPTIONS_INIT;
   lo.name = name;
-  double t_setup = now_s();
+  lo.type = express ? WF_MACHINE_EXPRESS : WF_MACHINE_STANDARD;
+  double t_setup = bench_now();
   if (wf_machine_load_json(&m, definition, &lo, &err) != WF_OK) {
     fprintf(stderr, "wf-bench: %s: %s\n", name, err.message);
     return 1;
   }
-  double setup = now_s() - t_setup;
+  double setup = bench_now() - t_setup;
   wf_store *store = NULL;
-  char store_name[64] = "memory";
-  if (store_arg && strncmp(store_arg, "sqlite:", 7) == 0) {
-    const char *path = store_arg + 7;
-    char aux[4096];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-    wf_store_options so = WF_STORE_OPTIONS_INIT;
-    so.sync = strcmp(sync, "normal") == 0 ? WF_STORE_SYNC_NORMAL
-                                          : WF_STORE_SYNC_FULL;
-    if (wf_store_sqlite_open(&store, path, &so, &err) != WF_OK) {
-      fprintf(stderr, "wf-bench: %s\n", err.message);
-      return 2;
-    }
-    snprintf(store_name, sizeof store_name, "sqlite(%s)", sync);
-  } else if (store_arg && strcmp(store_arg, "memory") != 0) {
-    fprintf(stderr, "wf-bench: --store takes sqlite:PATH or memory\n");
-    return 2;
-  }
+  char store_name[64];
+  bench_open_store(store_arg, true, strcmp(sync, "normal") == 0, &store,
+                   store_name);
   wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
   eo.store = store;
   eo.history = history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
@@ -248,20 +197,13 @@ int main(int argc, char **argv) {
     fprintf(stderr, "wf-bench: %s\n", err.message);
     return 1;
   }
-  wf_engine_register_handler(e,
-                             "arn:aws:lambda:us-east-1:123456789012:function:"
-                             "ProcessData",
-                             process_data, NULL, WF_HANDLER_INLINE, NULL);
-  wf_engine_register_handler(e,
-                             "arn:aws:lambda:us-east-1:123456789012:function:"
-                             "SendNotification",
-                             send_notification, NULL, WF_HANDLER_INLINE, NULL);
+  bench_register_seed_handlers(e);
   bench b = {e, m, input, mode && strcmp(mode, "concurrent") == 0, batch};
   if (warmup > 0) wf_execution_free(run_many(&b, warmup));
   struct rusage ru;
-  double t0 = now_s();
+  double t0 = bench_now();
   wf_execution *last = run_many(&b, executions);
-  double seconds = now_s() - t0;
+  double seconds = bench_now() - t0;
   getrusage(RUSAGE_SELF, &ru);
 
   json_t *failures = json_array();
@@ -287,6 +229,7 @@ int main(int argc, char **argv) {
   json_object_set_new(r, "payload_limit", json_integer((json_int_t)eo.payload_limit));
   json_object_set_new(r, "allocator", json_string(WF_BENCH_ALLOCATOR));
   json_object_set_new(r, "store", json_string(store_name));
+  json_object_set_new(r, "type", json_string(express ? "EXPRESS" : "STANDARD"));
   if (json_array_size(failures)) json_object_set(r, "check_failures", failures);
   char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(7));
   puts(line);

@@ -375,14 +375,14 @@ Test(engine_concurrency, twenty_thousand_executions_without_history) {
     }
   }
   cr_assert_eq(ok, BATCH * BATCHES);
-  /* The engine's own store keeps the newest 1,000 ended executions, as
+  /* The engine's own store keeps the newest 100 ended executions, as
    * it goes: memory stays bounded by that, not by what has run. */
   int kept = 0;
   cr_assert_eq(wf_store_list_executions(wf_engine_store(e), NULL, count_kept,
                                         &kept, NULL),
                WF_OK);
-  cr_assert_geq(kept, 1000);
-  cr_assert_leq(kept, 1000 + 128, "%d ended executions kept", kept);
+  cr_assert_geq(kept, 100);
+  cr_assert_leq(kept, 100 + 128, "%d ended executions kept", kept);
   free(xs);
   wf_machine_free(m);
   wf_engine_free(e);

@@ -149,7 +149,10 @@ int wf_cli_executions(int argc, char **argv) {
       json_object_set_new(o, "history", events);
     }
     if (grc == WF_OK && o) {
-      char *text = json_dumps(o, JSON_INDENT(2));
+      /* 16 digits: an event's timestamp (seconds with milliseconds) reads
+       * as written, not as its nearest double's 17 digits. Payloads are
+       * strings inside the events. */
+      char *text = json_dumps(o, JSON_INDENT(2) | JSON_REAL_PRECISION(16));
       if (text) puts(text);
       free(text);
     } else {

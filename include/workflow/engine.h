@@ -102,7 +102,8 @@ typedef struct wf_engine_options {
   /* ---- version 2 ---- */
   /** Where executions, their history and their resumable state are kept
    *  (see store.h). NULL: a store of the engine's own in memory, keeping
-   *  at most 1,000 ended executions. Borrowed: must outlive the engine.
+   *  at most the newest 100 ended executions (their outputs included).
+   *  Borrowed: must outlive the engine.
    *  One engine per store at a time. With a durable store (SQLite), the
    *  executions left running by an engine that stopped or crashed are
    *  resumed by wf_engine_resume(). */

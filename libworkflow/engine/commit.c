@@ -113,42 +113,38 @@ static void fill_record(wf__commit_item *it, wf_execution *x) {
   };
 }
 
-/* Move x's pending events into the item, rendered as the store and
- * listeners will read them (x->lock held). False on out-of-memory: they stay on x. */
+/* Move x's pending events into a new item, rendered as the store and
+ * listeners will read them (x->lock held). The item takes x's array as it
+ * is: an execution that now waits keeps none (a new one is made at its
+ * next event). False on out-of-memory: they stay on x. */
 static bool take_events(wf__commit_item *it, wf_execution *x) {
   if (!x->nevents) return true;
   wf_engine *e = x->engine;
   bool render = e->history == WF_HISTORY_FULL || e->nlisteners;
-  size_t n = it->nevents + x->nevents;
-  if (n > it->cap) {
-    wf__event *evs = wf__realloc(it->events, n * sizeof *evs);
-    if (evs) it->events = evs;
-    char **json = wf__realloc(it->json, n * sizeof *json);
-    if (json) it->json = json;
-    if (!evs || !json) return false;
-    it->cap = n;
-  }
-  wf__render_cache cache = {0};
-  for (size_t i = 0; i < x->nevents; i++) {
-    wf__event *ev = &x->events[i];
-    it->events[it->nevents] = *ev;
-    it->json[it->nevents] = NULL;
-    if (render) {
+  size_t n = x->nevents;
+  it->json = wf__calloc(n, sizeof *it->json);
+  if (!it->json) return false;
+  it->events = x->events;
+  it->cap = x->cap;
+  it->nevents = n;
+  x->events = NULL;
+  x->cap = x->nevents = 0;
+  if (render) {
+    wf__render_cache cache = {0};
+    for (size_t i = 0; i < n; i++) {
       wf__strbuf b = WF__STRBUF_INIT;
-      wf__event_render(&b, x, ev, &cache);
-      it->json[it->nevents] = wf__strbuf_take(&b);
+      wf__event_render(&b, x, &it->events[i], &cache);
+      it->json[i] = wf__strbuf_take(&b);
     }
-    it->nevents++;
+    wf__render_cache_free(&cache);
   }
-  wf__render_cache_free(&cache);
   /* The payloads are in the text now: let them go here, on a stepping
    * thread, rather than on the committer's (the listeners and the log
    * read the text and the event's own fields). */
-  for (size_t i = it->nevents - x->nevents; i < it->nevents; i++) {
+  for (size_t i = 0; i < n; i++) {
     json_decref(it->events[i].data);
     it->events[i].data = NULL;
   }
-  x->nevents = 0;
   return true;
 }
 

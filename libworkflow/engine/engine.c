@@ -25,7 +25,7 @@ int wf_engine_options_init(wf_engine_options *opts, unsigned int version) {
 }
 
 /* Ended executions an engine's own in-memory store keeps. */
-#define OWN_STORE_RETENTION 1000
+#define OWN_STORE_RETENTION 100
 
 static int open_store(wf_engine *e, const wf_engine_options *opts,
                       wf_error *err) {
