@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the core test modules (definitions, engine, paths, choice,
-# intrinsics, YAML, Parallel/Map) under valgrind memcheck: no invalid
+# intrinsics, YAML, Parallel/Map, the stores, durable executions) under
+# valgrind memcheck: no invalid
 # access, no definite or indirect leak. Uses an existing build (BUILD,
 # default build) and prints one line per module.
 #   scripts/valgrind-core.sh [MODULE...]
@@ -12,13 +13,15 @@ BIN=$BUILD/tests/bin
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(machine yaml cases choice paths_io intrinsics
-  engine_api engine_tasks engine_retry engine_time engine_history parallel map)
+  engine_api engine_tasks engine_retry engine_time engine_history parallel map
+  store durable)
 LOGDIR=$BUILD/valgrind
 mkdir -p "$LOGDIR"
 failed=0
 for s in "${SUITES[@]}"; do
   log=$LOGDIR/$s.log
   valgrind --trace-children=yes --leak-check=full \
+    --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=9 -q \
     "$BIN/test_$s" --jobs 1 >"$log" 2>&1
   rc=$?

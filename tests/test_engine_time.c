@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -831,6 +832,10 @@ static void *advance_main(void *arg) {
   while (!atomic_load(&a->stop)) {
     wf_clock_advance(a->clock, 7);
     atomic_fetch_add(&a->advances, 1);
+    /* Let the others run: under valgrind, which runs one thread at a
+     * time, this loop would otherwise keep the scheduler threads from
+     * ever firing the timers it makes due. */
+    sched_yield();
   }
   return NULL;
 }
