@@ -14,6 +14,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "chunk_encoder.h"
 #include "event_chunk.h"
 #include "store_impl.h"
 #include "strbuf.h"
@@ -145,6 +146,7 @@ typedef struct sql_store {
    * into the database file, so the writer mostly only appends (ck_mu
    * guards the flags; ck_run makes checkpoints take turns). */
   sqlite3 *ck;
+  wf__chunk_encoder *enc; /* the writer's, NULL read-only */
   pthread_t ck_thread;
   bool ck_running, ck_stop, ck_due;
   pthread_mutex_t ck_mu, ck_run;
@@ -283,37 +285,52 @@ static int apply(sql_store *s, const wf_store_batch *b, wf__strmap *seqs,
     bind_text(st, 5, d->options);
     rc = exec_stmt(st);
   }
+  /* The events of one execution in one batch are one chunk: chunks are
+   * encoded beside the writer (s->enc) while it writes the records. */
+  size_t njobs = 0;
+  wf__chunk_job *jobs = NULL;
+  if (b->nevents) {
+    jobs = wf__calloc(b->nevents, sizeof *jobs);
+    if (!jobs) return SQLITE_NOMEM;
+    for (size_t i = 0; i < b->nevents;) {
+      size_t j = i + 1;
+      while (j < b->nevents &&
+             strcmp(b->events[j].execution_arn, b->events[i].execution_arn) ==
+                 0 &&
+             b->events[j].id == b->events[j - 1].id + 1)
+        j++;
+      jobs[njobs++] = (wf__chunk_job){b->events + i, j - i, WF__STRBUF_INIT};
+      i = j;
+    }
+  }
+  /* A few chunks are not worth a hand-off. */
+  wf__chunk_encoder *enc = njobs >= 8 ? s->enc : NULL;
+  wf__chunk_encoder_post(enc, jobs, njobs);
   *what = "writing an execution";
   for (size_t i = 0; rc == SQLITE_OK && i < b->nexecutions; i++)
     rc = put_execution(s, &b->executions[i], seqs);
+  wf__chunk_encoder_finish(enc, jobs, njobs);
   *what = "writing an event";
-  /* The events of one execution in one batch are one chunk. */
-  for (size_t i = 0; rc == SQLITE_OK && i < b->nevents;) {
-    size_t j = i + 1;
-    while (j < b->nevents &&
-           strcmp(b->events[j].execution_arn, b->events[i].execution_arn) == 0 &&
-           b->events[j].id == b->events[j - 1].id + 1)
-      j++;
+  for (size_t k = 0; rc == SQLITE_OK && k < njobs; k++) {
+    const wf__chunk_job *job = &jobs[k];
     int64_t seq = 0;
-    rc = execution_seq(s, seqs, b->events[i].execution_arn, &seq);
+    rc = execution_seq(s, seqs, job->events[0].execution_arn, &seq);
     if (rc != SQLITE_OK) break;
-    wf__strbuf chunk = WF__STRBUF_INIT;
-    wf__event_chunk_encode(&chunk, b->events + i, j - i);
-    if (chunk.oom) {
-      wf__strbuf_free(&chunk);
+    if (job->chunk.oom) {
       rc = SQLITE_NOMEM;
       break;
     }
     sqlite3_stmt *st = stmt(&s->w, W_EVENT);
     sqlite3_bind_int64(st, 1, seq);
-    sqlite3_bind_int64(st, 2, b->events[i].id);
-    sqlite3_bind_int64(st, 3, b->events[j - 1].id);
-    sqlite3_bind_blob(st, 4, chunk.data, (int)chunk.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, job->events[0].id);
+    sqlite3_bind_int64(st, 3, job->events[job->n - 1].id);
+    sqlite3_bind_blob(st, 4, job->chunk.data, (int)job->chunk.len,
+                      SQLITE_STATIC);
     rc = exec_stmt(st);
     sqlite3_clear_bindings(st);
-    wf__strbuf_free(&chunk);
-    i = j;
   }
+  for (size_t k = 0; k < njobs; k++) wf__strbuf_free(&jobs[k].chunk);
+  wf__free(jobs);
   *what = "writing a document";
   for (size_t i = 0; rc == SQLITE_OK && i < b->ndocuments; i++) {
     const wf_store_document *d = &b->documents[i];
@@ -738,6 +755,7 @@ static void stop_checkpointer(sql_store *s) {
 static void sql_close(void *backend) {
   sql_store *s = backend;
   stop_checkpointer(s);
+  wf__chunk_encoder_stop(s->enc);
   pthread_cond_destroy(&s->ck_cond);
   pthread_mutex_destroy(&s->ck_mu);
   pthread_mutex_destroy(&s->ck_run);
@@ -900,6 +918,8 @@ int wf_store_sqlite_open(wf_store **out, const char *path,
     if (rc == WF_OK) rc = open_conn(s, &s->r, false, &o, err);
     if (rc == WF_OK) rc = prepare(s, &s->w, WRITER_SQL, W_COUNT, err);
     if (rc == WF_OK) rc = start_checkpointer(s, err);
+    /* Without its thread, chunks are encoded by the writer itself. */
+    if (rc == WF_OK) s->enc = wf__chunk_encoder_start();
   } else {
     rc = open_conn(s, &s->r, false, &o, err);
     if (rc == WF_OK) rc = check_schema(s, err);
