@@ -18,6 +18,7 @@ TestSuite(durable, .timeout = 120);
 
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:"
 #define CALLBACK "arn:aws:states:::lambda:invoke.waitForTaskToken"
+#define SQS_CALLBACK "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 
 /* What the handlers saw, across engines. */
 typedef struct seen {
@@ -529,6 +530,118 @@ Test(durable, an_engine_freed_leaves_its_executions_running_in_the_store) {
   cr_assert_eq(wf_execution_status(again), WF_EXEC_ABORTED);
   wf_execution_free(again);
   free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+/* ---- calls that race with resuming ---- */
+
+/* The token of the callback task whose input names itself "last". */
+static char LAST_TOKEN[64];
+
+static void callback_named(wf_task *t, void *p) {
+  (void)p;
+  const json_t *in = wf_task_input_value(t);
+  pthread_mutex_lock(&SEEN.mu);
+  if (strcmp(json_string_value(json_object_get(in, "name")), "last") == 0)
+    snprintf(LAST_TOKEN, sizeof LAST_TOKEN, "%s",
+             json_string_value(json_object_get(in, "token")));
+  pthread_mutex_unlock(&SEEN.mu);
+  saw(t, false);
+}
+
+/* A task answered by another thread while wf_engine_resume() runs: the
+ * gate task (first resumed, called again as a redelivery) lets the
+ * sender go, and the sender answers a task not yet put back. */
+typedef struct racer {
+  wf_engine *engine;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool go, calling;
+  int rc;
+  wf_error err;
+} racer;
+
+static racer RACE = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                     .cv = PTHREAD_COND_INITIALIZER};
+
+static void gate(wf_task *t, void *p) {
+  (void)p;
+  pthread_mutex_lock(&RACE.mu);
+  RACE.go = true;
+  pthread_cond_broadcast(&RACE.cv);
+  /* Resuming goes on once the sender is on its way. */
+  struct timespec until = wft_deadline(WFT_WAIT_MS);
+  while (!RACE.calling &&
+         pthread_cond_timedwait(&RACE.cv, &RACE.mu, &until) == 0) {
+  }
+  pthread_mutex_unlock(&RACE.mu);
+  wf_task_succeed(t, "{}");
+}
+
+static void *send_main(void *arg) {
+  (void)arg;
+  struct timespec until = wft_deadline(WFT_WAIT_MS);
+  pthread_mutex_lock(&RACE.mu);
+  while (!RACE.go && pthread_cond_timedwait(&RACE.cv, &RACE.mu, &until) == 0) {
+  }
+  RACE.calling = true;
+  pthread_cond_broadcast(&RACE.cv);
+  pthread_mutex_unlock(&RACE.mu);
+  RACE.rc = wf_engine_send_task_success(RACE.engine, LAST_TOKEN,
+                                        "{\"ok\":1}", &RACE.err);
+  return NULL;
+}
+
+Test(durable, a_token_answered_while_resuming_waits_for_its_task) {
+  denv d;
+  denv_init(&d);
+  wft_register(d.engine, FN "Gate", hold, NULL, 0);
+  wft_register(d.engine, SQS_CALLBACK, callback_named, NULL, 0);
+  wf_machine *first = wft_load(
+      "{\"StartAt\":\"G\",\"States\":{\"G\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Gate\",\"End\":true}}}");
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" SQS_CALLBACK "\",\"Parameters\":{\"token.$\":\"$$.Task.Token\","
+      "\"name.$\":\"$$.Execution.Name\"},\"End\":true}}}");
+  /* The gate first (resumed first), then 300 callback tasks, the last
+   * resumed last. */
+  enum { N = 300 };
+  wf_execution_free(wft_start(d.engine, first, "{}", NULL));
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  char name[16], *arn = NULL;
+  for (int i = 0; i < N; i++) {
+    snprintf(name, sizeof name, i == N - 1 ? "last" : "c%d", i);
+    so.name = name;
+    wf_execution *x = wft_start(d.engine, m, "{}", &so);
+    if (i == N - 1) arn = strdup(wf_execution_arn(x));
+    wf_execution_free(x);
+  }
+  wait_calls(N + 1);
+  cr_assert_eq(strlen(LAST_TOKEN), 32);
+  denv_stop(&d);
+  denv_start(&d, WFT_T0 + 1000, false);
+  wft_register(d.engine, FN "Gate", gate, NULL, WF_HANDLER_INLINE);
+  wft_register(d.engine, SQS_CALLBACK, callback_named, NULL, 0);
+  RACE.engine = d.engine;
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, send_main, NULL), 0);
+  size_t n = 0;
+  wf_error err;
+  cr_assert_eq(wf_engine_resume(d.engine, &n, &err), WF_OK, "%s",
+               err.message);
+  pthread_join(th, NULL);
+  cr_assert_eq(n, N + 1);
+  cr_assert(RACE.go, "the gate task was not called again");
+  cr_assert_eq(RACE.rc, WF_OK, "SendTaskSuccess while resuming: %s",
+               RACE.err.message);
+  wf_execution *x = find(&d, arn);
+  wft_wait(x);
+  wft_assert_succeeded(x, "{\"ok\":1}");
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(first);
   wf_machine_free(m);
   denv_fini(&d);
 }

@@ -154,7 +154,10 @@ WF_API void wf_engine_free(wf_engine *engine);
  * tokens. A task in flight at the crash is called again: its handler sees
  * wf_task_redelivered() and a stable wf_task_idempotency_key(). Call it
  * once, after registering handlers, loading plugins and setting the mock
- * configuration. A volatile store has nothing to resume.
+ * configuration. A volatile store has nothing to resume. Meanwhile, from
+ * other threads, wf_engine_send_task_*() and wf_engine_find_execution()
+ * that do not find their task or execution yet wait for it to be put
+ * back (they answer as if nothing had crashed).
  * @param[out] resumed optional: how many were resumed.
  * @return WF_OK; WF_ESTATE (called twice); WF_EIO, WF_ECORRUPT (the store);
  *         an execution that cannot be resumed (its definition or state is

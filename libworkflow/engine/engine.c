@@ -81,6 +81,7 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
   pthread_mutex_init(&e->log_lock, NULL);
   pthread_mutex_init(&e->attach_lock, NULL);
   pthread_mutex_init(&e->xlock, NULL);
+  pthread_cond_init(&e->resumed_cond, NULL);
   wf__handlers_init(e);
   if (opts && opts->log_path) {
     int lrc = wf__log_open(e, opts->log_path, err);
@@ -238,7 +239,10 @@ int wf_engine_find_execution(wf_execution **out, wf_engine *e,
     return WF_ENOMEM;
   }
   pthread_mutex_lock(&e->xlock);
-  wf_execution *x = wf__strmap_get(&e->executions, wf__strbuf_cstr(&key));
+  wf_execution *x = NULL;
+  do {
+    x = wf__strmap_get(&e->executions, wf__strbuf_cstr(&key));
+  } while (!x && wf__wait_resumed(e));
   if (x && strcmp(x->arn, arn) == 0) *out = wf__exec_ref(x);
   pthread_mutex_unlock(&e->xlock);
   wf__strbuf_free(&key);

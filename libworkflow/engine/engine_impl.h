@@ -385,6 +385,11 @@ struct wf_engine {
   pthread_mutex_t xlock;
   wf__strmap executions; /* key -> wf_execution (running, or kept) */
   wf__strmap tokens;     /* token -> wf_task (pending) */
+  /* wf_engine_resume() is putting executions back: a lookup that finds
+   * nothing waits for it to end (resumed_cond) and looks again. */
+  bool resuming;
+  pthread_t resumer; /* never waits for itself (an inline handler) */
+  pthread_cond_t resumed_cond;
   /* Each execution's random stream is seeded from these, without a lock:
    * the same engine seed gives the same seeds in start order. */
   uint64_t seed_base;
@@ -519,6 +524,10 @@ void wf__task_arm_timeouts(wf_task *t, int64_t timeout_s, int64_t now);
 /* Call handler h for the task: inline on this thread (lock held; the
  * handler may complete it at once) or on the worker pool. */
 void wf__task_call(wf_task *t, wf__handler *h);
+/* Under xlock: wait while wf_engine_resume() runs; true when it did (a
+ * lookup that found nothing should look again). */
+bool wf__wait_resumed(wf_engine *e);
+
 /* A task in flight at a crash, resumed: call its handler again
  * (state_task.c; no lock held). */
 void wf__task_redeliver(wf_task *t);

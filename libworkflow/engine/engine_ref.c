@@ -22,6 +22,7 @@ void wf__engine_release(wf_engine *e) {
   json_decref(e->mock_config);
   if (e->own_store) wf_store_free(e->store);
   pthread_mutex_destroy(&e->xlock);
+  pthread_cond_destroy(&e->resumed_cond);
   wf__free(e->region);
   wf__free(e->account);
   wf__free(e->role_arn);

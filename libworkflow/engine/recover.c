@@ -274,6 +274,12 @@ int wf_engine_resume(wf_engine *e, size_t *resumed, wf_error *err) {
     return wf__error_set(err, WF_ESTATE, NULL,
                          "the engine has resumed its executions already");
   if (!e->durable) return WF_OK;
+  /* A token or an execution asked for meanwhile may be one not yet put
+   * back: lookups wait for the end (wf__wait_resumed). */
+  pthread_mutex_lock(&e->xlock);
+  e->resuming = true;
+  e->resumer = pthread_self();
+  pthread_mutex_unlock(&e->xlock);
   saved_list l = {0};
   int rc = e->store->ops->list_running(e->store->backend, keep_running, &l,
                                        err);
@@ -292,6 +298,16 @@ int wf_engine_resume(wf_engine *e, size_t *resumed, wf_error *err) {
   wf__free(l.items);
   wf__strmap_foreach(&machines, free_machine, NULL);
   wf__strmap_clear(&machines);
+  pthread_mutex_lock(&e->xlock);
+  e->resuming = false;
+  pthread_cond_broadcast(&e->resumed_cond);
+  pthread_mutex_unlock(&e->xlock);
   if (resumed) *resumed = n;
   return rc;
+}
+
+bool wf__wait_resumed(wf_engine *e) {
+  if (!e->resuming || pthread_equal(e->resumer, pthread_self())) return false;
+  while (e->resuming) pthread_cond_wait(&e->resumed_cond, &e->xlock);
+  return true;
 }

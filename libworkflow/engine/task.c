@@ -431,7 +431,10 @@ int wf_task_heartbeat(wf_task *t) {
 static wf_task *find_token(wf_engine *e, const char *token) {
   if (!token) return NULL;
   pthread_mutex_lock(&e->xlock);
-  wf_task *t = wf__strmap_get(&e->tokens, token);
+  wf_task *t = NULL;
+  do {
+    t = wf__strmap_get(&e->tokens, token);
+  } while (!t && wf__wait_resumed(e));
   if (t) wf__task_ref(t);
   pthread_mutex_unlock(&e->xlock);
   return t;
