@@ -240,3 +240,38 @@ Test(gateway_malformed, too_many_headers_get_431) {
   gwt_response_free(&r);
   gwt_finish();
 }
+
+/* Framing a proxy and this server could read differently is refused as it
+ * arrives, and the connection closed (what follows is not a request):
+ * two Content-Length values, Content-Length beside Transfer-Encoding, a
+ * header name with a space (400); a Transfer-Encoding other than chunked
+ * (501, at once rather than a wait for a body it cannot delimit). */
+Test(gateway_malformed, ambiguous_framing_is_refused_and_the_connection_closed) {
+  start();
+  static const struct {
+    const char *raw, *status;
+  } cases[] = {
+      {"POST /process HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+       "\r\nContent-Length: 2\r\nContent-Length: 44\r\n\r\n{}",
+       " 400 "},
+      {"POST /process HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+       " 400 "},
+      {"GET /health HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", " 400 "},
+      {"POST /process HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+       "\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+       " 501 "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *out = gwt_raw(&gwt_srv, cases[i].raw, strlen(cases[i].raw));
+    cr_expect(strncmp(out, "HTTP/1.1", 8) == 0 && strstr(out, cases[i].status),
+              "case %zu: want%sgot: %.200s", i, cases[i].status, out);
+    cr_expect(strcasestr(out, "\r\nConnection: close\r\n"),
+              "case %zu: the connection stays open: %.300s", i, out);
+    /* Nothing after the refusal was taken for a request. */
+    cr_expect(!strstr(out + 8, "HTTP/1.1 200"), "case %zu: %.300s", i, out);
+    free(out);
+  }
+  expect_healthy();
+  gwt_finish();
+}

@@ -63,6 +63,19 @@ void gw_http_quiesce(gw_server *srv);
 /* Wait for requests in flight until `deadline_ms`, then close all. */
 void gw_http_stop(gw_server *srv, double deadline_ms);
 
+/* ---- framing.c: how the body is delimited ---------------------------- */
+/* A refusal of a request whose framing two readers could take differently
+ * (status 0: sound). */
+typedef struct gw_framing {
+  int status; /* 400, or 501 for a Transfer-Encoding other than chunked */
+  const char *code;
+  char message[96];
+} gw_framing;
+/* Check the headers: names must be HTTP tokens; Content-Length digits, and
+ * the same if repeated; no Transfer-Encoding but chunked, never beside a
+ * Content-Length. */
+void gw_framing_check(const gw_header *h, size_t n, gw_framing *f);
+
 /* ---- dispatch.c: routing, auth, throttling, CORS around routes ------- */
 void gw_dispatch(gw_server *srv, const gw_request *req, gw_response *resp);
 

@@ -43,6 +43,7 @@ typedef struct exchange {
   size_t len, cap;
   size_t dropped; /* bytes read past the cap */
   bool too_large, answered;
+  gw_framing framing; /* refused for its framing when status is set */
   later_answer *later; /* the connection is suspended until it is ready */
 } exchange;
 
@@ -229,7 +230,11 @@ static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
   }
   gw_log_request(srv->log, &req);
   gw_response resp = {0};
-  if (x->too_large)
+  if (x->framing.status) {
+    gw_respond_error(&resp, &req, x->framing.status, x->framing.code, "%s",
+                     x->framing.message);
+    gw_respond_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  } else if (x->too_large)
     gw_respond_error(&resp, &req, 413, "PayloadTooLarge",
                      "the body exceeds %zu bytes", cfg->limits.max_body_bytes);
   else if (hl.overflow)
@@ -241,7 +246,7 @@ static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
                      "'_', ':' or '-'");
   else
     gw_dispatch(srv, &req, &resp);
-  if (x->too_large || hl.overflow || (given && !given_ok))
+  if (x->framing.status || x->too_large || hl.overflow || (given && !given_ok))
     gw_cors_decorate(cfg, &req, &resp);
   if (resp.later && start_later(srv, c, x, &req, &resp)) return MHD_YES;
   return finish(srv, c, x, &req, &resp);
@@ -277,6 +282,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     x->start_ms = gw_mono_ms();
     *con_cls = x;
     atomic_fetch_add(&srv->inflight, 1);
+    /* Framing two readers could take differently: refused before any of
+     * the body is read, and the connection closed after the answer. */
+    gw_header headers[srv->g.cfg->limits.max_headers];
+    header_list hl = {headers, 0, srv->g.cfg->limits.max_headers, false};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
+    gw_framing_check(headers, hl.n, &x->framing);
+    if (x->framing.status) return answer(srv, c, x, url, method);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                  MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
