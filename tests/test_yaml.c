@@ -247,6 +247,55 @@ Test(yaml, anchors_and_aliases_are_expanded) {
               "\"Next\":\"B\"},\"End\":true}}}");
 }
 
+/* Aliases of aliases: about 400 bytes of YAML that stand for megabytes of
+ * JSON are held to the limit the JSON text is held to (they loaded as a 5 MB
+ * definition). Below the limit they still load. */
+static char *nested_aliases(int levels, int width) {
+  char *y = wft_strf("StartAt: A\nx0: &a0 \"%s\"\n",
+                     "0123456789012345678901234567890123456789"
+                     "0123456789012345678901234567890123456789");
+  for (int i = 1; i < levels; i++) {
+    char *row = wft_strf("x%d: &a%d [", i, i);
+    for (int k = 0; k < width; k++) {
+      char *more = wft_strf("%s%s*a%d", row, k ? ", " : "", i - 1);
+      free(row);
+      row = more;
+    }
+    char *next = wft_strf("%s%s]\n", y, row);
+    free(row);
+    free(y);
+    y = next;
+  }
+  char *out = wft_strf("%sStates:\n  A: {Type: Pass, Result: *a%d, End: "
+                       "true}\n",
+                       y, levels - 1);
+  free(y);
+  return out;
+}
+
+Test(yaml, aliases_expanding_past_the_definition_limit_are_refused) {
+  char *bomb = nested_aliases(6, 9); /* 80 bytes x 9^5: 4.7 MB */
+  cr_assert_lt(strlen(bomb), 600);
+  wf_machine *m = NULL;
+  wf_error err;
+  cr_assert_eq(wf_machine_load_yaml(&m, bomb, NULL, &err), WF_ELIMIT, "%s",
+               err.message);
+  cr_assert_null(m);
+  cr_assert(strstr(err.message, "aliases expanded"), "%s", err.message);
+  char *json = NULL;
+  cr_assert_eq(wf_yaml_to_json(&json, bomb, &err), WF_ELIMIT, "%s",
+               err.message);
+  cr_assert_null(json);
+  free(bomb);
+  char *fine = nested_aliases(3, 9); /* 80 bytes x 81: 6.5 KB */
+  cr_assert_eq(wf_yaml_to_json(&json, fine, &err), WF_OK, "%s", err.message);
+  wf_string_free(json);
+  cr_assert_eq(wf_machine_load_yaml(&m, fine, NULL, &err), WF_EINVALID,
+               "a valid YAML document goes on to validation: %s",
+               err.message);
+  free(fine);
+}
+
 Test(yaml, invalid_yaml_definition_gives_the_json_diagnostics) {
   wf_diagnostics *dy = NULL, *dj = NULL;
   wf_load_options oy = WF_LOAD_OPTIONS_INIT, oj = WF_LOAD_OPTIONS_INIT;

@@ -84,7 +84,8 @@ WF_API int wf_machine_load_json(wf_machine **out, const char *json,
 /**
  * Load an ASL definition from YAML text. The same definition in YAML and in
  * JSON gives the same machine.
- * Parameters, return codes and threads as wf_machine_load_json().
+ * Parameters, return codes and threads as wf_machine_load_json(); WF_ELIMIT
+ * also when aliases expand it past 1 MiB as JSON.
  */
 WF_API int wf_machine_load_yaml(wf_machine **out, const char *yaml,
                                 const wf_load_options *opts, wf_error *err);
@@ -183,7 +184,9 @@ WF_API void wf_string_free(char *s);
  * expanded, keys in document order). Useful for YAML configuration files.
  * @param[out] out the JSON text; free with wf_string_free().
  * @param yaml     NUL-terminated; not retained.
- * @return WF_OK, WF_EPARSE (err has line and column), WF_ENOMEM.
+ * @return WF_OK, WF_EPARSE (err has line and column), WF_ELIMIT (aliases
+ *         expand it to more than 16 times its size and more than 1 MiB),
+ *         WF_ENOMEM.
  * Threads: any.
  */
 WF_API int wf_yaml_to_json(char **out, const char *yaml, wf_error *err);

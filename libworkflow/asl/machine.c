@@ -585,6 +585,16 @@ static int load_text(wf_machine **out, const char *text, size_t len,
     return fail_with(d, WF_EPARSE, opts, err);
   }
   wf_diagnostics_free(d);
+  /* YAML aliases repeat what they name: a few hundred bytes can stand for
+   * megabytes. The definition as JSON is held to the limit its text is. */
+  if (yaml && wf__json_size(root, WF_DEFINITION_MAX_BYTES) >
+                  WF_DEFINITION_MAX_BYTES) {
+    json_decref(root);
+    return wf__error_set(err, WF_ELIMIT, NULL,
+                         "the definition expands to more than AWS's limit of "
+                         "%d bytes (YAML aliases expanded)",
+                         WF_DEFINITION_MAX_BYTES);
+  }
   return load_root(out, root, opts, err);
 }
 
@@ -669,8 +679,20 @@ int wf_yaml_to_json(char **out, const char *yaml, wf_error *err) {
     return wf__error_set(err, WF_EINVAL, NULL, "out and yaml are required");
   *out = NULL;
   json_t *v = NULL;
-  int rc = wf__yaml_parse(&v, yaml, strlen(yaml), err);
+  size_t len = strlen(yaml);
+  int rc = wf__yaml_parse(&v, yaml, len, err);
   if (rc != WF_OK) return rc;
+  /* Aliases may repeat what they name, but not into a bomb: the JSON is at
+   * most 16 times the YAML, or 1 MiB. */
+  size_t limit = len > SIZE_MAX / 16 ? SIZE_MAX : len * 16;
+  if (limit < WF_DEFINITION_MAX_BYTES) limit = WF_DEFINITION_MAX_BYTES;
+  if (wf__json_size(v, limit) > limit) {
+    json_decref(v);
+    return wf__error_set(err, WF_ELIMIT, NULL,
+                         "the YAML expands to more than %zu bytes of JSON "
+                         "(aliases expanded)",
+                         limit);
+  }
   *out = wf__json_dumps(v);
   json_decref(v);
   return *out ? WF_OK : wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
