@@ -119,6 +119,7 @@ typedef struct denv {
   int64_t frozen_at;
   wf_store *store;
   wf_engine *engine;
+  size_t max_running; /* for the engines started from now on */
 } denv;
 
 static int64_t frozen(void *p) { return *(int64_t *)p; }
@@ -137,6 +138,7 @@ static void denv_start(denv *d, int64_t at_ms, bool virtual_time) {
   o.clock = d->clock;
   o.store = d->store;
   o.seed = 7;
+  o.max_running = d->max_running;
   d->engine = wft_engine(&o);
   wft_register(d->engine, FN "Hold", hold, NULL, 0);
   wft_register(d->engine, CALLBACK, callback, NULL, 0);
@@ -529,6 +531,39 @@ Test(durable, an_engine_freed_leaves_its_executions_running_in_the_store) {
   cr_assert_eq(wf_execution_stop(again, "Enough", NULL), WF_OK);
   cr_assert_eq(wf_execution_status(again), WF_EXEC_ABORTED);
   wf_execution_free(again);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}
+
+/* An engine bounded to fewer running executions than its store holds
+ * resumes them all (they run already); only new starts are refused. */
+Test(durable, resuming_is_never_refused_by_max_running) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
+      "\"End\":true}}}");
+  char *arn = NULL;
+  for (int i = 0; i < 3; i++) {
+    wf_execution *x = wft_start(d.engine, m, "{}", NULL);
+    free(arn);
+    arn = strdup(wf_execution_arn(x));
+    wf_execution_free(x);
+  }
+  wait_committed(&d, arn, 2);
+  denv_stop(&d);
+  d.max_running = 1;
+  denv_start(&d, WFT_T0 + 1000, false);
+  size_t n = 0;
+  wf_error err;
+  cr_assert_eq(wf_engine_resume(d.engine, &n, &err), WF_OK, "%s",
+               err.message);
+  cr_assert_eq(n, 3);
+  wf_execution *x = NULL;
+  int rc = wf_engine_start(&x, d.engine, m, "{}", NULL, &err);
+  cr_assert_eq(rc, WF_EBUSY, "%s: %s", wf_error_name(rc),
+               rc ? err.message : wf_execution_arn(x));
   free(arn);
   wf_machine_free(m);
   denv_fini(&d);

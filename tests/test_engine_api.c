@@ -742,3 +742,50 @@ Test(engine_api, run_on_a_virtual_clock_takes_no_real_time) {
   wf_engine_free(e);
   wf_clock_free(clock);
 }
+
+/* max_running bounds what runs at once, however started: past it a start
+ * is refused with AWS's ExecutionLimitExceeded words, and an execution
+ * that ends makes room. The same name and input as a running one is the
+ * running one, not another. */
+static int64_t standing_still(void *p) {
+  (void)p;
+  return WFT_T0;
+}
+
+Test(engine_api, max_running_refuses_starts_past_it_until_one_ends) {
+  /* A clock that stands still: the Waits wait. */
+  wf_clock *clock;
+  cr_assert_eq(wf_clock_custom_new(&clock, standing_still, NULL), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.clock = clock;
+  o.max_running = 2;
+  wf_engine *e = wft_engine(&o);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
+      "\"End\":true}}}");
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "first";
+  wf_execution *a = wft_start(e, m, "{}", &so);
+  wf_execution *b = wft_start(e, m, "{}", NULL);
+  wf_execution *c = NULL, *again = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_start(&c, e, m, "{}", NULL, &err), WF_EBUSY);
+  cr_assert_null(c);
+  cr_assert_str_eq(err.message,
+                   "The maximum number of running executions has been "
+                   "reached. Running executions must end or be stopped "
+                   "before a new execution can be started.");
+  cr_assert_eq(wf_engine_start(&again, e, m, "{}", &so, &err), WF_OK,
+               "%s", err.message);
+  cr_assert_str_eq(wf_execution_arn(again), wf_execution_arn(a));
+  wf_execution_free(again);
+  cr_assert_eq(wf_execution_stop(a, NULL, NULL), WF_OK);
+  c = wft_start(e, m, "{}", NULL);
+  cr_assert_eq(wf_execution_status(c), WF_EXEC_RUNNING);
+  wf_execution_free(a);
+  wf_execution_free(b);
+  wf_execution_free(c);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+}

@@ -607,3 +607,32 @@ EXEC_TEST(aws_settings_are_checked_at_start) {
   free(bad);
   rmdir(dir);
 }
+
+/* engine.maxRunning bounds executions however they start: StartExecution
+ * past it is AWS's ExecutionLimitExceeded, /process answers 503. */
+EXEC_TEST(running_executions_are_bounded_for_every_way_in) {
+  cr_assert(gwt_start(&gwt_srv, GWT_BASE_WITH_ENGINE("maxRunning: 1")
+                                    "process: {stateMachine: waiting, "
+                                    "maxWaitMs: 50}\n"
+                                    "throttle: {enabled: false}\n"),
+            "the gateway did not start");
+  char *arn = start_ok(GWT_MACHINE_ARN "waiting", "holds-the-place", NULL);
+  gwt_response r = start(GWT_MACHINE_ARN "hello", "one-too-many", NULL);
+  cr_assert_eq(r.status, 400, "%s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "__type"), "ExecutionLimitExceeded");
+  cr_assert_str_eq(gwt_str(&r, "message"),
+                   "The maximum number of running executions has been "
+                   "reached. Running executions must end or be stopped "
+                   "before a new execution can be started.");
+  gwt_response_free(&r);
+  r = gwt_process(&gwt_srv, "{}");
+  cr_assert_eq(r.status, 503, "%s", r.body);
+  gwt_response_free(&r);
+  /* Stopped, it makes room. */
+  r = gwt_sfn("StopExecution", "{\"executionArn\":\"%s\"}", arn);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  free(start_ok(GWT_MACHINE_ARN "hello", "room-again", NULL));
+  free(arn);
+  gwt_finish();
+}

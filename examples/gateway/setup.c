@@ -36,6 +36,7 @@ static int engine_new(gw_server *srv, char *msg, size_t n) {
   eo.worker_threads = cfg->engine.worker_threads;
   eo.scheduler_threads = cfg->engine.scheduler_threads;
   eo.payload_limit = cfg->engine.payload_limit;
+  eo.max_running = cfg->engine.max_running;
   eo.history = cfg->engine.history;
   eo.region = cfg->aws.region;
   eo.account = cfg->aws.account;

@@ -108,10 +108,17 @@ typedef struct wf_engine_options {
    *  executions left running by an engine that stopped or crashed are
    *  resumed by wf_engine_resume(). */
   struct wf_store *store;
+  /* ---- version 3 ---- */
+  /** Executions running at once (started or resumed, not yet ended),
+   *  across every way they are started: past it wf_engine_start() and
+   *  wf_engine_run() refuse with WF_EBUSY (AWS's ExecutionLimitExceeded).
+   *  Executions resumed from the store are never refused. 0: no bound. */
+  size_t max_running;
 } wf_engine_options;
 
-/* Version 2 added store; version 1 structs are still accepted. */
-#define WF_ENGINE_OPTIONS_VERSION 2
+/* Version 3 added max_running, version 2 store; older structs are still
+ * accepted. */
+#define WF_ENGINE_OPTIONS_VERSION 3
 #define WF_ENGINE_OPTIONS_INIT {.version = WF_ENGINE_OPTIONS_VERSION}
 
 /**
@@ -283,7 +290,8 @@ WF_API int wf_start_options_init(wf_start_options *opts,
  *         payload limit); WF_EEXIST (name in use for this machine);
  *         WF_EINVAL (bad name, unknown test case); WF_EUNSUPPORTED (the
  *         machine uses ItemReader/ResultWriter, not runnable yet);
- *         WF_ESTATE (engine shutting down); WF_EIO, WF_ENOSPC (the store
+ *         WF_EBUSY (max_running executions are running); WF_ESTATE
+ *         (engine shutting down); WF_EIO, WF_ENOSPC (the store
  *         could not record it: it did not start); WF_ENOMEM.
  * Threads: any.
  */

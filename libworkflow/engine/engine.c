@@ -102,6 +102,7 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
   e->nsched = opts && opts->scheduler_threads ? opts->scheduler_threads
                                               : default_sched_threads();
   e->npool = opts && opts->worker_threads ? opts->worker_threads : 4;
+  e->max_running = opts && opts->version >= 3 ? opts->max_running : 0;
   /* The log listens to events like any listener. */
   bool log_ok = !(e->log || e->log_file) ||
                 wf__history_add_sink(e, wf__log_on_event, e) == WF_OK;

@@ -382,6 +382,7 @@ struct wf_engine {
   size_t nprefixes;
 
   /* Executions and task tokens (xlock). */
+  size_t max_running; /* registered executions at most; 0: no bound */
   pthread_mutex_t xlock;
   wf__strmap executions; /* key -> wf_execution (running, or kept) */
   wf__strmap tokens;     /* token -> wf_task (pending) */
@@ -473,7 +474,9 @@ int wf__exec_setup_mock(wf_execution *x, const char *test_case,
                         wf_error *err);
 /* Add an execution to the engine's registry (WF_EEXIST: its key is
  * taken). */
-int wf__exec_register(wf_execution *x);
+/* Enter x in the registry: WF_EEXIST (its key is taken), WF_EBUSY (at the
+ * engine's max_running, when `limited`: a start, not a resume). */
+int wf__exec_register(wf_execution *x, bool limited);
 /* A new execution record, not yet registered or started. */
 wf_execution *wf__exec_alloc(wf_engine *e, wf_machine *m);
 

@@ -94,12 +94,14 @@ static void unregister_execution(wf_engine *e, wf_execution *x) {
   if (was) wf__exec_release(was);
 }
 
-int wf__exec_register(wf_execution *x) {
+int wf__exec_register(wf_execution *x, bool limited) {
   wf_engine *e = x->engine;
   pthread_mutex_lock(&e->xlock);
   int rc = WF_OK;
   if (wf__strmap_get(&e->executions, x->key))
     rc = WF_EEXIST;
+  else if (limited && e->max_running && e->executions.count >= e->max_running)
+    rc = WF_EBUSY;
   else if (!wf__strmap_put(&e->executions, x->key, wf__exec_ref(x), NULL)) {
     wf__exec_release(x);
     rc = WF_ENOMEM;
@@ -246,6 +248,17 @@ void wf__exec_arm_timeout(wf_execution *x) {
     wf__exec_release(x);
 }
 
+/* A UUID for a generated name: the execution's generator draws it (so its
+ * stream, and the jitter it gives, depends on the seed alone), mixed with
+ * a secure random number, so that an engine started again with the same
+ * seed on the same store never makes a name it made before. */
+static void new_uuid(char out[37], wf_execution *x) {
+  uint64_t a = wf__rng_next(&x->rng), b = wf__rng_next(&x->rng);
+  uint64_t s[2] = {0, 0};
+  (void)wf__rng_secure(s, sizeof s); /* without it: the seed's alone */
+  wf__uuid_v4(out, a ^ s[0], b ^ s[1]);
+}
+
 /* Name, ARN, registry key and the strings that go with them. */
 static int identify(wf_execution *x, const wf_start_options *opts,
                     const char *input_text, wf_error *err) {
@@ -257,7 +270,7 @@ static int identify(wf_execution *x, const wf_start_options *opts,
   if (opts && opts->name) {
     x->name = wf__strdup(opts->name);
   } else {
-    wf__uuid_v4(uuid, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    new_uuid(uuid, x);
     x->name = wf__strdup(uuid);
   }
   /* Every execution can be traced: without a given correlation id, the
@@ -279,7 +292,7 @@ static int identify(wf_execution *x, const wf_start_options *opts,
                     nm);
   if (express) {
     char id[37];
-    wf__uuid_v4(id, wf__rng_next(&x->rng), wf__rng_next(&x->rng));
+    new_uuid(id, x);
     wf__strbuf_printf(&b, ":%s", id);
   }
   x->arn = wf__strbuf_take(&b);
@@ -358,8 +371,13 @@ static int admit(wf_execution *x, bool named, wf_execution **same,
       return rc;
     }
   }
-  int rc = wf__exec_register(x);
+  int rc = wf__exec_register(x, true);
   if (rc == WF_EEXIST) return admit(x, named, same, err); /* a race */
+  if (rc == WF_EBUSY)
+    return wf__error_set(err, rc, NULL,
+                         "The maximum number of running executions has been "
+                         "reached. Running executions must end or be stopped "
+                         "before a new execution can be started.");
   if (rc != WF_OK) return wf__error_set(err, rc, NULL, "out of memory");
   return WF_OK;
 }

@@ -232,7 +232,7 @@ static int resume_one(wf_engine *e, wf__strmap *machines, const saved *s,
   wf_machine_free(stand_in); /* x holds it */
   if (!x) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   int rc = identify(x, s, err);
-  if (rc == WF_OK) rc = wf__exec_register(x);
+  if (rc == WF_OK) rc = wf__exec_register(x, false);
   if (rc != WF_OK) {
     wf__exec_release(x);
     return rc == WF_EEXIST ? WF_OK : rc; /* already running here */

@@ -22,8 +22,11 @@
  * machines: process.stateMachine is required); GWT_PROCESS_HELLO is the
  * plain one. GWT_BASE_CONFIG keeps the full history, the default. */
 #define GWT_BASE_CONFIG GWT_BASE_WITH_HISTORY("full")
-#define GWT_BASE_WITH_HISTORY(history)                           \
-  "engine: {history: \"" history "\"}\n"                         \
+#define GWT_BASE_WITH_HISTORY(history) \
+  GWT_BASE_WITH_ENGINE("history: \"" history "\"")
+/* The same with the engine section's members given. */
+#define GWT_BASE_WITH_ENGINE(members)                            \
+  "engine: {" members "}\n"                                     \
   "pluginDir: @PLUGINS@\n"                                       \
   "plugins: [hello.so]\n"                                        \
   "stateMachines:\n"                                             \

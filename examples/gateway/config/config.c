@@ -98,6 +98,7 @@ static int set_defaults(gw_config *cfg) {
   cfg->aws.region = strdup("us-east-1");
   cfg->aws.account = strdup("123456789012");
   cfg->engine.history = WF_HISTORY_FULL;
+  cfg->engine.max_running = 100000;
   cfg->process.max_string_length = 4096;
   cfg->process.max_running = 10000;
   cfg->process.max_wait_ms = 1000;

@@ -84,6 +84,7 @@ typedef struct gw_config {
     wf_history_mode history;
     unsigned worker_threads, scheduler_threads; /* 0: engine defaults */
     size_t payload_limit;                       /* 0: 256 KiB */
+    size_t max_running; /* running executions, every way in; 0: no bound */
   } engine;
 
   char *plugin_dir; /* absolute; NULL when no plugin is configured */

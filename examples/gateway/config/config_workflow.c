@@ -64,16 +64,18 @@ static int read_aws(gw_cfgx *c, gw_config *cfg, json_t *root) {
 static int read_engine(gw_cfgx *c, gw_config *cfg, json_t *root) {
   static const char *const known[] = {"history", "workerThreads",
                                       "schedulerThreads", "payloadLimit",
-                                      NULL};
+                                      "maxRunning", NULL};
   json_t *o;
   char *history = NULL;
-  unsigned long long workers = 0, schedulers = 0, limit = 0;
+  unsigned long long workers = 0, schedulers = 0, limit = 0,
+                     running = cfg->engine.max_running;
   if (gw_cfg_object(c, root, "", "engine", &o)) return -1;
   if (!o) return 0;
   if (gw_cfg_only(c, o, "engine", known) ||
       gw_cfg_uint(c, o, "engine", "workerThreads", 0, 256, &workers) ||
       gw_cfg_uint(c, o, "engine", "schedulerThreads", 0, 64, &schedulers) ||
       gw_cfg_uint(c, o, "engine", "payloadLimit", 0, 64u << 20, &limit) ||
+      gw_cfg_uint(c, o, "engine", "maxRunning", 0, 100000000, &running) ||
       gw_cfg_string(c, o, "engine", "history", &history))
     return -1;
   if (history) {
@@ -87,6 +89,7 @@ static int read_engine(gw_cfgx *c, gw_config *cfg, json_t *root) {
   cfg->engine.worker_threads = (unsigned)workers;
   cfg->engine.scheduler_threads = (unsigned)schedulers;
   cfg->engine.payload_limit = (size_t)limit;
+  cfg->engine.max_running = (size_t)running;
   return 0;
 }
 

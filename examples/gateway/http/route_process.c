@@ -74,6 +74,11 @@ static void start_failed(gateway *g, const gw_request *req,
   else if (rc == WF_ESTATE)
     gw_respond_error(resp, req, 503, "ServiceUnavailable",
                      "the gateway is shutting down");
+  else if (rc == WF_EBUSY) {
+    gw_respond_error(resp, req, 503, "ServiceUnavailable",
+                     "too many executions are running; retry later");
+    gw_respond_header(resp, "Retry-After", "1");
+  }
   else
     gw_respond_error(resp, req, 500, "InternalError",
                      "the execution could not be started");

@@ -59,6 +59,9 @@ static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
     case WF_EEXIST: /* "Execution Already Exists: '<arn>'" */
       gw_sfn_fail(c, "ExecutionAlreadyExists", "%s", err->message);
       break;
+    case WF_EBUSY: /* engine.maxRunning executions are running */
+      gw_sfn_fail(c, "ExecutionLimitExceeded", "%s", err->message);
+      break;
     case WF_ELIMIT: /* over the engine's payload limit */
     case WF_EINVAL: /* a test case the mock configuration lacks */
     case WF_EUNSUPPORTED:
