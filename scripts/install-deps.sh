@@ -2,7 +2,7 @@
 # Installs everything libworkflow needs to build, test and run, from
 # Debian 12 packages. Run as root, or as a user with sudo.
 set -euo pipefail
-PKGS=(build-essential cmake ninja-build pkg-config clang
+PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libjansson-dev libyaml-dev libpcre2-dev libssl-dev libcriterion-dev
       libsqlite3-dev sqlite3
       python3 valgrind

@@ -35,7 +35,8 @@ void wf__json_format_real(char out[32], double d);
 bool wf__json_dump_scalar(wf__strbuf *b, const json_t *v);
 
 /* Parse JSON text (any value at the top level) as json_loadb would with
- * JSON_DECODE_ANY | JSON_ALLOW_NUL (json_parse.c). On failure returns
+ * JSON_DECODE_ANY | JSON_ALLOW_NUL (json_parse.c), except that a NUL byte
+ * outside a string is refused (jansson ends its input there). On failure returns
  * WF_EPARSE with err's message, line and column set (1-based), or
  * WF_ENOMEM; *out is then NULL. *out is a new reference. `what` names the
  * text in the message ("input", "definition"). */
