@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses (tests/fuzz, clang, ASan+UBSan) and runs
+# Builds the libFuzzer harnesses (tests/fuzz, clang, ASan+UBSan; the
+# gateway's request handling among them) and runs
 # each for FUZZ_SECONDS (60 by default; CI runs this), after replaying the
 # inputs that once broke it (tests/fuzz/regress/NAME/). Corpora start from
 # ../shared (conformance definitions) and tests/data, and grow in
@@ -13,7 +14,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 BUILD=${BUILD:-build-fuzz}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
       -DCMAKE_C_COMPILER=clang -DWF_FUZZ=ON -DWF_BUILD_TESTS=OFF \
-      -DWF_BUILD_EXAMPLES=OFF -DWF_BUILD_BENCH=OFF -DWF_BUILD_PLUGINS=OFF \
+      -DWF_BUILD_EXAMPLES=ON -DWF_BUILD_BENCH=OFF -DWF_BUILD_PLUGINS=OFF \
       >/dev/null
 cmake --build "$BUILD"
 NAMES=("$@")
@@ -29,6 +30,8 @@ seed() {
   local name=$1 dir=$CORPUS/$1
   [ -d "$dir" ] && return
   mkdir -p "$dir"
+  # Hand-made seeds, where the surface has its own input format.
+  [ -d "tests/fuzz/seeds/$name" ] && cp tests/fuzz/seeds/"$name"/* "$dir"/
   case $name in
     definition)
       cp "$SHARED"/conformance/definitions/valid/*.json "$dir"/ 2>/dev/null || true
