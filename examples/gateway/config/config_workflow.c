@@ -109,6 +109,7 @@ static int read_plugin(gw_cfgx *c, gw_plugin_conf *p, json_t *v,
   } else if (gw_cfg_only(c, v, f, known) ||
              gw_cfg_string(c, v, f, "file", &file) ||
              gw_cfg_object(c, v, f, "config", &config)) {
+    free(file); /* read before "config" was found wrong */
     return -1;
   }
   int rc = 0;
