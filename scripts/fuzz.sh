@@ -41,6 +41,13 @@ seed() {
     definition_yaml)
       cp tests/data/yaml/*.yaml tests/data/yaml/bad/*.yaml examples/workflows/*.yaml \
          "$dir"/ 2>/dev/null || true ;;
+    store_file)
+      # A small store of real executions, histories and a machine.
+      printf '%s' '{"StartAt":"A","States":{"A":{"Type":"Pass","Result":{"x":[1,"y"]},"Next":"B"},"B":{"Type":"Succeed"}}}' \
+        > "$dir/machine.json"
+      "$BUILD"/examples/wf run --store "$dir/seed.db" "$dir/machine.json" \
+        --input-json '{"k":"v"}' >/dev/null
+      rm -f "$dir/machine.json" "$dir"/seed.db-* ;;
     json)
       for d in "$SHARED"/conformance/executions/*/; do
         [ -f "$d/input.json" ] && cp "$d/input.json" "$dir/$(basename "$d").json"

@@ -272,6 +272,40 @@ BOTH(events_with_shared_payloads_read_back_exactly) {
   wst_rmdir(dir);
 }
 
+/* A read callback that calls its own store is refused at once (it
+ * waited for itself on SQLite's lock before); other stores are fine. */
+typedef struct nested {
+  wf_store *s;
+  int rc;
+} nested;
+
+static int call_back_in(const wf_store_execution *x, void *p) {
+  nested *n = p;
+  wf_error err;
+  n->rc = wf_store_read_events(n->s, x->arn, 0, false, 0, wst_add_event,
+                               NULL, &err);
+  return 0;
+}
+
+BOTH(a_read_callback_calling_its_store_is_refused_not_stuck) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x = exec_rec(ARN("n"), "n", 0);
+  put_execs(s, &x, 1);
+  nested n = {s, WF_OK};
+  cr_assert_eq(wf_store_list_executions(s, NULL, call_back_in, &n, NULL),
+               WF_OK);
+  cr_assert_eq(n.rc, WF_ESTATE);
+  /* After the read, the same call works. */
+  json_t *a = json_array();
+  cr_assert_eq(wf_store_read_events(s, ARN("n"), 0, false, 0, wst_add_event,
+                                    a, NULL),
+               WF_OK);
+  json_decref(a);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
 BOTH(refuses_events_out_of_order_or_of_no_execution) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);

@@ -123,7 +123,10 @@ typedef struct wf_store_query {
   { .version = WF_STORE_QUERY_VERSION, .status = -1 }
 
 /** Read callbacks: the record is borrowed for the call. Return 0 to go
- *  on, nonzero to stop (the read then returns WF_OK). */
+ *  on, nonzero to stop (the read then returns WF_OK). A callback must not
+ *  call the store it is reading (a backend may hold a lock meanwhile):
+ *  such a call returns WF_ESTATE; keep what it needs and call after the
+ *  read returns. */
 typedef int (*wf_store_definition_cb)(const wf_store_definition *def,
                                       void *payload);
 typedef int (*wf_store_execution_cb)(const wf_store_execution *exec,

@@ -83,16 +83,37 @@ bool wf_store_is_durable(const wf_store *s) {
   return s && (s->ops->flags & WF_STORE_DURABLE);
 }
 
+/* The store whose read callback this thread is in, if any: a backend may
+ * hold a lock while it calls back, so a call to the same store from the
+ * callback would wait for itself. It is refused instead. */
+static _Thread_local const wf_store *reading;
+
 static int need(const void *p, const char *what, wf_error *err) {
-  return p ? WF_OK : wf__error_set(err, WF_EINVAL, NULL, "%s is required",
-                                   what);
+  if (!p)
+    return wf__error_set(err, WF_EINVAL, NULL, "%s is required", what);
+  if (reading == p)
+    return wf__error_set(err, WF_ESTATE, NULL,
+                         "the store was called from one of its own read "
+                         "callbacks: keep what the callback needs and call "
+                         "it after the read returns");
+  return WF_OK;
 }
+
+/* Run a backend's read with its callbacks marked as such. */
+#define READ(s, call)                 \
+  do {                                \
+    const wf_store *was_ = reading;   \
+    reading = (s);                    \
+    rc = (call);                      \
+    reading = was_;                   \
+  } while (0)
 
 int wf_store_get_execution(wf_store *s, const char *arn,
                            wf_store_execution_cb cb, void *payload,
                            wf_error *err) {
   int rc = need(s && arn && cb ? s : NULL, "store, arn and cb", err);
-  return rc ? rc : s->ops->get_execution(s->backend, arn, cb, payload, err);
+  if (!rc) READ(s, s->ops->get_execution(s->backend, arn, cb, payload, err));
+  return rc;
 }
 
 int wf_store_list_executions(wf_store *s, const wf_store_query *q,
@@ -106,23 +127,26 @@ int wf_store_list_executions(wf_store *s, const wf_store_query *q,
     return wf__error_set(err, WF_EVERSION, NULL,
                          "wf_store_query version %u is not supported",
                          q->version);
-  return s->ops->list_executions(s->backend, q, cb, payload, err);
+  READ(s, s->ops->list_executions(s->backend, q, cb, payload, err));
+  return rc;
 }
 
 int wf_store_read_events(wf_store *s, const char *arn, int64_t from_id,
                          bool reverse, size_t limit, wf_store_event_cb cb,
                          void *payload, wf_error *err) {
   int rc = need(s && arn && cb ? s : NULL, "store, arn and cb", err);
-  return rc ? rc
-            : s->ops->read_events(s->backend, arn, from_id, reverse, limit,
-                                  cb, payload, err);
+  if (!rc)
+    READ(s, s->ops->read_events(s->backend, arn, from_id, reverse, limit, cb,
+                                payload, err));
+  return rc;
 }
 
 int wf_store_get_definition(wf_store *s, const char *id,
                             wf_store_definition_cb cb, void *payload,
                             wf_error *err) {
   int rc = need(s && id && cb ? s : NULL, "store, id and cb", err);
-  return rc ? rc : s->ops->get_definition(s->backend, id, cb, payload, err);
+  if (!rc) READ(s, s->ops->get_definition(s->backend, id, cb, payload, err));
+  return rc;
 }
 
 int wf_store_commit(wf_store *s, const wf_store_batch *b, wf_error *err) {
@@ -159,15 +183,17 @@ int wf_store_get_document(wf_store *s, const char *kind, const char *key,
                           wf_error *err) {
   int rc = need(s && kind && key && cb ? s : NULL, "store, kind, key and cb",
                 err);
-  return rc ? rc
-            : s->ops->get_document(s->backend, kind, key, cb, payload, err);
+  if (!rc)
+    READ(s, s->ops->get_document(s->backend, kind, key, cb, payload, err));
+  return rc;
 }
 
 int wf_store_list_documents(wf_store *s, const char *kind, int64_t after_seq,
                             size_t limit, wf_store_document_cb cb,
                             void *payload, wf_error *err) {
   int rc = need(s && kind && cb ? s : NULL, "store, kind and cb", err);
-  return rc ? rc
-            : s->ops->list_documents(s->backend, kind, after_seq, limit, cb,
-                                     payload, err);
+  if (!rc)
+    READ(s, s->ops->list_documents(s->backend, kind, after_seq, limit, cb,
+                                   payload, err));
+  return rc;
 }
