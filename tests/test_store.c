@@ -676,6 +676,41 @@ Test(store, sqlite_reports_a_truncated_store_never_crashes) {
   wst_rmdir(dir);
 }
 
+/* A history chunk damaged inside a sound file (emptied, or cut short) is
+ * a named error when read, never a crash (an empty one reached the decoder
+ * as a NULL pointer; found by fuzzing). */
+Test(store, sqlite_reports_a_damaged_history_chunk) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store *s = wst_open("sqlite", dir, NULL);
+  wf_store_execution x = exec_rec(ARN("c"), "c", 1);
+  wf_store_event ev = {ARN("c"), 1, 0, 5, "ExecutionStarted", "{\"id\":1}"};
+  wf_store_batch b = {.executions = &x, .nexecutions = 1, .events = &ev,
+                      .nevents = 1};
+  commit_ok(s, &b);
+  wf_store_free(s);
+  /* Cut short, then emptied. */
+  static const char *const damage[] = {
+      "UPDATE events SET data = substr(data, 1, length(data) - 3)",
+      "UPDATE events SET data = zeroblob(0)"};
+  for (size_t i = 0; i < 2; i++) {
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, damage[i], NULL, NULL, NULL), SQLITE_OK,
+                 "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    s = wst_open("sqlite", dir, NULL);
+    wf_error err;
+    cr_assert_eq(wf_store_read_events(s, ARN("c"), 0, false, 0, wst_add_event,
+                                      NULL, &err),
+                 WF_ECORRUPT, "%s", damage[i]);
+    cr_assert(strstr(err.message, "does not decode"), "%s", err.message);
+    wf_store_free(s);
+  }
+  free(path);
+  wst_rmdir(dir);
+}
+
 Test(store, sqlite_names_a_directory_it_cannot_use) {
   wf_store *s = NULL;
   wf_error err;

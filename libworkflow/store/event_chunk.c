@@ -327,6 +327,8 @@ static bool decode_all(decoder *d) {
 
 int wf__event_chunk_decode(const void *data, size_t len, bool reverse,
                            wf_store_event_cb fn, void *arg) {
+  /* Not even the format byte (SQLite hands an empty blob as NULL). */
+  if (!data || !len) return -1;
   decoder d = {.r = {data, (const unsigned char *)data + len},
                .out = WF__STRBUF_INIT};
   bool ok = decode_all(&d);
