@@ -114,11 +114,21 @@ typedef struct wf_engine_options {
    *  wf_engine_run() refuse with WF_EBUSY (AWS's ExecutionLimitExceeded).
    *  Executions resumed from the store are never refused. 0: no bound. */
   size_t max_running;
+  /* ---- version 4 ---- */
+  /** CPU time, in milliseconds, that one evaluation of a state's
+   *  expressions (a payload template with its paths and intrinsic calls,
+   *  a Choice state's rules, one Map item's ItemSelector) may use before
+   *  the execution fails with States.Runtime; 0 means 1000 (AWS's bound on
+   *  a JSONata evaluation). Besides it, every evaluation has a fixed work
+   *  budget, regular expressions have match and depth limits, and a
+   *  path's result may not pass payload_limit (States.DataLimitExceeded,
+   *  as soon as it would). */
+  unsigned int expression_cpu_ms;
 } wf_engine_options;
 
-/* Version 3 added max_running, version 2 store; older structs are still
- * accepted. */
-#define WF_ENGINE_OPTIONS_VERSION 3
+/* Version 4 added expression_cpu_ms, 3 max_running, 2 store; older structs
+ * are still accepted. */
+#define WF_ENGINE_OPTIONS_VERSION 4
 #define WF_ENGINE_OPTIONS_INIT {.version = WF_ENGINE_OPTIONS_VERSION}
 
 /**

@@ -498,6 +498,11 @@ int wf__choice_rule_eval(bool *out, const wf__choice_rule *r,
   wf__strbuf detail = WF__STRBUF_INIT;
   json_t *v = NULL;
   int rc = wf__jsonpath_eval_env(&v, r->variable, env, &detail);
+  if (rc == WF__JP_SPENT) {
+    wf__strbuf_free(&detail);
+    return wf__fault_spent(fault, env->budget,
+                           wf__jsonpath_text(r->variable));
+  }
   if (r->op->kind == K_TYPE && r->op->test == T_PRESENT) {
     /* IsPresent: a present null is present; an indefinite path that
      * matches nothing is not. */
@@ -515,9 +520,13 @@ int wf__choice_rule_eval(bool *out, const wf__choice_rule *r,
   json_t *operand = r->operand;
   json_t *resolved = NULL;
   if (r->op->path) {
-    if (wf__jsonpath_eval_env(&resolved, r->operand_path, env, &detail) != 0) {
+    rc = wf__jsonpath_eval_env(&resolved, r->operand_path, env, &detail);
+    if (rc != 0) {
       json_decref(v);
       wf__strbuf_free(&detail);
+      if (rc == WF__JP_SPENT)
+        return wf__fault_spent(fault, env->budget,
+                               wf__jsonpath_text(r->operand_path));
       return invalid_path(fault, r->operand_path);
     }
     operand = resolved;

@@ -85,6 +85,11 @@ void wf__eval_env_init(wf__eval_env *env, wf__frame *f, json_t *input) {
   env->variable = var_cb;
   env->random = rand_cb;
   env->payload = f;
+  /* Each evaluation starts with a full budget: a frame runs on one thread
+   * at a time and evaluates one thing at a time. */
+  wf__budget_init(&f->budget, f->exec->engine->payload_limit,
+                  f->exec->engine->expression_cpu_ns);
+  env->budget = &f->budget;
 }
 
 int wf__frame_eval_path(json_t **out, wf__frame *f, const wf__jsonpath *p,

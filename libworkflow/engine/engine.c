@@ -11,9 +11,15 @@
 #include "json_text.h"
 
 /* The size of each version of the caller's struct. */
+#define END_OF(field) \
+  (offsetof(wf_engine_options, field) + sizeof(((wf_engine_options *)0)->field))
 static size_t options_size(unsigned version) {
-  return version == 1 ? offsetof(wf_engine_options, seed) + sizeof(uint64_t)
-                      : sizeof(wf_engine_options);
+  switch (version) {
+    case 1: return END_OF(seed);
+    case 2: return END_OF(store);
+    case 3: return END_OF(max_running);
+    default: return sizeof(wf_engine_options);
+  }
 }
 
 int wf_engine_options_init(wf_engine_options *opts, unsigned int version) {
@@ -103,6 +109,11 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
                                               : default_sched_threads();
   e->npool = opts && opts->worker_threads ? opts->worker_threads : 4;
   e->max_running = opts && opts->version >= 3 ? opts->max_running : 0;
+  e->expression_cpu_ns =
+      (uint64_t)(opts && opts->version >= 4 && opts->expression_cpu_ms
+                     ? opts->expression_cpu_ms
+                     : 1000) *
+      1000000u;
   /* The log listens to events like any listener. */
   bool log_ok = !(e->log || e->log_file) ||
                 wf__history_add_sink(e, wf__log_on_event, e) == WF_OK;

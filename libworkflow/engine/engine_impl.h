@@ -213,6 +213,7 @@ struct wf__frame {
   unsigned *attempts; /* per retrier, for the current state visit */
   size_t nattempts;
   wf_task *task;
+  wf__budget budget; /* of the evaluation in progress (wf__eval_env_init) */
 
   /* Outcome of the frame once finished. */
   bool ok;
@@ -359,6 +360,7 @@ struct wf_engine {
   atomic_int refs;
   wf_clock *clock;
   size_t payload_limit;
+  uint64_t expression_cpu_ns; /* an evaluation's CPU budget */
   wf_history_mode history;
   wf_log_cb log;
   void *log_payload;

@@ -37,8 +37,10 @@ static int eval_path(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                      json_t **out, wf__fault *fault) {
   wf__strbuf detail = WF__STRBUF_INIT;
   int rc = wf__frame_eval_path(out, f, p, doc, &detail);
-  if (rc == -2)
+  if (rc == WF__JP_NULL_INPUT)
     wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
+  else if (rc == WF__JP_SPENT)
+    wf__fault_spent(fault, &f->budget, wf__jsonpath_text(p));
   else if (rc != 0)
     wf__fault_set(fault, "States.Runtime", "Invalid path '%s' : %s",
                   wf__jsonpath_text(p), wf__strbuf_cstr(&detail));
@@ -137,6 +139,13 @@ wf__step wf__state_fault(wf__frame *f, const wf__state *st,
                       st->name, (long long)f->entered_id,
                       wf__strbuf_cstr(&fault->cause));
   const char *error = fault->error ? fault->error : "States.Runtime";
+  /* A spent budget's oversized result: AWS's words for an output past the
+   * payload limit, and like them, terminal. */
+  if (strcmp(error, "States.DataLimitExceeded") == 0 && !fault->cause.len) {
+    wf__strbuf_free(&cause);
+    wf__fault_clear(fault);
+    return data_limit(f, st->name);
+  }
   wf__step r = strcmp(error, "States.Runtime") == 0
                    ? wf__frame_fail(f, error, wf__strbuf_cstr(&cause))
                    : wf__state_error(f, st, error, wf__strbuf_cstr(&cause));

@@ -186,6 +186,8 @@ static int dyn_string(wf__frame *f, const wf__dyn_value *dv,
     wf__strbuf detail = WF__STRBUF_INIT;
     int rc = wf__jsonpath_eval_env(&v, dv->path, &env, &detail);
     wf__strbuf_free(&detail);
+    if (rc == WF__JP_SPENT)
+      return wf__fault_spent(fault, env.budget, wf__jsonpath_text(dv->path));
     if (rc != 0) {
       char *in = wf__json_dumps(f->input);
       wf__fault_set(fault, "States.Runtime",

@@ -9,6 +9,63 @@
 
 #include "strbuf.h"
 
+/* What one evaluation may spend (issue: a state must not hold an engine
+ * thread or its memory with a small hostile expression). An evaluation is
+ * what one wf__eval_env serves: a payload template with all its paths and
+ * intrinsic calls, a Choice state's rules, one Map item's ItemSelector.
+ *   steps:      units of work left (a node visited by a path, an element
+ *               tested by a filter, a regular expression match, an
+ *               intrinsic call); deterministic.
+ *   cpu_ns:     CPU time of the calling thread the evaluation may use,
+ *               read every so often (CLOCK_THREAD_CPUTIME_ID: a CPU guard,
+ *               not workflow time, so not the engine's injectable clock).
+ *   max_result: bytes (as compact JSON) that a path's matches or an
+ *               intrinsic's result may reach: the payload limit, since a
+ *               larger value could never leave the state.
+ * When a bound is crossed the evaluation stops at once with WF__SPENT_*
+ * in `spent`. */
+typedef enum wf__spent {
+  WF__SPENT_NONE = 0,
+  WF__SPENT_STEPS,  /* the work budget */
+  WF__SPENT_TIME,   /* the CPU-time budget */
+  WF__SPENT_SIZE,   /* a result larger than max_result */
+  WF__SPENT_REGEX,  /* one regular expression match past its own limits */
+  WF__SPENT_MEMORY, /* an allocation failed */
+} wf__spent;
+
+typedef struct wf__budget {
+  uint64_t steps;
+  uint64_t cpu_ns;
+  size_t max_result;
+  int64_t cpu_deadline; /* set on the first clock check */
+  uint32_t ticks;       /* steps since the last clock check */
+  wf__spent spent;
+} wf__budget;
+
+#define WF__BUDGET_STEPS 10000000u      /* about half a second of paths */
+#define WF__BUDGET_CPU_NS 1000000000u  /* AWS gives JSONata 1 s */
+#define WF__BUDGET_RESULT 262144u      /* AWS's payload limit */
+/* One regular expression match: PCRE2's match and depth limits. */
+#define WF__REGEX_MATCH_LIMIT 1000000u
+#define WF__REGEX_DEPTH_LIMIT 10000u
+
+/* 0 for max_result or cpu_ns: the defaults above. */
+void wf__budget_init(wf__budget *b, size_t max_result, uint64_t cpu_ns);
+/* Spend n steps; false (with b->spent set) once a bound is crossed. Reads
+ * the thread's CPU clock every few thousand steps. */
+bool wf__budget_charge(wf__budget *b, uint64_t n);
+/* Check the CPU clock now (after an expensive call such as a regular
+ * expression match); false once the time is spent. */
+bool wf__budget_check_time(wf__budget *b);
+/* Is `v` (compact JSON) within max_result? Costs at most max_result bytes
+ * of measuring; false (spent = SIZE) when larger. */
+bool wf__budget_fits(wf__budget *b, const json_t *v);
+/* Record that an allocation failed; returns false. */
+bool wf__budget_nomem(wf__budget *b);
+/* Why the budget is spent, as a phrase ("the result passed 262144 bytes");
+ * a static or thread-local string. */
+const char *wf__budget_reason(const wf__budget *b);
+
 typedef struct wf__eval_env {
   /* "$": the document paths select from (borrowed). */
   json_t *input;
@@ -22,6 +79,9 @@ typedef struct wf__eval_env {
    * States.MathRandom; the engine seeds it per execution. */
   uint64_t (*random)(void *payload);
   void *payload;
+  /* What the evaluation may spend (the caller's; mutable through the const
+   * env). Never NULL. */
+  wf__budget *budget;
 } wf__eval_env;
 
 /* A run-time failure: `error` is a static AWS error name ("States.Runtime",
@@ -41,5 +101,16 @@ int wf__fault_set(wf__fault *f, const char *error, const char *fmt, ...)
 void wf__fault_clear(wf__fault *f);
 /* Set a fault whose cause AWS reports as is, without the state prefix. */
 int wf__fault_set_raw(wf__fault *f, const char *error, const char *cause);
+
+/* The fault for a spent budget (b->spent != NONE) while evaluating `what`
+ * (the expression's text):
+ *   SIZE:   States.DataLimitExceeded with an empty cause: the engine words
+ *           it as AWS does for the state ("The state/task '<name>' returned
+ *           a result with a size exceeding the maximum number of bytes
+ *           service limit.");
+ *   MEMORY: States.Runtime, "Out of memory while evaluating '<what>'";
+ *   STEPS, TIME, REGEX: States.Runtime naming the bound.
+ * Returns -1. */
+int wf__fault_spent(wf__fault *f, const wf__budget *b, const char *what);
 
 #endif

@@ -77,7 +77,8 @@ int wf__intrinsic_invalid(const wf__icall *c) {
 }
 
 int wf__intrinsic_oom(const wf__icall *c) {
-  return wf__fault_set(c->fault, "States.Runtime", "out of memory");
+  wf__budget_nomem(c->env->budget);
+  return wf__fault_spent(c->fault, c->env->budget, c->f->text);
 }
 
 /* --- path arguments ------------------------------------------------------ */
@@ -169,7 +170,12 @@ static int eval_path(json_t **out, const wf__jsonpath *p,
   if (!doc) return path_missing(c, p);
   wf__strbuf detail = WF__STRBUF_INIT;
   *out = NULL;
-  if (wf__jsonpath_eval(out, p, doc, &detail) != 0) {
+  int rc = wf__jsonpath_eval(out, p, doc, c->env->budget, &detail);
+  if (rc == WF__JP_SPENT) {
+    wf__strbuf_free(&detail);
+    return wf__fault_spent(c->fault, c->env->budget, c->f->text);
+  }
+  if (rc != 0) {
     json_decref(*out);
     *out = NULL;
     const char *d = wf__strbuf_cstr(&detail);
@@ -210,6 +216,20 @@ static int eval_arg(json_t **out, const wf__inode *n, const wf__icall *c) {
   }
 }
 
+/* Each result is measured (a call may build a value far larger than its
+ * arguments: JsonToString of an Array of the whole input, ten times over)
+ * and the measuring is paid for in steps, so a field or template with many
+ * calls stays within its evaluation's budget too. */
+static bool within_budget(const json_t *v, const wf__icall *c) {
+  wf__budget *b = c->env->budget;
+  size_t size = wf__json_size(v, b->max_result);
+  if (size > b->max_result) b->spent = WF__SPENT_SIZE;
+  if (!b->spent) wf__budget_charge(b, size / 16 + 1);
+  if (!b->spent) return true;
+  wf__fault_spent(c->fault, b, c->f->text);
+  return false;
+}
+
 static int eval_call(json_t **out, const wf__inode *n, const wf__icall *outer) {
   wf__icall c = {outer->f, n, outer->env, outer->fault};
   const wf__ifn *fn = &wf__intrinsic_fns[n->fn];
@@ -235,6 +255,11 @@ static int eval_call(json_t **out, const wf__inode *n, const wf__icall *outer) {
       rc = wf__intrinsic_invalid(&c);
     else
       rc = fn->eval(out, args, n->nargs, &c);
+    if (rc == 0 && !within_budget(*out, &c)) {
+      json_decref(*out);
+      *out = NULL;
+      rc = -1;
+    }
   }
   for (size_t i = 0; i < done; i++) json_decref(args[i]);
   if (args != small) wf__free(args);

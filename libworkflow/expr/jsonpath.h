@@ -54,12 +54,25 @@ bool wf__jsonpath_is_definite(const wf__jsonpath *p);
 /* True for the bare root ("$", "$$" or "$name"). */
 bool wf__jsonpath_is_root(const wf__jsonpath *p);
 
-/* Evaluate against `doc` (the value the root designates).
+/* What wf__jsonpath_eval returns. */
+enum {
+  WF__JP_OK = 0,
+  WF__JP_FAILED = -1,     /* the path cannot be applied; Jayway's message */
+  WF__JP_NULL_INPUT = -2, /* "$" over a null input; AWS's complete cause */
+  WF__JP_SPENT = -3,      /* the budget ran out (budget->spent says how:
+                           * a result past max_result, the steps, the CPU
+                           * time, a regex's limits, or out of memory) */
+};
+
+/* Evaluate against `doc` (the value the root designates), spending from
+ * `budget` (NULL: a default budget for this call alone).
  * Returns 0 with *out a new reference; for an indefinite path *out is a new
- * array of the matches (possibly empty).
- * Returns -1 when a definite path matches nothing or the path cannot be
- * applied (indefinite paths can fail too: "$.a[0,5]" over a short array,
- * a missing name after a slice); `detail` then receives Jayway's message:
+ * array of the matches (possibly empty), never larger than the budget's
+ * max_result as compact JSON: the evaluation stops as soon as it would be.
+ * Returns WF__JP_FAILED when a definite path matches nothing or the path
+ * cannot be applied (indefinite paths can fail too: "$.a[0,5]" over a short
+ * array, a missing name after a slice); `detail` then receives Jayway's
+ * message:
  *   "No results for path: $['x']"            (last segment missing)
  *   "Missing property in path $['no']"       (an intermediate one missing)
  *   "Filter: [0] can only be applied to arrays. Current context is: 1"
@@ -70,17 +83,22 @@ bool wf__jsonpath_is_root(const wf__jsonpath *p);
  *   "The path $['a'] is null"                (an index applied to null)
  * AWS prints these as "Invalid path '<text>' : <detail>" for InputPath /
  * OutputPath and similar fields.
- * Returns -2 for a "$" path (WF__JP_ROOT_INPUT) when `doc` is JSON null or
- * NULL: AWS applies no path to a null state input and `detail` receives
- * its complete cause, "Unable to apply Path transformation to null or
- * empty input." (not to be wrapped in "Invalid path ..."). */
+ * Returns WF__JP_NULL_INPUT for a "$" path (WF__JP_ROOT_INPUT) when `doc`
+ * is JSON null or NULL: AWS applies no path to a null state input and
+ * `detail` receives its complete cause, "Unable to apply Path
+ * transformation to null or empty input." (not to be wrapped in "Invalid
+ * path ...").
+ * Returns WF__JP_SPENT when the budget is spent (before or during this
+ * call; out of memory included): never reported as a missing path, see
+ * wf__fault_spent(); `detail` receives the reason. */
 int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
-                      wf__strbuf *detail);
+                      wf__budget *budget, wf__strbuf *detail);
 
 /* Evaluate choosing the document by the path's root from env: input for
- * "$", env->context() for "$$", env->variable(name) for "$name". A variable
- * never assigned fails with -1 and a detail naming it ("The variable '$x'
- * is not defined"; AWS's wording for this is not recorded). */
+ * "$", env->context() for "$$", env->variable(name) for "$name", spending
+ * env->budget. A variable never assigned fails with WF__JP_FAILED and a
+ * detail naming it ("The variable '$x' is not defined"; AWS's wording for
+ * this is not recorded). */
 int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
                           const wf__eval_env *env, wf__strbuf *detail);
 

@@ -153,6 +153,7 @@ typedef enum jp_exc {
   JX_IPE,   /* InvalidPathException */
   JX_OTHER, /* any other Java exception escaping the evaluation */
   JX_OOM,
+  JX_SPENT, /* the evaluation's budget ran out (budget->spent says how) */
 } jp_exc;
 
 typedef struct jp_ev {
@@ -162,6 +163,9 @@ typedef struct jp_ev {
   wf__strbuf msg;  /* the message of the pending exception */
   pcre2_general_context *gctx;
   pcre2_match_data *md;
+  pcre2_match_context *mctx;
+  wf__budget *budget;  /* never NULL */
+  size_t result_bytes; /* the matches so far, as a compact JSON array */
 } jp_ev;
 
 /* Set the pending exception's message to prefix + s + suffix. */

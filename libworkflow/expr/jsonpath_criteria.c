@@ -374,14 +374,25 @@ static void pc_free(void *p, void *data) {
   wf__free(p);
 }
 
+/* One match, inside the evaluation's budget: PCRE2's own limits bound
+ * the match (a catastrophic pattern fails here instead of running for
+ * seconds), each match costs the subject's length in steps, and the CPU
+ * clock is read every few matches, so many short matches that each stay
+ * under the limits still end within the evaluation's time. A match that
+ * passes a limit stops the evaluation: calling it "no match" would run the
+ * workflow down the wrong branch. */
 static jp_exc regex_match(jp_ev *e, const pcre2_code *re, const val *target,
                           bool *res) {
+  wf__budget *b = e->budget;
   if (!e->md) {
     if (!e->gctx)
       e->gctx = pcre2_general_context_create(pc_malloc, pc_free, NULL);
     if (!e->gctx) return JX_OOM;
     e->md = pcre2_match_data_create(1, e->gctx);
     if (!e->md) return JX_OOM;
+    e->mctx = pcre2_match_context_create(e->gctx);
+    if (!e->mctx) return JX_OOM;
+    pcre2_set_depth_limit(e->mctx, WF__REGEX_DEPTH_LIMIT);
   }
   wf__strbuf t = WF__STRBUF_INIT;
   const char *s;
@@ -395,10 +406,31 @@ static jp_exc regex_match(jp_ev *e, const pcre2_code *re, const val *target,
     s = wf__strbuf_cstr(&t);
     n = t.len;
   }
-  int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, e->md, NULL);
+  b->ticks += 512; /* the clock is read at least every eighth match */
+  if (!wf__budget_charge(b, n + 1)) {
+    wf__strbuf_free(&t);
+    return JX_SPENT;
+  }
+  bool steps_bound = b->steps < WF__REGEX_MATCH_LIMIT;
+  pcre2_set_match_limit(e->mctx, steps_bound ? (uint32_t)b->steps + 1
+                                             : WF__REGEX_MATCH_LIMIT);
+  int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, e->md, e->mctx);
   wf__strbuf_free(&t);
   /* 0 means the one-pair ovector was too small: still a match. */
   *res = rc >= 0;
+  switch (rc) {
+    case PCRE2_ERROR_NOMEMORY:
+      return JX_OOM;
+    case PCRE2_ERROR_MATCHLIMIT:
+      b->spent = steps_bound ? WF__SPENT_STEPS : WF__SPENT_REGEX;
+      return JX_SPENT;
+    case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_HEAPLIMIT:
+      b->spent = WF__SPENT_REGEX;
+      return JX_SPENT;
+    default:
+      break;
+  }
   return JX_OK;
 }
 
@@ -431,6 +463,7 @@ static jp_exc operand_value(jp_ev *e, const jp_operand *o, json_t *item, val *v,
 
 static jp_exc crit_apply(jp_ev *e, const jp_pred *c, json_t *item, bool *res) {
   *res = false;
+  if (!wf__budget_charge(e->budget, 1)) return JX_SPENT;
   if (c->op == JP_EXISTS) {
     /* Evaluated on the item (even a "$" path) with REQUIRE_PROPERTIES; a
      * present null counts as absent. */

@@ -195,7 +195,21 @@ jp_exc wf__jsonpath_def_eval(jp_ev *e, const jp_path *p, json_t *doc,
 
 static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m);
 
+/* A match joins the results only while their array stays within the
+ * result bound: a chained deep scan ("$..a..a..a") can match the same nodes
+ * combinatorially many times, and is stopped here, not after. */
 static jp_exc add_result(jp_ev *e, json_t *v, bool owned) {
+  wf__budget *b = e->budget;
+  size_t room = b->max_result > e->result_bytes
+                    ? b->max_result - e->result_bytes
+                    : 0;
+  size_t n = wf__json_size(v, room) + 1; /* and its comma */
+  if (n > room || !wf__budget_charge(b, 1)) {
+    if (!b->spent) b->spent = WF__SPENT_SIZE;
+    if (owned) json_decref(v);
+    return JX_SPENT;
+  }
+  e->result_bytes += n;
   int rc = owned ? json_array_append_new(e->results, v)
                  : json_array_append(e->results, v);
   return rc == 0 ? JX_OK : JX_OOM;
@@ -322,6 +336,7 @@ static jp_exc scan_matches(jp_ev *e, const jp_path *p, size_t pt, json_t *m,
 static jp_exc walk(jp_ev *e, const jp_path *p, size_t pt, json_t *m) {
   bool hit;
   jp_exc r;
+  if (!wf__budget_charge(e->budget, 1)) return JX_SPENT;
   if (json_is_object(m)) {
     if ((r = scan_matches(e, p, pt, m, &hit)) != JX_OK) return r;
     if (hit && (r = ev_tok(e, p, pt, m)) != JX_OK) return r;
@@ -367,6 +382,7 @@ static jp_exc walk(jp_ev *e, const jp_path *p, size_t pt, json_t *m) {
 static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m) {
   const jp_tok *t = &p->toks[ti];
   jp_exc r = JX_OK;
+  if (!wf__budget_charge(e->budget, 1)) return JX_SPENT;
   switch (t->kind) {
     case JP_ROOT: {
       if (is_leaf(p, ti)) return add_result(e, m, false);
@@ -453,22 +469,26 @@ static jp_exc ev_tok(jp_ev *e, const jp_path *p, size_t ti, json_t *m) {
 static void ev_done(jp_ev *e) {
   wf__strbuf_free(&e->path);
   wf__strbuf_free(&e->msg);
+  if (e->mctx) pcre2_match_context_free(e->mctx);
   if (e->md) pcre2_match_data_free(e->md);
   if (e->gctx) pcre2_general_context_free(e->gctx);
 }
 
 static int finish(jp_ev *e, jp_exc r, wf__strbuf *detail) {
-  if (detail) {
-    if (r == JX_OOM || e->msg.oom)
-      wf__strbuf_puts(detail, "out of memory");
-    else
-      wf__strbuf_append(detail, wf__strbuf_cstr(&e->msg), e->msg.len);
+  if (r == JX_OOM || e->msg.oom) {
+    wf__budget_nomem(e->budget);
+    r = JX_SPENT;
   }
-  return -1;
+  if (r == JX_SPENT) {
+    if (detail) wf__strbuf_puts(detail, wf__budget_reason(e->budget));
+    return WF__JP_SPENT;
+  }
+  if (detail) wf__strbuf_append(detail, wf__strbuf_cstr(&e->msg), e->msg.len);
+  return WF__JP_FAILED;
 }
 
 int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
-                      wf__strbuf *detail) {
+                      wf__budget *budget, wf__strbuf *detail) {
   *out = NULL;
   /* AWS refuses to apply any path to a null state input (recorded cause:
    * "Unable to apply Path transformation to null or empty input."). */
@@ -477,11 +497,23 @@ int wf__jsonpath_eval(json_t **out, const wf__jsonpath *p, json_t *doc,
       wf__strbuf_puts(detail,
                       "Unable to apply Path transformation to null or empty "
                       "input.");
-    return -2;
+    return WF__JP_NULL_INPUT;
+  }
+  wf__budget own;
+  if (!budget) {
+    wf__budget_init(&own, 0, 0);
+    budget = &own;
+  }
+  if (budget->spent) {
+    if (detail) wf__strbuf_puts(detail, wf__budget_reason(budget));
+    return WF__JP_SPENT;
   }
   json_t *null_doc = NULL;
   if (!doc) doc = null_doc = json_null();
-  jp_ev e = {doc, NULL, WF__STRBUF_INIT, WF__STRBUF_INIT, NULL, NULL};
+  jp_ev e = {.root = doc,
+             .path = WF__STRBUF_INIT,
+             .msg = WF__STRBUF_INIT,
+             .budget = budget};
   const jp_path *path = p->path;
   jp_exc r;
   if (path->definite) {
@@ -517,7 +549,7 @@ int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
       if (!doc) {
         if (detail)
           wf__strbuf_puts(detail, "The context object is not available");
-        return -1;
+        return WF__JP_FAILED;
       }
       break;
     case WF__JP_ROOT_VARIABLE:
@@ -526,7 +558,7 @@ int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
         if (detail)
           wf__strbuf_printf(detail, "The variable '$%s' is not defined",
                             p->var);
-        return -1;
+        return WF__JP_FAILED;
       }
       break;
     case WF__JP_ROOT_INPUT:
@@ -534,5 +566,5 @@ int wf__jsonpath_eval_env(json_t **out, const wf__jsonpath *p,
       doc = env->input;
       break;
   }
-  return wf__jsonpath_eval(out, p, doc, detail);
+  return wf__jsonpath_eval(out, p, doc, env->budget, detail);
 }

@@ -223,7 +223,11 @@ static int eval_path(json_t **out, const wf__template *t,
                      const wf__eval_env *env, wf__fault *fault) {
   wf__strbuf detail = WF__STRBUF_INIT;
   int rc = wf__jsonpath_eval_env(out, t->path, env, &detail);
-  if (rc == -2) {
+  if (rc == WF__JP_SPENT) {
+    wf__strbuf_free(&detail);
+    return wf__fault_spent(fault, env->budget, wf__jsonpath_text(t->path));
+  }
+  if (rc == WF__JP_NULL_INPUT) {
     wf__fault_set_raw(fault, "States.Runtime", wf__strbuf_cstr(&detail));
     wf__strbuf_free(&detail);
     return -1;
