@@ -31,6 +31,11 @@ static const bad_config bad_configs[] = {
     {"listen: {port: 70000}\n" MACHINE, "listen.port"},
     {"listen: {address: example.com}\n" MACHINE, "listen.address"},
     {"listne: {}\n" MACHINE, "listne: unknown field"},
+    {"listen: {maxConnectionsPerClient: -1}\n" MACHINE,
+     "listen.maxConnectionsPerClient: must be an integer from 0 to 100000"},
+    {"listen: {maxConnections: 10, maxConnectionsPerClient: 20}\n" MACHINE,
+     "listen.maxConnectionsPerClient: must not exceed listen.maxConnections "
+     "(10)"},
     {"limits: {maxBodyBytes: 0}\n" MACHINE, "limits.maxBodyBytes"},
     {"throttle: {rate: fast}\n" MACHINE, "throttle.rate"},
     {"cors: {allowOrigins: ['http://a.com/path']}\n" MACHINE,

@@ -90,6 +90,9 @@ static int set_defaults(gw_config *cfg) {
   cfg->listen.address = strdup("127.0.0.1");
   cfg->listen.port = 8080;
   cfg->listen.max_connections = 1024;
+  /* Enough for a client's connection pool (browsers open 6, SDKs 10 to
+   * 50), far from the 1,024 it takes to lock everyone else out. */
+  cfg->listen.max_connections_per_client = 64;
   cfg->listen.connection_timeout_s = 30;
   cfg->listen.shutdown_timeout_s = 10;
   cfg->limits.max_body_bytes = 256 * 1024;

@@ -57,7 +57,10 @@ typedef struct gw_config {
     int port;                   /* 0: ephemeral */
     unsigned threads;           /* HTTP threads; 0: one per CPU */
     unsigned max_connections;
-    unsigned connection_timeout_s;
+    /* Connections one client address may hold; 0: no bound. Behind a
+     * proxy every client has the proxy's address. */
+    unsigned max_connections_per_client;
+    unsigned connection_timeout_s; /* idle: every byte restarts it */
     unsigned shutdown_timeout_s; /* in-flight requests and executions */
   } listen;
 

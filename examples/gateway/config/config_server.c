@@ -11,11 +11,13 @@
 static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
   static const char *const known[] = {
       "address", "port", "threads", "maxConnections",
-      "connectionTimeoutSeconds", "shutdownTimeoutSeconds", NULL};
+      "maxConnectionsPerClient", "connectionTimeoutSeconds",
+      "shutdownTimeoutSeconds", NULL};
   json_t *o;
   unsigned long long port = (unsigned long long)cfg->listen.port,
                      threads = cfg->listen.threads,
                      maxc = cfg->listen.max_connections,
+                     per_client = cfg->listen.max_connections_per_client,
                      cto = cfg->listen.connection_timeout_s,
                      sto = cfg->listen.shutdown_timeout_s;
   if (gw_cfg_object(c, root, "", "listen", &o)) return -1;
@@ -25,6 +27,8 @@ static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
       gw_cfg_uint(c, o, "listen", "port", 0, 65535, &port) ||
       gw_cfg_uint(c, o, "listen", "threads", 0, 64, &threads) ||
       gw_cfg_uint(c, o, "listen", "maxConnections", 1, 100000, &maxc) ||
+      gw_cfg_uint(c, o, "listen", "maxConnectionsPerClient", 0, 100000,
+                  &per_client) ||
       gw_cfg_uint(c, o, "listen", "connectionTimeoutSeconds", 1, 3600,
                   &cto) ||
       gw_cfg_uint(c, o, "listen", "shutdownTimeoutSeconds", 0, 3600, &sto))
@@ -34,9 +38,19 @@ static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
       inet_pton(AF_INET6, cfg->listen.address, addr) != 1)
     return gw_cfg_fail(c, "listen.address",
                        "must be an IPv4 or IPv6 address, such as 127.0.0.1");
+  if (per_client > maxc) {
+    /* A bound above the total bounds nothing: a mistake when written,
+     * the default meeting a small maxConnections otherwise. */
+    if (json_object_get(o, "maxConnectionsPerClient"))
+      return gw_cfg_fail(c, "listen.maxConnectionsPerClient",
+                         "must not exceed listen.maxConnections (%llu)",
+                         maxc);
+    per_client = maxc;
+  }
   cfg->listen.port = (int)port;
   cfg->listen.threads = (unsigned)threads;
   cfg->listen.max_connections = (unsigned)maxc;
+  cfg->listen.max_connections_per_client = (unsigned)per_client;
   cfg->listen.connection_timeout_s = (unsigned)cto;
   cfg->listen.shutdown_timeout_s = (unsigned)sto;
   return 0;

@@ -392,6 +392,10 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
       /* First, so that MHD reports the other options through it too. */
       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, cfg->listen.max_connections,
+      /* One address cannot hold every connection (slowloris): past its
+       * share MHD accepts and closes at once. 0: no bound. */
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      cfg->listen.max_connections_per_client,
       MHD_OPTION_CONNECTION_TIMEOUT, cfg->listen.connection_timeout_s,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
       /* Refuse what RFC 9112 forbids (HTTP/1.1 without Host, spaces in
