@@ -45,7 +45,8 @@ enum wf_handler_flags {
 };
 
 /** The effective input as compact JSON text. Borrowed, valid while the
- *  task is. Threads: any. */
+ *  task is; NULL when there is no memory to write it (ask again, or fail
+ *  the task). Threads: any. */
 WF_API const char *wf_task_input(wf_task *task);
 /** The Task state's Resource. Borrowed. */
 WF_API const char *wf_task_resource(const wf_task *task);
@@ -91,8 +92,10 @@ WF_API void wf_task_release(wf_task *task);
  * Complete the task successfully.
  * @param output_json the result, any JSON value; not retained.
  * @return WF_OK; WF_EPARSE (not JSON: the task then fails with
- *         States.Runtime); WF_ESTATE (already completed, timed out or
- *         cancelled: ignored).
+ *         States.Runtime); WF_ENOMEM (no memory to read it: the task fails
+ *         with States.Runtime, "Out of memory while reading the task
+ *         output"); WF_ESTATE (already completed, timed out or cancelled:
+ *         ignored).
  * Threads: any. The task must not be used after this call.
  */
 WF_API int wf_task_succeed(wf_task *task, const char *output_json);

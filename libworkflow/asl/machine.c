@@ -92,6 +92,10 @@ static int check_opts(const wf_load_options *opts, wf_error *err) {
 /* Compile a parsed definition (takes ownership of root). */
 static int load_root(wf_machine **out, json_t *root,
                      const wf_load_options *opts, wf_error *err) {
+  /* A compile step that went without memory may read as an invalid field
+   * ("not a valid JSONPath"): any failed allocation on the way makes the
+   * whole load out of memory instead. */
+  unsigned long failures = wf__alloc_failures();
   wf_diagnostics *d = wf__diag_new();
   wf_machine *m = wf__calloc(1, sizeof *m);
   wf__cctx cx = {.diags = d, .loc = WF__STRBUF_INIT};
@@ -117,7 +121,7 @@ static int load_root(wf_machine **out, json_t *root,
   m->nstates = cx.nstates;
   m->item_io_state = cx.item_io_state;
   json_decref(cx.names);
-  if (cx.loc.oom) d->oom = true;
+  if (cx.loc.oom || wf__alloc_failures() != failures) d->oom = true;
   wf__strbuf_free(&cx.loc);
   if (d->count || d->oom || !m->top) {
     machine_destroy(m);

@@ -346,7 +346,18 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   /* The committer takes queued items without x's lock: build a new item,
    * then join the queued one (if any is still queued) under its lock. */
   wf__commit_item *n = wf__calloc(1, sizeof *n);
-  if (!n) return ticket; /* no memory: the next request carries it */
+  if (!n) {
+    /* No memory: the next request carries what this one would have.
+     * With a volatile store nothing waits for a write that cannot
+     * happen: an end or a task call takes effect unwritten (a durable
+     * store's requests always get their item, or its caller fails). */
+    if (!e->durable) {
+      if (flags & WF__COMMIT_FINAL) wf__exec_visible_end(x);
+      if (call) wf__task_call_committed(call);
+      x->commit_done = ticket;
+    }
+    return ticket;
+  }
   n->x = wf__exec_ref(x);
   n->ticket = ticket;
   n->start = flags & WF__COMMIT_START;
@@ -355,14 +366,24 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   fill_record(n, x);
   if (e->durable && !x->ended) n->state = wf__snapshot_encode(x);
   take_events(n, x); /* out of memory: they go with the next request */
+  bool call_kept = false;
   if (call) {
     n->calls = wf__malloc(sizeof *n->calls);
     if (n->calls) n->calls[n->ncalls++] = wf__task_ref(call);
+    call_kept = n->calls != NULL;
   }
   if (!e->durable) {
-    /* Volatile: write now, on this thread. */
+    /* Volatile: write now, on this thread; a write short of memory is
+     * tried again (a later one would find a gap in the history). An end
+     * is never left unseen for want of a write: a volatile store's end
+     * takes effect whatever the write did (the execution's own copy
+     * answers). */
     wf_error err;
     n->error_code = write_items(e, n, &err);
+    for (int again = 0; again < 3 && n->error_code == WF_ENOMEM; again++)
+      n->error_code = write_items(e, n, &err);
+    if (n->final) n->error_code = 0;
+    if (call && !call_kept) wf__task_call_committed(call);
     if (!n->error_code && n->definition)
       atomic_store(&x->machine->stored_in, (const void *)e->store);
     after(e, n);

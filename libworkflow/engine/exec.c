@@ -439,10 +439,17 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
   }
   pthread_mutex_lock(&x->lock);
   x->start_ms = wf__engine_now(e);
+  unsigned long failures = wf__alloc_failures();
   wf__history_add(x, NULL, WF__EV_EXECUTION_STARTED, NULL, input, NULL, NULL);
   x->top = wf__frame_new(x, NULL, m->top, input);
+  if (x->top && wf__alloc_failures() != failures) {
+    /* Its first event went without memory: it never starts. */
+    wf__frame_release(x->top);
+    x->top = NULL;
+  }
   if (!x->top) {
-    wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", "out of memory");
+    wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime",
+                    "Out of memory while starting the execution");
     pthread_mutex_unlock(&x->lock);
   } else {
     x->top->input_size = in_size;

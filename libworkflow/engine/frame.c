@@ -87,6 +87,7 @@ static unsigned step(wf__frame *f, unsigned budget) {
       return budget;
     const wf__state *st = f->scope->states[f->state];
     f->exec->dirty = true; /* something to commit at the drain's end */
+    wf__step_begin();
     wf__step r = WF__STEP_END;
     switch (st->type) {
       case WF__PASS: r = wf__run_pass(f, st); break;
@@ -98,6 +99,8 @@ static unsigned step(wf__frame *f, unsigned budget) {
       case WF__PARALLEL: r = wf__run_parallel(f, st); break;
       case WF__MAP: r = wf__run_map(f, st); break;
     }
+    if (wf__step_short_of_memory() && !f->finished && !f->exec->ended)
+      r = wf__frame_fail_memory(f);
     if (r != WF__STEP_NEXT) return budget - 1;
   }
   /* Out of budget: go to the back of the queue. */

@@ -131,8 +131,13 @@ int64_t wf__history_record(wf_execution *x, wf__frame *f,
     size_t cap = x->cap ? x->cap * 2 : 16;
     wf__event *evs = wf__realloc(x->events, cap * sizeof *evs);
     if (!evs) {
+      /* Not recorded: its number is given back so that the history keeps
+       * no gap (the store refuses one). The step that wanted it fails,
+       * naming memory (wf__step_short_of_memory). */
       wf__event_free(&ev);
-      return id;
+      x->next_event_id = id;
+      if (f) f->prev_event = prev;
+      return prev;
     }
     x->events = evs;
     x->cap = cap;

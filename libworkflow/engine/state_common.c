@@ -74,8 +74,37 @@ int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
   return apply_path_field(f, &st->output_path, doc, out, fault);
 }
 
+/* ---- out of memory while stepping ----
+ * Code on the step's way checks its allocations, but a failed allocation
+ * deep inside (a cache, a path's scratch buffer, a history event) may only
+ * make a result smaller or a lookup miss. So a step that went without
+ * memory never ends its frame well: the frame fails, naming memory. The
+ * mark is this thread's count of failed allocations when the step began. */
+static _Thread_local unsigned long step_mark;
+
+void wf__step_begin(void) { step_mark = wf__alloc_failures(); }
+
+bool wf__step_short_of_memory(void) {
+  return wf__alloc_failures() != step_mark;
+}
+
+wf__step wf__frame_fail_memory(wf__frame *f) {
+  /* A Map or Parallel may have started its children in this step: they
+   * refer to it, and end with it. */
+  wf__fanout_cancel(f);
+  char cause[320];
+  snprintf(cause, sizeof cause,
+           "Out of memory while running the state '%.256s'",
+           f->scope->states[f->state]->name);
+  return wf__frame_fail(f, "States.Runtime", cause);
+}
+
 wf__step wf__frame_succeed(wf__frame *f, json_t *output) {
   wf_execution *x = f->exec;
+  if (wf__step_short_of_memory()) {
+    json_decref(output);
+    return wf__frame_fail_memory(f);
+  }
   f->finished = true;
   f->park = WF__PARK_DONE;
   f->ok = true;
@@ -138,6 +167,11 @@ wf__step wf__state_fault(wf__frame *f, const wf__state *st,
                       "(entered at the event id #%lld). %s",
                       st->name, (long long)f->entered_id,
                       wf__strbuf_cstr(&fault->cause));
+  if (wf__step_short_of_memory()) {
+    wf__strbuf_free(&cause);
+    wf__fault_clear(fault);
+    return wf__frame_fail_memory(f);
+  }
   const char *error = fault->error ? fault->error : "States.Runtime";
   /* A spent budget's oversized result: AWS's words for an output past the
    * payload limit, and like them, terminal. */

@@ -52,4 +52,12 @@ wf__step wf__frame_succeed(wf__frame *f, json_t *output);
 /* Park the frame until a timer `delay_ms` from now wakes it in `phase`. */
 wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase);
 
+/* Out of memory while stepping (state_common.c): wf__step_begin() before
+ * each state's turn; wf__step_short_of_memory() tells whether an
+ * allocation on this thread failed since; wf__frame_fail_memory() fails
+ * the frame naming memory and the state. */
+void wf__step_begin(void);
+bool wf__step_short_of_memory(void);
+wf__step wf__frame_fail_memory(wf__frame *f);
+
 #endif

@@ -390,9 +390,15 @@ void wf_task_release(wf_task *t) { wf__task_release(t); }
 int wf_task_succeed(wf_task *t, const char *output_json) {
   json_t *v = NULL;
   wf_error perr;
-  if (!output_json ||
-      wf__json_parse(&v, output_json, strlen(output_json), "task output",
-                     &perr) != WF_OK) {
+  int rc = output_json ? wf__json_parse(&v, output_json, strlen(output_json),
+                                        "task output", &perr)
+                       : WF_EPARSE;
+  if (rc == WF_ENOMEM) {
+    wf__task_complete(t, false, NULL, "States.Runtime",
+                      "Out of memory while reading the task output");
+    return WF_ENOMEM;
+  }
+  if (rc != WF_OK) {
     wf__task_complete(t, false, NULL, "States.Runtime",
                       "The task output is not valid JSON");
     return WF_EPARSE;

@@ -272,6 +272,7 @@ static size_t int_chars(json_int_t v) {
 static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
   char num[32];
   if (acc > limit) return acc;
+  if (!v) return acc + 4; /* a value that could not be made: as null */
   switch (json_typeof(v)) {
     case JSON_NULL:
     case JSON_TRUE: return acc + 4;

@@ -44,13 +44,26 @@ static inline void mark_used(void) {
     atomic_store_explicit(&used, 1, memory_order_relaxed);
 }
 
+/* Allocations this thread could not get: callers that check every result
+ * report out of memory where it happens; wf__alloc_failures() lets a
+ * caller that ran a long stretch of code (loading a definition, stepping a
+ * state) learn that something in it went without. */
+static _Thread_local unsigned long failed;
+
+unsigned long wf__alloc_failures(void) { return failed; }
+
 void *wf__malloc(size_t n) {
   mark_used();
-  return current.malloc(n ? n : 1, current.payload);
+  void *p = current.malloc(n ? n : 1, current.payload);
+  if (!p) failed++;
+  return p;
 }
 
 void *wf__calloc(size_t count, size_t n) {
-  if (n && count > ((size_t)-1) / n) return NULL;
+  if (n && count > ((size_t)-1) / n) {
+    failed++;
+    return NULL;
+  }
   void *p = wf__malloc(count * n);
   if (p) memset(p, 0, count * n);
   return p;
@@ -58,7 +71,9 @@ void *wf__calloc(size_t count, size_t n) {
 
 void *wf__realloc(void *p, size_t n) {
   mark_used();
-  return current.realloc(p, n ? n : 1, current.payload);
+  void *q = current.realloc(p, n ? n : 1, current.payload);
+  if (!q) failed++;
+  return q;
 }
 
 void wf__free(void *p) {

@@ -12,5 +12,8 @@ void wf__free(void *p);
 /* Copies of strings: NULL on out-of-memory (or when s is NULL). */
 char *wf__strdup(const char *s);
 char *wf__strndup(const char *s, size_t n);
+/* How many allocations have failed on this thread so far: compare two
+ * readings to learn whether a stretch of code went without memory. */
+unsigned long wf__alloc_failures(void);
 
 #endif
