@@ -36,6 +36,8 @@ static const bad_config bad_configs[] = {
     {"listen: {maxConnections: 10, maxConnectionsPerClient: 20}\n" MACHINE,
      "listen.maxConnectionsPerClient: must not exceed listen.maxConnections "
      "(10)"},
+    {"listen: {requestTimeoutSeconds: 0}\n" MACHINE,
+     "listen.requestTimeoutSeconds: must be an integer from 1 to 3600"},
     {"limits: {maxBodyBytes: 0}\n" MACHINE, "limits.maxBodyBytes"},
     {"throttle: {rate: fast}\n" MACHINE, "throttle.rate"},
     {"cors: {allowOrigins: ['http://a.com/path']}\n" MACHINE,

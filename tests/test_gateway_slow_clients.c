@@ -1,7 +1,9 @@
 /* wf-gateway end to end against slow clients (slowloris): one client
  * address holds at most listen.maxConnectionsPerClient connections, so
  * hundreds of connections trickling bytes from one address leave /health
- * answering everyone else at once.
+ * answering everyone else at once; and a request must arrive whole within
+ * listen.requestTimeoutSeconds, however it trickles (408, then closed),
+ * while answering it may take longer.
  *
  * Linux routes all of 127.0.0.0/8 to loopback: the slow connections bind
  * 127.0.0.2 as their source, the probes come from 127.0.0.1, and the
@@ -153,5 +155,131 @@ Test(gateway_slow_clients, one_client_cannot_take_every_connection) {
   cr_assert(open > 0 && open <= PER_CLIENT,
             "%d of the slow connections are still open; the bound is %d",
             open, PER_CLIENT);
+  gwt_finish();
+}
+
+/* Send `prefix`, then a byte of `drip` every 100 ms (again from its start
+ * when used up) until the server closes the connection or 4 s pass; what
+ * came back goes to out. The milliseconds until closed, or -1. */
+static double trickle(const char *prefix, const char *drip, char *out,
+                      size_t out_size) {
+  double t0 = now_ms();
+  int fd = connect_from("127.0.0.1");
+  cr_assert(fd >= 0, "connect: %s", strerror(errno));
+  out[0] = '\0';
+  cr_assert(send_all(fd, prefix, strlen(prefix)));
+  bool closed = false;
+  for (size_t i = 0; !closed && now_ms() < t0 + 4000; i++) {
+    send_all(fd, drip + i % strlen(drip), 1); /* fails once cut */
+    closed = read_until_closed(fd, now_ms() + 100, out, out_size);
+  }
+  close(fd);
+  return closed ? now_ms() - t0 : -1;
+}
+
+static void expect_cut_with_408(double ms, const char *out) {
+  cr_assert(ms >= 0, "still open after 4 s of trickling, 1 s allowed");
+  cr_assert(ms >= 950 && ms <= 2500, "cut after %.0f ms, 1 s allowed", ms);
+  cr_assert(strncmp(out, "HTTP/1.1 408 ", 13) == 0 &&
+                strstr(out, "\r\nConnection: close\r\n") &&
+                strstr(out, "\"error\":\"RequestTimeout\""),
+            "%s", out);
+}
+
+Test(gateway_slow_clients, headers_trickled_past_the_deadline_are_cut) {
+  start("listen: {requestTimeoutSeconds: 1}\n");
+  char out[2048];
+  double ms = trickle("GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ", "abc",
+                      out, sizeof out);
+  expect_cut_with_408(ms, out);
+  json_t *lines = gwt_log_lines(&gwt_srv, "\"RequestTimedOut\"", 1);
+  json_t *e = json_array_get(lines, 0);
+  cr_assert(e, "no RequestTimedOut line in the log");
+  cr_assert_str_eq(json_string_value(json_object_get(e, "stage")), "headers");
+  cr_assert_str_eq(json_string_value(json_object_get(e, "client")),
+                   "127.0.0.1");
+  json_decref(lines);
+  gwt_response r = gwt_request(&gwt_srv, "GET", "/health", NULL, NULL, 0);
+  cr_assert_eq(r.status, 200, "the server is still healthy");
+  gwt_response_free(&r);
+  gwt_finish();
+}
+
+Test(gateway_slow_clients, a_body_trickled_past_the_deadline_is_cut) {
+  start("listen: {requestTimeoutSeconds: 1}\n");
+  char out[2048];
+  double ms = trickle("POST /process HTTP/1.1\r\nHost: x\r\n"
+                      "Content-Type: application/json\r\n"
+                      "x-api-key: " GWT_API_KEY "\r\n"
+                      "Content-Length: 1000\r\n\r\n{\"a\":\"",
+                      "x", out, sizeof out);
+  expect_cut_with_408(ms, out);
+  json_t *lines = gwt_log_lines(&gwt_srv, "\"RequestTimedOut\"", 1);
+  cr_assert_str_eq(json_string_value(json_object_get(
+                       json_array_get(lines, 0), "stage")),
+                   "body");
+  json_decref(lines);
+  gwt_finish(); /* and the cut request is no longer in flight */
+}
+
+/* An AWS API operation, unsigned, with a body built by jansson (stolen). */
+static gwt_response aws_call(const char *op, json_t *body) {
+  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
+  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
+                           target, NULL};
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  cr_assert(text);
+  gwt_response r =
+      gwt_request(&gwt_srv, "POST", "/", headers, text, strlen(text));
+  free(text);
+  free(target);
+  return r;
+}
+
+/* A kept-alive connection: each request has its own second, however long
+ * the connection lives; answering may take longer than arriving; and a
+ * connection idle past the deadline is closed without a 408 (it may only
+ * be idle). */
+Test(gateway_slow_clients, requests_that_arrive_in_time_are_never_cut) {
+  start("listen: {requestTimeoutSeconds: 1}\n");
+  static const char REQ[] = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  int fd = connect_from("127.0.0.1");
+  cr_assert(fd >= 0);
+  for (int i = 0; i < 3; i++) {
+    cr_assert(send_all(fd, REQ, sizeof REQ - 1), "request %d", i);
+    char out[1024] = "";
+    double until = now_ms() + 600;
+    bool closed = read_until_closed(fd, until, out, sizeof out);
+    cr_assert(!closed && strncmp(out, "HTTP/1.1 200 ", 13) == 0,
+              "request %d on one connection, %d ms apart: %s", i, 600, out);
+  }
+  char out[1024] = "";
+  double t0 = now_ms();
+  cr_assert(read_until_closed(fd, t0 + 2500, out, sizeof out),
+            "an idle connection stays open past the deadline");
+  cr_assert_str_eq(out, "", "an idle connection gets no 408");
+  close(fd);
+
+  /* StartSyncExecution answers once its execution ends, 2 s later. */
+  json_t *b = json_pack(
+      "{s:s, s:s, s:s, s:s}", "name", "slow", "type", "EXPRESS", "roleArn",
+      "arn:aws:iam::123456789012:role/tests", "definition",
+      "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+      "\"Seconds\":2,\"End\":true}}}");
+  gwt_response r = aws_call("CreateStateMachine", b);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  gwt_response_free(&r);
+  t0 = now_ms();
+  r = aws_call("StartSyncExecution",
+               json_pack("{s:s}", "stateMachineArn",
+                         "arn:aws:states:us-east-1:123456789012:"
+                         "stateMachine:slow"));
+  double took = now_ms() - t0;
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  cr_assert_str_eq(json_string_value(json_object_get(r.json, "status")),
+                   "SUCCEEDED", "%s", r.body);
+  cr_assert(took >= 1900, "answered after %.0f ms", took);
+  gwt_response_free(&r);
   gwt_finish();
 }

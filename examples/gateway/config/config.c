@@ -94,6 +94,9 @@ static int set_defaults(gw_config *cfg) {
    * 50), far from the 1,024 it takes to lock everyone else out. */
   cfg->listen.max_connections_per_client = 64;
   cfg->listen.connection_timeout_s = 30;
+  /* A maximal body (limits.maxBodyBytes) needs about 1 Mbit/s to arrive
+   * in this time. */
+  cfg->listen.request_timeout_s = 30;
   cfg->listen.shutdown_timeout_s = 10;
   cfg->limits.max_body_bytes = 256 * 1024;
   cfg->limits.max_depth = 32;

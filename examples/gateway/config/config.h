@@ -61,6 +61,7 @@ typedef struct gw_config {
      * proxy every client has the proxy's address. */
     unsigned max_connections_per_client;
     unsigned connection_timeout_s; /* idle: every byte restarts it */
+    unsigned request_timeout_s; /* a request's arrival, however it trickles */
     unsigned shutdown_timeout_s; /* in-flight requests and executions */
   } listen;
 

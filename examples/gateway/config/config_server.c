@@ -12,13 +12,14 @@ static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
   static const char *const known[] = {
       "address", "port", "threads", "maxConnections",
       "maxConnectionsPerClient", "connectionTimeoutSeconds",
-      "shutdownTimeoutSeconds", NULL};
+      "requestTimeoutSeconds", "shutdownTimeoutSeconds", NULL};
   json_t *o;
   unsigned long long port = (unsigned long long)cfg->listen.port,
                      threads = cfg->listen.threads,
                      maxc = cfg->listen.max_connections,
                      per_client = cfg->listen.max_connections_per_client,
                      cto = cfg->listen.connection_timeout_s,
+                     rto = cfg->listen.request_timeout_s,
                      sto = cfg->listen.shutdown_timeout_s;
   if (gw_cfg_object(c, root, "", "listen", &o)) return -1;
   if (!o) return 0;
@@ -31,6 +32,7 @@ static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
                   &per_client) ||
       gw_cfg_uint(c, o, "listen", "connectionTimeoutSeconds", 1, 3600,
                   &cto) ||
+      gw_cfg_uint(c, o, "listen", "requestTimeoutSeconds", 1, 3600, &rto) ||
       gw_cfg_uint(c, o, "listen", "shutdownTimeoutSeconds", 0, 3600, &sto))
     return -1;
   unsigned char addr[sizeof(struct in6_addr)];
@@ -52,6 +54,7 @@ static int read_listen(gw_cfgx *c, gw_config *cfg, json_t *root) {
   cfg->listen.max_connections = (unsigned)maxc;
   cfg->listen.max_connections_per_client = (unsigned)per_client;
   cfg->listen.connection_timeout_s = (unsigned)cto;
+  cfg->listen.request_timeout_s = (unsigned)rto;
   cfg->listen.shutdown_timeout_s = (unsigned)sto;
   return 0;
 }

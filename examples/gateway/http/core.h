@@ -15,6 +15,7 @@
 
 typedef struct gw_log gw_log;
 typedef struct gw_admission gw_admission;
+typedef struct gw_deadlines gw_deadlines;
 struct MHD_Daemon;
 
 /* The running server. `g` comes first: routes receive &srv->g and the core
@@ -23,6 +24,7 @@ typedef struct gw_server {
   gateway g;
   gw_log *log;
   struct MHD_Daemon *daemon;
+  gw_deadlines *deadlines;  /* while listening */
   int quiesced_fd;          /* listen socket after quiesce, -1: none */
   int port;                 /* bound port, once listening */
   atomic_int inflight;      /* requests being read, handled or sent */
@@ -62,6 +64,31 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size);
 void gw_http_quiesce(gw_server *srv);
 /* Wait for requests in flight until `deadline_ms`, then close all. */
 void gw_http_stop(gw_server *srv, double deadline_ms);
+
+/* ---- deadline.c: how long a request may take to arrive --------------- */
+/* A clock per connection: from its accept, and then from the completion
+ * of each request, its next request must arrive whole (line, headers,
+ * body) within the limit, or the connection is cut (a 408 once its
+ * request line is in, then closed). Threads: any; http.c calls each
+ * function from MHD's callbacks for that connection. All accept NULL. */
+typedef struct gw_conn_clock gw_conn_clock;
+/* Start the thread enforcing the deadlines; NULL on failure. */
+gw_deadlines *gw_deadlines_new(gw_log *log, unsigned timeout_s);
+/* Stop it (after MHD_stop_daemon: no connection is left). */
+void gw_deadlines_free(gw_deadlines *d);
+/* A connection accepted (socket fd, peer address): its clock starts. */
+gw_conn_clock *gw_deadline_open(gw_deadlines *d, int fd, const char *client);
+/* Before its socket is closed; k is freed. */
+void gw_deadline_close(gw_deadlines *d, gw_conn_clock *k);
+/* The request line is in: a later request's clock starts again here. */
+void gw_deadline_request_line(gw_deadlines *d, gw_conn_clock *k);
+/* The headers are in; expects_continue: MHD may send "100 Continue". */
+void gw_deadline_headers(gw_deadlines *d, gw_conn_clock *k,
+                         bool expects_continue);
+/* The request is all in (or refused): the clock stops. */
+void gw_deadline_arrived(gw_deadlines *d, gw_conn_clock *k);
+/* The request is completed: the clock runs for the next one. */
+void gw_deadline_completed(gw_deadlines *d, gw_conn_clock *k);
 
 /* ---- framing.c: how the body is delimited ---------------------------- */
 /* A refusal of a request whose framing two readers could take differently

@@ -17,6 +17,10 @@
  * A route that must wait (StartSyncExecution) answers later: its
  * connection is suspended and a thread of its own finishes the response,
  * so waiting never holds one of the polling threads.
+ *
+ * Slow clients: one address holds at most listen.maxConnectionsPerClient
+ * connections (MHD's per-IP limit), and a request must arrive within
+ * listen.requestTimeoutSeconds (deadline.c, fed by the callbacks here).
  */
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -204,11 +208,19 @@ in_place:
   return false;
 }
 
+/* The connection's request clock (deadline.c), or NULL. */
+static gw_conn_clock *clock_of(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
+
 /* Build the request, route it (or refuse it), log both sides, send. */
 static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
                               exchange *x, const char *url,
                               const char *method) {
   const gw_config *cfg = srv->g.cfg;
+  gw_deadline_arrived(srv->deadlines, clock_of(c));
   gw_header headers[cfg->limits.max_headers];
   header_list hl = {headers, 0, cfg->limits.max_headers, false};
   MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &hl);
@@ -282,6 +294,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     x->start_ms = gw_mono_ms();
     *con_cls = x;
     atomic_fetch_add(&srv->inflight, 1);
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_EXPECT);
+    gw_deadline_headers(srv->deadlines, clock_of(c),
+                        expect && strcasecmp(expect, "100-continue") == 0);
     /* Framing two readers could take differently: refused before any of
      * the body is read, and the connection closed after the answer. */
     gw_header headers[srv->g.cfg->limits.max_headers];
@@ -294,8 +310,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
     unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
     if (len > max) {
       x->too_large = true;
-      const char *expect = MHD_lookup_connection_value(
-          c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
       if ((expect && strcasecmp(expect, "100-continue") == 0) ||
           len > DISCARD_MAX)
         return answer(srv, c, x, url, method); /* before any 100 Continue */
@@ -330,9 +344,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-  (void)c;
   (void)toe;
   gw_server *srv = cls;
+  gw_deadline_completed(srv->deadlines, clock_of(c));
   exchange *x = *con_cls;
   if (!x) return;
   if (x->later) { /* closed before its answer was sent */
@@ -343,6 +357,34 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   free(x);
   *con_cls = NULL;
   atomic_fetch_sub(&srv->inflight, 1);
+}
+
+/* Connections come and go: each gets a request clock (deadline.c). */
+static void on_connection(void *cls, struct MHD_Connection *c,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  gw_server *srv = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    char client[INET6_ADDRSTRLEN];
+    client_address(c, client, sizeof client);
+    *socket_context =
+        ci ? gw_deadline_open(srv->deadlines, ci->connect_fd, client) : NULL;
+  } else {
+    gw_deadline_close(srv->deadlines, *socket_context);
+    *socket_context = NULL;
+  }
+}
+
+/* MHD's URI log callback, called once a request line is in. Returns the
+ * access handler's first *con_cls: NULL, as without it. */
+static void *on_request_line(void *cls, const char *uri,
+                             struct MHD_Connection *c) {
+  (void)uri;
+  gw_server *srv = cls;
+  gw_deadline_request_line(srv->deadlines, clock_of(c));
+  return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
@@ -387,10 +429,16 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
     threads = n > 0 ? (unsigned)n : 2;
   }
   srv->quiesced_fd = -1;
+  if (!(srv->deadlines =
+            gw_deadlines_new(srv->log, cfg->listen.request_timeout_s))) {
+    snprintf(msg, msg_size, "cannot start the request deadline thread");
+    return -1;
+  }
   srv->daemon = MHD_start_daemon(
       flags, (uint16_t)cfg->listen.port, NULL, NULL, on_request, srv,
       /* First, so that MHD reports the other options through it too. */
-      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, threads,
+      MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv, MHD_OPTION_SOCK_ADDR, sa,
+      MHD_OPTION_THREAD_POOL_SIZE, threads,
       MHD_OPTION_CONNECTION_LIMIT, cfg->listen.max_connections,
       /* One address cannot hold every connection (slowloris): past its
        * share MHD accepts and closes at once. 0: no bound. */
@@ -401,8 +449,13 @@ int gw_http_start(gw_server *srv, char *msg, size_t msg_size) {
       /* Refuse what RFC 9112 forbids (HTTP/1.1 without Host, spaces in
        * header names) instead of guessing what the client meant. */
       MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_NOTIFY_COMPLETED,
-      on_completed, srv, MHD_OPTION_END);
+      on_completed, srv,
+      /* listen.requestTimeoutSeconds: see deadline.c for why these. */
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+      MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_END);
   if (!srv->daemon) {
+    gw_deadlines_free(srv->deadlines);
+    srv->deadlines = NULL;
     snprintf(msg, msg_size, "cannot listen on %s port %d",
              cfg->listen.address, cfg->listen.port);
     return -1;
@@ -439,6 +492,8 @@ void gw_http_stop(gw_server *srv, double deadline_ms) {
   }
   MHD_stop_daemon(srv->daemon);
   srv->daemon = NULL;
+  gw_deadlines_free(srv->deadlines);
+  srv->deadlines = NULL;
   if (srv->quiesced_fd >= 0) close(srv->quiesced_fd);
   srv->quiesced_fd = -1;
 }
