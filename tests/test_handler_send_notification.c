@@ -1160,6 +1160,191 @@ Test(send_notification, concurrent_executions_write_whole_outbox_lines) {
   assert_outbox_lines(3 * N); /* reading asserts one object per line */
 }
 
+/* ---- outbox rotation ------------------------------------------------------------------ */
+
+/* Loads the plugin with an outbox of this maxBytes, keeping two old files. */
+static void load_rotating(long long max_bytes) {
+  char *members = wft_strf("\"outbox\":{\"path\":\"%s/outbox.jsonl\","
+                           "\"maxBytes\":%lld,\"keep\":2}", T.dir, max_bytes);
+  load(members);
+  free(members);
+}
+
+/* The lines of outbox.jsonl (i = 0) or outbox.jsonl.i, after asserting the
+ * file is within max_bytes unless it holds a single line. */
+static json_t *rotated_lines(int i, long long max_bytes) {
+  char *p = i ? wft_strf("%s/outbox.jsonl.%d", T.dir, i)
+              : path_in_dir("outbox.jsonl");
+  json_t *lines = nt_read_lines(p); /* asserts one whole object per line */
+  struct stat st;
+  if (stat(p, &st) == 0 && json_array_size(lines) > 1)
+    cr_assert_leq(st.st_size, max_bytes, "%s has %lld bytes, above %lld", p,
+                  (long long)st.st_size, max_bytes);
+  free(p);
+  return lines;
+}
+
+static bool rotated_exists(int i) {
+  char *p = wft_strf("%s/outbox.jsonl.%d", T.dir, i);
+  bool exists = access(p, F_OK) == 0;
+  free(p);
+  return exists;
+}
+
+Test(send_notification, concurrent_lines_rotate_the_outbox_whole) {
+  /* Each line is about 300 bytes: 1500 bytes hold four or five, so the
+   * 60 lines below rotate a dozen times and keep=2 drops the older files. */
+  enum { MAX = 1500, N = 20 };
+  load_rotating(MAX);
+  wf_machine *m = machine_from(WF_SOURCE_DIR "/examples/workflows/"
+                               "seed-workflow.json");
+  wf_execution *xs[N];
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "exec-rot-%d", i);
+    wf_start_options so = WF_START_OPTIONS_INIT;
+    so.name = name;
+    /* HIGH fans out to three channels: three lines per execution, written
+     * by the engine's worker threads at once. */
+    xs[i] = wft_start(T.engine, m,
+                      "{\"data\":{},\"notification\":{\"type\":\"EMAIL\","
+                      "\"recipient\":\"ops@example.com\",\"priority\":\"HIGH\","
+                      "\"message\":\"rotate me\",\"recipients\":{"
+                      "\"SMS\":\"+14155550100\",\"PUSH\":\"" APNS "\"}}}",
+                      &so);
+  }
+  for (int i = 0; i < N; i++) {
+    wft_wait(xs[i]);
+    wft_assert_succeeded(xs[i], NULL);
+    wf_execution_free(xs[i]);
+  }
+  wf_machine_free(m);
+  size_t total = 0;
+  for (int i = 0; i <= 2; i++) {
+    json_t *lines = rotated_lines(i, MAX);
+    cr_assert_gt(json_array_size(lines), 0, "file %d is empty", i);
+    total += json_array_size(lines);
+    json_decref(lines);
+  }
+  cr_assert(rotated_exists(2) && !rotated_exists(3), "keep=2 keeps two");
+  /* Older files were dropped: the three kept hold fewer than were sent. */
+  cr_assert_lt(total, 3 * N);
+}
+
+Test(send_notification, rotation_loses_no_line_while_within_keep) {
+  /* Lines of about 300 bytes: a file of 1500 holds four or five, so the
+   * twelve lines of four executions, written by several threads at once,
+   * fill exactly outbox.jsonl, .1 and .2. */
+  enum { MAX = 1500, N = 4 };
+  load_rotating(MAX);
+  wf_machine *m = machine_from(WF_SOURCE_DIR "/examples/workflows/"
+                               "seed-workflow.json");
+  wf_execution *xs[N];
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "exec-keep-%d", i);
+    wf_start_options so = WF_START_OPTIONS_INIT;
+    so.name = name;
+    xs[i] = wft_start(T.engine, m,
+                      "{\"data\":{},\"notification\":{\"type\":\"EMAIL\","
+                      "\"recipient\":\"ops@example.com\",\"priority\":\"HIGH\","
+                      "\"message\":\"rotate me\",\"recipients\":{"
+                      "\"SMS\":\"+14155550100\",\"PUSH\":\"" APNS "\"}}}",
+                      &so);
+  }
+  for (int i = 0; i < N; i++) {
+    wft_wait(xs[i]);
+    wft_assert_succeeded(xs[i], NULL);
+    wf_execution_free(xs[i]);
+  }
+  wf_machine_free(m);
+  json_t *all = json_array();
+  for (int i = 2; i >= 0; i--) {
+    json_t *lines = rotated_lines(i, MAX);
+    json_array_extend(all, lines);
+    json_decref(lines);
+  }
+  cr_assert(rotated_exists(2) && !rotated_exists(3));
+  cr_assert_eq(json_array_size(all), 3 * N, "%zu lines, not %d",
+               json_array_size(all), 3 * N);
+  /* Each execution's three lines, each once. */
+  for (int i = 0; i < N; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "exec-keep-%d", i);
+    size_t k, seen = 0;
+    json_t *line;
+    json_array_foreach(all, k, line)
+      seen += strcmp(nt_str(line, "executionName"), name) == 0;
+    cr_assert_eq(seen, 3, "%s: %zu lines", name, seen);
+  }
+  json_decref(all);
+}
+
+Test(send_notification, a_line_above_max_bytes_gets_a_file_of_its_own) {
+  load_rotating(64);
+  for (int i = 1; i <= 4; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "big-%d", i);
+    wf_execution *x = run_once(NOTE("EMAIL", "ops@example.com", "NORMAL"),
+                               name);
+    wft_assert_succeeded(x, NULL);
+    wf_execution_free(x);
+  }
+  /* Newest in outbox.jsonl, the first one dropped (keep=2). */
+  static const char *const expect[] = {"big-4", "big-3", "big-2"};
+  for (int i = 0; i <= 2; i++) {
+    json_t *lines = rotated_lines(i, 64);
+    cr_assert_eq(json_array_size(lines), 1, "file %d: %zu lines", i,
+                 json_array_size(lines));
+    cr_assert_str_eq(nt_str(json_array_get(lines, 0), "executionName"),
+                     expect[i]);
+    json_decref(lines);
+  }
+  cr_assert(!rotated_exists(3));
+}
+
+Test(send_notification, max_bytes_zero_never_rotates) {
+  load_rotating(0);
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "flat-%d", i);
+    wf_execution *x = run_once(NOTE("EMAIL", "ops@example.com", "NORMAL"),
+                               name);
+    wft_assert_succeeded(x, NULL);
+    wf_execution_free(x);
+  }
+  assert_outbox_lines(3);
+  cr_assert(!rotated_exists(1));
+}
+
+Test(send_notification, bad_rotation_settings_name_the_field) {
+  static const struct {
+    const char *members, *path;
+  } cases[] = {
+      {"\"maxBytes\":-1", "/outbox/maxBytes"},
+      {"\"maxBytes\":\"16MB\"", "/outbox/maxBytes"},
+      {"\"maxBytes\":1.5", "/outbox/maxBytes"},
+      {"\"maxBytes\":1099511627777", "/outbox/maxBytes"},
+      {"\"keep\":-1", "/outbox/keep"},
+      {"\"keep\":101", "/outbox/keep"},
+      {"\"keep\":true", "/outbox/keep"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *cfg = wft_strf("{\"outbox\":{\"path\":\"%s/outbox.jsonl\",%s}}",
+                         T.dir, cases[i].members);
+    wf_plugin *p = (wf_plugin *)1;
+    wf_error err;
+    int rc = wf_engine_load_plugin(&p, T.engine, T.plugin, cfg, &err);
+    cr_assert_eq(rc, WF_EABI, "%s: %s", cfg, wf_error_name(rc));
+    cr_assert_null(p);
+    char *where = wft_strf("send_notification configuration %s: must be an "
+                           "integer from 0 to ", cases[i].path);
+    cr_assert(strstr(err.message, where), "%s: %s", cfg, err.message);
+    free(where);
+    free(cfg);
+  }
+}
+
 Test(send_notification, reloads_and_serves_two_engines_apart) {
   load("");
   wf_clock *clock2;

@@ -92,6 +92,22 @@ int sn_field_ms(json_t *obj, const char *path, const char *key, long *out,
   return WF_OK;
 }
 
+int sn_field_integer(json_t *obj, const char *path, const char *key,
+                     long long min, long long max, long long *out,
+                     wf_error *err) {
+  json_t *v = json_object_get(obj, key);
+  if (!v) return WF_OK;
+  if (!json_is_integer(v) || json_integer_value(v) < min ||
+      json_integer_value(v) > max) {
+    char p[WF_ERROR_PATH_MAX];
+    member_path(p, sizeof p, path, key);
+    return sn_config_error(err, p, "must be an integer from %lld to %lld",
+                           min, max);
+  }
+  *out = (long long)json_integer_value(v);
+  return WF_OK;
+}
+
 int sn_field_object(json_t *obj, const char *path, const char *key,
                     json_t **out, wf_error *err) {
   json_t *v = json_object_get(obj, key);

@@ -16,6 +16,12 @@
 #define DEFAULT_CONNECT_MS 5000L
 #define DEFAULT_SMTP_MS 30000L
 #define DEFAULT_WEBHOOK_MS 10000L
+/* The outbox rotates at 16 MiB and keeps five old files: about 35,000
+ * messages in all, a few days of a busy engine, in under 100 MB. */
+#define DEFAULT_OUTBOX_MAX_BYTES (16LL << 20)
+#define MAX_OUTBOX_MAX_BYTES (1LL << 40) /* 1 TiB */
+#define DEFAULT_OUTBOX_KEEP 5
+#define MAX_OUTBOX_KEEP 100
 
 /* The outbox path is made absolute now: the process may change its working
  * directory later, and the file must not move with it. */
@@ -53,13 +59,22 @@ static int resolve_outbox(sn_config *c, wf_error *err) {
 
 static int read_outbox(sn_config *c, json_t *root, wf_error *err) {
   json_t *obj;
-  static const char *const known[] = {"path", "fsync", NULL};
+  static const char *const known[] = {"path", "fsync", "maxBytes", "keep",
+                                      NULL};
+  long long keep = DEFAULT_OUTBOX_KEEP;
+  c->outbox.max_bytes = DEFAULT_OUTBOX_MAX_BYTES;
   int rc = sn_field_object(root, "", "outbox", &obj, err);
   if (rc == WF_OK && obj) rc = sn_field_only(obj, "/outbox", known, err);
   if (rc == WF_OK) rc = sn_field_string(obj, "/outbox", "path",
                                         &c->outbox.path, err);
   if (rc == WF_OK) rc = sn_field_bool(obj, "/outbox", "fsync",
                                       &c->outbox.fsync, err);
+  if (rc == WF_OK) rc = sn_field_integer(obj, "/outbox", "maxBytes", 0,
+                                         MAX_OUTBOX_MAX_BYTES,
+                                         &c->outbox.max_bytes, err);
+  if (rc == WF_OK) rc = sn_field_integer(obj, "/outbox", "keep", 0,
+                                         MAX_OUTBOX_KEEP, &keep, err);
+  c->outbox.keep = (int)keep;
   if (rc == WF_OK) rc = resolve_outbox(c, err);
   return rc;
 }

@@ -37,6 +37,8 @@ typedef enum sn_tls { SN_TLS_NONE, SN_TLS_TRY, SN_TLS_REQUIRED } sn_tls;
 typedef struct sn_outbox_config {
   char *path; /* absolute: resolved at init */
   bool fsync;
+  long long max_bytes; /* rotate before passing this size; 0: never */
+  int keep;            /* rotated files kept: path.1 (newest) to path.keep */
 } sn_outbox_config;
 
 typedef struct sn_smtp_config {
@@ -181,6 +183,9 @@ int sn_field_bool(json_t *obj, const char *path, const char *key, bool *out,
                   wf_error *err);
 int sn_field_ms(json_t *obj, const char *path, const char *key, long *out,
                 wf_error *err);
+int sn_field_integer(json_t *obj, const char *path, const char *key,
+                     long long min, long long max, long long *out,
+                     wf_error *err);
 int sn_field_object(json_t *obj, const char *path, const char *key,
                     json_t **out, wf_error *err);
 /* A string or an array of strings into a new NULL-free vector. */
