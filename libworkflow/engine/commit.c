@@ -75,6 +75,19 @@ static void item_free(wf__commit_item *it) {
 
 static char *dup_or_null(const char *s) { return s ? wf__strdup(s) : NULL; }
 
+/* AWS keeps no history for an Express execution, and bounds it only by
+ * its duration: a loop through Wait 0 makes millions of events in that
+ * time. Its events still reach listeners and the log, but the store keeps
+ * only as many as a Standard execution may have. */
+static bool kept_event(const wf_execution *x, int64_t id) {
+  return x->machine->type != WF_MACHINE_EXPRESS || id <= WF__HISTORY_LIMIT;
+}
+
+static int64_t kept_events(const wf_execution *x) {
+  int64_t n = x->next_event_id - 1;
+  return kept_event(x, n) ? n : WF__HISTORY_LIMIT;
+}
+
 /* The execution's record as it stands (x->lock held). */
 static void fill_record(wf__commit_item *it, wf_execution *x) {
   wf_engine *e = x->engine;
@@ -108,7 +121,7 @@ static void fill_record(wf__commit_item *it, wf_execution *x) {
       .cause = it->cause,
       .correlation_id = x->correlation_id,
       .role_arn = x->role_arn ? x->role_arn : e->role_arn,
-      .event_count = e->history == WF_HISTORY_FULL ? x->next_event_id - 1 : 0,
+      .event_count = e->history == WF_HISTORY_FULL ? kept_events(x) : 0,
       .output_value = value,
   };
 }
@@ -227,6 +240,7 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
     if (e->history != WF_HISTORY_FULL) continue;
     for (size_t i = 0; i < it->nevents; i++) {
       const wf__event *ev = &it->events[i];
+      if (!kept_event(x, ev->id)) continue;
       evs[nev++] = (wf_store_event){x->arn, ev->id, ev->prev, ev->ts,
                                     wf__event_type_name(ev), it->json[i]};
     }
