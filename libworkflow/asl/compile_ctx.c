@@ -46,6 +46,23 @@ static void vadd(wf__cctx *cx, const char *code, const char *field,
   }
 }
 
+void wf__note_unrunnable(wf__cctx *cx, const char *fmt, ...) {
+  if (cx->unrunnable) return;
+  va_list ap;
+  va_start(ap, fmt);
+  char text[512];
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  cx->unrunnable = wf__strdup(text); /* NULL: out of memory, noted by load */
+}
+
+void wf__note_assign(wf__cctx *cx, const char *state) {
+  wf__note_unrunnable(cx,
+                      "the state '%.200s' assigns workflow variables "
+                      "(Assign), which this engine cannot run yet",
+                      state ? state : "");
+}
+
 void wf__cerr(wf__cctx *cx, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

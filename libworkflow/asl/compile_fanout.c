@@ -178,9 +178,13 @@ static void reader_config(wf__cctx *cx, json_t *rc, wf__ql ql) {
   wf__loc_pop(cx, m);
 }
 
-/* The first Map state that needs Amazon S3: valid, but not runnable here. */
+/* A Map state that needs Amazon S3: valid, but not runnable here. */
 static void note_item_io(wf__cctx *cx, const wf__state *st) {
-  if (!cx->item_io_state && st->name) cx->item_io_state = wf__strdup(st->name);
+  wf__note_unrunnable(cx,
+                      "the Map state '%s' reads items with ItemReader or "
+                      "writes results with ResultWriter (Amazon S3), which "
+                      "this engine cannot run yet",
+                      st->name ? st->name : "");
 }
 
 static void item_reader(wf__cctx *cx, json_t *js, wf__state *st) {

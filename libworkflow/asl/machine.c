@@ -23,7 +23,7 @@ int wf_load_options_init(wf_load_options *opts, unsigned int version) {
 static void machine_destroy(wf_machine *m) {
   for (size_t i = 0; m->allowed && m->allowed[i]; i++) wf__free(m->allowed[i]);
   wf__free(m->allowed);
-  wf__free(m->item_io_state);
+  wf__free(m->unrunnable);
   wf__scope_free(m->top);
   json_decref(m->root);
   wf__free(m->name);
@@ -119,7 +119,7 @@ static int load_root(wf_machine **out, json_t *root,
     m->top = wf__compile_top(&cx, root, m);
   }
   m->nstates = cx.nstates;
-  m->item_io_state = cx.item_io_state;
+  m->unrunnable = cx.unrunnable;
   json_decref(cx.names);
   if (cx.loc.oom || wf__alloc_failures() != failures) d->oom = true;
   wf__strbuf_free(&cx.loc);

@@ -162,7 +162,7 @@ struct wf_machine {
   wf__scope *top;
   int64_t timeout_seconds; /* 0: none */
   size_t nstates;
-  char *item_io_state; /* see wf__cctx.item_io_state */
+  char *unrunnable; /* see wf__cctx.unrunnable */
   char **allowed; /* NULL-terminated allowlist of resources, or NULL */
   char digest[65]; /* SHA-256 of what defines it (machine_record.c) */
   /* The last store known to hold its definition: a tag the engine sets

@@ -394,12 +394,8 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                          "wf_start_options version %u is not supported "
                          "(expected %u)",
                          opts->version, WF_START_OPTIONS_VERSION);
-  if (m->item_io_state)
-    return wf__error_set(err, WF_EUNSUPPORTED, NULL,
-                         "the Map state '%s' reads items with ItemReader or "
-                         "writes results with ResultWriter (Amazon S3), which "
-                         "this engine cannot run yet",
-                         m->item_io_state);
+  if (m->unrunnable)
+    return wf__error_set(err, WF_EUNSUPPORTED, NULL, "%s", m->unrunnable);
   if (opts && opts->name && !name_ok(opts->name))
     return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
                          opts->name);
