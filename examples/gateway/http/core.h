@@ -30,6 +30,11 @@ typedef struct gw_server {
   atomic_int inflight;      /* requests being read, handled or sent */
   atomic_int later;         /* threads answering gw_response.later */
   atomic_bool draining;     /* shutting down: /health answers 503 */
+  /* libmicrohttpd's messages logged in the current second, and those
+   * left out since the last one logged (http.c). */
+  atomic_llong mhd_log_second;
+  atomic_uint mhd_log_lines;
+  atomic_ulong mhd_log_dropped;
   int64_t started_ms;
   char *process_arn;        /* owns g.process_machine_arn */
   gw_admission *admission;  /* NULL: process.maxRunning is 0 (no bound) */

@@ -387,15 +387,41 @@ static void *on_request_line(void *cls, const char *uri,
   return NULL;
 }
 
+/* MHD writes a message for every connection it refuses or loses
+ * ("Server reached connection limit"): a client reconnecting in a loop
+ * past maxConnectionsPerClient would turn into as many log lines. At most
+ * this many a second are logged; the next one logged counts those left
+ * out ("suppressed"). Racing threads may log one or two more. */
+#define MHD_LOG_PER_SECOND 20
+
+static bool mhd_log_admit(gw_server *srv, unsigned long *suppressed) {
+  long long second = (long long)(gw_mono_ms() / 1000);
+  long long seen = atomic_load(&srv->mhd_log_second);
+  if (second != seen &&
+      atomic_compare_exchange_strong(&srv->mhd_log_second, &seen, second))
+    atomic_store(&srv->mhd_log_lines, 0);
+  if (atomic_fetch_add(&srv->mhd_log_lines, 1) >= MHD_LOG_PER_SECOND) {
+    atomic_fetch_add(&srv->mhd_log_dropped, 1);
+    return false;
+  }
+  *suppressed = atomic_exchange(&srv->mhd_log_dropped, 0);
+  return true;
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
   gw_server *srv = cls;
+  unsigned long suppressed;
+  if (!mhd_log_admit(srv, &suppressed)) return;
   char text[256], members[400];
   vsnprintf(text, sizeof text, fmt, ap);
   char *clean = gw_text_clean(text, strcspn(text, "\n"), 200);
   json_t *s = json_string(clean ? clean : "");
   char *quoted = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-  snprintf(members, sizeof members, "\"message\":%s",
-           quoted ? quoted : "\"\"");
+  int n = snprintf(members, sizeof members, "\"message\":%s",
+                   quoted ? quoted : "\"\"");
+  if (suppressed && n > 0 && (size_t)n < sizeof members)
+    snprintf(members + n, sizeof members - (size_t)n, ",\"suppressed\":%lu",
+             suppressed);
   gw_log_event(srv->log, WF_LOG_WARN, "HttpServerMessage", members);
   free(quoted);
   json_decref(s);
