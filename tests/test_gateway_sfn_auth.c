@@ -2,8 +2,9 @@
  * SigV4 steps against AWS's published test suite (computed here only from
  * AWS's numbers), the gateway's verdicts on signed requests (good, unknown
  * key, wrong secret, expired, wrong scope, unsigned, turned off), a
- * request signed by botocore, and the real AWS CLI (version 2) end to end.
- * Suite gateway_sfn, declared in test_gateway_sfn.c. */
+ * request signed by botocore, and the real AWS CLI (version 2) end to end;
+ * a request over the body limit answered in AWS's error shape, as the CLI
+ * reads it. Suite gateway_sfn, declared in test_gateway_sfn.c. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -440,5 +441,105 @@ AUTH_TEST(the_aws_cli_drives_a_workflow_end_to_end) {
   cli(aws, 254, &text, "list-state-machines");
   cr_assert(strstr(text, "(InvalidSignatureException)"), "%s", text);
   free(text);
+  gwt_finish();
+}
+
+/* ---- a body over limits.maxBodyBytes ------------------------------------ */
+
+static char *header_of(const gwt_response *r, const char *name) {
+  char *v = gwt_header(r, name);
+  return v ? v : strdup("(none)");
+}
+
+/* AWS's JSON protocol error: the status, x-amzn-ErrorType, AWS's media
+ * type, a request id, and {"__type", "message"}. */
+static void expect_aws_413(const gwt_response *r, const char *what) {
+  cr_assert_eq(r->status, 413, "%s: %ld %s", what, r->status, r->body);
+  char *type = header_of(r, "x-amzn-ErrorType");
+  char *ct = header_of(r, "Content-Type");
+  char *id = header_of(r, "x-amzn-RequestId");
+  cr_assert_str_eq(type, "RequestEntityTooLarge", "%s", what);
+  cr_assert_str_eq(ct, "application/x-amz-json-1.0", "%s", what);
+  cr_assert(strlen(id) == 36, "%s: x-amzn-RequestId %s", what, id);
+  cr_assert_str_eq(gwt_str(r, "__type"), "RequestEntityTooLarge", "%s: %s",
+                   what, r->body);
+  cr_assert_str_eq(gwt_str(r, "message"),
+                   "The request body exceeds 65536 bytes "
+                   "(limits.maxBodyBytes)",
+                   "%s: %s", what, r->body);
+  free(type);
+  free(ct);
+  free(id);
+}
+
+AUTH_TEST(a_body_over_the_limit_is_refused_in_aws_shape) {
+  gwt_sfn_start(KEYS_CONFIG "limits: {maxBodyBytes: 65536}\n");
+  size_t n = 100000;
+  char *input = malloc(n + 1);
+  memset(input, ' ', n);
+  memcpy(input, "{\"a\":1}", 7);
+  input[n] = '\0';
+  json_t *b = json_pack("{s:s, s:s}", "stateMachineArn",
+                        GWT_MACHINE_ARN "hello", "input", input);
+  char *body = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  /* Refused before the signature is looked at, as AWS's front end does. */
+  const char *plain[] = {"Content-Type: application/x-amz-json-1.0",
+                         "X-Amz-Target: AWSStepFunctions.StartExecution",
+                         NULL, NULL};
+  gwt_response r =
+      gwt_request(&gwt_srv, "POST", "/", plain, body, strlen(body));
+  expect_aws_413(&r, "by Content-Length");
+  gwt_response_free(&r);
+  plain[2] = "Expect: 100-continue"; /* answered before the body */
+  r = gwt_request(&gwt_srv, "POST", "/", plain, body, strlen(body));
+  expect_aws_413(&r, "with Expect: 100-continue");
+  gwt_response_free(&r);
+  plain[2] = "Transfer-Encoding: chunked"; /* counted as it arrives */
+  r = gwt_request(&gwt_srv, "POST", "/", plain, body, strlen(body));
+  expect_aws_413(&r, "chunked");
+  gwt_response_free(&r);
+  /* /process keeps the gateway's own shape. */
+  const char *process[] = {"Content-Type: application/json",
+                           "x-api-key: " GWT_API_KEY, NULL};
+  r = gwt_request(&gwt_srv, "POST", "/process", process, body, strlen(body));
+  cr_assert_eq(r.status, 413, "%s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "error"), "PayloadTooLarge", "%s", r.body);
+  cr_assert_null(gwt_str(&r, "__type"));
+  char *type = gwt_header(&r, "x-amzn-ErrorType");
+  cr_assert_null(type, "x-amzn-ErrorType: %s", type);
+  gwt_response_free(&r);
+
+  /* The AWS CLI (botocore) reads the error's code and message. */
+  const char *aws = aws_cli();
+  cr_assert(aws, "the AWS CLI version 2 is required: apt-get install "
+                 "awscli");
+  setenv("AWS_ACCESS_KEY_ID", GWT_KEY_ID, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", GWT_SECRET, 1);
+  setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
+  setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  unsetenv("AWS_PROFILE");
+  unsetenv("AWS_SESSION_TOKEN");
+  char path[] = "/tmp/wf-sfn-input-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  cr_assert_eq(write(fd, input, n), (ssize_t)n);
+  close(fd);
+  char *args = wft_strf("start-execution --state-machine-arn " GWT_MACHINE_ARN
+                        "hello --input file://%s",
+                        path);
+  char *text;
+  cli(aws, 254, &text, args);
+  cr_assert(strstr(text, "An error occurred (RequestEntityTooLarge) when "
+                         "calling the StartExecution operation: The request "
+                         "body exceeds 65536 bytes (limits.maxBodyBytes)"),
+            "%s", text);
+  free(text);
+  free(args);
+  unlink(path);
+  free(body);
+  free(input);
   gwt_finish();
 }

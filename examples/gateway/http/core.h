@@ -110,6 +110,11 @@ void gw_framing_check(const gw_header *h, size_t n, gw_framing *f);
 
 /* ---- dispatch.c: routing, auth, throttling, CORS around routes ------- */
 void gw_dispatch(gw_server *srv, const gw_request *req, gw_response *resp);
+/* 413 for a body over limits.maxBodyBytes, in the error shape of the
+ * route it was sent to: AWS's for the AWS API (POST /), so that SDKs and
+ * the AWS CLI read it, the gateway's elsewhere. */
+void gw_dispatch_too_large(gw_server *srv, const gw_request *req,
+                           gw_response *resp);
 
 /* ---- response.c (shared) --------------------------------------------- */
 /* {"error": code, "message": ..., "correlationId": ...} with `status`;

@@ -99,6 +99,25 @@ static void route_sfn_entry(gw_server *srv, const gw_request *req,
   gw_route_sfn(&srv->g, req, resp);
 }
 
+void gw_dispatch_too_large(gw_server *srv, const gw_request *req,
+                           gw_response *resp) {
+  size_t max = srv->g.cfg->limits.max_body_bytes;
+  if (match(req->path).r != R_SFN) {
+    gw_respond_error(resp, req, 413, "PayloadTooLarge",
+                     "the body exceeds %zu bytes", max);
+    return;
+  }
+  /* AWS documents no error of its own for a request over its size quota;
+   * RequestEntityTooLarge is HTTP's name for the status, which SDKs
+   * report as the error's code. */
+  gw_sfn_error(resp, 413, "RequestEntityTooLarge",
+               "The request body exceeds %zu bytes (limits.maxBodyBytes)",
+               max);
+  char id[37];
+  gw_uuid(id);
+  gw_respond_header(resp, "x-amzn-RequestId", id);
+}
+
 void gw_dispatch(gw_server *srv, const gw_request *req, gw_response *resp) {
   const gw_config *cfg = srv->g.cfg;
   route_info ri = match(req->path);

@@ -247,8 +247,7 @@ static enum MHD_Result answer(gw_server *srv, struct MHD_Connection *c,
                      x->framing.message);
     gw_respond_header(&resp, MHD_HTTP_HEADER_CONNECTION, "close");
   } else if (x->too_large)
-    gw_respond_error(&resp, &req, 413, "PayloadTooLarge",
-                     "the body exceeds %zu bytes", cfg->limits.max_body_bytes);
+    gw_dispatch_too_large(srv, &req, &resp);
   else if (hl.overflow)
     gw_respond_error(&resp, &req, 431, "TooManyHeaders",
                      "more than %u headers", cfg->limits.max_headers);

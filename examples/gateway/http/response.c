@@ -84,6 +84,9 @@ void gw_sfn_error(gw_response *resp, int status, const char *type,
   va_end(ap);
   gw_respond_json(resp, status, o);
   resp->content_type = "application/x-amz-json-1.0";
+  /* The AWS JSON protocols name the error in a header too; clients that
+   * read it (AWS SDK for Java, Smithy clients) prefer it to the body. */
+  gw_respond_header(resp, "x-amzn-ErrorType", type);
 }
 
 char *gw_json_splice(char *json, const char *key, const char *raw) {
