@@ -558,3 +558,41 @@ Test(gateway_sfn, an_execution_keeps_the_version_it_started_with) {
   free(on_latest);
   gwt_finish();
 }
+
+/* AWS allows a definition of 1 MiB; inside CreateStateMachine's request it
+ * is a JSON string, escaped again. With the default limits.maxBodyBytes a
+ * definition near 1 MiB, its Pass result full of quotes and accented
+ * letters, goes through as Python's json (botocore, the AWS CLI) writes
+ * it, every character outside ASCII escaped: a 2.5 MB request. */
+Test(gateway_sfn, a_definition_near_the_size_limit_full_of_escapes_is_created) {
+  gwt_sfn_start(NULL); /* default limits */
+  static const char HEAD[] = "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+                             "\"Pass\",\"Result\":\"";
+  static const char TAIL[] = "\",\"End\":true}}}";
+  static const char UNIT[] = "\xc3\xa9\\\""; /* é and \" */
+  size_t units = (1000000 - sizeof HEAD - sizeof TAIL) / 4;
+  char *def = malloc(sizeof HEAD + sizeof TAIL + units * 4);
+  char *p = stpcpy(def, HEAD);
+  for (size_t i = 0; i < units; i++) p = stpcpy(p, UNIT);
+  strcpy(p, TAIL);
+  json_t *b = json_pack("{s:s, s:s, s:s}", "name", "big", "definition", def,
+                        "roleArn", GWT_ROLE);
+  char *text = json_dumps(b, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(b);
+  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
+                           "X-Amz-Target: AWSStepFunctions.CreateStateMachine",
+                           NULL};
+  size_t len = strlen(text);
+  cr_assert(len > 2400000, "the request is %zu bytes", len);
+  gwt_response r = gwt_request(&gwt_srv, "POST", "/", headers, text, len);
+  cr_assert_eq(r.status, 200, "a %zu-byte request: %ld %.300s", len, r.status,
+               r.body);
+  gwt_response_free(&r);
+  r = describe(GWT_MACHINE_ARN "big");
+  cr_assert_eq(r.status, 200, "%.300s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "definition"), def);
+  gwt_response_free(&r);
+  free(text);
+  free(def);
+  gwt_finish();
+}

@@ -636,3 +636,67 @@ EXEC_TEST(running_executions_are_bounded_for_every_way_in) {
   free(arn);
   gwt_finish();
 }
+
+/* `unit` repeated into a JSON object's string member "q" until the
+ * object's text is `size` bytes (unit must divide what is left). */
+static char *object_of(const char *unit, size_t size) {
+  size_t u = strlen(unit), fill = size - strlen("{\"q\":\"\"}");
+  cr_assert_eq(fill % u, 0, "%zu is not a multiple of %zu", fill, u);
+  char *s = malloc(size + 1);
+  strcpy(s, "{\"q\":\"");
+  for (size_t i = 0; i < fill / u; i++) memcpy(s + 6 + i * u, unit, u);
+  strcpy(s + 6 + fill, "\"}");
+  return s;
+}
+
+/* An AWS API operation with the body as AWS's SDKs write it: Python's
+ * json (botocore, the AWS CLI) escapes every character outside ASCII, so
+ * a 2-byte UTF-8 character becomes the 6 bytes \u00e9. */
+static gwt_response sdk_call(const char *op, json_t *body, size_t *len) {
+  char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+  json_decref(body);
+  cr_assert(text);
+  *len = strlen(text);
+  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
+  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
+                           target, NULL};
+  gwt_response r = gwt_request(&gwt_srv, "POST", "/", headers, text, *len);
+  free(target);
+  free(text);
+  return r;
+}
+
+/* AWS allows an execution input of 256 KiB; inside the request it is a
+ * JSON string, escaped again. With the default limits.maxBodyBytes an
+ * input just under 256 KiB of quotes and accented letters (2.5 times its
+ * size once escaped) goes through, and comes out of a Pass state whole. */
+EXEC_TEST(an_input_near_the_payload_limit_full_of_escapes_starts) {
+  gwt_sfn_start(NULL); /* default limits */
+  create_ok("echo",
+            "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+            "\"End\":true}}}",
+            "STANDARD");
+  /* é (2 bytes) and \" (2 bytes) per unit: 262,140 bytes in all. */
+  char *input = object_of("\xc3\xa9\\\"", 262140);
+  size_t len;
+  gwt_response r = sdk_call(
+      "StartExecution",
+      json_pack("{s:s, s:s, s:s}", "stateMachineArn", GWT_MACHINE_ARN "echo",
+                "name", "big", "input", input),
+      &len);
+  cr_assert(len > 650000, "the request is %zu bytes", len);
+  cr_assert_eq(r.status, 200, "a %zu-byte request: %ld %.300s", len, r.status,
+               r.body);
+  gwt_response_free(&r);
+  json_t *x = gwt_sfn_wait(GWT_EXEC_ARN "echo:big");
+  cr_assert(x);
+  cr_assert_str_eq(member(x, "status"), "SUCCEEDED");
+  json_t *in = json_loads(input, 0, NULL);
+  json_t *out = json_loads(member(x, "output"), 0, NULL);
+  cr_assert(in && out && json_equal(in, out), "the output is not the input");
+  json_decref(in);
+  json_decref(out);
+  json_decref(x);
+  free(input);
+  gwt_finish();
+}

@@ -98,7 +98,17 @@ static int set_defaults(gw_config *cfg) {
    * in this time. */
   cfg->listen.request_timeout_s = 30;
   cfg->listen.shutdown_timeout_s = 10;
-  cfg->limits.max_body_bytes = 256 * 1024;
+  /* AWS's request quota, not its payload one. An input (256 KiB) and a
+   * definition (1 MiB) travel as JSON strings inside the JSON request,
+   * escaped once more: a quote or backslash takes 2 bytes, a 2-byte
+   * UTF-8 character 6 once Python's json (botocore, the AWS CLI) writes
+   * it as \u00e9, 3 times its size. So a maximal definition may need
+   * 3 MiB and a maximal input 768 KiB (1.5 MiB if it were all control
+   * characters, 6 bytes each). Step Functions itself accepts 1 MB per
+   * request; 4 MiB refuses nothing it accepts and lets every maximal
+   * definition and input through, at 4 MiB of memory per request
+   * arriving (maxConnectionsPerClient of them per client at most). */
+  cfg->limits.max_body_bytes = 4u << 20;
   cfg->limits.max_depth = 32;
   cfg->limits.max_headers = 64;
   cfg->aws.region = strdup("us-east-1");

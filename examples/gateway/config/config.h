@@ -66,7 +66,8 @@ typedef struct gw_config {
   } listen;
 
   struct {
-    size_t max_body_bytes;  /* every route; 413 above it */
+    size_t max_body_bytes;  /* every route; 413 above it (AWS's shape on
+                             * the AWS API) */
     unsigned max_depth;     /* JSON nesting of request bodies */
     unsigned max_headers;   /* header count per request */
   } limits;
