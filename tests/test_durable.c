@@ -730,3 +730,39 @@ Test(durable, a_damaged_saved_state_ends_the_execution_saying_why) {
   wf_machine_free(m);
   denv_fini(&d);
 }
+
+/* Workflow variables are part of the resumable state: assigned before a
+ * restart, read after it, in the top scope and inside a Map iteration
+ * that waits. */
+Test(durable, variables_survive_a_restart) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Assign\":{"
+      "\"greeting\":\"hello\",\"n.$\":\"$.n\"},\"Next\":\"M\"},"
+      "\"M\":{\"Type\":\"Map\",\"ItemsPath\":\"$.items\",\"ItemProcessor\":{"
+      "\"StartAt\":\"In\",\"States\":{\"In\":{\"Type\":\"Pass\",\"Assign\":{"
+      "\"mine.$\":\"$\"},\"Next\":\"W\"},\"W\":{\"Type\":\"Wait\","
+      "\"Seconds\":3600,\"Next\":\"Out\"},\"Out\":{\"Type\":\"Pass\","
+      "\"Parameters\":{\"item.$\":\"$mine\",\"g.$\":\"$greeting\"},"
+      "\"End\":true}}},\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Parameters\":{\"all.$\":\"$\",\"n.$\":\"$n\"},"
+      "\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, "{\"n\":7,\"items\":[1,2]}", NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  /* Started, A (2), MapStateEntered, MapStateStarted, then each iteration
+   * Started, In (2), WaitStateEntered. */
+  wait_committed(&d, arn, 13);
+  cr_assert_eq(denv_restart(&d, 600000), 1);
+  x = find(&d, arn);
+  wf_clock_advance(d.clock, 3600 * 1000);
+  wft_wait(x);
+  wft_assert_succeeded(x,
+                       "{\"all\":[{\"item\":1,\"g\":\"hello\"},{\"item\":2,"
+                       "\"g\":\"hello\"}],\"n\":7}");
+  wf_execution_free(x);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}

@@ -27,7 +27,7 @@ typedef struct wf__cctx {
   json_t *scope_names;
   /* Why the machine, valid ASL, cannot be run by this engine yet (the
    * first reason met: a Map reading items with ItemReader or writing
-   * results with ResultWriter, a JSONata state, an Assign); NULL: it can.
+   * results with ResultWriter, a JSONata state); NULL: it can.
    * Executions are refused with it rather than run wrong. */
   char *unrunnable;
 } wf__cctx;
@@ -35,8 +35,6 @@ typedef struct wf__cctx {
 /* Note a reason the machine cannot run (the first one is kept). */
 void wf__note_unrunnable(wf__cctx *cx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* The reason for an Assign in `state` (a state, a Choice rule, a Catch). */
-void wf__note_assign(wf__cctx *cx, const char *state);
 
 /* Location handling. push returns a mark to pop back to. */
 size_t wf__loc_push(wf__cctx *cx, const char *segment); /* appends "/seg" */

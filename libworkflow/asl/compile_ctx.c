@@ -56,13 +56,6 @@ void wf__note_unrunnable(wf__cctx *cx, const char *fmt, ...) {
   cx->unrunnable = wf__strdup(text); /* NULL: out of memory, noted by load */
 }
 
-void wf__note_assign(wf__cctx *cx, const char *state) {
-  wf__note_unrunnable(cx,
-                      "the state '%.200s' assigns workflow variables "
-                      "(Assign), which this engine cannot run yet",
-                      state ? state : "");
-}
-
 void wf__cerr(wf__cctx *cx, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

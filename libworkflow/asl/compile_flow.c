@@ -37,7 +37,6 @@ static void compile_branch(wf__cctx *cx, json_t *rule, wf__state *st,
     b->rule = wf__choice_rule_compile(cx, rule, true);
     b->assign = wf__get_template(cx, rule, "Assign",
                                  WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
-    if (json_object_get(rule, "Assign")) wf__note_assign(cx, st->name);
   }
   json_t *next = json_object_get(rule, "Next");
   if (next && !json_is_string(next))

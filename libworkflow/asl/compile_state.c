@@ -205,8 +205,7 @@ static void compile_io(wf__cctx *cx, json_t *js, wf__state *st) {
                         "the state '%s' uses the JSONata query language, "
                         "which this engine cannot run yet",
                         st->name ? st->name : "");
-  else if (json_object_get(js, "Assign"))
-    wf__note_assign(cx, st->name);
+
   if (st->ql == WF__QL_JSONPATH) {
     json_t *assign = json_object_get(js, "Assign");
     if (assign && !json_is_object(assign))

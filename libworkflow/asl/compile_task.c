@@ -206,7 +206,6 @@ static void compile_catcher(wf__cctx *cx, json_t *c, bool last,
                        &out->result_path);
     out->assign = wf__get_template(
         cx, c, "Assign", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
-    if (json_object_get(c, "Assign")) wf__note_assign(cx, st->name);
   } else {
     json_t *o = json_object_get(c, "Output");
     if (o) out->output = json_incref(o);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "engine_impl.h"
+#include "step.h"
 #include "timestamp.h"
 
 static json_t *time_string(int64_t ms) {
@@ -69,9 +69,7 @@ json_t *wf__context_get(wf__frame *f) {
 static json_t *ctx_cb(void *payload) { return wf__context_get(payload); }
 
 static json_t *var_cb(const char *name, void *payload) {
-  (void)name;
-  (void)payload;
-  return NULL;
+  return wf__vars_lookup(payload, name);
 }
 
 static uint64_t rand_cb(void *payload) {

@@ -214,6 +214,10 @@ struct wf__frame {
   size_t nattempts;
   wf_task *task;
   wf__budget budget; /* of the evaluation in progress (wf__eval_env_init) */
+  /* Workflow variables (variables.c): this scope's values (an object, or
+   * NULL for none yet) and what the current state has assigned so far. */
+  json_t *vars;
+  json_t *pending_vars;
 
   /* Outcome of the frame once finished. */
   bool ok;

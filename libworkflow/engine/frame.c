@@ -54,6 +54,8 @@ void wf__frame_release(wf__frame *f) {
   json_decref(f->ctx);
   json_decref(f->output);
   json_decref(f->map_item);
+  json_decref(f->vars);
+  json_decref(f->pending_vars);
   wf__free(f->attempts);
   wf__fanout_free(f->fan);
   wf__free(f->error);

@@ -112,6 +112,7 @@ static void encode_frame(json_t *frames, const wf__frame *f) {
     json_object_set_new(o, "mapKey", str_or_null(f->map_key));
   }
   if (f->own_history) json_object_set_new(o, "ownNext", int_(f->own_next_id));
+  if (f->vars) json_object_set_new(o, "vars", val(f->vars));
   if (f->task) json_object_set_new(o, "task", encode_task(f->task));
   if (f->fan) json_object_set_new(o, "fan", encode_fan(f->fan));
   json_array_append_new(frames, o);
@@ -320,6 +321,8 @@ static int decode_frame(reader *r, json_t *o) {
     for (size_t i = 0; i < f->nattempts; i++)
       f->attempts[i] = (unsigned)json_integer_value(json_array_get(attempts, i));
   }
+  json_t *vars = json_object_get(o, "vars");
+  if (json_is_object(vars)) f->vars = json_incref(vars);
   json_t *item = json_object_get(o, "mapItem");
   if (item) {
     f->map_item = json_incref(item);

@@ -12,6 +12,7 @@
 
 void wf__state_enter(wf__frame *f, const wf__state *st) {
   wf_execution *x = f->exec;
+  wf__vars_discard(f);
   json_decref(f->ctx);
   f->ctx = NULL;
   json_decref(f->effective);
@@ -147,6 +148,7 @@ static wf__step data_limit(wf__frame *f, const char *who) {
 wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
                          int next) {
   wf_execution *x = f->exec;
+  wf__vars_commit(f);
   wf__history_add(x, f, WF__EV_STATE_EXITED, st, output, NULL, NULL);
   if (next < 0) return wf__frame_succeed(f, output);
   json_decref(f->input);
@@ -201,6 +203,11 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
   wf__fault fault = WF__FAULT_INIT;
   wf__eval_env env;
   size_t limit = f->exec->engine->payload_limit;
+  /* Assign reads the result as the state produced it. */
+  if (wf__vars_assign(f, st->assign, result, &fault) != 0) {
+    json_decref(result);
+    return wf__state_fault(f, st, &fault);
+  }
   if (st->result_selector) {
     json_t *sel;
     wf__eval_env_init(&env, f, result);
@@ -296,6 +303,8 @@ wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase) {
 wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
                          const char *cause) {
   const char *err = error ? error : "";
+  /* What the failed attempt assigned never takes effect. */
+  wf__vars_discard(f);
   /* States.Runtime is never retried or caught (recorded on AWS). */
   if (strcmp(err, "States.Runtime") != 0) {
     for (size_t i = 0; i < st->nretriers; i++) {
@@ -325,6 +334,12 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
       json_object_set_new(eo, "Cause", cause   ? json_string(cause)
                                        : error ? json_string("")
                                                : json_null());
+      /* The catcher's Assign reads the error output. */
+      wf__fault fault = WF__FAULT_INIT;
+      if (wf__vars_assign(f, c->assign, eo, &fault) != 0) {
+        json_decref(eo);
+        return wf__state_fault(f, st, &fault);
+      }
       json_t *out = NULL;
       if (c->result_path.mode == WF__PATH_DEFAULT) {
         out = eo;

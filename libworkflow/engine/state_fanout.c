@@ -4,7 +4,10 @@
  * wait produce AWS's event order), and keeps launching while iterations
  * wait, up to MaxConcurrency (0: no limit). The first failure stops the
  * rest: AWS fails the state with the branch's or iteration's own error. */
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -288,6 +291,32 @@ static void make_batches(wf__fanout *fan, size_t max_items, size_t max_bytes) {
   }
 }
 
+/* A string read as Java reads it: Integer.parseInt (a sign, then digits,
+ * within 32 bits) or Double.parseDouble (surrounding blanks allowed). AWS
+ * takes "1" where a number is wanted (recorded: a variable holding "1" as
+ * ToleratedFailureCountPath), and refuses "NoNumber". */
+static bool java_number(const char *s, bool integer, double *out) {
+  if (!s || !*s) return false;
+  char *end;
+  errno = 0;
+  if (integer) {
+    const char *d = s + (*s == '+' || *s == '-');
+    if (!*d) return false;
+    for (const char *c = d; *c; c++)
+      if (*c < '0' || *c > '9') return false;
+    long long v = strtoll(s, &end, 10);
+    if (errno || v < INT32_MIN || v > INT32_MAX) return false;
+    *out = (double)v;
+    return true;
+  }
+  double v = strtod(s, &end);
+  if (end == s || errno == ERANGE) return false;
+  while (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r') end++;
+  if (*end) return false;
+  *out = v;
+  return true;
+}
+
 /* A *Path number: AWS's run-time checks and wording. */
 static int path_number(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                        const char *field, bool integer, double *out,
@@ -299,6 +328,13 @@ static int path_number(wf__frame *f, const wf__jsonpath *p, json_t *doc,
                          "%s",
                          field, wf__jsonpath_text(p));
   bool ok = integer ? json_is_integer(v) : json_is_number(v);
+  double parsed;
+  if (!ok && json_is_string(v) &&
+      java_number(json_string_value(v), integer, &parsed)) {
+    json_decref(v);
+    *out = parsed;
+    return 0;
+  }
   if (!ok) {
     char *text = wf__json_shown(v);
     wf__fault_set(fault, "States.Runtime",

@@ -14,10 +14,16 @@ static int enter_with_input(wf__frame *f, const wf__state *st, json_t **eff,
   return wf__state_input(f, st, eff, fault);
 }
 
-/* Leave a state whose output is its (filtered) input `eff` (stolen). */
+/* Leave a state whose output is its (filtered) input `eff` (stolen),
+ * assigning `assign` (NULL: nothing) over that input first. */
 static wf__step leave_with_input(wf__frame *f, const wf__state *st,
-                                 json_t *eff, int next) {
+                                 json_t *eff, int next,
+                                 const wf__template *assign) {
   wf__fault fault = WF__FAULT_INIT;
+  if (wf__vars_assign(f, assign, eff, &fault) != 0) {
+    json_decref(eff);
+    return wf__state_fault(f, st, &fault);
+  }
   json_t *out;
   int rc = wf__state_output(f, st, eff, &out, &fault);
   json_decref(eff);
@@ -57,6 +63,7 @@ wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
   wf__eval_env env;
   wf__eval_env_init(&env, f, eff);
   int next = -1;
+  const wf__template *assign = NULL;
   for (size_t i = 0; i < st->nchoices && next < 0; i++) {
     bool match = false;
     if (!st->choices[i].rule) {
@@ -69,16 +76,23 @@ wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
       json_decref(eff);
       return wf__state_fault(f, st, &fault);
     }
-    if (match) next = st->choices[i].next;
+    if (match) {
+      next = st->choices[i].next;
+      assign = st->choices[i].assign;
+    }
   }
-  if (next < 0) next = st->default_next;
+  if (next < 0) {
+    /* The state's own Assign goes with Default only. */
+    next = st->default_next;
+    assign = st->assign;
+  }
   if (next < 0) {
     json_decref(eff);
     wf__fault_set(&fault, "States.NoChoiceMatched",
                   "No Choice Rule matched and no Default is set.");
     return wf__state_fault(f, st, &fault);
   }
-  return leave_with_input(f, st, eff, next);
+  return leave_with_input(f, st, eff, next, assign);
 }
 
 /* AWS refuses delays that do not fit a signed 32-bit number of seconds. */
@@ -146,7 +160,7 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   if (f->phase == WF__PH_WAIT_DONE) {
     json_t *eff = f->effective;
     f->effective = NULL;
-    return leave_with_input(f, st, eff, st->next);
+    return leave_with_input(f, st, eff, st->next, st->assign);
   }
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
@@ -160,7 +174,7 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   int64_t delay = target - wf__engine_now(f->exec->engine);
   if (delay <= 0) {
     /* A timestamp in the past continues at once. */
-    return leave_with_input(f, st, eff, st->next);
+    return leave_with_input(f, st, eff, st->next, st->assign);
   }
   f->effective = eff;
   return wf__frame_sleep(f, delay, WF__PH_WAIT_DONE);
@@ -171,7 +185,7 @@ wf__step wf__run_succeed(wf__frame *f, const wf__state *st) {
   json_t *eff;
   if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
-  return leave_with_input(f, st, eff, -1);
+  return leave_with_input(f, st, eff, -1, NULL);
 }
 
 /* ErrorPath / CausePath: a path or intrinsic over the state input. */

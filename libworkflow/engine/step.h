@@ -52,6 +52,18 @@ wf__step wf__frame_succeed(wf__frame *f, json_t *output);
 /* Park the frame until a timer `delay_ms` from now wakes it in `phase`. */
 wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase);
 
+/* variables.c: workflow variables. */
+/* The value of `name` seen from f (borrowed), NULL when never assigned. */
+json_t *wf__vars_lookup(const wf__frame *f, const char *name);
+/* Evaluate `assign` (NULL: nothing) with "$" = dollar and stage the values
+ * until the state leaves; -1 with the fault set. */
+int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
+                    wf__fault *fault);
+/* The state leaves: what it staged takes effect. */
+void wf__vars_commit(wf__frame *f);
+/* The state failed or is retried: what it staged is dropped. */
+void wf__vars_discard(wf__frame *f);
+
 /* Out of memory while stepping (state_common.c): wf__step_begin() before
  * each state's turn; wf__step_short_of_memory() tells whether an
  * allocation on this thread failed since; wf__frame_fail_memory() fails

@@ -1,0 +1,71 @@
+/* Workflow variables (Assign, "$name") in JSONPath states.
+ *
+ * A frame is a scope: the top frame's states share one, each Parallel
+ * branch and Map iteration has its own, reading outward through its
+ * parents; a distributed Map's child execution reads nothing outside
+ * itself. What a state assigns is staged while the state runs and takes
+ * effect when it leaves (wf__state_leave), so every reference inside the
+ * state, its own Assign included, reads the values from the state's entry;
+ * an assignment inside a branch or iteration is never seen outside it.
+ *
+ * Where "$" points when Assign is evaluated (as AWS, and LocalStack's
+ * recordings of it): a Pass state's result (Result or Parameters, else its
+ * input); a Task, Parallel or Map state's result before ResultSelector; a
+ * Wait's or Choice's input after InputPath (a Choice uses the matching
+ * rule's Assign, its own only when it takes Default); a Catch's error
+ * output ({"Error", "Cause"}), replacing what the failed state staged. */
+#include "alloc.h"
+#include "step.h"
+
+json_t *wf__vars_lookup(const wf__frame *f, const char *name) {
+  for (; f; f = f->parent) {
+    json_t *v = f->vars ? json_object_get(f->vars, name) : NULL;
+    if (v) return v;
+    if (f->own_history) break; /* a distributed Map's child execution */
+  }
+  return NULL;
+}
+
+int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
+                    wf__fault *fault) {
+  if (!assign) return 0;
+  wf__eval_env env;
+  wf__eval_env_init(&env, f, dollar);
+  json_t *values = NULL;
+  if (wf__template_eval(&values, assign, &env, fault) != 0) return -1;
+  if (!json_is_object(values)) {
+    json_decref(values);
+    return wf__fault_set(fault, "States.Runtime",
+                         "The Assign field did not give an object");
+  }
+  if (!f->pending_vars) {
+    f->pending_vars = values;
+    return 0;
+  }
+  int rc = json_object_update(f->pending_vars, values);
+  json_decref(values);
+  if (rc != 0) {
+    wf__budget_nomem(&f->budget);
+    return wf__fault_spent(fault, &f->budget, "Assign");
+  }
+  return 0;
+}
+
+void wf__vars_commit(wf__frame *f) {
+  json_t *p = f->pending_vars;
+  if (!p) return;
+  f->pending_vars = NULL;
+  if (!f->vars) {
+    f->vars = p;
+    return;
+  }
+  /* A failure here is an allocation failure: the step fails for it
+   * (wf__step_short_of_memory). */
+  json_object_update(f->vars, p);
+  json_decref(p);
+}
+
+void wf__vars_discard(wf__frame *f) {
+  json_decref(f->pending_vars);
+  f->pending_vars = NULL;
+}
