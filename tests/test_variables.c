@@ -5,6 +5,7 @@
  * recorded AWS executions (tag "variables") cover Pass; these cover the
  * rest as AWS documents it (and as LocalStack recorded it). */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,36 @@ Test(variables, a_distributed_child_sees_no_outer_variable) {
   wf_execution *x = wft_run(e, m, "[1]", NULL);
   cr_expect_eq(wf_execution_status(x), WF_EXEC_FAILED, "output %s",
                wf_execution_output(x));
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* AWS's StateExited event names what the state assigned, each value as
+ * its JSON text. */
+Test(variables, state_exited_events_carry_the_assigned_variables) {
+  wf_engine *e = engine();
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Assign\":{"
+      "\"x\":42,\"s\":\"hi\",\"o.$\":\"$\"},\"Next\":\"B\"},\"B\":{\"Type\":"
+      "\"Pass\",\"End\":true}}}");
+  wf_execution *x = wft_run(e, m, "{\"k\":1}", NULL);
+  json_t *doc;
+  json_t *events = wft_events(x, 0, &doc);
+  json_t *a = json_object_get(json_array_get(events, 2),
+                              "stateExitedEventDetails");
+  json_t *want = json_pack("{s:s,s:s,s:s}", "x", "42", "s", "\"hi\"", "o",
+                           "{\"k\":1}");
+  cr_expect(json_equal(json_object_get(a, "assignedVariables"), want),
+            "assignedVariables: %s", json_dumps(a, 0));
+  cr_expect(json_is_false(json_object_get(
+      json_object_get(a, "assignedVariablesDetails"), "truncated")));
+  /* A state that assigns nothing says nothing of it. */
+  json_t *b = json_object_get(json_array_get(events, 4),
+                              "stateExitedEventDetails");
+  cr_expect_null(json_object_get(b, "assignedVariables"));
+  json_decref(want);
+  json_decref(doc);
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);

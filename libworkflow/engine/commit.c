@@ -157,6 +157,8 @@ static bool take_events(wf__commit_item *it, wf_execution *x) {
   for (size_t i = 0; i < n; i++) {
     json_decref(it->events[i].data);
     it->events[i].data = NULL;
+    json_decref(it->events[i].assigned);
+    it->events[i].assigned = NULL;
   }
   return true;
 }

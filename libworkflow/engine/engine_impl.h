@@ -83,6 +83,7 @@ struct wf__event {
   int64_t number;       /* Map length / iteration index; timeouts */
   int64_t number2;      /* heartbeat seconds */
   char *text;           /* MapRunStarted: the Map Run ARN */
+  json_t *assigned;     /* StateExited: the variables the state assigned */
   /* StateExited: since the state was entered; the execution's last event:
    * since it started (for the log). */
   bool has_duration;
@@ -99,6 +100,7 @@ typedef struct wf__event_args {
   int64_t number, number2;
   const char *text;
   int64_t prev; /* an event without a frame: its previousEventId */
+  json_t *assigned; /* borrowed: a reference is taken */
 } wf__event_args;
 
 /* An event as the library's own listeners see it (the log), once it is

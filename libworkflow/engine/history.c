@@ -41,6 +41,7 @@ const char *wf__event_type_name(const wf__event *ev) {
 void wf__event_free(wf__event *ev) {
   wf__free(ev->text);
   json_decref(ev->data);
+  json_decref(ev->assigned);
   wf__free(ev->error);
   wf__free(ev->cause);
 }
@@ -107,6 +108,7 @@ int64_t wf__history_record(wf_execution *x, wf__frame *f,
                   .prev = prev,
                   .ts = wf__engine_now(e),
                   .data = json_incref(a->data),
+                  .assigned = json_incref(a->assigned),
                   .number = a->number,
                   .number2 = a->number2};
   if (a->st) {
@@ -260,6 +262,22 @@ static const char *details_key(const wf__event *ev, char buf[96]) {
   return buf;
 }
 
+/* AWS's StateExited "assignedVariables": each value as its JSON text. */
+static void assigned_field(wf__strbuf *b, json_t *vars, bool *first) {
+  key(b, "assignedVariables", first);
+  wf__strbuf_putc(b, '{');
+  const char *name;
+  json_t *v;
+  bool one = true;
+  json_object_foreach(vars, name, v) {
+    key(b, name, &one);
+    char *text = wf__json_dumps(v);
+    wf__json_dump_string(b, text ? text : "null", text ? strlen(text) : 4);
+    wf__free(text);
+  }
+  wf__strbuf_puts(b, "},\"assignedVariablesDetails\":{\"truncated\":false}");
+}
+
 static void render_details(wf__strbuf *b, const wf_execution *x,
                            const wf__event *ev, wf__render_cache *c) {
   bool first = true;
@@ -281,6 +299,7 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
     case WF__EV_STATE_EXITED:
       str_field(b, "name", ev->name, &first);
       payload_field(b, "output", ev->data, &first, c);
+      if (ev->assigned) assigned_field(b, ev->assigned, &first);
       break;
     case WF__EV_TASK_SCHEDULED:
       resource_fields(b, ev->resource, &first);

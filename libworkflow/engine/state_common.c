@@ -148,8 +148,10 @@ static wf__step data_limit(wf__frame *f, const char *who) {
 wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
                          int next) {
   wf_execution *x = f->exec;
+  wf__event_args exited = {.type = WF__EV_STATE_EXITED, .st = st,
+                           .data = output, .assigned = f->pending_vars};
+  wf__history_record(x, f, &exited);
   wf__vars_commit(f);
-  wf__history_add(x, f, WF__EV_STATE_EXITED, st, output, NULL, NULL);
   if (next < 0) return wf__frame_succeed(f, output);
   json_decref(f->input);
   f->input = output;
