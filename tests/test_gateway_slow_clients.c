@@ -117,6 +117,21 @@ static int by_value(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* An AWS API operation, unsigned, with a body built by jansson (stolen). */
+static gwt_response aws_call(const char *op, json_t *body) {
+  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
+  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
+                           target, NULL};
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  cr_assert(text);
+  gwt_response r =
+      gwt_request(&gwt_srv, "POST", "/", headers, text, strlen(text));
+  free(text);
+  free(target);
+  return r;
+}
+
 #define ATTACKERS 300
 #define PER_CLIENT 8
 #define PROBES 20
@@ -144,6 +159,13 @@ Test(gateway_slow_clients, one_client_cannot_take_every_connection) {
               round, ATTACKERS);
     usleep(50000);
   }
+  /* The API answers too, the slow connections still open. */
+  gwt_response r = gwt_process(&gwt_srv, "{\"during\":\"the attack\"}");
+  cr_assert_eq(r.status, 202, "POST /process: %ld %s", r.status, r.body);
+  gwt_response_free(&r);
+  r = aws_call("ListStateMachines", json_object());
+  cr_assert_eq(r.status, 200, "ListStateMachines: %ld %s", r.status, r.body);
+  gwt_response_free(&r);
   qsort(ms, PROBES, sizeof *ms, by_value);
   cr_log_info("/health with %d slow connections from 127.0.0.2: median "
               "%.1f ms, max %.1f ms over %d probes",
@@ -236,21 +258,6 @@ Test(gateway_slow_clients, a_body_trickled_past_the_deadline_is_cut) {
                    "body");
   json_decref(lines);
   gwt_finish(); /* and the cut request is no longer in flight */
-}
-
-/* An AWS API operation, unsigned, with a body built by jansson (stolen). */
-static gwt_response aws_call(const char *op, json_t *body) {
-  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
-  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
-                           target, NULL};
-  char *text = json_dumps(body, JSON_COMPACT);
-  json_decref(body);
-  cr_assert(text);
-  gwt_response r =
-      gwt_request(&gwt_srv, "POST", "/", headers, text, strlen(text));
-  free(text);
-  free(target);
-  return r;
 }
 
 /* A kept-alive connection: each request has its own second, however long
