@@ -37,6 +37,7 @@
  * and closes at once (a 408 could only meet it in the same instant). A
  * connection waiting for its next request, with no request line yet, is
  * closed without a 408: it may be idle, not slow. */
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,7 @@ struct gw_conn_clock {
   bool quiet;         /* a 100 Continue may be on the wire: no 408 */
   bool cut;
   unsigned long served; /* requests completed on this connection */
-  char client[46];    /* INET6_ADDRSTRLEN */
+  char client[INET6_ADDRSTRLEN];
 };
 
 struct gw_deadlines {
