@@ -97,6 +97,11 @@ void gwt_expect_error(const gwt_response *r, const char *type,
   cr_assert_eq(r->status, 400, "want a 400 %s, got %ld: %s", type, r->status,
                r->body);
   cr_assert_str_eq(gwt_str(r, "__type"), type, "%s", r->body);
+  /* AWS's JSON protocol names the error in a header too. */
+  char *h = gwt_header(r, "x-amzn-ErrorType");
+  cr_assert(h && strcmp(h, type) == 0, "x-amzn-ErrorType: %s, want %s",
+            h ? h : "(none)", type);
+  free(h);
   const char *m = gwt_str(r, "message");
   if (message)
     cr_assert(m && strstr(m, message), "message '%s' lacks '%s'",

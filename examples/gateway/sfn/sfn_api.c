@@ -83,6 +83,7 @@ void gw_sfn_fail_text(gw_sfn_call *c, const char *type, const char *message) {
   json_t *o = json_pack("{s:s, s:o}", "__type", type, "message", m);
   gw_respond_json(c->resp, 400, o);
   c->resp->content_type = "application/x-amz-json-1.0";
+  gw_respond_header(c->resp, "x-amzn-ErrorType", type);
 }
 
 static bool authenticated(gw_sfn_call *c) {
