@@ -16,7 +16,10 @@
 #include "json_text.h"
 #include "step.h"
 
-#define SNAPSHOT_VERSION 1
+/* Version 2 added the frames' variables ("vars"). A snapshot is written
+ * as version 1 when no frame has any, so a libworkflow that reads only
+ * version 1 resumes it, and refuses (clearly) one it would resume wrong. */
+#define SNAPSHOT_VERSION 2
 
 /* ---- writing ---- */
 
@@ -127,7 +130,6 @@ static void add_call(const char *key, void *value, void *arg) {
 
 char *wf__snapshot_encode(wf_execution *x) {
   json_t *o = json_object();
-  json_object_set_new(o, "v", int_(SNAPSHOT_VERSION));
   json_t *rng = json_array();
   for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
   json_object_set_new(o, "rng", rng);
@@ -144,6 +146,13 @@ char *wf__snapshot_encode(wf_execution *x) {
   json_t *frames = json_array();
   if (x->top) encode_frame(frames, x->top);
   json_object_set_new(o, "frames", frames);
+  int version = 1;
+  size_t i;
+  json_t *fr;
+  json_array_foreach(frames, i, fr) {
+    if (json_object_get(fr, "vars")) version = 2;
+  }
+  json_object_set_new(o, "v", int_(version));
   char *text = wf__json_dumps(o);
   json_decref(o);
   return text;
@@ -376,7 +385,7 @@ int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err) {
     return bad(&r, "it is not JSON");
   }
   int rc = WF_OK;
-  if (get_int(o, "v") != SNAPSHOT_VERSION) {
+  if (get_int(o, "v") < 1 || get_int(o, "v") > SNAPSHOT_VERSION) {
     rc = wf__error_set(err, WF_EVERSION, NULL,
                        "the saved state of %s has version %lld; this "
                        "libworkflow reads %d",
