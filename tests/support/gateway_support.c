@@ -264,6 +264,11 @@ gwt_response gwt_request(const gwt_server *s, const char *method,
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+  /* A request sent with "Expect: 100-continue" waits for the gateway's
+   * answer rather than curl's default second: on a loaded machine the
+   * body would otherwise start, the gateway's early 413 and close would
+   * meet it, and the reset could lose the answer (a flake seen in CI). */
+  curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 10000L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   /* Paths are sent as the tests write them, escapes and all. */
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
