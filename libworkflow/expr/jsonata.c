@@ -1,0 +1,128 @@
+/* The JSONata entry points: compile once, evaluate many times (each
+ * evaluation with an arena, a budget and a depth bound of its own). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "jsonata_impl.h"
+#include "rng.h"
+
+int wf__jsonata_compile(wf__jsonata **out, const char *text, size_t len,
+                        wf__jsonata_error *err) {
+  *out = NULL;
+  wf__jsonata *e = wf__calloc(1, sizeof *e);
+  if (!e) {
+    if (err) {
+      memset(err, 0, sizeof *err);
+      snprintf(err->code, sizeof err->code, "U1002");
+      err->position = -1;
+      snprintf(err->message, sizeof err->message, "Out of memory");
+    }
+    return -1;
+  }
+  if (jparse(e, text, len, err) != 0) {
+    wf__jsonata_free(e);
+    return -1;
+  }
+  *out = e;
+  return 0;
+}
+
+void wf__jsonata_free(wf__jsonata *e) {
+  if (!e) return;
+  for (size_t i = 0; i < e->nres; i++) pcre2_code_free(e->res[i]);
+  wf__free(e->res);
+  ja_arena_free(&e->arena);
+  wf__free(e);
+}
+
+static void *re_malloc(size_t n, void *d) {
+  (void)d;
+  return wf__malloc(n);
+}
+static void re_free(void *m, void *d) {
+  (void)d;
+  wf__free(m);
+}
+
+int wf__jsonata_eval(json_t **out, const wf__jsonata *e, json_t *input,
+                     const wf__jsonata_bindings *vars, wf__budget *budget,
+                     wf__jsonata_error *err) {
+  return wf__jsonata_eval_depth(out, e, input, vars, budget, 0, err);
+}
+
+int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
+                           const wf__jsonata_bindings *vars,
+                           wf__budget *budget, int max_depth,
+                           wf__jsonata_error *err) {
+  *out = NULL;
+  wf__budget local;
+  if (!budget) {
+    wf__budget_init(&local, 0, 0);
+    budget = &local;
+  }
+  jev *ev = wf__calloc(1, sizeof *ev);
+  if (!ev) {
+    if (err) {
+      memset(err, 0, sizeof *err);
+      snprintf(err->code, sizeof err->code, "U1002");
+      err->position = -1;
+      snprintf(err->message, sizeof err->message, "Out of memory");
+    }
+    return -1;
+  }
+  ev->budget = budget;
+  ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;
+  ev->expr = e;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
+  ev->rng = wf__rng_system_seed() | 1u;
+  int rc = 0;
+  jhandler top;
+  top.prev = NULL;
+  ev->h = &top;
+  jv *volatile result = NULL;
+  if (setjmp(top.jb) == 0) {
+    ev->gctx = pcre2_general_context_create(re_malloc, re_free, NULL);
+    ev->mctx = ev->gctx ? pcre2_match_context_create(ev->gctx) : NULL;
+    if (!ev->mctx) jthrow_oom(ev);
+    pcre2_set_match_limit(ev->mctx, WF__REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(ev->mctx, WF__REGEX_DEPTH_LIMIT);
+    jenv *env = jenv_new(ev, NULL);
+    if (vars && vars->values && json_is_object(vars->values)) {
+      const char *k;
+      json_t *v;
+      json_object_foreach(vars->values, k, v) {
+        jenv_bind(ev, env, jstrdup(ev, k, strlen(k)), jv_from_json(ev, v));
+      }
+    }
+    jv *in = jv_from_json(ev, input);
+    jenv_bind(ev, env, "$", in);
+    if (jv_is_arr(in)) {
+      jv *w = jv_arr(ev, JA_SEQ | JA_OUTER);
+      jv_push(ev, w, in);
+      in = w;
+    }
+    result = jeval(ev, e->root, in, env);
+    bool oom = false;
+    json_t *j = jv_to_json(result, &oom);
+    if (oom) jthrow_oom(ev);
+    *out = j;
+  } else {
+    rc = -1;
+    if (err) {
+      memset(err, 0, sizeof *err);
+      snprintf(err->code, sizeof err->code, "%s", ev->err.code);
+      err->position = ev->err.pos;
+      if (ev->err.token) snprintf(err->token, sizeof err->token, "%s", ev->err.token);
+      jerr_message(err, &ev->err, ev);
+    }
+  }
+  if (ev->mctx) pcre2_match_context_free(ev->mctx);
+  if (ev->gctx) pcre2_general_context_free(ev->gctx);
+  ja_arena_free(&ev->arena);
+  wf__free(ev);
+  return rc;
+}

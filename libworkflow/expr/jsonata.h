@@ -1,0 +1,101 @@
+/* JSONata 2.0.6 (the version AWS Step Functions documents for
+ * "QueryLanguage": "JSONata"), evaluated natively over jansson values.
+ *
+ * The language follows the reference implementation, jsonata-js 2.0.6: the
+ * same grammar (a Pratt parser with its binding powers), the same sequence
+ * semantics (sequences flatten, a singleton sequence is its one item,
+ * undefined is not null), the same function library and signatures, and
+ * the same error codes ("S0201", "T2001", "D3001", ...), positions and
+ * message texts.
+ *
+ * An expression is compiled once and evaluated any number of times, by any
+ * number of threads at once: the compiled tree is never written after
+ * wf__jsonata_compile() returns. Everything an evaluation allocates lives in
+ * an arena of its own, released when it returns.
+ *
+ * Not yet wired into ASL states (issue 17): machines using JSONata are
+ * refused at start. */
+#ifndef WF_JSONATA_H
+#define WF_JSONATA_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "eval.h"
+
+typedef struct wf__jsonata wf__jsonata;
+
+/* A failure, as jsonata-js reports it. */
+typedef struct wf__jsonata_error {
+  /* jsonata-js's code: "S0xxx" (syntax, at compile time), "T0410" (a
+   * function's signature), "Txxxx" (type), "Dxxxx" (dynamic), "U1001"
+   * (stack overflow or evaluation timeout, as jsonata-js's test harness
+   * words it), or "U1002" (out of memory, ours). */
+  char code[8];
+  /* Character offset jsonata-js gives (-1 when it gives none). Offsets
+   * count bytes of the UTF-8 text; they equal jsonata-js's UTF-16 offsets
+   * for ASCII expressions. */
+  int position;
+  /* The token jsonata-js names ("" when none), e.g. an operator or a
+   * function's name. */
+  char token[64];
+  /* The offending value as JSON ("" when none), e.g. "\"abc\"". */
+  char value[128];
+  /* The message in jsonata-js's words, e.g. "The left side of the "+"
+   * operator must evaluate to a number". */
+  char message[256];
+} wf__jsonata_error;
+
+/* Variables an evaluation sees besides the function library: `values` is a
+ * JSON object, each member "name" bound as "$name" (borrowed; may be
+ * NULL). */
+typedef struct wf__jsonata_bindings {
+  json_t *values;
+} wf__jsonata_bindings;
+
+/* Default nesting of evaluations before "U1001" (Stack overflow): deep
+ * enough for any real expression, shallow enough for an engine thread's
+ * stack. */
+#define WF__JSONATA_MAX_DEPTH 500
+
+/**
+ * Compile JSONata text.
+ * @param[out] out the expression; free with wf__jsonata_free(). NULL on
+ *             failure.
+ * @param text UTF-8, `len` bytes (need not be NUL-terminated); not retained.
+ * @param[out] err optional; on failure the syntax error ("S0xxx") with its
+ *             position, or "U1002" when memory ran out.
+ * @return 0, or -1.
+ * Threads: any.
+ */
+int wf__jsonata_compile(wf__jsonata **out, const char *text, size_t len,
+                        wf__jsonata_error *err);
+void wf__jsonata_free(wf__jsonata *e);
+
+/**
+ * Evaluate a compiled expression.
+ * @param[out] out a new reference to the result, or NULL when the result is
+ *             JSONata's undefined (no value). Functions in the result are
+ *             dropped from objects and are null in arrays (JSON.stringify's
+ *             rule); a function alone gives undefined.
+ * @param e the expression (shared, read only).
+ * @param input the context value `$` (borrowed); NULL means undefined.
+ * @param vars optional variables.
+ * @param budget optional (NULL: a default budget): each evaluation step
+ *             charges it; its CPU-time bound applies.
+ * @param[out] err optional; the error on failure.
+ * @return 0, or -1 with err set.
+ * Threads: any number at once on the same expression.
+ */
+int wf__jsonata_eval(json_t **out, const wf__jsonata *e, json_t *input,
+                     const wf__jsonata_bindings *vars, wf__budget *budget,
+                     wf__jsonata_error *err);
+
+/* As wf__jsonata_eval, with another bound on the nesting of evaluations
+ * (0: WF__JSONATA_MAX_DEPTH). */
+int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
+                           const wf__jsonata_bindings *vars,
+                           wf__budget *budget, int max_depth,
+                           wf__jsonata_error *err);
+
+#endif

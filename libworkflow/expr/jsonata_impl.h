@@ -1,0 +1,312 @@
+/* JSONata internals shared by the parser, the evaluator and the function
+ * families: the syntax tree, values, the evaluation context and errors.
+ *
+ * Memory: the syntax tree lives in the compiled expression's arena; every
+ * value an evaluation makes lives in that evaluation's arena and is never
+ * freed alone. Errors (and out-of-memory, and a spent budget) leave by
+ * longjmp to the innermost handler (JT_TRY), which is how jsonata-js's
+ * try/catch sites add a position or token on the way out. */
+#ifndef WF_JSONATA_IMPL_H
+#define WF_JSONATA_IMPL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jsonata.h"
+
+/* --- arena --- */
+
+typedef struct ja_chunk ja_chunk;
+typedef struct ja_arena {
+  ja_chunk *head;
+  char *cur, *end;
+} ja_arena;
+
+void *ja_alloc(ja_arena *a, size_t n); /* NULL on out-of-memory */
+void ja_arena_free(ja_arena *a);
+
+/* --- syntax tree --- */
+
+typedef enum {
+  N_PATH, N_BINARY, N_UNARY, N_NAME, N_STRING, N_NUMBER, N_VALUE,
+  N_WILDCARD, N_DESCENDANT, N_PARENT, N_CONDITION, N_BLOCK, N_BIND,
+  N_REGEX, N_FUNCTION, N_VARIABLE, N_LAMBDA, N_PARTIAL, N_APPLY,
+  N_TRANSFORM, N_SORT, N_OPERATOR, N_END
+} jn_type;
+
+typedef struct jslot {
+  const char *label; /* "!0", "!1", ... */
+  int level;
+  int index;
+} jslot;
+
+typedef struct jnode jnode;
+
+typedef struct jstage {
+  bool is_index;    /* an index binding (#$v) among the stages */
+  jnode *expr;         /* filter */
+  const char *var;  /* index */
+  int pos;
+} jstage;
+
+typedef struct jsig jsig;
+
+struct jnode {
+  jn_type type;
+  int pos;
+  const char *op; /* operators: "+", "[", "{", ...; names, variables */
+  size_t oplen;   /* length of op (names may hold NUL) */
+  double num;
+  int vkind; /* N_VALUE: 0 null, 1 true, 2 false */
+  jnode *lhs, *rhs, *third; /* binary; condition; transform */
+  jnode **items;            /* steps, block, array items, arguments */
+  size_t nitems;
+  jnode **pairs; /* object constructor: key, value, key, value ... */
+  size_t npairs;
+  jnode **group; /* grouping {..} on a step or path: pairs */
+  size_t ngroup;
+  int group_pos;
+  bool has_group;
+  jstage *pred; /* predicates (on a non-step) */
+  size_t npred;
+  jstage *stages; /* stages (on a path step) */
+  size_t nstages;
+  jnode **terms; /* sort terms */
+  bool *desc;
+  size_t nterms;
+  jnode *proc;  /* function, partial */
+  jnode *body;  /* lambda */
+  jsig *sig; /* lambda signature, or NULL */
+  bool keep_array, keep_singleton, consarray, tuple, thunk;
+  const char *focus, *index;
+  jslot *ancestor; /* name / wildcard step */
+  jslot *slot;     /* parent */
+  jslot **seeking;
+  size_t nseeking;
+  pcre2_code *re; /* regex */
+  unsigned reflags;
+};
+
+/* --- signatures --- */
+
+typedef struct jparam {
+  char type;       /* s n b l o a f j x, or '(' for a choice */
+  char set[12];    /* the symbols it accepts (m = missing) */
+  char subtype[8]; /* a<n>: "n" */
+  bool context, optional, many;
+} jparam;
+
+struct jsig {
+  jparam p[10];
+  int n;
+};
+
+/* Parse "<s-nn?:s>"; -1 with *code ("S0401"/"S0402") and *offset. */
+int jsig_parse(jsig *out, const char *text, const char **code, int *offset);
+
+/* --- values --- */
+
+typedef enum { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ, JV_FUNC } jv_kind;
+
+enum {
+  JA_SEQ = 1,   /* a sequence, not a JSON array */
+  JA_KEEP = 2,  /* keep a singleton sequence as an array */
+  JA_CONS = 4,  /* built by an array constructor */
+  JA_OUTER = 8, /* the input array wrapped as a one-item sequence */
+  JA_TUPLE = 16 /* a stream of tuples (objects of bindings) */
+};
+
+typedef enum { F_LAMBDA, F_NATIVE, F_PARTIAL, F_REGEX, F_TRANSFORM, F_CHAIN } jf_kind;
+
+typedef struct jv jv;
+typedef struct jenv jenv;
+typedef struct jev jev;
+typedef struct jnative jnative;
+
+struct jv {
+  uint8_t kind;
+  uint8_t flags;
+  union {
+    bool b;
+    double n;
+    struct { const char *s; size_t len; } str;
+    struct { jv **v; size_t len, cap; } arr;
+    struct { const char **k; size_t *kl; jv **v; size_t len, cap; } obj;
+    struct {
+      jf_kind fk;
+      const jnode *node;     /* lambda / regex / transform */
+      jenv *env;          /* lambda, transform */
+      jv *input;          /* lambda */
+      const jnative *nat; /* native */
+      jv *base;           /* partial, chain (f) */
+      jv *g;              /* chain (g) */
+      jv **args;          /* partial: bound args, NULL for '?' */
+      size_t nargs;
+      const char **params; /* lambda parameters (after partial application) */
+      size_t nparams;
+      bool thunk;
+    } f;
+  } u;
+};
+
+/* The undefined value is the NULL pointer. */
+extern jv jv_null_v, jv_true_v, jv_false_v;
+#define JV_NULLV (&jv_null_v)
+
+/* --- evaluation --- */
+
+struct jenv {
+  jenv *parent;
+  const char **names;
+  jv **vals;
+  size_t n, cap;
+};
+
+typedef jv *(*jnative_fn)(jev *ev, jv **args, size_t nargs, jv *input,
+                          jenv *env);
+
+struct jnative {
+  const char *name;
+  const char *sig;
+  jnative_fn fn;
+  int arity; /* as jsonata-js's implementation.length (for $map etc.) */
+};
+
+typedef struct jhandler {
+  jmp_buf jb;
+  struct jhandler *prev;
+} jhandler;
+
+/* The error being raised. */
+typedef struct jerr {
+  const char *code;
+  int pos; /* -1 unset */
+  const char *token; /* NULL unset */
+  jv *value, *value2;
+  bool has_value, has_value2;
+  int index;
+  const char *type;
+  const char *message; /* D3137 etc. */
+  double exp;
+} jerr;
+
+struct jev {
+  ja_arena arena;
+  jhandler *h;
+  jerr err;
+  wf__budget *budget;
+  int depth, max_depth;
+  double now_ms;
+  uint64_t rng;
+  pcre2_general_context *gctx;
+  pcre2_match_context *mctx;
+  const struct wf__jsonata *expr;
+};
+
+/* Raise: fill ev->err and jump to the innermost handler. */
+_Noreturn void jthrow(jev *ev, const char *code, int pos, const char *token,
+                      jv *value);
+_Noreturn void jthrow_oom(jev *ev);
+_Noreturn void jrethrow(jev *ev);
+void jerr_reset(jerr *e, const char *code);
+
+#define JT_TRY(ev, hd) \
+  (hd).prev = (ev)->h;   \
+  (ev)->h = &(hd);       \
+  if (setjmp((hd).jb) == 0)
+#define JT_END(ev, hd) ((ev)->h = (hd).prev)
+
+void *jalloc(jev *ev, size_t n); /* raises on out-of-memory */
+char *jstrdup(jev *ev, const char *s, size_t n);
+
+jv *jv_num(jev *ev, double d);
+jv *jv_str(jev *ev, const char *s, size_t n);
+jv *jv_cstr(jev *ev, const char *s);
+jv *jv_bool(bool b);
+jv *jv_arr(jev *ev, uint8_t flags);
+jv *jv_seq(jev *ev);
+jv *jv_obj(jev *ev);
+void jv_push(jev *ev, jv *a, jv *v);
+void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v);
+jv *jv_get(const jv *o, const char *k, size_t kl);
+bool jv_del(jv *o, const char *k, size_t kl);
+jv *jv_func(jev *ev, jf_kind fk);
+
+static inline bool jv_is_arr(const jv *v) { return v && v->kind == JV_ARR; }
+static inline bool jv_is_seq(const jv *v) {
+  return v && v->kind == JV_ARR && (v->flags & JA_SEQ);
+}
+static inline bool jv_is_num(const jv *v) { return v && v->kind == JV_NUM; }
+static inline bool jv_is_str(const jv *v) { return v && v->kind == JV_STR; }
+static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
+static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
+
+jv *jv_from_json(jev *ev, json_t *j);
+/* NULL when undefined or a function alone; sets *oom on out-of-memory. */
+json_t *jv_to_json(const jv *v, bool *oom);
+bool jv_deep_equal(const jv *a, const jv *b);
+/* JSON text as jsonata-js's $string (numbers to 15 significant digits);
+ * pretty: indent 2. */
+void jv_stringify(jev *ev, wf__strbuf *sb, const jv *v, bool pretty);
+/* A number as JavaScript prints it. */
+void jnum_format(char *buf, size_t n, double d);
+/* Number(x.toPrecision(15)), as $string applies to numbers. */
+double jnum_prec15(double d);
+
+/* Does v count as a number for arithmetic (raises D1001 on Infinity/NaN
+ * where jsonata-js's isNumeric does)? */
+bool jv_numeric(jev *ev, const jv *v);
+bool jv_truthy(const jv *v, bool *defined); /* $boolean */
+jv *jv_append(jev *ev, jv *a, jv *b);
+jv *jv_flatten_seq(jev *ev, jv *v); /* [v] as a sequence if not an array */
+size_t jutf8_len(const char *s, size_t n); /* code points */
+/* Byte offset of code point `cp` in s (n when past the end). */
+size_t jutf8_off(const char *s, size_t n, size_t cp);
+
+/* The evaluator, for the function families. */
+jv *jeval(jev *ev, const jnode *node, jv *input, jenv *env);
+jv *japply(jev *ev, jv *proc, jv **args, size_t nargs, jv *input, jenv *env);
+int jfunc_arity(const jv *f);
+jv *jlookup_var(jenv *env, const char *name);
+jenv *jenv_new(jev *ev, jenv *parent);
+void jenv_bind(jev *ev, jenv *env, const char *name, jv *v);
+void jcharge(jev *ev);
+
+/* Regex matching for $match, $contains, $replace, $split: the next match
+ * of f (a regex function) in s from byte `from`; false when none. ovec
+ * holds byte offsets for the whole match and `ngroups` groups (start,
+ * end; PCRE2_UNSET when a group did not match). */
+bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
+                 size_t **ovec, size_t *ngroups);
+
+/* The function library. */
+const jnative *jnative_find(const char *name);
+extern const jnative jfn_string_table[];
+extern const jnative jfn_num_table[];
+extern const jnative jfn_array_table[];
+extern const jnative jfn_object_table[];
+
+/* Validate args against a signature (jsonata-js's signature.js): returns
+ * the validated argument list (the context substituted where '-'). */
+jv **jsig_validate(jev *ev, const jsig *sig, jv **args, size_t nargs,
+                   jv *context, size_t *nout);
+const jsig *jnative_sig(const jnative *nat);
+
+/* The compiled expression. */
+struct wf__jsonata {
+  ja_arena arena;
+  jnode *root;
+  pcre2_code **res;
+  size_t nres, capres;
+};
+
+/* Parser entry (jsonata_parse.c). */
+int jparse(struct wf__jsonata *e, const char *text, size_t len,
+           wf__jsonata_error *err);
+void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev);
+
+#endif

@@ -1,0 +1,639 @@
+/* JSONata values: the evaluation arena, construction, conversion to and
+ * from jansson, JavaScript's number printing, deep equality, and the error
+ * raised by longjmp with its message in jsonata-js's words. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "jsonata_impl.h"
+
+/* --- arena --- */
+
+struct ja_chunk {
+  ja_chunk *next;
+  max_align_t data[];
+};
+
+void *ja_alloc(ja_arena *a, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (!a->cur || (size_t)(a->end - a->cur) < n) {
+    size_t sz = n > 16384 ? n : 16384;
+    ja_chunk *c = wf__malloc(sizeof *c + sz);
+    if (!c) return NULL;
+    c->next = a->head;
+    a->head = c;
+    a->cur = (char *)c->data;
+    a->end = a->cur + sz;
+  }
+  void *m = a->cur;
+  a->cur += n;
+  return m;
+}
+
+void ja_arena_free(ja_arena *a) {
+  ja_chunk *c = a->head;
+  while (c) {
+    ja_chunk *n = c->next;
+    wf__free(c);
+    c = n;
+  }
+  a->head = NULL;
+  a->cur = a->end = NULL;
+}
+
+/* --- errors --- */
+
+void jerr_reset(jerr *e, const char *code) {
+  memset(e, 0, sizeof *e);
+  e->code = code;
+  e->pos = -1;
+}
+
+_Noreturn void jrethrow(jev *ev) { longjmp(ev->h->jb, 1); }
+
+_Noreturn void jthrow(jev *ev, const char *code, int pos, const char *token,
+                      jv *value) {
+  jerr_reset(&ev->err, code);
+  ev->err.pos = pos;
+  ev->err.token = token;
+  ev->err.value = value;
+  ev->err.has_value = true;
+  jrethrow(ev);
+}
+
+_Noreturn void jthrow_oom(jev *ev) {
+  jerr_reset(&ev->err, "U1002");
+  if (ev->budget) wf__budget_nomem(ev->budget);
+  jrethrow(ev);
+}
+
+void *jalloc(jev *ev, size_t n) {
+  void *m = ja_alloc(&ev->arena, n);
+  if (!m) jthrow_oom(ev);
+  return m;
+}
+
+char *jstrdup(jev *ev, const char *s, size_t n) {
+  char *m = jalloc(ev, n + 1);
+  if (n) memcpy(m, s, n);
+  m[n] = '\0';
+  return m;
+}
+
+/* --- values --- */
+
+jv jv_null_v = {.kind = JV_NULL};
+jv jv_true_v = {.kind = JV_BOOL, .u.b = true};
+jv jv_false_v = {.kind = JV_BOOL, .u.b = false};
+
+jv *jv_num(jev *ev, double d) {
+  jv *v = jalloc(ev, sizeof *v);
+  v->kind = JV_NUM;
+  v->flags = 0;
+  v->u.n = d;
+  return v;
+}
+
+jv *jv_str(jev *ev, const char *s, size_t n) {
+  jv *v = jalloc(ev, sizeof *v);
+  v->kind = JV_STR;
+  v->flags = 0;
+  v->u.str.s = s;
+  v->u.str.len = n;
+  return v;
+}
+
+jv *jv_cstr(jev *ev, const char *s) { return jv_str(ev, s, strlen(s)); }
+jv *jv_bool(bool b) { return b ? &jv_true_v : &jv_false_v; }
+
+jv *jv_arr(jev *ev, uint8_t flags) {
+  jv *v = jalloc(ev, sizeof *v);
+  memset(v, 0, sizeof *v);
+  v->kind = JV_ARR;
+  v->flags = flags;
+  return v;
+}
+
+jv *jv_seq(jev *ev) { return jv_arr(ev, JA_SEQ); }
+
+jv *jv_obj(jev *ev) {
+  jv *v = jalloc(ev, sizeof *v);
+  memset(v, 0, sizeof *v);
+  v->kind = JV_OBJ;
+  return v;
+}
+
+jv *jv_func(jev *ev, jf_kind fk) {
+  jv *v = jalloc(ev, sizeof *v);
+  memset(v, 0, sizeof *v);
+  v->kind = JV_FUNC;
+  v->u.f.fk = fk;
+  return v;
+}
+
+void jv_push(jev *ev, jv *a, jv *v) {
+  if (a->u.arr.len == a->u.arr.cap) {
+    size_t cap = a->u.arr.cap ? a->u.arr.cap * 2 : 4;
+    jv **m = jalloc(ev, cap * sizeof *m);
+    if (a->u.arr.len) memcpy(m, a->u.arr.v, a->u.arr.len * sizeof *m);
+    a->u.arr.v = m;
+    a->u.arr.cap = cap;
+  }
+  a->u.arr.v[a->u.arr.len++] = v;
+}
+
+static long obj_find(const jv *o, const char *k, size_t kl) {
+  for (size_t i = 0; i < o->u.obj.len; i++)
+    if (o->u.obj.kl[i] == kl && !memcmp(o->u.obj.k[i], k, kl)) return (long)i;
+  return -1;
+}
+
+void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
+  long i = obj_find(o, k, kl);
+  if (i >= 0) {
+    o->u.obj.v[i] = v;
+    return;
+  }
+  if (o->u.obj.len == o->u.obj.cap) {
+    size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
+    const char **nk = jalloc(ev, cap * sizeof *nk);
+    size_t *nl = jalloc(ev, cap * sizeof *nl);
+    jv **nv = jalloc(ev, cap * sizeof *nv);
+    size_t n = o->u.obj.len;
+    if (n) {
+      memcpy(nk, o->u.obj.k, n * sizeof *nk);
+      memcpy(nl, o->u.obj.kl, n * sizeof *nl);
+      memcpy(nv, o->u.obj.v, n * sizeof *nv);
+    }
+    o->u.obj.k = nk;
+    o->u.obj.kl = nl;
+    o->u.obj.v = nv;
+    o->u.obj.cap = cap;
+  }
+  o->u.obj.k[o->u.obj.len] = k;
+  o->u.obj.kl[o->u.obj.len] = kl;
+  o->u.obj.v[o->u.obj.len++] = v;
+}
+
+jv *jv_get(const jv *o, const char *k, size_t kl) {
+  long i = obj_find(o, k, kl);
+  return i >= 0 ? o->u.obj.v[i] : NULL;
+}
+
+bool jv_del(jv *o, const char *k, size_t kl) {
+  long i = obj_find(o, k, kl);
+  if (i < 0) return false;
+  size_t n = o->u.obj.len - (size_t)i - 1;
+  memmove(o->u.obj.k + i, o->u.obj.k + i + 1, n * sizeof *o->u.obj.k);
+  memmove(o->u.obj.kl + i, o->u.obj.kl + i + 1, n * sizeof *o->u.obj.kl);
+  memmove(o->u.obj.v + i, o->u.obj.v + i + 1, n * sizeof *o->u.obj.v);
+  o->u.obj.len--;
+  return true;
+}
+
+jv *jv_from_json(jev *ev, json_t *j) {
+  if (!j) return NULL;
+  switch (json_typeof(j)) {
+  case JSON_NULL: return JV_NULLV;
+  case JSON_TRUE: return &jv_true_v;
+  case JSON_FALSE: return &jv_false_v;
+  case JSON_INTEGER: return jv_num(ev, (double)json_integer_value(j));
+  case JSON_REAL: return jv_num(ev, json_real_value(j));
+  case JSON_STRING: return jv_str(ev, json_string_value(j), json_string_length(j));
+  case JSON_ARRAY: {
+    jv *a = jv_arr(ev, 0);
+    size_t i;
+    json_t *x;
+    json_array_foreach(j, i, x) jv_push(ev, a, jv_from_json(ev, x));
+    return a;
+  }
+  case JSON_OBJECT: {
+    jv *o = jv_obj(ev);
+    const char *k;
+    size_t kl;
+    json_t *x;
+    void *tmp;
+    json_object_keylen_foreach_safe(j, tmp, k, kl, x) {
+      jv_set(ev, o, k, kl, jv_from_json(ev, x));
+    }
+    return o;
+  }
+  }
+  return NULL;
+}
+
+json_t *jv_to_json(const jv *v, bool *oom) {
+  if (!v) return NULL;
+  json_t *r = NULL;
+  switch (v->kind) {
+  case JV_NULL: r = json_null(); break;
+  case JV_BOOL: r = json_boolean(v->u.b); break;
+  case JV_NUM: {
+    double d = v->u.n;
+    if (d == 0) r = json_integer(0);
+    else if (d == floor(d) && fabs(d) < 9007199254740992.0) r = json_integer((json_int_t)d);
+    else r = json_real(d);
+    break;
+  }
+  case JV_STR: r = json_stringn_nocheck(v->u.str.s, v->u.str.len); break;
+  case JV_ARR:
+    r = json_array();
+    if (!r) break;
+    for (size_t i = 0; i < v->u.arr.len; i++) {
+      const jv *x = v->u.arr.v[i];
+      json_t *jx = (x && x->kind != JV_FUNC) ? jv_to_json(x, oom) : json_null();
+      if (!jx || json_array_append_new(r, jx)) {
+        *oom = true;
+        json_decref(r);
+        return NULL;
+      }
+    }
+    break;
+  case JV_OBJ:
+    r = json_object();
+    if (!r) break;
+    for (size_t i = 0; i < v->u.obj.len; i++) {
+      const jv *x = v->u.obj.v[i];
+      if (!x || x->kind == JV_FUNC) continue;
+      json_t *jx = jv_to_json(x, oom);
+      if (!jx || json_object_setn_new_nocheck(r, v->u.obj.k[i], v->u.obj.kl[i], jx)) {
+        *oom = true;
+        json_decref(r);
+        return NULL;
+      }
+    }
+    break;
+  case JV_FUNC: return NULL;
+  }
+  if (!r) *oom = true;
+  return r;
+}
+
+bool jv_deep_equal(const jv *a, const jv *b) {
+  if (a == b) return true;
+  if (!a || !b || a->kind != b->kind) return false;
+  switch (a->kind) {
+  case JV_NULL: return true;
+  case JV_BOOL: return a->u.b == b->u.b;
+  case JV_NUM: return a->u.n == b->u.n;
+  case JV_STR:
+    return a->u.str.len == b->u.str.len &&
+           !memcmp(a->u.str.s, b->u.str.s, a->u.str.len);
+  case JV_ARR:
+    if (a->u.arr.len != b->u.arr.len) return false;
+    for (size_t i = 0; i < a->u.arr.len; i++)
+      if (!jv_deep_equal(a->u.arr.v[i], b->u.arr.v[i])) return false;
+    return true;
+  case JV_OBJ:
+    if (a->u.obj.len != b->u.obj.len) return false;
+    for (size_t i = 0; i < a->u.obj.len; i++) {
+      long j = obj_find(b, a->u.obj.k[i], a->u.obj.kl[i]);
+      if (j < 0 || !jv_deep_equal(a->u.obj.v[i], b->u.obj.v[j])) return false;
+    }
+    return true;
+  case JV_FUNC: return false;
+  }
+  return false;
+}
+
+/* --- numbers as JavaScript prints them --- */
+
+void jnum_format(char *buf, size_t n, double d) {
+  if (d == 0) {
+    snprintf(buf, n, "0");
+    return;
+  }
+  if (isnan(d)) {
+    snprintf(buf, n, "NaN");
+    return;
+  }
+  if (isinf(d)) {
+    snprintf(buf, n, d > 0 ? "Infinity" : "-Infinity");
+    return;
+  }
+  char tmp[40];
+  int prec;
+  for (prec = 1; prec <= 17; prec++) {
+    snprintf(tmp, sizeof tmp, "%.*e", prec - 1, d);
+    if (strtod(tmp, NULL) == d) break;
+  }
+  /* tmp: [-]d[.ddd]e[+-]xx */
+  char digits[24];
+  size_t k = 0;
+  const char *s = tmp;
+  bool neg = false;
+  if (*s == '-') {
+    neg = true;
+    s++;
+  }
+  for (; *s && *s != 'e'; s++)
+    if (*s != '.') digits[k++] = *s;
+  while (k > 1 && digits[k - 1] == '0') k--;
+  digits[k] = '\0';
+  int e = atoi(s + 1);
+  int np = e + 1;
+  char out[64];
+  size_t o = 0;
+  if (neg) out[o++] = '-';
+  if ((int)k <= np && np <= 21) {
+    memcpy(out + o, digits, k);
+    o += k;
+    for (int i = 0; i < np - (int)k; i++) out[o++] = '0';
+  } else if (0 < np && np <= 21) {
+    memcpy(out + o, digits, (size_t)np);
+    o += (size_t)np;
+    out[o++] = '.';
+    memcpy(out + o, digits + np, k - (size_t)np);
+    o += k - (size_t)np;
+  } else if (-6 < np && np <= 0) {
+    out[o++] = '0';
+    out[o++] = '.';
+    for (int i = 0; i < -np; i++) out[o++] = '0';
+    memcpy(out + o, digits, k);
+    o += k;
+  } else {
+    out[o++] = digits[0];
+    if (k > 1) {
+      out[o++] = '.';
+      memcpy(out + o, digits + 1, k - 1);
+      o += k - 1;
+    }
+    o += (size_t)snprintf(out + o, sizeof out - o, "e%c%d", np - 1 >= 0 ? '+' : '-',
+                          abs(np - 1));
+  }
+  out[o] = '\0';
+  snprintf(buf, n, "%s", out);
+}
+
+double jnum_prec15(double d) {
+  if (!isfinite(d) || d == 0) return d;
+  char tmp[40];
+  snprintf(tmp, sizeof tmp, "%.14e", d);
+  return strtod(tmp, NULL);
+}
+
+/* --- JSON text --- */
+
+static void put_json_string(wf__strbuf *sb, const char *s, size_t n) {
+  wf__strbuf_putc(sb, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    switch (c) {
+    case '"': wf__strbuf_puts(sb, "\\\""); break;
+    case '\\': wf__strbuf_puts(sb, "\\\\"); break;
+    case '\b': wf__strbuf_puts(sb, "\\b"); break;
+    case '\f': wf__strbuf_puts(sb, "\\f"); break;
+    case '\n': wf__strbuf_puts(sb, "\\n"); break;
+    case '\r': wf__strbuf_puts(sb, "\\r"); break;
+    case '\t': wf__strbuf_puts(sb, "\\t"); break;
+    default:
+      if (c < 0x20) wf__strbuf_printf(sb, "\\u%04x", c);
+      else wf__strbuf_putc(sb, (char)c);
+    }
+  }
+  wf__strbuf_putc(sb, '"');
+}
+
+static void indent(wf__strbuf *sb, int level) {
+  wf__strbuf_putc(sb, '\n');
+  for (int i = 0; i < level; i++) wf__strbuf_puts(sb, "  ");
+}
+
+static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
+                      bool prec15) {
+  char nb[40];
+  switch (v->kind) {
+  case JV_NULL: wf__strbuf_puts(sb, "null"); break;
+  case JV_BOOL: wf__strbuf_puts(sb, v->u.b ? "true" : "false"); break;
+  case JV_NUM:
+    if (!isfinite(v->u.n)) {
+      wf__strbuf_puts(sb, "null");
+      break;
+    }
+    jnum_format(nb, sizeof nb, prec15 ? jnum_prec15(v->u.n) : v->u.n);
+    wf__strbuf_puts(sb, nb);
+    break;
+  case JV_STR: put_json_string(sb, v->u.str.s, v->u.str.len); break;
+  case JV_FUNC: wf__strbuf_puts(sb, "\"\""); break;
+  case JV_ARR:
+    wf__strbuf_putc(sb, '[');
+    for (size_t i = 0; i < v->u.arr.len; i++) {
+      if (i) wf__strbuf_putc(sb, ',');
+      if (pretty) indent(sb, level + 1);
+      const jv *x = v->u.arr.v[i];
+      if (!x) wf__strbuf_puts(sb, "null");
+      else stringify(sb, x, pretty, level + 1, prec15);
+    }
+    if (pretty && v->u.arr.len) indent(sb, level);
+    wf__strbuf_putc(sb, ']');
+    break;
+  case JV_OBJ: {
+    wf__strbuf_putc(sb, '{');
+    bool first = true;
+    for (size_t i = 0; i < v->u.obj.len; i++) {
+      const jv *x = v->u.obj.v[i];
+      if (!x) continue;
+      if (!first) wf__strbuf_putc(sb, ',');
+      first = false;
+      if (pretty) indent(sb, level + 1);
+      put_json_string(sb, v->u.obj.k[i], v->u.obj.kl[i]);
+      wf__strbuf_putc(sb, ':');
+      if (pretty) wf__strbuf_putc(sb, ' ');
+      stringify(sb, x, pretty, level + 1, prec15);
+    }
+    if (pretty && !first) indent(sb, level);
+    wf__strbuf_putc(sb, '}');
+    break;
+  }
+  }
+}
+
+void jv_stringify(jev *ev, wf__strbuf *sb, const jv *v, bool pretty) {
+  (void)ev;
+  if (v) stringify(sb, v, pretty, 0, true);
+}
+
+/* --- helpers --- */
+
+bool jv_numeric(jev *ev, const jv *v) {
+  if (!v || v->kind != JV_NUM) return false;
+  if (isnan(v->u.n)) return false;
+  if (!isfinite(v->u.n)) jthrow(ev, "D1001", -1, NULL, (jv *)v);
+  return true;
+}
+
+bool jv_truthy(const jv *v, bool *defined) {
+  *defined = true;
+  if (!v) {
+    *defined = false;
+    return false;
+  }
+  switch (v->kind) {
+  case JV_NULL: return false;
+  case JV_BOOL: return v->u.b;
+  case JV_NUM: return v->u.n != 0;
+  case JV_STR: return v->u.str.len > 0;
+  case JV_OBJ: return v->u.obj.len > 0;
+  case JV_FUNC: return false;
+  case JV_ARR:
+    if (v->u.arr.len == 1) return jv_truthy(v->u.arr.v[0], defined) && *defined;
+    for (size_t i = 0; i < v->u.arr.len; i++) {
+      bool d;
+      if (jv_truthy(v->u.arr.v[i], &d)) return true;
+    }
+    return false;
+  }
+  return false;
+}
+
+jv *jv_append(jev *ev, jv *a, jv *b) {
+  if (!a) return b;
+  if (!b) return a;
+  jv *r = jv_arr(ev, 0);
+  if (a->kind == JV_ARR)
+    for (size_t i = 0; i < a->u.arr.len; i++) jv_push(ev, r, a->u.arr.v[i]);
+  else jv_push(ev, r, a);
+  if (b->kind == JV_ARR)
+    for (size_t i = 0; i < b->u.arr.len; i++) jv_push(ev, r, b->u.arr.v[i]);
+  else jv_push(ev, r, b);
+  return r;
+}
+
+jv *jv_flatten_seq(jev *ev, jv *v) {
+  if (v && v->kind == JV_ARR) return v;
+  jv *s = jv_seq(ev);
+  if (v) jv_push(ev, s, v);
+  return s;
+}
+
+size_t jutf8_len(const char *s, size_t n) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)s[i] & 0xC0) != 0x80) c++;
+  return c;
+}
+
+size_t jutf8_off(const char *s, size_t n, size_t cp) {
+  size_t c = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (((unsigned char)s[i] & 0xC0) != 0x80) {
+      if (c == cp) return i;
+      c++;
+    }
+  }
+  return n;
+}
+
+/* --- messages --- */
+
+static const char *const messages[][2] = {
+    {"T0410", "Argument {{index}} of function {{token}} does not match function signature"},
+    {"T0411", "Context value is not a compatible type with argument {{index}} of function {{token}}"},
+    {"T0412", "Argument {{index}} of function {{token}} must be an array of {{type}}"},
+    {"D1001", "Number out of range: {{value}}"},
+    {"D1002", "Cannot negate a non-numeric value: {{value}}"},
+    {"T1003", "Key in object structure must evaluate to a string; got: {{value}}"},
+    {"D1004", "Regular expression matches zero length string"},
+    {"T1005", "Attempted to invoke a non-function. Did you mean ${{{token}}}?"},
+    {"T1006", "Attempted to invoke a non-function"},
+    {"T1007", "Attempted to partially apply a non-function. Did you mean ${{{token}}}?"},
+    {"T1008", "Attempted to partially apply a non-function"},
+    {"D1009", "Multiple key definitions evaluate to same key: {{value}}"},
+    {"T1010", "The matcher function argument passed to function {{token}} does not return the correct object structure"},
+    {"T2001", "The left side of the {{token}} operator must evaluate to a number"},
+    {"T2002", "The right side of the {{token}} operator must evaluate to a number"},
+    {"T2003", "The left side of the range operator (..) must evaluate to an integer"},
+    {"T2004", "The right side of the range operator (..) must evaluate to an integer"},
+    {"T2006", "The right side of the function application operator ~> must be a function"},
+    {"T2007", "Type mismatch when comparing values {{value}} and {{value2}} in order-by clause"},
+    {"T2008", "The expressions within an order-by clause must evaluate to numeric or string values"},
+    {"T2009", "The values {{value}} and {{value2}} either side of operator {{token}} must be of the same data type"},
+    {"T2010", "The expressions either side of operator {{token}} must evaluate to numeric or string values"},
+    {"T2011", "The insert/update clause of the transform expression must evaluate to an object: {{value}}"},
+    {"T2012", "The delete clause of the transform expression must evaluate to a string or array of strings: {{value}}"},
+    {"T2013", "The transform expression clones the input object using the $clone() function.  This has been overridden in the current scope by a non-function."},
+    {"D2014", "The size of the sequence allocated by the range operator (..) must not exceed 1e6.  Attempted to allocate {{value}}."},
+    {"D3001", "Attempting to invoke string function on Infinity or NaN"},
+    {"D3010", "Second argument of replace function cannot be an empty string"},
+    {"D3011", "Fourth argument of replace function must evaluate to a positive number"},
+    {"D3012", "Attempted to replace a matched string with a non-string value"},
+    {"D3020", "Third argument of split function must evaluate to a positive number"},
+    {"D3030", "Unable to cast value to a number: {{value}}"},
+    {"D3040", "Third argument of match function must evaluate to a positive number"},
+    {"D3050", "The second argument of reduce function must be a function with at least two arguments"},
+    {"D3060", "The sqrt function cannot be applied to a negative number: {{value}}"},
+    {"D3061", "The power function has resulted in a value that cannot be represented as a JSON number: base={{value}}, exponent={{exp}}"},
+    {"D3070", "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function"},
+    {"D3100", "The radix of the formatBase function must be between 2 and 36.  It was given {{value}}"},
+    {"D3137", "{{{message}}}"},
+    {"D3138", "The $single() function expected exactly 1 matching result.  Instead it matched more."},
+    {"D3139", "The $single() function expected exactly 1 matching result.  Instead it matched 0."},
+    {"D3141", "{{{message}}}"},
+    {"U1001", "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."},
+    {"U1002", "Out of memory"},
+    {"U1003", "Expression evaluation timeout: Check for infinite loop"},
+};
+
+static void put_value(jev *ev, wf__strbuf *sb, const jv *v, bool has) {
+  if (!has || !v) {
+    wf__strbuf_puts(sb, "undefined");
+    return;
+  }
+  if (v->kind == JV_FUNC) {
+    wf__strbuf_puts(sb, "undefined");
+    return;
+  }
+  (void)ev;
+  stringify(sb, v, false, 0, false);
+}
+
+void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev) {
+  const char *tpl = NULL;
+  for (size_t i = 0; i < sizeof messages / sizeof *messages; i++)
+    if (!strcmp(messages[i][0], e->code)) tpl = messages[i][1];
+  wf__strbuf sb = WF__STRBUF_INIT;
+  if (!tpl) tpl = e->message ? "{{{message}}}" : "Error";
+  for (const char *s = tpl; *s;) {
+    if (!strncmp(s, "{{{token}}}", 11)) {
+      wf__strbuf_puts(&sb, e->token ? e->token : "undefined");
+      s += 11;
+    } else if (!strncmp(s, "{{{message}}}", 13)) {
+      wf__strbuf_puts(&sb, e->message ? e->message : "undefined");
+      s += 13;
+    } else if (!strncmp(s, "{{token}}", 9)) {
+      if (e->token) {
+        jv t = {.kind = JV_STR, .u.str = {e->token, strlen(e->token)}};
+        put_value(ev, &sb, &t, true);
+      } else {
+        wf__strbuf_puts(&sb, "undefined");
+      }
+      s += 9;
+    } else if (!strncmp(s, "{{value}}", 9)) {
+      put_value(ev, &sb, e->value, e->has_value);
+      s += 9;
+    } else if (!strncmp(s, "{{value2}}", 10)) {
+      put_value(ev, &sb, e->value2, e->has_value2);
+      s += 10;
+    } else if (!strncmp(s, "{{index}}", 9)) {
+      wf__strbuf_printf(&sb, "%d", e->index);
+      s += 9;
+    } else if (!strncmp(s, "{{type}}", 8)) {
+      wf__strbuf_printf(&sb, "\"%s\"", e->type ? e->type : "");
+      s += 8;
+    } else if (!strncmp(s, "{{exp}}", 7)) {
+      char nb[40];
+      jnum_format(nb, sizeof nb, e->exp);
+      wf__strbuf_puts(&sb, nb);
+      s += 7;
+    } else {
+      wf__strbuf_putc(&sb, *s++);
+    }
+  }
+  snprintf(out->message, sizeof out->message, "%s", wf__strbuf_cstr(&sb));
+  wf__strbuf_reset(&sb);
+  if (e->has_value && e->value) put_value(ev, &sb, e->value, true);
+  snprintf(out->value, sizeof out->value, "%s", wf__strbuf_cstr(&sb));
+  wf__strbuf_free(&sb);
+}
