@@ -8,9 +8,62 @@
 #include "jsonata_impl.h"
 #include "rng.h"
 
+/* The length of the well-formed UTF-8 sequence at s[0..n), 0 if none
+ * (overlong forms, surrogates and code points past U+10FFFF are not). */
+static size_t utf8_seq(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t k = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (!k || k > n || c > 0xF4) return 0;
+  for (size_t i = 1; i < k; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  if (c == 0xE0 && s[1] < 0xA0) return 0; /* overlong */
+  if (c == 0xED && s[1] >= 0xA0) return 0; /* a surrogate */
+  if (c == 0xF0 && s[1] < 0x90) return 0; /* overlong */
+  if (c == 0xF4 && s[1] >= 0x90) return 0; /* past U+10FFFF */
+  return k;
+}
+
+bool jutf8_well_formed(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t i = 0, k;
+  while (i < n && (k = utf8_seq(p + i, n - i))) i += k;
+  return i == n;
+}
+
+/* The text as a JavaScript engine would read it: each byte that starts no
+ * well-formed UTF-8 sequence becomes U+FFFD (so no string the expression
+ * makes is ill-formed). NULL when the text is well-formed already. */
+static char *well_formed(const char *text, size_t len, size_t *out_len) {
+  const unsigned char *s = (const unsigned char *)text;
+  size_t i = 0, k;
+  while (i < len && (k = utf8_seq(s + i, len - i))) i += k;
+  if (i == len) return NULL;
+  wf__strbuf b = WF__STRBUF_INIT;
+  for (i = 0; i < len;) {
+    k = utf8_seq(s + i, len - i);
+    if (k) {
+      wf__strbuf_append(&b, text + i, k);
+      i += k;
+    } else {
+      wf__strbuf_append(&b, "\xEF\xBF\xBD", 3);
+      i++;
+    }
+  }
+  *out_len = b.len;
+  return wf__strbuf_take(&b);
+}
+
 int wf__jsonata_compile(wf__jsonata **out, const char *text, size_t len,
                         wf__jsonata_error *err) {
   *out = NULL;
+  size_t fixed_len = 0;
+  char *fixed = well_formed(text, len, &fixed_len);
+  if (fixed) {
+    int rc = wf__jsonata_compile(out, fixed, fixed_len, err);
+    wf__free(fixed);
+    return rc;
+  }
   wf__jsonata *e = wf__calloc(1, sizeof *e);
   if (!e) {
     if (err) {
@@ -107,7 +160,10 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     }
     result = jeval(ev, e->root, in, env);
     bool oom = false;
-    json_t *j = jv_to_json(result, &oom);
+    /* A node is at least a byte of the result's text. */
+    size_t left = jtext_cap(ev);
+    json_t *j = jv_to_json(result, &oom, &left);
+    if (oom && left == 0) jthrow_size(ev);
     if (oom) jthrow_oom(ev);
     *out = j;
   } else {
@@ -122,6 +178,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   }
   if (ev->mctx) pcre2_match_context_free(ev->mctx);
   if (ev->gctx) pcre2_general_context_free(ev->gctx);
+  for (jsb_node *b = ev->bufs; b; b = b->next) wf__strbuf_free(&b->sb);
   ja_arena_free(&ev->arena);
   wf__free(ev);
   return rc;

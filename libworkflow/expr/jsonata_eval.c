@@ -102,7 +102,11 @@ static jv *eval_sort(jev *ev, const jnode *expr, jv *input, jenv *env);
 static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
                       jv *input, jenv *env);
 
-static size_t alen(const jv *a) { return a ? a->u.arr.len : 0; }
+/* The length of a sequence or array; 0 for anything else (a path whose
+ * first step is an array constructor filtered down to one value, as in
+ * "[1, 2][0].b", then has nothing to step through: jsonata-js's loop over
+ * input.length runs no time for a number). */
+static size_t alen(const jv *a) { return a && jv_is_arr(a) ? a->u.arr.len : 0; }
 
 static jv *eval_stages(jev *ev, const jnode *step, jv *input, jenv *env) {
   jv *result = input;
@@ -372,29 +376,29 @@ static jv *eval_binary_ops(jev *ev, const jnode *expr, jv *lhs, jv *rhs) {
     return jv_bool(r);
   }
   if (c == '&') {
-    wf__strbuf sb = WF__STRBUF_INIT;
+    wf__strbuf *sb = jsb_new(ev);
     jv *parts[2] = {lhs, rhs};
     for (int i = 0; i < 2; i++) {
       jv *p = parts[i];
       if (!p) continue;
-      if (p->kind == JV_STR) wf__strbuf_append(&sb, p->u.str.s, p->u.str.len);
+      if (p->kind == JV_STR) wf__strbuf_append(sb, p->u.str.s, p->u.str.len);
       else if (p->kind == JV_FUNC) continue;
       else {
         if (p->kind == JV_NUM && !isfinite(p->u.n)) {
-          wf__strbuf_free(&sb);
+          wf__strbuf_free(sb);
           jthrow(ev, "D3001", -1, NULL, p);
         }
         jv *q = p;
         if (jv_is_arr(p) && (p->flags & JA_OUTER) && p->u.arr.len) q = p->u.arr.v[0];
-        jv_stringify(ev, &sb, q, false);
+        jv_stringify(ev, sb, q, false);
       }
     }
-    if (sb.oom) {
-      wf__strbuf_free(&sb);
+    if (sb->oom) {
+      wf__strbuf_free(sb);
       jthrow_oom(ev);
     }
-    jv *r = jv_str(ev, jstrdup(ev, sb.data ? sb.data : "", sb.len), sb.len);
-    wf__strbuf_free(&sb);
+    jv *r = jv_str(ev, jstrdup(ev, sb->data ? sb->data : "", sb->len), sb->len);
+    wf__strbuf_free(sb);
     return r;
   }
   if (!strcmp(op, "..")) {
@@ -446,19 +450,20 @@ static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
   const char *op = expr->op;
   jhandler hd;
   jv *volatile result = NULL;
-  JT_TRY(ev, hd) {
-    if (!strcmp(op, "and") || !strcmp(op, "or")) {
+  if (!strcmp(op, "and") || !strcmp(op, "or")) {
+    /* The right side only when the left does not decide. */
+    JT_TRY(ev, hd) {
       bool l = boolize(lhs);
       if (op[0] == 'a') result = jv_bool(l && boolize(jeval(ev, expr->rhs, input, env)));
       else result = jv_bool(l || boolize(jeval(ev, expr->rhs, input, env)));
+    } else {
       JT_END(ev, hd);
-      return result;
+      ev->err.pos = expr->pos;
+      ev->err.token = op;
+      jrethrow(ev);
     }
-  } else {
     JT_END(ev, hd);
-    ev->err.pos = expr->pos;
-    ev->err.token = op;
-    jrethrow(ev);
+    return result;
   }
   jv *rhs = jeval(ev, expr->rhs, input, env);
   JT_TRY(ev, hd) { result = eval_binary_ops(ev, expr, lhs, rhs); }
@@ -595,7 +600,7 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
       if (!key) continue;
       jv *ix = jv_get(gidx, key->u.str.s, key->u.str.len);
       if (ix) {
-        if ((size_t)ix->u.n != p) jthrow(ev, "D1009", gpos, NULL, key);
+        if (ix->u.n != (double)p) jthrow(ev, "D1009", gpos, NULL, key);
         jv_set(ev, gdata, key->u.str.s, key->u.str.len,
                jv_append(ev, jv_get(gdata, key->u.str.s, key->u.str.len), item));
       } else {
@@ -713,6 +718,7 @@ static jv *eval_sort(jev *ev, const jnode *expr, jv *input, jenv *env) {
 /* --- functions --- */
 
 int jfunc_arity(const jv *f) {
+  if (!f || f->kind != JV_FUNC) return 0; /* applying it raises T1006 */
   switch (f->u.f.fk) {
   case F_LAMBDA: return (int)f->u.f.nparams;
   case F_NATIVE: return f->u.f.nat->arity;
@@ -893,6 +899,11 @@ static jv *eval_apply(jev *ev, const jnode *expr, jv *input, jenv *env) {
 
 bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
                  size_t **ovec, size_t *ngroups) {
+  /* A function that is not a regular expression, given as a matcher:
+   * jsonata-js calls it and checks what it returns; custom matchers are
+   * not supported here, and are refused as jsonata-js refuses a matcher
+   * whose answer has the wrong shape. */
+  if (f->u.f.fk != F_REGEX) jthrow(ev, "T1010", -1, NULL, NULL);
   const pcre2_code *re = f->u.f.node->re;
   pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, ev->gctx);
   if (!md) jthrow_oom(ev);

@@ -76,12 +76,13 @@ static jv *fn_power(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *x = JARG(0), *e = JARG(1);
   if (!x) return NULL;
-  double r = pow(x->u.n, e->u.n);
+  /* Math.pow(x, undefined) is NaN: not a JSON number. */
+  double r = e ? pow(x->u.n, e->u.n) : NAN;
   if (!isfinite(r)) {
     jerr_reset(&ev->err, "D3061");
     ev->err.value = x;
     ev->err.has_value = true;
-    ev->err.exp = e->u.n;
+    ev->err.exp = e ? e->u.n : NAN;
     jrethrow(ev);
   }
   return jv_num(ev, r);
@@ -108,7 +109,9 @@ static jv *fn_round(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   jv *x = JARG(0), *pr = JARG(1);
   if (!x) return NULL;
   double v = x->u.n;
-  int p = pr ? (int)pr->u.n : 0;
+  /* Precision past a double's 308 decimal places means the same. */
+  double pd = pr ? trunc(pr->u.n) : 0;
+  int p = isnan(pd) ? 0 : pd > 400 ? 400 : pd < -400 ? -400 : (int)pd;
   if (p) v = shift(v, p);
   double r = js_round(v);
   double diff = r - v;
@@ -172,7 +175,8 @@ static jv *fn_format_base(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   jv *x = JARG(0), *r = JARG(1);
   if (!x) return NULL;
   double v = js_round(x->u.n);
-  int radix = r ? (int)r->u.n : 10;
+  double rd = r ? trunc(r->u.n) : 10;
+  int radix = rd >= 2 && rd <= 36 ? (int)rd : 0; /* else D3100 below */
   if (radix < 2 || radix > 36) jthrow(ev, "D3100", -1, NULL, r);
   char buf[80];
   int k = 0;

@@ -13,6 +13,7 @@ jv *jfn_take(jev *ev, wf__strbuf *sb) {
     wf__strbuf_free(sb);
     jthrow_oom(ev);
   }
+  if (sb->len > jtext_cap(ev)) jthrow_size(ev);
   jv *r = jv_str(ev, jstrdup(ev, sb->data ? sb->data : "", sb->len), sb->len);
   wf__strbuf_free(sb);
   return r;
@@ -24,9 +25,9 @@ jv *jfn_string(jev *ev, jv *x, bool pretty) {
   if (x->kind == JV_FUNC) return jv_str(ev, "", 0);
   if (x->kind == JV_NUM && !isfinite(x->u.n)) jthrow(ev, "D3001", -1, NULL, x);
   if (jv_is_arr(x) && (x->flags & JA_OUTER) && x->u.arr.len) x = x->u.arr.v[0];
-  wf__strbuf sb = WF__STRBUF_INIT;
-  jv_stringify(ev, &sb, x, pretty);
-  return jfn_take(ev, &sb);
+  wf__strbuf *sb = jsb_new(ev);
+  jv_stringify(ev, sb, x, pretty);
+  return jfn_take(ev, sb);
 }
 
 static jv *fn_string(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
@@ -158,20 +159,24 @@ static jv *fn_pad(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   long len = (long)jutf8_len(s->u.str.s, s->u.str.len);
   long padn = labs(width) - len;
   if (padn <= 0) return s;
-  wf__strbuf pad = WF__STRBUF_INIT;
+  wf__strbuf *pad = jsb_new(ev);
   size_t chcp = jutf8_len(ch, chl);
-  for (long i = 0; i < padn; i += (long)chcp) wf__strbuf_append(&pad, ch, chl);
-  size_t cut = jutf8_off(pad.data ? pad.data : "", pad.len, (size_t)padn);
-  wf__strbuf sb = WF__STRBUF_INIT;
-  if (width < 0) {
-    wf__strbuf_append(&sb, pad.data, cut);
-    wf__strbuf_append(&sb, s->u.str.s, s->u.str.len);
-  } else {
-    wf__strbuf_append(&sb, s->u.str.s, s->u.str.len);
-    wf__strbuf_append(&sb, pad.data, cut);
+  size_t cap = jtext_cap(ev);
+  for (long i = 0; i < padn; i += (long)chcp) {
+    wf__strbuf_append(pad, ch, chl);
+    if (pad->len > cap) jthrow_size(ev);
   }
-  wf__strbuf_free(&pad);
-  return jfn_take(ev, &sb);
+  size_t cut = jutf8_off(pad->data ? pad->data : "", pad->len, (size_t)padn);
+  wf__strbuf *sb = jsb_new(ev);
+  if (width < 0) {
+    wf__strbuf_append(sb, pad->data, cut);
+    wf__strbuf_append(sb, s->u.str.s, s->u.str.len);
+  } else {
+    wf__strbuf_append(sb, s->u.str.s, s->u.str.len);
+    wf__strbuf_append(sb, pad->data, cut);
+  }
+  wf__strbuf_free(pad);
+  return jfn_take(ev, sb);
 }
 
 /* --- matching --- */
@@ -294,11 +299,14 @@ static void replacer(wf__strbuf *sb, const jv *rep, const jv *s, const jmatch *m
 static jv *fn_replace(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in;
   jv *s = JARG(0), *pat = JARG(1), *rep = JARG(2), *lim = JARG(3);
-  if (!s) return NULL;
+  /* An undefined pattern or replacement (the signature lets undefined
+   * through) leaves nothing to do: jsonata-js fails there with a
+   * JavaScript TypeError of its own. */
+  if (!s || !pat || !rep) return NULL;
   if (pat && pat->kind == JV_STR && pat->u.str.len == 0) jthrow(ev, "D3010", -1, NULL, pat);
   if (lim && lim->u.n < 0) jthrow(ev, "D3011", -1, NULL, lim);
   if (lim && lim->u.n <= 0) return s;
-  wf__strbuf sb = WF__STRBUF_INIT;
+  wf__strbuf *sb = jsb_new(ev);
   double count = 0;
   size_t pos = 0;
   if (pat->kind == JV_STR) {
@@ -306,41 +314,43 @@ static jv *fn_replace(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
     while ((!lim || count < lim->u.n) &&
            (p = find(s->u.str.s + pos, s->u.str.len - pos, pat->u.str.s, pat->u.str.len))) {
       size_t idx = (size_t)(p - s->u.str.s);
-      wf__strbuf_append(&sb, s->u.str.s + pos, idx - pos);
-      if (rep->kind == JV_STR) wf__strbuf_append(&sb, rep->u.str.s, rep->u.str.len);
+      wf__strbuf_append(sb, s->u.str.s + pos, idx - pos);
+      if (rep->kind == JV_STR) wf__strbuf_append(sb, rep->u.str.s, rep->u.str.len);
       pos = idx + pat->u.str.len;
       count++;
     }
-    wf__strbuf_append(&sb, s->u.str.s + pos, s->u.str.len - pos);
-    return jfn_take(ev, &sb);
+    wf__strbuf_append(sb, s->u.str.s + pos, s->u.str.len - pos);
+    return jfn_take(ev, sb);
   }
   jmatch m;
   bool ok = next_match(ev, pat, s, 0, true, &m);
   while (ok && (!lim || count < lim->u.n)) {
-    wf__strbuf_append(&sb, s->u.str.s + pos, m.start - pos);
+    wf__strbuf_append(sb, s->u.str.s + pos, m.start - pos);
     if (rep->kind == JV_STR) {
-      replacer(&sb, rep, s, &m);
+      replacer(sb, rep, s, &m);
     } else {
       jv *mo = match_object(ev, s, &m, true);
       jv *r = japply(ev, rep, &mo, 1, NULL, env);
       if (!jv_is_str(r)) {
-        wf__strbuf_free(&sb);
+        wf__strbuf_free(sb);
         jthrow(ev, "D3012", -1, NULL, r);
       }
-      wf__strbuf_append(&sb, r->u.str.s, r->u.str.len);
+      wf__strbuf_append(sb, r->u.str.s, r->u.str.len);
     }
     pos = m.end;
     count++;
     ok = next_match(ev, pat, s, m.end, false, &m);
   }
-  wf__strbuf_append(&sb, s->u.str.s + pos, s->u.str.len - pos);
-  return jfn_take(ev, &sb);
+  wf__strbuf_append(sb, s->u.str.s + pos, s->u.str.len - pos);
+  return jfn_take(ev, sb);
 }
 
 static jv *fn_split(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *s = JARG(0), *sep = JARG(1), *lim = JARG(2);
-  if (!s) return NULL;
+  /* An undefined separator: jsonata-js fails with a JavaScript TypeError
+   * of its own; nothing to split by. */
+  if (!s || !sep) return NULL;
   if (lim && lim->u.n < 0) jthrow(ev, "D3020", -1, NULL, lim);
   jv *r = jv_arr(ev, 0);
   double max = lim ? floor(lim->u.n) : 1e300;
@@ -384,39 +394,59 @@ static jv *fn_join(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *arr = JARG(0), *sep = JARG(1);
   if (!arr) return NULL;
-  wf__strbuf sb = WF__STRBUF_INIT;
+  wf__strbuf *sb = jsb_new(ev);
   for (size_t i = 0; i < arr->u.arr.len; i++) {
-    if (i && sep) wf__strbuf_append(&sb, sep->u.str.s, sep->u.str.len);
+    if (i && sep) wf__strbuf_append(sb, sep->u.str.s, sep->u.str.len);
     jv *x = arr->u.arr.v[i];
-    wf__strbuf_append(&sb, x->u.str.s, x->u.str.len);
+    wf__strbuf_append(sb, x->u.str.s, x->u.str.len);
   }
-  return jfn_take(ev, &sb);
+  return jfn_take(ev, sb);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* jsonata-js reads and writes base64 through Node's "binary" encoding:
+ * a character is the byte of its code point's low 8 bits, and a byte the
+ * character U+0000..U+00FF. */
+static unsigned char *latin1_bytes(jev *ev, const jv *s, size_t *len) {
+  const unsigned char *p = (const unsigned char *)s->u.str.s;
+  size_t n = s->u.str.len, k = 0;
+  unsigned char *out = jalloc(ev, n + 1);
+  for (size_t i = 0; i < n;) {
+    unsigned c = p[i], cp;
+    size_t w = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    if (i + w > n) w = n - i;
+    cp = w == 1 ? c : c & (0xFFu >> (w + 1));
+    for (size_t j = 1; j < w; j++) cp = cp << 6 | (p[i + j] & 0x3Fu);
+    out[k++] = (unsigned char)(cp & 0xFF);
+    i += w;
+  }
+  *len = k;
+  return out;
+}
 
 static jv *fn_base64encode(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *s = JARG(0);
   if (!s) return NULL;
-  wf__strbuf sb = WF__STRBUF_INIT;
-  const unsigned char *p = (const unsigned char *)s->u.str.s;
-  size_t l = s->u.str.len;
+  wf__strbuf *sb = jsb_new(ev);
+  size_t l;
+  const unsigned char *p = latin1_bytes(ev, s, &l);
   for (size_t i = 0; i < l; i += 3) {
     unsigned v = (unsigned)p[i] << 16 | (i + 1 < l ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < l ? p[i + 2] : 0);
-    wf__strbuf_putc(&sb, b64[(v >> 18) & 63]);
-    wf__strbuf_putc(&sb, b64[(v >> 12) & 63]);
-    wf__strbuf_putc(&sb, i + 1 < l ? b64[(v >> 6) & 63] : '=');
-    wf__strbuf_putc(&sb, i + 2 < l ? b64[v & 63] : '=');
+    wf__strbuf_putc(sb, b64[(v >> 18) & 63]);
+    wf__strbuf_putc(sb, b64[(v >> 12) & 63]);
+    wf__strbuf_putc(sb, i + 1 < l ? b64[(v >> 6) & 63] : '=');
+    wf__strbuf_putc(sb, i + 2 < l ? b64[v & 63] : '=');
   }
-  return jfn_take(ev, &sb);
+  return jfn_take(ev, sb);
 }
 
 static jv *fn_base64decode(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *s = JARG(0);
   if (!s) return NULL;
-  wf__strbuf sb = WF__STRBUF_INIT;
+  wf__strbuf *sb = jsb_new(ev);
   unsigned v = 0;
   int bits = 0;
   for (size_t i = 0; i < s->u.str.len; i++) {
@@ -426,21 +456,27 @@ static jv *fn_base64decode(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      wf__strbuf_putc(&sb, (char)((v >> bits) & 0xFF));
+      unsigned byte = (v >> bits) & 0xFF;
+      if (byte < 0x80) {
+        wf__strbuf_putc(sb, (char)byte);
+      } else { /* U+0080..U+00FF in UTF-8 */
+        wf__strbuf_putc(sb, (char)(0xC0 | (byte >> 6)));
+        wf__strbuf_putc(sb, (char)(0x80 | (byte & 0x3F)));
+      }
     }
   }
-  return jfn_take(ev, &sb);
+  return jfn_take(ev, sb);
 }
 
 static jv *url_encode(jev *ev, jv *s, const char *keep) {
   if (!s) return NULL;
-  wf__strbuf sb = WF__STRBUF_INIT;
+  wf__strbuf *sb = jsb_new(ev);
   for (size_t i = 0; i < s->u.str.len; i++) {
     unsigned char c = (unsigned char)s->u.str.s[i];
-    if (isalnum(c) || strchr(keep, c)) wf__strbuf_putc(&sb, (char)c);
-    else wf__strbuf_printf(&sb, "%%%02X", c);
+    if (isalnum(c) || strchr(keep, c)) wf__strbuf_putc(sb, (char)c);
+    else wf__strbuf_printf(sb, "%%%02X", c);
   }
-  return jfn_take(ev, &sb);
+  return jfn_take(ev, sb);
 }
 
 static jv *fn_encode_url_component(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
@@ -459,31 +495,36 @@ static int hexv(char c) {
   return -1;
 }
 
+/* D3140: what JavaScript's decodeURI refuses (URIError). */
+static _Noreturn void malformed_url(jev *ev, jv *s, const char *fname) {
+  jerr_reset(&ev->err, "D3140");
+  ev->err.value = s;
+  ev->err.has_value = true;
+  ev->err.message = fname;
+  jrethrow(ev);
+}
+
 static jv *url_decode(jev *ev, jv *s, const char *reserved, const char *fname) {
   if (!s) return NULL;
-  wf__strbuf sb = WF__STRBUF_INIT;
+  wf__strbuf *sb = jsb_new(ev);
   for (size_t i = 0; i < s->u.str.len; i++) {
     char c = s->u.str.s[i];
     if (c == '%') {
       int h = i + 2 < s->u.str.len ? hexv(s->u.str.s[i + 1]) : -1;
       int l = i + 2 < s->u.str.len ? hexv(s->u.str.s[i + 2]) : -1;
-      if (h < 0 || l < 0) {
-        wf__strbuf_free(&sb);
-        jerr_reset(&ev->err, "D3140");
-        ev->err.value = s;
-        ev->err.has_value = true;
-        ev->err.message = fname;
-        jrethrow(ev);
-      }
+      if (h < 0 || l < 0) malformed_url(ev, s, fname);
       char d = (char)(h * 16 + l);
-      if (strchr(reserved, d) && d) wf__strbuf_append(&sb, s->u.str.s + i, 3);
-      else wf__strbuf_putc(&sb, d);
+      if (strchr(reserved, d) && d) wf__strbuf_append(sb, s->u.str.s + i, 3);
+      else wf__strbuf_putc(sb, d);
       i += 2;
     } else {
-      wf__strbuf_putc(&sb, c);
+      wf__strbuf_putc(sb, c);
     }
   }
-  return jfn_take(ev, &sb);
+  /* Escapes that decode to no UTF-8 character are malformed too. */
+  if (!sb->oom && !jutf8_well_formed(sb->data ? sb->data : "", sb->len))
+    malformed_url(ev, s, fname);
+  return jfn_take(ev, sb);
 }
 
 static jv *fn_decode_url_component(jev *ev, jv **a, size_t n, jv *in, jenv *env) {

@@ -194,8 +194,17 @@ typedef struct jerr {
   double exp;
 } jerr;
 
+/* A text being built during an evaluation (jsb_new): the buffer is the
+ * heap's, its record the arena's, listed on the evaluation so that an
+ * error raised while it grows (longjmp) cannot leak it. */
+typedef struct jsb_node {
+  wf__strbuf sb;
+  struct jsb_node *next;
+} jsb_node;
+
 struct jev {
   ja_arena arena;
+  jsb_node *bufs; /* freed when the evaluation ends, however it ends */
   jhandler *h;
   jerr err;
   wf__budget *budget;
@@ -221,6 +230,8 @@ void jerr_reset(jerr *e, const char *code);
 #define JT_END(ev, hd) ((ev)->h = (hd).prev)
 
 void *jalloc(jev *ev, size_t n); /* raises on out-of-memory */
+/* A text buffer that outlives no evaluation and leaks on no error. */
+wf__strbuf *jsb_new(jev *ev);
 char *jstrdup(jev *ev, const char *s, size_t n);
 
 jv *jv_num(jev *ev, double d);
@@ -247,7 +258,9 @@ static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
 /* NULL when undefined or a function alone; sets *oom on out-of-memory. */
-json_t *jv_to_json(const jv *v, bool *oom);
+/* The value as JSON, at most *left nodes (counted down); NULL with *oom
+ * set when memory or the count ran out (*left is then 0 for the count). */
+json_t *jv_to_json(const jv *v, bool *oom, size_t *left);
 bool jv_deep_equal(const jv *a, const jv *b);
 /* JSON text as jsonata-js's $string (numbers to 15 significant digits);
  * pretty: indent 2. */
@@ -264,6 +277,9 @@ bool jv_truthy(const jv *v, bool *defined); /* $boolean */
 jv *jv_append(jev *ev, jv *a, jv *b);
 jv *jv_flatten_seq(jev *ev, jv *v); /* [v] as a sequence if not an array */
 size_t jutf8_len(const char *s, size_t n); /* code points */
+/* Whether s[0..n) is well-formed UTF-8 (no overlong form, surrogate or
+ * code point past U+10FFFF). */
+bool jutf8_well_formed(const char *s, size_t n);
 /* Byte offset of code point `cp` in s (n when past the end). */
 size_t jutf8_off(const char *s, size_t n, size_t cp);
 
@@ -275,6 +291,11 @@ jv *jlookup_var(jenv *env, const char *name);
 jenv *jenv_new(jev *ev, jenv *parent);
 void jenv_bind(jev *ev, jenv *env, const char *name, jv *v);
 void jcharge(jev *ev);
+/* The longest text an evaluation may make (its budget's max_result), and
+ * the error for one that would pass it (U1004; the budget is spent as a
+ * result too large). */
+size_t jtext_cap(const jev *ev);
+_Noreturn void jthrow_size(jev *ev);
 
 /* Regex matching for $match, $contains, $replace, $split: the next match
  * of f (a regex function) in s from byte `from`; false when none. ovec

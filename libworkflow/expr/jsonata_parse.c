@@ -34,6 +34,7 @@ typedef struct parser {
   char etoken[64];
   char evalue[64];
   int ancestor_label, ancestor_index;
+  int depth; /* nesting of expression() and process() calls */
   jslot **ancestry;
   size_t nanc, capanc;
 } parser;
@@ -44,7 +45,8 @@ static _Noreturn void perr(parser *p, const char *code, int pos,
   p->epos = pos;
   p->etoken[0] = p->evalue[0] = '\0';
   if (tk) {
-    if (toklen == 0) toklen = strlen(tk);
+    /* tk may point into the text: exactly toklen bytes (an empty string
+     * literal's token is empty). */
     if (toklen >= sizeof p->etoken) toklen = sizeof p->etoken - 1;
     memcpy(p->etoken, tk, toklen);
     p->etoken[toklen] = '\0';
@@ -260,6 +262,9 @@ static void lex(parser *p, tok *t, bool infix) {
             cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             p->pos += 6;
           }
+          /* A lone surrogate (a JavaScript string may hold one) has no
+           * UTF-8 form: it reads as U+FFFD, as when the text is decoded. */
+          if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
           put_utf8(buf, &n, cp);
         } else {
           perr(p, "S0103", (int)p->pos, c ? s + p->pos : NULL, 1, NULL);
@@ -698,7 +703,22 @@ static bool has_led(const jnode *t) {
   return lbp(&(tok){.type = T_OP, .s = t->op, .len = t->oplen}) > 0;
 }
 
+/* Nesting the parser follows on the C stack: deeper than any real
+ * expression, well inside an engine thread's stack. jsonata-js stops at
+ * JavaScript's own stack limit ("U1001": stack overflow). */
+#define PARSE_MAX_DEPTH 200
+
+static jnode *expression_at(parser *p, int rbp);
+
 static jnode *expression(parser *p, int rbp) {
+  if (++p->depth > PARSE_MAX_DEPTH)
+    perr(p, "U1001", (int)p->cur.pos, NULL, 0, NULL);
+  jnode *n = expression_at(p, rbp);
+  p->depth--;
+  return n;
+}
+
+static jnode *expression_at(parser *p, int rbp) {
   jnode *t = node_from(p, &p->cur);
   advance(p, NULL, true);
   jnode *left = nud(p, t);
@@ -748,7 +768,8 @@ static jslot *seek_parent(parser *p, jnode *node, jslot *slot) {
     break;
   }
   default:
-    perr(p, "S0217", node->pos, node->type == N_FUNCTION ? "function" : "expression", 0, NULL);
+    perr(p, "S0217", node->pos, node->type == N_FUNCTION ? "function" : "expression",
+         node->type == N_FUNCTION ? 8 : 10, NULL);
   }
   return slot;
 }
@@ -828,7 +849,17 @@ static void path_push(parser *p, jnode *path, jnode *step) {
   path->items = m;
 }
 
+static jnode *process_node(parser *p, jnode *expr);
+
 static jnode *process(parser *p, jnode *expr) {
+  if (++p->depth > PARSE_MAX_DEPTH)
+    perr(p, "U1001", expr ? expr->pos : -1, NULL, 0, NULL);
+  jnode *n = process_node(p, expr);
+  p->depth--;
+  return n;
+}
+
+static jnode *process_node(parser *p, jnode *expr) {
   jnode *result = NULL;
   switch (expr->type) {
   case N_BINARY: {
@@ -1201,7 +1232,8 @@ int jparse(struct wf__jsonata *e, const char *text, size_t len,
     }
     expr = process(p, expr);
     if (expr->type == N_PARENT || expr->nseeking)
-      perr(p, "S0217", expr->pos, expr->type == N_PARENT ? "parent" : "path", 0, NULL);
+      perr(p, "S0217", expr->pos, expr->type == N_PARENT ? "parent" : "path",
+           expr->type == N_PARENT ? 6 : 4, NULL);
     e->root = expr;
   } else {
     rc = -1;

@@ -75,6 +75,14 @@ void *jalloc(jev *ev, size_t n) {
   return m;
 }
 
+wf__strbuf *jsb_new(jev *ev) {
+  jsb_node *b = jalloc(ev, sizeof *b);
+  b->sb = (wf__strbuf)WF__STRBUF_INIT;
+  b->next = ev->bufs;
+  ev->bufs = b;
+  return &b->sb;
+}
+
 char *jstrdup(jev *ev, const char *s, size_t n) {
   char *m = jalloc(ev, n + 1);
   if (n) memcpy(m, s, n);
@@ -134,6 +142,9 @@ jv *jv_func(jev *ev, jf_kind fk) {
 }
 
 void jv_push(jev *ev, jv *a, jv *v) {
+  /* Every element placed is work: sequences that double each round
+   * ([$s, $s] in a tail-recursive loop) spend the budget as they grow. */
+  jcharge(ev);
   if (a->u.arr.len == a->u.arr.cap) {
     size_t cap = a->u.arr.cap ? a->u.arr.cap * 2 : 4;
     jv **m = jalloc(ev, cap * sizeof *m);
@@ -145,6 +156,7 @@ void jv_push(jev *ev, jv *a, jv *v) {
 }
 
 static long obj_find(const jv *o, const char *k, size_t kl) {
+  if (!o || o->kind != JV_OBJ) return -1; /* undefined, or not an object */
   for (size_t i = 0; i < o->u.obj.len; i++)
     if (o->u.obj.kl[i] == kl && !memcmp(o->u.obj.k[i], k, kl)) return (long)i;
   return -1;
@@ -224,8 +236,15 @@ jv *jv_from_json(jev *ev, json_t *j) {
   return NULL;
 }
 
-json_t *jv_to_json(const jv *v, bool *oom) {
+json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
   if (!v) return NULL;
+  /* Each value is a node of its own in the JSON tree, however often the
+   * evaluation shared it: at most *left of them. */
+  if (*left == 0) {
+    *oom = true;
+    return NULL;
+  }
+  --*left;
   json_t *r = NULL;
   switch (v->kind) {
   case JV_NULL: r = json_null(); break;
@@ -243,7 +262,7 @@ json_t *jv_to_json(const jv *v, bool *oom) {
     if (!r) break;
     for (size_t i = 0; i < v->u.arr.len; i++) {
       const jv *x = v->u.arr.v[i];
-      json_t *jx = (x && x->kind != JV_FUNC) ? jv_to_json(x, oom) : json_null();
+      json_t *jx = (x && x->kind != JV_FUNC) ? jv_to_json(x, oom, left) : json_null();
       if (!jx || json_array_append_new(r, jx)) {
         *oom = true;
         json_decref(r);
@@ -257,7 +276,7 @@ json_t *jv_to_json(const jv *v, bool *oom) {
     for (size_t i = 0; i < v->u.obj.len; i++) {
       const jv *x = v->u.obj.v[i];
       if (!x || x->kind == JV_FUNC) continue;
-      json_t *jx = jv_to_json(x, oom);
+      json_t *jx = jv_to_json(x, oom, left);
       if (!jx || json_object_setn_new_nocheck(r, v->u.obj.k[i], v->u.obj.kl[i], jx)) {
         *oom = true;
         json_decref(r);
@@ -401,9 +420,13 @@ static void indent(wf__strbuf *sb, int level) {
   for (int i = 0; i < level; i++) wf__strbuf_puts(sb, "  ");
 }
 
+/* Stops adding once the text passes `cap` bytes: a value can share its
+ * parts ([$s, $s] a few dozen times over), and its text can be far larger
+ * than the memory it takes. */
 static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
-                      bool prec15) {
+                      bool prec15, size_t cap) {
   char nb[40];
+  if (sb->len > cap) return;
   switch (v->kind) {
   case JV_NULL: wf__strbuf_puts(sb, "null"); break;
   case JV_BOOL: wf__strbuf_puts(sb, v->u.b ? "true" : "false"); break;
@@ -424,7 +447,7 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
       if (pretty) indent(sb, level + 1);
       const jv *x = v->u.arr.v[i];
       if (!x) wf__strbuf_puts(sb, "null");
-      else stringify(sb, x, pretty, level + 1, prec15);
+      else stringify(sb, x, pretty, level + 1, prec15, cap);
     }
     if (pretty && v->u.arr.len) indent(sb, level);
     wf__strbuf_putc(sb, ']');
@@ -441,7 +464,7 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
       put_json_string(sb, v->u.obj.k[i], v->u.obj.kl[i]);
       wf__strbuf_putc(sb, ':');
       if (pretty) wf__strbuf_putc(sb, ' ');
-      stringify(sb, x, pretty, level + 1, prec15);
+      stringify(sb, x, pretty, level + 1, prec15, cap);
     }
     if (pretty && !first) indent(sb, level);
     wf__strbuf_putc(sb, '}');
@@ -450,9 +473,21 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
   }
 }
 
+size_t jtext_cap(const jev *ev) {
+  return ev->budget && ev->budget->max_result ? ev->budget->max_result
+                                              : WF__BUDGET_RESULT;
+}
+
+_Noreturn void jthrow_size(jev *ev) {
+  if (ev->budget && !ev->budget->spent) ev->budget->spent = WF__SPENT_SIZE;
+  jerr_reset(&ev->err, "U1004");
+  jrethrow(ev);
+}
+
 void jv_stringify(jev *ev, wf__strbuf *sb, const jv *v, bool pretty) {
-  (void)ev;
-  if (v) stringify(sb, v, pretty, 0, true);
+  size_t cap = jtext_cap(ev);
+  if (v) stringify(sb, v, pretty, 0, true, cap);
+  if (sb->len > cap) jthrow_size(ev);
 }
 
 /* --- helpers --- */
@@ -574,6 +609,7 @@ static const char *const messages[][2] = {
     {"U1001", "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive."},
     {"U1002", "Out of memory"},
     {"U1003", "Expression evaluation timeout: Check for infinite loop"},
+    {"U1004", "A string would pass the payload limit"},
 };
 
 static void put_value(jev *ev, wf__strbuf *sb, const jv *v, bool has) {
@@ -586,7 +622,7 @@ static void put_value(jev *ev, wf__strbuf *sb, const jv *v, bool has) {
     return;
   }
   (void)ev;
-  stringify(sb, v, false, 0, false);
+  stringify(sb, v, false, 0, false, 4096);
 }
 
 void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev) {
