@@ -52,6 +52,20 @@ seed() {
       for d in "$SHARED"/conformance/executions/*/; do
         [ -f "$d/input.json" ] && cp "$d/input.json" "$dir/$(basename "$d").json"
       done ;;
+    jsonata)
+      # Every expression of the JSONata test suite.
+      python3 - "$dir" "$SHARED"/jsonata-suite/groups <<'PY'
+import glob, hashlib, json, os, sys
+out, groups = sys.argv[1], sys.argv[2]
+for f in glob.glob(os.path.join(groups, '*', '*.json')):
+    cases = json.load(open(f))
+    for c in cases if isinstance(cases, list) else [cases]:
+        x = c.get('expr')
+        if isinstance(x, str):
+            data = x.encode('utf-8', 'surrogatepass')  # lone surrogates too
+            open(os.path.join(out, hashlib.sha1(data).hexdigest()), 'wb').write(data)
+PY
+      ;;
     expression)
       python3 - "$dir" tests/data/jsonpath_cases.json tests/data/intrinsic_cases.json <<'PY'
 import hashlib, json, os, sys
