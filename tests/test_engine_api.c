@@ -28,10 +28,11 @@ static const char WAIT_AN_HOUR[] =
 
 #define INVOKE "arn:aws:states:::lambda:invoke"
 
-static bool is_uuid_v4(const char *s) {
+/* Generated names: time-ordered (version 7) UUIDs. */
+static bool is_uuid_v7(const char *s) {
   regex_t re;
   cr_assert_eq(regcomp(&re,
-                       "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                       "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
                        "[0-9a-f]{12}$",
                        REG_EXTENDED | REG_NOSUB),
                0);
@@ -370,9 +371,18 @@ Test(engine_api, generated_names_are_distinct_uuids) {
   wf_execution *a = wft_run(e, m, NULL, NULL);
   wf_execution *b = wft_run(e, m, NULL, NULL);
   const char *na = wf_execution_name(a), *nb = wf_execution_name(b);
-  cr_assert(is_uuid_v4(na), "not a UUID: %s", na);
-  cr_assert(is_uuid_v4(nb), "not a UUID: %s", nb);
+  cr_assert(is_uuid_v7(na), "not a version 7 UUID: %s", na);
+  cr_assert(is_uuid_v7(nb), "not a version 7 UUID: %s", nb);
   cr_assert_str_neq(na, nb);
+  /* Its first 48 bits are the start's milliseconds (so later names sort
+   * later). */
+  char hex[13] = {0};
+  memcpy(hex, na, 8);
+  memcpy(hex + 8, na + 9, 4);
+  long long ms = strtoll(hex, NULL, 16);
+  long long start = (long long)wf_execution_start_time(a);
+  cr_assert(ms <= start && start - ms < 1000, "name time %lld, start %lld",
+            ms, start);
   char want[128];
   snprintf(want, sizeof want,
            "arn:aws:states:us-east-1:123456789012:execution:StateMachine:%s",

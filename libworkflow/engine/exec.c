@@ -252,11 +252,16 @@ void wf__exec_arm_timeout(wf_execution *x) {
  * stream, and the jitter it gives, depends on the seed alone), mixed with
  * a secure random number, so that an engine started again with the same
  * seed on the same store never makes a name it made before. */
+/* Generated names are time-ordered UUIDs (version 7, from the engine's
+ * clock): AWS's are version 4, which nothing reading them can rely on, and
+ * a store's indexes by ARN and by name then grow at their end instead of
+ * at random places (a million random keys outgrow any page cache, and
+ * every insert then reads from disk). */
 static void new_uuid(char out[37], wf_execution *x) {
   uint64_t a = wf__rng_next(&x->rng), b = wf__rng_next(&x->rng);
   uint64_t s[2] = {0, 0};
   (void)wf__rng_secure(s, sizeof s); /* without it: the seed's alone */
-  wf__uuid_v4(out, a ^ s[0], b ^ s[1]);
+  wf__uuid_v7(out, wf__engine_now(x->engine), a ^ s[0], b ^ s[1]);
 }
 
 /* Name, ARN, registry key and the strings that go with them. */

@@ -108,3 +108,11 @@ void wf__uuid_v4(char out[37], uint64_t a, uint64_t b) {
   p = hex(p, b, 12);
   *p = '\0';
 }
+
+void wf__uuid_v7(char out[37], int64_t unix_ms, uint64_t a, uint64_t b) {
+  /* RFC 9562 version 7: 48 bits of Unix milliseconds, version nibble 7,
+   * 12 random bits, variant bits 10, 62 random bits. */
+  uint64_t hi = ((uint64_t)unix_ms << 16) | 0x7000ULL | (a & 0x0FFFULL);
+  wf__uuid_v4(out, hi, b);
+  out[14] = '7'; /* wf__uuid_v4 set the version nibble to 4 */
+}

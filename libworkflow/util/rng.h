@@ -25,5 +25,8 @@ int wf__rng_secure(void *out, size_t n);
 void wf__hex128(char out[33], uint64_t a, uint64_t b);
 /* Format a version-4 UUID from two random words into out[37]. */
 void wf__uuid_v4(char out[37], uint64_t a, uint64_t b);
+/* A version 7 UUID: `unix_ms` in its first 48 bits (so UUIDs made later
+ * sort later), then random bits from a and b. */
+void wf__uuid_v7(char out[37], int64_t unix_ms, uint64_t a, uint64_t b);
 
 #endif
