@@ -206,6 +206,9 @@ void gw_admission_track(gw_admission *a, wf_execution *x);
 /* ---- ids.c (shared) -------------------------------------------------- */
 /* A random (version 4) UUID, lower case, NUL-terminated. */
 void gw_uuid(char out[37]);
+/* A name for an execution the client did not name: a version 7 UUID
+ * (time-ordered, random otherwise). */
+void gw_execution_name(char out[37]);
 /* Correlation ids accepted from clients: 1-128 of letters, digits and
  * . _ : - (they reach logs, headers and execution contexts). */
 bool gw_correlation_id_ok(const char *s);

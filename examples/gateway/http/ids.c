@@ -32,6 +32,22 @@ void gw_uuid(char out[37]) {
   out[o] = '\0';
 }
 
+void gw_execution_name(char out[37]) {
+  /* Version 7: the first 48 bits are Unix milliseconds, so names made
+   * later sort later and the store's indexes by name and ARN grow at their
+   * end (as the engine's own generated names do). */
+  gw_uuid(out);
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 12; i++) {
+    int at = i < 8 ? i : i + 1; /* skip the dash after 8 digits */
+    out[at] = hex[(ms >> (44 - 4 * i)) & 15];
+  }
+  out[14] = '7';
+}
+
 bool gw_correlation_id_ok(const char *s) {
   size_t n = strlen(s);
   return n >= 1 && n <= 128 &&

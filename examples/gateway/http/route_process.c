@@ -106,7 +106,7 @@ void gw_route_process(gateway *g, const gw_request *req, gw_response *resp) {
     return;
   }
   char name[37];
-  gw_uuid(name);
+  gw_execution_name(name);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = name;
   so.correlation_id = req->correlation_id;

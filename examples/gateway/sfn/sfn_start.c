@@ -79,7 +79,7 @@ static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
 static wf_execution *start(gw_sfn_call *c, const start_args *a,
                            const gw_machine_rec *m, const gw_revision *rev,
                            char name[40]) {
-  if (!a->name) gw_uuid(name);
+  if (!a->name) gw_execution_name(name);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = a->name ? a->name : name;
   so.correlation_id = c->req->correlation_id;
