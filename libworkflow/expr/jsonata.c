@@ -179,6 +179,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   if (ev->mctx) pcre2_match_context_free(ev->mctx);
   if (ev->gctx) pcre2_general_context_free(ev->gctx);
   for (jsb_node *b = ev->bufs; b; b = b->next) wf__strbuf_free(&b->sb);
+  for (jsub_node *s = ev->subs; s; s = s->next) wf__jsonata_free(s->expr);
   ja_arena_free(&ev->arena);
   wf__free(ev);
   return rc;

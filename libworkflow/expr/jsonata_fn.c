@@ -66,6 +66,53 @@ static jv *fn_millis(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   return jv_num(ev, ev->now_ms);
 }
 
+/* $eval(expr [, context]): the text compiled and evaluated here, in the
+ * caller's environment; its syntax errors are D3120 and its run-time ones
+ * D3121 (each with the inner error's words); running out of time, stack or
+ * memory stays what it is. */
+static jv *fn_eval(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
+  jv *x = JARG(0), *focus = JARG(1);
+  if (!x) return NULL;
+  jv *volatile input = in;
+  if (n > 1 && focus) {
+    input = focus;
+    if (jv_is_arr(input) && !jv_is_seq(input)) {
+      jv *w = jv_arr(ev, JA_SEQ | JA_OUTER);
+      jv_push(ev, w, input);
+      input = w;
+    }
+  }
+  jcharge(ev);
+  wf__jsonata *sub = NULL;
+  wf__jsonata_error perr;
+  if (wf__jsonata_compile(&sub, x->u.str.s, x->u.str.len, &perr) != 0) {
+    if (!strcmp(perr.code, "U1002")) jthrow_oom(ev);
+    jerr_reset(&ev->err, "D3120");
+    ev->err.message = jstrdup(ev, perr.message, strlen(perr.message));
+    jrethrow(ev);
+  }
+  jsub_node *keep = jalloc(ev, sizeof *keep);
+  keep->expr = sub;
+  keep->next = ev->subs;
+  ev->subs = keep;
+  jhandler hd;
+  jv *volatile r = NULL;
+  JT_TRY(ev, hd) { r = jeval(ev, sub->root, input, env); }
+  else {
+    JT_END(ev, hd);
+    const char *code = ev->err.code ? ev->err.code : "";
+    if (!strncmp(code, "U100", 4)) jrethrow(ev);
+    wf__jsonata_error inner;
+    memset(&inner, 0, sizeof inner);
+    jerr_message(&inner, &ev->err, ev);
+    jerr_reset(&ev->err, "D3121");
+    ev->err.message = jstrdup(ev, inner.message, strlen(inner.message));
+    jrethrow(ev);
+  }
+  JT_END(ev, hd);
+  return r;
+}
+
 static const jnative misc_table[] = {
     {"boolean", "<x-:b>", fn_boolean, 1},
     {"not", "<x-:b>", fn_not, 1},
@@ -75,6 +122,7 @@ static const jnative misc_table[] = {
     {"assert", "<bs?:x>", fn_assert, 2},
     {"clone", "<(oa)-:o>", fn_clone, 1},
     {"millis", "<:n>", fn_millis, 0},
+    {"eval", "<sx?:x>", fn_eval, 2},
     {NULL, NULL, NULL, 0}};
 
 static const jnative *const tables[] = {misc_table, jfn_string_table,

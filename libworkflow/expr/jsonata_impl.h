@@ -202,9 +202,17 @@ typedef struct jsb_node {
   struct jsb_node *next;
 } jsb_node;
 
+/* An expression $eval compiled during the evaluation: values may point
+ * into it, so it lives until the evaluation ends. */
+typedef struct jsub_node {
+  struct wf__jsonata *expr;
+  struct jsub_node *next;
+} jsub_node;
+
 struct jev {
   ja_arena arena;
   jsb_node *bufs; /* freed when the evaluation ends, however it ends */
+  jsub_node *subs; /* the same */
   jhandler *h;
   jerr err;
   wf__budget *budget;

@@ -602,6 +602,8 @@ static const char *const messages[][2] = {
     {"D3061", "The power function has resulted in a value that cannot be represented as a JSON number: base={{value}}, exponent={{exp}}"},
     {"D3070", "The single argument form of the sort function can only be applied to an array of strings or an array of numbers.  Use the second argument to specify a comparison function"},
     {"D3100", "The radix of the formatBase function must be between 2 and 36.  It was given {{value}}"},
+    {"D3120", "Syntax error in expression passed to function eval: {{{message}}}"},
+    {"D3121", "Dynamic error evaluating the expression passed to function eval: {{{message}}}"},
     {"D3137", "{{{message}}}"},
     {"D3138", "The $single() function expected exactly 1 matching result.  Instead it matched more."},
     {"D3139", "The $single() function expected exactly 1 matching result.  Instead it matched 0."},
