@@ -15,7 +15,7 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(machine yaml cases choice paths_io intrinsics
   engine_api engine_tasks engine_retry engine_time engine_history parallel map
-  store durable eval_limits alloc_failures)
+  store durable eval_limits alloc_failures variables history_limits)
 LOGDIR=$BUILD/valgrind
 mkdir -p "$LOGDIR"
 failed=0
