@@ -127,7 +127,8 @@ static const jnative misc_table[] = {
 
 static const jnative *const tables[] = {misc_table, jfn_string_table,
                                         jfn_num_table, jfn_array_table,
-                                        jfn_object_table};
+                                        jfn_object_table, jfn_format_table,
+                                        jfn_date_table};
 #define NTABLES (sizeof tables / sizeof *tables)
 #define MAXFN 64
 
