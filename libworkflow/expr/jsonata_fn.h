@@ -42,8 +42,8 @@ typedef struct jintfmt {
 void jintfmt_analyse(jev *ev, jintfmt *f, const char *pic, size_t len);
 /* Appends value (an integer) as the picture says; D3130 for a sequence. */
 void jintfmt_put(jev *ev, wf__strbuf *sb, double value, const jintfmt *f);
-/* Appends the regular expression matching what jintfmt_put writes (`n`
- * exact digits when positive); D3130 for a sequence. */
+/* Appends the regular expression matching what jintfmt_put writes (when
+ * n > 0: n digits, fewer by the optional ones); D3130 for a sequence. */
 void jintfmt_regex(jev *ev, wf__strbuf *sb, const jintfmt *f, int n);
 /* The value of text written by the picture (NaN when none). */
 double jintfmt_parse(jev *ev, const jintfmt *f, const char *s, size_t n);

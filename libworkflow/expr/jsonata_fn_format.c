@@ -540,8 +540,10 @@ void jintfmt_regex(jev *ev, wf__strbuf *sb, const jintfmt *f, int n) {
     break;
   }
   default:
-    if (n > 0)
+    if (n > 0 && f->optional == 0)
       wf__strbuf_printf(sb, "[0-9]{%d}", n);
+    else if (n > 0)
+      wf__strbuf_printf(sb, "[0-9]{%d,%d}", n - f->optional < 0 ? 0 : n - f->optional, n);
     else
       wf__strbuf_puts(sb, "[0-9]+");
     if (f->ordinal) wf__strbuf_puts(sb, "(?:th|st|nd|rd)");
