@@ -15,10 +15,10 @@
 #include "jsonata.h"
 
 #define SUITE WF_SHARED_DIR "/jsonata-suite"
-/* Cases passed when this floor was set (1,614 of 1,625); raise it as the
+/* Cases passed when this floor was set (1,621 of 1,625); raise it as the
  * engine grows. Every case not passed is listed, with the reason, in
  * build/jsonata-suite-failures.txt. */
-#define PASS_FLOOR 1614
+#define PASS_FLOOR 1621
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);

@@ -214,8 +214,10 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
   if (jv_is_arr(input) && expr->items[0]->type != N_VARIABLE) {
     in = input;
   } else {
+    /* jsonata-js's createSequence(input): one item, undefined included,
+     * so a first step that needs no input (an object constructor) runs. */
     in = jv_seq(ev);
-    if (input) jv_push(ev, in, input);
+    jv_push(ev, in, input);
   }
   jv *result = NULL, *tuples = NULL;
   bool is_tuple = false;
@@ -513,16 +515,18 @@ static jv *eval_wildcard(jev *ev, jv *input) {
   jv *results = jv_seq(ev);
   if (jv_is_arr(input) && (input->flags & JA_OUTER) && input->u.arr.len > 0)
     input = input->u.arr.v[0];
-  if (jv_is_obj(input)) {
-    for (size_t i = 0; i < input->u.obj.len; i++) {
-      jv *v = input->u.obj.v[i];
-      if (jv_is_arr(v)) {
-        jv *flat = jv_arr(ev, 0);
-        flatten_into(ev, flat, v);
-        results = jv_append(ev, results, flat);
-      } else {
-        jv_push(ev, results, v);
-      }
+  /* jsonata-js takes the values of Object.keys(input): an object's
+   * members, an array's elements. */
+  bool obj = jv_is_obj(input);
+  size_t n = obj ? input->u.obj.len : jv_is_arr(input) ? input->u.arr.len : 0;
+  for (size_t i = 0; i < n; i++) {
+    jv *v = obj ? input->u.obj.v[i] : input->u.arr.v[i];
+    if (jv_is_arr(v)) {
+      jv *flat = jv_arr(ev, 0);
+      flatten_into(ev, flat, v);
+      results = jv_append(ev, results, flat);
+    } else if (v) {
+      jv_push(ev, results, v);
     }
   }
   return results;

@@ -424,7 +424,7 @@ static void indent(wf__strbuf *sb, int level) {
  * parts ([$s, $s] a few dozen times over), and its text can be far larger
  * than the memory it takes. */
 static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
-                      bool prec15, size_t cap) {
+                      bool prec15, size_t cap, const jv **bad) {
   char nb[40];
   if (sb->len > cap) return;
   switch (v->kind) {
@@ -432,6 +432,8 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
   case JV_BOOL: wf__strbuf_puts(sb, v->u.b ? "true" : "false"); break;
   case JV_NUM:
     if (!isfinite(v->u.n)) {
+      /* $string's replacer raises D1001 for it (jsonata-js isNumeric). */
+      if (bad && !*bad) *bad = v;
       wf__strbuf_puts(sb, "null");
       break;
     }
@@ -447,7 +449,7 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
       if (pretty) indent(sb, level + 1);
       const jv *x = v->u.arr.v[i];
       if (!x) wf__strbuf_puts(sb, "null");
-      else stringify(sb, x, pretty, level + 1, prec15, cap);
+      else stringify(sb, x, pretty, level + 1, prec15, cap, bad);
     }
     if (pretty && v->u.arr.len) indent(sb, level);
     wf__strbuf_putc(sb, ']');
@@ -464,7 +466,7 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
       put_json_string(sb, v->u.obj.k[i], v->u.obj.kl[i]);
       wf__strbuf_putc(sb, ':');
       if (pretty) wf__strbuf_putc(sb, ' ');
-      stringify(sb, x, pretty, level + 1, prec15, cap);
+      stringify(sb, x, pretty, level + 1, prec15, cap, bad);
     }
     if (pretty && !first) indent(sb, level);
     wf__strbuf_putc(sb, '}');
@@ -486,7 +488,9 @@ _Noreturn void jthrow_size(jev *ev) {
 
 void jv_stringify(jev *ev, wf__strbuf *sb, const jv *v, bool pretty) {
   size_t cap = jtext_cap(ev);
-  if (v) stringify(sb, v, pretty, 0, true, cap);
+  const jv *bad = NULL;
+  if (v) stringify(sb, v, pretty, 0, true, cap, &bad);
+  if (bad) jthrow(ev, "D1001", -1, NULL, (jv *)bad);
   if (sb->len > cap) jthrow_size(ev);
 }
 
@@ -646,7 +650,7 @@ static void put_value(jev *ev, wf__strbuf *sb, const jv *v, bool has) {
     return;
   }
   (void)ev;
-  stringify(sb, v, false, 0, false, 4096);
+  stringify(sb, v, false, 0, false, 4096, NULL);
 }
 
 void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev) {
