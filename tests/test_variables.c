@@ -44,6 +44,16 @@ static void expect(wf_engine *e, const char *def, const char *input,
   wf_machine_free(m);
 }
 
+/* An execution that must fail (reading a variable its scope lacks). */
+static void expect_failed(wf_engine *e, const char *def, const char *input) {
+  wf_machine *m = wft_load(def);
+  wf_execution *x = wft_run(e, m, input, NULL);
+  cr_expect_eq(wf_execution_status(x), WF_EXEC_FAILED, "output %s",
+               wf_execution_output(x));
+  wf_execution_free(x);
+  wf_machine_free(m);
+}
+
 /* A Task's Assign reads its result before ResultSelector. */
 Test(variables, a_task_assigns_from_its_raw_result) {
   wf_engine *e = engine();
@@ -72,15 +82,13 @@ Test(variables, a_catch_assigns_from_the_error_output) {
          "{}",
          "{\"why\":\"no such item\",\"what\":\"Bad.Request\",\"never\":0}");
   /* "$never" was never assigned: reading it fails the state. */
-  wf_machine *m = wft_load(
+  expect_failed(
+      e,
       "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "Refuse\",\"Assign\":{\"never\":1},\"Catch\":[{"
       "\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"P\"}],\"End\":true},"
-      "\"P\":{\"Type\":\"Pass\",\"InputPath\":\"$never\",\"End\":true}}}");
-  wf_execution *x = wft_run(e, m, "{}", NULL);
-  cr_expect_eq(wf_execution_status(x), WF_EXEC_FAILED);
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "\"P\":{\"Type\":\"Pass\",\"InputPath\":\"$never\",\"End\":true}}}",
+      "{}");
   wf_engine_free(e);
 }
 
@@ -137,32 +145,27 @@ Test(variables, inner_scopes_read_outward_and_keep_their_own) {
          "{\"m\":[{\"sum\":101,\"tag\":\"inner\"},{\"sum\":102,\"tag\":"
          "\"inner\"}],\"p\":[{\"b\":100}],\"tag\":\"outer\"}");
   /* An iteration's own variable is not seen after the Map. */
-  wf_machine *m = wft_load(
+  expect_failed(
+      e,
       "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"ItemProcessor\":"
       "{\"StartAt\":\"I\",\"States\":{\"I\":{\"Type\":\"Pass\",\"Assign\":{"
       "\"mine.$\":\"$\"},\"End\":true}}},\"Next\":\"D\"},\"D\":{\"Type\":"
-      "\"Pass\",\"InputPath\":\"$mine\",\"End\":true}}}");
-  wf_execution *x = wft_run(e, m, "[1]", NULL);
-  cr_expect_eq(wf_execution_status(x), WF_EXEC_FAILED);
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "\"Pass\",\"InputPath\":\"$mine\",\"End\":true}}}",
+      "[1]");
   wf_engine_free(e);
 }
 
 /* A distributed Map's child executions read nothing outside themselves. */
 Test(variables, a_distributed_child_sees_no_outer_variable) {
   wf_engine *e = engine();
-  wf_machine *m = wft_load(
+  expect_failed(
+      e,
       "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Assign\":{"
       "\"outer\":1},\"Next\":\"M\"},\"M\":{\"Type\":\"Map\",\"ItemProcessor\":"
       "{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"
       "\"STANDARD\"},\"StartAt\":\"I\",\"States\":{\"I\":{\"Type\":\"Pass\","
-      "\"InputPath\":\"$outer\",\"End\":true}}},\"End\":true}}}");
-  wf_execution *x = wft_run(e, m, "[1]", NULL);
-  cr_expect_eq(wf_execution_status(x), WF_EXEC_FAILED, "output %s",
-               wf_execution_output(x));
-  wf_execution_free(x);
-  wf_machine_free(m);
+      "\"InputPath\":\"$outer\",\"End\":true}}},\"End\":true}}}",
+      "[1]");
   wf_engine_free(e);
 }
 

@@ -87,13 +87,6 @@ bool wf__budget_charge(wf__budget *b, uint64_t n) {
   return true;
 }
 
-bool wf__budget_fits(wf__budget *b, const json_t *v) {
-  if (b->spent) return false;
-  if (wf__json_size(v, b->max_result) <= b->max_result) return true;
-  b->spent = WF__SPENT_SIZE;
-  return false;
-}
-
 bool wf__budget_nomem(wf__budget *b) {
   if (!b->spent) b->spent = WF__SPENT_MEMORY;
   return false;

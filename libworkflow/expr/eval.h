@@ -57,9 +57,6 @@ bool wf__budget_charge(wf__budget *b, uint64_t n);
 /* Check the CPU clock now (after an expensive call such as a regular
  * expression match); false once the time is spent. */
 bool wf__budget_check_time(wf__budget *b);
-/* Is `v` (compact JSON) within max_result? Costs at most max_result bytes
- * of measuring; false (spent = SIZE) when larger. */
-bool wf__budget_fits(wf__budget *b, const json_t *v);
 /* Record that an allocation failed; returns false. */
 bool wf__budget_nomem(wf__budget *b);
 /* Why the budget is spent, as a phrase ("the result passed 262144 bytes");

@@ -33,12 +33,11 @@ bool jutf8_well_formed(const char *s, size_t n) {
 
 /* The text as a JavaScript engine would read it: each byte that starts no
  * well-formed UTF-8 sequence becomes U+FFFD (so no string the expression
- * makes is ill-formed). NULL when the text is well-formed already. */
+ * makes is ill-formed). Only called on text that is not well-formed;
+ * NULL when out of memory. */
 static char *well_formed(const char *text, size_t len, size_t *out_len) {
   const unsigned char *s = (const unsigned char *)text;
-  size_t i = 0, k;
-  while (i < len && (k = utf8_seq(s + i, len - i))) i += k;
-  if (i == len) return NULL;
+  size_t i, k;
   wf__strbuf b = WF__STRBUF_INIT;
   for (i = 0; i < len;) {
     k = utf8_seq(s + i, len - i);
@@ -57,22 +56,17 @@ static char *well_formed(const char *text, size_t len, size_t *out_len) {
 int wf__jsonata_compile(wf__jsonata **out, const char *text, size_t len,
                         wf__jsonata_error *err) {
   *out = NULL;
-  size_t fixed_len = 0;
-  char *fixed = well_formed(text, len, &fixed_len);
-  if (fixed) {
+  if (!jutf8_well_formed(text, len)) {
+    size_t fixed_len = 0;
+    char *fixed = well_formed(text, len, &fixed_len);
+    if (!fixed) return jerr_nomem(err);
     int rc = wf__jsonata_compile(out, fixed, fixed_len, err);
     wf__free(fixed);
     return rc;
   }
   wf__jsonata *e = wf__calloc(1, sizeof *e);
   if (!e) {
-    if (err) {
-      memset(err, 0, sizeof *err);
-      snprintf(err->code, sizeof err->code, "U1002");
-      err->position = -1;
-      snprintf(err->message, sizeof err->message, "Out of memory");
-    }
-    return -1;
+    return jerr_nomem(err);
   }
   if (jparse(e, text, len, err) != 0) {
     wf__jsonata_free(e);
@@ -117,13 +111,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   }
   jev *ev = wf__calloc(1, sizeof *ev);
   if (!ev) {
-    if (err) {
-      memset(err, 0, sizeof *err);
-      snprintf(err->code, sizeof err->code, "U1002");
-      err->position = -1;
-      snprintf(err->message, sizeof err->message, "Out of memory");
-    }
-    return -1;
+    return jerr_nomem(err);
   }
   ev->budget = budget;
   ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;

@@ -337,5 +337,7 @@ struct wf__jsonata {
 int jparse(struct wf__jsonata *e, const char *text, size_t len,
            wf__jsonata_error *err);
 void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev);
+/* Fill `err` (optional) with U1002, out of memory; returns -1. */
+int jerr_nomem(wf__jsonata_error *err);
 
 #endif

@@ -1210,13 +1210,7 @@ int jparse(struct wf__jsonata *e, const char *text, size_t len,
            wf__jsonata_error *err) {
   parser *p = wf__calloc(1, sizeof *p);
   if (!p) {
-    if (err) {
-      memset(err, 0, sizeof *err);
-      snprintf(err->code, sizeof err->code, "U1002");
-      err->position = -1;
-      snprintf(err->message, sizeof err->message, "Out of memory");
-    }
-    return -1;
+    return jerr_nomem(err);
   }
   p->e = e;
   p->src = text;

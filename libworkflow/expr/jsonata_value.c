@@ -653,6 +653,16 @@ static void put_value(jev *ev, wf__strbuf *sb, const jv *v, bool has) {
   stringify(sb, v, false, 0, false, 4096, NULL);
 }
 
+int jerr_nomem(wf__jsonata_error *err) {
+  if (err) {
+    memset(err, 0, sizeof *err);
+    snprintf(err->code, sizeof err->code, "U1002");
+    err->position = -1;
+    snprintf(err->message, sizeof err->message, "Out of memory");
+  }
+  return -1;
+}
+
 void jerr_message(wf__jsonata_error *out, const jerr *e, jev *ev) {
   const char *tpl = NULL;
   for (size_t i = 0; i < sizeof messages / sizeof *messages; i++)
