@@ -1191,21 +1191,19 @@ static bool rotated_exists(int i) {
   return exists;
 }
 
-Test(send_notification, concurrent_lines_rotate_the_outbox_whole) {
-  /* Each line is about 300 bytes: 1500 bytes hold four or five, so the
-   * 60 lines below rotate a dozen times and keep=2 drops the older files. */
-  enum { MAX = 1500, N = 20 };
-  load_rotating(MAX);
+/* Start n seed executions at once (named prefix-0, ...) with a HIGH
+ * notification, which fans out to three channels: three outbox lines each,
+ * written by the engine's worker threads at once; all must succeed. */
+static void run_high_fanout(const char *prefix, int n) {
   wf_machine *m = machine_from(WF_SOURCE_DIR "/examples/workflows/"
                                "seed-workflow.json");
-  wf_execution *xs[N];
-  for (int i = 0; i < N; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "exec-rot-%d", i);
+  wf_execution **xs = calloc((size_t)n, sizeof *xs);
+  cr_assert_not_null(xs);
+  for (int i = 0; i < n; i++) {
+    char name[64];
+    snprintf(name, sizeof name, "%s-%d", prefix, i);
     wf_start_options so = WF_START_OPTIONS_INIT;
     so.name = name;
-    /* HIGH fans out to three channels: three lines per execution, written
-     * by the engine's worker threads at once. */
     xs[i] = wft_start(T.engine, m,
                       "{\"data\":{},\"notification\":{\"type\":\"EMAIL\","
                       "\"recipient\":\"ops@example.com\",\"priority\":\"HIGH\","
@@ -1213,12 +1211,21 @@ Test(send_notification, concurrent_lines_rotate_the_outbox_whole) {
                       "\"SMS\":\"+14155550100\",\"PUSH\":\"" APNS "\"}}}",
                       &so);
   }
-  for (int i = 0; i < N; i++) {
+  for (int i = 0; i < n; i++) {
     wft_wait(xs[i]);
     wft_assert_succeeded(xs[i], NULL);
     wf_execution_free(xs[i]);
   }
+  free(xs);
   wf_machine_free(m);
+}
+
+Test(send_notification, concurrent_lines_rotate_the_outbox_whole) {
+  /* Each line is about 300 bytes: 1500 bytes hold four or five, so the
+   * 60 lines below rotate a dozen times and keep=2 drops the older files. */
+  enum { MAX = 1500, N = 20 };
+  load_rotating(MAX);
+  run_high_fanout("exec-rot", N);
   size_t total = 0;
   for (int i = 0; i <= 2; i++) {
     json_t *lines = rotated_lines(i, MAX);
@@ -1237,27 +1244,7 @@ Test(send_notification, rotation_loses_no_line_while_within_keep) {
    * fill exactly outbox.jsonl, .1 and .2. */
   enum { MAX = 1500, N = 4 };
   load_rotating(MAX);
-  wf_machine *m = machine_from(WF_SOURCE_DIR "/examples/workflows/"
-                               "seed-workflow.json");
-  wf_execution *xs[N];
-  for (int i = 0; i < N; i++) {
-    char name[32];
-    snprintf(name, sizeof name, "exec-keep-%d", i);
-    wf_start_options so = WF_START_OPTIONS_INIT;
-    so.name = name;
-    xs[i] = wft_start(T.engine, m,
-                      "{\"data\":{},\"notification\":{\"type\":\"EMAIL\","
-                      "\"recipient\":\"ops@example.com\",\"priority\":\"HIGH\","
-                      "\"message\":\"rotate me\",\"recipients\":{"
-                      "\"SMS\":\"+14155550100\",\"PUSH\":\"" APNS "\"}}}",
-                      &so);
-  }
-  for (int i = 0; i < N; i++) {
-    wft_wait(xs[i]);
-    wft_assert_succeeded(xs[i], NULL);
-    wf_execution_free(xs[i]);
-  }
-  wf_machine_free(m);
+  run_high_fanout("exec-keep", N);
   json_t *all = json_array();
   for (int i = 2; i >= 0; i--) {
     json_t *lines = rotated_lines(i, MAX);
