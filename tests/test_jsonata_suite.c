@@ -108,7 +108,7 @@ static const char *run_case(json_t *c, const char *group_dir) {
       data = owned;
     }
   }
-  wf__jsonata_bindings vars = {json_object_get(c, "bindings")};
+  wf__jsonata_bindings vars = {.values = json_object_get(c, "bindings")};
   json_t *expect = json_object_get(c, "result");
   bool undef = json_is_true(json_object_get(c, "undefinedResult"));
   const char *code = json_string_value(json_object_get(c, "code"));

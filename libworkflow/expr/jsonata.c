@@ -116,9 +116,14 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   ev->budget = budget;
   ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;
   ev->expr = e;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
+  if (vars && vars->now_ms) {
+    ev->now_ms = (double)vars->now_ms;
+  } else {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
+  }
+  ev->vars = vars && vars->resolve ? vars : NULL;
   ev->rng = wf__rng_system_seed() | 1u;
   int rc = 0;
   jhandler top;
@@ -132,6 +137,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     pcre2_set_match_limit(ev->mctx, WF__REGEX_MATCH_LIMIT);
     pcre2_set_depth_limit(ev->mctx, WF__REGEX_DEPTH_LIMIT);
     jenv *env = jenv_new(ev, NULL);
+    ev->root = env;
     if (vars && vars->values && json_is_object(vars->values)) {
       const char *k;
       json_t *v;

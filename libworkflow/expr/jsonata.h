@@ -13,8 +13,8 @@
  * wf__jsonata_compile() returns. Everything an evaluation allocates lives in
  * an arena of its own, released when it returns.
  *
- * Not yet wired into ASL states (issue 17): machines using JSONata are
- * refused at start. */
+ * The ASL side (expressions inside a state's fields, $states, AWS's
+ * causes) is in jsonata_field.c. */
 #ifndef WF_JSONATA_H
 #define WF_JSONATA_H
 
@@ -46,11 +46,23 @@ typedef struct wf__jsonata_error {
   char message[256];
 } wf__jsonata_error;
 
-/* Variables an evaluation sees besides the function library: `values` is a
- * JSON object, each member "name" bound as "$name" (borrowed; may be
- * NULL). */
+/* What an evaluation sees besides the function library. */
 typedef struct wf__jsonata_bindings {
+  /* A JSON object, each member "name" bound as "$name" (borrowed; may be
+   * NULL). */
   json_t *values;
+  /* Variables found on first use (may be NULL): a "$name" that neither the
+   * expression nor `values` binds is asked for by name (without '$');
+   * the answer is borrowed for the evaluation, NULL when there is no such
+   * variable (then the function library is looked at). Called on the
+   * evaluating thread, at most once per name and evaluation when it
+   * answers. */
+  json_t *(*resolve)(const char *name, void *payload);
+  void *payload;
+  /* $now() and $millis(): milliseconds since the epoch at which the
+   * evaluation happens (one value for the whole evaluation); 0 reads the
+   * system's real-time clock. */
+  int64_t now_ms;
 } wf__jsonata_bindings;
 
 /* Default nesting of evaluations before "U1001" (Stack overflow): deep

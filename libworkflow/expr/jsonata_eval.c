@@ -55,6 +55,15 @@ static bool env_find(jenv *env, const char *name, jv **out) {
 static jv *lookup(jev *ev, jenv *env, const char *name) {
   jv *v;
   if (env_find(env, name, &v)) return v;
+  if (ev->vars) {
+    /* A variable of the caller's, converted once and kept at the root. */
+    json_t *j = ev->vars->resolve(name, ev->vars->payload);
+    if (j) {
+      v = jv_from_json(ev, j);
+      jenv_bind(ev, ev->root, jstrdup(ev, name, strlen(name)), v);
+      return v;
+    }
+  }
   const jnative *nat = jnative_find(name);
   if (!nat) return NULL;
   jv *f = jv_func(ev, F_NATIVE);

@@ -219,6 +219,8 @@ struct jev {
   int depth, max_depth;
   double now_ms;
   uint64_t rng;
+  jenv *root; /* where resolved variables are cached */
+  const struct wf__jsonata_bindings *vars;
   pcre2_general_context *gctx;
   pcre2_match_context *mctx;
   const struct wf__jsonata *expr;

@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wf__budget budget;
   wf__budget_init(&budget, 65536, 200000000u);
   budget.steps = 200000;
-  wf__jsonata_bindings b = {vars};
+  wf__jsonata_bindings b = {.values = vars};
   json_t *out = NULL;
   memset(&err, 0, sizeof err);
   if (wf__jsonata_eval_depth(&out, e, doc, &b, &budget, 100, &err) != 0) {
