@@ -813,21 +813,19 @@ static void assert_not_run(wf_engine *e, const char *def, const char *why) {
   wf_machine_free(m);
 }
 
-Test(engine_api, jsonata_is_refused_not_run_wrong) {
+Test(engine_api, jsonata_batching_is_refused_not_run_wrong) {
   wf_engine *e = wft_engine(NULL);
+  /* A JSONata ItemBatcher's BatchInput is not built yet: refused, never
+   * run without it. */
   assert_not_run(
       e,
-      "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"P\",\"States\":{\"P\":"
-      "{\"Type\":\"Pass\",\"Output\":\"{% 1 + 1 %}\",\"End\":true}}}",
-      "the state 'P' uses the JSONata query language, which this engine "
-      "cannot run yet");
-  /* One JSONata state in a JSONPath machine, inside a Parallel branch. */
-  assert_not_run(
-      e,
-      "{\"StartAt\":\"Par\",\"States\":{\"Par\":{\"Type\":\"Parallel\","
-      "\"End\":true,\"Branches\":[{\"StartAt\":\"In\",\"States\":{\"In\":{"
-      "\"Type\":\"Pass\",\"QueryLanguage\":\"JSONata\",\"End\":true}}}]}}}",
-      "the state 'In' uses the JSONata query language, which this engine "
-      "cannot run yet");
+      "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"M\",\"States\":{\"M\":"
+      "{\"Type\":\"Map\",\"End\":true,\"ItemBatcher\":{\"MaxItemsPerBatch\":"
+      "2,\"BatchInput\":{\"k\":\"{% $states.input.k %}\"}},\"ItemProcessor\":"
+      "{\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"
+      "\"STANDARD\"},\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+      "\"End\":true}}}}}}",
+      "the Map state 'M' has a JSONata ItemBatcher with BatchInput or "
+      "expressions, which this engine cannot run yet");
   wf_engine_free(e);
 }

@@ -85,8 +85,14 @@ bool wf__exclusive(wf__cctx *cx, json_t *obj, const char *a, const char *b);
  * 'Output' is only supported for the 'JSONata' QueryLanguage". `ql` is the
  * language in force. */
 void wf__cerr_language(wf__cctx *cx, wf__ql ql, const char *field);
-/* A JSONata expression string, "{% … %}" (AWS's delimiters). */
-bool wf__is_jsonata_expr(const json_t *v);
+/* A field of a JSONata state (expressions inside a literal), compiled for
+ * the engine; `name` is how run-time causes call it (NULL: `field`).
+ * NULL when absent or after recording diagnostics. */
+wf__jfield *wf__get_jfield(wf__cctx *cx, json_t *obj, const char *field,
+                           const char *name);
+/* The same for a number or string field that may be a literal: NULL
+ * unless it holds an expression. */
+wf__jfield *wf__get_jfield_expr(wf__cctx *cx, json_t *obj, const char *field);
 
 /* Duplicate the strings of an ErrorEquals array. */
 char **wf__strings_dup(json_t *arr, size_t *n);

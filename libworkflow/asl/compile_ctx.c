@@ -214,11 +214,24 @@ void wf__cerr_language(wf__cctx *cx, wf__ql ql, const char *field) {
              "only supported for the 'JSONata' QueryLanguage", field);
 }
 
-bool wf__is_jsonata_expr(const json_t *v) {
-  if (!json_is_string(v)) return false;
-  const char *s = json_string_value(v);
-  size_t n = json_string_length(v);
-  return n >= 4 && strncmp(s, "{%", 2) == 0 && strcmp(s + n - 2, "%}") == 0;
+wf__jfield *wf__get_jfield(wf__cctx *cx, json_t *obj, const char *field,
+                           const char *name) {
+  json_t *v = json_object_get(obj, field);
+  if (!v) return NULL;
+  size_t mark = wf__loc_push(cx, field);
+  /* A Catcher's fields are named "Catch[i]/...": there the error output
+   * exists. */
+  unsigned flags = name && !strncmp(name, "Catch[", 6)
+                       ? WF__JFIELD_ERROR_OUTPUT : 0;
+  wf__jfield *f = wf__jfield_compile(v, name ? name : field, flags,
+                                     cx->diags, wf__loc(cx));
+  wf__loc_pop(cx, mark);
+  return f;
+}
+
+wf__jfield *wf__get_jfield_expr(wf__cctx *cx, json_t *obj, const char *field) {
+  json_t *v = json_object_get(obj, field);
+  return wf__jsonata_is_expr(v) ? wf__get_jfield(cx, obj, field, NULL) : NULL;
 }
 
 bool wf__exclusive(wf__cctx *cx, json_t *obj, const char *a, const char *b) {

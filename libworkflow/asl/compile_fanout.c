@@ -136,7 +136,7 @@ static void map_number(wf__cctx *cx, json_t *obj, const char *field,
                        int64_t min, int64_t max, wf__ql ql) {
   json_t *v = json_object_get(obj, field);
   int64_t n;
-  if (v && !(ql == WF__QL_JSONATA && wf__is_jsonata_expr(v)))
+  if (v && !(ql == WF__QL_JSONATA && wf__jsonata_is_expr(v)))
     wf__get_int(cx, obj, field, min, max, &n);
 }
 
@@ -241,6 +241,15 @@ static void item_batcher(wf__cctx *cx, json_t *js, wf__state *st) {
           wf__get_path(cx, b, "MaxInputBytesPerBatchPath", NUMBER_PATH_FLAGS));
     }
     st->item_batcher = json_incref(b);
+    if (st->ql == WF__QL_JSONATA &&
+        (json_object_get(b, "BatchInput") ||
+         wf__jsonata_is_expr(json_object_get(b, "MaxItemsPerBatch")) ||
+         wf__jsonata_is_expr(json_object_get(b, "MaxInputBytesPerBatch"))))
+      wf__note_unrunnable(cx,
+                          "the Map state '%s' has a JSONata ItemBatcher with "
+                          "BatchInput or expressions, which this engine "
+                          "cannot run yet",
+                          st->name ? st->name : "");
     if (st->ql == WF__QL_JSONPATH)
       st->batch_input = wf__get_template(
           cx, b, "BatchInput", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
@@ -281,12 +290,18 @@ static void tolerances(wf__cctx *cx, json_t *js, wf__state *st) {
   wf__exclusive(cx, js, "ToleratedFailureCount", "ToleratedFailureCountPath");
   wf__exclusive(cx, js, "ToleratedFailurePercentage",
                 "ToleratedFailurePercentagePath");
+  if (st->ql == WF__QL_JSONATA) {
+    st->ata[WF__ATA_TOLERATED_COUNT] =
+        wf__get_jfield_expr(cx, js, "ToleratedFailureCount");
+    st->ata[WF__ATA_TOLERATED_PERCENTAGE] =
+        wf__get_jfield_expr(cx, js, "ToleratedFailurePercentage");
+  }
   json_t *v = json_object_get(js, "ToleratedFailureCount");
-  if (v && !(st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(v)))
+  if (v && !(st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(v)))
     st->has_tolerated_count = wf__get_int(cx, js, "ToleratedFailureCount", 0,
                                           INT64_MAX, &st->tolerated_count);
   v = json_object_get(js, "ToleratedFailurePercentage");
-  if (v && !(st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(v))) {
+  if (v && !(st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(v))) {
     double pct;
     if (wf__get_number(cx, js, "ToleratedFailurePercentage", &pct)) {
       /* AWS words this bound as a decimal (measured, floci#3733). */
@@ -335,10 +350,16 @@ void wf__compile_map(wf__cctx *cx, json_t *js, wf__state *st) {
   if (st->ql == WF__QL_JSONPATH) {
     st->items_path = wf__get_path(cx, js, "ItemsPath", tflags);
     st->item_selector = wf__get_template(cx, js, "ItemSelector", tflags);
+  } else {
+    st->ata[WF__ATA_ITEMS] = wf__get_jfield(cx, js, "Items", NULL);
+    st->ata[WF__ATA_ITEM_SELECTOR] =
+        wf__get_jfield(cx, js, "ItemSelector", NULL);
+    st->ata[WF__ATA_MAX_CONCURRENCY] =
+        wf__get_jfield_expr(cx, js, "MaxConcurrency");
   }
   wf__exclusive(cx, js, "MaxConcurrency", "MaxConcurrencyPath");
   json_t *mc = json_object_get(js, "MaxConcurrency");
-  if (mc && !(st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(mc)))
+  if (mc && !(st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(mc)))
     wf__get_int(cx, js, "MaxConcurrency", 0, INT64_MAX, &st->max_concurrency);
   if (st->ql == WF__QL_JSONPATH)
     st->max_concurrency_path =

@@ -1,4 +1,5 @@
 /* Choice, Wait and Fail: the states that route or stop rather than work. */
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -8,7 +9,7 @@ static const unsigned NUMBER_PATH_FLAGS =
     WF__JP_REFERENCE | WF__JP_ALLOW_VARIABLE;
 
 static void compile_branch(wf__cctx *cx, json_t *rule, wf__state *st,
-                           wf__choice_branch *b) {
+                           size_t index, wf__choice_branch *b) {
   b->next = -1;
   if (st->ql == WF__QL_JSONATA) {
     static const char *const allowed[] = {"Condition", "Next", "Assign",
@@ -24,13 +25,20 @@ static void compile_branch(wf__cctx *cx, json_t *rule, wf__state *st,
       else if (!ok)
         wf__cerr(cx, "Field '%s' is not supported", key);
     }
-    json_t *cond = json_object_get(rule, "Condition");
-    if (!cond)
+    /* Causes name them "Choices[1]/Condition" and the like. */
+    char name[64];
+    if (!json_object_get(rule, "Condition"))
       wf__cerr(cx, "These fields are required: [Condition]");
+    snprintf(name, sizeof name, "Choices[%zu]/Condition", index);
+    b->condition = wf__get_jfield(cx, rule, "Condition", name);
+    snprintf(name, sizeof name, "Choices[%zu]/Output", index);
+    b->output = wf__get_jfield(cx, rule, "Output", name);
+    snprintf(name, sizeof name, "Choices[%zu]/Assign", index);
+    json_t *assign = json_object_get(rule, "Assign");
+    if (assign && !json_is_object(assign))
+      wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
     else
-      b->condition = json_incref(cond);
-    json_t *out = json_object_get(rule, "Output");
-    if (out) b->output = json_incref(out);
+      b->ata_assign = wf__get_jfield(cx, rule, "Assign", name);
     if (!json_object_get(rule, "Next"))
       wf__cerr(cx, "These fields are required: [Next]");
   } else {
@@ -65,7 +73,7 @@ void wf__compile_choice(wf__cctx *cx, json_t *js, wf__state *st) {
         if (!json_is_object(rule))
           wf__cerr(cx, "Expected value of type [OBJECT]");
         else
-          compile_branch(cx, rule, st, &st->choices[st->nchoices++]);
+          compile_branch(cx, rule, st, i, &st->choices[st->nchoices++]);
         wf__loc_pop(cx, m);
       }
     }
@@ -106,11 +114,16 @@ void wf__compile_wait(wf__cctx *cx, json_t *js, wf__state *st) {
   json_t *v;
   if ((v = json_object_get(js, "Seconds"))) {
     st->has_seconds = true;
-    if (!(st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(v)))
+    if (st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(v))
+      st->ata[WF__ATA_SECONDS] = wf__get_jfield(cx, js, "Seconds", NULL);
+    else
       wf__get_int(cx, js, "Seconds", 0, 99999999, &st->seconds);
   } else if ((v = json_object_get(js, "Timestamp"))) {
     st->has_timestamp = true;
-    if (st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(v)) return;
+    if (st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(v)) {
+      st->ata[WF__ATA_TIMESTAMP] = wf__get_jfield(cx, js, "Timestamp", NULL);
+      return;
+    }
     if (!json_is_string(v))
       wf__cerr_at(cx, "Timestamp", "Expected value of type [STRING]");
     else if (!wf__timestamp_is_rfc3339(json_string_value(v)) ||
@@ -153,8 +166,14 @@ void wf__compile_fail(wf__cctx *cx, json_t *js, wf__state *st) {
   wf__exclusive(cx, js, "Error", "ErrorPath");
   wf__exclusive(cx, js, "Cause", "CausePath");
   const char *s;
-  if (wf__get_string(cx, js, "Error", &s)) st->error = wf__strdup(s);
-  if (wf__get_string(cx, js, "Cause", &s)) st->cause = wf__strdup(s);
+  if (st->ql == WF__QL_JSONATA) {
+    st->ata[WF__ATA_ERROR] = wf__get_jfield_expr(cx, js, "Error");
+    st->ata[WF__ATA_CAUSE] = wf__get_jfield_expr(cx, js, "Cause");
+  }
+  if (!st->ata[WF__ATA_ERROR] && wf__get_string(cx, js, "Error", &s))
+    st->error = wf__strdup(s);
+  if (!st->ata[WF__ATA_CAUSE] && wf__get_string(cx, js, "Cause", &s))
+    st->cause = wf__strdup(s);
   if (st->ql == WF__QL_JSONPATH) {
     dyn_value(cx, js, "ErrorPath", &st->error_path);
     dyn_value(cx, js, "CausePath", &st->cause_path);

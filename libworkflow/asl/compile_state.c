@@ -200,16 +200,17 @@ static void compile_io(wf__cctx *cx, json_t *js, wf__state *st) {
   }
   if ((bit & ~(SUCCEED | FAIL)) && st->ql == WF__QL_JSONPATH)
     st->assign = wf__get_template(cx, js, "Assign", TEMPLATE_FLAGS);
-  if (st->ql == WF__QL_JSONATA)
-    wf__note_unrunnable(cx,
-                        "the state '%s' uses the JSONata query language, "
-                        "which this engine cannot run yet",
-                        st->name ? st->name : "");
-
-  if (st->ql == WF__QL_JSONPATH) {
-    json_t *assign = json_object_get(js, "Assign");
-    if (assign && !json_is_object(assign))
-      wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
+  json_t *assign = json_object_get(js, "Assign");
+  if (assign && !json_is_object(assign) && (bit & ~(SUCCEED | FAIL))) {
+    wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
+    return;
+  }
+  if (st->ql == WF__QL_JSONATA) {
+    if (!(bit & FAIL)) st->ata[WF__ATA_OUTPUT] = wf__get_jfield(cx, js, "Output", NULL);
+    if (bit & (TASK | PARALLEL))
+      st->ata[WF__ATA_ARGUMENTS] = wf__get_jfield(cx, js, "Arguments", NULL);
+    if (bit & ~(SUCCEED | FAIL))
+      st->ata[WF__ATA_ASSIGN] = wf__get_jfield(cx, js, "Assign", NULL);
   }
 }
 
@@ -263,14 +264,16 @@ void wf__state_free(wf__state *st) {
     wf__strings_free(st->catchers[i].errors, st->catchers[i].nerrors);
     wf__jsonpath_free(st->catchers[i].result_path.path);
     wf__template_free(st->catchers[i].assign);
-    json_decref(st->catchers[i].output);
+    wf__jfield_free(st->catchers[i].output);
+    wf__jfield_free(st->catchers[i].ata_assign);
   }
   wf__free(st->catchers);
   for (size_t i = 0; i < st->nchoices; i++) {
     wf__choice_rule_free(st->choices[i].rule);
-    json_decref(st->choices[i].condition);
+    wf__jfield_free(st->choices[i].condition);
     wf__template_free(st->choices[i].assign);
-    json_decref(st->choices[i].output);
+    wf__jfield_free(st->choices[i].output);
+    wf__jfield_free(st->choices[i].ata_assign);
   }
   wf__free(st->choices);
   wf__jsonpath_free(st->seconds_path);
@@ -292,5 +295,6 @@ void wf__state_free(wf__state *st) {
   json_decref(st->item_batcher);
   wf__template_free(st->batch_input);
   wf__free(st->label);
+  for (int i = 0; i < WF__ATA_COUNT; i++) wf__jfield_free(st->ata[i]);
   wf__free(st);
 }

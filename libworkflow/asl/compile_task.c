@@ -1,5 +1,6 @@
 /* Task fields (Resource, timeouts, heartbeats, Credentials) and the Retry
  * and Catch arrays shared by Task, Parallel and Map. */
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -19,10 +20,13 @@ static const unsigned NUMBER_PATH_FLAGS =
 /* TimeoutSeconds / HeartbeatSeconds: a positive integer up to AWS's
  * maximum, or (JSONata) an expression evaluated at run time. */
 static void seconds_field(wf__cctx *cx, json_t *js, wf__state *st,
-                          const char *field, int64_t *out) {
+                          const char *field, int64_t *out, wf__ata_slot slot) {
   json_t *v = json_object_get(js, field);
   if (!v) return;
-  if (st->ql == WF__QL_JSONATA && wf__is_jsonata_expr(v)) return;
+  if (st->ql == WF__QL_JSONATA && wf__jsonata_is_expr(v)) {
+    st->ata[slot] = wf__get_jfield(cx, js, field, NULL);
+    return;
+  }
   wf__get_int(cx, js, field, 1, WF__MAX_SECONDS, out);
 }
 
@@ -72,8 +76,10 @@ void wf__compile_task(wf__cctx *cx, json_t *js, wf__state *st) {
   }
   wf__exclusive(cx, js, "TimeoutSeconds", "TimeoutSecondsPath");
   wf__exclusive(cx, js, "HeartbeatSeconds", "HeartbeatSecondsPath");
-  seconds_field(cx, js, st, "TimeoutSeconds", &st->timeout_seconds);
-  seconds_field(cx, js, st, "HeartbeatSeconds", &st->heartbeat_seconds);
+  seconds_field(cx, js, st, "TimeoutSeconds", &st->timeout_seconds,
+                WF__ATA_TIMEOUT);
+  seconds_field(cx, js, st, "HeartbeatSeconds", &st->heartbeat_seconds,
+                WF__ATA_HEARTBEAT);
   if (st->ql == WF__QL_JSONPATH) {
     st->timeout_path =
         wf__get_path(cx, js, "TimeoutSecondsPath", NUMBER_PATH_FLAGS);
@@ -181,8 +187,8 @@ static void compile_retrier(wf__cctx *cx, json_t *r, bool last,
   }
 }
 
-static void compile_catcher(wf__cctx *cx, json_t *c, bool last,
-                            wf__state *st, wf__catcher *out) {
+static void compile_catcher(wf__cctx *cx, json_t *c, size_t index,
+                            bool last, wf__state *st, wf__catcher *out) {
   static const char *const allowed_path[] = {"ErrorEquals", "Next",
                                              "ResultPath", "Comment",
                                              "Assign", NULL};
@@ -207,8 +213,15 @@ static void compile_catcher(wf__cctx *cx, json_t *c, bool last,
     out->assign = wf__get_template(
         cx, c, "Assign", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
   } else {
-    json_t *o = json_object_get(c, "Output");
-    if (o) out->output = json_incref(o);
+    char name[64];
+    snprintf(name, sizeof name, "Catch[%zu]/Output", index);
+    out->output = wf__get_jfield(cx, c, "Output", name);
+    snprintf(name, sizeof name, "Catch[%zu]/Assign", index);
+    json_t *assign = json_object_get(c, "Assign");
+    if (assign && !json_is_object(assign))
+      wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
+    else
+      out->ata_assign = wf__get_jfield(cx, c, "Assign", name);
   }
 }
 
@@ -249,7 +262,7 @@ void wf__compile_retry_catch(wf__cctx *cx, json_t *js, wf__state *st) {
         if (!json_is_object(c))
           wf__cerr(cx, "Expected value of type [OBJECT]");
         else
-          compile_catcher(cx, c, i + 1 == n, st,
+          compile_catcher(cx, c, i, i + 1 == n, st,
                           &st->catchers[st->ncatchers++]);
         wf__loc_pop(cx, m);
       }

@@ -10,6 +10,7 @@
 
 #include "choice.h"
 #include "intrinsic.h"
+#include "jsonata_field.h"
 #include "jsonpath.h"
 #include "template.h"
 #include "timestamp.h"
@@ -64,16 +65,39 @@ typedef struct wf__catcher {
   int next; /* state index in the same scope */
   wf__path_field result_path;
   wf__template *assign;
-  json_t *output; /* JSONata Output (raw), NULL when absent */
+  /* JSONata: Output and Assign (NULL when absent) */
+  wf__jfield *output, *ata_assign;
 } wf__catcher;
 
 typedef struct wf__choice_branch {
-  wf__choice_rule *rule; /* NULL for a JSONata rule (see condition) */
-  json_t *condition;     /* JSONata Condition (raw) */
+  wf__choice_rule *rule;  /* NULL for a JSONata rule (see condition) */
+  wf__jfield *condition;  /* JSONata Condition */
   int next;
   wf__template *assign;
-  json_t *output;
+  /* JSONata: Output and Assign (NULL when absent) */
+  wf__jfield *output, *ata_assign;
 } wf__choice_branch;
+
+/* The fields of a JSONata state that may hold expressions, compiled
+ * (wf__state.ata; NULL when absent, or when a number field is a literal,
+ * which the JSONPath members hold). */
+typedef enum wf__ata_slot {
+  WF__ATA_ARGUMENTS,
+  WF__ATA_OUTPUT,
+  WF__ATA_ASSIGN,
+  WF__ATA_TIMEOUT,   /* TimeoutSeconds */
+  WF__ATA_HEARTBEAT, /* HeartbeatSeconds */
+  WF__ATA_SECONDS,   /* Wait */
+  WF__ATA_TIMESTAMP, /* Wait */
+  WF__ATA_ERROR,     /* Fail */
+  WF__ATA_CAUSE,     /* Fail */
+  WF__ATA_ITEMS,     /* Map */
+  WF__ATA_ITEM_SELECTOR,
+  WF__ATA_MAX_CONCURRENCY,
+  WF__ATA_TOLERATED_COUNT,
+  WF__ATA_TOLERATED_PERCENTAGE,
+  WF__ATA_COUNT
+} wf__ata_slot;
 
 struct wf__scope;
 
@@ -93,6 +117,9 @@ typedef struct wf__state {
   wf__template *result_selector;
   wf__template *assign;
   json_t *result; /* Pass: Result literal */
+
+  /* JSONata (ql == WF__QL_JSONATA) */
+  wf__jfield *ata[WF__ATA_COUNT];
 
   /* Task */
   char *resource;

@@ -75,6 +75,22 @@ int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
   return apply_path_field(f, &st->output_path, doc, out, fault);
 }
 
+int wf__state_arguments(wf__frame *f, const wf__state *st, json_t *eff,
+                        json_t **out, wf__fault *fault) {
+  int rc = 0;
+  if (st->parameters) {
+    wf__eval_env env;
+    wf__eval_env_init(&env, f, eff);
+    rc = wf__template_eval(out, st->parameters, &env, fault);
+  } else if (st->ata[WF__ATA_ARGUMENTS]) {
+    rc = wf__ata_eval(out, f, st->ata[WF__ATA_ARGUMENTS], fault);
+  } else {
+    *out = json_incref(eff);
+  }
+  json_decref(eff);
+  return rc;
+}
+
 /* ---- out of memory while stepping ----
  * Code on the step's way checks its allocations, but a failed allocation
  * deep inside (a cache, a path's scratch buffer, a history event) may only
@@ -160,8 +176,20 @@ wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
   return WF__STEP_NEXT;
 }
 
-wf__step wf__state_fault(wf__frame *f, const wf__state *st,
-                         wf__fault *fault) {
+wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
+                                 json_t *output, int next) {
+  size_t limit = f->exec->engine->payload_limit;
+  size_t size = wf__json_size(output, limit);
+  if (size > limit) {
+    json_decref(output);
+    return data_limit(f, st->name);
+  }
+  f->input_size = size;
+  return wf__state_leave(f, st, output, next);
+}
+
+static wf__step fault_end(wf__frame *f, const wf__state *st,
+                          wf__fault *fault, bool catchable) {
   wf__strbuf cause = WF__STRBUF_INIT;
   if (fault->raw)
     wf__strbuf_puts(&cause, wf__strbuf_cstr(&fault->cause));
@@ -184,12 +212,22 @@ wf__step wf__state_fault(wf__frame *f, const wf__state *st,
     wf__fault_clear(fault);
     return data_limit(f, st->name);
   }
-  wf__step r = strcmp(error, "States.Runtime") == 0
+  wf__step r = !catchable || strcmp(error, "States.Runtime") == 0
                    ? wf__frame_fail(f, error, wf__strbuf_cstr(&cause))
                    : wf__state_error(f, st, error, wf__strbuf_cstr(&cause));
   wf__strbuf_free(&cause);
   wf__fault_clear(fault);
   return r;
+}
+
+wf__step wf__state_fault(wf__frame *f, const wf__state *st,
+                         wf__fault *fault) {
+  return fault_end(f, st, fault, true);
+}
+
+wf__step wf__state_fault_final(wf__frame *f, const wf__state *st,
+                               wf__fault *fault) {
+  return fault_end(f, st, fault, false);
 }
 
 /* The output's size is tracked as an upper bound so a large document is
@@ -205,6 +243,12 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
   wf__fault fault = WF__FAULT_INIT;
   wf__eval_env env;
   size_t limit = f->exec->engine->payload_limit;
+  if (st->ql == WF__QL_JSONATA) {
+    /* Assign and Output read $states.result; Output defaults to it. */
+    wf__ata_exit exit = {.assign = st->ata[WF__ATA_ASSIGN],
+                         .output = st->ata[WF__ATA_OUTPUT], .result = result};
+    return wf__ata_leave(f, st, &exit, result, st->next);
+  }
   /* Assign reads the result as the state produced it. */
   if (wf__vars_assign(f, st->assign, result, &fault) != 0) {
     json_decref(result);
@@ -336,11 +380,18 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
       json_object_set_new(eo, "Cause", cause   ? json_string(cause)
                                        : error ? json_string("")
                                                : json_null());
+      if (st->ql == WF__QL_JSONATA) {
+        /* Output and Assign read $states.errorOutput; Output defaults to
+         * it. */
+        wf__ata_exit exit = {.assign = c->ata_assign, .output = c->output,
+                             .error_output = eo};
+        return wf__ata_leave(f, st, &exit, eo, c->next);
+      }
       /* The catcher's Assign reads the error output. */
       wf__fault fault = WF__FAULT_INIT;
       if (wf__vars_assign(f, c->assign, eo, &fault) != 0) {
         json_decref(eo);
-        return wf__state_fault(f, st, &fault);
+        return wf__state_fault_final(f, st, &fault);
       }
       json_t *out = NULL;
       if (c->result_path.mode == WF__PATH_DEFAULT) {

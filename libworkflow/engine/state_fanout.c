@@ -215,7 +215,8 @@ static int select_items(wf__frame *f, const wf__state *st, wf__fault *fault) {
   wf__fanout *fan = f->fan;
   const wf__template *sel = st->item_selector ? st->item_selector
                                               : st->parameters;
-  if (sel) {
+  const wf__jfield *jsel = st->ata[WF__ATA_ITEM_SELECTOR];
+  if (sel || jsel) {
     json_t *out = json_array();
     for (size_t i = 0; i < json_array_size(fan->items); i++) {
       json_decref(f->ctx);
@@ -224,10 +225,15 @@ static int select_items(wf__frame *f, const wf__state *st, wf__fault *fault) {
       f->map_index = (int64_t)i;
       f->map_key = fan->keys ? json_string_value(json_array_get(fan->keys, i))
                              : NULL;
-      wf__eval_env env;
-      wf__eval_env_init(&env, f, fan->input);
       json_t *v;
-      int rc = wf__template_eval(&v, sel, &env, fault);
+      int rc;
+      if (jsel) {
+        rc = wf__ata_eval(&v, f, jsel, fault);
+      } else {
+        wf__eval_env env;
+        wf__eval_env_init(&env, f, fan->input);
+        rc = wf__template_eval(&v, sel, &env, fault);
+      }
       json_decref(f->map_item);
       f->map_item = NULL;
       f->map_key = NULL;
@@ -359,6 +365,19 @@ static int map_settings(wf__frame *f, const wf__state *st, json_t *eff,
   if (st->has_tolerated_percentage)
     fan->tolerated_percentage = st->tolerated_percentage;
   double v;
+  if (st->ata[WF__ATA_TOLERATED_COUNT] &&
+      wf__ata_integer(f, st->ata[WF__ATA_TOLERATED_COUNT], 0, INT64_MAX,
+                      &fan->tolerated_count, fault) != 0)
+    return -1;
+  if (st->ata[WF__ATA_TOLERATED_PERCENTAGE]) {
+    if (wf__ata_number(f, st->ata[WF__ATA_TOLERATED_PERCENTAGE], &v, fault))
+      return -1;
+    if (v < 0 || v > 100)
+      return wf__fault_set(fault, WF__QUERY_ERROR,
+                           "ToleratedFailurePercentage must be between 0 and "
+                           "100.");
+    fan->tolerated_percentage = v;
+  }
   if (st->tolerated_count_path) {
     if (path_number(f, st->tolerated_count_path, eff,
                     "ToleratedFailureCountPath", true, &v, fault) != 0)
@@ -487,16 +506,9 @@ wf__step wf__run_parallel(wf__frame *f, const wf__state *st) {
   wf__fault fault = WF__FAULT_INIT;
   if (f->phase != WF__PH_RETRY) wf__state_enter(f, st);
   json_t *eff, *input;
-  if (wf__state_input(f, st, &eff, &fault) != 0)
+  if (wf__state_input(f, st, &eff, &fault) != 0 ||
+      wf__state_arguments(f, st, eff, &input, &fault) != 0)
     return wf__state_fault(f, st, &fault);
-  input = eff;
-  if (st->parameters) {
-    wf__eval_env env;
-    wf__eval_env_init(&env, f, eff);
-    int rc = wf__template_eval(&input, st->parameters, &env, &fault);
-    json_decref(eff);
-    if (rc != 0) return wf__state_fault(f, st, &fault);
-  }
   fan_free(f->fan);
   f->fan = fan_new(st->nbranches);
   if (!f->fan) {
@@ -543,7 +555,19 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   if (wf__state_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
   json_t *items = NULL;
-  if (st->items_path) {
+  const wf__jfield *jitems = st->ata[WF__ATA_ITEMS];
+  if (jitems) {
+    if (wf__ata_eval(&items, f, jitems, &fault) != 0) {
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+    if (!json_is_array(items)) {
+      wf__jfield_type_fault(&fault, jitems, "array", items);
+      json_decref(items);
+      json_decref(eff);
+      return wf__state_fault(f, st, &fault);
+    }
+  } else if (st->items_path) {
     wf__strbuf detail = WF__STRBUF_INIT;
     if (wf__frame_eval_path(&items, f, st->items_path, eff, &detail) != 0) {
       wf__fault_set(&fault, "States.Runtime", "Invalid path '%s' : %s",
@@ -565,7 +589,8 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     items = vals;
   } else if (!json_is_array(items)) {
     char *text = wf__json_dumps(items);
-    wf__fault_set(&fault, "States.Runtime",
+    wf__fault_set(&fault,
+                  st->ql == WF__QL_JSONATA ? WF__QUERY_ERROR : "States.Runtime",
                   "Map state input must be an array but was: %s",
                   text ? text : "null");
     wf__free(text);
@@ -574,6 +599,14 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     return wf__state_fault(f, st, &fault);
   }
   int64_t max_running = st->max_concurrency;
+  if (st->ata[WF__ATA_MAX_CONCURRENCY] &&
+      wf__ata_integer(f, st->ata[WF__ATA_MAX_CONCURRENCY], 0, INT64_MAX,
+                      &max_running, &fault) != 0) {
+    json_decref(items);
+    json_decref(keys);
+    json_decref(eff);
+    return wf__state_fault(f, st, &fault);
+  }
   if (st->max_concurrency_path) {
     double v;
     if (path_number(f, st->max_concurrency_path, eff, "MaxConcurrencyPath",

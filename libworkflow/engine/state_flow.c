@@ -31,8 +31,22 @@ static wf__step leave_with_input(wf__frame *f, const wf__state *st,
   return wf__state_leave(f, st, out, next);
 }
 
+/* A JSONata state that works on its input (Pass, Choice's Default, Wait,
+ * Succeed): its Assign and Output, Output defaulting to the input. */
+static wf__step ata_leave_input(wf__frame *f, const wf__state *st,
+                                const wf__jfield *assign,
+                                const wf__jfield *output, int next) {
+  wf__ata_exit exit = {.assign = assign, .output = output};
+  return wf__ata_leave(f, st, &exit, json_incref(f->input), next);
+}
+
 wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
   wf__fault fault = WF__FAULT_INIT;
+  if (st->ql == WF__QL_JSONATA) {
+    wf__state_enter(f, st);
+    return ata_leave_input(f, st, st->ata[WF__ATA_ASSIGN],
+                           st->ata[WF__ATA_OUTPUT], st->next);
+  }
   json_t *eff;
   if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
@@ -55,8 +69,39 @@ wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
   return wf__state_result(f, st, result);
 }
 
+/* A JSONata Choice: the first rule whose Condition is true, with its
+ * Assign and Output; else Default with the state's. */
+static wf__step ata_choice(wf__frame *f, const wf__state *st) {
+  wf__fault fault = WF__FAULT_INIT;
+  for (size_t i = 0; i < st->nchoices; i++) {
+    const wf__choice_branch *b = &st->choices[i];
+    json_t *v;
+    if (wf__ata_eval(&v, f, b->condition, &fault) != 0)
+      return wf__state_fault(f, st, &fault);
+    if (!json_is_boolean(v)) {
+      wf__jfield_type_fault(&fault, b->condition, "boolean", v);
+      json_decref(v);
+      return wf__state_fault(f, st, &fault);
+    }
+    bool match = json_is_true(v);
+    json_decref(v);
+    if (match) return ata_leave_input(f, st, b->ata_assign, b->output, b->next);
+  }
+  if (st->default_next < 0) {
+    wf__fault_set(&fault, "States.NoChoiceMatched",
+                  "No Choice Rule matched and no Default is set.");
+    return wf__state_fault(f, st, &fault);
+  }
+  return ata_leave_input(f, st, st->ata[WF__ATA_ASSIGN],
+                         st->ata[WF__ATA_OUTPUT], st->default_next);
+}
+
 wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
   wf__fault fault = WF__FAULT_INIT;
+  if (st->ql == WF__QL_JSONATA) {
+    wf__state_enter(f, st);
+    return ata_choice(f, st);
+  }
   json_t *eff;
   if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
@@ -66,12 +111,6 @@ wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
   const wf__template *assign = NULL;
   for (size_t i = 0; i < st->nchoices && next < 0; i++) {
     bool match = false;
-    if (!st->choices[i].rule) {
-      wf__fault_set(&fault, "States.Runtime",
-                    "JSONata Choice rules are not supported by this engine");
-      json_decref(eff);
-      return wf__state_fault(f, st, &fault);
-    }
     if (wf__choice_rule_eval(&match, st->choices[i].rule, &env, &fault) != 0) {
       json_decref(eff);
       return wf__state_fault(f, st, &fault);
@@ -98,14 +137,44 @@ wf__step wf__run_choice(wf__frame *f, const wf__state *st) {
 /* AWS refuses delays that do not fit a signed 32-bit number of seconds. */
 #define WF__MAX_WAIT_SECONDS 2147483647LL
 
+/* JSONata's Seconds or Timestamp expression. */
+static int ata_wait_target(wf__frame *f, const wf__state *st, int64_t now,
+                           int64_t *target, wf__fault *fault) {
+  if (st->ata[WF__ATA_SECONDS]) {
+    int64_t secs;
+    if (wf__ata_integer(f, st->ata[WF__ATA_SECONDS], 0, WF__MAX_WAIT_SECONDS,
+                        &secs, fault) != 0)
+      return -1;
+    *target = now + secs * 1000;
+    return 0;
+  }
+  json_t *v;
+  if (wf__ata_eval(&v, f, st->ata[WF__ATA_TIMESTAMP], fault) != 0) return -1;
+  wf__instant in;
+  int rc = 0;
+  if (!json_is_string(v) || !wf__timestamp_parse(json_string_value(v), &in)) {
+    char *text = wf__json_shown(v);
+    rc = wf__fault_set(fault, WF__QUERY_ERROR,
+                       "The Timestamp field cannot be parsed as an ISO-8601 "
+                       "extended offset date-time format string: %s",
+                       text ? text : "");
+    wf__free(text);
+  } else {
+    *target = in.seconds * 1000 + in.nanos / 1000000;
+  }
+  json_decref(v);
+  return rc;
+}
+
 static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
                        int64_t *target, wf__fault *fault) {
   int64_t now = wf__engine_now(f->exec->engine);
-  if (st->has_seconds) {
+  if (st->ata[WF__ATA_SECONDS] || st->ata[WF__ATA_TIMESTAMP]) {
+    if (ata_wait_target(f, st, now, target, fault) != 0) return -1;
+  } else if (st->has_seconds) {
     *target = now + st->seconds * 1000;
     return 0;
-  }
-  if (st->has_timestamp) {
+  } else if (st->has_timestamp) {
     *target = st->timestamp.seconds * 1000 + st->timestamp.nanos / 1000000;
   } else {
     const wf__jsonpath *p = st->seconds_path ? st->seconds_path
@@ -156,11 +225,21 @@ static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
   return 0;
 }
 
+/* Leave a Wait state once its time has come. */
+static wf__step wait_leave(wf__frame *f, const wf__state *st, json_t *eff) {
+  if (st->ql == WF__QL_JSONATA) {
+    json_decref(eff);
+    return ata_leave_input(f, st, st->ata[WF__ATA_ASSIGN],
+                           st->ata[WF__ATA_OUTPUT], st->next);
+  }
+  return leave_with_input(f, st, eff, st->next, st->assign);
+}
+
 wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   if (f->phase == WF__PH_WAIT_DONE) {
     json_t *eff = f->effective;
     f->effective = NULL;
-    return leave_with_input(f, st, eff, st->next, st->assign);
+    return wait_leave(f, st, eff);
   }
   wf__fault fault = WF__FAULT_INIT;
   json_t *eff;
@@ -174,7 +253,7 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
   int64_t delay = target - wf__engine_now(f->exec->engine);
   if (delay <= 0) {
     /* A timestamp in the past continues at once. */
-    return leave_with_input(f, st, eff, st->next, st->assign);
+    return wait_leave(f, st, eff);
   }
   f->effective = eff;
   return wf__frame_sleep(f, delay, WF__PH_WAIT_DONE);
@@ -182,6 +261,10 @@ wf__step wf__run_wait(wf__frame *f, const wf__state *st) {
 
 wf__step wf__run_succeed(wf__frame *f, const wf__state *st) {
   wf__fault fault = WF__FAULT_INIT;
+  if (st->ql == WF__QL_JSONATA) {
+    wf__state_enter(f, st);
+    return ata_leave_input(f, st, NULL, st->ata[WF__ATA_OUTPUT], -1);
+  }
   json_t *eff;
   if (enter_with_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
@@ -221,21 +304,21 @@ wf__step wf__run_fail(wf__frame *f, const wf__state *st) {
   wf__state_enter(f, st);
   wf__fault fault = WF__FAULT_INIT;
   char *error = NULL, *cause = NULL;
-  if (st->error_path.path || st->error_path.fn) {
-    if (dyn_string(f, &st->error_path, "ErrorPath", &error, &fault) != 0)
-      return wf__state_fault(f, st, &fault);
-  } else if (st->error) {
+  int rc = 0;
+  if (st->ata[WF__ATA_ERROR])
+    rc = wf__ata_string(f, st->ata[WF__ATA_ERROR], &error, &fault);
+  else if (st->error_path.path || st->error_path.fn)
+    rc = dyn_string(f, &st->error_path, "ErrorPath", &error, &fault);
+  else if (st->error)
     error = wf__strdup(st->error);
-  }
-  if (st->cause_path.path || st->cause_path.fn) {
-    if (dyn_string(f, &st->cause_path, "CausePath", &cause, &fault) != 0) {
-      wf__free(error);
-      return wf__state_fault(f, st, &fault);
-    }
-  } else if (st->cause) {
+  if (rc == 0 && st->ata[WF__ATA_CAUSE])
+    rc = wf__ata_string(f, st->ata[WF__ATA_CAUSE], &cause, &fault);
+  else if (rc == 0 && (st->cause_path.path || st->cause_path.fn))
+    rc = dyn_string(f, &st->cause_path, "CausePath", &cause, &fault);
+  else if (rc == 0 && st->cause)
     cause = wf__strdup(st->cause);
-  }
-  wf__step r = wf__frame_fail(f, error, cause);
+  wf__step r = rc == 0 ? wf__frame_fail(f, error, cause)
+                       : wf__state_fault(f, st, &fault);
   wf__free(error);
   wf__free(cause);
   return r;

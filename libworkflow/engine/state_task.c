@@ -143,16 +143,17 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   json_t *eff;
   if (wf__state_input(f, st, &eff, &fault) != 0)
     return drop_task(f, st, &fault);
-  json_t *input = eff;
-  if (st->parameters) {
-    wf__eval_env env;
-    wf__eval_env_init(&env, f, eff);
-    int rc = wf__template_eval(&input, st->parameters, &env, &fault);
-    json_decref(eff);
-    if (rc != 0) return drop_task(f, st, &fault);
-  }
+  json_t *input;
+  if (wf__state_arguments(f, st, eff, &input, &fault) != 0)
+    return drop_task(f, st, &fault);
   int64_t timeout = st->timeout_seconds, heartbeat = st->heartbeat_seconds;
-  if ((st->timeout_path &&
+  if ((st->ata[WF__ATA_TIMEOUT] &&
+       wf__ata_integer(f, st->ata[WF__ATA_TIMEOUT], 1,
+                       WF__TASK_TIMEOUT_DEFAULT, &timeout, &fault) != 0) ||
+      (st->ata[WF__ATA_HEARTBEAT] &&
+       wf__ata_integer(f, st->ata[WF__ATA_HEARTBEAT], 1,
+                       WF__TASK_TIMEOUT_DEFAULT, &heartbeat, &fault) != 0) ||
+      (st->timeout_path &&
        seconds_from_path(f, st->timeout_path, "TimeoutSecondsPath", &timeout,
                          &fault) != 0) ||
       (st->heartbeat_path &&

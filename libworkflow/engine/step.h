@@ -30,6 +30,11 @@ int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
 /* OutputPath applied to `doc` (borrowed); -1 with fault set on failure. */
 int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
                      json_t **out, wf__fault *fault);
+/* The state's work input from its (filtered) input `eff` (stolen):
+ * Parameters (JSONPath) or Arguments (JSONata) when it has them, else
+ * `eff` itself. -1 with the fault set. */
+int wf__state_arguments(wf__frame *f, const wf__state *st, json_t *eff,
+                        json_t **out, wf__fault *fault);
 /* Leave the state with `output` (stolen): StateExited, then go to
  * `next` (-1: the frame ends). */
 wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
@@ -41,6 +46,9 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result);
  * with AWS's "An error occurred while executing the state ..." prefix. Not
  * retried or caught when `error` is States.Runtime. */
 wf__step wf__state_fault(wf__frame *f, const wf__state *st, wf__fault *fault);
+/* The same, never retried or caught (a failure inside a Catcher). */
+wf__step wf__state_fault_final(wf__frame *f, const wf__state *st,
+                               wf__fault *fault);
 /* An error of the state (task failure, branch failure): Retry, then Catch,
  * else the frame fails. */
 wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
@@ -52,6 +60,37 @@ wf__step wf__frame_succeed(wf__frame *f, json_t *output);
 /* Park the frame until a timer `delay_ms` from now wakes it in `phase`. */
 wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase);
 
+/* Leave as wf__state_leave does, after checking `output` (stolen) against
+ * the payload limit (States.DataLimitExceeded). */
+wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
+                                 json_t *output, int next);
+
+/* query.c: JSONata states. */
+/* Evaluate a field of the current state; $states holds input and context,
+ * plus `result` and `error_output` when not NULL (borrowed). -1 with the
+ * fault set (States.QueryEvaluationError and AWS's cause). */
+int wf__ata_eval_with(json_t **out, wf__frame *f, const wf__jfield *field,
+                      json_t *result, json_t *error_output, wf__fault *fault);
+int wf__ata_eval(json_t **out, wf__frame *f, const wf__jfield *field,
+                 wf__fault *fault);
+/* A field that must give an integer in [min, max], a number or a string
+ * (new, wf__free). */
+int wf__ata_integer(wf__frame *f, const wf__jfield *field, int64_t min,
+                    int64_t max, int64_t *out, wf__fault *fault);
+int wf__ata_number(wf__frame *f, const wf__jfield *field, double *out,
+                   wf__fault *fault);
+int wf__ata_string(wf__frame *f, const wf__jfield *field, char **out,
+                   wf__fault *fault);
+/* How a JSONata state leaves: which Assign and Output (the state's, a
+ * Choice rule's or a Catcher's; NULL: none) and what $states adds. */
+typedef struct wf__ata_exit {
+  const wf__jfield *assign, *output;
+  json_t *result, *error_output; /* borrowed, may be NULL */
+} wf__ata_exit;
+/* Assign, then Output (default `dflt`, stolen), then leave to `next`. */
+wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
+                       const wf__ata_exit *exit, json_t *dflt, int next);
+
 /* variables.c: workflow variables. */
 /* The value of `name` seen from f (borrowed), NULL when never assigned. */
 json_t *wf__vars_lookup(const wf__frame *f, const char *name);
@@ -59,6 +98,9 @@ json_t *wf__vars_lookup(const wf__frame *f, const char *name);
  * until the state leaves; -1 with the fault set. */
 int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
                     wf__fault *fault);
+/* Stage `values` (an object, stolen) as assign does; -1 with the fault
+ * set when they cannot be kept. */
+int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault);
 /* The state leaves: what it staged takes effect. */
 void wf__vars_commit(wf__frame *f);
 /* The state failed or is retried: what it staged is dropped. */

@@ -33,6 +33,10 @@ int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
   wf__eval_env_init(&env, f, dollar);
   json_t *values = NULL;
   if (wf__template_eval(&values, assign, &env, fault) != 0) return -1;
+  return wf__vars_stage(f, values, fault);
+}
+
+int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault) {
   if (!json_is_object(values)) {
     json_decref(values);
     return wf__fault_set(fault, "States.Runtime",

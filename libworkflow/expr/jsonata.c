@@ -124,6 +124,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
   }
   ev->vars = vars && vars->resolve ? vars : NULL;
+  ev->aws = vars && vars->aws;
   ev->rng = wf__rng_system_seed() | 1u;
   int rc = 0;
   jhandler top;
@@ -174,6 +175,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   if (ev->gctx) pcre2_general_context_free(ev->gctx);
   for (jsb_node *b = ev->bufs; b; b = b->next) wf__strbuf_free(&b->sb);
   for (jsub_node *s = ev->subs; s; s = s->next) wf__jsonata_free(s->expr);
+  for (jdoc_node *d = ev->docs; d; d = d->next) json_decref(d->doc);
   ja_arena_free(&ev->arena);
   wf__free(ev);
   return rc;

@@ -63,6 +63,9 @@ typedef struct wf__jsonata_bindings {
    * evaluation happens (one value for the whole evaluation); 0 reads the
    * system's real-time clock. */
   int64_t now_ms;
+  /* AWS Step Functions' function set: $partition, $range, $hash, $uuid,
+   * $parse and $random with a seed added, $eval taken away. */
+  bool aws;
 } wf__jsonata_bindings;
 
 /* Default nesting of evaluations before "U1001" (Stack overflow): deep

@@ -64,7 +64,7 @@ static jv *lookup(jev *ev, jenv *env, const char *name) {
       return v;
     }
   }
-  const jnative *nat = jnative_find(name);
+  const jnative *nat = jnative_find_for(ev, name);
   if (!nat) return NULL;
   jv *f = jv_func(ev, F_NATIVE);
   f->u.f.nat = nat;

@@ -125,10 +125,12 @@ static const jnative misc_table[] = {
     {"eval", "<sx?:x>", fn_eval, 2},
     {NULL, NULL, NULL, 0}};
 
+/* AWS's additions come last: only an AWS evaluation finds them
+ * (jnative_find_for). */
 static const jnative *const tables[] = {misc_table, jfn_string_table,
                                         jfn_num_table, jfn_array_table,
                                         jfn_object_table, jfn_format_table,
-                                        jfn_date_table};
+                                        jfn_date_table, jfn_aws_table};
 #define NTABLES (sizeof tables / sizeof *tables)
 #define MAXFN 64
 
@@ -145,11 +147,25 @@ static void parse_sigs(void) {
     }
 }
 
-const jnative *jnative_find(const char *name) {
-  for (size_t t = 0; t < NTABLES; t++)
-    for (size_t i = 0; tables[t][i].name; i++)
-      if (!strcmp(tables[t][i].name, name)) return &tables[t][i];
+static const jnative *find_in(const jnative *table, const char *name) {
+  for (size_t i = 0; table[i].name; i++)
+    if (!strcmp(table[i].name, name)) return &table[i];
   return NULL;
+}
+
+const jnative *jnative_find(const char *name) {
+  for (size_t t = 0; t + 1 < NTABLES; t++) {
+    const jnative *nat = find_in(tables[t], name);
+    if (nat) return nat;
+  }
+  return NULL;
+}
+
+const jnative *jnative_find_for(const jev *ev, const char *name) {
+  if (!ev->aws) return jnative_find(name);
+  if (!strcmp(name, "eval")) return NULL; /* AWS leaves it out */
+  const jnative *nat = find_in(jfn_aws_table, name);
+  return nat ? nat : jnative_find(name);
 }
 
 const jsig *jnative_sig(const jnative *nat) {

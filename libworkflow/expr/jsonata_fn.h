@@ -50,5 +50,6 @@ double jintfmt_parse(jev *ev, const jintfmt *f, const char *s, size_t n);
 void jutf8_put(wf__strbuf *sb, uint32_t cp);
 extern const jnative jfn_format_table[];
 extern const jnative jfn_date_table[];
+extern const jnative jfn_aws_table[];
 
 #endif

@@ -209,10 +209,19 @@ typedef struct jsub_node {
   struct jsub_node *next;
 } jsub_node;
 
+/* A JSON document parsed during the evaluation ($parse): values point
+ * into it, so it lives until the evaluation ends. */
+typedef struct jdoc_node {
+  json_t *doc;
+  struct jdoc_node *next;
+} jdoc_node;
+
 struct jev {
   ja_arena arena;
   jsb_node *bufs; /* freed when the evaluation ends, however it ends */
   jsub_node *subs; /* the same */
+  jdoc_node *docs; /* the same */
+  bool aws;        /* AWS's function set (wf__jsonata_bindings.aws) */
   jhandler *h;
   jerr err;
   wf__budget *budget;
@@ -316,6 +325,8 @@ bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
 
 /* The function library. */
 const jnative *jnative_find(const char *name);
+/* The function `name` for this evaluation (AWS's set when ev->aws). */
+const jnative *jnative_find_for(const jev *ev, const char *name);
 extern const jnative jfn_string_table[];
 extern const jnative jfn_num_table[];
 extern const jnative jfn_array_table[];

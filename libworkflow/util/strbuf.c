@@ -97,3 +97,9 @@ void wf__strbuf_free(wf__strbuf *b) {
   b->len = b->cap = 0;
   b->oom = false;
 }
+
+void wf__strbuf_truncate(wf__strbuf *b, size_t len) {
+  if (len >= b->len) return;
+  b->len = len;
+  if (b->data) b->data[len] = '\0';
+}

@@ -35,6 +35,8 @@ const char *wf__strbuf_cstr(const wf__strbuf *b);
  * buffer is reset. An empty buffer yields an allocated "". */
 char *wf__strbuf_take(wf__strbuf *b);
 void wf__strbuf_reset(wf__strbuf *b); /* keep capacity, length 0 */
+/* Back to `len` bytes (no-op when already shorter). */
+void wf__strbuf_truncate(wf__strbuf *b, size_t len);
 void wf__strbuf_free(wf__strbuf *b);
 
 #endif

@@ -1,0 +1,144 @@
+/* JSONata states ("QueryLanguage": "JSONata"): what their expressions see
+ * and how such a state leaves.
+ *
+ * An expression sees $states ({input, context} plus result after a Task,
+ * Parallel or Map succeeded, errorOutput in a Catcher) and the workflow
+ * variables as they were when the state was entered; $now() is the
+ * engine's clock. A state leaves by evaluating Assign and Output side by
+ * side (both read the same values; what Assign sets is seen from the next
+ * state on), Output defaulting to the result (Task, Parallel, Map), the
+ * error output (a Catcher) or the input (the others). */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "json_text.h"
+#include "step.h"
+
+typedef struct ata_scope {
+  wf__frame *f;
+  json_t *result, *error_output;
+  json_t *states; /* built on first use */
+} ata_scope;
+
+static json_t *resolve(const char *name, void *payload) {
+  ata_scope *s = payload;
+  if (strcmp(name, "states") != 0) return wf__vars_lookup(s->f, name);
+  if (s->states) return s->states;
+  json_t *st = json_object();
+  if (!st) return NULL;
+  json_object_set(st, "input", s->f->input ? s->f->input : json_null());
+  json_t *ctx = wf__context_get(s->f);
+  if (ctx) json_object_set(st, "context", ctx);
+  if (s->result) json_object_set(st, "result", s->result);
+  if (s->error_output) json_object_set(st, "errorOutput", s->error_output);
+  s->states = st;
+  return st;
+}
+
+int wf__ata_eval_with(json_t **out, wf__frame *f, const wf__jfield *field,
+                      json_t *result, json_t *error_output,
+                      wf__fault *fault) {
+  ata_scope scope = {.f = f, .result = result, .error_output = error_output};
+  wf_engine *e = f->exec->engine;
+  wf__jsonata_bindings b = {.resolve = resolve, .payload = &scope,
+                            .now_ms = wf__engine_now(e), .aws = true};
+  if (!b.now_ms) b.now_ms = 1; /* 0 would mean the wall clock */
+  wf__budget_init(&f->budget, e->payload_limit, e->expression_cpu_ns);
+  int rc = wf__jfield_eval(out, field, &b, &f->budget, fault);
+  json_decref(scope.states);
+  return rc;
+}
+
+int wf__ata_eval(json_t **out, wf__frame *f, const wf__jfield *field,
+                 wf__fault *fault) {
+  return wf__ata_eval_with(out, f, field, NULL, NULL, fault);
+}
+
+wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
+                       const wf__ata_exit *exit, json_t *dflt, int next) {
+  wf__fault fault = WF__FAULT_INIT;
+  json_t *out = NULL;
+  if (exit->assign) {
+    json_t *values;
+    if (wf__ata_eval_with(&values, f, exit->assign, exit->result,
+                          exit->error_output, &fault) != 0)
+      goto failed;
+    if (wf__vars_stage(f, values, &fault) != 0) goto failed;
+  }
+  if (exit->output) {
+    if (wf__ata_eval_with(&out, f, exit->output, exit->result,
+                          exit->error_output, &fault) != 0)
+      goto failed;
+    json_decref(dflt);
+  } else {
+    out = dflt;
+  }
+  return wf__state_leave_checked(f, st, out, next);
+failed:
+  json_decref(dflt);
+  /* A Catcher's own failure is not caught again. */
+  return exit->error_output ? wf__state_fault_final(f, st, &fault)
+                            : wf__state_fault(f, st, &fault);
+}
+
+/* ---- number and text fields ---- */
+
+int wf__ata_integer(wf__frame *f, const wf__jfield *field, int64_t min,
+                    int64_t max, int64_t *out, wf__fault *fault) {
+  json_t *v;
+  if (wf__ata_eval(&v, f, field, fault) != 0) return -1;
+  double d = json_number_value(v);
+  bool ok = json_is_integer(v) ||
+            (json_is_real(v) && d == floor(d) && fabs(d) < 9.2e18);
+  if (!ok) {
+    wf__jfield_type_fault(fault, field, "integer", v);
+    json_decref(v);
+    return -1;
+  }
+  int64_t n = json_is_integer(v) ? json_integer_value(v) : (int64_t)d;
+  if (n < min || n > max) {
+    char *text = wf__json_dumps(v);
+    const char *expr = wf__jfield_text(field);
+    wf__fault_set(fault, WF__QUERY_ERROR,
+                  "The JSONata expression '%s' specified for the field '%s' "
+                  "returned an unexpected value: %s is out of range [%lld, "
+                  "%lld]",
+                  expr ? expr : "", wf__jfield_name(field), text ? text : "",
+                  (long long)min, (long long)max);
+    wf__free(text);
+    json_decref(v);
+    return -1;
+  }
+  json_decref(v);
+  *out = n;
+  return 0;
+}
+
+int wf__ata_number(wf__frame *f, const wf__jfield *field, double *out,
+                   wf__fault *fault) {
+  json_t *v;
+  if (wf__ata_eval(&v, f, field, fault) != 0) return -1;
+  if (!json_is_number(v)) {
+    wf__jfield_type_fault(fault, field, "number", v);
+    json_decref(v);
+    return -1;
+  }
+  *out = json_number_value(v);
+  json_decref(v);
+  return 0;
+}
+
+int wf__ata_string(wf__frame *f, const wf__jfield *field, char **out,
+                   wf__fault *fault) {
+  json_t *v;
+  if (wf__ata_eval(&v, f, field, fault) != 0) return -1;
+  if (!json_is_string(v)) {
+    wf__jfield_type_fault(fault, field, "string", v);
+    json_decref(v);
+    return -1;
+  }
+  *out = wf__strdup(json_string_value(v));
+  json_decref(v);
+  return 0;
+}
