@@ -9,6 +9,10 @@
 
 #include "jsonata_impl.h"
 
+/* Input containers are converted on first look (jsonata_value.c): code
+ * here that reads a value's elements or members forces it first. */
+void jv_force(const jv *v);
+
 /* --- environments --- */
 
 jenv *jenv_new(jev *ev, jenv *parent) {
@@ -115,7 +119,11 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
  * first step is an array constructor filtered down to one value, as in
  * "[1, 2][0].b", then has nothing to step through: jsonata-js's loop over
  * input.length runs no time for a number). */
-static size_t alen(const jv *a) { return a && jv_is_arr(a) ? a->u.arr.len : 0; }
+static size_t alen(const jv *a) {
+  if (!jv_is_arr(a)) return 0;
+  jv_force(a);
+  return a->u.arr.len;
+}
 
 static jv *eval_stages(jev *ev, const jnode *step, jv *input, jenv *env) {
   jv *result = input;
@@ -150,6 +158,7 @@ static jv *eval_step(jev *ev, const jnode *step, jv *input, jenv *env, bool last
   jv *seq = jv_seq(ev);
   for (size_t i = 0; i < result->u.arr.len; i++) {
     jv *r = result->u.arr.v[i];
+    jv_force(r);
     if (!jv_is_arr(r) || (r->flags & JA_CONS)) jv_push(ev, seq, r);
     else
       for (size_t j = 0; j < r->u.arr.len; j++) jv_push(ev, seq, r->u.arr.v[j]);
@@ -190,6 +199,7 @@ static jv *eval_tuple_step(jev *ev, const jnode *step, jv *input, jv *tuples,
     jenv *senv = env_from_tuple(ev, env, tb);
     jv *res = jeval(ev, step, tuple_at(tb), senv);
     if (!res) continue;
+    jv_force(res);
     jv *arr = res;
     if (!jv_is_arr(res)) {
       arr = jv_arr(ev, 0);
@@ -240,7 +250,7 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
     } else {
       result = eval_step(ev, step, in, env, i == expr->nitems - 1);
     }
-    if (!is_tuple && (!result || (jv_is_arr(result) && result->u.arr.len == 0)))
+    if (!is_tuple && (!result || (jv_is_arr(result) && alen(result) == 0)))
       break;
     if (!step->focus) in = result;
   }
@@ -269,6 +279,7 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
 
 static bool is_array_of_numbers(const jv *v) {
   if (!jv_is_arr(v)) return false;
+  jv_force(v);
   for (size_t i = 0; i < v->u.arr.len; i++)
     if (!jv_is_num(v->u.arr.v[i])) return false;
   return true;
@@ -282,6 +293,7 @@ static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
     if (input) jv_push(ev, s, input);
     input = s;
   }
+  jv_force(input);
   size_t n = input->u.arr.len;
   if (pred->type == N_NUMBER) {
     double idx = floor(pred->num);
@@ -435,6 +447,7 @@ static jv *eval_binary_ops(jev *ev, const jnode *expr, jv *lhs, jv *rhs) {
       jv_push(ev, a, rhs);
       rhs = a;
     }
+    jv_force(rhs);
     for (size_t i = 0; i < rhs->u.arr.len; i++) {
       jv *x = rhs->u.arr.v[i];
       if (!x || x->kind == JV_ARR || x->kind == JV_OBJ) {
@@ -502,6 +515,7 @@ static jv *eval_unary(jev *ev, const jnode *expr, jv *input, jenv *env) {
       const jnode *item = expr->items[i];
       jv *v = jeval(ev, item, input, env);
       if (!v) continue;
+      jv_force(v);
       if (item->type == N_UNARY && item->op[0] == '[') jv_push(ev, result, v);
       else if (jv_is_arr(v))
         for (size_t k = 0; k < v->u.arr.len; k++) jv_push(ev, result, v->u.arr.v[k]);
@@ -515,6 +529,7 @@ static jv *eval_unary(jev *ev, const jnode *expr, jv *input, jenv *env) {
 }
 
 static void flatten_into(jev *ev, jv *out, jv *v) {
+  jv_force(v);
   if (jv_is_arr(v))
     for (size_t i = 0; i < v->u.arr.len; i++) flatten_into(ev, out, v->u.arr.v[i]);
   else jv_push(ev, out, v);
@@ -524,6 +539,7 @@ static jv *eval_wildcard(jev *ev, jv *input) {
   jv *results = jv_seq(ev);
   if (jv_is_arr(input) && (input->flags & JA_OUTER) && input->u.arr.len > 0)
     input = input->u.arr.v[0];
+  jv_force(input);
   /* jsonata-js takes the values of Object.keys(input): an object's
    * members, an array's elements. */
   bool obj = jv_is_obj(input);
@@ -543,6 +559,7 @@ static jv *eval_wildcard(jev *ev, jv *input) {
 
 static void recurse_desc(jev *ev, jv *input, jv *results) {
   jcharge(ev);
+  jv_force(input);
   if (!jv_is_arr(input)) jv_push(ev, results, input);
   if (jv_is_arr(input)) {
     for (size_t i = 0; i < input->u.arr.len; i++) recurse_desc(ev, input->u.arr.v[i], results);
@@ -562,10 +579,12 @@ static jv *eval_descendants(jev *ev, jv *input) {
 jv *jname_lookup(jev *ev, jv *input, const char *key, size_t kl);
 jv *jname_lookup(jev *ev, jv *input, const char *key, size_t kl) {
   if (jv_is_arr(input)) {
+    jv_force(input);
     jv *r = jv_seq(ev);
     for (size_t i = 0; i < input->u.arr.len; i++) {
       jv *res = jname_lookup(ev, input->u.arr.v[i], key, kl);
       if (!res) continue;
+      jv_force(res);
       if (jv_is_arr(res))
         for (size_t k = 0; k < res->u.arr.len; k++) jv_push(ev, r, res->u.arr.v[k]);
       else jv_push(ev, r, res);
@@ -603,6 +622,7 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
     if (input) jv_push(ev, s, input);
     input = s;
   }
+  jv_force(input);
   size_t n = input->u.arr.len;
   for (size_t i = 0; i < (n ? n : 1); i++) {
     jv *item = n ? input->u.arr.v[i] : NULL;
@@ -661,6 +681,7 @@ static void msort(jev *ev, jv **v, jv **tmp, size_t n, jswap_fn swap, void *ctx)
 
 jv *jsort_values(jev *ev, jv *arr, jswap_fn swap, void *ctx);
 jv *jsort_values(jev *ev, jv *arr, jswap_fn swap, void *ctx) {
+  jv_force(arr);
   size_t n = arr->u.arr.len;
   jv *r = jv_arr(ev, arr->flags & (JA_SEQ | JA_TUPLE));
   if (!n) return r;
@@ -723,7 +744,7 @@ static bool sort_swap(jev *ev, void *vctx, jv *a, jv *b) {
 
 static jv *eval_sort(jev *ev, const jnode *expr, jv *input, jenv *env) {
   if (!input) return NULL;
-  if (!jv_is_arr(input) || input->u.arr.len <= 1) return input;
+  if (!jv_is_arr(input) || alen(input) <= 1) return input;
   sort_ctx c = {expr, env, (input->flags & JA_TUPLE) != 0};
   return jsort_values(ev, input, sort_swap, &c);
 }
@@ -777,6 +798,7 @@ static jv *apply_inner(jev *ev, jv *proc, jv **args, size_t nargs, jv *input,
   case F_NATIVE: {
     const jsig *sig = jnative_sig(proc->u.f.nat);
     if (sig) args = jsig_validate(ev, sig, args, nargs, input, &nargs);
+    for (size_t i = 0; i < nargs; i++) jv_force(args[i]);
     return proc->u.f.nat->fn(ev, args, nargs, input, env);
   }
   case F_PARTIAL: {
@@ -960,6 +982,7 @@ static jv *regex_call(jev *ev, jv *re, jv *str) {
 
 static jv *clone_value(jev *ev, jv *v) {
   if (!v) return NULL;
+  jv_force(v);
   switch (v->kind) {
   case JV_ARR: {
     jv *a = jv_arr(ev, 0);
@@ -1002,10 +1025,12 @@ static jv *transform_call(jev *ev, jv *tf, jv *obj) {
     jv_push(ev, a, matches);
     matches = a;
   }
+  jv_force(matches);
   for (size_t i = 0; i < matches->u.arr.len; i++) {
     jv *m = matches->u.arr.v[i];
     jv *upd = jeval(ev, expr->rhs, m, env);
     if (upd) {
+      jv_force(upd);
       if (upd->kind != JV_OBJ) jthrow(ev, "T2011", expr->rhs->pos, NULL, upd);
       if (jv_is_obj(m))
         for (size_t k = 0; k < upd->u.obj.len; k++)
@@ -1020,6 +1045,7 @@ static jv *transform_call(jev *ev, jv *tf, jv *obj) {
           jv_push(ev, a, del);
           del = a;
         }
+        jv_force(del);
         for (size_t k = 0; k < del->u.arr.len; k++)
           if (!jv_is_str(del->u.arr.v[k])) jthrow(ev, "T2012", expr->third->pos, NULL, val);
         if (jv_is_obj(m))

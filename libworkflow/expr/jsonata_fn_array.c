@@ -7,6 +7,10 @@
 
 #include "jsonata_fn.h"
 
+/* Input containers are converted on first look (jsonata_value.c); the
+ * arguments a function gets are, but not what is inside them. */
+void jv_force(const jv *v);
+
 bool jfn_js_truthy(const jv *v) {
   if (!v) return false;
   switch (v->kind) {
@@ -216,6 +220,7 @@ static jv *fn_reduce(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 }
 
 static void add_keys(jev *ev, jv *r, jv *o) {
+  jv_force(o);
   for (size_t i = 0; i < o->u.obj.len; i++) {
     bool dup = false;
     for (size_t k = 0; k < r->u.arr.len && !dup; k++) {
@@ -253,12 +258,14 @@ static jv *fn_merge(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   jv *r = jv_obj(ev);
   for (size_t i = 0; i < x->u.arr.len; i++) {
     jv *o = x->u.arr.v[i];
+    jv_force(o);
     for (size_t k = 0; k < o->u.obj.len; k++) jv_set(ev, r, o->u.obj.k[k], o->u.obj.kl[k], o->u.obj.v[k]);
   }
   return r;
 }
 
 static jv *spread(jev *ev, jv *x) {
+  jv_force(x);
   if (jv_is_arr(x)) {
     jv *r = jv_seq(ev);
     for (size_t i = 0; i < x->u.arr.len; i++) r = jv_append(ev, r, spread(ev, x->u.arr.v[i]));

@@ -7,6 +7,9 @@
 
 #include "jsonata_impl.h"
 
+/* Input containers are converted on first look (jsonata_value.c). */
+void jv_force(const jv *v);
+
 int jsig_parse(jsig *out, const char *text, const char **code, int *offset) {
   memset(out, 0, sizeof *out);
   size_t len = strlen(text);
@@ -168,6 +171,7 @@ jv **jsig_validate(jev *ev, const jsig *sig, jv **args, size_t nargs,
                    jv *context, size_t *nout) {
   char syms[64];
   if (nargs >= sizeof syms) nargs = sizeof syms - 1;
+  for (size_t i = 0; i < nargs; i++) jv_force(args[i]);
   for (size_t i = 0; i < nargs; i++) syms[i] = symbol(args[i]);
   syms[nargs] = '\0';
   int counts[10] = {0};

@@ -92,6 +92,24 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
 
 /* --- values --- */
 
+/* A container of the input, still in its jansson value: an evaluation
+ * reads a few paths of a document it is given whole, so each array or
+ * object is converted when first looked into (jv_force), one level at a
+ * time, its containers lazy in turn. Until then it is empty to whatever
+ * does not force it. (A JA_ flag of this file's own.) */
+#define JA_LAZY 64
+typedef struct jlazy {
+  jv v; /* first: a jv * of a lazy value is its jlazy */
+  json_t *j;
+  jev *ev;
+} jlazy;
+
+void jv_force(const jv *v);
+
+static inline void force(const jv *v) {
+  if (v && (v->flags & JA_LAZY)) jv_force(v);
+}
+
 jv jv_null_v = {.kind = JV_NULL};
 jv jv_true_v = {.kind = JV_BOOL, .u.b = true};
 jv jv_false_v = {.kind = JV_BOOL, .u.b = false};
@@ -145,6 +163,7 @@ void jv_push(jev *ev, jv *a, jv *v) {
   /* Every element placed is work: sequences that double each round
    * ([$s, $s] in a tail-recursive loop) spend the budget as they grow. */
   jcharge(ev);
+  force(a);
   if (a->u.arr.len == a->u.arr.cap) {
     size_t cap = a->u.arr.cap ? a->u.arr.cap * 2 : 4;
     jv **m = jalloc(ev, cap * sizeof *m);
@@ -157,6 +176,7 @@ void jv_push(jev *ev, jv *a, jv *v) {
 
 static long obj_find(const jv *o, const char *k, size_t kl) {
   if (!o || o->kind != JV_OBJ) return -1; /* undefined, or not an object */
+  force(o);
   for (size_t i = 0; i < o->u.obj.len; i++)
     if (o->u.obj.kl[i] == kl && !memcmp(o->u.obj.k[i], k, kl)) return (long)i;
   return -1;
@@ -205,8 +225,7 @@ bool jv_del(jv *o, const char *k, size_t kl) {
   return true;
 }
 
-jv *jv_from_json(jev *ev, json_t *j) {
-  if (!j) return NULL;
+static jv *from_json(jev *ev, json_t *j) {
   switch (json_typeof(j)) {
   case JSON_NULL: return JV_NULLV;
   case JSON_TRUE: return &jv_true_v;
@@ -214,26 +233,56 @@ jv *jv_from_json(jev *ev, json_t *j) {
   case JSON_INTEGER: return jv_num(ev, (double)json_integer_value(j));
   case JSON_REAL: return jv_num(ev, json_real_value(j));
   case JSON_STRING: return jv_str(ev, json_string_value(j), json_string_length(j));
-  case JSON_ARRAY: {
-    jv *a = jv_arr(ev, 0);
-    size_t i;
-    json_t *x;
-    json_array_foreach(j, i, x) jv_push(ev, a, jv_from_json(ev, x));
-    return a;
-  }
+  case JSON_ARRAY:
   case JSON_OBJECT: {
-    jv *o = jv_obj(ev);
-    const char *k;
-    size_t kl;
-    json_t *x;
-    void *tmp;
-    json_object_keylen_foreach_safe(j, tmp, k, kl, x) {
-      jv_set(ev, o, k, kl, jv_from_json(ev, x));
-    }
-    return o;
+    jlazy *l = jalloc(ev, sizeof *l);
+    l->v.kind = json_is_array(j) ? JV_ARR : JV_OBJ;
+    l->v.flags = JA_LAZY;
+    memset(&l->v.u.obj, 0, sizeof l->v.u.obj);
+    l->j = j;
+    l->ev = ev;
+    return &l->v;
   }
   }
   return NULL;
+}
+
+jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j) : NULL; }
+
+/* Convert a lazy container's own level (its members stay lazy). */
+void jv_force(const jv *cv) {
+  if (!cv || !(cv->flags & JA_LAZY)) return;
+  jv *v = (jv *)cv;
+  const jlazy *l = (const jlazy *)cv;
+  jev *ev = l->ev;
+  json_t *j = l->j;
+  if (v->kind == JV_ARR) {
+    size_t n = json_array_size(j);
+    jv **a = jalloc(ev, (n ? n : 1) * sizeof *a);
+    /* Not charged to the budget: the input is bounded already, and an
+     * error's message may force its value after the budget is spent. */
+    for (size_t i = 0; i < n; i++) a[i] = from_json(ev, json_array_get(j, i));
+    v->u.arr.v = a;
+    v->u.arr.len = v->u.arr.cap = n;
+  } else {
+    size_t n = json_object_size(j), i = 0;
+    size_t cap = n ? n : 1;
+    const char **k = jalloc(ev, cap * sizeof *k);
+    size_t *kl = jalloc(ev, cap * sizeof *kl);
+    jv **vals = jalloc(ev, cap * sizeof *vals);
+    /* jansson's keys are distinct, in insertion order. */
+    for (void *it = json_object_iter(j); it && i < n; it = json_object_iter_next(j, it), i++) {
+      k[i] = json_object_iter_key(it);
+      kl[i] = json_object_iter_key_len(it);
+      vals[i] = from_json(ev, json_object_iter_value(it));
+    }
+    v->u.obj.k = k;
+    v->u.obj.kl = kl;
+    v->u.obj.v = vals;
+    v->u.obj.len = i;
+    v->u.obj.cap = cap;
+  }
+  v->flags &= (uint8_t)~JA_LAZY;
 }
 
 json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
@@ -245,6 +294,7 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
     return NULL;
   }
   --*left;
+  force(v);
   json_t *r = NULL;
   switch (v->kind) {
   case JV_NULL: r = json_null(); break;
@@ -293,6 +343,8 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
 bool jv_deep_equal(const jv *a, const jv *b) {
   if (a == b) return true;
   if (!a || !b || a->kind != b->kind) return false;
+  force(a);
+  force(b);
   switch (a->kind) {
   case JV_NULL: return true;
   case JV_BOOL: return a->u.b == b->u.b;
@@ -427,6 +479,7 @@ static void stringify(wf__strbuf *sb, const jv *v, bool pretty, int level,
                       bool prec15, size_t cap, const jv **bad) {
   char nb[40];
   if (sb->len > cap) return;
+  force(v);
   switch (v->kind) {
   case JV_NULL: wf__strbuf_puts(sb, "null"); break;
   case JV_BOOL: wf__strbuf_puts(sb, v->u.b ? "true" : "false"); break;
@@ -509,6 +562,7 @@ bool jv_truthy(const jv *v, bool *defined) {
     *defined = false;
     return false;
   }
+  force(v);
   switch (v->kind) {
   case JV_NULL: return false;
   case JV_BOOL: return v->u.b;
@@ -530,6 +584,8 @@ bool jv_truthy(const jv *v, bool *defined) {
 jv *jv_append(jev *ev, jv *a, jv *b) {
   if (!a) return b;
   if (!b) return a;
+  force(a);
+  force(b);
   jv *r = jv_arr(ev, 0);
   if (a->kind == JV_ARR)
     for (size_t i = 0; i < a->u.arr.len; i++) jv_push(ev, r, a->u.arr.v[i]);
