@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the core test modules (definitions, engine, paths, choice,
 # intrinsics, YAML, Parallel/Map, the stores, durable executions,
-# evaluation limits, failing allocations) under
+# evaluation limits, failing allocations, JSONata states) under
 # valgrind memcheck: no invalid
 # access, no definite or indirect leak. Uses an existing build (BUILD,
 # default build) and prints one line per module.
@@ -15,7 +15,8 @@ command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(machine yaml cases choice paths_io intrinsics
   engine_api engine_tasks engine_retry engine_time engine_history parallel map
-  store durable eval_limits alloc_failures variables history_limits)
+  store durable eval_limits alloc_failures variables history_limits
+  states_jsonata)
 LOGDIR=$BUILD/valgrind
 mkdir -p "$LOGDIR"
 failed=0

@@ -1,0 +1,326 @@
+/* JSONata states ("QueryLanguage": "JSONata") beyond the recorded AWS
+ * executions: Choice Conditions with their Output and Assign, a Catcher's
+ * Output and Assign over $states.errorOutput, Task Arguments and
+ * $states.result, QueryEvaluationError caught by Catch, Wait and $now on
+ * the virtual clock, Map ItemSelector with $states.context, Fail Error and
+ * Cause, variables crossing query languages, AWS's evaluation bounds, and
+ * the checks AWS makes when the definition loads. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_support.h"
+#include "support.h"
+
+#define FN "arn:aws:lambda:us-east-1:123456789012:function:"
+#define ATA "\"QueryLanguage\":\"JSONata\","
+
+static void echo(wf_task *t, void *p) {
+  (void)p;
+  char *out = wft_strf("{\"got\":%s}", wf_task_input(t));
+  wf_task_succeed(t, out);
+  free(out);
+}
+
+static void refuse(wf_task *t, void *p) {
+  (void)p;
+  wf_task_fail(t, "Bad.Request", "no such item");
+}
+
+static wf_engine *engine(void) {
+  wf_engine *e = wft_engine(NULL);
+  wft_register(e, FN "Echo", echo, NULL, WF_HANDLER_INLINE);
+  wft_register(e, FN "Refuse", refuse, NULL, WF_HANDLER_INLINE);
+  return e;
+}
+
+static wf_execution *run(wf_engine *e, const char *def, const char *input) {
+  wf_machine *m = wft_load(def);
+  wf_execution *x = wft_run(e, m, input, NULL);
+  wf_machine_free(m);
+  return x;
+}
+
+static void expect(const char *def, const char *input, const char *output) {
+  wf_engine *e = engine();
+  wf_execution *x = run(e, def, input);
+  wft_assert_succeeded(x, output);
+  wf_execution_free(x);
+  wf_engine_free(e);
+}
+
+static void expect_failed(const char *def, const char *input,
+                          const char *error, const char *cause) {
+  wf_engine *e = engine();
+  wf_execution *x = run(e, def, input);
+  wft_assert_failed(x, error, cause);
+  wf_execution_free(x);
+  wf_engine_free(e);
+}
+
+Test(states_jsonata, choice_takes_the_first_true_condition_with_its_fields) {
+  static const char *const def =
+      "{" ATA "\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+      "\"Choices\":[{\"Condition\":\"{% $states.input.n > 10 %}\","
+      "\"Next\":\"Big\",\"Assign\":{\"size\":\"big\"},"
+      "\"Output\":{\"n\":\"{% $states.input.n %}\"}},"
+      "{\"Condition\":true,\"Next\":\"Big\",\"Assign\":{\"size\":\"any\"}}],"
+      "\"Default\":\"Big\"},"
+      "\"Big\":{\"Type\":\"Pass\",\"Output\":{\"in\":\"{% $states.input %}\","
+      "\"size\":\"{% $size %}\"},\"End\":true}}}";
+  expect(def, "{\"n\":11}", "{\"in\":{\"n\":11},\"size\":\"big\"}");
+  expect(def, "{\"n\":1}", "{\"in\":{\"n\":1},\"size\":\"any\"}");
+}
+
+Test(states_jsonata, choice_without_a_match_takes_default_with_its_own_fields) {
+  expect("{" ATA "\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+         "\"Choices\":[{\"Condition\":\"{% $states.input.n > 10 %}\","
+         "\"Next\":\"D\"}],\"Default\":\"D\",\"Assign\":{\"why\":\"default\"},"
+         "\"Output\":\"{% $states.input.n * 2 %}\"},"
+         "\"D\":{\"Type\":\"Pass\",\"Output\":[\"{% $states.input %}\","
+         "\"{% $why %}\"],\"End\":true}}}",
+         "{\"n\":3}", "[6,\"default\"]");
+}
+
+Test(states_jsonata, a_condition_that_is_not_boolean_fails_the_state) {
+  expect_failed(
+      "{" ATA "\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\","
+      "\"Choices\":[{\"Condition\":\"{% $states.input.n %}\",\"Next\":\"D\"}],"
+      "\"Default\":\"D\"},\"D\":{\"Type\":\"Succeed\"}}}",
+      "{\"n\":3}", "States.QueryEvaluationError",
+      "An error occurred while executing the state 'C' (entered at the event "
+      "id #2). The JSONata expression '$states.input.n' specified for the "
+      "field 'Choices[0]/Condition' returned an unexpected result type. "
+      "Expected 'boolean', but was 'number' for value: 3");
+}
+
+Test(states_jsonata, a_task_gets_its_arguments_and_outputs_from_its_result) {
+  expect("{" ATA "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+         "\"Resource\":\"" FN "Echo\",\"Arguments\":{\"id\":"
+         "\"{% $states.input.id %}\",\"when\":\"{% $states.context.State.Name "
+         "%}\"},\"TimeoutSeconds\":\"{% 1 + 1 %}\","
+         "\"Assign\":{\"seen\":\"{% $states.result.got.id %}\"},"
+         "\"Output\":{\"r\":\"{% $states.result %}\",\"in\":"
+         "\"{% $states.input.id %}\"},\"Next\":\"P\"},"
+         "\"P\":{\"Type\":\"Pass\",\"Output\":\"{% $seen %}\",\"End\":true}}}",
+         "{\"id\":7}", "7");
+  /* Without Output the state's output is the result. */
+  expect("{" ATA "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+         "\"Resource\":\"" FN "Echo\",\"End\":true}}}",
+         "{\"id\":7}", "{\"got\":{\"id\":7}}");
+}
+
+Test(states_jsonata, a_catcher_reads_the_error_output_and_the_state_input) {
+  expect("{" ATA "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+         "\"Resource\":\"" FN "Refuse\",\"Assign\":{\"never\":1},"
+         "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"P\","
+         "\"Assign\":{\"err\":\"{% $states.errorOutput.Error %}\"},"
+         "\"Output\":{\"cause\":\"{% $states.errorOutput.Cause %}\","
+         "\"id\":\"{% $states.input.id %}\"}}],\"End\":true},"
+         "\"P\":{\"Type\":\"Pass\",\"Output\":{\"err\":\"{% $err %}\","
+         "\"in\":\"{% $states.input %}\",\"never\":\"{% $exists($never) %}\"},"
+         "\"End\":true}}}",
+         "{\"id\":7}",
+         "{\"err\":\"Bad.Request\",\"in\":{\"cause\":\"no such item\","
+         "\"id\":7},\"never\":false}");
+  /* Without Output a catcher passes the error output on. */
+  expect("{" ATA "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+         "\"Resource\":\"" FN "Refuse\",\"Catch\":[{\"ErrorEquals\":"
+         "[\"States.ALL\"],\"Next\":\"S\"}],\"End\":true},"
+         "\"S\":{\"Type\":\"Succeed\"}}}",
+         "{}", "{\"Error\":\"Bad.Request\",\"Cause\":\"no such item\"}");
+}
+
+/* A failed expression is States.QueryEvaluationError, which the state's
+ * own Catch can take. */
+Test(states_jsonata, a_query_error_is_caught_like_any_error) {
+  expect("{" ATA "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+         "\"Resource\":\"" FN "Echo\",\"Output\":\"{% $nothing %}\","
+         "\"Catch\":[{\"ErrorEquals\":[\"States.QueryEvaluationError\"],"
+         "\"Next\":\"S\",\"Output\":\"{% $states.errorOutput.Error %}\"}],"
+         "\"End\":true},\"S\":{\"Type\":\"Succeed\"}}}",
+         "{}", "\"States.QueryEvaluationError\"");
+}
+
+Test(states_jsonata, evaluation_errors_name_the_expression_and_field) {
+  expect_failed(
+      "{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+      "\"Output\":{\"a\":[1,\"{% 'x' + 1 %}\"]},\"End\":true}}}",
+      "{}", "States.QueryEvaluationError",
+      "An error occurred while executing the state 'P' (entered at the event "
+      "id #2). The JSONata expression ''x' + 1' specified for the field "
+      "'Output/a[1]' threw an error during evaluation. T2001: The left side "
+      "of the \"+\" operator must evaluate to a number");
+  /* $eval is not among AWS's functions. */
+  expect_failed(
+      "{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+      "\"Output\":\"{% $eval('1') %}\",\"End\":true}}}",
+      "{}", "States.QueryEvaluationError",
+      "An error occurred while executing the state 'P' (entered at the event "
+      "id #2). The JSONata expression '$eval('1')' specified for the field "
+      "'Output' threw an error during evaluation. T1006: Attempted to invoke "
+      "a non-function");
+}
+
+/* AWS's nesting bound: 100 "+1" terms run, 101 do not, with AWS's words
+ * for a bound (a colon, no code). */
+Test(states_jsonata, nesting_stops_where_aws_stops_it) {
+  char expr[512] = "1";
+  for (int i = 1; i < 100; i++) strcat(expr, "+1");
+  char *def = wft_strf("{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+                       "\"Pass\",\"Output\":\"{%% %s %%}\",\"End\":true}}}",
+                       expr);
+  expect(def, "{}", "100");
+  free(def);
+  strcat(expr, "+1");
+  def = wft_strf("{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+                 "\"Pass\",\"Output\":\"{%% %s %%}\",\"End\":true}}}",
+                 expr);
+  wf_engine *e = engine();
+  wf_execution *x = run(e, def, "{}");
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  cr_assert_str_eq(wf_execution_error(x), "States.QueryEvaluationError");
+  cr_assert(strstr(wf_execution_cause(x),
+                   "' specified for the field 'Output' threw an error during "
+                   "evaluation: Stack overflow error: Check for "
+                   "non-terminating recursive function. Consider rewriting "
+                   "as tail-recursive"),
+            "%s", wf_execution_cause(x));
+  wf_execution_free(x);
+  wf_engine_free(e);
+  free(def);
+}
+
+Test(states_jsonata, wait_and_now_follow_the_virtual_clock) {
+  wft_fixture f;
+  wft_fixture_init(&f, NULL, true);
+  wf_execution *x = wft_fixture_run(
+      &f,
+      "{" ATA "\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+      "\"Seconds\":\"{% $states.input.s %}\",\"Next\":\"P\"},"
+      "\"P\":{\"Type\":\"Pass\",\"Output\":{\"now\":\"{% $now() %}\","
+      "\"ms\":\"{% $millis() %}\"},\"End\":true}}}",
+      "{\"s\":3600}", NULL);
+  /* WFT_T0 is 2023-11-14T22:13:20Z; an hour later. */
+  wft_assert_succeeded(x, "{\"now\":\"2023-11-14T23:13:20.000Z\","
+                          "\"ms\":1700003600000}");
+  wft_assert_no_real_wait(&f);
+  wft_fixture_free(&f);
+}
+
+Test(states_jsonata, wait_refuses_what_is_not_a_count_of_seconds) {
+  expect_failed(
+      "{" ATA "\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","
+      "\"Seconds\":\"{% $states.input.s %}\",\"End\":true}}}",
+      "{\"s\":\"soon\"}", "States.QueryEvaluationError",
+      "An error occurred while executing the state 'W' (entered at the event "
+      "id #2). The JSONata expression '$states.input.s' specified for the "
+      "field 'Seconds' returned an unexpected result type. Expected "
+      "'integer', but was 'string' for value: \"soon\"");
+}
+
+Test(states_jsonata, map_selects_items_with_the_context) {
+  expect("{" ATA "\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
+         "\"Items\":\"{% $states.input.xs %}\",\"MaxConcurrency\":"
+         "\"{% 1 %}\",\"ItemSelector\":{\"i\":"
+         "\"{% $states.context.Map.Item.Index %}\",\"v\":"
+         "\"{% $states.context.Map.Item.Value * 10 %}\"},"
+         "\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+         "\"Pass\",\"Output\":\"{% $states.input.i + $states.input.v %}\","
+         "\"End\":true}}},\"Output\":\"{% $sum($states.result) %}\","
+         "\"End\":true}}}",
+         "{\"xs\":[1,2,3]}", "63");
+}
+
+Test(states_jsonata, fail_takes_error_and_cause_from_expressions) {
+  expect_failed("{" ATA "\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\","
+                "\"Error\":\"{% $states.input.e %}\",\"Cause\":\"literal\"}}}",
+                "{\"e\":\"Custom.Error\"}", "Custom.Error", "literal");
+  /* A Fail state with a Cause alone fails the execution without an
+   * error. */
+  wf_engine *e = engine();
+  wf_execution *x =
+      run(e,
+          "{" ATA "\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\","
+          "\"Cause\":\"{% 'n=' & $string($states.input.n) %}\"}}}",
+          "{\"n\":2}");
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  cr_assert_null(wf_execution_error(x));
+  cr_assert_str_eq(wf_execution_cause(x), "n=2");
+  wf_execution_free(x);
+  wf_engine_free(e);
+}
+
+/* Variables are shared by both query languages. */
+Test(states_jsonata, variables_cross_query_languages) {
+  expect("{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+         "\"Assign\":{\"x.$\":\"$.v\"},\"Next\":\"B\"},"
+         "\"B\":{\"Type\":\"Pass\"," ATA "\"Assign\":{\"y\":\"{% $x * 2 %}\"},"
+         "\"Output\":{\"x\":\"{% $x %}\"},\"Next\":\"C\"},"
+         "\"C\":{\"Type\":\"Pass\",\"Parameters\":{\"x.$\":\"$x\","
+         "\"y.$\":\"$y\"},\"End\":true}}}",
+         "{\"v\":21}", "{\"x\":21,\"y\":42}");
+}
+
+/* What AWS refuses when the definition is created. */
+static void expect_diagnostic(const char *def, const char *code,
+                              const char *message, const char *location) {
+  wf_machine *m = NULL;
+  wf_error err;
+  wf_diagnostics *d = NULL;
+  wf_load_options lo = WF_LOAD_OPTIONS_INIT;
+  lo.diagnostics = &d;
+  int rc = wf_machine_load_json(&m, def, &lo, &err);
+  cr_assert_eq(rc, WF_EINVALID, "loaded: %s", def);
+  cr_assert_not_null(d);
+  bool found = false;
+  for (size_t i = 0; i < wf_diagnostics_count(d); i++)
+    if (!strcmp(wf_diagnostics_code(d, i), code) &&
+        !strcmp(wf_diagnostics_message(d, i), message) &&
+        !strcmp(wf_diagnostics_location(d, i), location))
+      found = true;
+  char *all = wf_diagnostics_format(d);
+  cr_assert(found, "no %s: %s at %s in:\n%s", code, message, location, all);
+  free(all);
+  wf_diagnostics_free(d);
+}
+
+static char *pass_with(const char *output) {
+  return wft_strf("{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+                  "\"Pass\",\"Output\":{\"v\":\"{%% %s %%}\"},\"End\":true}}}",
+                  output);
+}
+
+Test(states_jsonata, definitions_are_checked_as_aws_checks_them) {
+  static const struct {
+    const char *expr, *code, *message;
+  } cases[] = {
+      {"1 +", "INVALID_JSONATA_EXPRESSION", "Unexpected end of expression"},
+      {"a[1,2)", "INVALID_JSONATA_EXPRESSION", "Expected \"]\", got \",\""},
+      {"phone.number", "UNSUPPORTED_JSONATA_EXPRESSION",
+       "Reference to 'phone' at the top level is not supported."},
+      {"$string($)", "UNSUPPORTED_JSONATA_EXPRESSION",
+       "Reference to '$' at the top level is not supported."},
+      {"$$.x", "UNSUPPORTED_JSONATA_EXPRESSION",
+       "Reference to '$$' is not supported."},
+      {"$states.errorOutput.Cause", "UNSUPPORTED_JSONATA_EXPRESSION",
+       "Field '$states.errorOutput' does not exist."},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *def = pass_with(cases[i].expr);
+    expect_diagnostic(def, cases[i].code, cases[i].message,
+                      "/States/P/Output/v");
+    free(def);
+  }
+  /* What is read after a path's first step, and variables, are fine. */
+  static const char *const fine[] = {
+      "$states.input.items[phone > 3]", "$states.input.a{'k': phone}",
+      "**.phone", "$undefinedVariable", "function($x){ $x.phone }"};
+  for (size_t i = 0; i < sizeof fine / sizeof *fine; i++) {
+    char *def = pass_with(fine[i]);
+    wf_machine_free(wft_load(def));
+    free(def);
+  }
+}
