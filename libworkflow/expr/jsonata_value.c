@@ -2,6 +2,7 @@
  * from jansson, JavaScript's number printing, deep equality, and the error
  * raised by longjmp with its message in jsonata-js's words. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +12,28 @@
 
 /* --- arena --- */
 
+/* Each chunk twice the size of the one before, up to JA_CHUNK_MAX: an
+ * evaluation that needs megabytes takes a few of them, not hundreds of
+ * small ones that malloc hands back to the system (and faults in again)
+ * at every evaluation. */
+#define JA_CHUNK_MIN 16384u
+#define JA_CHUNK_MAX 1048576u
+
 struct ja_chunk {
   ja_chunk *next;
+  size_t grow; /* the size this chunk was due (JA_CHUNK_MIN, doubling) */
   max_align_t data[];
 };
 
 void *ja_alloc(ja_arena *a, size_t n) {
   n = (n + 15) & ~(size_t)15;
   if (!a->cur || (size_t)(a->end - a->cur) < n) {
-    size_t sz = n > 16384 ? n : 16384;
+    size_t grow = a->head ? a->head->grow * 2 : JA_CHUNK_MIN;
+    if (grow > JA_CHUNK_MAX) grow = JA_CHUNK_MAX;
+    size_t sz = n > grow ? n : grow;
     ja_chunk *c = wf__malloc(sizeof *c + sz);
     if (!c) return NULL;
+    c->grow = grow;
     c->next = a->head;
     a->head = c;
     a->cur = (char *)c->data;
@@ -92,17 +104,22 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
 
 /* --- values --- */
 
+/* A value takes the bytes its kind uses: a number 16, an array 32, not
+ * the whole union (a function's fields, 112). Nothing copies a jv whole. */
+#define JV_SIZE(member) (offsetof(jv, u) + sizeof(((jv *)0)->u.member))
+
 /* A container of the input, still in its jansson value: an evaluation
  * reads a few paths of a document it is given whole, so each array or
  * object is converted when first looked into (jv_force), one level at a
  * time, its containers lazy in turn. Until then it is empty to whatever
- * does not force it. (A JA_ flag of this file's own.) */
+ * does not force it. (A JA_ flag of this file's own.) The jlazy sits just
+ * before its value in the arena. */
 #define JA_LAZY 64
 typedef struct jlazy {
-  jv v; /* first: a jv * of a lazy value is its jlazy */
   json_t *j;
   jev *ev;
 } jlazy;
+#define LAZY_OF(v) ((const jlazy *)(const void *)((const char *)(v) - sizeof(jlazy)))
 
 void jv_force(const jv *v);
 
@@ -115,7 +132,7 @@ jv jv_true_v = {.kind = JV_BOOL, .u.b = true};
 jv jv_false_v = {.kind = JV_BOOL, .u.b = false};
 
 jv *jv_num(jev *ev, double d) {
-  jv *v = jalloc(ev, sizeof *v);
+  jv *v = jalloc(ev, JV_SIZE(n));
   v->kind = JV_NUM;
   v->flags = 0;
   v->u.n = d;
@@ -123,7 +140,7 @@ jv *jv_num(jev *ev, double d) {
 }
 
 jv *jv_str(jev *ev, const char *s, size_t n) {
-  jv *v = jalloc(ev, sizeof *v);
+  jv *v = jalloc(ev, JV_SIZE(str));
   v->kind = JV_STR;
   v->flags = 0;
   v->u.str.s = s;
@@ -135,8 +152,8 @@ jv *jv_cstr(jev *ev, const char *s) { return jv_str(ev, s, strlen(s)); }
 jv *jv_bool(bool b) { return b ? &jv_true_v : &jv_false_v; }
 
 jv *jv_arr(jev *ev, uint8_t flags) {
-  jv *v = jalloc(ev, sizeof *v);
-  memset(v, 0, sizeof *v);
+  jv *v = jalloc(ev, JV_SIZE(arr));
+  memset(v, 0, JV_SIZE(arr));
   v->kind = JV_ARR;
   v->flags = flags;
   return v;
@@ -145,8 +162,8 @@ jv *jv_arr(jev *ev, uint8_t flags) {
 jv *jv_seq(jev *ev) { return jv_arr(ev, JA_SEQ); }
 
 jv *jv_obj(jev *ev) {
-  jv *v = jalloc(ev, sizeof *v);
-  memset(v, 0, sizeof *v);
+  jv *v = jalloc(ev, JV_SIZE(obj));
+  memset(v, 0, JV_SIZE(obj));
   v->kind = JV_OBJ;
   return v;
 }
@@ -235,13 +252,15 @@ static jv *from_json(jev *ev, json_t *j) {
   case JSON_STRING: return jv_str(ev, json_string_value(j), json_string_length(j));
   case JSON_ARRAY:
   case JSON_OBJECT: {
-    jlazy *l = jalloc(ev, sizeof *l);
-    l->v.kind = json_is_array(j) ? JV_ARR : JV_OBJ;
-    l->v.flags = JA_LAZY;
-    memset(&l->v.u.obj, 0, sizeof l->v.u.obj);
+    /* Room for either kind: an object's fields are the larger. */
+    jlazy *l = jalloc(ev, sizeof *l + JV_SIZE(obj));
+    jv *v = (jv *)(void *)(l + 1);
+    memset(v, 0, JV_SIZE(obj));
+    v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
+    v->flags = JA_LAZY;
     l->j = j;
     l->ev = ev;
-    return &l->v;
+    return v;
   }
   }
   return NULL;
@@ -253,7 +272,7 @@ jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j) : NULL; }
 void jv_force(const jv *cv) {
   if (!cv || !(cv->flags & JA_LAZY)) return;
   jv *v = (jv *)cv;
-  const jlazy *l = (const jlazy *)cv;
+  const jlazy *l = LAZY_OF(cv);
   jev *ev = l->ev;
   json_t *j = l->j;
   if (v->kind == JV_ARR) {
