@@ -324,3 +324,33 @@ Test(states_jsonata, definitions_are_checked_as_aws_checks_them) {
     free(def);
   }
 }
+
+/* AWS records the failed evaluation as an EvaluationFailed event naming
+ * the field, chained to the event before the state's entry. */
+Test(states_jsonata, a_failed_evaluation_is_an_event) {
+  wf_engine *e = engine();
+  wf_execution *x =
+      run(e,
+          "{" ATA "\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\","
+          "\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"Output\":{\"v\":"
+          "\"{% $nope %}\"},\"End\":true}}}",
+          "{}");
+  json_t *doc;
+  json_t *evs = wft_events(x, 0, &doc);
+  cr_assert_eq(json_array_size(evs), 6);
+  json_t *ev = json_array_get(evs, 4);
+  cr_assert_str_eq(json_string_value(json_object_get(ev, "type")),
+                   "EvaluationFailed");
+  cr_assert_eq(json_integer_value(json_object_get(ev, "previousEventId")), 3);
+  json_t *d = json_object_get(ev, "evaluationFailedEventDetails");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "location")),
+                   "Output/v");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "state")), "P");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "error")),
+                   "States.QueryEvaluationError");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "cause")),
+                   wf_execution_cause(x));
+  json_decref(doc);
+  wf_execution_free(x);
+  wf_engine_free(e);
+}

@@ -66,7 +66,8 @@ typedef enum wf__event_type {
   X(MAP_RUN_STARTED, "MapRunStarted")                                        \
   X(MAP_RUN_SUCCEEDED, "MapRunSucceeded")                                    \
   X(MAP_RUN_FAILED, "MapRunFailed")                                          \
-  X(MAP_RUN_ABORTED, "MapRunAborted")
+  X(MAP_RUN_ABORTED, "MapRunAborted")                                        \
+  X(EVALUATION_FAILED, "EvaluationFailed")
 #define WF__EVENT_ENUM(id, name) WF__EV_##id,
   WF__EVENT_TYPES(WF__EVENT_ENUM)
 #undef WF__EVENT_ENUM
@@ -210,6 +211,7 @@ struct wf__frame {
   json_t *effective; /* Task: input after InputPath/Parameters */
   json_t *ctx;       /* cached context object for the current state */
   int64_t entered_id, entered_ms;
+  int64_t entered_prev; /* the StateEntered event's previous event */
   int64_t prev_event; /* previousEventId for this frame's next event */
   unsigned retry_count;
   unsigned *attempts; /* per retrier, for the current state visit */

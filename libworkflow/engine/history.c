@@ -336,6 +336,12 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
     case WF__EV_MAP_RUN_STARTED:
       str_field(b, "mapRunArn", ev->text, &first);
       break;
+    case WF__EV_EVALUATION_FAILED:
+      str_field(b, "error", ev->error, &first);
+      str_field(b, "cause", ev->cause, &first);
+      if (ev->text) str_field(b, "location", ev->text, &first);
+      str_field(b, "state", ev->name, &first);
+      break;
     case WF__EV_MAP_ITERATION_STARTED:
     case WF__EV_MAP_ITERATION_SUCCEEDED:
     case WF__EV_MAP_ITERATION_FAILED:

@@ -29,6 +29,7 @@ void wf__state_enter(wf__frame *f, const wf__state *st) {
     if (f->attempts) memset(f->attempts, 0, f->nattempts * sizeof *f->attempts);
   }
   f->entered_ms = wf__engine_now(x->engine);
+  f->entered_prev = f->prev_event;
   f->entered_id = wf__history_add(x, f, WF__EV_STATE_ENTERED, st, f->input,
                                   NULL, NULL);
   f->phase = WF__PH_ENTER;
@@ -205,6 +206,15 @@ static wf__step fault_end(wf__frame *f, const wf__state *st,
     return wf__frame_fail_memory(f);
   }
   const char *error = fault->error ? fault->error : "States.Runtime";
+  if (!strcmp(error, WF__QUERY_ERROR)) {
+    /* AWS records the failed evaluation, chained to what preceded the
+     * state's entry. */
+    f->prev_event = f->entered_prev;
+    wf__event_args ev = {.type = WF__EV_EVALUATION_FAILED, .st = st,
+                         .error = error, .cause = wf__strbuf_cstr(&cause),
+                         .text = fault->location[0] ? fault->location : NULL};
+    wf__history_record(f->exec, f, &ev);
+  }
   /* A spent budget's oversized result: AWS's words for an output past the
    * payload limit, and like them, terminal. */
   if (strcmp(error, "States.DataLimitExceeded") == 0 && !fault->cause.len) {

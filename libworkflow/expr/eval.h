@@ -88,9 +88,12 @@ typedef struct wf__fault {
   const char *error;
   wf__strbuf cause;
   bool raw; /* the cause is complete: no "An error occurred ..." prefix */
+  /* A JSONata expression's failure: the field it sits in ("Output/a"),
+   * which AWS's EvaluationFailed event names; "" otherwise. */
+  char location[96];
 } wf__fault;
 
-#define WF__FAULT_INIT {NULL, WF__STRBUF_INIT, false}
+#define WF__FAULT_INIT {NULL, WF__STRBUF_INIT, false, {0}}
 
 /* Set the fault (replacing an earlier one) and return -1. */
 int wf__fault_set(wf__fault *f, const char *error, const char *fmt, ...)

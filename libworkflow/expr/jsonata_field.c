@@ -327,6 +327,7 @@ static int eval_expr(json_t **out, const jfield_node *n,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__fault *fault) {
   wf__jsonata_error err;
+  snprintf(fault->location, sizeof fault->location, "%s", n->field);
   if (wf__jsonata_eval_depth(out, n->expr, NULL, vars, budget,
                              WF__JFIELD_MAX_DEPTH, &err) != 0) {
     /* A result past the payload limit fails the state as AWS does for an
@@ -420,6 +421,7 @@ int wf__jfield_type_fault(wf__fault *fault, const wf__jfield *f,
                           const char *want, json_t *value) {
   char *text = wf__json_dumps(value);
   const char *expr = wf__jfield_text(f);
+  snprintf(fault->location, sizeof fault->location, "%s", f->field);
   wf__fault_set(fault, WF__QUERY_ERROR,
                 "The JSONata expression '%s' specified for the field '%s' "
                 "returned an unexpected result type. Expected '%s', but was "
