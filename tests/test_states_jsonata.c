@@ -354,3 +354,34 @@ Test(states_jsonata, a_failed_evaluation_is_an_event) {
   wf_execution_free(x);
   wf_engine_free(e);
 }
+
+/* A variable's value, and one Assign's values together, stay within
+ * AWS's 256 KiB. */
+Test(states_jsonata, assigned_values_stay_within_aws_bounds) {
+  wf_engine *e = engine();
+  wf_execution *x =
+      run(e,
+          "{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+          "\"Assign\":{\"big\":[\"{% $pad('', 140000, 'x') %}\","
+          "\"{% $pad('', 140000, 'y') %}\"]},"
+          "\"End\":true}}}",
+          "{}");
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  cr_assert_str_eq(wf_execution_error(x), "States.DataLimitExceeded");
+  cr_assert(strstr(wf_execution_cause(x),
+                   "The value assigned to the variable 'big' is larger than "
+                   "the maximum of 262144 bytes"),
+            "%s", wf_execution_cause(x));
+  wf_execution_free(x);
+  x = run(e,
+          "{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+          "\"Assign\":{\"a\":\"{% $pad('', 140000, 'x') %}\","
+          "\"b\":\"{% $pad('', 140000, 'y') %}\"},\"End\":true}}}",
+          "{}");
+  cr_assert_str_eq(wf_execution_error(x), "States.DataLimitExceeded");
+  cr_assert(strstr(wf_execution_cause(x), "The values of the Assign field "
+                                          "are larger than the maximum"),
+            "%s", wf_execution_cause(x));
+  wf_execution_free(x);
+  wf_engine_free(e);
+}

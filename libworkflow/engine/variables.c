@@ -15,6 +15,7 @@
  * rule's Assign, its own only when it takes Default); a Catch's error
  * output ({"Error", "Cause"}), replacing what the failed state staged. */
 #include "alloc.h"
+#include "json_text.h"
 #include "step.h"
 
 json_t *wf__vars_lookup(const wf__frame *f, const char *name) {
@@ -36,11 +37,37 @@ int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
   return wf__vars_stage(f, values, fault);
 }
 
+/* AWS's bounds: 256 KiB for one variable's value and for all the values
+ * of one Assign (the cause is ours: AWS's text is not recorded). */
+#define WF__VAR_MAX_BYTES 262144u
+
+static int over_limit(json_t *values, wf__fault *fault) {
+  const char *name;
+  json_t *v;
+  json_object_foreach(values, name, v) {
+    if (wf__json_size(v, WF__VAR_MAX_BYTES) > WF__VAR_MAX_BYTES)
+      return wf__fault_set(fault, "States.DataLimitExceeded",
+                           "The value assigned to the variable '%s' is "
+                           "larger than the maximum of %u bytes",
+                           name, WF__VAR_MAX_BYTES);
+  }
+  if (wf__json_size(values, WF__VAR_MAX_BYTES) > WF__VAR_MAX_BYTES)
+    return wf__fault_set(fault, "States.DataLimitExceeded",
+                         "The values of the Assign field are larger than "
+                         "the maximum of %u bytes together",
+                         WF__VAR_MAX_BYTES);
+  return 0;
+}
+
 int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault) {
   if (!json_is_object(values)) {
     json_decref(values);
     return wf__fault_set(fault, "States.Runtime",
                          "The Assign field did not give an object");
+  }
+  if (over_limit(values, fault) != 0) {
+    json_decref(values);
+    return -1;
   }
   if (!f->pending_vars) {
     f->pending_vars = values;
