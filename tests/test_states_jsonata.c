@@ -385,3 +385,21 @@ Test(states_jsonata, assigned_values_stay_within_aws_bounds) {
   wf_execution_free(x);
   wf_engine_free(e);
 }
+
+/* Variable names: identifiers of 1 to 80 characters; "states" is AWS's. */
+Test(states_jsonata, assign_takes_variable_names_only) {
+  expect_diagnostic("{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":"
+                    "\"Pass\",\"Assign\":{\"states\":1},\"End\":true}}}",
+                    "SCHEMA_VALIDATION_FAILED",
+                    "The variable name 'states' is reserved",
+                    "/States/P/Assign");
+  expect_diagnostic(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":"
+      "\"" FN "Echo\",\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],"
+      "\"Next\":\"S\",\"Assign\":{\"1x.$\":\"$\"}}],\"End\":true},"
+      "\"S\":{\"Type\":\"Succeed\"}}}",
+      "SCHEMA_VALIDATION_FAILED",
+      "The variable name '1x' is not valid: it must be 1 to 80 letters, "
+      "digits or underscores, not starting with a digit",
+      "/States/T/Catch[0]/Assign");
+}

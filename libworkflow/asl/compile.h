@@ -85,6 +85,10 @@ bool wf__exclusive(wf__cctx *cx, json_t *obj, const char *a, const char *b);
  * 'Output' is only supported for the 'JSONata' QueryLanguage". `ql` is the
  * language in force. */
 void wf__cerr_language(wf__cctx *cx, wf__ql ql, const char *field);
+/* Assign (of a state, a Choice rule or a Catcher), when present: an
+ * object whose keys are valid variable names. Records what is wrong;
+ * false when it is not an object. */
+bool wf__check_assign(wf__cctx *cx, json_t *obj, wf__ql ql);
 /* A field of a JSONata state (expressions inside a literal), compiled for
  * the engine; `name` is how run-time causes call it (NULL: `field`).
  * NULL when absent or after recording diagnostics. */

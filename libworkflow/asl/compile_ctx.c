@@ -273,3 +273,42 @@ int wf__resolve_target(wf__cctx *cx, const char *field, const char *target) {
   }
   return (int)json_integer_value(idx);
 }
+
+/* A workflow variable's name (an Assign key, ".$" taken off in JSONPath):
+ * 1 to 80 characters, an identifier (a letter or '_' first, then letters,
+ * digits or '_'; non-ASCII letters allowed), and not "states", which AWS
+ * reserves for JSONata. The message is ours: AWS's text is not recorded. */
+static void check_variable_names(wf__cctx *cx, json_t *assign, wf__ql ql) {
+  const char *key;
+  json_t *val;
+  json_object_foreach(assign, key, val) {
+    size_t n = strlen(key);
+    if (ql == WF__QL_JSONPATH && n >= 2 && !strcmp(key + n - 2, ".$")) n -= 2;
+    bool ok = n >= 1 && n <= 80;
+    for (size_t i = 0; ok && i < n; i++) {
+      unsigned char c = (unsigned char)key[i];
+      bool letter = c >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') ||
+                    (c >= 'A' && c <= 'Z');
+      ok = letter || (i > 0 && c >= '0' && c <= '9');
+    }
+    if (!ok)
+      wf__cerr_at(cx, "Assign",
+                  "The variable name '%.*s' is not valid: it must be 1 to 80 "
+                  "letters, digits or underscores, not starting with a digit",
+                  (int)(n > 100 ? 100 : n), key);
+    else if (n == 6 && !strncmp(key, "states", 6))
+      wf__cerr_at(cx, "Assign",
+                  "The variable name 'states' is reserved");
+  }
+}
+
+bool wf__check_assign(wf__cctx *cx, json_t *obj, wf__ql ql) {
+  json_t *assign = json_object_get(obj, "Assign");
+  if (!assign) return true;
+  if (!json_is_object(assign)) {
+    wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
+    return false;
+  }
+  check_variable_names(cx, assign, ql);
+  return true;
+}

@@ -34,17 +34,16 @@ static void compile_branch(wf__cctx *cx, json_t *rule, wf__state *st,
     snprintf(name, sizeof name, "Choices[%zu]/Output", index);
     b->output = wf__get_jfield(cx, rule, "Output", name);
     snprintf(name, sizeof name, "Choices[%zu]/Assign", index);
-    json_t *assign = json_object_get(rule, "Assign");
-    if (assign && !json_is_object(assign))
-      wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
-    else
+    if (wf__check_assign(cx, rule, WF__QL_JSONATA))
       b->ata_assign = wf__get_jfield(cx, rule, "Assign", name);
     if (!json_object_get(rule, "Next"))
       wf__cerr(cx, "These fields are required: [Next]");
   } else {
     b->rule = wf__choice_rule_compile(cx, rule, true);
-    b->assign = wf__get_template(cx, rule, "Assign",
-                                 WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
+    if (wf__check_assign(cx, rule, WF__QL_JSONPATH))
+      b->assign = wf__get_template(cx, rule, "Assign",
+                                   WF__JP_ALLOW_CONTEXT |
+                                       WF__JP_ALLOW_VARIABLE);
   }
   json_t *next = json_object_get(rule, "Next");
   if (next && !json_is_string(next))

@@ -200,11 +200,7 @@ static void compile_io(wf__cctx *cx, json_t *js, wf__state *st) {
   }
   if ((bit & ~(SUCCEED | FAIL)) && st->ql == WF__QL_JSONPATH)
     st->assign = wf__get_template(cx, js, "Assign", TEMPLATE_FLAGS);
-  json_t *assign = json_object_get(js, "Assign");
-  if (assign && !json_is_object(assign) && (bit & ~(SUCCEED | FAIL))) {
-    wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
-    return;
-  }
+  if ((bit & ~(SUCCEED | FAIL)) && !wf__check_assign(cx, js, st->ql)) return;
   if (st->ql == WF__QL_JSONATA) {
     if (!(bit & FAIL)) st->ata[WF__ATA_OUTPUT] = wf__get_jfield(cx, js, "Output", NULL);
     if (bit & (TASK | PARALLEL))

@@ -210,17 +210,15 @@ static void compile_catcher(wf__cctx *cx, json_t *c, size_t index,
   if (st->ql == WF__QL_JSONPATH) {
     wf__get_path_field(cx, c, "ResultPath", WF__JP_REFERENCE,
                        &out->result_path);
-    out->assign = wf__get_template(
-        cx, c, "Assign", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
+    if (wf__check_assign(cx, c, WF__QL_JSONPATH))
+      out->assign = wf__get_template(
+          cx, c, "Assign", WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
   } else {
     char name[64];
     snprintf(name, sizeof name, "Catch[%zu]/Output", index);
     out->output = wf__get_jfield(cx, c, "Output", name);
     snprintf(name, sizeof name, "Catch[%zu]/Assign", index);
-    json_t *assign = json_object_get(c, "Assign");
-    if (assign && !json_is_object(assign))
-      wf__cerr_at(cx, "Assign", "Expected value of type [OBJECT]");
-    else
+    if (wf__check_assign(cx, c, WF__QL_JSONATA))
       out->ata_assign = wf__get_jfield(cx, c, "Assign", name);
   }
 }
