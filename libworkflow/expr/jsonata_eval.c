@@ -139,15 +139,42 @@ static jv *eval_stages(jev *ev, const jnode *step, jv *input, jenv *env) {
   return result;
 }
 
+/* A step that only names a field: no predicate, stage, grouping, '[]',
+ * focus, index or parent binding on it. */
+static bool plain_name(const jnode *step) {
+  return step->type == N_NAME && !step->nstages && !step->npred &&
+         !step->has_group && !step->keep_array && !step->tuple &&
+         !step->focus && !step->index && !step->ancestor;
+}
+
+/* jeval of a plain name step over an object, without the dispatch: the
+ * member, a sequence in it collapsed as jeval's end does. */
+static jv *name_step(jev *ev, const jnode *step, const jv *obj) {
+  if (ev->depth + 1 > ev->max_depth) {
+    jerr_reset(&ev->err, "U1001");
+    jrethrow(ev);
+  }
+  jcharge(ev);
+  jv *v = jv_get(obj, step->op, step->oplen);
+  if (v && jv_is_seq(v) && !(v->flags & JA_TUPLE)) {
+    if (v->u.arr.len == 0) v = NULL;
+    else if (v->u.arr.len == 1 && !(v->flags & JA_KEEP)) v = v->u.arr.v[0];
+  }
+  return v;
+}
+
 static jv *eval_step(jev *ev, const jnode *step, jv *input, jenv *env, bool last) {
   if (step->type == N_SORT) {
     jv *r = eval_sort(ev, step, input, env);
     if (step->nstages) r = eval_stages(ev, step, r, env);
     return r;
   }
+  bool plain = plain_name(step);
   jv *result = jv_seq(ev);
   for (size_t i = 0; i < alen(input); i++) {
-    jv *res = jeval(ev, step, input->u.arr.v[i], env);
+    jv *item = input->u.arr.v[i];
+    jv *res = plain && jv_is_obj(item) ? name_step(ev, step, item)
+                                       : jeval(ev, step, item, env);
     for (size_t s = 0; s < step->nstages; s++)
       res = eval_filter(ev, step->stages[s].expr, res, env);
     if (res) jv_push(ev, result, res);
@@ -155,6 +182,15 @@ static jv *eval_step(jev *ev, const jnode *step, jv *input, jenv *env, bool last
   if (last && result->u.arr.len == 1 && jv_is_arr(result->u.arr.v[0]) &&
       !jv_is_seq(result->u.arr.v[0]))
     return result->u.arr.v[0];
+  /* The results flattened one level: when none is an array to spread,
+   * that is the sequence itself. */
+  size_t spread = 0;
+  while (spread < result->u.arr.len) {
+    jv *r = result->u.arr.v[spread];
+    if (jv_is_arr(r) && !(r->flags & JA_CONS)) break;
+    spread++;
+  }
+  if (spread == result->u.arr.len) return result;
   jv *seq = jv_seq(ev);
   for (size_t i = 0; i < result->u.arr.len; i++) {
     jv *r = result->u.arr.v[i];
@@ -229,8 +265,28 @@ static jv *eval_tuple_step(jev *ev, const jnode *step, jv *input, jv *tuples,
 }
 
 static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
+  size_t first = 0;
+  if (!jv_is_arr(input) && !expr->tuple && !expr->keep_singleton && !expr->has_group) {
+    /* Leading plain names over single objects (a.b.c over {"a":{...}}):
+     * each step's sequence would hold one value, so the value stands for
+     * it; at the first array (to flatten) the general walk takes over
+     * from that step, as it would have got there. */
+    jv *cur = input;
+    for (; first < expr->nitems && plain_name(expr->items[first]); first++) {
+      if (!jv_is_obj(cur)) {
+        jcharge(ev);
+        return NULL; /* a name over a value that is no object: undefined */
+      }
+      jv *v = name_step(ev, expr->items[first], cur);
+      if (!v) return NULL;
+      if (jv_is_arr(v) && (first + 1 < expr->nitems || jv_is_seq(v))) break;
+      cur = v;
+    }
+    if (first == expr->nitems) return cur;
+    input = cur;
+  }
   jv *in;
-  if (jv_is_arr(input) && expr->items[0]->type != N_VARIABLE) {
+  if (first == 0 && jv_is_arr(input) && expr->items[0]->type != N_VARIABLE) {
     in = input;
   } else {
     /* jsonata-js's createSequence(input): one item, undefined included,
@@ -240,7 +296,7 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
   }
   jv *result = NULL, *tuples = NULL;
   bool is_tuple = false;
-  for (size_t i = 0; i < expr->nitems; i++) {
+  for (size_t i = first; i < expr->nitems; i++) {
     const jnode *step = expr->items[i];
     if (step->tuple) is_tuple = true;
     if (i == 0 && step->consarray) {
