@@ -167,13 +167,27 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
  * object is converted when first looked into (jv_force), one level at a
  * time, its containers lazy in turn. Until then it is empty to whatever
  * does not force it. (A JA_ flag of this file's own.) The jlazy sits just
- * before its value in the arena. */
+ * before its value in the arena.
+ *
+ * jv_get on a lazy object converts only the member it is asked for. A
+ * member that is an array or object is one value however often it is
+ * looked up (`in` and the parent operator compare values by identity),
+ * so the lazy object lists those it made (kids), and jv_force uses them;
+ * a number or string may be made again. */
 #define JA_LAZY 64
+typedef struct jkid {
+  json_t *j;
+  jv *v;
+  struct jkid *next;
+} jkid;
 typedef struct jlazy {
   json_t *j;
   jev *ev;
+  jkid *kids;
 } jlazy;
-#define LAZY_OF(v) ((const jlazy *)(const void *)((const char *)(v) - sizeof(jlazy)))
+#define LAZY_HEAD ((sizeof(jlazy) + 15) & ~(size_t)15) /* keeps the jv aligned */
+#define LAZY_OF(v) ((jlazy *)(void *)((char *)(v) - LAZY_HEAD))
+static jv *kid(jlazy *l, json_t *x);
 
 void jv_force(const jv *v);
 
@@ -281,6 +295,11 @@ void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
 }
 
 jv *jv_get(const jv *o, const char *k, size_t kl) {
+  if (o && o->kind == JV_OBJ && (o->flags & JA_LAZY)) {
+    jlazy *l = LAZY_OF(o);
+    json_t *x = json_object_getn(l->j, k, kl);
+    return x ? kid(l, x) : NULL;
+  }
   long i = obj_find(o, k, kl);
   return i >= 0 ? o->u.obj.v[i] : NULL;
 }
@@ -307,13 +326,15 @@ static jv *from_json(jev *ev, json_t *j) {
   case JSON_ARRAY:
   case JSON_OBJECT: {
     /* Room for either kind: an object's fields are the larger. */
-    jlazy *l = jalloc(ev, sizeof *l + JV_SIZE(obj));
-    jv *v = (jv *)(void *)(l + 1);
+    char *m = jalloc(ev, LAZY_HEAD + JV_SIZE(obj));
+    jlazy *l = (jlazy *)(void *)m;
+    jv *v = (jv *)(void *)(m + LAZY_HEAD);
     memset(v, 0, JV_SIZE(obj));
     v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
     v->flags = JA_LAZY;
     l->j = j;
     l->ev = ev;
+    l->kids = NULL;
     return v;
   }
   }
@@ -322,11 +343,24 @@ static jv *from_json(jev *ev, json_t *j) {
 
 jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j) : NULL; }
 
+/* The value of x, a member of lazy object l. */
+static jv *kid(jlazy *l, json_t *x) {
+  if (!json_is_array(x) && !json_is_object(x)) return from_json(l->ev, x);
+  for (jkid *k = l->kids; k; k = k->next)
+    if (k->j == x) return k->v;
+  jkid *k = jalloc(l->ev, sizeof *k);
+  k->j = x;
+  k->v = from_json(l->ev, x);
+  k->next = l->kids;
+  l->kids = k;
+  return k->v;
+}
+
 /* Convert a lazy container's own level (its members stay lazy). */
 void jv_force(const jv *cv) {
   if (!cv || !(cv->flags & JA_LAZY)) return;
   jv *v = (jv *)cv;
-  const jlazy *l = LAZY_OF(cv);
+  jlazy *l = LAZY_OF(cv);
   jev *ev = l->ev;
   json_t *j = l->j;
   if (v->kind == JV_ARR) {
@@ -347,7 +381,7 @@ void jv_force(const jv *cv) {
     for (void *it = json_object_iter(j); it && i < n; it = json_object_iter_next(j, it), i++) {
       k[i] = json_object_iter_key(it);
       kl[i] = json_object_iter_key_len(it);
-      vals[i] = from_json(ev, json_object_iter_value(it));
+      vals[i] = kid(l, json_object_iter_value(it));
     }
     v->u.obj.k = k;
     v->u.obj.kl = kl;
