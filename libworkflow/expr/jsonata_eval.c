@@ -139,28 +139,46 @@ static jv *eval_stages(jev *ev, const jnode *step, jv *input, jenv *env) {
   return result;
 }
 
-/* A step that only names a field: no predicate, stage, grouping, '[]',
- * focus, index or parent binding on it. */
-static bool plain_name(const jnode *step) {
-  return step->type == N_NAME && !step->nstages && !step->npred &&
-         !step->has_group && !step->keep_array && !step->tuple &&
-         !step->focus && !step->index && !step->ancestor;
+/* A step with no predicate, stage, grouping, '[]', focus, index or
+ * parent binding on it. */
+static bool plain_step(const jnode *step) {
+  return !step->nstages && !step->npred && !step->has_group &&
+         !step->keep_array && !step->tuple && !step->focus && !step->index &&
+         !step->ancestor;
 }
 
-/* jeval of a plain name step over an object, without the dispatch: the
- * member, a sequence in it collapsed as jeval's end does. */
-static jv *name_step(jev *ev, const jnode *step, const jv *obj) {
+/* A plain step that names a field. */
+static bool plain_name(const jnode *step) {
+  return step->type == N_NAME && plain_step(step);
+}
+
+/* A plain step that is a variable ($name, not $). */
+static bool plain_var(const jnode *step) {
+  return step->type == N_VARIABLE && step->oplen > 0 && plain_step(step);
+}
+
+/* What jeval does around a plain step's value: the depth bound and the
+ * charge before, a sequence collapsed after. */
+static void plain_enter(jev *ev) {
   if (ev->depth + 1 > ev->max_depth) {
     jerr_reset(&ev->err, "U1001");
     jrethrow(ev);
   }
   jcharge(ev);
-  jv *v = jv_get(obj, step->op, step->oplen);
+}
+
+static jv *plain_collapse(jv *v) {
   if (v && jv_is_seq(v) && !(v->flags & JA_TUPLE)) {
     if (v->u.arr.len == 0) v = NULL;
     else if (v->u.arr.len == 1 && !(v->flags & JA_KEEP)) v = v->u.arr.v[0];
   }
   return v;
+}
+
+/* jeval of a plain name step over an object, without the dispatch. */
+static jv *name_step(jev *ev, const jnode *step, const jv *obj) {
+  plain_enter(ev);
+  return plain_collapse(jv_get(obj, step->op, step->oplen));
 }
 
 static jv *eval_step(jev *ev, const jnode *step, jv *input, jenv *env, bool last) {
@@ -266,18 +284,29 @@ static jv *eval_tuple_step(jev *ev, const jnode *step, jv *input, jv *tuples,
 
 static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
   size_t first = 0;
-  if (!jv_is_arr(input) && !expr->tuple && !expr->keep_singleton && !expr->has_group) {
-    /* Leading plain names over single objects (a.b.c over {"a":{...}}):
-     * each step's sequence would hold one value, so the value stands for
-     * it; at the first array (to flatten) the general walk takes over
-     * from that step, as it would have got there. */
+  bool var0 = plain_var(expr->items[0]);
+  if ((var0 || !jv_is_arr(input)) && !expr->tuple && !expr->keep_singleton &&
+      !expr->has_group) {
+    /* A leading variable and plain names over single objects ($v.a.b,
+     * a.b over {"a":{...}}): each step's sequence would hold one value, so
+     * the value stands for it; at the first array (to flatten) the general
+     * walk takes over from that step, as it would have got there. */
     jv *cur = input;
-    for (; first < expr->nitems && plain_name(expr->items[first]); first++) {
-      if (!jv_is_obj(cur)) {
-        jcharge(ev);
-        return NULL; /* a name over a value that is no object: undefined */
+    for (; first < expr->nitems; first++) {
+      const jnode *step = expr->items[first];
+      jv *v;
+      if (first == 0 && var0) {
+        plain_enter(ev);
+        v = plain_collapse(lookup(ev, env, step->op));
+      } else if (plain_name(step)) {
+        if (!jv_is_obj(cur)) {
+          jcharge(ev);
+          return NULL; /* a name over a value that is no object: undefined */
+        }
+        v = name_step(ev, step, cur);
+      } else {
+        break;
       }
-      jv *v = name_step(ev, expr->items[first], cur);
       if (!v) return NULL;
       if (jv_is_arr(v) && (first + 1 < expr->nitems || jv_is_seq(v))) break;
       cur = v;
@@ -525,6 +554,40 @@ static bool boolize(const jv *v) {
   return d && b;
 }
 
+static bool is_scalar(const jv *v) {
+  return v && v->kind != JV_ARR && v->kind != JV_OBJ && v->kind != JV_FUNC;
+}
+
+/* The operators that cannot fail on their operands (finite numbers,
+ * strings, scalars for = and !=), as eval_binary_ops computes them, without
+ * its error handler (a setjmp); NULL for eval_binary_ops to do it. Only
+ * memory can run out here, which then carries no operator position. */
+static jv *binary_quick(jev *ev, const char *op, const jv *lhs, const jv *rhs) {
+  if (!lhs || !rhs) return NULL;
+  char c = op[0], c1 = op[1];
+  bool nums = lhs->kind == JV_NUM && rhs->kind == JV_NUM && isfinite(lhs->u.n) &&
+              isfinite(rhs->u.n);
+  if (!c1 && (c == '+' || c == '-' || c == '*' || c == '/' || c == '%')) {
+    if (!nums) return NULL;
+    double a = lhs->u.n, b = rhs->u.n;
+    return jv_num(ev, c == '+' ? a + b : c == '-' ? a - b : c == '*' ? a * b
+                      : c == '/' ? a / b : fmod(a, b));
+  }
+  if ((c == '<' || c == '>') && (!c1 || (c1 == '=' && !op[2]))) {
+    int cmp;
+    if (nums) cmp = lhs->u.n < rhs->u.n ? -1 : lhs->u.n > rhs->u.n ? 1 : 0;
+    else if (lhs->kind == JV_STR && rhs->kind == JV_STR) cmp = str_cmp(lhs, rhs);
+    else return NULL;
+    return jv_bool(c == '<' ? (c1 ? cmp <= 0 : cmp < 0) : (c1 ? cmp >= 0 : cmp > 0));
+  }
+  if ((c == '=' && !c1) || (c == '!' && c1 == '=' && !op[2])) {
+    if (!is_scalar(lhs) || !is_scalar(rhs)) return NULL;
+    bool eq = jv_deep_equal(lhs, rhs);
+    return jv_bool(c == '=' ? eq : !eq);
+  }
+  return NULL;
+}
+
 static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
   jv *lhs = jeval(ev, expr->lhs, input, env);
   const char *op = expr->op;
@@ -546,6 +609,8 @@ static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
     return result;
   }
   jv *rhs = jeval(ev, expr->rhs, input, env);
+  jv *quick = binary_quick(ev, op, lhs, rhs);
+  if (quick) return quick;
   JT_TRY(ev, hd) { result = eval_binary_ops(ev, expr, lhs, rhs); }
   else {
     JT_END(ev, hd);
