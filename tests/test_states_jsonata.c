@@ -403,3 +403,54 @@ Test(states_jsonata, assign_takes_variable_names_only) {
       "digits or underscores, not starting with a digit",
       "/States/T/Catch[0]/Assign");
 }
+
+/* All the variables of an execution stay within AWS's 10 MiB: 41 of
+ * 250 kB each pass it; replacing one keeps the total. */
+Test(states_jsonata, an_execution_keeps_its_variables_within_ten_mib) {
+  wf_engine *e = engine();
+  /* 42 states each assigning a variable of its own of 250 kB: the 42nd
+   * passes 10 MiB. */
+  char *def = strdup("{" ATA "\"StartAt\":\"P0\",\"States\":{");
+  for (int i = 0; i < 42; i++) {
+    char *next = i < 41 ? wft_strf("\"Next\":\"P%d\"", i + 1)
+                        : strdup("\"End\":true");
+    char *more = wft_strf(
+        "%s%s\"P%d\":{\"Type\":\"Pass\",\"Assign\":{\"v%d\":"
+        "\"{%% $pad('', 250000, 'x') %%}\"},%s}",
+        def, i ? "," : "", i, i, next);
+    free(next);
+    free(def);
+    def = more;
+  }
+  char *full = wft_strf("%s}}", def);
+  wf_execution *x = run(e, full, "{}");
+  cr_assert_str_eq(wf_execution_error(x), "States.DataLimitExceeded");
+  cr_assert(strstr(wf_execution_cause(x),
+                   "An error occurred while executing the state 'P41'"),
+            "%s", wf_execution_cause(x));
+  cr_assert(strstr(wf_execution_cause(x),
+                   "The variables of the execution would take more than the "
+                   "maximum of 10485760 bytes"),
+            "%s", wf_execution_cause(x));
+  wf_execution_free(x);
+  free(full);
+  free(def);
+  x =
+      run(e,
+          "{" ATA "\"StartAt\":\"L\",\"States\":{"
+          "\"L\":{\"Type\":\"Choice\",\"Choices\":[{\"Condition\":"
+          "\"{% $states.input.i < $states.input.n %}\",\"Next\":\"A\"}],"
+          "\"Default\":\"Done\"},"
+          "\"A\":{\"Type\":\"Pass\",\"Assign\":{\"x\":"
+          "\"{% $pad('', 250000, 'x') %}\"},\"Next\":\"B\"},"
+          "\"B\":{\"Type\":\"Map\",\"Items\":[1],\"ItemProcessor\":{\"StartAt\":"
+          "\"Q\",\"States\":{\"Q\":{\"Type\":\"Pass\",\"End\":true}}},"
+          "\"Output\":{\"i\":\"{% $states.input.i + 1 %}\",\"n\":"
+          "\"{% $states.input.n %}\"},\"Next\":\"L\"},"
+          "\"Done\":{\"Type\":\"Succeed\"}}}",
+          "{\"i\":0,\"n\":50}");
+  /* One variable replaced 50 times stays at 250 kB. */
+  wft_assert_succeeded(x, NULL);
+  wf_execution_free(x);
+  wf_engine_free(e);
+}

@@ -222,6 +222,10 @@ struct wf__frame {
    * NULL for none yet) and what the current state has assigned so far. */
   json_t *vars;
   json_t *pending_vars;
+  /* Bytes the variables take (values as compact JSON, plus names), for the
+   * execution's bound: `vars_bytes` committed, `pending_bytes` what the
+   * staged values add (may be negative). */
+  int64_t vars_bytes, pending_bytes;
 
   /* Outcome of the frame once finished. */
   bool ok;
@@ -277,6 +281,9 @@ struct wf_execution {
   char *input_text;  /* as given (the store keeps it) */
   int64_t start_ms, stop_ms;
   _Atomic int status; /* wf_exec_status */
+  /* What every frame's variables take together (AWS's 10 MiB bound);
+   * atomic as a frame may be released without the lock. */
+  _Atomic int64_t vars_bytes;
   json_t *output;
   char *output_text;
   char *error, *cause;

@@ -56,6 +56,7 @@ void wf__frame_release(wf__frame *f) {
   json_decref(f->map_item);
   json_decref(f->vars);
   json_decref(f->pending_vars);
+  atomic_fetch_sub(&f->exec->vars_bytes, f->vars_bytes);
   wf__free(f->attempts);
   wf__fanout_free(f->fan);
   wf__free(f->error);

@@ -331,7 +331,10 @@ static int decode_frame(reader *r, json_t *o) {
       f->attempts[i] = (unsigned)json_integer_value(json_array_get(attempts, i));
   }
   json_t *vars = json_object_get(o, "vars");
-  if (json_is_object(vars)) f->vars = json_incref(vars);
+  if (json_is_object(vars)) {
+    f->vars = json_incref(vars);
+    wf__vars_measure(f);
+  }
   json_t *item = json_object_get(o, "mapItem");
   if (item) {
     f->map_item = json_incref(item);

@@ -101,6 +101,9 @@ int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
 /* Stage `values` (an object, stolen) as assign does; -1 with the fault
  * set when they cannot be kept. */
 int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault);
+/* Count the variables of a frame restored from a snapshot toward the
+ * execution's bound. */
+void wf__vars_measure(wf__frame *f);
 /* The state leaves: what it staged takes effect. */
 void wf__vars_commit(wf__frame *f);
 /* The state failed or is retried: what it staged is dropped. */

@@ -14,6 +14,9 @@
  * Wait's or Choice's input after InputPath (a Choice uses the matching
  * rule's Assign, its own only when it takes Default); a Catch's error
  * output ({"Error", "Cause"}), replacing what the failed state staged. */
+#include <stdatomic.h>
+#include <string.h>
+
 #include "alloc.h"
 #include "json_text.h"
 #include "step.h"
@@ -38,25 +41,56 @@ int wf__vars_assign(wf__frame *f, const wf__template *assign, json_t *dollar,
 }
 
 /* AWS's bounds: 256 KiB for one variable's value and for all the values
- * of one Assign (the cause is ours: AWS's text is not recorded). */
+ * of one Assign, 10 MiB for all the variables of an execution (the causes
+ * are ours: AWS's texts are not recorded). */
 #define WF__VAR_MAX_BYTES 262144u
+#define WF__VARS_MAX_BYTES 10485760
 
-static int over_limit(json_t *values, wf__fault *fault) {
+/* What a variable takes: its value's compact JSON and its name. */
+static int64_t var_bytes(const char *name, const json_t *v) {
+  return (int64_t)(wf__json_size(v, WF__VAR_MAX_BYTES) + strlen(name));
+}
+
+/* Check `values` against the bounds; *delta is what they add to the
+ * frame's variables. */
+static int over_limit(wf__frame *f, json_t *values, int64_t *delta,
+                      wf__fault *fault) {
   const char *name;
   json_t *v;
+  int64_t total = 0;
+  *delta = 0;
   json_object_foreach(values, name, v) {
-    if (wf__json_size(v, WF__VAR_MAX_BYTES) > WF__VAR_MAX_BYTES)
+    int64_t size = var_bytes(name, v);
+    if (size - (int64_t)strlen(name) > (int64_t)WF__VAR_MAX_BYTES)
       return wf__fault_set(fault, "States.DataLimitExceeded",
                            "The value assigned to the variable '%s' is "
                            "larger than the maximum of %u bytes",
                            name, WF__VAR_MAX_BYTES);
+    total += size - (int64_t)strlen(name);
+    json_t *old = f->vars ? json_object_get(f->vars, name) : NULL;
+    *delta += size - (old ? var_bytes(name, old) : 0);
   }
-  if (wf__json_size(values, WF__VAR_MAX_BYTES) > WF__VAR_MAX_BYTES)
+  if (total > (int64_t)WF__VAR_MAX_BYTES)
     return wf__fault_set(fault, "States.DataLimitExceeded",
                          "The values of the Assign field are larger than "
                          "the maximum of %u bytes together",
                          WF__VAR_MAX_BYTES);
+  if (atomic_load(&f->exec->vars_bytes) + f->pending_bytes + *delta >
+      WF__VARS_MAX_BYTES)
+    return wf__fault_set(fault, "States.DataLimitExceeded",
+                         "The variables of the execution would take more "
+                         "than the maximum of %d bytes",
+                         WF__VARS_MAX_BYTES);
   return 0;
+}
+
+void wf__vars_measure(wf__frame *f) {
+  const char *name;
+  json_t *v;
+  int64_t size = 0;
+  json_object_foreach(f->vars, name, v) size += var_bytes(name, v);
+  atomic_fetch_add(&f->exec->vars_bytes, size - f->vars_bytes);
+  f->vars_bytes = size;
 }
 
 int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault) {
@@ -65,10 +99,12 @@ int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault) {
     return wf__fault_set(fault, "States.Runtime",
                          "The Assign field did not give an object");
   }
-  if (over_limit(values, fault) != 0) {
+  int64_t delta;
+  if (over_limit(f, values, &delta, fault) != 0) {
     json_decref(values);
     return -1;
   }
+  f->pending_bytes += delta;
   if (!f->pending_vars) {
     f->pending_vars = values;
     return 0;
@@ -86,6 +122,9 @@ void wf__vars_commit(wf__frame *f) {
   json_t *p = f->pending_vars;
   if (!p) return;
   f->pending_vars = NULL;
+  atomic_fetch_add(&f->exec->vars_bytes, f->pending_bytes);
+  f->vars_bytes += f->pending_bytes;
+  f->pending_bytes = 0;
   if (!f->vars) {
     f->vars = p;
     return;
@@ -99,4 +138,5 @@ void wf__vars_commit(wf__frame *f) {
 void wf__vars_discard(wf__frame *f) {
   json_decref(f->pending_vars);
   f->pending_vars = NULL;
+  f->pending_bytes = 0;
 }
