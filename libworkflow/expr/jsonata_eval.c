@@ -370,6 +370,24 @@ static bool is_array_of_numbers(const jv *v) {
   return true;
 }
 
+static bool bare(const jnode *n) { return !n->npred && !n->has_group && !n->keep_array; }
+
+/* A predicate that is an array of number literals and ranges between
+ * them ([[0..9]], [[0, 2]]): it has the same value for every item. */
+static bool const_indexes(const jnode *pred) {
+  if (pred->type != N_UNARY || pred->op[0] != '[' || !bare(pred)) return false;
+  for (size_t i = 0; i < pred->nitems; i++) {
+    const jnode *x = pred->items[i];
+    if (!bare(x)) return false;
+    if (x->type == N_NUMBER) continue;
+    if (x->type == N_BINARY && !strcmp(x->op, "..") && x->lhs->type == N_NUMBER &&
+        x->rhs->type == N_NUMBER && bare(x->lhs) && bare(x->rhs))
+      continue;
+    return false;
+  }
+  return true;
+}
+
 static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
   jv *results = jv_seq(ev);
   if (input && (input->flags & JA_TUPLE) && jv_is_arr(input)) results->flags |= JA_TUPLE;
@@ -390,6 +408,23 @@ static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
         else jv_push(ev, results, item);
       }
     }
+    return results;
+  }
+  if (n && const_indexes(pred)) {
+    /* Evaluated once rather than for each item, with what the loop below
+     * does for an array of numbers: each item once for each index that
+     * selects it, in item order. */
+    jv *res = jeval(ev, pred, input->u.arr.v[0], env);
+    if (!jv_is_arr(res) || alen(res) == 0) return results;
+    unsigned *count = jalloc(ev, n * sizeof *count);
+    memset(count, 0, n * sizeof *count);
+    for (size_t k = 0; k < res->u.arr.len; k++) {
+      double ii = floor(res->u.arr.v[k]->u.n);
+      if (ii < 0) ii = (double)n + ii;
+      if (ii >= 0 && ii < (double)n) count[(size_t)ii]++;
+    }
+    for (size_t i = 0; i < n; i++)
+      for (unsigned c = 0; c < count[i]; c++) jv_push(ev, results, input->u.arr.v[i]);
     return results;
   }
   for (size_t i = 0; i < n; i++) {
