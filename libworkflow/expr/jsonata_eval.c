@@ -849,27 +849,40 @@ jv *jsort_values(jev *ev, jv *arr, jswap_fn swap, void *ctx) {
   return r;
 }
 
+/* An order-by's terms are evaluated at most once for each item, when a
+ * comparison first needs them (in the order the comparisons ask), rather
+ * than at each comparison: the same values and the same first error, in
+ * n evaluations instead of n log n. */
 typedef struct sort_ctx {
   const jnode *expr;
   jenv *env;
   bool tuple;
+  jv **items;
+  jv **keys; /* item i, term t: keys[i * nterms + t] */
+  bool *have;
 } sort_ctx;
 
-static bool sort_swap(jev *ev, void *vctx, jv *a, jv *b) {
-  sort_ctx *c = vctx;
+static jv *sort_key(jev *ev, sort_ctx *c, size_t i, size_t t) {
+  size_t k = i * c->expr->nterms + t;
+  if (!c->have[k]) {
+    jv *x = c->items[i];
+    jenv *e = c->env;
+    if (c->tuple) {
+      e = env_from_tuple(ev, c->env, x);
+      x = tuple_at(x);
+    }
+    c->keys[k] = jeval(ev, c->expr->terms[t], x, e);
+    c->have[k] = true;
+  }
+  return c->keys[k];
+}
+
+/* Whether item b goes before item a. */
+static bool sort_swap(jev *ev, sort_ctx *c, size_t a, size_t b) {
   int comp = 0;
   for (size_t i = 0; comp == 0 && i < c->expr->nterms; i++) {
-    const jnode *term = c->expr->terms[i];
-    jv *ca = a, *cb = b;
-    jenv *ea = c->env, *eb = c->env;
-    if (c->tuple) {
-      ca = tuple_at(a);
-      ea = env_from_tuple(ev, c->env, a);
-      cb = tuple_at(b);
-      eb = env_from_tuple(ev, c->env, b);
-    }
-    jv *aa = jeval(ev, term, ca, ea);
-    jv *bb = jeval(ev, term, cb, eb);
+    jv *aa = sort_key(ev, c, a, i);
+    jv *bb = sort_key(ev, c, b, i);
     if (!aa) {
       comp = bb ? 1 : 0;
       continue;
@@ -898,11 +911,40 @@ static bool sort_swap(jev *ev, void *vctx, jv *a, jv *b) {
   return comp == 1;
 }
 
+/* msort's merge sort over item numbers. */
+static void msort_items(jev *ev, size_t *v, size_t *tmp, size_t n, sort_ctx *c) {
+  if (n <= 1) return;
+  size_t mid = n / 2;
+  msort_items(ev, v, tmp, mid, c);
+  msort_items(ev, v + mid, tmp, n - mid, c);
+  size_t i = 0, j = mid, k = 0;
+  while (i < mid && j < n) {
+    if (sort_swap(ev, c, v[i], v[j])) tmp[k++] = v[j++];
+    else tmp[k++] = v[i++];
+  }
+  while (i < mid) tmp[k++] = v[i++];
+  while (j < n) tmp[k++] = v[j++];
+  memcpy(v, tmp, n * sizeof *v);
+}
+
 static jv *eval_sort(jev *ev, const jnode *expr, jv *input, jenv *env) {
   if (!input) return NULL;
   if (!jv_is_arr(input) || alen(input) <= 1) return input;
-  sort_ctx c = {expr, env, (input->flags & JA_TUPLE) != 0};
-  return jsort_values(ev, input, sort_swap, &c);
+  size_t n = input->u.arr.len, nk = n * expr->nterms;
+  sort_ctx c = {expr, env, (input->flags & JA_TUPLE) != 0, NULL, NULL, NULL};
+  c.items = jalloc(ev, n * sizeof *c.items);
+  memcpy(c.items, input->u.arr.v, n * sizeof *c.items);
+  c.keys = jalloc(ev, (nk ? nk : 1) * sizeof *c.keys);
+  c.have = jalloc(ev, nk ? nk : 1);
+  memset(c.have, 0, nk);
+  size_t *order = jalloc(ev, n * sizeof *order), *tmp = jalloc(ev, n * sizeof *tmp);
+  for (size_t i = 0; i < n; i++) order[i] = i;
+  msort_items(ev, order, tmp, n, &c);
+  jv *r = jv_arr(ev, input->flags & (JA_SEQ | JA_TUPLE));
+  r->u.arr.v = jalloc(ev, n * sizeof *r->u.arr.v);
+  for (size_t i = 0; i < n; i++) r->u.arr.v[i] = c.items[order[i]];
+  r->u.arr.len = r->u.arr.cap = n;
+  return r;
 }
 
 /* --- functions --- */
