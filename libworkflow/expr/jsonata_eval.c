@@ -780,6 +780,11 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
   }
   jv_force(input);
   size_t n = input->u.arr.len;
+  /* Whether a group's data is an array this loop made (by jv_append), so
+   * that the next item can go on its end rather than into a copy. gidx
+   * and gdata list the groups in the same order. */
+  bool *owned = jalloc(ev, (n ? n : 1) * npairs + 1);
+  memset(owned, 0, (n ? n : 1) * npairs + 1);
   for (size_t i = 0; i < (n ? n : 1); i++) {
     jv *item = n ? input->u.arr.v[i] : NULL;
     jenv *e = reduce ? env_from_tuple(ev, env, item) : env;
@@ -787,11 +792,23 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
       jv *key = jeval(ev, pairs[2 * p], reduce ? tuple_at(item) : item, e);
       if (key && key->kind != JV_STR) jthrow(ev, "T1003", gpos, NULL, key);
       if (!key) continue;
-      jv *ix = jv_get(gidx, key->u.str.s, key->u.str.len);
-      if (ix) {
-        if (ix->u.n != (double)p) jthrow(ev, "D1009", gpos, NULL, key);
-        jv_set(ev, gdata, key->u.str.s, key->u.str.len,
-               jv_append(ev, jv_get(gdata, key->u.str.s, key->u.str.len), item));
+      size_t g = 0;
+      while (g < gidx->u.obj.len && !(gidx->u.obj.kl[g] == key->u.str.len &&
+                                      !memcmp(gidx->u.obj.k[g], key->u.str.s, key->u.str.len)))
+        g++;
+      if (g < gidx->u.obj.len) {
+        if (gidx->u.obj.v[g]->u.n != (double)p) jthrow(ev, "D1009", gpos, NULL, key);
+        jv **data = &gdata->u.obj.v[g];
+        if (owned[g] && item) {
+          /* jv_append(*data, item), in place */
+          jv_force(item);
+          if (jv_is_arr(item))
+            for (size_t k = 0; k < item->u.arr.len; k++) jv_push(ev, *data, item->u.arr.v[k]);
+          else jv_push(ev, *data, item);
+        } else {
+          owned[g] = *data && item;
+          *data = jv_append(ev, *data, item);
+        }
       } else {
         jv_set(ev, gidx, key->u.str.s, key->u.str.len, jv_num(ev, (double)p));
         jv_set(ev, gdata, key->u.str.s, key->u.str.len, item);
