@@ -18,6 +18,7 @@
 typedef struct ata_scope {
   wf__frame *f;
   json_t *result, *error_output;
+  bool context; /* the field may read $states.context */
   json_t *states; /* built on first use */
 } ata_scope;
 
@@ -28,7 +29,8 @@ static json_t *resolve(const char *name, void *payload) {
   json_t *st = json_object();
   if (!st) return NULL;
   json_object_set(st, "input", s->f->input ? s->f->input : json_null());
-  json_t *ctx = wf__context_get(s->f);
+  /* The context object is built only for a field that may read it. */
+  json_t *ctx = s->context ? wf__context_get(s->f) : NULL;
   if (ctx) json_object_set(st, "context", ctx);
   if (s->result) json_object_set(st, "result", s->result);
   if (s->error_output) json_object_set(st, "errorOutput", s->error_output);
@@ -39,7 +41,8 @@ static json_t *resolve(const char *name, void *payload) {
 int wf__ata_eval_with(json_t **out, wf__frame *f, const wf__jfield *field,
                       json_t *result, json_t *error_output,
                       wf__fault *fault) {
-  ata_scope scope = {.f = f, .result = result, .error_output = error_output};
+  ata_scope scope = {.f = f, .result = result, .error_output = error_output,
+                     .context = wf__jfield_reads_context(field)};
   wf_engine *e = f->exec->engine;
   wf__jsonata_bindings b = {.resolve = resolve, .payload = &scope,
                             .now_ms = wf__engine_now(e), .aws = true};

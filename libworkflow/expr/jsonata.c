@@ -1,5 +1,6 @@
 /* The JSONata entry points: compile once, evaluate many times (each
  * evaluation with an arena, a budget and a depth bound of its own). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -93,6 +94,54 @@ static void re_free(void *m, void *d) {
   wf__free(m);
 }
 
+/* What every evaluation on a thread shares: PCRE2's contexts (the same
+ * allocator and limits each time, only read by a match) and the generator
+ * that seeds each evaluation's $random (seeded from the system once per
+ * thread: a system call per evaluation cost more than a small
+ * expression). Freed when the thread exits (the key's destructor). */
+typedef struct thread_shared {
+  pcre2_general_context *gctx;
+  pcre2_match_context *mctx;
+  wf__rng rng;
+} thread_shared;
+
+static pthread_key_t shared_key;
+static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
+static bool shared_ready;
+
+static void shared_free(void *p) {
+  thread_shared *t = p;
+  pcre2_match_context_free(t->mctx);
+  pcre2_general_context_free(t->gctx);
+  wf__free(t);
+}
+
+static void shared_init(void) {
+  shared_ready = pthread_key_create(&shared_key, shared_free) == 0;
+}
+
+/* The thread's shared part, made on first use; NULL short of memory. */
+static thread_shared *thread_part(void) {
+  pthread_once(&shared_once, shared_init);
+  if (!shared_ready) return NULL;
+  thread_shared *t = pthread_getspecific(shared_key);
+  if (t) return t;
+  t = wf__calloc(1, sizeof *t);
+  if (!t) return NULL;
+  t->gctx = pcre2_general_context_create(re_malloc, re_free, NULL);
+  t->mctx = t->gctx ? pcre2_match_context_create(t->gctx) : NULL;
+  if (!t->mctx || pthread_setspecific(shared_key, t) != 0) {
+    if (t->mctx) pcre2_match_context_free(t->mctx);
+    if (t->gctx) pcre2_general_context_free(t->gctx);
+    wf__free(t);
+    return NULL;
+  }
+  pcre2_set_match_limit(t->mctx, WF__REGEX_MATCH_LIMIT);
+  pcre2_set_depth_limit(t->mctx, WF__REGEX_DEPTH_LIMIT);
+  wf__rng_seed(&t->rng, wf__rng_system_seed());
+  return t;
+}
+
 int wf__jsonata_eval(json_t **out, const wf__jsonata *e, json_t *input,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__jsonata_error *err) {
@@ -125,18 +174,20 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   }
   ev->vars = vars && vars->resolve ? vars : NULL;
   ev->aws = vars && vars->aws;
-  ev->rng = wf__rng_system_seed() | 1u;
+  thread_shared *shared = thread_part();
+  if (!shared) {
+    wf__free(ev);
+    return jerr_nomem(err);
+  }
+  ev->rng = wf__rng_next(&shared->rng) | 1u;
+  ev->gctx = shared->gctx;
+  ev->mctx = shared->mctx;
   int rc = 0;
   jhandler top;
   top.prev = NULL;
   ev->h = &top;
   jv *volatile result = NULL;
   if (setjmp(top.jb) == 0) {
-    ev->gctx = pcre2_general_context_create(re_malloc, re_free, NULL);
-    ev->mctx = ev->gctx ? pcre2_match_context_create(ev->gctx) : NULL;
-    if (!ev->mctx) jthrow_oom(ev);
-    pcre2_set_match_limit(ev->mctx, WF__REGEX_MATCH_LIMIT);
-    pcre2_set_depth_limit(ev->mctx, WF__REGEX_DEPTH_LIMIT);
     jenv *env = jenv_new(ev, NULL);
     ev->root = env;
     if (vars && vars->values && json_is_object(vars->values)) {
@@ -171,8 +222,6 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
       jerr_message(err, &ev->err, ev);
     }
   }
-  if (ev->mctx) pcre2_match_context_free(ev->mctx);
-  if (ev->gctx) pcre2_general_context_free(ev->gctx);
   for (jsb_node *b = ev->bufs; b; b = b->next) wf__strbuf_free(&b->sb);
   for (jsub_node *s = ev->subs; s; s = s->next) wf__jsonata_free(s->expr);
   for (jdoc_node *d = ev->docs; d; d = d->next) json_decref(d->doc);

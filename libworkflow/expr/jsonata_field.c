@@ -32,6 +32,7 @@ typedef struct jfield_node {
 struct wf__jfield {
   jfield_node root;
   char *field;
+  bool context; /* may read $states.context */
 };
 
 bool wf__jsonata_is_expr(const json_t *v) {
@@ -140,6 +141,35 @@ static bool names(const jnode *n, jn_type type, const char *s) {
   return n->type == type && n->oplen == strlen(s) && !memcmp(n->op, s, n->oplen);
 }
 
+/* $states, and a path reading one of its members that cost nothing to
+ * give ($states.input, .result, .errorOutput): when every $states is the
+ * head of such a path, the expression never reads $states.context. */
+static size_t count_nodes(const jnode *n, bool (*is)(const jnode *)) {
+  if (!n) return 0;
+  size_t c = is(n);
+  const jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
+  for (size_t i = 0; i < sizeof kids / sizeof *kids; i++)
+    c += count_nodes(kids[i], is);
+  for (size_t i = 0; i < n->nitems; i++) c += count_nodes(n->items[i], is);
+  for (size_t i = 0; i < n->npairs; i++) c += count_nodes(n->pairs[i], is);
+  for (size_t i = 0; i < n->ngroup; i++) c += count_nodes(n->group[i], is);
+  for (size_t i = 0; i < n->npred; i++) c += count_nodes(n->pred[i].expr, is);
+  for (size_t i = 0; i < n->nstages; i++)
+    c += count_nodes(n->stages[i].expr, is);
+  for (size_t i = 0; i < n->nterms; i++) c += count_nodes(n->terms[i], is);
+  return c;
+}
+
+static bool is_states(const jnode *n) { return names(n, N_VARIABLE, "states"); }
+
+static bool is_plain_member(const jnode *n) {
+  if (n->type != N_PATH || n->nitems < 2 || !is_states(n->items[0]))
+    return false;
+  const jnode *m = n->items[1];
+  return names(m, N_NAME, "input") || names(m, N_NAME, "result") ||
+         names(m, N_NAME, "errorOutput");
+}
+
 /* A path starting "$states.errorOutput". */
 static bool is_error_output(const jnode *n) {
   return n->type == N_PATH && n->nitems >= 2 &&
@@ -180,6 +210,7 @@ typedef struct cctx {
   wf__strbuf loc, field;
   bool error_output; /* $states.errorOutput exists (a Catcher's fields) */
   bool failed;
+  bool context; /* some expression may read $states.context */
 } cctx;
 
 static void diag(cctx *c, const char *code, const char *fmt, const char *a) {
@@ -219,6 +250,9 @@ static int compile_expr(cctx *c, jfield_node *n, json_t *v) {
       diag(c, "UNSUPPORTED_JSONATA_EXPRESSION",
            "Reference to '%s' at the top level is not supported.", name);
   }
+  if (count_nodes(n->expr->root, is_states) !=
+      count_nodes(n->expr->root, is_plain_member))
+    c->context = true;
   if (!c->error_output && any_node(n->expr->root, is_error_output))
     diag(c, "UNSUPPORTED_JSONATA_EXPRESSION",
          "Field '%s' does not exist.", "$states.errorOutput");
@@ -282,6 +316,7 @@ wf__jfield *wf__jfield_compile(json_t *value, const char *field,
   wf__strbuf_puts(&c.field, field);
   f->field = wf__strdup(field);
   int rc = f->field ? compile_node(&c, &f->root, value) : -1;
+  f->context = c.context;
   if (rc || c.loc.oom || c.field.oom) diags->oom = true;
   wf__strbuf_free(&c.loc);
   wf__strbuf_free(&c.field);
@@ -304,6 +339,8 @@ const char *wf__jfield_text(const wf__jfield *f) {
 }
 
 const char *wf__jfield_name(const wf__jfield *f) { return f->field; }
+
+bool wf__jfield_reads_context(const wf__jfield *f) { return f->context; }
 
 size_t wf__jfield_key_count(const wf__jfield *f) {
   if (!f) return 0;

@@ -53,6 +53,11 @@ void wf__jfield_free(wf__jfield *f);
  * trimmed) when the whole field is one expression; NULL otherwise. */
 const char *wf__jfield_text(const wf__jfield *f);
 
+/* Whether an expression of the field may read $states.context (false
+ * when every $states in it is the head of a path into $states.input,
+ * .result or .errorOutput): building the context can then be skipped. */
+bool wf__jfield_reads_context(const wf__jfield *f);
+
 /* The name causes give the field ("Output", "Choices[0]/Condition"). */
 const char *wf__jfield_name(const wf__jfield *f);
 
