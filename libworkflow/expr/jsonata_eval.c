@@ -12,6 +12,8 @@
 /* Input containers are converted on first look (jsonata_value.c): code
  * here that reads a value's elements or members forces it first. */
 void jv_force(const jv *v);
+size_t jv_len(const jv *v);
+jv *jv_at(const jv *v, size_t i);
 
 /* --- environments --- */
 
@@ -396,13 +398,13 @@ static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
     if (input) jv_push(ev, s, input);
     input = s;
   }
-  jv_force(input);
-  size_t n = input->u.arr.len;
+  size_t n = jv_len(input);
   if (pred->type == N_NUMBER) {
+    /* One element: an input array need not be converted for it. */
     double idx = floor(pred->num);
     if (idx < 0) idx = (double)n + idx;
     if (idx >= 0 && idx < (double)n) {
-      jv *item = input->u.arr.v[(size_t)idx];
+      jv *item = jv_at(input, (size_t)idx);
       if (item) {
         if (jv_is_arr(item)) results = item;
         else jv_push(ev, results, item);
@@ -410,6 +412,7 @@ static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
     }
     return results;
   }
+  jv_force(input);
   if (n && const_indexes(pred)) {
     /* Evaluated once rather than for each item, with what the loop below
      * does for an array of numbers: each item once for each index that
@@ -1013,7 +1016,11 @@ static jv *apply_inner(jev *ev, jv *proc, jv **args, size_t nargs, jv *input,
   case F_NATIVE: {
     const jsig *sig = jnative_sig(proc->u.f.nat);
     if (sig) args = jsig_validate(ev, sig, args, nargs, input, &nargs);
-    for (size_t i = 0; i < nargs; i++) jv_force(args[i]);
+    /* Natives read their arguments' elements and members directly, so
+     * input containers are converted first; but $count needs only a
+     * length (jv_len), and a large input array can stay as it is. */
+    if (strcmp(proc->u.f.nat->name, "count"))
+      for (size_t i = 0; i < nargs; i++) jv_force(args[i]);
     return proc->u.f.nat->fn(ev, args, nargs, input, env);
   }
   case F_PARTIAL: {

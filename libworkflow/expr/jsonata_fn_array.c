@@ -10,6 +10,7 @@
 /* Input containers are converted on first look (jsonata_value.c); the
  * arguments a function gets are, but not what is inside them. */
 void jv_force(const jv *v);
+size_t jv_len(const jv *v);
 
 bool jfn_js_truthy(const jv *v) {
   if (!v) return false;
@@ -34,7 +35,7 @@ jv *jfn_hof_call(jev *ev, jv *f, jv *v, jv *i, jv *arr, jenv *env) {
 static jv *fn_count(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *x = JARG(0);
-  return jv_num(ev, x ? (double)x->u.arr.len : 0);
+  return jv_num(ev, x ? (double)jv_len(x) : 0);
 }
 
 static jv *fn_append(jev *ev, jv **a, size_t n, jv *in, jenv *env) {

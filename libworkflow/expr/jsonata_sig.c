@@ -171,7 +171,6 @@ jv **jsig_validate(jev *ev, const jsig *sig, jv **args, size_t nargs,
                    jv *context, size_t *nout) {
   char syms[64];
   if (nargs >= sizeof syms) nargs = sizeof syms - 1;
-  for (size_t i = 0; i < nargs; i++) jv_force(args[i]);
   for (size_t i = 0; i < nargs; i++) syms[i] = symbol(args[i]);
   syms[nargs] = '\0';
   int counts[10] = {0};
@@ -214,7 +213,7 @@ jv **jsig_validate(jev *ev, const jsig *sig, jv **args, size_t nargs,
             if (single != 'a' && !(counts[pi] == 1 && single == p->subtype[0] &&
                                    p->subtype[1] == '\0'))
               ok = false;
-            else if (single == 'a' && arg->u.arr.len > 0) {
+            else if (single == 'a' && (jv_force(arg), arg->u.arr.len > 0)) {
               char it = symbol(arg->u.arr.v[0]);
               if (it != p->subtype[0]) ok = false;
               else

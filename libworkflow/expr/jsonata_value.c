@@ -169,11 +169,12 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
  * does not force it. (A JA_ flag of this file's own.) The jlazy sits just
  * before its value in the arena.
  *
- * jv_get on a lazy object converts only the member it is asked for. A
- * member that is an array or object is one value however often it is
- * looked up (`in` and the parent operator compare values by identity),
- * so the lazy object lists those it made (kids), and jv_force uses them;
- * a number or string may be made again. */
+ * jv_get on a lazy object converts only the member it is asked for, and
+ * jv_at on a lazy array only the element. A member or element that is an
+ * array or object is one value however often it is looked up (`in` and
+ * the parent operator compare values by identity), so the lazy value
+ * lists those it made (kids), and jv_force uses them; a number or string
+ * may be made again. */
 #define JA_LAZY 64
 typedef struct jkid {
   json_t *j;
@@ -343,11 +344,18 @@ static jv *from_json(jev *ev, json_t *j) {
 
 jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j) : NULL; }
 
-/* The value of x, a member of lazy object l. */
-static jv *kid(jlazy *l, json_t *x) {
-  if (!json_is_array(x) && !json_is_object(x)) return from_json(l->ev, x);
+/* The value made already for x, a member or element of lazy l. */
+static jv *made(const jlazy *l, const json_t *x) {
   for (jkid *k = l->kids; k; k = k->next)
     if (k->j == x) return k->v;
+  return NULL;
+}
+
+/* The value of x, a member or element of lazy l. */
+static jv *kid(jlazy *l, json_t *x) {
+  if (!json_is_array(x) && !json_is_object(x)) return from_json(l->ev, x);
+  jv *v = made(l, x);
+  if (v) return v;
   jkid *k = jalloc(l->ev, sizeof *k);
   k->j = x;
   k->v = from_json(l->ev, x);
@@ -368,7 +376,11 @@ void jv_force(const jv *cv) {
     jv **a = jalloc(ev, (n ? n : 1) * sizeof *a);
     /* Not charged to the budget: the input is bounded already, and an
      * error's message may force its value after the budget is spent. */
-    for (size_t i = 0; i < n; i++) a[i] = from_json(ev, json_array_get(j, i));
+    for (size_t i = 0; i < n; i++) {
+      json_t *x = json_array_get(j, i);
+      jv *m = l->kids ? made(l, x) : NULL;
+      a[i] = m ? m : from_json(ev, x);
+    }
     v->u.arr.v = a;
     v->u.arr.len = v->u.arr.cap = n;
   } else {
@@ -381,7 +393,9 @@ void jv_force(const jv *cv) {
     for (void *it = json_object_iter(j); it && i < n; it = json_object_iter_next(j, it), i++) {
       k[i] = json_object_iter_key(it);
       kl[i] = json_object_iter_key_len(it);
-      vals[i] = kid(l, json_object_iter_value(it));
+      json_t *x = json_object_iter_value(it);
+      jv *m = l->kids ? made(l, x) : NULL;
+      vals[i] = m ? m : from_json(ev, x);
     }
     v->u.obj.k = k;
     v->u.obj.kl = kl;
@@ -390,6 +404,23 @@ void jv_force(const jv *cv) {
     v->u.obj.cap = cap;
   }
   v->flags &= (uint8_t)~JA_LAZY;
+}
+
+/* An array's length, and its element i (i < jv_len), without converting
+ * an input array. */
+size_t jv_len(const jv *v);
+size_t jv_len(const jv *v) {
+  if (v->flags & JA_LAZY) return json_array_size(LAZY_OF(v)->j);
+  return v->u.arr.len;
+}
+
+jv *jv_at(const jv *v, size_t i);
+jv *jv_at(const jv *v, size_t i) {
+  if (v->flags & JA_LAZY) {
+    jlazy *l = LAZY_OF(v);
+    return kid(l, json_array_get(l->j, i));
+  }
+  return v->u.arr.v[i];
 }
 
 json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
