@@ -316,20 +316,47 @@ bool jv_del(jv *o, const char *k, size_t kl) {
   return true;
 }
 
+/* A number or string of the input keeps its jansson value (JA_JSON, in
+ * the slot after the value's fields): a result that holds it takes a
+ * reference to that value rather than a copy (jv_to_json), so the result
+ * may share these leaves with the input (read only, as jansson's values
+ * are counted atomically). */
+#define JA_JSON 128
+#define JSON_SLOT(v) ((json_t **)(void *)((char *)(v) + JV_SIZE(str)))
+
+static jv *input_scalar(jev *ev, json_t *j, jv_kind kind) {
+  jv *v = jalloc(ev, JV_SIZE(str) + sizeof(json_t *));
+  v->kind = (uint8_t)kind;
+  v->flags = JA_JSON;
+  *JSON_SLOT(v) = j;
+  return v;
+}
+
 static jv *from_json(jev *ev, json_t *j) {
+  jv *v;
   switch (json_typeof(j)) {
   case JSON_NULL: return JV_NULLV;
   case JSON_TRUE: return &jv_true_v;
   case JSON_FALSE: return &jv_false_v;
-  case JSON_INTEGER: return jv_num(ev, (double)json_integer_value(j));
-  case JSON_REAL: return jv_num(ev, json_real_value(j));
-  case JSON_STRING: return jv_str(ev, json_string_value(j), json_string_length(j));
+  case JSON_INTEGER:
+    v = input_scalar(ev, j, JV_NUM);
+    v->u.n = (double)json_integer_value(j);
+    return v;
+  case JSON_REAL:
+    v = input_scalar(ev, j, JV_NUM);
+    v->u.n = json_real_value(j);
+    return v;
+  case JSON_STRING:
+    v = input_scalar(ev, j, JV_STR);
+    v->u.str.s = json_string_value(j);
+    v->u.str.len = json_string_length(j);
+    return v;
   case JSON_ARRAY:
   case JSON_OBJECT: {
     /* Room for either kind: an object's fields are the larger. */
     char *m = jalloc(ev, LAZY_HEAD + JV_SIZE(obj));
     jlazy *l = (jlazy *)(void *)m;
-    jv *v = (jv *)(void *)(m + LAZY_HEAD);
+    v = (jv *)(void *)(m + LAZY_HEAD);
     memset(v, 0, JV_SIZE(obj));
     v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
     v->flags = JA_LAZY;
@@ -439,12 +466,24 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
   case JV_BOOL: r = json_boolean(v->u.b); break;
   case JV_NUM: {
     double d = v->u.n;
+    bool whole = d == floor(d) && fabs(d) < 9007199254740992.0;
+    if (v->flags & JA_JSON) {
+      /* The input's own value when it is the one made below. */
+      json_t *j = *JSON_SLOT(v);
+      if (json_is_integer(j) ? whole : !whole) {
+        r = json_incref(j);
+        break;
+      }
+    }
     if (d == 0) r = json_integer(0);
     else if (d == floor(d) && fabs(d) < 9007199254740992.0) r = json_integer((json_int_t)d);
     else r = json_real(d);
     break;
   }
-  case JV_STR: r = json_stringn_nocheck(v->u.str.s, v->u.str.len); break;
+  case JV_STR:
+    r = v->flags & JA_JSON ? json_incref(*JSON_SLOT(v))
+                           : json_stringn_nocheck(v->u.str.s, v->u.str.len);
+    break;
   case JV_ARR:
     r = json_array();
     if (!r) break;
