@@ -134,46 +134,70 @@ static const jnative *const tables[] = {misc_table, jfn_string_table,
 #define NTABLES (sizeof tables / sizeof *tables)
 #define MAXFN 64
 
-/* Parsed once (pthread_once guards the writes), then only read. */
+/* Built once (pthread_once guards the writes), then only read: each
+ * table's length and signatures, and two hash tables from a name to its
+ * function (jsonata-js's set, and AWS's: its additions first, no $eval),
+ * as a lookup happens at every call. */
 static jsig sigs[NTABLES][MAXFN];
-static pthread_once_t sigs_once = PTHREAD_ONCE_INIT;
+static size_t counts[NTABLES];
+#define NSLOTS 512 /* a power of two, well above the number of names */
+static const jnative *by_name[2][NSLOTS];
+static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
-static void parse_sigs(void) {
+static size_t name_hash(const char *s) {
+  size_t h = 2166136261u;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+/* Add nat unless its name is there already (the first one wins). */
+static void registry_add(const jnative **slots, const jnative *nat) {
+  for (size_t h = name_hash(nat->name);; h++) {
+    const jnative **slot = &slots[h & (NSLOTS - 1)];
+    if (!*slot) {
+      *slot = nat;
+      return;
+    }
+    if (!strcmp((*slot)->name, nat->name)) return;
+  }
+}
+
+static void build_registry(void) {
   for (size_t t = 0; t < NTABLES; t++)
     for (size_t i = 0; tables[t][i].name && i < MAXFN; i++) {
       const char *code;
       int off;
       jsig_parse(&sigs[t][i], tables[t][i].sig, &code, &off);
+      counts[t] = i + 1;
+    }
+  for (size_t i = 0; i < counts[NTABLES - 1]; i++)
+    registry_add(by_name[1], &jfn_aws_table[i]);
+  for (size_t t = 0; t + 1 < NTABLES; t++)
+    for (size_t i = 0; i < counts[t]; i++) {
+      registry_add(by_name[0], &tables[t][i]);
+      if (strcmp(tables[t][i].name, "eval") != 0) /* AWS leaves it out */
+        registry_add(by_name[1], &tables[t][i]);
     }
 }
 
-static const jnative *find_in(const jnative *table, const char *name) {
-  for (size_t i = 0; table[i].name; i++)
-    if (!strcmp(table[i].name, name)) return &table[i];
-  return NULL;
+static const jnative *registry_find(int set, const char *name) {
+  pthread_once(&registry_once, build_registry);
+  for (size_t h = name_hash(name);; h++) {
+    const jnative *nat = by_name[set][h & (NSLOTS - 1)];
+    if (!nat || !strcmp(nat->name, name)) return nat;
+  }
 }
 
-const jnative *jnative_find(const char *name) {
-  for (size_t t = 0; t + 1 < NTABLES; t++) {
-    const jnative *nat = find_in(tables[t], name);
-    if (nat) return nat;
-  }
-  return NULL;
-}
+const jnative *jnative_find(const char *name) { return registry_find(0, name); }
 
 const jnative *jnative_find_for(const jev *ev, const char *name) {
-  if (!ev->aws) return jnative_find(name);
-  if (!strcmp(name, "eval")) return NULL; /* AWS leaves it out */
-  const jnative *nat = find_in(jfn_aws_table, name);
-  return nat ? nat : jnative_find(name);
+  return registry_find(ev->aws ? 1 : 0, name);
 }
 
 const jsig *jnative_sig(const jnative *nat) {
-  pthread_once(&sigs_once, parse_sigs);
-  for (size_t t = 0; t < NTABLES; t++) {
-    size_t cnt = 0;
-    while (tables[t][cnt].name) cnt++;
-    if (nat >= tables[t] && nat < tables[t] + cnt) return &sigs[t][nat - tables[t]];
-  }
+  pthread_once(&registry_once, build_registry);
+  for (size_t t = 0; t < NTABLES; t++)
+    if (nat >= tables[t] && nat < tables[t] + counts[t])
+      return &sigs[t][nat - tables[t]];
   return NULL;
 }
