@@ -1166,6 +1166,14 @@ bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
   if (!md) jthrow_oom(ev);
   jcharge(ev);
   int rc = pcre2_match(re, (PCRE2_SPTR)s, n, from, 0, md, ev->mctx);
+  if (rc == PCRE2_ERROR_JIT_STACKLIMIT || rc == PCRE2_ERROR_MATCHLIMIT) {
+    /* The compiled code's own limits (its stack, its count of the match
+     * limit) are not the interpreter's: past them, the interpreter
+     * decides, as it would have without the compiled code. */
+    size_t jit = 0;
+    if (pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit) == 0 && jit)
+      rc = pcre2_match(re, (PCRE2_SPTR)s, n, from, PCRE2_NO_JIT, md, ev->mctx);
+  }
   if (rc < 0) {
     pcre2_match_data_free(md);
     if (rc == PCRE2_ERROR_NOMATCH) return false;

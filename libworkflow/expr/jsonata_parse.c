@@ -151,6 +151,9 @@ static void scan_regex(parser *p, tok *t) {
         pcre2_general_context_free(gc);
         if (!re) perr(p, "S0303", (int)start, p->src + start, plen, NULL);
         keep_regex(p, re);
+        /* Matched many times (once per item of a filter): compiled to
+         * machine code where PCRE2 can (else it is interpreted). */
+        pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
         t->type = T_REGEX;
         t->re = re;
         t->reflags = flags;
