@@ -553,6 +553,17 @@ void jnum_format(char *buf, size_t n, double d) {
     snprintf(buf, n, "0");
     return;
   }
+  if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+    /* Below 2^53 every integer is a double, so no shorter digits read
+     * back as this one: JavaScript prints it whole. */
+    char tmp[24];
+    size_t k = sizeof tmp;
+    unsigned long long u = (unsigned long long)fabs(d);
+    do tmp[--k] = (char)('0' + u % 10); while (u /= 10);
+    if (d < 0) tmp[--k] = '-';
+    snprintf(buf, n, "%.*s", (int)(sizeof tmp - k), tmp + k);
+    return;
+  }
   if (isnan(d)) {
     snprintf(buf, n, "NaN");
     return;
@@ -617,6 +628,7 @@ void jnum_format(char *buf, size_t n, double d) {
 
 double jnum_prec15(double d) {
   if (!isfinite(d) || d == 0) return d;
+  if (d == floor(d) && fabs(d) < 1e15) return d; /* 15 digits hold it */
   char tmp[40];
   snprintf(tmp, sizeof tmp, "%.14e", d);
   return strtod(tmp, NULL);
