@@ -24,9 +24,15 @@ jenv *jenv_new(jev *ev, jenv *parent) {
   return e;
 }
 
+/* Names compared as strcmp does, most of them told apart by their first
+ * character without the call. */
+static inline bool same_name(const char *a, const char *b) {
+  return a == b || (a[0] == b[0] && !strcmp(a, b));
+}
+
 void jenv_bind(jev *ev, jenv *env, const char *name, jv *v) {
   for (size_t i = 0; i < env->n; i++)
-    if (!strcmp(env->names[i], name)) {
+    if (same_name(env->names[i], name)) {
       env->vals[i] = v;
       return;
     }
@@ -49,7 +55,7 @@ void jenv_bind(jev *ev, jenv *env, const char *name, jv *v) {
 static bool env_find(jenv *env, const char *name, jv **out) {
   for (jenv *e = env; e; e = e->parent)
     for (size_t i = e->n; i-- > 0;)
-      if (!strcmp(e->names[i], name)) {
+      if (same_name(e->names[i], name)) {
         *out = e->vals[i];
         return true;
       }
@@ -642,7 +648,7 @@ static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
   const char *op = expr->op;
   jhandler hd;
   jv *volatile result = NULL;
-  if (!strcmp(op, "and") || !strcmp(op, "or")) {
+  if ((op[0] == 'a' && !strcmp(op, "and")) || (op[0] == 'o' && !strcmp(op, "or"))) {
     /* The right side only when the left does not decide. */
     JT_TRY(ev, hd) {
       bool l = boolize(lhs);
