@@ -24,6 +24,19 @@ jenv *jenv_new(jev *ev, jenv *parent) {
   return e;
 }
 
+/* An environment with room for `cap` bindings in the same allocation (a
+ * lambda's parameters, a tuple's bindings). */
+static jenv *jenv_room(jev *ev, jenv *parent, size_t cap) {
+  if (!cap) return jenv_new(ev, parent);
+  jenv *e = jalloc(ev, sizeof *e + cap * (sizeof *e->names + sizeof *e->vals));
+  e->parent = parent;
+  e->names = (const char **)(void *)(e + 1);
+  e->vals = (jv **)(void *)(e->names + cap);
+  e->n = 0;
+  e->cap = cap;
+  return e;
+}
+
 /* Names compared as strcmp does, most of them told apart by their first
  * character without the call. */
 static inline bool same_name(const char *a, const char *b) {
@@ -107,7 +120,7 @@ void jcharge(jev *ev) {
 }
 
 static jenv *env_from_tuple(jev *ev, jenv *env, jv *tuple) {
-  jenv *e = jenv_new(ev, env);
+  jenv *e = jenv_room(ev, env, tuple && tuple->kind == JV_OBJ ? tuple->u.obj.len : 0);
   if (tuple && tuple->kind == JV_OBJ)
     for (size_t i = 0; i < tuple->u.obj.len; i++)
       jenv_bind(ev, e, tuple->u.obj.k[i], tuple->u.obj.v[i]);
@@ -1025,7 +1038,7 @@ static jv *apply_inner(jev *ev, jv *proc, jv **args, size_t nargs, jv *input,
   case F_LAMBDA: {
     const jnode *node = proc->u.f.node;
     if (node->sig) args = jsig_validate(ev, node->sig, args, nargs, input, &nargs);
-    jenv *e = jenv_new(ev, proc->u.f.env);
+    jenv *e = jenv_room(ev, proc->u.f.env, proc->u.f.nparams);
     for (size_t i = 0; i < proc->u.f.nparams; i++)
       jenv_bind(ev, e, proc->u.f.params[i], i < nargs ? args[i] : NULL);
     return jeval(ev, node->body, proc->u.f.input, e);
@@ -1050,7 +1063,7 @@ static jv *apply_inner(jev *ev, jv *proc, jv **args, size_t nargs, jv *input,
     }
     if (base->u.f.fk == F_LAMBDA) {
       /* jsonata-js's partially applied lambda has no signature */
-      jenv *e = jenv_new(ev, base->u.f.env);
+      jenv *e = jenv_room(ev, base->u.f.env, base->u.f.nparams);
       for (size_t i = 0; i < base->u.f.nparams; i++)
         jenv_bind(ev, e, base->u.f.params[i], i < proc->u.f.nargs ? full[i] : NULL);
       return jeval(ev, base->u.f.node->body, base->u.f.input, e);
