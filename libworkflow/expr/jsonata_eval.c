@@ -627,12 +627,22 @@ static bool is_scalar(const jv *v) {
 }
 
 /* The operators that cannot fail on their operands (finite numbers,
- * strings, scalars for = and !=), as eval_binary_ops computes them, without
- * its error handler (a setjmp); NULL for eval_binary_ops to do it. Only
- * memory can run out here, which then carries no operator position. */
+ * strings, scalars for = and !=, strings or undefined for &), as
+ * eval_binary_ops computes them, without its error handler (a setjmp) or
+ * its text buffer; NULL for eval_binary_ops to do it. Only memory can run
+ * out here, which then carries no operator position. */
 static jv *binary_quick(jev *ev, const char *op, const jv *lhs, const jv *rhs) {
-  if (!lhs || !rhs) return NULL;
   char c = op[0], c1 = op[1];
+  if (c == '&' && !c1 && (!lhs || lhs->kind == JV_STR) && (!rhs || rhs->kind == JV_STR)) {
+    /* Strings (or undefined) joined as eval_binary_ops would. */
+    size_t a = lhs ? lhs->u.str.len : 0, b = rhs ? rhs->u.str.len : 0;
+    char *m = jalloc(ev, a + b + 1);
+    if (a) memcpy(m, lhs->u.str.s, a);
+    if (b) memcpy(m + a, rhs->u.str.s, b);
+    m[a + b] = '\0';
+    return jv_str(ev, m, a + b);
+  }
+  if (!lhs || !rhs) return NULL;
   bool nums = lhs->kind == JV_NUM && rhs->kind == JV_NUM && isfinite(lhs->u.n) &&
               isfinite(rhs->u.n);
   if (!c1 && (c == '+' || c == '-' || c == '*' || c == '/' || c == '%')) {
