@@ -809,8 +809,32 @@ static jv *reduce_tuple_stream(jev *ev, jv *ts) {
   return r;
 }
 
+/* Whether each pair's key is a string literal, no two the same. */
+static bool literal_keys(jnode *const *pairs, size_t npairs) {
+  for (size_t p = 0; p < npairs; p++) {
+    const jnode *k = pairs[2 * p];
+    if (k->type != N_STRING || !bare(k)) return false;
+    for (size_t q = 0; q < p; q++)
+      if (pairs[2 * q]->oplen == k->oplen && !memcmp(pairs[2 * q]->op, k->op, k->oplen))
+        return false;
+  }
+  return true;
+}
+
 static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
                       jv *input, jenv *env) {
+  if (!jv_is_arr(input) && literal_keys(pairs, npairs)) {
+    /* An object constructor over one value (or none) with distinct
+     * literal keys ({'id': a, 'n': b}): each key is a group of its own
+     * holding that value, so the loops below come to this. */
+    for (size_t p = 0; p < npairs; p++) plain_enter(ev); /* the keys */
+    jv *result = jv_obj(ev);
+    for (size_t p = 0; p < npairs; p++) {
+      jv *v = jeval(ev, pairs[2 * p + 1], input, env);
+      if (v) jv_set(ev, result, pairs[2 * p]->op, pairs[2 * p]->oplen, v);
+    }
+    return result;
+  }
   jv *result = jv_obj(ev);
   /* groups: key -> (data, expr index), in first-seen order */
   jv *gdata = jv_obj(ev);
