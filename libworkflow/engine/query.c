@@ -74,6 +74,9 @@ wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
                           exit->error_output, &fault) != 0)
       goto failed;
     json_decref(dflt);
+  } else if (dflt == f->input) {
+    /* The input passed on: its size is known. */
+    return wf__state_leave(f, st, dflt, next);
   } else {
     out = dflt;
   }
