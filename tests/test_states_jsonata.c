@@ -454,3 +454,11 @@ Test(states_jsonata, an_execution_keeps_its_variables_within_ten_mib) {
   wf_execution_free(x);
   wf_engine_free(e);
 }
+
+/* JSON has no infinities or NaN: AWS writes them as strings. */
+Test(states_jsonata, non_finite_numbers_are_written_as_strings) {
+  expect("{" ATA "\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+         "\"Output\":{\"a\":\"{% 1/0 %}\",\"b\":\"{% [-1/0] %}\","
+         "\"c\":\"{% 0/0 %}\"},\"End\":true}}}",
+         "{}", "{\"a\":\"Infinity\",\"b\":[\"-Infinity\"],\"c\":\"NaN\"}");
+}

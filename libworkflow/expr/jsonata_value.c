@@ -484,6 +484,9 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
     }
     if (d == 0) r = json_integer(0);
     else if (d == floor(d) && fabs(d) < 9007199254740992.0) r = json_integer((json_int_t)d);
+    /* JSON has no infinities or NaN: AWS writes them as strings. */
+    else if (isnan(d)) r = json_string("NaN");
+    else if (isinf(d)) r = json_string(d > 0 ? "Infinity" : "-Infinity");
     else r = json_real(d);
     break;
   }
