@@ -24,6 +24,14 @@ jv *jfn_string(jev *ev, jv *x, bool pretty) {
   if (x->kind == JV_STR) return x;
   if (x->kind == JV_FUNC) return jv_str(ev, "", 0);
   if (x->kind == JV_NUM && !isfinite(x->u.n)) jthrow(ev, "D3001", -1, NULL, x);
+  if (x->kind == JV_NUM) {
+    /* jv_stringify's text for a number, without its buffer. */
+    char nb[40];
+    jnum_format(nb, sizeof nb, jnum_prec15(x->u.n));
+    size_t len = strlen(nb);
+    if (len > jtext_cap(ev)) jthrow_size(ev);
+    return jv_str(ev, jstrdup(ev, nb, len), len);
+  }
   if (jv_is_arr(x) && (x->flags & JA_OUTER) && x->u.arr.len) x = x->u.arr.v[0];
   wf__strbuf *sb = jsb_new(ev);
   jv_stringify(ev, sb, x, pretty);

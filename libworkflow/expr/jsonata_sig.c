@@ -174,7 +174,13 @@ jv **jsig_validate(jev *ev, const jsig *sig, jv **args, size_t nargs,
   for (size_t i = 0; i < nargs; i++) syms[i] = symbol(args[i]);
   syms[nargs] = '\0';
   int counts[10] = {0};
-  if (!match(sig, 0, syms, 0, nargs, counts)) {
+  /* One argument for each parameter, each of its class (most calls):
+   * what match's first, greedy try takes, without the search. */
+  bool direct = nargs == (size_t)sig->n;
+  for (size_t i = 0; direct && i < nargs; i++)
+    direct = !sig->p[i].many && strchr(sig->p[i].set, syms[i]);
+  for (size_t i = 0; direct && i < nargs; i++) counts[i] = 1;
+  if (!direct && !match(sig, 0, syms, 0, nargs, counts)) {
     size_t good = 0;
     for (int i = 0; i < sig->n; i++) {
       bool ok;
