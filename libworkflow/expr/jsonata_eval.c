@@ -14,6 +14,7 @@
 void jv_force(const jv *v);
 size_t jv_len(const jv *v);
 jv *jv_at(const jv *v, size_t i);
+jv *jv_peek(const jv *o, const char *k, size_t kl, jv *tmp);
 
 /* --- environments --- */
 
@@ -622,6 +623,22 @@ static bool boolize(const jv *v) {
   return d && b;
 }
 
+/* eval_binary_ops under the handler that gives its errors the operator's
+ * position and token. */
+static jv *binary_ops(jev *ev, const jnode *expr, jv *lhs, jv *rhs) {
+  jhandler hd;
+  jv *volatile result = NULL;
+  JT_TRY(ev, hd) { result = eval_binary_ops(ev, expr, lhs, rhs); }
+  else {
+    JT_END(ev, hd);
+    ev->err.pos = expr->pos;
+    ev->err.token = expr->op;
+    jrethrow(ev);
+  }
+  JT_END(ev, hd);
+  return result;
+}
+
 static bool is_scalar(const jv *v) {
   return v && v->kind != JV_ARR && v->kind != JV_OBJ && v->kind != JV_FUNC;
 }
@@ -666,12 +683,69 @@ static jv *binary_quick(jev *ev, const char *op, const jv *lhs, const jv *rhs) {
   return NULL;
 }
 
+/* A path of plain names (qty, customer.tier) over an object, with
+ * nothing on the path itself. */
+static bool name_path(const jnode *n, const jv *input) {
+  if (n->type != N_PATH || !bare(n) || n->tuple || n->keep_singleton || n->has_group ||
+      !jv_is_obj(input))
+    return false;
+  for (size_t i = 0; i < n->nitems; i++)
+    if (!plain_name(n->items[i])) return false;
+  return true;
+}
+
+/* An operand of an operator: jeval's value, but a literal, or a number
+ * or string that a name path reads from the input, in *tmp rather than
+ * the arena (with jeval's depth bound and charges: eval_path's walk over
+ * single objects). *tmp must not outlive the operator: operand_kept()
+ * gives the value jeval would have made. */
+static jv *operand(jev *ev, const jnode *n, jv *input, jenv *env, jv *tmp) {
+  if ((n->type == N_STRING || n->type == N_NUMBER) && bare(n)) {
+    plain_enter(ev);
+    tmp->flags = 0;
+    if (n->type == N_STRING) {
+      tmp->kind = JV_STR;
+      tmp->u.str.s = n->op;
+      tmp->u.str.len = n->oplen;
+    } else {
+      tmp->kind = JV_NUM;
+      tmp->u.n = n->num;
+    }
+    return tmp;
+  }
+  if (!name_path(n, input) || ev->depth + 2 > ev->max_depth) return jeval(ev, n, input, env);
+  jcharge(ev); /* the path */
+  jv *cur = input;
+  for (size_t i = 0; i < n->nitems; i++) {
+    const jnode *step = n->items[i];
+    jcharge(ev);
+    if (!jv_is_obj(cur)) return NULL;
+    bool last = i + 1 == n->nitems;
+    jv *v = plain_collapse(last ? jv_peek(cur, step->op, step->oplen, tmp)
+                                : jv_get(cur, step->op, step->oplen));
+    if (!v) return NULL;
+    if (jv_is_arr(v) && (!last || jv_is_seq(v))) return jeval(ev, n, input, env);
+    cur = v;
+  }
+  return cur;
+}
+
+/* The value operand() put in *tmp, as jeval makes it. */
+static jv *operand_kept(jev *ev, const jnode *n, jv *input) {
+  if (n->type == N_STRING) return jv_str(ev, n->op, n->oplen);
+  if (n->type == N_NUMBER) return jv_num(ev, n->num);
+  jv *cur = input;
+  for (size_t i = 0; i < n->nitems; i++)
+    cur = plain_collapse(jv_get(cur, n->items[i]->op, n->items[i]->oplen));
+  return cur;
+}
+
 static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
-  jv *lhs = jeval(ev, expr->lhs, input, env);
   const char *op = expr->op;
-  jhandler hd;
-  jv *volatile result = NULL;
   if ((op[0] == 'a' && !strcmp(op, "and")) || (op[0] == 'o' && !strcmp(op, "or"))) {
+    jv *lhs = jeval(ev, expr->lhs, input, env);
+    jhandler hd;
+    jv *volatile result = NULL;
     /* The right side only when the left does not decide. */
     JT_TRY(ev, hd) {
       bool l = boolize(lhs);
@@ -686,18 +760,14 @@ static jv *eval_binary(jev *ev, const jnode *expr, jv *input, jenv *env) {
     JT_END(ev, hd);
     return result;
   }
-  jv *rhs = jeval(ev, expr->rhs, input, env);
+  jv ltmp, rtmp;
+  jv *lhs = operand(ev, expr->lhs, input, env, &ltmp);
+  jv *rhs = operand(ev, expr->rhs, input, env, &rtmp);
   jv *quick = binary_quick(ev, op, lhs, rhs);
   if (quick) return quick;
-  JT_TRY(ev, hd) { result = eval_binary_ops(ev, expr, lhs, rhs); }
-  else {
-    JT_END(ev, hd);
-    ev->err.pos = expr->pos;
-    ev->err.token = op;
-    jrethrow(ev);
-  }
-  JT_END(ev, hd);
-  return result;
+  if (lhs == &ltmp) lhs = operand_kept(ev, expr->lhs, input);
+  if (rhs == &rtmp) rhs = operand_kept(ev, expr->rhs, input);
+  return binary_ops(ev, expr, lhs, rhs);
 }
 
 static jv *eval_unary(jev *ev, const jnode *expr, jv *input, jenv *env) {

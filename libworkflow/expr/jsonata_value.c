@@ -302,6 +302,34 @@ void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
   o->u.obj.v[o->u.obj.len++] = v;
 }
 
+/* Member k of object o for a look that keeps no hold of it (an operand):
+ * a number or string of an input object is written into *tmp rather than
+ * made in the arena; anything else is jv_get's value. */
+jv *jv_peek(const jv *o, const char *k, size_t kl, jv *tmp);
+jv *jv_peek(const jv *o, const char *k, size_t kl, jv *tmp) {
+  if (!o || o->kind != JV_OBJ || !(o->flags & JA_LAZY)) return jv_get(o, k, kl);
+  json_t *x = json_object_getn(LAZY_OF(o)->j, k, kl);
+  if (!x) return NULL;
+  tmp->flags = 0;
+  switch (json_typeof(x)) {
+  case JSON_INTEGER:
+    tmp->kind = JV_NUM;
+    tmp->u.n = (double)json_integer_value(x);
+    return tmp;
+  case JSON_REAL:
+    tmp->kind = JV_NUM;
+    tmp->u.n = json_real_value(x);
+    return tmp;
+  case JSON_STRING:
+    tmp->kind = JV_STR;
+    tmp->u.str.s = json_string_value(x);
+    tmp->u.str.len = json_string_length(x);
+    return tmp;
+  default:
+    return kid(LAZY_OF(o), x);
+  }
+}
+
 jv *jv_get(const jv *o, const char *k, size_t kl) {
   if (o && o->kind == JV_OBJ && (o->flags & JA_LAZY)) {
     jlazy *l = LAZY_OF(o);
