@@ -16,8 +16,9 @@
 /* Each chunk twice the size of the one before, up to JA_CHUNK_MAX: an
  * evaluation that needs megabytes takes a few of them, not hundreds of
  * small ones that malloc hands back to the system (and faults in again)
- * at every evaluation. */
-#define JA_CHUNK_MIN 16384u
+ * at every evaluation. The first, with its header, stays within glibc's
+ * per-thread cache of small blocks (1 KiB), where most evaluations fit. */
+#define JA_CHUNK_MIN 992u
 #define JA_CHUNK_MAX 1048576u
 
 struct ja_chunk {
