@@ -694,8 +694,9 @@ static bool name_path(const jnode *n, const jv *input) {
   return true;
 }
 
-/* An operand of an operator: jeval's value, but a literal, or a number
- * or string that a name path reads from the input, in *tmp rather than
+/* An operand of an operator: jeval's value (a variable's looked up
+ * directly), but a literal, or a number or string that a name path reads
+ * from the input, in *tmp rather than
  * the arena (with jeval's depth bound and charges: eval_path's walk over
  * single objects). *tmp must not outlive the operator: operand_kept()
  * gives the value jeval would have made. */
@@ -712,6 +713,10 @@ static jv *operand(jev *ev, const jnode *n, jv *input, jenv *env, jv *tmp) {
       tmp->u.n = n->num;
     }
     return tmp;
+  }
+  if (n->type == N_VARIABLE && n->oplen > 0 && bare(n)) {
+    plain_enter(ev); /* jeval's variable, without the dispatch */
+    return plain_collapse(lookup(ev, env, n->op));
   }
   if (!name_path(n, input) || ev->depth + 2 > ev->max_depth) return jeval(ev, n, input, env);
   jcharge(ev); /* the path */

@@ -147,13 +147,20 @@ static jv *fn_zip(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   return r;
 }
 
+/* jfn_hof_call of element i, its index made only for a function that
+ * takes it. */
+static jv *hof_at(jev *ev, jv *f, jv *x, size_t i, jenv *env) {
+  jv *index = jfunc_arity(f) >= 2 ? jv_num(ev, (double)i) : NULL;
+  return jfn_hof_call(ev, f, x->u.arr.v[i], index, x, env);
+}
+
 static jv *fn_map(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in;
   jv *x = JARG(0), *f = JARG(1);
   if (!x) return NULL;
   jv *r = jv_seq(ev);
   for (size_t i = 0; i < x->u.arr.len; i++) {
-    jv *v = jfn_hof_call(ev, f, x->u.arr.v[i], jv_num(ev, (double)i), x, env);
+    jv *v = hof_at(ev, f, x, i, env);
     if (v) jv_push(ev, r, v);
   }
   return r;
@@ -165,7 +172,7 @@ static jv *fn_filter(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   if (!x) return NULL;
   jv *r = jv_seq(ev);
   for (size_t i = 0; i < x->u.arr.len; i++) {
-    jv *v = jfn_hof_call(ev, f, x->u.arr.v[i], jv_num(ev, (double)i), x, env);
+    jv *v = hof_at(ev, f, x, i, env);
     bool d;
     if (jv_truthy(v, &d)) jv_push(ev, r, x->u.arr.v[i]);
   }
@@ -181,7 +188,7 @@ static jv *fn_single(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   for (size_t i = 0; i < x->u.arr.len; i++) {
     bool pos = true;
     if (f) {
-      jv *v = jfn_hof_call(ev, f, x->u.arr.v[i], jv_num(ev, (double)i), x, env);
+      jv *v = hof_at(ev, f, x, i, env);
       bool d;
       pos = jv_truthy(v, &d);
     }
@@ -211,7 +218,7 @@ static jv *fn_reduce(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
     i = 0;
   }
   for (; i < x->u.arr.len; i++) {
-    jv *args[4] = {result, x->u.arr.v[i], jv_num(ev, (double)i), x};
+    jv *args[4] = {result, x->u.arr.v[i], ar >= 3 ? jv_num(ev, (double)i) : NULL, x};
     size_t k = 2;
     if (ar >= 3) k = 3;
     if (ar >= 4) k = 4;
