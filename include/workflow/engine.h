@@ -190,7 +190,9 @@ WF_API struct wf_store *wf_engine_store(wf_engine *engine);
 
 /**
  * A running execution of this engine, by ARN (what StopExecution and
- * StartSyncExecution need; ended ones are read from the store).
+ * StartSyncExecution need). An execution that has ended, and whose handle
+ * the engine has let go, is not found here: read it from the store
+ * (wf_store_get_execution() on wf_engine_store()).
  * @param[out] out a new handle; free with wf_execution_free().
  * @return WF_OK, WF_ENOTFOUND (not running here), WF_EINVAL.
  * Threads: any.
