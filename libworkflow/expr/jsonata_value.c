@@ -368,6 +368,23 @@ static jv *input_scalar(jev *ev, json_t *j, jv_kind kind) {
   return v;
 }
 
+/* The bytes of a lazy container: its jlazy, then the value (room for
+ * either kind: an object's fields are the larger). */
+#define LAZY_SIZE (LAZY_HEAD + JV_SIZE(obj))
+
+/* The lazy value of j (an array or object), in m (LAZY_SIZE bytes). */
+static jv *lazy_in(jev *ev, json_t *j, char *m) {
+  jlazy *l = (jlazy *)(void *)m;
+  jv *v = (jv *)(void *)(m + LAZY_HEAD);
+  memset(v, 0, JV_SIZE(obj));
+  v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
+  v->flags = JA_LAZY;
+  l->j = j;
+  l->ev = ev;
+  l->kids = NULL;
+  return v;
+}
+
 static jv *from_json(jev *ev, json_t *j) {
   jv *v;
   switch (json_typeof(j)) {
@@ -388,19 +405,7 @@ static jv *from_json(jev *ev, json_t *j) {
     v->u.str.len = json_string_length(j);
     return v;
   case JSON_ARRAY:
-  case JSON_OBJECT: {
-    /* Room for either kind: an object's fields are the larger. */
-    char *m = jalloc(ev, LAZY_HEAD + JV_SIZE(obj));
-    jlazy *l = (jlazy *)(void *)m;
-    v = (jv *)(void *)(m + LAZY_HEAD);
-    memset(v, 0, JV_SIZE(obj));
-    v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
-    v->flags = JA_LAZY;
-    l->j = j;
-    l->ev = ev;
-    l->kids = NULL;
-    return v;
-  }
+  case JSON_OBJECT: return lazy_in(ev, j, jalloc(ev, LAZY_SIZE));
   }
   return NULL;
 }
@@ -438,11 +443,22 @@ void jv_force(const jv *cv) {
     size_t n = json_array_size(j);
     jv **a = jalloc(ev, (n ? n : 1) * sizeof *a);
     /* Not charged to the budget: the input is bounded already, and an
-     * error's message may force its value after the budget is spent. */
+     * error's message may force its value after the budget is spent. The
+     * elements' lazy containers share one block (an array of objects is
+     * the common case). */
+    char *block = NULL;
     for (size_t i = 0; i < n; i++) {
       json_t *x = json_array_get(j, i);
       jv *m = l->kids ? made(l, x) : NULL;
-      a[i] = m ? m : from_json(ev, x);
+      if (m) {
+        a[i] = m;
+      } else if (json_is_array(x) || json_is_object(x)) {
+        if (!block) block = jalloc(ev, (n - i) * LAZY_SIZE);
+        a[i] = lazy_in(ev, x, block);
+        block += LAZY_SIZE;
+      } else {
+        a[i] = from_json(ev, x);
+      }
     }
     v->u.arr.v = a;
     v->u.arr.len = v->u.arr.cap = n;
