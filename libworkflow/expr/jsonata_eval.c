@@ -470,6 +470,10 @@ static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env) {
       e = env_from_tuple(ev, env, item);
     }
     jv *res = jeval(ev, pred, ctx, e);
+    if (res && res->kind == JV_BOOL) { /* a comparison's answer, as below */
+      if (res->u.b) jv_push(ev, results, item);
+      continue;
+    }
     if (jv_numeric(ev, res)) {
       jv *a = jv_arr(ev, 0);
       jv_push(ev, a, res);
