@@ -103,6 +103,9 @@ typedef struct thread_shared {
   pcre2_general_context *gctx;
   pcre2_match_context *mctx;
   wf__rng rng;
+  /* The record of the thread's last evaluation with its arena's first
+   * chunk, taken by the next one (NULL while an evaluation holds it). */
+  jev *spare;
 } thread_shared;
 
 static pthread_key_t shared_key;
@@ -111,6 +114,10 @@ static bool shared_ready;
 
 static void shared_free(void *p) {
   thread_shared *t = p;
+  if (t->spare) {
+    ja_arena_free(&t->spare->arena);
+    wf__free(t->spare);
+  }
   pcre2_match_context_free(t->mctx);
   pcre2_general_context_free(t->gctx);
   wf__free(t);
@@ -121,7 +128,7 @@ static void shared_init(void) {
 }
 
 /* The thread's shared part, made on first use; NULL short of memory. */
-static thread_shared *thread_part(void) {
+__attribute__((noinline)) static thread_shared *thread_part(void) {
   pthread_once(&shared_once, shared_init);
   if (!shared_ready) return NULL;
   thread_shared *t = pthread_getspecific(shared_key);
@@ -158,27 +165,25 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     wf__budget_init(&local, 0, 0);
     budget = &local;
   }
-  jev *ev = wf__calloc(1, sizeof *ev);
-  if (!ev) {
+  thread_shared *volatile shared = thread_part();
+  if (!shared) return jerr_nomem(err);
+  /* The thread's spare record, its first arena chunk kept: most
+   * evaluations then allocate nothing from the heap. */
+  jev *ev = shared->spare;
+  if (ev) {
+    shared->spare = NULL;
+    ja_arena kept = ev->arena;
+    memset(ev, 0, sizeof *ev);
+    ev->arena = kept;
+  } else if (!(ev = wf__calloc(1, sizeof *ev))) {
     return jerr_nomem(err);
   }
   ev->budget = budget;
   ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;
   ev->expr = e;
-  if (vars && vars->now_ms) {
-    ev->now_ms = (double)vars->now_ms;
-  } else {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
-  }
+  if (vars && vars->now_ms) ev->now_ms = (double)vars->now_ms;
   ev->vars = vars && vars->resolve ? vars : NULL;
   ev->aws = vars && vars->aws;
-  thread_shared *shared = thread_part();
-  if (!shared) {
-    wf__free(ev);
-    return jerr_nomem(err);
-  }
   ev->rng = wf__rng_next(&shared->rng) | 1u;
   ev->gctx = shared->gctx;
   ev->mctx = shared->mctx;
@@ -225,7 +230,21 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   for (jsb_node *b = ev->bufs; b; b = b->next) wf__strbuf_free(&b->sb);
   for (jsub_node *s = ev->subs; s; s = s->next) wf__jsonata_free(s->expr);
   for (jdoc_node *d = ev->docs; d; d = d->next) json_decref(d->doc);
-  ja_arena_free(&ev->arena);
-  wf__free(ev);
+  if (!shared->spare) {
+    ja_arena_reset(&ev->arena);
+    shared->spare = ev;
+  } else {
+    ja_arena_free(&ev->arena);
+    wf__free(ev);
+  }
   return rc;
+}
+
+double jnow(jev *ev) {
+  if (!ev->now_ms) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ev->now_ms = (double)ts.tv_sec * 1000.0 + (double)(ts.tv_nsec / 1000000);
+  }
+  return ev->now_ms;
 }

@@ -63,7 +63,7 @@ static jv *fn_clone(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 
 static jv *fn_millis(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)a, (void)n, (void)in, (void)env;
-  return jv_num(ev, ev->now_ms);
+  return jv_num(ev, jnow(ev));
 }
 
 /* $eval(expr [, context]): the text compiled and evaluated here, in the

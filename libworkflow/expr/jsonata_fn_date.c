@@ -439,7 +439,7 @@ static jv *fn_from_millis(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 
 static jv *fn_now(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
-  return format_time(ev, ev->now_ms, JARG(0), JARG(1));
+  return format_time(ev, jnow(ev), JARG(0), JARG(1));
 }
 
 /* --- parsing --- */
@@ -609,7 +609,7 @@ static jv *parse_time(jev *ev, jv *ts, jv *picture) {
   strcpy(order, dB ? "YD" : dC ? "XxwF" : dD ? "XWF" : "YMD");
   strcat(order, tB ? "Phmsf" : "Hmsf");
   dtime now;
-  if (!dtime_of(&now, ev->now_ms)) dtime_of(&now, 0);
+  if (!dtime_of(&now, jnow(ev))) dtime_of(&now, 0);
   bool started = false, ended = false;
   for (const char *k = order; *k; k++) {
     unsigned char u = (unsigned char)*k;

@@ -226,7 +226,7 @@ struct jev {
   jerr err;
   wf__budget *budget;
   int depth, max_depth;
-  double now_ms;
+  double now_ms; /* read once, when first asked for (jnow); 0 until then */
   uint64_t rng;
   jenv *root; /* where resolved variables are cached */
   const struct wf__jsonata_bindings *vars;
@@ -234,6 +234,13 @@ struct jev {
   pcre2_match_context *mctx;
   const struct wf__jsonata *expr;
 };
+
+/* The evaluation's time ($now, $millis), the same for all of it: the
+ * bindings' or the real-time clock's, read on first use. */
+double jnow(jev *ev);
+/* Back to the arena's first chunk, emptied; the others are freed (or kept
+ * for the thread, as ja_arena_free does). */
+void ja_arena_reset(ja_arena *a);
 
 /* Raise: fill ev->err and jump to the innermost handler. */
 _Noreturn void jthrow(jev *ev, const char *code, int pos, const char *token,

@@ -96,16 +96,33 @@ void *ja_alloc(ja_arena *a, size_t n) {
   return m;
 }
 
-void ja_arena_free(ja_arena *a) {
+/* Free the chunks from c on but `first` (kept; NULL: none), offering
+ * the largest of those after the first one to the thread. */
+static void chunks_free(ja_chunk *c, const ja_chunk *first) {
   ja_chunk *keep = NULL;
-  for (ja_chunk *c = a->head; c; c = c->next)
-    if (c->next && c->size <= JA_CHUNK_MAX && (!keep || c->size > keep->size)) keep = c;
-  ja_chunk *c = a->head;
+  for (ja_chunk *x = c; x; x = x->next)
+    if (x->next && x->size <= JA_CHUNK_MAX && (!keep || x->size > keep->size))
+      keep = x;
   while (c) {
     ja_chunk *n = c->next;
-    if (c != keep || !spare_keep(c)) wf__free(c);
+    if (c != first && (c != keep || !spare_keep(c))) wf__free(c);
     c = n;
   }
+}
+
+void ja_arena_reset(ja_arena *a) {
+  ja_chunk *first = a->head;
+  while (first && first->next) first = first->next;
+  /* A first chunk made for one large value is not worth keeping. */
+  if (first && first->size > JA_CHUNK_MIN) first = NULL;
+  chunks_free(a->head, first);
+  a->head = first;
+  a->cur = first ? (char *)first->data : NULL;
+  a->end = first ? a->cur + first->size : NULL;
+}
+
+void ja_arena_free(ja_arena *a) {
+  chunks_free(a->head, NULL);
   a->head = NULL;
   a->cur = a->end = NULL;
 }
