@@ -74,6 +74,14 @@ typedef struct gw_revision {
   wf_machine *machine;  /* compiled; the store holds a reference */
 } gw_revision;
 
+/* An alias: one or two versions (by number) with weights summing to 100. */
+typedef struct gw_alias {
+  char *name, *arn, *description;
+  int versions[2], weights[2];
+  size_t nroutes;
+  int64_t created_ms, updated_ms;
+} gw_alias;
+
 typedef struct gw_machine_rec {
   char *name, *arn, *role_arn;
   wf_machine_type type;
@@ -84,6 +92,11 @@ typedef struct gw_machine_rec {
   char **allowed_resources; /* NULL-terminated, or NULL for any */
   bool deleting;
   int last_version; /* highest version ever published: never reused */
+  /* JSON text as the API returns it, or NULL: tags ([{key, value}], in
+   * the order first set), loggingConfiguration, tracingConfiguration. */
+  char *tags, *logging, *tracing;
+  gw_alias *aliases; /* in creation order */
+  size_t naliases;
 } gw_machine_rec;
 
 /* An execution as the engine's store records it (a copy). */
@@ -91,6 +104,9 @@ typedef struct gw_exec_rec {
   char *arn, *name;
   char *machine_arn;   /* the machine's ARN */
   char *version_arn;   /* the version it started with, or NULL */
+  char *alias_arn;     /* the alias it was started through, or NULL */
+  char *role_arn;
+  char *definition_id; /* what it runs: get_definition() */
   char *correlation_id;
   char *input;         /* as given */
   char *output;        /* SUCCEEDED: JSON text; else NULL */
@@ -103,6 +119,7 @@ typedef struct gw_exec_rec {
 /* Free what a record holds (not the record itself); the revision is left
  * zeroed. Used by stores and by whoever builds a record it cannot put. */
 void gw_revision_fini(gw_revision *r);
+void gw_alias_fini(gw_alias *a);
 void gw_machine_rec_fini(gw_machine_rec *m);
 void gw_exec_rec_fini(gw_exec_rec *x);
 
@@ -122,10 +139,16 @@ void gw_exec_rec_fini(gw_exec_rec *x);
  * (an ARN, or the name of an execution of the /process machine) returns a
  * copy, freed with release_execution. list_executions calls fn for the
  * executions of a machine (machine_arn; NULL: all), of one version
- * (version_arn; NULL: any), of a status (status_filter: a wf_exec_status
+ * (version_arn, a version or alias ARN: those started with it; NULL:
+ * any), of a status (status_filter: a wf_exec_status
  * or -1), newest first, from before `before_seq` (0: the newest), at most
  * `max`; returns how many it passed to fn. count_running counts running
- * executions of a machine (NULL: all), up to `cap`. */
+ * executions of a machine (NULL: all), up to `cap`. get_definition returns
+ * the definition text an execution runs (malloc'd), or NULL.
+ *
+ * An execution started through an alias is listed under the alias ARN;
+ * note_alias_version records the version the alias chose for it (kept
+ * the first time only), and its records then carry both. */
 typedef struct gw_store_ops {
   void (*destroy)(gw_store *s);
   /* Machines */
@@ -145,6 +168,9 @@ typedef struct gw_store_ops {
                             void (*fn)(const gw_exec_rec *, void *),
                             void *arg);
   size_t (*count_running)(gw_store *s, const char *machine_arn, size_t cap);
+  char *(*get_definition)(gw_store *s, const char *definition_id);
+  int (*note_alias_version)(gw_store *s, const char *execution_arn,
+                            const char *version_arn);
 } gw_store_ops;
 
 struct gw_store {

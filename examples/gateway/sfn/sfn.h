@@ -29,6 +29,10 @@ void gw_sfn_fail_text(gw_sfn_call *c, const char *type, const char *message);
 /* AWS's error shape with status 400. */
 void gw_sfn_fail(gw_sfn_call *c, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same with the member resourceName (ResourceNotFound, TooManyTags). */
+void gw_sfn_fail_resource(gw_sfn_call *c, const char *type,
+                          const char *resource, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* AWS's JSON timestamp: seconds since the epoch, milliseconds after the
  * point (1700000000.123). */
 json_t *gw_sfn_time(int64_t ms);
@@ -63,25 +67,63 @@ bool gw_sfn_bool(gw_sfn_params *p, const char *key, bool dflt);
 json_t *gw_sfn_struct(gw_sfn_params *p, const char *key);
 /* A list: an array or absent (NULL); its content is not checked. */
 json_t *gw_sfn_list(gw_sfn_params *p, const char *key);
+/* The same for a member of a nested structure `obj`, named `path` in
+ * messages ("tags.1.member.key"). */
+const char *gw_sfn_str_in(gw_sfn_params *p, json_t *obj, const char *key,
+                          const char *path, bool required, size_t min,
+                          size_t max);
+const char *gw_sfn_enum_in(gw_sfn_params *p, json_t *obj, const char *key,
+                           const char *path, const char *const *values);
+long long gw_sfn_int_in(gw_sfn_params *p, json_t *obj, const char *key,
+                        const char *path, bool required, long long min,
+                        long long max, long long dflt);
+bool gw_sfn_bool_in(gw_sfn_params *p, json_t *obj, const char *key,
+                    bool dflt);
+json_t *gw_sfn_struct_in(gw_sfn_params *p, json_t *obj, const char *key);
+json_t *gw_sfn_list_in(gw_sfn_params *p, json_t *obj, const char *key);
+/* A list's element: a string (required), or a structure (NULL: null). */
+const char *gw_sfn_str_value(gw_sfn_params *p, json_t *v, const char *path,
+                             size_t min, size_t max);
+json_t *gw_sfn_struct_value(gw_sfn_params *p, json_t *v);
+/* A constraint broken, in the ValidationException's list; `value` is
+ * quoted as given (NULL: "Value null"). */
+void gw_sfn_violation(gw_sfn_params *p, const char *path, const char *value,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* True, with the 400 sent, when any member was wrong. */
 bool gw_sfn_params_failed(gw_sfn_params *p, gw_sfn_call *c);
 
 /* ---- sfn_arn.c: ARNs and names ----------------------------------------- */
-enum { GW_SFN_ALLOW_VERSION = 1, GW_SFN_ALLOW_TEST_CASE = 2 };
+enum {
+  GW_SFN_ALLOW_VERSION = 1,
+  GW_SFN_ALLOW_TEST_CASE = 2,
+  GW_SFN_ALLOW_ALIAS = 4
+};
 
 typedef struct gw_sfn_machine_ref {
   char given[300]; /* the ARN as given, for messages */
   char arn[300];   /* the machine's unqualified ARN */
   char name[96];
   int version;         /* n of "<arn>:n"; 0: unqualified */
+  char alias[96];      /* NAME of "<arn>:NAME"; "" for none */
   char test_case[128]; /* after '#'; "" for none */
 } gw_sfn_machine_ref;
 
 /* Parse a state machine ARN; `allow` says which qualifiers may follow the
- * name. False with InvalidArn (or StateMachineDoesNotExist for an alias,
- * which this gateway has none of) answered. */
+ * name. False with InvalidArn (or StateMachineDoesNotExist for an alias
+ * where none is allowed) answered. */
 bool gw_sfn_parse_machine_arn(gw_sfn_call *c, const char *arn, unsigned allow,
                               gw_sfn_machine_ref *out);
+/* A tagged resource's ARN: a state machine (with `ref` filled, qualifiers
+ * allowed) or an activity (*activity set). False with InvalidArn
+ * answered. */
+bool gw_sfn_parse_resource_arn(gw_sfn_call *c, const char *arn,
+                               gw_sfn_machine_ref *ref, bool *activity);
+/* AWS's alias names: 1-80 of letters, digits, '_', '-' and '.', not all
+ * digits (so that they differ from version numbers). */
+bool gw_sfn_alias_name_ok(const char *s);
+/* "<machine arn>:<alias>", malloc'd. */
+char *gw_sfn_alias_arn(const char *machine_arn, const char *alias);
 /* Check an execution ARN's form; false with InvalidArn answered. */
 bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn);
 /* "arn:aws:states:<region>:<account>:stateMachine:<name>", malloc'd. */
@@ -110,6 +152,8 @@ void gw_sfn_machine_release(gw_sfn_call *c, gw_machine_rec *m);
 /* A deep copy to put in place of m; compiled machines are shared. NULL
  * without memory. */
 gw_machine_rec *gw_sfn_machine_copy(const gw_machine_rec *m);
+/* Fill dst with a copy of src; -1 without memory. */
+int gw_sfn_alias_copy(gw_alias *dst, const gw_alias *src);
 /* Free a record that never reached the store. */
 void gw_sfn_machine_discard(gw_machine_rec *m);
 /* Fill dst with a copy of src (strings duplicated, machine shared);
@@ -123,6 +167,44 @@ const gw_revision *gw_sfn_version_add(gw_machine_rec *m,
 const gw_revision *gw_sfn_version_of_current(const gw_machine_rec *m);
 /* Whether an execution of the machine is still running. */
 bool gw_sfn_machine_busy(gateway *g, const char *machine_arn);
+
+/* Put r in place of the machine (r is taken); false with InternalFailure
+ * answered. */
+bool gw_sfn_machine_put(gw_sfn_call *c, gw_machine_rec *r);
+
+/* ---- sfn_config.c: loggingConfiguration, tracingConfiguration ---------- */
+/* The request's loggingConfiguration and tracingConfiguration as they are
+ * kept and shown (AWS's defaults filled in), new references, NULL when
+ * absent; their shapes are checked into p. */
+json_t *gw_sfn_logging_member(gw_sfn_params *p);
+json_t *gw_sfn_tracing_member(gw_sfn_params *p);
+/* What AWS checks of a logging configuration beyond its shape; false with
+ * InvalidLoggingConfiguration answered. */
+bool gw_sfn_logging_ok(gw_sfn_call *c, const json_t *logging);
+/* Add m's loggingConfiguration and tracingConfiguration to o. */
+void gw_sfn_configs_show(json_t *o, const gw_machine_rec *m);
+/* JSON text of v (NULL for NULL), malloc'd; *oom set when it fails. */
+char *gw_sfn_json_text(const json_t *v, bool *oom);
+
+/* ---- sfn_tags.c: tags ---------------------------------------------------- */
+/* The TagList member `key` with its shape checked into p, each key once
+ * (the last value given wins), in order; a new reference, NULL when
+ * absent. */
+json_t *gw_sfn_tags_member(gw_sfn_params *p, const char *key);
+/* False with TooManyTags answered when `tags` has more than AWS allows. */
+bool gw_sfn_tags_fit(gw_sfn_call *c, const json_t *tags, const char *arn);
+
+/* ---- sfn_aliases.c: aliases ---------------------------------------------- */
+/* The alias of m that ref names; NULL with StateMachineDoesNotExist
+ * answered. */
+const gw_alias *gw_sfn_alias_find(gw_sfn_call *c, const gw_machine_rec *m,
+                                  const gw_sfn_machine_ref *ref);
+/* The version an alias starts an execution on, drawn by its weights. */
+int gw_sfn_alias_pick(const gw_alias *a);
+/* Whether an alias of m routes to version `version`; `names` gets their
+ * names ("a, b"). */
+bool gw_sfn_alias_uses(const gw_machine_rec *m, int version, char *names,
+                       size_t n);
 
 /* ---- sfn_definition.c: definitions ------------------------------------- */
 /* Compile a definition as CreateStateMachine does; NULL with
@@ -166,10 +248,21 @@ void gw_sfn_start_execution(gw_sfn_call *c);
 void gw_sfn_start_sync_execution(gw_sfn_call *c);
 /* sfn_executions.c */
 void gw_sfn_describe_execution(gw_sfn_call *c);
+void gw_sfn_describe_machine_for_execution(gw_sfn_call *c);
 void gw_sfn_list_executions(gw_sfn_call *c);
 void gw_sfn_stop_execution(gw_sfn_call *c);
 /* sfn_history.c */
 void gw_sfn_get_execution_history(gw_sfn_call *c);
+/* sfn_tags.c */
+void gw_sfn_tag_resource(gw_sfn_call *c);
+void gw_sfn_untag_resource(gw_sfn_call *c);
+void gw_sfn_list_tags(gw_sfn_call *c);
+/* sfn_aliases.c */
+void gw_sfn_create_alias(gw_sfn_call *c);
+void gw_sfn_describe_alias(gw_sfn_call *c);
+void gw_sfn_list_aliases(gw_sfn_call *c);
+void gw_sfn_update_alias(gw_sfn_call *c);
+void gw_sfn_delete_alias(gw_sfn_call *c);
 /* sfn_tasks.c */
 void gw_sfn_send_task_success(gw_sfn_call *c);
 void gw_sfn_send_task_failure(gw_sfn_call *c);

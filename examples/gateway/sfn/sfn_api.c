@@ -36,6 +36,16 @@ static const struct {
     {"SendTaskSuccess", gw_sfn_send_task_success},
     {"SendTaskFailure", gw_sfn_send_task_failure},
     {"SendTaskHeartbeat", gw_sfn_send_task_heartbeat},
+    {"DescribeStateMachineForExecution",
+     gw_sfn_describe_machine_for_execution},
+    {"TagResource", gw_sfn_tag_resource},
+    {"UntagResource", gw_sfn_untag_resource},
+    {"ListTagsForResource", gw_sfn_list_tags},
+    {"CreateStateMachineAlias", gw_sfn_create_alias},
+    {"DescribeStateMachineAlias", gw_sfn_describe_alias},
+    {"ListStateMachineAliases", gw_sfn_list_aliases},
+    {"UpdateStateMachineAlias", gw_sfn_update_alias},
+    {"DeleteStateMachineAlias", gw_sfn_delete_alias},
 };
 
 json_t *gw_sfn_time(int64_t ms) { return json_real((double)ms / 1000.0); }
@@ -71,6 +81,30 @@ void gw_sfn_fail(gw_sfn_call *c, const char *type, const char *fmt, ...) {
   gw_sfn_error(c->resp, 400, type, "%s", msg);
 }
 
+/* An error object built by the caller (NULL: out of memory), answered in
+ * AWS's shape. */
+static void fail_with(gw_sfn_call *c, const char *type, json_t *o) {
+  if (!o) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+    return;
+  }
+  gw_respond_json(c->resp, 400, o);
+  c->resp->content_type = "application/x-amz-json-1.0";
+  gw_respond_header(c->resp, "x-amzn-ErrorType", type);
+}
+
+void gw_sfn_fail_resource(gw_sfn_call *c, const char *type,
+                          const char *resource, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fail_with(c, type,
+            json_pack("{s:s, s:s, s:s}", "__type", type, "message", msg,
+                      "resourceName", resource));
+}
+
 void gw_sfn_fail_text(gw_sfn_call *c, const char *type, const char *message) {
   /* Diagnostics quote the definition, line breaks and all (JSON escapes
    * them); text that is not valid UTF-8 is cleaned first. */
@@ -80,10 +114,7 @@ void gw_sfn_fail_text(gw_sfn_call *c, const char *type, const char *message) {
     m = json_string(clean ? clean : "");
     free(clean);
   }
-  json_t *o = json_pack("{s:s, s:o}", "__type", type, "message", m);
-  gw_respond_json(c->resp, 400, o);
-  c->resp->content_type = "application/x-amz-json-1.0";
-  gw_respond_header(c->resp, "x-amzn-ErrorType", type);
+  fail_with(c, type, json_pack("{s:s, s:o}", "__type", type, "message", m));
 }
 
 static bool authenticated(gw_sfn_call *c) {
@@ -139,11 +170,14 @@ static gw_sfn_op find_op(const char *target) {
 void gw_route_sfn(gateway *g, const gw_request *req, gw_response *resp) {
   gw_sfn_call c = {g, req, resp, NULL};
   if (authenticated(&c)) {
-    gw_sfn_op fn = find_op(gw_request_header(req, "X-Amz-Target"));
+    const char *target = gw_request_header(req, "X-Amz-Target");
+    gw_sfn_op fn = find_op(target);
     if (!fn) {
+      /* AWSStepFunctions.CreateActivity, say: named as the client sent
+       * it (cut short; the core lets through only this service's). */
       gw_sfn_fail(&c, "UnknownOperationException",
-                  "this gateway does not serve the operation X-Amz-Target "
-                  "names");
+                  "Operation %.200s is not supported by this gateway",
+                  target ? target : "(none)");
     } else if ((c.body = body_of(&c))) {
       fn(&c);
       json_decref(c.body);

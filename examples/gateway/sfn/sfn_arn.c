@@ -1,5 +1,7 @@
 /* ARNs and names as Step Functions checks them:
  *   arn:aws:states:<region>:<account>:stateMachine:<name>[:<version>]
+ *   arn:aws:states:<region>:<account>:stateMachine:<name>:<alias>
+ *   arn:aws:states:<region>:<account>:activity:<name>
  *   arn:aws:states:<region>:<account>:stateMachine:<name>#<test case>
  *   arn:aws:states:<region>:<account>:execution:<machine>:<name>
  * The '#' form is Step Functions Local's: it runs a MockConfigFile test
@@ -110,17 +112,43 @@ bool gw_sfn_parse_machine_arn(gw_sfn_call *c, const char *arn, unsigned allow,
     if (!q[digits] && digits <= 9) {
       out->version = atoi(q);
       if (out->version < 1) return invalid(c, "", arn);
-    } else {
-      /* An alias: this gateway keeps none. */
+    } else if (!(allow & GW_SFN_ALLOW_ALIAS)) {
+      /* An alias where the operation takes none. */
       gw_sfn_fail(c, "StateMachineDoesNotExist",
                   "State Machine Does Not Exist: '%.256s'", arn);
       return false;
+    } else if (!gw_sfn_alias_name_ok(q) || strlen(q) >= sizeof out->alias) {
+      return invalid(c, "", arn);
+    } else {
+      snprintf(out->alias, sizeof out->alias, "%s", q);
     }
   }
   int n = snprintf(out->arn, sizeof out->arn, "%s:%s:%s:%s:%s:%s:%s",
                    a.field[0], a.field[1], a.field[2], a.field[3], a.field[4],
                    a.field[5], out->name);
   return n > 0 && (size_t)n < sizeof out->arn ? true : invalid(c, "", arn);
+}
+
+bool gw_sfn_parse_resource_arn(gw_sfn_call *c, const char *arn,
+                               gw_sfn_machine_ref *ref, bool *activity) {
+  arn_parts a;
+  memset(ref, 0, sizeof *ref);
+  if (!parse_common(c, arn, "stateMachine", "activity", &a)) return false;
+  *activity = strcmp(a.field[5], "activity") == 0;
+  if (*activity) return true;
+  return gw_sfn_parse_machine_arn(c, arn,
+                                  GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_ALIAS,
+                                  ref);
+}
+
+bool gw_sfn_alias_name_ok(const char *s) {
+  size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "0123456789_-.");
+  return n >= 1 && n <= 80 && !s[n] && strspn(s, "0123456789") < n;
+}
+
+char *gw_sfn_alias_arn(const char *machine_arn, const char *alias) {
+  return gw_sfn_strf("%s:%s", machine_arn, alias);
 }
 
 bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn) {

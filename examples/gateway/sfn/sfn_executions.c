@@ -1,7 +1,8 @@
-/* Executions in the store: DescribeExecution, ListExecutions (by machine
- * or version, status filter, newest first, paged) and StopExecution. An
- * execution keeps the version it started with and says so
- * (stateMachineVersionArn). */
+/* Executions in the store: DescribeExecution, ListExecutions (by machine,
+ * version or alias, status filter, newest first, paged), StopExecution and
+ * DescribeStateMachineForExecution. An execution keeps the version (and
+ * the alias) it started with and says so (stateMachineVersionArn,
+ * stateMachineAliasArn). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,8 @@ static json_t *summary(const gw_exec_rec *x) {
   if (o && x->version_arn)
     json_object_set_new(o, "stateMachineVersionArn",
                         json_string(x->version_arn));
+  if (o && x->alias_arn)
+    json_object_set_new(o, "stateMachineAliasArn", json_string(x->alias_arn));
   return o;
 }
 
@@ -128,12 +131,21 @@ static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
     return;
   }
   char *context = gw_sfn_strf("ListExecutions\n%s\n%d", given, status);
-  char *version = rev->version ? strdup(rev->arn) : NULL;
+  /* Of a version or an alias: those started with it. */
+  const gw_alias *alias = ref->alias[0] ? gw_sfn_alias_find(c, m, ref) : NULL;
+  if (ref->alias[0] && !alias) {
+    gw_sfn_machine_release(c, m);
+    free(context);
+    return;
+  }
+  char *version = alias          ? strdup(alias->arn)
+                  : rev->version ? strdup(rev->arn)
+                                 : NULL;
   char *machine = strdup(m->arn);
   gw_sfn_machine_release(c, m);
   page pg = {json_array(), max, 0, 0};
   size_t cursor = 0;
-  if (!context || !machine || (ref->version && !version)) {
+  if (!context || !machine || ((ref->version || ref->alias[0]) && !version)) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
   } else if (gw_sfn_page_start(c, token, context, &cursor)) {
     /* Newest first; a page's token carries where it ended (the store's
@@ -172,7 +184,60 @@ void gw_sfn_list_executions(gw_sfn_call *c) {
     return;
   }
   gw_sfn_machine_ref ref;
-  if (!gw_sfn_parse_machine_arn(c, arn, GW_SFN_ALLOW_VERSION, &ref)) return;
+  if (!gw_sfn_parse_machine_arn(c, arn,
+                                GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_ALIAS,
+                                &ref))
+    return;
   list_machine(c, &ref, arn, status_filter(status, redrive),
                max ? (size_t)max : LIST_DEFAULT, token);
+}
+
+/* The revision of m an execution ran: its version's, else the current
+ * one if the definition is still the same; NULL when neither. */
+static const gw_revision *revision_run(const gw_machine_rec *m,
+                                       const gw_exec_rec *x,
+                                       const char *definition) {
+  for (size_t i = 0; x->version_arn && i < m->nversions; i++)
+    if (strcmp(m->versions[i].arn, x->version_arn) == 0)
+      return &m->versions[i];
+  if (!definition || strcmp(definition, m->current.definition) == 0)
+    return &m->current;
+  return NULL;
+}
+
+void gw_sfn_describe_machine_for_execution(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
+  gw_sfn_enum(&p, "includedData", INCLUDED);
+  if (gw_sfn_params_failed(&p, c)) return;
+  gw_exec_rec *x = find(c, arn);
+  if (!x) return;
+  gw_store *s = c->g->store;
+  /* What the execution runs, as the engine keeps it with the execution. */
+  char *definition = x->definition_id
+                         ? s->ops->get_definition(s, x->definition_id)
+                         : NULL;
+  gw_machine_rec *m = s->ops->find_machine(s, x->machine_arn);
+  const gw_revision *rev = m ? revision_run(m, x, definition) : NULL;
+  const char *def = definition ? definition : rev ? rev->definition : NULL;
+  const char *role = x->role_arn ? x->role_arn : m ? m->role_arn : NULL;
+  const char *name = strrchr(x->machine_arn, ':') + 1;
+  int64_t updated = rev ? rev->created_ms : m ? m->updated_ms : x->start_ms;
+  json_t *o = def ? json_pack("{s:s, s:s, s:s, s:s?, s:o}", "stateMachineArn",
+                              x->machine_arn, "name", name, "definition", def,
+                              "roleArn", role, "updateDate",
+                              gw_sfn_time(updated))
+                  : NULL;
+  if (o) gw_sfn_configs_show(o, m);
+  if (o && rev && rev->revision_id)
+    json_object_set_new(o, "revisionId", json_string(rev->revision_id));
+  if (!def)
+    gw_sfn_error(c->resp, 500, "InternalFailure",
+                 "the definition of '%s' is not in the store", arn);
+  else
+    gw_sfn_ok(c, o);
+  gw_sfn_machine_release(c, m);
+  free(definition);
+  s->ops->release_execution(s, x);
 }

@@ -24,6 +24,29 @@ static bool sensitive(const char *key) {
   return false;
 }
 
+static void add_violation(gw_sfn_params *p, const char *path,
+                          const char *value, const char *constraint) {
+  size_t used = strlen(p->errors);
+  snprintf(p->errors + used, sizeof p->errors - used,
+           "%s%s at '%s' failed to satisfy constraint: %s",
+           p->nerrors ? "; " : "", value, path, constraint);
+  p->nerrors++;
+}
+
+void gw_sfn_violation(gw_sfn_params *p, const char *path, const char *value,
+                      const char *fmt, ...) {
+  char v[520], constraint[160];
+  if (value)
+    snprintf(v, sizeof v, "Value '%.500s'", value);
+  else
+    snprintf(v, sizeof v, "Value null");
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(constraint, sizeof constraint, fmt, ap);
+  va_end(ap);
+  add_violation(p, path, v, constraint);
+}
+
 static void violation(gw_sfn_params *p, const char *key, const json_t *v,
                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -43,11 +66,7 @@ static void violation(gw_sfn_params *p, const char *key, const json_t *v,
   va_start(ap, fmt);
   vsnprintf(constraint, sizeof constraint, fmt, ap);
   va_end(ap);
-  size_t used = strlen(p->errors);
-  snprintf(p->errors + used, sizeof p->errors - used,
-           "%s%s at '%s' failed to satisfy constraint: %s",
-           p->nerrors ? "; " : "", value, key, constraint);
-  p->nerrors++;
+  add_violation(p, key, value, constraint);
 }
 
 static void wrong_type(gw_sfn_params *p, const json_t *v, const char *want) {
@@ -67,8 +86,8 @@ static void wrong_type(gw_sfn_params *p, const json_t *v, const char *want) {
              want);
 }
 
-static json_t *member(gw_sfn_params *p, const char *key) {
-  json_t *v = json_object_get(p->body, key);
+static json_t *member_of(json_t *obj, const char *key) {
+  json_t *v = json_object_get(obj, key);
   return json_is_null(v) ? NULL : v;
 }
 
@@ -79,9 +98,27 @@ static size_t chars(const char *s) {
   return n;
 }
 
+static const char *check_str(gw_sfn_params *p, json_t *v, const char *key,
+                             bool required, size_t min, size_t max);
+
 const char *gw_sfn_str(gw_sfn_params *p, const char *key, bool required,
                        size_t min, size_t max) {
-  json_t *v = member(p, key);
+  return gw_sfn_str_in(p, p->body, key, key, required, min, max);
+}
+
+const char *gw_sfn_str_in(gw_sfn_params *p, json_t *obj, const char *key,
+                          const char *path, bool required, size_t min,
+                          size_t max) {
+  return check_str(p, member_of(obj, key), path, required, min, max);
+}
+
+const char *gw_sfn_str_value(gw_sfn_params *p, json_t *v, const char *path,
+                             size_t min, size_t max) {
+  return check_str(p, json_is_null(v) ? NULL : v, path, true, min, max);
+}
+
+static const char *check_str(gw_sfn_params *p, json_t *v, const char *key,
+                             bool required, size_t min, size_t max) {
   if (!v) {
     if (required) violation(p, key, NULL, "Member must not be null");
     return NULL;
@@ -106,7 +143,13 @@ const char *gw_sfn_str(gw_sfn_params *p, const char *key, bool required,
 
 const char *gw_sfn_enum(gw_sfn_params *p, const char *key,
                         const char *const *values) {
-  json_t *v = member(p, key);
+  return gw_sfn_enum_in(p, p->body, key, key, values);
+}
+
+const char *gw_sfn_enum_in(gw_sfn_params *p, json_t *obj, const char *key,
+                           const char *path, const char *const *values) {
+  json_t *v = member_of(obj, key);
+  key = path;
   if (!v) return NULL;
   if (!json_is_string(v)) {
     wrong_type(p, v, "a String");
@@ -124,8 +167,18 @@ const char *gw_sfn_enum(gw_sfn_params *p, const char *key,
 
 long long gw_sfn_int(gw_sfn_params *p, const char *key, long long min,
                      long long max, long long dflt) {
-  json_t *v = member(p, key);
-  if (!v) return dflt;
+  return gw_sfn_int_in(p, p->body, key, key, false, min, max, dflt);
+}
+
+long long gw_sfn_int_in(gw_sfn_params *p, json_t *obj, const char *key,
+                        const char *path, bool required, long long min,
+                        long long max, long long dflt) {
+  json_t *v = member_of(obj, key);
+  key = path;
+  if (!v) {
+    if (required) violation(p, key, NULL, "Member must not be null");
+    return dflt;
+  }
   if (!json_is_integer(v)) {
     wrong_type(p, v, "an Integer");
     return dflt;
@@ -145,7 +198,12 @@ long long gw_sfn_int(gw_sfn_params *p, const char *key, long long min,
 }
 
 bool gw_sfn_bool(gw_sfn_params *p, const char *key, bool dflt) {
-  json_t *v = member(p, key);
+  return gw_sfn_bool_in(p, p->body, key, dflt);
+}
+
+bool gw_sfn_bool_in(gw_sfn_params *p, json_t *obj, const char *key,
+                    bool dflt) {
+  json_t *v = member_of(obj, key);
   if (!v) return dflt;
   if (!json_is_boolean(v)) {
     wrong_type(p, v, "a Boolean");
@@ -155,7 +213,15 @@ bool gw_sfn_bool(gw_sfn_params *p, const char *key, bool dflt) {
 }
 
 json_t *gw_sfn_struct(gw_sfn_params *p, const char *key) {
-  json_t *v = member(p, key);
+  return gw_sfn_struct_in(p, p->body, key);
+}
+
+json_t *gw_sfn_struct_in(gw_sfn_params *p, json_t *obj, const char *key) {
+  return gw_sfn_struct_value(p, member_of(obj, key));
+}
+
+json_t *gw_sfn_struct_value(gw_sfn_params *p, json_t *v) {
+  if (json_is_null(v)) return NULL;
   if (v && !json_is_object(v)) {
     wrong_type(p, v, "a Structure");
     return NULL;
@@ -164,7 +230,11 @@ json_t *gw_sfn_struct(gw_sfn_params *p, const char *key) {
 }
 
 json_t *gw_sfn_list(gw_sfn_params *p, const char *key) {
-  json_t *v = member(p, key);
+  return gw_sfn_list_in(p, p->body, key);
+}
+
+json_t *gw_sfn_list_in(gw_sfn_params *p, json_t *obj, const char *key) {
+  json_t *v = member_of(obj, key);
   if (v && !json_is_array(v)) {
     wrong_type(p, v, "a List");
     return NULL;
@@ -178,8 +248,11 @@ bool gw_sfn_params_failed(gw_sfn_params *p, gw_sfn_call *c) {
     return true;
   }
   if (p->nerrors) {
-    gw_sfn_fail(c, "ValidationException", "%d validation error%s detected: %s",
-                p->nerrors, p->nerrors > 1 ? "s" : "", p->errors);
+    /* Longer than gw_sfn_fail() takes: a list quoted whole. */
+    char msg[sizeof p->errors + 64];
+    snprintf(msg, sizeof msg, "%d validation error%s detected: %s",
+             p->nerrors, p->nerrors > 1 ? "s" : "", p->errors);
+    gw_sfn_fail_text(c, "ValidationException", msg);
     return true;
   }
   return false;

@@ -65,11 +65,29 @@ gw_machine_rec *gw_sfn_machine_copy(const gw_machine_rec *m) {
     oom = true;
   for (size_t i = 0; !oom && i < n; i++)
     r->allowed_resources[i] = dup_or_null(m->allowed_resources[i], &oom);
+  r->tags = dup_or_null(m->tags, &oom);
+  r->logging = dup_or_null(m->logging, &oom);
+  r->tracing = dup_or_null(m->tracing, &oom);
+  if (!oom && m->naliases &&
+      !(r->aliases = calloc(m->naliases, sizeof *r->aliases)))
+    oom = true;
+  for (size_t i = 0; !oom && i < m->naliases; i++, r->naliases++)
+    if (gw_sfn_alias_copy(&r->aliases[i], &m->aliases[i])) oom = true;
   if (oom) {
     gw_sfn_machine_discard(r);
     return NULL;
   }
   return r;
+}
+
+int gw_sfn_alias_copy(gw_alias *dst, const gw_alias *src) {
+  bool oom = false;
+  *dst = *src;
+  dst->name = dup_or_null(src->name, &oom);
+  dst->arn = dup_or_null(src->arn, &oom);
+  dst->description = dup_or_null(src->description, &oom);
+  if (oom) gw_alias_fini(dst);
+  return oom ? -1 : 0;
 }
 
 const gw_revision *gw_sfn_version_add(gw_machine_rec *m,
@@ -147,6 +165,12 @@ gw_machine_rec *gw_sfn_machine_find(gw_sfn_call *c,
   }
   if (rev) *rev = r;
   return m;
+}
+
+bool gw_sfn_machine_put(gw_sfn_call *c, gw_machine_rec *r) {
+  if (c->g->store->ops->put_machine(c->g->store, r) == WF_OK) return true;
+  gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  return false;
 }
 
 void gw_sfn_machine_release(gw_sfn_call *c, gw_machine_rec *m) {

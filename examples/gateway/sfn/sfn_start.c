@@ -1,11 +1,13 @@
 /* Starting executions. StartExecution runs the machine's current revision,
  * a version ("<machine ARN>:<n>", kept by the execution whatever happens
- * to the machine later) or, with Step Functions Local's
+ * to the machine later), an alias ("<machine ARN>:<name>": a version its
+ * weights draw, recorded with the execution) or, with Step Functions Local's
  * "<machine ARN>#<test case>", a test case of aws.mockConfigFile. The
  * engine records the execution in its store before it answers; a name
  * used again is AWS's idempotent start (the same input while it runs) or
  * ExecutionAlreadyExists. StartSyncExecution (EXPRESS machines only) waits
  * for the end and answers the result. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,16 +35,44 @@ static bool read_args(gw_sfn_call *c, start_args *a, bool sync) {
     return false;
   }
   return gw_sfn_parse_machine_arn(
-      c, a->arn, GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_TEST_CASE, &a->ref);
+      c, a->arn,
+      GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_TEST_CASE | GW_SFN_ALLOW_ALIAS,
+      &a->ref);
 }
 
-/* The machine and revision to run; NULL when answered. */
+/* Through an alias: the version its weights draw, in *rev. */
+static bool alias_version(gw_sfn_call *c, const start_args *a,
+                          const gw_machine_rec *m, const gw_revision **rev,
+                          char *alias_arn, size_t n) {
+  const gw_alias *al = gw_sfn_alias_find(c, m, &a->ref);
+  if (!al) return false;
+  int version = gw_sfn_alias_pick(al);
+  for (size_t i = 0; i < m->nversions; i++)
+    if (m->versions[i].version == version) {
+      *rev = &m->versions[i];
+      snprintf(alias_arn, n, "%s", al->arn);
+      return true;
+    }
+  /* A version an alias routes to cannot be deleted (sfn_versions.c). */
+  gw_sfn_error(c->resp, 500, "InternalFailure",
+               "the alias routes to version %d, which is gone", version);
+  return false;
+}
+
+/* The machine and revision to run, and the alias ARN it is run through
+ * ("" for none); NULL when answered. */
 static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
-                                      const gw_revision **rev) {
+                                      const gw_revision **rev,
+                                      char alias_arn[300]) {
   gw_machine_rec *m = gw_sfn_machine_find(c, &a->ref, rev);
+  alias_arn[0] = '\0';
   if (m && m->deleting) {
     gw_sfn_fail(c, "StateMachineDeleting",
                 "State Machine is being deleted: '%s'", m->arn);
+    gw_sfn_machine_release(c, m);
+    return NULL;
+  }
+  if (m && a->ref.alias[0] && !alias_version(c, a, m, rev, alias_arn, 300)) {
     gw_sfn_machine_release(c, m);
     return NULL;
   }
@@ -50,7 +80,20 @@ static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
 }
 
 /* The library's refusal in AWS's words. */
-static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
+static void start_failed(gw_sfn_call *c, int rc, const wf_error *err,
+                         const gw_machine_rec *m, const char *name) {
+  if (rc == WF_EEXIST && m->type == WF_MACHINE_EXPRESS) {
+    /* AWS starts another Express execution under a name used before (it
+     * is not idempotent for them); the engine keeps names unique per
+     * machine, Express ones too, so this one is refused rather than
+     * answered as ExecutionAlreadyExists, which AWS would not say. */
+    gw_sfn_fail(c, "ValidationException",
+                "Reusing the name '%s' for another execution of an EXPRESS "
+                "state machine is not supported by this gateway yet: "
+                "start it under a new name",
+                name);
+    return;
+  }
   switch (rc) {
     case WF_EPARSE:
       gw_sfn_fail(c, "InvalidExecutionInput",
@@ -78,19 +121,29 @@ static void start_failed(gw_sfn_call *c, int rc, const wf_error *err) {
 
 static wf_execution *start(gw_sfn_call *c, const start_args *a,
                            const gw_machine_rec *m, const gw_revision *rev,
-                           char name[40]) {
+                           const char *alias_arn, char name[40]) {
   if (!a->name) gw_execution_name(name);
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = a->name ? a->name : name;
   so.correlation_id = c->req->correlation_id;
   so.role_arn = m->role_arn;
   so.test_case = a->ref.test_case[0] ? a->ref.test_case : NULL;
-  /* Listed under the version it runs, if it was started with one. */
-  so.machine_arn = rev->version ? rev->arn : m->arn;
+  /* Listed under the alias or version it was started with, if any. */
+  so.machine_arn = *alias_arn ? alias_arn : rev->version ? rev->arn : m->arn;
   wf_execution *x = NULL;
   wf_error err;
   int rc = wf_engine_start(&x, c->g->engine, rev->machine, a->input, &so, &err);
-  if (rc != WF_OK) start_failed(c, rc, &err);
+  if (rc != WF_OK) start_failed(c, rc, &err, m, so.name);
+  gw_store *s = c->g->store;
+  /* Express executions are not described, so there is nothing to keep. */
+  if (x && *alias_arn && m->type != WF_MACHINE_EXPRESS &&
+      s->ops->note_alias_version(s, wf_execution_arn(x), rev->arn) != WF_OK) {
+    /* Runs, but DescribeExecution could not say on which version. */
+    gw_sfn_error(c->resp, 500, "InternalFailure",
+                 "the execution started, but its version was not recorded");
+    wf_execution_free(x);
+    x = NULL;
+  }
   return x;
 }
 
@@ -99,9 +152,10 @@ void gw_sfn_start_execution(gw_sfn_call *c) {
   const gw_revision *rev;
   char name[40];
   if (!read_args(c, &a, false)) return;
-  gw_machine_rec *m = machine_to_run(c, &a, &rev);
+  char alias_arn[300];
+  gw_machine_rec *m = machine_to_run(c, &a, &rev, alias_arn);
   if (!m) return;
-  wf_execution *x = start(c, &a, m, rev, name);
+  wf_execution *x = start(c, &a, m, rev, alias_arn, name);
   gw_sfn_machine_release(c, m);
   if (!x) return; /* answered */
   gw_sfn_ok(c, json_pack("{s:s, s:o}", "executionArn", wf_execution_arn(x),
@@ -193,7 +247,8 @@ void gw_sfn_start_sync_execution(gw_sfn_call *c) {
   const gw_revision *rev;
   char name[40];
   if (!read_args(c, &a, true)) return;
-  gw_machine_rec *m = machine_to_run(c, &a, &rev);
+  char alias_arn[300];
+  gw_machine_rec *m = machine_to_run(c, &a, &rev, alias_arn);
   if (!m) return;
   if (m->type != WF_MACHINE_EXPRESS) {
     gw_sfn_fail(c, "StateMachineTypeNotSupported",
@@ -215,7 +270,7 @@ void gw_sfn_start_sync_execution(gw_sfn_call *c) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
     return;
   }
-  w->x = start(c, &a, m, rev, name);
+  w->x = start(c, &a, m, rev, alias_arn, name);
   gw_sfn_machine_release(c, m);
   if (!w->x) { /* start() has answered why */
     sync_wait_free(w);

@@ -118,7 +118,8 @@ void gw_sfn_list_versions(gw_sfn_call *c) {
   gw_sfn_ok(c, o);
 }
 
-/* Remove the version; one that does not exist is deleted already. */
+/* Remove the version; one that does not exist is deleted already, one an
+ * alias routes to stays (ConflictException). */
 static void delete_locked(gw_sfn_call *c, const gw_sfn_machine_ref *ref) {
   gw_store *s = c->g->store;
   gw_machine_rec *m = s->ops->find_machine(s, ref->arn);
@@ -126,6 +127,16 @@ static void delete_locked(gw_sfn_call *c, const gw_sfn_machine_ref *ref) {
   for (size_t i = 0; m && i < m->nversions; i++)
     if (m->versions[i].version == ref->version) at = i;
   bool oom = false;
+  char aliases[512];
+  if (m && at < m->nversions &&
+      gw_sfn_alias_uses(m, ref->version, aliases, sizeof aliases)) {
+    gw_sfn_fail(c, "ConflictException",
+                "Version to be deleted must not be referenced by an alias. "
+                "Current list of aliases referencing this version: [%s]",
+                aliases);
+    s->ops->release_machine(s, m);
+    return;
+  }
   if (m && at < m->nversions) {
     gw_machine_rec *r = gw_sfn_machine_copy(m);
     if (r) {

@@ -14,6 +14,13 @@ void gw_revision_fini(gw_revision *r) {
   memset(r, 0, sizeof *r);
 }
 
+void gw_alias_fini(gw_alias *a) {
+  free(a->name);
+  free(a->arn);
+  free(a->description);
+  memset(a, 0, sizeof *a);
+}
+
 void gw_machine_rec_fini(gw_machine_rec *m) {
   free(m->name);
   free(m->arn);
@@ -24,6 +31,11 @@ void gw_machine_rec_fini(gw_machine_rec *m) {
   for (size_t i = 0; m->allowed_resources && m->allowed_resources[i]; i++)
     free(m->allowed_resources[i]);
   free(m->allowed_resources);
+  free(m->tags);
+  free(m->logging);
+  free(m->tracing);
+  for (size_t i = 0; i < m->naliases; i++) gw_alias_fini(&m->aliases[i]);
+  free(m->aliases);
 }
 
 void gw_exec_rec_fini(gw_exec_rec *x) {
@@ -31,6 +43,9 @@ void gw_exec_rec_fini(gw_exec_rec *x) {
   free(x->name);
   free(x->machine_arn);
   free(x->version_arn);
+  free(x->alias_arn);
+  free(x->role_arn);
+  free(x->definition_id);
   free(x->correlation_id);
   free(x->input);
   free(x->output);

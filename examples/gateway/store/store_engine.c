@@ -17,6 +17,8 @@
 #include "gateway.h"
 
 #define DOC_KIND "stateMachine"
+/* The version an alias chose for an execution, keyed by execution ARN. */
+#define ALIAS_KIND "aliasExecution"
 
 typedef struct mnode {
   gw_machine_rec rec; /* first: release_machine() casts back */
@@ -50,6 +52,24 @@ static json_t *revision_json(const gw_revision *r) {
                    (json_int_t)r->created_ms);
 }
 
+/* Text the API side keeps as JSON (tags, configurations) is stored as the
+ * JSON value it is. */
+static json_t *json_or_null(const char *text) {
+  json_t *v = text ? json_loads(text, 0, NULL) : NULL;
+  return v ? v : json_null();
+}
+
+static json_t *alias_json(const gw_alias *a) {
+  json_t *routes = json_array();
+  for (size_t i = 0; i < a->nroutes; i++)
+    json_array_append_new(routes, json_pack("[i, i]", a->versions[i],
+                                            a->weights[i]));
+  return json_pack("{s:s, s:s, s:o, s:o, s:I, s:I}", "name", a->name, "arn",
+                   a->arn, "description", str_or_null(a->description),
+                   "routes", routes, "created", (json_int_t)a->created_ms,
+                   "updated", (json_int_t)a->updated_ms);
+}
+
 static char *machine_json(const gw_machine_rec *m) {
   json_t *versions = json_array();
   for (size_t i = 0; i < m->nversions; i++)
@@ -67,6 +87,15 @@ static char *machine_json(const gw_machine_rec *m) {
       (json_int_t)m->updated_ms, "lastVersion", m->last_version, "deleting",
       m->deleting, "allowedResources", allowed, "current",
       revision_json(&m->current), "versions", versions);
+  if (o) {
+    json_object_set_new(o, "tags", json_or_null(m->tags));
+    json_object_set_new(o, "logging", json_or_null(m->logging));
+    json_object_set_new(o, "tracing", json_or_null(m->tracing));
+    json_t *aliases = json_array();
+    for (size_t i = 0; i < m->naliases; i++)
+      json_array_append_new(aliases, alias_json(&m->aliases[i]));
+    json_object_set_new(o, "aliases", aliases);
+  }
   char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);
   return text;
@@ -103,6 +132,32 @@ static int revision_from(gw_revision *r, json_t *o, const gw_machine_rec *m,
   return 0;
 }
 
+/* The text of a stored JSON value, NULL for none. */
+static char *text_of(json_t *v) {
+  return v && !json_is_null(v) ? json_dumps(v, JSON_COMPACT) : NULL;
+}
+
+static int aliases_from(gw_machine_rec *m, json_t *list) {
+  size_t n = json_array_size(list);
+  if (n && !(m->aliases = calloc(n, sizeof *m->aliases))) return -1;
+  for (size_t i = 0; i < n; i++, m->naliases++) {
+    json_t *o = json_array_get(list, i), *routes = json_object_get(o, "routes");
+    gw_alias *a = &m->aliases[i];
+    a->name = get_str(o, "name");
+    a->arn = get_str(o, "arn");
+    a->description = get_str(o, "description");
+    a->created_ms = json_integer_value(json_object_get(o, "created"));
+    a->updated_ms = json_integer_value(json_object_get(o, "updated"));
+    for (size_t k = 0; k < json_array_size(routes) && k < 2; k++, a->nroutes++) {
+      json_t *r = json_array_get(routes, k);
+      a->versions[k] = (int)json_integer_value(json_array_get(r, 0));
+      a->weights[k] = (int)json_integer_value(json_array_get(r, 1));
+    }
+    if (!a->name || !a->arn) return -1;
+  }
+  return 0;
+}
+
 static gw_machine_rec *machine_from(const char *body, char *msg, size_t n) {
   json_t *o = json_loads(body, 0, NULL);
   gw_machine_rec *m = calloc(1, sizeof *m);
@@ -128,8 +183,12 @@ static gw_machine_rec *machine_from(const char *body, char *msg, size_t n) {
         m->allowed_resources[i] =
             dup_or_null(json_string_value(json_array_get(allowed, i)));
     }
-    if (!m->name || !m->arn) {
-      snprintf(msg, n, "a stored state machine has no name or ARN");
+    m->tags = text_of(json_object_get(o, "tags"));
+    m->logging = text_of(json_object_get(o, "logging"));
+    m->tracing = text_of(json_object_get(o, "tracing"));
+    if (!m->name || !m->arn ||
+        aliases_from(m, json_object_get(o, "aliases"))) {
+      snprintf(msg, n, "a stored state machine lacks a name or an ARN");
       rc = -1;
     }
   }
@@ -254,10 +313,20 @@ static gw_exec_rec *exec_copy(eng_store *e, const wf_store_execution *x) {
   r->machine_arn = malloc(n);
   if (r->machine_arn)
     snprintf(r->machine_arn, n, "%s%s", e->machine_prefix, x->machine_name);
-  /* Started on a version: its ARN is the machine's plus ":N". */
-  if (r->machine_arn && x->machine_arn &&
-      strcmp(x->machine_arn, r->machine_arn) != 0)
-    r->version_arn = strdup(x->machine_arn);
+  /* Started on a version, its ARN is the machine's plus ":N"; through an
+   * alias, plus ":NAME" (the version it chose is a document). */
+  size_t k = r->machine_arn ? strlen(r->machine_arn) : 0;
+  const char *q = x->machine_arn;
+  if (k && q && strncmp(q, r->machine_arn, k) == 0 && q[k] == ':') {
+    bool version = q[k + 1] && strspn(q + k + 1, "0123456789") ==
+                                   strlen(q + k + 1);
+    if (version)
+      r->version_arn = strdup(q);
+    else
+      r->alias_arn = strdup(q);
+  }
+  r->role_arn = dup_or_null(x->role_arn);
+  r->definition_id = dup_or_null(x->definition_id);
   r->arn = dup_or_null(x->arn);
   r->name = dup_or_null(x->name);
   r->correlation_id = dup_or_null(x->correlation_id);
@@ -288,6 +357,56 @@ static int keep_found(const wf_store_execution *x, void *p) {
   return 1;
 }
 
+/* ---- the versions aliases chose ------------------------------------------ */
+
+static int keep_definition(const wf_store_definition *d, void *p) {
+  *(char **)p = dup_or_null(d->definition);
+  return 1;
+}
+
+static int keep_body(const wf_store_document *d, void *p) {
+  *(char **)p = dup_or_null(d->body);
+  return 1;
+}
+
+/* An execution started through an alias: the version it runs. */
+static void add_alias_version(eng_store *e, gw_exec_rec *r) {
+  if (!r->alias_arn) return;
+  char *body = NULL;
+  wf_store_get_document(e->ws, ALIAS_KIND, r->arn, keep_body, &body, NULL);
+  json_t *o = body ? json_loads(body, 0, NULL) : NULL;
+  r->version_arn = get_str(o, "version");
+  json_decref(o);
+  free(body);
+}
+
+static int note_alias_version(gw_store *s, const char *execution_arn,
+                              const char *version_arn) {
+  eng_store *e = (eng_store *)s;
+  char *body = NULL;
+  wf_store_get_document(e->ws, ALIAS_KIND, execution_arn, keep_body, &body,
+                        NULL);
+  if (body) { /* a start made again: the first one's choice stands */
+    free(body);
+    return WF_OK;
+  }
+  json_t *o = json_pack("{s:s}", "version", version_arn);
+  body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  json_decref(o);
+  if (!body) return WF_ENOMEM;
+  wf_store_document doc = {ALIAS_KIND, execution_arn, body, 0};
+  int rc = wf_store_put_documents(e->ws, &doc, 1, NULL);
+  free(body);
+  return rc;
+}
+
+static char *get_definition(gw_store *s, const char *definition_id) {
+  eng_store *e = (eng_store *)s;
+  char *text = NULL;
+  wf_store_get_definition(e->ws, definition_id, keep_definition, &text, NULL);
+  return text;
+}
+
 static gw_exec_rec *find_execution(gw_store *s, const char *key) {
   eng_store *e = (eng_store *)s;
   found f = {e, NULL};
@@ -301,6 +420,7 @@ static gw_exec_rec *find_execution(gw_store *s, const char *key) {
     key = arn;
   }
   wf_store_get_execution(e->ws, key, keep_found, &f, NULL);
+  if (f.rec) add_alias_version(e, f.rec);
   return f.rec;
 }
 
@@ -311,20 +431,32 @@ static void release_execution(gw_store *s, gw_exec_rec *rec) {
   free(rec);
 }
 
+/* A listing's records, collected during the read (which must not call
+ * the store) and completed and passed on after it. */
 typedef struct lister {
   eng_store *e;
-  void (*fn)(const gw_exec_rec *, void *);
-  void *arg;
-  size_t n;
+  gw_exec_rec **recs;
+  size_t n, cap;
+  bool oom;
 } lister;
 
 static int visit(const wf_store_execution *x, void *p) {
   lister *l = p;
-  gw_exec_rec *r = exec_copy(l->e, x);
-  if (!r) return 1;
-  if (l->fn) l->fn(r, l->arg);
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    gw_exec_rec **recs = realloc(l->recs, cap * sizeof *recs);
+    if (!recs) {
+      l->oom = true;
+      return 1;
+    }
+    l->recs = recs;
+    l->cap = cap;
+  }
+  if (!(l->recs[l->n] = exec_copy(l->e, x))) {
+    l->oom = true;
+    return 1;
+  }
   l->n++;
-  release_execution(NULL, r);
   return 0;
 }
 
@@ -352,8 +484,14 @@ static size_t list_executions(gw_store *s, const char *machine_arn,
   q.status = status_filter;
   q.before_seq = before_seq;
   q.limit = max;
-  lister l = {e, fn, arg, 0};
+  lister l = {e, NULL, 0, 0, false};
   wf_store_list_executions(e->ws, &q, visit, &l, NULL);
+  for (size_t i = 0; i < l.n; i++) {
+    add_alias_version(e, l.recs[i]);
+    if (fn) fn(l.recs[i], arg);
+    release_execution(NULL, l.recs[i]);
+  }
+  free(l.recs);
   return l.n;
 }
 
@@ -404,6 +542,8 @@ static const gw_store_ops OPS = {
     .release_execution = release_execution,
     .list_executions = list_executions,
     .count_running = count_running,
+    .get_definition = get_definition,
+    .note_alias_version = note_alias_version,
 };
 
 typedef struct loader {
