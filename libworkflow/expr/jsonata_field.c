@@ -115,28 +115,6 @@ static void top_refs(const jnode *n, refs *r) {
   }
 }
 
-/* Whether any node under n satisfies `is`. */
-static bool any_node(const jnode *n, bool (*is)(const jnode *)) {
-  if (!n) return false;
-  if (is(n)) return true;
-  const jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
-  for (size_t i = 0; i < sizeof kids / sizeof *kids; i++)
-    if (any_node(kids[i], is)) return true;
-  for (size_t i = 0; i < n->nitems; i++)
-    if (any_node(n->items[i], is)) return true;
-  for (size_t i = 0; i < n->npairs; i++)
-    if (any_node(n->pairs[i], is)) return true;
-  for (size_t i = 0; i < n->ngroup; i++)
-    if (any_node(n->group[i], is)) return true;
-  for (size_t i = 0; i < n->npred; i++)
-    if (any_node(n->pred[i].expr, is)) return true;
-  for (size_t i = 0; i < n->nstages; i++)
-    if (any_node(n->stages[i].expr, is)) return true;
-  for (size_t i = 0; i < n->nterms; i++)
-    if (any_node(n->terms[i], is)) return true;
-  return false;
-}
-
 static bool names(const jnode *n, jn_type type, const char *s) {
   return n->type == type && n->oplen == strlen(s) && !memcmp(n->op, s, n->oplen);
 }
@@ -253,7 +231,7 @@ static int compile_expr(cctx *c, jfield_node *n, json_t *v) {
   if (count_nodes(n->expr->root, is_states) !=
       count_nodes(n->expr->root, is_plain_member))
     c->context = true;
-  if (!c->error_output && any_node(n->expr->root, is_error_output))
+  if (!c->error_output && count_nodes(n->expr->root, is_error_output))
     diag(c, "UNSUPPORTED_JSONATA_EXPRESSION",
          "Field '%s' does not exist.", "$states.errorOutput");
   return 0;
