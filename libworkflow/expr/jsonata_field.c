@@ -119,9 +119,7 @@ static bool names(const jnode *n, jn_type type, const char *s) {
   return n->type == type && n->oplen == strlen(s) && !memcmp(n->op, s, n->oplen);
 }
 
-/* $states, and a path reading one of its members that cost nothing to
- * give ($states.input, .result, .errorOutput): when every $states is the
- * head of such a path, the expression never reads $states.context. */
+/* How many nodes under n (n included) satisfy `is`. */
 static size_t count_nodes(const jnode *n, bool (*is)(const jnode *)) {
   if (!n) return 0;
   size_t c = is(n);
@@ -138,6 +136,9 @@ static size_t count_nodes(const jnode *n, bool (*is)(const jnode *)) {
   return c;
 }
 
+/* $states, and a path reading one of its members that cost nothing to
+ * give ($states.input, .result, .errorOutput): when every $states is the
+ * head of such a path, the expression never reads $states.context. */
 static bool is_states(const jnode *n) { return names(n, N_VARIABLE, "states"); }
 
 static bool is_plain_member(const jnode *n) {
