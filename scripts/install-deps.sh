@@ -7,7 +7,7 @@ PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libsqlite3-dev sqlite3
       python3 valgrind
       python3-pytest mypy python3-pip python3-setuptools python3-wheel
-      libcurl4-openssl-dev python3-aiosmtpd
+      libcurl4-openssl-dev python3-aiosmtpd python3-boto3
       libmicrohttpd-dev libjemalloc-dev wrk awscli)
 missing=()
 for p in "${PKGS[@]}"; do
