@@ -194,6 +194,13 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
  * lists those it made (kids), and jv_force uses them; a number or string
  * may be made again. */
 #define JA_LAZY 64
+/* A container of the input that is still what its jansson value holds:
+ * set with JA_LAZY and kept when the container is converted, cleared by
+ * jv_set, jv_push and jv_del (the only writers of a container made, the
+ * others write copies). A result holding it takes a reference to the
+ * jansson value (jv_to_json) when nothing below it was written either.
+ * (A JA_ flag of this file's own.) */
+#define JA_ASIS 32
 typedef struct jkid {
   json_t *j;
   jv *v;
@@ -275,6 +282,7 @@ void jv_push(jev *ev, jv *a, jv *v) {
     jcharge(ev);
   }
   force(a);
+  a->flags &= (uint8_t)~JA_ASIS;
   if (a->u.arr.len == a->u.arr.cap) {
     size_t cap = a->u.arr.cap ? a->u.arr.cap * 2 : 4;
     jv **m = jalloc(ev, cap * sizeof *m);
@@ -295,6 +303,7 @@ static long obj_find(const jv *o, const char *k, size_t kl) {
 
 void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
   long i = obj_find(o, k, kl);
+  o->flags &= (uint8_t)~JA_ASIS;
   if (i >= 0) {
     o->u.obj.v[i] = v;
     return;
@@ -361,6 +370,7 @@ jv *jv_get(const jv *o, const char *k, size_t kl) {
 bool jv_del(jv *o, const char *k, size_t kl) {
   long i = obj_find(o, k, kl);
   if (i < 0) return false;
+  o->flags &= (uint8_t)~JA_ASIS;
   size_t n = o->u.obj.len - (size_t)i - 1;
   memmove(o->u.obj.k + i, o->u.obj.k + i + 1, n * sizeof *o->u.obj.k);
   memmove(o->u.obj.kl + i, o->u.obj.kl + i + 1, n * sizeof *o->u.obj.kl);
@@ -395,7 +405,7 @@ static jv *lazy_in(jev *ev, json_t *j, char *m) {
   jv *v = (jv *)(void *)(m + LAZY_HEAD);
   memset(v, 0, JV_SIZE(obj));
   v->kind = json_is_array(j) ? JV_ARR : JV_OBJ;
-  v->flags = JA_LAZY;
+  v->flags = JA_LAZY | JA_ASIS;
   l->j = j;
   l->ev = ev;
   l->kids = NULL;
@@ -519,8 +529,63 @@ jv *jv_at(const jv *v, size_t i) {
   return v->u.arr.v[i];
 }
 
+/* Whether v, an input container, still holds what its jansson value
+ * does: neither it nor a container converted below it was written. Only
+ * the containers looked into are visited (a lazy one's kids, a converted
+ * one's members). */
+static bool asis(const jv *v) {
+  if (!(v->flags & JA_ASIS)) return false;
+  if (v->flags & JA_LAZY) {
+    for (const jkid *k = LAZY_OF(v)->kids; k; k = k->next)
+      if (!asis(k->v)) return false;
+    return true;
+  }
+  size_t n = v->kind == JV_ARR ? v->u.arr.len : v->u.obj.len;
+  jv *const *m = v->kind == JV_ARR ? v->u.arr.v : v->u.obj.v;
+  for (size_t i = 0; i < n; i++)
+    if ((m[i]->kind == JV_ARR || m[i]->kind == JV_OBJ) && !asis(m[i]))
+      return false;
+  return true;
+}
+
+/* The nodes of j, counted into *n up to `max`: false past it, or when a
+ * number in j is not the one jv_to_json would make of it (a whole real,
+ * an integer past 2^53), so that the copy is made instead. */
+static bool json_nodes(json_t *j, size_t *n, size_t max) {
+  if (++*n > max) return false;
+  switch (json_typeof(j)) {
+  case JSON_INTEGER: {
+    json_int_t i = json_integer_value(j);
+    return i > -9007199254740992LL && i < 9007199254740992LL;
+  }
+  case JSON_REAL: {
+    double d = json_real_value(j);
+    return !(d == floor(d) && fabs(d) < 9007199254740992.0);
+  }
+  case JSON_ARRAY:
+    for (size_t i = 0, len = json_array_size(j); i < len; i++)
+      if (!json_nodes(json_array_get(j, i), n, max)) return false;
+    return true;
+  case JSON_OBJECT:
+    for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
+      if (!json_nodes(json_object_iter_value(it), n, max)) return false;
+    return true;
+  default:
+    return true;
+  }
+}
+
 json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
   if (!v) return NULL;
+  if ((v->flags & JA_ASIS) && asis(v)) {
+    /* The input's own container, counted as the copy's nodes would be. */
+    json_t *j = LAZY_OF(v)->j;
+    size_t n = 0;
+    if (json_nodes(j, &n, *left)) {
+      *left -= n;
+      return json_incref(j);
+    }
+  }
   /* Each value is a node of its own in the JSON tree, however often the
    * evaluation shared it: at most *left of them. */
   if (*left == 0) {
