@@ -639,6 +639,63 @@ Test(store, sqlite_refuses_a_file_that_is_not_a_store) {
   wst_rmdir(dir);
 }
 
+/* EXPRESS executions may share a name (AWS starts another); others may
+ * not. */
+#define XARN(id) "arn:aws:states:us-east-1:123456789012:express:M:n:" id
+BOTH(express_names_may_repeat) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x[2] = {exec_rec(XARN("1"), "n", 1),
+                             exec_rec(XARN("2"), "n", 0)};
+  put_execs(s, x, 2);
+  json_t *got = wst_execution(s, XARN("2"));
+  cr_assert_not_null(got);
+  json_decref(got);
+  wf_store_execution y[2] = {exec_rec(ARN("n"), "n", 0),
+                             exec_rec(ARN("n2"), "n", 0)};
+  put_execs(s, y, 1);
+  wf_store_batch b = {.executions = &y[1], .nexecutions = 1};
+  wf_error err;
+  cr_assert_eq(wf_store_commit(s, &b, &err), WF_EEXIST);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+/* A store written before EXPRESS names could repeat (schema version 1)
+ * is brought up to date when opened for writing. */
+Test(store, sqlite_migrates_a_version_1_store) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store *s = wst_open("sqlite", dir, NULL);
+  wf_store_execution x = exec_rec(XARN("1"), "n", 1);
+  put_execs(s, &x, 1);
+  wf_store_free(s);
+  sqlite3 *db;
+  cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+  cr_assert_eq(sqlite3_exec(db,
+                            "DROP INDEX executions_by_name;"
+                            "CREATE UNIQUE INDEX executions_by_name ON "
+                            "executions(machine_name, name);"
+                            "PRAGMA user_version=1",
+                            NULL, NULL, NULL),
+               SQLITE_OK);
+  sqlite3_close(db);
+  s = wst_open("sqlite", dir, NULL);
+  x = exec_rec(XARN("2"), "n", 1);
+  put_execs(s, &x, 1);
+  wf_store_free(s);
+  cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+  sqlite3_stmt *st;
+  cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
+               SQLITE_OK);
+  cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+  cr_assert_eq(sqlite3_column_int(st, 0), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  free(path);
+  wst_rmdir(dir);
+}
+
 Test(store, sqlite_refuses_a_store_from_a_newer_version) {
   char *dir = wst_tmpdir();
   char *path = wst_path(dir, "store.db");

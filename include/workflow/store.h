@@ -47,7 +47,10 @@ typedef struct wf_store_definition {
 /** An execution. Upserted by ARN at each commit; a store keeps the latest. */
 typedef struct wf_store_execution {
   const char *arn;           /**< the key */
-  const char *name;          /**< unique per machine_name while kept */
+  const char *name;          /**< unique per machine_name while kept,
+                                  except for EXPRESS executions (an ARN
+                                  containing ":express:"), whose names
+                                  may repeat as on AWS */
   const char *machine_name;
   const char *machine_arn;   /**< the state machine or version ARN it
                                   started on (what lists filter on) */
@@ -159,7 +162,8 @@ typedef struct wf_store_ops {
   void (*close)(void *backend);
   /** Apply a batch atomically; WF_OK means it is as durable as the
    *  backend promises. WF_EEXIST when an execution's (machine_name,
-   *  name) is taken by another ARN; nothing is applied then. An upsert of
+   *  name) is taken by another ARN (EXPRESS executions excepted); nothing
+   *  is applied then. An upsert of
    *  a known execution changes only what an execution's progress changes:
    *  status, stop_ms, output, error, cause, event_count and state. */
   int (*commit)(void *backend, const wf_store_batch *batch, wf_error *err);
@@ -167,7 +171,8 @@ typedef struct wf_store_ops {
   int (*get_execution)(void *backend, const char *arn,
                        wf_store_execution_cb cb, void *payload,
                        wf_error *err);
-  /** The execution of this machine with this name (WF_ENOTFOUND). */
+  /** The execution of this machine with this name (WF_ENOTFOUND); an
+   *  EXPRESS execution need not be found by name. */
   int (*find_execution)(void *backend, const char *machine_name,
                         const char *name, wf_store_execution_cb cb,
                         void *payload, wf_error *err);

@@ -230,7 +230,7 @@ int wf_engine_find_execution(wf_execution **out, wf_engine *e,
                              const char *arn) {
   if (!out || !e || !arn) return WF_EINVAL;
   *out = NULL;
-  /* The registry is keyed by machine and name: "...:execution:M:N", or
+  /* The registry's key (wf__exec_key) from "...:execution:M:N" or
    * "...:express:M:N:ID". */
   const char *p = strstr(arn, ":execution:");
   size_t skip = 11;
@@ -241,23 +241,21 @@ int wf_engine_find_execution(wf_execution **out, wf_engine *e,
   const char *q = p ? strchr(p + skip, ':') : NULL;
   if (!q) return WF_ENOTFOUND;
   const char *end = strchr(q + 1, ':');
-  wf__strbuf key = WF__STRBUF_INIT;
-  wf__strbuf_append(&key, p + skip, (size_t)(q - (p + skip)));
-  wf__strbuf_putc(&key, '\x1f');
-  if (end) wf__strbuf_append(&key, q + 1, (size_t)(end - (q + 1)));
-  else wf__strbuf_puts(&key, q + 1);
-  if (key.oom) {
-    wf__strbuf_free(&key);
-    return WF_ENOMEM;
-  }
+  char *machine = wf__strndup(p + skip, (size_t)(q - (p + skip)));
+  char *name = end ? wf__strndup(q + 1, (size_t)(end - (q + 1)))
+                   : wf__strdup(q + 1);
+  char *key = machine && name ? wf__exec_key(machine, name, arn) : NULL;
+  wf__free(machine);
+  wf__free(name);
+  if (!key) return WF_ENOMEM;
   pthread_mutex_lock(&e->xlock);
   wf_execution *x = NULL;
   do {
-    x = wf__strmap_get(&e->executions, wf__strbuf_cstr(&key));
+    x = wf__strmap_get(&e->executions, key);
   } while (!x && wf__wait_resumed(e));
   if (x && strcmp(x->arn, arn) == 0) *out = wf__exec_ref(x);
   pthread_mutex_unlock(&e->xlock);
-  wf__strbuf_free(&key);
+  wf__free(key);
   return *out ? WF_OK : WF_ENOTFOUND;
 }
 

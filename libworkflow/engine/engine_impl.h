@@ -614,6 +614,10 @@ char *wf__snapshot_encode(wf_execution *x);
 int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err);
 
 /* context.c: the context object ($$) of a frame's current state. */
+/* The registry key of an execution (machine and name; an EXPRESS
+ * execution's id too, from its ARN, as its name may repeat). New string
+ * (wf__free), NULL on out-of-memory. */
+char *wf__exec_key(const char *machine, const char *name, const char *arn);
 json_t *wf__context_get(wf__frame *f);
 void wf__eval_env_init(wf__eval_env *env, wf__frame *f, json_t *input);
 /* Evaluate `p` on `doc` with f's context ($$). Returns what

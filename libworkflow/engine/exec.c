@@ -312,15 +312,24 @@ static int identify(wf_execution *x, const wf_start_options *opts,
     wf__strbuf_puts(&b, m->name);
   }
   x->machine_arn = wf__strbuf_take(&b);
-  /* Registry key: machine name and execution name, which holds no \x1f. */
-  wf__strbuf_puts(&b, m->name);
-  wf__strbuf_putc(&b, '\x1f');
-  wf__strbuf_puts(&b, nm);
-  x->key = wf__strbuf_take(&b);
+  x->key = wf__exec_key(m->name, nm, x->arn);
   if (!x->name || !x->arn || !x->key || !x->correlation_id ||
       !x->input_text || !x->machine_arn)
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   return WF_OK;
+}
+
+char *wf__exec_key(const char *machine, const char *name, const char *arn) {
+  wf__strbuf b = WF__STRBUF_INIT;
+  wf__strbuf_puts(&b, machine);
+  wf__strbuf_putc(&b, '\x1f');
+  wf__strbuf_puts(&b, name);
+  const char *id = wf__store_arn_is_express(arn) ? strrchr(arn, ':') : NULL;
+  if (id) {
+    wf__strbuf_putc(&b, '\x1f');
+    wf__strbuf_puts(&b, id + 1);
+  }
+  return wf__strbuf_take(&b);
 }
 
 typedef struct found {
@@ -358,8 +367,9 @@ static int admit(wf_execution *x, bool named, wf_execution **same,
                          "Execution Already Exists: '%s'", other->arn);
   }
   pthread_mutex_unlock(&e->xlock);
-  /* A generated name is new: a UUID from the engine's generator. */
-  if (named) {
+  /* A generated name is new: a UUID from the engine's generator. An
+   * EXPRESS execution may reuse a name (AWS starts another). */
+  if (named && x->machine->type != WF_MACHINE_EXPRESS) {
     found f = {.input = x->input};
     wf_error ferr;
     int rc = e->store->ops->find_execution(e->store->backend, x->machine->name,

@@ -119,11 +119,7 @@ static int identify(wf_execution *x, const saved *s, wf_error *err) {
   x->role_arn = s->role_arn && strcmp(s->role_arn, x->engine->role_arn) != 0
                     ? wf__strdup(s->role_arn)
                     : NULL;
-  wf__strbuf b = WF__STRBUF_INIT;
-  wf__strbuf_puts(&b, x->machine->name);
-  wf__strbuf_putc(&b, '\x1f');
-  wf__strbuf_puts(&b, x->name ? x->name : "");
-  x->key = wf__strbuf_take(&b);
+  x->key = wf__exec_key(x->machine->name, x->name ? x->name : "", x->arn);
   x->start_ms = s->start_ms;
   atomic_store(&x->committed_events, s->event_count);
   x->next_event_id = s->event_count + 1;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "workflow/store.h"
 
@@ -25,6 +26,15 @@ int wf__store_wrap(wf_store **out, const wf_store_ops *ops, void *backend,
 static inline int wf__store_commit(wf_store *s, const wf_store_batch *b,
                                    wf_error *err) {
   return s->ops->commit(s->backend, b, err);
+}
+
+/* An EXPRESS execution's ARN ("arn:PARTITION:states:REGION:ACCOUNT:
+ * express:MACHINE:NAME:ID", the sixth field "express"): its name may
+ * repeat, the ARN alone identifies it. */
+static inline bool wf__store_arn_is_express(const char *arn) {
+  for (int colons = 0; arn && *arn; arn++)
+    if (*arn == ':' && ++colons == 5) return strncmp(arn + 1, "express:", 8) == 0;
+  return false;
 }
 
 /* 90 days, AWS's history retention. */

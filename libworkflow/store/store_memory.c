@@ -94,6 +94,8 @@ static bool exec_strings_dup(mem_exec *x, const wf_store_execution *in) {
                          in->machine_arn, in->definition_id, in->input,
                          in->correlation_id, in->role_arn};
   size_t n = strlen(in->machine_name) + strlen(in->name) + 2;
+  if (wf__store_arn_is_express(in->arn) && strlen(in->arn) + 1 > n)
+    n = strlen(in->arn) + 1;
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
     n += len0(fixed[i]);
   char *block = wf__malloc(n);
@@ -102,7 +104,11 @@ static bool exec_strings_dup(mem_exec *x, const wf_store_execution *in) {
   x->rec.output = x->rec.error = x->rec.cause = x->rec.state = NULL;
   x->name_key = block;
   char *p = block;
-  p += (size_t)sprintf(p, "%s\x1f%s", in->machine_name, in->name) + 1;
+  /* An EXPRESS execution's name may repeat: its ARN stands for it. */
+  if (wf__store_arn_is_express(in->arn))
+    p += (size_t)sprintf(p, "%s", in->arn) + 1;
+  else
+    p += (size_t)sprintf(p, "%s\x1f%s", in->machine_name, in->name) + 1;
   x->rec.arn = place(&p, in->arn);
   x->rec.name = place(&p, in->name);
   x->rec.machine_name = place(&p, in->machine_name);
@@ -196,7 +202,8 @@ static int check_name(mem_store *m, const wf_store_execution *r,
   if (!r->arn || !r->name || !r->machine_name)
     return wf__error_set(err, WF_EINVAL, NULL,
                          "an execution needs an ARN, a name and a machine");
-  if (wf__strmap_get(&m->execs, r->arn)) return WF_OK;
+  if (wf__strmap_get(&m->execs, r->arn) || wf__store_arn_is_express(r->arn))
+    return WF_OK;
   char *key = join_key(r->machine_name, r->name);
   if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   mem_exec *other = wf__strmap_get(&m->names, key);

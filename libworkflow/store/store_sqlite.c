@@ -22,7 +22,13 @@
 
 /* "wflw": marks the file as a libworkflow store. */
 #define APP_ID 0x77666c77
-#define SCHEMA_VERSION 1
+/* Version 2: EXPRESS executions' names may repeat (the unique index on
+ * names leaves them out). A version 1 file is migrated when opened for
+ * writing. */
+#define SCHEMA_VERSION 2
+#define NAMES_INDEX                                                        \
+  "CREATE UNIQUE INDEX executions_by_name ON executions(machine_name, name)" \
+  " WHERE instr(arn, ':express:') = 0;"
 
 static const char SCHEMA[] =
     "CREATE TABLE definitions("
@@ -35,7 +41,7 @@ static const char SCHEMA[] =
     " stop_ms INTEGER NOT NULL, input TEXT, output TEXT, error TEXT,"
     " cause TEXT, correlation_id TEXT, role_arn TEXT,"
     " event_count INTEGER NOT NULL, state TEXT);"
-    "CREATE UNIQUE INDEX executions_by_name ON executions(machine_name, name);"
+    NAMES_INDEX
     "CREATE INDEX executions_by_machine ON executions(machine_name, seq);"
     "CREATE INDEX executions_running ON executions(seq)"
     " WHERE state IS NOT NULL;"
@@ -98,8 +104,11 @@ static const char *const WRITER_SQL[W_COUNT] = {
 
 static const char *const READER_SQL[R_COUNT] = {
     [R_EXEC] = "SELECT " EXEC_COLUMNS " FROM executions WHERE arn=?1",
+    /* The names index leaves EXPRESS executions out: the same term lets
+     * the query use it. */
     [R_FIND] = "SELECT " EXEC_COLUMNS " FROM executions"
-               " WHERE machine_name=?1 AND name=?2",
+               " WHERE machine_name=?1 AND name=?2"
+               " AND instr(arn, ':express:') = 0",
     [R_LIST_ALL] = "SELECT " EXEC_COLUMNS " FROM executions"
                    " WHERE (?2 IS NULL OR machine_arn=?2)"
                    " AND (?3 < 0 OR status=?3) AND seq < ?4"
@@ -822,6 +831,22 @@ static int check_schema(sql_store *s, wf_error *err) {
   if (version < 1)
     return wf__error_set(err, WF_ECORRUPT, NULL,
                          "store %s has no schema version", s->path);
+  if (version == 1 && !s->read_only) {
+    /* Version 1 kept every name unique, EXPRESS ones too. */
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(db, "DROP INDEX executions_by_name;" NAMES_INDEX,
+                        NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+      int code = fail(s, db, rc, "migrating its schema to version 2", err);
+      sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+      return code;
+    }
+  }
   return WF_OK;
 }
 

@@ -82,18 +82,6 @@ static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
 /* The library's refusal in AWS's words. */
 static void start_failed(gw_sfn_call *c, int rc, const wf_error *err,
                          const gw_machine_rec *m, const char *name) {
-  if (rc == WF_EEXIST && m->type == WF_MACHINE_EXPRESS) {
-    /* AWS starts another Express execution under a name used before (it
-     * is not idempotent for them); the engine keeps names unique per
-     * machine, Express ones too, so this one is refused rather than
-     * answered as ExecutionAlreadyExists, which AWS would not say. */
-    gw_sfn_fail(c, "ValidationException",
-                "Reusing the name '%s' for another execution of an EXPRESS "
-                "state machine is not supported by this gateway yet: "
-                "start it under a new name",
-                name);
-    return;
-  }
   switch (rc) {
     case WF_EPARSE:
       gw_sfn_fail(c, "InvalidExecutionInput",
