@@ -16,10 +16,14 @@
 #include "json_text.h"
 #include "step.h"
 
-/* Version 2 added the frames' variables ("vars"). A snapshot is written
- * as version 1 when no frame has any, so a libworkflow that reads only
- * version 1 resumes it, and refuses (clearly) one it would resume wrong. */
-#define SNAPSHOT_VERSION 2
+/* Version 2 added the frames' variables ("vars"); version 3 references
+ * to the execution's input ("inputRef": "executionInput" for an "input"
+ * that is the execution's own, which the store keeps beside the snapshot:
+ * the first state's input, a first Task's, needs no second copy). A
+ * snapshot is written with the lowest version that holds it, so an older
+ * libworkflow resumes what it can read, and refuses (clearly) one it
+ * would resume wrong. */
+#define SNAPSHOT_VERSION 3
 
 /* ---- writing ---- */
 
@@ -28,6 +32,24 @@ static json_t *str_or_null(const char *s) {
   return s ? json_string(s) : json_null();
 }
 static json_t *val(json_t *v) { return v ? json_incref(v) : json_null(); }
+
+/* What writing a snapshot keeps track of. */
+typedef struct writer {
+  const wf_execution *x;
+  bool refs; /* an input was written as a reference (version 3) */
+} writer;
+
+/* `v` at key `k` of `o`; the execution's own input as a reference. */
+static void put_val(writer *w, json_t *o, const char *k, json_t *v) {
+  if (v && v == w->x->input) {
+    char ref[32];
+    snprintf(ref, sizeof ref, "%sRef", k);
+    json_object_set_new(o, ref, json_string("executionInput"));
+    w->refs = true;
+    return;
+  }
+  json_object_set_new(o, k, val(v));
+}
 
 static json_t *u64_hex(uint64_t v) {
   char buf[17];
@@ -43,7 +65,7 @@ static json_t *scope_name(const wf__scope *s) {
   return json_string(buf);
 }
 
-static json_t *encode_task(const wf_task *t) {
+static json_t *encode_task(writer *w, const wf_task *t) {
   json_t *o = json_object();
   json_object_set_new(o, "token", json_string(t->token));
   json_object_set_new(o, "attempt", int_(t->attempt));
@@ -51,7 +73,7 @@ static json_t *encode_task(const wf_task *t) {
   json_object_set_new(o, "timeout", json_boolean(t->timeout_armed));
   json_object_set_new(o, "hbSeconds", int_(t->heartbeat_seconds));
   json_object_set_new(o, "hbDeadline", int_(t->heartbeat_deadline));
-  json_object_set_new(o, "input", val(t->input));
+  put_val(w, o, "input", t->input);
   json_object_set_new(o, "done", json_boolean(t->status == WF__TASK_DONE));
   if (t->status == WF__TASK_DONE) {
     json_object_set_new(o, "ok", json_boolean(t->ok));
@@ -63,11 +85,11 @@ static json_t *encode_task(const wf_task *t) {
   return o;
 }
 
-static json_t *encode_fan(const wf__fanout *fan) {
+static json_t *encode_fan(writer *w, const wf__fanout *fan) {
   json_t *o = json_object();
   json_object_set_new(o, "items", val(fan->items));
   json_object_set_new(o, "keys", val(fan->keys));
-  json_object_set_new(o, "input", val(fan->input));
+  put_val(w, o, "input", fan->input);
   json_object_set_new(o, "results", val(fan->results));
   json_object_set_new(o, "total", int_((int64_t)fan->total));
   json_object_set_new(o, "next", int_((int64_t)fan->next));
@@ -87,7 +109,7 @@ static json_t *encode_fan(const wf__fanout *fan) {
   return o;
 }
 
-static void encode_frame(json_t *frames, const wf__frame *f) {
+static void encode_frame(writer *w, json_t *frames, const wf__frame *f) {
   json_t *o = json_object();
   json_object_set_new(o, "id", int_(f->id));
   json_object_set_new(o, "parent", int_(f->parent ? f->parent->id : 0));
@@ -98,9 +120,9 @@ static void encode_frame(json_t *frames, const wf__frame *f) {
   json_object_set_new(o, "phase", int_(f->phase));
   json_object_set_new(o, "park", int_(f->park));
   json_object_set_new(o, "wakeAt", int_(f->wake_at));
-  json_object_set_new(o, "input", val(f->input));
+  put_val(w, o, "input", f->input);
   json_object_set_new(o, "inputSize", int_((int64_t)f->input_size));
-  json_object_set_new(o, "effective", val(f->effective));
+  put_val(w, o, "effective", f->effective);
   json_object_set_new(o, "enteredId", int_(f->entered_id));
   json_object_set_new(o, "enteredMs", int_(f->entered_ms));
   json_object_set_new(o, "prev", int_(f->prev_event));
@@ -116,12 +138,12 @@ static void encode_frame(json_t *frames, const wf__frame *f) {
   }
   if (f->own_history) json_object_set_new(o, "ownNext", int_(f->own_next_id));
   if (f->vars) json_object_set_new(o, "vars", val(f->vars));
-  if (f->task) json_object_set_new(o, "task", encode_task(f->task));
-  if (f->fan) json_object_set_new(o, "fan", encode_fan(f->fan));
+  if (f->task) json_object_set_new(o, "task", encode_task(w, f->task));
+  if (f->fan) json_object_set_new(o, "fan", encode_fan(w, f->fan));
   json_array_append_new(frames, o);
   /* Children after their parent. */
   for (size_t i = 0; f->fan && i < f->fan->total; i++)
-    if (f->fan->children[i]) encode_frame(frames, f->fan->children[i]);
+    if (f->fan->children[i]) encode_frame(w, frames, f->fan->children[i]);
 }
 
 static void add_call(const char *key, void *value, void *arg) {
@@ -144,7 +166,8 @@ char *wf__snapshot_encode(wf_execution *x) {
     json_object_set_new(o, "mockCalls", calls);
   }
   json_t *frames = json_array();
-  if (x->top) encode_frame(frames, x->top);
+  writer w = {.x = x};
+  if (x->top) encode_frame(&w, frames, x->top);
   json_object_set_new(o, "frames", frames);
   int version = 1;
   size_t i;
@@ -152,6 +175,7 @@ char *wf__snapshot_encode(wf_execution *x) {
   json_array_foreach(frames, i, fr) {
     if (json_object_get(fr, "vars")) version = 2;
   }
+  if (w.refs) version = 3;
   json_object_set_new(o, "v", int_(version));
   char *text = wf__json_dumps(o);
   json_decref(o);
@@ -186,6 +210,17 @@ static char *get_str(json_t *o, const char *k) {
 static json_t *get_val(json_t *o, const char *k) {
   json_t *v = json_object_get(o, k);
   return v && !json_is_null(v) ? json_incref(v) : NULL;
+}
+
+/* The same where put_val may have written a reference to the execution's
+ * input. */
+static json_t *get_input(reader *r, json_t *o, const char *k) {
+  char ref[32];
+  snprintf(ref, sizeof ref, "%sRef", k);
+  const char *to = json_string_value(json_object_get(o, ref));
+  if (to && !strcmp(to, "executionInput") && r->x->input)
+    return json_incref(r->x->input);
+  return get_val(o, k);
 }
 
 /* The state named `name` anywhere in the machine. */
@@ -234,7 +269,7 @@ static int decode_task(reader *r, wf__frame *f, json_t *o) {
   t->timeout_armed = json_is_true(json_object_get(o, "timeout"));
   t->heartbeat_seconds = get_int(o, "hbSeconds");
   t->heartbeat_deadline = get_int(o, "hbDeadline");
-  t->input = get_val(o, "input");
+  t->input = get_input(r, o, "input");
   /* Whatever was handed out before is known to the store. */
   t->token_durable = true;
   if (json_is_true(json_object_get(o, "done"))) {
@@ -256,7 +291,7 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
   f->fan = fan;
   fan->items = get_val(o, "items");
   fan->keys = get_val(o, "keys");
-  fan->input = get_val(o, "input");
+  fan->input = get_input(r, o, "input");
   fan->results = get_val(o, "results");
   fan->total = (size_t)get_int(o, "total");
   fan->next = (size_t)get_int(o, "next");
@@ -305,7 +340,7 @@ static int decode_frame(reader *r, json_t *o) {
   if (parent_id && (!parent || !parent->fan))
     return bad(r, "a frame's parent");
   if (!parent_id && r->n) return bad(r, "two top frames");
-  json_t *input = get_val(o, "input");
+  json_t *input = get_input(r, o, "input");
   wf__frame *f = wf__frame_new(x, parent, scope, input);
   json_decref(input);
   if (!f) return wf__error_set(r->err, WF_ENOMEM, NULL, "out of memory");
@@ -316,7 +351,7 @@ static int decode_frame(reader *r, json_t *o) {
   f->park = (wf__park)get_int(o, "park");
   f->wake_at = get_int(o, "wakeAt");
   f->input_size = (size_t)get_int(o, "inputSize");
-  f->effective = get_val(o, "effective");
+  f->effective = get_input(r, o, "effective");
   f->entered_id = get_int(o, "enteredId");
   f->entered_ms = get_int(o, "enteredMs");
   f->prev_event = get_int(o, "prev");

@@ -1,6 +1,7 @@
 #include "json_text.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,12 @@ static bool short_decimal(double d, char digits[24], size_t *nd, int *exp10) {
     if (t >= 9007199254740992.0) return false; /* 2^53 */
     double n = floor(t + 0.5);
     if (n / P10[k] != d) continue;
+    /* n is a whole number below 2^53: its digits, without printf. */
     char buf[24];
-    int len = snprintf(buf, sizeof buf, "%.0f", n);
-    if (len <= 0 || len >= (int)sizeof buf) return false;
+    int len = 0;
+    char rev[24];
+    for (uint64_t u = (uint64_t)n; u || !len; u /= 10) rev[len++] = (char)('0' + u % 10);
+    for (int i = 0; i < len; i++) buf[i] = rev[len - 1 - i];
     size_t m = (size_t)len;
     while (m > 1 && buf[m - 1] == '0') m--;
     memcpy(digits, buf, m);
