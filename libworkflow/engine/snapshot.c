@@ -53,7 +53,8 @@ static void put_val(writer *w, json_t *o, const char *k, json_t *v) {
 
 static json_t *u64_hex(uint64_t v) {
   char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", (unsigned long long)v);
+  for (int i = 15; i >= 0; i--, v >>= 4) buf[i] = "0123456789abcdef"[v & 15];
+  buf[16] = '\0';
   return json_string(buf);
 }
 
