@@ -907,10 +907,10 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
      * literal keys ({'id': a, 'n': b}): each key is a group of its own
      * holding that value, so the loops below come to this. */
     for (size_t p = 0; p < npairs; p++) plain_enter(ev); /* the keys */
-    jv *result = jv_obj(ev);
+    jv *result = jv_obj_cap(ev, npairs);
     for (size_t p = 0; p < npairs; p++) {
       jv *v = jeval(ev, pairs[2 * p + 1], input, env);
-      if (v) jv_set(ev, result, pairs[2 * p]->op, pairs[2 * p]->oplen, v);
+      if (v) jv_add(ev, result, pairs[2 * p]->op, pairs[2 * p]->oplen, v);
     }
     return result;
   }

@@ -263,11 +263,19 @@ static jv *fn_merge(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   jv *x = JARG(0);
   if (!x) return NULL;
-  jv *r = jv_obj(ev);
+  size_t cap = 0;
+  for (size_t i = 0; i < x->u.arr.len; i++) {
+    jv_force(x->u.arr.v[i]);
+    cap += x->u.arr.v[i]->u.obj.len;
+  }
+  jv *r = jv_obj_cap(ev, cap);
   for (size_t i = 0; i < x->u.arr.len; i++) {
     jv *o = x->u.arr.v[i];
-    jv_force(o);
-    for (size_t k = 0; k < o->u.obj.len; k++) jv_set(ev, r, o->u.obj.k[k], o->u.obj.kl[k], o->u.obj.v[k]);
+    /* The first object's keys are distinct: no need to look for them. */
+    for (size_t k = 0; k < o->u.obj.len; k++) {
+      if (i == 0) jv_add(ev, r, o->u.obj.k[k], o->u.obj.kl[k], o->u.obj.v[k]);
+      else jv_set(ev, r, o->u.obj.k[k], o->u.obj.kl[k], o->u.obj.v[k]);
+    }
   }
   return r;
 }

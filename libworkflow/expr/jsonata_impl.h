@@ -269,6 +269,10 @@ jv *jv_seq(jev *ev);
 jv *jv_obj(jev *ev);
 void jv_push(jev *ev, jv *a, jv *v);
 void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v);
+/* An object with room for cap members; a member added that o does not
+ * hold (the caller knows: no search is made). */
+jv *jv_obj_cap(jev *ev, size_t cap);
+void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v);
 jv *jv_get(const jv *o, const char *k, size_t kl);
 bool jv_del(jv *o, const char *k, size_t kl);
 jv *jv_func(jev *ev, jf_kind fk);

@@ -301,32 +301,47 @@ static long obj_find(const jv *o, const char *k, size_t kl) {
   return -1;
 }
 
-void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
-  long i = obj_find(o, k, kl);
+/* Room for cap members in o, its three arrays in one block. */
+static void obj_grow(jev *ev, jv *o, size_t cap) {
+  char *m = jalloc(ev, cap * (sizeof(char *) + sizeof(size_t) + sizeof(jv *)));
+  const char **nk = (const char **)(void *)m;
+  size_t *nl = (size_t *)(void *)(m + cap * sizeof(char *));
+  jv **nv = (jv **)(void *)(m + cap * (sizeof(char *) + sizeof(size_t)));
+  size_t n = o->u.obj.len;
+  if (n) {
+    memcpy(nk, o->u.obj.k, n * sizeof *nk);
+    memcpy(nl, o->u.obj.kl, n * sizeof *nl);
+    memcpy(nv, o->u.obj.v, n * sizeof *nv);
+  }
+  o->u.obj.k = nk;
+  o->u.obj.kl = nl;
+  o->u.obj.v = nv;
+  o->u.obj.cap = cap;
+}
+
+jv *jv_obj_cap(jev *ev, size_t cap) {
+  jv *o = jv_obj(ev);
+  if (cap) obj_grow(ev, o, cap);
+  return o;
+}
+
+void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
+  force(o);
   o->flags &= (uint8_t)~JA_ASIS;
-  if (i >= 0) {
-    o->u.obj.v[i] = v;
-    return;
-  }
-  if (o->u.obj.len == o->u.obj.cap) {
-    size_t cap = o->u.obj.cap ? o->u.obj.cap * 2 : 4;
-    const char **nk = jalloc(ev, cap * sizeof *nk);
-    size_t *nl = jalloc(ev, cap * sizeof *nl);
-    jv **nv = jalloc(ev, cap * sizeof *nv);
-    size_t n = o->u.obj.len;
-    if (n) {
-      memcpy(nk, o->u.obj.k, n * sizeof *nk);
-      memcpy(nl, o->u.obj.kl, n * sizeof *nl);
-      memcpy(nv, o->u.obj.v, n * sizeof *nv);
-    }
-    o->u.obj.k = nk;
-    o->u.obj.kl = nl;
-    o->u.obj.v = nv;
-    o->u.obj.cap = cap;
-  }
+  if (o->u.obj.len == o->u.obj.cap) obj_grow(ev, o, o->u.obj.cap ? o->u.obj.cap * 2 : 4);
   o->u.obj.k[o->u.obj.len] = k;
   o->u.obj.kl[o->u.obj.len] = kl;
   o->u.obj.v[o->u.obj.len++] = v;
+}
+
+void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
+  long i = obj_find(o, k, kl);
+  if (i >= 0) {
+    o->flags &= (uint8_t)~JA_ASIS;
+    o->u.obj.v[i] = v;
+    return;
+  }
+  jv_add(ev, o, k, kl, v);
 }
 
 /* Member k of object o for a look that keeps no hold of it (an operand):
