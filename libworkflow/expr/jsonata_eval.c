@@ -242,6 +242,18 @@ static jv *eval_step(jev *ev, const jnode *step, jv *input, jenv *env, bool last
     spread++;
   }
   if (spread == result->u.arr.len) return result;
+  if (result->u.arr.len == 1) {
+    /* One array to spread (a name giving an array over one object): the
+     * sequence of its items is its items. It shares the array's vector,
+     * full (cap = len), so a push to either copies it first; nothing
+     * writes a vector's items in place. */
+    jv *r = result->u.arr.v[0];
+    jv_force(r);
+    jv *seq = jv_seq(ev);
+    seq->u.arr.v = r->u.arr.v;
+    seq->u.arr.len = seq->u.arr.cap = r->u.arr.len;
+    return seq;
+  }
   jv *seq = jv_seq(ev);
   for (size_t i = 0; i < result->u.arr.len; i++) {
     jv *r = result->u.arr.v[i];
