@@ -205,6 +205,8 @@ void gw_route_executions(gateway *g, const gw_request *req,
 void gw_route_health(gateway *g, const gw_request *req, gw_response *resp);
 /* POST / with X-Amz-Target: AWSStepFunctions.<Operation>. */
 void gw_route_sfn(gateway *g, const gw_request *req, gw_response *resp);
+/* /console and below: the web console (console/), GET and POST. */
+void gw_route_console(gateway *g, const gw_request *req, gw_response *resp);
 
 /* AWS-shaped error: {"__type": type, "message": message} with status. */
 void gw_sfn_error(gw_response *resp, int status, const char *type,

@@ -12,7 +12,8 @@ typedef enum route {
   R_PROCESS,
   R_EXECUTION,
   R_HEALTH,
-  R_SFN
+  R_SFN,
+  R_CONSOLE
 } route;
 
 typedef struct route_info {
@@ -25,6 +26,8 @@ static route_info match(const char *path) {
   if (strcmp(path, "/health") == 0)
     return (route_info){R_HEALTH, "GET, HEAD, OPTIONS"};
   if (strcmp(path, "/") == 0) return (route_info){R_SFN, "POST, OPTIONS"};
+  if (strncmp(path, "/console", 8) == 0 && (!path[8] || path[8] == '/'))
+    return (route_info){R_CONSOLE, "GET, POST"};
   /* /executions/{id} and /executions/{id}/history */
   const char *prefix = "/executions/";
   size_t n = strlen(prefix);
@@ -42,6 +45,7 @@ static bool method_ok(route r, const char *m) {
     case R_SFN: return strcmp(m, "POST") == 0;
     case R_HEALTH: return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
     case R_EXECUTION: return strcmp(m, "GET") == 0;
+    case R_CONSOLE: return strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0;
     default: return false;
   }
 }
@@ -63,8 +67,10 @@ static bool admit(gw_server *srv, const gw_request *req, route r,
                   gw_response *resp) {
   const gw_config *cfg = srv->g.cfg;
   const gw_api_key *who = NULL;
-  /* The AWS API authenticates with SigV4 in its own module. */
-  gw_auth a = r == R_SFN ? GW_AUTH_OPEN : gw_auth_check(cfg, req, &who);
+  /* The AWS API authenticates with SigV4 in its own module, the console
+   * with a key or a session (console/console_session.c). */
+  gw_auth a = r == R_SFN || r == R_CONSOLE ? GW_AUTH_OPEN
+                                           : gw_auth_check(cfg, req, &who);
   if (srv->g.throttle) {
     char key[300];
     snprintf(key, sizeof key, "%s:%s", who ? "key" : "addr",
@@ -135,6 +141,7 @@ void gw_dispatch(gw_server *srv, const gw_request *req, gw_response *resp) {
   } else if (admit(srv, req, ri.r, resp)) {
     if (ri.r == R_PROCESS) gw_route_process(&srv->g, req, resp);
     else if (ri.r == R_EXECUTION) gw_route_executions(&srv->g, req, resp);
+    else if (ri.r == R_CONSOLE) gw_route_console(&srv->g, req, resp);
     else route_sfn_entry(srv, req, resp);
   }
   gw_cors_decorate(cfg, req, resp);
