@@ -112,8 +112,14 @@ static pthread_key_t shared_key;
 static pthread_once_t shared_once = PTHREAD_ONCE_INIT;
 static bool shared_ready;
 
+/* The thread's shared part as pthread_getspecific gives it, cached in a
+ * variable of the thread's own (a key's destructor runs after the
+ * thread's last evaluation, so the cache never outlives the part). */
+static _Thread_local thread_shared *shared_cache;
+
 static void shared_free(void *p) {
   thread_shared *t = p;
+  shared_cache = NULL;
   if (t->spare) {
     ja_arena_free(&t->spare->arena);
     wf__free(t->spare);
@@ -128,7 +134,7 @@ static void shared_init(void) {
 }
 
 /* The thread's shared part, made on first use; NULL short of memory. */
-__attribute__((noinline)) static thread_shared *thread_part(void) {
+__attribute__((noinline)) static thread_shared *thread_part_slow(void) {
   pthread_once(&shared_once, shared_init);
   if (!shared_ready) return NULL;
   thread_shared *t = pthread_getspecific(shared_key);
@@ -146,6 +152,12 @@ __attribute__((noinline)) static thread_shared *thread_part(void) {
   pcre2_set_match_limit(t->mctx, WF__REGEX_MATCH_LIMIT);
   pcre2_set_depth_limit(t->mctx, WF__REGEX_DEPTH_LIMIT);
   wf__rng_seed(&t->rng, wf__rng_system_seed());
+  return t;
+}
+
+static thread_shared *thread_part(void) {
+  thread_shared *t = shared_cache;
+  if (!t) t = shared_cache = thread_part_slow();
   return t;
 }
 
@@ -193,14 +205,16 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   ev->h = &top;
   jv *volatile result = NULL;
   if (setjmp(top.jb) == 0) {
-    jenv *env = jenv_new(ev, NULL);
+    /* Room for `$`, the bound values and a few more (resolved variables
+     * and library functions are kept here when first looked up). */
+    size_t nvalues = vars && json_is_object(vars->values) ? json_object_size(vars->values) : 0;
+    jenv *env = jenv_room(ev, NULL, nvalues + 6);
     ev->root = env;
-    if (vars && vars->values && json_is_object(vars->values)) {
+    if (nvalues) {
+      /* The keys live as long as the evaluation (the values are borrowed). */
       const char *k;
       json_t *v;
-      json_object_foreach(vars->values, k, v) {
-        jenv_bind(ev, env, jstrdup(ev, k, strlen(k)), jv_from_json(ev, v));
-      }
+      json_object_foreach(vars->values, k, v) jenv_bind(ev, env, k, jv_from_json(ev, v));
     }
     jv *in = jv_from_json(ev, input);
     jenv_bind(ev, env, "$", in);

@@ -27,7 +27,7 @@ jenv *jenv_new(jev *ev, jenv *parent) {
 
 /* An environment with room for `cap` bindings in the same allocation (a
  * lambda's parameters, a tuple's bindings). */
-static jenv *jenv_room(jev *ev, jenv *parent, size_t cap) {
+jenv *jenv_room(jev *ev, jenv *parent, size_t cap) {
   if (!cap) return jenv_new(ev, parent);
   jenv *e = jalloc(ev, sizeof *e + cap * (sizeof *e->names + sizeof *e->vals));
   e->parent = parent;
@@ -44,12 +44,8 @@ static inline bool same_name(const char *a, const char *b) {
   return a == b || (a[0] == b[0] && !strcmp(a, b));
 }
 
-void jenv_bind(jev *ev, jenv *env, const char *name, jv *v) {
-  for (size_t i = 0; i < env->n; i++)
-    if (same_name(env->names[i], name)) {
-      env->vals[i] = v;
-      return;
-    }
+/* Bind a name env does not bind yet. */
+static void env_add(jev *ev, jenv *env, const char *name, jv *v) {
   if (env->n == env->cap) {
     size_t cap = env->cap ? env->cap * 2 : 4;
     const char **nn = jalloc(ev, cap * sizeof *nn);
@@ -66,6 +62,15 @@ void jenv_bind(jev *ev, jenv *env, const char *name, jv *v) {
   env->vals[env->n++] = v;
 }
 
+void jenv_bind(jev *ev, jenv *env, const char *name, jv *v) {
+  for (size_t i = 0; i < env->n; i++)
+    if (same_name(env->names[i], name)) {
+      env->vals[i] = v;
+      return;
+    }
+  env_add(ev, env, name, v);
+}
+
 static bool env_find(jenv *env, const char *name, jv **out) {
   for (jenv *e = env; e; e = e->parent)
     for (size_t i = e->n; i-- > 0;)
@@ -77,7 +82,9 @@ static bool env_find(jenv *env, const char *name, jv **out) {
 }
 
 /* The native functions are a static table; a lookup that reaches the root
- * makes a function value for one. */
+ * makes a function value for one. Names are the compiled tree's (an
+ * expression's own, or one $eval compiled, kept until the evaluation
+ * ends), so the root's bindings keep them without a copy. */
 static jv *lookup(jev *ev, jenv *env, const char *name) {
   jv *v;
   if (env_find(env, name, &v)) return v;
@@ -86,7 +93,7 @@ static jv *lookup(jev *ev, jenv *env, const char *name) {
     json_t *j = ev->vars->resolve(name, ev->vars->payload);
     if (j) {
       v = jv_from_json(ev, j);
-      jenv_bind(ev, ev->root, jstrdup(ev, name, strlen(name)), v);
+      env_add(ev, ev->root, name, v); /* env_find went through the root */
       return v;
     }
   }
@@ -94,6 +101,10 @@ static jv *lookup(jev *ev, jenv *env, const char *name) {
   if (!nat) return NULL;
   jv *f = jv_func(ev, F_NATIVE);
   f->u.f.nat = nat;
+  /* Kept at the root too, for the next call ($contains in a filter's
+   * predicate): nothing writes a function value once made, and a binding
+   * of the name shadows it as it would the library's. */
+  env_add(ev, ev->root, name, f);
   return f;
 }
 

@@ -319,6 +319,8 @@ jv *japply(jev *ev, jv *proc, jv **args, size_t nargs, jv *input, jenv *env);
 int jfunc_arity(const jv *f);
 jv *jlookup_var(jenv *env, const char *name);
 jenv *jenv_new(jev *ev, jenv *parent);
+/* An environment with room for `cap` bindings in the same allocation. */
+jenv *jenv_room(jev *ev, jenv *parent, size_t cap);
 void jenv_bind(jev *ev, jenv *env, const char *name, jv *v);
 void jcharge(jev *ev);
 /* The longest text an evaluation may make (its budget's max_result), and
