@@ -48,7 +48,9 @@ enum wf_handler_flags {
  *  task is; NULL when there is no memory to write it (ask again, or fail
  *  the task). Threads: any. */
 WF_API const char *wf_task_input(wf_task *task);
-/** The Task state's Resource. Borrowed. */
+/** The Task state's Resource as it is routed: an integration ARN naming
+ *  a region and account reads as its short form (arn:aws:states:::...).
+ *  Borrowed. */
 WF_API const char *wf_task_resource(const wf_task *task);
 /** The execution's name and ARN. Borrowed. */
 WF_API const char *wf_task_execution_name(const wf_task *task);

@@ -129,5 +129,11 @@ bool wf__choice_is_jsonpath_key(const char *key);
 /* Resource ARN recognition (resource.c). */
 bool wf__resource_is_valid(const char *resource, wf_machine_type type,
                            const char **why);
+/* The resource a Task is routed by (handlers, allowlists, history): an
+ * integration ARN naming a region and account becomes its short form
+ * ("arn:aws:states:us-east-1:123456789012:lambda:invoke" ->
+ * "arn:aws:states:::lambda:invoke"); any other resource is itself. A new
+ * string (wf__free); NULL without memory. */
+char *wf__resource_route(const char *resource);
 
 #endif

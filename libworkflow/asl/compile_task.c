@@ -72,7 +72,7 @@ void wf__compile_task(wf__cctx *cx, json_t *js, wf__state *st) {
                     "available in this region.",
                     r);
     }
-    st->resource = wf__strdup(r);
+    st->resource = wf__resource_route(r);
   }
   wf__exclusive(cx, js, "TimeoutSeconds", "TimeoutSecondsPath");
   wf__exclusive(cx, js, "HeartbeatSeconds", "HeartbeatSecondsPath");

@@ -1,11 +1,18 @@
 /* Which Task resources AWS recognises: Lambda function ARNs, activity ARNs,
  * the optimized service integrations (arn:aws:states:::service:api with
  * their .sync / .sync:2 / .waitForTaskToken variants) and the AWS SDK
- * integrations (arn:aws:states:::aws-sdk:service:action). */
+ * integrations (arn:aws:states:::aws-sdk:service:action). An integration
+ * may also name a region and an account, as the console's exports write
+ * it (arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject); the
+ * ARN format has the two fields, and emulators tested against AWS
+ * (LocalStack) read them as the call's region and account. Such a task is
+ * routed by its short form. */
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "compile.h"
 
 /* Optimized integrations: "service:api" and the suffixes each accepts
@@ -157,15 +164,26 @@ static bool lambda_arn(const char *p[], const size_t l[], size_t n) {
   return true;
 }
 
-static bool states_arn(const char *res, const char *p[], const size_t l[],
-                       size_t n, const char **mode) {
-  /* arn:aws:states:::service:api[.suffix] or arn:aws:states:R:A:activity:N */
+static bool is_activity(const char *p[], const size_t l[], size_t n) {
+  return n == 7 && l[5] == 8 && strncmp(p[5], "activity", 8) == 0;
+}
+
+/* An integration's region and account: both empty (the documented short
+ * form) or both given. */
+static bool integration_scope(const char *p[], const size_t l[]) {
+  if (l[3] == 0 && l[4] == 0) return true;
+  return is_region(p[3], l[3]) && is_account(p[4], l[4]);
+}
+
+static bool states_arn(const char *p[], const size_t l[], size_t n,
+                       const char **mode) {
+  /* arn:aws:states:[R:A]:service:api[.suffix] or arn:aws:states:R:A:activity:N */
   *mode = "";
-  if (n == 7 && l[5] == 8 && strncmp(p[5], "activity", 8) == 0)
+  if (is_activity(p, l, n))
     return is_region(p[3], l[3]) && is_account(p[4], l[4]) &&
            is_name(p[6], l[6], 80, false);
-  if (l[3] != 0 || l[4] != 0) return false;
-  const char *rest = res + strlen("arn:aws:states:::");
+  if (!integration_scope(p, l)) return false;
+  const char *rest = p[5];
   if (strncmp(rest, "aws-sdk:", 8) == 0) {
     const char *svc = rest + 8, *colon = strchr(svc, ':');
     if (!colon || colon == svc || !colon[1]) return false;
@@ -209,12 +227,7 @@ bool wf__resource_is_valid(const char *res, wf_machine_type type,
   if (l[2] == 6 && strncmp(p[2], "lambda", 6) == 0) return lambda_arn(p, l, n);
   if (l[2] != 6 || strncmp(p[2], "states", 6) != 0) return false;
   const char *mode = "";
-  bool ok;
-  if (strncmp(res, "arn:aws:states:::", 17) == 0)
-    ok = states_arn(res, p, l, n, &mode);
-  else
-    ok = n == 7 && states_arn(res, p, l, n, &mode);
-  if (!ok) return false;
+  if (!states_arn(p, l, n, &mode)) return false;
   if (type == WF_MACHINE_EXPRESS) {
     if (strncmp(mode, ".sync", 5) == 0) {
       *why = "Express state machine does not support '.sync' service "
@@ -227,11 +240,24 @@ bool wf__resource_is_valid(const char *res, wf_machine_type type,
              "service integration ";
       return false;
     }
-    if (n == 7 && l[5] == 8 && strncmp(p[5], "activity", 8) == 0) {
+    if (is_activity(p, l, n)) {
       /* Recorded on AWS (LocalStack test_sfn_api_express snapshot). */
       *why = "Express state machine does not support Activity ARN";
       return false;
     }
   }
   return true;
+}
+
+char *wf__resource_route(const char *res) {
+  const char *p[10];
+  size_t l[10];
+  size_t n = split(res, p, l, 9);
+  if (n < 7 || n > 9 || strncmp(res, "arn:aws:states:", 15) != 0 ||
+      l[3] == 0 || is_activity(p, l, n) || !integration_scope(p, l))
+    return wf__strdup(res);
+  size_t len = strlen("arn:aws:states:::") + strlen(p[5]) + 1;
+  char *out = wf__malloc(len);
+  if (out) snprintf(out, len, "arn:aws:states:::%s", p[5]);
+  return out;
 }
