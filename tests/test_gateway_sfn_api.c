@@ -6,10 +6,10 @@
  * and Express name reuse; all of it kept across a restart on SQLite; and
  * the same driven by the AWS CLI and boto3. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sfn_support.h"
@@ -591,35 +591,6 @@ Test(gateway_sfn_api, tags_aliases_and_configurations_survive_a_restart) {
 
 /* ---- real clients -------------------------------------------------------- */
 
-/* Run a shell command; its output (stdout and stderr) in *out (free()).
- * Returns the exit status. */
-static int shell(char **out, const char *cmd) {
-  char *full = wft_strf("%s 2>&1", cmd);
-  FILE *p = popen(full, "r");
-  free(full);
-  cr_assert(p, "cannot run: %s", cmd);
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&buf, &len);
-  char chunk[4096];
-  for (size_t k; (k = fread(chunk, 1, sizeof chunk, p)) > 0;)
-    fwrite(chunk, 1, k, mem);
-  fclose(mem);
-  int st = pclose(p);
-  *out = buf;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static void client_env(void) {
-  setenv("AWS_ACCESS_KEY_ID", GWT_KEY_ID, 1);
-  setenv("AWS_SECRET_ACCESS_KEY", GWT_SECRET, 1);
-  setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-  setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-  unsetenv("AWS_PROFILE");
-}
-
 /* `aws stepfunctions ARGS` (Debian's AWS CLI v2); exit status `want`, and
  * its JSON output when it succeeds. */
 static json_t *aws(int want, const char *args) {
@@ -627,7 +598,7 @@ static json_t *aws(int want, const char *args) {
                        "http://127.0.0.1:%d --no-cli-pager --output json %s",
                        gwt_srv.port, args);
   char *out;
-  int rc = shell(&out, cmd);
+  int rc = gwt_shell(&out, cmd);
   cr_assert_eq(rc, want, "%s\n%s", cmd, out);
   json_t *v = rc == 0 && *out ? json_loads(out, 0, NULL) : NULL;
   if (rc == 0 && *out) cr_assert(v, "not JSON: %s", out);
@@ -641,7 +612,7 @@ Test(gateway_sfn_api, the_aws_cli_tags_and_configures_machines) {
   cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
                "the AWS CLI is required: apt-get install awscli");
   gwt_sfn_start(NULL);
-  client_env();
+  gwt_client_env();
   json_decref(aws(0, "create-state-machine --name cli --role-arn " GWT_ROLE
                      " --definition '" PASS "' --tags key=team,value=a "
                      "--tracing-configuration enabled=true "
@@ -678,7 +649,7 @@ static void boto3_flow(const char *python, const char *mode) {
   char *cmd = wft_strf("%s %s/tests/support/sfn_boto3_flow.py %d %s", python,
                        WF_SOURCE_DIR, gwt_srv.port, mode);
   char *out;
-  int rc = shell(&out, cmd);
+  int rc = gwt_shell(&out, cmd);
   cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
   free(out);
   free(cmd);
@@ -688,25 +659,17 @@ Test(gateway_sfn_api, debian_boto3_tags_and_configures_machines) {
   cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
                "boto3 is required: apt-get install python3-boto3");
   gwt_sfn_start(NULL);
-  client_env();
+  gwt_client_env();
   boto3_flow("/usr/bin/python3", "basic");
   gwt_finish();
 }
 
 /* A Python whose boto3 knows aliases (1.26.137 or later). */
 static const char *python_with_aliases(void) {
-  static const char *const CANDIDATES[] = {"python3", "/usr/bin/python3"};
-  for (size_t i = 0; i < 2; i++) {
-    char *cmd = wft_strf(
-        "%s -c 'import boto3, sys; sys.exit(not hasattr(boto3.client("
-        "\"stepfunctions\", region_name=\"us-east-1\"), "
-        "\"create_state_machine_alias\"))' 2>/dev/null",
-        CANDIDATES[i]);
-    int rc = system(cmd);
-    free(cmd);
-    if (rc == 0) return CANDIDATES[i];
-  }
-  return NULL;
+  return gwt_python_where(
+      "import boto3, sys; sys.exit(not hasattr(boto3.client("
+      "\"stepfunctions\", region_name=\"us-east-1\"), "
+      "\"create_state_machine_alias\"))");
 }
 
 Test(gateway_sfn_api, boto3_routes_through_aliases) {
@@ -716,7 +679,7 @@ Test(gateway_sfn_api, boto3_routes_through_aliases) {
                  "12's python3-boto3 1.26.27 and AWS CLI 2.9.19 predate "
                  "them");
   gwt_sfn_start(NULL);
-  client_env();
+  gwt_client_env();
   boto3_flow(py, "aliases");
   gwt_finish();
 }

@@ -257,14 +257,7 @@ static int run(char **out, const char *cmd) {
 
 /* A Python that has botocore: the AWS CLI's own library. */
 static const char *python_with_botocore(void) {
-  static const char *const CANDIDATES[] = {"python3", "/usr/bin/python3"};
-  for (size_t i = 0; i < 2; i++) {
-    char *cmd = wft_strf("%s -c 'import botocore' 2>/dev/null", CANDIDATES[i]);
-    int rc = system(cmd);
-    free(cmd);
-    if (rc == 0) return CANDIDATES[i];
-  }
-  return NULL;
+  return gwt_python_where("import botocore");
 }
 
 static const char BOTOCORE_CALL[] =
@@ -359,14 +352,7 @@ AUTH_TEST(the_aws_cli_drives_a_workflow_end_to_end) {
             "the AWS CLI version 2 is required: apt-get install "
             "awscli");
   gwt_sfn_start(KEYS_CONFIG);
-  setenv("AWS_ACCESS_KEY_ID", GWT_KEY_ID, 1);
-  setenv("AWS_SECRET_ACCESS_KEY", GWT_SECRET, 1);
-  setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-  setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-  unsetenv("AWS_PROFILE");
-  unsetenv("AWS_SESSION_TOKEN");
+  gwt_client_env();
 
   json_t *v = cli(aws, 0, NULL,
                   "create-state-machine --name cli-flow --role-arn " GWT_ROLE
@@ -514,14 +500,7 @@ AUTH_TEST(a_body_over_the_limit_is_refused_in_aws_shape) {
   const char *aws = aws_cli();
   cr_assert(aws, "the AWS CLI version 2 is required: apt-get install "
                  "awscli");
-  setenv("AWS_ACCESS_KEY_ID", GWT_KEY_ID, 1);
-  setenv("AWS_SECRET_ACCESS_KEY", GWT_SECRET, 1);
-  setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
-  setenv("AWS_CONFIG_FILE", "/dev/null", 1);
-  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
-  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-  unsetenv("AWS_PROFILE");
-  unsetenv("AWS_SESSION_TOKEN");
+  gwt_client_env();
   char path[] = "/tmp/wf-sfn-input-XXXXXX";
   int fd = mkstemp(path);
   cr_assert(fd >= 0);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,12 +55,15 @@ gwt_response gwt_sfn_obj(const char *op, json_t *body) {
 
 gwt_response gwt_sfn_signed(const gwt_signer *sg, const char *op,
                             const char *body) {
-  char amz[17], host[64], target[128];
+  char amz[17], host[128], target[128];
   time_t t = sg->when ? (time_t)sg->when : time(NULL);
   struct tm tm;
   gmtime_r(&t, &tm);
   strftime(amz, sizeof amz, "%Y%m%dT%H%M%SZ", &tm);
-  snprintf(host, sizeof host, "127.0.0.1:%d", gwt_srv.port);
+  if (sg->host)
+    snprintf(host, sizeof host, "%s", sg->host);
+  else
+    snprintf(host, sizeof host, "127.0.0.1:%d", gwt_srv.port);
   snprintf(target, sizeof target, "AWSStepFunctions.%s", op);
   /* The headers as the gateway will see them, for the canonical request. */
   gw_header hs[] = {{"Host", host},
@@ -120,6 +124,45 @@ json_t *gwt_sfn_wait(const char *execution_arn) {
     }
     gwt_response_free(&r);
     usleep(20000);
+  }
+  return NULL;
+}
+
+int gwt_shell(char **out, const char *cmd) {
+  char *full = wft_strf("%s 2>&1", cmd);
+  FILE *p = popen(full, "r");
+  free(full);
+  cr_assert(p, "cannot run: %s", cmd);
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&buf, &len);
+  char chunk[4096];
+  for (size_t k; (k = fread(chunk, 1, sizeof chunk, p)) > 0;)
+    fwrite(chunk, 1, k, mem);
+  fclose(mem);
+  int st = pclose(p);
+  *out = buf;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+void gwt_client_env(void) {
+  setenv("AWS_ACCESS_KEY_ID", GWT_KEY_ID, 1);
+  setenv("AWS_SECRET_ACCESS_KEY", GWT_SECRET, 1);
+  setenv("AWS_DEFAULT_REGION", "us-east-1", 1);
+  setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+  setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
+  setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+  unsetenv("AWS_PROFILE");
+  unsetenv("AWS_SESSION_TOKEN");
+}
+
+const char *gwt_python_where(const char *code) {
+  static const char *const PYTHONS[] = {"python3", "/usr/bin/python3"};
+  for (size_t i = 0; i < 2; i++) {
+    char *cmd = wft_strf("%s -c '%s' 2>/dev/null", PYTHONS[i], code);
+    int rc = system(cmd);
+    free(cmd);
+    if (rc == 0) return PYTHONS[i];
   }
   return NULL;
 }

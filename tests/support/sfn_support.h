@@ -37,9 +37,10 @@ gwt_response gwt_sfn_obj(const char *op, json_t *body);
 typedef struct gwt_signer {
   const char *key_id, *secret, *region, *service;
   int64_t when; /* seconds since the epoch; 0: now */
+  const char *host; /* the Host header signed and sent; NULL: 127.0.0.1:PORT */
 } gwt_signer;
 #define GWT_SIGNER_OK \
-  { GWT_KEY_ID, GWT_SECRET, "us-east-1", "states", 0 }
+  { GWT_KEY_ID, GWT_SECRET, "us-east-1", "states", 0, NULL }
 
 /* One operation signed with SigV4 as `sg` says. */
 gwt_response gwt_sfn_signed(const gwt_signer *sg, const char *op,
@@ -53,5 +54,18 @@ void gwt_expect_error(const gwt_response *r, const char *type,
                       const char *message);
 /* DescribeExecution until the status is not RUNNING (10 s at most). */
 json_t *gwt_sfn_wait(const char *execution_arn);
+
+/* ---- real clients (the AWS CLI, boto3, the JavaScript SDK) -------------- */
+/* Run a shell command; its output (stdout and stderr) in *out (free()).
+ * Returns the exit status (128 when it did not exit). */
+int gwt_shell(char **out, const char *cmd);
+/* The environment a client needs for the gateway: the test's access key,
+ * region us-east-1, and no configuration files, profiles or instance
+ * metadata of the machine's. */
+void gwt_client_env(void);
+/* The first of python3 (PATH) and /usr/bin/python3 on which the Python
+ * statements `code` (between single quotes in a shell command) exit 0, or
+ * NULL: where the client a test needs is. */
+const char *gwt_python_where(const char *code);
 
 #endif

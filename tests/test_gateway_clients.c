@@ -1,0 +1,263 @@
+/* StartSyncExecution (and TestState) from real clients. Every SDK sends
+ * them to the endpoint's host with "sync-" in front, so with the endpoint
+ * http://127.0.0.1:PORT they go to sync-127.0.0.1, which does not
+ * resolve. Two ways serve them locally:
+ *
+ *  - an endpoint host whose subdomains resolve to loopback without DNS:
+ *    http://sfn.localhost:PORT, with nss-myhostname (Debian's
+ *    libnss-myhostname, in scripts/install-deps.sh) mapping *.localhost
+ *    to 127.0.0.1 and ::1; every client works with its defaults;
+ *  - the client's switch: boto3 Config(inject_host_prefix=False), the
+ *    JavaScript SDK's disableHostPrefix, and AWS_DISABLE_HOST_PREFIX_
+ *    INJECTION for the AWS CLI and boto3 whose botocore reads it (not
+ *    Debian 12's AWS CLI 2.9.19 nor its boto3 1.26.27).
+ *
+ * The gateway answers whatever Host the request names (signed, as SigV4
+ * wants). Requests here are signed: the gateway has access keys. */
+#include <criterion/criterion.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sfn_support.h"
+#include "support.h"
+
+TestSuite(gateway_clients, .fini = gwt_fini, .timeout = 120);
+
+#define KEYS                                             \
+  "aws:\n  accessKeys:\n    - {accessKeyId: " GWT_KEY_ID \
+  ", secretAccessKey: \"" GWT_SECRET "\"}\n"
+#define DOUBLE                                                              \
+  "{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"Pass\",\"Parameters\":" \
+  "{\"n.$\":\"States.MathAdd($.n, $.n)\"},\"End\":true}}}"
+/* Where the JavaScript SDK is looked for (not part of the repository). */
+#define JS_SDK WF_BINARY_DIR "/js-sdk/node_modules"
+
+/* A signed call with Host `host` (NULL: 127.0.0.1:PORT); its 200 answer. */
+static json_t *signed_ok(const char *host, const char *op, json_t *body) {
+  gwt_signer sg = GWT_SIGNER_OK;
+  sg.host = host;
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  gwt_response r = gwt_sfn_signed(&sg, op, text);
+  free(text);
+  cr_assert_eq(r.status, 200, "%s with Host %s: %ld %s", op,
+               host ? host : "(default)", r.status, r.body);
+  json_t *v = json_incref(r.json);
+  gwt_response_free(&r);
+  return v;
+}
+
+Test(gateway_clients, start_sync_answers_whatever_the_host) {
+  gwt_sfn_start(KEYS);
+  json_t *m = signed_ok(
+      NULL, "CreateStateMachine",
+      json_pack("{s:s, s:s, s:s, s:s}", "name", "double", "type", "EXPRESS",
+                "roleArn", GWT_ROLE, "definition", DOUBLE));
+  const char *arn = json_string_value(json_object_get(m, "stateMachineArn"));
+  char port[16];
+  snprintf(port, sizeof port, ":%d", gwt_srv.port);
+  /* What the SDKs send, and names no SDK sends. */
+  const char *const HOSTS[] = {"sync-127.0.0.1", "sync-sfn.localhost",
+                               "sync-states.us-east-1.amazonaws.com",
+                               "anything.example", "127.0.0.1"};
+  for (size_t i = 0; i < sizeof HOSTS / sizeof HOSTS[0]; i++) {
+    char *host = wft_strf("%s%s", HOSTS[i], i % 2 ? port : "");
+    json_t *v = signed_ok(
+        host, "StartSyncExecution",
+        json_pack("{s:s, s:s}", "stateMachineArn", arn, "input", "{\"n\":21}"));
+    cr_assert_str_eq(json_string_value(json_object_get(v, "status")),
+                     "SUCCEEDED", "Host %s", host);
+    cr_assert_str_eq(json_string_value(json_object_get(v, "output")),
+                     "{\"n\":42}");
+    json_decref(v);
+    free(host);
+  }
+  json_decref(m);
+  gwt_finish();
+}
+
+/* ---- the clients ----------------------------------------------------------
+ */
+
+/* Whether `name` resolves (as every client resolves it: getaddrinfo). */
+static bool resolves(const char *name) {
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+  int rc = getaddrinfo(name, "80", &hints, &res);
+  if (res) freeaddrinfo(res);
+  return rc == 0;
+}
+
+static void require_localhost_subdomains(void) {
+  cr_assert(resolves("sync-sfn.localhost"),
+            "sync-sfn.localhost does not resolve: install libnss-myhostname "
+            "(scripts/install-deps.sh), which adds 'myhostname' to the "
+            "hosts line of /etc/nsswitch.conf");
+}
+
+/* Run `cmd` (a client driving the gateway); it must print OK. */
+static void run_ok(const char *cmd) {
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
+  free(out);
+}
+
+/* `AWS stepfunctions --endpoint-url http://HOST:PORT ARGS` must exit with
+ * `want` and print `expect`. */
+static void cli(const char *aws, const char *host, int want, const char *args,
+                const char *expect) {
+  char *cmd = wft_strf(
+      "%s stepfunctions --endpoint-url http://%s:%d "
+      "--output json %s",
+      aws, host, gwt_srv.port, args);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert_eq(rc, want, "%s\n%s", cmd, out);
+  cr_assert(strstr(out, expect), "%s\nwants %s in:\n%s", cmd, expect, out);
+  free(out);
+  free(cmd);
+}
+
+/* Start-sync on a new EXPRESS machine, a failing one and a STANDARD one
+ * (refused) with the AWS CLI `aws` through `host`. */
+static void cli_flow(const char *aws, const char *host) {
+  const char *m = GWT_MACHINE_ARN;
+  cli(aws, host, 0,
+      "create-state-machine --name double --type EXPRESS --role-arn " GWT_ROLE
+      " --definition '" DOUBLE "'",
+      "stateMachineArn");
+  cli(aws, host, 0,
+      "create-state-machine --name boom --type EXPRESS --role-arn " GWT_ROLE
+      " --definition '{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Fail\","
+      "\"Error\":\"Boom\",\"Cause\":\"it broke\"}}}'",
+      "stateMachineArn");
+  cli(aws, host, 0,
+      "create-state-machine --name plain --role-arn " GWT_ROLE
+      " --definition '{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","
+      "\"End\":true}}}'",
+      "stateMachineArn");
+  char *args = wft_strf(
+      "start-sync-execution --state-machine-arn %sdouble "
+      "--input '{\"n\":21}'",
+      m);
+  cli(aws, host, 0, args, "\"output\": \"{\\\"n\\\":42}\"");
+  free(args);
+  args = wft_strf("start-sync-execution --state-machine-arn %sboom", m);
+  cli(aws, host, 0, args, "\"error\": \"Boom\"");
+  free(args);
+  /* AWS CLI v2 exits 254 for an error the service answered, v1 255. */
+  args = wft_strf("start-sync-execution --state-machine-arn %splain", m);
+  char *cmd = wft_strf("%s stepfunctions --endpoint-url http://%s:%d %s", aws,
+                       host, gwt_srv.port, args);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 254 || rc == 255, "%s\n%s", cmd, out);
+  cr_assert(strstr(out, "StateMachineTypeNotSupported"), "%s", out);
+  free(out);
+  free(cmd);
+  free(args);
+}
+
+Test(gateway_clients, debian_aws_cli_through_a_localhost_subdomain) {
+  cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
+               "the AWS CLI is required: apt-get install awscli");
+  require_localhost_subdomains();
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  cli_flow("/usr/bin/aws --no-cli-pager", "sfn.localhost");
+  gwt_finish();
+}
+
+/* An AWS CLI whose botocore reads AWS_DISABLE_HOST_PREFIX_INJECTION (the
+ * shared config's disable_host_prefix_injection), or NULL. */
+static const char *cli_with_prefix_switch(void) {
+  return gwt_python_where(
+      "import awscli, botocore.configprovider as c, sys; "
+      "sys.exit(\"disable_host_prefix_injection\" not in "
+      "c.BOTOCORE_DEFAUT_SESSION_VARIABLES)");
+}
+
+Test(gateway_clients, aws_cli_without_the_host_prefix) {
+  const char *py = cli_with_prefix_switch();
+  if (!py)
+    cr_skip_test(
+        "no AWS CLI here reads AWS_DISABLE_HOST_PREFIX_INJECTION "
+        "(Debian 12's AWS CLI 2.9.19 does not)");
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true", 1);
+  char *aws = wft_strf("%s -m awscli", py);
+  cli_flow(aws, "127.0.0.1");
+  free(aws);
+  gwt_finish();
+}
+
+/* sfn_host_prefix.py with `python` in `mode`. */
+static void boto3_flow(const char *python, const char *mode) {
+  char *cmd = wft_strf("%s %s/tests/support/sfn_host_prefix.py %d %s", python,
+                       WF_SOURCE_DIR, gwt_srv.port, mode);
+  run_ok(cmd);
+  free(cmd);
+}
+
+static void require_debian_boto3(void) {
+  cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
+               "boto3 is required: apt-get install python3-boto3");
+}
+
+Test(gateway_clients, debian_boto3_without_the_host_prefix) {
+  require_debian_boto3();
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  boto3_flow("/usr/bin/python3", "no-prefix");
+  gwt_finish();
+}
+
+Test(gateway_clients, debian_boto3_through_a_localhost_subdomain) {
+  require_debian_boto3();
+  require_localhost_subdomains();
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  boto3_flow("/usr/bin/python3", "localhost");
+  gwt_finish();
+}
+
+Test(gateway_clients, boto3_reads_the_host_prefix_switch) {
+  const char *py = cli_with_prefix_switch();
+  if (!py)
+    cr_skip_test(
+        "no boto3 here reads AWS_DISABLE_HOST_PREFIX_INJECTION "
+        "(Debian 12's 1.26.27 does not)");
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true", 1);
+  boto3_flow(py, "env");
+  gwt_finish();
+}
+
+/* sfn_host_prefix.cjs in `mode` with the JavaScript SDK v3 of JS_SDK. */
+static void js_flow(const char *mode) {
+  if (access(JS_SDK "/@aws-sdk/client-sfn/package.json", R_OK) != 0)
+    cr_skip_test(
+        "the JavaScript SDK is not installed: npm install "
+        "--prefix " WF_BINARY_DIR "/js-sdk @aws-sdk/client-sfn");
+  gwt_sfn_start(KEYS);
+  char *cmd = wft_strf(
+      "NODE_PATH=%s NODE_NO_WARNINGS=1 node "
+      "%s/tests/support/sfn_host_prefix.cjs %d %s",
+      JS_SDK, WF_SOURCE_DIR, gwt_srv.port, mode);
+  run_ok(cmd);
+  free(cmd);
+  gwt_finish();
+}
+
+Test(gateway_clients, js_sdk_without_the_host_prefix) { js_flow("no-prefix"); }
+
+Test(gateway_clients, js_sdk_through_a_localhost_subdomain) {
+  require_localhost_subdomains();
+  js_flow("localhost");
+}
