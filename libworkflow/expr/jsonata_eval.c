@@ -156,8 +156,8 @@ static void tuple_set(jev *ev, jv *t, const char *k, jv *v) {
 
 static jv *eval_filter(jev *ev, const jnode *pred, jv *input, jenv *env);
 static jv *eval_sort(jev *ev, const jnode *expr, jv *input, jenv *env);
-static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
-                      jv *input, jenv *env);
+static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, bool literal,
+                      int gpos, jv *input, jenv *env);
 
 /* The length of a sequence or array; 0 for anything else (a path whose
  * first step is an array constructor filtered down to one value, as in
@@ -413,7 +413,7 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
     if (jv_is_arr(result)) result->flags |= JA_KEEP;
   }
   if (expr->has_group)
-    result = eval_group(ev, expr->group, expr->ngroup, expr->group_pos,
+    result = eval_group(ev, expr->group, expr->ngroup, expr->group_literal, expr->group_pos,
                         is_tuple ? tuples : result, env);
   return result;
 }
@@ -826,7 +826,7 @@ static jv *eval_unary(jev *ev, const jnode *expr, jv *input, jenv *env) {
     return result;
   }
   /* '{' */
-  return eval_group(ev, expr->pairs, expr->npairs, expr->pos, input, env);
+  return eval_group(ev, expr->pairs, expr->npairs, expr->pairs_literal, expr->pos, input, env);
 }
 
 static void flatten_into(jev *ev, jv *out, jv *v) {
@@ -911,21 +911,9 @@ static jv *reduce_tuple_stream(jev *ev, jv *ts) {
   return r;
 }
 
-/* Whether each pair's key is a string literal, no two the same. */
-static bool literal_keys(jnode *const *pairs, size_t npairs) {
-  for (size_t p = 0; p < npairs; p++) {
-    const jnode *k = pairs[2 * p];
-    if (k->type != N_STRING || !bare(k)) return false;
-    for (size_t q = 0; q < p; q++)
-      if (pairs[2 * q]->oplen == k->oplen && !memcmp(pairs[2 * q]->op, k->op, k->oplen))
-        return false;
-  }
-  return true;
-}
-
-static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, int gpos,
-                      jv *input, jenv *env) {
-  if (!jv_is_arr(input) && literal_keys(pairs, npairs)) {
+static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, bool literal,
+                      int gpos, jv *input, jenv *env) {
+  if (literal && !jv_is_arr(input)) {
     /* An object constructor over one value (or none) with distinct
      * literal keys ({'id': a, 'n': b}): each key is a group of its own
      * holding that value, so the loops below come to this. */
@@ -1519,7 +1507,7 @@ jv *jeval(jev *ev, const jnode *expr, jv *input, jenv *env) {
   }
   for (size_t i = 0; i < expr->npred; i++) result = eval_filter(ev, expr->pred[i].expr, result, env);
   if (expr->type != N_PATH && expr->has_group)
-    result = eval_group(ev, expr->group, expr->ngroup, expr->group_pos, result, env);
+    result = eval_group(ev, expr->group, expr->ngroup, expr->group_literal, expr->group_pos, result, env);
   if (result && jv_is_seq(result) && !(result->flags & JA_TUPLE)) {
     if (expr->keep_array) result->flags |= JA_KEEP;
     if (result->u.arr.len == 0) result = NULL;

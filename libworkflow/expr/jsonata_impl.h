@@ -71,6 +71,9 @@ struct jnode {
   size_t ngroup;
   int group_pos;
   bool has_group;
+  /* Each key of pairs (of group) a plain string literal, no two the
+   * same: set by the parser. */
+  bool pairs_literal, group_literal;
   jstage *pred; /* predicates (on a non-step) */
   size_t npred;
   jstage *stages; /* stages (on a path step) */

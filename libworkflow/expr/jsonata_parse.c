@@ -854,6 +854,20 @@ static void path_push(parser *p, jnode *path, jnode *step) {
 
 static jnode *process_node(parser *p, jnode *expr);
 
+/* Whether each pair's key is a plain string literal (no predicate,
+ * grouping or []), no two the same: the evaluator then makes the object
+ * without its grouping tables. */
+static bool literal_keys(jnode *const *pairs, size_t npairs) {
+  for (size_t i = 0; i < npairs; i++) {
+    const jnode *k = pairs[2 * i];
+    if (k->type != N_STRING || k->npred || k->has_group || k->keep_array) return false;
+    for (size_t j = 0; j < i; j++)
+      if (pairs[2 * j]->oplen == k->oplen && !memcmp(pairs[2 * j]->op, k->op, k->oplen))
+        return false;
+  }
+  return true;
+}
+
 static jnode *process(parser *p, jnode *expr) {
   if (++p->depth > PARSE_MAX_DEPTH)
     perr(p, "U1001", expr ? expr->pos : -1, NULL, 0, NULL);
@@ -935,6 +949,7 @@ static jnode *process_node(parser *p, jnode *expr) {
       for (size_t i = 0; i < 2 * expr->npairs; i++)
         result->group[i] = process(p, expr->pairs[i]);
       result->group_pos = expr->pos;
+      result->group_literal = literal_keys(result->group, result->ngroup);
     } else if (!strcmp(op, "^")) {
       result = process(p, expr->lhs);
       if (result->type != N_PATH) result = new_path(p, result);
@@ -1024,6 +1039,7 @@ static jnode *process_node(parser *p, jnode *expr) {
         result->pairs[i] = process(p, expr->pairs[i]);
         push_ancestry(p, result, result->pairs[i]);
       }
+      result->pairs_literal = literal_keys(result->pairs, result->npairs);
     } else {
       result->lhs = process(p, expr->lhs);
       if (!strcmp(expr->op, "-") && result->lhs->type == N_NUMBER) {
