@@ -16,6 +16,9 @@ PORT=${PORT:-8080}
 STORE=${STORE:-data/workflow.db}
 mkdir -p "$(dirname "$STORE")"
 cat <<EOF
+The console (state machines, executions, their graphs and histories):
+  http://127.0.0.1:$PORT/console/   (sign in with the API key local-dev-key-change-me)
+
 Trigger the seed workflow (the answer names the execution to follow):
   curl -s -X POST http://127.0.0.1:$PORT/process \\
        -H 'Content-Type: application/json' -H 'x-api-key: local-dev-key-change-me' \\
