@@ -143,12 +143,17 @@ static bool take_events(wf__commit_item *it, wf_execution *x) {
   x->events = NULL;
   x->cap = x->nevents = 0;
   if (render) {
+    /* One buffer, grown once, renders every event; each text is then
+     * copied at its size (growing a buffer per event reallocated it
+     * several times for each). */
     wf__render_cache cache = {0};
+    wf__strbuf b = WF__STRBUF_INIT;
     for (size_t i = 0; i < n; i++) {
-      wf__strbuf b = WF__STRBUF_INIT;
+      wf__strbuf_reset(&b);
       wf__event_render(&b, x, &it->events[i], &cache);
-      it->json[i] = wf__strbuf_take(&b);
+      it->json[i] = b.oom ? NULL : wf__strndup(b.data ? b.data : "", b.len);
     }
+    wf__strbuf_free(&b);
     wf__render_cache_free(&cache);
   }
   /* The payloads are in the text now: let them go here, on a stepping
