@@ -120,7 +120,11 @@ enum {
   JA_KEEP = 2,  /* keep a singleton sequence as an array */
   JA_CONS = 4,  /* built by an array constructor */
   JA_OUTER = 8, /* the input array wrapped as a one-item sequence */
-  JA_TUPLE = 16 /* a stream of tuples (objects of bindings) */
+  JA_TUPLE = 16, /* a stream of tuples (objects of bindings) */
+  /* jsonata_value.c's own (see there): an input container unwritten, and
+   * one not converted yet. */
+  JA_ASIS = 32,
+  JA_LAZY = 64
 };
 
 typedef enum { F_LAMBDA, F_NATIVE, F_PARTIAL, F_REGEX, F_TRANSFORM, F_CHAIN } jf_kind;
@@ -270,7 +274,21 @@ jv *jv_bool(bool b);
 jv *jv_arr(jev *ev, uint8_t flags);
 jv *jv_seq(jev *ev);
 jv *jv_obj(jev *ev);
-void jv_push(jev *ev, jv *a, jv *v);
+/* Append v to array a, charged to the budget as a step. The quick case
+ * (room in a converted array, the budget's quick charge as jcharge's)
+ * inline; the rest in jv_push_slow. */
+void jv_push_slow(jev *ev, jv *a, jv *v);
+static inline void jv_push(jev *ev, jv *a, jv *v) {
+  wf__budget *b = ev->budget;
+  if (b && !b->spent && b->steps > 1 && b->ticks < 4000 &&
+      !(a->flags & (JA_LAZY | JA_ASIS)) && a->u.arr.len < a->u.arr.cap) {
+    b->steps--;
+    b->ticks++;
+    a->u.arr.v[a->u.arr.len++] = v;
+    return;
+  }
+  jv_push_slow(ev, a, v);
+}
 void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v);
 /* An object with room for cap members; a member added that o does not
  * hold (the caller knows: no search is made). */

@@ -184,23 +184,22 @@ char *jstrdup(jev *ev, const char *s, size_t n) {
  * reads a few paths of a document it is given whole, so each array or
  * object is converted when first looked into (jv_force), one level at a
  * time, its containers lazy in turn. Until then it is empty to whatever
- * does not force it. (A JA_ flag of this file's own.) The jlazy sits just
- * before its value in the arena.
+ * does not force it (JA_LAZY). The jlazy sits just before its value in
+ * the arena.
  *
  * jv_get on a lazy object converts only the member it is asked for, and
  * jv_at on a lazy array only the element. A member or element that is an
  * array or object is one value however often it is looked up (`in` and
  * the parent operator compare values by identity), so the lazy value
  * lists those it made (kids), and jv_force uses them; a number or string
- * may be made again. */
-#define JA_LAZY 64
-/* A container of the input that is still what its jansson value holds:
- * set with JA_LAZY and kept when the container is converted, cleared by
- * jv_set, jv_push and jv_del (the only writers of a container made, the
- * others write copies). A result holding it takes a reference to the
- * jansson value (jv_to_json) when nothing below it was written either.
- * (A JA_ flag of this file's own.) */
-#define JA_ASIS 32
+ * may be made again.
+ *
+ * JA_ASIS marks a container of the input that still holds what its
+ * jansson value does: set with JA_LAZY, kept when the container is
+ * converted, cleared by jv_set, jv_add, jv_push and jv_del (the only
+ * writers of a container made; the others write copies). A result
+ * holding it takes a reference to the jansson value (jv_to_json) when
+ * nothing below it was written either. */
 typedef struct jkid {
   json_t *j;
   jv *v;
@@ -270,7 +269,7 @@ jv *jv_func(jev *ev, jf_kind fk) {
   return v;
 }
 
-void jv_push(jev *ev, jv *a, jv *v) {
+void jv_push_slow(jev *ev, jv *a, jv *v) {
   /* Every element placed is work: sequences that double each round
    * ([$s, $s] in a tail-recursive loop) spend the budget as they grow.
    * (jcharge's quick case, jsonata_eval.c, first.) */
