@@ -6,12 +6,13 @@
  * processor, whose states sit in nested clusters.
  *
  * Names in DOT are ours (n0, n1, ...), never the user's; what the user
- * wrote appears only inside HTML-like labels, escaped for them (Graphviz
- * parses those as XML), and Graphviz escapes it again as text when it
- * writes the SVG. */
+ * wrote appears only inside quoted labels, escaped for DOT and for
+ * Graphviz's label escapes (plain_text), and Graphviz escapes it as XML
+ * text when it writes the SVG. */
 #include <graphviz/cgraph.h>
 #include <graphviz/gvc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,20 +42,6 @@ static const char *const FILL[] = {"#ffffff", "#f1f2f4", "#d7f0dc",
 static const char *const BORDER[] = {"#5f6b7a", "#a9b0ba", "#2e7d32",
                                      "#b7791f", "#1f6feb", "#c62828"};
 
-/* Text for an HTML-like label: valid UTF-8 cut to max bytes (with an
- * ellipsis when cut), XML-escaped. */
-static void label_text(cs_buf *b, const char *s, size_t max) {
-  size_t n = strlen(s);
-  char *clean = gw_text_clean(s, n, max);
-  if (!clean) {
-    b->oom = true;
-    return;
-  }
-  cs_html(b, clean);
-  if (strlen(clean) < n && n > max) cs_put(b, "…");
-  free(clean);
-}
-
 /* A state of the scope being drawn: its name and node. */
 typedef struct member {
   const char *name;
@@ -67,19 +54,40 @@ static int node_of(const member *m, size_t n, const char *name) {
   return -1;
 }
 
+/* Text for a plain (quoted) label: valid UTF-8 cut to max bytes (with an
+ * ellipsis when cut), '"' and '\\' escaped as DOT reads them (no escape
+ * sequence of Graphviz's survives: "\\N" is written "\\\\N"); the SVG
+ * renderer XML-escapes what it draws. Edges take plain labels: Graphviz
+ * 2.42 leaks an HTML-like label on an edge at every layout. */
+static void plain_text(cs_buf *b, const char *s, size_t max) {
+  size_t n = strlen(s);
+  char *clean = gw_text_clean(s, n, max);
+  if (!clean) {
+    b->oom = true;
+    return;
+  }
+  for (const char *p = clean; *p; p++) {
+    if (*p == '"' || *p == '\\') cs_put(b, "\\");
+    char c[2] = {*p, '\0'};
+    cs_put(b, c);
+  }
+  if (strlen(clean) < n && n > max) cs_put(b, "…");
+  free(clean);
+}
+
 static void edge(graph *gr, int from, const char *to_node, const char *kind,
                  const char *label, const char *detail) {
   cs_printf(&gr->edges, "n%d -> %s [id=\"edge_%d\" class=\"edge_%s\"", from,
             to_node, gr->next_edge++, kind);
   if (!strcmp(kind, "branch")) cs_put(&gr->edges, " style=dashed");
   if (label) {
-    cs_put(&gr->edges, " label=<");
-    cs_html(&gr->edges, label);
+    cs_put(&gr->edges, " label=\"");
+    plain_text(&gr->edges, label, LABEL_MAX);
     if (detail) {
       cs_put(&gr->edges, ": ");
-      label_text(&gr->edges, detail, LABEL_MAX);
+      plain_text(&gr->edges, detail, LABEL_MAX);
     }
-    cs_put(&gr->edges, ">");
+    cs_put(&gr->edges, "\"");
   }
   cs_put(&gr->edges, "];\n");
 }
@@ -153,16 +161,14 @@ static void catch_edges(graph *gr, int from, const json_t *state,
 static void state_node(graph *gr, int id, const char *name, const char *type) {
   cs_mark mk = gr->mark ? gr->mark(name, gr->arg) : CS_MARK_NONE;
   cs_printf(&gr->nodes,
-            "n%d [id=\"state_%d\" class=\"state mark_%s\" label=<<TABLE "
-            "BORDER=\"1\" CELLBORDER=\"0\" CELLSPACING=\"0\" "
-            "CELLPADDING=\"5\" STYLE=\"rounded\" BGCOLOR=\"%s\" "
-            "COLOR=\"%s\"><TR><TD><B>",
+            "n%d [id=\"state_%d\" class=\"state mark_%s\" shape=box "
+            "style=\"rounded,filled\" fillcolor=\"%s\" color=\"%s\" "
+            "label=\"",
             id, id, cs_mark_name(mk), FILL[mk], BORDER[mk]);
-  label_text(&gr->nodes, name, 200);
-  cs_put(&gr->nodes, "</B></TD></TR><TR><TD><FONT POINT-SIZE=\"9\" "
-                     "COLOR=\"#555555\">");
-  label_text(&gr->nodes, type ? type : "?", 40);
-  cs_put(&gr->nodes, "</FONT></TD></TR></TABLE>>];\n");
+  plain_text(&gr->nodes, name, 200);
+  cs_put(&gr->nodes, "\\n");
+  plain_text(&gr->nodes, type ? type : "?", 40);
+  cs_put(&gr->nodes, "\"];\n");
 }
 
 static int scope(graph *gr, const json_t *body, int depth, bool top);
@@ -178,11 +184,11 @@ static void nested(graph *gr, int id, const char *name, const json_t *state,
   size_t count = map ? (proc ? 1 : 0) : json_array_size(branches);
   cs_printf(&gr->nodes, "subgraph cluster_%d {\nclass=\"cluster_%s\"; "
                         "style=\"rounded,dashed\"; color=\"#8a94a3\"; "
-                        "label=<",
+                        "label=\"",
             gr->next_cluster++, map ? "map" : "parallel");
   cs_put(&gr->nodes, map ? "Map: " : "Parallel: ");
-  label_text(&gr->nodes, name, 200);
-  cs_put(&gr->nodes, ">;\n");
+  plain_text(&gr->nodes, name, 200);
+  cs_put(&gr->nodes, "\";\n");
   state_node(gr, id, name, type);
   for (size_t i = 0; i < count && !gr->problem; i++) {
     const json_t *body = map ? proc : json_array_get(branches, i);
@@ -190,7 +196,7 @@ static void nested(graph *gr, int id, const char *name, const json_t *state,
     if (map) snprintf(label, sizeof label, "Items");
     else snprintf(label, sizeof label, "Branch %zu", i + 1);
     cs_printf(&gr->nodes, "subgraph cluster_%d {\nclass=\"cluster_%s\"; "
-                          "style=rounded; color=\"#c3c9d2\"; label=<%s>;\n",
+                          "style=rounded; color=\"#c3c9d2\"; label=\"%s\";\n",
               gr->next_cluster++, map ? "processor" : "branch",
               map ? "Item processor" : label);
     int start = scope(gr, body, depth + 1, false);
@@ -244,17 +250,70 @@ static int scope(graph *gr, const json_t *body, int depth, bool top) {
 
 /* Graphviz keeps global state (the graph library's error handler, the
  * layout's globals): one render at a time, on one context made once and
- * kept for the process. */
+ * kept for the process. The context has only the plugins the console
+ * uses, linked in: the dot layout and the core renderers (SVG). Without
+ * pango's text layout, label sizes come from Graphviz's own font metrics,
+ * and no font library keeps caches for the process's life. (HTML-like
+ * labels are not used: Graphviz 2.42 leaks one at every layout.) */
+extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
+extern gvplugin_library_t gvplugin_core_LTX_library;
+static lt_symlist_t gv_plugins[] = {
+    {"gvplugin_dot_layout_LTX_library", &gvplugin_dot_layout_LTX_library},
+    {"gvplugin_core_LTX_library", &gvplugin_core_LTX_library},
+    {NULL, NULL}};
 static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
 static GVC_t *gvc; /* under gv_lock */
+
+/* The SVG of the last graphs drawn, by their exact DOT text (a machine's
+ * page, or an execution coloured as one before it was): pages are drawn
+ * again and again (a running execution's is polled), and Graphviz 2.42's
+ * dot layout leaks some kilobytes for every graph with clusters it lays
+ * out — so what it lays out is bounded by the distinct graphs shown, not
+ * by the pages served. Under gv_lock. */
+#define GV_CACHE 64
+static struct {
+  char *dot, *svg;
+  size_t len;
+} gv_cache[GV_CACHE];
+static unsigned gv_cache_next;
+
+static bool cached(cs_buf *b, const char *dot) {
+  for (unsigned i = 0; i < GV_CACHE; i++)
+    if (gv_cache[i].dot && !strcmp(gv_cache[i].dot, dot)) {
+      cs_putn(b, gv_cache[i].svg, gv_cache[i].len);
+      return true;
+    }
+  return false;
+}
+
+static void cache_keep(const char *dot, const char *svg, size_t len) {
+  char *d = strdup(dot), *s = malloc(len + 1);
+  if (!d || !s) {
+    free(d);
+    free(s);
+    return;
+  }
+  memcpy(s, svg, len);
+  s[len] = '\0';
+  unsigned i = gv_cache_next++ % GV_CACHE;
+  free(gv_cache[i].dot);
+  free(gv_cache[i].svg);
+  gv_cache[i].dot = d;
+  gv_cache[i].svg = s;
+  gv_cache[i].len = len;
+}
 
 /* Lay out and render dot; the SVG element (no XML prolog) into b. */
 static const char *render(cs_buf *b, const char *dot) {
   const char *problem = NULL;
   pthread_mutex_lock(&gv_lock);
+  if (cached(b, dot)) {
+    pthread_mutex_unlock(&gv_lock);
+    return NULL;
+  }
   if (!gvc) {
     agseterr(AGMAX); /* Graphviz's messages stay out of the gateway's log */
-    gvc = gvContext();
+    gvc = gvContextPlugins(gv_plugins, 0);
   }
   Agraph_t *g = gvc ? agmemread(dot) : NULL;
   char *out = NULL;
@@ -269,10 +328,14 @@ static const char *render(cs_buf *b, const char *dot) {
     gvFreeLayout(gvc, g);
   }
   if (g) agclose(g);
-  pthread_mutex_unlock(&gv_lock);
   const char *svg = out ? strstr(out, "<svg") : NULL;
-  if (svg) cs_putn(b, svg, len - (size_t)(svg - out));
-  else if (!problem) problem = "Graphviz rendered no SVG";
+  if (svg) {
+    cs_putn(b, svg, len - (size_t)(svg - out));
+    cache_keep(dot, svg, len - (size_t)(svg - out));
+  } else if (!problem) {
+    problem = "Graphviz rendered no SVG";
+  }
+  pthread_mutex_unlock(&gv_lock);
   if (out) gvFreeRenderData(out);
   return problem;
 }
