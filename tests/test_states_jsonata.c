@@ -462,3 +462,26 @@ Test(states_jsonata, non_finite_numbers_are_written_as_strings) {
          "\"c\":\"{% 0/0 %}\"},\"End\":true}}}",
          "{}", "{\"a\":\"Infinity\",\"b\":[\"-Infinity\"],\"c\":\"NaN\"}");
 }
+
+/* A literal Assign belongs to the machine: what later states assign is
+ * never written into it, so the next execution starts clean. */
+Test(states_jsonata, a_literal_assign_is_not_changed_by_later_states) {
+  wf_engine *e = engine();
+  wf_machine *m = wft_load(
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Assign\":{\"x\":1},\"Next\":\"C\"},"
+      "\"C\":{\"Type\":\"Choice\",\"Choices\":[{\"Condition\":"
+      "\"{% $states.input.set %}\",\"Next\":\"B\"}],\"Default\":\"D\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Assign\":{\"y\":\"{% $states.input.v %}\"},"
+      "\"Next\":\"D\"},"
+      "\"D\":{\"Type\":\"Pass\",\"Output\":\"{% $exists($y) %}\","
+      "\"End\":true}}}");
+  wf_execution *x = wft_run(e, m, "{\"set\":true,\"v\":5}", NULL);
+  wft_assert_succeeded(x, "true");
+  wf_execution_free(x);
+  x = wft_run(e, m, "{\"set\":false}", NULL);
+  wft_assert_succeeded(x, "false");
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}

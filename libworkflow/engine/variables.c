@@ -106,7 +106,14 @@ int wf__vars_stage(wf__frame *f, json_t *values, wf__fault *fault) {
   }
   f->pending_bytes += delta;
   if (!f->pending_vars) {
-    f->pending_vars = values;
+    /* The frame's own object: a literal Assign gives the machine's, which
+     * later assignments must not write into (the values are shared). */
+    f->pending_vars = json_copy(values);
+    json_decref(values);
+    if (!f->pending_vars) {
+      wf__budget_nomem(&f->budget);
+      return wf__fault_spent(fault, &f->budget, "Assign");
+    }
     return 0;
   }
   int rc = json_object_update(f->pending_vars, values);
