@@ -766,3 +766,40 @@ Test(durable, variables_survive_a_restart) {
   wf_machine_free(m);
   denv_fini(&d);
 }
+
+/* A JSONata Wait resumed after a restart whose Output then fails: the
+ * EvaluationFailed event still chains to the event before the state's
+ * entry, as AWS records it. */
+Test(durable, a_failed_evaluation_after_a_restart_chains_as_before) {
+  denv d;
+  denv_init(&d);
+  wf_machine *m = wft_load(
+      "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Next\":\"W\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":3600,\"Output\":"
+      "\"{% $nothing %}\",\"End\":true}}}");
+  wf_execution *x = wft_start(d.engine, m, "{}", NULL);
+  char *arn = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  /* Started, A (2), WaitStateEntered. */
+  wait_committed(&d, arn, 4);
+  cr_assert_eq(denv_restart(&d, 600000), 1);
+  x = find(&d, arn);
+  wf_clock_advance(d.clock, 3600 * 1000);
+  wft_wait(x);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  wf_execution_free(x);
+  json_t *a = json_array();
+  cr_assert_eq(wf_store_read_events(d.store, arn, 0, false, 0, wst_add_event,
+                                    a, NULL),
+               WF_OK);
+  json_t *ev = json_array_get(a, 4);
+  cr_assert_str_eq(json_string_value(json_object_get(ev, "type")),
+                   "EvaluationFailed");
+  /* WaitStateEntered is #4, chained to #3 (PassStateExited). */
+  cr_assert_eq(json_integer_value(json_object_get(ev, "prev")), 3);
+  json_decref(a);
+  free(arn);
+  wf_machine_free(m);
+  denv_fini(&d);
+}

@@ -126,6 +126,8 @@ static void encode_frame(writer *w, json_t *frames, const wf__frame *f) {
   put_val(w, o, "effective", f->effective);
   json_object_set_new(o, "enteredId", int_(f->entered_id));
   json_object_set_new(o, "enteredMs", int_(f->entered_ms));
+  /* What EvaluationFailed chains to (absent from older snapshots: 0). */
+  json_object_set_new(o, "enteredPrev", int_(f->entered_prev));
   json_object_set_new(o, "prev", int_(f->prev_event));
   json_object_set_new(o, "retry", int_(f->retry_count));
   json_t *attempts = json_array();
@@ -355,6 +357,7 @@ static int decode_frame(reader *r, json_t *o) {
   f->effective = get_input(r, o, "effective");
   f->entered_id = get_int(o, "enteredId");
   f->entered_ms = get_int(o, "enteredMs");
+  f->entered_prev = get_int(o, "enteredPrev");
   f->prev_event = get_int(o, "prev");
   f->retry_count = (unsigned)get_int(o, "retry");
   json_t *attempts = json_object_get(o, "attempts");
