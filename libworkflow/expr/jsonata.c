@@ -7,6 +7,7 @@
 
 #include "alloc.h"
 #include "jsonata_impl.h"
+#include "regex_context.h"
 #include "rng.h"
 
 /* The length of the well-formed UTF-8 sequence at s[0..n), 0 if none
@@ -85,15 +86,6 @@ void wf__jsonata_free(wf__jsonata *e) {
   wf__free(e);
 }
 
-static void *re_malloc(size_t n, void *d) {
-  (void)d;
-  return wf__malloc(n);
-}
-static void re_free(void *m, void *d) {
-  (void)d;
-  wf__free(m);
-}
-
 /* What every evaluation on a thread shares: PCRE2's contexts (the same
  * allocator and limits each time, only read by a match) and the generator
  * that seeds each evaluation's $random (seeded from the system once per
@@ -141,7 +133,7 @@ __attribute__((noinline)) static thread_shared *thread_part_slow(void) {
   if (t) return t;
   t = wf__calloc(1, sizeof *t);
   if (!t) return NULL;
-  t->gctx = pcre2_general_context_create(re_malloc, re_free, NULL);
+  t->gctx = wf__regex_context_new();
   t->mctx = t->gctx ? pcre2_match_context_create(t->gctx) : NULL;
   if (!t->mctx || pthread_setspecific(shared_key, t) != 0) {
     if (t->mctx) pcre2_match_context_free(t->mctx);

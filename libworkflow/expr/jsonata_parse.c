@@ -9,6 +9,7 @@
 
 #include "alloc.h"
 #include "jsonata_impl.h"
+#include "regex_context.h"
 
 typedef enum { T_NAME, T_VAR, T_OP, T_STR, T_NUM, T_VALUE, T_REGEX, T_END } ttype;
 
@@ -88,15 +89,6 @@ static void put_utf8(char *buf, size_t *n, unsigned cp) {
   }
 }
 
-static void *re_malloc(size_t n, void *d) {
-  (void)d;
-  return wf__malloc(n);
-}
-static void re_free(void *m, void *d) {
-  (void)d;
-  wf__free(m);
-}
-
 static void keep_regex(parser *p, pcre2_code *re) {
   struct wf__jsonata *e = p->e;
   if (e->nres == e->capres) {
@@ -135,8 +127,7 @@ static void scan_regex(parser *p, tok *t) {
         uint32_t opts = PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY;
         if (flags & 1u) opts |= PCRE2_CASELESS;
         if (flags & 2u) opts |= PCRE2_MULTILINE;
-        pcre2_general_context *gc =
-            pcre2_general_context_create(re_malloc, re_free, NULL);
+        pcre2_general_context *gc = wf__regex_context_new();
         pcre2_compile_context *cc =
             gc ? pcre2_compile_context_create(gc) : NULL;
         if (!cc) {

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "json_text.h"
 #include "jsonpath_ast.h"
+#include "regex_context.h"
 
 /* --- Java's String.valueOf() of Jackson values --- */
 
@@ -364,16 +365,6 @@ static int safe_compare(jp_ev *e, const val *l, const val *r, int *cmp) {
   return CMP_VCE;
 }
 
-static void *pc_malloc(size_t n, void *data) {
-  (void)data;
-  return wf__malloc(n);
-}
-
-static void pc_free(void *p, void *data) {
-  (void)data;
-  wf__free(p);
-}
-
 /* One match, inside the evaluation's budget: PCRE2's own limits bound
  * the match (a catastrophic pattern fails here instead of running for
  * seconds), each match costs the subject's length in steps, and the CPU
@@ -386,7 +377,7 @@ static jp_exc regex_match(jp_ev *e, const pcre2_code *re, const val *target,
   wf__budget *b = e->budget;
   if (!e->md) {
     if (!e->gctx)
-      e->gctx = pcre2_general_context_create(pc_malloc, pc_free, NULL);
+      e->gctx = wf__regex_context_new();
     if (!e->gctx) return JX_OOM;
     e->md = pcre2_match_data_create(1, e->gctx);
     if (!e->md) return JX_OOM;

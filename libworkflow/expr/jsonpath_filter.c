@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "jsonpath_ast.h"
+#include "regex_context.h"
 
 static bool oom(jp_pstate *ps) {
   return wf__jsonpath_fail(ps, "out of memory");
@@ -36,16 +37,6 @@ static bool starts(const char *s, size_t n, const char *p) {
 
 static char *dup_slice(const char *s, size_t n) { return wf__strndup(s, n); }
 
-static void *pcre_malloc(size_t n, void *data) {
-  (void)data;
-  return wf__malloc(n);
-}
-
-static void pcre_free(void *p, void *data) {
-  (void)data;
-  wf__free(p);
-}
-
 static bool compile_pattern(jp_pstate *ps, const char *s, size_t n,
                             jp_operand *o) {
   /* regex = text between the first char and the last '/'; case-insensitive
@@ -65,8 +56,7 @@ static bool compile_pattern(jp_pstate *ps, const char *s, size_t n,
    * PCRE2's "any newline" comes closest to. PCRE2 allocates through
    * libworkflow's allocator too: the code keeps the general context's
    * functions for pcre2_code_free(). */
-  pcre2_general_context *gc =
-      pcre2_general_context_create(pcre_malloc, pcre_free, NULL);
+  pcre2_general_context *gc = wf__regex_context_new();
   pcre2_compile_context *cc = gc ? pcre2_compile_context_create(gc) : NULL;
   if (!cc) {
     pcre2_general_context_free(gc);
