@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "json_text.h"
 #include "step.h"
 
 typedef struct ata_scope {
@@ -104,15 +103,7 @@ int wf__ata_integer(wf__frame *f, const wf__jfield *field, int64_t min,
   }
   int64_t n = json_is_integer(v) ? json_integer_value(v) : (int64_t)d;
   if (n < min || n > max) {
-    char *text = wf__json_dumps(v);
-    const char *expr = wf__jfield_text(field);
-    wf__fault_set(fault, WF__QUERY_ERROR,
-                  "The JSONata expression '%s' specified for the field '%s' "
-                  "returned an unexpected value: %s is out of range [%lld, "
-                  "%lld]",
-                  expr ? expr : "", wf__jfield_name(field), text ? text : "",
-                  (long long)min, (long long)max);
-    wf__free(text);
+    wf__jfield_range_fault(fault, field, v, min, max);
     json_decref(v);
     return -1;
   }

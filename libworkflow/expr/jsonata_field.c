@@ -317,8 +317,6 @@ const char *wf__jfield_text(const wf__jfield *f) {
   return f && f->root.kind == JF_EXPR ? f->root.text : NULL;
 }
 
-const char *wf__jfield_name(const wf__jfield *f) { return f->field; }
-
 bool wf__jfield_reads_context(const wf__jfield *f) { return f->context; }
 
 size_t wf__jfield_key_count(const wf__jfield *f) {
@@ -339,17 +337,30 @@ const char *wf__jfield_key(const wf__jfield *f, size_t i) {
 
 /* ---- evaluating ---- */
 
+/* Start AWS's cause for an expression that failed: the fault is
+ * WF__QUERY_ERROR, located at the field, its cause "The JSONata expression
+ * '<text>' specified for the field '<field>'"; the caller appends what
+ * went wrong to fault->cause. Returns -1. */
+static int expr_fault(wf__fault *fault, const char *text, const char *field) {
+  snprintf(fault->location, sizeof fault->location, "%s", field);
+  return wf__fault_set(fault, WF__QUERY_ERROR,
+                       "The JSONata expression '%s' specified for the field "
+                       "'%s'",
+                       text ? text : "", field);
+}
+
 static int eval_expr(json_t **out, const jfield_node *n,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__fault *fault) {
   wf__jsonata_error err;
-  snprintf(fault->location, sizeof fault->location, "%s", n->field);
   if (wf__jsonata_eval_depth(out, n->expr, NULL, vars, budget,
                              WF__JFIELD_MAX_DEPTH, &err) != 0) {
     /* A result past the payload limit fails the state as AWS does for an
      * output too large. */
-    if (budget->spent == WF__SPENT_SIZE)
+    if (budget->spent == WF__SPENT_SIZE) {
+      snprintf(fault->location, sizeof fault->location, "%s", n->field);
       return wf__fault_spent(fault, budget, n->text);
+    }
     /* AWS's bounds give a message without a code, after a colon. */
     const char *bound = NULL;
     if (budget->spent == WF__SPENT_MEMORY || !strcmp(err.code, "U1002"))
@@ -360,21 +371,21 @@ static int eval_expr(json_t **out, const jfield_node *n,
     else if (!strcmp(err.code, "U1001"))
       bound = "Stack overflow error: Check for non-terminating recursive "
               "function. Consider rewriting as tail-recursive";
+    expr_fault(fault, n->text, n->field);
     if (bound)
-      return wf__fault_set(fault, WF__QUERY_ERROR,
-                           "The JSONata expression '%s' specified for the "
-                           "field '%s' threw an error during evaluation: %s",
-                           n->text, n->field, bound);
-    return wf__fault_set(fault, WF__QUERY_ERROR,
-                         "The JSONata expression '%s' specified for the field "
-                         "'%s' threw an error during evaluation. %s: %s",
-                         n->text, n->field, err.code, err.message);
+      wf__strbuf_printf(&fault->cause,
+                        " threw an error during evaluation: %s", bound);
+    else
+      wf__strbuf_printf(&fault->cause,
+                        " threw an error during evaluation. %s: %s", err.code,
+                        err.message);
+    return -1;
   }
-  if (!*out)
-    return wf__fault_set(fault, WF__QUERY_ERROR,
-                         "The JSONata expression '%s' specified for the field "
-                         "'%s' returned nothing (undefined).",
-                         n->text, n->field);
+  if (!*out) {
+    expr_fault(fault, n->text, n->field);
+    wf__strbuf_puts(&fault->cause, " returned nothing (undefined).");
+    return -1;
+  }
   return 0;
 }
 
@@ -436,14 +447,23 @@ static const char *type_word(const json_t *v) {
 int wf__jfield_type_fault(wf__fault *fault, const wf__jfield *f,
                           const char *want, json_t *value) {
   char *text = wf__json_dumps(value);
-  const char *expr = wf__jfield_text(f);
-  snprintf(fault->location, sizeof fault->location, "%s", f->field);
-  wf__fault_set(fault, WF__QUERY_ERROR,
-                "The JSONata expression '%s' specified for the field '%s' "
-                "returned an unexpected result type. Expected '%s', but was "
-                "'%s' for value: %s",
-                expr ? expr : "", f->field, want, type_word(value),
-                text ? text : "null");
+  expr_fault(fault, wf__jfield_text(f), f->field);
+  wf__strbuf_printf(&fault->cause,
+                    " returned an unexpected result type. Expected '%s', but "
+                    "was '%s' for value: %s",
+                    want, type_word(value), text ? text : "null");
+  wf__free(text);
+  return -1;
+}
+
+int wf__jfield_range_fault(wf__fault *fault, const wf__jfield *f,
+                           json_t *value, int64_t min, int64_t max) {
+  char *text = wf__json_dumps(value);
+  expr_fault(fault, wf__jfield_text(f), f->field);
+  wf__strbuf_printf(&fault->cause,
+                    " returned an unexpected value: %s is out of range "
+                    "[%lld, %lld]",
+                    text ? text : "", (long long)min, (long long)max);
   wf__free(text);
   return -1;
 }

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "eval.h"
 #include "jsonata.h"
@@ -58,9 +59,6 @@ const char *wf__jfield_text(const wf__jfield *f);
  * .result or .errorOutput): building the context can then be skipped. */
 bool wf__jfield_reads_context(const wf__jfield *f);
 
-/* The name causes give the field ("Output", "Choices[0]/Condition"). */
-const char *wf__jfield_name(const wf__jfield *f);
-
 /* The top-level keys of an object field (Assign's variable names) and
  * their count; 0 for any other field. */
 size_t wf__jfield_key_count(const wf__jfield *f);
@@ -87,5 +85,10 @@ int wf__jfield_eval(json_t **out, const wf__jfield *f,
  * for value: <json>". Sets `fault` (WF__QUERY_ERROR); returns -1. */
 int wf__jfield_type_fault(wf__fault *fault, const wf__jfield *f,
                           const char *want, json_t *value);
+/* The same for a number outside [min, max]: "... returned an unexpected
+ * value: <json> is out of range [<min>, <max>]" (ours: AWS's words are not
+ * recorded). Returns -1. */
+int wf__jfield_range_fault(wf__fault *fault, const wf__jfield *f,
+                           json_t *value, int64_t min, int64_t max);
 
 #endif
