@@ -369,15 +369,6 @@ static int map_settings(wf__frame *f, const wf__state *st, json_t *eff,
       wf__ata_integer(f, st->ata[WF__ATA_TOLERATED_COUNT], 0, INT64_MAX,
                       &fan->tolerated_count, fault) != 0)
     return -1;
-  if (st->ata[WF__ATA_TOLERATED_PERCENTAGE]) {
-    if (wf__ata_number(f, st->ata[WF__ATA_TOLERATED_PERCENTAGE], &v, fault))
-      return -1;
-    if (v < 0 || v > 100)
-      return wf__fault_set(fault, WF__QUERY_ERROR,
-                           "ToleratedFailurePercentage must be between 0 and "
-                           "100.");
-    fan->tolerated_percentage = v;
-  }
   if (st->tolerated_count_path) {
     if (path_number(f, st->tolerated_count_path, eff,
                     "ToleratedFailureCountPath", true, &v, fault) != 0)
@@ -387,12 +378,15 @@ static int map_settings(wf__frame *f, const wf__state *st, json_t *eff,
                            "ToleratedFailureCount cannot be negative.");
     fan->tolerated_count = (int64_t)v;
   }
-  if (st->tolerated_percentage_path) {
-    if (path_number(f, st->tolerated_percentage_path, eff,
-                    "ToleratedFailurePercentagePath", false, &v, fault) != 0)
+  /* A percentage from an expression (JSONata) or a path (JSONPath). */
+  const wf__jfield *pct = st->ata[WF__ATA_TOLERATED_PERCENTAGE];
+  if (pct || st->tolerated_percentage_path) {
+    if (pct ? wf__ata_number(f, pct, &v, fault)
+            : path_number(f, st->tolerated_percentage_path, eff,
+                          "ToleratedFailurePercentagePath", false, &v, fault))
       return -1;
     if (v < 0 || v > 100)
-      return wf__fault_set(fault, "States.Runtime",
+      return wf__fault_set(fault, pct ? WF__QUERY_ERROR : "States.Runtime",
                            "ToleratedFailurePercentage must be between 0 and "
                            "100.");
     fan->tolerated_percentage = v;
