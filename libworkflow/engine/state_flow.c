@@ -160,7 +160,7 @@ static int ata_wait_target(wf__frame *f, const wf__state *st, int64_t now,
                        text ? text : "");
     wf__free(text);
   } else {
-    *target = in.seconds * 1000 + in.nanos / 1000000;
+    *target = wf__instant_ms(in);
   }
   json_decref(v);
   return rc;
@@ -175,7 +175,7 @@ static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
     *target = now + st->seconds * 1000;
     return 0;
   } else if (st->has_timestamp) {
-    *target = st->timestamp.seconds * 1000 + st->timestamp.nanos / 1000000;
+    *target = wf__instant_ms(st->timestamp);
   } else {
     const wf__jsonpath *p = st->seconds_path ? st->seconds_path
                                              : st->timestamp_path;
@@ -213,7 +213,7 @@ static int wait_target(wf__frame *f, const wf__state *st, json_t *eff,
                             "string: %s == %s",
                             wf__jsonpath_text(p), text ? text : "");
       else
-        *target = in.seconds * 1000 + in.nanos / 1000000;
+        *target = wf__instant_ms(in);
     }
     wf__free(text);
     json_decref(v);

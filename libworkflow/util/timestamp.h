@@ -30,6 +30,11 @@ bool wf__timestamp_is_rfc3339(const char *s);
 /* Compare two instants: <0, 0, >0. */
 int wf__instant_cmp(wf__instant a, wf__instant b);
 
+/* Milliseconds since the epoch (the sub-millisecond part dropped). */
+static inline int64_t wf__instant_ms(wf__instant in) {
+  return in.seconds * 1000 + in.nanos / 1000000;
+}
+
 /* Format as AWS prints times in the context object and history:
  * "2024-01-31T12:00:00.123Z" (UTC, milliseconds). out must hold 32 bytes. */
 void wf__timestamp_format_ms(char out[32], int64_t unix_ms);
