@@ -37,50 +37,55 @@ static json_t *resolve(const char *name, void *payload) {
   return st;
 }
 
-int wf__ata_eval_with(json_t **out, wf__frame *f, const wf__jfield *field,
-                      json_t *result, json_t *error_output,
-                      wf__fault *fault) {
-  ata_scope scope = {.f = f, .result = result, .error_output = error_output,
-                     .context = wf__jfield_reads_context(field)};
+/* Evaluate `field` in `scope` (its $states built at most once, whatever
+ * the fields evaluated in it). */
+static int eval_in(ata_scope *scope, const wf__jfield *field, json_t **out,
+                   wf__fault *fault) {
+  wf__frame *f = scope->f;
   wf_engine *e = f->exec->engine;
-  wf__jsonata_bindings b = {.resolve = resolve, .payload = &scope,
+  wf__jsonata_bindings b = {.resolve = resolve, .payload = scope,
                             .now_ms = wf__engine_now(e), .aws = true};
   if (!b.now_ms) b.now_ms = 1; /* 0 would mean the wall clock */
   wf__budget_init(&f->budget, e->payload_limit, e->expression_cpu_ns);
-  int rc = wf__jfield_eval(out, field, &b, &f->budget, fault);
-  json_decref(scope.states);
-  return rc;
+  return wf__jfield_eval(out, field, &b, &f->budget, fault);
 }
 
 int wf__ata_eval(json_t **out, wf__frame *f, const wf__jfield *field,
                  wf__fault *fault) {
-  return wf__ata_eval_with(out, f, field, NULL, NULL, fault);
+  ata_scope scope = {.f = f, .context = wf__jfield_reads_context(field)};
+  int rc = eval_in(&scope, field, out, fault);
+  json_decref(scope.states);
+  return rc;
 }
 
 wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
                        const wf__ata_exit *exit, json_t *dflt, int next) {
   wf__fault fault = WF__FAULT_INIT;
   json_t *out = NULL;
+  /* Assign and Output see the same $states: built once for both. */
+  ata_scope scope = {
+      .f = f, .result = exit->result, .error_output = exit->error_output,
+      .context = (exit->assign && wf__jfield_reads_context(exit->assign)) ||
+                 (exit->output && wf__jfield_reads_context(exit->output))};
   if (exit->assign) {
     json_t *values;
-    if (wf__ata_eval_with(&values, f, exit->assign, exit->result,
-                          exit->error_output, &fault) != 0)
-      goto failed;
+    if (eval_in(&scope, exit->assign, &values, &fault) != 0) goto failed;
     if (wf__vars_stage(f, values, &fault) != 0) goto failed;
   }
   if (exit->output) {
-    if (wf__ata_eval_with(&out, f, exit->output, exit->result,
-                          exit->error_output, &fault) != 0)
-      goto failed;
+    if (eval_in(&scope, exit->output, &out, &fault) != 0) goto failed;
     json_decref(dflt);
   } else if (dflt == f->input) {
     /* The input passed on: its size is known. */
+    json_decref(scope.states);
     return wf__state_leave(f, st, dflt, next);
   } else {
     out = dflt;
   }
+  json_decref(scope.states);
   return wf__state_leave_checked(f, st, out, next);
 failed:
+  json_decref(scope.states);
   json_decref(dflt);
   /* A Catcher's own failure is not caught again. */
   return exit->error_output ? wf__state_fault_final(f, st, &fault)

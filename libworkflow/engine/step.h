@@ -66,11 +66,9 @@ wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
                                  json_t *output, int next);
 
 /* query.c: JSONata states. */
-/* Evaluate a field of the current state; $states holds input and context,
- * plus `result` and `error_output` when not NULL (borrowed). -1 with the
- * fault set (States.QueryEvaluationError and AWS's cause). */
-int wf__ata_eval_with(json_t **out, wf__frame *f, const wf__jfield *field,
-                      json_t *result, json_t *error_output, wf__fault *fault);
+/* Evaluate a field of the current state; $states holds input and
+ * context. -1 with the fault set (States.QueryEvaluationError and AWS's
+ * cause). */
 int wf__ata_eval(json_t **out, wf__frame *f, const wf__jfield *field,
                  wf__fault *fault);
 /* A field that must give an integer in [min, max], a number or a string
