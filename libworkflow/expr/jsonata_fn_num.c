@@ -178,6 +178,9 @@ static jv *fn_format_base(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   double rd = r ? trunc(r->u.n) : 10;
   int radix = rd >= 2 && rd <= 36 ? (int)rd : 0; /* else D3100 below */
   if (radix < 2 || radix > 36) jthrow(ev, "D3100", -1, NULL, r);
+  /* JavaScript's Number.prototype.toString for what has no digits. */
+  if (isnan(v)) return jv_cstr(ev, "NaN");
+  if (isinf(v)) return jv_cstr(ev, v > 0 ? "Infinity" : "-Infinity");
   char buf[80];
   int k = 0;
   bool neg = v < 0;
