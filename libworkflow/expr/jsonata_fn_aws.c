@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "jsonata_fn.h"
@@ -122,7 +123,11 @@ static jv *fn_random(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   if (!whole(JARG(0), &seed))
     return jv_num(ev, (double)(next_random(ev) >> 11) / 9007199254740992.0);
   const uint64_t mask = (1ULL << 48) - 1;
-  uint64_t s = ((uint64_t)(int64_t)seed ^ 0x5DEECE66DULL) & mask;
+  /* Java's (long) of a double: saturating at long's bounds. */
+  int64_t java_long = seed >= 9223372036854775807.0    ? INT64_MAX
+                      : seed <= -9223372036854775808.0 ? INT64_MIN
+                                                       : (int64_t)seed;
+  uint64_t s = ((uint64_t)java_long ^ 0x5DEECE66DULL) & mask;
   uint64_t hi, lo;
   s = (s * 0x5DEECE66DULL + 0xB) & mask;
   hi = s >> (48 - 26);
