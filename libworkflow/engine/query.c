@@ -18,74 +18,81 @@ typedef struct ata_scope {
   wf__frame *f;
   json_t *result, *error_output;
   bool context; /* the field may read $states.context */
-  json_t *states; /* built on first use */
+  /* $states' members, listed on first use. */
+  struct wf__jsonata_member states[4];
+  size_t nstates;
 } ata_scope;
 
 static json_t *resolve(const char *name, void *payload) {
   ata_scope *s = payload;
-  if (strcmp(name, "states") != 0) return wf__vars_lookup(s->f, name);
-  if (s->states) return s->states;
-  json_t *st = json_object();
-  if (!st) return NULL;
-  json_object_set(st, "input", s->f->input ? s->f->input : json_null());
-  /* The context object is built only for a field that may read it. */
-  json_t *ctx = s->context ? wf__context_get(s->f) : NULL;
-  if (ctx) json_object_set(st, "context", ctx);
-  if (s->result) json_object_set(st, "result", s->result);
-  if (s->error_output) json_object_set(st, "errorOutput", s->error_output);
-  s->states = st;
-  return st;
+  return wf__vars_lookup(s->f, name);
 }
 
-/* Evaluate `field` in `scope` (its $states built at most once, whatever
+/* $states: {input, context, result, errorOutput}, each when it exists
+ * (the context only for a field that may read it). */
+static void list_states(ata_scope *s) {
+  if (s->nstates) return;
+  struct wf__jsonata_member *m = s->states;
+  m[s->nstates++] = (struct wf__jsonata_member){
+      "input", s->f->input ? s->f->input : json_null()};
+  json_t *ctx = s->context ? wf__context_get(s->f) : NULL;
+  if (ctx) m[s->nstates++] = (struct wf__jsonata_member){"context", ctx};
+  if (s->result)
+    m[s->nstates++] = (struct wf__jsonata_member){"result", s->result};
+  if (s->error_output)
+    m[s->nstates++] =
+        (struct wf__jsonata_member){"errorOutput", s->error_output};
+}
+
+/* Evaluate `field` in `scope` (its $states listed at most once, whatever
  * the fields evaluated in it). */
 static int eval_in(ata_scope *scope, const wf__jfield *field, json_t **out,
-                   wf__fault *fault) {
+                   size_t *size, wf__fault *fault) {
   wf__frame *f = scope->f;
   wf_engine *e = f->exec->engine;
+  list_states(scope);
   wf__jsonata_bindings b = {.resolve = resolve, .payload = scope,
+                            .record = "states", .members = scope->states,
+                            .nrecord = scope->nstates,
                             .now_ms = wf__engine_now(e), .aws = true};
   if (!b.now_ms) b.now_ms = 1; /* 0 would mean the wall clock */
   wf__budget_init(&f->budget, e->payload_limit, e->expression_cpu_ns);
-  return wf__jfield_eval(out, field, &b, &f->budget, fault);
+  return wf__jfield_eval(out, size, field, &b, &f->budget, fault);
 }
 
 int wf__ata_eval(json_t **out, wf__frame *f, const wf__jfield *field,
                  wf__fault *fault) {
   ata_scope scope = {.f = f, .context = wf__jfield_reads_context(field)};
-  int rc = eval_in(&scope, field, out, fault);
-  json_decref(scope.states);
-  return rc;
+  return eval_in(&scope, field, out, NULL, fault);
 }
 
 wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
                        const wf__ata_exit *exit, json_t *dflt, int next) {
   wf__fault fault = WF__FAULT_INIT;
   json_t *out = NULL;
-  /* Assign and Output see the same $states: built once for both. */
+  /* Assign and Output see the same $states: listed once for both. */
   ata_scope scope = {
       .f = f, .result = exit->result, .error_output = exit->error_output,
       .context = (exit->assign && wf__jfield_reads_context(exit->assign)) ||
                  (exit->output && wf__jfield_reads_context(exit->output))};
   if (exit->assign) {
     json_t *values;
-    if (eval_in(&scope, exit->assign, &values, &fault) != 0) goto failed;
+    if (eval_in(&scope, exit->assign, &values, NULL, &fault) != 0)
+      goto failed;
     if (wf__vars_stage(f, values, &fault) != 0) goto failed;
   }
   if (exit->output) {
-    if (eval_in(&scope, exit->output, &out, &fault) != 0) goto failed;
+    /* Its size is counted as it is made: not measured again. */
+    size_t size;
+    if (eval_in(&scope, exit->output, &out, &size, &fault) != 0) goto failed;
     json_decref(dflt);
+    return wf__state_leave_sized(f, st, out, size, next);
   } else if (dflt == f->input) {
     /* The input passed on: its size is known. */
-    json_decref(scope.states);
     return wf__state_leave(f, st, dflt, next);
-  } else {
-    out = dflt;
   }
-  json_decref(scope.states);
-  return wf__state_leave_checked(f, st, out, next);
+  return wf__state_leave_checked(f, st, dflt, next);
 failed:
-  json_decref(scope.states);
   json_decref(dflt);
   /* A Catcher's own failure is not caught again. */
   return exit->error_output ? wf__state_fault_final(f, st, &fault)

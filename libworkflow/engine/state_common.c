@@ -177,16 +177,21 @@ wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
   return WF__STEP_NEXT;
 }
 
-wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
-                                 json_t *output, int next) {
+wf__step wf__state_leave_sized(wf__frame *f, const wf__state *st,
+                               json_t *output, size_t bound, int next) {
   size_t limit = f->exec->engine->payload_limit;
-  size_t size = wf__json_size(output, limit);
+  size_t size = bound <= limit ? bound : wf__json_size(output, limit);
   if (size > limit) {
     json_decref(output);
     return data_limit(f, st->name);
   }
   f->input_size = size;
   return wf__state_leave(f, st, output, next);
+}
+
+wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
+                                 json_t *output, int next) {
+  return wf__state_leave_sized(f, st, output, SIZE_MAX, next);
 }
 
 static wf__step fault_end(wf__frame *f, const wf__state *st,

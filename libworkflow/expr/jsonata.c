@@ -156,12 +156,12 @@ static thread_shared *thread_part(void) {
 int wf__jsonata_eval(json_t **out, const wf__jsonata *e, json_t *input,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__jsonata_error *err) {
-  return wf__jsonata_eval_depth(out, e, input, vars, budget, 0, err);
+  return wf__jsonata_eval_depth(out, e, input, vars, budget, 0, NULL, err);
 }
 
 int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
                            const wf__jsonata_bindings *vars,
-                           wf__budget *budget, int max_depth,
+                           wf__budget *budget, int max_depth, size_t *size,
                            wf__jsonata_error *err) {
   *out = NULL;
   wf__budget local;
@@ -186,7 +186,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;
   ev->expr = e;
   if (vars && vars->now_ms) ev->now_ms = (double)vars->now_ms;
-  ev->vars = vars && vars->resolve ? vars : NULL;
+  ev->vars = vars && (vars->resolve || vars->record) ? vars : NULL;
   ev->aws = vars && vars->aws;
   ev->rng = wf__rng_next(&shared->rng) | 1u;
   ev->gctx = shared->gctx;
@@ -216,13 +216,13 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
       in = w;
     }
     result = jeval(ev, e->root, in, env);
-    bool oom = false;
     /* A node is at least a byte of the result's text. */
-    size_t left = jtext_cap(ev);
-    json_t *j = jv_to_json(result, &oom, &left);
-    if (oom && left == 0) jthrow_size(ev);
-    if (oom) jthrow_oom(ev);
+    jout o = {.left = jtext_cap(ev)};
+    json_t *j = jv_to_json(result, &o);
+    if (o.oom && o.left == 0) jthrow_size(ev);
+    if (o.oom) jthrow_oom(ev);
     *out = j;
+    if (size) *size = o.bytes;
   } else {
     rc = -1;
     if (err) {

@@ -59,6 +59,16 @@ typedef struct wf__jsonata_bindings {
    * answers. */
   json_t *(*resolve)(const char *name, void *payload);
   void *payload;
+  /* A record (may be NULL): "$<record>" is an object of the `nrecord`
+   * members in `members` (names and values borrowed, in that order),
+   * made when first looked up, without a JSON object built for it
+   * ($states). It comes before `resolve`. */
+  const char *record;
+  const struct wf__jsonata_member {
+    const char *name;
+    json_t *value;
+  } *members;
+  size_t nrecord;
   /* $now() and $millis(): milliseconds since the epoch at which the
    * evaluation happens (one value for the whole evaluation); 0 reads the
    * system's real-time clock. */
@@ -107,10 +117,12 @@ int wf__jsonata_eval(json_t **out, const wf__jsonata *e, json_t *input,
                      wf__jsonata_error *err);
 
 /* As wf__jsonata_eval, with another bound on the nesting of evaluations
- * (0: WF__JSONATA_MAX_DEPTH). */
+ * (0: WF__JSONATA_MAX_DEPTH), and optionally (size not NULL) an upper
+ * bound of the result's compact text size in bytes, as wf__json_size
+ * would count it, found while the result is made (0 when undefined). */
 int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
                            const wf__jsonata_bindings *vars,
-                           wf__budget *budget, int max_depth,
+                           wf__budget *budget, int max_depth, size_t *size,
                            wf__jsonata_error *err);
 
 #endif

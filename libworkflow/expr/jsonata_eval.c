@@ -85,10 +85,25 @@ static bool env_find(jenv *env, const char *name, jv **out) {
  * makes a function value for one. Names are the compiled tree's (an
  * expression's own, or one $eval compiled, kept until the evaluation
  * ends), so the root's bindings keep them without a copy. */
+/* The bindings' record as an object of its members, each converted when
+ * looked into. */
+static jv *record_of(jev *ev, const wf__jsonata_bindings *b) {
+  jv *o = jv_obj_cap(ev, b->nrecord);
+  for (size_t i = 0; i < b->nrecord; i++)
+    jv_add(ev, o, b->members[i].name, strlen(b->members[i].name),
+           jv_from_json(ev, b->members[i].value));
+  return o;
+}
+
 static jv *lookup(jev *ev, jenv *env, const char *name) {
   jv *v;
   if (env_find(env, name, &v)) return v;
-  if (ev->vars) {
+  if (ev->vars && ev->vars->record && strcmp(name, ev->vars->record) == 0) {
+    v = record_of(ev, ev->vars);
+    env_add(ev, ev->root, name, v);
+    return v;
+  }
+  if (ev->vars && ev->vars->resolve) {
     /* A variable of the caller's, converted once and kept at the root. */
     json_t *j = ev->vars->resolve(name, ev->vars->payload);
     if (j) {

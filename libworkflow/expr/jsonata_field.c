@@ -21,6 +21,7 @@ typedef enum { JF_LITERAL, JF_EXPR, JF_OBJECT, JF_ARRAY } jfield_kind;
 typedef struct jfield_node {
   jfield_kind kind;
   json_t *literal;   /* LITERAL: the value (a reference) */
+  size_t size;       /* LITERAL: its text's size (wf__json_size) */
   wf__jsonata *expr; /* EXPR */
   char *text;        /* EXPR: as AWS quotes it */
   char *field;       /* EXPR: "Output/a/b[0]" */
@@ -244,6 +245,7 @@ static int compile_node(cctx *c, jfield_node *n, json_t *v) {
   if (!has_expr(v)) {
     n->kind = JF_LITERAL;
     n->literal = json_incref(v);
+    n->size = wf__json_size(v, SIZE_MAX / 2);
     return 0;
   }
   size_t count = json_is_object(v) ? json_object_size(v) : json_array_size(v);
@@ -349,12 +351,12 @@ static int expr_fault(wf__fault *fault, const char *text, const char *field) {
                        text ? text : "", field);
 }
 
-static int eval_expr(json_t **out, const jfield_node *n,
+static int eval_expr(json_t **out, size_t *size, const jfield_node *n,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__fault *fault) {
   wf__jsonata_error err;
   if (wf__jsonata_eval_depth(out, n->expr, NULL, vars, budget,
-                             WF__JFIELD_MAX_DEPTH, &err) != 0) {
+                             WF__JFIELD_MAX_DEPTH, size, &err) != 0) {
     /* A result past the payload limit fails the state as AWS does for an
      * output too large. */
     if (budget->spent == WF__SPENT_SIZE) {
@@ -389,29 +391,43 @@ static int eval_expr(json_t **out, const jfield_node *n,
   return 0;
 }
 
-static int eval_node(json_t **out, const jfield_node *n,
+/* The node's value, and its text's size added to *size (an upper
+ * bound). */
+static int eval_node(json_t **out, size_t *size, const jfield_node *n,
                      const wf__jsonata_bindings *vars, wf__budget *budget,
                      wf__fault *fault) {
   switch (n->kind) {
     case JF_LITERAL:
       *out = json_incref(n->literal);
+      *size += n->size;
       return 0;
-    case JF_EXPR:
-      return eval_expr(out, n, vars, budget, fault);
+    case JF_EXPR: {
+      size_t part = 0;
+      int rc = eval_expr(out, &part, n, vars, budget, fault);
+      *size += part;
+      return rc;
+    }
     case JF_OBJECT:
     case JF_ARRAY:
       break;
   }
   json_t *v = n->kind == JF_OBJECT ? json_object() : json_array();
   if (!v) goto nomem;
+  /* Brackets and commas. */
+  *size += n->n ? n->n + 1 : 2;
   for (size_t i = 0; i < n->n; i++) {
     json_t *x;
-    if (eval_node(&x, &n->kids[i], vars, budget, fault) != 0) {
+    if (eval_node(&x, size, &n->kids[i], vars, budget, fault) != 0) {
       json_decref(v);
       return -1;
     }
-    int rc = n->kind == JF_OBJECT ? json_object_set_new(v, n->keys[i], x)
-                                  : json_array_append_new(v, x);
+    int rc;
+    if (n->kind == JF_OBJECT) {
+      *size += wf__json_string_size(n->keys[i], strlen(n->keys[i])) + 1;
+      rc = json_object_set_new(v, n->keys[i], x);
+    } else {
+      rc = json_array_append_new(v, x);
+    }
     if (rc) {
       json_decref(v);
       goto nomem;
@@ -424,11 +440,14 @@ nomem:
   return wf__fault_spent(fault, budget, "a JSONata field");
 }
 
-int wf__jfield_eval(json_t **out, const wf__jfield *f,
+int wf__jfield_eval(json_t **out, size_t *size, const wf__jfield *f,
                     const wf__jsonata_bindings *vars, wf__budget *budget,
                     wf__fault *fault) {
   *out = NULL;
-  return eval_node(out, &f->root, vars, budget, fault);
+  size_t bound = 0;
+  int rc = eval_node(out, &bound, &f->root, vars, budget, fault);
+  if (size) *size = bound;
+  return rc;
 }
 
 static const char *type_word(const json_t *v) {

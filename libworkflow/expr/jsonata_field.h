@@ -68,6 +68,9 @@ const char *wf__jfield_key(const wf__jfield *f, size_t i);
  * Build the field's value: literals as written, each expression's result
  * in its place.
  * @param[out] out a new reference.
+ * @param[out] size optional: an upper bound of the value's compact text
+ *             size (as wf__json_size counts it; reals at their longest),
+ *             found while it is made, so it need not be measured again.
  * @param vars what the expressions see ($states, variables, the time).
  * @param budget charged by every expression (its CPU-time bound applies).
  * @return 0, or -1 with `fault` set: WF__QUERY_ERROR with AWS's cause (an
@@ -75,7 +78,7 @@ const char *wf__jfield_key(const wf__jfield *f, size_t i);
  *         (wf__fault_spent) for a result past the payload limit or memory.
  * Threads: any number at once on the same field.
  */
-int wf__jfield_eval(json_t **out, const wf__jfield *f,
+int wf__jfield_eval(json_t **out, size_t *size, const wf__jfield *f,
                     const wf__jsonata_bindings *vars, wf__budget *budget,
                     wf__fault *fault);
 

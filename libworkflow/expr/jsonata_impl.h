@@ -308,10 +308,17 @@ static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
 static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
-/* NULL when undefined or a function alone; sets *oom on out-of-memory. */
-/* The value as JSON, at most *left nodes (counted down); NULL with *oom
- * set when memory or the count ran out (*left is then 0 for the count). */
-json_t *jv_to_json(const jv *v, bool *oom, size_t *left);
+/* A conversion to JSON: at most `left` nodes (counted down), and the
+ * size of the result's compact text counted up in `bytes` (an upper
+ * bound: reals count as their longest form), so that a caller bounding
+ * the text need not measure it again. */
+typedef struct jout {
+  size_t left, bytes;
+  bool oom; /* memory or the count ran out (left is then 0 for the count) */
+} jout;
+/* The value as JSON; NULL when undefined or a function alone, or with
+ * o->oom set. */
+json_t *jv_to_json(const jv *v, jout *o);
 bool jv_deep_equal(const jv *a, const jv *b);
 /* JSON text as jsonata-js's $string (numbers to 15 significant digits);
  * pretty: indent 2. */

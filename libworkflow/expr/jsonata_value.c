@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "json_text.h"
 #include "jsonata_impl.h"
 
 /* --- arena --- */
@@ -562,56 +563,97 @@ static bool asis(const jv *v) {
   return true;
 }
 
-/* The nodes of j, counted into *n up to `max`: false past it, or when a
- * number in j is not the one jv_to_json would make of it (a whole real,
- * an integer past 2^53), so that the copy is made instead. */
-static bool json_nodes(json_t *j, size_t *n, size_t max) {
-  if (++*n > max) return false;
+/* The nodes of j, counted off o->left, and its text's size added to
+ * o->bytes: false when the count runs out, or when a number in j is not
+ * the one jv_to_json would make of it (a whole real, an integer past
+ * 2^53), so that the copy is made instead. */
+static bool json_nodes(json_t *j, jout *o) {
+  if (o->left == 0) return false;
+  o->left--;
   switch (json_typeof(j)) {
+  case JSON_NULL:
+  case JSON_TRUE: o->bytes += 4; return true;
+  case JSON_FALSE: o->bytes += 5; return true;
   case JSON_INTEGER: {
     json_int_t i = json_integer_value(j);
+    o->bytes += wf__json_int_size(i);
     return i > -9007199254740992LL && i < 9007199254740992LL;
   }
   case JSON_REAL: {
     double d = json_real_value(j);
+    o->bytes += WF__JSON_REAL_MAX;
     return !(d == floor(d) && fabs(d) < 9007199254740992.0);
   }
-  case JSON_ARRAY:
-    for (size_t i = 0, len = json_array_size(j); i < len; i++)
-      if (!json_nodes(json_array_get(j, i), n, max)) return false;
+  case JSON_STRING:
+    o->bytes += wf__json_string_size(json_string_value(j), json_string_length(j));
     return true;
-  case JSON_OBJECT:
-    for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it))
-      if (!json_nodes(json_object_iter_value(it), n, max)) return false;
-    return true;
-  default:
+  case JSON_ARRAY: {
+    size_t len = json_array_size(j);
+    o->bytes += len ? len + 1 : 2;
+    for (size_t i = 0; i < len; i++)
+      if (!json_nodes(json_array_get(j, i), o)) return false;
     return true;
   }
+  case JSON_OBJECT: {
+    size_t len = json_object_size(j);
+    o->bytes += len ? len + 1 : 2;
+    for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
+      /* The key, quoted, and its colon. */
+      o->bytes += wf__json_string_size(json_object_iter_key(it), json_object_iter_key_len(it)) + 1;
+      if (!json_nodes(json_object_iter_value(it), o)) return false;
+    }
+    return true;
+  }
+  }
+  return true;
 }
 
-json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
+/* A number as jv_to_json writes it: an integer when whole and exact, JSON
+ * having no infinities or NaN, AWS's strings for them. */
+static json_t *num_to_json(double d, jout *o) {
+  if (d == 0) {
+    o->bytes += 1;
+    return json_integer(0);
+  }
+  if (d == floor(d) && fabs(d) < 9007199254740992.0) {
+    o->bytes += wf__json_int_size((json_int_t)d);
+    return json_integer((json_int_t)d);
+  }
+  o->bytes += WF__JSON_REAL_MAX;
+  if (isnan(d)) return json_string("NaN");
+  if (isinf(d)) return json_string(d > 0 ? "Infinity" : "-Infinity");
+  return json_real(d);
+}
+
+json_t *jv_to_json(const jv *v, jout *o) {
   if (!v) return NULL;
   if ((v->flags & JA_ASIS) && asis(v)) {
     /* The input's own container, counted as the copy's nodes would be. */
     json_t *j = LAZY_OF(v)->j;
-    size_t n = 0;
-    if (json_nodes(j, &n, *left)) {
-      *left -= n;
+    jout try = *o;
+    if (json_nodes(j, &try)) {
+      *o = try;
       return json_incref(j);
     }
   }
   /* Each value is a node of its own in the JSON tree, however often the
-   * evaluation shared it: at most *left of them. */
-  if (*left == 0) {
-    *oom = true;
+   * evaluation shared it: at most o->left of them. */
+  if (o->left == 0) {
+    o->oom = true;
     return NULL;
   }
-  --*left;
+  --o->left;
   force(v);
   json_t *r = NULL;
   switch (v->kind) {
-  case JV_NULL: r = json_null(); break;
-  case JV_BOOL: r = json_boolean(v->u.b); break;
+  case JV_NULL:
+    r = json_null();
+    o->bytes += 4;
+    break;
+  case JV_BOOL:
+    r = json_boolean(v->u.b);
+    o->bytes += v->u.b ? 4 : 5;
+    break;
   case JV_NUM: {
     double d = v->u.n;
     bool whole = d == floor(d) && fabs(d) < 9007199254740992.0;
@@ -619,30 +661,34 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
       /* The input's own value when it is the one made below. */
       json_t *j = *JSON_SLOT(v);
       if (json_is_integer(j) ? whole : !whole) {
+        o->bytes += whole ? wf__json_int_size(json_integer_value(j)) : WF__JSON_REAL_MAX;
         r = json_incref(j);
         break;
       }
     }
-    if (d == 0) r = json_integer(0);
-    else if (d == floor(d) && fabs(d) < 9007199254740992.0) r = json_integer((json_int_t)d);
-    /* JSON has no infinities or NaN: AWS writes them as strings. */
-    else if (isnan(d)) r = json_string("NaN");
-    else if (isinf(d)) r = json_string(d > 0 ? "Infinity" : "-Infinity");
-    else r = json_real(d);
+    r = num_to_json(d, o);
     break;
   }
   case JV_STR:
+    o->bytes += wf__json_string_size(v->u.str.s, v->u.str.len);
     r = v->flags & JA_JSON ? json_incref(*JSON_SLOT(v))
                            : json_stringn_nocheck(v->u.str.s, v->u.str.len);
     break;
   case JV_ARR:
     r = json_array();
     if (!r) break;
+    o->bytes += v->u.arr.len ? v->u.arr.len + 1 : 2;
     for (size_t i = 0; i < v->u.arr.len; i++) {
       const jv *x = v->u.arr.v[i];
-      json_t *jx = (x && x->kind != JV_FUNC) ? jv_to_json(x, oom, left) : json_null();
+      json_t *jx;
+      if (x && x->kind != JV_FUNC) {
+        jx = jv_to_json(x, o);
+      } else {
+        jx = json_null();
+        o->bytes += 4;
+      }
       if (!jx || json_array_append_new(r, jx)) {
-        *oom = true;
+        o->oom = true;
         json_decref(r);
         return NULL;
       }
@@ -651,12 +697,15 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
   case JV_OBJ:
     r = json_object();
     if (!r) break;
+    o->bytes += 2;
     for (size_t i = 0; i < v->u.obj.len; i++) {
       const jv *x = v->u.obj.v[i];
       if (!x || x->kind == JV_FUNC) continue;
-      json_t *jx = jv_to_json(x, oom, left);
+      /* The key, quoted, its colon, and a comma (one too many: a bound). */
+      o->bytes += wf__json_string_size(v->u.obj.k[i], v->u.obj.kl[i]) + 2;
+      json_t *jx = jv_to_json(x, o);
       if (!jx || json_object_setn_new_nocheck(r, v->u.obj.k[i], v->u.obj.kl[i], jx)) {
-        *oom = true;
+        o->oom = true;
         json_decref(r);
         return NULL;
       }
@@ -664,7 +713,7 @@ json_t *jv_to_json(const jv *v, bool *oom, size_t *left) {
     break;
   case JV_FUNC: return NULL;
   }
-  if (!r) *oom = true;
+  if (!r) o->oom = true;
   return r;
 }
 

@@ -244,23 +244,26 @@ char *wf__json_shown(const json_t *v) {
   return wf__json_dumps(v);
 }
 
-static size_t string_size(const char *s, size_t len) {
-  size_t n = 2;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ||
-        c == '\b' || c == '\f')
-      n += 2;
-    else if (c < 0x20)
-      n += 6;
-    else
-      n += 1;
-  }
+/* What escaping adds to a byte: \" \\ \n \r \t \b \f one character,
+ * other control characters five (\u00XX). */
+static const unsigned char escape_extra[256] = {
+    5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5, /* \b \t \n \f \r */
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* \\ */
+};
+
+size_t wf__json_string_size(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = len + 2;
+  for (size_t i = 0; i < len; i++) n += escape_extra[p[i]];
   return n;
 }
 
 /* Characters of an integer in decimal, without formatting it. */
-static size_t int_chars(json_int_t v) {
+size_t wf__json_int_size(json_int_t v) {
   unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
                                : (unsigned long long)v;
   size_t n = v < 0 ? 2 : 1;
@@ -282,13 +285,13 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
     case JSON_TRUE: return acc + 4;
     case JSON_FALSE: return acc + 5;
     case JSON_INTEGER:
-      return acc + int_chars(json_integer_value(v));
+      return acc + wf__json_int_size(json_integer_value(v));
     case JSON_REAL:
-      if (bound) return acc + 24;
+      if (bound) return acc + WF__JSON_REAL_MAX;
       wf__json_format_real(num, json_real_value(v));
       return acc + strlen(num);
     case JSON_STRING:
-      return acc + string_size(json_string_value(v), json_string_length(v));
+      return acc + wf__json_string_size(json_string_value(v), json_string_length(v));
     case JSON_ARRAY: {
       size_t n = json_array_size(v);
       acc += 2 + (n ? n - 1 : 0);
@@ -302,7 +305,7 @@ static size_t size_of(const json_t *v, size_t limit, size_t acc, bool bound) {
       size_t n = json_object_size(v);
       acc += 2 + (n ? n - 1 : 0);
       json_object_foreach((json_t *)v, key, val) {
-        acc += string_size(key, strlen(key)) + 1;
+        acc += wf__json_string_size(key, strlen(key)) + 1;
         acc = size_of(val, limit, acc, bound);
         if (acc > limit) break;
       }

@@ -48,4 +48,12 @@ int wf__json_parse(json_t **out, const char *text, size_t len,
  * may be an upper bound (reals are not formatted); above it, it is exact. */
 size_t wf__json_size(const json_t *v, size_t limit);
 
+/* The parts wf__json_size adds up, for code that builds a document and
+ * counts its size as it goes: a string's quoted, escaped length (exact);
+ * an integer's digits and sign (exact); and the longest a real can be
+ * (Java's form of any double, quoted "Infinity"/"NaN" included). */
+size_t wf__json_string_size(const char *s, size_t len);
+size_t wf__json_int_size(json_int_t v);
+#define WF__JSON_REAL_MAX 24
+
 #endif

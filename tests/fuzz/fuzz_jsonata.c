@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "fuzz_support.h"
+#include "json_text.h"
 #include "jsonata.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,13 +53,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   wf__jsonata_bindings b = {.values = vars};
   json_t *out = NULL;
   memset(&err, 0, sizeof err);
-  if (wf__jsonata_eval_depth(&out, e, doc, &b, &budget, 100, &err) != 0) {
+  size_t bound = 0;
+  if (wf__jsonata_eval_depth(&out, e, doc, &b, &budget, 100, &bound, &err) != 0) {
     FZ_CHECK(out == NULL, "a failed evaluation returned a value");
     FZ_CHECK(err.code[0] != '\0', "a failed evaluation without a code");
   } else if (out) {
     char *text = json_dumps(out, JSON_ENCODE_ANY | JSON_COMPACT);
     FZ_CHECK(text != NULL, "the result does not serialise");
     free(text);
+    /* The size counted while the result was made bounds its text. */
+    size_t size = wf__json_size(out, SIZE_MAX / 2);
+    FZ_CHECK(bound >= size, "size bound %zu below the text's %zu", bound,
+             size);
     json_decref(out);
   }
   wf__jsonata_free(e);
