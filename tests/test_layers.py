@@ -35,6 +35,8 @@ USES = {
     "store": {"json", "util"},
     "engine": {"asl", "expr", "json", "util", "runtime", "store"},
     "plugin": {"engine", "asl", "expr", "json", "util", "runtime", "store"},
+    "integration": {"engine", "asl", "expr", "json", "util", "runtime",
+                    "store"},
 }
 
 

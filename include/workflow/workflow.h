@@ -7,6 +7,7 @@
 #include "workflow/common.h"
 #include "workflow/engine.h"
 #include "workflow/handler.h"
+#include "workflow/http.h"
 #include "workflow/machine.h"
 #include "workflow/plugin.h"
 #include "workflow/store.h"
