@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libjansson-dev libyaml-dev libpcre2-dev libssl-dev libcriterion-dev
-      libsqlite3-dev sqlite3
+      libsqlite3-dev sqlite3 libpq-dev postgresql
       python3 valgrind
       python3-pytest mypy python3-pip python3-setuptools python3-wheel
       libcurl4-openssl-dev python3-aiosmtpd python3-boto3

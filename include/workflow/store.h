@@ -7,9 +7,10 @@
  * of libgit2's ODB backends): the engine writes through one operation,
  * commit(), which applies a batch atomically, and reads through the
  * others. Built in: an in-memory store (what an engine uses when it is
- * given none: nothing survives the process) and SQLite (durable: an engine
+ * given none: nothing survives the process), SQLite (durable: an engine
  * opened on the same file after a crash resumes the executions that were
- * running; see wf_engine_resume()). Anyone may write another backend with
+ * running; see wf_engine_resume()) and PostgreSQL (durable, the same, in
+ * a database server). Anyone may write another backend with
  * wf_store_new().
  *
  * Records passed to and from a store are transparent structs of borrowed
@@ -278,6 +279,69 @@ WF_API int wf_store_memory_new(wf_store **out, const wf_store_options *opts,
  */
 WF_API int wf_store_sqlite_open(wf_store **out, const char *path,
                                 const wf_store_options *opts, wf_error *err);
+
+/** Options of a PostgreSQL store (wf_store_postgres_open()). */
+typedef struct wf_store_postgres_options {
+  unsigned int version;
+  /** Retention and read_only as for every store; sync: FULL waits for
+   *  the server's WAL flush at each commit (synchronous_commit on, the
+   *  server's default), NORMAL does not (synchronous_commit off: a crash
+   *  of the server, not of this process, may lose the last commits).
+   *  NULL: defaults. Not retained. */
+  const wf_store_options *store;
+  /** At most this many connections: one writes (commits, pruning), the
+   *  others read, concurrently with it, each opened when first needed.
+   *  0 means 4; at least 2. */
+  unsigned int connections;
+  /** The password, when neither the connection string nor libpq's own
+   *  sources (PGPASSWORD, ~/.pgpass) give it; NULL: none. Copied, and
+   *  never written into any message. */
+  const char *password;
+} wf_store_postgres_options;
+
+#define WF_STORE_POSTGRES_OPTIONS_VERSION 1
+#define WF_STORE_POSTGRES_OPTIONS_INIT \
+  {.version = WF_STORE_POSTGRES_OPTIONS_VERSION}
+
+/**
+ * Set PostgreSQL store options to their defaults for `version`.
+ * @return WF_OK, WF_EINVAL (NULL), WF_EVERSION.
+ * Threads: any.
+ */
+WF_API int wf_store_postgres_options_init(wf_store_postgres_options *opts,
+                                          unsigned int version);
+
+/**
+ * Open a store in a PostgreSQL database (10 or later; libpq 14 or later
+ * on this side). Its tables (named wf_*) are created when it opens on a
+ * database without them, in the first schema of the search path, under
+ * a schema version kept in wf_schema_version: a database written by a
+ * newer libworkflow is refused naming both versions, an older schema is
+ * migrated. Until executions are shared between processes by leases,
+ * one process writes to a database at a time (a session advisory lock);
+ * any number read (opts->store->read_only). Commits are one transaction
+ * each, sent as a libpq pipeline (one round trip); reads never wait for
+ * a commit.
+ * @param[out] out the store; free with wf_store_free().
+ * @param conninfo a libpq connection string or URI
+ *        ("postgresql://user@host/db", "host=/run/pg dbname=wf"); not
+ *        retained beyond the store, never written into a message.
+ * @param opts NULL: defaults (4 connections, synchronous commits, 90
+ *        days).
+ * @param[out] err optional; a failure to connect carries libpq's message
+ *        (never the password).
+ * @return WF_OK, WF_EINVAL (a connection string that does not parse),
+ *         WF_EIO (cannot connect, or the server failed), WF_EPERM (not
+ *         allowed to create the tables), WF_ECORRUPT (the database has
+ *         other tables named as a store's, or a damaged schema record),
+ *         WF_EVERSION (a newer schema; options of a newer libworkflow),
+ *         WF_ENOTFOUND (read-only on a database with no store), WF_EBUSY
+ *         (another process writes to it), WF_ENOMEM.
+ * Threads: any; the store is thread-safe.
+ */
+WF_API int wf_store_postgres_open(wf_store **out, const char *conninfo,
+                                  const wf_store_postgres_options *opts,
+                                  wf_error *err);
 
 /**
  * A store over a backend of your own.

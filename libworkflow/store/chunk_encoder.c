@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "alloc.h"
 #include "event_chunk.h"
@@ -115,4 +116,29 @@ void wf__chunk_encoder_finish(wf__chunk_encoder *enc, wf__chunk_job *jobs,
     pthread_cond_wait(&enc->done, &enc->mu);
   enc->jobs = NULL;
   pthread_mutex_unlock(&enc->mu);
+}
+
+int wf__chunk_jobs_make(wf__chunk_job **jobs, size_t *n,
+                        const wf_store_event *ev, size_t nev) {
+  *jobs = NULL;
+  *n = 0;
+  if (!nev) return 0;
+  wf__chunk_job *j = wf__calloc(nev, sizeof *j);
+  if (!j) return -1;
+  for (size_t i = 0; i < nev;) {
+    size_t k = i + 1;
+    while (k < nev &&
+           strcmp(ev[k].execution_arn, ev[i].execution_arn) == 0 &&
+           ev[k].id == ev[k - 1].id + 1)
+      k++;
+    j[(*n)++] = (wf__chunk_job){ev + i, k - i, WF__STRBUF_INIT};
+    i = k;
+  }
+  *jobs = j;
+  return 0;
+}
+
+void wf__chunk_jobs_free(wf__chunk_job *jobs, size_t n) {
+  for (size_t k = 0; k < n; k++) wf__strbuf_free(&jobs[k].chunk);
+  wf__free(jobs);
 }

@@ -21,6 +21,14 @@ typedef struct wf__chunk_job {
 
 typedef struct wf__chunk_encoder wf__chunk_encoder;
 
+/* A batch's events as jobs, one per run of consecutive events of one
+ * execution (what a backend stores as one chunk): *jobs gets an array of
+ * *n (NULL, 0 for no events); free it with wf__chunk_jobs_free(). -1 on
+ * out-of-memory. */
+int wf__chunk_jobs_make(wf__chunk_job **jobs, size_t *n,
+                        const wf_store_event *events, size_t nevents);
+void wf__chunk_jobs_free(wf__chunk_job *jobs, size_t n);
+
 /* NULL when the thread cannot be started (jobs are then encoded by
  * whoever calls wf__chunk_encoder_finish). */
 wf__chunk_encoder *wf__chunk_encoder_start(void);

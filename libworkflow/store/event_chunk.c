@@ -343,3 +343,27 @@ int wf__event_chunk_decode(const void *data, size_t len, bool reverse,
   wf__free(d.lits);
   return ok ? 0 : -1;
 }
+
+void wf__event_reader_init(wf__event_reader *r, const char *arn,
+                           int64_t from_id, bool reverse, size_t limit,
+                           wf_store_event_cb cb, void *payload) {
+  *r = (wf__event_reader){arn,   reverse ? (from_id > 0 ? from_id : INT64_MAX)
+                                         : from_id,
+                          reverse, limit, 0, cb, payload, false};
+}
+
+static int send_event(const wf_store_event *e, void *p) {
+  wf__event_reader *r = p;
+  if (r->reverse ? e->id > r->from : e->id < r->from) return 0;
+  wf_store_event ev = *e;
+  ev.execution_arn = r->arn;
+  r->sent++;
+  if (r->cb(&ev, r->payload) || (r->limit && r->sent >= r->limit))
+    r->stop = true;
+  return r->stop;
+}
+
+int wf__event_reader_chunk(wf__event_reader *r, const void *data,
+                           size_t len) {
+  return wf__event_chunk_decode(data, len, r->reverse, send_event, r);
+}

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "strbuf.h"
 #include "workflow/store.h"
@@ -34,5 +35,26 @@ void wf__event_chunk_encode(wf__strbuf *b, const wf_store_event *events,
  * chunk does not decode (nothing is passed to fn then). */
 int wf__event_chunk_decode(const void *data, size_t len, bool reverse,
                            wf_store_event_cb fn, void *arg);
+
+/* A history read (wf_store_ops.read_events) over a backend's chunks:
+ * events from `from` on (or down, reverse), at most `limit` (0: all),
+ * each handed to cb with its ARN, until cb or the limit says stop. */
+typedef struct wf__event_reader {
+  const char *arn;
+  int64_t from; /* reverse: INT64_MAX for "from the last" */
+  bool reverse;
+  size_t limit, sent;
+  wf_store_event_cb cb;
+  void *payload;
+  bool stop; /* no more chunks are needed */
+} wf__event_reader;
+
+void wf__event_reader_init(wf__event_reader *r, const char *arn,
+                           int64_t from_id, bool reverse, size_t limit,
+                           wf_store_event_cb cb, void *payload);
+/* Hand on the events of one chunk (the next in the read's order): 0, or
+ * -1 when it does not decode. */
+int wf__event_reader_chunk(wf__event_reader *r, const void *data,
+                           size_t len);
 
 #endif

@@ -298,20 +298,8 @@ static int apply(sql_store *s, const wf_store_batch *b, wf__strmap *seqs,
    * encoded beside the writer (s->enc) while it writes the records. */
   size_t njobs = 0;
   wf__chunk_job *jobs = NULL;
-  if (b->nevents) {
-    jobs = wf__calloc(b->nevents, sizeof *jobs);
-    if (!jobs) return SQLITE_NOMEM;
-    for (size_t i = 0; i < b->nevents;) {
-      size_t j = i + 1;
-      while (j < b->nevents &&
-             strcmp(b->events[j].execution_arn, b->events[i].execution_arn) ==
-                 0 &&
-             b->events[j].id == b->events[j - 1].id + 1)
-        j++;
-      jobs[njobs++] = (wf__chunk_job){b->events + i, j - i, WF__STRBUF_INIT};
-      i = j;
-    }
-  }
+  if (wf__chunk_jobs_make(&jobs, &njobs, b->events, b->nevents) != 0)
+    return SQLITE_NOMEM;
   /* A few chunks are not worth a hand-off. */
   wf__chunk_encoder *enc = njobs >= 8 ? s->enc : NULL;
   wf__chunk_encoder_post(enc, jobs, njobs);
@@ -338,8 +326,7 @@ static int apply(sql_store *s, const wf_store_batch *b, wf__strmap *seqs,
     rc = exec_stmt(st);
     sqlite3_clear_bindings(st);
   }
-  for (size_t k = 0; k < njobs; k++) wf__strbuf_free(&jobs[k].chunk);
-  wf__free(jobs);
+  wf__chunk_jobs_free(jobs, njobs);
   *what = "writing a document";
   for (size_t i = 0; rc == SQLITE_OK && i < b->ndocuments; i++) {
     const wf_store_document *d = &b->documents[i];
@@ -509,35 +496,12 @@ static int sql_list_running(void *backend, wf_store_execution_cb cb,
   return rc;
 }
 
-/* Events of chunks, in order or in reverse, from an id, up to a count. */
-typedef struct event_reader {
-  const char *arn;
-  int64_t from;
-  bool reverse;
-  size_t limit, sent;
-  wf_store_event_cb cb;
-  void *payload;
-  bool stop;
-} event_reader;
-
-static int send_event(const wf_store_event *e, void *p) {
-  event_reader *r = p;
-  if (r->reverse ? e->id > r->from : e->id < r->from) return 0;
-  wf_store_event ev = *e;
-  ev.execution_arn = r->arn;
-  r->sent++;
-  if (r->cb(&ev, r->payload) || (r->limit && r->sent >= r->limit))
-    r->stop = true;
-  return r->stop;
-}
-
 static int sql_read_events(void *backend, const char *arn, int64_t from_id,
                            bool reverse, size_t limit, wf_store_event_cb cb,
                            void *payload, wf_error *err) {
   sql_store *s = backend;
-  event_reader r = {arn, reverse ? (from_id > 0 ? from_id : INT64_MAX)
-                                 : from_id,
-                    reverse, limit, 0, cb, payload, false};
+  wf__event_reader r;
+  wf__event_reader_init(&r, arn, from_id, reverse, limit, cb, payload);
   pthread_mutex_lock(&s->r.mu);
   sqlite3_stmt *st = stmt(&s->r, reverse ? R_EVENTS_REV : R_EVENTS_FWD);
   bind_text(st, 1, arn);
@@ -547,8 +511,7 @@ static int sql_read_events(void *backend, const char *arn, int64_t from_id,
   while (!r.stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     const void *data = sqlite3_column_blob(st, 0);
     int n = sqlite3_column_bytes(st, 0);
-    if (wf__event_chunk_decode(data, (size_t)n, reverse, send_event, &r) !=
-        0) {
+    if (wf__event_reader_chunk(&r, data, (size_t)n) != 0) {
       code = wf__error_set(err, WF_ECORRUPT, NULL,
                            "store %s is damaged: a history chunk of %s does "
                            "not decode",

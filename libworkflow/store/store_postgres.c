@@ -1,0 +1,821 @@
+/* The PostgreSQL store: the same records as the SQLite store (history
+ * events as the same chunks, event_chunk.c), in tables named wf_*. A
+ * writer connection commits a batch as one transaction sent as a libpq
+ * pipeline; reader connections (pg_pool.c) serve reads meanwhile. One
+ * process writes to a database at a time (a session advisory lock on the
+ * writer's connection) until executions are shared by leases: the lease
+ * columns are there for that step and unused yet. */
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "chunk_encoder.h"
+#include "error.h"
+#include "event_chunk.h"
+#include "pg_pool.h"
+#include "store_impl.h"
+#include "strbuf.h"
+#include "workflow/engine.h"
+
+/* wf_schema_version holds the versions applied; this binary reads up to
+ * SCHEMA_VERSION and migrates an older schema up to it. */
+#define SCHEMA_VERSION 1
+
+/* Advisory lock keys: "wflw" and the store's schema, for the one writer
+ * (held by its session) and for making the schema (a transaction's). */
+#define WRITER_LOCK "2003331191, hashtext(current_schema())"
+#define SCHEMA_LOCK "2003331192, hashtext(current_schema())"
+
+static const char SCHEMA[] =
+    "CREATE TABLE wf_schema_version("
+    " version integer NOT NULL, applied timestamptz NOT NULL DEFAULT now());"
+    "CREATE TABLE wf_definitions("
+    " id text PRIMARY KEY, name text NOT NULL, type integer NOT NULL,"
+    " definition text NOT NULL, options text);"
+    "CREATE TABLE wf_executions("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " arn text NOT NULL UNIQUE, name text NOT NULL,"
+    " machine_name text NOT NULL, machine_arn text, definition_id text,"
+    " status integer NOT NULL, start_ms bigint NOT NULL,"
+    " stop_ms bigint NOT NULL, input text, output text, error text,"
+    " cause text, correlation_id text, role_arn text,"
+    " event_count bigint NOT NULL, state text,"
+    /* Work sharing (issue 13), not used yet: the worker running it, until
+     * when, and the lease's epoch every write of it will be fenced by. */
+    " lease_owner text, lease_expires_ms bigint,"
+    " lease_epoch bigint NOT NULL DEFAULT 0);"
+    "CREATE UNIQUE INDEX wf_executions_by_name"
+    " ON wf_executions(machine_name, name)"
+    " WHERE strpos(arn, ':express:') = 0;"
+    "CREATE INDEX wf_executions_by_machine ON wf_executions(machine_name, seq);"
+    "CREATE INDEX wf_executions_running ON wf_executions(seq)"
+    " WHERE state IS NOT NULL;"
+    "CREATE INDEX wf_executions_ended ON wf_executions(stop_ms)"
+    " WHERE status <> 0;"
+    /* A chunk per execution per commit (event_chunk.h). */
+    "CREATE TABLE wf_events("
+    " execution bigint NOT NULL, first_id bigint NOT NULL,"
+    " last_id bigint NOT NULL, data bytea NOT NULL,"
+    " PRIMARY KEY(execution, first_id));"
+    "CREATE TABLE wf_documents("
+    " seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+    " kind text NOT NULL, key text NOT NULL, body text NOT NULL,"
+    " UNIQUE(kind, key));"
+    "INSERT INTO wf_schema_version(version) VALUES(1);";
+
+#define EXEC_COLUMNS                                                        \
+  "seq, arn, name, machine_name, machine_arn, definition_id, status,"       \
+  " start_ms, stop_ms, input, output, error, cause, correlation_id,"        \
+  " role_arn, event_count, state"
+
+static const wf__pg_stmt WRITER_SQL[] = {
+    {"def", "INSERT INTO wf_definitions VALUES($1,$2,$3,$4,$5)"
+            " ON CONFLICT(id) DO NOTHING"},
+    {"exec",
+     "INSERT INTO wf_executions(arn, name, machine_name, machine_arn,"
+     " definition_id, status, start_ms, stop_ms, input, output, error,"
+     " cause, correlation_id, role_arn, event_count, state)"
+     " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)"
+     " ON CONFLICT(arn) DO UPDATE SET status=excluded.status,"
+     " stop_ms=excluded.stop_ms, output=excluded.output,"
+     " error=excluded.error, cause=excluded.cause,"
+     " event_count=excluded.event_count, state=excluded.state"},
+    /* No execution: a NULL the column refuses (not_null_violation). */
+    {"event", "INSERT INTO wf_events VALUES((SELECT seq FROM wf_executions"
+              " WHERE arn=$1), $2, $3, $4)"},
+    {"doc", "INSERT INTO wf_documents(kind, key, body) VALUES($1,$2,$3)"
+            " ON CONFLICT(kind, key) DO UPDATE SET body=excluded.body"},
+    {"doc_del", "DELETE FROM wf_documents WHERE kind=$1 AND key=$2"},
+    {"prune_old", "SELECT seq FROM wf_executions WHERE status <> 0 AND"
+                  " stop_ms < $1 ORDER BY stop_ms LIMIT $2"},
+    {"prune_count", "SELECT count(*) FROM wf_executions WHERE status <> 0"},
+    {"prune_oldest", "SELECT seq FROM wf_executions WHERE status <> 0"
+                     " ORDER BY stop_ms LIMIT $1"},
+    {"prune_del", "WITH gone AS (DELETE FROM wf_executions"
+                  " WHERE seq = ANY($1::bigint[]) RETURNING seq)"
+                  " DELETE FROM wf_events WHERE execution IN"
+                  " (SELECT seq FROM gone)"},
+};
+
+static const wf__pg_stmt READER_SQL[] = {
+    {"exec", "SELECT " EXEC_COLUMNS " FROM wf_executions WHERE arn=$1"},
+    /* The names index leaves EXPRESS executions out: the same term lets
+     * the query use it. */
+    {"find", "SELECT " EXEC_COLUMNS " FROM wf_executions"
+             " WHERE machine_name=$1 AND name=$2"
+             " AND strpos(arn, ':express:') = 0"},
+    {"list_all", "SELECT " EXEC_COLUMNS " FROM wf_executions"
+                 " WHERE ($1::text IS NULL OR machine_arn=$1)"
+                 " AND ($2::integer < 0 OR status=$2) AND seq < $3"
+                 " ORDER BY seq DESC LIMIT $4"},
+    {"list_machine", "SELECT " EXEC_COLUMNS " FROM wf_executions"
+                     " WHERE machine_name=$1"
+                     " AND ($2::text IS NULL OR machine_arn=$2)"
+                     " AND ($3::integer < 0 OR status=$3) AND seq < $4"
+                     " ORDER BY seq DESC LIMIT $5"},
+    {"running", "SELECT " EXEC_COLUMNS " FROM wf_executions"
+                " WHERE state IS NOT NULL ORDER BY seq"},
+    /* Each chunk holds one event at least: `limit` chunks are enough. */
+    {"events_fwd", "SELECT data FROM wf_events WHERE execution=(SELECT seq"
+                   " FROM wf_executions WHERE arn=$1) AND last_id >= $2"
+                   " ORDER BY first_id LIMIT $3"},
+    {"events_rev", "SELECT data FROM wf_events WHERE execution=(SELECT seq"
+                   " FROM wf_executions WHERE arn=$1) AND first_id <= $2"
+                   " ORDER BY first_id DESC LIMIT $3"},
+    {"def", "SELECT id, name, type, definition, options FROM wf_definitions"
+            " WHERE id=$1"},
+    {"doc", "SELECT seq, kind, key, body FROM wf_documents"
+            " WHERE kind=$1 AND key=$2"},
+    {"docs", "SELECT seq, kind, key, body FROM wf_documents"
+             " WHERE kind=$1 AND seq > $2 ORDER BY seq LIMIT $3"},
+};
+
+#define COUNT(a) (sizeof(a) / sizeof *(a))
+
+typedef struct pg_store {
+  wf__pg_pool pool;
+  wf__chunk_encoder *enc; /* the writer's, NULL read-only */
+} pg_store;
+
+/* A decimal int64 parameter. */
+typedef struct num_param {
+  char text[24];
+} num_param;
+
+static const char *num(num_param *p, int64_t v) {
+  snprintf(p->text, sizeof p->text, "%" PRId64, v);
+  return p->text;
+}
+
+/* ---- the schema ---- */
+
+/* One value of a one-row query on a connection being set up; NULL when
+ * it failed (err filled) or was NULL. *r must be cleared. */
+static const char *scalar(pg_store *s, PGconn *c, const char *sql,
+                          PGresult **r, int *rc, wf_error *err) {
+  *r = PQexec(c, sql);
+  if (PQresultStatus(*r) != PGRES_TUPLES_OK || PQntuples(*r) != 1) {
+    *rc = wf__pg_fail(&s->pool, c, *r, "checking its schema", err);
+    return NULL;
+  }
+  return PQgetisnull(*r, 0, 0) ? NULL : PQgetvalue(*r, 0, 0);
+}
+
+static int command(pg_store *s, PGconn *c, const char *sql, const char *doing,
+                   wf_error *err) {
+  PGresult *r = PQexec(c, sql);
+  int rc = PQresultStatus(r) == PGRES_COMMAND_OK
+               ? WF_OK
+               : wf__pg_fail(&s->pool, c, r, doing, err);
+  PQclear(r);
+  return rc;
+}
+
+/* In a transaction holding the schema lock: create the tables in a
+ * database without them, or check the version of those there. */
+static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
+  const char *label = s->pool.label;
+  PGresult *r;
+  int rc = WF_OK;
+  const char *v = scalar(s, c,
+                         "SELECT (to_regclass('wf_schema_version') IS NOT"
+                         " NULL)::int + 2 * (to_regclass('wf_executions')"
+                         " IS NOT NULL)::int",
+                         &r, &rc, err);
+  int tables = v ? atoi(v) : 0;
+  PQclear(r);
+  if (rc != WF_OK) return rc;
+  if (tables == 2)
+    return wf__error_set(err, WF_ECORRUPT, NULL,
+                         "store %s has a wf_executions table but no "
+                         "wf_schema_version: not a libworkflow store",
+                         label);
+  if (tables == 0) {
+    if (s->pool.read_only)
+      return wf__error_set(err, WF_ENOTFOUND, NULL,
+                           "store %s is empty (no engine has written to it)",
+                           label);
+    return command(s, c, SCHEMA, "creating its schema", err);
+  }
+  v = scalar(s, c, "SELECT max(version) FROM wf_schema_version", &r, &rc,
+             err);
+  long long version = v ? atoll(v) : 0;
+  PQclear(r);
+  if (rc != WF_OK) return rc;
+  if (version > SCHEMA_VERSION)
+    return wf__error_set(err, WF_EVERSION, NULL,
+                         "store %s was written by a newer libworkflow "
+                         "(schema version %lld; this one reads up to %d)",
+                         label, version, SCHEMA_VERSION);
+  if (version < 1)
+    return wf__error_set(err, WF_ECORRUPT, NULL,
+                         "store %s has no schema version", label);
+  /* Versions before SCHEMA_VERSION would be migrated here, in this
+   * transaction; 1 is the first. */
+  return WF_OK;
+}
+
+/* A new connection's setup (pg_pool.h): the writer takes the writer's
+ * lock; the schema is made or checked under the schema lock. */
+static int setup(void *payload, PGconn *c, wf_error *err) {
+  pg_store *s = payload;
+  PGresult *r;
+  int rc = WF_OK;
+  if (!s->pool.read_only) {
+    const char *got = scalar(s, c, "SELECT pg_try_advisory_lock(" WRITER_LOCK
+                             ")", &r, &rc, err);
+    bool mine = got && strcmp(got, "t") == 0;
+    PQclear(r);
+    if (rc != WF_OK) return rc;
+    if (!mine)
+      return wf__error_set(err, WF_EBUSY, NULL,
+                           "store %s is in use by another process (one "
+                           "process writes to a database until executions "
+                           "are shared; open it read-only to look at it)",
+                           s->pool.label);
+  }
+  rc = command(s, c, "BEGIN", "checking its schema", err);
+  if (rc == WF_OK) {
+    scalar(s, c, "SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")::text", &r,
+           &rc, err);
+    PQclear(r);
+  }
+  if (rc == WF_OK) rc = make_or_check_schema(s, c, err);
+  if (rc == WF_OK) rc = command(s, c, "COMMIT", "creating its schema", err);
+  if (rc != WF_OK) PQclear(PQexec(c, "ROLLBACK"));
+  return rc;
+}
+
+/* ---- commit ---- */
+
+/* Statements sent and not yet answered. A pipeline longer than this is
+ * read back before more is sent: the server's answers would otherwise
+ * fill the socket while it waits for us to read them, and we for it. */
+#define PIPELINE_WINDOW 256
+
+typedef struct pipeline {
+  PGconn *c;
+  size_t pending;
+  PGresult *failure; /* the first failed statement's */
+  bool lost;         /* the connection failed */
+} pipeline;
+
+static void take_results(pipeline *pl) {
+  while (pl->pending) {
+    PGresult *r = PQgetResult(pl->c);
+    if (!r) { /* the end of one statement's results */
+      pl->pending--;
+      continue;
+    }
+    if (PQresultStatus(r) == PGRES_FATAL_ERROR && !pl->failure)
+      pl->failure = r;
+    else
+      PQclear(r);
+  }
+}
+
+static void sent(pipeline *pl, int ok) {
+  if (!ok) {
+    pl->lost = true;
+    return;
+  }
+  if (++pl->pending < PIPELINE_WINDOW) return;
+  if (!PQsendFlushRequest(pl->c) || PQflush(pl->c) != 0) pl->lost = true;
+  take_results(pl);
+}
+
+static void send_prepared(pipeline *pl, const char *name, int n,
+                          const char *const *values, const int *lengths,
+                          const int *formats) {
+  if (!pl->lost)
+    sent(pl, PQsendQueryPrepared(pl->c, name, n, values, lengths, formats, 0));
+}
+
+static void send_command(pipeline *pl, const char *sql) {
+  if (!pl->lost)
+    sent(pl, PQsendQueryParams(pl->c, sql, 0, NULL, NULL, NULL, NULL, 0));
+}
+
+static void send_execution(pipeline *pl, const wf_store_execution *x) {
+  num_param n[4];
+  char status[16];
+  snprintf(status, sizeof status, "%d", x->status);
+  const char *v[16] = {x->arn,        x->name,
+                       x->machine_name, x->machine_arn,
+                       x->definition_id, status,
+                       num(&n[0], x->start_ms), num(&n[1], x->stop_ms),
+                       x->input,      x->output,
+                       x->error,      x->cause,
+                       x->correlation_id, x->role_arn,
+                       num(&n[2], x->event_count), x->state};
+  send_prepared(pl, "exec", 16, v, NULL, NULL);
+}
+
+static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
+                       wf__chunk_job *jobs, size_t njobs, bool *oom) {
+  send_command(pl, "BEGIN");
+  for (size_t i = 0; i < b->ndefinitions; i++) {
+    const wf_store_definition *d = &b->definitions[i];
+    char type[16];
+    snprintf(type, sizeof type, "%d", d->type);
+    const char *v[5] = {d->id, d->name ? d->name : "", type,
+                        d->definition ? d->definition : "", d->options};
+    send_prepared(pl, "def", 5, v, NULL, NULL);
+  }
+  /* The chunks are encoded beside (s->enc) while the records go out. */
+  wf__chunk_encoder *enc = njobs >= 8 ? s->enc : NULL;
+  wf__chunk_encoder_post(enc, jobs, njobs);
+  for (size_t i = 0; i < b->nexecutions; i++)
+    send_execution(pl, &b->executions[i]);
+  wf__chunk_encoder_finish(enc, jobs, njobs);
+  for (size_t k = 0; k < njobs && !*oom; k++) {
+    const wf__chunk_job *job = &jobs[k];
+    num_param first, last;
+    const char *v[4] = {job->events[0].execution_arn,
+                        num(&first, job->events[0].id),
+                        num(&last, job->events[job->n - 1].id),
+                        job->chunk.data};
+    int len[4] = {0, 0, 0, (int)job->chunk.len};
+    int fmt[4] = {0, 0, 0, 1}; /* the chunk as bytes */
+    *oom = job->chunk.oom;
+    if (!*oom) send_prepared(pl, "event", 4, v, len, fmt);
+  }
+  for (size_t i = 0; i < b->ndocuments && !*oom; i++) {
+    const wf_store_document *d = &b->documents[i];
+    const char *v[3] = {d->kind, d->key, d->body};
+    send_prepared(pl, d->body ? "doc" : "doc_del", d->body ? 3 : 2, v, NULL,
+                  NULL);
+  }
+  send_command(pl, *oom ? "ROLLBACK" : "COMMIT");
+}
+
+/* What a failed statement of a commit means to the caller. */
+static int commit_failure(pg_store *s, PGconn *c, const PGresult *r,
+                          wf_error *err) {
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const char *table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+  const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+  const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+  bool events = table && strcmp(table, "wf_events") == 0;
+  if (state && strcmp(state, "23505") == 0 && constraint &&
+      strcmp(constraint, "wf_executions_by_name") == 0)
+    return wf__error_set(err, WF_EEXIST, NULL, "Execution Already Exists: %s",
+                         detail ? detail : "its name is taken");
+  if (state && strcmp(state, "23502") == 0 && events)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "store %s: an event of an unknown execution",
+                         s->pool.label);
+  if (state && strcmp(state, "23505") == 0 && events)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "store %s: events stored already (%s)",
+                         s->pool.label, detail ? detail : "");
+  return wf__pg_fail(&s->pool, c, r, "committing", err);
+}
+
+static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
+  pg_store *s = backend;
+  if (s->pool.read_only)
+    return wf__error_set(err, WF_EPERM, NULL, "store %s is open read-only",
+                         s->pool.label);
+  size_t njobs = 0;
+  wf__chunk_job *jobs = NULL;
+  if (wf__chunk_jobs_make(&jobs, &njobs, b->events, b->nevents) != 0)
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) {
+    wf__chunk_jobs_free(jobs, njobs);
+    return rc;
+  }
+  pipeline pl = {.c = c, .lost = !PQenterPipelineMode(c)};
+  bool oom = false;
+  if (!pl.lost) send_batch(s, &pl, b, jobs, njobs, &oom);
+  if (!pl.lost && !PQpipelineSync(c)) pl.lost = true;
+  take_results(&pl);
+  if (!pl.lost) {
+    PGresult *r = PQgetResult(c);
+    pl.lost = PQresultStatus(r) != PGRES_PIPELINE_SYNC;
+    PQclear(r);
+  }
+  if (!PQexitPipelineMode(c)) pl.lost = true;
+  if (pl.failure)
+    rc = commit_failure(s, c, pl.failure, err);
+  else if (pl.lost)
+    rc = wf__pg_fail(&s->pool, c, NULL, "committing", err);
+  else if (oom)
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  PQclear(pl.failure);
+  /* A failed statement leaves the transaction to roll back. */
+  if (!pl.lost && PQtransactionStatus(c) != PQTRANS_IDLE)
+    PQclear(PQexec(c, "ROLLBACK"));
+  wf__pg_writer_done(&s->pool, pl.lost);
+  wf__chunk_jobs_free(jobs, njobs);
+  return rc;
+}
+
+/* ---- reads ---- */
+
+/* Run a reader statement; *out gets its rows (PQclear) or NULL. The
+ * connection goes back before the rows are handed on, so a callback
+ * holds none. A connection the server dropped is opened again, once. */
+static int query(pg_store *s, const char *name, int n,
+                 const char *const *values, int binary, PGresult **out,
+                 wf_error *err) {
+  *out = NULL;
+  for (int attempt = 0;; attempt++) {
+    wf__pg_conn *k;
+    int rc = wf__pg_reader(&s->pool, &k, err);
+    if (rc != WF_OK) return rc;
+    PGresult *r = PQexecPrepared(k->c, name, n, values, NULL, NULL, binary);
+    bool lost = PQstatus(k->c) != CONNECTION_OK;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+      wf__pg_reader_done(&s->pool, k);
+      *out = r;
+      return WF_OK;
+    }
+    rc = wf__pg_fail(&s->pool, k->c, r, "reading", err);
+    PQclear(r);
+    wf__pg_reader_done(&s->pool, k);
+    if (!lost || attempt) return rc;
+  }
+}
+
+static const char *text(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+/* An integer column; false when it is NULL or not a number. */
+static bool integer(const PGresult *r, int row, int col, int64_t *out) {
+  const char *v = text(r, row, col);
+  if (!v || !*v) return false;
+  char *end;
+  long long n = strtoll(v, &end, 10);
+  *out = n;
+  return *end == '\0';
+}
+
+/* A row handed to a read callback: nonzero stops; a damaged row fills
+ * `bad` with what is wrong and returns -1. */
+typedef int (*row_fn)(const PGresult *r, int row, void *cb, void *payload,
+                      char *bad, size_t nbad);
+
+static int exec_cb(const PGresult *r, int i, void *cb, void *payload,
+                   char *bad, size_t nbad) {
+  int64_t n[5];
+  wf_store_execution x = {
+      .arn = text(r, i, 1),
+      .name = text(r, i, 2),
+      .machine_name = text(r, i, 3),
+      .machine_arn = text(r, i, 4),
+      .definition_id = text(r, i, 5),
+      .input = text(r, i, 9),
+      .output = text(r, i, 10),
+      .error = text(r, i, 11),
+      .cause = text(r, i, 12),
+      .correlation_id = text(r, i, 13),
+      .role_arn = text(r, i, 14),
+      .state = text(r, i, 16),
+  };
+  static const int cols[5] = {0, 6, 7, 8, 15};
+  for (int k = 0; k < 5; k++)
+    if (!integer(r, i, cols[k], &n[k])) {
+      snprintf(bad, nbad, "execution %s has no %s", x.arn ? x.arn : "?",
+               PQfname(r, cols[k]));
+      return -1;
+    }
+  if (!x.arn || !x.name || !x.machine_name) {
+    snprintf(bad, nbad, "an execution (seq %" PRId64 ") has no ARN or name",
+             n[0]);
+    return -1;
+  }
+  if (n[1] < WF_EXEC_RUNNING || n[1] > WF_EXEC_ABORTED) {
+    snprintf(bad, nbad, "execution %s has an unknown status %" PRId64, x.arn,
+             n[1]);
+    return -1;
+  }
+  x.seq = n[0];
+  x.status = (int)n[1];
+  x.start_ms = n[2];
+  x.stop_ms = n[3];
+  x.event_count = n[4];
+  return ((wf_store_execution_cb)cb)(&x, payload);
+}
+
+static int def_cb(const PGresult *r, int i, void *cb, void *payload,
+                  char *bad, size_t nbad) {
+  int64_t type;
+  wf_store_definition d = {.id = text(r, i, 0),
+                           .name = text(r, i, 1),
+                           .definition = text(r, i, 3),
+                           .options = text(r, i, 4)};
+  if (!integer(r, i, 2, &type) || type < 0 || type > 1 || !d.definition) {
+    snprintf(bad, nbad, "definition %s has no known type or text",
+             d.id ? d.id : "?");
+    return -1;
+  }
+  d.type = (int)type;
+  return ((wf_store_definition_cb)cb)(&d, payload);
+}
+
+static int doc_cb(const PGresult *r, int i, void *cb, void *payload,
+                  char *bad, size_t nbad) {
+  wf_store_document d = {.kind = text(r, i, 1),
+                         .key = text(r, i, 2),
+                         .body = text(r, i, 3)};
+  if (!integer(r, i, 0, &d.seq) || !d.kind || !d.key || !d.body) {
+    snprintf(bad, nbad, "a document (%s) lacks a field", d.key ? d.key : "?");
+    return -1;
+  }
+  return ((wf_store_document_cb)cb)(&d, payload);
+}
+
+/* Run a reader statement and hand each row to fn. `one`: a single record
+ * is expected (WF_ENOTFOUND without). */
+static int rows(pg_store *s, const char *name, int n,
+                const char *const *values, row_fn fn, void *cb,
+                void *payload, bool one, const char *what, const char *key,
+                wf_error *err) {
+  PGresult *r;
+  int rc = query(s, name, n, values, 0, &r, err);
+  if (rc != WF_OK) return rc;
+  int nrows = PQntuples(r);
+  char bad[256];
+  for (int i = 0; i < nrows; i++) {
+    int stop = fn(r, i, cb, payload, bad, sizeof bad);
+    if (stop < 0)
+      rc = wf__error_set(err, WF_ECORRUPT, NULL, "store %s is damaged: %s",
+                         s->pool.label, bad);
+    if (stop) break;
+  }
+  PQclear(r);
+  if (rc == WF_OK && one && !nrows)
+    return wf__error_set(err, WF_ENOTFOUND, NULL, "no %s '%s'", what, key);
+  return rc;
+}
+
+static int pg_get_execution(void *backend, const char *arn,
+                            wf_store_execution_cb cb, void *payload,
+                            wf_error *err) {
+  const char *v[1] = {arn};
+  return rows(backend, "exec", 1, v, exec_cb, (void *)cb, payload, true,
+              "execution", arn, err);
+}
+
+static int pg_find_execution(void *backend, const char *machine_name,
+                             const char *name, wf_store_execution_cb cb,
+                             void *payload, wf_error *err) {
+  const char *v[2] = {machine_name, name};
+  return rows(backend, "find", 2, v, exec_cb, (void *)cb, payload, true,
+              "execution", name, err);
+}
+
+static int pg_list_executions(void *backend, const wf_store_query *q,
+                              wf_store_execution_cb cb, void *payload,
+                              wf_error *err) {
+  char status[16];
+  num_param before, limit;
+  snprintf(status, sizeof status, "%d", q->status);
+  const char *v[5] = {q->machine_name, q->machine_arn, status,
+                      num(&before, q->before_seq > 0 ? q->before_seq
+                                                     : INT64_MAX),
+                      q->limit ? num(&limit, (int64_t)q->limit) : NULL};
+  /* Without a machine, the parameters start at its ARN. */
+  return q->machine_name
+             ? rows(backend, "list_machine", 5, v, exec_cb, (void *)cb,
+                    payload, false, NULL, NULL, err)
+             : rows(backend, "list_all", 4, v + 1, exec_cb, (void *)cb,
+                    payload, false, NULL, NULL, err);
+}
+
+static int pg_list_running(void *backend, wf_store_execution_cb cb,
+                           void *payload, wf_error *err) {
+  return rows(backend, "running", 0, NULL, exec_cb, (void *)cb, payload,
+              false, NULL, NULL, err);
+}
+
+static int pg_read_events(void *backend, const char *arn, int64_t from_id,
+                          bool reverse, size_t limit, wf_store_event_cb cb,
+                          void *payload, wf_error *err) {
+  pg_store *s = backend;
+  wf__event_reader er;
+  wf__event_reader_init(&er, arn, from_id, reverse, limit, cb, payload);
+  num_param from, lim;
+  const char *v[3] = {arn, num(&from, er.from),
+                      limit ? num(&lim, (int64_t)limit) : NULL};
+  PGresult *r;
+  int rc = query(s, reverse ? "events_rev" : "events_fwd", 3, v, 1, &r, err);
+  if (rc != WF_OK) return rc;
+  for (int i = 0; !er.stop && i < PQntuples(r); i++)
+    if (wf__event_reader_chunk(&er, PQgetvalue(r, i, 0),
+                               (size_t)PQgetlength(r, i, 0)) != 0) {
+      rc = wf__error_set(err, WF_ECORRUPT, NULL,
+                         "store %s is damaged: a history chunk of %s does "
+                         "not decode",
+                         s->pool.label, arn);
+      break;
+    }
+  PQclear(r);
+  return rc;
+}
+
+static int pg_get_definition(void *backend, const char *id,
+                             wf_store_definition_cb cb, void *payload,
+                             wf_error *err) {
+  const char *v[1] = {id};
+  return rows(backend, "def", 1, v, def_cb, (void *)cb, payload, true,
+              "definition", id, err);
+}
+
+static int pg_get_document(void *backend, const char *kind, const char *key,
+                           wf_store_document_cb cb, void *payload,
+                           wf_error *err) {
+  const char *v[2] = {kind, key};
+  return rows(backend, "doc", 2, v, doc_cb, (void *)cb, payload, true,
+              "document", key, err);
+}
+
+static int pg_list_documents(void *backend, const char *kind,
+                             int64_t after_seq, size_t limit,
+                             wf_store_document_cb cb, void *payload,
+                             wf_error *err) {
+  num_param after, lim;
+  const char *v[3] = {kind, num(&after, after_seq),
+                      limit ? num(&lim, (int64_t)limit) : NULL};
+  return rows(backend, "docs", 3, v, doc_cb, (void *)cb, payload, false,
+              NULL, NULL, err);
+}
+
+/* ---- pruning ---- */
+
+/* A writer statement's rows, or the failure (ok() tells). */
+static PGresult *wquery(PGconn *c, const char *name, int n,
+                        const char *const *values) {
+  return PQexecPrepared(c, name, n, values, NULL, NULL, 0);
+}
+
+static bool ok(const PGresult *r) {
+  return PQresultStatus(r) == PGRES_TUPLES_OK ||
+         PQresultStatus(r) == PGRES_COMMAND_OK;
+}
+
+/* The seqs a select returned, as an array literal "{1,2}". */
+static size_t seq_array(const PGresult *r, wf__strbuf *b) {
+  wf__strbuf_reset(b);
+  wf__strbuf_putc(b, '{');
+  int n = PQntuples(r);
+  for (int i = 0; i < n; i++) {
+    if (i) wf__strbuf_putc(b, ',');
+    wf__strbuf_puts(b, PQgetvalue(r, i, 0));
+  }
+  wf__strbuf_putc(b, '}');
+  return (size_t)n;
+}
+
+/* In the writer's transaction: select what goes, then delete it. */
+static PGresult *prune_in(PGconn *c, int64_t before, size_t keep, size_t cap,
+                          size_t *n, wf__strbuf *seqs) {
+  num_param p1, p2;
+  const char *v[2] = {num(&p1, before), num(&p2, (int64_t)cap)};
+  PGresult *r = wquery(c, "prune_old", 2, v);
+  if (!ok(r)) return r;
+  *n = seq_array(r, seqs);
+  if (keep && *n < cap) {
+    PQclear(r);
+    r = wquery(c, "prune_count", 0, NULL);
+    if (!ok(r)) return r;
+    int64_t ended = atoll(PQgetvalue(r, 0, 0));
+    int64_t over = ended - (int64_t)*n - (int64_t)keep;
+    if (over > 0) {
+      /* The oldest ones, past those already taken for their age. */
+      size_t want = *n + (size_t)over < cap ? *n + (size_t)over : cap;
+      PQclear(r);
+      v[0] = num(&p1, (int64_t)want);
+      r = wquery(c, "prune_oldest", 1, v);
+      if (!ok(r)) return r;
+      *n = seq_array(r, seqs);
+    }
+  }
+  if (*n) {
+    PQclear(r);
+    v[0] = wf__strbuf_cstr(seqs);
+    r = wquery(c, "prune_del", 1, v);
+  }
+  return r;
+}
+
+static int pg_prune(void *backend, int64_t stopped_before_ms, size_t keep,
+                    size_t max, size_t *pruned, wf_error *err) {
+  pg_store *s = backend;
+  if (pruned) *pruned = 0;
+  if (s->pool.read_only) return WF_OK;
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) return rc;
+  wf__strbuf seqs = WF__STRBUF_INIT;
+  size_t n = 0;
+  rc = command(s, c, "BEGIN", "pruning", err);
+  if (rc == WF_OK) {
+    PGresult *r = prune_in(c, stopped_before_ms, keep, max ? max : 1000, &n,
+                           &seqs);
+    if (seqs.oom)
+      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    else if (!ok(r))
+      rc = wf__pg_fail(&s->pool, c, r, "pruning", err);
+    PQclear(r);
+  }
+  if (rc == WF_OK) rc = command(s, c, "COMMIT", "pruning", err);
+  if (rc != WF_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
+    PQclear(PQexec(c, "ROLLBACK"));
+  else if (pruned)
+    *pruned = n;
+  wf__pg_writer_done(&s->pool, false);
+  wf__strbuf_free(&seqs);
+  return rc;
+}
+
+/* ---- opening ---- */
+
+static void pg_close(void *backend) {
+  pg_store *s = backend;
+  wf__chunk_encoder_stop(s->enc);
+  wf__pg_pool_fini(&s->pool); /* the writer's lock goes with its session */
+  wf__free(s);
+}
+
+static const wf_store_ops POSTGRES_OPS = {
+    .version = WF_STORE_OPS_VERSION,
+    .size = sizeof(wf_store_ops),
+    .flags = WF_STORE_DURABLE,
+    .close = pg_close,
+    .commit = pg_commit,
+    .get_execution = pg_get_execution,
+    .find_execution = pg_find_execution,
+    .list_executions = pg_list_executions,
+    .list_running = pg_list_running,
+    .read_events = pg_read_events,
+    .get_definition = pg_get_definition,
+    .get_document = pg_get_document,
+    .list_documents = pg_list_documents,
+    .prune = pg_prune,
+};
+
+int wf_store_postgres_options_init(wf_store_postgres_options *opts,
+                                   unsigned int version) {
+  if (!opts) return WF_EINVAL;
+  if (version != WF_STORE_POSTGRES_OPTIONS_VERSION) return WF_EVERSION;
+  memset(opts, 0, sizeof *opts);
+  opts->version = version;
+  return WF_OK;
+}
+
+int wf_store_postgres_open(wf_store **out, const char *conninfo,
+                           const wf_store_postgres_options *opts,
+                           wf_error *err) {
+  if (!out || !conninfo)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "out and conninfo are required");
+  *out = NULL;
+  if (opts && opts->version != WF_STORE_POSTGRES_OPTIONS_VERSION)
+    return wf__error_set(err, WF_EVERSION, NULL,
+                         "wf_store_postgres_options version %u is not "
+                         "supported (expected %u)",
+                         opts->version, WF_STORE_POSTGRES_OPTIONS_VERSION);
+  wf_store_options o;
+  int rc = wf__store_options_resolve(&o, opts ? opts->store : NULL, err);
+  if (rc != WF_OK) return rc;
+  unsigned connections = opts && opts->connections ? opts->connections : 4;
+  if (connections < 2) connections = 2;
+  pg_store *s = wf__calloc(1, sizeof *s);
+  if (!s) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  rc = wf__pg_pool_init(&s->pool, conninfo, opts ? opts->password : NULL,
+                        connections - 1, err);
+  s->pool.read_only = o.read_only;
+  s->pool.sync_normal = o.sync == WF_STORE_SYNC_NORMAL;
+  s->pool.wstmts = WRITER_SQL;
+  s->pool.nwstmts = COUNT(WRITER_SQL);
+  s->pool.rstmts = READER_SQL;
+  s->pool.nrstmts = COUNT(READER_SQL);
+  s->pool.writer_setup = setup;
+  s->pool.setup_payload = s;
+  /* The first connection makes or checks the schema and reports a
+   * database it cannot reach now rather than at the first commit. */
+  if (rc == WF_OK && !o.read_only) {
+    PGconn *c;
+    rc = wf__pg_writer(&s->pool, &c, err);
+    if (rc == WF_OK) wf__pg_writer_done(&s->pool, false);
+    /* Without its thread, chunks are encoded by the writer itself. */
+    s->enc = wf__chunk_encoder_start();
+  } else if (rc == WF_OK) {
+    wf__pg_conn *k;
+    rc = wf__pg_reader(&s->pool, &k, err);
+    if (rc == WF_OK) wf__pg_reader_done(&s->pool, k);
+  }
+  if (rc != WF_OK) {
+    pg_close(s);
+    return rc;
+  }
+  return wf__store_wrap(out, &POSTGRES_OPS, s, &o, err);
+}
