@@ -1,4 +1,6 @@
-/* Durable executions on SQLite: what an engine commits survives it, and a
+/* Durable executions, on SQLite and on PostgreSQL (the throwaway server of
+ * the ctest fixture "postgres"; skipped, saying why, without one): what
+ * an engine commits survives it, and a
  * new engine on the same store resumes what was running — Waits at their
  * deadlines, retries with their counts, callback tasks with their tokens,
  * tasks in flight called again (marked as redeliveries, same idempotency
@@ -114,7 +116,8 @@ static void count(wf_task *t, void *p) {
 /* ---- an engine on a store, restartable ---- */
 
 typedef struct denv {
-  char *dir, *path;
+  const char *kind; /* "sqlite" or "postgres" (wst_open) */
+  char *dir;
   wf_clock *clock;
   int64_t frozen_at;
   wf_store *store;
@@ -126,9 +129,7 @@ static int64_t frozen(void *p) { return *(int64_t *)p; }
 
 /* `virtual_time`: a virtual clock, else one that stands still. */
 static void denv_start(denv *d, int64_t at_ms, bool virtual_time) {
-  wf_error err;
-  cr_assert_eq(wf_store_sqlite_open(&d->store, d->path, NULL, &err), WF_OK,
-               "%s", err.message);
+  d->store = wst_open(d->kind, d->dir, NULL);
   d->frozen_at = at_ms;
   if (virtual_time)
     cr_assert_eq(wf_clock_virtual_new(&d->clock, at_ms), WF_OK);
@@ -147,10 +148,10 @@ static void denv_start(denv *d, int64_t at_ms, bool virtual_time) {
   wft_register(d->engine, FN "Count", count, NULL, WF_HANDLER_INLINE);
 }
 
-static void denv_init(denv *d) {
+static void denv_init(denv *d, const char *kind) {
   memset(d, 0, sizeof *d);
+  d->kind = kind;
   d->dir = wst_tmpdir();
-  d->path = wst_path(d->dir, "store.db");
   pthread_mutex_lock(&SEEN.mu);
   memset(SEEN.token, 0, sizeof SEEN.token);
   SEEN.calls = SEEN.redelivered = 0;
@@ -184,7 +185,6 @@ static size_t denv_restart(denv *d, int64_t later_ms) {
 static void denv_fini(denv *d) {
   if (d->engine) denv_stop(d);
   release_held();
-  free(d->path);
   wst_rmdir(d->dir);
 }
 
@@ -239,9 +239,13 @@ static void assert_types(denv *d, const char *arn, const char *want) {
 
 /* ---- tests ---- */
 
-Test(durable, keeps_ended_executions_and_their_history) {
+/* Each test runs on each durable backend. */
+static wst_kind KINDS[] = {{"sqlite"}, {"postgres"}};
+#define STORES(test) WST_OVER(KINDS, durable, test)
+
+STORES(keeps_ended_executions_and_their_history) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"E\",\"States\":{\"E\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "Echo\",\"Next\":\"P\"},\"P\":{\"Type\":\"Pass\",\"End\":true}}}");
@@ -255,7 +259,7 @@ Test(durable, keeps_ended_executions_and_their_history) {
   wf_store *r = NULL;
   wf_store_options ro = WF_STORE_OPTIONS_INIT;
   ro.read_only = true;
-  cr_assert_eq(wf_store_sqlite_open(&r, d.path, &ro, NULL), WF_OK);
+  r = wst_open(d.kind, d.dir, &ro);
   json_t *rec = wst_execution(r, arn);
   cr_assert_not_null(rec);
   cr_assert_eq(json_integer_value(json_object_get(rec, "status")),
@@ -286,9 +290,9 @@ Test(durable, keeps_ended_executions_and_their_history) {
   denv_fini(&d);
 }
 
-Test(durable, a_wait_fires_at_its_original_deadline_after_a_restart) {
+STORES(a_wait_fires_at_its_original_deadline_after_a_restart) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Result\":1,"
       "\"ResultPath\":\"$.a\",\"Next\":\"W\"},\"W\":{\"Type\":\"Wait\","
@@ -316,9 +320,9 @@ Test(durable, a_wait_fires_at_its_original_deadline_after_a_restart) {
   denv_fini(&d);
 }
 
-Test(durable, a_callback_token_survives_a_restart) {
+STORES(a_callback_token_survives_a_restart) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Task\",\"Resource\":"
       "\"" CALLBACK "\",\"Parameters\":{\"token.$\":\"$$.Task.Token\"},"
@@ -354,9 +358,9 @@ Test(durable, a_callback_token_survives_a_restart) {
   denv_fini(&d);
 }
 
-Test(durable, a_task_in_flight_is_called_again_with_its_idempotency_key) {
+STORES(a_task_in_flight_is_called_again_with_its_idempotency_key) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"H\",\"States\":{\"H\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "Hold\",\"End\":true}}}");
@@ -388,9 +392,9 @@ Test(durable, a_task_in_flight_is_called_again_with_its_idempotency_key) {
   denv_fini(&d);
 }
 
-Test(durable, a_task_timeout_keeps_its_deadline) {
+STORES(a_task_timeout_keeps_its_deadline) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"H\",\"States\":{\"H\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "Hold\",\"TimeoutSeconds\":100,\"End\":true}}}");
@@ -413,9 +417,9 @@ Test(durable, a_task_timeout_keeps_its_deadline) {
   denv_fini(&d);
 }
 
-Test(durable, a_retry_keeps_its_count_and_backoff) {
+STORES(a_retry_keeps_its_count_and_backoff) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"F\",\"States\":{\"F\":{\"Type\":\"Task\",\"Resource\":"
       "\"" FN "Flaky\",\"Retry\":[{\"ErrorEquals\":[\"Boom\"],"
@@ -442,9 +446,9 @@ Test(durable, a_retry_keeps_its_count_and_backoff) {
   denv_fini(&d);
 }
 
-Test(durable, a_map_runs_only_its_unfinished_iterations) {
+STORES(a_map_runs_only_its_unfinished_iterations) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   /* Even items finish at once; odd ones wait an hour first. */
   wf_machine *m = wft_load(
       "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\",\"End\":true,"
@@ -463,9 +467,10 @@ Test(durable, a_map_runs_only_its_unfinished_iterations) {
   for (;;) {
     char *types = types_in_store(&d, arn);
     int done = 0, waiting = 0;
-    for (const char *p = types; (p = strstr(p, "MapIterationSucceeded")); p++)
+    for (const char *at = types; (at = strstr(at, "MapIterationSucceeded"));
+         at++)
       done++;
-    for (const char *p = types; (p = strstr(p, "WaitStateEntered")); p++)
+    for (const char *at = types; (at = strstr(at, "WaitStateEntered")); at++)
       waiting++;
     free(types);
     if (done == 2 && waiting == 2) break;
@@ -485,7 +490,7 @@ Test(durable, a_map_runs_only_its_unfinished_iterations) {
   pthread_mutex_unlock(&SEEN.mu);
   char *types = types_in_store(&d, arn);
   int started = 0;
-  for (const char *p = types; (p = strstr(p, "MapIterationStarted")); p++)
+  for (const char *at = types; (at = strstr(at, "MapIterationStarted")); at++)
     started++;
   cr_assert_eq(started, 4, "%s", types);
   free(types);
@@ -495,9 +500,9 @@ Test(durable, a_map_runs_only_its_unfinished_iterations) {
   denv_fini(&d);
 }
 
-Test(durable, an_engine_freed_leaves_its_executions_running_in_the_store) {
+STORES(an_engine_freed_leaves_its_executions_running_in_the_store) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
       "\"End\":true}}}");
@@ -538,9 +543,9 @@ Test(durable, an_engine_freed_leaves_its_executions_running_in_the_store) {
 
 /* An engine bounded to fewer running executions than its store holds
  * resumes them all (they run already); only new starts are refused. */
-Test(durable, resuming_is_never_refused_by_max_running) {
+STORES(resuming_is_never_refused_by_max_running) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
       "\"End\":true}}}");
@@ -628,9 +633,9 @@ static void *send_main(void *arg) {
   return NULL;
 }
 
-Test(durable, a_token_answered_while_resuming_waits_for_its_task) {
+STORES(a_token_answered_while_resuming_waits_for_its_task) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wft_register(d.engine, FN "Gate", hold, NULL, 0);
   wft_register(d.engine, SQS_CALLBACK, callback_named, NULL, 0);
   wf_machine *first = wft_load(
@@ -681,9 +686,9 @@ Test(durable, a_token_answered_while_resuming_waits_for_its_task) {
   denv_fini(&d);
 }
 
-Test(durable, a_damaged_saved_state_ends_the_execution_saying_why) {
+STORES(a_damaged_saved_state_ends_the_execution_saying_why) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\",\"Seconds\":60,"
       "\"End\":true}}}");
@@ -694,7 +699,7 @@ Test(durable, a_damaged_saved_state_ends_the_execution_saying_why) {
   denv_stop(&d);
   /* Damage it behind the engine's back. */
   wf_store *s = NULL;
-  cr_assert_eq(wf_store_sqlite_open(&s, d.path, NULL, NULL), WF_OK);
+  s = wst_open(d.kind, d.dir, NULL);
   json_t *rec = wst_execution(s, arn);
   wf_store_execution r = {
       .arn = arn,
@@ -734,9 +739,9 @@ Test(durable, a_damaged_saved_state_ends_the_execution_saying_why) {
 /* Workflow variables are part of the resumable state: assigned before a
  * restart, read after it, in the top scope and inside a Map iteration
  * that waits. */
-Test(durable, variables_survive_a_restart) {
+STORES(variables_survive_a_restart) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"StartAt\":\"A\",\"States\":{\"A\":{\"Type\":\"Pass\",\"Assign\":{"
       "\"greeting\":\"hello\",\"n.$\":\"$.n\"},\"Next\":\"M\"},"
@@ -770,9 +775,9 @@ Test(durable, variables_survive_a_restart) {
 /* A JSONata Wait resumed after a restart whose Output then fails: the
  * EvaluationFailed event still chains to the event before the state's
  * entry, as AWS records it. */
-Test(durable, a_failed_evaluation_after_a_restart_chains_as_before) {
+STORES(a_failed_evaluation_after_a_restart_chains_as_before) {
   denv d;
-  denv_init(&d);
+  denv_init(&d, p->kind);
   wf_machine *m = wft_load(
       "{\"QueryLanguage\":\"JSONata\",\"StartAt\":\"A\",\"States\":{"
       "\"A\":{\"Type\":\"Pass\",\"Next\":\"W\"},"

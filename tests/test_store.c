@@ -1,12 +1,15 @@
-/* Stores (workflow/store.h): both built-in backends through the public
- * interface — commits all or nothing, upserts, names unique per machine,
- * history pages, lists newest first with cursors, documents, pruning —
- * and what only SQLite has: durability across reopening, one writer at a
- * time, read-only readers, and clear errors for foreign, damaged, newer
- * and full stores. */
+/* Stores (workflow/store.h): the built-in backends (memory, SQLite,
+ * PostgreSQL) through the public interface — commits all or nothing,
+ * upserts, names unique per machine, history pages, lists newest first
+ * with cursors, documents, pruning — and what only the durable ones
+ * have: durability across reopening, one writer at a time, read-only
+ * readers, and clear errors for foreign, damaged, newer and full stores
+ * and unreachable databases. PostgreSQL's tests use the throwaway server
+ * of the ctest fixture "postgres" and skip, saying why, without one. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <sqlite3.h>
@@ -102,22 +105,16 @@ static void assert_ids(wf_store *s, const char *arn, int64_t from, bool rev,
   free(got);
 }
 
-/* ---- both backends ---- */
+/* ---- every backend ---- */
 
-typedef struct kind_param {
-  char kind[8];
-} kind_param;
+static wst_kind KINDS[] = {{"memory"}, {"sqlite"}, {"postgres"}};
+static wst_kind DURABLE_KINDS[] = {{"sqlite"}, {"postgres"}};
 
-static kind_param KINDS[] = {{"memory"}, {"sqlite"}};
+/* A test of every backend; of the durable ones. */
+#define EVERY(test) WST_OVER(KINDS, store, test)
+#define DURABLE(test) WST_OVER(DURABLE_KINDS, store, test)
 
-#define BOTH(test)                                                          \
-  ParameterizedTestParameters(store, test) {                                \
-    return cr_make_param_array(kind_param, KINDS,                           \
-                               sizeof KINDS / sizeof *KINDS);               \
-  }                                                                         \
-  ParameterizedTest(kind_param *p, store, test)
-
-BOTH(keeps_the_latest_record_of_an_execution) {
+EVERY(keeps_the_latest_record_of_an_execution) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("a"), "a", 0);
@@ -150,7 +147,7 @@ BOTH(keeps_the_latest_record_of_an_execution) {
   wst_rmdir(dir);
 }
 
-BOTH(a_taken_name_refuses_the_whole_batch) {
+EVERY(a_taken_name_refuses_the_whole_batch) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("a"), "a", 1);
@@ -175,7 +172,7 @@ BOTH(a_taken_name_refuses_the_whole_batch) {
   wst_rmdir(dir);
 }
 
-BOTH(reads_history_in_pages_both_ways) {
+EVERY(reads_history_in_pages_both_ways) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("h"), "h", 0);
@@ -213,7 +210,7 @@ BOTH(reads_history_in_pages_both_ways) {
 /* Events whose payload texts repeat or extend an earlier one's (as a
  * state's output is the next one's input), with escapes, quotes and
  * backslashes at the edges: each reads back byte for byte. */
-BOTH(events_with_shared_payloads_read_back_exactly) {
+EVERY(events_with_shared_payloads_read_back_exactly) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("p"), "p", 0);
@@ -287,7 +284,7 @@ static int call_back_in(const wf_store_execution *x, void *p) {
   return 0;
 }
 
-BOTH(a_read_callback_calling_its_store_is_refused_not_stuck) {
+EVERY(a_read_callback_calling_its_store_is_refused_not_stuck) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("n"), "n", 0);
@@ -306,7 +303,7 @@ BOTH(a_read_callback_calling_its_store_is_refused_not_stuck) {
   wst_rmdir(dir);
 }
 
-BOTH(refuses_events_out_of_order_or_of_no_execution) {
+EVERY(refuses_events_out_of_order_or_of_no_execution) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_event orphan = {ARN("none"), 1, 0, 1, "X", "{}"};
@@ -317,7 +314,7 @@ BOTH(refuses_events_out_of_order_or_of_no_execution) {
   wst_rmdir(dir);
 }
 
-BOTH(lists_newest_first_with_filters_and_cursors) {
+EVERY(lists_newest_first_with_filters_and_cursors) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x[] = {exec_rec(ARN("1"), "1", 1),
@@ -353,7 +350,7 @@ BOTH(lists_newest_first_with_filters_and_cursors) {
   wst_rmdir(dir);
 }
 
-BOTH(keeps_documents_by_kind_and_key) {
+EVERY(keeps_documents_by_kind_and_key) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_document d[] = {{"machine", "b", "{\"n\":1}", 0},
@@ -405,7 +402,7 @@ static int keep_def(const wf_store_definition *d, void *p) {
   return 0;
 }
 
-BOTH(writes_a_definition_once) {
+EVERY(writes_a_definition_once) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_definition d = {"d1", "M", 0, "{\"StartAt\":\"A\"}", NULL};
@@ -428,7 +425,7 @@ BOTH(writes_a_definition_once) {
 
 static char *all_names(wf_store *s) { return listed(s, NULL); }
 
-BOTH(prunes_ended_executions_by_age_and_count_never_running_ones) {
+EVERY(prunes_ended_executions_by_age_and_count_never_running_ones) {
   char *dir = wst_tmpdir();
   wf_store_options o = WF_STORE_OPTIONS_INIT;
   o.retention_ms = 2500; /* before now - 2500 */
@@ -493,9 +490,9 @@ static int open_sqlite(wf_store **s, const char *path, bool read_only,
   return wf_store_sqlite_open(s, path, &o, err);
 }
 
-Test(store, sqlite_keeps_everything_across_reopening) {
+DURABLE(keeps_everything_across_reopening) {
   char *dir = wst_tmpdir();
-  wf_store *s = wst_open("sqlite", dir, NULL);
+  wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x = exec_rec(ARN("d"), "d", 0);
   wf_store_event ev = {ARN("d"), 1, 0, 5, "ExecutionStarted", "{\"id\":1}"};
   wf_store_document doc = {"machine", "M", "{}", 0};
@@ -503,7 +500,7 @@ Test(store, sqlite_keeps_everything_across_reopening) {
                       .nevents = 1, .documents = &doc, .ndocuments = 1};
   commit_ok(s, &b);
   wf_store_free(s);
-  s = wst_open("sqlite", dir, NULL);
+  s = wst_open(p->kind, dir, NULL);
   cr_assert(wf_store_is_durable(s));
   json_t *got = wst_execution(s, ARN("d"));
   cr_assert_not_null(got, "the execution did not survive");
@@ -569,18 +566,37 @@ Test(store, sqlite_wal_stays_bounded_under_continuous_writes) {
   wst_rmdir(dir);
 }
 
-Test(store, sqlite_has_one_writer_and_any_number_of_readers) {
+/* Open a durable store in the test directory (not asserting). */
+static int open_kind(const char *kind, const char *dir, bool read_only,
+                     wf_store **s, wf_error *err) {
+  if (strcmp(kind, "sqlite") == 0) {
+    char *path = wst_path(dir, "store.db");
+    int rc = open_sqlite(s, path, read_only, err);
+    free(path);
+    return rc;
+  }
+  char *conninfo = wst_pg_conninfo(dir);
+  wf_store_options o = WF_STORE_OPTIONS_INIT;
+  o.read_only = read_only;
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.store = &o;
+  int rc = wf_store_postgres_open(s, conninfo, &po, err);
+  free(conninfo);
+  return rc;
+}
+
+DURABLE(has_one_writer_and_any_number_of_readers) {
   char *dir = wst_tmpdir();
-  char *path = wst_path(dir, "store.db");
-  wf_store *w = wst_open("sqlite", dir, NULL);
+  wf_store *w = wst_open(p->kind, dir, NULL);
   wf_store *other = NULL;
   wf_error err;
-  cr_assert_eq(open_sqlite(&other, path, false, &err), WF_EBUSY);
+  cr_assert_eq(open_kind(p->kind, dir, false, &other, &err), WF_EBUSY);
   cr_assert(strstr(err.message, "in use by another process"), "%s",
             err.message);
   cr_assert_null(other);
   wf_store *r = NULL;
-  cr_assert_eq(open_sqlite(&r, path, true, &err), WF_OK, "%s", err.message);
+  cr_assert_eq(open_kind(p->kind, dir, true, &r, &err), WF_OK, "%s",
+               err.message);
   wf_store_execution x = exec_rec(ARN("r"), "r", 1);
   put_execs(w, &x, 1);
   json_t *got = wst_execution(r, ARN("r"));
@@ -590,10 +606,9 @@ Test(store, sqlite_has_one_writer_and_any_number_of_readers) {
   wf_store_free(r);
   /* Once the writer has gone, another may write. */
   wf_store_free(w);
-  cr_assert_eq(open_sqlite(&other, path, false, &err), WF_OK, "%s",
+  cr_assert_eq(open_kind(p->kind, dir, false, &other, &err), WF_OK, "%s",
                err.message);
   wf_store_free(other);
-  free(path);
   wst_rmdir(dir);
 }
 
@@ -642,7 +657,7 @@ Test(store, sqlite_refuses_a_file_that_is_not_a_store) {
 /* EXPRESS executions may share a name (AWS starts another); others may
  * not. */
 #define XARN(id) "arn:aws:states:us-east-1:123456789012:express:M:n:" id
-BOTH(express_names_may_repeat) {
+EVERY(express_names_may_repeat) {
   char *dir = wst_tmpdir();
   wf_store *s = wst_open(p->kind, dir, NULL);
   wf_store_execution x[2] = {exec_rec(XARN("1"), "n", 1),
@@ -733,6 +748,15 @@ Test(store, sqlite_reports_a_truncated_store_never_crashes) {
   wst_rmdir(dir);
 }
 
+/* An ended execution ARN("c") with one event. */
+static void commit_ended_c(wf_store *s) {
+  wf_store_execution x = exec_rec(ARN("c"), "c", 1);
+  wf_store_event ev = {ARN("c"), 1, 0, 5, "ExecutionStarted", "{\"id\":1}"};
+  wf_store_batch b = {.executions = &x, .nexecutions = 1, .events = &ev,
+                      .nevents = 1};
+  commit_ok(s, &b);
+}
+
 /* A history chunk damaged inside a sound file (emptied, or cut short) is
  * a named error when read, never a crash (an empty one reached the decoder
  * as a NULL pointer; found by fuzzing). */
@@ -740,11 +764,7 @@ Test(store, sqlite_reports_a_damaged_history_chunk) {
   char *dir = wst_tmpdir();
   char *path = wst_path(dir, "store.db");
   wf_store *s = wst_open("sqlite", dir, NULL);
-  wf_store_execution x = exec_rec(ARN("c"), "c", 1);
-  wf_store_event ev = {ARN("c"), 1, 0, 5, "ExecutionStarted", "{\"id\":1}"};
-  wf_store_batch b = {.executions = &x, .nexecutions = 1, .events = &ev,
-                      .nevents = 1};
-  commit_ok(s, &b);
+  commit_ended_c(s);
   wf_store_free(s);
   /* Cut short, then emptied. */
   static const char *const damage[] = {
@@ -850,4 +870,245 @@ Test(store, sqlite_reports_a_full_disk_and_loses_nothing_committed) {
   cr_assert_eq(WEXITSTATUS(status), 0, "step %d failed",
                WEXITSTATUS(status));
   wst_rmdir(dir);
+}
+
+/* A batch much longer than PostgreSQL's pipeline window (256 statements
+ * read back at a time) goes in whole, and a refused one is refused whole
+ * even when what refuses it comes last. */
+EVERY(commits_a_large_batch_all_or_nothing) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  enum { N = 1500 };
+  static char arns[N + 1][96], names[N + 1][16];
+  static wf_store_execution x[N + 1];
+  static wf_store_event ev[2 * N];
+  for (int i = 0; i <= N; i++) {
+    snprintf(names[i], sizeof names[i], "%d", i);
+    snprintf(arns[i], sizeof arns[i], ARN("%d"), i);
+    x[i] = exec_rec(arns[i], names[i], i % 2);
+  }
+  for (int i = 0; i < N; i++) {
+    ev[2 * i] = (wf_store_event){arns[i], 1, 0, 1, "ExecutionStarted",
+                                 "{\"a\":1}"};
+    ev[2 * i + 1] = (wf_store_event){arns[i], 2, 1, 2, "PassStateEntered",
+                                     "{\"a\":1,\"b\":2}"};
+  }
+  wf_store_batch b = {.executions = x, .nexecutions = N, .events = ev,
+                      .nevents = 2 * N};
+  commit_ok(s, &b);
+  int n = 0;
+  cr_assert_eq(wf_store_list_executions(s, NULL, count_rows, &n, NULL),
+               WF_OK);
+  cr_assert_eq(n, N);
+  assert_ids(s, arns[N - 1], 0, false, 0, "1,2");
+  /* The same again with one more whose name is taken: nothing of it. */
+  for (int i = 0; i < N; i++) {
+    snprintf(arns[i], sizeof arns[i], ARN("again-%d"), i);
+    snprintf(names[i], sizeof names[i], "again-%d", i);
+  }
+  x[N] = exec_rec(ARN("last"), "0", 0); /* "0" was taken above */
+  wf_store_batch again = {.executions = x, .nexecutions = N + 1};
+  wf_error err;
+  cr_assert_eq(wf_store_commit(s, &again, &err), WF_EEXIST, "%s",
+               err.message);
+  n = 0;
+  cr_assert_eq(wf_store_list_executions(s, NULL, count_rows, &n, NULL),
+               WF_OK);
+  cr_assert_eq(n, N, "a refused batch was partly applied");
+  /* The store works on after a refusal. */
+  put_execs(s, x, 1);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+/* ---- PostgreSQL only ---- */
+
+/* Readers on connections of their own run while the writer commits. */
+typedef struct reading {
+  wf_store *s;
+  int rounds, failures;
+} reading;
+
+static void *read_while_writing(void *arg) {
+  reading *r = arg;
+  for (int i = 0; i < r->rounds; i++) {
+    int n = 0;
+    if (wf_store_list_executions(r->s, NULL, count_rows, &n, NULL) != WF_OK)
+      r->failures++;
+  }
+  return NULL;
+}
+
+Test(store, postgres_reads_run_beside_commits) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open("postgres", dir, NULL);
+  pthread_t t[3];
+  reading rd[3];
+  for (int i = 0; i < 3; i++) {
+    rd[i] = (reading){s, 200, 0};
+    cr_assert_eq(pthread_create(&t[i], NULL, read_while_writing, &rd[i]), 0);
+  }
+  for (int i = 0; i < 200; i++) {
+    char arn[96], name[16];
+    snprintf(arn, sizeof arn, ARN("%d"), i);
+    snprintf(name, sizeof name, "%d", i);
+    wf_store_execution x = exec_rec(arn, name, 0);
+    wf_store_event ev = {arn, 1, 0, 1, "ExecutionStarted", "{}"};
+    wf_store_batch b = {.executions = &x, .nexecutions = 1, .events = &ev,
+                        .nevents = 1};
+    commit_ok(s, &b);
+  }
+  for (int i = 0; i < 3; i++) {
+    pthread_join(t[i], NULL);
+    cr_assert_eq(rd[i].failures, 0);
+  }
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+Test(store, postgres_refuses_a_store_from_a_newer_version) {
+  char *dir = wst_tmpdir();
+  wf_store_free(wst_open("postgres", dir, NULL));
+  cr_assert(wpg_exec(wst_pg_name(dir),
+                     "INSERT INTO wf_schema_version(version) VALUES(99)"));
+  wf_store *s = NULL;
+  wf_error err;
+  cr_assert_eq(open_kind("postgres", dir, false, &s, &err), WF_EVERSION, "%s",
+               err.message);
+  cr_assert(strstr(err.message, "newer libworkflow") &&
+                strstr(err.message, "schema version 99") &&
+                strstr(err.message, "reads up to 1"),
+            "%s", err.message);
+  cr_assert(strstr(err.message, wst_pg_name(dir)),
+            "the message names no database: %s", err.message);
+  cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_EVERSION);
+  wst_rmdir(dir);
+}
+
+Test(store, postgres_refuses_a_database_that_is_not_a_store) {
+  char *dir = wst_tmpdir();
+  wf_store *s = NULL;
+  wf_error err;
+  /* Empty: nothing to read. */
+  cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_ENOTFOUND, "%s",
+               err.message);
+  cr_assert(strstr(err.message, "empty"), "%s", err.message);
+  /* Someone else's table of the same name. */
+  cr_assert(wpg_exec(wst_pg_name(dir), "CREATE TABLE wf_executions(x int)"));
+  cr_assert_eq(open_kind("postgres", dir, false, &s, &err), WF_ECORRUPT, "%s",
+               err.message);
+  cr_assert(strstr(err.message, "not a libworkflow store"), "%s",
+            err.message);
+  cr_assert_null(s);
+  wst_rmdir(dir);
+}
+
+/* Rows damaged behind the store's back are named errors when read, never
+ * crashes: a history chunk cut short or emptied, an unknown status, a
+ * missing number. */
+Test(store, postgres_reports_damaged_rows) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open("postgres", dir, NULL);
+  commit_ended_c(s);
+  const char *db = wst_pg_name(dir);
+  static const char *const chunks[] = {
+      "UPDATE wf_events SET data = substring(data FROM 1 FOR"
+      " length(data) - 3)",
+      "UPDATE wf_events SET data = ''::bytea",
+      "UPDATE wf_events SET data = '\\x01ffffffffffffffffff'::bytea"};
+  wf_error err;
+  for (size_t i = 0; i < 3; i++) {
+    cr_assert(wpg_exec(db, chunks[i]));
+    cr_assert_eq(wf_store_read_events(s, ARN("c"), 0, false, 0, wst_add_event,
+                                      NULL, &err),
+                 WF_ECORRUPT, "%s", chunks[i]);
+    cr_assert(strstr(err.message, "does not decode") &&
+                  strstr(err.message, "damaged"),
+              "%s", err.message);
+  }
+  cr_assert(wpg_exec(db, "UPDATE wf_executions SET status = 42"));
+  cr_assert_eq(wf_store_get_execution(s, ARN("c"), wst_add_execution, NULL,
+                                      &err),
+               WF_ECORRUPT);
+  cr_assert(strstr(err.message, "unknown status 42"), "%s", err.message);
+  cr_assert_eq(wf_store_list_executions(s, NULL, wst_add_execution, NULL,
+                                        &err),
+               WF_ECORRUPT);
+  cr_assert(wpg_exec(db, "ALTER TABLE wf_executions ALTER start_ms DROP NOT"
+                         " NULL; UPDATE wf_executions SET status = 1,"
+                         " start_ms = NULL"));
+  cr_assert_eq(wf_store_get_execution(s, ARN("c"), wst_add_execution, NULL,
+                                      &err),
+               WF_ECORRUPT);
+  cr_assert(strstr(err.message, "has no start_ms"), "%s", err.message);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+/* A database it cannot reach, or a password refused: a clear error with
+ * libpq's reason, and the password in no message. */
+Test(store, postgres_names_what_it_cannot_reach_never_the_password) {
+  wf_store *s = NULL;
+  wf_error err;
+  static const char *const unreachable[] = {
+      "host=/nonexistent-dir dbname=wf user=u password=hunter2-secret",
+      "postgresql://u:hunter2-secret@/wf?host=/nonexistent-dir"};
+  for (size_t i = 0; i < 2; i++) {
+    cr_assert_eq(wf_store_postgres_open(&s, unreachable[i], NULL, &err),
+                 WF_EIO);
+    cr_assert(strstr(err.message, "cannot connect") &&
+                  strstr(err.message, "/nonexistent-dir"),
+              "%s", err.message);
+    cr_assert_null(strstr(err.message, "hunter2"), "%s", err.message);
+    cr_assert_null(s);
+  }
+  /* A string that does not parse: its tokens are left out. */
+  cr_assert_eq(wf_store_postgres_open(&s, "host=x hunter2-secret", NULL,
+                                      &err),
+               WF_EINVAL);
+  cr_assert(strstr(err.message, "does not parse"), "%s", err.message);
+  cr_assert_null(strstr(err.message, "hunter2"), "%s", err.message);
+  /* A role that must give its password (pg_server.sh's wf_secret). */
+  char *dir = wst_tmpdir();
+  char *conninfo = wst_pg_conninfo(dir);
+  cr_assert(wpg_exec("postgres", "DROP ROLE IF EXISTS wf_secret;"
+                                 "CREATE ROLE wf_secret LOGIN PASSWORD"
+                                 " 'right-pw-17'") ||
+            wpg_exec("postgres", "ALTER ROLE wf_secret PASSWORD"
+                                 " 'right-pw-17'"));
+  char *sql = wft_strf("ALTER DATABASE \"%s\" OWNER TO wf_secret",
+                       wst_pg_name(dir));
+  cr_assert(wpg_exec("postgres", sql));
+  free(sql);
+  char *as = wft_strf("%s user=wf_secret", conninfo);
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.password = "wrong-pw-hunter2";
+  cr_assert_eq(wf_store_postgres_open(&s, as, &po, &err), WF_EIO);
+  cr_assert(strstr(err.message, "password authentication failed"), "%s",
+            err.message);
+  cr_assert_null(strstr(err.message, "hunter2"), "%s", err.message);
+  po.password = "right-pw-17";
+  cr_assert_eq(wf_store_postgres_open(&s, as, &po, &err), WF_OK, "%s",
+               err.message);
+  wf_store_execution x = exec_rec(ARN("pw"), "pw", 0);
+  put_execs(s, &x, 1);
+  wf_store_free(s);
+  free(as);
+  free(conninfo);
+  wst_rmdir(dir);
+}
+
+Test(store, postgres_options_are_versioned) {
+  wf_store_postgres_options po;
+  cr_assert_eq(wf_store_postgres_options_init(&po, 99), WF_EVERSION);
+  cr_assert_eq(wf_store_postgres_options_init(&po,
+                                              WF_STORE_POSTGRES_OPTIONS_VERSION),
+               WF_OK);
+  po.version = 99;
+  wf_store *s = NULL;
+  wf_error err;
+  cr_assert_eq(wf_store_postgres_open(&s, "dbname=x", &po, &err),
+               WF_EVERSION);
+  cr_assert(strstr(err.message, "wf_store_postgres_options"), "%s",
+            err.message);
 }

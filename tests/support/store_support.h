@@ -1,9 +1,10 @@
 /* Helpers for tests of stores: temporary directories, opening a store of
- * either kind, and reading records back as JSON for assertions. */
+ * any kind, and reading records back as JSON for assertions. */
 #ifndef WF_TEST_STORE_SUPPORT_H
 #define WF_TEST_STORE_SUPPORT_H
 
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_support.h"
 #include "workflow/workflow.h"
 
 /* A fresh directory under /tmp (free() the path; wst_rmdir removes it). */
@@ -28,9 +30,50 @@ static inline int wst_rm_entry(const char *path, const struct stat *st,
   return remove(path);
 }
 
+/* The PostgreSQL database of a test directory: its name ("wf-store-..."),
+ * marked by a file "postgres" in it once created. */
+static inline const char *wst_pg_name(const char *dir) {
+  const char *slash = strrchr(dir, '/');
+  return slash ? slash + 1 : dir;
+}
+
+static inline char *wst_pg_marker(const char *dir) {
+  size_t n = strlen(dir) + sizeof "/postgres";
+  char *p = malloc(n);
+  snprintf(p, n, "%s/postgres", dir);
+  return p;
+}
+
+/* Remove the directory, and drop the PostgreSQL database of it if a
+ * store was opened there. */
 static inline void wst_rmdir(char *dir) {
+  char *marker = wst_pg_marker(dir);
+  if (access(marker, F_OK) == 0) wpg_drop(wst_pg_name(dir));
+  free(marker);
   nftw(dir, wst_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
   free(dir);
+}
+
+/* The connection string of the test directory's PostgreSQL database
+ * (free()), created on first use; skips the test when there is no
+ * server (it says why). */
+static inline char *wst_pg_conninfo(const char *dir) {
+  const char *why;
+  if (!wpg_server(&why)) {
+    rmdir(dir);
+    cr_skip_test("%s", why);
+  }
+  char *marker = wst_pg_marker(dir);
+  bool fresh = access(marker, F_OK) != 0;
+  char *conninfo = wpg_database(wst_pg_name(dir), fresh);
+  cr_assert_not_null(conninfo, "cannot create the test's database");
+  if (fresh) {
+    FILE *f = fopen(marker, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+  }
+  free(marker);
+  return conninfo;
 }
 
 /* "<dir>/<name>" (free()). */
@@ -41,8 +84,8 @@ static inline char *wst_path(const char *dir, const char *name) {
   return p;
 }
 
-/* Open a store of `kind` ("memory" or "sqlite", the latter at
- * <dir>/store.db), asserting success. */
+/* Open a store of `kind` ("memory", "sqlite" at <dir>/store.db, or
+ * "postgres" in the directory's database), asserting success. */
 static inline wf_store *wst_open(const char *kind, const char *dir,
                                  const wf_store_options *opts) {
   wf_store *s = NULL;
@@ -50,6 +93,12 @@ static inline wf_store *wst_open(const char *kind, const char *dir,
   int rc;
   if (strcmp(kind, "memory") == 0) {
     rc = wf_store_memory_new(&s, opts, &err);
+  } else if (strcmp(kind, "postgres") == 0) {
+    char *conninfo = wst_pg_conninfo(dir);
+    wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+    po.store = opts;
+    rc = wf_store_postgres_open(&s, conninfo, &po, &err);
+    free(conninfo);
   } else {
     char *path = wst_path(dir, "store.db");
     rc = wf_store_sqlite_open(&s, path, opts, &err);
@@ -58,6 +107,19 @@ static inline wf_store *wst_open(const char *kind, const char *dir,
   cr_assert_eq(rc, WF_OK, "opening a %s store: %s", kind, err.message);
   return s;
 }
+
+/* A test run once on each backend of `kinds`, an array of wst_kind (the
+ * test sees its own as p->kind). */
+typedef struct wst_kind {
+  char kind[12];
+} wst_kind;
+
+#define WST_OVER(kinds, suite, test)                                        \
+  ParameterizedTestParameters(suite, test) {                                \
+    return cr_make_param_array(wst_kind, kinds,                             \
+                               sizeof kinds / sizeof *kinds);               \
+  }                                                                         \
+  ParameterizedTest(wst_kind *p, suite, test)
 
 /* ---- records as JSON ---- */
 

@@ -1,0 +1,72 @@
+#!/bin/sh
+# A throwaway PostgreSQL server for the tests (the ctest fixture
+# "postgres"): Debian's binaries, a cluster initialised into a new
+# directory under /tmp, listening on a Unix socket in that directory only
+# (no TCP), run as `nobody` when this runs as root (PostgreSQL refuses
+# root), torn down with its directory by `stop`.
+#   pg_server.sh start STATE   writes STATE/conninfo ("host=DIR user=wf",
+#                              no database), or STATE/skip saying why
+#                              there is no server (no binaries)
+#   pg_server.sh stop STATE
+# Local connections are trusted, except for the role wf_secret, which
+# must give its password (the tests of password handling create it).
+set -eu
+cmd=$1
+state=$2
+
+run() {
+  if [ "$(id -u)" = 0 ]; then
+    runuser -u nobody -- "$@"
+  else
+    "$@"
+  fi
+}
+
+case $cmd in
+start)
+  rm -rf "$state"
+  mkdir -p "$state"
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
+    echo "PostgreSQL's server binaries are not installed" \
+         "(/usr/lib/postgresql/*/bin/initdb; Debian package postgresql)" \
+         > "$state/skip"
+    cat "$state/skip"
+    exit 0
+  fi
+  dir=$(mktemp -d /tmp/wf-pg-XXXXXX)
+  echo "$dir" > "$state/dir"
+  [ "$(id -u)" = 0 ] && chown nobody "$dir"
+  if ! run "$bindir/initdb" -D "$dir/data" -U wf -A trust -E UTF8 \
+         --no-sync > "$dir/initdb.log" 2>&1; then
+    cat "$dir/initdb.log"
+    exit 1
+  fi
+  hba="$dir/data/pg_hba.conf"
+  { echo "local all wf_secret scram-sha-256"; cat "$hba"; } > "$dir/hba"
+  run sh -c "cat '$dir/hba' > '$hba'"
+  # fsync off: nothing here must survive a power failure.
+  # The server's output goes where pg_ctl's does: the log.
+  if ! run "$bindir/pg_ctl" -D "$dir/data" -w -t 60 \
+         -o "-c listen_addresses='' -c unix_socket_directories='$dir'
+             -c fsync=off -c max_connections=200" start \
+         > "$dir/server.log" 2>&1; then
+    cat "$dir/server.log"
+    exit 1
+  fi
+  echo "host=$dir user=wf" > "$state/conninfo"
+  echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
+       "on the socket in $dir"
+  ;;
+stop)
+  [ -f "$state/dir" ] || exit 0
+  dir=$(cat "$state/dir")
+  bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  run "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null || true
+  rm -rf "$dir" "$state"
+  ;;
+*)
+  echo "usage: pg_server.sh start|stop STATE_DIR" >&2
+  exit 2
+  ;;
+esac
