@@ -483,3 +483,44 @@ Test(states_jsonata, a_literal_assign_is_not_changed_by_later_states) {
   wf_machine_free(m);
   wf_engine_free(e);
 }
+
+/* An Output's size is counted as it is made: a JSONata result passed on
+ * is shared whole rather than measured, its size known. Whole reals in an
+ * input that no JSONata state made are still written as integers; an
+ * output sharing its input's parts past the payload limit still fails,
+ * and one whose count is loose but whose text fits still passes. */
+Test(states_jsonata, outputs_sharing_their_input_are_sized_and_written_right) {
+  static const char *const chain =
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Output\":\"{% $states.input %}\","
+      "\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Output\":\"{% $merge([$states.input, "
+      "{'c': $states.input.a}]) %}\",\"End\":true}}}";
+  expect(chain, "{\"a\":{\"x\":1.0,\"y\":[2.50,3.0]},\"b\":1e2}",
+         "{\"a\":{\"x\":1,\"y\":[2.5,3]},\"b\":100,\"c\":{\"x\":1,\"y\":[2.5,3]}}");
+
+  /* About 100 kB of input in `big`, three small parts beside it. */
+  char *pad = malloc(100001);
+  memset(pad, 'x', 100000);
+  pad[100000] = 0;
+  char *input = wft_strf("{\"big\":\"%s\",\"p\":{\"q\":[1]},\"r\":{}}", pad);
+  static const char *const twice =
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Output\":\"{% $states.input %}\","
+      "\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Output\":\"{% [$states.input, "
+      "$states.input, $states.input] %}\",\"End\":true}}}";
+  expect_failed(twice, input, "States.DataLimitExceeded",
+                "The state/task 'B' returned a result with a size exceeding "
+                "the maximum number of bytes service limit.");
+  static const char *const parts =
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Output\":\"{% $states.input %}\","
+      "\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Output\":\"{% [$states.input.p, "
+      "$states.input.r, $states.input.p, $states.input.r] %}\","
+      "\"End\":true}}}";
+  expect(parts, input, "[{\"q\":[1]},{},{\"q\":[1]},{}]");
+  free(input);
+  free(pad);
+}

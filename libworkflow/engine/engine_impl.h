@@ -208,6 +208,10 @@ struct wf__frame {
 
   json_t *input;     /* raw input of the current state */
   size_t input_size; /* upper bound of its serialised size */
+  /* Its numbers are as a JSONata result has them (no whole reals, no
+   * integers past 2^53): it was one. A JSONata evaluation may then share
+   * its containers without looking into them. */
+  bool input_normal;
   json_t *effective; /* Task: input after InputPath/Parameters */
   json_t *ctx;       /* cached context object for the current state */
   int64_t entered_id, entered_ms;

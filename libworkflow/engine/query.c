@@ -33,15 +33,18 @@ static json_t *resolve(const char *name, void *payload) {
 static void list_states(ata_scope *s) {
   if (s->nstates) return;
   struct wf__jsonata_member *m = s->states;
+  /* The input's size is known, and when a JSONata result made it, its
+   * containers may be shared without looking into them. */
   m[s->nstates++] = (struct wf__jsonata_member){
-      "input", s->f->input ? s->f->input : json_null()};
+      "input", s->f->input ? s->f->input : json_null(),
+      s->f->input_normal ? s->f->input_size : 0};
   json_t *ctx = s->context ? wf__context_get(s->f) : NULL;
-  if (ctx) m[s->nstates++] = (struct wf__jsonata_member){"context", ctx};
+  if (ctx) m[s->nstates++] = (struct wf__jsonata_member){"context", ctx, 0};
   if (s->result)
-    m[s->nstates++] = (struct wf__jsonata_member){"result", s->result};
+    m[s->nstates++] = (struct wf__jsonata_member){"result", s->result, 0};
   if (s->error_output)
     m[s->nstates++] =
-        (struct wf__jsonata_member){"errorOutput", s->error_output};
+        (struct wf__jsonata_member){"errorOutput", s->error_output, 0};
 }
 
 /* Evaluate `field` in `scope` (its $states listed at most once, whatever
@@ -86,7 +89,7 @@ wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
     size_t size;
     if (eval_in(&scope, exit->output, &out, &size, &fault) != 0) goto failed;
     json_decref(dflt);
-    return wf__state_leave_sized(f, st, out, size, next);
+    return wf__state_leave_sized(f, st, out, size, true, next);
   } else if (dflt == f->input) {
     /* The input passed on: its size is known. */
     return wf__state_leave(f, st, dflt, next);

@@ -178,7 +178,8 @@ wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
 }
 
 wf__step wf__state_leave_sized(wf__frame *f, const wf__state *st,
-                               json_t *output, size_t bound, int next) {
+                               json_t *output, size_t bound, bool normal,
+                               int next) {
   size_t limit = f->exec->engine->payload_limit;
   size_t size = bound <= limit ? bound : wf__json_size(output, limit);
   if (size > limit) {
@@ -186,12 +187,13 @@ wf__step wf__state_leave_sized(wf__frame *f, const wf__state *st,
     return data_limit(f, st->name);
   }
   f->input_size = size;
+  f->input_normal = normal;
   return wf__state_leave(f, st, output, next);
 }
 
 wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
                                  json_t *output, int next) {
-  return wf__state_leave_sized(f, st, output, SIZE_MAX, next);
+  return wf__state_leave_sized(f, st, output, SIZE_MAX, false, next);
 }
 
 static wf__step fault_end(wf__frame *f, const wf__state *st,
@@ -321,6 +323,7 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
     return data_limit(f, st->name);
   }
   f->input_size = bound > limit ? wf__json_size(out, limit) : bound;
+  f->input_normal = false;
   return wf__state_leave(f, st, out, st->next);
 }
 
@@ -428,6 +431,7 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
         wf__strbuf_free(&detail);
       }
       f->input_size = wf__json_size(out, f->exec->engine->payload_limit);
+      f->input_normal = false;
       return wf__state_leave(f, st, out, c->next);
     }
   }

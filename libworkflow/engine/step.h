@@ -65,9 +65,11 @@ wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase);
 wf__step wf__state_leave_checked(wf__frame *f, const wf__state *st,
                                  json_t *output, int next);
 /* The same for an output whose size has an upper bound known already: it
- * is measured only when the bound passes the limit. */
+ * is measured only when the bound passes the limit. `normal`: a JSONata
+ * result made it (see wf__frame.input_normal). */
 wf__step wf__state_leave_sized(wf__frame *f, const wf__state *st,
-                               json_t *output, size_t bound, int next);
+                               json_t *output, size_t bound, bool normal,
+                               int next);
 
 /* query.c: JSONata states. */
 /* Evaluate a field of the current state; $states holds input and

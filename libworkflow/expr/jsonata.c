@@ -217,7 +217,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     }
     result = jeval(ev, e->root, in, env);
     /* A node is at least a byte of the result's text. */
-    jout o = {.left = jtext_cap(ev)};
+    jout o = {.left = jtext_cap(ev), .sized = size != NULL};
     json_t *j = jv_to_json(result, &o);
     if (o.oom && o.left == 0) jthrow_size(ev);
     if (o.oom) jthrow_oom(ev);

@@ -67,6 +67,12 @@ typedef struct wf__jsonata_bindings {
   const struct wf__jsonata_member {
     const char *name;
     json_t *value;
+    /* Not 0: an upper bound of the value's compact text size, given for
+     * a value whose numbers are as a JSONata result has them (no whole
+     * reals, no integers past 2^53). A result that holds a container of
+     * it unchanged then counts that bound for it rather than looking
+     * into it (when the evaluation is asked for its result's size). */
+    size_t size;
   } *members;
   size_t nrecord;
   /* $now() and $millis(): milliseconds since the epoch at which the

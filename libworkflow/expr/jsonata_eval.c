@@ -91,7 +91,7 @@ static jv *record_of(jev *ev, const wf__jsonata_bindings *b) {
   jv *o = jv_obj_cap(ev, b->nrecord);
   for (size_t i = 0; i < b->nrecord; i++)
     jv_add(ev, o, b->members[i].name, strlen(b->members[i].name),
-           jv_from_json(ev, b->members[i].value));
+           jv_from_json_sized(ev, b->members[i].value, b->members[i].size));
   return o;
 }
 

@@ -308,6 +308,9 @@ static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
 static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
+/* The same for a document whose text is at most `bound` bytes (0: not
+ * known) and whose numbers are as jv_to_json makes them. */
+jv *jv_from_json_sized(jev *ev, json_t *j, size_t bound);
 /* A conversion to JSON: at most `left` nodes (counted down), and the
  * size of the result's compact text counted up in `bytes` (an upper
  * bound: reals count as their longest form), so that a caller bounding
@@ -315,6 +318,11 @@ jv *jv_from_json(jev *ev, json_t *j);
 typedef struct jout {
   size_t left, bytes;
   bool oom; /* memory or the count ran out (left is then 0 for the count) */
+  /* The caller bounds the result's text by `bytes`, so a container of a
+   * document given with its size (jv_from_json_sized) counts that size,
+   * one node, unwalked: a result sharing it many times passes the bound
+   * rather than the node count. */
+  bool sized;
 } jout;
 /* The value as JSON; NULL when undefined or a function alone, or with
  * o->oom set. */

@@ -210,6 +210,9 @@ typedef struct jlazy {
   json_t *j;
   jev *ev;
   jkid *kids;
+  /* Not 0: the value is (part of) a document given with this bound of its
+   * text's size and its numbers as a result's (jv_from_json_sized). */
+  size_t bound;
 } jlazy;
 #define LAZY_HEAD ((sizeof(jlazy) + 15) & ~(size_t)15) /* keeps the jv aligned */
 #define LAZY_OF(v) ((jlazy *)(void *)((char *)(v) - LAZY_HEAD))
@@ -415,7 +418,7 @@ static jv *input_scalar(jev *ev, json_t *j, jv_kind kind) {
 #define LAZY_SIZE (LAZY_HEAD + JV_SIZE(obj))
 
 /* The lazy value of j (an array or object), in m (LAZY_SIZE bytes). */
-static jv *lazy_in(jev *ev, json_t *j, char *m) {
+static jv *lazy_in(jev *ev, json_t *j, char *m, size_t bound) {
   jlazy *l = (jlazy *)(void *)m;
   jv *v = (jv *)(void *)(m + LAZY_HEAD);
   memset(v, 0, JV_SIZE(obj));
@@ -424,10 +427,11 @@ static jv *lazy_in(jev *ev, json_t *j, char *m) {
   l->j = j;
   l->ev = ev;
   l->kids = NULL;
+  l->bound = bound;
   return v;
 }
 
-static jv *from_json(jev *ev, json_t *j) {
+static jv *from_json(jev *ev, json_t *j, size_t bound) {
   jv *v;
   switch (json_typeof(j)) {
   case JSON_NULL: return JV_NULLV;
@@ -447,12 +451,16 @@ static jv *from_json(jev *ev, json_t *j) {
     v->u.str.len = json_string_length(j);
     return v;
   case JSON_ARRAY:
-  case JSON_OBJECT: return lazy_in(ev, j, jalloc(ev, LAZY_SIZE));
+  case JSON_OBJECT: return lazy_in(ev, j, jalloc(ev, LAZY_SIZE), bound);
   }
   return NULL;
 }
 
-jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j) : NULL; }
+jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j, 0) : NULL; }
+
+jv *jv_from_json_sized(jev *ev, json_t *j, size_t bound) {
+  return j ? from_json(ev, j, bound) : NULL;
+}
 
 /* The value made already for x, a member or element of lazy l. */
 static jv *made(const jlazy *l, const json_t *x) {
@@ -463,12 +471,12 @@ static jv *made(const jlazy *l, const json_t *x) {
 
 /* The value of x, a member or element of lazy l. */
 static jv *kid(jlazy *l, json_t *x) {
-  if (!json_is_array(x) && !json_is_object(x)) return from_json(l->ev, x);
+  if (!json_is_array(x) && !json_is_object(x)) return from_json(l->ev, x, 0);
   jv *v = made(l, x);
   if (v) return v;
   jkid *k = jalloc(l->ev, sizeof *k);
   k->j = x;
-  k->v = from_json(l->ev, x);
+  k->v = from_json(l->ev, x, l->bound);
   k->next = l->kids;
   l->kids = k;
   return k->v;
@@ -496,10 +504,10 @@ void jv_force(const jv *cv) {
         a[i] = m;
       } else if (json_is_array(x) || json_is_object(x)) {
         if (!block) block = jalloc(ev, (n - i) * LAZY_SIZE);
-        a[i] = lazy_in(ev, x, block);
+        a[i] = lazy_in(ev, x, block, l->bound);
         block += LAZY_SIZE;
       } else {
-        a[i] = from_json(ev, x);
+        a[i] = from_json(ev, x, 0);
       }
     }
     v->u.arr.v = a;
@@ -516,7 +524,7 @@ void jv_force(const jv *cv) {
       kl[i] = json_object_iter_key_len(it);
       json_t *x = json_object_iter_value(it);
       jv *m = l->kids ? made(l, x) : NULL;
-      vals[i] = m ? m : from_json(ev, x);
+      vals[i] = m ? m : from_json(ev, x, l->bound);
     }
     v->u.obj.k = k;
     v->u.obj.kl = kl;
@@ -628,8 +636,16 @@ static json_t *num_to_json(double d, jout *o) {
 json_t *jv_to_json(const jv *v, jout *o) {
   if (!v) return NULL;
   if ((v->flags & JA_ASIS) && asis(v)) {
-    /* The input's own container, counted as the copy's nodes would be. */
     json_t *j = LAZY_OF(v)->j;
+    size_t bound = LAZY_OF(v)->bound;
+    if (bound && o->sized && o->left) {
+      /* Part of a document whose size is known and whose numbers need no
+       * look: its bound counts for it (one node). */
+      o->left--;
+      o->bytes += bound;
+      return json_incref(j);
+    }
+    /* The input's own container, counted as the copy's nodes would be. */
     jout try = *o;
     if (json_nodes(j, &try)) {
       *o = try;
