@@ -10,17 +10,24 @@
 
 #include "core.h"
 
-/* Where executions are kept: the configured SQLite file, or memory. */
+/* Where executions are kept: the configured SQLite file or PostgreSQL
+ * database, or memory. */
 static int store_open(gw_server *srv, char *msg, size_t n) {
   const gw_config *cfg = srv->g.cfg;
   wf_store_options so = WF_STORE_OPTIONS_INIT;
   so.retention_count = cfg->store.retention;
   so.retention_ms = (int64_t)cfg->store.retention_days * 86400 * 1000;
   so.sync = cfg->store.sync;
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.store = &so;
+  po.password = cfg->store.password;
   wf_error err;
   int rc = cfg->store.sqlite
                ? wf_store_sqlite_open(&srv->wstore, cfg->store.sqlite, &so,
                                       &err)
+           : cfg->store.postgresql
+               ? wf_store_postgres_open(&srv->wstore, cfg->store.postgresql,
+                                        &po, &err)
                : wf_store_memory_new(&srv->wstore, &so, &err);
   if (rc != WF_OK) {
     snprintf(msg, n, "store: %s", err.message);
@@ -71,6 +78,48 @@ static int load_plugins(gw_server *srv, char *msg, size_t n) {
     }
   }
   return 0;
+}
+
+/* The HTTP Task, when the http section is there: the hosts (every
+ * machine's, and those of machines that list their own) and the
+ * connections. */
+static int http_setup(gw_server *srv, char *msg, size_t n) {
+  const gw_config *cfg = srv->g.cfg;
+  if (!cfg->http.enabled) return 0;
+  wf_http_connection *conns =
+      calloc(cfg->http.nconnections + 1, sizeof *conns);
+  wf_http_machine_hosts *per = calloc(cfg->nmachines + 1, sizeof *per);
+  wf_http_options o = WF_HTTP_OPTIONS_INIT;
+  int rc = WF_ENOMEM;
+  wf_error err = {.message = "out of memory"};
+  if (conns && per) {
+    for (size_t i = 0; i < cfg->http.nconnections; i++) {
+      const gw_http_connection_conf *c = &cfg->http.connections[i];
+      conns[i] = (wf_http_connection){
+          .arn = c->arn, .auth = c->auth, .api_key_name = c->api_key_name,
+          .api_key_value_env = c->api_key_value_env,
+          .username = c->username, .password_env = c->password_env,
+          .token_endpoint = c->token_endpoint, .client_id = c->client_id,
+          .client_secret_env = c->client_secret_env, .scope = c->scope};
+    }
+    for (size_t i = 0; i < cfg->nmachines; i++)
+      if (cfg->machines[i].allowed_hosts)
+        per[o.machine_hosts_count++] = (wf_http_machine_hosts){
+            cfg->machines[i].name,
+            (const char *const *)cfg->machines[i].allowed_hosts};
+    o.allowed_hosts = (const char *const *)cfg->http.allowed_hosts;
+    o.machine_hosts = per;
+    o.connections = conns;
+    o.connections_count = cfg->http.nconnections;
+    o.connect_timeout_ms = cfg->http.connect_timeout_ms;
+    o.request_timeout_ms = cfg->http.request_timeout_ms;
+    rc = wf_engine_set_http(srv->g.engine, &o, &err);
+  }
+  free(conns);
+  free(per);
+  if (rc == WF_OK) return 0;
+  snprintf(msg, n, "http: %s", err.message);
+  return -1;
 }
 
 static char **copy_strings(char **v) {
@@ -205,7 +254,7 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
                                                 msg_size)))
     return -1;
   if (store_open(srv, msg, msg_size) || engine_new(srv, msg, msg_size) ||
-      load_plugins(srv, msg, msg_size) ||
+      load_plugins(srv, msg, msg_size) || http_setup(srv, msg, msg_size) ||
       gw_static_handlers_register(srv, msg, msg_size))
     return -1;
   if (!(srv->g.store = gw_store_open(srv->wstore, cfg->aws.region,

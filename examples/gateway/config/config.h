@@ -47,7 +47,19 @@ typedef struct gw_machine_conf {
   wf_machine_type type;
   char *role_arn;
   char **allowed_resources; /* NULL-terminated, or NULL for any */
+  /* The hosts its HTTP Tasks may call (within http.allowedHosts);
+   * NULL-terminated, or NULL: those of the http section. */
+  char **allowed_hosts;
 } gw_machine_conf;
+
+/* A connection of the http section: what wf_http_connection takes, the
+ * strings owned (NULL when absent). Secrets are named environment
+ * variables, never values. */
+typedef struct gw_http_connection_conf {
+  wf_http_auth auth;
+  char *arn, *api_key_name, *api_key_value_env, *username, *password_env;
+  char *token_endpoint, *client_id, *client_secret_env, *scope;
+} gw_http_connection_conf;
 
 typedef struct gw_config {
   char *path; /* the file read, as given */
@@ -102,6 +114,15 @@ typedef struct gw_config {
   gw_machine_conf *machines;
   size_t nmachines;
 
+  /* The HTTP Task (config_http.c). */
+  struct {
+    bool enabled;         /* the section is there: http:invoke is served */
+    char **allowed_hosts; /* NULL-terminated, or NULL for any */
+    unsigned connect_timeout_ms, request_timeout_ms; /* 0: defaults */
+    gw_http_connection_conf *connections;
+    size_t nconnections;
+  } http;
+
   struct {
     char *state_machine;      /* a name from machines */
     gw_rules *rules;          /* NULL: any JSON object */
@@ -132,9 +153,13 @@ typedef struct gw_config {
 
   struct {
     char *sqlite;           /* a SQLite file (durable); NULL: memory */
+    char *postgresql;       /* or a PostgreSQL connection string or URI
+                               (durable) */
+    char *password;         /* PostgreSQL's, from password or passwordEnv;
+                               NULL: libpq's own (PGPASSWORD, ~/.pgpass) */
     size_t retention;       /* ended executions kept; 0: no count limit */
     unsigned retention_days; /* ended executions kept this long */
-    wf_store_sync sync;     /* SQLite: full (default) or normal */
+    wf_store_sync sync;     /* full (default) or normal */
   } store;
 
   struct {

@@ -13,5 +13,7 @@ int gw_config_read_server(gw_cfgx *c, gw_config *cfg, json_t *root);
 int gw_config_read_workflow(gw_cfgx *c, gw_config *cfg, json_t *root);
 void gw_config_free_workflow(gw_config *cfg);
 void gw_config_free_server(gw_config *cfg);
+int gw_config_read_http(gw_cfgx *c, gw_config *cfg, json_t *root);
+void gw_config_free_http(gw_config *cfg);
 
 #endif

@@ -197,7 +197,8 @@ static bool machine_name_ok(const char *s) {
 static int read_machine(gw_cfgx *c, gw_config *cfg, size_t i, json_t *v,
                         const char *f) {
   static const char *const known[] = {"name", "definition", "type",
-                                      "roleArn", "allowedResources", NULL};
+                                      "roleArn", "allowedResources",
+                                      "allowedHosts", NULL};
   gw_machine_conf *m = &cfg->machines[i];
   char sub[GW_FIELD_MAX], *type = NULL, *def = NULL;
   if (!json_is_object(v)) return gw_cfg_fail(c, f, "must be a mapping");
@@ -206,7 +207,8 @@ static int read_machine(gw_cfgx *c, gw_config *cfg, size_t i, json_t *v,
       gw_cfg_string(c, v, f, "type", &type) ||
       gw_cfg_string(c, v, f, "roleArn", &m->role_arn) ||
       gw_cfg_strings(c, v, f, "allowedResources", &m->allowed_resources,
-                     NULL)) {
+                     NULL) ||
+      gw_cfg_strings(c, v, f, "allowedHosts", &m->allowed_hosts, NULL)) {
     free(def);
     free(type);
     return -1;
@@ -347,6 +349,7 @@ void gw_config_free_workflow(gw_config *cfg) {
     free(m->definition_path);
     free(m->role_arn);
     gw_cfg_strings_free(m->allowed_resources);
+    gw_cfg_strings_free(m->allowed_hosts);
   }
   free(cfg->machines);
   free(cfg->process.state_machine);
