@@ -9,7 +9,7 @@
 #                              there is no server (no binaries)
 #   pg_server.sh stop STATE
 # Local connections are trusted, except for the role wf_secret, which
-# must give its password (the tests of password handling create it).
+# must give its password (wf-secret-pw-4417: tests/support/pg_support.h).
 set -eu
 cmd=$1
 state=$2
@@ -54,6 +54,8 @@ start)
     cat "$dir/server.log"
     exit 1
   fi
+  "$bindir/psql" -qX "host=$dir user=wf dbname=postgres" -c \
+    "CREATE ROLE wf_secret LOGIN PASSWORD 'wf-secret-pw-4417'" > /dev/null
   echo "host=$dir user=wf" > "$state/conninfo"
   echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
        "on the socket in $dir"

@@ -1,14 +1,16 @@
-/* wf-gateway on a SQLite store: state machines and versions created
- * through the API, executions and their histories survive a restart, and
- * an execution running when the gateway was killed (SIGKILL) finishes
- * after it comes back. Lists and histories are read from the store a page
- * at a time. */
+/* wf-gateway on a SQLite store (and on PostgreSQL, store: {postgresql},
+ * its password from the environment): state machines and versions
+ * created through the API, executions and their histories survive a
+ * restart, and an execution running when the gateway was killed
+ * (SIGKILL) finishes after it comes back. Lists and histories are read
+ * from the store a page at a time. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "pg_support.h"
 #include "sfn_support.h"
 #include "support.h"
 
@@ -75,8 +77,11 @@ static char *history_ids(const char *arn, int max, bool reverse) {
   return strdup(ids);
 }
 
-Test(gateway_durable, machines_executions_and_histories_survive_a_restart) {
-  gwt_sfn_start(DURABLE);
+/* Start a gateway on `store` (a configuration's store section), make a
+ * machine, run one execution and start one that waits, kill the gateway
+ * and start it again: everything is there and the waiting one ends. */
+static void survives_a_restart(const char *store) {
+  gwt_sfn_start(store);
   json_t *body = json_pack("{s:s, s:s, s:s, s:b}", "name", "made",
                            "definition", PASS_DEF, "roleArn", GWT_ROLE,
                            "publish", 1);
@@ -128,6 +133,33 @@ Test(gateway_durable, machines_executions_and_histories_survive_a_restart) {
   free(done);
   free(waiting);
   gwt_finish();
+}
+
+Test(gateway_durable, machines_executions_and_histories_survive_a_restart) {
+  survives_a_restart(DURABLE);
+}
+
+/* The role wf_secret of tests/pg_server.sh must give its password: the
+ * gateway reads it from the variable passwordEnv names. */
+Test(gateway_durable, runs_on_postgresql_with_its_password_from_the_env) {
+  const char *why;
+  const char *server = wpg_server(&why);
+  if (!server) cr_skip_test("%s", why);
+  char *name = wft_strf("wf-gateway-%d", (int)getpid());
+  char *conninfo = wpg_database(name, true);
+  cr_assert_not_null(conninfo);
+  char *sql = wft_strf("ALTER DATABASE \"%s\" OWNER TO wf_secret", name);
+  cr_assert(wpg_exec("postgres", sql));
+  free(sql);
+  setenv("WF_TEST_PG_PASSWORD", WPG_SECRET_PASSWORD, 1);
+  char *store = wft_strf("store: {postgresql: \"%s user=wf_secret\","
+                         " passwordEnv: WF_TEST_PG_PASSWORD}\n",
+                         conninfo);
+  survives_a_restart(store);
+  free(store);
+  free(conninfo);
+  wpg_drop(name);
+  free(name);
 }
 
 Test(gateway_durable, lists_and_histories_come_in_pages_from_the_store) {

@@ -50,6 +50,20 @@ static const bad_config bad_configs[] = {
     {"aws: {account: '12'}\n" MACHINE, "aws.account"},
     {"engine: {history: some}\n" MACHINE, "engine.history"},
     {"log: {level: loud}\n" MACHINE, "log.level"},
+    {"store: {sqlite: a.db, postgresql: 'dbname=x'}\n" MACHINE,
+     "store.postgresql: give sqlite or postgresql, not both"},
+    {"store: {sqlite: a.db, password: x}\n" MACHINE,
+     "store.password: only a postgresql store takes a password"},
+    {"store: {postgresql: 'dbname=x', passwordEnv: GWT_NOT_SET_ANYWHERE}\n"
+     MACHINE, "store.passwordEnv: environment variable GWT_NOT_SET_ANYWHERE"},
+    /* libpq's reason, and the password in no message. */
+    {"store: {postgresql: 'host=/nonexistent-dir dbname=x', password: "
+     "hunter2}\n" MACHINE,
+     "cannot connect: connection to server on socket "
+     "\"/nonexistent-dir/.s.PGSQL.5432\" failed"},
+    {"store: memroy\n" MACHINE,
+     "store: must be \"memory\" or an object with sqlite: PATH or "
+     "postgresql: CONNINFO"},
     {"stateMachines: [{name: 'bad name', definition: x.json}]\n",
      "stateMachines[0].name"},
     {"stateMachines: [{name: a}]\n", "stateMachines[0].definition"},
@@ -113,6 +127,7 @@ ParameterizedTest(int *i, gateway_lifecycle, bad_configuration_fails) {
   cr_assert_eq(status, 2, "exit status for %s: %d (%s)", c->field, status,
                err);
   cr_assert(err && strstr(err, c->field), "'%s' not in: %s", c->field, err);
+  cr_assert_null(strstr(err, "hunter2"), "a password in: %s", err);
   free(err);
   unlink(cfg);
   unlink(def);

@@ -1012,8 +1012,7 @@ Test(store, postgres_reports_damaged_rows) {
   commit_ended_c(s);
   const char *db = wst_pg_name(dir);
   static const char *const chunks[] = {
-      "UPDATE wf_events SET data = substring(data FROM 1 FOR"
-      " length(data) - 3)",
+      "UPDATE wf_events SET data = substring(data FROM 1 FOR length(data)-3)",
       "UPDATE wf_events SET data = ''::bytea",
       "UPDATE wf_events SET data = '\\x01ffffffffffffffffff'::bytea"};
   wf_error err;
@@ -1068,14 +1067,9 @@ Test(store, postgres_names_what_it_cannot_reach_never_the_password) {
                WF_EINVAL);
   cr_assert(strstr(err.message, "does not parse"), "%s", err.message);
   cr_assert_null(strstr(err.message, "hunter2"), "%s", err.message);
-  /* A role that must give its password (pg_server.sh's wf_secret). */
+  /* The role that must give its password (pg_server.sh's wf_secret). */
   char *dir = wst_tmpdir();
   char *conninfo = wst_pg_conninfo(dir);
-  cr_assert(wpg_exec("postgres", "DROP ROLE IF EXISTS wf_secret;"
-                                 "CREATE ROLE wf_secret LOGIN PASSWORD"
-                                 " 'right-pw-17'") ||
-            wpg_exec("postgres", "ALTER ROLE wf_secret PASSWORD"
-                                 " 'right-pw-17'"));
   char *sql = wft_strf("ALTER DATABASE \"%s\" OWNER TO wf_secret",
                        wst_pg_name(dir));
   cr_assert(wpg_exec("postgres", sql));
@@ -1087,7 +1081,7 @@ Test(store, postgres_names_what_it_cannot_reach_never_the_password) {
   cr_assert(strstr(err.message, "password authentication failed"), "%s",
             err.message);
   cr_assert_null(strstr(err.message, "hunter2"), "%s", err.message);
-  po.password = "right-pw-17";
+  po.password = WPG_SECRET_PASSWORD;
   cr_assert_eq(wf_store_postgres_open(&s, as, &po, &err), WF_OK, "%s",
                err.message);
   wf_store_execution x = exec_rec(ARN("pw"), "pw", 0);

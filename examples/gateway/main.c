@@ -130,6 +130,8 @@ int main(int argc, char **argv) {
   }
   if (a.port >= 0) cfg->listen.port = (int)a.port;
   if (a.store) {
+    free(cfg->store.postgresql);
+    cfg->store.postgresql = NULL;
     free(cfg->store.sqlite);
     cfg->store.sqlite = strcmp(a.store, "memory") == 0 ? NULL
                                                        : strdup(a.store);

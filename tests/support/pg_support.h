@@ -7,6 +7,10 @@
 
 #include <stdbool.h>
 
+/* The password of the role wf_secret, which tests/pg_server.sh makes
+ * (and which alone must give one). */
+#define WPG_SECRET_PASSWORD "wf-secret-pw-4417"
+
 /* The server's connection string without a database ("host=DIR
  * user=wf"), or NULL with *why saying why there is none: no binaries
  * (the fixture says so), or not run through ctest. Static; do not free. */

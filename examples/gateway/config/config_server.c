@@ -248,16 +248,19 @@ static int read_log(gw_cfgx *c, gw_config *cfg, json_t *root) {
   return 0;
 }
 
-/* store: memory | {sqlite: PATH, retention: N, retentionDays: D,
- * sync: full|normal} (no sqlite member: memory). */
+/* store: memory | {sqlite: PATH | postgresql: CONNINFO, password: P |
+ * passwordEnv: VAR, retention: N, retentionDays: D, sync: full|normal}
+ * (neither sqlite nor postgresql: memory). */
 static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
-  static const char *const known[] = {"sqlite", "retention", "retentionDays",
-                                      "sync", NULL};
+  static const char *const known[] = {"sqlite", "postgresql", "password",
+                                      "passwordEnv", "retention",
+                                      "retentionDays", "sync", NULL};
   json_t *v = json_object_get(root, "store");
   if (json_is_string(v)) {
     if (strcmp(json_string_value(v), "memory") != 0)
       return gw_cfg_fail(c, "store",
-                         "must be \"memory\" or an object with sqlite: PATH");
+                         "must be \"memory\" or an object with sqlite: "
+                         "PATH or postgresql: CONNINFO");
     return 0;
   }
   json_t *o;
@@ -268,6 +271,8 @@ static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
   if (!o) return 0;
   if (gw_cfg_only(c, o, "store", known) ||
       gw_cfg_string(c, o, "store", "sqlite", &cfg->store.sqlite) ||
+      gw_cfg_string(c, o, "store", "postgresql", &cfg->store.postgresql) ||
+      gw_cfg_secret(c, o, "store", "password", false, &cfg->store.password) ||
       gw_cfg_uint(c, o, "store", "retention", 0, 100000000, &retention) ||
       gw_cfg_uint(c, o, "store", "retentionDays", 1, 36500, &days) ||
       gw_cfg_string(c, o, "store", "sync", &sync))
@@ -280,6 +285,12 @@ static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
   else if (sync && strcmp(sync, "full") != 0)
     rc = gw_cfg_fail(c, "store.sync", "must be full or normal");
   free(sync);
+  if (!rc && cfg->store.sqlite && cfg->store.postgresql)
+    rc = gw_cfg_fail(c, "store.postgresql",
+                     "give sqlite or postgresql, not both");
+  if (!rc && cfg->store.password && !cfg->store.postgresql)
+    rc = gw_cfg_fail(c, "store.password",
+                     "only a postgresql store takes a password");
   if (!rc && cfg->store.sqlite) {
     char *abs = gw_cfg_resolve(c, cfg->store.sqlite);
     if (!abs) return gw_cfg_fail(c, "store.sqlite", "out of memory");
@@ -301,6 +312,11 @@ int gw_config_read_server(gw_cfgx *c, gw_config *cfg, json_t *root) {
 void gw_config_free_server(gw_config *cfg) {
   free(cfg->listen.address);
   free(cfg->store.sqlite);
+  free(cfg->store.postgresql);
+  if (cfg->store.password) {
+    memset(cfg->store.password, 0, strlen(cfg->store.password));
+    free(cfg->store.password);
+  }
   gw_cfg_strings_free(cfg->cors.origins);
   free(cfg->cors.allow_headers);
   free(cfg->cors.expose_headers);
