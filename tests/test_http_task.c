@@ -371,6 +371,96 @@ Test(http_task, arguments_aws_refuses_fail_before_any_call) {
   }
 }
 
+/* ---- answers from servers that do not follow the rules ---- */
+
+/* Call a server answering `reply` as it is. */
+static wf_execution *run_raw(const char *reply) {
+  int port = hts_raw_once(reply);
+  cr_assert_gt(port, 0);
+  char *params = wft_strf(
+      "{\"ApiEndpoint\":\"http://127.0.0.1:%d/raw\",\"Method\":\"GET\"}",
+      port);
+  wf_execution *x = run(params, "");
+  free(params);
+  return x;
+}
+
+Test(http_task, malformed_header_lines_are_skipped) {
+  wf_execution *x = run_raw(
+      "HTTP/1.1 200 Fine Thanks\r\n"
+      "Content-Type: application/json\r\n"
+      "Bad Name: x\r\n"
+      ": nameless\r\n"
+      "X-Ctl: a\x01" "b\r\n"
+      "X-Bin: \xff\xfe\r\n"
+      "X-Good:   spaced   \r\n"
+      "x-good: second\r\n"
+      "Connection: close\r\n\r\n"
+      "{\"a\":1}");
+  json_t *out = output_of(x);
+  cr_assert_str_eq(str_at(out, "StatusText", NULL, NULL), "Fine Thanks");
+  json_t *headers = json_object_get(out, "Headers");
+  json_t *good = json_object_get(headers, "X-Good");
+  cr_assert_eq(json_array_size(good), 2, "%s", wf_execution_output(x));
+  cr_assert_str_eq(json_string_value(json_array_get(good, 0)), "spaced");
+  cr_assert_str_eq(json_string_value(json_array_get(good, 1)), "second");
+  static const char *const GONE[] = {"Bad Name", "",
+                                     "X-Ctl", "X-Bin"};
+  for (size_t i = 0; i < sizeof GONE / sizeof GONE[0]; i++)
+    cr_assert_null(json_object_get(headers, GONE[i]), "%s kept", GONE[i]);
+  cr_assert_eq(json_integer_value(json_object_get(
+                   json_object_get(out, "ResponseBody"), "a")),
+               1);
+  json_decref(out);
+  wf_execution_free(x);
+}
+
+Test(http_task, odd_bodies_and_status_lines) {
+  /* Declared JSON but not JSON: the text. */
+  wf_execution *x = run_raw(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/problem+json\r\n"
+      "Connection: close\r\n\r\n{oops");
+  json_t *out = output_of(x);
+  cr_assert_str_eq(str_at(out, "ResponseBody", NULL, NULL), "{oops");
+  json_decref(out);
+  wf_execution_free(x);
+  /* Not text at all. */
+  x = run_raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+              "Connection: close\r\n\r\n\xff\xfe");
+  cr_assert_str_eq(wf_execution_error(x), "States.Runtime");
+  cr_assert_str_eq(wf_execution_cause(x),
+                   "The response body is not UTF-8 text");
+  wf_execution_free(x);
+  /* A reason phrase that is not UTF-8 gives way to the standard one. */
+  x = run_raw("HTTP/1.1 404 \xff\xff\r\nConnection: close\r\n\r\n");
+  cr_assert_str_eq(wf_execution_error(x), "States.Http.StatusCode.404");
+  json_t *cause = wft_parse(wf_execution_cause(x));
+  cr_assert_str_eq(str_at(cause, "StatusText", NULL, NULL), "Not Found");
+  json_decref(cause);
+  wf_execution_free(x);
+  /* A line libcurl itself refuses, and no HTTP at all: no answer. */
+  x = run_raw("HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n");
+  cr_assert_str_eq(wf_execution_error(x), "States.Http.Socket");
+  wf_execution_free(x);
+  x = run_raw("garbage\r\n\r\n");
+  cr_assert_str_eq(wf_execution_error(x), "States.Http.Socket");
+  wf_execution_free(x);
+}
+
+Test(http_task, a_flood_of_headers_is_bounded) {
+  static char reply[64 * 1024];
+  size_t n = (size_t)snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\n");
+  for (int i = 0; i < 1000; i++)
+    n += (size_t)snprintf(reply + n, sizeof reply - n, "X-H%d: v\r\n", i);
+  snprintf(reply + n, sizeof reply - n, "Connection: close\r\n\r\nok");
+  wf_execution *x = run_raw(reply);
+  json_t *out = output_of(x);
+  cr_assert_eq(json_object_size(json_object_get(out, "Headers")), 256);
+  cr_assert_str_eq(str_at(out, "ResponseBody", NULL, NULL), "ok");
+  json_decref(out);
+  wf_execution_free(x);
+}
+
 /* ---- allowlists ---- */
 
 Test(http_task, a_host_outside_the_allowlist_is_refused) {

@@ -208,6 +208,58 @@ void hts_stop(hts_server *s) {
   free(s);
 }
 
+typedef struct raw {
+  int fd;
+  const char *reply;
+} raw;
+
+static void *raw_answer(void *arg) {
+  raw *r = arg;
+  int c = accept(r->fd, NULL, NULL);
+  if (c >= 0) {
+    /* Read the request's head, then answer whatever it was. */
+    char buf[4096], seen[4] = {0};
+    ssize_t n;
+    bool head = false;
+    while (!head && (n = read(c, buf, sizeof buf)) > 0)
+      for (ssize_t i = 0; i < n && !head; i++) {
+        memmove(seen, seen + 1, 3);
+        seen[3] = buf[i];
+        head = memcmp(seen, "\r\n\r\n", 4) == 0;
+      }
+    size_t len = strlen(r->reply), off = 0;
+    while (off < len && (n = write(c, r->reply + off, len - off)) > 0)
+      off += (size_t)n;
+    close(c);
+  }
+  close(r->fd);
+  free(r);
+  return NULL;
+}
+
+int hts_raw_once(const char *reply) {
+  raw *r = calloc(1, sizeof *r);
+  struct sockaddr_in addr = {.sin_family = AF_INET};
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  pthread_t t;
+  if (!r || (r->fd = socket(AF_INET, SOCK_STREAM, 0)) < 0) {
+    free(r);
+    return -1;
+  }
+  r->reply = reply;
+  if (bind(r->fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+      listen(r->fd, 1) != 0 ||
+      getsockname(r->fd, (struct sockaddr *)&addr, &len) != 0 ||
+      pthread_create(&t, NULL, raw_answer, r) != 0) {
+    close(r->fd);
+    free(r);
+    return -1;
+  }
+  pthread_detach(t);
+  return ntohs(addr.sin_port);
+}
+
 int hts_closed_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in addr = {.sin_family = AF_INET};

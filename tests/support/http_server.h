@@ -27,6 +27,10 @@ int hts_token_calls(hts_server *s);
 void hts_release(hts_server *s);
 /* Release what is held and stop. Accepts NULL. */
 void hts_stop(hts_server *s);
+/* A server on 127.0.0.1 answering one connection with `reply`, bytes as
+ * they are (a malformed answer), then closing; returns its port, or -1.
+ * `reply` must outlive the answer. */
+int hts_raw_once(const char *reply);
 /* A port on 127.0.0.1 where nothing listens (bound, then closed). */
 int hts_closed_port(void);
 
