@@ -69,13 +69,45 @@ void bench_register_seed_handlers(wf_engine *e) {
                              send_notification, NULL, WF_HANDLER_INLINE, NULL);
 }
 
+/* A PostgreSQL URI (postgresql://[user@]host[:port]/db?...): opened as
+ * it is, with libpq's password sources (PGPASSWORD, ~/.pgpass); one
+ * carrying a password (user:password@) is refused, as the command line
+ * is visible to every user of the machine. */
+static void open_postgres(const char *uri, bool normal_sync, wf_store **store,
+                          char name[64]) {
+  const char *auth = strstr(uri, "://") + 3;
+  const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+  const char *colon = strchr(auth, ':');
+  if (at && (!slash || at < slash) && colon && colon < at) {
+    fprintf(stderr, "--store: give the password in PGPASSWORD (or "
+                    "~/.pgpass), not on the command line\n");
+    exit(2);
+  }
+  wf_store_options so = WF_STORE_OPTIONS_INIT;
+  so.sync = normal_sync ? WF_STORE_SYNC_NORMAL : WF_STORE_SYNC_FULL;
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.store = &so;
+  wf_error err;
+  if (wf_store_postgres_open(store, uri, &po, &err) != WF_OK) {
+    fprintf(stderr, "%s\n", err.message);
+    exit(2);
+  }
+  snprintf(name, 64, "postgresql(%s)", normal_sync ? "normal" : "full");
+}
+
 void bench_open_store(const char *arg, bool fresh, bool normal_sync,
                       wf_store **store, char name[64]) {
   *store = NULL;
   snprintf(name, 64, "memory");
   if (!arg || strcmp(arg, "memory") == 0) return;
+  if (strncmp(arg, "postgresql://", 13) == 0 ||
+      strncmp(arg, "postgres://", 11) == 0) {
+    open_postgres(arg, normal_sync, store, name);
+    return;
+  }
   if (strncmp(arg, "sqlite:", 7) != 0) {
-    fprintf(stderr, "--store takes sqlite:PATH or memory\n");
+    fprintf(stderr, "--store takes sqlite:PATH, postgresql://... or "
+                    "memory\n");
     exit(2);
   }
   const char *path = arg + 7;

@@ -17,9 +17,12 @@ double bench_rss_mb(void);
 /* Register the seed workflow's ProcessData and SendNotification handlers
  * (inline, answering at once as the manifest says). */
 void bench_register_seed_handlers(wf_engine *e);
-/* Open the store named by ARG: "memory" (NULL in *store: the engine's own)
- * or "sqlite:PATH" (removed first when `fresh`), with full fsync unless
- * `normal_sync`. Its description goes to name[64]. Exits on failure. */
+/* Open the store named by ARG: "memory" (NULL in *store: the engine's own),
+ * "sqlite:PATH" (removed first when `fresh`) or a PostgreSQL URI
+ * "postgresql://..." (used as it is: its tables are made when missing;
+ * the password from PGPASSWORD or ~/.pgpass, never in ARG), with full
+ * fsync (synchronous commits) unless `normal_sync`. Its description goes
+ * to name[64]. Exits on failure. */
 void bench_open_store(const char *arg, bool fresh, bool normal_sync,
                       wf_store **store, char name[64]);
 

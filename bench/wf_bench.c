@@ -5,12 +5,16 @@
  * checks outside. Prints one JSON line with the peer's fields.
  *
  *   wf-bench WORKLOADS_DIR WORKLOAD [--executions N] [--warmup N] [--batch N]
- *            [--history] [--threads N] [--store sqlite:PATH [--sync normal]]
+ *            [--history] [--threads N]
+ *            [--store sqlite:PATH|postgresql://... [--sync normal]]
  *            [--express]
  *
  * --store sqlite:PATH runs the executions on a durable SQLite store at PATH
  * (a fresh file: removed first), committed with full fsync unless --sync
- * normal; the default is the engine's own in-memory store. --express loads
+ * normal; --store postgresql://[USER@]HOST/DB on a PostgreSQL database
+ * (the password from PGPASSWORD, never on the command line), committed
+ * synchronously unless --sync normal (synchronous_commit off); the
+ * default is the engine's own in-memory store. --express loads
  * the definition as an EXPRESS machine: a single execution of more than
  * 25,000 events (choice-loop, map-fanout) is failed by AWS as a STANDARD
  * one, and by libworkflow too; AWS runs it only as EXPRESS.
@@ -123,7 +127,8 @@ int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: wf-bench WORKLOADS_DIR WORKLOAD [--executions N] "
                     "[--warmup N] [--batch N] [--history] [--threads N] "
-                    "[--store sqlite:PATH [--sync normal]] [--express]\n");
+                    "[--store sqlite:PATH|postgresql://... [--sync normal]] "
+                    "[--express]\n");
     return 2;
   }
   const char *dir = argv[1], *name = argv[2];

@@ -133,8 +133,9 @@ static int open_conn(wf__pg_pool *p, wf__pg_conn *k, bool writer,
   PGconn *c = PQconnectdbParams(kw, val, 1);
   if (!c) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   if (PQdb(c))
-    snprintf(p->label, sizeof p->label, "database \"%s\" on %s:%s", PQdb(c),
-             PQhost(c) ? PQhost(c) : "localhost", PQport(c) ? PQport(c) : "");
+    snprintf(p->label, sizeof p->label, "PostgreSQL database \"%s\" on %s:%s",
+             PQdb(c), PQhost(c) ? PQhost(c) : "localhost",
+             PQport(c) ? PQport(c) : "");
   if (PQstatus(c) != CONNECTION_OK) {
     int rc = wf__pg_fail(p, c, NULL, "cannot connect", err);
     PQfinish(c);

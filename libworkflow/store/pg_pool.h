@@ -29,7 +29,8 @@ typedef int (*wf__pg_setup_cb)(void *payload, PGconn *c, wf_error *err);
 
 typedef struct wf__pg_pool {
   char *conninfo, *password;
-  char label[192]; /* "database "D" on H:P": what messages name */
+  char label[192]; /* PostgreSQL database "D" on H:P: what messages
+                       name */
   bool read_only, sync_normal;
   const wf__pg_stmt *wstmts, *rstmts;
   size_t nwstmts, nrstmts;
