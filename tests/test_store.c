@@ -1106,3 +1106,42 @@ Test(store, postgres_options_are_versioned) {
   cr_assert(strstr(err.message, "wf_store_postgres_options"), "%s",
             err.message);
 }
+
+/* The server drops the store's connections (a restart, an administrator):
+ * a read opens its connection again and succeeds; a commit caught on a
+ * dropped connection fails (whether it was applied is not known to the
+ * store), and the next opens the writer's connection again, taking its
+ * lock back. */
+Test(store, postgres_opens_dropped_connections_again) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open("postgres", dir, NULL);
+  wf_store_execution x[2] = {exec_rec(ARN("a"), "a", 1),
+                             exec_rec(ARN("b"), "b", 1)};
+  put_execs(s, x, 1);
+  char *sql = wft_strf("SELECT pg_terminate_backend(pid) FROM"
+                       " pg_stat_activity WHERE datname = '%s'",
+                       wst_pg_name(dir));
+  cr_assert(wpg_exec("postgres", sql));
+  free(sql);
+  usleep(200 * 1000); /* the backends go asynchronously */
+  json_t *got = wst_execution(s, ARN("a"));
+  cr_assert_not_null(got, "a read after the connections were dropped");
+  json_decref(got);
+  wf_store_batch b = {.executions = x + 1, .nexecutions = 1};
+  wf_error err;
+  int rc = wf_store_commit(s, &b, &err);
+  cr_log_info("a commit on the dropped connection: %s", wf_error_name(rc));
+  if (rc != WF_OK) {
+    cr_assert_eq(rc, WF_EIO, "%s", err.message);
+    cr_assert(strstr(err.message, "committing"), "%s", err.message);
+    commit_ok(s, &b);
+  }
+  got = wst_execution(s, ARN("b"));
+  cr_assert_not_null(got);
+  json_decref(got);
+  wf_store *other = NULL;
+  cr_assert_eq(open_kind("postgres", dir, false, &other, &err), WF_EBUSY,
+               "the writer did not take its lock back");
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
