@@ -7,6 +7,8 @@
  * come from the environment and stay out of the history. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,26 @@
 
 static hts_server *srv;
 static wf_engine *engine;
+/* The engine's log lines, one a line (under log_lock). */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *log_text;
+
+static void keep_line(const char *line, void *payload) {
+  (void)payload;
+  pthread_mutex_lock(&log_lock);
+  char *more = wft_strf("%s%s\n", log_text ? log_text : "", line);
+  free(log_text);
+  log_text = more;
+  pthread_mutex_unlock(&log_lock);
+}
+
+/* Whether a log line so far holds `needle`. */
+static bool logged(const char *needle) {
+  pthread_mutex_lock(&log_lock);
+  bool found = log_text && strstr(log_text, needle);
+  pthread_mutex_unlock(&log_lock);
+  return found;
+}
 
 /* The connections every test has; the OAuth one's endpoint is `token`. */
 static void configure(const char *const *hosts, unsigned request_ms) {
@@ -54,7 +76,11 @@ static void setup(void) {
   setenv("WFT_HTTP_SECRET", HTS_CLIENT_SECRET, 1);
   srv = hts_start();
   cr_assert_not_null(srv, "the test server did not start");
-  engine = wft_engine(NULL); /* the system clock: real calls take time */
+  /* The system clock: real calls take real time. */
+  wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  eo.log = keep_line;
+  eo.log_level = WF_LOG_DEBUG;
+  engine = wft_engine(&eo);
   configure(NULL, 0);
 }
 
@@ -461,6 +487,28 @@ Test(http_task, a_flood_of_headers_is_bounded) {
   wf_execution_free(x);
 }
 
+/* ---- calls in flight ---- */
+
+Test(http_task, calls_in_flight_outlive_a_new_configuration_not_the_engine) {
+  char *def = one_task("{\"ApiEndpoint\":\"@URL@/hold\",\"Method\":\"GET\"}",
+                       "");
+  wf_machine *m = wft_load(def);
+  wf_execution *x = wft_start(engine, m, NULL, NULL);
+  hts_wait_held(srv, 1);
+  /* A configuration that would refuse it leaves the call alone. */
+  const char *none[] = {"api.example.com", NULL};
+  configure(none, 0);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_RUNNING);
+  /* Freeing the engine stops the execution and ends the transfer, which
+   * the server never answers. */
+  wf_engine_free(engine);
+  engine = NULL;
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_ABORTED);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  free(def);
+}
+
 /* ---- allowlists ---- */
 
 Test(http_task, a_host_outside_the_allowlist_is_refused) {
@@ -473,6 +521,8 @@ Test(http_task, a_host_outside_the_allowlist_is_refused) {
   cr_assert_str_eq(wf_execution_cause(x),
                    "The state machine 'StateMachine' is not allowed to call "
                    "the host '127.0.0.1': it is not in the HTTP allowlist");
+  cr_assert(logged("\"event\":\"AccessDenied\""));
+  cr_assert(logged("\"audit\":\"host outside the HTTP allowlist\""));
   wf_execution_free(x);
 
   /* The host with its port, and by name. */
@@ -521,6 +571,9 @@ static void assert_no_secret(wf_execution *x) {
   cr_assert_null(strstr(h, BASIC_PW));
   cr_assert_null(strstr(h, HTS_CLIENT_SECRET));
   wf_string_free(h);
+  cr_assert(logged("\"event\":\"HttpCall\""));
+  cr_assert(!logged(API_KEY) && !logged(BASIC_PW) &&
+            !logged(HTS_CLIENT_SECRET));
 }
 
 /* GET `path` with the connection `arn`. */

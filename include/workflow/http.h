@@ -39,7 +39,8 @@ typedef enum wf_http_auth {
   WF_HTTP_AUTH_OAUTH_CLIENT_CREDENTIALS = 3
 } wf_http_auth;
 
-/** One connection. Strings are copied by wf_engine_set_http(). */
+/** One connection. Strings are copied by wf_engine_set_http(). Its layout
+ *  is that of the wf_http_options version it is given with. */
 typedef struct wf_http_connection {
   /** The ARN tasks name in Authentication.ConnectionArn (required). */
   const char *arn;

@@ -274,6 +274,7 @@ static void *http_new(wf_engine *e) {
   (void)e;
   wf__http *h = wf__calloc(1, sizeof *h);
   if (!h) return NULL;
+  pthread_mutex_init(&h->set_lock, NULL);
   pthread_mutex_init(&h->lock, NULL);
   pthread_cond_init(&h->idle, NULL);
   atomic_init(&h->stopping, false);
@@ -292,6 +293,7 @@ static void http_teardown(wf_engine *e, void *data) {
   wf__http_config_release(h->cfg);
   pthread_cond_destroy(&h->idle);
   pthread_mutex_destroy(&h->lock);
+  pthread_mutex_destroy(&h->set_lock);
   wf__free(h);
 }
 
@@ -323,22 +325,23 @@ int wf_engine_set_http(wf_engine *e, const wf_http_options *opts,
     wf__http_config_release(cfg);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
+  pthread_mutex_lock(&h->set_lock);
   pthread_mutex_lock(&h->lock);
   wf__http_config *old = h->cfg;
   h->cfg = cfg;
   bool registered = h->handler != NULL;
   pthread_mutex_unlock(&h->lock);
   wf__http_config_release(old);
-  if (registered) return WF_OK;
-  /* The registry's lock is taken without ours: call_begin takes ours
-   * under it. */
+  /* The registry's lock is taken without `lock`: call_begin takes that
+   * one under it. */
   wf__handler *handler = NULL;
-  rc = wf__handler_add(e, WF_HTTP_INVOKE_RESOURCE, wf__http_invoke, h, 0,
-                       &OWNER, h, &handler, err);
-  if (rc == WF_OK) {
+  if (!registered &&
+      (rc = wf__handler_add(e, WF_HTTP_INVOKE_RESOURCE, wf__http_invoke, h, 0,
+                            &OWNER, h, &handler, err)) == WF_OK) {
     pthread_mutex_lock(&h->lock);
     h->handler = handler;
     pthread_mutex_unlock(&h->lock);
   }
+  pthread_mutex_unlock(&h->set_lock);
   return rc;
 }

@@ -46,6 +46,9 @@ typedef struct wf__http_config {
 /* What the engine keeps (an attachment): the served configuration and the
  * calls in flight. */
 typedef struct wf__http {
+  /* One wf_engine_set_http() at a time (taken before the registry's lock,
+   * never under it). */
+  pthread_mutex_t set_lock;
   pthread_mutex_t lock; /* guards cfg, calls, handler */
   pthread_cond_t idle;  /* calls reached 0 */
   wf__http_config *cfg;

@@ -222,7 +222,7 @@ static bool build_url(call *c) {
                           "host outside the HTTP allowlist", "stateMachine",
                           c->machine, "host", wf__strbuf_cstr(&c->host));
     char *text = f ? wf__json_dumps(f) : NULL;
-    wf_task_log(c->task, WF_LOG_WARN, "AccessDenied", text);
+    wf__log_task(c->task, WF_LOG_WARN, "AccessDenied", text);
     wf__free(text);
     json_decref(f);
     return fail(c, "States.Permissions",
@@ -377,7 +377,7 @@ static void log_call(call *c, const char *method, long status, int64_t ms) {
                         wf__strbuf_cstr(&c->host), "statusCode",
                         (json_int_t)status, "durationMs", (json_int_t)ms);
   char *text = f ? wf__json_dumps(f) : NULL;
-  wf_task_log(c->task, WF_LOG_INFO, "HttpCall", text);
+  wf__log_task(c->task, WF_LOG_INFO, "HttpCall", text);
   wf__free(text);
   json_decref(f);
 }

@@ -18,9 +18,9 @@ struct hts_server {
   struct MHD_Daemon *daemon;
   int port;
   pthread_mutex_t lock; /* guards the counters and `released` */
-  pthread_cond_t release;
+  pthread_cond_t release; /* `released` set, or `held` grew */
   bool released;
-  int token_calls, flaky_calls;
+  int token_calls, flaky_calls, held;
 };
 
 /* One request: its raw URI and its body. */
@@ -152,6 +152,8 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c,
   }
   if (strcmp(url, "/hold") == 0) {
     pthread_mutex_lock(&s->lock);
+    s->held++;
+    pthread_cond_broadcast(&s->release);
     while (!s->released) pthread_cond_wait(&s->release, &s->lock);
     pthread_mutex_unlock(&s->lock);
     return reply(c, 200, "text/plain", "late");
@@ -190,6 +192,12 @@ int hts_token_calls(hts_server *s) {
   int n = s->token_calls;
   pthread_mutex_unlock(&s->lock);
   return n;
+}
+
+void hts_wait_held(hts_server *s, int n) {
+  pthread_mutex_lock(&s->lock);
+  while (s->held < n) pthread_cond_wait(&s->release, &s->lock);
+  pthread_mutex_unlock(&s->lock);
 }
 
 void hts_release(hts_server *s) {

@@ -23,6 +23,8 @@ hts_server *hts_start(void);
 int hts_port(const hts_server *s);
 /* Calls of /token so far. */
 int hts_token_calls(hts_server *s);
+/* Wait until `n` /hold requests have arrived. */
+void hts_wait_held(hts_server *s, int n);
 /* Let every held /hold request answer. */
 void hts_release(hts_server *s);
 /* Release what is held and stop. Accepts NULL. */
