@@ -1,11 +1,14 @@
-"""Durable SQLite stores: executions survive the engine, resume, tokens
+"""Durable stores (SQLite, and PostgreSQL on the throwaway server of the
+ctest fixture "postgres"): executions survive the engine, resume, tokens
 handed out before a restart; the store's reading side."""
 
 from __future__ import annotations
 
+import os
 import queue
+import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -14,8 +17,7 @@ import workflow
 from test_engine import CALLBACK, GREET, task_machine
 
 
-def test_sqlite_store_resumes_a_callback_task(tmp_path: Path) -> None:
-    db = tmp_path / "wf.db"
+def resumes_a_callback_task(store: workflow.Store) -> None:
     tokens: "queue.Queue[str]" = queue.Queue()
 
     def park(value: Any, ctx: workflow.Context) -> Any:
@@ -24,7 +26,6 @@ def test_sqlite_store_resumes_a_callback_task(tmp_path: Path) -> None:
 
     m = task_machine(CALLBACK, Parameters={
         "FunctionName": "F", "Payload": {"token.$": "$$.Task.Token"}})
-    store = workflow.Store.sqlite(db, sync="normal")
     assert store.durable
     with workflow.Engine(store=store) as e:
         e.register_handler(CALLBACK, park)
@@ -53,6 +54,43 @@ def test_sqlite_store_resumes_a_callback_task(tmp_path: Path) -> None:
     store.close()
 
 
+def test_sqlite_store_resumes_a_callback_task(tmp_path: Path) -> None:
+    resumes_a_callback_task(workflow.Store.sqlite(tmp_path / "wf.db",
+                                                  sync="normal"))
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A new database on the tests' PostgreSQL server (tests/pg_server.sh,
+    whose state directory ctest gives in WF_TEST_POSTGRES): its
+    connection string; dropped afterwards."""
+    state = os.environ.get("WF_TEST_POSTGRES")
+    if not state:
+        pytest.skip("no PostgreSQL server for the tests: run them through "
+                    "ctest (its postgres fixture starts one)")
+    conninfo = Path(state) / "conninfo"
+    if not conninfo.exists():
+        skip = Path(state) / "skip"
+        pytest.skip(skip.read_text() if skip.exists() else
+                    "the postgres fixture started no server")
+    server = conninfo.read_text().strip()
+    name = f"wf-python-{os.getpid()}"
+
+    def admin(sql: str) -> None:
+        subprocess.run(["psql", "-qX", f"{server} dbname=postgres", "-c",
+                        sql], check=True, capture_output=True)
+
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin(f'CREATE DATABASE "{name}"')
+    yield f"{server} dbname={name}"
+    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_postgresql_store_resumes_a_callback_task(pg_database: str) -> None:
+    resumes_a_callback_task(workflow.Store.postgresql(pg_database,
+                                                      connections=2))
+
+
 def test_memory_store_and_missing_executions() -> None:
     store = workflow.Store.memory(retention_count=10)
     assert not store.durable
@@ -74,6 +112,10 @@ def test_damaged_file_is_refused(tmp_path: Path) -> None:
     assert "not-a-store.db" in str(info.value)
 
 
-def test_postgresql_is_refused_with_the_reason() -> None:
-    with pytest.raises(NotImplementedError, match="no PostgreSQL store"):
-        workflow.Store.postgresql("postgresql://localhost/db")
+def test_unreachable_postgresql_is_an_error_without_the_password() -> None:
+    with pytest.raises(workflow.WorkflowError) as info:
+        workflow.Store.postgresql("host=/nonexistent-dir dbname=wf",
+                                  password="hunter2-secret")
+    assert info.value.name == "WF_EIO"
+    assert "cannot connect" in str(info.value)
+    assert "hunter2" not in str(info.value)

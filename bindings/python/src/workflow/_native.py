@@ -83,6 +83,11 @@ class StoreOptions(c.Structure):
                 ("read_only", c.c_bool)]
 
 
+class PostgresOptions(c.Structure):
+    _fields_ = [("version", c.c_uint), ("store", c.POINTER(StoreOptions)),
+                ("connections", c.c_uint), ("password", _cp)]
+
+
 class StoreQuery(c.Structure):
     _fields_ = [("version", c.c_uint), ("machine_name", _cp),
                 ("machine_arn", _cp), ("status", c.c_int),
@@ -201,6 +206,8 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_store_options_init": (c.c_int, [_vp, c.c_uint]),
     "wf_store_memory_new": (c.c_int, [_P, _vp, _vp]),
     "wf_store_sqlite_open": (c.c_int, [_P, _cp, _vp, _vp]),
+    "wf_store_postgres_options_init": (c.c_int, [_vp, c.c_uint]),
+    "wf_store_postgres_open": (c.c_int, [_P, _cp, _vp, _vp]),
     "wf_store_free": (None, [_vp]),
     "wf_store_is_durable": (c.c_bool, [_vp]),
     "wf_store_get_execution": (c.c_int, [_vp, _cp, STORE_EXEC_CB, _vp,

@@ -1,5 +1,5 @@
 """Stores: where an engine keeps executions, their history and their
-resumable state (in memory, or durable in SQLite)."""
+resumable state (in memory, or durable in SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -57,10 +57,10 @@ def _free_store(handle: int) -> None:
 
 
 class Store:
-    """A store for engines (Engine(store=...)): Store.memory() or
-    Store.sqlite(path). With SQLite, an engine opened on the file after
-    another stopped or crashed resumes the executions it left running
-    (Engine.resume()). One engine per store at a time; engines keep their
+    """A store for engines (Engine(store=...)): Store.memory(),
+    Store.sqlite(path) or Store.postgresql(conninfo). With a durable one,
+    an engine opened on it after another stopped or crashed resumes the
+    executions it left running (Engine.resume()). One engine per store at a time; engines keep their
     store alive, and it is closed once no engine uses it."""
 
     def __init__(self, handle: int) -> None:
@@ -115,15 +115,33 @@ class Store:
         return cls(h.value)
 
     @classmethod
-    def postgresql(cls, dsn: str) -> "Store":
-        """Refused: libworkflow's C API has no PostgreSQL store (store.h
-        offers memory, SQLite and wf_store_new() for backends written in
-        C). Raises NotImplementedError."""
-        raise NotImplementedError(
-            "libworkflow has no PostgreSQL store: include/workflow/store.h "
-            "offers wf_store_memory_new() and wf_store_sqlite_open() only "
-            "(a PostgreSQL backend would be a wf_store_ops table written in "
-            "C, e.g. a wf_store_postgresql_open())")
+    def postgresql(cls, conninfo: str, sync: str = "full",
+                   retention_ms: int = 0, retention_count: int = 0,
+                   read_only: bool = False, connections: int = 0,
+                   password: Optional[str] = None) -> "Store":
+        """Open a store in a PostgreSQL database (its wf_* tables are made
+        when missing; a database written by a newer libworkflow is
+        refused). conninfo: a libpq URI or connection string. password:
+        when neither conninfo nor libpq's PGPASSWORD / ~/.pgpass gives it;
+        never in an error's message. sync: "full" (synchronous commits,
+        the default) or "normal" (synchronous_commit off: a crash of the
+        server may lose the last commits). connections: at most this many
+        (one writes, the others read; 0: 4). One process writes to a
+        database at a time; read_only opens it beside the writer."""
+        opts = cls._options(sync, retention_ms, retention_count, read_only)
+        po = _native.PostgresOptions()
+        check(_native.lib().wf_store_postgres_options_init(
+            ctypes.byref(po), 1))
+        po.store = ctypes.pointer(opts)
+        po.connections = connections
+        po.password = b(password) if password is not None else None
+        h = ctypes.c_void_p()
+        err = _native.Error()
+        check(_native.lib().wf_store_postgres_open(
+            ctypes.byref(h), b(conninfo), ctypes.byref(po),
+            ctypes.byref(err)), err)
+        assert h.value is not None
+        return cls(h.value)
 
     def _handle(self) -> int:
         if self._h is None:
