@@ -325,7 +325,9 @@ WF_API int wf_store_postgres_options_init(wf_store_postgres_options *opts,
  * @param[out] out the store; free with wf_store_free().
  * @param conninfo a libpq connection string or URI
  *        ("postgresql://user@host/db", "host=/run/pg dbname=wf"); not
- *        retained beyond the store, never written into a message.
+ *        retained beyond the store, never written into a message. A
+ *        connection attempt gives up after 10 s unless it sets
+ *        connect_timeout.
  * @param opts NULL: defaults (4 connections, synchronous commits, 90
  *        days).
  * @param[out] err optional; a failure to connect carries libpq's message

@@ -26,8 +26,8 @@
 
 /* Advisory lock keys: "wflw" and the store's schema, for the one writer
  * (held by its session) and for making the schema (a transaction's). */
-#define WRITER_LOCK "2003331191, hashtext(current_schema())"
-#define SCHEMA_LOCK "2003331192, hashtext(current_schema())"
+#define WRITER_LOCK "2003331191, hashtext(coalesce(current_schema(), ''))"
+#define SCHEMA_LOCK "2003331192, hashtext(coalesce(current_schema(), ''))"
 
 static const char SCHEMA[] =
     "CREATE TABLE wf_schema_version("
