@@ -317,7 +317,7 @@ int wf_engine_set_http(wf_engine *e, const wf_http_options *opts,
   if (!wf__http_global_init())
     return wf__error_set(err, WF_EINTERNAL, NULL,
                          "libcurl could not be initialised");
-  wf__http_config *cfg;
+  wf__http_config *cfg = NULL;
   int rc = build(&cfg, opts, err);
   if (rc != WF_OK) return rc;
   wf__http *h = wf__engine_attachment(e, &HTTP_KEY, http_new, http_teardown);
