@@ -32,6 +32,17 @@ Test(jsonata_size, the_measure_is_the_dumps_length_for_every_byte) {
     cr_assert_eq(wf__json_size(o, SIZE_MAX / 2), dumped(o), "byte %d", c);
     json_decref(o);
     json_decref(v);
+    /* Longer strings are scanned a word at a time: the byte at each
+     * place of a word, among bytes that need no escape and bytes above
+     * 0x7f. */
+    for (size_t at = 0; at < 20; at++) {
+      char t[21] = "abcdefgh\xc3\xa9ijklmnopqr";
+      t[at] = (char)c;
+      json_t *w = json_stringn_nocheck(t, 20);
+      cr_assert_eq(wf__json_size(w, SIZE_MAX / 2), dumped(w), "byte %d at %zu",
+                   c, at);
+      json_decref(w);
+    }
   }
 }
 

@@ -47,6 +47,13 @@ static void list_states(ata_scope *s) {
         (struct wf__jsonata_member){"errorOutput", s->error_output, 0};
 }
 
+/* $now() and $millis() read the engine's clock (only those that call
+ * them: reading it has a cost). */
+static int64_t scope_now(void *payload) {
+  int64_t now = wf__engine_now(((ata_scope *)payload)->f->exec->engine);
+  return now ? now : 1; /* 0 would mean the wall clock */
+}
+
 /* Evaluate `field` in `scope` (its $states listed at most once, whatever
  * the fields evaluated in it). */
 static int eval_in(ata_scope *scope, const wf__jfield *field, json_t **out,
@@ -57,8 +64,7 @@ static int eval_in(ata_scope *scope, const wf__jfield *field, json_t **out,
   wf__jsonata_bindings b = {.resolve = resolve, .payload = scope,
                             .record = "states", .members = scope->states,
                             .nrecord = scope->nstates,
-                            .now_ms = wf__engine_now(e), .aws = true};
-  if (!b.now_ms) b.now_ms = 1; /* 0 would mean the wall clock */
+                            .clock = scope_now, .aws = true};
   wf__budget_init(&f->budget, e->payload_limit, e->expression_cpu_ns);
   return wf__jfield_eval(out, size, field, &b, &f->budget, fault);
 }

@@ -186,6 +186,10 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   ev->max_depth = max_depth > 0 ? max_depth : WF__JSONATA_MAX_DEPTH;
   ev->expr = e;
   if (vars && vars->now_ms) ev->now_ms = (double)vars->now_ms;
+  if (vars && vars->clock) {
+    ev->clock = vars->clock;
+    ev->clock_payload = vars->payload;
+  }
   ev->vars = vars && (vars->resolve || vars->record) ? vars : NULL;
   ev->aws = vars && vars->aws;
   ev->rng = wf__rng_next(&shared->rng) | 1u;
@@ -247,6 +251,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
 }
 
 double jnow(jev *ev) {
+  if (!ev->now_ms && ev->clock) ev->now_ms = (double)ev->clock(ev->clock_payload);
   if (!ev->now_ms) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

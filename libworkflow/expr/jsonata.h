@@ -76,9 +76,11 @@ typedef struct wf__jsonata_bindings {
   } *members;
   size_t nrecord;
   /* $now() and $millis(): milliseconds since the epoch at which the
-   * evaluation happens (one value for the whole evaluation); 0 reads the
-   * system's real-time clock. */
+   * evaluation happens (one value for the whole evaluation); 0 asks
+   * `clock` (with `payload`) when either is first called, or without a
+   * clock reads the system's real-time clock. */
   int64_t now_ms;
+  int64_t (*clock)(void *payload);
   /* AWS Step Functions' function set: $partition, $range, $hash, $uuid,
    * $parse and $random with a seed added, $eval taken away. */
   bool aws;

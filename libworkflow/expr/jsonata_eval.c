@@ -81,10 +81,6 @@ static bool env_find(jenv *env, const char *name, jv **out) {
   return false;
 }
 
-/* The native functions are a static table; a lookup that reaches the root
- * makes a function value for one. Names are the compiled tree's (an
- * expression's own, or one $eval compiled, kept until the evaluation
- * ends), so the root's bindings keep them without a copy. */
 /* The bindings' record as an object of its members, each converted when
  * looked into. */
 static jv *record_of(jev *ev, const wf__jsonata_bindings *b) {
@@ -95,10 +91,14 @@ static jv *record_of(jev *ev, const wf__jsonata_bindings *b) {
   return o;
 }
 
+/* The native functions are a static table; a lookup that reaches the root
+ * makes a function value for one. Names are the compiled tree's (an
+ * expression's own, or one $eval compiled, kept until the evaluation
+ * ends), so the root's bindings keep them without a copy. */
 static jv *lookup(jev *ev, jenv *env, const char *name) {
   jv *v;
   if (env_find(env, name, &v)) return v;
-  if (ev->vars && ev->vars->record && strcmp(name, ev->vars->record) == 0) {
+  if (ev->vars && ev->vars->record && same_name(name, ev->vars->record)) {
     v = record_of(ev, ev->vars);
     env_add(ev, ev->root, name, v);
     return v;
@@ -201,6 +201,10 @@ static jv *eval_stages(jev *ev, const jnode *step, jv *input, jenv *env) {
 /* A step with no predicate, stage, grouping, '[]', focus, index or
  * parent binding on it. */
 static bool plain_step(const jnode *step) {
+  return step->plain;
+}
+
+bool jnode_plain(const jnode *step) {
   return !step->nstages && !step->npred && !step->has_group &&
          !step->keep_array && !step->tuple && !step->focus && !step->index &&
          !step->ancestor;

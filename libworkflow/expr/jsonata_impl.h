@@ -28,6 +28,14 @@ typedef struct ja_arena {
 
 void *ja_alloc(ja_arena *a, size_t n); /* NULL on out-of-memory */
 void ja_arena_free(ja_arena *a);
+/* The bytes an arena's chunks hold (an upper bound of what it gave). */
+size_t ja_arena_used(const ja_arena *a);
+/* Start an empty arena with one chunk of exactly n bytes, all of it
+ * given: its address (NULL on out-of-memory). */
+void *ja_arena_block(ja_arena *a, size_t n);
+/* Move the tree of a compiled expression into one block of its own
+ * (jsonata_compact.c); -1 on out-of-memory, the tree unchanged. */
+int jcompact(struct wf__jsonata *e);
 
 /* --- syntax tree --- */
 
@@ -55,44 +63,58 @@ typedef struct jstage {
 
 typedef struct jsig jsig;
 
+/* A node's first 64 bytes hold what evaluating most nodes reads: the
+ * type, a name's text, a path's steps or a call's arguments, an object
+ * constructor's pairs, a call's function, and the flags, among them
+ * whether a path step is plain. A state machine runs many expressions a
+ * few times each, so a node read is often a cache miss: a line or two
+ * rather than several (and jcompact() keeps a tree in one block). */
 struct jnode {
   jn_type type;
   int pos;
   const char *op; /* operators: "+", "[", "{", ...; names, variables */
   size_t oplen;   /* length of op (names may hold NUL) */
-  double num;
-  int vkind; /* N_VALUE: 0 null, 1 true, 2 false */
-  jnode *lhs, *rhs, *third; /* binary; condition; transform */
-  jnode **items;            /* steps, block, array items, arguments */
+  jnode **items;  /* steps, block, array items, arguments */
   size_t nitems;
   jnode **pairs; /* object constructor: key, value, key, value ... */
+  jnode *proc;   /* function, partial */
+  bool keep_array, keep_singleton, consarray, tuple, thunk;
+  bool has_group;
+  /* Each key of pairs a plain string literal, no two the same: set by
+   * the parser. */
+  bool pairs_literal;
+  /* No predicate, stage, grouping, '[]', focus, index or parent binding
+   * on it (set once the tree is made): a path step read directly. */
+  bool plain;
+  /* ---- second line on ---- */
   size_t npairs;
+  jnode *lhs, *rhs, *third; /* binary; condition; transform */
+  size_t nstages, npred;
+  const char *focus, *index;
+  jslot *ancestor; /* name / wildcard step */
+  double num;
+  int vkind; /* N_VALUE: 0 null, 1 true, 2 false */
+  int group_pos;
+  bool group_literal; /* as pairs_literal, for group */
+  jstage *pred; /* predicates (on a non-step) */
+  jstage *stages; /* stages (on a path step) */
   jnode **group; /* grouping {..} on a step or path: pairs */
   size_t ngroup;
-  int group_pos;
-  bool has_group;
-  /* Each key of pairs (of group) a plain string literal, no two the
-   * same: set by the parser. */
-  bool pairs_literal, group_literal;
-  jstage *pred; /* predicates (on a non-step) */
-  size_t npred;
-  jstage *stages; /* stages (on a path step) */
-  size_t nstages;
   jnode **terms; /* sort terms */
   bool *desc;
   size_t nterms;
-  jnode *proc;  /* function, partial */
   jnode *body;  /* lambda */
   jsig *sig; /* lambda signature, or NULL */
-  bool keep_array, keep_singleton, consarray, tuple, thunk;
-  const char *focus, *index;
-  jslot *ancestor; /* name / wildcard step */
   jslot *slot;     /* parent */
   jslot **seeking;
   size_t nseeking;
   pcre2_code *re; /* regex */
   unsigned reflags;
 };
+
+/* Whether a path step has no predicate, stage, grouping, '[]', focus,
+ * index or parent binding on it (what jnode.plain caches). */
+bool jnode_plain(const jnode *step);
 
 /* --- signatures --- */
 
@@ -234,6 +256,8 @@ struct jev {
   wf__budget *budget;
   int depth, max_depth;
   double now_ms; /* read once, when first asked for (jnow); 0 until then */
+  int64_t (*clock)(void *payload); /* the bindings' clock, and its payload */
+  void *clock_payload;
   uint64_t rng;
   jenv *root; /* where resolved variables are cached */
   const struct wf__jsonata_bindings *vars;

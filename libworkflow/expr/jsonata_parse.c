@@ -38,6 +38,13 @@ typedef struct parser {
   int depth; /* nesting of expression() and process() calls */
   jslot **ancestry;
   size_t nanc, capanc;
+  /* The variable names met so far, each kept once: lookups of the same
+   * name then match by pointer. */
+  struct pname {
+    const char *s;
+    size_t len;
+    struct pname *next;
+  } *names;
 } parser;
 
 static _Noreturn void perr(parser *p, const char *code, int pos,
@@ -408,8 +415,20 @@ static void advance(parser *p, const char *id, bool infix) {
     perr(p, "S0204", p->cur.pos, p->cur.s, p->cur.len, NULL);
 }
 
+/* A variable's name, the same string for every use of it. */
+static const char *var_name(parser *p, const char *s, size_t len) {
+  for (struct pname *m = p->names; m; m = m->next)
+    if (m->len == len && memcmp(m->s, s, len) == 0) return m->s;
+  char *copy = palloc(p, len + 1);
+  memcpy(copy, s, len);
+  struct pname *m = palloc(p, sizeof *m);
+  *m = (struct pname){copy, len, p->names};
+  p->names = m;
+  return copy;
+}
+
 static jnode *node_from(parser *p, const tok *t) {
-  jnode *n = palloc(p, sizeof *n);
+  jnode *n = palloc(p, sizeof(jnode));
   n->pos = t->pos;
   switch (t->type) {
   case T_NAME: n->type = N_NAME; break;
@@ -424,6 +443,9 @@ static jnode *node_from(parser *p, const tok *t) {
   if (t->type == T_END) {
     n->op = "(end)";
     n->oplen = 5;
+  } else if (t->type == T_VAR) {
+    n->op = var_name(p, t->s, t->len);
+    n->oplen = t->len;
   } else {
     char *s = palloc(p, t->len + 1);
     memcpy(s, t->s, t->len);
@@ -517,7 +539,7 @@ static jnode *nud(parser *p, jnode *t) {
       for (;;) {
         jnode *item = expression(p, 0);
         if (cur_is(p, "..")) {
-          jnode *r = palloc(p, sizeof *r);
+          jnode *r = palloc(p, sizeof(jnode));
           r->type = N_BINARY;
           r->op = "..";
           r->pos = p->cur.pos;
@@ -801,7 +823,7 @@ static void resolve_ancestry(parser *p, jnode *path) {
 
 static jnode *tail_call_optimize(parser *p, jnode *expr) {
   if (expr->type == N_FUNCTION && !expr->npred) {
-    jnode *th = palloc(p, sizeof *th);
+    jnode *th = palloc(p, sizeof(jnode));
     th->type = N_LAMBDA;
     th->thunk = true;
     th->pos = expr->pos;
@@ -827,7 +849,7 @@ static void add_stage(parser *p, jstage **v, size_t *n, jstage st) {
 }
 
 static jnode *new_path(parser *p, jnode *step) {
-  jnode *r = palloc(p, sizeof *r);
+  jnode *r = palloc(p, sizeof(jnode));
   r->type = N_PATH;
   r->pos = step->pos;
   r->items = palloc(p, sizeof *r->items);
@@ -944,7 +966,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     } else if (!strcmp(op, "^")) {
       result = process(p, expr->lhs);
       if (result->type != N_PATH) result = new_path(p, result);
-      jnode *sort = palloc(p, sizeof *sort);
+      jnode *sort = palloc(p, sizeof(jnode));
       sort->type = N_SORT;
       sort->pos = expr->pos;
       sort->nterms = expr->nterms;
@@ -957,7 +979,7 @@ static jnode *process_node(parser *p, jnode *expr) {
       path_push(p, result, sort);
       resolve_ancestry(p, result);
     } else if (!strcmp(op, ":=")) {
-      result = palloc(p, sizeof *result);
+      result = palloc(p, sizeof(jnode));
       result->type = N_BIND;
       result->pos = expr->pos;
       result->op = expr->op;
@@ -992,7 +1014,7 @@ static jnode *process_node(parser *p, jnode *expr) {
                      (jstage){true, NULL, expr->rhs->op, expr->pos});
       step->tuple = true;
     } else if (!strcmp(op, "~>")) {
-      result = palloc(p, sizeof *result);
+      result = palloc(p, sizeof(jnode));
       result->type = N_APPLY;
       result->op = expr->op;
       result->pos = expr->pos;
@@ -1000,7 +1022,7 @@ static jnode *process_node(parser *p, jnode *expr) {
       result->rhs = process(p, expr->rhs);
       result->keep_array = result->lhs->keep_array || result->rhs->keep_array;
     } else {
-      result = palloc(p, sizeof *result);
+      result = palloc(p, sizeof(jnode));
       result->type = N_BINARY;
       result->op = expr->op;
       result->pos = expr->pos;
@@ -1012,7 +1034,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     break;
   }
   case N_UNARY:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_UNARY;
     result->op = expr->op;
     result->pos = expr->pos;
@@ -1043,7 +1065,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     break;
   case N_FUNCTION:
   case N_PARTIAL:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = expr->type;
     result->pos = expr->pos;
     result->op = expr->op;
@@ -1056,7 +1078,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     result->proc = process(p, expr->proc);
     break;
   case N_LAMBDA:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_LAMBDA;
     result->pos = expr->pos;
     result->items = expr->items;
@@ -1065,7 +1087,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     result->body = tail_call_optimize(p, process(p, expr->body));
     break;
   case N_CONDITION:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_CONDITION;
     result->pos = expr->pos;
     result->lhs = process(p, expr->lhs);
@@ -1078,7 +1100,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     }
     break;
   case N_TRANSFORM:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_TRANSFORM;
     result->pos = expr->pos;
     result->lhs = process(p, expr->lhs);
@@ -1086,7 +1108,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     if (expr->third) result->third = process(p, expr->third);
     break;
   case N_BLOCK:
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_BLOCK;
     result->pos = expr->pos;
     result->nitems = expr->nitems;
@@ -1104,7 +1126,7 @@ static jnode *process_node(parser *p, jnode *expr) {
     if (expr->keep_array) result->keep_singleton = true;
     break;
   case N_PARENT: {
-    result = palloc(p, sizeof *result);
+    result = palloc(p, sizeof(jnode));
     result->type = N_PARENT;
     result->pos = expr->pos;
     jslot *s = palloc(p, sizeof *s);
@@ -1216,6 +1238,20 @@ static void parse_message(wf__jsonata_error *err, const parser *p) {
   err->message[o] = '\0';
 }
 
+/* Set each node's `plain` once the tree is final. */
+static void mark_plain(jnode *n) {
+  if (!n) return;
+  n->plain = jnode_plain(n);
+  jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
+  for (size_t i = 0; i < sizeof kids / sizeof *kids; i++) mark_plain(kids[i]);
+  for (size_t i = 0; i < n->nitems; i++) mark_plain(n->items[i]);
+  for (size_t i = 0; i < 2 * n->npairs; i++) mark_plain(n->pairs[i]);
+  for (size_t i = 0; i < 2 * n->ngroup; i++) mark_plain(n->group[i]);
+  for (size_t i = 0; i < n->npred; i++) mark_plain(n->pred[i].expr);
+  for (size_t i = 0; i < n->nstages; i++) mark_plain(n->stages[i].expr);
+  for (size_t i = 0; i < n->nterms; i++) mark_plain(n->terms[i]);
+}
+
 int jparse(struct wf__jsonata *e, const char *text, size_t len,
            wf__jsonata_error *err) {
   parser *p = wf__calloc(1, sizeof *p);
@@ -1238,7 +1274,10 @@ int jparse(struct wf__jsonata *e, const char *text, size_t len,
     if (expr->type == N_PARENT || expr->nseeking)
       perr(p, "S0217", expr->pos, expr->type == N_PARENT ? "parent" : "path",
            expr->type == N_PARENT ? 6 : 4, NULL);
+    mark_plain(expr);
     e->root = expr;
+    /* The tree evaluated, alone in one block (the rest let go). */
+    if (jcompact(e) != 0) perr(p, "U1002", -1, NULL, 0, NULL);
   } else {
     rc = -1;
     if (err) {

@@ -122,6 +122,24 @@ void ja_arena_reset(ja_arena *a) {
   a->end = first ? a->cur + first->size : NULL;
 }
 
+size_t ja_arena_used(const ja_arena *a) {
+  size_t n = 0;
+  for (const ja_chunk *c = a->head; c; c = c->next) n += c->size;
+  return n;
+}
+
+void *ja_arena_block(ja_arena *a, size_t n) {
+  if (!n) n = 16;
+  ja_chunk *c = wf__malloc(sizeof *c + n);
+  if (!c) return NULL;
+  c->size = n;
+  c->grow = JA_CHUNK_MIN;
+  c->next = NULL;
+  a->head = c;
+  a->cur = a->end = (char *)c->data + n;
+  return c->data;
+}
+
 void ja_arena_free(ja_arena *a) {
   chunks_free(a->head, NULL);
   a->head = NULL;
