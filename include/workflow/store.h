@@ -318,8 +318,9 @@ WF_API int wf_store_postgres_options_init(wf_store_postgres_options *opts,
  * a schema version kept in wf_schema_version: a database written by a
  * newer libworkflow is refused naming both versions, an older schema is
  * migrated. Until executions are shared between processes by leases,
- * one process writes to a database at a time (a session advisory lock);
- * any number read (opts->store->read_only). Commits are one transaction
+ * one process writes to a database at a time (a session advisory lock,
+ * waited for up to 2 s: a writer that has just closed may not have let
+ * go of it yet); any number read (opts->store->read_only). Commits are one transaction
  * each, sent as a libpq pipeline (one round trip); reads never wait for
  * a commit.
  * @param[out] out the store; free with wf_store_free().

@@ -225,17 +225,26 @@ static int setup(void *payload, PGconn *c, wf_error *err) {
   PGresult *r;
   int rc = WF_OK;
   if (!s->pool.read_only) {
-    const char *got = scalar(s, c, "SELECT pg_try_advisory_lock(" WRITER_LOCK
-                             ")", &r, &rc, err);
-    bool mine = got && strcmp(got, "t") == 0;
-    PQclear(r);
+    /* A writer that has just closed its connection may still hold the
+     * lock until its server process has gone: wait a little for it. */
+    rc = command(s, c, "SET lock_timeout = '2s'", "taking its lock", err);
     if (rc != WF_OK) return rc;
-    if (!mine)
-      return wf__error_set(err, WF_EBUSY, NULL,
-                           "store %s is in use by another process (one "
-                           "process writes to a database until executions "
-                           "are shared; open it read-only to look at it)",
-                           s->pool.label);
+    r = PQexec(c, "SELECT pg_advisory_lock(" WRITER_LOCK ")");
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+      rc = WF_OK;
+    else if (state && strcmp(state, "55P03") == 0) /* lock_not_available */
+      rc = wf__error_set(err, WF_EBUSY, NULL,
+                         "store %s is in use by another process (one "
+                         "process writes to a database until executions "
+                         "are shared; open it read-only to look at it)",
+                         s->pool.label);
+    else
+      rc = wf__pg_fail(&s->pool, c, r, "taking its lock", err);
+    PQclear(r);
+    if (rc == WF_OK)
+      rc = command(s, c, "RESET lock_timeout", "taking its lock", err);
+    if (rc != WF_OK) return rc;
   }
   rc = command(s, c, "BEGIN", "checking its schema", err);
   if (rc == WF_OK) {
