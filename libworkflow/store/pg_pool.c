@@ -82,7 +82,7 @@ int wf__pg_pool_init(wf__pg_pool *p, const char *conninfo,
   p->conninfo = wf__strdup(conninfo);
   p->password = password ? wf__strdup(password) : NULL;
   p->readers = wf__calloc(nreaders, sizeof *p->readers);
-  p->nreaders = nreaders;
+  p->nreaders = p->readers ? nreaders : 0;
   if (!p->conninfo || (password && !p->password) || !p->readers)
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   return WF_OK;
@@ -132,10 +132,14 @@ static int open_conn(wf__pg_pool *p, wf__pg_conn *k, bool writer,
   /* connect_timeout and the name go first: the string's own win. */
   PGconn *c = PQconnectdbParams(kw, val, 1);
   if (!c) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  if (PQdb(c))
+  /* The first attempt names the database for good: it is made while
+   * the store opens, before any other thread can read the label. */
+  if (!p->labelled && PQdb(c)) {
+    p->labelled = true;
     snprintf(p->label, sizeof p->label, "PostgreSQL database \"%s\" on %s:%s",
              PQdb(c), PQhost(c) ? PQhost(c) : "localhost",
              PQport(c) ? PQport(c) : "");
+  }
   if (PQstatus(c) != CONNECTION_OK) {
     int rc = wf__pg_fail(p, c, NULL, "cannot connect", err);
     PQfinish(c);

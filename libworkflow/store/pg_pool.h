@@ -30,7 +30,8 @@ typedef int (*wf__pg_setup_cb)(void *payload, PGconn *c, wf_error *err);
 typedef struct wf__pg_pool {
   char *conninfo, *password;
   char label[192]; /* PostgreSQL database "D" on H:P: what messages
-                       name */
+                       name; set once, by the first connection */
+  bool labelled;
   bool read_only, sync_normal;
   const wf__pg_stmt *wstmts, *rstmts;
   size_t nwstmts, nrstmts;
