@@ -736,10 +736,9 @@ static int pg_prune(void *backend, int64_t stopped_before_ms, size_t keep,
     PQclear(r);
   }
   if (rc == WF_OK) rc = command(s, c, "COMMIT", "pruning", err);
+  if (rc == WF_OK && pruned) *pruned = n;
   if (rc != WF_OK && PQtransactionStatus(c) != PQTRANS_IDLE)
     PQclear(PQexec(c, "ROLLBACK"));
-  else if (pruned)
-    *pruned = n;
   wf__pg_writer_done(&s->pool, false);
   wf__strbuf_free(&seqs);
   return rc;
