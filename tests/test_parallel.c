@@ -37,7 +37,7 @@ static wf_machine *blocking_parallel(int n, const char *extra) {
   char def[2048] = "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
                    "'Next':'Later','Branches':[";
   for (int k = 1; k <= n; k++) {
-    char b[256];
+    char b[512];
     snprintf(b, sizeof b,
              "%s{'StartAt':'B%d','States':{'B%d':{'Type':'Task','Resource':'"
              FN "Block','Next':'A%d'},'A%d':{'Type':'Task','Resource':'" FN
@@ -308,7 +308,7 @@ Test(parallel, branches_run_at_the_same_time) {
   char def[2048] = "{'StartAt':'P','States':{'P':{'Type':'Parallel',"
                    "'End':true,'Branches':[";
   for (int i = 0; i < 4; i++) {
-    char b[256];
+    char b[512];
     snprintf(b, sizeof b,
              "%s{'StartAt':'T%d','States':{'T%d':{'Type':'Task',"
              "'Resource':'" FN "Conc','Parameters':{'b':%d},'End':true}}}",
