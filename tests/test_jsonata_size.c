@@ -27,7 +27,7 @@ Test(jsonata_size, the_measure_is_the_dumps_length_for_every_byte) {
     json_t *v = json_stringn_nocheck(s, 3);
     json_t *o = json_pack("{s:[O, i, n, b]}", "k", v, -1234, 1);
     cr_assert_not_null(o);
-    json_object_setn_nocheck(o, s, 3, json_incref(v));
+    json_object_setn_new_nocheck(o, s, 3, json_incref(v));
     cr_assert_eq(wf__json_size(v, SIZE_MAX / 2), dumped(v), "byte %d", c);
     cr_assert_eq(wf__json_size(o, SIZE_MAX / 2), dumped(o), "byte %d", c);
     json_decref(o);

@@ -524,3 +524,78 @@ Test(states_jsonata, outputs_sharing_their_input_are_sized_and_written_right) {
   free(input);
   free(pad);
 }
+
+/* A chain A -> B -> C -> D of Pass states, A and B passing the input on
+ * and adding "b" (so that C's input is a JSONata result only its frame
+ * holds), C and D with the given fields. */
+static char *merge_chain(const char *c_fields, const char *d_fields) {
+  return wft_strf(
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Output\":\"{%% $states.input %%}\","
+      "\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Output\":\"{%% $merge([$states.input, "
+      "{'b': 2}]) %%}\",\"Next\":\"C\"},"
+      "\"C\":{\"Type\":\"Pass\",%s\"Next\":\"D\"},"
+      "\"D\":{\"Type\":\"Pass\",%s\"End\":true}}}",
+      c_fields, d_fields ? d_fields : "");
+}
+
+/* Succeeded with `output`, with history kept and without (then nothing
+ * but the frame holds a state's input, which a merge may write). */
+static void expect_both(const char *def, const char *input,
+                        const char *output) {
+  expect(def, input, output);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.history = WF_HISTORY_OFF;
+  wf_engine *e = wft_engine(&o);
+  wft_register(e, FN "Echo", echo, NULL, WF_HANDLER_INLINE);
+  wf_execution *x = run(e, def, input);
+  wft_assert_succeeded(x, output);
+  wf_execution_free(x);
+  wf_engine_free(e);
+}
+
+/* An Output merged from the input may be the input written in place: the
+ * same results as a copy, whatever else holds the input or its parts. */
+Test(states_jsonata, an_output_merged_from_its_input_is_right_in_place_or_not) {
+  static const char *const in = "{\"a\":1,\"n\":{\"x\":1}}";
+  /* Members replaced keep their place, new ones follow; a member may be
+   * a part of the input. */
+  char *def = merge_chain(
+      "\"Output\":\"{% $merge([$states.input, {'a': 10, 'w': "
+      "$states.input.n}]) %}\",",
+      NULL);
+  expect_both(def, in, "{\"a\":10,\"n\":{\"x\":1},\"b\":2,\"w\":{\"x\":1}}");
+  free(def);
+  /* The input itself as a member: a copy, not a cycle. */
+  def = merge_chain("\"Output\":\"{% $merge([$states.input, {'z': "
+                    "$states.input}]) %}\",",
+                    NULL);
+  expect_both(def, in,
+         "{\"a\":1,\"n\":{\"x\":1},\"b\":2,\"z\":{\"a\":1,\"n\":{\"x\":1},"
+         "\"b\":2}}");
+  free(def);
+  /* A variable assigned the input keeps it as it was. */
+  def = merge_chain(
+      "\"Assign\":{\"keep\":\"{% $states.input %}\"},\"Output\":\"{% "
+      "$merge([$states.input, {'a': 5}]) %}\",",
+      "\"Output\":{\"keep\":\"{% $keep %}\",\"now\":\"{% $states.input %}\"},");
+  expect_both(def, in,
+         "{\"keep\":{\"a\":1,\"n\":{\"x\":1},\"b\":2},"
+         "\"now\":{\"a\":5,\"n\":{\"x\":1},\"b\":2}}");
+  free(def);
+  /* A failure after the merge: the catcher sees the state's input as it
+   * was. */
+  expect_both("{" ATA "\"StartAt\":\"A\",\"States\":{"
+         "\"A\":{\"Type\":\"Pass\",\"Output\":\"{% $states.input %}\","
+         "\"Next\":\"B\"},"
+         "\"B\":{\"Type\":\"Pass\",\"Output\":\"{% $merge([$states.input, "
+         "{'b': 2}]) %}\",\"Next\":\"C\"},"
+         "\"C\":{\"Type\":\"Task\",\"Resource\":\"" FN "Echo\","
+         "\"Output\":{\"m\":\"{% $merge([$states.input, {'a': 99}]) %}\","
+         "\"e\":\"{% $error('boom') %}\"},\"Catch\":[{\"ErrorEquals\":"
+         "[\"States.ALL\"],\"Output\":\"{% $states.input %}\","
+         "\"Next\":\"D\"}],\"Next\":\"D\"},"
+         "\"D\":{\"Type\":\"Pass\",\"End\":true}}}",
+         in, "{\"a\":1,\"n\":{\"x\":1},\"b\":2}");
+}

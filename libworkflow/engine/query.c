@@ -36,15 +36,18 @@ static void list_states(ata_scope *s) {
   /* The input's size is known, and when a JSONata result made it, its
    * containers may be shared without looking into them. */
   m[s->nstates++] = (struct wf__jsonata_member){
-      "input", s->f->input ? s->f->input : json_null(),
-      s->f->input_normal ? s->f->input_size : 0};
+      .name = "input", .value = s->f->input ? s->f->input : json_null(),
+      .size = s->f->input_normal ? s->f->input_size : 0};
   json_t *ctx = s->context ? wf__context_get(s->f) : NULL;
-  if (ctx) m[s->nstates++] = (struct wf__jsonata_member){"context", ctx, 0};
+  if (ctx)
+    m[s->nstates++] = (struct wf__jsonata_member){.name = "context",
+                                                  .value = ctx};
   if (s->result)
-    m[s->nstates++] = (struct wf__jsonata_member){"result", s->result, 0};
+    m[s->nstates++] = (struct wf__jsonata_member){.name = "result",
+                                                  .value = s->result};
   if (s->error_output)
-    m[s->nstates++] =
-        (struct wf__jsonata_member){"errorOutput", s->error_output, 0};
+    m[s->nstates++] = (struct wf__jsonata_member){.name = "errorOutput",
+                                                  .value = s->error_output};
 }
 
 /* $now() and $millis() read the engine's clock (only those that call
@@ -84,6 +87,13 @@ wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
       .f = f, .result = exit->result, .error_output = exit->error_output,
       .context = (exit->assign && wf__jfield_reads_context(exit->assign)) ||
                  (exit->output && wf__jfield_reads_context(exit->output))};
+  if (exit->output && dflt == f->input) {
+    /* Not needed: the frame holds the input. Let go now, so that an
+     * Output made from the input may write it in place (it must be the
+     * input's only holder). */
+    json_decref(dflt);
+    dflt = NULL;
+  }
   if (exit->assign) {
     json_t *values;
     if (eval_in(&scope, exit->assign, &values, NULL, &fault) != 0)
@@ -91,7 +101,12 @@ wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
     if (wf__vars_stage(f, values, &fault) != 0) goto failed;
   }
   if (exit->output) {
-    /* Its size is counted as it is made: not measured again. */
+    /* Its size is counted as it is made: not measured again. When it is
+     * one expression, the input is given up to it (the frame's reference
+     * is all that holds it, and the state leaves with the output): an
+     * object merged from the input may be the input written in place. */
+    list_states(&scope);
+    scope.states[0].own = wf__jfield_is_expr(exit->output);
     size_t size;
     if (eval_in(&scope, exit->output, &out, &size, &fault) != 0) goto failed;
     json_decref(dflt);

@@ -192,7 +192,7 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
   }
   ev->vars = vars && (vars->resolve || vars->record) ? vars : NULL;
   ev->aws = vars && vars->aws;
-  ev->rng = wf__rng_next(&shared->rng) | 1u;
+  ev->rng_source = &shared->rng;
   ev->gctx = shared->gctx;
   ev->mctx = shared->mctx;
   int rc = 0;
@@ -248,6 +248,18 @@ int wf__jsonata_eval_depth(json_t **out, const wf__jsonata *e, json_t *input,
     wf__free(ev);
   }
   return rc;
+}
+
+uint64_t jrandom(jev *ev) {
+  /* xorshift64*, per evaluation, seeded from the thread's generator (its
+   * seed the system's) when first used. */
+  uint64_t x = ev->rng;
+  if (!x) x = wf__rng_next(ev->rng_source) | 1u;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  ev->rng = x;
+  return x * 0x2545F4914F6CDD1DULL;
 }
 
 double jnow(jev *ev) {

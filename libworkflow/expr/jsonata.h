@@ -73,6 +73,11 @@ typedef struct wf__jsonata_bindings {
      * it unchanged then counts that bound for it rather than looking
      * into it (when the evaluation is asked for its result's size). */
     size_t size;
+    /* The caller gives the value up for the result: an object the
+     * result makes from it ($merge of it and others) may be it, written
+     * in place, when nothing else holds it (with a size only). Only for
+     * an evaluation whose result is all the caller keeps of it. */
+    bool own;
   } *members;
   size_t nrecord;
   /* $now() and $millis(): milliseconds since the epoch at which the

@@ -19,12 +19,12 @@
 #include "jsonata_impl.h"
 
 /* Old address to new, for what the tree may share. Open addressing on
- * the address; the table is sized for every allocation the old arena
- * could hold. */
+ * the address, doubled past half full. */
 typedef struct moved {
   const void **from;
   void **to;
-  size_t cap; /* a power of two */
+  size_t cap, n; /* cap a power of two */
+  bool failed;   /* out of memory while growing */
 } moved;
 
 typedef struct copier {
@@ -43,17 +43,50 @@ static size_t slot_of(const moved *m, const void *p) {
 }
 
 static void *found(const moved *m, const void *p) {
+  if (m->failed) return NULL;
   for (size_t i = slot_of(m, p);; i = (i + 1) & (m->cap - 1)) {
     if (!m->from[i]) return NULL;
     if (m->from[i] == p) return m->to[i];
   }
 }
 
-static void keep(moved *m, const void *p, void *to) {
+static void put(moved *m, const void *p, void *to) {
   size_t i = slot_of(m, p);
   while (m->from[i]) i = (i + 1) & (m->cap - 1);
   m->from[i] = p;
   m->to[i] = to;
+  m->n++;
+}
+
+/* A table of cap entries, empty; false on out-of-memory. */
+static bool map_init(moved *m, size_t cap) {
+  m->from = wf__calloc(cap, sizeof *m->from);
+  m->to = wf__malloc(cap * sizeof *m->to);
+  m->cap = cap;
+  m->n = 0;
+  return m->from && m->to;
+}
+
+static void map_free(moved *m) {
+  wf__free(m->from);
+  wf__free(m->to);
+}
+
+static void keep(moved *m, const void *p, void *to) {
+  if (m->failed) return;
+  if (2 * (m->n + 1) > m->cap) {
+    moved bigger = {0};
+    if (!map_init(&bigger, 2 * m->cap)) {
+      map_free(&bigger);
+      m->failed = true;
+      return;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->from[i]) put(&bigger, m->from[i], m->to[i]);
+    map_free(m);
+    *m = bigger;
+  }
+  put(m, p, to);
 }
 
 /* n bytes (16-aligned as the arena's), zeroed; while sizing, counted
@@ -177,37 +210,37 @@ static jnode *copy_node(copier *c, const jnode *n) {
   return m;
 }
 
-/* Run one pass (sizing, or copying into block) with a fresh map. */
-static jnode *pass(copier *c, const jnode *root) {
-  memset(c->map.from, 0, c->map.cap * sizeof *c->map.from);
+/* Run one pass (sizing, or copying into block) with a fresh map of `cap`
+ * entries; NULL on out-of-memory. */
+static jnode *pass(copier *c, const jnode *root, size_t cap) {
+  map_free(&c->map);
+  memset(&c->map, 0, sizeof c->map);
   c->used = 0;
-  return copy_node(c, root);
+  if (!map_init(&c->map, cap)) return NULL;
+  jnode *r = copy_node(c, root);
+  return c->map.failed ? NULL : r;
 }
 
 int jcompact(struct wf__jsonata *e) {
-  /* Every allocation of the old arena is at least 16 bytes: the map
-   * needs at most one entry per 16 bytes of it, at half load. */
-  size_t bytes = ja_arena_used(&e->arena);
-  size_t cap = 64;
-  while (cap < bytes / 8) cap *= 2;
-  copier c = {.map = {.cap = cap}};
-  c.map.from = wf__calloc(cap, sizeof *c.map.from);
-  c.map.to = wf__malloc(cap * sizeof *c.map.to);
+  copier c = {0};
   ja_arena fresh = {0};
   int rc = -1;
-  if (c.map.from && c.map.to) {
-    pass(&c, e->root);
-    size_t need = c.used;
+  if (pass(&c, e->root, 128)) {
+    /* The copy's map has room for all the sizing pass kept: it never
+     * grows, so never fails, while the block is written. */
+    size_t need = c.used, cap = 128;
+    while (cap < 2 * (c.map.n + 1)) cap *= 2;
     c.block = ja_arena_block(&fresh, need);
-    if (c.block) {
-      jnode *root = pass(&c, e->root);
+    jnode *root = c.block ? pass(&c, e->root, cap) : NULL;
+    if (root) {
       ja_arena_free(&e->arena);
       e->arena = fresh;
       e->root = root;
       rc = 0;
+    } else {
+      ja_arena_free(&fresh);
     }
   }
-  wf__free(c.map.from);
-  wf__free(c.map.to);
+  map_free(&c.map);
   return rc;
 }

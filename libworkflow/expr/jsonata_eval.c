@@ -81,16 +81,6 @@ static bool env_find(jenv *env, const char *name, jv **out) {
   return false;
 }
 
-/* The bindings' record as an object of its members, each converted when
- * looked into. */
-static jv *record_of(jev *ev, const wf__jsonata_bindings *b) {
-  jv *o = jv_obj_cap(ev, b->nrecord);
-  for (size_t i = 0; i < b->nrecord; i++)
-    jv_add(ev, o, b->members[i].name, strlen(b->members[i].name),
-           jv_from_json_sized(ev, b->members[i].value, b->members[i].size));
-  return o;
-}
-
 /* The native functions are a static table; a lookup that reaches the root
  * makes a function value for one. Names are the compiled tree's (an
  * expression's own, or one $eval compiled, kept until the evaluation
@@ -99,7 +89,7 @@ static jv *lookup(jev *ev, jenv *env, const char *name) {
   jv *v;
   if (env_find(env, name, &v)) return v;
   if (ev->vars && ev->vars->record && same_name(name, ev->vars->record)) {
-    v = record_of(ev, ev->vars);
+    v = jv_record(ev, ev->vars->members, ev->vars->nrecord);
     env_add(ev, ev->root, name, v);
     return v;
   }

@@ -440,6 +440,10 @@ nomem:
   return wf__fault_spent(fault, budget, "a JSONata field");
 }
 
+bool wf__jfield_is_expr(const wf__jfield *f) {
+  return f->root.kind == JF_EXPR;
+}
+
 int wf__jfield_eval(json_t **out, size_t *size, const wf__jfield *f,
                     const wf__jsonata_bindings *vars, wf__budget *budget,
                     wf__fault *fault) {

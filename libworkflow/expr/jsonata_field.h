@@ -58,6 +58,9 @@ const char *wf__jfield_text(const wf__jfield *f);
  * when every $states in it is the head of a path into $states.input,
  * .result or .errorOutput): building the context can then be skipped. */
 bool wf__jfield_reads_context(const wf__jfield *f);
+/* Whether the field is one expression, nothing written around it (its
+ * value is that expression's result). */
+bool wf__jfield_is_expr(const wf__jfield *f);
 
 /* The top-level keys of an object field (Assign's variable names) and
  * their count; 0 for any other field. */

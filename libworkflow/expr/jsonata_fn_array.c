@@ -103,12 +103,7 @@ static jv *fn_shuffle(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   jv *r = jv_arr(ev, 0);
   for (size_t i = 0; i < x->u.arr.len; i++) jv_push(ev, r, x->u.arr.v[i]);
   for (size_t i = r->u.arr.len - 1; i > 0; i--) {
-    uint64_t s = ev->rng;
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    ev->rng = s;
-    size_t j = (size_t)((s * 0x2545F4914F6CDD1DULL) % (i + 1));
+    size_t j = (size_t)(jrandom(ev) % (i + 1));
     jv *t = r->u.arr.v[i];
     r->u.arr.v[i] = r->u.arr.v[j];
     r->u.arr.v[j] = t;
@@ -268,7 +263,8 @@ static jv *fn_merge(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
     jv_force(x->u.arr.v[i]);
     cap += x->u.arr.v[i]->u.obj.len;
   }
-  jv *r = jv_obj_cap(ev, cap);
+  /* Made from the first object: its keys first, in its order. */
+  jv *r = x->u.arr.len ? jv_obj_based(ev, cap, x->u.arr.v[0]) : jv_obj_cap(ev, cap);
   for (size_t i = 0; i < x->u.arr.len; i++) {
     jv *o = x->u.arr.v[i];
     /* The first object's keys are distinct: no need to look for them. */
@@ -277,6 +273,7 @@ static jv *fn_merge(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
       else jv_set(ev, r, o->u.obj.k[k], o->u.obj.kl[k], o->u.obj.v[k]);
     }
   }
+  if (x->u.arr.len) jv_based_done(r);
   return r;
 }
 

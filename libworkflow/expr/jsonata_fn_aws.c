@@ -18,14 +18,6 @@
 /* AWS refuses ranges longer than this (per Floci's measurements). */
 #define AWS_RANGE_MAX 360145
 
-static uint64_t next_random(jev *ev) {
-  uint64_t x = ev->rng;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  ev->rng = x;
-  return x * 0x2545F4914F6CDD1DULL;
-}
 
 static bool whole(const jv *x, double *out) {
   if (!x || x->kind != JV_NUM || !isfinite(x->u.n)) return false;
@@ -121,7 +113,7 @@ static jv *fn_random(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)in, (void)env;
   double seed;
   if (!whole(JARG(0), &seed))
-    return jv_num(ev, (double)(next_random(ev) >> 11) / 9007199254740992.0);
+    return jv_num(ev, (double)(jrandom(ev) >> 11) / 9007199254740992.0);
   const uint64_t mask = (1ULL << 48) - 1;
   /* Java's (long) of a double: saturating at long's bounds. */
   int64_t java_long = seed >= 9223372036854775807.0    ? INT64_MAX
@@ -139,7 +131,7 @@ static jv *fn_random(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 static jv *fn_uuid(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)a, (void)n, (void)in, (void)env;
   char out[37];
-  uint64_t x = next_random(ev), y = next_random(ev);
+  uint64_t x = jrandom(ev), y = jrandom(ev);
   wf__uuid_v4(out, x, y);
   return jv_str(ev, jstrdup(ev, out, 36), 36);
 }

@@ -123,13 +123,7 @@ static jv *fn_round(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 
 static jv *fn_random(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
   (void)a, (void)n, (void)in, (void)env;
-  /* xorshift64*: per evaluation, seeded from the system */
-  uint64_t x = ev->rng;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  ev->rng = x;
-  return jv_num(ev, (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0);
+  return jv_num(ev, (double)(jrandom(ev) >> 11) / 9007199254740992.0);
 }
 
 static jv *fn_sum(jev *ev, jv **a, size_t n, jv *in, jenv *env) {

@@ -28,8 +28,6 @@ typedef struct ja_arena {
 
 void *ja_alloc(ja_arena *a, size_t n); /* NULL on out-of-memory */
 void ja_arena_free(ja_arena *a);
-/* The bytes an arena's chunks hold (an upper bound of what it gave). */
-size_t ja_arena_used(const ja_arena *a);
 /* Start an empty arena with one chunk of exactly n bytes, all of it
  * given: its address (NULL on out-of-memory). */
 void *ja_arena_block(ja_arena *a, size_t n);
@@ -146,7 +144,10 @@ enum {
   /* jsonata_value.c's own (see there): an input container unwritten, and
    * one not converted yet. */
   JA_ASIS = 32,
-  JA_LAZY = 64
+  JA_LAZY = 64,
+  /* jsonata_value.c's: an object $merge made from an input object and
+   * others (jv_obj_based), not written since. */
+  JA_BASED = 256
 };
 
 typedef enum { F_LAMBDA, F_NATIVE, F_PARTIAL, F_REGEX, F_TRANSFORM, F_CHAIN } jf_kind;
@@ -158,7 +159,7 @@ typedef struct jnative jnative;
 
 struct jv {
   uint8_t kind;
-  uint8_t flags;
+  uint16_t flags;
   union {
     bool b;
     double n;
@@ -258,7 +259,8 @@ struct jev {
   double now_ms; /* read once, when first asked for (jnow); 0 until then */
   int64_t (*clock)(void *payload); /* the bindings' clock, and its payload */
   void *clock_payload;
-  uint64_t rng;
+  uint64_t rng; /* jrandom's state: 0 until first used */
+  struct wf__rng *rng_source; /* the thread's generator, that seeds it */
   jenv *root; /* where resolved variables are cached */
   const struct wf__jsonata_bindings *vars;
   pcre2_general_context *gctx;
@@ -269,6 +271,9 @@ struct jev {
 /* The evaluation's time ($now, $millis), the same for all of it: the
  * bindings' or the real-time clock's, read on first use. */
 double jnow(jev *ev);
+/* The evaluation's next pseudo-random 64 bits ($random, $shuffle, $uuid):
+ * not for secrets. */
+uint64_t jrandom(jev *ev);
 /* Back to the arena's first chunk, emptied; the others are freed (or kept
  * for the thread, as ja_arena_free does). */
 void ja_arena_reset(ja_arena *a);
@@ -295,7 +300,7 @@ jv *jv_num(jev *ev, double d);
 jv *jv_str(jev *ev, const char *s, size_t n);
 jv *jv_cstr(jev *ev, const char *s);
 jv *jv_bool(bool b);
-jv *jv_arr(jev *ev, uint8_t flags);
+jv *jv_arr(jev *ev, uint16_t flags);
 jv *jv_seq(jev *ev);
 jv *jv_obj(jev *ev);
 /* Append v to array a, charged to the budget as a step. The quick case
@@ -317,6 +322,13 @@ void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v);
 /* An object with room for cap members; a member added that o does not
  * hold (the caller knows: no search is made). */
 jv *jv_obj_cap(jev *ev, size_t cap);
+/* An empty object with room for cap members, to be filled (jv_add, jv_set)
+ * with the members of `base` first, in its order, then others: when base
+ * is a container of the input, its result may be the input's container
+ * written in place (jv_to_json), rather than a copy. */
+jv *jv_obj_based(jev *ev, size_t cap, const jv *base);
+/* Mark o, filled as jv_obj_based says, as such. */
+void jv_based_done(jv *o);
 void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v);
 jv *jv_get(const jv *o, const char *k, size_t kl);
 bool jv_del(jv *o, const char *k, size_t kl);
@@ -332,20 +344,21 @@ static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
 static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
-/* The same for a document whose text is at most `bound` bytes (0: not
- * known) and whose numbers are as jv_to_json makes them. */
-jv *jv_from_json_sized(jev *ev, json_t *j, size_t bound);
-/* A conversion to JSON: at most `left` nodes (counted down), and the
- * size of the result's compact text counted up in `bytes` (an upper
- * bound: reals count as their longest form), so that a caller bounding
- * the text need not measure it again. */
+/* An object of the members (a record of wf__jsonata_bindings), each
+ * converted when looked into, members of a NULL value left out. A
+ * member's size, when given, goes with its containers (jout.sized). */
+jv *jv_record(jev *ev, const struct wf__jsonata_member *m, size_t n);
+/* A conversion to JSON: at most `left` nodes (counted down), and, when
+ * `sized`, the size of the result's compact text counted up in `bytes`
+ * (an upper bound: reals count as their longest form), so that a caller
+ * bounding the text need not measure it again. */
 typedef struct jout {
   size_t left, bytes;
   bool oom; /* memory or the count ran out (left is then 0 for the count) */
-  /* The caller bounds the result's text by `bytes`, so a container of a
-   * document given with its size (jv_from_json_sized) counts that size,
-   * one node, unwalked: a result sharing it many times passes the bound
-   * rather than the node count. */
+  /* The caller wants `bytes` and bounds the result's text by it, so a
+   * container of a document given with its size (jv_record)
+   * counts that size, one node, unwalked: a result sharing it many times
+   * passes the bound rather than the node count. */
   bool sized;
 } jout;
 /* The value as JSON; NULL when undefined or a function alone, or with

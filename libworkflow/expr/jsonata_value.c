@@ -122,12 +122,6 @@ void ja_arena_reset(ja_arena *a) {
   a->end = first ? a->cur + first->size : NULL;
 }
 
-size_t ja_arena_used(const ja_arena *a) {
-  size_t n = 0;
-  for (const ja_chunk *c = a->head; c; c = c->next) n += c->size;
-  return n;
-}
-
 void *ja_arena_block(ja_arena *a, size_t n) {
   if (!n) n = 16;
   ja_chunk *c = wf__malloc(sizeof *c + n);
@@ -229,8 +223,9 @@ typedef struct jlazy {
   jev *ev;
   jkid *kids;
   /* Not 0: the value is (part of) a document given with this bound of its
-   * text's size and its numbers as a result's (jv_from_json_sized). */
+   * text's size and its numbers as a result's (a record member's size). */
   size_t bound;
+  bool own; /* a record member given up for the result (its root only) */
 } jlazy;
 #define LAZY_HEAD ((sizeof(jlazy) + 15) & ~(size_t)15) /* keeps the jv aligned */
 #define LAZY_OF(v) ((jlazy *)(void *)((char *)(v) - LAZY_HEAD))
@@ -266,7 +261,7 @@ jv *jv_str(jev *ev, const char *s, size_t n) {
 jv *jv_cstr(jev *ev, const char *s) { return jv_str(ev, s, strlen(s)); }
 jv *jv_bool(bool b) { return b ? &jv_true_v : &jv_false_v; }
 
-jv *jv_arr(jev *ev, uint8_t flags) {
+jv *jv_arr(jev *ev, uint16_t flags) {
   jv *v = jalloc(ev, JV_SIZE(arr));
   memset(v, 0, JV_SIZE(arr));
   v->kind = JV_ARR;
@@ -303,7 +298,7 @@ void jv_push_slow(jev *ev, jv *a, jv *v) {
     jcharge(ev);
   }
   force(a);
-  a->flags &= (uint8_t)~JA_ASIS;
+  a->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
   if (a->u.arr.len == a->u.arr.cap) {
     size_t cap = a->u.arr.cap ? a->u.arr.cap * 2 : 4;
     jv **m = jalloc(ev, cap * sizeof *m);
@@ -346,9 +341,25 @@ jv *jv_obj_cap(jev *ev, size_t cap) {
   return o;
 }
 
+/* An object $merge made: its base, in the 16 bytes before it. */
+#define BASED_HEAD 16
+#define BASE_OF(v) (*(const jv **)(void *)((char *)(v) - BASED_HEAD))
+
+jv *jv_obj_based(jev *ev, size_t cap, const jv *base) {
+  char *m = jalloc(ev, BASED_HEAD + JV_SIZE(obj));
+  jv *o = (jv *)(void *)(m + BASED_HEAD);
+  memset(o, 0, JV_SIZE(obj));
+  o->kind = JV_OBJ;
+  *(const jv **)(void *)m = base;
+  if (cap) obj_grow(ev, o, cap);
+  return o;
+}
+
+void jv_based_done(jv *o) { o->flags |= JA_BASED; }
+
 void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
   force(o);
-  o->flags &= (uint8_t)~JA_ASIS;
+  o->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
   if (o->u.obj.len == o->u.obj.cap) obj_grow(ev, o, o->u.obj.cap ? o->u.obj.cap * 2 : 4);
   o->u.obj.k[o->u.obj.len] = k;
   o->u.obj.kl[o->u.obj.len] = kl;
@@ -358,7 +369,7 @@ void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
 void jv_set(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
   long i = obj_find(o, k, kl);
   if (i >= 0) {
-    o->flags &= (uint8_t)~JA_ASIS;
+    o->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
     o->u.obj.v[i] = v;
     return;
   }
@@ -406,7 +417,7 @@ jv *jv_get(const jv *o, const char *k, size_t kl) {
 bool jv_del(jv *o, const char *k, size_t kl) {
   long i = obj_find(o, k, kl);
   if (i < 0) return false;
-  o->flags &= (uint8_t)~JA_ASIS;
+  o->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
   size_t n = o->u.obj.len - (size_t)i - 1;
   memmove(o->u.obj.k + i, o->u.obj.k + i + 1, n * sizeof *o->u.obj.k);
   memmove(o->u.obj.kl + i, o->u.obj.kl + i + 1, n * sizeof *o->u.obj.kl);
@@ -446,6 +457,7 @@ static jv *lazy_in(jev *ev, json_t *j, char *m, size_t bound) {
   l->ev = ev;
   l->kids = NULL;
   l->bound = bound;
+  l->own = false;
   return v;
 }
 
@@ -476,8 +488,31 @@ static jv *from_json(jev *ev, json_t *j, size_t bound) {
 
 jv *jv_from_json(jev *ev, json_t *j) { return j ? from_json(ev, j, 0) : NULL; }
 
-jv *jv_from_json_sized(jev *ev, json_t *j, size_t bound) {
-  return j ? from_json(ev, j, bound) : NULL;
+jv *jv_record(jev *ev, const struct wf__jsonata_member *m, size_t n) {
+  jv *o = jv_obj_cap(ev, n);
+  /* The members' lazy containers in one block. */
+  size_t lazies = 0;
+  for (size_t i = 0; i < n; i++)
+    if (json_is_array(m[i].value) || json_is_object(m[i].value)) lazies++;
+  char *block = lazies ? jalloc(ev, lazies * LAZY_SIZE) : NULL;
+  size_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *j = m[i].value;
+    if (!j) continue;
+    jv *v;
+    if (json_is_array(j) || json_is_object(j)) {
+      v = lazy_in(ev, j, block, m[i].size);
+      LAZY_OF(v)->own = m[i].own && m[i].size;
+      block += LAZY_SIZE;
+    } else {
+      v = from_json(ev, j, 0);
+    }
+    o->u.obj.k[len] = m[i].name;
+    o->u.obj.kl[len] = strlen(m[i].name);
+    o->u.obj.v[len++] = v;
+  }
+  o->u.obj.len = len;
+  return o;
 }
 
 /* The value made already for x, a member or element of lazy l. */
@@ -550,7 +585,7 @@ void jv_force(const jv *cv) {
     v->u.obj.len = i;
     v->u.obj.cap = cap;
   }
-  v->flags &= (uint8_t)~JA_LAZY;
+  v->flags &= (uint16_t)~JA_LAZY;
 }
 
 /* An array's length, and its element i (i < jv_len), without converting
@@ -602,7 +637,7 @@ static bool json_nodes(json_t *j, jout *o) {
   case JSON_FALSE: o->bytes += 5; return true;
   case JSON_INTEGER: {
     json_int_t i = json_integer_value(j);
-    o->bytes += wf__json_int_size(i);
+    if (o->sized) o->bytes += wf__json_int_size(i);
     return i > -9007199254740992LL && i < 9007199254740992LL;
   }
   case JSON_REAL: {
@@ -611,7 +646,8 @@ static bool json_nodes(json_t *j, jout *o) {
     return !(d == floor(d) && fabs(d) < 9007199254740992.0);
   }
   case JSON_STRING:
-    o->bytes += wf__json_string_size(json_string_value(j), json_string_length(j));
+    if (o->sized)
+      o->bytes += wf__json_string_size(json_string_value(j), json_string_length(j));
     return true;
   case JSON_ARRAY: {
     size_t len = json_array_size(j);
@@ -625,7 +661,9 @@ static bool json_nodes(json_t *j, jout *o) {
     o->bytes += len ? len + 1 : 2;
     for (void *it = json_object_iter(j); it; it = json_object_iter_next(j, it)) {
       /* The key, quoted, and its colon. */
-      o->bytes += wf__json_string_size(json_object_iter_key(it), json_object_iter_key_len(it)) + 1;
+      if (o->sized)
+        o->bytes += wf__json_string_size(json_object_iter_key(it),
+                                         json_object_iter_key_len(it)) + 1;
       if (!json_nodes(json_object_iter_value(it), o)) return false;
     }
     return true;
@@ -642,7 +680,7 @@ static json_t *num_to_json(double d, jout *o) {
     return json_integer(0);
   }
   if (d == floor(d) && fabs(d) < 9007199254740992.0) {
-    o->bytes += wf__json_int_size((json_int_t)d);
+    if (o->sized) o->bytes += wf__json_int_size((json_int_t)d);
     return json_integer((json_int_t)d);
   }
   o->bytes += WF__JSON_REAL_MAX;
@@ -651,8 +689,64 @@ static json_t *num_to_json(double d, jout *o) {
   return json_real(d);
 }
 
+/* The input's own object, when v is an object $merge made from it whose
+ * other members replace or add to it (JA_BASED), written in place: when
+ * the caller gave it up (a record member's `own`, its size known so it
+ * needs no walk), nothing below it was written, and nothing else holds
+ * it, not even the result's own members (a member that is the object
+ * itself would make a cycle). NULL when not so, *o unchanged. */
+static json_t *based_in_place(const jv *v, jout *o) {
+  const jv *base = BASE_OF(v);
+  if (!o->sized || !(base->flags & JA_ASIS) || (base->flags & JA_LAZY) ||
+      !asis(base))
+    return NULL;
+  jlazy *l = LAZY_OF(base);
+  json_t *j = l->j;
+  if (!l->own || !json_is_object(j) || j->refcount != 1 || !o->left)
+    return NULL;
+  size_t n = v->u.obj.len, blen = base->u.obj.len;
+  if (n < blen) return NULL;
+  for (size_t i = 0; i < blen; i++)
+    if (v->u.obj.kl[i] != base->u.obj.kl[i] || v->u.obj.k[i] != base->u.obj.k[i])
+      return NULL;
+  /* The members that differ, made first (they may hold parts of j). */
+  json_t *made[16];
+  if (n - blen > 16) return NULL;
+  jout try = *o;
+  try.left--;
+  try.bytes += l->bound;
+  size_t count = 0;
+  bool ok = true;
+  for (size_t i = 0; i < n && ok; i++) {
+    const jv *x = v->u.obj.v[i];
+    if (i < blen && x == base->u.obj.v[i]) continue;
+    if (count == 16) ok = false;
+    else if (!x || x->kind == JV_FUNC) ok = false; /* a member dropped */
+    else {
+      try.bytes += wf__json_string_size(v->u.obj.k[i], v->u.obj.kl[i]) + 2;
+      ok = (made[count++] = jv_to_json(x, &try)) != NULL;
+    }
+  }
+  if (ok && j->refcount == 1) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++) {
+      const jv *x = v->u.obj.v[i];
+      if (i < blen && x == base->u.obj.v[i]) continue;
+      json_object_setn_new_nocheck(j, v->u.obj.k[i], v->u.obj.kl[i], made[c++]);
+    }
+    *o = try;
+    return json_incref(j);
+  }
+  for (size_t i = 0; i < count; i++) json_decref(made[i]);
+  return NULL;
+}
+
 json_t *jv_to_json(const jv *v, jout *o) {
   if (!v) return NULL;
+  if (v->flags & JA_BASED) {
+    json_t *j = based_in_place(v, o);
+    if (j) return j;
+  }
   if ((v->flags & JA_ASIS) && asis(v)) {
     json_t *j = LAZY_OF(v)->j;
     size_t bound = LAZY_OF(v)->bound;
@@ -695,7 +789,8 @@ json_t *jv_to_json(const jv *v, jout *o) {
       /* The input's own value when it is the one made below. */
       json_t *j = *JSON_SLOT(v);
       if (json_is_integer(j) ? whole : !whole) {
-        o->bytes += whole ? wf__json_int_size(json_integer_value(j)) : WF__JSON_REAL_MAX;
+        if (o->sized)
+          o->bytes += whole ? wf__json_int_size(json_integer_value(j)) : WF__JSON_REAL_MAX;
         r = json_incref(j);
         break;
       }
@@ -704,7 +799,7 @@ json_t *jv_to_json(const jv *v, jout *o) {
     break;
   }
   case JV_STR:
-    o->bytes += wf__json_string_size(v->u.str.s, v->u.str.len);
+    if (o->sized) o->bytes += wf__json_string_size(v->u.str.s, v->u.str.len);
     r = v->flags & JA_JSON ? json_incref(*JSON_SLOT(v))
                            : json_stringn_nocheck(v->u.str.s, v->u.str.len);
     break;
@@ -736,7 +831,7 @@ json_t *jv_to_json(const jv *v, jout *o) {
       const jv *x = v->u.obj.v[i];
       if (!x || x->kind == JV_FUNC) continue;
       /* The key, quoted, its colon, and a comma (one too many: a bound). */
-      o->bytes += wf__json_string_size(v->u.obj.k[i], v->u.obj.kl[i]) + 2;
+      if (o->sized) o->bytes += wf__json_string_size(v->u.obj.k[i], v->u.obj.kl[i]) + 2;
       json_t *jx = jv_to_json(x, o);
       if (!jx || json_object_setn_new_nocheck(r, v->u.obj.k[i], v->u.obj.kl[i], jx)) {
         o->oom = true;
