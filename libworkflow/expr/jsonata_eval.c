@@ -118,21 +118,25 @@ jv *jlookup_var(jenv *env, const char *name) {
   return env_find(env, name, &v) ? v : NULL;
 }
 
-/* A step, charged without a call when wf__budget_charge(b, 1) would have
- * nothing to decide: steps left over, nothing spent, and the CPU clock
- * not due (eval.c reads it every 4096 steps; below 4000 it is not due,
- * and were that interval made shorter the clock would be read at most
- * 4000 steps late). Most evaluation steps are charged this way. */
-void jcharge(jev *ev) {
+/* The step that may decide, then steps ahead for as long as
+ * wf__budget_charge(b, 1) would have nothing to decide: steps left over,
+ * nothing spent, and the CPU clock not due (eval.c reads it every 4096
+ * steps; below 4000 it is not due, and were that interval made shorter
+ * the clock would be read at most 4000 steps late). Most evaluation
+ * steps are then charged from the fuel. */
+void jcharge_slow(jev *ev) {
   wf__budget *b = ev->budget;
-  if (b && !b->spent && b->steps > 1 && b->ticks < 4000) {
-    b->steps--;
-    b->ticks++;
-    return;
-  }
-  if (b && !wf__budget_charge(b, 1)) {
+  if (!b) return;
+  if (!wf__budget_charge(b, 1)) {
     jerr_reset(&ev->err, ev->budget->spent == WF__SPENT_MEMORY ? "U1002" : "U1003");
     jrethrow(ev);
+  }
+  if (b->steps > 1 && b->ticks < 4000) {
+    uint64_t k = b->steps - 1;
+    if (k > 4000u - b->ticks) k = 4000u - b->ticks;
+    b->steps -= k;
+    b->ticks += (uint32_t)k;
+    ev->fuel = (uint32_t)k;
   }
 }
 

@@ -26,7 +26,18 @@ typedef struct ja_arena {
   char *cur, *end;
 } ja_arena;
 
-void *ja_alloc(ja_arena *a, size_t n); /* NULL on out-of-memory */
+/* n bytes (rounded up to 16) from a new chunk, a's current one being too
+ * small; NULL on out-of-memory. */
+void *ja_alloc_chunk(ja_arena *a, size_t n);
+/* n bytes, 16-aligned, that live as long as the arena; NULL on
+ * out-of-memory. */
+static inline void *ja_alloc(ja_arena *a, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (!a->cur || (size_t)(a->end - a->cur) < n) return ja_alloc_chunk(a, n);
+  void *m = a->cur;
+  a->cur += n;
+  return m;
+}
 void ja_arena_free(ja_arena *a);
 /* Start an empty arena with one chunk of exactly n bytes, all of it
  * given: its address (NULL on out-of-memory). */
@@ -259,6 +270,9 @@ struct jev {
   double now_ms; /* read once, when first asked for (jnow); 0 until then */
   int64_t (*clock)(void *payload); /* the bindings' clock, and its payload */
   void *clock_payload;
+  /* Steps taken from the budget ahead, spent without touching it (see
+   * jcharge). */
+  uint32_t fuel;
   uint64_t rng; /* jrandom's state: 0 until first used */
   struct wf__rng *rng_source; /* the thread's generator, that seeds it */
   jenv *root; /* where resolved variables are cached */
@@ -291,7 +305,18 @@ void jerr_reset(jerr *e, const char *code);
   if (setjmp((hd).jb) == 0)
 #define JT_END(ev, hd) ((ev)->h = (hd).prev)
 
-void *jalloc(jev *ev, size_t n); /* raises on out-of-memory */
+void *jalloc_chunk(jev *ev, size_t n); /* raises on out-of-memory */
+/* n bytes of the evaluation's arena; raises on out-of-memory. */
+static inline void *jalloc(jev *ev, size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  ja_arena *a = &ev->arena;
+  if (a->cur && (size_t)(a->end - a->cur) >= n) {
+    void *m = a->cur;
+    a->cur += n;
+    return m;
+  }
+  return jalloc_chunk(ev, n);
+}
 /* A text buffer that outlives no evaluation and leaks on no error. */
 wf__strbuf *jsb_new(jev *ev);
 char *jstrdup(jev *ev, const char *s, size_t n);
@@ -303,16 +328,29 @@ jv *jv_bool(bool b);
 jv *jv_arr(jev *ev, uint16_t flags);
 jv *jv_seq(jev *ev);
 jv *jv_obj(jev *ev);
+/* A step. Steps are charged to the budget ahead, as many as it would
+ * take without deciding anything (steps left over, nothing spent, the CPU
+ * clock not due), and spent from ev->fuel; jcharge_slow charges the step
+ * that decides and takes more ahead. The budget then says more steps are
+ * spent than are, by fewer than the clock's interval, while fuel is left;
+ * the step at which it stops an evaluation is the same. */
+void jcharge_slow(jev *ev);
+static inline bool jfuel(jev *ev) {
+  if (!ev->fuel) return false;
+  ev->fuel--;
+  return true;
+}
+static inline void jcharge(jev *ev) {
+  if (!jfuel(ev)) jcharge_slow(ev);
+}
+
 /* Append v to array a, charged to the budget as a step. The quick case
- * (room in a converted array, the budget's quick charge as jcharge's)
- * inline; the rest in jv_push_slow. */
+ * (room in a converted array, a step of fuel) inline; the rest in
+ * jv_push_slow. */
 void jv_push_slow(jev *ev, jv *a, jv *v);
 static inline void jv_push(jev *ev, jv *a, jv *v) {
-  wf__budget *b = ev->budget;
-  if (b && !b->spent && b->steps > 1 && b->ticks < 4000 &&
-      !(a->flags & (JA_LAZY | JA_ASIS)) && a->u.arr.len < a->u.arr.cap) {
-    b->steps--;
-    b->ticks++;
+  if (!(a->flags & (JA_LAZY | JA_ASIS)) && a->u.arr.len < a->u.arr.cap &&
+      jfuel(ev)) {
     a->u.arr.v[a->u.arr.len++] = v;
     return;
   }
@@ -395,7 +433,6 @@ jenv *jenv_new(jev *ev, jenv *parent);
 /* An environment with room for `cap` bindings in the same allocation. */
 jenv *jenv_room(jev *ev, jenv *parent, size_t cap);
 void jenv_bind(jev *ev, jenv *env, const char *name, jv *v);
-void jcharge(jev *ev);
 /* The longest text an evaluation may make (its budget's max_result), and
  * the error for one that would pass it (U1004; the budget is spent as a
  * result too large). */

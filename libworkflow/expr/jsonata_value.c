@@ -68,9 +68,8 @@ static bool spare_keep(ja_chunk *c) {
   return true;
 }
 
-void *ja_alloc(ja_arena *a, size_t n) {
-  n = (n + 15) & ~(size_t)15;
-  if (!a->cur || (size_t)(a->end - a->cur) < n) {
+void *ja_alloc_chunk(ja_arena *a, size_t n) {
+  {
     size_t grow = a->head ? a->head->grow * 2 : JA_CHUNK_MIN;
     if (grow > JA_CHUNK_MAX) grow = JA_CHUNK_MAX;
     size_t sz = n > grow ? n : grow;
@@ -162,12 +161,13 @@ _Noreturn void jthrow(jev *ev, const char *code, int pos, const char *token,
 
 _Noreturn void jthrow_oom(jev *ev) {
   jerr_reset(&ev->err, "U1002");
+  ev->fuel = 0; /* the next step sees the budget spent */
   if (ev->budget) wf__budget_nomem(ev->budget);
   jrethrow(ev);
 }
 
-void *jalloc(jev *ev, size_t n) {
-  void *m = ja_alloc(&ev->arena, n);
+void *jalloc_chunk(jev *ev, size_t n) {
+  void *m = ja_alloc_chunk(&ev->arena, n);
   if (!m) jthrow_oom(ev);
   return m;
 }
@@ -288,15 +288,8 @@ jv *jv_func(jev *ev, jf_kind fk) {
 
 void jv_push_slow(jev *ev, jv *a, jv *v) {
   /* Every element placed is work: sequences that double each round
-   * ([$s, $s] in a tail-recursive loop) spend the budget as they grow.
-   * (jcharge's quick case, jsonata_eval.c, first.) */
-  wf__budget *b = ev->budget;
-  if (b && !b->spent && b->steps > 1 && b->ticks < 4000) {
-    b->steps--;
-    b->ticks++;
-  } else {
-    jcharge(ev);
-  }
+   * ([$s, $s] in a tail-recursive loop) spend the budget as they grow. */
+  jcharge(ev);
   force(a);
   a->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
   if (a->u.arr.len == a->u.arr.cap) {
@@ -1052,6 +1045,7 @@ size_t jtext_cap(const jev *ev) {
 }
 
 _Noreturn void jthrow_size(jev *ev) {
+  ev->fuel = 0; /* the next step sees the budget spent */
   if (ev->budget && !ev->budget->spent) ev->budget->spent = WF__SPENT_SIZE;
   jerr_reset(&ev->err, "U1004");
   jrethrow(ev);
