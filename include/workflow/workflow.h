@@ -11,5 +11,6 @@
 #include "workflow/machine.h"
 #include "workflow/plugin.h"
 #include "workflow/store.h"
+#include "workflow/test_state.h"
 
 #endif /* WF_WORKFLOW_H */

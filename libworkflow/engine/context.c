@@ -22,6 +22,8 @@ static char *machine_arn(const wf_execution *x) {
 json_t *wf__context_get(wf__frame *f) {
   if (f->ctx) return f->ctx;
   wf_execution *x = f->exec;
+  json_t *given = x->probe ? wf__probe_context(f) : NULL;
+  if (given) return f->ctx = json_incref(given);
   const wf__state *st = f->scope->states[f->state];
   json_t *ctx = json_object();
   json_t *exec = json_object();

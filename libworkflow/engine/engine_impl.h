@@ -324,6 +324,10 @@ struct wf_execution {
   bool draining;
   wf__frame *ready_head, *ready_tail;
 
+  /* A TestState run (test_state.c): never registered, kept or announced;
+   * NULL for every other execution. */
+  struct wf__probe *probe;
+
   /* Mocked Task states: state name -> response name, for this test case. */
   json_t *mock_case;
   json_t *mock_responses;
@@ -500,6 +504,39 @@ int wf__exec_setup_mock(wf_execution *x, const char *test_case,
 int wf__exec_register(wf_execution *x, bool limited);
 /* A new execution record, not yet registered or started. */
 wf_execution *wf__exec_alloc(wf_engine *e, wf_machine *m);
+/* A TestState run's execution of m: unregistered, never committed
+ * (NULL: out of memory, err set). */
+wf_execution *wf__exec_new_probe(wf_engine *e, wf_machine *m, json_t *input,
+                                struct wf__probe *probe, wf_error *err);
+/* Run it on this thread, as wf_engine_run() runs one, until it ends. */
+void wf__exec_run_probe(wf_execution *x);
+
+/* test_state.c: what the state machinery tells a TestState run (each
+ * called only when f->exec->probe is set). */
+typedef enum wf__probe_stage {
+  WF__PROBE_AFTER_INPUT_PATH,
+  WF__PROBE_AFTER_ARGUMENTS, /* Parameters (JSONPath) or Arguments */
+  WF__PROBE_RESULT,
+  WF__PROBE_AFTER_RESULT_SELECTOR,
+  WF__PROBE_AFTER_RESULT_PATH,
+  WF__PROBE_STAGES
+} wf__probe_stage;
+/* The top frame before its first step: its state and variables. */
+void wf__probe_prepare(wf__frame *top);
+/* The value (borrowed) the state has at `stage`. */
+void wf__probe_note(wf__frame *f, wf__probe_stage stage, json_t *value);
+/* The state leaves toward `next` (-1: none): the run ends there. */
+void wf__probe_exit(wf__frame *f, int next);
+/* How many retries the state's retriers have made (retrierRetryCount). */
+unsigned wf__probe_retries(const wf__frame *f);
+/* Retrier `index` would retry after `backoff_ms`: the run ends
+ * RETRIABLE. */
+void wf__probe_retriable(wf__frame *f, size_t index, int64_t backoff_ms);
+/* Catcher `index` takes the error: the state leaves CAUGHT_ERROR. */
+void wf__probe_caught(wf__frame *f, size_t index, const char *error,
+                      const char *cause);
+/* The context object given to the run, or NULL (borrowed). */
+json_t *wf__probe_context(const wf__frame *f);
 
 /* frame.c */
 wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,

@@ -397,6 +397,49 @@ static int admit(wf_execution *x, bool named, wf_execution **same,
   return WF_OK;
 }
 
+/* The first event, the top frame and the first step: on this thread when
+ * `inline_run`. */
+static void launch(wf_execution *x, size_t in_size, bool inline_run) {
+  wf_engine *e = x->engine;
+  pthread_mutex_lock(&x->lock);
+  x->start_ms = wf__engine_now(e);
+  unsigned long failures = wf__alloc_failures();
+  wf__history_add(x, NULL, WF__EV_EXECUTION_STARTED, NULL, x->input, NULL,
+                  NULL);
+  x->top = wf__frame_new(x, NULL, x->machine->top, x->input);
+  if (x->top && wf__alloc_failures() != failures) {
+    /* Its first event went without memory: it never starts. */
+    wf__frame_release(x->top);
+    x->top = NULL;
+  }
+  if (!x->top) {
+    wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime",
+                    "Out of memory while starting the execution");
+    pthread_mutex_unlock(&x->lock);
+    return;
+  }
+  if (x->probe) wf__probe_prepare(x->top);
+  x->top->input_size = in_size;
+  wf__commit_request(x, WF__COMMIT_START, NULL);
+  /* The first step is queued (or counted busy) before the timeout timer
+   * exists, so virtual time cannot jump to the timeout first. */
+  if (inline_run) {
+    /* On this thread: no hand-off. The reference keeps the frame alive
+     * when the execution finishes inside the step. */
+    wf__frame *top = wf__frame_ref(x->top);
+    wf__sched_busy_begin(&e->sched);
+    wf__exec_arm_timeout(x);
+    wf__exec_drain(x, top);
+    wf__sched_busy_end(&e->sched);
+    pthread_mutex_unlock(&x->lock);
+    wf__frame_release(top);
+  } else {
+    wf__frame_schedule(x->top);
+    wf__exec_arm_timeout(x);
+    pthread_mutex_unlock(&x->lock);
+  }
+}
+
 static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                  const char *input_json, const wf_start_options *opts,
                  bool inline_run, wf_error *err) {
@@ -448,41 +491,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
     *out = same;
     return rc;
   }
-  pthread_mutex_lock(&x->lock);
-  x->start_ms = wf__engine_now(e);
-  unsigned long failures = wf__alloc_failures();
-  wf__history_add(x, NULL, WF__EV_EXECUTION_STARTED, NULL, input, NULL, NULL);
-  x->top = wf__frame_new(x, NULL, m->top, input);
-  if (x->top && wf__alloc_failures() != failures) {
-    /* Its first event went without memory: it never starts. */
-    wf__frame_release(x->top);
-    x->top = NULL;
-  }
-  if (!x->top) {
-    wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime",
-                    "Out of memory while starting the execution");
-    pthread_mutex_unlock(&x->lock);
-  } else {
-    x->top->input_size = in_size;
-    wf__commit_request(x, WF__COMMIT_START, NULL);
-    /* The first step is queued (or counted busy) before the timeout timer
-     * exists, so virtual time cannot jump to the timeout first. */
-    if (inline_run) {
-      /* On this thread: no hand-off. The reference keeps the frame alive
-       * when the execution finishes inside the step. */
-      wf__frame *top = wf__frame_ref(x->top);
-      wf__sched_busy_begin(&e->sched);
-      wf__exec_arm_timeout(x);
-      wf__exec_drain(x, top);
-      wf__sched_busy_end(&e->sched);
-      pthread_mutex_unlock(&x->lock);
-      wf__frame_release(top);
-    } else {
-      wf__frame_schedule(x->top);
-      wf__exec_arm_timeout(x);
-      pthread_mutex_unlock(&x->lock);
-    }
-  }
+  launch(x, in_size, inline_run);
   /* The start's ticket is the first: later requests only join or follow.
    * StartExecution answers once the start is committed. */
   bool nowait = opts && opts->version >= 3 && (opts->flags & WF_START_NOWAIT);
@@ -510,6 +519,31 @@ int wf_engine_run(wf_execution **out, wf_engine *e, wf_machine *m,
   int rc = start(out, e, m, input_json, opts, true, err);
   if (rc == WF_OK) wf_execution_wait(*out, -1);
   return rc;
+}
+
+wf_execution *wf__exec_new_probe(wf_engine *e, wf_machine *m, json_t *input,
+                                struct wf__probe *probe, wf_error *err) {
+  wf_execution *x = wf__exec_alloc(e, m);
+  if (!x) {
+    wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    return NULL;
+  }
+  x->input = json_incref(input);
+  x->probe = probe;
+  char *text = wf__json_dumps(input);
+  int rc = text ? identify(x, NULL, text, err)
+                : wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  wf__free(text);
+  if (rc != WF_OK) {
+    wf__exec_release(x);
+    return NULL;
+  }
+  return x;
+}
+
+void wf__exec_run_probe(wf_execution *x) {
+  launch(x, wf__json_size(x->input, x->engine->payload_limit), true);
+  wf_execution_wait(x, -1);
 }
 
 static bool is_done(void *arg) {

@@ -68,7 +68,10 @@ static int apply_path_field(wf__frame *f, const wf__path_field *pf,
 
 int wf__state_input(wf__frame *f, const wf__state *st, json_t **out,
                     wf__fault *fault) {
-  return apply_path_field(f, &st->input_path, f->input, out, fault);
+  int rc = apply_path_field(f, &st->input_path, f->input, out, fault);
+  if (rc == 0 && f->exec->probe)
+    wf__probe_note(f, WF__PROBE_AFTER_INPUT_PATH, *out);
+  return rc;
 }
 
 int wf__state_output(wf__frame *f, const wf__state *st, json_t *doc,
@@ -89,6 +92,8 @@ int wf__state_arguments(wf__frame *f, const wf__state *st, json_t *eff,
     *out = json_incref(eff);
   }
   json_decref(eff);
+  if (rc == 0 && f->exec->probe)
+    wf__probe_note(f, WF__PROBE_AFTER_ARGUMENTS, *out);
   return rc;
 }
 
@@ -169,6 +174,11 @@ wf__step wf__state_leave(wf__frame *f, const wf__state *st, json_t *output,
                            .data = output, .assigned = f->pending_vars};
   wf__history_record(x, f, &exited);
   wf__vars_commit(f);
+  if (f->exec->probe && !f->parent) {
+    /* TestState runs one state: it ends as the state leaves. */
+    wf__probe_exit(f, next);
+    next = -1;
+  }
   if (next < 0) return wf__frame_succeed(f, output);
   json_decref(f->input);
   f->input = output;
@@ -260,6 +270,7 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
   wf__fault fault = WF__FAULT_INIT;
   wf__eval_env env;
   size_t limit = f->exec->engine->payload_limit;
+  if (f->exec->probe) wf__probe_note(f, WF__PROBE_RESULT, result);
   if (st->ql == WF__QL_JSONATA) {
     /* Assign and Output read $states.result; Output defaults to it. */
     wf__ata_exit exit = {.assign = st->ata[WF__ATA_ASSIGN],
@@ -279,6 +290,8 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
     if (rc != 0) return wf__state_fault(f, st, &fault);
     result = sel;
   }
+  if (f->exec->probe)
+    wf__probe_note(f, WF__PROBE_AFTER_RESULT_SELECTOR, result);
   size_t rsize = wf__json_size(result, limit);
   json_t *doc = NULL;
   switch (st->result_path.mode) {
@@ -309,6 +322,7 @@ wf__step wf__state_result(wf__frame *f, const wf__state *st, json_t *result) {
       break;
     }
   }
+  if (f->exec->probe) wf__probe_note(f, WF__PROBE_AFTER_RESULT_PATH, doc);
   json_t *out;
   if (apply_path_field(f, &st->output_path, doc, &out, &fault) != 0) {
     json_decref(doc);
@@ -359,6 +373,7 @@ static int64_t backoff_ms(wf__frame *f, const wf__retrier *r,
 }
 
 wf__step wf__frame_sleep(wf__frame *f, int64_t delay_ms, wf__phase phase) {
+  if (f->exec->probe) delay_ms = 0; /* TestState does not wait (AWS) */
   int64_t now = wf__engine_now(f->exec->engine);
   wf__frame_wake_at(f, now + (delay_ms > 0 ? delay_ms : 0), phase);
   return WF__STEP_PARK;
@@ -376,6 +391,13 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
       if (!error_matches(r->errors, r->nerrors, err, f->heartbeat_fault))
         continue;
       /* The first matching retrier decides, even when it is exhausted. */
+      if (f->exec->probe) {
+        unsigned done = wf__probe_retries(f);
+        if (done >= r->max_attempts) break;
+        /* TestState reports the retry rather than make it. */
+        wf__probe_retriable(f, i, backoff_ms(f, r, done));
+        return wf__frame_fail(f, error, cause);
+      }
       if (f->attempts && f->attempts[i] < r->max_attempts) {
         int64_t delay = backoff_ms(f, r, f->attempts[i]);
         f->attempts[i]++;
@@ -390,6 +412,7 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
       const wf__catcher *c = &st->catchers[i];
       if (!error_matches(c->errors, c->nerrors, err, f->heartbeat_fault))
         continue;
+      if (f->exec->probe) wf__probe_caught(f, i, error, cause);
       /* As AWS records them: a timeout's absent cause reads "", while a
        * failure sent without error or cause (SendTaskFailure) gives null
        * for both. */

@@ -503,6 +503,10 @@ wf__step wf__run_parallel(wf__frame *f, const wf__state *st) {
   if (wf__state_input(f, st, &eff, &fault) != 0 ||
       wf__state_arguments(f, st, eff, &input, &fault) != 0)
     return wf__state_fault(f, st, &fault);
+  if (f->exec->probe && !f->parent) {
+    json_decref(input); /* TestState: the mock is the branches' result */
+    return wf__probe_fanout(f, st);
+  }
   fan_free(f->fan);
   f->fan = fan_new(st->nbranches);
   if (!f->fan) {
@@ -548,6 +552,10 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   json_t *eff;
   if (wf__state_input(f, st, &eff, &fault) != 0)
     return wf__state_fault(f, st, &fault);
+  if (f->exec->probe && !f->parent) {
+    json_decref(eff); /* TestState: the mock is the iterations' result */
+    return wf__probe_fanout(f, st);
+  }
   json_t *items = NULL;
   const wf__jfield *jitems = st->ata[WF__ATA_ITEMS];
   if (jitems) {

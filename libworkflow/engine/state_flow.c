@@ -62,6 +62,8 @@ wf__step wf__run_pass(wf__frame *f, const wf__state *st) {
       json_decref(eff);
       return wf__state_fault(f, st, &fault);
     }
+    if (f->exec->probe)
+      wf__probe_note(f, WF__PROBE_AFTER_ARGUMENTS, result);
   } else {
     result = json_incref(eff);
   }

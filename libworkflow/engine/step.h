@@ -113,6 +113,10 @@ void wf__vars_commit(wf__frame *f);
 /* The state failed or is retried: what it staged is dropped. */
 void wf__vars_discard(wf__frame *f);
 
+/* test_state.c: a Map or Parallel under TestState answers from its mock
+ * (the fan-out is not run). */
+wf__step wf__probe_fanout(wf__frame *f, const wf__state *st);
+
 /* Out of memory while stepping (state_common.c): wf__step_begin() before
  * each state's turn; wf__step_short_of_memory() tells whether an
  * allocation on this thread failed since; wf__frame_fail_memory() fails
