@@ -439,7 +439,7 @@ static bool is_array_of_numbers(const jv *v) {
   return true;
 }
 
-static bool bare(const jnode *n) { return !n->npred && !n->has_group && !n->keep_array; }
+static bool bare(const jnode *n) { return n->bare; }
 
 /* A predicate that is an array of number literals and ranges between
  * them ([[0..9]], [[0, 2]]): it has the same value for every item. */

@@ -84,17 +84,20 @@ struct jnode {
   const char *op; /* operators: "+", "[", "{", ...; names, variables */
   size_t oplen;   /* length of op (names may hold NUL) */
   jnode **items;  /* steps, block, array items, arguments */
-  size_t nitems;
-  jnode **pairs; /* object constructor: key, value, key, value ... */
-  jnode *proc;   /* function, partial */
-  bool keep_array, keep_singleton, consarray, tuple, thunk;
+  uint32_t nitems;
+  /* No predicate, stage, grouping, '[]', focus, index or parent binding
+   * on it (set once the tree is made): a path step read directly. */
+  bool plain;
+  /* No predicate, grouping or '[]' on it (set with plain): an operand
+   * read directly. */
+  bool bare;
   bool has_group;
   /* Each key of pairs a plain string literal, no two the same: set by
    * the parser. */
   bool pairs_literal;
-  /* No predicate, stage, grouping, '[]', focus, index or parent binding
-   * on it (set once the tree is made): a path step read directly. */
-  bool plain;
+  jnode **pairs; /* object constructor: key, value, key, value ... */
+  jnode *proc;   /* function, partial */
+  bool keep_array, keep_singleton, consarray, tuple, thunk;
   /* ---- second line on ---- */
   size_t npairs;
   jnode *lhs, *rhs, *third; /* binary; condition; transform */

@@ -1242,6 +1242,7 @@ static void parse_message(wf__jsonata_error *err, const parser *p) {
 static void mark_plain(jnode *n) {
   if (!n) return;
   n->plain = jnode_plain(n);
+  n->bare = !n->npred && !n->has_group && !n->keep_array;
   jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
   for (size_t i = 0; i < sizeof kids / sizeof *kids; i++) mark_plain(kids[i]);
   for (size_t i = 0; i < n->nitems; i++) mark_plain(n->items[i]);
