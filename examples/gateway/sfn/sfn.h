@@ -258,6 +258,8 @@ void gw_sfn_tag_resource(gw_sfn_call *c);
 void gw_sfn_untag_resource(gw_sfn_call *c);
 void gw_sfn_list_tags(gw_sfn_call *c);
 /* sfn_aliases.c */
+void gw_sfn_test_state(gw_sfn_call *c);
+
 void gw_sfn_create_alias(gw_sfn_call *c);
 void gw_sfn_describe_alias(gw_sfn_call *c);
 void gw_sfn_list_aliases(gw_sfn_call *c);

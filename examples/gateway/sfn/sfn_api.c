@@ -46,6 +46,7 @@ static const struct {
     {"ListStateMachineAliases", gw_sfn_list_aliases},
     {"UpdateStateMachineAlias", gw_sfn_update_alias},
     {"DeleteStateMachineAlias", gw_sfn_delete_alias},
+    {"TestState", gw_sfn_test_state},
 };
 
 json_t *gw_sfn_time(int64_t ms) { return json_real((double)ms / 1000.0); }
