@@ -10,7 +10,7 @@
 
 #include "workflow/workflow.h"
 
-TestSuite(test_state, .timeout = 60);
+TestSuite(engine_test_state, .timeout = 60);
 
 #define FN "arn:aws:lambda:us-east-1:123456789012:function:Work"
 
@@ -92,7 +92,7 @@ static const char PASS[] =
     "{\"Type\":\"Pass\",\"InputPath\":\"$.a\",\"Parameters\":{\"v.$\":\"$.b\"},"
     "\"ResultPath\":\"$.r\",\"OutputPath\":\"$.r\",\"Next\":\"After\"}";
 
-Test(test_state, pass_info_gives_output_and_next_state_only) {
+Test(engine_test_state, pass_info_gives_output_and_next_state_only) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"a\":{\"b\":7}}";
@@ -107,7 +107,7 @@ Test(test_state, pass_info_gives_output_and_next_state_only) {
   wf_engine_free(e);
 }
 
-Test(test_state, pass_debug_shows_each_processing_step) {
+Test(engine_test_state, pass_debug_shows_each_processing_step) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"a\":{\"b\":7}}";
@@ -126,7 +126,7 @@ Test(test_state, pass_debug_shows_each_processing_step) {
   wf_engine_free(e);
 }
 
-Test(test_state, jsonata_pass_shows_its_output_and_variables) {
+Test(engine_test_state, jsonata_pass_shows_its_output_and_variables) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"n\":2}";
@@ -148,7 +148,7 @@ Test(test_state, jsonata_pass_shows_its_output_and_variables) {
   wf_engine_free(e);
 }
 
-Test(test_state, jsonpath_assign_reaches_the_variables) {
+Test(engine_test_state, jsonpath_assign_reaches_the_variables) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"id\":\"x1\"}";
@@ -165,7 +165,7 @@ Test(test_state, jsonpath_assign_reaches_the_variables) {
   wf_engine_free(e);
 }
 
-Test(test_state, choice_names_the_matching_rule_s_next) {
+Test(engine_test_state, choice_names_the_matching_rule_s_next) {
   wf_engine *e = engine();
   const char def[] =
       "{\"Type\":\"Choice\",\"Choices\":[{\"Variable\":\"$.n\","
@@ -183,7 +183,7 @@ Test(test_state, choice_names_the_matching_rule_s_next) {
   wf_engine_free(e);
 }
 
-Test(test_state, choice_without_match_fails) {
+Test(engine_test_state, choice_without_match_fails) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"n\":1}";
@@ -200,7 +200,7 @@ Test(test_state, choice_without_match_fails) {
   wf_engine_free(e);
 }
 
-Test(test_state, wait_returns_at_once) {
+Test(engine_test_state, wait_returns_at_once) {
   wf_engine *e = engine();
   struct timespec a, b;
   clock_gettime(CLOCK_MONOTONIC, &a);
@@ -215,7 +215,7 @@ Test(test_state, wait_returns_at_once) {
   wf_engine_free(e);
 }
 
-Test(test_state, succeed_and_fail) {
+Test(engine_test_state, succeed_and_fail) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"ok\":1}";
@@ -233,7 +233,7 @@ Test(test_state, succeed_and_fail) {
   wf_engine_free(e);
 }
 
-Test(test_state, task_without_mock_calls_the_registered_handler) {
+Test(engine_test_state, task_without_mock_calls_the_registered_handler) {
   wf_engine *e = engine();
   atomic_store(&handler_calls, 0);
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
@@ -253,7 +253,7 @@ Test(test_state, task_without_mock_calls_the_registered_handler) {
   wf_engine_free(e);
 }
 
-Test(test_state, mocked_task_calls_nothing) {
+Test(engine_test_state, mocked_task_calls_nothing) {
   wf_engine *e = engine();
   atomic_store(&handler_calls, 0);
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
@@ -266,7 +266,7 @@ Test(test_state, mocked_task_calls_nothing) {
   wf_engine_free(e);
 }
 
-Test(test_state, jsonata_task_shows_its_arguments) {
+Test(engine_test_state, jsonata_task_shows_its_arguments) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"n\":3}";
@@ -295,7 +295,7 @@ static const char RETRY_CATCH[] =
     "{\"ErrorEquals\":[\"States.ALL\"],\"ResultPath\":\"$.err\","
     "\"Next\":\"Handle\"}],\"Next\":\"Done\"}";
 
-Test(test_state, mocked_error_a_retrier_would_retry_is_retriable) {
+Test(engine_test_state, mocked_error_a_retrier_would_retry_is_retriable) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.mock_error = "Busy";
@@ -316,7 +316,7 @@ Test(test_state, mocked_error_a_retrier_would_retry_is_retriable) {
   wf_engine_free(e);
 }
 
-Test(test_state, exhausted_retrier_lets_the_catcher_take_it) {
+Test(engine_test_state, exhausted_retrier_lets_the_catcher_take_it) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.input = "{\"a\":1}";
@@ -336,7 +336,7 @@ Test(test_state, exhausted_retrier_lets_the_catcher_take_it) {
   wf_engine_free(e);
 }
 
-Test(test_state, error_nothing_handles_fails) {
+Test(engine_test_state, error_nothing_handles_fails) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.mock_error = "Nope";
@@ -348,7 +348,7 @@ Test(test_state, error_nothing_handles_fails) {
   wf_engine_free(e);
 }
 
-Test(test_state, state_of_a_machine_by_name_with_its_context) {
+Test(engine_test_state, state_of_a_machine_by_name_with_its_context) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.state_name = "Second";
@@ -374,7 +374,7 @@ Test(test_state, state_of_a_machine_by_name_with_its_context) {
   wf_engine_free(e);
 }
 
-Test(test_state, map_and_parallel_answer_from_their_mock) {
+Test(engine_test_state, map_and_parallel_answer_from_their_mock) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.mock_result = "[1,2,3]";
@@ -402,7 +402,7 @@ Test(test_state, map_and_parallel_answer_from_their_mock) {
   wf_engine_free(e);
 }
 
-Test(test_state, map_iteration_failures_past_the_tolerance_fail) {
+Test(engine_test_state, map_iteration_failures_past_the_tolerance_fail) {
   wf_engine *e = engine();
   const char def[] =
       "{\"Type\":\"Map\",\"ToleratedFailureCount\":1,\"ItemProcessor\":{"
@@ -423,7 +423,7 @@ Test(test_state, map_iteration_failures_past_the_tolerance_fail) {
   wf_engine_free(e);
 }
 
-Test(test_state, refuses_what_aws_refuses) {
+Test(engine_test_state, refuses_what_aws_refuses) {
   wf_engine *e = engine();
   const char map[] =
       "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{"
@@ -467,7 +467,7 @@ Test(test_state, refuses_what_aws_refuses) {
   wf_engine_free(e);
 }
 
-Test(test_state, invalid_definitions_carry_the_loader_s_diagnostic) {
+Test(engine_test_state, invalid_definitions_carry_the_loader_s_diagnostic) {
   wf_engine *e = engine();
   refused(e, "{\"Type\":\"Pass\"}", NULL, WF_EINVALID, "");
   refused(e, "{\"Type\":\"Pass\",\"End\":true", NULL, WF_EINVALID, "");
@@ -480,7 +480,7 @@ Test(test_state, invalid_definitions_carry_the_loader_s_diagnostic) {
   wf_engine_free(e);
 }
 
-Test(test_state, options_init_and_versions) {
+Test(engine_test_state, options_init_and_versions) {
   wf_test_state_options o;
   cr_assert_eq(wf_test_state_options_init(&o, WF_TEST_STATE_OPTIONS_VERSION),
                WF_OK);

@@ -1,4 +1,4 @@
-/* StartSyncExecution (and TestState) from real clients. Every SDK sends
+/* StartSyncExecution and TestState from real clients. Every SDK sends
  * them to the endpoint's host with "sync-" in front, so with the endpoint
  * http://127.0.0.1:PORT they go to sync-127.0.0.1, which does not
  * resolve. Two ways serve them locally:
@@ -122,6 +122,20 @@ static void cli(const char *aws, const char *host, int want, const char *args,
   free(cmd);
 }
 
+/* `AWS stepfunctions ... ARGS` must be refused with the error `type`. */
+static void cli_refused(const char *aws, const char *host, const char *args,
+                        const char *type) {
+  char *cmd = wft_strf("%s stepfunctions --endpoint-url http://%s:%d %s", aws,
+                       host, gwt_srv.port, args);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  /* AWS CLI v2 exits 254 for an error the service answered, v1 255. */
+  cr_assert(rc == 254 || rc == 255, "%s\n%s", cmd, out);
+  cr_assert(strstr(out, type), "%s", out);
+  free(out);
+  free(cmd);
+}
+
 /* Start-sync on a new EXPRESS machine, a failing one and a STANDARD one
  * (refused) with the AWS CLI `aws` through `host`. */
 static void cli_flow(const char *aws, const char *host) {
@@ -149,16 +163,8 @@ static void cli_flow(const char *aws, const char *host) {
   args = wft_strf("start-sync-execution --state-machine-arn %sboom", m);
   cli(aws, host, 0, args, "\"error\": \"Boom\"");
   free(args);
-  /* AWS CLI v2 exits 254 for an error the service answered, v1 255. */
   args = wft_strf("start-sync-execution --state-machine-arn %splain", m);
-  char *cmd = wft_strf("%s stepfunctions --endpoint-url http://%s:%d %s", aws,
-                       host, gwt_srv.port, args);
-  char *out;
-  int rc = gwt_shell(&out, cmd);
-  cr_assert(rc == 254 || rc == 255, "%s\n%s", cmd, out);
-  cr_assert(strstr(out, "StateMachineTypeNotSupported"), "%s", out);
-  free(out);
-  free(cmd);
+  cli_refused(aws, host, args, "StateMachineTypeNotSupported");
   free(args);
 }
 
@@ -192,6 +198,47 @@ Test(gateway_clients, aws_cli_without_the_host_prefix) {
   setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true", 1);
   char *aws = wft_strf("%s -m awscli", py);
   cli_flow(aws, "127.0.0.1");
+  free(aws);
+  gwt_finish();
+}
+
+/* TestState with the AWS CLI `aws` through `host`: a Pass at DEBUG, a
+ * mocked error a retrier would retry, then one a catcher takes. */
+static void cli_test_state(const char *aws, const char *host) {
+  cli(aws, host, 0,
+      "test-state --inspection-level DEBUG --input '{\"a\":2}' --definition "
+      "'{\"Type\":\"Pass\",\"Parameters\":{\"b.$\":\"$.a\"},"
+      "\"Next\":\"After\"}'",
+      "\"afterParameters\": \"{\\\"b\\\":2}\"");
+  const char task[] =
+      "--definition '{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::"
+      "lambda:invoke\",\"Retry\":[{\"ErrorEquals\":[\"Busy\"]}],"
+      "\"Catch\":[{\"ErrorEquals\":[\"States.ALL\"],\"Next\":\"Caught\"}],"
+      "\"End\":true}' --mock '{\"errorOutput\":{\"error\":\"Busy\"}}'";
+  char *args = wft_strf("test-state %s", task);
+  cli(aws, host, 0, args, "\"status\": \"RETRIABLE\"");
+  free(args);
+  args = wft_strf("test-state %s --state-configuration retrierRetryCount=3",
+                  task);
+  cli(aws, host, 0, args, "\"nextState\": \"Caught\"");
+  free(args);
+  cli_refused(aws, host, "test-state --definition '{\"Type\":\"Pass\"}'",
+              "InvalidDefinition");
+}
+
+Test(gateway_clients, aws_cli_test_state) {
+  const char *py = cli_with_prefix_switch();
+  if (!py)
+    cr_skip_test(
+        "no AWS CLI here has test-state with mocks (Debian 12's AWS CLI "
+        "2.9.19 has no test-state)");
+  require_localhost_subdomains();
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  char *aws = wft_strf("%s -m awscli", py);
+  cli_test_state(aws, "sfn.localhost");
+  setenv("AWS_DISABLE_HOST_PREFIX_INJECTION", "true", 1);
+  cli_test_state(aws, "127.0.0.1");
   free(aws);
   gwt_finish();
 }

@@ -18,20 +18,11 @@ TestSuite(gateway_sfn_test_state, .fini = gwt_fini, .timeout = 60);
 
 /* TestState of `def` with the members of extra_json (may be NULL). */
 static gwt_response test_state(const char *def, const char *extra_json) {
-  json_t *b = json_pack("{s:s}", "definition", def);
-  json_t *extra = extra_json ? json_loads(extra_json, 0, NULL) : NULL;
-  if (extra_json) cr_assert(extra, "bad test JSON: %s", extra_json);
-  json_object_update(b, extra);
-  json_decref(extra);
-  return gwt_sfn_obj("TestState", b);
+  return gwt_sfn_merged("TestState", json_pack("{s:s}", "definition", def),
+                        extra_json);
 }
 
-static json_t *ok(gwt_response r) {
-  cr_assert_eq(r.status, 200, "%s", r.body);
-  json_t *v = json_incref(r.json);
-  gwt_response_free(&r);
-  return v;
-}
+static json_t *ok(gwt_response r) { return gwt_sfn_ok(r); }
 
 static const char *str(const json_t *v, const char *key) {
   return json_string_value(json_object_get(v, key));

@@ -77,13 +77,22 @@ const sync = (arn, input) =>
   if (r.errorName !== "StateMachineTypeNotSupported")
     fail(`a STANDARD machine: ${JSON.stringify(r)}`);
 
-  // TestState takes the same prefix: whatever the answer, the gateway
-  // must be the one answering.
+  // TestState takes the same prefix.
   r = await send(new sdk.TestStateCommand({
-    definition: JSON.stringify({ Type: "Pass", End: true }),
-    roleArn: role, input: "{}",
+    definition: JSON.stringify({ Type: "Pass", Next: "After" }),
+    roleArn: role, input: '{"a":1}', inspectionLevel: "DEBUG",
   }));
-  if (r.errorName && r.httpStatus !== 400)
+  if (r.status !== "SUCCEEDED" || r.nextState !== "After" ||
+      r.output !== '{"a":1}' || r.inspectionData.input !== '{"a":1}')
     fail(`TestState: ${JSON.stringify(r)}`);
+  r = await send(new sdk.TestStateCommand({
+    definition: JSON.stringify({
+      Type: "Task", Resource: "arn:aws:states:::lambda:invoke",
+      Catch: [{ ErrorEquals: ["States.ALL"], Next: "Caught" }], End: true,
+    }),
+    mock: { errorOutput: { error: "Bad", cause: "mocked" } },
+  }));
+  if (r.status !== "CAUGHT_ERROR" || r.nextState !== "Caught")
+    fail(`TestState, caught: ${JSON.stringify(r)}`);
   console.log("OK");
 })().catch((e) => fail(e.stack));

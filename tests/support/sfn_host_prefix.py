@@ -74,15 +74,46 @@ r = sync_start(standard, "{}")
 if r.get("error_code") != "StateMachineTypeNotSupported":
     fail("a STANDARD machine: %r" % r)
 
-# TestState takes the same prefix. Whatever the gateway answers, it must
-# be the gateway answering (boto3 before 1.33 has no test_state).
-if hasattr(sfn, "test_state"):
+# TestState takes the same prefix (boto3 before 1.33 has no test_state;
+# before 1.42, no mock or stateConfiguration).
+def test_state(**kwargs):
     try:
-        sfn.test_state(definition=json.dumps({"Type": "Pass", "End": True}),
-                       roleArn=ROLE, input="{}")
+        return sfn.test_state(roleArn=ROLE, **kwargs)
     except botocore.exceptions.ClientError as e:
-        if e.response["ResponseMetadata"].get("HTTPStatusCode") != 400:
-            fail("TestState: %r" % e.response)
+        return {"error_code": e.response["Error"]["Code"],
+                "message": e.response["Error"].get("Message", "")}
     except botocore.exceptions.EndpointConnectionError as e:
         fail("TestState did not reach the gateway: %s" % e)
+
+
+if hasattr(sfn, "test_state"):
+    r = test_state(definition=json.dumps(
+        {"Type": "Pass", "Parameters": {"v.$": "$.a"}, "Next": "After"}),
+        input='{"a": 1}', inspectionLevel="DEBUG")
+    if (r.get("status"), r.get("nextState"), r.get("output")) != (
+            "SUCCEEDED", "After", '{"v":1}') or \
+            r["inspectionData"].get("afterParameters") != '{"v":1}':
+        fail("TestState of a Pass: %r" % r)
+    r = test_state(definition='{"Type": "Pass"}')
+    if r.get("error_code") != "InvalidDefinition":
+        fail("TestState of an invalid state: %r" % r)
+    model = sfn.meta.service_model.operation_model("TestState")
+    if "mock" in model.input_shape.members:
+        task = json.dumps({
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+            "End": True})
+        busy = {"errorOutput": {"error": "Busy", "cause": "later"}}
+        r = test_state(definition=task, mock=busy)
+        if (r.get("status"), r.get("error")) != ("RETRIABLE", "Busy"):
+            fail("TestState, retriable: %r" % r)
+        r = test_state(definition=task, mock=busy,
+                       stateConfiguration={"retrierRetryCount": 2})
+        if (r.get("status"), r.get("nextState")) != ("CAUGHT_ERROR", "Caught"):
+            fail("TestState, caught: %r" % r)
+        r = test_state(definition=task, mock={"result": '{"Payload": 7}'},
+                       variables='{"x": 1}')
+        if (r.get("status"), r.get("output")) != ("SUCCEEDED", '{"Payload":7}'):
+            fail("TestState, mocked: %r" % r)
 print("OK")

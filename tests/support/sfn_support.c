@@ -53,6 +53,22 @@ gwt_response gwt_sfn_obj(const char *op, json_t *body) {
   return r;
 }
 
+gwt_response gwt_sfn_merged(const char *op, json_t *body,
+                            const char *extra_json) {
+  json_t *extra = extra_json ? json_loads(extra_json, 0, NULL) : NULL;
+  if (extra_json) cr_assert(extra, "bad test JSON: %s", extra_json);
+  json_object_update(body, extra);
+  json_decref(extra);
+  return gwt_sfn_obj(op, body);
+}
+
+json_t *gwt_sfn_ok(gwt_response r) {
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  json_t *v = json_incref(r.json);
+  gwt_response_free(&r);
+  return v;
+}
+
 gwt_response gwt_sfn_signed(const gwt_signer *sg, const char *op,
                             const char *body) {
   char amz[17], host[128], target[128];

@@ -33,6 +33,13 @@ gwt_response gwt_sfn(const char *op, const char *body_fmt, ...)
  * definitions and inputs, which are JSON text inside JSON strings. */
 gwt_response gwt_sfn_obj(const char *op, json_t *body);
 
+/* The same with the members of `extra_json` (NULL: none) added. */
+gwt_response gwt_sfn_merged(const char *op, json_t *body,
+                            const char *extra_json);
+
+/* The 200 answer's JSON (a new reference); fails the test otherwise. */
+json_t *gwt_sfn_ok(gwt_response r);
+
 /* Signing parameters for gwt_sfn_signed(). */
 typedef struct gwt_signer {
   const char *key_id, *secret, *region, *service;

@@ -88,7 +88,7 @@ static void refuse(gw_sfn_call *c, int rc, const wf_error *err) {
       gw_sfn_fail(c, "ValidationException", "%s", err->message);
       return;
     default:
-      gw_sfn_error(c->resp, 500, "InternalFailure", wf_error_str(rc));
+      gw_sfn_error(c->resp, 500, "InternalFailure", "%s", wf_error_str(rc));
   }
 }
 
