@@ -505,8 +505,8 @@ Test(gateway_sfn_api, unknown_operations_are_named) {
          "UnknownOperationException",
          "Operation AWSStepFunctions.CreateActivity is not supported by this "
          "gateway");
-  expect(gwt_sfn("TestState", "{}"), "UnknownOperationException",
-         "AWSStepFunctions.TestState");
+  expect(gwt_sfn("ListMapRuns", "{}"), "UnknownOperationException",
+         "AWSStepFunctions.ListMapRuns");
   gwt_finish();
 }
 
