@@ -537,6 +537,12 @@ void wf__probe_caught(wf__frame *f, size_t index, const char *error,
                       const char *cause);
 /* The context object given to the run, or NULL (borrowed). */
 json_t *wf__probe_context(const wf__frame *f);
+/* Whether task t belongs to a TestState run at the TRACE level (an HTTP
+ * Task then reports its exchange); *reveal: revealSecrets. Any thread. */
+bool wf__task_traced(const wf_task *t, bool *reveal);
+/* The exchange of a traced task: AWS's inspectionData request and response
+ * (stolen; either may be NULL). Any thread, before the task completes. */
+void wf__task_trace(wf_task *t, json_t *request, json_t *response);
 
 /* frame.c */
 wf__frame *wf__frame_new(wf_execution *x, wf__frame *parent,

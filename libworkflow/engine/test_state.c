@@ -27,7 +27,7 @@
 #define WF__TEST_STATE_NAME "TestState"
 
 struct wf__probe {
-  bool inspect;
+  bool inspect, trace, reveal;
   int start;
   json_t *stages[WF__PROBE_STAGES];
   json_t *vars_in, *vars_out, *context;
@@ -41,6 +41,7 @@ struct wf__probe {
   size_t index; /* the catcher or retrier */
   int64_t backoff_ms;
   char *error, *cause; /* a caught error */
+  json_t *request, *response; /* an HTTP Task's exchange (TRACE) */
 };
 
 struct wf_test_state_result {
@@ -107,6 +108,24 @@ void wf__probe_caught(wf__frame *f, size_t index, const char *error,
 
 json_t *wf__probe_context(const wf__frame *f) {
   return f->exec->probe->context;
+}
+
+bool wf__task_traced(const wf_task *t, bool *reveal) {
+  /* Set before the run starts and never changed: no lock needed. */
+  const struct wf__probe *p = t->frame->exec->probe;
+  if (reveal) *reveal = p && p->reveal;
+  return p && p->trace && !t->frame->parent;
+}
+
+void wf__task_trace(wf_task *t, json_t *request, json_t *response) {
+  wf_execution *x = t->frame->exec;
+  pthread_mutex_lock(&x->lock);
+  struct wf__probe *p = x->probe;
+  json_decref(p->request);
+  json_decref(p->response);
+  p->request = request;
+  p->response = response;
+  pthread_mutex_unlock(&x->lock);
 }
 
 wf__step wf__probe_fanout(wf__frame *f, const wf__state *st) {
@@ -341,6 +360,8 @@ static char *inspection(const struct wf__probe *p, const wf__state *st,
     for (int i = 0; i < WF__PROBE_STAGES; i++)
       put_text(o, names[i], p->stages[i]);
   }
+  if (p->request) json_object_set(o, "request", p->request);
+  if (p->response) json_object_set(o, "response", p->response);
   json_t *vars = p->left ? p->vars_out : p->vars_in;
   if (vars && json_object_size(vars)) put_text(o, "variables", vars);
   if (status == WF_TEST_RETRIABLE || status == WF_TEST_CAUGHT_ERROR) {
@@ -412,6 +433,8 @@ static void probe_free(struct wf__probe *p) {
   json_decref(p->vars_out);
   json_decref(p->context);
   json_decref(p->mock_result);
+  json_decref(p->request);
+  json_decref(p->response);
   wf__free(p->error);
   wf__free(p->cause);
 }
@@ -428,6 +451,8 @@ int wf_engine_test_state(wf_test_state_result **out, wf_engine *e,
   int rc = check_options(o, err);
   if (rc != WF_OK) return rc;
   struct wf__probe p = {.inspect = o->inspection_level != WF_INSPECT_INFO,
+                        .trace = o->inspection_level == WF_INSPECT_TRACE,
+                        .reveal = o->reveal_secrets,
                         .retries = o->retrier_retry_count,
                         .map_failures = o->map_iteration_failure_count,
                         .mock_error = o->mock_error,

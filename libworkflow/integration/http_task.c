@@ -363,6 +363,64 @@ static void complete(call *c, wf__http_outcome out, wf__http_response *r) {
   }
 }
 
+/* ---- TestState at TRACE: the exchange as AWS's inspectionData shows it
+ * (each member text; headers one "Name: value" line each). What the
+ * connection adds (an API key's header, a bearer token) is left out unless
+ * the test reveals secrets. */
+
+static json_t *protocol_of(const char *url) {
+  const char *colon = strchr(url, ':');
+  return colon ? json_stringn(url, (size_t)(colon - url)) : json_string("");
+}
+
+static json_t *traced_request(call *c, const wf__http_request *req,
+                              bool reveal) {
+  wf__strbuf lines = WF__STRBUF_INIT;
+  for (const struct curl_slist *h = c->headers; h; h = h->next) {
+    bool secret = (c->secret_header && strcmp(h->data, c->secret_header) == 0) ||
+                  (c->oauth && strncmp(h->data, "Authorization:", 14) == 0);
+    if (strcmp(h->data, "Expect:") == 0 || (secret && !reveal)) continue;
+    if (lines.len) wf__strbuf_putc(&lines, '\n');
+    wf__strbuf_puts(&lines, h->data);
+  }
+  json_t *o = json_object();
+  json_object_set_new(o, "protocol", protocol_of(req->url));
+  json_object_set_new(o, "method", json_string(req->method));
+  json_object_set_new(o, "url", json_string(req->url));
+  json_object_set_new(o, "headers", json_string(wf__strbuf_cstr(&lines)));
+  json_object_set_new(o, "body", json_stringn(req->body ? req->body : "",
+                                              req->body_len));
+  wf__strbuf_free(&lines);
+  return o;
+}
+
+static json_t *traced_response(const wf__http_request *req,
+                               const wf__http_response *r) {
+  wf__strbuf lines = WF__STRBUF_INIT;
+  const char *name;
+  json_t *values, *v;
+  size_t i;
+  json_object_foreach(r->headers, name, values) {
+    if (lines.len) wf__strbuf_putc(&lines, '\n');
+    wf__strbuf_printf(&lines, "%s: ", name);
+    json_array_foreach(values, i, v)
+      wf__strbuf_printf(&lines, "%s%s", i ? ", " : "", json_string_value(v));
+  }
+  char code[24];
+  snprintf(code, sizeof code, "%ld", r->status);
+  json_t *o = json_object();
+  json_object_set_new(o, "protocol", protocol_of(req->url));
+  json_object_set_new(o, "statusCode", json_string(code));
+  json_object_set_new(o, "statusMessage",
+                      r->reason.len ? json_stringn(r->reason.data, r->reason.len)
+                                    : json_string(wf__http_status_text(r->status)));
+  json_object_set_new(o, "headers", json_string(wf__strbuf_cstr(&lines)));
+  json_object_set_new(o, "body", json_stringn(r->body.data ? r->body.data : "",
+                                              r->body.len));
+  wf__strbuf_free(&lines);
+  return o;
+}
+
 static long timeout_ms(call *c) {
   wf_engine *e = c->task->engine;
   int64_t left = wf_task_deadline(c->task) - wf__engine_now(e);
@@ -410,6 +468,10 @@ static void run(call *c) {
   int64_t start = wf__engine_now(t->engine);
   wf__http_outcome out = wf__http_exchange(&req, &resp);
   log_call(c, method, resp.status, wf__engine_now(t->engine) - start);
+  bool reveal;
+  if (wf__task_traced(t, &reveal))
+    wf__task_trace(t, traced_request(c, &req, reveal),
+                   out == WF__HTTP_DONE ? traced_response(&req, &resp) : NULL);
   complete(c, out, &resp);
   c->completed = true;
   wf__http_response_free(&resp);
