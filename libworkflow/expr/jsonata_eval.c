@@ -85,7 +85,7 @@ static bool env_find(jenv *env, const char *name, jv **out) {
  * makes a function value for one. Names are the compiled tree's (an
  * expression's own, or one $eval compiled, kept until the evaluation
  * ends), so the root's bindings keep them without a copy. */
-static jv *lookup(jev *ev, jenv *env, const char *name) {
+static jv *lookup(jev *ev, jenv *env, const char *name, const jv *native) {
   jv *v;
   if (env_find(env, name, &v)) return v;
   if (ev->vars && ev->vars->record && same_name(name, ev->vars->record)) {
@@ -102,6 +102,8 @@ static jv *lookup(jev *ev, jenv *env, const char *name) {
       return v;
     }
   }
+  /* Found when the expression was compiled. */
+  if (native) return (jv *)native;
   const jnative *nat = jnative_find_for(ev, name);
   if (!nat) return NULL;
   jv *f = jv_func(ev, F_NATIVE);
@@ -366,7 +368,7 @@ static jv *eval_path(jev *ev, const jnode *expr, jv *input, jenv *env) {
       jv *v;
       if (first == 0 && var0) {
         plain_enter(ev);
-        v = plain_collapse(lookup(ev, env, step->op));
+        v = plain_collapse(lookup(ev, env, step->op, step->native));
       } else if (plain_name(step)) {
         if (!jv_is_obj(cur)) {
           jcharge(ev);
@@ -756,7 +758,7 @@ static jv *operand(jev *ev, const jnode *n, jv *input, jenv *env, jv *tmp) {
   }
   if (n->type == N_VARIABLE && n->oplen > 0 && bare(n)) {
     plain_enter(ev); /* jeval's variable, without the dispatch */
-    return plain_collapse(lookup(ev, env, n->op));
+    return plain_collapse(lookup(ev, env, n->op, n->native));
   }
   if (!name_path(n, input) || ev->depth + 2 > ev->max_depth) return jeval(ev, n, input, env);
   jcharge(ev); /* the path */
@@ -1254,7 +1256,7 @@ static jv *eval_function(jev *ev, const jnode *expr, jv *input, jenv *env,
                          jv *applyto, bool has_applyto) {
   jv *proc = jeval(ev, expr->proc, input, env);
   if (!proc && expr->proc->type == N_PATH && expr->proc->items[0]->op &&
-      lookup(ev, env, expr->proc->items[0]->op))
+      lookup(ev, env, expr->proc->items[0]->op, NULL))
     jthrow(ev, "T1005", expr->pos, expr->proc->items[0]->op, NULL);
   size_t nargs = expr->nitems + (has_applyto ? 1 : 0);
   jv **args = jalloc(ev, (nargs + 1) * sizeof *args);
@@ -1287,7 +1289,7 @@ static jv *eval_partial(jev *ev, const jnode *expr, jv *input, jenv *env) {
     }
   }
   jv *proc = jeval(ev, expr->proc, input, env);
-  if (!proc && expr->proc->type == N_PATH && lookup(ev, env, expr->proc->items[0]->op))
+  if (!proc && expr->proc->type == N_PATH && lookup(ev, env, expr->proc->items[0]->op, NULL))
     jthrow(ev, "T1007", expr->pos, expr->proc->items[0]->op, NULL);
   if (!proc || proc->kind != JV_FUNC)
     jthrow(ev, "T1008", expr->pos, proc_name(expr->proc), NULL);
@@ -1412,7 +1414,7 @@ static jv *transform_call(jev *ev, jv *tf, jv *obj) {
   if (!obj) return NULL;
   const jnode *expr = tf->u.f.node;
   jenv *env = tf->u.f.env;
-  jv *cl = lookup(ev, env, "clone");
+  jv *cl = lookup(ev, env, "clone", NULL);
   if (!jv_is_func(cl)) jthrow(ev, "T2013", expr->pos, NULL, NULL);
   jv *result = japply(ev, cl, &obj, 1, NULL, env);
   jv *matches = jeval(ev, expr->lhs, result, env);
@@ -1504,7 +1506,7 @@ jv *jeval(jev *ev, const jnode *expr, jv *input, jenv *env) {
     if (expr->oplen == 0) {
       result = (jv_is_arr(input) && (input->flags & JA_OUTER)) ? input->u.arr.v[0] : input;
     } else {
-      result = lookup(ev, env, expr->op);
+      result = lookup(ev, env, expr->op, expr->native);
     }
     break;
   case N_LAMBDA: result = eval_lambda(ev, expr, input, env); break;

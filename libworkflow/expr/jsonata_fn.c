@@ -139,6 +139,9 @@ static const jnative *const tables[] = {misc_table, jfn_string_table,
  * function (jsonata-js's set, and AWS's: its additions first, no $eval),
  * as a lookup happens at every call. */
 static jsig sigs[NTABLES][MAXFN];
+/* Each function as a value ($sum unapplied), made once: nothing writes a
+ * function value once made. */
+static jv values[NTABLES][MAXFN];
 static size_t counts[NTABLES];
 #define NSLOTS 512 /* a power of two, well above the number of names */
 static const jnative *by_name[2][NSLOTS];
@@ -168,6 +171,9 @@ static void build_registry(void) {
       const char *code;
       int off;
       jsig_parse(&sigs[t][i], tables[t][i].sig, &code, &off);
+      values[t][i].kind = JV_FUNC;
+      values[t][i].u.f.fk = F_NATIVE;
+      values[t][i].u.f.nat = &tables[t][i];
       counts[t] = i + 1;
     }
   for (size_t i = 0; i < counts[NTABLES - 1]; i++)
@@ -192,6 +198,15 @@ const jnative *jnative_find(const char *name) { return registry_find(0, name); }
 
 const jnative *jnative_find_for(const jev *ev, const char *name) {
   return registry_find(ev->aws ? 1 : 0, name);
+}
+
+const jv *jnative_value(const char *name) {
+  const jnative *nat = registry_find(0, name);
+  if (!nat || nat != registry_find(1, name)) return NULL;
+  for (size_t t = 0; t < NTABLES; t++)
+    if (nat >= tables[t] && nat < tables[t] + counts[t])
+      return &values[t][nat - tables[t]];
+  return NULL;
 }
 
 const jsig *jnative_sig(const jnative *nat) {

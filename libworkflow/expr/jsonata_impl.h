@@ -120,7 +120,11 @@ struct jnode {
   jslot *slot;     /* parent */
   jslot **seeking;
   size_t nseeking;
-  pcre2_code *re; /* regex */
+  union {
+    pcre2_code *re;   /* regex */
+    const struct jv *native; /* variable: the library function it names, when
+                         no binding does (jnative_value) */
+  };
   unsigned reflags;
 };
 
@@ -451,6 +455,9 @@ bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
 
 /* The function library. */
 const jnative *jnative_find(const char *name);
+/* The library function `name` as a value, made once, when both function
+ * sets (jsonata-js's and AWS's) have the same one; NULL otherwise. */
+const jv *jnative_value(const char *name);
 /* The function `name` for this evaluation (AWS's set when ev->aws). */
 const jnative *jnative_find_for(const jev *ev, const char *name);
 extern const jnative jfn_string_table[];

@@ -1243,6 +1243,7 @@ static void mark_plain(jnode *n) {
   if (!n) return;
   n->plain = jnode_plain(n);
   n->bare = !n->npred && !n->has_group && !n->keep_array;
+  if (n->type == N_VARIABLE && n->oplen > 0) n->native = jnative_value(n->op);
   jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
   for (size_t i = 0; i < sizeof kids / sizeof *kids; i++) mark_plain(kids[i]);
   for (size_t i = 0; i < n->nitems; i++) mark_plain(n->items[i]);

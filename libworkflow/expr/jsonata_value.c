@@ -110,12 +110,21 @@ static void chunks_free(ja_chunk *c, const ja_chunk *first) {
   }
 }
 
+/* The most an arena keeps when reset: evaluations of up to this size then
+ * allocate nothing from the heap the next time. */
+#define JA_KEEP_MAX 65536u
+
 void ja_arena_reset(ja_arena *a) {
+  /* The newest chunk is the largest: kept, up to JA_KEEP_MAX, so that the
+   * next evaluation of the same size takes no chunk (or the oldest, the
+   * first, when the newest is larger). */
   ja_chunk *first = a->head;
-  while (first && first->next) first = first->next;
-  /* A first chunk made for one large value is not worth keeping. */
-  if (first && first->size > JA_CHUNK_MIN) first = NULL;
+  if (first && first->size > JA_KEEP_MAX) {
+    while (first->next) first = first->next;
+    if (first->size > JA_KEEP_MAX) first = NULL;
+  }
   chunks_free(a->head, first);
+  if (first) first->next = NULL;
   a->head = first;
   a->cur = first ? (char *)first->data : NULL;
   a->end = first ? a->cur + first->size : NULL;
