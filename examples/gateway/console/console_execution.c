@@ -1,6 +1,9 @@
 /* One execution: its summary, its graph coloured by what happened to each
- * state, and its event history as a table. What happened is read from
- * the history the engine's store committed:
+ * state, and its event history as a table; the same for one Map
+ * iteration or Parallel branch of it (?lane=); and a state's runs, with
+ * the iterations or branches a Map or Parallel state ran (.../state).
+ * What happened is read from the history the engine's store committed
+ * (console_history.c):
  *  - a state entered and exited is succeeded, or caught when the event
  *    before its exit is a failure (a Catch took the error on);
  *  - a state entered and not exited is running while the execution runs,
@@ -17,64 +20,10 @@
 
 #define TABLE_MAX 1000 /* events shown; the rest are counted */
 
-typedef struct state_runs {
-  size_t entered, exited, caught;
-} state_runs;
-
-typedef struct reading {
-  cs_buf *b;               /* the history table */
-  json_t *index;           /* state name -> index into runs */
-  state_runs *runs;
-  size_t nruns, cap;
-  unsigned char *failure;  /* by event id: a failure event */
-  size_t nfailure;
-  int64_t first_ms;
-  size_t shown, total;
-  bool oom;
-  wf_exec_status status;
-} reading;
-
-static bool ends_with(const char *s, const char *suffix) {
-  size_t n = strlen(s), k = strlen(suffix);
-  return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static state_runs *runs_of(reading *r, const char *name) {
-  json_t *at = json_object_get(r->index, name);
-  if (at) return &r->runs[json_integer_value(at)];
-  if (r->nruns == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 32;
-    state_runs *v = realloc(r->runs, cap * sizeof *v);
-    if (!v) return NULL;
-    r->runs = v;
-    r->cap = cap;
-  }
-  if (json_object_set_new(r->index, name, json_integer((json_int_t)r->nruns)))
-    return NULL;
-  memset(&r->runs[r->nruns], 0, sizeof *r->runs);
-  return &r->runs[r->nruns++];
-}
-
-static void note_failure(reading *r, int64_t id, bool failure) {
-  if (id <= 0) return;
-  if ((size_t)id >= r->nfailure) {
-    size_t n = r->nfailure ? r->nfailure : 256;
-    while (n <= (size_t)id) n *= 2;
-    unsigned char *v = realloc(r->failure, n);
-    if (!v) {
-      r->oom = true;
-      return;
-    }
-    memset(v + r->nfailure, 0, n - r->nfailure);
-    r->failure = v;
-    r->nfailure = n;
-  }
-  r->failure[id] = failure;
-}
-
-static bool was_failure(const reading *r, int64_t id) {
-  return id > 0 && (size_t)id < r->nfailure && r->failure[id];
-}
+typedef struct table {
+  cs_buf *b;
+  size_t shown;
+} table;
 
 /* An input or output held as JSON text shown as the JSON it is. */
 static void unwrap_data(json_t *details) {
@@ -86,11 +35,13 @@ static void unwrap_data(json_t *details) {
   }
 }
 
-static void table_row(reading *r, const wf_store_event *ev, json_t *e) {
-  if (r->shown >= TABLE_MAX) return;
-  r->shown++;
-  cs_buf *b = r->b;
-  int64_t elapsed = ev->timestamp_ms - r->first_ms;
+static void table_row(cs_history *h, const wf_store_event *ev, json_t *e,
+                      void *arg) {
+  table *t = arg;
+  if (!e || t->shown >= TABLE_MAX) return;
+  t->shown++;
+  cs_buf *b = t->b;
+  int64_t elapsed = ev->timestamp_ms - h->first_ms;
   cs_printf(b, "<tr><td>%lld</td><td>", (long long)ev->id);
   cs_html(b, ev->type);
   cs_put(b, "</td><td>");
@@ -118,42 +69,14 @@ static void table_row(reading *r, const wf_store_event *ev, json_t *e) {
   cs_put(b, "</td></tr>\n");
 }
 
-static int read_event(const wf_store_event *ev, void *arg) {
-  reading *r = arg;
-  if (!r->total++) r->first_ms = ev->timestamp_ms;
-  json_t *e = json_loads(ev->json, 0, NULL);
-  if (!e) return 0;
-  const char *type = ev->type ? ev->type : "";
-  note_failure(r, ev->id, ends_with(type, "Failed") ||
-                              ends_with(type, "TimedOut"));
-  bool entered = ends_with(type, "StateEntered");
-  bool exited = ends_with(type, "StateExited");
-  if (entered || exited) {
-    const char *member =
-        entered ? "stateEnteredEventDetails" : "stateExitedEventDetails";
-    const char *name = json_string_value(
-        json_object_get(json_object_get(e, member), "name"));
-    state_runs *s = name ? runs_of(r, name) : NULL;
-    if (name && !s) r->oom = true;
-    if (s && entered) s->entered++;
-    if (s && exited) {
-      s->exited++;
-      if (was_failure(r, ev->previous_id)) s->caught++;
-    }
-  }
-  table_row(r, ev, e);
-  json_decref(e);
-  return 0;
-}
+typedef struct marking {
+  const cs_history *h;
+  wf_exec_status status;
+} marking;
 
 static cs_mark mark_of(const char *name, void *arg) {
-  reading *r = arg;
-  json_t *at = json_object_get(r->index, name);
-  if (!at) return CS_MARK_NOT_REACHED;
-  const state_runs *s = &r->runs[json_integer_value(at)];
-  if (s->entered > s->exited)
-    return r->status == WF_EXEC_RUNNING ? CS_MARK_RUNNING : CS_MARK_FAILED;
-  return s->caught ? CS_MARK_CAUGHT : CS_MARK_SUCCEEDED;
+  const marking *m = arg;
+  return cs_history_mark(m->h, name, m->status);
 }
 
 static void put_legend(cs_buf *b) {
@@ -170,6 +93,31 @@ static void put_legend(cs_buf *b) {
 /* The next term of the summary (the previous one's value ends). */
 static void term(cs_buf *b, const char *name) {
   cs_printf(b, "</dd>\n<dt>%s</dt><dd>", name);
+}
+
+/* The summary's last terms (error and cause, when there are), its end,
+ * and input and output side by side under headings of level `h`. */
+static void put_outcome(cs_buf *b, const char *error, const char *cause,
+                        const char *input, const char *output,
+                        const char *h) {
+  if (error) {
+    term(b, "Error");
+    cs_html(b, error);
+  }
+  if (cause) {
+    term(b, "Cause");
+    cs_put(b, "<pre>");
+    cs_json_pretty(b, cause);
+    cs_put(b, "</pre>");
+  }
+  cs_printf(b, "</dd>\n</dl>\n<div class=\"data\"><section><%s>Input</%s><pre>",
+            h, h);
+  if (input) cs_json_pretty(b, input);
+  else cs_put(b, "-");
+  cs_printf(b, "</pre></section>\n<section><%s>Output</%s><pre>", h, h);
+  if (output) cs_json_pretty(b, output);
+  else cs_put(b, "-");
+  cs_put(b, "</pre></section></div>\n");
 }
 
 static void put_summary(cs_buf *b, const gw_exec_rec *x) {
@@ -192,81 +140,260 @@ static void put_summary(cs_buf *b, const gw_exec_rec *x) {
   cs_put_date(b, x->start_ms);
   term(b, "Stopped");
   cs_put_date(b, x->status == WF_EXEC_RUNNING ? 0 : x->stop_ms);
-  if (x->error) {
-    term(b, "Error");
-    cs_html(b, x->error);
+  put_outcome(b, x->error, x->cause, x->input, x->output, "h2");
+}
+
+/* An execution with what its pages read: its definition and history. */
+typedef struct loaded {
+  gw_exec_rec *x;
+  char *definition;
+  bool kept; /* the gateway keeps history */
+  int rc;
+  wf_error err;
+  cs_history h;
+} loaded;
+
+/* Read the execution `id` and its history (h's settings given); false
+ * with 404 answered when there is none (or no such lane). */
+static bool load(cs_ctx *c, const char *id, loaded *l) {
+  gw_store *s = c->g->store;
+  l->x = s->ops->find_execution(s, id);
+  if (!l->x) {
+    cs_answer_message(c->resp, 404, "Not found", "no such execution",
+                      c->session);
+    return false;
   }
-  if (x->cause) {
-    term(b, "Cause");
-    cs_put(b, "<pre>");
-    cs_json_pretty(b, x->cause);
-    cs_put(b, "</pre>");
+  const gw_exec_rec *x = l->x;
+  l->definition =
+      x->definition_id ? s->ops->get_definition(s, x->definition_id) : NULL;
+  if (!l->definition) { /* the machine's own, when the store lost the copy */
+    gw_machine_rec *m = s->ops->find_machine(s, x->machine_arn);
+    if (m && m->current.definition)
+      l->definition = strdup(m->current.definition);
+    if (m) s->ops->release_machine(s, m);
   }
-  cs_put(b, "</dd>\n");
-  cs_put(b, "</dl>\n<div class=\"data\"><section><h2>Input</h2><pre>");
-  cs_json_pretty(b, x->input);
-  cs_put(b, "</pre></section>\n<section><h2>Output</h2><pre>");
-  if (x->output) cs_json_pretty(b, x->output);
-  else cs_put(b, "-");
-  cs_put(b, "</pre></section></div>\n");
+  cs_history_init(&l->h, l->definition);
+  l->kept = c->g->cfg->engine.history != WF_HISTORY_OFF;
+  if (l->kept)
+    l->rc = wf_store_read_events(wf_engine_store(c->g->engine), x->arn, 0,
+                                 false, 0, cs_history_event, &l->h, &l->err);
+  cs_history_statuses(&l->h, x->status);
+  if (l->h.focus_id && l->h.focus < 0) {
+    cs_answer_message(c->resp, 404, "Not found",
+                      "no such iteration or branch", c->session);
+    return false;
+  }
+  return true;
+}
+
+static void unload(cs_ctx *c, loaded *l) {
+  cs_history_fini(&l->h);
+  free(l->definition);
+  if (l->x) c->g->store->ops->release_execution(c->g->store, l->x);
+}
+
+/* "Iteration 3 of M" or "Branch 2 of P". */
+static void put_lane_name(cs_buf *b, const cs_history *h, const cs_lane *l) {
+  if (l->branch) cs_printf(b, "Branch %ld", l->index + 1);
+  else cs_printf(b, "Iteration %ld", l->index);
+  if (l->owner_run >= 0) {
+    cs_put(b, " of ");
+    cs_html(b, h->runs[l->owner_run].state);
+  }
+}
+
+/* The execution's page, or one lane of it: "/console/executions/ARN". */
+static void put_execution_link(cs_buf *b, const gw_exec_rec *x,
+                               int64_t lane) {
+  cs_put(b, "/console/executions/");
+  cs_url(b, x->arn);
+  if (lane) cs_printf(b, "?lane=%lld", (long long)lane);
+}
+
+/* Where the reader is: the lanes from the top to the focus. */
+static void put_breadcrumb(cs_buf *b, const loaded *l) {
+  if (l->h.focus <= 0) return;
+  size_t chain[64], n = 0;
+  for (size_t i = (size_t)l->h.focus; i && n < 64; i = l->h.lanes[i].parent)
+    chain[n++] = i;
+  cs_put(b, "<p class=\"breadcrumb\"><a href=\"");
+  put_execution_link(b, l->x, 0);
+  cs_put(b, "\">Whole execution</a>");
+  while (n--) {
+    const cs_lane *ln = &l->h.lanes[chain[n]];
+    cs_put(b, " › <a href=\"");
+    put_execution_link(b, l->x, ln->id);
+    cs_put(b, "\">");
+    put_lane_name(b, &l->h, ln);
+    cs_put(b, "</a>");
+  }
+  cs_put(b, "</p>\n");
+}
+
+/* Stop (a running execution) and redrive (not served yet). */
+static void put_actions(cs_ctx *c, cs_buf *b, const gw_exec_rec *x) {
+  cs_put(b, "<div class=\"actions\">");
+  if (x->status == WF_EXEC_RUNNING) {
+    cs_put(b, "<form method=\"post\" class=\"stop\" action=\"");
+    put_execution_link(b, x, 0);
+    cs_put(b, "/stop\">");
+    cs_csrf_field(c, b);
+    cs_put(b, "<button type=\"submit\" id=\"stop\">Stop execution</button>"
+              "</form>");
+  }
+  if (x->status != WF_EXEC_RUNNING && x->status != WF_EXEC_SUCCEEDED)
+    cs_put(b, "<button type=\"button\" id=\"redrive\" disabled title=\""
+              "wf-gateway does not serve RedriveExecution yet\">Redrive"
+              "</button> <span class=\"hint\">Redrive: wf-gateway does not "
+              "serve RedriveExecution yet.</span>");
+  cs_put(b, "</div>\n");
 }
 
 void cs_page_execution(cs_ctx *c, const char *id) {
-  gw_store *s = c->g->store;
-  gw_exec_rec *x = s->ops->find_execution(s, id);
-  if (!x) {
-    cs_answer_message(c->resp, 404, "Not found", "no such execution",
-                      c->session);
+  char value[32];
+  loaded l = {0};
+  if (cs_query_get(c->req->query, "lane", value, sizeof value))
+    l.h.focus_id = cs_cursor_parse(value);
+  cs_buf b = {0}, rows = {0};
+  table t = {&rows, 0};
+  l.h.on_event = table_row;
+  l.h.on_event_arg = &t;
+  if (!load(c, id, &l)) {
+    unload(c, &l);
+    cs_free(&rows);
     return;
   }
-  char *definition =
-      x->definition_id ? s->ops->get_definition(s, x->definition_id) : NULL;
-  if (!definition) { /* the machine's own, when the store lost the copy */
-    gw_machine_rec *m = s->ops->find_machine(s, x->machine_arn);
-    if (m && m->current.definition) definition = strdup(m->current.definition);
-    if (m) s->ops->release_machine(s, m);
-  }
-  cs_buf b = {0}, table = {0};
-  reading r = {.b = &table, .index = json_object(), .status = x->status};
-  bool kept = c->g->cfg->engine.history != WF_HISTORY_OFF;
-  wf_error err = {0};
-  int rc = WF_OK;
-  if (kept)
-    rc = wf_store_read_events(wf_engine_store(c->g->engine), x->arn, 0, false,
-                              0, read_event, &r, &err);
-  if (!r.index) r.oom = true;
+  const gw_exec_rec *x = l.x;
   cs_page_open(&b, x->name, c->session);
   cs_printf(&b, "<div id=\"live\" data-status=\"%s\">\n",
             gw_sfn_status_name(x->status));
   put_summary(&b, x);
+  put_actions(c, &b, x);
+  put_breadcrumb(&b, &l);
   cs_put(&b, "<h2>Graph</h2>\n");
   put_legend(&b);
-  cs_graph(&b, definition, kept && rc == WF_OK ? mark_of : NULL, &r);
+  cs_buf link = {0};
+  put_execution_link(&link, x, 0);
+  cs_put(&link, "/state?");
+  if (l.h.focus_id) cs_printf(&link, "lane=%lld&amp;", (long long)l.h.focus_id);
+  cs_put(&link, "name=");
+  marking mk = {&l.h, x->status};
+  cs_graph(&b, l.definition, l.kept && l.rc == WF_OK ? mark_of : NULL, &mk,
+           link.s);
+  if (link.oom) b.oom = true;
+  cs_free(&link);
   cs_put(&b, "<h2>Events</h2>\n");
-  if (!kept) {
+  if (!l.kept) {
     cs_put(&b, "<p>This gateway keeps no history (engine.history: off).</p>\n");
-  } else if (rc != WF_OK) {
+  } else if (l.rc != WF_OK) {
     cs_put(&b, "<p class=\"problem\">The history could not be read: ");
-    cs_html(&b, err.message);
+    cs_html(&b, l.err.message);
     cs_put(&b, "</p>\n");
   } else {
     cs_put(&b, "<table class=\"list events\">\n<thead><tr><th>Id</th>"
                "<th>Type</th><th>Time</th><th>Elapsed</th><th>Details</th>"
                "</tr></thead>\n<tbody>\n");
-    cs_put(&b, table.s ? table.s : "");
+    cs_put(&b, rows.s ? rows.s : "");
     cs_put(&b, "</tbody>\n</table>\n");
-    if (r.total > r.shown)
+    if (l.h.total > t.shown && !l.h.focus_id)
       cs_printf(&b, "<p>%zu more events are not shown.</p>\n",
-                r.total - r.shown);
+                l.h.total - t.shown);
   }
+  cs_put(&b, "</div>\n<aside id=\"state-panel\" hidden></aside>\n");
+  if (l.h.oom || rows.oom) b.oom = true;
+  cs_free(&rows);
+  unload(c, &l);
+  cs_page_close(&b);
+  cs_answer_html(c->resp, 200, &b);
+}
+
+/* The Map iterations or Parallel branches run `r` owned. */
+static void put_lanes(cs_buf *b, const loaded *l, size_t r) {
+  bool any = false;
+  for (size_t i = 1; i < l->h.nlanes; i++) {
+    const cs_lane *ln = &l->h.lanes[i];
+    if (ln->owner_run != (long)r) continue;
+    if (!any)
+      cs_printf(b, "<h4>%s</h4>\n<table class=\"list lanes\">\n<thead><tr>"
+                   "<th>%s</th><th>Status</th></tr></thead>\n<tbody>\n",
+                ln->branch ? "Branches" : "Iterations",
+                ln->branch ? "Branch" : "Index");
+    any = true;
+    cs_put(b, "<tr><td><a href=\"");
+    put_execution_link(b, l->x, ln->id);
+    cs_put(b, "\">");
+    put_lane_name(b, &l->h, ln);
+    cs_put(b, "</a></td><td>");
+    cs_put_status(b, ln->status);
+    cs_put(b, "</td></tr>\n");
+  }
+  if (any) cs_put(b, "</tbody>\n</table>\n");
+}
+
+static void put_run(cs_buf *b, const loaded *l, size_t i, size_t nth) {
+  const cs_run *r = &l->h.runs[i];
+  cs_printf(b, "<section class=\"run\">\n<h3>Run %zu", nth);
+  if (r->lane) {
+    cs_put(b, " <span class=\"type\">in ");
+    put_lane_name(b, &l->h, &l->h.lanes[r->lane]);
+    cs_put(b, "</span>");
+  }
+  cs_put(b, "</h3>\n<dl class=\"summary\">\n<dt>Entered</dt><dd>");
+  cs_put_date(b, r->entered_ms);
+  term(b, "Left");
+  if (r->exited) cs_put_date(b, r->exited_ms);
+  else cs_put(b, l->x->status == WF_EXEC_RUNNING ? "running" : "not left");
+  int64_t end = r->exited ? r->exited_ms
+                : l->x->status == WF_EXEC_RUNNING ? gw_now_ms()
+                                                  : l->x->stop_ms;
+  term(b, "Duration");
+  cs_printf(b, "%lld.%03lld s", (long long)((end - r->entered_ms) / 1000),
+            (long long)((end - r->entered_ms) % 1000));
+  term(b, "Attempts");
+  cs_printf(b, "%d (retries: %d)", r->attempts,
+            r->attempts > 1 ? r->attempts - 1 : 0);
+  put_outcome(b, r->error, r->cause, r->input, r->output, "h4");
+  put_lanes(b, l, i);
+  cs_put(b, "</section>\n");
+}
+
+void cs_page_state(cs_ctx *c, const char *id) {
+  char value[32], name[256];
+  loaded l = {0};
+  if (!cs_query_get(c->req->query, "name", name, sizeof name)) {
+    cs_answer_message(c->resp, 400, "Bad request", "which state? (name=)",
+                      c->session);
+    return;
+  }
+  if (cs_query_get(c->req->query, "lane", value, sizeof value))
+    l.h.focus_id = cs_cursor_parse(value);
+  l.h.want = name;
+  if (!load(c, id, &l)) {
+    unload(c, &l);
+    return;
+  }
+  cs_buf b = {0};
+  cs_page_open(&b, name, c->session);
+  cs_put(&b, "<div id=\"state-details\">\n<h2>");
+  cs_html(&b, name);
+  cs_put(&b, "</h2>\n<p>Of <a href=\"");
+  put_execution_link(&b, l.x, l.h.focus_id);
+  cs_put(&b, "\">");
+  cs_html(&b, l.x->name);
+  if (l.h.focus > 0) {
+    cs_put(&b, ", ");
+    put_lane_name(&b, &l.h, &l.h.lanes[l.h.focus]);
+  }
+  cs_put(&b, "</a></p>\n");
+  size_t nth = 0;
+  for (size_t i = 0; i < l.h.nruns; i++)
+    if (!strcmp(l.h.runs[i].state, name) &&
+        cs_history_shown(&l.h, l.h.runs[i].lane))
+      put_run(&b, &l, i, ++nth);
+  if (!nth) cs_put(&b, "<p>This state was not entered.</p>\n");
   cs_put(&b, "</div>\n");
-  if (r.oom || table.oom) b.oom = true;
-  cs_free(&table);
-  json_decref(r.index);
-  free(r.runs);
-  free(r.failure);
-  free(definition);
-  s->ops->release_execution(s, x);
+  if (l.h.oom) b.oom = true;
+  unload(c, &l);
   cs_page_close(&b);
   cs_answer_html(c->resp, 200, &b);
 }

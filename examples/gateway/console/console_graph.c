@@ -23,7 +23,8 @@
 #define LABEL_MAX 60 /* bytes of a rule or catcher shown on its edge */
 
 typedef struct graph {
-  cs_buf nodes, edges;
+  cs_buf nodes, edges, links;
+  const char *link;
   int next_node, next_edge, next_cluster, nstates;
   cs_mark_fn mark;
   void *arg;
@@ -32,15 +33,18 @@ typedef struct graph {
 
 const char *cs_mark_name(cs_mark m) {
   static const char *const names[] = {"none",    "not_reached", "succeeded",
-                                      "caught",  "running",     "failed"};
-  return (unsigned)m <= CS_MARK_FAILED ? names[m] : "none";
+                                      "caught",  "running",     "failed",
+                                      "invalid"};
+  return (unsigned)m <= CS_MARK_INVALID ? names[m] : "none";
 }
 
 /* Fill and border of a state, by what happened to it. */
 static const char *const FILL[] = {"#ffffff", "#f1f2f4", "#d7f0dc",
-                                   "#fff1c7", "#d8e8ff", "#fbd5d8"};
+                                   "#fff1c7", "#d8e8ff", "#fbd5d8",
+                                   "#ffe0b2"};
 static const char *const BORDER[] = {"#5f6b7a", "#a9b0ba", "#2e7d32",
-                                     "#b7791f", "#1f6feb", "#c62828"};
+                                     "#b7791f", "#1f6feb", "#c62828",
+                                     "#e65100"};
 
 /* A state of the scope being drawn: its name and node. */
 typedef struct member {
@@ -169,6 +173,14 @@ static void state_node(graph *gr, int id, const char *name, const char *type) {
   cs_put(&gr->nodes, "\\n");
   plain_text(&gr->nodes, type ? type : "?", 40);
   cs_put(&gr->nodes, "\"];\n");
+  if (gr->link) {
+    cs_printf(&gr->links, "<li><a data-node=\"state_%d\" class=\"mark_%s\" "
+                          "href=\"%s", id, cs_mark_name(mk), gr->link);
+    cs_url(&gr->links, name);
+    cs_put(&gr->links, "\">");
+    cs_html(&gr->links, name);
+    cs_put(&gr->links, "</a></li>\n");
+  }
 }
 
 static int scope(graph *gr, const json_t *body, int depth, bool top);
@@ -340,8 +352,9 @@ static const char *render(cs_buf *b, const char *dot) {
   return problem;
 }
 
-void cs_graph(cs_buf *b, const char *definition, cs_mark_fn mark, void *arg) {
-  graph gr = {.mark = mark, .arg = arg};
+void cs_graph(cs_buf *b, const char *definition, cs_mark_fn mark, void *arg,
+              const char *link) {
+  graph gr = {.mark = mark, .arg = arg, .link = link};
   json_t *def = definition ? json_loads(definition, 0, NULL) : NULL;
   if (!json_is_object(def)) gr.problem = "the definition is not JSON";
   cs_put(&gr.nodes,
@@ -375,6 +388,14 @@ void cs_graph(cs_buf *b, const char *definition, cs_mark_fn mark, void *arg) {
     cs_put(b, ".</p>\n");
   }
   cs_put(b, "</div>\n");
+  if (gr.links.s) {
+    cs_put(b, "<details class=\"states\"><summary>States</summary><ul "
+              "class=\"state-links\">\n");
+    cs_put(b, gr.links.s);
+    cs_put(b, "</ul></details>\n");
+  }
+  if (gr.links.oom) b->oom = true;
   cs_free(&gr.nodes);
   cs_free(&gr.edges);
+  cs_free(&gr.links);
 }

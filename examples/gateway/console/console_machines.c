@@ -124,7 +124,8 @@ static void put_aliases(cs_buf *b, const gw_machine_rec *m) {
   cs_put(b, "</tbody>\n</table>\n");
 }
 
-void cs_page_machine(cs_ctx *c, const char *name) {
+void cs_page_machine(cs_ctx *c, const char *name, const char *input,
+                     const char *problem) {
   gw_store *s = c->g->store;
   gw_machine_rec *m = s->ops->find_machine(s, name);
   if (!m || m->deleting) {
@@ -141,13 +142,17 @@ void cs_page_machine(cs_ctx *c, const char *name) {
             m->type == WF_MACHINE_EXPRESS ? "EXPRESS" : "STANDARD");
   cs_html(&b, m->arn);
   cs_put(&b, "</p>\n");
-  cs_graph(&b, m->current.definition, NULL, NULL);
+  cs_graph(&b, m->current.definition, NULL, NULL, NULL);
+  cs_put(&b, "<p><a href=\"/console/validate?machine=");
+  cs_url(&b, m->name);
+  cs_put(&b, "\">Validate an edited definition</a></p>\n");
+  cs_put_start_form(c, &b, m->name, input, problem);
   cs_put(&b, "<h2>Latest executions</h2>\n");
   if (m->type == WF_MACHINE_EXPRESS) {
     cs_put(&b, "<p>Express executions are not recorded.</p>\n");
   } else {
     int64_t next = 0;
-    cs_put_executions(&b, c->g, m->arn, -1, 0, RECENT, &next);
+    cs_put_executions(&b, c->g, m->arn, -1, NULL, 0, RECENT, &next);
     cs_put(&b, "<p><a href=\"/console/machines/");
     cs_url(&b, m->name);
     cs_put(&b, "/executions\">All executions of this machine</a></p>\n");
@@ -159,5 +164,5 @@ void cs_page_machine(cs_ctx *c, const char *name) {
   cs_put(&b, "</pre>\n");
   s->ops->release_machine(s, m);
   cs_page_close(&b);
-  cs_answer_html(c->resp, 200, &b);
+  cs_answer_html(c->resp, problem ? 400 : 200, &b);
 }

@@ -32,7 +32,8 @@ void cs_page_open(cs_buf *b, const char *title, bool logged_in) {
             "</head>\n<body>\n<header><nav>"
             "<a class=\"brand\" href=\"/console/\">wf-gateway</a> "
             "<a href=\"/console/\">State machines</a> "
-            "<a href=\"/console/executions\">Executions</a>");
+            "<a href=\"/console/executions\">Executions</a> "
+            "<a href=\"/console/validate\">Validate</a>");
   if (logged_in)
     cs_put(b, "<form method=\"post\" action=\"/console/logout\" "
               "class=\"logout\"><button type=\"submit\">Sign out</button>"

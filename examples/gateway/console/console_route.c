@@ -37,23 +37,51 @@ static void refuse(cs_ctx *c, cs_access a) {
   cs_login_page(c->resp, 401, next, NULL);
 }
 
+static void not_allowed(cs_ctx *c, const char *allow) {
+  gw_respond_header(c->resp, "Allow", allow);
+  cs_answer_message(c->resp, 405, "Method not allowed",
+                    strcmp(allow, "POST") ? "use GET" : "use POST",
+                    c->session);
+}
+
+/* A page (GET) or an action (POST: what changes something). */
 static void pages(cs_ctx *c, const char *rest) {
   char name[SEGMENT_MAX];
   const char *after;
-  if (!*rest || !strcmp(rest, "/")) {
+  bool get = !strcmp(c->req->method, "GET");
+  bool post = !strcmp(c->req->method, "POST");
+  const char *allow = "GET";
+  if (!strcmp(rest, "/validate")) {
+    if (get || post) cs_page_validate(c);
+    else not_allowed(c, "GET, POST");
+    return;
+  }
+  if (segment(rest, "/machines/", name, &after) && !strcmp(after, "/start")) {
+    allow = "POST";
+    if (post) cs_action_start(c, name);
+  } else if (segment(rest, "/executions/", name, &after) &&
+             !strcmp(after, "/stop")) {
+    allow = "POST";
+    if (post) cs_action_stop(c, name);
+  } else if (!get) {
+    /* every other page is read with GET */
+  } else if (!*rest || !strcmp(rest, "/")) {
     cs_page_machines(c);
   } else if (!strcmp(rest, "/executions")) {
     cs_page_executions(c, NULL);
   } else if (segment(rest, "/machines/", name, &after) &&
              (!*after || !strcmp(after, "/executions"))) {
     if (*after) cs_page_executions(c, name);
-    else cs_page_machine(c, name);
-  } else if (!strncmp(rest, "/executions/", 12) && rest[12] &&
-             strlen(rest + 12) < SEGMENT_MAX) {
-    cs_page_execution(c, rest + 12);
+    else cs_page_machine(c, name, NULL, NULL);
+  } else if (segment(rest, "/executions/", name, &after) &&
+             (!*after || !strcmp(after, "/state"))) {
+    if (*after) cs_page_state(c, name);
+    else cs_page_execution(c, name);
   } else {
     cs_answer_message(c->resp, 404, "Not found", "no such page", c->session);
   }
+  if ((!strcmp(allow, "POST") && !post) || (!strcmp(allow, "GET") && !get))
+    not_allowed(c, allow);
 }
 
 void gw_route_console(gateway *g, const gw_request *req, gw_response *resp) {
@@ -69,7 +97,7 @@ void gw_route_console(gateway *g, const gw_request *req, gw_response *resp) {
     return;
   }
   cs_access a = cs_session_check(g, req);
-  cs_ctx c = {g, req, resp, a == CS_SESSION};
+  cs_ctx c = {g, req, resp, a == CS_SESSION, a};
   bool allowed = a == CS_OPEN || a == CS_KEY || a == CS_SESSION;
   if (!strcmp(rest, "/login")) {
     if (post) {
@@ -89,11 +117,6 @@ void gw_route_console(gateway *g, const gw_request *req, gw_response *resp) {
   }
   if (!allowed) {
     refuse(&c, a);
-    return;
-  }
-  if (!get) {
-    gw_respond_header(resp, "Allow", "GET");
-    cs_answer_message(resp, 405, "Method not allowed", "use GET", c.session);
     return;
   }
   pages(&c, rest);

@@ -7,6 +7,8 @@
  * independent of how much of one matches. With no keys configured the
  * console is open, as the API is. */
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -154,7 +156,7 @@ void cs_login_page(gw_response *resp, int status, const char *next,
 
 /* A form from another site must not sign anyone in or out: when the
  * browser says where the form came from, it must be this host. */
-static bool same_origin(const gw_request *req) {
+bool cs_same_origin(const gw_request *req) {
   const char *origin = gw_request_header(req, "Origin");
   const char *host = gw_request_header(req, "Host");
   if (!origin) return true;
@@ -169,7 +171,7 @@ void cs_session_login(gateway *g, const gw_request *req, gw_response *resp) {
   char key[512], next[512];
   if (!cs_form_get(req->body, req->body_len, "next", next, sizeof next))
     next[0] = '\0';
-  if (!same_origin(req)) {
+  if (!cs_same_origin(req)) {
     cs_answer_message(resp, 403, "Forbidden",
                       "the sign-in form was sent from another site", false);
     return;
@@ -213,7 +215,7 @@ void cs_session_login(gateway *g, const gw_request *req, gw_response *resp) {
 
 void cs_session_logout(const gw_request *req, gw_response *resp) {
   char token[2 * TOKEN_BYTES + 1];
-  if (!same_origin(req)) {
+  if (!cs_same_origin(req)) {
     cs_answer_message(resp, 403, "Forbidden",
                       "the sign-out form was sent from another site", false);
     return;
@@ -224,4 +226,53 @@ void cs_session_logout(const gw_request *req, gw_response *resp) {
                            "Max-Age=0");
   gw_respond_header(resp, "Location", "/console/login");
   cs_answer_message(resp, 303, "Signed out", "signed out", false);
+}
+
+/* ---- forms that change something: CSRF tokens ----------------------- */
+
+/* The key of this process's form tokens, drawn once, under `lock`. */
+static unsigned char csrf_key[32];
+static bool csrf_key_drawn;
+
+/* The token for the reader of req: HMAC-SHA256 of what they are signed in
+ * with (their session token's digest, or nothing on an open console), in
+ * hex; false when no randomness is to be had yet. */
+static bool csrf_token(const cs_ctx *c, char out[2 * SHA256_DIGEST_LENGTH + 1]) {
+  unsigned char bound[SHA256_DIGEST_LENGTH] = {0}, mac[EVP_MAX_MD_SIZE];
+  char token[2 * TOKEN_BYTES + 1];
+  if (c->access == CS_SESSION && cookie_token(c->req, token))
+    digest_of(token, bound);
+  pthread_mutex_lock(&lock);
+  if (!csrf_key_drawn)
+    csrf_key_drawn =
+        getrandom(csrf_key, sizeof csrf_key, 0) == (ssize_t)sizeof csrf_key;
+  bool drawn = csrf_key_drawn;
+  pthread_mutex_unlock(&lock);
+  unsigned int n = 0;
+  if (!drawn || !HMAC(EVP_sha256(), csrf_key, sizeof csrf_key, bound,
+                      sizeof bound, mac, &n))
+    return false;
+  static const char hex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < n && i < SHA256_DIGEST_LENGTH; i++) {
+    out[2 * i] = hex[mac[i] >> 4];
+    out[2 * i + 1] = hex[mac[i] & 15];
+  }
+  out[2 * SHA256_DIGEST_LENGTH] = '\0';
+  return true;
+}
+
+void cs_csrf_field(const cs_ctx *c, cs_buf *b) {
+  char token[2 * SHA256_DIGEST_LENGTH + 1];
+  if (!csrf_token(c, token)) token[0] = '\0';
+  cs_printf(b, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", token);
+}
+
+bool cs_csrf_ok(const cs_ctx *c) {
+  if (c->access == CS_KEY) return true;
+  char want[2 * SHA256_DIGEST_LENGTH + 1], got[2 * SHA256_DIGEST_LENGTH + 1];
+  return cs_same_origin(c->req) && csrf_token(c, want) &&
+         cs_form_get(c->req->body, c->req->body_len, "csrf", got,
+                     sizeof got) &&
+         strlen(got) == strlen(want) &&
+         CRYPTO_memcmp(got, want, strlen(want)) == 0;
 }
