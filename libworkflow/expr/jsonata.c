@@ -82,6 +82,8 @@ void wf__jsonata_free(wf__jsonata *e) {
   if (!e) return;
   for (size_t i = 0; i < e->nres; i++) pcre2_code_free(e->res[i]);
   wf__free(e->res);
+  for (size_t i = 0; i < e->nlits; i++) jv_literal_free(e->lits[i]);
+  wf__free(e->lits);
   ja_arena_free(&e->arena);
   wf__free(e);
 }

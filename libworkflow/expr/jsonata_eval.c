@@ -779,8 +779,7 @@ static jv *operand(jev *ev, const jnode *n, jv *input, jenv *env, jv *tmp) {
 
 /* The value operand() put in *tmp, as jeval makes it. */
 static jv *operand_kept(jev *ev, const jnode *n, jv *input) {
-  if (n->type == N_STRING) return jv_str(ev, n->op, n->oplen);
-  if (n->type == N_NUMBER) return jv_num(ev, n->num);
+  if (n->type == N_STRING || n->type == N_NUMBER) return (jv *)n->lit;
   jv *cur = input;
   for (size_t i = 0; i < n->nitems; i++)
     cur = plain_collapse(jv_get(cur, n->items[i]->op, n->items[i]->oplen));
@@ -1470,8 +1469,8 @@ jv *jeval(jev *ev, const jnode *expr, jv *input, jenv *env) {
   case N_BINARY: result = eval_binary(ev, expr, input, env); break;
   case N_UNARY: result = eval_unary(ev, expr, input, env); break;
   case N_NAME: result = jname_lookup(ev, input, expr->op, expr->oplen); break;
-  case N_STRING: result = jv_str(ev, expr->op, expr->oplen); break;
-  case N_NUMBER: result = jv_num(ev, expr->num); break;
+  case N_STRING: result = (jv *)expr->lit; break;
+  case N_NUMBER: result = (jv *)expr->lit; break;
   case N_VALUE:
     result = expr->vkind == 0 ? JV_NULLV : jv_bool(expr->vkind == 1);
     break;

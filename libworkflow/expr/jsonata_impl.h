@@ -124,6 +124,8 @@ struct jnode {
     pcre2_code *re;   /* regex */
     const struct jv *native; /* variable: the library function it names, when
                          no binding does (jnative_value) */
+    const struct jv *lit; /* string, number: its value, made once
+                             (jv_literal_new) */
   };
   unsigned reflags;
 };
@@ -389,6 +391,12 @@ static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
 static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
+/* A string or number node's value, made once and shared by every
+ * evaluation (nothing writes a scalar once made), holding the JSON value
+ * a result takes a reference to; NULL on out-of-memory. Free with
+ * jv_literal_free. */
+jv *jv_literal_new(const jnode *n);
+void jv_literal_free(jv *v);
 /* An object of the members (a record of wf__jsonata_bindings), each
  * converted when looked into, members of a NULL value left out. A
  * member's size, when given, goes with its containers (jout.sized). */
@@ -475,6 +483,9 @@ const jsig *jnative_sig(const jnative *nat);
 struct wf__jsonata {
   ja_arena arena;
   jnode *root;
+  /* The literals' values (jnode.lit), freed with the expression. */
+  struct jv **lits;
+  size_t nlits, caplits;
   pcre2_code **res;
   size_t nres, capres;
 };

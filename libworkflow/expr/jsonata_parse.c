@@ -1239,19 +1239,39 @@ static void parse_message(wf__jsonata_error *err, const parser *p) {
 }
 
 /* Set each node's `plain` once the tree is final. */
-static void mark_plain(jnode *n) {
+/* A literal's value, kept with the expression. */
+static const jv *literal(parser *p, const jnode *n) {
+  struct wf__jsonata *e = p->e;
+  if (e->nlits == e->caplits) {
+    size_t cap = e->caplits ? 2 * e->caplits : 8;
+    jv **m = wf__realloc(e->lits, cap * sizeof *m);
+    if (!m) perr(p, "U1002", -1, NULL, 0, NULL);
+    e->lits = m;
+    e->caplits = cap;
+  }
+  jv *v = jv_literal_new(n);
+  if (!v) perr(p, "U1002", -1, NULL, 0, NULL);
+  return e->lits[e->nlits++] = v;
+}
+
+/* Once the tree is final, what evaluation reads ready-made: whether a
+ * step is plain and an operand bare, the library function a variable
+ * names, a literal's value. */
+static void finish(parser *p, jnode *n) {
   if (!n) return;
   n->plain = jnode_plain(n);
   n->bare = !n->npred && !n->has_group && !n->keep_array;
   if (n->type == N_VARIABLE && n->oplen > 0) n->native = jnative_value(n->op);
+  if ((n->type == N_STRING || n->type == N_NUMBER) && !n->lit)
+    n->lit = literal(p, n);
   jnode *kids[] = {n->lhs, n->rhs, n->third, n->proc, n->body};
-  for (size_t i = 0; i < sizeof kids / sizeof *kids; i++) mark_plain(kids[i]);
-  for (size_t i = 0; i < n->nitems; i++) mark_plain(n->items[i]);
-  for (size_t i = 0; i < 2 * n->npairs; i++) mark_plain(n->pairs[i]);
-  for (size_t i = 0; i < 2 * n->ngroup; i++) mark_plain(n->group[i]);
-  for (size_t i = 0; i < n->npred; i++) mark_plain(n->pred[i].expr);
-  for (size_t i = 0; i < n->nstages; i++) mark_plain(n->stages[i].expr);
-  for (size_t i = 0; i < n->nterms; i++) mark_plain(n->terms[i]);
+  for (size_t i = 0; i < sizeof kids / sizeof *kids; i++) finish(p, kids[i]);
+  for (size_t i = 0; i < n->nitems; i++) finish(p, n->items[i]);
+  for (size_t i = 0; i < 2 * n->npairs; i++) finish(p, n->pairs[i]);
+  for (size_t i = 0; i < 2 * n->ngroup; i++) finish(p, n->group[i]);
+  for (size_t i = 0; i < n->npred; i++) finish(p, n->pred[i].expr);
+  for (size_t i = 0; i < n->nstages; i++) finish(p, n->stages[i].expr);
+  for (size_t i = 0; i < n->nterms; i++) finish(p, n->terms[i]);
 }
 
 int jparse(struct wf__jsonata *e, const char *text, size_t len,
@@ -1276,7 +1296,7 @@ int jparse(struct wf__jsonata *e, const char *text, size_t len,
     if (expr->type == N_PARENT || expr->nseeking)
       perr(p, "S0217", expr->pos, expr->type == N_PARENT ? "parent" : "path",
            expr->type == N_PARENT ? 6 : 4, NULL);
-    mark_plain(expr);
+    finish(p, expr);
     e->root = expr;
     /* The tree evaluated, alone in one block (the rest let go). */
     if (jcompact(e) != 0) perr(p, "U1002", -1, NULL, 0, NULL);

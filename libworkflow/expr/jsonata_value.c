@@ -436,6 +436,36 @@ bool jv_del(jv *o, const char *k, size_t kl) {
 #define JA_JSON 128
 #define JSON_SLOT(v) ((json_t **)(void *)((char *)(v) + JV_SIZE(str)))
 
+jv *jv_literal_new(const jnode *n) {
+  double d = n->num;
+  json_t *j = n->type == N_STRING ? json_stringn_nocheck(n->op, n->oplen)
+              : d == floor(d) && fabs(d) < 9007199254740992.0
+                  ? json_integer((json_int_t)d)
+                  : json_real(d);
+  jv *v = j ? wf__malloc(JV_SIZE(str) + sizeof(json_t *)) : NULL;
+  if (!v) {
+    json_decref(j);
+    return NULL;
+  }
+  v->flags = JA_JSON;
+  *JSON_SLOT(v) = j;
+  if (n->type == N_STRING) {
+    v->kind = JV_STR;
+    v->u.str.s = json_string_value(j);
+    v->u.str.len = n->oplen;
+  } else {
+    v->kind = JV_NUM;
+    v->u.n = d;
+  }
+  return v;
+}
+
+void jv_literal_free(jv *v) {
+  if (!v) return;
+  json_decref(*JSON_SLOT(v));
+  wf__free(v);
+}
+
 static jv *input_scalar(jev *ev, json_t *j, jv_kind kind) {
   jv *v = jalloc(ev, JV_SIZE(str) + sizeof(json_t *));
   v->kind = (uint8_t)kind;
