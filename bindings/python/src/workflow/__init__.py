@@ -27,7 +27,7 @@ from ._native import LibraryNotFoundError
 from ._version import __version__ as package_version
 from .clock import Clock
 from .engine import (PENDING, Context, Engine, Execution, Handler, Listener,
-                     Plugin)
+                     Plugin, TestStateResult)
 from .errors import DefinitionError, TaskFailed, WorkflowError
 from .machine import Machine
 from .store import Store, StoredExecution
@@ -35,7 +35,8 @@ from .store import Store, StoredExecution
 __all__ = ["Machine", "Engine", "Execution", "Context", "Plugin", "Clock",
            "Store", "StoredExecution", "PENDING", "Handler", "Listener",
            "WorkflowError", "DefinitionError", "TaskFailed",
-           "LibraryNotFoundError", "library_version", "library_path",
+           "TestStateResult", "LibraryNotFoundError", "library_version",
+           "library_path",
            "package_version"]
 
 

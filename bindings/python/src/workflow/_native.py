@@ -117,6 +117,18 @@ STORE_EVENT_CB = c.CFUNCTYPE(c.c_int, c.POINTER(StoreEvent), _vp)
 HANDLER_INLINE = 1
 HANDLER_PREFIX = 2
 
+class TestStateOptions(c.Structure):
+    _fields_ = [("version", c.c_uint), ("input", _cp),
+                ("inspection_level", c.c_int), ("reveal_secrets", c.c_int),
+                ("variables", _cp), ("state_name", _cp),
+                ("mock_result", _cp), ("mock_error", _cp),
+                ("mock_cause", _cp), ("mock_validation", c.c_int),
+                ("context", _cp), ("retrier_retry_count", c.c_int),
+                ("error_caused_by_state", _cp),
+                ("map_iteration_failure_count", c.c_int),
+                ("map_item_reader_data", _cp), ("role_arn", _cp)]
+
+
 _P = c.POINTER(_vp)
 _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_error_name": (_cp, [c.c_int]),
@@ -157,6 +169,17 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
                                              c.c_uint, _vp]),
     "wf_engine_unregister_handler": (c.c_int, [_vp, _cp, c.c_uint]),
     "wf_engine_set_mock_config": (c.c_int, [_vp, _cp, _vp]),
+    # test_state.h
+    "wf_test_state_options_init": (c.c_int, [_vp, c.c_uint]),
+    "wf_engine_test_state": (c.c_int, [_P, _vp, _cp, _vp, _vp]),
+    "wf_test_state_status": (c.c_int, [_vp]),
+    "wf_test_status_name": (_cp, [c.c_int]),
+    "wf_test_state_output": (_cp, [_vp]),
+    "wf_test_state_error": (_cp, [_vp]),
+    "wf_test_state_cause": (_cp, [_vp]),
+    "wf_test_state_next": (_cp, [_vp]),
+    "wf_test_state_inspection": (_cp, [_vp]),
+    "wf_test_state_result_free": (None, [_vp]),
     "wf_engine_add_listener": (c.c_int, [_vp, EVENT_CB, _vp]),
     "wf_start_options_init": (c.c_int, [_vp, c.c_uint]),
     "wf_engine_start": (c.c_int, [_P, _vp, _vp, _cp, _vp, _vp]),

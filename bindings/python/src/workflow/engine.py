@@ -11,8 +11,8 @@ import logging
 import os
 import threading
 import weakref
-from typing import (Any, Awaitable, Callable, Dict, Generator, List, Optional,
-                    Set, TypeVar, Union)
+from typing import (Any, Awaitable, Callable, Dict, Generator, List,
+                    NamedTuple, Optional, Set, TypeVar, Union)
 
 from . import _native
 from ._native import b, s
@@ -464,6 +464,25 @@ class Execution:
         return f"<workflow.Execution {self.name!r} {self.status}>"
 
 
+_NO_MOCK: Any = object()
+_TEST_STATE_OPTIONS_VERSION = 1
+_LEVELS = ["INFO", "DEBUG", "TRACE"]
+_MOCK_MODES = ["STRICT", "PRESENT", "NONE"]
+
+
+class TestStateResult(NamedTuple):
+    """What Engine.test_state() answers, as AWS's TestState does: status
+    SUCCEEDED, FAILED, RETRIABLE or CAUGHT_ERROR; output (the JSON value,
+    None when the state failed uncaught); error and cause; next_state;
+    inspection_data (DEBUG and TRACE: AWS's members, each JSON text)."""
+    status: str
+    output: Any
+    error: Optional[str]
+    cause: Optional[str]
+    next_state: Optional[str]
+    inspection_data: Optional["dict[str, Any]"]
+
+
 class Engine:
     """Runs executions with AWS Step Functions Standard semantics on its own
     threads. Use it as a context manager, or close() it: closing waits for
@@ -791,6 +810,78 @@ class Engine:
         return self._start("wf_engine_run", machine, input, name,
                            correlation_id, test_case, role_arn, machine_arn,
                            False)
+
+    def test_state(self, definition: Union[str, "dict[str, Any]"],
+                   input: Any = None, *,
+                   inspection_level: str = "INFO",
+                   reveal_secrets: bool = False,
+                   variables: Optional["dict[str, Any]"] = None,
+                   state_name: Optional[str] = None,
+                   mock: Any = _NO_MOCK,
+                   mock_validation: str = "STRICT",
+                   context: Optional["dict[str, Any]"] = None,
+                   retrier_retry_count: Optional[int] = None,
+                   error_caused_by_state: Optional[str] = None,
+                   map_iteration_failure_count: Optional[int] = None,
+                   map_item_reader_data: Any = None,
+                   role_arn: Optional[str] = None) -> "TestStateResult":
+        """Run one state in isolation, as AWS's TestState does: the
+        definition of one state (or of a machine, with state_name). mock:
+        the result (any JSON value) or a TaskFailed(error, cause) instead
+        of calling the Task (Map, Parallel) at all. Refusals raise
+        WorkflowError (DefinitionError for a definition that does not
+        load)."""
+        if not isinstance(definition, str):
+            definition = json.dumps(definition)
+        o = _native.TestStateOptions()
+        check(_native.lib().wf_test_state_options_init(
+            ctypes.byref(o), _TEST_STATE_OPTIONS_VERSION))
+        keep = [b(json.dumps({} if input is None else input))]
+        o.input = keep[0]
+        o.inspection_level = _LEVELS.index(inspection_level)
+        o.reveal_secrets = int(reveal_secrets)
+        o.mock_validation = _MOCK_MODES.index(mock_validation)
+
+        def text(value: Any, dump: bool = True) -> Optional[bytes]:
+            if value is None:
+                return None
+            keep.append(b(json.dumps(value) if dump else str(value)))
+            return keep[-1]
+        o.variables = text(variables)
+        o.state_name = text(state_name, False)
+        o.context = text(context)
+        o.error_caused_by_state = text(error_caused_by_state, False)
+        o.map_item_reader_data = text(map_item_reader_data)
+        o.role_arn = text(role_arn, False)
+        if isinstance(mock, TaskFailed):
+            o.mock_error = text(mock.error or "", False)
+            o.mock_cause = text(mock.cause, False)
+        elif mock is not _NO_MOCK:
+            o.mock_result = text(mock)
+        if retrier_retry_count is not None:
+            o.retrier_retry_count = retrier_retry_count
+        if map_iteration_failure_count is not None:
+            o.map_iteration_failure_count = map_iteration_failure_count
+        lib = _native.lib()
+        h = ctypes.c_void_p()
+        err = _native.Error()
+        check(lib.wf_engine_test_state(ctypes.byref(h), self._handle(),
+                                       b(definition), ctypes.byref(o),
+                                       ctypes.byref(err)), err)
+        try:
+            out = s(lib.wf_test_state_output(h))
+            inspection = s(lib.wf_test_state_inspection(h))
+            return TestStateResult(
+                status=str(s(lib.wf_test_status_name(
+                    lib.wf_test_state_status(h)))),
+                output=None if out is None else json.loads(out),
+                error=s(lib.wf_test_state_error(h)),
+                cause=s(lib.wf_test_state_cause(h)),
+                next_state=s(lib.wf_test_state_next(h)),
+                inspection_data=None if inspection is None
+                else json.loads(inspection))
+        finally:
+            lib.wf_test_state_result_free(h)
 
     def find_execution(self, arn: str) -> Execution:
         """An execution of this engine by ARN (WF_ENOTFOUND)."""
