@@ -186,6 +186,11 @@ Test(gateway_console, pages_answer_with_their_status_codes) {
             strstr(csp, "script-src 'self'"), "%s", csp);
   char *type = gwt_header(&r, "Content-Type");
   cr_expect_str_eq(type, "text/html; charset=utf-8");
+  /* The console's own forms must carry their Origin: a browser sends
+   * "Origin: null" under "no-referrer". */
+  char *referrer = gwt_header(&r, "Referrer-Policy");
+  cr_expect_str_eq(referrer, "same-origin");
+  free(referrer);
   free(csp);
   free(type);
   gwt_response_free(&r);

@@ -17,7 +17,9 @@
 void cs_security_headers(gw_response *resp) {
   gw_respond_header(resp, "Content-Security-Policy", CSP);
   gw_respond_header(resp, "X-Frame-Options", "DENY");
-  gw_respond_header(resp, "Referrer-Policy", "no-referrer");
+  /* Not "no-referrer": under it a browser sends "Origin: null" with the
+   * console's own forms, which cs_same_origin() must refuse. */
+  gw_respond_header(resp, "Referrer-Policy", "same-origin");
 }
 
 void cs_page_open(cs_buf *b, const char *title, bool logged_in) {
