@@ -62,9 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FZ_CHECK(text != NULL, "the result does not serialise");
     free(text);
     /* The size counted while the result was made bounds its text. */
-    size_t size = wf__json_size(out, SIZE_MAX / 2);
-    FZ_CHECK(bound >= size, "size bound %zu below the text's %zu", bound,
-             size);
+    size_t measured = wf__json_size(out, SIZE_MAX / 2);
+    FZ_CHECK(bound >= measured, "size bound %zu below the text's %zu", bound,
+             measured);
     json_decref(out);
   }
   wf__jsonata_free(e);
