@@ -9,7 +9,7 @@ PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       python3-pytest mypy python3-pip python3-setuptools python3-wheel
       libcurl4-openssl-dev python3-aiosmtpd python3-boto3
       libmicrohttpd-dev libjemalloc-dev wrk awscli libnss-myhostname
-      libgraphviz-dev libgvc6 libcgraph6)
+      libgraphviz-dev libgvc6 libcgraph6 chromium)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \

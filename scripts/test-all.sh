@@ -27,6 +27,13 @@ if command -v npm >/dev/null && [ ! -d "$BUILD/js-sdk/node_modules/@aws-sdk/clie
     --loglevel=error @aws-sdk/client-sfn >/dev/null \
     || echo "test-all: npm could not install @aws-sdk/client-sfn: its tests skip"
 fi
+# puppeteer-core for the console's browser test (tests/console_browser.mjs,
+# which drives Debian's chromium); without it that test skips.
+if command -v npm >/dev/null && [ ! -d "$BUILD/browser/node_modules/puppeteer-core" ]; then
+  timeout 300 npm install --prefix "$BUILD/browser" --no-audit --no-fund \
+    --loglevel=error puppeteer-core >/dev/null \
+    || echo "test-all: npm could not install puppeteer-core: the browser test skips"
+fi
 LOG="$BUILD/test-all.log"
 set +e
 # One ctest entry per test module; two at a time (the machine's cores).
