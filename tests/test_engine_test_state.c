@@ -76,11 +76,13 @@ static void expect_inspected(const wf_test_state_result *r, const char *key,
   if (!want) {
     cr_assert_null(v, "%s present: %s", key, wf_test_state_inspection(r));
   } else {
-    cr_assert(json_is_string(v) || json_is_object(v), "%s missing in %s",
-              key, wf_test_state_inspection(r));
+    /* Members are JSON text, but errorDetails and a Map's numbers are
+     * JSON values. */
+    cr_assert_not_null(v, "%s missing in %s", key,
+                       wf_test_state_inspection(r));
     if (json_is_string(v)) expect_json(json_string_value(v), want);
     else {
-      char *t = json_dumps(v, JSON_COMPACT);
+      char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
       expect_json(t, want);
       free(t);
     }
@@ -415,7 +417,11 @@ Test(engine_test_state, map_iteration_failures_past_the_tolerance_fail) {
   cr_assert_eq(wf_test_state_status(r), WF_TEST_SUCCEEDED);
   wf_test_state_result_free(r);
   o.map_iteration_failure_count = 2;
+  o.inspection_level = WF_INSPECT_DEBUG;
   r = run(e, def, &o);
+  /* AWS shows a Map's numbers as numbers. */
+  expect_inspected(r, "maxConcurrency", "0");
+  expect_inspected(r, "toleratedFailureCount", "1");
   cr_assert_eq(wf_test_state_status(r), WF_TEST_FAILED);
   cr_assert_str_eq(wf_test_state_error(r),
                    "States.ExceedToleratedFailureThreshold");
@@ -428,10 +434,40 @@ Test(engine_test_state, refuses_what_aws_refuses) {
   const char map[] =
       "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{"
       "\"P\":{\"Type\":\"Pass\",\"End\":true}}},\"End\":true}";
-  refused(e, map, NULL, WF_EINVAL, "only supports Map states when a mock");
+  /* AWS's words, as LocalStack recorded them. */
+  refused(e, map, NULL, WF_EUNSUPPORTED,
+          "TestState API does not support Map or Parallel states. Supported "
+          "state types include: [Task, Wait, Pass, Succeed, Fail, Choice]");
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
   o.mock_result = "{}";
-  refused(e, map, &o, WF_EINVAL, "must be a JSON array");
+  refused(e, map, &o, WF_EINVAL, "Mocked result must be an array.");
+  o.mock_result = "[]";
+  refused(e,
+          "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":{"
+          "\"P\":{\"Type\":\"Pass\",\"End\":true}}},\"ResultWriter\":{\"WriterConfig\":"
+          "{\"OutputType\":\"JSON\",\"Transformation\":\"NONE\"}},"
+          "\"End\":true}",
+          &o, WF_EINVAL, "Mocked result must be a JSON object.");
+  const char parallel[] =
+      "{\"Type\":\"Parallel\",\"Branches\":[{\"StartAt\":\"B\",\"States\":"
+      "{\"B\":{\"Type\":\"Pass\",\"End\":true}}}],\"End\":true}";
+  o.mock_result = "[1,2]";
+  refused(e, parallel, &o, WF_EINVAL,
+          "Mocked result must contain the same number of items as number of "
+          "Parallel branches.");
+  o.mock_result = "{nope";
+  refused(e, parallel, &o, WF_EINVAL, "Mocked result must be valid JSON");
+  o.mock_result = "1";
+  refused(e, "{\"Type\":\"Pass\",\"End\":true}", &o, WF_EINVAL,
+          "State type 'Pass' is not supported when a mock is specified");
+  refused(e, "{\"Type\":\"Fail\"}", &o, WF_EINVAL,
+          "State type 'Fail' is not supported when a mock is specified");
+  o.reveal_secrets = 1;
+  refused(e, "{\"Type\":\"Task\",\"Resource\":\"" FN "\",\"End\":true}", &o,
+          WF_EINVAL,
+          "TestState does not support RevealSecrets when a mock is "
+          "specified.");
+  o.reveal_secrets = 0;
   o.context = "{}";
   o.mock_result = NULL;
   refused(e, "{\"Type\":\"Pass\",\"End\":true}", &o, WF_EINVAL,
@@ -440,7 +476,8 @@ Test(engine_test_state, refuses_what_aws_refuses) {
   both.mock_result = "1";
   both.mock_error = "E";
   refused(e, "{\"Type\":\"Pass\",\"End\":true}", &both, WF_EINVAL,
-          "either result or errorOutput");
+          "A test mock should have only one of the following fields: "
+          "[result, errorOutput].");
   refused(e,
           "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::lambda:invoke."
           "waitForTaskToken\",\"End\":true}",

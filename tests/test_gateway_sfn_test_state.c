@@ -149,8 +149,8 @@ Test(gateway_sfn_test_state, errors_as_aws_names_them) {
                  "\"States\":{\"B\":{\"Type\":\"Pass\",\"End\":true}}}],"
                  "\"End\":true}",
                  NULL);
-  gwt_expect_error(&r, "ValidationException",
-                   "only supports Parallel states when a mock");
+  gwt_expect_error(&r, "InvalidDefinition",
+                   "TestState API does not support Map or Parallel states.");
   gwt_response_free(&r);
   r = test_state("{\"Type\":\"Pass\",\"End\":true}",
                  "{\"inspectionLevel\":\"LOUD\"}");

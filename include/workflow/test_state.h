@@ -114,9 +114,10 @@ typedef struct wf_test_state_result wf_test_state_result;
  *         not JSON); WF_EINVALID (the definition is not JSON, or not a
  *         valid state or machine); WF_EINVAL (variables, context or a
  *         mocked result not JSON of the right kind, a bad combination of
- *         options, a stateName not found, a state TestState cannot run
- *         as given: a Map or Parallel, an activity, a .sync or
- *         .waitForTaskToken Task without a mock); WF_EVERSION; WF_ENOMEM.
+ *         options, a stateName not found, a mock for a Pass, Succeed or
+ *         Fail, an activity, a .sync or .waitForTaskToken Task without a
+ *         mock); WF_EUNSUPPORTED (a Map or Parallel without a mock: AWS's
+ *         InvalidDefinition); WF_EVERSION; WF_ENOMEM.
  * Threads: any; a handler it calls runs as for an execution (inline ones
  *         on this thread).
  */

@@ -151,9 +151,8 @@ wf__step wf__probe_fanout(wf__frame *f, const wf__state *st) {
 
 /* ---- the request ---- */
 
-static int invalid(wf_error *err, const char *fmt, const char *arg) {
-  return wf__error_set(err, WF_EINVAL, NULL, fmt, arg ? arg : "");
-}
+/* A request TestState refuses (WF_EINVAL: a ValidationException). */
+#define invalid(err, ...) wf__error_set(err, WF_EINVAL, NULL, __VA_ARGS__)
 
 /* Optional JSON text: NULL stays NULL. `kind` is "object" or NULL (any
  * value). */
@@ -221,9 +220,10 @@ static char *wrap_state(json_t *state) {
 }
 
 /* Load the machine the state runs in; *start is the tested state's index
- * among the top-level states. */
-static int load(wf_machine **m, int *start, const char *definition,
-                const wf_test_state_options *o, wf_error *err) {
+ * among the top-level states, *raw its definition (new). */
+static int load(wf_machine **m, int *start, json_t **raw,
+                const char *definition, const wf_test_state_options *o,
+                wf_error *err) {
   json_t *doc;
   int rc = wf__json_parse(&doc, definition, strlen(definition),
                           "definition", err);
@@ -240,10 +240,13 @@ static int load(wf_machine **m, int *start, const char *definition,
   lo.name = WF__TEST_STATE_NAME;
   *start = -1;
   if (machine) {
+    *raw = json_incref(
+        json_object_get(json_object_get(doc, "States"),
+                        o->state_name ? o->state_name : ""));
     json_decref(doc);
     if (!o->state_name)
       return invalid(err, "stateName is required when the definition is a "
-                          "state machine%s", NULL);
+                          "state machine");
     rc = wf_machine_load_json(m, definition, &lo, err);
     if (rc != WF_OK) return rc;
     const wf__scope *top = (*m)->top;
@@ -260,10 +263,10 @@ static int load(wf_machine **m, int *start, const char *definition,
   if (o->state_name) {
     json_decref(doc);
     return invalid(err, "stateName may only be specified when the "
-                        "definition is a state machine%s", NULL);
+                        "definition is a state machine");
   }
   char *text = wrap_state(doc);
-  json_decref(doc);
+  *raw = doc;
   if (!text) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   rc = wf_machine_load_json(m, text, &lo, err);
   wf__free(text);
@@ -272,17 +275,21 @@ static int load(wf_machine **m, int *start, const char *definition,
   return WF_OK;
 }
 
-/* What TestState refuses of a state as given (AWS: Map, Parallel,
- * activities and the .sync and .waitForTaskToken patterns only with a
- * mock; a mock only where there is work to mock). */
-static int check_state(const wf__state *st, const wf_test_state_options *o,
-                       bool mocked, json_t *result, wf_error *err) {
+/* What TestState refuses of a state as given, in AWS's words (recorded by
+ * LocalStack against AWS): Map and Parallel only with a mock (then one
+ * of the right shape), no mock for Pass, Succeed or Fail; ours: activities
+ * and the .sync and .waitForTaskToken patterns only with a mock, as AWS's
+ * API reference says. */
+static int check_state(const wf__state *st, json_t *raw,
+                       const wf_test_state_options *o, bool mocked,
+                       json_t *result, wf_error *err) {
   bool fan = st->type == WF__MAP || st->type == WF__PARALLEL;
   if (!mocked) {
     if (fan)
-      return invalid(err, "TestState only supports %s states when a mock "
-                          "is specified",
-                     st->type == WF__MAP ? "Map" : "Parallel");
+      return wf__error_set(err, WF_EUNSUPPORTED, NULL,
+                           "TestState API does not support Map or Parallel "
+                           "states. Supported state types include: [Task, "
+                           "Wait, Pass, Succeed, Fail, Choice]");
     if (st->type == WF__TASK &&
         (wf__task_family_of(st->resource) == WF__FAMILY_ACTIVITY ||
          strstr(st->resource, ".sync") ||
@@ -293,27 +300,45 @@ static int check_state(const wf__state *st, const wf_test_state_options *o,
                      st->resource);
     if (o->context)
       return invalid(err, "context may only be specified if a mock is "
-                          "specified%s", NULL);
-  } else if (st->type != WF__TASK && !fan) {
-    return invalid(err, "A mock may only be specified for a Task, Map or "
-                        "Parallel state%s", NULL);
+                          "specified");
+  } else {
+    static const char *const names[] = {
+        [WF__PASS] = "Pass", [WF__SUCCEED] = "Succeed", [WF__FAIL] = "Fail"};
+    if (st->type == WF__PASS || st->type == WF__SUCCEED ||
+        st->type == WF__FAIL)
+      return invalid(err, "State type '%s' is not supported when a mock is "
+                          "specified",
+                     names[st->type]);
+    if (o->reveal_secrets)
+      return invalid(err, "TestState does not support RevealSecrets when a "
+                          "mock is specified.");
   }
-  if (result && st->type == WF__MAP && o->mock_validation != WF_MOCK_NONE &&
-      !json_is_array(result))
-    return invalid(err, "The mocked result of a Map state must be a JSON "
-                        "array%s", NULL);
+  if (result && st->type == WF__MAP) {
+    bool writer = json_object_get(raw, "ResultWriter") != NULL;
+    if (writer && !json_is_object(result))
+      return invalid(err, "Mocked result must be a JSON object.");
+    if (!writer && !json_is_array(result))
+      return invalid(err, "Mocked result must be an array.");
+  }
+  if (result && st->type == WF__PARALLEL) {
+    if (!json_is_array(result))
+      return invalid(err, "Mocked result must be an array.");
+    if (json_array_size(result) != st->nbranches)
+      return invalid(err, "Mocked result must contain the same number of "
+                          "items as number of Parallel branches.");
+  }
   if (o->error_caused_by_state && (!fan || !o->mock_error))
     return invalid(err, "errorCausedByState may only be specified with a "
-                        "mocked error of a Map or Parallel state%s", NULL);
+                        "mocked error of a Map or Parallel state");
   if (o->map_iteration_failure_count >= 0 && st->type != WF__MAP)
     return invalid(err, "mapIterationFailureCount may only be specified for "
-                        "a Map state%s", NULL);
+                        "a Map state");
   if (o->map_item_reader_data && (st->type != WF__MAP || !st->distributed))
     return invalid(err, "mapItemReaderData may only be specified for a "
-                        "Distributed Map state%s", NULL);
+                        "Distributed Map state");
   if (o->retrier_retry_count >= 0 && !st->nretriers)
     return invalid(err, "retrierRetryCount may only be specified for a "
-                        "state with a Retry field%s", NULL);
+                        "state with a Retry field");
   return WF_OK;
 }
 
@@ -326,12 +351,12 @@ static int check_options(const wf_test_state_options *o, wf_error *err) {
   if ((unsigned)o->inspection_level > WF_INSPECT_TRACE ||
       (unsigned)o->mock_validation > WF_MOCK_NONE)
     return invalid(err, "inspection_level or mock_validation out of "
-                        "range%s", NULL);
+                        "range");
   if (o->mock_result && o->mock_error)
-    return invalid(err, "A mock may specify either result or errorOutput, "
-                        "not both%s", NULL);
+    return invalid(err, "A test mock should have only one of the following "
+                        "fields: [result, errorOutput].");
   if (!o->mock_error && o->mock_cause)
-    return invalid(err, "A mocked cause needs a mocked error%s", NULL);
+    return invalid(err, "A mocked cause needs a mocked error");
   return WF_OK;
 }
 
@@ -362,6 +387,17 @@ static char *inspection(const struct wf__probe *p, const wf__state *st,
   }
   if (p->request) json_object_set(o, "request", p->request);
   if (p->response) json_object_set(o, "response", p->response);
+  if (st->type == WF__MAP) {
+    /* AWS shows a Map's concurrency and tolerance as numbers. */
+    json_object_set_new(o, "maxConcurrency",
+                        json_integer(st->max_concurrency));
+    if (st->has_tolerated_count)
+      json_object_set_new(o, "toleratedFailureCount",
+                          json_integer(st->tolerated_count));
+    if (st->has_tolerated_percentage)
+      json_object_set_new(o, "toleratedFailurePercentage",
+                          json_real(st->tolerated_percentage));
+  }
   json_t *vars = p->left ? p->vars_out : p->vars_in;
   if (vars && json_object_size(vars)) put_text(o, "variables", vars);
   if (status == WF_TEST_RETRIABLE || status == WF_TEST_CAUGHT_ERROR) {
@@ -460,7 +496,7 @@ int wf_engine_test_state(wf_test_state_result **out, wf_engine *e,
   json_t *input = NULL;
   wf_machine *m = NULL;
   wf_execution *x = NULL;
-  json_t *reader = NULL;
+  json_t *reader = NULL, *raw = NULL;
   if (o->input) {
     rc = wf__json_parse(&input, o->input, strlen(o->input), "input", err);
     if (rc != WF_OK) goto done;
@@ -469,16 +505,16 @@ int wf_engine_test_state(wf_test_state_result **out, wf_engine *e,
   }
   if ((rc = parse_opt(&p.vars_in, o->variables, "variables", true, err)) ||
       (rc = parse_opt(&p.context, o->context, "context", true, err)) ||
-      (rc = parse_opt(&p.mock_result, o->mock_result, "The mocked result",
+      (rc = parse_opt(&p.mock_result, o->mock_result, "Mocked result",
                       false, err)) ||
       (rc = parse_opt(&reader, o->map_item_reader_data, "mapItemReaderData",
                       false, err)))
     goto done;
-  rc = load(&m, &p.start, definition, o, err);
+  rc = load(&m, &p.start, &raw, definition, o, err);
   if (rc != WF_OK) goto done;
   const wf__state *st = m->top->states[p.start];
   bool mocked = o->mock_result || o->mock_error;
-  rc = check_state(st, o, mocked, p.mock_result, err);
+  rc = check_state(st, raw, o, mocked, p.mock_result, err);
   if (rc != WF_OK) goto done;
   x = wf__exec_new_probe(e, m, input, &p, err);
   if (!x) {
@@ -497,6 +533,7 @@ done:
   wf_machine_free(m);
   json_decref(input);
   json_decref(reader);
+  json_decref(raw);
   probe_free(&p);
   return rc;
 }

@@ -45,7 +45,8 @@ def test_jsonata_variables_and_refusals() -> None:
         assert r.output == 1 and r.next_state is None
         assert r.inspection_data is not None
         assert r.inspection_data["variables"] == '{"x":1,"y":2}'
-        with pytest.raises(workflow.WorkflowError, match="mock"):
+        with pytest.raises(workflow.WorkflowError,
+                           match="does not support Map or Parallel"):
             e.test_state({"Type": "Parallel", "End": True, "Branches": [
                 {"StartAt": "P", "States": {"P": {"Type": "Pass",
                                                   "End": True}}}]})

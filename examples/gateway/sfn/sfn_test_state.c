@@ -81,6 +81,9 @@ static void refuse(gw_sfn_call *c, int rc, const wf_error *err) {
       free(text);
       return;
     }
+    case WF_EUNSUPPORTED: /* a state TestState does not run as given */
+      gw_sfn_fail(c, "InvalidDefinition", "%s", err->message);
+      return;
     case WF_EPARSE:
       gw_sfn_fail(c, "InvalidExecutionInput", "%s", err->message);
       return;
