@@ -118,12 +118,23 @@ Test(engine_test_state, pass_debug_shows_each_processing_step) {
   expect_inspected(r, "input", "{\"a\":{\"b\":7}}");
   expect_inspected(r, "afterInputPath", "{\"b\":7}");
   expect_inspected(r, "afterParameters", "{\"v\":7}");
-  expect_inspected(r, "result", "{\"v\":7}");
+  /* AWS shows a Pass's result only when it has a Result, and then none of
+   * its input processing (as recorded). */
+  expect_inspected(r, "result", NULL);
   expect_inspected(r, "afterResultSelector", "{\"v\":7}");
   /* ResultPath writes into the raw input (AWS's order). */
   expect_inspected(r, "afterResultPath",
                    "{\"a\":{\"b\":7},\"r\":{\"v\":7}}");
   expect_inspected(r, "afterArguments", NULL);
+  wf_test_state_result_free(r);
+  r = run(e, "{\"Type\":\"Pass\",\"Result\":{\"k\":1},\"End\":true}", &o);
+  expect_inspected(r, "result", "{\"k\":1}");
+  expect_inspected(r, "afterInputPath", NULL);
+  expect_inspected(r, "afterParameters", NULL);
+  expect_inspected(r, "afterResultPath", "{\"k\":1}");
+  wf_test_state_result_free(r);
+  r = run(e, "{\"Type\":\"Fail\",\"Error\":\"E\"}", &o);
+  expect_inspected(r, "afterInputPath", "{\"a\":{\"b\":7}}");
   wf_test_state_result_free(r);
   wf_engine_free(e);
 }

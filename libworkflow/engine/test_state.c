@@ -369,21 +369,47 @@ static void put_text(json_t *o, const char *key, json_t *v) {
   wf__free(text);
 }
 
+/* The processing steps AWS shows for the state, as recorded (LocalStack's
+ * test_test_state_scenarios snapshots): a Pass shows its result only when
+ * it has a Result, and then no input processing; without one its
+ * Parameters step is its filtered input when it has no Parameters; a Fail
+ * shows its input as filtered; a Map or Parallel only its input's. */
+static void steps_shown(const wf__state *st, json_t *input,
+                        json_t *stages[WF__PROBE_STAGES]) {
+  bool fan = st->type == WF__MAP || st->type == WF__PARALLEL;
+  if (st->type == WF__PASS && st->result) {
+    stages[WF__PROBE_AFTER_INPUT_PATH] = NULL;
+    stages[WF__PROBE_AFTER_ARGUMENTS] = NULL;
+  } else if (st->type == WF__PASS || fan) {
+    stages[WF__PROBE_RESULT] = NULL;
+    if (st->type == WF__PASS && !stages[WF__PROBE_AFTER_ARGUMENTS])
+      stages[WF__PROBE_AFTER_ARGUMENTS] = stages[WF__PROBE_AFTER_INPUT_PATH];
+  }
+  if (fan) {
+    stages[WF__PROBE_AFTER_ARGUMENTS] = NULL;
+    stages[WF__PROBE_AFTER_RESULT_SELECTOR] = NULL;
+    stages[WF__PROBE_AFTER_RESULT_PATH] = NULL;
+  }
+  if (st->type == WF__FAIL) stages[WF__PROBE_AFTER_INPUT_PATH] = input;
+}
+
 /* AWS's inspectionData: each member JSON text; JSONPath states show each
- * processing step, JSONata states their Arguments. */
+ * processing step, JSONata states their Arguments and result. */
 static char *inspection(const struct wf__probe *p, const wf__state *st,
                         json_t *input, wf_test_status status) {
   json_t *o = json_object();
   put_text(o, "input", input);
+  json_t *stages[WF__PROBE_STAGES];
+  memcpy(stages, p->stages, sizeof stages);
+  steps_shown(st, input, stages);
   if (st->ql == WF__QL_JSONATA) {
-    put_text(o, "afterArguments", p->stages[WF__PROBE_AFTER_ARGUMENTS]);
-    put_text(o, "result", p->stages[WF__PROBE_RESULT]);
+    put_text(o, "afterArguments", stages[WF__PROBE_AFTER_ARGUMENTS]);
+    put_text(o, "result", stages[WF__PROBE_RESULT]);
   } else {
     static const char *const names[WF__PROBE_STAGES] = {
         "afterInputPath", "afterParameters", "result", "afterResultSelector",
         "afterResultPath"};
-    for (int i = 0; i < WF__PROBE_STAGES; i++)
-      put_text(o, names[i], p->stages[i]);
+    for (int i = 0; i < WF__PROBE_STAGES; i++) put_text(o, names[i], stages[i]);
   }
   if (p->request) json_object_set(o, "request", p->request);
   if (p->response) json_object_set(o, "response", p->response);
