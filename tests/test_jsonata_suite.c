@@ -16,10 +16,30 @@
 #include "json_text.h"
 
 #define SUITE WF_SHARED_DIR "/jsonata-suite"
-/* Cases passed when this floor was set (1,621 of 1,625); raise it as the
+/* Cases passed when this floor was set (1,623 of 1,625); raise it as the
  * engine grows. Every case not passed is listed, with the reason, in
- * build/jsonata-suite-failures.txt. */
-#define PASS_FLOOR 1621
+ * build/jsonata-suite-failures.txt, and must be one of these. */
+#define PASS_FLOOR 1623
+
+static const struct {
+  const char *file, *reason;
+} NOT_PASSED[] = {
+    {"function-encodeUrl/case002.json",
+     "the expression holds a lone UTF-16 surrogate (\\uD800 in the case's "
+     "JSON), which JSON text in UTF-8 cannot carry: jansson refuses the "
+     "case, and an ASL definition could not hold it either"},
+    {"function-encodeUrlComponent/case002.json",
+     "the same lone surrogate (\\uD800)"},
+};
+
+/* Whether a case not passed is one listed above. */
+static bool listed(const char *group, const char *file) {
+  char name[600];
+  snprintf(name, sizeof name, "%s/%s", group, file);
+  for (size_t i = 0; i < sizeof NOT_PASSED / sizeof *NOT_PASSED; i++)
+    if (!strcmp(NOT_PASSED[i].file, name)) return true;
+  return false;
+}
 
 static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
@@ -174,7 +194,7 @@ Test(jsonata_suite, runs_every_case_above_the_floor, .timeout = 900) {
   cr_assert_not_null(groups, "suite not found at %s", SUITE);
   FILE *fails = fopen(WF_BINARY_DIR "/jsonata-suite-failures.txt", "w");
   cr_assert_not_null(fails);
-  int total = 0, passed = 0;
+  int total = 0, passed = 0, unlisted = 0;
   for (size_t g = 0; g < ng; g++) {
     char gdir[1100];
     snprintf(gdir, sizeof gdir, SUITE "/groups/%s", groups[g]);
@@ -197,6 +217,10 @@ Test(jsonata_suite, runs_every_case_above_the_floor, .timeout = 900) {
         gt++;
         if (!why) gp++;
         else {
+          if (!listed(groups[g], files[f])) {
+            unlisted++;
+            cr_log_error("not passed: %s/%s[%zu]: %s", groups[g], files[f], i, why);
+          }
           json_t *je = json_object_get(c, "expr");
           fprintf(fails, "%s/%s[%zu]: %s\n    expr: %.300s\n", groups[g], files[f], i, why,
                   json_is_string(je) ? json_string_value(je) : "(expr-file)");
@@ -216,4 +240,5 @@ Test(jsonata_suite, runs_every_case_above_the_floor, .timeout = 900) {
   fclose(fails);
   cr_log_info("JSONata suite: passed %d of %d", passed, total);
   cr_assert_geq(passed, PASS_FLOOR, "passed %d of %d (floor %d)", passed, total, PASS_FLOOR);
+  cr_assert_eq(unlisted, 0, "%d cases not passed and not listed in NOT_PASSED", unlisted);
 }

@@ -1346,6 +1346,9 @@ bool jregex_exec(jev *ev, const jv *f, const char *s, size_t n, size_t from,
     pcre2_match_data_free(md);
     if (rc == PCRE2_ERROR_NOMATCH) return false;
     if (rc == PCRE2_ERROR_NOMEMORY) jthrow_oom(ev);
+    /* PCRE2's match limit stands for the evaluation's time: spent. */
+    if (ev->budget && !ev->budget->spent) ev->budget->spent = WF__SPENT_TIME;
+    ev->fuel = 0;
     jerr_reset(&ev->err, "U1003");
     jrethrow(ev);
   }

@@ -244,13 +244,32 @@ static jv *fn_contains(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
 }
 
 static jv *fn_match(jev *ev, jv **a, size_t n, jv *in, jenv *env) {
-  (void)in, (void)env;
+  (void)in;
   jv *s = JARG(0), *re = JARG(1), *lim = JARG(2);
   if (!s) return NULL;
   if (lim && lim->u.n < 0) jthrow(ev, "D3040", -1, NULL, lim);
   jv *result = jv_seq(ev);
   if (lim && lim->u.n <= 0) return result;
-  if (!is_regex(re)) jthrow(ev, "T1010", -1, NULL, NULL);
+  if (!is_regex(re)) {
+    /* A matcher function of the caller's, as a regular expression is one
+     * in jsonata-js: called with the string, it answers {match, start,
+     * end, groups, next}, next() the following match. */
+    if (!jv_is_func(re)) jthrow(ev, "T1010", -1, NULL, NULL);
+    jv *r = japply(ev, re, &s, 1, NULL, env);
+    for (double count = 0; jv_is_obj(r) && (!lim || count < lim->u.n); count++) {
+      jv *o = jv_obj_cap(ev, 3);
+      static const char *const keys[] = {"match", "start", "groups"};
+      static const char *const as[] = {"match", "index", "groups"};
+      for (size_t k = 0; k < 3; k++) {
+        jv *v = jv_get(r, keys[k], strlen(keys[k]));
+        if (v) jv_add(ev, o, as[k], strlen(as[k]), v);
+      }
+      jv_push(ev, result, o);
+      jv *next = jv_get(r, "next", 4);
+      r = jv_is_func(next) ? japply(ev, next, NULL, 0, NULL, env) : NULL;
+    }
+    return result;
+  }
   jmatch m;
   bool ok = next_match(ev, re, s, 0, true, &m);
   double count = 0;
