@@ -344,7 +344,39 @@ Test(engine_test_state, exhausted_retrier_lets_the_catcher_take_it) {
   cr_assert_str_eq(wf_test_state_error(r), "Busy");
   expect_json(wf_test_state_output(r),
               "{\"a\":1,\"err\":{\"Error\":\"Busy\",\"Cause\":\"still\"}}");
-  expect_inspected(r, "errorDetails", "{\"catchIndex\":1}");
+  /* The retrier that matched is named too. */
+  expect_inspected(r, "errorDetails", "{\"catchIndex\":1,\"retryIndex\":0}");
+  wf_test_state_result_free(r);
+  wf_engine_free(e);
+}
+
+/* As AWS answered (LocalStack's recording, test_state_configuration:
+ * retrierRetryCount 4 and 5 of MaxAttempts 5, IntervalSeconds 1, rate 2). */
+Test(engine_test_state, retrier_retry_count_as_aws_recorded_it) {
+  wf_engine *e = engine();
+  const char def[] =
+      "{\"QueryLanguage\":\"JSONata\",\"Type\":\"Task\",\"Resource\":"
+      "\"arn:aws:states:::lambda:invoke\",\"Arguments\":{\"FunctionName\":"
+      "\"foo\",\"Payload\":\"bar\"},\"Retry\":[{\"ErrorEquals\":"
+      "[\"MockException\"],\"IntervalSeconds\":1,\"MaxAttempts\":5,"
+      "\"BackoffRate\":2.0}],\"End\":true}";
+  wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
+  o.mock_error = "MockException";
+  o.mock_cause = "Mock the cause of the error.";
+  o.inspection_level = WF_INSPECT_DEBUG;
+  o.retrier_retry_count = 4;
+  wf_test_state_result *r = run(e, def, &o);
+  cr_assert_eq(wf_test_state_status(r), WF_TEST_RETRIABLE);
+  expect_inspected(r, "errorDetails",
+                   "{\"retryBackoffIntervalSeconds\":16,\"retryIndex\":0}");
+  expect_inspected(r, "afterArguments",
+                   "{\"FunctionName\":\"foo\",\"Payload\":\"bar\"}");
+  wf_test_state_result_free(r);
+  o.retrier_retry_count = 5;
+  r = run(e, def, &o);
+  cr_assert_eq(wf_test_state_status(r), WF_TEST_FAILED);
+  cr_assert_str_eq(wf_test_state_error(r), "MockException");
+  expect_inspected(r, "errorDetails", "{\"retryIndex\":0}");
   wf_test_state_result_free(r);
   wf_engine_free(e);
 }
@@ -436,6 +468,13 @@ Test(engine_test_state, map_iteration_failures_past_the_tolerance_fail) {
   cr_assert_eq(wf_test_state_status(r), WF_TEST_FAILED);
   cr_assert_str_eq(wf_test_state_error(r),
                    "States.ExceedToleratedFailureThreshold");
+  wf_test_state_result_free(r);
+  /* Without a tolerance AWS does not count them (recorded). */
+  r = run(e,
+          "{\"Type\":\"Map\",\"ItemProcessor\":{\"StartAt\":\"P\",\"States\":"
+          "{\"P\":{\"Type\":\"Pass\",\"End\":true}}},\"End\":true}",
+          &o);
+  cr_assert_eq(wf_test_state_status(r), WF_TEST_SUCCEEDED);
   wf_test_state_result_free(r);
   wf_engine_free(e);
 }

@@ -529,9 +529,9 @@ void wf__probe_note(wf__frame *f, wf__probe_stage stage, json_t *value);
 void wf__probe_exit(wf__frame *f, int next);
 /* How many retries the state's retriers have made (retrierRetryCount). */
 unsigned wf__probe_retries(const wf__frame *f);
-/* Retrier `index` would retry after `backoff_ms`: the run ends
- * RETRIABLE. */
-void wf__probe_retriable(wf__frame *f, size_t index, int64_t backoff_ms);
+/* Retrier `index` matched the error: it would retry after `backoff_ms`
+ * (the run ends RETRIABLE), or, at -1, it has no attempts left. */
+void wf__probe_retrier(wf__frame *f, size_t index, int64_t backoff_ms);
 /* Catcher `index` takes the error: the state leaves CAUGHT_ERROR. */
 void wf__probe_caught(wf__frame *f, size_t index, const char *error,
                       const char *cause);

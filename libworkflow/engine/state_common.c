@@ -392,10 +392,11 @@ wf__step wf__state_error(wf__frame *f, const wf__state *st, const char *error,
         continue;
       /* The first matching retrier decides, even when it is exhausted. */
       if (f->exec->probe) {
-        unsigned done = wf__probe_retries(f);
-        if (done >= r->max_attempts) break;
         /* TestState reports the retry rather than make it. */
-        wf__probe_retriable(f, i, backoff_ms(f, r, done));
+        unsigned done = wf__probe_retries(f);
+        bool left = done < r->max_attempts;
+        wf__probe_retrier(f, i, left ? backoff_ms(f, r, done) : -1);
+        if (!left) break;
         return wf__frame_fail(f, error, cause);
       }
       if (f->attempts && f->attempts[i] < r->max_attempts) {

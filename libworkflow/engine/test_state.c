@@ -36,9 +36,9 @@ struct wf__probe {
   json_t *mock_result;
   const char *mock_error, *mock_cause;
   /* What happened. */
-  bool left, caught, retriable;
+  bool left, caught, retried, retriable;
   int next;
-  size_t index; /* the catcher or retrier */
+  size_t catch_index, retry_index; /* the catcher, the retrier matched */
   int64_t backoff_ms;
   char *error, *cause; /* a caught error */
   json_t *request, *response; /* an HTTP Task's exchange (TRACE) */
@@ -88,10 +88,11 @@ unsigned wf__probe_retries(const wf__frame *f) {
   return n > 0 ? (unsigned)n : 0;
 }
 
-void wf__probe_retriable(wf__frame *f, size_t index, int64_t backoff_ms) {
+void wf__probe_retrier(wf__frame *f, size_t index, int64_t backoff_ms) {
   struct wf__probe *p = f->exec->probe;
-  p->retriable = true;
-  p->index = index;
+  p->retried = true;
+  p->retriable = backoff_ms >= 0;
+  p->retry_index = index;
   p->backoff_ms = backoff_ms;
 }
 
@@ -99,7 +100,7 @@ void wf__probe_caught(wf__frame *f, size_t index, const char *error,
                       const char *cause) {
   struct wf__probe *p = f->exec->probe;
   p->caught = true;
-  p->index = index;
+  p->catch_index = index;
   wf__free(p->error);
   wf__free(p->cause);
   p->error = error ? wf__strdup(error) : NULL;
@@ -132,10 +133,13 @@ wf__step wf__probe_fanout(wf__frame *f, const wf__state *st) {
   struct wf__probe *p = f->exec->probe;
   if (p->mock_error) return wf__state_error(f, st, p->mock_error, p->mock_cause);
   /* The iterations that failed, against the Map's tolerance (a count
-   * given as a number; a percentage of the mocked result's items). */
+   * given as a number; a percentage of the mocked result's items and the
+   * failures). */
   if (st->type == WF__MAP && p->map_failures > 0) {
     size_t items = json_array_size(p->mock_result) + (size_t)p->map_failures;
-    bool over = !st->has_tolerated_count && !st->has_tolerated_percentage;
+    /* AWS checks only a tolerance the Map gives (recorded: a Map without
+     * one succeeds whatever the count). */
+    bool over = false;
     if (st->has_tolerated_count && p->map_failures > st->tolerated_count)
       over = true;
     if (st->has_tolerated_percentage &&
@@ -426,14 +430,19 @@ static char *inspection(const struct wf__probe *p, const wf__state *st,
   }
   json_t *vars = p->left ? p->vars_out : p->vars_in;
   if (vars && json_object_size(vars)) put_text(o, "variables", vars);
-  if (status == WF_TEST_RETRIABLE || status == WF_TEST_CAUGHT_ERROR) {
+  /* Which retrier matched (and, while it has attempts left, after how
+   * long it retries) and which catcher took the error, as AWS records. */
+  if (p->retried || (p->caught && status == WF_TEST_CAUGHT_ERROR)) {
     json_t *d = json_object();
-    if (status == WF_TEST_RETRIABLE) {
-      json_object_set_new(d, "retryIndex", json_integer((json_int_t)p->index));
-      json_object_set_new(d, "retryBackoffIntervalSeconds",
-                          json_integer(p->backoff_ms / 1000));
-    } else {
-      json_object_set_new(d, "catchIndex", json_integer((json_int_t)p->index));
+    if (p->caught && status == WF_TEST_CAUGHT_ERROR)
+      json_object_set_new(d, "catchIndex",
+                          json_integer((json_int_t)p->catch_index));
+    if (p->retried) {
+      json_object_set_new(d, "retryIndex",
+                          json_integer((json_int_t)p->retry_index));
+      if (p->retriable)
+        json_object_set_new(d, "retryBackoffIntervalSeconds",
+                            json_integer(p->backoff_ms / 1000));
     }
     json_object_set_new(o, "errorDetails", d);
   }
