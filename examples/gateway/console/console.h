@@ -168,6 +168,7 @@ struct cs_history {
   void *on_event_arg;
   /* read */
   json_t *starts;       /* {"A": ["P", 0]}: branches' first states */
+  json_t *latest;       /* state name -> index of its latest run */
   long focus;           /* the lane of focus_id, -1 until seen */
   cs_run *runs;
   size_t nruns, runs_cap;

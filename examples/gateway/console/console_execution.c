@@ -353,7 +353,7 @@ static void put_run(cs_buf *b, const loaded *l, size_t i, size_t nth) {
   cs_printf(b, "%d (retries: %d)", r->attempts,
             r->attempts > 1 ? r->attempts - 1 : 0);
   put_outcome(b, r->error, r->cause, r->input, r->output, "h4");
-  put_lanes(b, l, i);
+  if (r->fanout) put_lanes(b, l, i);
   cs_put(b, "</section>\n");
 }
 

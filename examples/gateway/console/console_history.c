@@ -122,12 +122,18 @@ static cs_run *run_open(cs_history *h, size_t lane, const char *name,
                                                     : 0;
   r->entered_ms = ev->timestamp_ms;
   if (h->want && !strcmp(h->want, name)) r->input = dup_member(d, "input");
+  if (json_object_set_new(h->latest, name, json_integer((json_int_t)h->nruns)))
+    h->oom = true;
   h->lanes[lane].open_run = (long)h->nruns++;
   return r;
 }
 
-/* The lane of the open run of the state `name` started last, or -1. */
+/* The lane of the open run of the state `name` started last, or -1. Its
+ * latest run first: a Map's iterations ask for the Map's run once each. */
 static long open_run_lane(const cs_history *h, const char *name) {
+  json_t *at = json_object_get(h->latest, name);
+  if (at && !h->runs[json_integer_value(at)].exited)
+    return (long)h->runs[json_integer_value(at)].lane;
   for (size_t i = h->nruns; i-- > 0;)
     if (!h->runs[i].exited && !strcmp(h->runs[i].state, name))
       return (long)h->runs[i].lane;
@@ -203,11 +209,12 @@ static void branch_starts(json_t *starts, const json_t *scope, int depth) {
 void cs_history_init(cs_history *h, const char *definition) {
   h->focus = -1;
   h->starts = json_object();
+  h->latest = json_object();
   json_t *def = definition ? json_loads(definition, 0, NULL) : NULL;
   if (h->starts) branch_starts(h->starts, def, 0);
   json_decref(def);
   h->lanes = calloc(1, sizeof *h->lanes);
-  if (!h->lanes || !h->starts) {
+  if (!h->lanes || !h->starts || !h->latest) {
     h->oom = true;
     return;
   }
@@ -314,5 +321,6 @@ void cs_history_fini(cs_history *h) {
   free(h->lanes);
   free(h->events);
   json_decref(h->starts);
+  json_decref(h->latest);
   memset(h, 0, sizeof *h);
 }
