@@ -444,6 +444,12 @@ Test(engine_test_state, map_and_parallel_answer_from_their_mock) {
   cr_assert_eq(wf_test_state_status(r), WF_TEST_CAUGHT_ERROR);
   cr_assert_str_eq(wf_test_state_next(r), "Caught");
   wf_test_state_result_free(r);
+  p.error_caused_by_state = "Elsewhere";
+  refused(e,
+          "{\"Type\":\"Parallel\",\"Branches\":[{\"StartAt\":\"B\",\"States\":"
+          "{\"B\":{\"Type\":\"Pass\",\"End\":true}}}],\"End\":true}",
+          &p, WF_EINVAL,
+          "errorCausedByState 'Elsewhere' is not a state of the Parallel");
   wf_engine_free(e);
 }
 

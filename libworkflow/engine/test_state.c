@@ -279,6 +279,24 @@ static int load(wf_machine **m, int *start, json_t **raw,
   return WF_OK;
 }
 
+/* Whether `name` is a state inside the Map or Parallel `st`, at any
+ * depth. */
+static bool holds_state(const wf__state *st, const char *name) {
+  const wf__scope *one = st->type == WF__MAP ? st->processor : NULL;
+  size_t n = st->type == WF__MAP ? 1 : st->nbranches;
+  for (size_t b = 0; b < n; b++) {
+    const wf__scope *sc = one ? one : st->branches[b];
+    for (size_t i = 0; sc && i < sc->count; i++) {
+      const wf__state *in = sc->states[i];
+      if (strcmp(in->name, name) == 0) return true;
+      if ((in->type == WF__MAP || in->type == WF__PARALLEL) &&
+          holds_state(in, name))
+        return true;
+    }
+  }
+  return false;
+}
+
 /* What TestState refuses of a state as given, in AWS's words (recorded by
  * LocalStack against AWS): Map and Parallel only with a mock (then one
  * of the right shape), no mock for Pass, Succeed or Fail; ours: activities
@@ -334,6 +352,11 @@ static int check_state(const wf__state *st, json_t *raw,
   if (o->error_caused_by_state && (!fan || !o->mock_error))
     return invalid(err, "errorCausedByState may only be specified with a "
                         "mocked error of a Map or Parallel state");
+  if (o->error_caused_by_state && !holds_state(st, o->error_caused_by_state))
+    return invalid(err, "errorCausedByState '%s' is not a state of the %s "
+                        "state",
+                   o->error_caused_by_state,
+                   st->type == WF__MAP ? "Map" : "Parallel");
   if (o->map_iteration_failure_count >= 0 && st->type != WF__MAP)
     return invalid(err, "mapIterationFailureCount may only be specified for "
                         "a Map state");
