@@ -734,6 +734,41 @@ Test(gateway_console, map_iterations_and_parallel_branches_can_be_opened) {
   gwt_finish();
 }
 
+Test(gateway_console, the_history_is_shown_a_thousand_events_a_page) {
+  gwt_sfn_start(NULL);
+  create_ok("long",
+            "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
+            "\"ItemProcessor\":{\"StartAt\":\"C\",\"States\":{\"C\":{"
+            "\"Type\":\"Pass\",\"End\":true}}},\"End\":true}}}");
+  /* 300 iterations of 4 events each: 1,206 events. */
+  char input[2000] = "[0";
+  for (int i = 1; i < 300; i++)
+    snprintf(input + strlen(input), sizeof input - strlen(input), ",%d", i);
+  strcat(input, "]");
+  char *arn = run(GWT_MACHINE_ARN "long", input);
+  char *page = wft_strf("/console/executions/%s", arn);
+  gwt_response r = get_ok(page);
+  cr_expect(strstr(r.body, "<tr><td>1000</td>"));
+  cr_expect_null(strstr(r.body, "<tr><td>1001</td>"));
+  cr_expect_null(strstr(r.body, ">First events</a>"));
+  char *at = wft_strf("%s?from=", page);
+  char *later = link_to(r.body, at);
+  free(at);
+  cr_expect_str_eq(strchr(later, '?'), "?from=1001");
+  gwt_response_free(&r);
+  r = get_ok(later);
+  cr_expect(strstr(r.body, "<tr><td>1001</td>") &&
+            strstr(r.body, "<tr><td>1206</td>"), "%s", r.body);
+  cr_expect_null(strstr(r.body, "<tr><td>1000</td>"));
+  cr_expect(strstr(r.body, ">First events</a>"));
+  cr_expect_null(strstr(r.body, ">Later events</a>"));
+  gwt_response_free(&r);
+  free(later);
+  free(page);
+  free(arn);
+  gwt_finish();
+}
+
 /* ---- actions ------------------------------------------------------------ */
 
 Test(gateway_console, starts_an_execution_from_valid_json_only) {

@@ -227,7 +227,8 @@ void cs_put_executions(cs_buf *b, gateway *g, const char *machine_arn,
                        int status, const char *q, int64_t before, size_t max,
                        int64_t *next);
 /* console_execution.c: one execution (an ARN, or a /process name), or
- * one lane of it (?lane=ID: a Map iteration or Parallel branch). */
+ * one lane of it (?lane=ID: a Map iteration or Parallel branch); its
+ * history 1,000 events a page from ?from=ID. */
 void cs_page_execution(cs_ctx *c, const char *id);
 /* .../state?name=X[&lane=ID]: each run of a state (input, output, error
  * and cause, attempts, timing) and the iterations or branches it ran. */

@@ -18,11 +18,14 @@
 #include "console.h"
 #include "sfn.h"
 
-#define TABLE_MAX 1000 /* events shown; the rest are counted */
+#define TABLE_MAX 1000 /* events a page of the table shows */
 
+/* The history table: events from the id `from`, TABLE_MAX at most. */
 typedef struct table {
   cs_buf *b;
+  int64_t from, last;  /* the first id asked for, the last shown */
   size_t shown;
+  bool more;           /* events past the last shown */
 } table;
 
 /* An input or output held as JSON text shown as the JSON it is. */
@@ -38,8 +41,13 @@ static void unwrap_data(json_t *details) {
 static void table_row(cs_history *h, const wf_store_event *ev, json_t *e,
                       void *arg) {
   table *t = arg;
-  if (!e || t->shown >= TABLE_MAX) return;
+  if (!e || ev->id < t->from) return;
+  if (t->shown >= TABLE_MAX) {
+    t->more = true;
+    return;
+  }
   t->shown++;
+  t->last = ev->id;
   cs_buf *b = t->b;
   int64_t elapsed = ev->timestamp_ms - h->first_ms;
   cs_printf(b, "<tr><td>%lld</td><td>", (long long)ev->id);
@@ -249,13 +257,35 @@ static void put_actions(cs_ctx *c, cs_buf *b, const gw_exec_rec *x) {
   cs_put(b, "</div>\n");
 }
 
+/* Links to the table's other pages: its first, and the events after the
+ * last shown (the history's ids: pages stay put while it grows). */
+static void put_table_pages(cs_buf *b, const loaded *l, const table *t) {
+  if (t->from <= 1 && !t->more) return;
+  cs_put(b, "<p class=\"pages\">");
+  if (t->from > 1) {
+    cs_put(b, "<a href=\"");
+    put_execution_link(b, l->x, l->h.focus_id);
+    cs_put(b, "\">First events</a> ");
+  }
+  if (t->more) {
+    cs_put(b, "<a href=\"");
+    put_execution_link(b, l->x, l->h.focus_id);
+    cs_printf(b, "%sfrom=%lld\">Later events</a>",
+              l->h.focus_id ? "&amp;" : "?", (long long)t->last + 1);
+  }
+  cs_put(b, "</p>\n");
+}
+
 void cs_page_execution(cs_ctx *c, const char *id) {
   char value[32];
   loaded l = {0};
   if (cs_query_get(c->req->query, "lane", value, sizeof value))
     l.h.focus_id = cs_cursor_parse(value);
   cs_buf b = {0}, rows = {0};
-  table t = {&rows, 0};
+  table t = {.b = &rows, .from = 1};
+  if (cs_query_get(c->req->query, "from", value, sizeof value) &&
+      cs_cursor_parse(value) > 1)
+    t.from = cs_cursor_parse(value);
   l.h.on_event = table_row;
   l.h.on_event_arg = &t;
   if (!load(c, id, &l)) {
@@ -295,9 +325,7 @@ void cs_page_execution(cs_ctx *c, const char *id) {
                "</tr></thead>\n<tbody>\n");
     cs_put(&b, rows.s ? rows.s : "");
     cs_put(&b, "</tbody>\n</table>\n");
-    if (l.h.total > t.shown && !l.h.focus_id)
-      cs_printf(&b, "<p>%zu more events are not shown.</p>\n",
-                l.h.total - t.shown);
+    put_table_pages(&b, &l, &t);
   }
   cs_put(&b, "</div>\n<aside id=\"state-panel\" hidden></aside>\n");
   if (l.h.oom || rows.oom) b.oom = true;
