@@ -419,6 +419,54 @@ Test(engine_test_state, state_of_a_machine_by_name_with_its_context) {
   wf_engine_free(e);
 }
 
+/* AWS's checks of a given context object (LocalStack's recording,
+ * test_state_context_object). */
+Test(engine_test_state, a_given_context_is_checked_as_aws_does) {
+  wf_engine *e = engine();
+  const char task[] =
+      "{\"Type\":\"Task\",\"Resource\":\"" FN "\",\"End\":true}";
+  wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;
+  o.mock_result = "{}";
+  o.context = "{\"Execution\":{\"Id\":1}}";
+  refused(e, task, &o, WF_EINVAL,
+          "Invalid Context object provided: Execution.Id must be a string");
+  o.context = "{\"Map\":{}}";
+  refused(e, task, &o, WF_EINVAL,
+          "Invalid Context object provided: 'Map' field is not supported "
+          "when mocking a Context object");
+  o.context = "{\"Execution\":{\"pokemon\":\"squirtle\"}}";
+  refused(e, task, &o, WF_EINVAL,
+          "Invalid Context object provided: Field 'pokemon' is not allowed");
+  o.context = "{\"Pokedex\":{}}";
+  refused(e, task, &o, WF_EINVAL,
+          "Invalid Context object provided: Field 'Pokedex' is not allowed");
+  o.context = "{\"Task\":{\"Token\":\"abcd123\"}}";
+  refused(e, task, &o, WF_EINVAL,
+          "Invalid Context object provided: Context object contains 'Task' "
+          "when state is not a Task state with a '.sync' or "
+          "'.waitForTaskToken' service integration pattern");
+  /* The context given is $$ as it is, empty members and all. */
+  o.context = "{\"Execution\":{},\"State\":{},\"StateMachine\":{}}";
+  wf_test_state_result *r = run(
+      e,
+      "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage."
+      "waitForTaskToken\",\"Parameters\":{\"c.$\":\"$$\"},\"ResultPath\":"
+      "null,\"End\":true}",
+      &o);
+  cr_assert_eq(wf_test_state_status(r), WF_TEST_SUCCEEDED);
+  wf_test_state_result_free(r);
+  o.context = "{\"Task\":{\"Token\":\"abcd123\"}}";
+  o.inspection_level = WF_INSPECT_DEBUG;
+  r = run(e,
+          "{\"Type\":\"Task\",\"Resource\":\"arn:aws:states:::sqs:sendMessage."
+          "waitForTaskToken\",\"Parameters\":{\"t.$\":\"$$.Task.Token\"},"
+          "\"End\":true}",
+          &o);
+  expect_inspected(r, "afterParameters", "{\"t\":\"abcd123\"}");
+  wf_test_state_result_free(r);
+  wf_engine_free(e);
+}
+
 Test(engine_test_state, map_and_parallel_answer_from_their_mock) {
   wf_engine *e = engine();
   wf_test_state_options o = WF_TEST_STATE_OPTIONS_INIT;

@@ -279,6 +279,79 @@ static int load(wf_machine **m, int *start, json_t **raw,
   return WF_OK;
 }
 
+/* A given context object, checked as AWS checks it (its words, recorded
+ * by LocalStack: test_state_context_object): the members $$ has, their
+ * text members strings, no Map, and a Task only for a state that has a
+ * task token. */
+typedef struct ctx_field {
+  const char *name;
+  bool text; /* must be a string */
+} ctx_field;
+
+static int check_members(json_t *obj, const char *where,
+                         const ctx_field *fields, wf_error *err) {
+  const char *key;
+  json_t *v;
+  json_object_foreach(obj, key, v) {
+    const ctx_field *f = fields;
+    while (f->name && strcmp(f->name, key) != 0) f++;
+    if (!f->name)
+      return invalid(err, "Invalid Context object provided: Field '%s' is "
+                          "not allowed",
+                     key);
+    if (f->text && !json_is_string(v))
+      return invalid(err, "Invalid Context object provided: %s.%s must be a "
+                          "string",
+                     where, key);
+  }
+  return WF_OK;
+}
+
+static int check_context(json_t *ctx, const wf__state *st, wf_error *err) {
+  static const ctx_field execution[] = {
+      {"Id", true},        {"Input", false},      {"Name", true},
+      {"RoleArn", true},   {"StartTime", true},   {"RedriveCount", false},
+      {"RedriveTime", true}, {NULL, false}};
+  static const ctx_field state[] = {{"EnteredTime", true}, {"Name", true},
+                                    {"RetryCount", false}, {NULL, false}};
+  static const ctx_field machine[] = {{"Id", true}, {"Name", true},
+                                      {NULL, false}};
+  static const ctx_field task[] = {{"Token", true}, {NULL, false}};
+  static const struct {
+    const char *name;
+    const ctx_field *fields;
+  } parts[] = {{"Execution", execution}, {"State", state},
+               {"StateMachine", machine}, {"Task", task}};
+  const char *key;
+  json_t *v;
+  json_object_foreach(ctx, key, v) {
+    if (strcmp(key, "Map") == 0)
+      return invalid(err, "Invalid Context object provided: 'Map' field is "
+                          "not supported when mocking a Context object");
+    size_t i = 0;
+    while (i < 4 && strcmp(parts[i].name, key) != 0) i++;
+    if (i == 4)
+      return invalid(err, "Invalid Context object provided: Field '%s' is "
+                          "not allowed",
+                     key);
+    if (!json_is_object(v))
+      return invalid(err, "Invalid Context object provided: %s must be an "
+                          "object",
+                     key);
+    int rc = check_members(v, key, parts[i].fields, err);
+    if (rc != WF_OK) return rc;
+  }
+  bool token = st->type == WF__TASK &&
+               (strstr(st->resource, ".sync") ||
+                strstr(st->resource, ".waitForTaskToken"));
+  if (json_object_get(ctx, "Task") && !token)
+    return invalid(err, "Invalid Context object provided: Context object "
+                        "contains 'Task' when state is not a Task state with "
+                        "a '.sync' or '.waitForTaskToken' service integration "
+                        "pattern");
+  return WF_OK;
+}
+
 /* Whether `name` is a state inside the Map or Parallel `st`, at any
  * depth. */
 static bool holds_state(const wf__state *st, const char *name) {
@@ -573,6 +646,7 @@ int wf_engine_test_state(wf_test_state_result **out, wf_engine *e,
   const wf__state *st = m->top->states[p.start];
   bool mocked = o->mock_result || o->mock_error;
   rc = check_state(st, raw, o, mocked, p.mock_result, err);
+  if (rc == WF_OK && p.context) rc = check_context(p.context, st, err);
   if (rc != WF_OK) goto done;
   x = wf__exec_new_probe(e, m, input, &p, err);
   if (!x) {
