@@ -5,7 +5,8 @@
 // machine's states and edges; a failed execution colours its failing
 // state; a start from the machine's page (JSON checked while typed) opens
 // the execution, whose page follows it live until it ends; stop works; a
-// click on a state opens its details; a state named
+// click on a state opens its details; validation lists the diagnostics
+// and marks the state one names; a state named
 // <img src=x onerror=alert(1)> shows as text and no dialog opens.
 // Screenshots go to BUILD/console-browser/.
 //
@@ -253,6 +254,18 @@ async function main() {
     check(await status() === 'ABORTED', 'stop aborts the execution');
     check(await page.$('#redrive[disabled]') !== null, 'redrive is offered disabled');
     await page.screenshot({ path: join(shots, 'execution-stopped.png'), fullPage: true });
+
+    // Validate: each diagnostic listed, the state it names marked.
+    await page.goto(`${base}/console/validate`);
+    await page.$eval('#definition', (t, text) => { t.value = text; },
+      JSON.stringify({ StartAt: 'A', States: { A: { Type: 'Pass', Next: 'Nowhere' } } }));
+    await Promise.all([page.waitForNavigation(), page.click('form.editor button[type=submit]')]);
+    const verdict = await page.$eval('#validation-result', (p) => p.textContent);
+    check(verdict.startsWith('The definition is not valid.'), `validate says why (${verdict})`);
+    check(await page.$$eval('table.diagnostics tbody tr', (r) => r.length) >= 1,
+      'the diagnostics are listed');
+    check(markOf(await readGraph(page), 'A') === 'mark_invalid', 'the state named is marked');
+    await page.screenshot({ path: join(shots, 'validate.png'), fullPage: true });
 
     // A hostile state name: text everywhere, no script runs.
     await page.goto(`${base}/console/machines/hostile`);
