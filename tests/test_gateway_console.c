@@ -953,3 +953,28 @@ Test(gateway_console, forms_of_a_session_need_its_token_and_this_origin) {
   free(with);
   gwt_finish();
 }
+
+Test(gateway_console, an_open_console_checks_the_token_of_its_forms) {
+  /* No API keys: the console is open, as the API is, but a page of
+   * another site must still not start anything through the reader's
+   * browser. */
+  cr_assert(gwt_start(&gwt_srv,
+                      "engine: {history: \"full\"}\n"
+                      "pluginDir: @PLUGINS@\nplugins: [hello.so]\n"
+                      "stateMachines: [{name: hello, definition: hello.json}]\n"
+                      "log: {path: gateway.log}\nthrottle: {enabled: false}\n"));
+  gwt_response r = get("/console/machines/hello", NULL);
+  cr_assert_eq(r.status, 200);
+  char *csrf = csrf_of(r.body);
+  gwt_response_free(&r);
+  r = post_form("/console/machines/hello/start", "input=%7B%7D", NULL);
+  cr_expect_eq(r.status, 403);
+  gwt_response_free(&r);
+  char *form = wft_strf("input=%%7B%%7D&csrf=%s", csrf);
+  r = post_form("/console/machines/hello/start", form, NULL);
+  cr_expect_eq(r.status, 303, "%s", r.body);
+  gwt_response_free(&r);
+  free(form);
+  free(csrf);
+  gwt_finish();
+}
