@@ -73,9 +73,9 @@ typedef struct jstage {
 typedef struct jsig jsig;
 
 /* A node's first 64 bytes hold what evaluating most nodes reads: the
- * type, a name's text, a path's steps or a call's arguments, an object
- * constructor's pairs, a call's function, and the flags, among them
- * whether a path step is plain. A state machine runs many expressions a
+ * type, a name's text, a path's steps or a call's arguments, a literal's
+ * value or the library function a variable names, a call's function,
+ * and the flags, among them whether a path step is plain. A state machine runs many expressions a
  * few times each, so a node read is often a cache miss: a line or two
  * rather than several (and jcompact() keeps a tree in one block). */
 struct jnode {
@@ -95,39 +95,35 @@ struct jnode {
   /* Each key of pairs a plain string literal, no two the same: set by
    * the parser. */
   bool pairs_literal;
-  jnode **pairs; /* object constructor: key, value, key, value ... */
+  union {
+    pcre2_code *re;   /* regex */
+    const struct jv *native; /* variable: the library function it names,
+                                when no binding does (jnative_value) */
+    const struct jv *lit; /* string, number: its value, made once
+                             (jv_literal_new) */
+  };
   jnode *proc;   /* function, partial */
   bool keep_array, keep_singleton, consarray, tuple, thunk;
   /* ---- second line on ---- */
-  size_t npairs;
+  jnode **pairs; /* object constructor: key, value, key, value ... */
+  uint32_t npairs, nstages, npred, ngroup, nterms, nseeking;
+  int group_pos;
+  unsigned reflags;
+  uint8_t vkind;       /* N_VALUE: 0 null, 1 true, 2 false */
+  bool group_literal;  /* as pairs_literal, for group */
   jnode *lhs, *rhs, *third; /* binary; condition; transform */
-  size_t nstages, npred;
   const char *focus, *index;
   jslot *ancestor; /* name / wildcard step */
   double num;
-  int vkind; /* N_VALUE: 0 null, 1 true, 2 false */
-  int group_pos;
-  bool group_literal; /* as pairs_literal, for group */
   jstage *pred; /* predicates (on a non-step) */
   jstage *stages; /* stages (on a path step) */
   jnode **group; /* grouping {..} on a step or path: pairs */
-  size_t ngroup;
   jnode **terms; /* sort terms */
   bool *desc;
-  size_t nterms;
   jnode *body;  /* lambda */
   jsig *sig; /* lambda signature, or NULL */
   jslot *slot;     /* parent */
   jslot **seeking;
-  size_t nseeking;
-  union {
-    pcre2_code *re;   /* regex */
-    const struct jv *native; /* variable: the library function it names, when
-                         no binding does (jnative_value) */
-    const struct jv *lit; /* string, number: its value, made once
-                             (jv_literal_new) */
-  };
-  unsigned reflags;
 };
 
 /* Whether a path step has no predicate, stage, grouping, '[]', focus,

@@ -749,7 +749,7 @@ static jnode *expression_at(parser *p, int rbp) {
 
 /* --- post-parse (jsonata-js's processAST) --- */
 
-static void push_slot(parser *p, jslot ***v, size_t *n, jslot *s) {
+static void push_slot(parser *p, jslot ***v, uint32_t *n, jslot *s) {
   jslot **m = palloc(p, (*n + 1) * sizeof *m);
   if (*n) memcpy(m, *v, *n * sizeof *m);
   m[(*n)++] = s;
@@ -802,7 +802,7 @@ static void push_ancestry(parser *p, jnode *result, jnode *value) {
 static void resolve_ancestry(parser *p, jnode *path) {
   long index = (long)path->nitems - 1;
   jnode *last = path->items[index];
-  size_t n = last->nseeking;
+  uint32_t n = last->nseeking;
   jslot **slots = last->seeking;
   if (last->type == N_PARENT) push_slot(p, &slots, &n, last->slot);
   for (size_t is = 0; is < n; is++) {
@@ -841,7 +841,7 @@ static jnode *tail_call_optimize(parser *p, jnode *expr) {
   return expr;
 }
 
-static void add_stage(parser *p, jstage **v, size_t *n, jstage st) {
+static void add_stage(parser *p, jstage **v, uint32_t *n, jstage st) {
   jstage *m = palloc(p, (*n + 1) * sizeof *m);
   if (*n) memcpy(m, *v, *n * sizeof *m);
   m[(*n)++] = st;
