@@ -7,9 +7,9 @@
  * many expressions, each a few times, so the nodes an evaluation reads
  * are mostly not in the cache: the fewer bytes and lines they span, the
  * faster. jcompact() copies the tree the evaluator runs (its nodes, their
- * arrays, names, slots and signatures) into one chunk of exactly its
- * size, in the order evaluation reads it (a node, then what it holds),
- * and frees the rest. Values shared in the tree (a slot, a variable's
+ * arrays, names, slots, signatures and literals' values) into one chunk
+ * of exactly its size, in the order evaluation reads it (a node, then
+ * what it holds), and frees the rest. Values shared in the tree (a slot, a variable's
  * name, a node reached twice) stay shared. Regular expressions are the
  * expression's own (wf__jsonata.res) and stay where they are. */
 #include <stdint.h>
@@ -185,8 +185,10 @@ static jnode *copy_node(copier *c, const jnode *n) {
   jnode *m = take(c, sizeof *m);
   keep(&c->map, n, m);
   jnode x = *n;
-  /* What evaluation reads first, next to the node: its name, then its
-   * steps, arguments or pairs. */
+  /* What evaluation reads first, next to the node: a literal's value,
+   * its name, then its steps, arguments or pairs. */
+  if ((n->type == N_STRING || n->type == N_NUMBER) && n->lit)
+    x.lit = copy_bytes(c, n->lit, jv_literal_bytes(), true);
   x.op = n->op ? copy_str(c, n->op, n->oplen) : NULL;
   x.items = copy_nodes(c, n->items, n->nitems);
   x.pairs = copy_nodes(c, n->pairs, 2 * n->npairs);

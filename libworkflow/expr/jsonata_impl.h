@@ -393,6 +393,9 @@ jv *jv_from_json(jev *ev, json_t *j);
  * jv_literal_free. */
 jv *jv_literal_new(const jnode *n);
 void jv_literal_free(jv *v);
+/* The bytes of such a value: a copy of them is the same value (the
+ * original keeps the JSON value's reference). */
+size_t jv_literal_bytes(void);
 /* An object of the members (a record of wf__jsonata_bindings), each
  * converted when looked into, members of a NULL value left out. A
  * member's size, when given, goes with its containers (jout.sized). */

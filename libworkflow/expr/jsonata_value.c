@@ -460,6 +460,8 @@ jv *jv_literal_new(const jnode *n) {
   return v;
 }
 
+size_t jv_literal_bytes(void) { return JV_SIZE(str) + sizeof(json_t *); }
+
 void jv_literal_free(jv *v) {
   if (!v) return;
   json_decref(*JSON_SLOT(v));
