@@ -934,7 +934,15 @@ static jv *eval_group(jev *ev, jnode *const *pairs, size_t npairs, bool literal,
     for (size_t p = 0; p < npairs; p++) plain_enter(ev); /* the keys */
     jv *result = jv_obj_cap(ev, npairs);
     for (size_t p = 0; p < npairs; p++) {
-      jv *v = jeval(ev, pairs[2 * p + 1], input, env);
+      const jnode *vn = pairs[2 * p + 1];
+      /* A literal value is the node's own, as jeval would give it. */
+      jv *v;
+      if ((vn->type == N_STRING || vn->type == N_NUMBER) && vn->bare) {
+        plain_enter(ev);
+        v = (jv *)vn->lit;
+      } else {
+        v = jeval(ev, vn, input, env);
+      }
       if (v) jv_add(ev, result, pairs[2 * p]->op, pairs[2 * p]->oplen, v);
     }
     return result;
@@ -1522,9 +1530,13 @@ jv *jeval(jev *ev, const jnode *expr, jv *input, jenv *env) {
   case N_SORT: result = eval_sort(ev, expr, input, env); break;
   default: break;
   }
-  for (size_t i = 0; i < expr->npred; i++) result = eval_filter(ev, expr->pred[i].expr, result, env);
-  if (expr->type != N_PATH && expr->has_group)
-    result = eval_group(ev, expr->group, expr->ngroup, expr->group_literal, expr->group_pos, result, env);
+  /* Predicates and a grouping (read from the node's second line only
+   * when its first says it has them). */
+  if (!expr->bare) {
+    for (size_t i = 0; i < expr->npred; i++) result = eval_filter(ev, expr->pred[i].expr, result, env);
+    if (expr->type != N_PATH && expr->has_group)
+      result = eval_group(ev, expr->group, expr->ngroup, expr->group_literal, expr->group_pos, result, env);
+  }
   if (result && jv_is_seq(result) && !(result->flags & JA_TUPLE)) {
     if (expr->keep_array) result->flags |= JA_KEEP;
     if (result->u.arr.len == 0) result = NULL;

@@ -372,7 +372,18 @@ jv *jv_obj_cap(jev *ev, size_t cap);
 jv *jv_obj_based(jev *ev, size_t cap, const jv *base);
 /* Mark o, filled as jv_obj_based says, as such. */
 void jv_based_done(jv *o);
-void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v);
+/* Add a member o does not hold (the caller knows: no search is made). The
+ * common case (a converted object with room) inline. */
+void jv_add_slow(jev *ev, jv *o, const char *k, size_t kl, jv *v);
+static inline void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
+  if (!(o->flags & (JA_LAZY | JA_ASIS | JA_BASED)) && o->u.obj.len < o->u.obj.cap) {
+    o->u.obj.k[o->u.obj.len] = k;
+    o->u.obj.kl[o->u.obj.len] = kl;
+    o->u.obj.v[o->u.obj.len++] = v;
+    return;
+  }
+  jv_add_slow(ev, o, k, kl, v);
+}
 jv *jv_get(const jv *o, const char *k, size_t kl);
 bool jv_del(jv *o, const char *k, size_t kl);
 jv *jv_func(jev *ev, jf_kind fk);

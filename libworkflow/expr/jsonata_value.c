@@ -359,7 +359,7 @@ jv *jv_obj_based(jev *ev, size_t cap, const jv *base) {
 
 void jv_based_done(jv *o) { o->flags |= JA_BASED; }
 
-void jv_add(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
+void jv_add_slow(jev *ev, jv *o, const char *k, size_t kl, jv *v) {
   force(o);
   o->flags &= (uint16_t)~(JA_ASIS | JA_BASED);
   if (o->u.obj.len == o->u.obj.cap) obj_grow(ev, o, o->u.obj.cap ? o->u.obj.cap * 2 : 4);

@@ -246,7 +246,7 @@ char *wf__json_shown(const json_t *v) {
 
 /* What escaping adds to a byte: \" \\ \n \r \t \b \f one character,
  * other control characters five (\u00XX). */
-static const unsigned char escape_extra[256] = {
+const unsigned char wf__json_escape_extra[256] = {
     5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5, /* \b \t \n \f \r */
     5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
     0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* " */
@@ -255,12 +255,6 @@ static const unsigned char escape_extra[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* \\ */
 };
 
-size_t wf__json_string_size(const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t n = len + 2;
-  for (size_t i = 0; i < len; i++) n += escape_extra[p[i]];
-  return n;
-}
 
 /* Characters of an integer in decimal, without formatting it. */
 size_t wf__json_int_size(json_int_t v) {

@@ -52,7 +52,13 @@ size_t wf__json_size(const json_t *v, size_t limit);
  * counts its size as it goes: a string's quoted, escaped length (exact);
  * an integer's digits and sign (exact); and the longest a real can be
  * (Java's form of any double, quoted "Infinity"/"NaN" included). */
-size_t wf__json_string_size(const char *s, size_t len);
+extern const unsigned char wf__json_escape_extra[256];
+static inline size_t wf__json_string_size(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t n = len + 2;
+  for (size_t i = 0; i < len; i++) n += wf__json_escape_extra[p[i]];
+  return n;
+}
 size_t wf__json_int_size(json_int_t v);
 #define WF__JSON_REAL_MAX 24
 
