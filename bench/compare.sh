@@ -6,7 +6,10 @@
 # peer directory. BEFORE=path/to/an/older/wf-bench adds that build's
 # figures, run interleaved in the same run (a change's before and after).
 # DURABLE=1 adds wf-bench on a durable SQLite store (full fsync, history
-# kept, a fresh file under $TMPDIR each run), beside the in-memory figures.
+# kept, a fresh file under $TMPDIR each run), beside the in-memory figures,
+# and the in-memory engine keeping history too (its default, and the same
+# work as the durable one but for the store): durable/in-memory is given
+# against both.
 #   bench/compare.sh [WORKLOAD...]        RUNS=3 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,22 +36,24 @@ for r in $(seq "$RUNS"); do
     before='{"ok":false}'
     [ -n "${BEFORE:-}" ] && before=$("$BEFORE" "$W" "$w" 2>/dev/null || echo '{"ok":false}')
     durable='{"ok":false}'
+    hist='{"ok":false}'
     if [ "${DURABLE:-0}" = 1 ] && [ ${#type[@]} = 0 ]; then
       db=${TMPDIR:-/tmp}/wf-compare-$$.db
       durable=$("$BENCH" "$W" "$w" --store "sqlite:$db" --history 2>/dev/null || echo '{"ok":false}')
       rm -f "$db" "$db-wal" "$db-shm"
+      hist=$("$BENCH" "$W" "$w" --history 2>/dev/null || echo '{"ok":false}')
     fi
     peer=$( (cd "$PEER" && timeout 300 node run.mjs "$w" 2>/dev/null) || echo '{"ok":false}')
-    printf '%s\t%s\t%s\t%s\t%s\n' "$w" "$ours" "$peer" "$before" "$durable" >> "$OUT"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$w" "$ours" "$peer" "$before" "$durable" "$hist" >> "$OUT"
   done
 done
 python3 - "$OUT" "${BEFORE:+1}" "${DURABLE:-0}" <<'PY'
 import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    w, ours, peer, before, durable = line.rstrip('\n').split('\t')
-    rows.setdefault(w, ([], [], [], []))
-    for i, x in enumerate((ours, peer, before, durable)):
+    w, ours, peer, before, durable, hist = line.rstrip('\n').split('\t')
+    rows.setdefault(w, ([], [], [], [], []))
+    for i, x in enumerate((ours, peer, before, durable, hist)):
         rows[w][i].append(json.loads(x))
 with_before = sys.argv[2] == "1"
 with_durable = sys.argv[3] == "1"
@@ -59,9 +64,9 @@ head = f"{'workload':20} {'unit':12} {'libworkflow/s':>14} {'peer/s':>12} {'rati
 if with_before:
     head += f" {'before/s':>12} {'ratio':>8}"
 if with_durable:
-    head += f" {'durable/s':>12} {'ratio':>8} {'of ours':>8}"
+    head += f" {'durable/s':>12} {'ratio':>8} {'of ours':>8} {'ours+hist/s':>12} {'of it':>6}"
 print(head)
-for w, (o, p, bf, du) in rows.items():
+for w, (o, p, bf, du, hi) in rows.items():
     a, b = med(o, 'per_second'), med(p, 'per_second')
     unit = (o[0].get('unit') or p[0].get('unit') or '')
     line = f"{w:20} {unit:12} {a:14,.0f} {b:12,.0f} {a/b:7.1f}x {med(o,'peak_rss_mb'):8.1f} {med(p,'peak_rss_mb'):9.1f}"
@@ -69,11 +74,11 @@ for w, (o, p, bf, du) in rows.items():
         c = med(bf, 'per_second')
         line += f" {c:12,.0f} {c/b:7.1f}x"
     if with_durable:
-        d = med(du, 'per_second')
+        d, h = med(du, 'per_second'), med(hi, 'per_second')
         if d == d:
-            line += f" {d:12,.0f} {d/b:7.1f}x {d/a:7.2f}x"
+            line += f" {d:12,.0f} {d/b:7.1f}x {d/a:7.2f}x {h:12,.0f} {d/h:5.2f}x"
         else:
-            line += f" {'n/a':>12} {'':>8} {'':>8}"
+            line += f" {'n/a':>12} {'':>8} {'':>8} {'':>12} {'':>6}"
     print(line)
 PY
 rm -f "$OUT"
