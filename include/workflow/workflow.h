@@ -3,6 +3,7 @@
 #ifndef WF_WORKFLOW_H
 #define WF_WORKFLOW_H
 
+#include "workflow/activity.h"
 #include "workflow/clock.h"
 #include "workflow/common.h"
 #include "workflow/engine.h"

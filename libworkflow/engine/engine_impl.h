@@ -154,6 +154,7 @@ struct wf_task {
   bool defer_call;
   bool token_durable;
   bool redelivered;
+  bool activity_started; /* a worker took this activity task (lock) */
   char key[160]; /* idempotency key, stable across redeliveries */
   size_t timeout_slot, heartbeat_slot; /* its timers (the runtime's) */
   bool heartbeat_missed; /* its States.Timeout is a heartbeat's (lock) */
@@ -606,6 +607,8 @@ void wf__task_expire(wf_task *t); /* lock held */
 /* Make the task reachable by token (done for tasks left pending). */
 void wf__task_publish(wf_task *t);
 wf__task_family wf__task_family_of(const char *resource);
+/* exec.c: a name as AWS allows it for executions and activities. */
+bool wf__name_ok(const char *s);
 
 /* history.c: recording events. */
 /* AWS's hard limit of events in one execution's history. */

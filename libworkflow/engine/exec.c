@@ -72,9 +72,10 @@ int wf_start_options_init(wf_start_options *opts, unsigned int version) {
   return WF_OK;
 }
 
-/* Execution names as AWS allows them: 1-80 characters, no whitespace,
- * brackets, wildcards, the listed punctuation or control characters. */
-static bool name_ok(const char *s) {
+/* Execution and activity names as AWS allows them: 1-80 characters, no
+ * whitespace, brackets, wildcards, the listed punctuation or control
+ * characters. */
+bool wf__name_ok(const char *s) {
   static const char forbidden[] = " <>{}[]?*\"#%\\^|~`$&,;:/";
   size_t chars = 0;
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -454,7 +455,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                          opts->version, WF_START_OPTIONS_VERSION);
   if (m->unrunnable)
     return wf__error_set(err, WF_EUNSUPPORTED, NULL, "%s", m->unrunnable);
-  if (opts && opts->name && !name_ok(opts->name))
+  if (opts && opts->name && !wf__name_ok(opts->name))
     return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
                          opts->name);
   /* AWS limits the input as the UTF-8 text it receives. */

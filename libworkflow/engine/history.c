@@ -336,6 +336,9 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
     case WF__EV_MAP_RUN_STARTED:
       str_field(b, "mapRunArn", ev->text, &first);
       break;
+    case WF__EV_ACTIVITY_STARTED:
+      if (ev->text) str_field(b, "workerName", ev->text, &first);
+      break;
     case WF__EV_EVALUATION_FAILED:
       str_field(b, "error", ev->error, &first);
       str_field(b, "cause", ev->cause, &first);

@@ -76,6 +76,7 @@ static json_t *encode_task(writer *w, const wf_task *t) {
   json_object_set_new(o, "hbDeadline", int_(t->heartbeat_deadline));
   put_val(w, o, "input", t->input);
   json_object_set_new(o, "done", json_boolean(t->status == WF__TASK_DONE));
+  if (t->activity_started) json_object_set_new(o, "started", json_true());
   if (t->status == WF__TASK_DONE) {
     json_object_set_new(o, "ok", json_boolean(t->ok));
     json_object_set_new(o, "output", val(t->output));
@@ -275,6 +276,7 @@ static int decode_task(reader *r, wf__frame *f, json_t *o) {
   t->input = get_input(r, o, "input");
   /* Whatever was handed out before is known to the store. */
   t->token_durable = true;
+  t->activity_started = json_is_true(json_object_get(o, "started"));
   if (json_is_true(json_object_get(o, "done"))) {
     t->status = WF__TASK_DONE;
     atomic_store(&t->settled, true);

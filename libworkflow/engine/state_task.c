@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activity_impl.h"
 #include "alloc.h"
 #include "json_text.h"
 #include "step.h"
@@ -173,8 +174,13 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
                               .st = st, .data = input, .number = timeout,
                               .number2 = heartbeat};
   wf__history_record(x, f, &scheduled);
-  wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
-                  NULL);
+  /* An activity's task starts when a worker takes it (activity.c). */
+  bool queue = fam == WF__FAMILY_ACTIVITY &&
+               !(x->mock_case && json_object_get(x->mock_case, st->name)) &&
+               wf__machine_allows(x->machine, st->resource);
+  if (!queue)
+    wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
+                    NULL);
   json_decref(input);
 
   bool ok, missing;
@@ -203,6 +209,16 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
     wf__strbuf_free(&cause);
     return r;
   }
+  if (queue && wf__activity_enqueue(e, t)) {
+    wf__task_arm_timeouts(t, timeout, now);
+    f->park = WF__PARK_TASK;
+    f->phase = WF__PH_TASK_DONE;
+    wf__task_publish(t);
+    return WF__STEP_PARK;
+  }
+  if (queue) /* no such activity: its handler, if any, or none */
+    wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
+                    NULL);
   wf__handler *h = wf__handler_find(e, st->resource);
   if (!h) {
     const char *err;
@@ -315,6 +331,9 @@ void wf__task_redeliver(wf_task *t) {
   wf__frame *f = t->frame;
   wf_execution *x = f->exec;
   t->redelivered = true;
+  if (wf__task_family_of(t->resource) == WF__FAMILY_ACTIVITY &&
+      wf__activity_requeue(x->engine, t))
+    return;
   /* The task's resource, not the frame's state: the frame may have moved
    * on if the task timed out meanwhile. */
   wf__handler *h = wf__handler_find(x->engine, t->resource);
