@@ -25,6 +25,7 @@ extern "C" {
 typedef struct wf_engine wf_engine;
 typedef struct wf_execution wf_execution;
 struct wf_store;
+struct wf_store_execution;
 
 typedef enum wf_exec_status {
   WF_EXEC_RUNNING = 0,
@@ -341,6 +342,47 @@ WF_API wf_exec_status wf_execution_status(const wf_execution *exec);
  * wf_execution_free(). Threads: any.
  */
 WF_API const char *wf_execution_output(wf_execution *exec);
+
+/**
+ * Redrive an execution that did not succeed, as AWS's RedriveExecution:
+ * a STANDARD execution FAILED, TIMED_OUT or ABORTED in the last 14 days
+ * runs again from the state where it stopped, with the same input and
+ * definition (version); a Map or Parallel state reruns only its
+ * iterations or branches that did not succeed, keeping the others'
+ * results. Its history goes on with ExecutionRedriven (redriveCount) and
+ * `$$.Execution.RedriveCount` counts the redrives; the machine's
+ * TimeoutSeconds starts again. The redrive is committed like a start
+ * (with a durable store, it resumes after a crash).
+ * @param[out] out the running execution; free with wf_execution_free().
+ *                 NULL on failure.
+ * @param arn      the execution's ARN (in the engine's store); not retained.
+ * @param[out] err optional; for WF_ESTATE its message is AWS's reason
+ *                 (wf_engine_redrive_status()).
+ * @return WF_OK; WF_ENOTFOUND (no such execution); WF_ESTATE (not
+ *         redrivable now: running, succeeded, EXPRESS, too old, its
+ *         history full, or ended without a state kept); WF_EBUSY (the
+ *         engine runs max_running executions); WF_EINVAL; WF_EIO,
+ *         WF_ECORRUPT (the store); WF_ENOMEM.
+ * Threads: any but the engine's own.
+ */
+WF_API int wf_engine_redrive(wf_execution **out, wf_engine *engine,
+                             const char *arn, wf_error *err);
+
+/**
+ * Whether the execution of a store record may be redriven now
+ * (DescribeExecution's redriveStatus), and its redrives so far.
+ * @param record   as wf_store_get_execution() gives it; borrowed.
+ * @param[out] count   optional: redrives so far (redriveCount).
+ * @param[out] last_ms optional: the last redrive's time, 0 if none.
+ * @param[out] reason  optional: AWS's redriveStatusReason when it may not
+ *                     (a static string), else NULL.
+ * @return 1 (REDRIVABLE) or 0 (NOT_REDRIVABLE).
+ * Threads: any.
+ */
+WF_API int wf_engine_redrive_status(const wf_engine *engine,
+                                    const struct wf_store_execution *record,
+                                    int64_t *count, int64_t *last_ms,
+                                    const char **reason);
 
 /** The error name once FAILED/TIMED_OUT/ABORTED; NULL when AWS reports
  *  none. Borrowed. */

@@ -394,6 +394,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   n->definition = !known;
   fill_record(n, x);
   if (e->durable && !x->ended) n->state = wf__snapshot_encode(x);
+  else if (x->ended && x->redrive_state)
+    n->state = wf__strdup(x->redrive_state);
   take_events(n, x); /* out of memory: they go with the next request */
   bool call_kept = false;
   if (call) {

@@ -33,7 +33,9 @@ json_t *wf__context_get(wf__frame *f) {
   json_object_set_new(exec, "Name", json_string(x->name));
   json_object_set_new(exec, "RoleArn", json_string(x->role_arn ? x->role_arn
                                                      : x->engine->role_arn));
-  json_object_set_new(exec, "RedriveCount", json_integer(0));
+  json_object_set_new(exec, "RedriveCount", json_integer(x->redrive_count));
+  if (x->redrive_count)
+    json_object_set_new(exec, "RedriveTime", time_string(x->redrive_ms));
   json_object_set_new(ctx, "Execution", exec);
   json_t *sm = json_object();
   char *arn = machine_arn(x);

@@ -32,6 +32,7 @@ typedef enum wf__event_type {
   X(EXECUTION_FAILED, "ExecutionFailed")                                     \
   X(EXECUTION_ABORTED, "ExecutionAborted")                                   \
   X(EXECUTION_TIMED_OUT, "ExecutionTimedOut")                                \
+  X(EXECUTION_REDRIVEN, "ExecutionRedriven")                                 \
   X(STATE_ENTERED, "StateEntered")                                           \
   X(STATE_EXITED, "StateExited")                                             \
   X(STATE_ABORTED, "StateAborted")                                           \
@@ -259,6 +260,8 @@ typedef struct wf__fanout {
   json_t *input;     /* effective input: branch input, ItemSelector input */
   json_t *results;   /* array, one slot per branch / iteration */
   wf__frame **children; /* running children by index (NULL when done) */
+  /* Which children succeeded: a redrive reruns only the others (AWS). */
+  unsigned char *succeeded;
   size_t total, next, running, done, failures;
   size_t max_running; /* 0: no limit */
   bool failed;
@@ -299,6 +302,11 @@ struct wf_execution {
   bool ended;
   wf_exec_status end_status;
   bool resumed; /* loaded back from a store */
+  /* Redrives (recover.c): how many, the last one's time (0: none), and
+   * the state kept at an unsuccessful end, to restart from (NULL: not
+   * redrivable). */
+  int64_t redrive_count, redrive_ms;
+  char *redrive_state;
   /* Its frames, to be stopped once no state is running (a full history
    * ended it from inside a state). */
   wf__frame *doomed;
@@ -564,6 +572,9 @@ void wf__exec_drain(wf_execution *x, wf__frame *f);
 /* A child frame (branch or iteration) finished: tell its parent (lock
  * held). */
 void wf__fanout_child_done(wf__frame *child);
+/* A redriven Parallel/Map frame: its children that did not succeed run
+ * again when it next steps (lock held). */
+void wf__fanout_redrive(wf__frame *f);
 /* Stop every running child of a Parallel/Map frame (lock held). */
 void wf__fanout_cancel(wf__frame *f);
 void wf__fanout_free(struct wf__fanout *fan);
@@ -658,6 +669,9 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call);
 int wf__commit_wait(wf_execution *x, uint64_t ticket);
 
 /* snapshot.c: an execution's resumable state as JSON text, and back. */
+/* Only the execution's redrive count and time (a redriven execution that
+ * succeeded: no frames to keep). */
+char *wf__snapshot_encode_redrives(wf_execution *x);
 char *wf__snapshot_encode(wf_execution *x);
 /* Rebuild x's frames from a snapshot (x->lock held, x otherwise set up);
  * *runnable gets the frames to schedule. */

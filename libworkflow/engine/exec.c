@@ -33,6 +33,7 @@ void wf__exec_release(wf_execution *x) {
   wf__free(x->machine_arn);
   wf__free(x->test_case);
   wf__free(x->input_text);
+  wf__free(x->redrive_state);
   wf__frame_release(x->doomed);
   wf_machine_free(x->machine);
   pthread_mutex_destroy(&x->lock);
@@ -127,6 +128,14 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   x->cause = cause ? wf__strdup(cause) : NULL;
   x->timeout_gen++;
   wf__sched_cancel_timer(&e->sched, &x->timeout_slot);
+  /* AWS redrives a Standard execution that did not succeed from where it
+   * stopped: its frames are kept as they stand (committed with its end). */
+  if (x->machine->type != WF_MACHINE_EXPRESS && !x->probe) {
+    if (status != WF_EXEC_SUCCEEDED && x->top)
+      x->redrive_state = wf__snapshot_encode(x);
+    else if (x->redrive_count)
+      x->redrive_state = wf__snapshot_encode_redrives(x);
+  }
   /* The top frame refers to the execution: drop it to break the cycle. */
   wf__frame *top = x->top;
   x->top = NULL;
@@ -243,7 +252,9 @@ void wf__exec_arm_timeout(wf_execution *x) {
   int64_t seconds = x->machine->timeout_seconds;
   if (!seconds) return;
   wf__exec_ref(x);
-  if (wf__sched_add_timer(&x->engine->sched, x->start_ms + seconds * 1000,
+  /* A redrive starts the machine's timeout again (AWS). */
+  int64_t from = x->redrive_ms ? x->redrive_ms : x->start_ms;
+  if (wf__sched_add_timer(&x->engine->sched, from + seconds * 1000,
                           &TIMEOUT_OPS, x, x->timeout_gen,
                           &x->timeout_slot) != WF_OK)
     wf__exec_release(x);

@@ -287,6 +287,9 @@ static void render_details(wf__strbuf *b, const wf_execution *x,
       str_field(b, "roleArn", x->role_arn ? x->role_arn : x->engine->role_arn,
                 &first);
       break;
+    case WF__EV_EXECUTION_REDRIVEN:
+      int_field(b, "redriveCount", ev->number, &first);
+      break;
     case WF__EV_EXECUTION_SUCCEEDED:
     case WF__EV_LAMBDA_SUCCEEDED:
     case WF__EV_ACTIVITY_SUCCEEDED:

@@ -15,7 +15,8 @@
 typedef struct saved {
   char *arn, *name, *machine_arn, *definition_id, *input, *correlation_id,
       *role_arn, *state;
-  int64_t start_ms, event_count;
+  int64_t start_ms, event_count, stop_ms;
+  int status;
 } saved;
 
 typedef struct saved_list {
@@ -26,8 +27,18 @@ typedef struct saved_list {
 
 static char *dup_or_null(const char *s) { return s ? wf__strdup(s) : NULL; }
 
+static void save(saved *s, const wf_store_execution *r) {
+  *s = (saved){dup_or_null(r->arn), dup_or_null(r->name),
+               dup_or_null(r->machine_arn), dup_or_null(r->definition_id),
+               dup_or_null(r->input), dup_or_null(r->correlation_id),
+               dup_or_null(r->role_arn), dup_or_null(r->state),
+               r->start_ms, r->event_count, r->stop_ms, r->status};
+}
+
 static int keep_running(const wf_store_execution *r, void *p) {
   saved_list *l = p;
+  /* An ended execution keeps a state only for a redrive. */
+  if (r->status != WF_EXEC_RUNNING) return 0;
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 64;
     saved *items = wf__realloc(l->items, cap * sizeof *items);
@@ -38,12 +49,7 @@ static int keep_running(const wf_store_execution *r, void *p) {
     l->items = items;
     l->cap = cap;
   }
-  saved *s = &l->items[l->n++];
-  *s = (saved){dup_or_null(r->arn), dup_or_null(r->name),
-               dup_or_null(r->machine_arn), dup_or_null(r->definition_id),
-               dup_or_null(r->input), dup_or_null(r->correlation_id),
-               dup_or_null(r->role_arn), dup_or_null(r->state),
-               r->start_ms, r->event_count};
+  save(&l->items[l->n++], r);
   return 0;
 }
 
@@ -306,4 +312,180 @@ bool wf__wait_resumed(wf_engine *e) {
   if (!e->resuming || pthread_equal(e->resumer, pthread_self())) return false;
   while (e->resuming) pthread_cond_wait(&e->resumed_cond, &e->xlock);
   return true;
+}
+
+/* ---- redrive (AWS's RedriveExecution) ---- */
+
+#define DAY_MS (24 * 3600 * 1000LL)
+
+/* What a record's kept state says: its redrives, and whether it has
+ * frames to restart from. */
+static bool kept_state(const char *state, int64_t *count, int64_t *last) {
+  json_t *o = state ? json_loads(state, 0, NULL) : NULL;
+  *count = json_integer_value(json_object_get(o, "redriveCount"));
+  *last = json_integer_value(json_object_get(o, "redriveMs"));
+  bool frames = json_array_size(json_object_get(o, "frames")) > 0;
+  json_decref(o);
+  return frames;
+}
+
+/* Why AWS would refuse to redrive the execution `r`, in its words (its
+ * redriveStatusReason); NULL: it may be redriven now. */
+static const char *not_redrivable(const wf_engine *e,
+                                  const wf_store_execution *r) {
+  int64_t count, last;
+  if (r->status == WF_EXEC_RUNNING)
+    return "Execution is RUNNING and cannot be redriven";
+  if (r->status == WF_EXEC_SUCCEEDED)
+    return "Execution is SUCCEEDED and cannot be redriven";
+  if (r->arn && strstr(r->arn, ":express:"))
+    return "Execution is of type EXPRESS and cannot be redriven";
+  /* Nothing kept to restart from: ended before libworkflow kept it. */
+  if (!kept_state(r->state, &count, &last))
+    return "Execution was started before the launch of RedriveExecution";
+  /* The redrive adds ExecutionRedriven and at least one event more. */
+  if (r->event_count > WF__HISTORY_LIMIT - 2)
+    return "Execution history event limit exceeded";
+  int64_t now = wf_clock_now(e->clock);
+  if (now - r->start_ms > 365 * DAY_MS)
+    return "Execution has exceeded the max execution time";
+  if (now - r->stop_ms > 14 * DAY_MS)
+    return "Execution redrivable period exceeded";
+  return NULL;
+}
+
+int wf_engine_redrive_status(const wf_engine *engine,
+                             const wf_store_execution *record,
+                             int64_t *count, int64_t *last_ms,
+                             const char **reason) {
+  int64_t n = 0, at = 0;
+  const char *why = "Execution is RUNNING and cannot be redriven";
+  if (engine && record) {
+    kept_state(record->state, &n, &at);
+    why = not_redrivable(engine, record);
+  }
+  if (count) *count = n;
+  if (last_ms) *last_ms = at;
+  if (reason) *reason = why;
+  return why ? 0 : 1;
+}
+
+/* A frame kept at an unsuccessful end runs again (x->lock held): a Map or
+ * Parallel reruns its children that did not succeed, any other state is
+ * entered again with its input, its retriers' counts at zero. */
+static void rearm(wf__frame *f) {
+  f->finished = false;
+  f->ok = false;
+  wf__free(f->error);
+  wf__free(f->cause);
+  f->error = f->cause = NULL;
+  json_decref(f->output);
+  f->output = NULL;
+  if (f->task) {
+    wf__task_release(f->task);
+    f->task = NULL;
+  }
+  json_decref(f->ctx); /* it names the redrive count */
+  f->ctx = NULL;
+  f->retry_count = 0;
+  for (size_t i = 0; i < f->nattempts; i++) f->attempts[i] = 0;
+  f->heartbeat_fault = false;
+  f->park = WF__PARK_NONE;
+  if (f->fan) {
+    wf__fanout_redrive(f);
+    f->phase = WF__PH_CHILDREN_DONE;
+  } else {
+    f->phase = WF__PH_ENTER;
+  }
+  wf__frame_schedule(f);
+}
+
+typedef struct found {
+  saved s;
+  bool hit, oom;
+  const char *why;
+  const wf_engine *e;
+} found;
+
+static int keep_found(const wf_store_execution *r, void *p) {
+  found *f = p;
+  f->hit = true;
+  f->why = not_redrivable(f->e, r);
+  save(&f->s, r);
+  f->oom = !f->s.arn || (r->state && !f->s.state);
+  return 1;
+}
+
+/* Restart x (registered, its machine loaded) from its kept state. */
+static int restart(wf_execution *x, const saved *s, wf_error *err) {
+  wf_engine *e = x->engine;
+  wf__sched_busy_begin(&e->sched);
+  pthread_mutex_lock(&x->lock);
+  int rc = wf__snapshot_decode(x, s->state, err);
+  if (rc == WF_OK && x->test_case)
+    rc = wf__exec_setup_mock(x, x->test_case, err);
+  if (rc != WF_OK) {
+    pthread_mutex_unlock(&x->lock);
+    wf__sched_busy_end(&e->sched);
+    return rc;
+  }
+  x->redrive_count++;
+  x->redrive_ms = wf__engine_now(e);
+  wf__event_args a = {.type = WF__EV_EXECUTION_REDRIVEN,
+                      .number = x->redrive_count,
+                      .prev = x->next_event_id - 1};
+  x->top->prev_event = wf__history_record(x, NULL, &a);
+  rearm(x->top);
+  uint64_t ticket = wf__commit_request(x, 0, NULL);
+  wf__exec_arm_timeout(x);
+  pthread_mutex_unlock(&x->lock);
+  wf__sched_busy_end(&e->sched);
+  return wf__commit_wait(x, ticket);
+}
+
+int wf_engine_redrive(wf_execution **out, wf_engine *e, const char *arn,
+                      wf_error *err) {
+  if (out) *out = NULL;
+  if (!out || !e || !arn)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "out, engine and arn are required");
+  found f = {.e = e};
+  int rc = wf_store_get_execution(e->store, arn, keep_found, &f, err);
+  if (rc == WF_OK && f.oom)
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  if ((rc == WF_OK && !f.hit) || rc == WF_ENOTFOUND)
+    rc = wf__error_set(err, WF_ENOTFOUND, NULL,
+                       "Execution Does Not Exist: '%s'", arn);
+  if (rc == WF_OK && f.why) rc = wf__error_set(err, WF_ESTATE, NULL, "%s", f.why);
+  wf__strmap machines = WF__STRMAP_INIT;
+  wf_machine *m = rc == WF_OK
+                      ? machine_for(e, &machines, f.s.definition_id, err)
+                      : NULL;
+  if (rc == WF_OK && !m) rc = err ? err->code : WF_ENOMEM;
+  wf_execution *x = m ? wf__exec_alloc(e, m) : NULL;
+  if (m && !x) rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  if (x) {
+    rc = identify(x, &f.s, err);
+    if (rc == WF_OK) rc = wf__exec_register(x, true);
+    if (rc == WF_EEXIST) /* another redrive has just restarted it */
+      rc = wf__error_set(err, WF_ESTATE, NULL,
+                         "Execution is RUNNING and cannot be redriven");
+    else if (rc == WF_EBUSY)
+      rc = wf__error_set(err, WF_EBUSY, NULL,
+                         "Execution limit exceeded: the engine runs %zu "
+                         "executions at most",
+                         e->max_running);
+    if (rc == WF_OK) {
+      rc = restart(x, &f.s, err);
+      if (rc != WF_OK) wf__exec_abandon(x);
+    }
+    if (rc == WF_OK)
+      *out = x;
+    else
+      wf__exec_release(x);
+  }
+  wf__strmap_foreach(&machines, free_machine, NULL);
+  wf__strmap_clear(&machines);
+  saved_free(&f.s);
+  return rc;
 }

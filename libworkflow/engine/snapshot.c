@@ -108,6 +108,11 @@ static json_t *encode_fan(writer *w, const wf__fanout *fan) {
                       json_real(fan->tolerated_percentage));
   json_object_set_new(o, "batchItems", int_((int64_t)fan->batch_items));
   json_object_set_new(o, "batchInput", val(fan->batch_input));
+  /* The children that succeeded, by index: what a redrive keeps. */
+  json_t *ok = json_array();
+  for (size_t i = 0; i < fan->total; i++)
+    if (fan->succeeded[i]) json_array_append_new(ok, int_((int64_t)i));
+  json_object_set_new(o, "succeeded", ok);
   return o;
 }
 
@@ -154,8 +159,26 @@ static void add_call(const char *key, void *value, void *arg) {
   json_object_set_new(arg, key, int_((intptr_t)value));
 }
 
+/* The execution's redrives, when it has had any. */
+static void put_redrives(json_t *o, const wf_execution *x) {
+  if (!x->redrive_count) return;
+  json_object_set_new(o, "redriveCount", int_(x->redrive_count));
+  json_object_set_new(o, "redriveMs", int_(x->redrive_ms));
+}
+
+char *wf__snapshot_encode_redrives(wf_execution *x) {
+  json_t *o = json_object();
+  json_object_set_new(o, "v", int_(1));
+  put_redrives(o, x);
+  json_object_set_new(o, "frames", json_array());
+  char *text = wf__json_dumps(o);
+  json_decref(o);
+  return text;
+}
+
 char *wf__snapshot_encode(wf_execution *x) {
   json_t *o = json_object();
+  put_redrives(o, x);
   json_t *rng = json_array();
   for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
   json_object_set_new(o, "rng", rng);
@@ -318,8 +341,17 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
     return bad(r, "a Map or Parallel state's results");
   fan->children = wf__calloc(fan->total ? fan->total : 1,
                              sizeof(wf__frame *));
-  if (!fan->children)
+  fan->succeeded = wf__calloc(fan->total ? fan->total : 1, 1);
+  if (!fan->children || !fan->succeeded)
     return wf__error_set(r->err, WF_ENOMEM, NULL, "out of memory");
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(o, "succeeded"), i, v) {
+    json_int_t k = json_integer_value(v);
+    if (k < 0 || (size_t)k >= fan->total)
+      return bad(r, "a Map or Parallel state's children");
+    fan->succeeded[k] = 1;
+  }
   return WF_OK;
 }
 
@@ -436,6 +468,8 @@ int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err) {
                        x->arn, (long long)get_int(o, "v"), SNAPSHOT_VERSION);
     goto done;
   }
+  x->redrive_count = get_int(o, "redriveCount");
+  x->redrive_ms = get_int(o, "redriveMs");
   rc = decode_rng(&r, json_object_get(o, "rng"));
   json_t *frames = json_object_get(o, "frames");
   size_t n = json_array_size(frames);

@@ -24,6 +24,7 @@ static void fan_free(wf__fanout *fan) {
   for (size_t i = 0; fan->children && i < fan->total; i++)
     wf__frame_release(fan->children[i]);
   wf__free(fan->children);
+  wf__free(fan->succeeded);
   wf__free(fan->error);
   wf__free(fan->cause);
   wf__free(fan);
@@ -37,11 +38,12 @@ static wf__fanout *fan_new(size_t total) {
   fan->total = total;
   fan->results = json_array();
   fan->children = wf__calloc(total ? total : 1, sizeof(wf__frame *));
+  fan->succeeded = wf__calloc(total ? total : 1, 1);
   fan->tolerated_count = -1;
   fan->tolerated_percentage = -1;
   for (size_t i = 0; fan->results && i < total; i++)
     json_array_append_new(fan->results, json_null());
-  if (!fan->results || !fan->children ||
+  if (!fan->results || !fan->children || !fan->succeeded ||
       json_array_size(fan->results) != total) {
     fan_free(fan);
     return NULL;
@@ -125,6 +127,7 @@ void wf__fanout_child_done(wf__frame *child) {
   fan->done++;
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
+    fan->succeeded[i] = 1;
     if (inline_map) {
       int64_t last = child->prev_event;
       fan->last_iteration_event = event_after(
@@ -160,6 +163,19 @@ void wf__fanout_child_done(wf__frame *child) {
     p->park = WF__PARK_NONE;
     wf__frame_schedule(p);
   }
+}
+
+void wf__fanout_redrive(wf__frame *f) {
+  wf__fanout *fan = f->fan;
+  fan->failed = false;
+  wf__free(fan->error);
+  wf__free(fan->cause);
+  fan->error = fan->cause = NULL;
+  fan->failures = 0;
+  fan->running = 0;
+  fan->done = 0;
+  for (size_t i = 0; i < fan->total; i++) fan->done += fan->succeeded[i];
+  fan->next = 0; /* pump() passes over the children that succeeded */
 }
 
 /* ---- launching ---- */
@@ -443,9 +459,14 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
       event_after(f, WF__EV_MAP_RUN_FAILED, st, f->prev_event, 0, error, cause);
     event_after(f, map ? WF__EV_MAP_FAILED : WF__EV_PARALLEL_FAILED, st,
                 f->prev_event, 0, NULL, NULL);
-    fan_free(f->fan);
-    f->fan = NULL;
+    /* Kept while the error is handled: should it end the execution, the
+     * state kept for a redrive says which children succeeded. */
+    wf__fanout *spent = f->fan;
     wf__step r = wf__state_error(f, st, error, cause);
+    if (f->fan == spent && !f->exec->ended) {
+      fan_free(f->fan);
+      f->fan = NULL;
+    }
     wf__free(error);
     wf__free(cause);
     return r;
@@ -477,6 +498,7 @@ static wf__step pump(wf__frame *f, const wf__state *st) {
   }
   if (fan->done == fan->total) return finish(f, st);
   bool room = !fan->max_running || fan->running < fan->max_running;
+  while (fan->next < fan->total && fan->succeeded[fan->next]) fan->next++;
   if (fan->next < fan->total && room) {
     wf__fault fault = WF__FAULT_INIT;
     if (launch(f, st, fan->next++, &fault) != 0) {

@@ -256,6 +256,8 @@ static void update_execution(mem_store *m, mem_exec *x,
   x->rec.stop_ms = r->stop_ms;
   x->rec.event_count = r->event_count;
   if (was_running && r->status != 0) ended_append(m, x);
+  /* A redriven execution runs again: it is not one to prune. */
+  if (!was_running && r->status == 0) ended_unlink(m, x);
 }
 
 static int put_execution(mem_store *m, const wf_store_execution *r,
