@@ -114,6 +114,11 @@ typedef struct gw_exec_rec {
   wf_exec_status status;
   int64_t start_ms, stop_ms;
   int64_t seq;         /* the store's order: a listing's cursor */
+  /* Its redrives (wf_engine_redrive_status()): how many, the last one's
+   * time (0: none), and why it may not be redriven now (a static string;
+   * NULL: it may). */
+  int64_t redrive_count, redrive_ms;
+  const char *redrive_reason;
 } gw_exec_rec;
 
 /* Free what a record holds (not the record itself); the revision is left

@@ -371,6 +371,7 @@ WF_API int wf_engine_redrive(wf_execution **out, wf_engine *engine,
 /**
  * Whether the execution of a store record may be redriven now
  * (DescribeExecution's redriveStatus), and its redrives so far.
+ * @param engine   its clock tells the time; NULL: the system clock.
  * @param record   as wf_store_get_execution() gives it; borrowed.
  * @param[out] count   optional: redrives so far (redriveCount).
  * @param[out] last_ms optional: the last redrive's time, 0 if none.

@@ -396,6 +396,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   if (e->durable && !x->ended) n->state = wf__snapshot_encode(x);
   else if (x->ended && x->redrive_state)
     n->state = wf__strdup(x->redrive_state);
+  else if (!x->ended && x->redrive_count) /* its redrives, for describing */
+    n->state = wf__snapshot_encode_redrives(x);
   take_events(n, x); /* out of memory: they go with the next request */
   bool call_kept = false;
   if (call) {

@@ -168,8 +168,8 @@ static void put_redrives(json_t *o, const wf_execution *x) {
 
 char *wf__snapshot_encode_redrives(wf_execution *x) {
   json_t *o = json_object();
+  put_redrives(o, x); /* first: wf_engine_redrive_status() reads them so */
   json_object_set_new(o, "v", int_(1));
-  put_redrives(o, x);
   json_object_set_new(o, "frames", json_array());
   char *text = wf__json_dumps(o);
   json_decref(o);
@@ -178,7 +178,7 @@ char *wf__snapshot_encode_redrives(wf_execution *x) {
 
 char *wf__snapshot_encode(wf_execution *x) {
   json_t *o = json_object();
-  put_redrives(o, x);
+  put_redrives(o, x); /* first: wf_engine_redrive_status() reads them so */
   json_t *rng = json_array();
   for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
   json_object_set_new(o, "rng", rng);

@@ -251,6 +251,7 @@ void gw_sfn_describe_execution(gw_sfn_call *c);
 void gw_sfn_describe_machine_for_execution(gw_sfn_call *c);
 void gw_sfn_list_executions(gw_sfn_call *c);
 void gw_sfn_stop_execution(gw_sfn_call *c);
+void gw_sfn_redrive_execution(gw_sfn_call *c);
 /* sfn_history.c */
 void gw_sfn_get_execution_history(gw_sfn_call *c);
 /* sfn_tags.c */

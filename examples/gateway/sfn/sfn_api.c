@@ -32,6 +32,7 @@ static const struct {
     {"DescribeExecution", gw_sfn_describe_execution},
     {"ListExecutions", gw_sfn_list_executions},
     {"StopExecution", gw_sfn_stop_execution},
+    {"RedriveExecution", gw_sfn_redrive_execution},
     {"GetExecutionHistory", gw_sfn_get_execution_history},
     {"SendTaskSuccess", gw_sfn_send_task_success},
     {"SendTaskFailure", gw_sfn_send_task_failure},

@@ -1,6 +1,6 @@
 /* Executions in the store: DescribeExecution, ListExecutions (by machine,
- * version or alias, status filter, newest first, paged), StopExecution and
- * DescribeStateMachineForExecution. An execution keeps the version (and
+ * version or alias, status and redrive filters, newest first, paged),
+ * StopExecution, RedriveExecution and DescribeStateMachineForExecution. An execution keeps the version (and
  * the alias) it started with and says so (stateMachineVersionArn,
  * stateMachineAliasArn). */
 #include <stdlib.h>
@@ -15,8 +15,14 @@ static const char *const STATUSES[] = {
 static const char *const REDRIVE[] = {"REDRIVEN", "NOT_REDRIVEN", NULL};
 
 #define LIST_DEFAULT 100
-/* A status no execution has: this gateway never redrives. */
+/* A status no execution has: PENDING_REDRIVE (a redrive here starts at
+ * once). */
 #define NO_STATUS 99
+/* AWS answers a redrive's clientToken again for the last 10 tokens of an
+ * execution, for 15 minutes after each was first used. */
+#define REDRIVE_TOKENS 10
+#define REDRIVE_TOKEN_MS (15 * 60 * 1000LL)
+#define TOKEN_KIND "redriveTokens"
 
 /* The execution an executionArn names; NULL with the error answered. */
 static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
@@ -43,6 +49,9 @@ static json_t *summary(const gw_exec_rec *x) {
                         json_string(x->version_arn));
   if (o && x->alias_arn)
     json_object_set_new(o, "stateMachineAliasArn", json_string(x->alias_arn));
+  if (o) json_object_set_new(o, "redriveCount", json_integer(x->redrive_count));
+  if (o && x->redrive_count)
+    json_object_set_new(o, "redriveDate", gw_sfn_time(x->redrive_ms));
   return o;
 }
 
@@ -68,8 +77,103 @@ void gw_sfn_describe_execution(gw_sfn_call *c) {
   }
   if (o && x->error) json_object_set_new(o, "error", json_string(x->error));
   if (o && x->cause) json_object_set_new(o, "cause", json_string(x->cause));
+  if (o)
+    json_object_set_new(o, "redriveStatus",
+                        json_string(x->redrive_reason ? "NOT_REDRIVABLE"
+                                                      : "REDRIVABLE"));
+  if (o && x->redrive_reason)
+    json_object_set_new(o, "redriveStatusReason",
+                        json_string(x->redrive_reason));
   c->g->store->ops->release_execution(c->g->store, x);
   gw_sfn_ok(c, o);
+}
+
+/* ---- RedriveExecution ---- */
+
+static int keep_body(const wf_store_document *d, void *p) {
+  *(char **)p = d->body ? strdup(d->body) : NULL;
+  return 1;
+}
+
+/* The execution's redrive tokens: [{"token","at","date"}...], oldest
+ * first (new reference; an empty array when none). */
+static json_t *tokens_of(gw_sfn_call *c, const char *arn) {
+  char *body = NULL;
+  wf_store_get_document(wf_engine_store(c->g->engine), TOKEN_KIND, arn,
+                        keep_body, &body, NULL);
+  json_t *list = body ? json_loads(body, 0, NULL) : NULL;
+  free(body);
+  if (!json_is_array(list)) {
+    json_decref(list);
+    list = json_array();
+  }
+  return list;
+}
+
+/* The redriveDate answered for `token` within its 15 minutes, or -1. */
+static int64_t token_answer(json_t *list, const char *token, int64_t now) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(list, i, t) {
+    const char *k = json_string_value(json_object_get(t, "token"));
+    int64_t at = json_integer_value(json_object_get(t, "at"));
+    if (k && strcmp(k, token) == 0 && now - at <= REDRIVE_TOKEN_MS)
+      return json_integer_value(json_object_get(t, "date"));
+  }
+  return -1;
+}
+
+static void token_note(gw_sfn_call *c, const char *arn, json_t *list,
+                       const char *token, int64_t now, int64_t date) {
+  json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "token", token,
+                                        "at", (json_int_t)now, "date",
+                                        (json_int_t)date));
+  while (json_array_size(list) > REDRIVE_TOKENS) json_array_remove(list, 0);
+  char *body = json_dumps(list, JSON_COMPACT);
+  wf_store_document doc = {TOKEN_KIND, arn, body, 0};
+  if (body) wf_store_put_documents(wf_engine_store(c->g->engine), &doc, 1, NULL);
+  free(body);
+}
+
+void gw_sfn_redrive_execution(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
+  const char *token = gw_sfn_str(&p, "clientToken", false, 1, 64);
+  if (gw_sfn_params_failed(&p, c)) return;
+  gw_exec_rec *x = find(c, arn);
+  if (!x) return;
+  c->g->store->ops->release_execution(c->g->store, x);
+  int64_t now = wf_clock_now(wf_clock_system());
+  json_t *tokens = token ? tokens_of(c, arn) : NULL;
+  int64_t date = token ? token_answer(tokens, token, now) : -1;
+  if (date >= 0) { /* the same request again: the same answer */
+    json_decref(tokens);
+    gw_sfn_ok(c, json_pack("{s:o}", "redriveDate", gw_sfn_time(date)));
+    return;
+  }
+  wf_execution *e = NULL;
+  wf_error err;
+  int rc = wf_engine_redrive(&e, c->g->engine, arn, &err);
+  wf_execution_free(e);
+  x = rc == WF_OK ? c->g->store->ops->find_execution(c->g->store, arn) : NULL;
+  if (x) {
+    if (token) token_note(c, arn, tokens, token, now, x->redrive_ms);
+    gw_sfn_ok(c, json_pack("{s:o}", "redriveDate",
+                           gw_sfn_time(x->redrive_ms)));
+    c->g->store->ops->release_execution(c->g->store, x);
+  } else if (rc == WF_ESTATE) {
+    gw_sfn_fail(c, "ExecutionNotRedrivable", "%s", err.message);
+  } else if (rc == WF_EBUSY) { /* engine.maxRunning executions are running */
+    gw_sfn_fail(c, "ExecutionLimitExceeded", "%s", err.message);
+  } else if (rc == WF_ENOTFOUND) {
+    gw_sfn_fail(c, "ExecutionDoesNotExist", "%s", err.message);
+  } else {
+    gw_sfn_error(c->resp, 500, "InternalFailure",
+                 rc == WF_OK ? "the redrive could not be read back"
+                             : err.message);
+  }
+  json_decref(tokens);
 }
 
 void gw_sfn_stop_execution(gw_sfn_call *c) {
@@ -101,25 +205,28 @@ typedef struct page {
   json_t *items;
   size_t max, count;
   int64_t cursor;
+  int redriven;     /* redriveFilter: 1 REDRIVEN, 0 NOT_REDRIVEN, -1 none */
+  int64_t last_seq; /* the last one the store gave, taken or not */
 } page;
 
 static void visit(const gw_exec_rec *x, void *arg) {
   page *pg = arg;
+  pg->last_seq = x->seq;
+  if (pg->redriven >= 0 && (x->redrive_count > 0) != pg->redriven) return;
   if (pg->count++ >= pg->max) return; /* the one past: there is more */
   json_array_append_new(pg->items, summary(x));
   pg->cursor = x->seq;
 }
 
-static int status_filter(const char *status, const char *redrive) {
-  if (redrive && strcmp(redrive, "REDRIVEN") == 0) return NO_STATUS;
+static int status_filter(const char *status) {
   for (int i = 0; status && i <= WF_EXEC_ABORTED; i++)
     if (strcmp(STATUSES[i], status) == 0) return i;
   return status ? NO_STATUS : -1;
 }
 
 static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
-                         const char *given, int status, size_t max,
-                         const char *token) {
+                         const char *given, int status, int redriven,
+                         size_t max, const char *token) {
   const gw_revision *rev;
   gw_machine_rec *m = gw_sfn_machine_find(c, ref, &rev);
   if (!m) return;
@@ -130,7 +237,8 @@ static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
     gw_sfn_machine_release(c, m);
     return;
   }
-  char *context = gw_sfn_strf("ListExecutions\n%s\n%d", given, status);
+  char *context =
+      gw_sfn_strf("ListExecutions\n%s\n%d\n%d", given, status, redriven);
   /* Of a version or an alias: those started with it. */
   const gw_alias *alias = ref->alias[0] ? gw_sfn_alias_find(c, m, ref) : NULL;
   if (ref->alias[0] && !alias) {
@@ -143,7 +251,7 @@ static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
                                  : NULL;
   char *machine = strdup(m->arn);
   gw_sfn_machine_release(c, m);
-  page pg = {json_array(), max, 0, 0};
+  page pg = {json_array(), max, 0, 0, redriven, 0};
   size_t cursor = 0;
   if (!context || !machine || ((ref->version || ref->alias[0]) && !version)) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
@@ -152,8 +260,16 @@ static void list_machine(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
      * order), so pages stay stable while executions start. One more than
      * asked tells whether there is a next page. */
     gw_store *s = c->g->store;
-    s->ops->list_executions(s, machine, version, status, (int64_t)cursor,
-                            max + 1, visit, &pg);
+    /* A redrive filter passes over what it does not take: read on until
+     * the page is full or the store has no more. */
+    int64_t from = (int64_t)cursor;
+    size_t got;
+    do {
+      pg.last_seq = 0;
+      got = s->ops->list_executions(s, machine, version, status, from,
+                                    max + 1, visit, &pg);
+      from = pg.last_seq;
+    } while (redriven >= 0 && got == max + 1 && pg.count <= max);
     json_t *o = json_pack("{s:O}", "executions", pg.items);
     if (pg.count > max) gw_sfn_page_next(o, context, (size_t)pg.cursor);
     gw_sfn_ok(c, o);
@@ -188,7 +304,8 @@ void gw_sfn_list_executions(gw_sfn_call *c) {
                                 GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_ALIAS,
                                 &ref))
     return;
-  list_machine(c, &ref, arn, status_filter(status, redrive),
+  int redriven = !redrive ? -1 : strcmp(redrive, "REDRIVEN") == 0;
+  list_machine(c, &ref, arn, status_filter(status), redriven,
                max ? (size_t)max : LIST_DEFAULT, token);
 }
 

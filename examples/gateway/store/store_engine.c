@@ -338,6 +338,9 @@ static gw_exec_rec *exec_copy(eng_store *e, const wf_store_execution *x) {
   r->start_ms = x->start_ms;
   r->stop_ms = x->stop_ms;
   r->seq = x->seq;
+  /* The gateway's engine runs on the system clock. */
+  wf_engine_redrive_status(NULL, x, &r->redrive_count, &r->redrive_ms,
+                           &r->redrive_reason);
   if (!r->machine_arn || !r->arn || !r->name || !r->input) {
     gw_exec_rec_fini(r);
     free(r);
