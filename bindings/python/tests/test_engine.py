@@ -234,8 +234,46 @@ def test_stop_and_redrive() -> None:
         assert (x.status, x.error, x.cause) == ("ABORTED", "Stopped.ByTest",
                                                 "enough")
         assert x.stop() is False
-        with pytest.raises(NotImplementedError, match="redrive"):
-            x.redrive()
+        # Aborted: redriven, it waits in W again.
+        r = x.redrive()
+        assert (r.arn, r.status) == (x.arn, "RUNNING")
+        assert r.stop() is True
+        assert r.wait(5)
+        types = [ev["type"] for ev in r.history()]
+        assert types.count("ExecutionRedriven") == 1
+
+
+def test_redrive_reruns_the_failed_task() -> None:
+    m = workflow.Machine.from_json({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Result": {"n": 1}, "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"rc.$": "$$.Execution.RedriveCount"},
+              "End": True}}})
+    calls: List[int] = []
+    with workflow.Engine() as e:
+        @e.handler("arn:aws:states:::lambda:invoke")
+        def work(value: Any) -> Any:
+            calls.append(value["rc"])
+            if value["rc"] == 0:
+                raise workflow.TaskFailed("Broken", "not yet")
+            return {"redrives": value["rc"]}
+
+        x = e.run(m, {})
+        assert (x.status, x.error) == ("FAILED", "Broken")
+        r = e.redrive(x)
+        assert r.wait(5)
+        assert r.status == "SUCCEEDED"
+        assert r.output == {"redrives": 1}
+        assert calls == [0, 1]
+        history = r.history()
+        redriven = [ev for ev in history if ev["type"] == "ExecutionRedriven"]
+        assert redriven[0]["executionRedrivenEventDetails"] == {
+            "redriveCount": 1}
+        with pytest.raises(workflow.WorkflowError) as info:
+            e.redrive(x.arn)
+        assert info.value.name == "WF_ESTATE"
+        assert "Execution is SUCCEEDED and cannot be redriven" in str(
+            info.value)
 
 
 def test_mock_config_and_test_case() -> None:

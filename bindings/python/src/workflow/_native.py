@@ -165,6 +165,7 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_engine_free": (None, [_vp]),
     "wf_engine_resume": (c.c_int, [_vp, c.POINTER(c.c_size_t), _vp]),
     "wf_engine_find_execution": (c.c_int, [_P, _vp, _cp]),
+    "wf_engine_redrive": (c.c_int, [_P, _vp, _cp, _vp]),
     "wf_engine_register_handler": (c.c_int, [_vp, _cp, HANDLER_CB, _vp,
                                              c.c_uint, _vp]),
     "wf_engine_unregister_handler": (c.c_int, [_vp, _cp, c.c_uint]),

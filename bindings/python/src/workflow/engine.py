@@ -355,12 +355,24 @@ def _free_execution(handle: int) -> None:
     _native.lib().wf_execution_free(handle)
 
 
+def _redrive(core: _Core, arn: str) -> "Execution":
+    if core.h is None:
+        raise WorkflowError(_ESTATE, "the engine is closed")
+    h = ctypes.c_void_p()
+    err = _native.Error()
+    check(_native.lib().wf_engine_redrive(ctypes.byref(h), core.h, b(arn),
+                                          ctypes.byref(err)), err)
+    assert h.value is not None
+    return Execution(h.value, core)
+
+
 class Execution:
     """A started execution. Readable after its engine closed; ``await
     execution`` in asyncio code waits for it without blocking the loop."""
 
     def __init__(self, handle: int, core: _Core) -> None:
         self._h = handle
+        self._core = core  # its engine's, for redrive()
         self._core_id = id(core)
         self._finalizer = weakref.finalize(self, _free_execution, handle)
 
@@ -435,12 +447,8 @@ class Execution:
         return True
 
     def redrive(self) -> "Execution":
-        """Refused: libworkflow's C API has no redrive (RedriveExecution).
-        Raises NotImplementedError."""
-        raise NotImplementedError(
-            "libworkflow's C API has no redrive: include/workflow/engine.h "
-            "would need a wf_execution_redrive() restarting a FAILED, "
-            "TIMED_OUT or ABORTED execution from its failed states")
+        """Redrive it as RedriveExecution does (Engine.redrive)."""
+        return _redrive(self._core, self.arn)
 
     def history(self, reverse: bool = False) -> List["dict[str, Any]"]:
         """The events as GetExecutionHistory gives them (empty when the
@@ -890,6 +898,17 @@ class Engine:
             ctypes.byref(h), self._handle(), b(arn)))
         assert h.value is not None
         return Execution(h.value, self._core)
+
+    def redrive(self, execution: Union[Execution, str]) -> Execution:
+        """Redrive an execution (or its ARN) that FAILED, TIMED_OUT or was
+        ABORTED, as RedriveExecution does: it runs again from where it
+        stopped, a Map or Parallel rerunning only what did not succeed;
+        returns it running again. WorkflowError WF_ESTATE (its message is
+        AWS's reason: "Execution is SUCCEEDED and cannot be redriven", ...)
+        or WF_ENOTFOUND."""
+        arn = execution.arn if isinstance(execution, Execution) else execution
+        self._handle()
+        return _redrive(self._core, arn)
 
     def resume(self) -> int:
         """Resume the executions a durable store holds as running (left by
