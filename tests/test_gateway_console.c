@@ -837,10 +837,30 @@ Test(gateway_console, stops_a_running_execution) {
   r = get_ok(page);
   cr_expect(strstr(r.body, "data-status=\"ABORTED\""));
   cr_expect_null(strstr(r.body, "id=\"stop\""));
-  /* Redrive is not served: the button says so and does nothing. */
-  cr_expect(strstr(r.body, "<button type=\"button\" id=\"redrive\" disabled"));
-  cr_expect(strstr(r.body, "does not serve RedriveExecution yet"));
+  /* Aborted: it may be redriven, by a form with the token, as stop. */
+  cr_expect(strstr(r.body, "<button type=\"submit\" id=\"redrive\">"));
   gwt_response_free(&r);
+  char *redrive = wft_strf("/console/executions/%s/redrive", url);
+  expect_status(redrive, KEY_HEADER, 405);
+  r = post_form(redrive, "", KEY_HEADER);
+  cr_expect_eq(r.status, 303, "%s", r.body);
+  gwt_response_free(&r);
+  r = get_ok(page);
+  cr_expect(strstr(r.body, "data-status=\"RUNNING\""), "%s", r.body);
+  cr_expect(strstr(r.body, "ExecutionRedriven"));
+  cr_expect_null(strstr(r.body, "id=\"redrive\""));
+  gwt_response_free(&r);
+  /* Running again: a second redrive is refused in the API's words. */
+  r = post_form(redrive, "", KEY_HEADER);
+  cr_expect_eq(r.status, 400, "%s", r.body);
+  cr_expect(strstr(r.body, "ExecutionNotRedrivable: Execution is RUNNING "
+                           "and cannot be redriven"),
+            "%s", r.body);
+  gwt_response_free(&r);
+  r = post_form(stop, "", KEY_HEADER);
+  cr_expect_eq(r.status, 303, "%s", r.body);
+  gwt_response_free(&r);
+  free(redrive);
   free(stop);
   free(url);
   free(page);

@@ -236,9 +236,11 @@ void cs_page_state(cs_ctx *c, const char *id);
 
 /* console_actions.c: POSTs that change something, each checked by
  * cs_csrf_ok() first. Start (form: input, name) on the machine `name`;
- * stop the execution `id`; validate a definition (GET: the form). */
+ * stop or redrive the execution `id`; validate a definition (GET: the
+ * form). */
 void cs_action_start(cs_ctx *c, const char *name);
 void cs_action_stop(cs_ctx *c, const char *id);
+void cs_action_redrive(cs_ctx *c, const char *id);
 void cs_page_validate(cs_ctx *c);
 /* The start form of a machine's page: its input (NULL: "{}") and the
  * problem of a start refused (NULL: none). */

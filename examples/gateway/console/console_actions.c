@@ -1,7 +1,8 @@
-/* What the console changes: starting and stopping executions, and
- * validating a definition. Each is a POST whose form carries the CSRF
+/* What the console changes: starting, stopping and redriving executions,
+ * and validating a definition. Each is a POST whose form carries the CSRF
  * token (cs_csrf_ok), and each runs the AWS API's own operation in
- * process (StartExecution, StopExecution, ValidateStateMachineDefinition),
+ * process (StartExecution, StopExecution, RedriveExecution,
+ * ValidateStateMachineDefinition),
  * so the console accepts and refuses exactly what the API does, with the
  * API's words. */
 #include <stdlib.h>
@@ -105,7 +106,11 @@ void cs_action_start(cs_ctx *c, const char *name) {
   free(arn);
 }
 
-void cs_action_stop(cs_ctx *c, const char *id) {
+/* Run `op` on the execution `id`; then back to its page, saying `done`
+ * (`what` happened), or the API's refusal under `not_done`. */
+static void on_execution(cs_ctx *c, const char *id, gw_sfn_op op,
+                         const char *done, const char *what,
+                         const char *not_done) {
   if (refused(c)) return;
   gw_store *s = c->g->store;
   gw_exec_rec *x = s->ops->find_execution(s, id);
@@ -115,21 +120,29 @@ void cs_action_stop(cs_ctx *c, const char *id) {
     return;
   }
   char problem[1200] = "";
-  json_decref(api_call(c, gw_sfn_stop_execution,
-                       json_pack("{s:s}", "executionArn", x->arn), problem,
-                       sizeof problem));
+  json_decref(api_call(c, op, json_pack("{s:s}", "executionArn", x->arn),
+                       problem, sizeof problem));
   if (problem[0]) {
-    cs_answer_message(c->resp, 400, "Not stopped", problem, c->session);
+    cs_answer_message(c->resp, 400, not_done, problem, c->session);
   } else {
     cs_buf to = {0};
     cs_put(&to, "/console/executions/");
     cs_url(&to, x->arn);
     if (to.s) gw_respond_header(c->resp, "Location", to.s);
-    cs_answer_message(c->resp, 303, "Stopped", "the execution was stopped",
-                      c->session);
+    cs_answer_message(c->resp, 303, done, what, c->session);
     cs_free(&to);
   }
   s->ops->release_execution(s, x);
+}
+
+void cs_action_stop(cs_ctx *c, const char *id) {
+  on_execution(c, id, gw_sfn_stop_execution, "Stopped",
+               "the execution was stopped", "Not stopped");
+}
+
+void cs_action_redrive(cs_ctx *c, const char *id) {
+  on_execution(c, id, gw_sfn_redrive_execution, "Redriven",
+               "the execution was redriven", "Not redriven");
 }
 
 /* ---- validating a definition ------------------------------------------ */

@@ -238,7 +238,8 @@ static void put_breadcrumb(cs_buf *b, const loaded *l) {
   cs_put(b, "</p>\n");
 }
 
-/* Stop (a running execution) and redrive (not served yet). */
+/* Stop (a running execution) and redrive (one that did not succeed; when
+ * AWS would not redrive it, the button says why). */
 static void put_actions(cs_ctx *c, cs_buf *b, const gw_exec_rec *x) {
   cs_put(b, "<div class=\"actions\">");
   if (x->status == WF_EXEC_RUNNING) {
@@ -249,11 +250,22 @@ static void put_actions(cs_ctx *c, cs_buf *b, const gw_exec_rec *x) {
     cs_put(b, "<button type=\"submit\" id=\"stop\">Stop execution</button>"
               "</form>");
   }
-  if (x->status != WF_EXEC_RUNNING && x->status != WF_EXEC_SUCCEEDED)
-    cs_put(b, "<button type=\"button\" id=\"redrive\" disabled title=\""
-              "wf-gateway does not serve RedriveExecution yet\">Redrive"
-              "</button> <span class=\"hint\">Redrive: wf-gateway does not "
-              "serve RedriveExecution yet.</span>");
+  if (x->status != WF_EXEC_RUNNING && x->status != WF_EXEC_SUCCEEDED) {
+    if (!x->redrive_reason) {
+      cs_put(b, "<form method=\"post\" class=\"redrive\" action=\"");
+      put_execution_link(b, x, 0);
+      cs_put(b, "/redrive\">");
+      cs_csrf_field(c, b);
+      cs_put(b, "<button type=\"submit\" id=\"redrive\">Redrive"
+                "</button></form>");
+    } else {
+      cs_put(b, "<button type=\"button\" id=\"redrive\" disabled title=\"");
+      cs_html(b, x->redrive_reason);
+      cs_put(b, "\">Redrive</button> <span class=\"hint\">");
+      cs_html(b, x->redrive_reason);
+      cs_put(b, ".</span>");
+    }
+  }
   cs_put(b, "</div>\n");
 }
 

@@ -63,6 +63,10 @@ static void pages(cs_ctx *c, const char *rest) {
              !strcmp(after, "/stop")) {
     allow = "POST";
     if (post) cs_action_stop(c, name);
+  } else if (segment(rest, "/executions/", name, &after) &&
+             !strcmp(after, "/redrive")) {
+    allow = "POST";
+    if (post) cs_action_redrive(c, name);
   } else if (!get) {
     /* every other page is read with GET */
   } else if (!*rest || !strcmp(rest, "/")) {
