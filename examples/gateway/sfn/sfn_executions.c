@@ -169,7 +169,7 @@ void gw_sfn_redrive_execution(gw_sfn_call *c) {
   } else if (rc == WF_ENOTFOUND) {
     gw_sfn_fail(c, "ExecutionDoesNotExist", "%s", err.message);
   } else {
-    gw_sfn_error(c->resp, 500, "InternalFailure",
+    gw_sfn_error(c->resp, 500, "InternalFailure", "%s",
                  rc == WF_OK ? "the redrive could not be read back"
                              : err.message);
   }
