@@ -74,6 +74,18 @@ Test(engine_activities, records_are_created_idempotently_listed_and_deleted) {
   free(s);
   json_decref(names);
 
+  /* New tags for the record; a copy taken before keeps the old ones. */
+  cr_assert_eq(wf_engine_activity_set_tags(e, ARN "work",
+                                           "[{\"key\":\"x\"}]", &err),
+               WF_OK, "%s", err.message);
+  wft_assert_json(wf_activity_tags(a), "[{\"key\":\"team\",\"value\":\"a\"}]");
+  wf_activity *now = NULL;
+  cr_assert_eq(wf_engine_activity_describe(&now, e, ARN "work", &err), WF_OK);
+  wft_assert_json(wf_activity_tags(now), "[{\"key\":\"x\"}]");
+  wf_activity_free(now);
+  cr_assert_eq(wf_engine_activity_set_tags(e, ARN "none", NULL, &err),
+               WF_ENOTFOUND);
+
   cr_assert_eq(wf_engine_activity_delete(e, ARN "work", &err), WF_OK);
   cr_assert_eq(wf_engine_activity_delete(e, ARN "work", &err), WF_OK);
   wf_activity *gone = NULL;
@@ -189,6 +201,24 @@ Test(engine_activities, a_failure_fails_the_state) {
                    "Oops");
   json_decref(doc);
   fx_free(&f);
+}
+
+/* AWS (LocalStack's recording test_activity_task_on_deleted): no
+ * ActivityScheduled, the execution fails with States.Runtime. */
+Test(engine_activities, a_task_on_a_missing_activity_fails_the_execution) {
+  wf_engine *e = wft_engine(NULL);
+  wf_machine *m = wft_load(MACHINE);
+  wf_execution *x = wft_run(e, m, "{}", NULL);
+  wft_assert_failed(x, "States.Runtime",
+                    "An error occurred while executing the state 'Work' "
+                    "(entered at the event id #2). The activity " ARN
+                    "work does not exist.");
+  char *types = wft_event_types(x);
+  cr_assert_str_eq(types, "ExecutionStarted TaskStateEntered ExecutionFailed");
+  free(types);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
 }
 
 /* On a virtual clock time runs on while nobody polls. */

@@ -29,7 +29,8 @@
 extern "C" {
 #endif
 
-/** An activity's record: immutable, reference-counted. */
+/** An activity as a call found it: a copy, immutable, reference-counted
+ *  (a later wf_engine_activity_set_tags() does not change it). */
 typedef struct wf_activity wf_activity;
 
 /** AWS's bound on the activities of an account and region. */
@@ -86,6 +87,17 @@ WF_API int wf_engine_activity_list(wf_engine *engine, wf_activity_cb cb,
  */
 WF_API int wf_engine_activity_delete(wf_engine *engine, const char *arn,
                                      wf_error *err);
+
+/**
+ * Replace an activity's tags (TagResource and UntagResource compute the
+ * new list), kept in the store.
+ * @param tags_json NULL or "[]" for none, else a JSON array of
+ *                  {"key":..., "value":...}.
+ * @return WF_OK, WF_ENOTFOUND, WF_EINVAL (bad tags), WF_EIO, WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_engine_activity_set_tags(wf_engine *engine, const char *arn,
+                                       const char *tags_json, wf_error *err);
 
 /** Accessors. Borrowed strings, valid while the activity is. */
 WF_API const char *wf_activity_arn(const wf_activity *activity);

@@ -22,11 +22,14 @@
 
 #define DOC_KIND "activity"
 
+/* The registry holds the live records; callers get copies (snapshot()),
+ * so a live record's tags may change under the registry's lock. */
 struct wf_activity {
   atomic_int refs;
-  char *name, *arn, *tags;
+  char *name, *arn;
+  char *tags; /* live records: under the registry's lock */
   int64_t created;
-  /* Under the registry's lock: */
+  /* Live records, under the registry's lock: */
   bool deleted;
   wf_task **queue; /* each a reference, oldest first */
   size_t nqueue, capqueue;
@@ -93,6 +96,25 @@ static wf_activity *activity_new(wf_engine *e, const char *name,
   pthread_cond_init(&a->ready, &ca);
   pthread_condattr_destroy(&ca);
   if (!a->arn || !a->name || !a->tags) {
+    activity_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+/* A caller's copy of a live record (registry's lock held); NULL: no
+ * memory. */
+static wf_activity *snapshot(const wf_activity *live, wf_engine *e) {
+  wf_activity *a = wf__calloc(1, sizeof *a);
+  if (!a) return NULL;
+  atomic_init(&a->refs, 1);
+  pthread_cond_init(&a->ready, NULL);
+  a->name = wf__strdup(live->name);
+  a->arn = wf__strdup(live->arn);
+  a->tags = wf__strdup(live->tags);
+  a->created = live->created;
+  (void)e;
+  if (!a->name || !a->arn || !a->tags) {
     activity_free(a);
     return NULL;
   }
@@ -193,9 +215,9 @@ bad:
 
 static int store_put(wf_engine *e, const wf_activity *a, json_t *tags,
                      wf_error *err) {
-  json_t *body = json_pack("{s:s, s:I, s:O}", "name", a->name, "creationDate",
+  json_t *body = json_pack("{s:s, s:I, s:o}", "name", a->name, "creationDate",
                            (json_int_t)a->created, "tags",
-                           tags ? tags : json_array());
+                           tags ? json_incref(tags) : json_array());
   char *text = body ? wf__json_dumps(body) : NULL;
   json_decref(body);
   if (!text) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
@@ -240,20 +262,24 @@ int wf_engine_activity_create(wf_activity **out, wf_engine *e,
   } else if ((rc = store_put(e, a, tags, err)) == WF_OK && !keep(r, a)) {
     rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   }
-  if (rc == WF_OK && out) *out = wf_activity_retain(a);
+  if (rc == WF_OK && out && !(*out = snapshot(a, e)))
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  bool drop = !had && wf__strmap_get(&r->by_arn, a->arn) != a;
   pthread_mutex_unlock(&r->lock);
-  if (rc != WF_OK && !had) activity_free(a);
+  if (drop) activity_free(a);
   json_decref(tags);
   return rc;
 }
 
-/* The activity of this ARN, with a reference; NULL: none. */
-static wf_activity *find(registry *r, const char *arn) {
+/* A copy of the activity of this ARN; NULL: none (*found false) or no
+ * memory. */
+static wf_activity *find(registry *r, const char *arn, bool *found) {
   pthread_mutex_lock(&r->lock);
   wf_activity *a = wf__strmap_get(&r->by_arn, arn);
-  if (a) wf_activity_retain(a);
+  *found = a != NULL;
+  wf_activity *copy = a ? snapshot(a, r->engine) : NULL;
   pthread_mutex_unlock(&r->lock);
-  return a;
+  return copy;
 }
 
 static int not_found(wf_error *err, const char *arn) {
@@ -266,9 +292,11 @@ int wf_engine_activity_describe(wf_activity **out, wf_engine *e,
   if (!out || !e || !arn)
     return wf__error_set(err, WF_EINVAL, NULL, "out, engine and ARN, please");
   registry *r = registry_of(e);
-  *out = r ? find(r, arn) : NULL;
-  if (!r) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  return *out ? WF_OK : not_found(err, arn);
+  bool found = false;
+  *out = r ? find(r, arn, &found) : NULL;
+  if (!found) return r ? not_found(err, arn) : wf__error_set(err, WF_ENOMEM,
+                                                           NULL, "out of memory");
+  return *out ? WF_OK : wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
 }
 
 int wf_engine_activity_list(wf_engine *e, wf_activity_cb cb, void *payload,
@@ -277,19 +305,19 @@ int wf_engine_activity_list(wf_engine *e, wf_activity_cb cb, void *payload,
     return wf__error_set(err, WF_EINVAL, NULL, "an engine and a callback");
   registry *r = registry_of(e);
   if (!r) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  /* A snapshot, so the callback runs without the lock. */
+  /* Copies, so the callback runs without the lock. */
   pthread_mutex_lock(&r->lock);
   size_t n = r->n;
-  wf_activity **copy = n ? wf__malloc(n * sizeof *copy) : NULL;
+  wf_activity **copy = n ? wf__calloc(n, sizeof *copy) : NULL;
+  bool oom = n && !copy;
   for (size_t i = 0; copy && i < n; i++)
-    copy[i] = wf_activity_retain(r->order[i]);
+    oom |= !(copy[i] = snapshot(r->order[i], e));
   pthread_mutex_unlock(&r->lock);
-  if (n && !copy) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   size_t i = 0;
-  while (i < n && cb(copy[i], payload) == 0) i++;
-  for (i = 0; i < n; i++) wf_activity_free(copy[i]);
+  while (!oom && i < n && cb(copy[i], payload) == 0) i++;
+  for (i = 0; copy && i < n; i++) wf_activity_free(copy[i]);
   wf__free(copy);
-  return WF_OK;
+  return oom ? wf__error_set(err, WF_ENOMEM, NULL, "out of memory") : WF_OK;
 }
 
 int wf_engine_activity_delete(wf_engine *e, const char *arn, wf_error *err) {
@@ -318,6 +346,34 @@ int wf_engine_activity_delete(wf_engine *e, const char *arn, wf_error *err) {
   return rc;
 }
 
+int wf_engine_activity_set_tags(wf_engine *e, const char *arn,
+                                const char *tags_json, wf_error *err) {
+  if (!e || !arn)
+    return wf__error_set(err, WF_EINVAL, NULL, "an engine and an ARN");
+  json_t *tags;
+  int rc = check_tags(&tags, tags_json ? tags_json : "[]", err);
+  if (rc != WF_OK) return rc;
+  char *text = wf__json_dumps(tags);
+  registry *r = registry_of(e);
+  if (!r || !text) {
+    json_decref(tags);
+    wf__free(text);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  pthread_mutex_lock(&r->lock);
+  wf_activity *a = wf__strmap_get(&r->by_arn, arn);
+  rc = a ? store_put(e, a, tags, err) : not_found(err, arn);
+  if (rc == WF_OK) {
+    wf__free(a->tags);
+    a->tags = text;
+    text = NULL;
+  }
+  pthread_mutex_unlock(&r->lock);
+  wf__free(text);
+  json_decref(tags);
+  return rc;
+}
+
 int wf_activity_poll_options_init(wf_activity_poll_options *opts,
                                   unsigned int version) {
   if (!opts) return WF_EINVAL;
@@ -339,6 +395,15 @@ static void prune(wf_activity *a) {
       a->queue[k++] = a->queue[i];
   }
   a->nqueue = k;
+}
+
+bool wf__activity_exists(wf_engine *e, const char *arn) {
+  registry *r = registry_of(e);
+  if (!r) return false;
+  pthread_mutex_lock(&r->lock);
+  bool found = wf__strmap_get(&r->by_arn, arn) != NULL;
+  pthread_mutex_unlock(&r->lock);
+  return found;
 }
 
 bool wf__activity_enqueue(wf_engine *e, wf_task *t) {

@@ -7,6 +7,8 @@
 
 #include "engine_impl.h"
 
+/* An activity of this ARN exists (any thread, any lock). */
+bool wf__activity_exists(wf_engine *e, const char *arn);
 /* Queue a pending task (execution lock held) for the activity named by
  * its resource; false: no such activity (or no memory). */
 bool wf__activity_enqueue(wf_engine *e, wf_task *t);

@@ -170,14 +170,27 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   t->deadline = now + limit_s * 1000;
   t->heartbeat_seconds = heartbeat;
   f->task = t;
-  wf__event_args scheduled = {.type = ev_for(fam, WF__EV_TASK_SCHEDULED),
-                              .st = st, .data = input, .number = timeout,
-                              .number2 = heartbeat};
-  wf__history_record(x, f, &scheduled);
   /* An activity's task starts when a worker takes it (activity.c). */
   bool queue = fam == WF__FAMILY_ACTIVITY &&
                !(x->mock_case && json_object_get(x->mock_case, st->name)) &&
                wf__machine_allows(x->machine, st->resource);
+  /* No such activity: a handler registered for the ARN serves it (found
+   * here, called below: neither mocked nor refused), else AWS fails the
+   * execution without an ActivityScheduled. */
+  wf__handler *h = NULL;
+  if (queue && !wf__activity_exists(e, st->resource)) {
+    if (!(h = wf__handler_find(e, st->resource))) {
+      json_decref(input);
+      wf__fault_set(&fault, "States.Runtime",
+                    "The activity %s does not exist.", st->resource);
+      return drop_task(f, st, &fault);
+    }
+    queue = false;
+  }
+  wf__event_args scheduled = {.type = ev_for(fam, WF__EV_TASK_SCHEDULED),
+                              .st = st, .data = input, .number = timeout,
+                              .number2 = heartbeat};
+  wf__history_record(x, f, &scheduled);
   if (!queue)
     wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
                     NULL);
@@ -216,10 +229,10 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
     wf__task_publish(t);
     return WF__STEP_PARK;
   }
-  if (queue) /* no such activity: its handler, if any, or none */
+  if (queue) /* deleted meanwhile: its handler, if any, or none */
     wf__history_add(x, f, ev_for(fam, WF__EV_TASK_STARTED), st, NULL, NULL,
                     NULL);
-  wf__handler *h = wf__handler_find(e, st->resource);
+  if (!h) h = wf__handler_find(e, st->resource);
   if (!h) {
     const char *err;
     char *cause = NULL;
