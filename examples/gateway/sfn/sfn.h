@@ -223,6 +223,11 @@ void gw_sfn_page_next(json_t *o, const char *context, size_t offset);
  * answered when it is forged, expired or from another listing. */
 bool gw_sfn_page_start(gw_sfn_call *c, const char *token, const char *context,
                        size_t *offset);
+/* A listing's maxResults (0 to 1000; 0 or none: `dflt`) and nextToken,
+ * read from the body: the page's first offset and its size. False with
+ * the error answered. */
+bool gw_sfn_page_args(gw_sfn_call *c, const char *context, size_t dflt,
+                      size_t *start, size_t *n);
 
 /* ---- sfn_tasks.c: the callback pattern --------------------------------- */
 /* Register aws.callbackResources: handlers that leave the task to
@@ -260,6 +265,12 @@ void gw_sfn_untag_resource(gw_sfn_call *c);
 void gw_sfn_list_tags(gw_sfn_call *c);
 /* sfn_aliases.c */
 void gw_sfn_test_state(gw_sfn_call *c);
+/* sfn_activities.c */
+void gw_sfn_create_activity(gw_sfn_call *c);
+void gw_sfn_describe_activity(gw_sfn_call *c);
+void gw_sfn_list_activities(gw_sfn_call *c);
+void gw_sfn_delete_activity(gw_sfn_call *c);
+void gw_sfn_get_activity_task(gw_sfn_call *c);
 
 void gw_sfn_create_alias(gw_sfn_call *c);
 void gw_sfn_describe_alias(gw_sfn_call *c);

@@ -48,6 +48,11 @@ static const struct {
     {"UpdateStateMachineAlias", gw_sfn_update_alias},
     {"DeleteStateMachineAlias", gw_sfn_delete_alias},
     {"TestState", gw_sfn_test_state},
+    {"CreateActivity", gw_sfn_create_activity},
+    {"DescribeActivity", gw_sfn_describe_activity},
+    {"ListActivities", gw_sfn_list_activities},
+    {"DeleteActivity", gw_sfn_delete_activity},
+    {"GetActivityTask", gw_sfn_get_activity_task},
 };
 
 json_t *gw_sfn_time(int64_t ms) { return json_real((double)ms / 1000.0); }
@@ -175,7 +180,7 @@ void gw_route_sfn(gateway *g, const gw_request *req, gw_response *resp) {
     const char *target = gw_request_header(req, "X-Amz-Target");
     gw_sfn_op fn = find_op(target);
     if (!fn) {
-      /* AWSStepFunctions.CreateActivity, say: named as the client sent
+      /* AWSStepFunctions.ListMapRuns, say: named as the client sent
        * it (cut short; the core lets through only this service's). */
       gw_sfn_fail(&c, "UnknownOperationException",
                   "Operation %.200s is not supported by this gateway",

@@ -223,14 +223,9 @@ static void list_item(const gw_machine_rec *m, void *arg) {
 }
 
 void gw_sfn_list_state_machines(gw_sfn_call *c) {
-  gw_sfn_params p;
-  gw_sfn_params_init(&p, c->body);
-  long long max = gw_sfn_int(&p, "maxResults", 0, 1000, 0);
-  const char *token = gw_sfn_str(&p, "nextToken", false, 1, 1024);
-  if (gw_sfn_params_failed(&p, c)) return;
-  size_t start;
-  if (!gw_sfn_page_start(c, token, "ListStateMachines", &start)) return;
-  size_t n = max ? (size_t)max : LIST_DEFAULT;
+  size_t start, n;
+  if (!gw_sfn_page_args(c, "ListStateMachines", LIST_DEFAULT, &start, &n))
+    return;
   json_t *items = json_array();
   gw_store *s = c->g->store;
   size_t total = s->ops->list_machines(s, start, n, list_item, items);

@@ -84,3 +84,16 @@ bool gw_sfn_page_start(gw_sfn_call *c, const char *token, const char *context,
   *offset = (size_t)off;
   return true;
 }
+
+bool gw_sfn_page_args(gw_sfn_call *c, const char *context, size_t dflt,
+                      size_t *start, size_t *n) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  long long max = gw_sfn_int(&p, "maxResults", 0, 1000, 0);
+  const char *token = gw_sfn_str(&p, "nextToken", false, 1, 1024);
+  if (gw_sfn_params_failed(&p, c) ||
+      !gw_sfn_page_start(c, token, context, start))
+    return false;
+  *n = max ? (size_t)max : dflt;
+  return true;
+}

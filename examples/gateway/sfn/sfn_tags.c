@@ -2,8 +2,8 @@
  * CreateStateMachine takes. A state machine's tags are kept with its
  * record (so they persist as it does), as [{key, value}] in the order
  * each key was first set; a key set again takes the new value. Versions
- * and aliases have no tags of their own (AWS: ResourceNotFound); this
- * gateway has no activities, so an activity ARN names no resource. */
+ * and aliases have no tags of their own (AWS: ResourceNotFound). An
+ * activity's tags are the engine's (wf_engine_activity_set_tags). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,25 +59,52 @@ bool gw_sfn_tags_fit(gw_sfn_call *c, const json_t *tags, const char *arn) {
   return false;
 }
 
-/* The state machine a resourceArn names; NULL with InvalidArn or
- * ResourceNotFound answered. */
-static gw_machine_rec *tagged(gw_sfn_call *c, const char *arn) {
-  gw_sfn_machine_ref ref;
-  bool activity;
-  if (!gw_sfn_parse_resource_arn(c, arn, &ref, &activity)) return NULL;
-  gw_store *s = c->g->store;
-  gw_machine_rec *m = activity || ref.version || ref.alias[0]
-                          ? NULL
-                          : s->ops->find_machine(s, ref.arn);
-  if (!m)
-    gw_sfn_fail_resource(c, "ResourceNotFound", arn,
-                         "Resource not found: '%s'", arn);
-  return m;
-}
-
 static json_t *tags_of(const gw_machine_rec *m) {
   json_t *tags = m->tags ? json_loads(m->tags, 0, NULL) : NULL;
   return tags ? tags : json_array();
+}
+
+/* The tags of the state machine (*m set, a reference) or the activity
+ * (*m NULL) a resourceArn names; NULL with InvalidArn, ResourceNotFound or
+ * InternalFailure answered. */
+static json_t *tagged(gw_sfn_call *c, const char *arn, gw_machine_rec **m) {
+  gw_sfn_machine_ref ref;
+  bool activity;
+  *m = NULL;
+  if (!gw_sfn_parse_resource_arn(c, arn, &ref, &activity)) return NULL;
+  json_t *tags = NULL;
+  wf_activity *a = NULL;
+  if (activity &&
+      wf_engine_activity_describe(&a, c->g->engine, arn, NULL) == WF_OK) {
+    tags = json_loads(wf_activity_tags(a), 0, NULL);
+    wf_activity_free(a);
+    if (!tags) gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+    return tags;
+  }
+  gw_store *s = c->g->store;
+  if (!activity && !ref.version && !ref.alias[0])
+    *m = s->ops->find_machine(s, ref.arn);
+  if (!*m)
+    gw_sfn_fail_resource(c, "ResourceNotFound", arn,
+                         "Resource not found: '%s'", arn);
+  else if (!(tags = tags_of(*m)))
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  return tags;
+}
+
+/* An activity's new tags, kept by the engine; answers. */
+static void retag_activity(gw_sfn_call *c, const char *arn, json_t *tags) {
+  bool oom = false;
+  char *text = gw_sfn_json_text(tags, &oom);
+  wf_error err;
+  if (oom)
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+  else if (wf_engine_activity_set_tags(c->g->engine, arn, text, &err) != WF_OK)
+    gw_sfn_fail_resource(c, "ResourceNotFound", arn,
+                         "Resource not found: '%s'", arn);
+  else
+    gw_sfn_ok(c, json_object());
+  free(text);
 }
 
 /* Apply `edit` to a copy of the machine's tags and put the machine back;
@@ -88,10 +115,12 @@ typedef bool (*tags_edit)(gw_sfn_call *c, json_t *tags, json_t *arg,
 static void retag(gw_sfn_call *c, const char *arn, tags_edit edit,
                   json_t *arg) {
   gw_sfn_machines_lock();
-  gw_machine_rec *m = tagged(c, arn);
-  json_t *tags = m ? tags_of(m) : NULL;
+  gw_machine_rec *m;
+  json_t *tags = tagged(c, arn, &m);
   gw_machine_rec *r = NULL;
-  if (m && tags && edit(c, tags, arg, arn)) {
+  if (!m && tags && edit(c, tags, arg, arn)) {
+    retag_activity(c, arn, tags);
+  } else if (m && tags && edit(c, tags, arg, arn)) {
     bool oom = !(r = gw_sfn_machine_copy(m));
     if (r) {
       free(r->tags);
@@ -103,11 +132,9 @@ static void retag(gw_sfn_call *c, const char *arn, tags_edit edit,
     } else if (gw_sfn_machine_put(c, r)) {
       gw_sfn_ok(c, json_object());
     }
-  } else if (m && !tags) {
-    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
   }
   json_decref(tags);
-  gw_sfn_machine_release(c, m);
+  if (m) gw_sfn_machine_release(c, m);
   gw_sfn_machines_unlock();
 }
 
@@ -164,8 +191,8 @@ void gw_sfn_list_tags(gw_sfn_call *c) {
   gw_sfn_params_init(&p, c->body);
   const char *arn = gw_sfn_str(&p, "resourceArn", true, 1, 256);
   if (gw_sfn_params_failed(&p, c)) return;
-  gw_machine_rec *m = tagged(c, arn);
-  if (!m) return;
-  gw_sfn_ok(c, json_pack("{s:o}", "tags", tags_of(m)));
-  gw_sfn_machine_release(c, m);
+  gw_machine_rec *m;
+  json_t *tags = tagged(c, arn, &m);
+  if (tags) gw_sfn_ok(c, json_pack("{s:o}", "tags", tags));
+  if (m) gw_sfn_machine_release(c, m);
 }

@@ -1,0 +1,202 @@
+/* Activities through wf-gateway's AWS JSON API: CreateActivity (idempotent
+ * by name), DescribeActivity, ListActivities, DeleteActivity, an
+ * activity's tags and GetActivityTask with AWS's errors, a poll answered when work arrives
+ * while other requests go on, and the boto3 worker of
+ * examples/activity_worker end to end with the AWS CLI. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "engine_support.h"
+#include "gateway_support.h"
+#include "sfn_support.h"
+#include "support.h"
+
+TestSuite(gateway_sfn_activities, .timeout = 120);
+
+#define ACT "arn:aws:states:us-east-1:123456789012:activity:"
+
+static const char *GREET =
+    "{\"StartAt\":\"Greet\",\"States\":{\"Greet\":{\"Type\":\"Task\","
+    "\"Resource\":\"" ACT "greet\",\"TimeoutSeconds\":60,\"End\":true}}}";
+
+static void create_machine(void) {
+  json_decref(gwt_sfn_ok(gwt_sfn_obj(
+      "CreateStateMachine", json_pack("{s:s, s:s, s:s}", "name", "g", "roleArn",
+                                      GWT_ROLE, "definition", GREET))));
+}
+
+static void expect(gwt_response r, const char *type, const char *message) {
+  gwt_expect_error(&r, type, message);
+  gwt_response_free(&r);
+}
+
+Test(gateway_sfn_activities, operations_answer_as_aws_does) {
+  gwt_sfn_start(NULL);
+  json_t *a = gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"greet\","
+                                  "\"tags\":[{\"key\":\"k\",\"value\":\"v\"}]}"));
+  cr_assert_str_eq(json_string_value(json_object_get(a, "activityArn")),
+                   ACT "greet");
+  cr_assert(json_is_number(json_object_get(a, "creationDate")));
+  json_t *again = gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"greet\"}"));
+  cr_assert(json_equal(a, again), "CreateActivity is idempotent by name");
+  json_decref(again);
+  json_t *d = gwt_sfn_ok(gwt_sfn("DescribeActivity",
+                                 "{\"activityArn\":\"" ACT "greet\"}"));
+  cr_assert_str_eq(json_string_value(json_object_get(d, "name")), "greet");
+  cr_assert(json_equal(json_object_get(d, "creationDate"),
+                       json_object_get(a, "creationDate")));
+  json_decref(d);
+  json_decref(a);
+  json_decref(gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"other\"}")));
+  json_t *l = gwt_sfn_ok(gwt_sfn("ListActivities", "{\"maxResults\":1}"));
+  cr_assert_eq(json_array_size(json_object_get(l, "activities")), 1);
+  const char *next = json_string_value(json_object_get(l, "nextToken"));
+  cr_assert_not_null(next);
+  json_t *l2 = gwt_sfn_ok(
+      gwt_sfn("ListActivities", "{\"maxResults\":1,\"nextToken\":\"%s\"}", next));
+  json_t *second = json_array_get(json_object_get(l2, "activities"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(second, "name")), "other");
+  cr_assert_null(json_object_get(l2, "nextToken"));
+  json_decref(l2);
+  json_decref(l);
+
+  expect(gwt_sfn("CreateActivity", "{\"name\":\"a b\"}"), "InvalidName",
+         "Invalid Name: 'a b'");
+  expect(gwt_sfn("DescribeActivity", "{\"activityArn\":\"" ACT "none\"}"),
+         "ActivityDoesNotExist", "Activity Does Not Exist: '" ACT "none'");
+  expect(gwt_sfn("GetActivityTask", "{\"activityArn\":\"" ACT "none\"}"),
+         "ActivityDoesNotExist", "Activity Does Not Exist: '" ACT "none'");
+  expect(gwt_sfn("DescribeActivity", "{\"activityArn\":\"nope\"}"),
+         "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: nope'");
+  expect(gwt_sfn("DescribeActivity",
+                 "{\"activityArn\":\"" GWT_MACHINE_ARN "m\"}"),
+         "InvalidArn", "Resource type not valid in this context");
+  expect(gwt_sfn("GetActivityTask", "{}"), "ValidationException",
+         "activityArn");
+  /* Tags: as a state machine's. */
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "TagResource", "{\"resourceArn\":\"" ACT "greet\",\"tags\":["
+                     "{\"key\":\"k\",\"value\":\"w\"},"
+                     "{\"key\":\"n\",\"value\":\"1\"}]}")));
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "UntagResource", "{\"resourceArn\":\"" ACT "greet\",\"tagKeys\":"
+                       "[\"n\"]}")));
+  json_t *tags = gwt_sfn_ok(gwt_sfn("ListTagsForResource",
+                                    "{\"resourceArn\":\"" ACT "greet\"}"));
+  char *text = json_dumps(tags, JSON_COMPACT);
+  cr_assert_str_eq(text, "{\"tags\":[{\"key\":\"k\",\"value\":\"w\"}]}");
+  free(text);
+  json_decref(tags);
+  expect(gwt_sfn("ListTagsForResource", "{\"resourceArn\":\"" ACT "none\"}"),
+         "ResourceNotFound", "Resource not found: '" ACT "none'");
+  json_decref(gwt_sfn_ok(
+      gwt_sfn("DeleteActivity", "{\"activityArn\":\"" ACT "other\"}")));
+  expect(gwt_sfn("DescribeActivity", "{\"activityArn\":\"" ACT "other\"}"),
+         "ActivityDoesNotExist", NULL);
+  gwt_finish();
+}
+
+/* A GetActivityTask waiting on another thread. */
+typedef struct poll_call {
+  gwt_response r;
+  pthread_t thread;
+} poll_call;
+
+static void *poll_main(void *arg) {
+  poll_call *p = arg;
+  p->r = gwt_sfn("GetActivityTask", "{\"activityArn\":\"" ACT "greet\","
+                                    "\"workerName\":\"w1\"}");
+  return NULL;
+}
+
+Test(gateway_sfn_activities, a_waiting_poll_gets_work_and_the_token_answers) {
+  gwt_sfn_start(NULL);
+  json_decref(gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"greet\"}")));
+  create_machine();
+  poll_call p;
+  cr_assert_eq(pthread_create(&p.thread, NULL, poll_main, &p), 0);
+  /* The poll holds no HTTP thread: other requests are answered. */
+  for (int i = 0; i < 8; i++)
+    json_decref(gwt_sfn_ok(gwt_sfn("ListActivities", "{}")));
+  json_t *x = gwt_sfn_ok(gwt_sfn(
+      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                        "g\",\"input\":\"{\\\"name\\\":\\\"Ada\\\"}\"}"));
+  const char *arn = json_string_value(json_object_get(x, "executionArn"));
+  pthread_join(p.thread, NULL);
+  json_t *task = gwt_sfn_ok(p.r);
+  const char *token = json_string_value(json_object_get(task, "taskToken"));
+  cr_assert_not_null(token);
+  wft_assert_json(json_string_value(json_object_get(task, "input")),
+                  "{\"name\":\"Ada\"}");
+  json_decref(gwt_sfn_ok(gwt_sfn("SendTaskHeartbeat",
+                                 "{\"taskToken\":\"%s\"}", token)));
+  json_decref(gwt_sfn_ok(gwt_sfn("SendTaskSuccess",
+                                 "{\"taskToken\":\"%s\",\"output\":"
+                                 "\"{\\\"ok\\\":1}\"}", token)));
+  expect(gwt_sfn("SendTaskSuccess",
+                 "{\"taskToken\":\"%s\",\"output\":\"{}\"}", token),
+         "TaskTimedOut", NULL);
+  json_t *done = gwt_sfn_wait(arn);
+  cr_assert_str_eq(json_string_value(json_object_get(done, "status")),
+                   "SUCCEEDED");
+  wft_assert_json(json_string_value(json_object_get(done, "output")),
+                  "{\"ok\":1}");
+  json_decref(done);
+  json_t *h = gwt_sfn_ok(gwt_sfn("GetExecutionHistory",
+                                 "{\"executionArn\":\"%s\"}", arn));
+  char *text = json_dumps(h, JSON_COMPACT);
+  cr_assert(strstr(text, "\"activityStartedEventDetails\":{\"workerName\":"
+                         "\"w1\"}"), "%s", text);
+  free(text);
+  json_decref(h);
+  json_decref(task);
+  json_decref(x);
+  gwt_finish();
+}
+
+Test(gateway_sfn_activities, the_boto3_worker_answers_an_execution) {
+  cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
+               "boto3 is required: apt-get install python3-boto3");
+  cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
+               "the AWS CLI is required: apt-get install awscli");
+  gwt_sfn_start(NULL);
+  gwt_client_env();
+  char *cmd = wft_strf(
+      "/usr/bin/aws --no-cli-pager stepfunctions --endpoint-url http://127.0.0.1:%d "
+      "create-activity --name greet",
+      gwt_srv.port);
+  char *out;
+  cr_assert_eq(gwt_shell(&out, cmd), 0, "%s\n%s", cmd, out);
+  cr_assert(strstr(out, ACT "greet"), "%s", out);
+  free(out);
+  free(cmd);
+  create_machine();
+  json_t *x1 = gwt_sfn_ok(gwt_sfn(
+      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                        "g\",\"input\":\"{\\\"name\\\":\\\"Ada\\\"}\"}"));
+  json_t *x2 = gwt_sfn_ok(gwt_sfn(
+      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                        "g\",\"input\":\"{}\"}"));
+  cmd = wft_strf("/usr/bin/python3 %s/examples/activity_worker/worker.py "
+                 "--endpoint http://127.0.0.1:%d --activity-arn " ACT "greet "
+                 "--max-tasks 2",
+                 WF_SOURCE_DIR, gwt_srv.port);
+  cr_assert_eq(gwt_shell(&out, cmd), 0, "%s\n%s", cmd, out);
+  free(out);
+  free(cmd);
+  json_t *d1 = gwt_sfn_wait(
+      json_string_value(json_object_get(x1, "executionArn")));
+  wft_assert_json(json_string_value(json_object_get(d1, "output")),
+                  "{\"greeting\":\"Hello, Ada!\"}");
+  json_t *d2 = gwt_sfn_wait(
+      json_string_value(json_object_get(x2, "executionArn")));
+  cr_assert_str_eq(json_string_value(json_object_get(d2, "status")), "FAILED");
+  cr_assert_str_eq(json_string_value(json_object_get(d2, "error")),
+                   "ValueError");
+  json_decref(d1);
+  json_decref(d2);
+  json_decref(x1);
+  json_decref(x2);
+  gwt_finish();
+}
