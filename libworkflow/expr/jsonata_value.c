@@ -728,7 +728,8 @@ static json_t *num_to_json(double d, jout *o) {
  * the caller gave it up (a record member's `own`, its size known so it
  * needs no walk), nothing below it was written, and nothing else holds
  * it, not even the result's own members (a member that is the object
- * itself would make a cycle). NULL when not so, *o unchanged. */
+ * itself would make a cycle). NULL when not so, *o unchanged; NULL with
+ * o->oom set when memory ran out while writing. */
 static json_t *based_in_place(const jv *v, jout *o) {
   const jv *base = BASE_OF(v);
   if (!o->sized || !(base->flags & JA_ASIS) || (base->flags & JA_LAZY) ||
@@ -766,7 +767,13 @@ static json_t *based_in_place(const jv *v, jout *o) {
     for (size_t i = 0; i < n; i++) {
       const jv *x = v->u.obj.v[i];
       if (i < blen && x == base->u.obj.v[i]) continue;
-      json_object_setn_new_nocheck(j, v->u.obj.k[i], v->u.obj.kl[i], made[c++]);
+      /* Out of memory here (the value is released either way) fails the
+       * evaluation, and with it the state. */
+      if (json_object_setn_new_nocheck(j, v->u.obj.k[i], v->u.obj.kl[i], made[c++])) {
+        while (c < count) json_decref(made[c++]);
+        o->oom = true;
+        return NULL;
+      }
     }
     *o = try;
     return json_incref(j);
@@ -779,7 +786,7 @@ json_t *jv_to_json(const jv *v, jout *o) {
   if (!v) return NULL;
   if (v->flags & JA_BASED) {
     json_t *j = based_in_place(v, o);
-    if (j) return j;
+    if (j || o->oom) return j;
   }
   if ((v->flags & JA_ASIS) && asis(v)) {
     json_t *j = LAZY_OF(v)->j;
