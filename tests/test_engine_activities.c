@@ -102,6 +102,27 @@ Test(engine_activities, records_are_created_idempotently_listed_and_deleted) {
   wf_engine_free(e);
 }
 
+Test(engine_activities, the_ten_thousand_and_first_activity_is_refused) {
+  wf_engine *e = wft_engine(NULL);
+  wf_error err;
+  char name[16];
+  for (int i = 0; i < WF_ACTIVITY_MAX; i++) {
+    snprintf(name, sizeof name, "a%d", i);
+    cr_assert_eq(wf_engine_activity_create(NULL, e, name, NULL, &err), WF_OK,
+                 "%s: %s", name, err.message);
+  }
+  cr_assert_eq(wf_engine_activity_create(NULL, e, "one-more", NULL, &err),
+               WF_ELIMIT);
+  cr_assert_str_eq(err.message, "Activity limit exceeded: 10000 activities");
+  /* An existing name is still answered (idempotent), and a deletion makes
+   * room. */
+  cr_assert_eq(wf_engine_activity_create(NULL, e, "a7", NULL, &err), WF_OK);
+  cr_assert_eq(wf_engine_activity_delete(e, ARN "a7", &err), WF_OK);
+  cr_assert_eq(wf_engine_activity_create(NULL, e, "one-more", NULL, &err),
+               WF_OK);
+  wf_engine_free(e);
+}
+
 /* Find the event of `type` in x's history; borrowed from *doc. */
 static json_t *event_of(wf_execution *x, const char *type, json_t **doc) {
   json_t *events = wft_events(x, 0, doc);
