@@ -5,6 +5,7 @@
  * examples/activity_worker end to end with the AWS CLI. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "engine_support.h"
@@ -152,6 +153,71 @@ Test(gateway_sfn_activities, a_waiting_poll_gets_work_and_the_token_answers) {
   json_decref(h);
   json_decref(task);
   json_decref(x);
+  gwt_finish();
+}
+
+static char *start_greet(const char *input) {
+  json_t *x = gwt_sfn_ok(gwt_sfn_obj(
+      "StartExecution", json_pack("{s:s, s:s}", "stateMachineArn",
+                                  GWT_MACHINE_ARN "g", "input", input)));
+  char *arn = strdup(json_string_value(json_object_get(x, "executionArn")));
+  json_decref(x);
+  return arn;
+}
+
+/* A task of the activity (one is queued): its token; *input its input. */
+static char *take(char **input) {
+  json_t *t = gwt_sfn_ok(gwt_sfn("GetActivityTask",
+                                 "{\"activityArn\":\"" ACT "greet\"}"));
+  const char *token = json_string_value(json_object_get(t, "taskToken"));
+  cr_assert_not_null(token, "no task was queued");
+  char *out = strdup(token);
+  *input = strdup(json_string_value(json_object_get(t, "input")));
+  json_decref(t);
+  return out;
+}
+
+static void answer(const char *token, const char *output) {
+  json_decref(gwt_sfn_ok(gwt_sfn_obj(
+      "SendTaskSuccess",
+      json_pack("{s:s, s:s}", "taskToken", token, "output", output))));
+}
+
+static void assert_output(const char *arn, const char *output) {
+  json_t *d = gwt_sfn_wait(arn);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")),
+                   "SUCCEEDED");
+  wft_assert_json(json_string_value(json_object_get(d, "output")), output);
+  json_decref(d);
+}
+
+Test(gateway_sfn_activities, queued_and_taken_tasks_survive_a_restart) {
+  gwt_sfn_start("store: {sqlite: @DIR@/store.db}\n");
+  json_decref(gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"greet\"}")));
+  create_machine();
+  char *first = start_greet("{\"n\":1}");
+  char *second = start_greet("{\"n\":2}");
+  char *input;
+  char *token = take(&input);
+  wft_assert_json(input, "{\"n\":1}");
+  free(input);
+  int status = 0;
+  cr_assert(gwt_restart(&gwt_srv, SIGKILL, &status),
+            "the gateway did not start again");
+  json_decref(gwt_sfn_ok(gwt_sfn("DescribeActivity",
+                                 "{\"activityArn\":\"" ACT "greet\"}")));
+  /* The queued task is handed out again, the taken one is not. */
+  char *token2 = take(&input);
+  wft_assert_json(input, "{\"n\":2}");
+  free(input);
+  answer(token2, "{\"r\":2}");
+  answer(token, "{\"r\":1}");
+  assert_output(first, "{\"r\":1}");
+  assert_output(second, "{\"r\":2}");
+  free(token);
+  free(token2);
+  free(first);
+  free(second);
   gwt_finish();
 }
 
