@@ -4,7 +4,8 @@
  * and definition; a Map or Parallel reruns only what did not succeed;
  * $$.Execution.RedriveCount counts; the history goes on with
  * ExecutionRedriven; what may not be redriven is refused with AWS's
- * reason. On the engine's store in memory, and on SQLite through a
+ * reason. On the engine's store in memory, and on SQLite and PostgreSQL
+ * (the ctest fixture "postgres"; skipped without one) through a
  * restart. */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -360,17 +361,16 @@ static int add_type(const wf_store_event *ev, void *p) {
   return 0;
 }
 
-Test(redrive, durable_redrive_resumes_after_a_restart) {
+static wst_kind DURABLE[] = {{"sqlite"}, {"postgres"}};
+
+WST_OVER(DURABLE, redrive, durable_redrive_resumes_after_a_restart) {
   reset(1);
   char *dir = wst_tmpdir();
-  char path[512];
-  snprintf(path, sizeof path, "%s/wf.db", dir);
   /* The first engine's clock stands still: the Wait waits. */
   int64_t t0 = WFT_T0;
   wf_clock *still;
   cr_assert_eq(wf_clock_custom_new(&still, frozen, &t0), WF_OK);
-  wf_store *store = NULL;
-  cr_assert_eq(wf_store_sqlite_open(&store, path, NULL, NULL), WF_OK);
+  wf_store *store = wst_open(p->kind, dir, NULL);
   wf_engine *e = engine_on(still, store);
   cr_assert_eq(wf_engine_resume(e, NULL, NULL), WF_OK);
   wf_machine *m = wft_load(
@@ -396,7 +396,7 @@ Test(redrive, durable_redrive_resumes_after_a_restart) {
   /* A new engine on the store resumes it and it ends. */
   wf_clock *clock;
   cr_assert_eq(wf_clock_virtual_new(&clock, WFT_T0 + 1000), WF_OK);
-  cr_assert_eq(wf_store_sqlite_open(&store, path, NULL, NULL), WF_OK);
+  store = wst_open(p->kind, dir, NULL);
   e = engine_on(clock, store);
   size_t n = 0;
   cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
