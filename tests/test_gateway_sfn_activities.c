@@ -2,7 +2,8 @@
  * by name), DescribeActivity, ListActivities, DeleteActivity, an
  * activity's tags and GetActivityTask with AWS's errors, a poll answered when work arrives
  * while other requests go on, and the boto3 worker of
- * examples/activity_worker end to end with the AWS CLI. */
+ * examples/activity_worker end to end with the AWS CLI; every operation
+ * with boto3 (tests/support/sfn_activities.py) and with the AWS CLI. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
@@ -221,48 +222,106 @@ Test(gateway_sfn_activities, queued_and_taken_tasks_survive_a_restart) {
   gwt_finish();
 }
 
-Test(gateway_sfn_activities, the_boto3_worker_answers_an_execution) {
+/* `aws stepfunctions ARGS` against the gateway: its output (free()); the
+ * exit status must be `want`, or 254/255 (an error the service answered)
+ * when `want` is -1. */
+static char *cli(int want, const char *args) {
+  char *cmd = wft_strf("/usr/bin/aws --no-cli-pager --output json "
+                       "stepfunctions --endpoint-url http://127.0.0.1:%d %s",
+                       gwt_srv.port, args);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  if (want == -1)
+    cr_assert(rc == 254 || rc == 255, "%s\n%s", cmd, out);
+  else
+    cr_assert_eq(rc, want, "%s\n%s", cmd, out);
+  free(cmd);
+  return out;
+}
+
+static void cli_expect(int want, const char *args, const char *expect) {
+  char *out = cli(want, args);
+  cr_assert(strstr(out, expect), "aws stepfunctions %s\nwants %s in:\n%s",
+            args, expect, out);
+  free(out);
+}
+
+/* The gateway, for Debian's boto3 and AWS CLI. */
+static void start_for_clients(void) {
   cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
                "boto3 is required: apt-get install python3-boto3");
   cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
                "the AWS CLI is required: apt-get install awscli");
   gwt_sfn_start(NULL);
   gwt_client_env();
-  char *cmd = wft_strf(
-      "/usr/bin/aws --no-cli-pager stepfunctions --endpoint-url http://127.0.0.1:%d "
-      "create-activity --name greet",
-      gwt_srv.port);
+}
+
+Test(gateway_sfn_activities, every_operation_with_boto3_and_the_aws_cli) {
+  start_for_clients();
+  char *cmd = wft_strf("/usr/bin/python3 %s/tests/support/sfn_activities.py %d",
+                       WF_SOURCE_DIR, gwt_srv.port);
   char *out;
-  cr_assert_eq(gwt_shell(&out, cmd), 0, "%s\n%s", cmd, out);
-  cr_assert(strstr(out, ACT "greet"), "%s", out);
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
   free(out);
   free(cmd);
+  json_t *d = gwt_sfn_wait(GWT_EXEC_ARN "b3:b3-run");
+  wft_assert_json(json_string_value(json_object_get(d, "output")),
+                  "{\"y\":2}");
+  json_decref(d);
+
+  cli_expect(0, "create-activity --name greet", ACT "greet");
+  cli_expect(0, "describe-activity --activity-arn " ACT "greet",
+             "\"name\": \"greet\"");
+  cli_expect(0, "list-activities", ACT "greet");
+  cli_expect(-1, "describe-activity --activity-arn " ACT "none",
+             "ActivityDoesNotExist");
+  cli_expect(-1, "create-activity --name 'a b'", "InvalidName");
   create_machine();
-  json_t *x1 = gwt_sfn_ok(gwt_sfn(
-      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
-                        "g\",\"input\":\"{\\\"name\\\":\\\"Ada\\\"}\"}"));
-  json_t *x2 = gwt_sfn_ok(gwt_sfn(
-      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
-                        "g\",\"input\":\"{}\"}"));
-  cmd = wft_strf("/usr/bin/python3 %s/examples/activity_worker/worker.py "
+  char *arn = start_greet("{\"name\":\"cli\"}");
+  out = cli(0, "get-activity-task --worker-name cli --activity-arn " ACT
+               "greet");
+  json_t *task = wft_parse(out);
+  free(out);
+  const char *token = json_string_value(json_object_get(task, "taskToken"));
+  cr_assert_not_null(token);
+  cmd = wft_strf("send-task-heartbeat --task-token %s", token);
+  free(cli(0, cmd));
+  free(cmd);
+  cmd = wft_strf("send-task-success --task-token %s --task-output "
+                 "'{\"by\":\"cli\"}'", token);
+  free(cli(0, cmd));
+  free(cmd);
+  json_decref(task);
+  assert_output(arn, "{\"by\":\"cli\"}");
+  free(arn);
+  free(cli(0, "delete-activity --activity-arn " ACT "greet"));
+  cli_expect(-1, "get-activity-task --activity-arn " ACT "greet",
+             "ActivityDoesNotExist");
+  gwt_finish();
+}
+
+Test(gateway_sfn_activities, the_boto3_worker_answers_an_execution) {
+  start_for_clients();
+  cli_expect(0, "create-activity --name greet", ACT "greet");
+  create_machine();
+  char *x1 = start_greet("{\"name\":\"Ada\"}");
+  char *x2 = start_greet("{}");
+  char *out;
+  char *cmd = wft_strf("/usr/bin/python3 %s/examples/activity_worker/worker.py "
                  "--endpoint http://127.0.0.1:%d --activity-arn " ACT "greet "
                  "--max-tasks 2",
                  WF_SOURCE_DIR, gwt_srv.port);
   cr_assert_eq(gwt_shell(&out, cmd), 0, "%s\n%s", cmd, out);
   free(out);
   free(cmd);
-  json_t *d1 = gwt_sfn_wait(
-      json_string_value(json_object_get(x1, "executionArn")));
-  wft_assert_json(json_string_value(json_object_get(d1, "output")),
-                  "{\"greeting\":\"Hello, Ada!\"}");
-  json_t *d2 = gwt_sfn_wait(
-      json_string_value(json_object_get(x2, "executionArn")));
+  assert_output(x1, "{\"greeting\":\"Hello, Ada!\"}");
+  json_t *d2 = gwt_sfn_wait(x2);
   cr_assert_str_eq(json_string_value(json_object_get(d2, "status")), "FAILED");
   cr_assert_str_eq(json_string_value(json_object_get(d2, "error")),
                    "ValueError");
-  json_decref(d1);
   json_decref(d2);
-  json_decref(x1);
-  json_decref(x2);
+  free(x1);
+  free(x2);
   gwt_finish();
 }
