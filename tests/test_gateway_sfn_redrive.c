@@ -3,8 +3,9 @@
  * executions"): a failed Map redriven reruns only its failed iterations;
  * DescribeExecution's redriveCount, redriveDate, redriveStatus and
  * redriveStatusReason; ListExecutions' redriveFilter; the clientToken
- * answered again; ExecutionNotRedrivable, ExecutionDoesNotExist,
- * InvalidArn and ValidationException with AWS's messages; then the AWS
+ * answered again; ExecutionNotRedrivable (a machine being deleted
+ * included), ExecutionDoesNotExist, InvalidArn and ValidationException
+ * with AWS's messages; then the AWS
  * CLI and boto3 calling redrive-execution. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -242,4 +243,37 @@ Test(gateway_sfn_redrive, aws_cli_and_boto3_redrive) {
   free(out);
   free(cmd);
   free(arn);
+}
+
+Test(gateway_sfn_redrive, not_while_its_machine_is_deleted) {
+  gwt_sfn_start(NULL);
+  json_t *b = json_pack(
+      "{s:s, s:s, s:s}", "name", "going", "roleArn", GWT_ROLE, "definition",
+      "{\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\",\"Choices\":"
+      "[{\"Variable\":\"$.fail\",\"IsPresent\":true,\"Next\":\"F\"}],"
+      "\"Default\":\"W\"},\"F\":{\"Type\":\"Fail\",\"Error\":\"E\"},"
+      "\"W\":{\"Type\":\"Wait\",\"Seconds\":2,\"End\":true}}}");
+  json_decref(gwt_sfn_ok(gwt_sfn_obj("CreateStateMachine", b)));
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "StartExecution",
+      "{\"stateMachineArn\":\"%sgoing\",\"name\":\"bad\",\"input\":"
+      "\"{\\\"fail\\\":1}\"}",
+      GWT_MACHINE_ARN)));
+  json_decref(gwt_sfn_wait(GWT_EXEC_ARN "going:bad"));
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "StartExecution", "{\"stateMachineArn\":\"%sgoing\",\"name\":\"slow\"}",
+      GWT_MACHINE_ARN)));
+  /* Deleting waits for "slow"; meanwhile "bad" may not be redriven. */
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "DeleteStateMachine", "{\"stateMachineArn\":\"%sgoing\"}",
+      GWT_MACHINE_ARN)));
+  json_t *x = describe(GWT_EXEC_ARN "going:bad");
+  cr_assert_str_eq(member(x, "redriveStatus"), "NOT_REDRIVABLE");
+  cr_assert_str_eq(member(x, "redriveStatusReason"),
+                   "State machine is in DELETING status");
+  json_decref(x);
+  gwt_response r = redrive(GWT_EXEC_ARN "going:bad", NULL);
+  gwt_expect_error(&r, "ExecutionNotRedrivable",
+                   "State machine is in DELETING status");
+  gwt_response_free(&r);
 }

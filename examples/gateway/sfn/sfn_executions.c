@@ -35,6 +35,19 @@ static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
   return x;
 }
 
+/* AWS's reason not to redrive an execution whose machine is being
+ * deleted (it waits for its running executions), else the engine's. */
+static const char *redrive_reason(gw_sfn_call *c, const gw_exec_rec *x) {
+  gw_store *s = c->g->store;
+  gw_machine_rec *m = s->ops->find_machine(s, x->machine_arn);
+  bool deleting = m && m->deleting;
+  if (m) s->ops->release_machine(s, m);
+  if (deleting && x->status != WF_EXEC_RUNNING &&
+      x->status != WF_EXEC_SUCCEEDED)
+    return "State machine is in DELETING status";
+  return x->redrive_reason;
+}
+
 /* The members an execution shows in a list and in a description. */
 static json_t *summary(const gw_exec_rec *x) {
   wf_exec_status st = x->status;
@@ -77,13 +90,12 @@ void gw_sfn_describe_execution(gw_sfn_call *c) {
   }
   if (o && x->error) json_object_set_new(o, "error", json_string(x->error));
   if (o && x->cause) json_object_set_new(o, "cause", json_string(x->cause));
+  const char *reason = redrive_reason(c, x);
   if (o)
     json_object_set_new(o, "redriveStatus",
-                        json_string(x->redrive_reason ? "NOT_REDRIVABLE"
-                                                      : "REDRIVABLE"));
-  if (o && x->redrive_reason)
-    json_object_set_new(o, "redriveStatusReason",
-                        json_string(x->redrive_reason));
+                        json_string(reason ? "NOT_REDRIVABLE" : "REDRIVABLE"));
+  if (o && reason)
+    json_object_set_new(o, "redriveStatusReason", json_string(reason));
   c->g->store->ops->release_execution(c->g->store, x);
   gw_sfn_ok(c, o);
 }
@@ -143,7 +155,13 @@ void gw_sfn_redrive_execution(gw_sfn_call *c) {
   if (gw_sfn_params_failed(&p, c)) return;
   gw_exec_rec *x = find(c, arn);
   if (!x) return;
+  const char *reason = redrive_reason(c, x);
+  bool deleting = reason && x->redrive_reason != reason;
   c->g->store->ops->release_execution(c->g->store, x);
+  if (deleting) {
+    gw_sfn_fail(c, "ExecutionNotRedrivable", "%s", reason);
+    return;
+  }
   int64_t now = wf_clock_now(wf_clock_system());
   json_t *tokens = token ? tokens_of(c, arn) : NULL;
   int64_t date = token ? token_answer(tokens, token, now) : -1;
