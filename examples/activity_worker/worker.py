@@ -14,12 +14,13 @@ Credentials and region come from the environment as for any boto3 client
 import argparse
 import json
 import sys
+from typing import Any, Dict
 
 import boto3
 from botocore.config import Config
 
 
-def handle(task_input):
+def handle(task_input: Dict[str, Any]) -> Dict[str, Any]:
     """The work: a result, or raise to fail the task."""
     name = task_input.get("name")
     if not isinstance(name, str):
@@ -27,7 +28,7 @@ def handle(task_input):
     return {"greeting": f"Hello, {name}!"}
 
 
-def main():
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--endpoint", help="the service's URL (default: AWS)")
     ap.add_argument("--activity-arn", required=True)
