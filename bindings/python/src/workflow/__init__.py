@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._native import LibraryNotFoundError
+from .activity import Activities, Activity, ActivityTask
 from ._version import __version__ as package_version
 from .clock import Clock
 from .engine import (PENDING, Context, Engine, Execution, Handler, Listener,
@@ -37,7 +38,7 @@ __all__ = ["Machine", "Engine", "Execution", "Context", "Plugin", "Clock",
            "WorkflowError", "DefinitionError", "TaskFailed",
            "TestStateResult", "LibraryNotFoundError", "library_version",
            "library_path",
-           "package_version"]
+           "package_version", "Activities", "Activity", "ActivityTask"]
 
 
 def library_version() -> str:

@@ -77,6 +77,18 @@ class Event(c.Structure):
                 ("type", _cp), ("execution_arn", _cp), ("json", _cp)]
 
 
+# activity.h
+ACTIVITY_CB = c.CFUNCTYPE(c.c_int, _vp, _vp)
+
+
+class ActivityPollOptions(c.Structure):
+    _fields_ = [("version", c.c_uint), ("worker_name", _cp),
+                ("timeout_ms", _i64)]
+
+
+ACTIVITY_POLL_OPTIONS_VERSION = 1
+
+
 class StoreOptions(c.Structure):
     _fields_ = [("version", c.c_uint), ("sync", c.c_int),
                 ("retention_ms", _i64), ("retention_count", c.c_size_t),
@@ -201,6 +213,19 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_engine_send_task_success": (c.c_int, [_vp, _cp, _cp, _vp]),
     "wf_engine_send_task_failure": (c.c_int, [_vp, _cp, _cp, _cp, _vp]),
     "wf_engine_send_task_heartbeat": (c.c_int, [_vp, _cp, _vp]),
+    # activity.h
+    "wf_engine_activity_create": (c.c_int, [_P, _vp, _cp, _cp, _vp]),
+    "wf_engine_activity_describe": (c.c_int, [_P, _vp, _cp, _vp]),
+    "wf_engine_activity_list": (c.c_int, [_vp, ACTIVITY_CB, _vp, _vp]),
+    "wf_engine_activity_delete": (c.c_int, [_vp, _cp, _vp]),
+    "wf_engine_activity_set_tags": (c.c_int, [_vp, _cp, _cp, _vp]),
+    "wf_activity_arn": (_cp, [_vp]),
+    "wf_activity_name": (_cp, [_vp]),
+    "wf_activity_creation_date": (_i64, [_vp]),
+    "wf_activity_tags": (_cp, [_vp]),
+    "wf_activity_free": (None, [_vp]),
+    "wf_activity_poll_options_init": (c.c_int, [_vp, c.c_uint]),
+    "wf_engine_activity_get_task": (c.c_int, [_P, _vp, _cp, _vp, _vp]),
     # handler.h
     "wf_task_input": (_cp, [_vp]),
     "wf_task_resource": (_cp, [_vp]),
