@@ -351,15 +351,15 @@ Test(engine_activities, a_poll_with_no_work_answers_nothing_after_its_time) {
   wf_engine_free(e);
 }
 
-/* A poller waiting when its activity is deleted, or the engine freed,
- * leaves at once. */
+/* A poller waiting when its activity is deleted leaves at once, with no
+ * task. */
 static void *poll_long(void *arg) {
   poller *p = arg;
   wf_engine_activity_get_task(&p->task, p->e, ARN "work", NULL, NULL);
   return NULL;
 }
 
-Test(engine_activities, freeing_the_engine_sends_pollers_away) {
+Test(engine_activities, deleting_the_activity_sends_a_waiting_poller_away) {
   wf_engine *e = wft_engine(NULL);
   wf_activity_free(create(e, "work", NULL));
   poller p = {e, NULL, 0};
