@@ -252,8 +252,20 @@ async function main() {
       () => document.getElementById('live').dataset.status === 'ABORTED',
       { timeout: STEP_MS });
     check(await status() === 'ABORTED', 'stop aborts the execution');
-    check(await page.$('#redrive[disabled]') !== null, 'redrive is offered disabled');
     await page.screenshot({ path: join(shots, 'execution-stopped.png'), fullPage: true });
+
+    // Redrive: an aborted execution may be redriven; it runs again.
+    check(await page.$('#redrive:not([disabled])') !== null, 'redrive is offered');
+    await Promise.all([page.waitForNavigation(), page.click('#redrive')]);
+    await page.waitForFunction(
+      () => document.getElementById('live').dataset.status === 'RUNNING',
+      { timeout: STEP_MS });
+    check(await status() === 'RUNNING', 'redrive runs the execution again');
+    await page.screenshot({ path: join(shots, 'execution-redriven.png'), fullPage: true });
+    await Promise.all([page.waitForNavigation(), page.click('#stop')]);
+    await page.waitForFunction(
+      () => document.getElementById('live').dataset.status === 'ABORTED',
+      { timeout: STEP_MS });
 
     // Validate: each diagnostic listed, the state it names marked.
     await page.goto(`${base}/console/validate`);
