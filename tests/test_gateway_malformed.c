@@ -129,13 +129,19 @@ Test(gateway_malformed, huge_bodies_get_413) {
     gwt_response_free(&r);
   }
   /* A client waiting for "100 Continue" hears 413 instead, and sends
-   * nothing; so does one announcing a length past any reason. */
-  const char *expect[] = {"Content-Type: application/json",
-                          "x-api-key: " GWT_API_KEY, "Expect: 100-continue",
-                          NULL};
-  gwt_response r = gwt_request(&gwt_srv, "POST", "/process", expect, huge, n);
-  cr_assert_eq(r.status, 413, "with Expect: %ld", r.status);
-  gwt_response_free(&r);
+   * nothing; so does one announcing a length past any reason. (Written
+   * on a socket: a client library that sends the body anyway may be cut
+   * off mid-body when the gateway closes, and then reports no answer.) */
+  char expecting[512];
+  snprintf(expecting, sizeof expecting,
+           "POST /process HTTP/1.1\r\nHost: x\r\n"
+           "Content-Type: application/json\r\n"
+           "x-api-key: " GWT_API_KEY "\r\n"
+           "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n", n);
+  char *heard = gwt_raw(&gwt_srv, expecting, strlen(expecting));
+  cr_assert(strstr(heard, " 413 ") && !strstr(heard, "100 Continue"),
+            "with Expect: %s", heard);
+  free(heard);
   const char lying[] = "POST /process HTTP/1.1\r\nHost: x\r\n"
                        "Content-Type: application/json\r\n"
                        "x-api-key: " GWT_API_KEY "\r\n"
