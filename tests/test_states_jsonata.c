@@ -599,3 +599,22 @@ Test(states_jsonata, an_output_merged_from_its_input_is_right_in_place_or_not) {
          "\"D\":{\"Type\":\"Pass\",\"End\":true}}}",
          in, "{\"a\":1,\"n\":{\"x\":1},\"b\":2}");
 }
+
+/* An Output written partly as literal JSON keeps the definition's numbers
+ * (a whole real stays 1.0): the next state's JSONata result still writes
+ * them as JSONata makes numbers (1), whatever it shares of its input. */
+Test(states_jsonata, literal_reals_in_an_output_are_made_numbers_by_the_next_result) {
+  wf_engine *e = engine();
+  wf_execution *x = run(
+      e,
+      "{" ATA "\"StartAt\":\"A\",\"States\":{"
+      "\"A\":{\"Type\":\"Pass\",\"Output\":{\"o\":{\"x\":1.0},"
+      "\"y\":\"{% 2 %}\"},\"Next\":\"B\"},"
+      "\"B\":{\"Type\":\"Pass\",\"Output\":\"{% $states.input %}\","
+      "\"End\":true}}}",
+      "{}");
+  wft_assert_succeeded(x, NULL);
+  cr_assert_str_eq(wf_execution_output(x), "{\"o\":{\"x\":1},\"y\":2}");
+  wf_execution_free(x);
+  wf_engine_free(e);
+}

@@ -110,7 +110,8 @@ wf__step wf__ata_leave(wf__frame *f, const wf__state *st,
     size_t size;
     if (eval_in(&scope, exit->output, &out, &size, &fault) != 0) goto failed;
     json_decref(dflt);
-    return wf__state_leave_sized(f, st, out, size, true, next);
+    return wf__state_leave_sized(f, st, out, size,
+                                 wf__jfield_normal(exit->output), next);
   } else if (dflt == f->input) {
     /* The input passed on: its size is known. */
     return wf__state_leave(f, st, dflt, next);

@@ -34,6 +34,7 @@ struct wf__jfield {
   jfield_node root;
   char *field;
   bool context; /* may read $states.context */
+  bool normal;  /* its literal parts' numbers are as a JSONata result's */
 };
 
 bool wf__jsonata_is_expr(const json_t *v) {
@@ -191,6 +192,7 @@ typedef struct cctx {
   bool error_output; /* $states.errorOutput exists (a Catcher's fields) */
   bool failed;
   bool context; /* some expression may read $states.context */
+  bool abnormal; /* a literal part holds a number no result would */
 } cctx;
 
 static void diag(cctx *c, const char *code, const char *fmt, const char *a) {
@@ -245,6 +247,7 @@ static int compile_node(cctx *c, jfield_node *n, json_t *v) {
   if (!has_expr(v)) {
     n->kind = JF_LITERAL;
     n->literal = json_incref(v);
+    if (!jjson_normal(v)) c->abnormal = true;
     n->size = wf__json_size(v, SIZE_MAX / 2);
     return 0;
   }
@@ -298,6 +301,7 @@ wf__jfield *wf__jfield_compile(json_t *value, const char *field,
   f->field = wf__strdup(field);
   int rc = f->field ? compile_node(&c, &f->root, value) : -1;
   f->context = c.context;
+  f->normal = !c.abnormal;
   if (rc || c.loc.oom || c.field.oom) diags->oom = true;
   wf__strbuf_free(&c.loc);
   wf__strbuf_free(&c.field);
@@ -320,6 +324,8 @@ const char *wf__jfield_text(const wf__jfield *f) {
 }
 
 bool wf__jfield_reads_context(const wf__jfield *f) { return f->context; }
+
+bool wf__jfield_normal(const wf__jfield *f) { return f->normal; }
 
 size_t wf__jfield_key_count(const wf__jfield *f) {
   if (!f) return 0;

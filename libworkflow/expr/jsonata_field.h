@@ -58,6 +58,10 @@ const char *wf__jfield_text(const wf__jfield *f);
  * when every $states in it is the head of a path into $states.input,
  * .result or .errorOutput): building the context can then be skipped. */
 bool wf__jfield_reads_context(const wf__jfield *f);
+/* Whether its values' numbers are all as a JSONata result has them (no
+ * whole real, no integer past 2^53): its expressions' results are, and
+ * it has no literal part that is not. */
+bool wf__jfield_normal(const wf__jfield *f);
 /* Whether the field is one expression, nothing written around it (its
  * value is that expression's result). */
 bool wf__jfield_is_expr(const wf__jfield *f);

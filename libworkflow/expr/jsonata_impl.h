@@ -398,6 +398,9 @@ static inline bool jv_is_obj(const jv *v) { return v && v->kind == JV_OBJ; }
 static inline bool jv_is_func(const jv *v) { return v && v->kind == JV_FUNC; }
 
 jv *jv_from_json(jev *ev, json_t *j);
+/* Whether every number in j is as jv_to_json makes numbers (no whole
+ * real, no integer past 2^53). */
+bool jjson_normal(const json_t *j);
 /* A string or number node's value, made once and shared by every
  * evaluation (nothing writes a scalar once made), holding the JSON value
  * a result takes a reference to; NULL on out-of-memory. Free with

@@ -658,6 +658,34 @@ static bool asis(const jv *v) {
   return true;
 }
 
+/* Whether a number of JSON is the one jv_to_json would make of it: no
+ * whole real, no integer past 2^53. */
+static bool num_normal(const json_t *j) {
+  if (json_is_integer(j)) {
+    json_int_t i = json_integer_value(j);
+    return i > -9007199254740992LL && i < 9007199254740992LL;
+  }
+  double d = json_real_value(j);
+  return !(d == floor(d) && fabs(d) < 9007199254740992.0);
+}
+
+bool jjson_normal(const json_t *j) {
+  switch (json_typeof(j)) {
+  case JSON_INTEGER:
+  case JSON_REAL: return num_normal(j);
+  case JSON_ARRAY:
+    for (size_t i = 0, n = json_array_size(j); i < n; i++)
+      if (!jjson_normal(json_array_get(j, i))) return false;
+    return true;
+  case JSON_OBJECT:
+    for (void *it = json_object_iter((json_t *)j); it;
+         it = json_object_iter_next((json_t *)j, it))
+      if (!jjson_normal(json_object_iter_value(it))) return false;
+    return true;
+  default: return true;
+  }
+}
+
 /* The nodes of j, counted off o->left, and its text's size added to
  * o->bytes: false when the count runs out, or when a number in j is not
  * the one jv_to_json would make of it (a whole real, an integer past
@@ -669,16 +697,12 @@ static bool json_nodes(json_t *j, jout *o) {
   case JSON_NULL:
   case JSON_TRUE: o->bytes += 4; return true;
   case JSON_FALSE: o->bytes += 5; return true;
-  case JSON_INTEGER: {
-    json_int_t i = json_integer_value(j);
-    if (o->sized) o->bytes += wf__json_int_size(i);
-    return i > -9007199254740992LL && i < 9007199254740992LL;
-  }
-  case JSON_REAL: {
-    double d = json_real_value(j);
+  case JSON_INTEGER:
+    if (o->sized) o->bytes += wf__json_int_size(json_integer_value(j));
+    return num_normal(j);
+  case JSON_REAL:
     o->bytes += WF__JSON_REAL_MAX;
-    return !(d == floor(d) && fabs(d) < 9007199254740992.0);
-  }
+    return num_normal(j);
   case JSON_STRING:
     if (o->sized)
       o->bytes += wf__json_string_size(json_string_value(j), json_string_length(j));
