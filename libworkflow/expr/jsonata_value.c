@@ -436,12 +436,13 @@ bool jv_del(jv *o, const char *k, size_t kl) {
 #define JA_JSON 128
 #define JSON_SLOT(v) ((json_t **)(void *)((char *)(v) + JV_SIZE(str)))
 
+static json_t *num_to_json(double d, jout *o);
+
 jv *jv_literal_new(const jnode *n) {
   double d = n->num;
+  jout unsized = {0};
   json_t *j = n->type == N_STRING ? json_stringn_nocheck(n->op, n->oplen)
-              : d == floor(d) && fabs(d) < 9007199254740992.0
-                  ? json_integer((json_int_t)d)
-                  : json_real(d);
+                                  : num_to_json(d, &unsized);
   jv *v = j ? wf__malloc(JV_SIZE(str) + sizeof(json_t *)) : NULL;
   if (!v) {
     json_decref(j);
