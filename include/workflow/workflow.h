@@ -10,6 +10,7 @@
 #include "workflow/handler.h"
 #include "workflow/http.h"
 #include "workflow/machine.h"
+#include "workflow/nested.h"
 #include "workflow/plugin.h"
 #include "workflow/store.h"
 #include "workflow/test_state.h"

@@ -116,7 +116,7 @@ int wf_engine_new(wf_engine **out, const wf_engine_options *opts,
       1000000u;
   /* The log listens to events like any listener. */
   bool log_ok = !(e->log || e->log_file) ||
-                wf__history_add_sink(e, wf__log_on_event, e) == WF_OK;
+                wf__history_add_sink(e, wf__log_on_event, e, NULL) == WF_OK;
   if (!e->region || !e->account || !e->role_arn || !log_ok) {
     wf__engine_release(e);
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");

@@ -373,6 +373,7 @@ typedef struct wf__listener {
 typedef struct wf__sink {
   wf__event_sink_fn fn;
   void *payload;
+  void (*release)(void *payload); /* with the engine's memory; or NULL */
 } wf__sink;
 
 /* Something a higher layer keeps on an engine (the plugin host), torn down
@@ -633,8 +634,12 @@ int64_t wf__history_add(wf_execution *x, wf__frame *f, wf__event_type type,
                         const char *cause);
 void wf__history_free(wf_execution *x);
 void wf__event_free(wf__event *ev);
-/* Add one of the library's own listeners (before any execution starts). */
-int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload);
+/* Add one of the library's own listeners (before any execution starts).
+ * `release` (optional) frees the payload with the engine's memory: a
+ * sink may hear events until then (the last commits after
+ * wf_engine_free()'s teardown of attachments). */
+int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload,
+                         void (*release)(void *payload));
 /* {"events":[...]} of an execution, from the store; NULL on failure. */
 char *wf__history_read(wf_engine *e, const char *arn, bool reverse);
 /* The payload texts rendered for recent events, by value: the events of

@@ -17,6 +17,8 @@ void wf__engine_release(wf_engine *e) {
   pthread_mutex_destroy(&e->attach_lock);
   wf__handlers_free(e);
   wf__free(e->listeners);
+  for (size_t i = 0; i < e->nsinks; i++)
+    if (e->sinks[i].release) e->sinks[i].release(e->sinks[i].payload);
   wf__free(e->sinks);
   wf__strmap_clear(&e->tokens);
   json_decref(e->mock_config);

@@ -66,11 +66,12 @@ int wf_engine_add_listener(wf_engine *e, wf_event_cb cb, void *payload) {
   return l ? WF_OK : WF_ENOMEM;
 }
 
-int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload) {
+int wf__history_add_sink(wf_engine *e, wf__event_sink_fn fn, void *payload,
+                         void (*release)(void *payload)) {
   wf__sink *s = wf__realloc(e->sinks, (e->nsinks + 1) * sizeof *s);
   if (!s) return WF_ENOMEM;
   e->sinks = s;
-  e->sinks[e->nsinks++] = (wf__sink){fn, payload};
+  e->sinks[e->nsinks++] = (wf__sink){fn, payload, release};
   return WF_OK;
 }
 
