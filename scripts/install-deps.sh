@@ -7,7 +7,7 @@ PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libsqlite3-dev sqlite3 libpq-dev postgresql
       python3 valgrind
       python3-pytest mypy python3-pip python3-setuptools python3-wheel
-      libcurl4-openssl-dev python3-aiosmtpd python3-boto3
+      libcurl4-openssl-dev zlib1g-dev python3-aiosmtpd python3-boto3
       libmicrohttpd-dev libjemalloc-dev wrk awscli libnss-myhostname
       libgraphviz-dev libgvc6 libcgraph6 chromium)
 missing=()

@@ -86,6 +86,10 @@ static const bad_config bad_configs[] = {
     {"stateMachines: [{name: hello, definition: /nonexistent.json}]\n",
      "stateMachines[0].definition"},
     {"listen: [1, 2]\n" MACHINE, "listen: must be a mapping"},
+    {"objectStore: {root: /nonexistent-wf-buckets}\n" MACHINE,
+     "objectStore.root: /nonexistent-wf-buckets is not a directory"},
+    {"objectStore: {}\n" MACHINE, "objectStore.root: is required"},
+    {"objectStore: {rot: x}\n" MACHINE, "objectStore.rot: unknown field"},
     {"{unclosed: \n" MACHINE, "line "},
 };
 

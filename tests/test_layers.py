@@ -33,10 +33,13 @@ USES = {
     "asl": {"expr", "json", "util"},
     "runtime": {"util"},
     "store": {"json", "util"},
-    "engine": {"asl", "expr", "json", "util", "runtime", "store"},
-    "plugin": {"engine", "asl", "expr", "json", "util", "runtime", "store"},
+    "objstore": {"json", "util"},
+    "engine": {"asl", "expr", "json", "util", "runtime", "store",
+               "objstore"},
+    "plugin": {"engine", "asl", "expr", "json", "util", "runtime", "store",
+               "objstore"},
     "integration": {"engine", "asl", "expr", "json", "util", "runtime",
-                    "store"},
+                    "store", "objstore"},
 }
 
 

@@ -571,9 +571,10 @@ static void assert_unsupported(wf_engine *e, const char *sq, const char *input,
   wf_machine_free(m);
 }
 
-/* ItemReader and ResultWriter (with a Resource) need Amazon S3: such a
- * machine loads (it is valid) but does not start. It used to run, over
- * the input instead of the S3 object, and ignore the writer. */
+/* ItemReader and ResultWriter (with a Resource) need Amazon S3: on an
+ * engine without an object store such a machine loads (it is valid) but
+ * does not start. It used to run, over the input instead of the S3
+ * object, and ignore the writer. (test_map_reader.c: with a store.) */
 Test(map_distributed, item_reader_and_result_writer_are_refused_at_start) {
   wf_engine *e = wfx_engine(0, NULL);
   wfx_count children = WFX_COUNT_INIT;

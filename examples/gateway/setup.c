@@ -122,6 +122,18 @@ static int http_setup(gw_server *srv, char *msg, size_t n) {
   return -1;
 }
 
+/* Distributed Map data, when objectStore is there. */
+static int object_store_setup(gw_server *srv, char *msg, size_t n) {
+  const gw_config *cfg = srv->g.cfg;
+  if (!cfg->object_store_root) return 0;
+  wf_object_store_options o = WF_OBJECT_STORE_OPTIONS_INIT;
+  o.root = cfg->object_store_root;
+  wf_error err;
+  if (wf_engine_set_object_store(srv->g.engine, &o, &err) == WF_OK) return 0;
+  snprintf(msg, n, "objectStore.root: %s", err.message);
+  return -1;
+}
+
 static char **copy_strings(char **v) {
   size_t n = 0;
   while (v && v[n]) n++;
@@ -255,6 +267,7 @@ int gw_server_init(gw_server *srv, gw_config *cfg, char *msg,
     return -1;
   if (store_open(srv, msg, msg_size) || engine_new(srv, msg, msg_size) ||
       load_plugins(srv, msg, msg_size) || http_setup(srv, msg, msg_size) ||
+      object_store_setup(srv, msg, msg_size) ||
       gw_static_handlers_register(srv, msg, msg_size))
     return -1;
   if (!(srv->g.store = gw_store_open(srv->wstore, cfg->aws.region,

@@ -11,6 +11,7 @@
 #include "workflow/http.h"
 #include "workflow/machine.h"
 #include "workflow/nested.h"
+#include "workflow/object_store.h"
 #include "workflow/plugin.h"
 #include "workflow/store.h"
 #include "workflow/test_state.h"

@@ -30,6 +30,10 @@ typedef struct wf__cctx {
    * results with ResultWriter, a JSONata state); NULL: it can.
    * Executions are refused with it rather than run wrong. */
   char *unrunnable;
+  /* The first Map state reading or writing Amazon S3 objects (ItemReader,
+   * ResultWriter with a Resource): such a machine runs only on an engine
+   * with an object store. NULL: none. */
+  char *object_store_state;
 } wf__cctx;
 
 /* Note a reason the machine cannot run (the first one is kept). */

@@ -140,15 +140,6 @@ static void map_number(wf__cctx *cx, json_t *obj, const char *field,
     wf__get_int(cx, obj, field, min, max, &n);
 }
 
-/* A payload template that only needs checking here (the engine reads the
- * distributed-map configuration from the definition). */
-static void check_template(wf__cctx *cx, json_t *obj, const char *field,
-                           wf__ql ql) {
-  if (ql != WF__QL_JSONPATH || !json_object_get(obj, field)) return;
-  wf__template_free(wf__get_template(
-      cx, obj, field, WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE));
-}
-
 static const char *const PARAMETERS[] = {"Parameters", NULL};
 static const char *const ARGUMENTS[] = {"Arguments", NULL};
 
@@ -178,19 +169,29 @@ static void reader_config(wf__cctx *cx, json_t *rc, wf__ql ql) {
   wf__loc_pop(cx, m);
 }
 
-/* A Map state that needs Amazon S3: valid, but not runnable here. */
+/* A Map state that needs Amazon S3: it runs on an engine with an object
+ * store (wf_engine_set_object_store). */
 static void note_item_io(wf__cctx *cx, const wf__state *st) {
-  wf__note_unrunnable(cx,
-                      "the Map state '%s' reads items with ItemReader or "
-                      "writes results with ResultWriter (Amazon S3), which "
-                      "this engine cannot run yet",
-                      st->name ? st->name : "");
+  if (!cx->object_store_state)
+    cx->object_store_state = wf__strdup(st->name ? st->name : "");
+}
+
+/* ItemReader's or ResultWriter's Parameters (JSONPath, a payload template
+ * kept for the run) or Arguments (JSONata). */
+static void io_arguments(wf__cctx *cx, json_t *obj, wf__state *st,
+                         wf__template **params, wf__jfield **args) {
+  if (st->ql == WF__QL_JSONPATH)
+    *params = wf__get_template(cx, obj, "Parameters",
+                               WF__JP_ALLOW_CONTEXT | WF__JP_ALLOW_VARIABLE);
+  else
+    *args = wf__get_jfield(cx, obj, "Arguments", NULL);
 }
 
 static void item_reader(wf__cctx *cx, json_t *js, wf__state *st) {
   json_t *r = json_object_get(js, "ItemReader");
   if (!r) return;
   note_item_io(cx, st);
+  st->item_reader = json_incref(r);
   size_t mark = wf__loc_push(cx, "ItemReader");
   if (!json_is_object(r)) {
     wf__cerr(cx, "Expected value of type [OBJECT]");
@@ -208,9 +209,16 @@ static void item_reader(wf__cctx *cx, json_t *js, wf__state *st) {
                   "not a valid resource ARN, or the resource is not available "
                   "in this region.",
                   res);
-    check_template(cx, r, "Parameters", st->ql);
+    io_arguments(cx, r, st, &st->reader_parameters, &st->reader_arguments);
     json_t *rc = json_object_get(r, "ReaderConfig");
     if (rc) reader_config(cx, rc, st->ql);
+    const char *it = json_string_value(
+        json_object_get(json_object_get(r, "ReaderConfig"), "InputType"));
+    if (it && strcmp(it, "PARQUET") == 0)
+      wf__note_unrunnable(cx,
+                          "the Map state '%s' reads PARQUET objects, which "
+                          "this engine cannot read",
+                          st->name ? st->name : "");
   }
   wf__loc_pop(cx, mark);
 }
@@ -262,6 +270,7 @@ static void result_writer(wf__cctx *cx, json_t *js, wf__state *st) {
   if (!w) return;
   /* Without a Resource it only shapes the output, nothing is written. */
   if (json_object_get(w, "Resource")) note_item_io(cx, st);
+  st->result_writer = json_incref(w);
   size_t mark = wf__loc_push(cx, "ResultWriter");
   if (!json_is_object(w)) {
     wf__cerr(cx, "Expected value of type [OBJECT]");
@@ -281,7 +290,7 @@ static void result_writer(wf__cctx *cx, json_t *js, wf__state *st) {
                   json_is_string(res) ? json_string_value(res) : "null");
     else if (res && !json_object_get(w, args))
       wf__cerr(cx, "The field '%s' is required but was missing", args);
-    check_template(cx, w, "Parameters", st->ql);
+    io_arguments(cx, w, st, &st->writer_parameters, &st->writer_arguments);
   }
   wf__loc_pop(cx, mark);
 }

@@ -289,6 +289,12 @@ void wf__state_free(wf__state *st) {
   wf__jsonpath_free(st->tolerated_count_path);
   wf__jsonpath_free(st->tolerated_percentage_path);
   json_decref(st->item_batcher);
+  json_decref(st->item_reader);
+  json_decref(st->result_writer);
+  wf__template_free(st->reader_parameters);
+  wf__template_free(st->writer_parameters);
+  wf__jfield_free(st->reader_arguments);
+  wf__jfield_free(st->writer_arguments);
   wf__template_free(st->batch_input);
   wf__free(st->label);
   for (int i = 0; i < WF__ATA_COUNT; i++) wf__jfield_free(st->ata[i]);

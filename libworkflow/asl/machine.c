@@ -24,6 +24,7 @@ static void machine_destroy(wf_machine *m) {
   for (size_t i = 0; m->allowed && m->allowed[i]; i++) wf__free(m->allowed[i]);
   wf__free(m->allowed);
   wf__free(m->unrunnable);
+  wf__free(m->object_store_state);
   wf__scope_free(m->top);
   json_decref(m->root);
   wf__free(m->name);
@@ -120,6 +121,7 @@ static int load_root(wf_machine **out, json_t *root,
   }
   m->nstates = cx.nstates;
   m->unrunnable = cx.unrunnable;
+  m->object_store_state = cx.object_store_state;
   json_decref(cx.names);
   if (cx.loc.oom || wf__alloc_failures() != failures) d->oom = true;
   wf__strbuf_free(&cx.loc);

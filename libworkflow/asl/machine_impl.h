@@ -168,6 +168,12 @@ typedef struct wf__state {
   wf__jsonpath *tolerated_count_path, *tolerated_percentage_path;
   json_t *item_batcher; /* raw ItemBatcher, NULL when absent */
   wf__template *batch_input; /* ItemBatcher.BatchInput */
+  /* ItemReader and ResultWriter, raw (NULL when absent; the writer also
+   * when it only shapes the output), with their Parameters (JSONPath) or
+   * Arguments (JSONata). */
+  json_t *item_reader, *result_writer;
+  wf__template *reader_parameters, *writer_parameters;
+  wf__jfield *reader_arguments, *writer_arguments;
   char *label;
 } wf__state;
 
@@ -190,6 +196,7 @@ struct wf_machine {
   int64_t timeout_seconds; /* 0: none */
   size_t nstates;
   char *unrunnable; /* see wf__cctx.unrunnable */
+  char *object_store_state; /* see wf__cctx.object_store_state */
   char **allowed; /* NULL-terminated allowlist of resources, or NULL */
   char digest[65]; /* SHA-256 of what defines it (machine_record.c) */
   /* The last store known to hold its definition: a tag the engine sets

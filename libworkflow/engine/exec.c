@@ -6,6 +6,7 @@
 #include "clock_impl.h"
 #include "error.h"
 #include "json_text.h"
+#include "map_data.h"
 #include "step.h"
 
 wf_execution *wf__exec_ref(wf_execution *x) {
@@ -466,6 +467,7 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                          opts->version, WF_START_OPTIONS_VERSION);
   if (m->unrunnable)
     return wf__error_set(err, WF_EUNSUPPORTED, NULL, "%s", m->unrunnable);
+  if (wf__object_store_check(e, m, err) != WF_OK) return WF_EUNSUPPORTED;
   if (opts && opts->name && !wf__name_ok(opts->name))
     return wf__error_set(err, WF_EINVAL, NULL, "Invalid Name: '%s'",
                          opts->name);

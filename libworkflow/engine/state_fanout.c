@@ -12,6 +12,7 @@
 
 #include "alloc.h"
 #include "json_text.h"
+#include "map_data.h"
 #include "step.h"
 
 static void fan_free(wf__fanout *fan) {
@@ -580,7 +581,18 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   }
   json_t *items = NULL;
   const wf__jfield *jitems = st->ata[WF__ATA_ITEMS];
-  if (jitems) {
+  if (st->item_reader) {
+    if (wf__map_read_items(&items, f, st, eff, &fault) != 0) {
+      json_decref(eff);
+      if (fault.error && strcmp(fault.error, WF__ITEM_READER_FAILED) == 0) {
+        wf__step r = wf__state_error(f, st, fault.error,
+                                     wf__strbuf_cstr(&fault.cause));
+        wf__fault_clear(&fault);
+        return r;
+      }
+      return wf__state_fault(f, st, &fault);
+    }
+  } else if (jitems) {
     if (wf__ata_eval(&items, f, jitems, &fault) != 0) {
       json_decref(eff);
       return wf__state_fault(f, st, &fault);

@@ -142,7 +142,7 @@ gw_config *gw_config_load(const char *path, char *msg, size_t msg_size) {
   static const char *const known[] = {
       "listen", "limits", "aws", "engine", "pluginDir", "plugins",
       "handlers", "stateMachines", "process", "throttle", "cors", "auth", "store", "log",
-      "http", NULL};
+      "http", "objectStore", NULL};
   char inner[512];
   gw_config *cfg = calloc(1, sizeof *cfg);
   char *text = NULL, *base = NULL;
@@ -165,6 +165,7 @@ gw_config *gw_config_load(const char *path, char *msg, size_t msg_size) {
   if (gw_config_read_server(&c, cfg, root)) goto done;
   if (gw_config_read_workflow(&c, cfg, root)) goto done;
   if (gw_config_read_http(&c, cfg, root)) goto done;
+  if (gw_config_read_object_store(&c, cfg, root)) goto done;
   rc = 0;
 done:
   if (rc) {
@@ -183,6 +184,7 @@ void gw_config_free(gw_config *cfg) {
   gw_config_free_server(cfg);
   gw_config_free_workflow(cfg);
   gw_config_free_http(cfg);
+  gw_config_free_object_store(cfg);
   free(cfg->path);
   free(cfg);
 }

@@ -123,6 +123,10 @@ typedef struct gw_config {
     size_t nconnections;
   } http;
 
+  /* Distributed Map data (config_object_store.c): the directory of the
+   * buckets, or NULL (no object store). */
+  char *object_store_root;
+
   struct {
     char *state_machine;      /* a name from machines */
     gw_rules *rules;          /* NULL: any JSON object */

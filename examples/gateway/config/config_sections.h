@@ -15,5 +15,7 @@ void gw_config_free_workflow(gw_config *cfg);
 void gw_config_free_server(gw_config *cfg);
 int gw_config_read_http(gw_cfgx *c, gw_config *cfg, json_t *root);
 void gw_config_free_http(gw_config *cfg);
+int gw_config_read_object_store(gw_cfgx *c, gw_config *cfg, json_t *root);
+void gw_config_free_object_store(gw_config *cfg);
 
 #endif

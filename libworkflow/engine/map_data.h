@@ -1,0 +1,30 @@
+/* A Distributed Map's data: ItemReader (map_reader.c) and ResultWriter
+ * (map_writer.c) against the engine's object store. */
+#ifndef WF_MAP_DATA_H
+#define WF_MAP_DATA_H
+
+#include "step.h"
+
+#define WF__ITEM_READER_FAILED "States.ItemReaderFailed"
+#define WF__RESULT_WRITER_FAILED "States.ResultWriterFailed"
+
+/* The engine's object store root (new, wf__free), NULL when none. */
+char *wf__object_root(wf_engine *e);
+
+/* WF_OK, or WF_EUNSUPPORTED naming the Map state when the machine reads
+ * or writes Amazon S3 objects and the engine has no object store. */
+int wf__object_store_check(wf_engine *e, const wf_machine *m, wf_error *err);
+
+/* ItemReader's or ResultWriter's Parameters (template `t`) or Arguments
+ * (`j`), evaluated on `eff` (borrowed): an object. */
+int wf__map_io_arguments(json_t **out, wf__frame *f, const wf__template *t,
+                         const wf__jfield *j, json_t *eff, wf__fault *fault);
+
+/* The items of a Map state with an ItemReader: read, ItemsPath applied,
+ * checked to be an array, MaxItems applied. -1 with the fault set: its
+ * error WF__ITEM_READER_FAILED for what the reader met (the state fails
+ * with it as it is), another for a run-time fault. */
+int wf__map_read_items(json_t **out, wf__frame *f, const wf__state *st,
+                       json_t *eff, wf__fault *fault);
+
+#endif
