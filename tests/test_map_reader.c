@@ -33,12 +33,7 @@ static wf_engine *engine;
 static void setup(void) {
   wfo_root_init(&root);
   wfo_mkdir(&root, "b");
-  engine = wfx_engine(0, NULL);
-  wf_object_store_options o = WF_OBJECT_STORE_OPTIONS_INIT;
-  o.root = root.path;
-  wf_error err;
-  cr_assert_eq(wf_engine_set_object_store(engine, &o, &err), WF_OK, "%s",
-               err.message);
+  engine = wfo_engine(&root);
 }
 
 static void teardown(void) {

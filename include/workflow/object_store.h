@@ -26,6 +26,21 @@
  *    read as its InputType says.
  *  - MaxItems (or MaxItemsPath) stops reading once that many items are
  *    read.
+ * What is written (ResultWriter with Resource arn:aws:states:::s3:putObject
+ * and Bucket, Prefix): PREFIX/UUID/manifest.json ({"DestinationBucket",
+ * "MapRunArn", "ResultFiles": {"FAILED", "PENDING", "SUCCEEDED"}, each a
+ * list of {"Key", "Size"}}) and beside it SUCCEEDED_0.json, FAILED_0.json
+ * and PENDING_0.json (each only when it has entries), UUID being the Map
+ * Run's; the Map state's result is then {"MapRunArn": ...,
+ * "ResultWriterDetails": {"Bucket": ..., "Key": the manifest's key}}.
+ * WriterConfig Transformation NONE (the default with a Resource: each
+ * child's record, ExecutionArn, Input, Output or Error and Cause, Status,
+ * StartDate, StopDate...), COMPACT (outputs; {"Error", "Cause"} of a
+ * failed child) or FLATTEN (outputs, arrays spread; a failed child's
+ * record), OutputType JSON (an array) or JSONL (a line an entry). Without
+ * a Resource, WriterConfig shapes the state's result the same way. A Map
+ * Run that fails still writes its results.
+ *
  * JSON Lines and CSV objects are read a block at a time. A missing
  * object, a refused path or a malformed object fails the Map state with
  * States.ItemReaderFailed, the cause naming the object and the line and

@@ -273,6 +273,10 @@ typedef struct wf__fanout {
   double tolerated_percentage;  /* <0: not set */
   size_t batch_items;           /* ItemBatcher: items per batch (0: none) */
   json_t *batch_input;          /* ItemBatcher BatchInput (evaluated) */
+  char *map_run_arn;            /* its Map Run */
+  /* ResultWriter: per child, its record (map_writer.c); null until the
+   * child starts. NULL without a ResultWriter. */
+  json_t *records;
 } wf__fanout;
 
 /* ---- executions ---- */

@@ -27,4 +27,17 @@ int wf__map_io_arguments(json_t **out, wf__frame *f, const wf__template *t,
 int wf__map_read_items(json_t **out, wf__frame *f, const wf__state *st,
                        json_t *eff, wf__fault *fault);
 
+/* ResultWriter: what is kept of child i of p's fan-out as it starts (on
+ * `input`) and as it ends. Nothing without p->fan->records. */
+void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
+                           json_t *input);
+void wf__map_child_ended(wf__frame *p, size_t i, const wf__frame *child);
+
+/* The Map state's result with a ResultWriter (f->fan ended): the results
+ * shaped by WriterConfig, or with a Resource the files written and
+ * {"MapRunArn", "ResultWriterDetails"}. -1 with the fault set
+ * (WF__RESULT_WRITER_FAILED, or a run-time fault of the arguments). */
+int wf__map_write_results(json_t **out, wf__frame *f, const wf__state *st,
+                          wf__fault *fault);
+
 #endif

@@ -22,6 +22,8 @@ static void fan_free(wf__fanout *fan) {
   json_decref(fan->input);
   json_decref(fan->results);
   json_decref(fan->batch_input);
+  json_decref(fan->records);
+  wf__free(fan->map_run_arn);
   for (size_t i = 0; fan->children && i < fan->total; i++)
     wf__frame_release(fan->children[i]);
   wf__free(fan->children);
@@ -126,6 +128,7 @@ void wf__fanout_child_done(wf__frame *child) {
   fan->children[i] = NULL;
   fan->running--;
   fan->done++;
+  wf__map_child_ended(p, i, child);
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
     fan->succeeded[i] = 1;
@@ -213,6 +216,7 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
     c->own_history = true;
     c->own_next_id = 2;
     c->id_counter = &c->own_next_id;
+    wf__map_child_started(f, st, i, c->input);
   } else if (st->type == WF__MAP) {
     wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
                         .number = (int64_t)i};
@@ -448,12 +452,39 @@ static int map_settings(wf__frame *f, const wf__state *st, json_t *eff,
 
 /* ---- the states ---- */
 
+/* A fault of ItemReader or ResultWriter: what the reader or writer met is
+ * the state's error as it is (retried, caught); anything else is a
+ * run-time fault. */
+static wf__step data_fault(wf__frame *f, const wf__state *st,
+                           wf__fault *fault) {
+  if (!fault->error || (strcmp(fault->error, WF__ITEM_READER_FAILED) != 0 &&
+                        strcmp(fault->error, WF__RESULT_WRITER_FAILED) != 0))
+    return wf__state_fault(f, st, fault);
+  wf__step r = wf__state_error(f, st, fault->error,
+                               wf__strbuf_cstr(&fault->cause));
+  wf__fault_clear(fault);
+  return r;
+}
+
+/* A Map Run that failed still writes what its children did. */
+static void write_failed_run(wf__frame *f, const wf__state *st) {
+  if (!f->fan->distributed || !f->fan->map_run_arn ||
+      !json_object_get(st->result_writer, "Resource"))
+    return;
+  json_t *written = NULL;
+  wf__fault fault = WF__FAULT_INIT;
+  wf__map_write_results(&written, f, st, &fault);
+  json_decref(written);
+  wf__fault_clear(&fault);
+}
+
 static wf__step finish(wf__frame *f, const wf__state *st) {
   wf__fanout *fan = f->fan;
   bool map = st->type == WF__MAP;
   int64_t prev = map && !fan->distributed ? fan->last_iteration_event
                                           : f->exec->next_event_id - 1;
   if (fan->failed) {
+    write_failed_run(f, st);
     char *error = fan->error, *cause = fan->cause;
     fan->error = fan->cause = NULL;
     if (fan->distributed)
@@ -473,6 +504,15 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
     return r;
   }
   json_t *results = json_incref(fan->results);
+  if (fan->distributed && st->result_writer && fan->map_run_arn) {
+    json_decref(results);
+    wf__fault fault = WF__FAULT_INIT;
+    if (wf__map_write_results(&results, f, st, &fault) != 0) {
+      fan_free(f->fan);
+      f->fan = NULL;
+      return data_fault(f, st, &fault);
+    }
+  }
   if (fan->distributed) {
     event_after(f, WF__EV_MAP_RUN_SUCCEEDED, st, f->prev_event, 0, NULL, NULL);
     prev = f->prev_event;
@@ -584,13 +624,7 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
   if (st->item_reader) {
     if (wf__map_read_items(&items, f, st, eff, &fault) != 0) {
       json_decref(eff);
-      if (fault.error && strcmp(fault.error, WF__ITEM_READER_FAILED) == 0) {
-        wf__step r = wf__state_error(f, st, fault.error,
-                                     wf__strbuf_cstr(&fault.cause));
-        wf__fault_clear(&fault);
-        return r;
-      }
-      return wf__state_fault(f, st, &fault);
+      return data_fault(f, st, &fault);
     }
   } else if (jitems) {
     if (wf__ata_eval(&items, f, jitems, &fault) != 0) {
@@ -690,7 +724,13 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     wf__event_args a = {.type = WF__EV_MAP_RUN_STARTED, .st = st,
                         .text = wf__strbuf_cstr(&arn)};
     wf__history_record(f->exec, f, &a);
-    wf__strbuf_free(&arn);
+    f->fan->map_run_arn = wf__strbuf_take(&arn);
+    if (st->result_writer) {
+      json_t *records = json_array();
+      for (size_t i = 0; records && i < f->fan->total; i++)
+        json_array_append_new(records, json_null());
+      f->fan->records = records;
+    }
   }
   f->phase = WF__PH_CHILDREN_DONE;
   return pump(f, st);

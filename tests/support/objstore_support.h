@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanout_support.h"
 #include "support.h"
 
 typedef struct wfo_root {
@@ -54,6 +55,17 @@ static inline char *wfo_get(const wfo_root *r, const char *rel) {
   char path[512];
   snprintf(path, sizeof path, "%s/%s", r->path, rel);
   return wft_read_file(path, NULL);
+}
+
+/* An engine (wfx_engine) serving the object store at r. */
+static inline wf_engine *wfo_engine(const wfo_root *r) {
+  wf_engine *e = wfx_engine(0, NULL);
+  wf_object_store_options o = WF_OBJECT_STORE_OPTIONS_INIT;
+  o.root = r->path;
+  wf_error err;
+  cr_assert_eq(wf_engine_set_object_store(e, &o, &err), WF_OK, "%s",
+               err.message);
+  return e;
 }
 
 static inline int wfo_rm_one(const char *p, const struct stat *sb, int type,
