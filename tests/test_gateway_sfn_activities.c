@@ -246,25 +246,9 @@ static void cli_expect(int want, const char *args, const char *expect) {
   free(out);
 }
 
-/* The gateway, for Debian's boto3 and AWS CLI. */
-static void start_for_clients(void) {
-  cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
-               "boto3 is required: apt-get install python3-boto3");
-  cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
-               "the AWS CLI is required: apt-get install awscli");
-  gwt_sfn_start(NULL);
-  gwt_client_env();
-}
-
 Test(gateway_sfn_activities, every_operation_with_boto3_and_the_aws_cli) {
-  start_for_clients();
-  char *cmd = wft_strf("/usr/bin/python3 %s/tests/support/sfn_activities.py %d",
-                       WF_SOURCE_DIR, gwt_srv.port);
-  char *out;
-  int rc = gwt_shell(&out, cmd);
-  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
-  free(out);
-  free(cmd);
+  gwt_sfn_start_for_clients();
+  gwt_boto3_script_ok("sfn_activities.py");
   json_t *d = gwt_sfn_wait(GWT_EXEC_ARN "b3:b3-run");
   wft_assert_json(json_string_value(json_object_get(d, "output")),
                   "{\"y\":2}");
@@ -279,13 +263,13 @@ Test(gateway_sfn_activities, every_operation_with_boto3_and_the_aws_cli) {
   cli_expect(-1, "create-activity --name 'a b'", "InvalidName");
   create_machine();
   char *arn = start_greet("{\"name\":\"cli\"}");
-  out = cli(0, "get-activity-task --worker-name cli --activity-arn " ACT
-               "greet");
+  char *out = cli(0, "get-activity-task --worker-name cli --activity-arn " ACT
+                     "greet");
   json_t *task = wft_parse(out);
   free(out);
   const char *token = json_string_value(json_object_get(task, "taskToken"));
   cr_assert_not_null(token);
-  cmd = wft_strf("send-task-heartbeat --task-token %s", token);
+  char *cmd = wft_strf("send-task-heartbeat --task-token %s", token);
   free(cli(0, cmd));
   free(cmd);
   cmd = wft_strf("send-task-success --task-token %s --task-output "
@@ -302,7 +286,7 @@ Test(gateway_sfn_activities, every_operation_with_boto3_and_the_aws_cli) {
 }
 
 Test(gateway_sfn_activities, the_boto3_worker_answers_an_execution) {
-  start_for_clients();
+  gwt_sfn_start_for_clients();
   cli_expect(0, "create-activity --name greet", ACT "greet");
   create_machine();
   char *x1 = start_greet("{\"name\":\"Ada\"}");

@@ -319,6 +319,7 @@ void gw_server_fini(gw_server *srv) {
    * it writes to; the log last: the engine writes to it until it is
    * freed. */
   gw_admission_free(srv->admission);
+  gw_sfn_nested_unregister(srv);
   if (srv->g.store) srv->g.store->ops->destroy(srv->g.store);
   wf_engine_free(srv->g.engine);
   wf_store_free(srv->wstore);

@@ -47,8 +47,9 @@ typedef struct wf_machine_target {
  * zero) and return WF_OK; or WF_ENOTFOUND (the task fails with
  * StepFunctions.StateMachineDoesNotExistException), WF_EINVAL (not a
  * state machine ARN: StepFunctions.InvalidArnException), WF_ESTATE (being
- * deleted: StepFunctions.StateMachineDeletingException), with `err`'s
- * message in the cause. Called on the engine's worker pool, with no
+ * deleted: StepFunctions.StateMachineDeletingException); for WF_EINVAL
+ * `err`'s message (when set) is the refusal's message, for any other
+ * code the cause quotes it. Called on the engine's worker pool, with no
  * engine lock held; it must not wait for executions.
  */
 typedef int (*wf_machine_resolve_cb)(wf_machine_target *out, const char *arn,
@@ -82,11 +83,15 @@ typedef int (*wf_machine_resolve_cb)(wf_machine_target *out, const char *arn,
  * With a durable store a parent waiting on a child is resumed waiting on
  * it, and gets its result.
  * @param resolve  called for each start; NULL removes the resolver (a
- *                 start then fails as StateMachineDoesNotExist).
- * @param payload  passed to resolve; borrowed: must outlive the engine.
+ *                 start then fails as StateMachineDoesNotExist). Once
+ *                 this returns, the previous resolver is not called and
+ *                 no call of it is running.
+ * @param payload  passed to resolve; borrowed: kept until the resolver
+ *                 is replaced or the engine is freed.
  * @return WF_OK; WF_EINVAL; WF_ESTATE (set for the first time after an
  *         execution started or wf_engine_resume() ran); WF_ENOMEM.
- * Threads: any; the first call before starting or resuming executions.
+ * Threads: any but the engine's own (not from a resolver or handler);
+ *          the first call before starting or resuming executions.
  */
 WF_API int wf_engine_set_machine_resolver(wf_engine *engine,
                                           wf_machine_resolve_cb resolve,

@@ -44,6 +44,8 @@ typedef struct wf__nested {
   pthread_mutex_t lock; /* all below */
   wf_machine_resolve_cb resolve;
   void *payload;
+  unsigned resolving; /* calls of the resolver in flight */
+  pthread_cond_t idle; /* resolving fell to 0 */
   bool serving;  /* the handler and the sink are registered */
   bool stopping; /* the engine is going: nothing more waits */
   waiter *waiters;
@@ -345,7 +347,10 @@ static void resolve_refused(wf_task *t, int rc, const char *arn,
                             const wf_error *err) {
   char msg[WF_MACHINE_TARGET_ARN_MAX + WF_ERROR_MESSAGE_MAX];
   if (rc == WF_EINVAL) {
-    snprintf(msg, sizeof msg, "Invalid Arn: '%s'", err->message);
+    if (err->message[0])
+      snprintf(msg, sizeof msg, "%s", err->message);
+    else
+      snprintf(msg, sizeof msg, "Invalid Arn: '%s'", arn);
     fail_api(t, "InvalidArn", msg);
   } else if (rc == WF_ESTATE) {
     snprintf(msg, sizeof msg, "State Machine is being deleted: '%s'", arn);
@@ -441,10 +446,17 @@ static void start_execution(wf_task *t, void *payload) {
   pthread_mutex_lock(&n->lock);
   wf_machine_resolve_cb resolve = n->resolve;
   void *rpayload = n->payload;
+  n->resolving += resolve != NULL;
   pthread_mutex_unlock(&n->lock);
   wf_machine_target target = {.version = WF_MACHINE_TARGET_VERSION};
   wf_error err = {0};
-  int rc = resolve ? resolve(&target, a.arn, rpayload, &err) : WF_ENOTFOUND;
+  int rc = WF_ENOTFOUND;
+  if (resolve) {
+    rc = resolve(&target, a.arn, rpayload, &err);
+    pthread_mutex_lock(&n->lock);
+    if (!--n->resolving) pthread_cond_broadcast(&n->idle);
+    pthread_mutex_unlock(&n->lock);
+  }
   if (rc == WF_OK && !target.machine) rc = WF_ENOTFOUND;
   if (rc != WF_OK) {
     wf_machine_free(target.machine);
@@ -496,6 +508,7 @@ static void start_execution(wf_task *t, void *payload) {
 
 static void nested_release(void *payload) {
   wf__nested *n = payload;
+  pthread_cond_destroy(&n->idle);
   pthread_mutex_destroy(&n->lock);
   wf__free(n);
 }
@@ -505,6 +518,7 @@ static void *nested_new(wf_engine *e) {
   wf__nested *n = wf__calloc(1, sizeof *n);
   if (!n) return NULL;
   pthread_mutex_init(&n->lock, NULL);
+  pthread_cond_init(&n->idle, NULL);
   atomic_init(&n->nwaiters, 0);
   return n;
 }
@@ -555,6 +569,8 @@ int wf_engine_set_machine_resolver(wf_engine *e, wf_machine_resolve_cb resolve,
   if (!n) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   pthread_mutex_lock(&n->lock);
   int rc = n->serving ? WF_OK : serve(e, n, err);
+  /* The old resolver's calls end before its payload may go. */
+  while (rc == WF_OK && n->resolving) pthread_cond_wait(&n->idle, &n->lock);
   if (rc == WF_OK) {
     n->resolve = resolve;
     n->payload = payload;

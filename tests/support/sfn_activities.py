@@ -12,27 +12,14 @@ check holds; otherwise the failed check.
 import json
 import sys
 
-import boto3
 import botocore.config
 import botocore.exceptions
 
+from sfn_client import check, client, fail
+
 PORT = sys.argv[1]
 ACT = "arn:aws:states:us-east-1:123456789012:activity:b3"
-sfn = boto3.client(
-    "stepfunctions", endpoint_url="http://127.0.0.1:%s" % PORT,
-    region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    config=botocore.config.Config(read_timeout=70))
-
-
-def fail(what):
-    print("FAILED (boto3 %s): %s" % (boto3.__version__, what))
-    sys.exit(1)
-
-
-def check(cond, what):
-    if not cond:
-        fail(what)
+sfn = client(PORT, config=botocore.config.Config(read_timeout=70))
 
 
 def error_of(call, **kwargs):

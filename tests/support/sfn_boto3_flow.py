@@ -7,20 +7,18 @@ Prints OK and exits 0 when every check holds; otherwise the failed check.
 """
 import json
 import sys
-import time
 
 import boto3
 import botocore.exceptions
+
+from sfn_client import client, ended
 
 PORT, MODE = sys.argv[1], sys.argv[2]
 ROLE = "arn:aws:iam::123456789012:role/tests"
 PASS = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
 LOGS = "arn:aws:logs:us-east-1:123456789012:log-group:flows:*"
 
-sfn = boto3.client(
-    "stepfunctions", endpoint_url="http://127.0.0.1:%s" % PORT,
-    region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+sfn = client(PORT)
 
 
 def check(cond, what):
@@ -36,15 +34,6 @@ def error_of(call, **kwargs):
     except botocore.exceptions.ClientError as e:
         return e.response["Error"]["Code"], e.response
     check(False, "%s(%r) succeeded" % (call.__name__, kwargs))
-
-
-def finished(arn):
-    for _ in range(200):
-        d = sfn.describe_execution(executionArn=arn)
-        if d["status"] != "RUNNING":
-            return d
-        time.sleep(0.02)
-    check(False, "%s never finished" % arn)
 
 
 def basic(name):
@@ -81,7 +70,7 @@ def basic(name):
     check(code == "InvalidLoggingConfiguration", code)
 
     x = sfn.start_execution(stateMachineArn=arn, name="first")["executionArn"]
-    finished(x)
+    ended(sfn, x)
     sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(
         {"StartAt": "Q", "States": {"Q": {"Type": "Succeed"}}}))
     f = sfn.describe_state_machine_for_execution(executionArn=x)
@@ -126,7 +115,7 @@ def aliases(name):
     for i in range(30):
         x = sfn.start_execution(stateMachineArn=alias, name="r%d" % i)[
             "executionArn"]
-        e = finished(x)
+        e = ended(sfn, x)
         check(e["stateMachineAliasArn"] == alias, e)
         seen.add(e["stateMachineVersionArn"])
     check(seen == {v1, v2}, "versions drawn: %r" % seen)

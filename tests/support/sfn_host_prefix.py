@@ -22,16 +22,14 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
+from sfn_client import client
+
 PORT, MODE = sys.argv[1], sys.argv[2]
 ROLE = "arn:aws:iam::123456789012:role/tests"
 HOST = "sfn.localhost" if MODE == "localhost" else "127.0.0.1"
 config = botocore.config.Config(
     inject_host_prefix=False) if MODE == "no-prefix" else None
-sfn = boto3.client(
-    "stepfunctions", endpoint_url="http://%s:%s" % (HOST, PORT),
-    region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-    config=config)
+sfn = client(PORT, host=HOST, config=config)
 
 
 def fail(what):

@@ -9,20 +9,12 @@ exits 0 when every check holds; otherwise the failed check.
 import sys
 import time
 
-import boto3
 import botocore.exceptions
 
+from sfn_client import client, fail
+
 PORT, ARN = sys.argv[1], sys.argv[2]
-sfn = boto3.client(
-    "stepfunctions", endpoint_url="http://127.0.0.1:%s" % PORT,
-    region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-
-
-def fail(what):
-    print("FAILED (boto3 %s): %s" % (boto3.__version__, what))
-    sys.exit(1)
-
+sfn = client(PORT)
 
 before = sfn.describe_execution(executionArn=ARN)
 if before["redriveStatus"] != "REDRIVABLE" or before["redriveCount"] != 0:

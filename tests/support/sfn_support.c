@@ -172,6 +172,25 @@ void gwt_client_env(void) {
   unsetenv("AWS_SESSION_TOKEN");
 }
 
+void gwt_sfn_start_for_clients(void) {
+  cr_assert_eq(system("/usr/bin/python3 -c 'import boto3' 2>/dev/null"), 0,
+               "boto3 is required: apt-get install python3-boto3");
+  cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
+               "the AWS CLI is required: apt-get install awscli");
+  gwt_sfn_start(NULL);
+  gwt_client_env();
+}
+
+void gwt_boto3_script_ok(const char *script) {
+  char *cmd = wft_strf("/usr/bin/python3 %s/tests/support/%s %d",
+                       WF_SOURCE_DIR, script, gwt_srv.port);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
+  free(out);
+  free(cmd);
+}
+
 const char *gwt_python_where(const char *code) {
   static const char *const PYTHONS[] = {"python3", "/usr/bin/python3"};
   for (size_t i = 0; i < 2; i++) {

@@ -70,6 +70,12 @@ int gwt_shell(char **out, const char *cmd);
  * region us-east-1, and no configuration files, profiles or instance
  * metadata of the machine's. */
 void gwt_client_env(void);
+/* The gateway started for Debian's boto3 and AWS CLI (both required), and
+ * gwt_client_env(). */
+void gwt_sfn_start_for_clients(void);
+/* Run tests/support/SCRIPT PORT with Debian's python3: it must print OK
+ * and exit 0. */
+void gwt_boto3_script_ok(const char *script);
 /* The first of python3 (PATH) and /usr/bin/python3 on which the Python
  * statements `code` (between single quotes in a shell command) exit 0, or
  * NULL: where the client a test needs is. */

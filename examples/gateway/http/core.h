@@ -54,9 +54,13 @@ void gw_server_drain(gw_server *srv, double deadline_ms);
 void gw_server_fini(gw_server *srv);
 
 /* ---- sfn_setup.c: the AWS API's part of start-up --------------------- */
-/* Install aws.mockConfigFile in the engine and register the handlers of
- * aws.callbackResources; msg names the field on failure. */
+/* Install aws.mockConfigFile in the engine, register the handlers of
+ * aws.callbackResources and serve nested executions (states:startExecution
+ * on the gateway's machines); msg names the field on failure. */
 int gw_sfn_setup(gw_server *srv, char *msg, size_t msg_size);
+/* The engine stops finding machines here: before the gateway's store
+ * goes (sfn_nested.c). */
+void gw_sfn_nested_unregister(gw_server *srv);
 
 /* ---- static_handlers.c: the configuration's built-in handlers -------- */
 int gw_static_handlers_register(gw_server *srv, char *msg, size_t msg_size);

@@ -149,6 +149,14 @@ gw_machine_rec *gw_sfn_machine_find(gw_sfn_call *c,
                                     const gw_sfn_machine_ref *ref,
                                     const gw_revision **rev);
 void gw_sfn_machine_release(gw_sfn_call *c, gw_machine_rec *m);
+/* sfn_start.c: the machine and revision a start of `ref` runs (through an
+ * alias, the version its weights draw) and the alias ARN it is run
+ * through ("" for none); NULL when answered (StateMachineDoesNotExist,
+ * StateMachineDeleting). */
+gw_machine_rec *gw_sfn_machine_to_run(gw_sfn_call *c,
+                                     const gw_sfn_machine_ref *ref,
+                                     const gw_revision **rev,
+                                     char alias_arn[300]);
 /* A deep copy to put in place of m; compiled machines are shared. NULL
  * without memory. */
 gw_machine_rec *gw_sfn_machine_copy(const gw_machine_rec *m);
@@ -233,6 +241,11 @@ bool gw_sfn_page_args(gw_sfn_call *c, const char *context, size_t dflt,
 /* Register aws.callbackResources: handlers that leave the task to
  * SendTaskSuccess/Failure. Called by gw_sfn_setup(). */
 int gw_sfn_tasks_register(gw_server *srv, char *msg, size_t msg_size);
+
+/* ---- sfn_nested.c: nested executions ------------------------------------ */
+/* The engine's machine resolver over the gateway's machines, versions and
+ * aliases. Called by gw_sfn_setup(), before executions resume. */
+int gw_sfn_nested_register(gw_server *srv, char *msg, size_t msg_size);
 
 /* ---- the operations (sfn_api.c's table) ---------------------------- */
 typedef void (*gw_sfn_op)(gw_sfn_call *c);

@@ -47,5 +47,8 @@ int gw_sfn_setup(gw_server *srv, char *msg, size_t msg_size) {
       return -1;
     }
   }
-  return gw_sfn_tasks_register(srv, msg, msg_size);
+  return gw_sfn_tasks_register(srv, msg, msg_size) ||
+                 gw_sfn_nested_register(srv, msg, msg_size)
+             ? -1
+             : 0;
 }

@@ -41,10 +41,10 @@ static bool read_args(gw_sfn_call *c, start_args *a, bool sync) {
 }
 
 /* Through an alias: the version its weights draw, in *rev. */
-static bool alias_version(gw_sfn_call *c, const start_args *a,
+static bool alias_version(gw_sfn_call *c, const gw_sfn_machine_ref *ref,
                           const gw_machine_rec *m, const gw_revision **rev,
                           char *alias_arn, size_t n) {
-  const gw_alias *al = gw_sfn_alias_find(c, m, &a->ref);
+  const gw_alias *al = gw_sfn_alias_find(c, m, ref);
   if (!al) return false;
   int version = gw_sfn_alias_pick(al);
   for (size_t i = 0; i < m->nversions; i++)
@@ -59,12 +59,11 @@ static bool alias_version(gw_sfn_call *c, const start_args *a,
   return false;
 }
 
-/* The machine and revision to run, and the alias ARN it is run through
- * ("" for none); NULL when answered. */
-static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
-                                      const gw_revision **rev,
-                                      char alias_arn[300]) {
-  gw_machine_rec *m = gw_sfn_machine_find(c, &a->ref, rev);
+gw_machine_rec *gw_sfn_machine_to_run(gw_sfn_call *c,
+                                     const gw_sfn_machine_ref *ref,
+                                     const gw_revision **rev,
+                                     char alias_arn[300]) {
+  gw_machine_rec *m = gw_sfn_machine_find(c, ref, rev);
   alias_arn[0] = '\0';
   if (m && m->deleting) {
     gw_sfn_fail(c, "StateMachineDeleting",
@@ -72,7 +71,7 @@ static gw_machine_rec *machine_to_run(gw_sfn_call *c, const start_args *a,
     gw_sfn_machine_release(c, m);
     return NULL;
   }
-  if (m && a->ref.alias[0] && !alias_version(c, a, m, rev, alias_arn, 300)) {
+  if (m && ref->alias[0] && !alias_version(c, ref, m, rev, alias_arn, 300)) {
     gw_sfn_machine_release(c, m);
     return NULL;
   }
@@ -141,7 +140,7 @@ void gw_sfn_start_execution(gw_sfn_call *c) {
   char name[40];
   if (!read_args(c, &a, false)) return;
   char alias_arn[300];
-  gw_machine_rec *m = machine_to_run(c, &a, &rev, alias_arn);
+  gw_machine_rec *m = gw_sfn_machine_to_run(c, &a.ref, &rev, alias_arn);
   if (!m) return;
   wf_execution *x = start(c, &a, m, rev, alias_arn, name);
   gw_sfn_machine_release(c, m);
@@ -236,7 +235,7 @@ void gw_sfn_start_sync_execution(gw_sfn_call *c) {
   char name[40];
   if (!read_args(c, &a, true)) return;
   char alias_arn[300];
-  gw_machine_rec *m = machine_to_run(c, &a, &rev, alias_arn);
+  gw_machine_rec *m = gw_sfn_machine_to_run(c, &a.ref, &rev, alias_arn);
   if (!m) return;
   if (m->type != WF_MACHINE_EXPRESS) {
     gw_sfn_fail(c, "StateMachineTypeNotSupported",
