@@ -576,3 +576,83 @@ Test(engine_nested, a_parent_waiting_on_its_child_survives_a_restart) {
   catalog_free(&c);
   wst_rmdir(dir);
 }
+
+/* An EXPRESS child: started and waited for alike (its ARN is an express
+ * one). */
+Test(engine_nested, an_express_child_is_waited_for) {
+  nest n;
+  nest_init(&n, false);
+  wf_load_options lo = WF_LOAD_OPTIONS_INIT;
+  lo.name = "double";
+  lo.type = WF_MACHINE_EXPRESS;
+  wf_error err;
+  wf_machine *express = NULL;
+  cr_assert_eq(wf_machine_load_json(&express, DOUBLE, &lo, &err), WF_OK,
+               "%s", err.message);
+  n.c.names[n.c.n] = "double";
+  n.c.machines[n.c.n++] = express;
+  wf_execution *x = run_parent(n.e, ".sync:2", "double", "px");
+  wft_assert_succeeded(x, NULL);
+  json_t *d = wft_parse(wf_execution_output(x));
+  assert_describe(d, "SUCCEEDED");
+  cr_assert(strstr(json_string_value(json_object_get(d, "ExecutionArn")),
+                   ":express:double:"));
+  json_decref(d);
+  wf_execution_free(x);
+  nest_fini(&n);
+}
+
+/* What StartExecution refuses fails the task with AWS's API error. */
+Test(engine_nested, refused_starts_name_the_api_error) {
+  nest n;
+  nest_init(&n, false);
+  add(&n.c, "double", DOUBLE);
+  static const struct {
+    const char *params, *error, *cause;
+  } cases[] = {
+      {"\"Name\":\"a b\"", "StepFunctions.InvalidNameException",
+       "Invalid Name: 'a b' (Service: AWSStepFunctions; Status Code: 400; "
+       "Error Code: InvalidName; Request ID: "},
+      {"\"Input\":\"{not json\"",
+       "StepFunctions.InvalidExecutionInputException",
+       "Invalid State Machine Execution Input: '"},
+      /* The same name again, with other input, once that one ended. */
+      {"\"Name\":\"once\",\"Input\":{\"by.$\":\"$$.Execution.Name\"}",
+       "StepFunctions.ExecutionAlreadyExistsException",
+       "Execution Already Exists: '" EXEC "double:once' (Service: "
+       "AWSStepFunctions; Status Code: 400; Error Code: "
+       "ExecutionAlreadyExists; Request ID: "},
+      {"\"StateMachineArn\":3", "States.Runtime",
+       "The StateMachineArn parameter must be a string naming a state "
+       "machine"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *def = wft_strf(
+        "{\"StartAt\":\"Nest\",\"States\":{\"Nest\":{\"Type\":\"Task\","
+        "\"Resource\":\"arn:aws:states:::states:startExecution\","
+        "\"Parameters\":{%s%s},\"End\":true}}}",
+        strstr(cases[i].params, "StateMachineArn")
+            ? ""
+            : "\"StateMachineArn\":\"" SM "double\",",
+        cases[i].params);
+    wf_machine *m = wft_load_named(def, "parent");
+    free(def);
+    /* The ExecutionAlreadyExists case: a first run takes the name. */
+    if (strstr(cases[i].params, "once")) {
+      wf_start_options so = WF_START_OPTIONS_INIT;
+      so.name = "first";
+      wf_execution *first = wft_run(n.e, m, "{}", &so);
+      wft_assert_succeeded(first, NULL);
+      wf_execution_free(first);
+    }
+    wf_execution *x = wft_run(n.e, m, "{}", NULL);
+    cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED, "case %zu", i);
+    cr_assert_str_eq(wf_execution_error(x), cases[i].error, "case %zu", i);
+    cr_assert(strncmp(wf_execution_cause(x), cases[i].cause,
+                      strlen(cases[i].cause)) == 0,
+              "case %zu: %s", i, wf_execution_cause(x));
+    wf_execution_free(x);
+    wf_machine_free(m);
+  }
+  nest_fini(&n);
+}

@@ -37,14 +37,19 @@ typedef struct wf_machine_target {
   char version_arn[WF_MACHINE_TARGET_ARN_MAX];
   /** The child's execution role; "" for the engine's. */
   char role_arn[WF_MACHINE_TARGET_ARN_MAX];
+  /** In: the name the child will start with (given, or derived from the
+   *  task), for a resolver that keeps something about the execution
+   *  (wf-gateway notes the version an alias chose). Borrowed, for the
+   *  call. */
+  const char *execution_name;
 } wf_machine_target;
 
 #define WF_MACHINE_TARGET_VERSION 1
 
 /**
  * Find the machine `arn` names (a state machine, version or alias ARN, as
- * the Task gave it). Fill `out` (its version is set, everything else
- * zero) and return WF_OK; or WF_ENOTFOUND (the task fails with
+ * the Task gave it). Fill `out` (its version and execution_name are set,
+ * everything else zero) and return WF_OK; or WF_ENOTFOUND (the task fails with
  * StepFunctions.StateMachineDoesNotExistException), WF_EINVAL (not a
  * state machine ARN: StepFunctions.InvalidArnException), WF_ESTATE (being
  * deleted: StepFunctions.StateMachineDeletingException); for WF_EINVAL

@@ -448,7 +448,8 @@ static void start_execution(wf_task *t, void *payload) {
   void *rpayload = n->payload;
   n->resolving += resolve != NULL;
   pthread_mutex_unlock(&n->lock);
-  wf_machine_target target = {.version = WF_MACHINE_TARGET_VERSION};
+  wf_machine_target target = {.version = WF_MACHINE_TARGET_VERSION,
+                              .execution_name = a.name};
   wf_error err = {0};
   int rc = WF_ENOTFOUND;
   if (resolve) {

@@ -47,12 +47,27 @@ static int resolve(wf_machine_target *out, const char *arn, void *payload,
    * through the API is. */
   snprintf(out->machine_arn, sizeof out->machine_arn, "%s",
            *alias_arn ? alias_arn : rev->version ? rev->arn : "");
-  if (*alias_arn)
+  int rc = WF_OK;
+  if (*alias_arn) {
     snprintf(out->version_arn, sizeof out->version_arn, "%s", rev->arn);
+    /* DescribeExecution names the version the alias chose, as for a
+     * start through the API (the child's ARN, before it starts: a start
+     * refused leaves a note nobody reads). */
+    char exec_arn[600];
+    snprintf(exec_arn, sizeof exec_arn, "arn:aws:states:%s:%s:execution:%s:%s",
+             g->region, g->account, m->name, out->execution_name);
+    if (m->type != WF_MACHINE_EXPRESS &&
+        g->store->ops->note_alias_version(g->store, exec_arn, rev->arn) !=
+            WF_OK)
+      rc = err->code = WF_EIO;
+  }
   snprintf(out->role_arn, sizeof out->role_arn, "%s",
            m->role_arn ? m->role_arn : "");
   gw_sfn_machine_release(&c, m);
-  return WF_OK;
+  if (rc != WF_OK)
+    snprintf(err->message, sizeof err->message,
+             "the version its alias chose could not be recorded");
+  return rc;
 }
 
 int gw_sfn_nested_register(gw_server *srv, char *msg, size_t msg_size) {
