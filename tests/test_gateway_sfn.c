@@ -205,7 +205,7 @@ Test(gateway_sfn, create_refuses_what_aws_refuses) {
   gwt_expect_error(&r, "SerializationException",
                    "Start of list found where not expected");
   gwt_response_free(&r);
-  r = gwt_sfn("ListMapRuns", "{}");
+  r = gwt_sfn("ListMapRunItems", "{}");
   gwt_expect_error(&r, "UnknownOperationException", NULL);
   gwt_response_free(&r);
   gwt_finish();

@@ -501,9 +501,9 @@ Test(gateway_sfn_api, describe_state_machine_for_execution_shows_what_ran) {
 
 Test(gateway_sfn_api, unknown_operations_are_named) {
   gwt_sfn_start(NULL);
-  expect(gwt_sfn("ListMapRuns", "{}"), "UnknownOperationException",
-         "Operation AWSStepFunctions.ListMapRuns is not supported by this "
-         "gateway");
+  expect(gwt_sfn("ListMapRunItems", "{}"), "UnknownOperationException",
+         "Operation AWSStepFunctions.ListMapRunItems is not supported by "
+         "this gateway");
   gwt_finish();
 }
 

@@ -10,6 +10,7 @@
 #include "workflow/handler.h"
 #include "workflow/http.h"
 #include "workflow/machine.h"
+#include "workflow/map_run.h"
 #include "workflow/nested.h"
 #include "workflow/object_store.h"
 #include "workflow/plugin.h"

@@ -274,6 +274,7 @@ typedef struct wf__fanout {
   size_t batch_items;           /* ItemBatcher: items per batch (0: none) */
   json_t *batch_input;          /* ItemBatcher BatchInput (evaluated) */
   char *map_run_arn;            /* its Map Run */
+  struct wf__map_run *run;      /* its record (map_run.c); may be NULL */
   /* ResultWriter: per child, its record (map_writer.c); null until the
    * child starts. NULL without a ResultWriter. */
   json_t *records;

@@ -4,6 +4,7 @@
 #define WF_MAP_DATA_H
 
 #include "step.h"
+#include "workflow/map_run.h"
 
 #define WF__ITEM_READER_FAILED "States.ItemReaderFailed"
 #define WF__RESULT_WRITER_FAILED "States.ResultWriterFailed"
@@ -39,5 +40,29 @@ void wf__map_child_ended(wf__frame *p, size_t i, const wf__frame *child);
  * (WF__RESULT_WRITER_FAILED, or a run-time fault of the arguments). */
 int wf__map_write_results(json_t **out, wf__frame *f, const wf__state *st,
                           wf__fault *fault);
+
+/* ---- map_run.c: Map Runs ---- */
+
+typedef struct wf__map_run wf__map_run;
+
+/* "arn:aws:states:R:A:stateMachine:MACHINE/LABEL", the Map Run's. */
+void wf__map_machine_arn(wf__strbuf *out, const wf__frame *f,
+                         const wf__state *st);
+/* Record the run of f's fan-out (its settings made) as `arn`; f->fan->run
+ * set (NULL when out of memory: the run goes unlisted). Exec lock held,
+ * as for all of these. */
+void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn);
+typedef enum {
+  WF__MAP_CHILD_STARTED,
+  WF__MAP_CHILD_SUCCEEDED,
+  WF__MAP_CHILD_FAILED
+} wf__map_child;
+void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what);
+/* The run ended (`written`: a ResultWriter wrote its results). */
+void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written);
+/* A redrive runs it again. */
+void wf__map_run_redriven(wf__frame *f);
+/* The fan-out's reference dropped (a run still running was aborted). */
+void wf__map_run_release(wf__map_run *r);
 
 #endif

@@ -48,8 +48,7 @@ void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
   json_object_set_new(r, "Name", json_string(name));
   json_object_set_new(r, "StartDate", date_now(p));
   wf__strbuf_reset(&arn);
-  wf__strbuf_printf(&arn, "arn:aws:states:%s:%s:stateMachine:%s/%s",
-                    e->region, e->account, machine ? machine : "", label);
+  wf__map_machine_arn(&arn, p, st);
   json_object_set_new(r, "StateMachineArn",
                       json_string(wf__strbuf_cstr(&arn)));
   wf__strbuf_free(&arn);

@@ -24,6 +24,7 @@ static void fan_free(wf__fanout *fan) {
   json_decref(fan->batch_input);
   json_decref(fan->records);
   wf__free(fan->map_run_arn);
+  wf__map_run_release(fan->run);
   for (size_t i = 0; fan->children && i < fan->total; i++)
     wf__frame_release(fan->children[i]);
   wf__free(fan->children);
@@ -84,6 +85,7 @@ static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
 void wf__fanout_cancel(wf__frame *f) {
   wf__fanout *fan = f->fan;
   if (!fan) return;
+  if (fan->run) wf__map_run_end(f, WF_MAP_RUN_ABORTED, false);
   for (size_t i = 0; i < fan->total; i++) {
     wf__frame *c = fan->children[i];
     if (!c) continue;
@@ -129,6 +131,9 @@ void wf__fanout_child_done(wf__frame *child) {
   fan->running--;
   fan->done++;
   wf__map_child_ended(p, i, child);
+  if (fan->distributed)
+    wf__map_run_child(p, i, child->ok ? WF__MAP_CHILD_SUCCEEDED
+                                      : WF__MAP_CHILD_FAILED);
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
     fan->succeeded[i] = 1;
@@ -180,6 +185,7 @@ void wf__fanout_redrive(wf__frame *f) {
   fan->done = 0;
   for (size_t i = 0; i < fan->total; i++) fan->done += fan->succeeded[i];
   fan->next = 0; /* pump() passes over the children that succeeded */
+  if (fan->run) wf__map_run_redriven(f);
 }
 
 /* ---- launching ---- */
@@ -217,6 +223,7 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
     c->own_next_id = 2;
     c->id_counter = &c->own_next_id;
     wf__map_child_started(f, st, i, c->input);
+    wf__map_run_child(f, i, WF__MAP_CHILD_STARTED);
   } else if (st->type == WF__MAP) {
     wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
                         .number = (int64_t)i};
@@ -468,14 +475,16 @@ static wf__step data_fault(wf__frame *f, const wf__state *st,
 
 /* A Map Run that failed still writes what its children did. */
 static void write_failed_run(wf__frame *f, const wf__state *st) {
-  if (!f->fan->distributed || !f->fan->map_run_arn ||
-      !json_object_get(st->result_writer, "Resource"))
-    return;
-  json_t *written = NULL;
-  wf__fault fault = WF__FAULT_INIT;
-  wf__map_write_results(&written, f, st, &fault);
-  json_decref(written);
-  wf__fault_clear(&fault);
+  if (!f->fan->distributed) return;
+  bool written = false;
+  if (f->fan->map_run_arn && json_object_get(st->result_writer, "Resource")) {
+    json_t *result = NULL;
+    wf__fault fault = WF__FAULT_INIT;
+    written = wf__map_write_results(&result, f, st, &fault) == 0;
+    json_decref(result);
+    wf__fault_clear(&fault);
+  }
+  wf__map_run_end(f, WF_MAP_RUN_FAILED, written);
 }
 
 static wf__step finish(wf__frame *f, const wf__state *st) {
@@ -508,11 +517,15 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
     json_decref(results);
     wf__fault fault = WF__FAULT_INIT;
     if (wf__map_write_results(&results, f, st, &fault) != 0) {
+      wf__map_run_end(f, WF_MAP_RUN_FAILED, false);
       fan_free(f->fan);
       f->fan = NULL;
       return data_fault(f, st, &fault);
     }
   }
+  if (fan->distributed)
+    wf__map_run_end(f, WF_MAP_RUN_SUCCEEDED,
+                    json_object_get(st->result_writer, "Resource") != NULL);
   if (fan->distributed) {
     event_after(f, WF__EV_MAP_RUN_SUCCEEDED, st, f->prev_event, 0, NULL, NULL);
     prev = f->prev_event;
@@ -725,6 +738,7 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
                         .text = wf__strbuf_cstr(&arn)};
     wf__history_record(f->exec, f, &a);
     f->fan->map_run_arn = wf__strbuf_take(&arn);
+    if (f->fan->map_run_arn) wf__map_run_begin(f, st, f->fan->map_run_arn);
     if (st->result_writer) {
       json_t *records = json_array();
       for (size_t i = 0; records && i < f->fan->total; i++)

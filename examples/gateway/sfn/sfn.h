@@ -126,6 +126,12 @@ bool gw_sfn_alias_name_ok(const char *s);
 char *gw_sfn_alias_arn(const char *machine_arn, const char *alias);
 /* Check an execution ARN's form; false with InvalidArn answered. */
 bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn);
+/* The execution an executionArn names (its ARN checked), released with
+ * the store's release_execution; NULL with InvalidArn or
+ * ExecutionDoesNotExist answered. */
+gw_exec_rec *gw_sfn_find_execution(gw_sfn_call *c, const char *arn);
+/* The same for a Map Run's ARN. */
+bool gw_sfn_check_map_run_arn(gw_sfn_call *c, const char *arn);
 /* "arn:aws:states:<region>:<account>:stateMachine:<name>", malloc'd. */
 char *gw_sfn_machine_arn(const gateway *g, const char *name);
 /* "<machine arn>:<version>", malloc'd. */
@@ -236,6 +242,10 @@ bool gw_sfn_page_start(gw_sfn_call *c, const char *token, const char *context,
  * the error answered. */
 bool gw_sfn_page_args(gw_sfn_call *c, const char *context, size_t dflt,
                       size_t *start, size_t *n);
+/* The page of `all` (an array, stolen) from `start`, `n` long:
+ * {"<member>": [...]} with nextToken for `context` when more follow. */
+json_t *gw_sfn_page_of(json_t *all, const char *member, const char *context,
+                       size_t start, size_t n);
 
 /* ---- sfn_tasks.c: the callback pattern --------------------------------- */
 /* Register aws.callbackResources: handlers that leave the task to
@@ -282,6 +292,10 @@ void gw_sfn_test_state(gw_sfn_call *c);
 void gw_sfn_create_activity(gw_sfn_call *c);
 void gw_sfn_describe_activity(gw_sfn_call *c);
 void gw_sfn_list_activities(gw_sfn_call *c);
+/* sfn_map_runs.c */
+void gw_sfn_list_map_runs(gw_sfn_call *c);
+void gw_sfn_describe_map_run(gw_sfn_call *c);
+void gw_sfn_update_map_run(gw_sfn_call *c);
 void gw_sfn_delete_activity(gw_sfn_call *c);
 void gw_sfn_get_activity_task(gw_sfn_call *c);
 

@@ -111,14 +111,7 @@ void gw_sfn_list_activities(gw_sfn_call *c) {
     internal(c, &err);
     return;
   }
-  size_t total = json_array_size(all);
-  json_t *page = json_array();
-  for (size_t i = start; i < total && i < start + n; i++)
-    json_array_append(page, json_array_get(all, i));
-  json_decref(all);
-  json_t *o = json_pack("{s:o}", "activities", page);
-  if (start + n < total) gw_sfn_page_next(o, "ListActivities", start + n);
-  gw_sfn_ok(c, o);
+  gw_sfn_ok(c, gw_sfn_page_of(all, "activities", "ListActivities", start, n));
 }
 
 void gw_sfn_delete_activity(gw_sfn_call *c) {

@@ -53,6 +53,9 @@ static const struct {
     {"ListActivities", gw_sfn_list_activities},
     {"DeleteActivity", gw_sfn_delete_activity},
     {"GetActivityTask", gw_sfn_get_activity_task},
+    {"ListMapRuns", gw_sfn_list_map_runs},
+    {"DescribeMapRun", gw_sfn_describe_map_run},
+    {"UpdateMapRun", gw_sfn_update_map_run},
 };
 
 json_t *gw_sfn_time(int64_t ms) { return json_real((double)ms / 1000.0); }
@@ -180,7 +183,7 @@ void gw_route_sfn(gateway *g, const gw_request *req, gw_response *resp) {
     const char *target = gw_request_header(req, "X-Amz-Target");
     gw_sfn_op fn = find_op(target);
     if (!fn) {
-      /* AWSStepFunctions.ListMapRuns, say: named as the client sent
+      /* AWSStepFunctions.ListMapRunItems, say: named as the client sent
        * it (cut short; the core lets through only this service's). */
       gw_sfn_fail(&c, "UnknownOperationException",
                   "Operation %.200s is not supported by this gateway",

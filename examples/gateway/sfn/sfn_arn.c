@@ -155,3 +155,8 @@ bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn) {
   arn_parts a;
   return parse_common(c, arn, "execution", "express", &a);
 }
+
+bool gw_sfn_check_map_run_arn(gw_sfn_call *c, const char *arn) {
+  arn_parts a;
+  return parse_common(c, arn, "mapRun", NULL, &a);
+}

@@ -24,8 +24,7 @@ static const char *const REDRIVE[] = {"REDRIVEN", "NOT_REDRIVEN", NULL};
 #define REDRIVE_TOKEN_MS (15 * 60 * 1000LL)
 #define TOKEN_KIND "redriveTokens"
 
-/* The execution an executionArn names; NULL with the error answered. */
-static gw_exec_rec *find(gw_sfn_call *c, const char *arn) {
+gw_exec_rec *gw_sfn_find_execution(gw_sfn_call *c, const char *arn) {
   if (!gw_sfn_check_execution_arn(c, arn)) return NULL;
   gw_store *s = c->g->store;
   gw_exec_rec *x = s->ops->find_execution(s, arn);
@@ -74,7 +73,7 @@ void gw_sfn_describe_execution(gw_sfn_call *c) {
   const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
   const char *included = gw_sfn_enum(&p, "includedData", INCLUDED);
   if (gw_sfn_params_failed(&p, c)) return;
-  gw_exec_rec *x = find(c, arn);
+  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
   if (!x) return;
   json_t *o = summary(x);
   bool data = !included || strcmp(included, "ALL_DATA") == 0;
@@ -153,7 +152,7 @@ void gw_sfn_redrive_execution(gw_sfn_call *c) {
   const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
   const char *token = gw_sfn_str(&p, "clientToken", false, 1, 64);
   if (gw_sfn_params_failed(&p, c)) return;
-  gw_exec_rec *x = find(c, arn);
+  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
   if (!x) return;
   const char *reason = redrive_reason(c, x);
   bool deleting = reason && x->redrive_reason != reason;
@@ -201,7 +200,7 @@ void gw_sfn_stop_execution(gw_sfn_call *c) {
   const char *error = gw_sfn_str(&p, "error", false, 0, 256);
   const char *cause = gw_sfn_str(&p, "cause", false, 0, 32768);
   if (gw_sfn_params_failed(&p, c)) return;
-  gw_exec_rec *x = find(c, arn);
+  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
   if (!x) return;
   /* One already finished keeps its end (and its stop date). */
   int64_t stop_ms = x->stop_ms;
@@ -346,7 +345,7 @@ void gw_sfn_describe_machine_for_execution(gw_sfn_call *c) {
   const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
   gw_sfn_enum(&p, "includedData", INCLUDED);
   if (gw_sfn_params_failed(&p, c)) return;
-  gw_exec_rec *x = find(c, arn);
+  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
   if (!x) return;
   gw_store *s = c->g->store;
   /* What the execution runs, as the engine keeps it with the execution. */

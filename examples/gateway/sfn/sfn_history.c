@@ -65,14 +65,9 @@ void gw_sfn_get_execution_history(gw_sfn_call *c) {
   const char *token = gw_sfn_str(&p, "nextToken", false, 1, 1024);
   bool data = gw_sfn_bool(&p, "includeExecutionData", true);
   if (gw_sfn_params_failed(&p, c)) return;
-  if (!gw_sfn_check_execution_arn(c, arn)) return;
+  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
+  if (!x) return;
   gw_store *s = c->g->store;
-  gw_exec_rec *x = s->ops->find_execution(s, arn);
-  if (!x) {
-    gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
-                arn);
-    return;
-  }
   if (c->g->cfg->engine.history == WF_HISTORY_OFF) {
     gw_sfn_fail(c, "ValidationException",
                 "This gateway keeps no execution history (engine.history: "

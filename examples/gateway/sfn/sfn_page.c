@@ -97,3 +97,15 @@ bool gw_sfn_page_args(gw_sfn_call *c, const char *context, size_t dflt,
   *n = max ? (size_t)max : dflt;
   return true;
 }
+
+json_t *gw_sfn_page_of(json_t *all, const char *member, const char *context,
+                       size_t start, size_t n) {
+  size_t total = json_array_size(all);
+  json_t *page = json_array();
+  for (size_t i = start; i < total && i < start + n; i++)
+    json_array_append(page, json_array_get(all, i));
+  json_decref(all);
+  json_t *o = json_pack("{s:o}", member, page);
+  if (o && start + n < total) gw_sfn_page_next(o, context, start + n);
+  return o;
+}

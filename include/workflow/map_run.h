@@ -1,0 +1,120 @@
+/*
+ * libworkflow: Map Runs, the child executions a Distributed Map state
+ * starts (AWS's ListMapRuns, DescribeMapRun and UpdateMapRun).
+ *
+ * Each run of a Distributed Map state is a Map Run, named by the ARN its
+ * MapRunStarted event shows:
+ *   arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID
+ * (LABEL: the state's Label, else its name). The engine keeps what it
+ * knows of each (status, dates, the counts of child executions and items,
+ * MaxConcurrency and the tolerances) in memory for as long as it runs: a
+ * Map Run is not in the store, and is not listed after a restart.
+ */
+#ifndef WF_MAP_RUN_H
+#define WF_MAP_RUN_H
+
+#include <stdint.h>
+
+#include "workflow/common.h"
+#include "workflow/engine.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum wf_map_run_status {
+  WF_MAP_RUN_RUNNING,
+  WF_MAP_RUN_SUCCEEDED,
+  WF_MAP_RUN_FAILED,
+  WF_MAP_RUN_ABORTED
+} wf_map_run_status;
+
+/** Child executions (or items) of a Map Run by where they stand, as
+ *  AWS's MapRunExecutionCounts and MapRunItemCounts count them. */
+typedef struct wf_map_run_counts {
+  int64_t pending, running, succeeded, failed, timed_out, aborted, total;
+  int64_t results_written; /**< written by the ResultWriter */
+  int64_t failures_not_redrivable, pending_redrive;
+} wf_map_run_counts;
+
+/** What is known of a Map Run; its strings are valid during the callback
+ *  that receives it. */
+typedef struct wf_map_run_info {
+  const char *map_run_arn;
+  const char *execution_arn;     /**< the execution that started it */
+  const char *state_machine_arn; /**< ...:stateMachine:MACHINE/LABEL */
+  wf_map_run_status status;
+  int64_t start_ms, stop_ms;     /**< stop_ms 0 while it runs */
+  int64_t max_concurrency;       /**< 0: no limit */
+  int64_t tolerated_failure_count;
+  double tolerated_failure_percentage;
+  int64_t redrive_count, redrive_ms; /**< redrive_ms 0: never redriven */
+  wf_map_run_counts executions, items;
+} wf_map_run_info;
+
+/** Receives a Map Run; a nonzero return stops the listing. */
+typedef int (*wf_map_run_cb)(const wf_map_run_info *run, void *payload);
+
+/**
+ * The Map Runs an execution started, oldest first.
+ * @param execution_arn borrowed.
+ * @param cb called once a Map Run, with no engine lock held.
+ * @return WF_OK (also for an execution with none, or one the engine does
+ *         not know: the caller decides whether it exists); WF_EINVAL.
+ * Threads: any.
+ */
+WF_API int wf_engine_list_map_runs(wf_engine *engine,
+                                   const char *execution_arn,
+                                   wf_map_run_cb cb, void *payload,
+                                   wf_error *err);
+
+/**
+ * One Map Run, by its ARN.
+ * @param cb called once, with no engine lock held.
+ * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL.
+ * Threads: any.
+ */
+WF_API int wf_engine_describe_map_run(wf_engine *engine,
+                                      const char *map_run_arn,
+                                      wf_map_run_cb cb, void *payload,
+                                      wf_error *err);
+
+/** Which fields of wf_map_run_update are set. */
+#define WF_MAP_RUN_SET_MAX_CONCURRENCY 1u
+#define WF_MAP_RUN_SET_TOLERATED_COUNT 2u
+#define WF_MAP_RUN_SET_TOLERATED_PERCENTAGE 4u
+
+typedef struct wf_map_run_update {
+  unsigned int version;
+  unsigned int set; /**< WF_MAP_RUN_SET_* bits; 0: nothing changes */
+  int64_t max_concurrency;          /**< >= 0; 0: no limit */
+  int64_t tolerated_failure_count;  /**< >= 0 */
+  double tolerated_failure_percentage; /**< 0 to 100 */
+} wf_map_run_update;
+
+#define WF_MAP_RUN_UPDATE_VERSION 1
+#define WF_MAP_RUN_UPDATE_INIT {.version = WF_MAP_RUN_UPDATE_VERSION}
+
+/** Initialise an update (for bindings without macros).
+ *  @return WF_OK, WF_EINVAL, WF_EVERSION. Threads: any. */
+WF_API int wf_map_run_update_init(wf_map_run_update *update,
+                                  unsigned int version);
+
+/**
+ * Change a running Map Run's MaxConcurrency and tolerances (AWS's
+ * UpdateMapRun): more concurrency starts waiting children at once; the
+ * tolerances judge the failures from then on, those already counted
+ * included.
+ * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL (a value out
+ *         of range); WF_EVERSION.
+ * Threads: any.
+ */
+WF_API int wf_engine_update_map_run(wf_engine *engine, const char *map_run_arn,
+                                    const wf_map_run_update *update,
+                                    wf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WF_MAP_RUN_H */

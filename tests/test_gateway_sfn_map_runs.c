@@ -1,0 +1,275 @@
+/* Map Runs through wf-gateway's AWS JSON API: ListMapRuns, DescribeMapRun
+ * and UpdateMapRun (a running Map Run widened, then aborted by
+ * StopExecution), a Distributed Map reading its items from and writing its
+ * results to the gateway's objectStore, AWS's errors (InvalidArn,
+ * ResourceNotFound, ExecutionDoesNotExist, ValidationException); then the
+ * AWS CLI and boto3 (tests/support/sfn_map_runs.py) calling the three. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "objstore_support.h"
+#include "sfn_support.h"
+#include "support.h"
+
+TestSuite(gateway_sfn_map_runs, .fini = gwt_fini, .timeout = 120);
+
+#define WAIT_RESOURCE "arn:aws:lambda:us-east-1:123456789012:function:wait"
+
+/* Children that wait for a token nobody sends (aws.callbackResources). */
+#define WAITING_MAP                                                       \
+  "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","          \
+  "\"Label\":\"Fan\",\"MaxConcurrency\":1,\"ItemProcessor\":{"            \
+  "\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"      \
+  "\"STANDARD\"},\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Task\"," \
+  "\"Resource\":\"" WAIT_RESOURCE "\",\"End\":true}}},\"End\":true}}}"
+
+/* Items from s3://data/items.json, results to s3://data/out/. */
+#define DATA_MAP                                                          \
+  "{\"StartAt\":\"Copy\",\"States\":{\"Copy\":{\"Type\":\"Map\","        \
+  "\"ItemReader\":{\"Resource\":\"arn:aws:states:::s3:getObject\","       \
+  "\"ReaderConfig\":{\"InputType\":\"JSON\"},\"Parameters\":{"            \
+  "\"Bucket\":\"data\",\"Key\":\"items.json\"}},\"ResultWriter\":{"       \
+  "\"Resource\":\"arn:aws:states:::s3:putObject\",\"Parameters\":{"       \
+  "\"Bucket\":\"data\",\"Prefix\":\"out\"}},\"ItemProcessor\":{"          \
+  "\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"      \
+  "\"EXPRESS\"},\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","  \
+  "\"End\":true}}},\"End\":true}}}"
+
+static wfo_root root;
+
+static void start(void) {
+  wfo_root_init(&root);
+  wfo_mkdir(&root, "data");
+  wfo_puts(&root, "data/items.json", "[{\"n\":1},{\"n\":2}]");
+  char *extra = wft_strf("objectStore: {root: %s}\n"
+                         "aws: {callbackResources: [\"" WAIT_RESOURCE "\"]}\n",
+                         root.path);
+  gwt_sfn_start(extra);
+  free(extra);
+}
+
+static void finish(void) {
+  gwt_finish();
+  wfo_root_free(&root);
+}
+
+static char *start_execution(const char *machine, const char *def,
+                             const char *input) {
+  json_decref(gwt_sfn_ok(gwt_sfn_obj(
+      "CreateStateMachine", json_pack("{s:s, s:s, s:s}", "name", machine,
+                                      "definition", def, "roleArn",
+                                      GWT_ROLE))));
+  char *m = wft_strf(GWT_MACHINE_ARN "%s", machine);
+  json_t *o = gwt_sfn_ok(gwt_sfn_obj(
+      "StartExecution",
+      json_pack("{s:s, s:s}", "stateMachineArn", m, "input", input)));
+  free(m);
+  char *arn = strdup(json_string_value(json_object_get(o, "executionArn")));
+  json_decref(o);
+  return arn;
+}
+
+/* The execution's one Map Run, once it is listed (new, free()). */
+static char *map_run_of(const char *exec) {
+  for (int i = 0; i < 400; i++) {
+    json_t *l = gwt_sfn_ok(
+        gwt_sfn("ListMapRuns", "{\"executionArn\":\"%s\"}", exec));
+    json_t *runs = json_object_get(l, "mapRuns");
+    if (json_array_size(runs)) {
+      json_t *r = json_array_get(runs, 0);
+      cr_assert_eq(json_array_size(runs), 1);
+      cr_assert_str_eq(json_string_value(json_object_get(r, "executionArn")),
+                       exec);
+      cr_assert(json_is_number(json_object_get(r, "startDate")));
+      char *arn = strdup(json_string_value(json_object_get(r, "mapRunArn")));
+      json_decref(l);
+      return arn;
+    }
+    json_decref(l);
+    usleep(10000);
+  }
+  cr_assert_fail("no Map Run listed for %s", exec);
+  return NULL;
+}
+
+static json_t *describe(const char *arn) {
+  return gwt_sfn_ok(gwt_sfn("DescribeMapRun", "{\"mapRunArn\":\"%s\"}", arn));
+}
+
+static json_int_t executions(const json_t *d, const char *key) {
+  return json_integer_value(
+      json_object_get(json_object_get(d, "executionCounts"), key));
+}
+
+/* DescribeMapRun until `key` of its executionCounts is n. */
+static json_t *describe_until(const char *arn, const char *key, int n) {
+  for (int i = 0; i < 400; i++) {
+    json_t *d = describe(arn);
+    if (executions(d, key) == n) return d;
+    json_decref(d);
+    usleep(10000);
+  }
+  cr_assert_fail("executionCounts.%s never reached %d", key, n);
+  return NULL;
+}
+
+Test(gateway_sfn_map_runs, a_running_map_run_is_described_and_updated) {
+  start();
+  char *exec = start_execution("fanout", WAITING_MAP, "[1,2,3]");
+  char *run = map_run_of(exec);
+  cr_assert_not_null(strstr(run, ":123456789012:mapRun:fanout/Fan:"), "%s",
+                     run);
+  json_t *d = describe_until(run, "running", 1);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")), "RUNNING");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "executionArn")), exec);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "mapRunArn")), run);
+  cr_assert_eq(json_integer_value(json_object_get(d, "maxConcurrency")), 1);
+  cr_assert_eq(executions(d, "pending"), 2);
+  cr_assert_eq(executions(d, "total"), 3);
+  cr_assert_null(json_object_get(d, "stopDate"));
+  cr_assert_eq(json_object_size(json_object_get(d, "itemCounts")), 10);
+  json_decref(d);
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "UpdateMapRun", "{\"mapRunArn\":\"%s\",\"maxConcurrency\":3,"
+                      "\"toleratedFailureCount\":2,"
+                      "\"toleratedFailurePercentage\":50.5}",
+      run)));
+  d = describe_until(run, "running", 3);
+  cr_assert_eq(json_integer_value(json_object_get(d, "maxConcurrency")), 3);
+  cr_assert_eq(json_integer_value(json_object_get(d, "toleratedFailureCount")),
+               2);
+  cr_assert_eq(
+      json_real_value(json_object_get(d, "toleratedFailurePercentage")), 50.5);
+  json_decref(d);
+  json_decref(gwt_sfn_ok(
+      gwt_sfn("StopExecution", "{\"executionArn\":\"%s\"}", exec)));
+  d = describe_until(run, "aborted", 3);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")), "ABORTED");
+  cr_assert(json_is_number(json_object_get(d, "stopDate")));
+  json_decref(d);
+  free(run);
+  free(exec);
+  finish();
+}
+
+Test(gateway_sfn_map_runs, items_and_results_in_the_object_store) {
+  start();
+  char *exec = start_execution("copy", DATA_MAP, "{}");
+  json_t *x = gwt_sfn_wait(exec);
+  cr_assert_str_eq(json_string_value(json_object_get(x, "status")),
+                   "SUCCEEDED", "%s",
+                   json_string_value(json_object_get(x, "cause")));
+  json_t *out = json_loads(json_string_value(json_object_get(x, "output")), 0,
+                           NULL);
+  const char *run = json_string_value(json_object_get(out, "MapRunArn"));
+  const char *key = json_string_value(
+      json_object_get(json_object_get(out, "ResultWriterDetails"), "Key"));
+  char *want = wft_strf("out/%s/manifest.json", strrchr(run, ':') + 1);
+  cr_assert_str_eq(key, want);
+  free(want);
+  char *rel = wft_strf("data/%s", key);
+  char *manifest = wfo_get(&root, rel);
+  cr_assert_not_null(manifest);
+  cr_assert_not_null(strstr(manifest, run));
+  free(manifest);
+  free(rel);
+  json_t *d = describe(run);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")),
+                   "SUCCEEDED");
+  cr_assert_eq(executions(d, "succeeded"), 2);
+  cr_assert_eq(executions(d, "resultsWritten"), 2);
+  json_decref(d);
+  json_decref(out);
+  json_decref(x);
+  free(exec);
+  finish();
+}
+
+static void expect(gwt_response r, const char *type, const char *message) {
+  gwt_expect_error(&r, type, message);
+  gwt_response_free(&r);
+}
+
+#define RUN_ARN "arn:aws:states:us-east-1:123456789012:mapRun:m/Fan:" \
+                "0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11"
+
+Test(gateway_sfn_map_runs, errors_as_aws_answers_them) {
+  start();
+  expect(gwt_sfn("DescribeMapRun", "{\"mapRunArn\":\"" RUN_ARN "\"}"),
+         "ResourceNotFound",
+         "Request references a resource that does not exist.");
+  expect(gwt_sfn("UpdateMapRun",
+                 "{\"mapRunArn\":\"" RUN_ARN "\",\"maxConcurrency\":2}"),
+         "ResourceNotFound",
+         "Request references a resource that does not exist.");
+  expect(gwt_sfn("DescribeMapRun",
+                 "{\"mapRunArn\":\"" GWT_EXEC_ARN "m:x\"}"),
+         "InvalidArn",
+         "Invalid Arn: 'Resource type not valid in this context: execution'");
+  expect(gwt_sfn("DescribeMapRun", "{\"mapRunArn\":\"nope\"}"), "InvalidArn",
+         "Invalid Arn: 'Invalid ARN prefix: nope'");
+  expect(gwt_sfn("DescribeMapRun", "{}"), "ValidationException",
+         "at 'mapRunArn'");
+  expect(gwt_sfn("UpdateMapRun", "{\"mapRunArn\":\"" RUN_ARN "\","
+                                 "\"maxConcurrency\":-1}"),
+         "ValidationException", "at 'maxConcurrency'");
+  expect(gwt_sfn("UpdateMapRun", "{\"mapRunArn\":\"" RUN_ARN "\","
+                                 "\"toleratedFailurePercentage\":101}"),
+         "ValidationException",
+         "Member must have value less than or equal to 100");
+  expect(gwt_sfn("ListMapRuns",
+                 "{\"executionArn\":\"" GWT_EXEC_ARN "m:ghost\"}"),
+         "ExecutionDoesNotExist",
+         "Execution Does Not Exist: '" GWT_EXEC_ARN "m:ghost'");
+  expect(gwt_sfn("ListMapRuns", "{}"), "ValidationException",
+         "at 'executionArn'");
+  finish();
+}
+
+/* The AWS CLI (python3 -m awscli, 1.32 and later have the Map Run
+ * commands) and boto3 call the three operations. */
+Test(gateway_sfn_map_runs, aws_cli_and_boto3) {
+  if (!gwt_python_where("import awscli, boto3, sys; sys.exit(not hasattr("
+                        "boto3.client(\"stepfunctions\", region_name="
+                        "\"us-east-1\"), \"update_map_run\"))"))
+    cr_skip_test("no AWS CLI and boto3 with the Map Run operations here");
+  start();
+  gwt_client_env();
+  char *exec = start_execution("fanout", WAITING_MAP, "[1,2]");
+  char *run = map_run_of(exec);
+  struct {
+    const char *args, *expect;
+  } calls[] = {
+      {"list-map-runs --execution-arn %s", "\"mapRunArn\""},
+      {"describe-map-run --map-run-arn %s", "\"executionCounts\""},
+      {"update-map-run --map-run-arn %s --max-concurrency 2", ""},
+      {"describe-map-run --map-run-arn %s0", "ResourceNotFound"},
+  };
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    char *args = wft_strf(calls[i].args, i == 0 ? exec : run);
+    char *cmd = wft_strf("python3 -m awscli stepfunctions --endpoint-url "
+                         "http://127.0.0.1:%d --output json %s",
+                         gwt_srv.port, args);
+    char *out;
+    int rc = gwt_shell(&out, cmd);
+    cr_assert(strstr(out, calls[i].expect) && (rc == 0) == (i < 3),
+              "%s (exit %d):\n%s", cmd, rc, out);
+    free(out);
+    free(cmd);
+    free(args);
+  }
+  json_t *d = describe_until(run, "running", 2);
+  json_decref(d);
+  char *cmd = wft_strf("python3 %s/tests/support/sfn_map_runs.py %d %s %s",
+                       WF_SOURCE_DIR, gwt_srv.port, exec, run);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
+  free(out);
+  free(cmd);
+  free(run);
+  free(exec);
+  finish();
+}

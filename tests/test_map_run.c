@@ -1,0 +1,219 @@
+/* Map Runs (workflow/map_run.h): a Distributed Map's run listed by its
+ * execution and described by its ARN (status, dates, the counts of child
+ * executions and items, MaxConcurrency and tolerances), and updated while
+ * it runs: more concurrency starts waiting children, a tolerance raised
+ * lets failures pass. Children wait in a handler the test completes, so
+ * every step waits on an event. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_support.h"
+#include "fanout_support.h"
+#include "support.h"
+#include "workflow/workflow.h"
+
+#define FN WFX_FN
+
+/* Holds every task it is given until the test completes it. */
+typedef struct holder {
+  pthread_mutex_t mu;
+  wf_task *tasks[16];
+  int n;
+  wfx_count held;
+} holder;
+
+static void hold(wf_task *t, void *payload) {
+  holder *h = payload;
+  wf_task_retain(t);
+  pthread_mutex_lock(&h->mu);
+  h->tasks[h->n++] = t;
+  pthread_mutex_unlock(&h->mu);
+  wfx_count_add(&h->held);
+}
+
+/* Complete task i: succeed with its input, or fail. */
+static void complete(holder *h, int i, bool ok) {
+  pthread_mutex_lock(&h->mu);
+  wf_task *t = h->tasks[i];
+  pthread_mutex_unlock(&h->mu);
+  if (ok)
+    wf_task_succeed(t, wf_task_input(t));
+  else
+    wf_task_fail(t, "Child.Failed", "as asked");
+  wf_task_release(t);
+}
+
+static int copy_info(const wf_map_run_info *run, void *payload) {
+  json_t *list = payload;
+  json_array_append_new(
+      list, json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,"
+                      "s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I}}",
+                      "arn", run->map_run_arn, "exec", run->execution_arn,
+                      "machine", run->state_machine_arn, "status",
+                      (int)run->status, "start", (json_int_t)run->start_ms,
+                      "stop", (json_int_t)run->stop_ms, "maxc",
+                      (json_int_t)run->max_concurrency, "tcount",
+                      (json_int_t)run->tolerated_failure_count, "tpct",
+                      run->tolerated_failure_percentage, "x", "pending",
+                      (json_int_t)run->executions.pending, "running",
+                      (json_int_t)run->executions.running, "succeeded",
+                      (json_int_t)run->executions.succeeded, "failed",
+                      (json_int_t)run->executions.failed, "aborted",
+                      (json_int_t)run->executions.aborted, "total",
+                      (json_int_t)run->executions.total, "written",
+                      (json_int_t)run->executions.results_written, "items",
+                      "total", (json_int_t)run->items.total, "succeeded",
+                      (json_int_t)run->items.succeeded, "pending",
+                      (json_int_t)run->items.pending));
+  return 0;
+}
+
+static json_t *list_runs(wf_engine *e, wf_execution *x) {
+  json_t *list = json_array();
+  cr_assert_eq(wf_engine_list_map_runs(e, wf_execution_arn(x), copy_info,
+                                       list, NULL),
+               WF_OK);
+  return list;
+}
+
+static json_t *describe(wf_engine *e, const char *arn) {
+  json_t *list = json_array();
+  wf_error err;
+  cr_assert_eq(wf_engine_describe_map_run(e, arn, copy_info, list, &err), WF_OK,
+               "%s", err.message);
+  cr_assert_eq(json_array_size(list), 1);
+  json_t *one = json_incref(json_array_get(list, 0));
+  json_decref(list);
+  return one;
+}
+
+static json_int_t count(json_t *run, const char *group, const char *key) {
+  return json_integer_value(json_object_get(json_object_get(run, group), key));
+}
+
+#define MAP(fields)                                                        \
+  "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,'Label':"     \
+  "'Orders'," fields "'ItemProcessor':{'ProcessorConfig':{'Mode':"         \
+  "'DISTRIBUTED','ExecutionType':'STANDARD'},'StartAt':'C','States':{"     \
+  "'C':{'Type':'Task','Resource':'" FN "Hold','End':true}}}}}}"
+
+Test(map_run, a_run_is_listed_counted_and_widened_while_it_runs) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m = wfx_load(MAP("'MaxConcurrency':1,'ToleratedFailurePercentage':"
+                               "50,'ItemBatcher':{'MaxItemsPerBatch':2},"));
+  /* Five items in three batches (two, two, one): three children. */
+  wf_execution *x = wfx_start(e, m, "[1,2,3,4,5]");
+  cr_assert(wfx_count_wait(&h.held, 1, WFT_WAIT_MS));
+  json_t *runs = list_runs(e, x);
+  cr_assert_eq(json_array_size(runs), 1);
+  json_t *r = json_array_get(runs, 0);
+  const char *arn = json_string_value(json_object_get(r, "arn"));
+  cr_assert_not_null(strstr(arn, ":mapRun:"), "%s", arn);
+  cr_assert_not_null(strstr(arn, "/Orders:"), "%s", arn);
+  cr_assert_str_eq(json_string_value(json_object_get(r, "exec")),
+                   wf_execution_arn(x));
+  cr_assert_not_null(
+      strstr(json_string_value(json_object_get(r, "machine")), "/Orders"));
+  cr_assert_eq(json_integer_value(json_object_get(r, "status")),
+               WF_MAP_RUN_RUNNING);
+  cr_assert_eq(json_integer_value(json_object_get(r, "stop")), 0);
+  cr_assert_eq(json_integer_value(json_object_get(r, "maxc")), 1);
+  cr_assert_eq(json_real_value(json_object_get(r, "tpct")), 50.0);
+  cr_assert_eq(count(r, "x", "total"), 3);
+  cr_assert_eq(count(r, "x", "running"), 1);
+  cr_assert_eq(count(r, "x", "pending"), 2);
+  cr_assert_eq(count(r, "items", "total"), 5);
+  cr_assert_eq(count(r, "items", "pending"), 3);
+  /* Wider: the two waiting children start at once. */
+  wf_map_run_update u = WF_MAP_RUN_UPDATE_INIT;
+  u.set = WF_MAP_RUN_SET_MAX_CONCURRENCY;
+  u.max_concurrency = 3;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS),
+            "the waiting children did not start");
+  json_t *d = describe(e, arn);
+  cr_assert_eq(json_integer_value(json_object_get(d, "maxc")), 3);
+  cr_assert_eq(count(d, "x", "running"), 3);
+  json_decref(d);
+  for (int i = 0; i < 3; i++) complete(&h, i, i != 1);
+  wft_wait(x);
+  wft_assert_succeeded(x, NULL);
+  d = describe(e, arn);
+  cr_assert_eq(json_integer_value(json_object_get(d, "status")),
+               WF_MAP_RUN_SUCCEEDED);
+  cr_assert_geq(json_integer_value(json_object_get(d, "stop")),
+                json_integer_value(json_object_get(d, "start")));
+  cr_assert_gt(json_integer_value(json_object_get(d, "stop")), 0);
+  cr_assert_eq(count(d, "x", "succeeded"), 2);
+  cr_assert_eq(count(d, "x", "failed"), 1);
+  cr_assert_eq(count(d, "x", "running"), 0);
+  cr_assert_eq(count(d, "x", "written"), 0);
+  json_decref(d);
+  json_decref(runs);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+Test(map_run, a_raised_tolerance_lets_failures_pass) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m = wfx_load(MAP(""));
+  wf_execution *x = wfx_start(e, m, "[1,2,3]");
+  cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS));
+  json_t *runs = list_runs(e, x);
+  const char *arn =
+      json_string_value(json_object_get(json_array_get(runs, 0), "arn"));
+  wf_map_run_update u;
+  cr_assert_eq(wf_map_run_update_init(&u, WF_MAP_RUN_UPDATE_VERSION), WF_OK);
+  u.set = WF_MAP_RUN_SET_TOLERATED_COUNT | WF_MAP_RUN_SET_TOLERATED_PERCENTAGE;
+  u.tolerated_failure_count = 2;
+  u.tolerated_failure_percentage = 100;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, NULL), WF_OK);
+  json_t *d = describe(e, arn);
+  cr_assert_eq(json_integer_value(json_object_get(d, "tcount")), 2);
+  json_decref(d);
+  complete(&h, 0, false);
+  complete(&h, 1, false);
+  complete(&h, 2, true);
+  wft_wait(x);
+  wft_assert_succeeded(x, NULL);
+  json_decref(runs);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+Test(map_run, unknown_runs_and_bad_updates) {
+  wf_engine *e = wfx_engine(0, NULL);
+  wf_error err;
+  json_t *list = json_array();
+  const char *arn = "arn:aws:states:us-east-1:123456789012:mapRun:M/L:x";
+  cr_assert_eq(wf_engine_describe_map_run(e, arn, copy_info, list, &err),
+               WF_ENOTFOUND);
+  cr_assert_str_eq(err.message,
+                   "Map Run Does Not Exist: "
+                   "'arn:aws:states:us-east-1:123456789012:mapRun:M/L:x'");
+  cr_assert_eq(wf_engine_list_map_runs(e, "arn:nope", copy_info, list, NULL),
+               WF_OK);
+  cr_assert_eq(json_array_size(list), 0);
+  wf_map_run_update u = WF_MAP_RUN_UPDATE_INIT;
+  u.set = WF_MAP_RUN_SET_MAX_CONCURRENCY;
+  u.max_concurrency = 1;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, &err), WF_ENOTFOUND);
+  u.max_concurrency = -1;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, &err), WF_EINVAL);
+  u.set = WF_MAP_RUN_SET_TOLERATED_PERCENTAGE;
+  u.tolerated_failure_percentage = 101;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, &err), WF_EINVAL);
+  u.version = 7;
+  cr_assert_eq(wf_engine_update_map_run(e, arn, &u, &err), WF_EVERSION);
+  json_decref(list);
+  wf_engine_free(e);
+}
