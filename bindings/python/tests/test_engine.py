@@ -350,3 +350,26 @@ def test_virtual_clock_start_and_advance() -> None:
         assert x.start_ms == 1_000_500
         assert e.clock is clock
     json.dumps({"ok": True})
+
+
+def test_nested_executions_run_the_machine_the_resolver_finds() -> None:
+    child = workflow.Machine.from_json(
+        {"StartAt": "P", "States": {"P": {
+            "Type": "Pass", "Parameters": {"got.$": "$.n"}, "End": True}}},
+        name="Child")
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:"
+    parent = task_machine("arn:aws:states:::states:startExecution.sync:2",
+                          Parameters={"StateMachineArn": arn + "Child",
+                                      "Input": {"n.$": "$.n"}})
+    missing = task_machine("arn:aws:states:::states:startExecution",
+                           Parameters={"StateMachineArn": arn + "None"})
+    with workflow.Engine() as engine:
+        engine.set_machine_resolver(
+            lambda a: child if a == arn + "Child" else None)
+        run = engine.run(parent, {"n": 7})
+        assert run.status == "SUCCEEDED", run.cause
+        assert run.output["Output"] == {"got": 7}
+        assert run.output["Status"] == "SUCCEEDED"
+        run = engine.run(missing, {})
+        assert run.status == "FAILED"
+        assert run.error == "StepFunctions.StateMachineDoesNotExistException"

@@ -129,6 +129,21 @@ STORE_EVENT_CB = c.CFUNCTYPE(c.c_int, c.POINTER(StoreEvent), _vp)
 HANDLER_INLINE = 1
 HANDLER_PREFIX = 2
 
+MACHINE_TARGET_VERSION = 1
+MACHINE_TARGET_ARN_MAX = 320
+
+
+class MachineTarget(c.Structure):
+    _fields_ = [("version", c.c_uint), ("machine", _vp),
+                ("machine_arn", c.c_char * MACHINE_TARGET_ARN_MAX),
+                ("version_arn", c.c_char * MACHINE_TARGET_ARN_MAX),
+                ("role_arn", c.c_char * MACHINE_TARGET_ARN_MAX),
+                ("execution_name", _cp)]
+
+
+RESOLVE_CB = c.CFUNCTYPE(c.c_int, c.POINTER(MachineTarget), _cp, _vp,
+                         c.POINTER(Error))
+
 class TestStateOptions(c.Structure):
     _fields_ = [("version", c.c_uint), ("input", _cp),
                 ("inspection_level", c.c_int), ("reveal_secrets", c.c_int),
@@ -153,6 +168,7 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_machine_load_yaml": (c.c_int, [_P, _cp, _vp, _vp]),
     "wf_machine_load_file": (c.c_int, [_P, _cp, _vp, _vp]),
     "wf_machine_free": (None, [_vp]),
+    "wf_machine_ref": (_vp, [_vp]),
     "wf_machine_get_type": (c.c_int, [_vp]),
     "wf_machine_name": (_cp, [_vp]),
     "wf_machine_start_at": (_cp, [_vp]),
@@ -182,6 +198,8 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
                                              c.c_uint, _vp]),
     "wf_engine_unregister_handler": (c.c_int, [_vp, _cp, c.c_uint]),
     "wf_engine_set_mock_config": (c.c_int, [_vp, _cp, _vp]),
+    # nested.h
+    "wf_engine_set_machine_resolver": (c.c_int, [_vp, RESOLVE_CB, _vp, _vp]),
     # test_state.h
     "wf_test_state_options_init": (c.c_int, [_vp, c.c_uint]),
     "wf_engine_test_state": (c.c_int, [_P, _vp, _cp, _vp, _vp]),

@@ -33,6 +33,8 @@ F = TypeVar("F", bound=Handler)
 
 _EUNSUPPORTED = -16
 _ESTATE = -10
+_ENOTFOUND = -8
+_EINTERNAL = -17
 
 
 class _Pending:
@@ -659,6 +661,36 @@ class Engine:
         check(_native.lib().wf_engine_register_handler(
             self._handle(), b(resource), cb, None, flags, ctypes.byref(err)),
             err)
+        self._core.keep.append(cb)
+
+    def set_machine_resolver(
+            self, resolve: Callable[[str], Optional[Machine]]) -> None:
+        """Serve nested executions: Task states on
+        arn:aws:states:::states:startExecution (and .sync, .sync:2,
+        .waitForTaskToken) start a child on this engine. resolve(arn) gets
+        the task's StateMachineArn and returns the Machine to run (its name
+        is the child's machine name), or None: the task then fails with
+        StepFunctions.StateMachineDoesNotExistException. Called on a worker
+        thread. Set it before starting or resuming executions."""
+        lib = _native.lib()
+
+        def call(target: Any, arn: Optional[bytes], payload: Any,
+                 err: Any) -> int:
+            try:
+                m = resolve((arn or b"").decode("utf-8"))
+                if m is None:
+                    return _ENOTFOUND
+                target.contents.machine = lib.wf_machine_ref(m._handle())
+                return 0
+            except BaseException as ex:  # never into the library
+                err.contents.message = ("%s: %s" % (
+                    type(ex).__name__, ex)).encode("utf-8")[:500]
+                return _EINTERNAL
+
+        cb = _native.RESOLVE_CB(call)
+        err = _native.Error()
+        check(lib.wf_engine_set_machine_resolver(
+            self._handle(), cb, None, ctypes.byref(err)), err)
         self._core.keep.append(cb)
 
     def handler(self, resource: str, *, prefix: bool = False,
