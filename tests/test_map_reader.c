@@ -466,6 +466,19 @@ Test(map_reader, jsonata_arguments) {
       "'Key':'{% $states.input.key %}'}}," PROCESSOR "}}}");
   wfx_assert_run(engine, m, "{'key':'j.json'}", "['p','q']");
   wf_machine_free(m);
+  /* MaxItems as an expression is not run yet: refused, never ignored. */
+  m = wfx_load(
+      "{'QueryLanguage':'JSONata','StartAt':'M','States':{'M':{'Type':'Map',"
+      "'End':true,'ItemReader':{'Resource':'arn:aws:states:::s3:getObject',"
+      "'ReaderConfig':{'InputType':'JSON','MaxItems':'{% 1 %}'},"
+      "'Arguments':{'Bucket':'b','Key':'j.json'}}," PROCESSOR "}}}");
+  wf_error err;
+  wft_assert_start_refused(engine, m, "{}", NULL, WF_EUNSUPPORTED, &err);
+  cr_assert_str_eq(err.message,
+                   "the Map state 'M' has a JSONata expression in "
+                   "ItemReader.ReaderConfig.MaxItems, which this engine "
+                   "cannot run yet");
+  wf_machine_free(m);
 }
 
 /* ---- the engine's object store ---- */

@@ -143,7 +143,8 @@ static void map_number(wf__cctx *cx, json_t *obj, const char *field,
 static const char *const PARAMETERS[] = {"Parameters", NULL};
 static const char *const ARGUMENTS[] = {"Arguments", NULL};
 
-static void reader_config(wf__cctx *cx, json_t *rc, wf__ql ql) {
+static void reader_config(wf__cctx *cx, json_t *rc, wf__state *st) {
+  wf__ql ql = st->ql;
   static const char *const path_only[] = {"MaxItemsPath", NULL};
   size_t m = wf__loc_push(cx, "ReaderConfig");
   if (!json_is_object(rc)) {
@@ -164,6 +165,13 @@ static void reader_config(wf__cctx *cx, json_t *rc, wf__ql ql) {
                 "[CSV, JSON, JSONL, PARQUET, MANIFEST]");
   /* AWS's ceiling for MaxItems (measured, floci#3733). */
   map_number(cx, rc, "MaxItems", 0, 100000000, ql);
+  if (ql == WF__QL_JSONATA &&
+      wf__jsonata_is_expr(json_object_get(rc, "MaxItems")))
+    wf__note_unrunnable(cx,
+                        "the Map state '%s' has a JSONata expression in "
+                        "ItemReader.ReaderConfig.MaxItems, which this engine "
+                        "cannot run yet",
+                        st->name ? st->name : "");
   if (ql == WF__QL_JSONPATH)
     wf__jsonpath_free(wf__get_path(cx, rc, "MaxItemsPath", NUMBER_PATH_FLAGS));
   wf__loc_pop(cx, m);
@@ -211,7 +219,7 @@ static void item_reader(wf__cctx *cx, json_t *js, wf__state *st) {
                   res);
     io_arguments(cx, r, st, &st->reader_parameters, &st->reader_arguments);
     json_t *rc = json_object_get(r, "ReaderConfig");
-    if (rc) reader_config(cx, rc, st->ql);
+    if (rc) reader_config(cx, rc, st);
     const char *it = json_string_value(
         json_object_get(json_object_get(r, "ReaderConfig"), "InputType"));
     if (it && strcmp(it, "PARQUET") == 0)

@@ -276,6 +276,44 @@ def test_redrive_reruns_the_failed_task() -> None:
             info.value)
 
 
+def test_object_store_serves_item_reader_and_result_writer(
+        tmp_path: Any) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "rows.csv").write_text("k,v\na,1\nb,2\n")
+    m = workflow.Machine.from_json(json.dumps({
+        "StartAt": "M", "States": {"M": {
+            "Type": "Map", "End": True,
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "CSV"},
+                "Parameters": {"Bucket": "b", "Key": "rows.csv"}},
+            "ResultWriter": {
+                "Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "b", "Prefix": "out"}},
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                    "ExecutionType": "EXPRESS"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass",
+                                                 "End": True}}}}}}),
+        name="Rows")
+    with workflow.Engine() as e:
+        with pytest.raises(workflow.WorkflowError) as info:
+            e.run(m, {})
+        assert info.value.name == "WF_EUNSUPPORTED"
+        e.set_object_store(tmp_path)
+        x = e.run(m, {})
+        assert x.status == "SUCCEEDED", x.cause
+        key = x.output["ResultWriterDetails"]["Key"]
+        results = json.loads(
+            (tmp_path / "b" / key).with_name("SUCCEEDED_0.json").read_text())
+        assert [json.loads(r["Output"]) for r in results] == [
+            {"k": "a", "v": "1"}, {"k": "b", "v": "2"}]
+        with pytest.raises(workflow.WorkflowError) as info:
+            e.set_object_store(tmp_path / "missing")
+        assert info.value.name == "WF_EINVAL"
+        e.set_object_store(None)
+
+
 def test_mock_config_and_test_case() -> None:
     m = workflow.Machine.from_json(RETRY_WAIT.definition, name="M")
     with workflow.Engine(virtual_time=True) as e:

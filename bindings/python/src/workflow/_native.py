@@ -95,6 +95,10 @@ class StoreOptions(c.Structure):
                 ("read_only", c.c_bool)]
 
 
+class ObjectStoreOptions(c.Structure):
+    _fields_ = [("version", c.c_uint), ("root", _cp)]
+
+
 class PostgresOptions(c.Structure):
     _fields_ = [("version", c.c_uint), ("store", c.POINTER(StoreOptions)),
                 ("connections", c.c_uint), ("password", _cp)]
@@ -200,6 +204,9 @@ _SIGNATURES: Dict[str, Tuple[Any, List[Any]]] = {
     "wf_engine_set_mock_config": (c.c_int, [_vp, _cp, _vp]),
     # nested.h
     "wf_engine_set_machine_resolver": (c.c_int, [_vp, RESOLVE_CB, _vp, _vp]),
+    # object_store.h
+    "wf_object_store_options_init": (c.c_int, [_vp, c.c_uint]),
+    "wf_engine_set_object_store": (c.c_int, [_vp, _vp, _vp]),
     # test_state.h
     "wf_test_state_options_init": (c.c_int, [_vp, c.c_uint]),
     "wf_engine_test_state": (c.c_int, [_P, _vp, _cp, _vp, _vp]),

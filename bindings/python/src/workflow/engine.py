@@ -725,6 +725,22 @@ class Engine:
         check(_native.lib().wf_engine_set_mock_config(
             self._handle(), b(text), ctypes.byref(err)), err)
 
+    def set_object_store(self,
+                         root: Union[str, "os.PathLike[str]", None]) -> None:
+        """Serve Distributed Map ItemReader and ResultWriter from a local
+        object store: each bucket a directory under root, s3://bucket/key
+        the file root/bucket/key (None: no object store, such a machine
+        does not start)."""
+        opts = _native.ObjectStoreOptions()
+        check(_native.lib().wf_object_store_options_init(
+            ctypes.byref(opts), 1))
+        keep = None if root is None else os.fsencode(root)
+        opts.root = keep
+        err = _native.Error()
+        check(_native.lib().wf_engine_set_object_store(
+            self._handle(), None if root is None else ctypes.byref(opts),
+            ctypes.byref(err)), err)
+
     def load_mock_config(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """set_mock_config() from a MockConfigFile."""
         with open(path, encoding="utf-8") as f:
