@@ -479,6 +479,53 @@ Test(engine_nested, stopping_the_parent_stops_a_sync_child) {
   nest_fini(&n);
 }
 
+/* A Map of .sync tasks: many children of one parent, each waited for;
+ * stopping the parent stops every one still running. */
+static wf_machine *map_parent(const char *child) {
+  char *def = wft_strf(
+      "{\"StartAt\":\"Each\",\"States\":{\"Each\":{\"Type\":\"Map\","
+      "\"ItemsPath\":\"$.items\",\"ItemProcessor\":{\"StartAt\":\"Nest\","
+      "\"States\":{\"Nest\":{\"Type\":\"Task\",\"Resource\":"
+      "\"arn:aws:states:::states:startExecution.sync:2\",\"Parameters\":{"
+      "\"StateMachineArn\":\"" SM "%s\",\"Input\":{\"n.$\":\"$\"}},"
+      "\"OutputPath\":\"$.Output.twice\",\"End\":true}}},\"End\":true}}}",
+      child);
+  wf_machine *m = wft_load_named(def, "parent");
+  free(def);
+  return m;
+}
+
+Test(engine_nested, a_map_waits_for_each_child_and_a_stop_stops_them_all) {
+  nest n;
+  nest_init(&n, false);
+  add(&n.c, "double", DOUBLE);
+  add(&n.c, "holding", HOLDING);
+  wf_machine *m = map_parent("double");
+  wf_execution *x =
+      wft_run(n.e, m, "{\"items\":[1,2,3,4,5,6,7,8,9,10,11,12]}", NULL);
+  wft_assert_succeeded(x, "[2,4,6,8,10,12,14,16,18,20,22,24]");
+  wf_execution_free(x);
+  wf_machine_free(m);
+
+  m = map_parent("holding");
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.name = "many";
+  x = wft_start(n.e, m, "{\"items\":[1,2,3,4,5,6]}", &so);
+  hold_wait(&n.h, 6);
+  cr_assert_eq(wf_execution_stop(x, NULL, NULL), WF_OK);
+  json_t *list = executions_of(wf_engine_store(n.e), "holding");
+  cr_assert_eq(json_array_size(list), 6);
+  for (size_t i = 0; i < 6; i++)
+    assert_aborted_by(
+        n.e,
+        json_string_value(json_object_get(json_array_get(list, i), "arn")),
+        EXEC "parent:many");
+  json_decref(list);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  nest_fini(&n);
+}
+
 /* The task's TimeoutSeconds ends the wait: the child is stopped too (AWS
  * stops what the task managed), and a Catch takes States.Timeout. */
 Test(engine_nested, a_sync_task_that_times_out_stops_its_child) {

@@ -37,7 +37,10 @@ typedef struct waiter {
   bool parsed; /* .sync:2 */
   bool abort;
   char version_arn[WF_MACHINE_TARGET_ARN_MAX];
-  struct waiter *next;
+  bool listed; /* in the indexes (the nested lock) */
+  /* The indexes' lists: the waiters of one child, of one parent. */
+  struct waiter *next_child, *next_parent;
+  struct waiter *next; /* a batch taken out of the indexes */
 } waiter;
 
 typedef struct wf__nested {
@@ -48,7 +51,10 @@ typedef struct wf__nested {
   pthread_cond_t idle; /* resolving fell to 0 */
   bool serving;  /* the handler and the sink are registered */
   bool stopping; /* the engine is going: nothing more waits */
-  waiter *waiters;
+  /* Listed waiters by their child's ARN and by their parent's (lists
+   * through next_child, next_parent): the sink looks up the execution of
+   * each event in both. */
+  wf__strmap by_child, by_parent;
   atomic_size_t nwaiters; /* read without the lock by the sink */
 } wf__nested;
 
@@ -181,6 +187,57 @@ static bool execution_end(wf__event_type t) {
   return t >= WF__EV_EXECUTION_SUCCEEDED && t <= WF__EV_EXECUTION_TIMED_OUT;
 }
 
+/* ---- the indexes (the nested lock held) ---- */
+
+static waiter **link_of(waiter *w, bool by_parent) {
+  return by_parent ? &w->next_parent : &w->next_child;
+}
+
+static const char *key_of(const waiter *w, bool by_parent) {
+  return by_parent ? w->task->frame->exec->arn : w->child_arn;
+}
+
+static bool index_add(wf__strmap *m, waiter *w, bool by_parent) {
+  *link_of(w, by_parent) = wf__strmap_get(m, key_of(w, by_parent));
+  return wf__strmap_put(m, key_of(w, by_parent), w, NULL);
+}
+
+static void index_remove(wf__strmap *m, waiter *w, bool by_parent) {
+  const char *key = key_of(w, by_parent);
+  waiter *head = wf__strmap_get(m, key);
+  if (head == w) {
+    waiter *next = *link_of(w, by_parent);
+    if (next)
+      wf__strmap_put(m, key, next, NULL); /* a replacement: no memory */
+    else
+      wf__strmap_remove(m, key);
+    return;
+  }
+  for (waiter *p = head; p; p = *link_of(p, by_parent))
+    if (*link_of(p, by_parent) == w) {
+      *link_of(p, by_parent) = *link_of(w, by_parent);
+      return;
+    }
+}
+
+static bool list_locked(wf__nested *n, waiter *w) {
+  if (!index_add(&n->by_child, w, false)) return false;
+  if (!index_add(&n->by_parent, w, true)) {
+    index_remove(&n->by_child, w, false);
+    return false;
+  }
+  w->listed = true;
+  atomic_fetch_add(&n->nwaiters, 1);
+  return true;
+}
+
+static void unlist_locked(wf__nested *n, waiter *w) {
+  index_remove(&n->by_child, w, false);
+  index_remove(&n->by_parent, w, true);
+  w->listed = false;
+  atomic_fetch_sub(&n->nwaiters, 1);
+}
+
 /* Every committed event: a child's end completes the tasks waiting for
  * it; any event of a parent whose waiting task has settled otherwise
  * (stopped, timed out, cut) stops that child. Called with the event's
@@ -189,21 +246,22 @@ static bool execution_end(wf__event_type t) {
 static void on_event(const wf__event_note *note, void *payload) {
   wf__nested *n = payload;
   if (!atomic_load(&n->nwaiters)) return;
-  bool end = execution_end(note->ev->type);
-  waiter *hits = NULL;
+  const char *arn = note->exec->arn;
+  waiter *hits = NULL, *next;
   pthread_mutex_lock(&n->lock);
-  for (waiter **pp = &n->waiters; *pp;) {
-    waiter *w = *pp;
-    bool done = end && strcmp(w->child_arn, note->exec->arn) == 0;
-    bool given_up = !done && w->task->frame->exec == note->exec &&
-                    atomic_load(&w->task->settled);
-    if (!done && !given_up) {
-      pp = &w->next;
-      continue;
+  if (execution_end(note->ev->type))
+    for (waiter *w = wf__strmap_get(&n->by_child, arn); w; w = next) {
+      next = w->next_child;
+      unlist_locked(n, w);
+      w->abort = false;
+      w->next = hits;
+      hits = w;
     }
-    *pp = w->next;
-    atomic_fetch_sub(&n->nwaiters, 1);
-    w->abort = given_up;
+  for (waiter *w = wf__strmap_get(&n->by_parent, arn); w; w = next) {
+    next = w->next_parent;
+    if (!atomic_load(&w->task->settled)) continue;
+    unlist_locked(n, w);
+    w->abort = true;
     w->next = hits;
     hits = w;
   }
@@ -217,20 +275,14 @@ static void on_event(const wf__event_note *note, void *payload) {
   }
 }
 
-/* Take w out of the list if it is still there (a second owner may have
- * taken it: the sink). */
+/* Take w out of the indexes if it is still there (a second owner may
+ * have taken it: the sink). */
 static bool unlist(wf__nested *n, waiter *w) {
-  bool found = false;
   pthread_mutex_lock(&n->lock);
-  for (waiter **pp = &n->waiters; *pp; pp = &(*pp)->next)
-    if (*pp == w) {
-      *pp = w->next;
-      atomic_fetch_sub(&n->nwaiters, 1);
-      found = true;
-      break;
-    }
+  bool listed = w->listed;
+  if (listed) unlist_locked(n, w);
   pthread_mutex_unlock(&n->lock);
-  return found;
+  return listed;
 }
 
 /* Wait for the child's end: listed for the sink, then its record read in
@@ -249,14 +301,11 @@ static void wait_for(wf__nested *n, wf_task *t, const char *child_arn,
   w->parsed = parsed;
   snprintf(w->version_arn, sizeof w->version_arn, "%s", version_arn);
   pthread_mutex_lock(&n->lock);
-  bool stopping = n->stopping;
-  if (!stopping) {
-    w->next = n->waiters;
-    n->waiters = w;
-    atomic_fetch_add(&n->nwaiters, 1);
-  }
+  bool stopping = n->stopping, listed = !stopping && list_locked(n, w);
   pthread_mutex_unlock(&n->lock);
-  if (stopping) {
+  if (!listed) {
+    if (!stopping)
+      fail_runtime(t, "Out of memory while waiting for the child execution");
     waiter_free(w);
     return;
   }
@@ -524,6 +573,15 @@ static void *nested_new(wf_engine *e) {
   return n;
 }
 
+static void take_list(const char *key, void *value, void *arg) {
+  (void)key;
+  waiter **all = arg;
+  for (waiter *w = value; w; w = w->next_child) {
+    w->next = *all;
+    *all = w;
+  }
+}
+
 /* wf_engine_free(): nothing waits any more. The sink may still hear the
  * last commits, so the memory goes with the engine's (nested_release),
  * unless the sink was never added. */
@@ -532,8 +590,10 @@ static void nested_teardown(wf_engine *e, void *data) {
   wf__nested *n = data;
   pthread_mutex_lock(&n->lock);
   n->stopping = true;
-  waiter *w = n->waiters;
-  n->waiters = NULL;
+  waiter *w = NULL;
+  wf__strmap_foreach(&n->by_child, take_list, &w);
+  wf__strmap_clear(&n->by_child);
+  wf__strmap_clear(&n->by_parent);
   atomic_store(&n->nwaiters, 0);
   bool serving = n->serving;
   pthread_mutex_unlock(&n->lock);
