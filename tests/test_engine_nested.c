@@ -69,6 +69,13 @@ static char *parent_def(const char *form, const char *child,
       form, child, extra ? extra : "");
 }
 
+/* Load a parent's definition (taken: freed here), named "parent". */
+static wf_machine *load_parent(char *def) {
+  wf_machine *m = wft_load_named(def, "parent");
+  free(def);
+  return m;
+}
+
 static const char *DOUBLE =
     "{\"StartAt\":\"Double\",\"States\":{\"Double\":{\"Type\":\"Pass\","
     "\"Parameters\":{\"twice.$\":\"States.MathAdd($.n, $.n)\"},"
@@ -80,9 +87,7 @@ static const char *BREAK =
 
 static wf_execution *run_parent(wf_engine *e, const char *form,
                                 const char *child, const char *name) {
-  char *def = parent_def(form, child, NULL);
-  wf_machine *m = wft_load_named(def, "parent");
-  free(def);
+  wf_machine *m = load_parent(parent_def(form, child, NULL));
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = name;
   wf_execution *x = wft_run(e, m, "{\"n\":21}", &so);
@@ -404,8 +409,7 @@ Test(engine_nested, a_callback_task_waits_for_the_child_to_send_its_token) {
   wft_register(e, REPLY, reply_fn, e, 0);
   char *def = parent_def(".waitForTaskToken", "reply",
                          ",\"token.$\":\"$$.Task.Token\"");
-  wf_machine *m = wft_load_named(def, "parent");
-  free(def);
+  wf_machine *m = load_parent(def);
   wf_execution *x = wft_run(e, m, "{\"n\":1}", NULL);
   wft_assert_succeeded(x, "{\"answer\":\"from the child\"}");
   char *types = wft_event_types(x);
@@ -455,9 +459,7 @@ Test(engine_nested, stopping_the_parent_stops_a_sync_child) {
   nest_init(&n, false);
   wf_engine *e = n.e;
   add(&n.c, "holding", HOLDING);
-  char *def = parent_def(".sync", "holding", NULL);
-  wf_machine *m = wft_load_named(def, "parent");
-  free(def);
+  wf_machine *m = load_parent(parent_def(".sync", "holding", NULL));
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = "stopped";
   wf_execution *x = wft_start(e, m, "{\"n\":1}", &so);
@@ -490,9 +492,7 @@ static wf_machine *map_parent(const char *child) {
       "\"StateMachineArn\":\"" SM "%s\",\"Input\":{\"n.$\":\"$\"}},"
       "\"OutputPath\":\"$.Output.twice\",\"End\":true}}},\"End\":true}}}",
       child);
-  wf_machine *m = wft_load_named(def, "parent");
-  free(def);
-  return m;
+  return load_parent(def);
 }
 
 Test(engine_nested, a_map_waits_for_each_child_and_a_stop_stops_them_all) {
@@ -572,9 +572,7 @@ Test(engine_nested, a_parent_waiting_on_its_child_survives_a_restart) {
   hold_init(&h);
   wf_store *s;
   wf_engine *e = durable_engine(&s, dir, &c, &h);
-  char *def = parent_def(".sync:2", "holding", NULL);
-  wf_machine *m = wft_load_named(def, "parent");
-  free(def);
+  wf_machine *m = load_parent(parent_def(".sync:2", "holding", NULL));
   wf_start_options so = WF_START_OPTIONS_INIT;
   so.name = "restarted";
   wf_execution *x = wft_start(e, m, "{\"n\":5}", &so);
@@ -682,8 +680,7 @@ Test(engine_nested, refused_starts_name_the_api_error) {
             ? ""
             : "\"StateMachineArn\":\"" SM "double\",",
         cases[i].params);
-    wf_machine *m = wft_load_named(def, "parent");
-    free(def);
+    wf_machine *m = load_parent(def);
     /* The ExecutionAlreadyExists case: a first run takes the name. */
     if (strstr(cases[i].params, "once")) {
       wf_start_options so = WF_START_OPTIONS_INIT;
