@@ -9,20 +9,10 @@ otherwise the failed check.
 import sys
 import time
 
-import boto3
-import botocore.exceptions
+from sfn_client import client, fail
 
 PORT, EXEC, RUN = sys.argv[1], sys.argv[2], sys.argv[3]
-sfn = boto3.client(
-    "stepfunctions", endpoint_url="http://127.0.0.1:%s" % PORT,
-    region_name="us-east-1", aws_access_key_id="AKIDEXAMPLE",
-    aws_secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-
-
-def fail(what):
-    print("FAILED (boto3 %s): %s" % (boto3.__version__, what))
-    sys.exit(1)
-
+sfn = client(PORT)
 
 runs = sfn.list_map_runs(executionArn=EXEC)["mapRuns"]
 if [r["mapRunArn"] for r in runs] != [RUN] or "stopDate" in runs[0]:
