@@ -13,7 +13,16 @@
 #include "sfn_support.h"
 #include "support.h"
 
-TestSuite(gateway_sfn_map_runs, .fini = gwt_fini, .timeout = 120);
+static wfo_root root;
+
+/* The gateway stopped and the store removed, even after a failed
+ * assertion. */
+static void fini(void) {
+  gwt_fini();
+  if (root.path[0]) wfo_root_free(&root);
+}
+
+TestSuite(gateway_sfn_map_runs, .fini = fini, .timeout = 120);
 
 #define WAIT_RESOURCE "arn:aws:lambda:us-east-1:123456789012:function:wait"
 
@@ -37,8 +46,6 @@ TestSuite(gateway_sfn_map_runs, .fini = gwt_fini, .timeout = 120);
   "\"EXPRESS\"},\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\","  \
   "\"End\":true}}},\"End\":true}}}"
 
-static wfo_root root;
-
 static void start(void) {
   wfo_root_init(&root);
   wfo_mkdir(&root, "data");
@@ -50,10 +57,7 @@ static void start(void) {
   free(extra);
 }
 
-static void finish(void) {
-  gwt_finish();
-  wfo_root_free(&root);
-}
+static void finish(void) { gwt_finish(); }
 
 static char *start_execution(const char *machine, const char *def,
                              const char *input) {
