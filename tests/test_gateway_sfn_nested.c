@@ -4,8 +4,10 @@
  * described, a missing machine, a callback answered and a stopped parent
  * with boto3 (tests/support/sfn_nested.py); with the AWS CLI, a child
  * started through an alias (the .sync result names the alias and the
- * version it chose) and a child that fails its .sync parent. */
+ * version it chose) and a child that fails its .sync parent; and a
+ * parent waiting on its child across a crash of the gateway. */
 #include <criterion/criterion.h>
+#include <signal.h>
 
 #include "engine_support.h"
 #include "gateway_support.h"
@@ -134,6 +136,53 @@ Test(gateway_sfn_nested, an_alias_and_a_failing_child_with_the_aws_cli) {
                    json_object_get(json_object_get(cause, "Input"), "n")),
                4);
   json_decref(cause);
+  json_decref(d);
+  gwt_finish();
+}
+
+/* Killed (SIGKILL) while a .sync:2 parent waits on a child whose activity
+ * task a worker holds; started again on the same store: the worker's
+ * answer ends the child, and the parent, resumed, gets its result. */
+Test(gateway_sfn_nested, a_waiting_parent_survives_a_crash) {
+  gwt_sfn_start("store: {sqlite: @DIR@/store.db}\n");
+  json_decref(gwt_sfn_ok(gwt_sfn("CreateActivity", "{\"name\":\"work\"}")));
+  create("worked", "{\"StartAt\":\"Work\",\"States\":{\"Work\":{"
+                   "\"Type\":\"Task\",\"Resource\":\"arn:aws:states:"
+                   "us-east-1:123456789012:activity:work\",\"End\":true}}}");
+  create("waits", PARENT(".sync:2", "worked"));
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "StartExecution", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+      "waits\",\"name\":\"w1\",\"input\":\"{\\\"n\\\":3}\"}")));
+  /* Answered as soon as the child's task is queued. */
+  json_t *task = gwt_sfn_ok(gwt_sfn(
+      "GetActivityTask", "{\"activityArn\":\"arn:aws:states:us-east-1:"
+      "123456789012:activity:work\"}"));
+  const char *token = json_string_value(json_object_get(task, "taskToken"));
+  cr_assert_not_null(token, "no activity task");
+  int status = 0;
+  cr_assert(gwt_restart(&gwt_srv, SIGKILL, &status),
+            "the gateway did not start again");
+  json_decref(gwt_sfn_ok(gwt_sfn(
+      "SendTaskSuccess", "{\"taskToken\":\"%s\",\"output\":"
+      "\"{\\\"worked\\\":true}\"}", token)));
+  json_decref(task);
+  json_t *d = gwt_sfn_wait(GWT_EXEC_ARN "waits:w1");
+  cr_assert_not_null(d, "the parent never ended");
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")),
+                   "SUCCEEDED", "%s",
+                   json_string_value(json_object_get(d, "cause")));
+  json_t *out = wft_parse(json_string_value(json_object_get(d, "output")));
+  json_t *want = wft_parse("{\"worked\":true}");
+  cr_assert(json_equal(json_object_get(out, "Output"), want), "%s",
+            json_string_value(json_object_get(d, "output")));
+  /* One child: the parent's task, called again, found the one it had. */
+  json_t *l = gwt_sfn_ok(gwt_sfn(
+      "ListExecutions", "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+      "worked\"}"));
+  cr_assert_eq(json_array_size(json_object_get(l, "executions")), 1);
+  json_decref(l);
+  json_decref(want);
+  json_decref(out);
   json_decref(d);
   gwt_finish();
 }
