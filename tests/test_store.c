@@ -977,7 +977,7 @@ Test(store, postgres_refuses_a_store_from_a_newer_version) {
                err.message);
   cr_assert(strstr(err.message, "newer libworkflow") &&
                 strstr(err.message, "schema version 99") &&
-                strstr(err.message, "reads up to 1"),
+                strstr(err.message, "reads up to 2"),
             "%s", err.message);
   cr_assert(strstr(err.message, wst_pg_name(dir)),
             "the message names no database: %s", err.message);

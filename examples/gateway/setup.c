@@ -21,6 +21,8 @@ static int store_open(gw_server *srv, char *msg, size_t n) {
   wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
   po.store = &so;
   po.password = cfg->store.password;
+  po.shared = cfg->store.shared;
+  po.lease_ms = cfg->store.lease_ms;
   wf_error err;
   int rc = cfg->store.sqlite
                ? wf_store_sqlite_open(&srv->wstore, cfg->store.sqlite, &so,

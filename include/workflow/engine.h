@@ -202,6 +202,20 @@ WF_API int wf_engine_find_execution(wf_execution **out, wf_engine *engine,
                                     const char *arn);
 
 /**
+ * A running execution by ARN, to act on it (stop it, complete its tasks):
+ * as wf_engine_find_execution(), and on a shared store an execution
+ * another process runs is brought here first (its lease taken; that
+ * process drops it at its next commit or lease renewal, whichever comes
+ * first), so that what is done to it here is committed.
+ * @param[out] out a new handle; free with wf_execution_free().
+ * @return WF_OK, WF_ENOTFOUND (not running anywhere), WF_EINVAL; on a
+ *         shared store the store's errors (WF_EIO, WF_ECORRUPT).
+ * Threads: any but the engine's own.
+ */
+WF_API int wf_engine_take_execution(wf_execution **out, wf_engine *engine,
+                                    const char *arn, wf_error *err);
+
+/**
  * Register a handler for a Task resource. `resource` is matched exactly
  * ("arn:aws:lambda:us-east-1:123456789012:function:ProcessData"); with
  * WF_HANDLER_PREFIX it matches every resource starting with it (the

@@ -209,6 +209,37 @@ typedef struct wf_store_ops {
    *  went. Never a running one. */
   int (*prune)(void *backend, int64_t stopped_before_ms, size_t keep,
                size_t max, size_t *pruned, wf_error *err);
+
+  /* ---- shared stores: many processes run the executions of one store,
+   * each execution leased to one of them at a time. A backend that is not
+   * shared leaves these NULL (an engine then resumes every running
+   * execution when it starts, with list_running). In a shared store,
+   * commit() writes an execution only while this process holds its lease
+   * (a new execution is leased to the process that starts it): one whose
+   * lease went to another process fails the whole batch with
+   * WF_ECANCELED, nothing written, and is reported by lost(). ---- */
+
+  /** Renew this process's lease and take the leases of up to `max`
+   *  running executions no live process holds (their process stopped
+   *  renewing its lease, or closed the store): each is passed to cb, with
+   *  its state, to be resumed here. *next_ms gets how long to wait before
+   *  the next call so that the lease does not run out. */
+  int (*claim)(void *backend, size_t max, wf_store_execution_cb cb,
+               void *payload, int64_t *next_ms, wf_error *err);
+  /** Take the lease of one execution at once, whoever holds it (an API
+   *  call about it reached this process): its record to cb, to be resumed
+   *  here; WF_ENOTFOUND when no such execution has a state. */
+  int (*acquire)(void *backend, const char *arn, wf_store_execution_cb cb,
+                 void *payload, wf_error *err);
+  /** Report, once each, the executions whose lease this process lost
+   *  (found by claim() or by a commit); cb must not call the store. */
+  void (*lost)(void *backend, void (*cb)(const char *arn, void *payload),
+               void *payload);
+  /** The running executions whose state holds `text` (a task token sent
+   *  to this process for an execution another runs), to cb. */
+  int (*find_holding)(void *backend, const char *text,
+                      wf_store_execution_cb cb, void *payload,
+                      wf_error *err);
 } wf_store_ops;
 
 #define WF_STORE_OPS_VERSION 1
@@ -297,9 +328,25 @@ typedef struct wf_store_postgres_options {
    *  sources (PGPASSWORD, ~/.pgpass) give it; NULL: none. Copied, and
    *  never written into any message. */
   const char *password;
+  /* ---- version 2 ---- */
+  /** Share the database's executions with other processes (wf-gateway
+   *  instances, programs of your own) that open it shared: each running
+   *  execution is leased to one process at a time; a process that stops
+   *  renewing its lease (it died, it stalled, it lost the database) has
+   *  its executions taken over by the others, and whatever it tries to
+   *  commit of them afterwards is refused (fencing). false: one process
+   *  writes to the database at a time, as in version 1. */
+  bool shared;
+  /** How long a process's lease lasts unless renewed (it is renewed
+   *  every third of that): how soon the executions of a process that
+   *  died go on elsewhere. 0 means 10 s: long enough to ride out a
+   *  database restart or a stall of a few seconds without executions
+   *  changing hands, short enough to be well within the timeouts tasks
+   *  usually have. At least 300 ms. */
+  unsigned int lease_ms;
 } wf_store_postgres_options;
 
-#define WF_STORE_POSTGRES_OPTIONS_VERSION 1
+#define WF_STORE_POSTGRES_OPTIONS_VERSION 2
 #define WF_STORE_POSTGRES_OPTIONS_INIT \
   {.version = WF_STORE_POSTGRES_OPTIONS_VERSION}
 
@@ -317,10 +364,12 @@ WF_API int wf_store_postgres_options_init(wf_store_postgres_options *opts,
  * database without them, in the first schema of the search path, under
  * a schema version kept in wf_schema_version: a database written by a
  * newer libworkflow is refused naming both versions, an older schema is
- * migrated. Until executions are shared between processes by leases,
- * one process writes to a database at a time (a session advisory lock,
- * waited for up to 2 s: a writer that has just closed may not have let
- * go of it yet); any number read (opts->store->read_only). Commits are one transaction
+ * migrated. Opened shared (opts->shared), any number of processes run its
+ * executions together, each leased to one of them (see
+ * wf_store_postgres_options.shared); otherwise one process writes to a
+ * database at a time (a session advisory lock, waited for up to 2 s: a
+ * writer that has just closed may not have let go of it yet); any number
+ * read (opts->store->read_only). Commits are one transaction
  * each, sent as a libpq pipeline (one round trip); reads never wait for
  * a commit.
  * @param[out] out the store; free with wf_store_free().

@@ -300,6 +300,28 @@ static void log_failure(wf_engine *e, const wf_error *err, int attempt) {
   wf__log_engine(e, WF_LOG_ERROR, "StoreCommitFailed", msg);
 }
 
+/* Take out the items of executions whose lease was lost; false when
+ * there were none. */
+static bool drop_lost_items(wf_engine *e, wf__commit_item **items) {
+  wf__share_drop_lost(e);
+  bool any = false;
+  wf__commit_item **pp = items;
+  while (*pp) {
+    wf__commit_item *it = *pp;
+    if (!atomic_load(&it->x->lost)) {
+      pp = &it->next;
+      continue;
+    }
+    *pp = it->next;
+    any = true;
+    it->error_code = WF_ECANCELED;
+    after(e, it);
+    item_free(it);
+    wf__sched_busy_end(&e->sched);
+  }
+  return any;
+}
+
 static void *committer_main(void *arg) {
   wf_engine *e = arg;
   wf__committer *c = e->committer;
@@ -316,6 +338,12 @@ static void *committer_main(void *arg) {
     int rc, attempt = 0;
     int64_t backoff = 50;
     while ((rc = write_items(e, items, &err)) != WF_OK) {
+      /* Leases lost (a shared store): those executions go on elsewhere;
+       * the rest is written again at once. */
+      if (rc == WF_ECANCELED && drop_lost_items(e, &items)) {
+        if (!items) break;
+        continue;
+      }
       log_failure(e, &err, ++attempt);
       /* A start is answered with the failure (it never became visible);
        * the rest is written again after a pause. */
@@ -362,6 +390,8 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   wf__committer *c = e->committer;
   x->dirty = false;
   uint64_t ticket = ++x->commit_requested;
+  /* Another process runs it now: nothing of it is written here. */
+  if (atomic_load(&x->lost)) return ticket;
   if (x->probe) {
     /* A TestState run is kept nowhere and told to no listener: what a
      * commit would release takes effect at once. */
@@ -496,8 +526,9 @@ int wf__commit_wait(wf_execution *x, uint64_t ticket) {
   if (!x->engine->durable) return x->commit_error;
   wf__committer *c = x->engine->committer;
   pthread_mutex_lock(&c->mu);
-  while (x->commit_done < ticket) pthread_cond_wait(&c->done, &c->mu);
-  int rc = x->commit_error;
+  while (x->commit_done < ticket && !atomic_load(&x->lost))
+    pthread_cond_wait(&c->done, &c->mu);
+  int rc = atomic_load(&x->lost) ? WF_ECANCELED : x->commit_error;
   pthread_mutex_unlock(&c->mu);
   return rc;
 }

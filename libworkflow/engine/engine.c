@@ -195,6 +195,9 @@ void wf_engine_free(wf_engine *e) {
     }
     wf__strbuf_free(&list);
   }
+  /* No more claims: what this process runs stays its own until the store
+   * closes (and hands it back). */
+  wf__share_stop(e);
   /* What higher layers attached goes first: plugins unloading wait for
    * their calls in flight, which the pool is still there to finish. */
   pthread_mutex_lock(&e->attach_lock);
@@ -211,6 +214,7 @@ void wf_engine_free(wf_engine *e) {
   wf__sched_stop(&e->sched);
   /* Everything requested is written before the engine goes. */
   wf__commit_fini(e);
+  wf__share_free(e);
   pthread_mutex_lock(&e->xlock);
   wf__strmap_foreach(&e->tokens, release_task, NULL);
   wf__strmap_clear(&e->tokens);
@@ -226,10 +230,7 @@ void wf_engine_free(wf_engine *e) {
 
 wf_store *wf_engine_store(wf_engine *e) { return e ? e->store : NULL; }
 
-int wf_engine_find_execution(wf_execution **out, wf_engine *e,
-                             const char *arn) {
-  if (!out || !e || !arn) return WF_EINVAL;
-  *out = NULL;
+wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait) {
   /* The registry's key (wf__exec_key) from "...:execution:M:N" or
    * "...:express:M:N:ID". */
   const char *p = strstr(arn, ":execution:");
@@ -239,7 +240,7 @@ int wf_engine_find_execution(wf_execution **out, wf_engine *e,
     skip = 9;
   }
   const char *q = p ? strchr(p + skip, ':') : NULL;
-  if (!q) return WF_ENOTFOUND;
+  if (!q) return NULL;
   const char *end = strchr(q + 1, ':');
   char *machine = wf__strndup(p + skip, (size_t)(q - (p + skip)));
   char *name = end ? wf__strndup(q + 1, (size_t)(end - (q + 1)))
@@ -247,16 +248,43 @@ int wf_engine_find_execution(wf_execution **out, wf_engine *e,
   char *key = machine && name ? wf__exec_key(machine, name, arn) : NULL;
   wf__free(machine);
   wf__free(name);
-  if (!key) return WF_ENOMEM;
+  if (!key) return NULL;
   pthread_mutex_lock(&e->xlock);
   wf_execution *x = NULL;
   do {
     x = wf__strmap_get(&e->executions, key);
-  } while (!x && wf__wait_resumed(e));
-  if (x && strcmp(x->arn, arn) == 0) *out = wf__exec_ref(x);
+  } while (!x && wait && wf__wait_resumed(e));
+  x = x && strcmp(x->arn, arn) == 0 ? wf__exec_ref(x) : NULL;
   pthread_mutex_unlock(&e->xlock);
   wf__free(key);
+  return x;
+}
+
+int wf_engine_find_execution(wf_execution **out, wf_engine *e,
+                             const char *arn) {
+  if (!out || !e || !arn) return WF_EINVAL;
+  *out = wf__engine_lookup(e, arn, true);
   return *out ? WF_OK : WF_ENOTFOUND;
+}
+
+int wf_engine_take_execution(wf_execution **out, wf_engine *e,
+                             const char *arn, wf_error *err) {
+  if (!out || !e || !arn)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "out, engine and arn are required");
+  *out = wf__engine_lookup(e, arn, true);
+  if (*out || !wf__store_shared(e->store)) {
+    if (*out) return WF_OK;
+    return wf__error_set(err, WF_ENOTFOUND, NULL,
+                         "no execution '%s' runs here", arn);
+  }
+  int rc = wf__share_adopt(e, arn, err);
+  if (rc != WF_OK) return rc;
+  *out = wf__engine_lookup(e, arn, true);
+  return *out ? WF_OK
+              : wf__error_set(err, WF_ENOTFOUND, NULL,
+                              "execution '%s' ended as it was taken over",
+                              arn);
 }
 
 void *wf__engine_attachment(wf_engine *e, const void *key,

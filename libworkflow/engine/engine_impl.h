@@ -307,6 +307,12 @@ struct wf_execution {
   bool ended;
   wf_exec_status end_status;
   bool resumed; /* loaded back from a store */
+  /* Its lease went to another process (share.c): nothing of it runs or
+   * is committed here any more (lock). */
+  bool dropped;
+  /* Its lease was found lost (by the committer or the claimer): nothing
+   * more of it is committed; it is dropped soon (share.c). */
+  _Atomic bool lost;
   /* Redrives (recover.c): how many, the last one's time (0: none), and
    * the state kept at an unsuccessful end, to restart from (NULL: not
    * redrivable). */
@@ -414,6 +420,7 @@ struct wf_engine {
   bool durable;
   bool resumed; /* wf_engine_resume() was called (attach_lock) */
   struct wf__committer *committer;
+  struct wf__share *share; /* a shared store's claimer (share.c) */
 
   /* Handlers (hlock). */
   pthread_rwlock_t hlock;
@@ -612,6 +619,35 @@ void wf__task_call(wf_task *t, wf__handler *h);
 /* Under xlock: wait while wf_engine_resume() runs; true when it did (a
  * lookup that found nothing should look again). */
 bool wf__wait_resumed(wf_engine *e);
+/* engine.c: the execution with this ARN running here (a reference), or
+ * NULL; `wait`: while wf_engine_resume() runs, wait for it first. */
+wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait);
+/* recover.c: resume the running executions `read` hands to its callback
+ * (with the callback's payload; `arg` is read's own). */
+typedef int (*wf__resume_read)(wf_engine *e, wf_store_execution_cb cb,
+                               void *list, void *arg, wf_error *err);
+int wf__resume_from(wf_engine *e, wf__resume_read read, void *arg,
+                    size_t *resumed, wf_error *err);
+
+/* share.c: work sharing over a shared store. Start: claim what nobody
+ * runs (*resumed: how many) and keep claiming, renewing this process's
+ * lease, in a thread of its own; stop ends the thread (engine free). */
+int wf__share_start(wf_engine *e, size_t *resumed, wf_error *err);
+void wf__share_stop(wf_engine *e);
+/* After the committer has stopped: what is left goes. */
+void wf__share_free(wf_engine *e);
+/* Bring an execution another process runs here (an API call about it
+ * reached this one): WF_OK once it runs here, WF_ENOTFOUND when it has
+ * no state to run (ended, or no such execution), or the store's error. */
+int wf__share_adopt(wf_engine *e, const char *arn, wf_error *err);
+/* A task token sent here that no execution running here holds: bring
+ * the executions holding it here; true when one was. */
+bool wf__share_adopt_token(wf_engine *e, const char *token);
+/* Drop the executions whose lease went to another process. */
+void wf__share_drop_lost(wf_engine *e);
+/* exec.c: forget an execution another process now runs: its frames and
+ * timers stop, nothing more of it is committed; handles keep RUNNING. */
+void wf__exec_drop(wf_execution *x);
 
 /* A task in flight at a crash, resumed: call its handler again
  * (state_task.c; no lock held). */

@@ -169,6 +169,29 @@ void wf__exec_abandon(wf_execution *x) {
   wf__exec_visible_end(x);
 }
 
+void wf__exec_drop(wf_execution *x) {
+  pthread_mutex_lock(&x->lock);
+  bool was = x->dropped;
+  if (!was) {
+    wf__frame *top = x->top;
+    x->top = NULL;
+    x->dropped = true;
+    /* Ended to what runs here (nothing steps it again), whether or not
+     * its end was reached here (an end that could not be committed): its
+     * status stays RUNNING, it goes on in another process. */
+    if (!x->ended) {
+      x->ended = true;
+      x->end_status = WF_EXEC_RUNNING;
+    }
+    x->timeout_gen++;
+    wf__sched_cancel_timer(&x->engine->sched, &x->timeout_slot);
+    wf__frame_cancel(top);
+    wf__frame_release(top);
+  }
+  pthread_mutex_unlock(&x->lock);
+  if (!was) unregister_execution(x->engine, x);
+}
+
 int64_t wf__exec_history_full(wf_execution *x) {
   static const char cause[] =
       "The execution reached the maximum number of history events (25000).";
@@ -387,6 +410,12 @@ static int admit(wf_execution *x, bool named, wf_execution **same,
     wf_error ferr;
     int rc = e->store->ops->find_execution(e->store->backend, x->machine->name,
                                            x->name, note_found, &f, &ferr);
+    /* On a shared store it may run in another process: brought here, it
+     * is the one to answer with. */
+    if (rc == WF_OK && f.open && f.same_input && e->share &&
+        wf__share_adopt(e, f.arn, &ferr) == WF_OK &&
+        (*same = wf__engine_lookup(e, f.arn, false)))
+      return WF_OK;
     if (rc == WF_OK)
       return wf__error_set(err, WF_EEXIST, NULL,
                            "Execution Already Exists: '%s'%s", f.arn,
@@ -455,7 +484,7 @@ static void launch(wf_execution *x, size_t in_size, bool inline_run) {
 
 static int start(wf_execution **out, wf_engine *e, wf_machine *m,
                  const char *input_json, const wf_start_options *opts,
-                 bool inline_run, wf_error *err) {
+                 bool inline_run, bool retried, wf_error *err) {
   if (out) *out = NULL;
   if (!out || !e || !m)
     return wf__error_set(err, WF_EINVAL, NULL,
@@ -510,6 +539,12 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
    * StartExecution answers once the start is committed. */
   bool nowait = opts && opts->version >= 3 && (opts->flags & WF_START_NOWAIT);
   rc = nowait ? WF_OK : wf__commit_wait(x, 1);
+  if (rc == WF_EEXIST && e->share && opts && opts->name && !retried) {
+    /* Another process started the name meanwhile (a shared store): the
+     * same input is the same start. */
+    wf__exec_release(x);
+    return start(out, e, m, input_json, opts, inline_run, true, err);
+  }
   if (rc != WF_OK) {
     wf__error_set(err, rc, NULL,
                   "the execution could not be recorded in its store: %s",
@@ -524,13 +559,13 @@ static int start(wf_execution **out, wf_engine *e, wf_machine *m,
 int wf_engine_start(wf_execution **out, wf_engine *e, wf_machine *m,
                     const char *input_json, const wf_start_options *opts,
                     wf_error *err) {
-  return start(out, e, m, input_json, opts, false, err);
+  return start(out, e, m, input_json, opts, false, false, err);
 }
 
 int wf_engine_run(wf_execution **out, wf_engine *e, wf_machine *m,
                   const char *input_json, const wf_start_options *opts,
                   wf_error *err) {
-  int rc = start(out, e, m, input_json, opts, true, err);
+  int rc = start(out, e, m, input_json, opts, true, false, err);
   if (rc == WF_OK) wf_execution_wait(*out, -1);
   return rc;
 }

@@ -265,6 +265,37 @@ static int resume_one(wf_engine *e, wf__strmap *machines, const saved *s,
   return WF_OK;
 }
 
+/* Read the executions to resume (list_running, or a shared store's
+ * claim). */
+static int read_running(wf_engine *e, wf_store_execution_cb cb, void *list,
+                        void *arg, wf_error *err) {
+  (void)arg;
+  return e->store->ops->list_running(e->store->backend, cb, list, err);
+}
+
+int wf__resume_from(wf_engine *e, wf__resume_read read, void *arg,
+                    size_t *resumed, wf_error *err) {
+  saved_list l = {0};
+  int rc = read(e, keep_running, &l, arg, err);
+  if (rc == WF_OK && l.oom)
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  wf__strmap machines = WF__STRMAP_INIT;
+  size_t n = 0;
+  for (size_t i = 0; rc == WF_OK && i < l.n; i++) {
+    /* Time stands still while executions are put back together. */
+    wf__sched_busy_begin(&e->sched);
+    rc = resume_one(e, &machines, &l.items[i], err);
+    wf__sched_busy_end(&e->sched);
+    if (rc == WF_OK) n++;
+  }
+  for (size_t i = 0; i < l.n; i++) saved_free(&l.items[i]);
+  wf__free(l.items);
+  wf__strmap_foreach(&machines, free_machine, NULL);
+  wf__strmap_clear(&machines);
+  if (resumed) *resumed = n;
+  return rc;
+}
+
 int wf_engine_resume(wf_engine *e, size_t *resumed, wf_error *err) {
   if (resumed) *resumed = 0;
   if (!e) return wf__error_set(err, WF_EINVAL, NULL, "engine is required");
@@ -282,29 +313,15 @@ int wf_engine_resume(wf_engine *e, size_t *resumed, wf_error *err) {
   e->resuming = true;
   e->resumer = pthread_self();
   pthread_mutex_unlock(&e->xlock);
-  saved_list l = {0};
-  int rc = e->store->ops->list_running(e->store->backend, keep_running, &l,
-                                       err);
-  if (rc == WF_OK && l.oom)
-    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  wf__strmap machines = WF__STRMAP_INIT;
-  size_t n = 0;
-  for (size_t i = 0; rc == WF_OK && i < l.n; i++) {
-    /* Time stands still while executions are put back together. */
-    wf__sched_busy_begin(&e->sched);
-    rc = resume_one(e, &machines, &l.items[i], err);
-    wf__sched_busy_end(&e->sched);
-    if (rc == WF_OK) n++;
-  }
-  for (size_t i = 0; i < l.n; i++) saved_free(&l.items[i]);
-  wf__free(l.items);
-  wf__strmap_foreach(&machines, free_machine, NULL);
-  wf__strmap_clear(&machines);
+  /* A shared store's executions are claimed: those no live process runs
+   * now, and from then on those whose process goes (share.c). */
+  bool shared = wf__store_shared(e->store);
+  int rc = shared ? wf__share_start(e, resumed, err)
+                  : wf__resume_from(e, read_running, NULL, resumed, err);
   pthread_mutex_lock(&e->xlock);
   e->resuming = false;
   pthread_cond_broadcast(&e->resumed_cond);
   pthread_mutex_unlock(&e->xlock);
-  if (resumed) *resumed = n;
   return rc;
 }
 

@@ -434,8 +434,7 @@ int wf_task_heartbeat(wf_task *t) {
 
 /* ---- completion by token ---- */
 
-static wf_task *find_token(wf_engine *e, const char *token) {
-  if (!token) return NULL;
+static wf_task *find_local_token(wf_engine *e, const char *token) {
   pthread_mutex_lock(&e->xlock);
   wf_task *t = NULL;
   do {
@@ -443,6 +442,14 @@ static wf_task *find_token(wf_engine *e, const char *token) {
   } while (!t && wf__wait_resumed(e));
   if (t) wf__task_ref(t);
   pthread_mutex_unlock(&e->xlock);
+  return t;
+}
+
+static wf_task *find_token(wf_engine *e, const char *token) {
+  if (!token) return NULL;
+  wf_task *t = find_local_token(e, token);
+  /* On a shared store, the execution may run in another process. */
+  if (!t && wf__share_adopt_token(e, token)) t = find_local_token(e, token);
   return t;
 }
 

@@ -161,6 +161,8 @@ static int open_conn(wf__pg_pool *p, wf__pg_conn *k, bool writer,
       rc = wf__pg_fail(p, c, r, "preparing its statements", err);
     PQclear(r);
   }
+  if (rc == WF_OK && writer && p->writer_ready)
+    rc = p->writer_ready(p->setup_payload, c, err);
   if (rc != WF_OK) {
     PQfinish(c);
     return rc;

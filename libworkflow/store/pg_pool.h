@@ -36,6 +36,8 @@ typedef struct wf__pg_pool {
   const wf__pg_stmt *wstmts, *rstmts;
   size_t nwstmts, nrstmts;
   wf__pg_setup_cb writer_setup;
+  wf__pg_setup_cb writer_ready; /* the writer's, once its statements are
+                                   prepared (NULL: none) */
   void *setup_payload;
   pthread_mutex_t wmu; /* the writer, held for a commit or a prune */
   wf__pg_conn writer;

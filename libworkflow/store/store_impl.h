@@ -37,6 +37,13 @@ static inline bool wf__store_arn_is_express(const char *arn) {
   return false;
 }
 
+/* A store whose executions are shared by many processes (the work
+ * sharing operations of wf_store_ops). */
+static inline bool wf__store_shared(const wf_store *s) {
+  return WF_STORE_HAS(s->ops, find_holding) && s->ops->claim &&
+         s->ops->acquire && s->ops->lost && s->ops->find_holding;
+}
+
 /* 90 days, AWS's history retention. */
 #define WF__STORE_RETENTION_MS (90LL * 24 * 3600 * 1000)
 

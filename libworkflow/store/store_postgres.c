@@ -15,6 +15,7 @@
 #include "chunk_encoder.h"
 #include "error.h"
 #include "event_chunk.h"
+#include "pg_lease.h"
 #include "pg_pool.h"
 #include "store_impl.h"
 #include "strbuf.h"
@@ -22,7 +23,7 @@
 
 /* wf_schema_version holds the versions applied; this binary reads up to
  * SCHEMA_VERSION and migrates an older schema up to it. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /* Advisory lock keys: "wflw" and the store's schema, for the one writer
  * (held by its session) and for making the schema (a transaction's). */
@@ -43,8 +44,9 @@ static const char SCHEMA[] =
     " stop_ms bigint NOT NULL, input text, output text, error text,"
     " cause text, correlation_id text, role_arn text,"
     " event_count bigint NOT NULL, state text,"
-    /* Work sharing (issue 13), not used yet: the worker running it, until
-     * when, and the lease's epoch every write of it will be fenced by. */
+    /* Work sharing (pg_lease.h): the worker running it and the lease's
+     * epoch every write of it is fenced by (lease_expires_ms is unused:
+     * a lease runs out with its worker's, in wf_workers). */
     " lease_owner text, lease_expires_ms bigint,"
     " lease_epoch bigint NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX wf_executions_by_name"
@@ -66,10 +68,7 @@ static const char SCHEMA[] =
     " UNIQUE(kind, key));"
     "INSERT INTO wf_schema_version(version) VALUES(1);";
 
-#define EXEC_COLUMNS                                                        \
-  "seq, arn, name, machine_name, machine_arn, definition_id, status,"       \
-  " start_ms, stop_ms, input, output, error, cause, correlation_id,"        \
-  " role_arn, event_count, state"
+#define EXEC_COLUMNS WF__PG_EXEC_COLUMNS
 
 static const wf__pg_stmt WRITER_SQL[] = {
     {"def", "INSERT INTO wf_definitions VALUES($1,$2,$3,$4,$5)"
@@ -118,6 +117,9 @@ static const wf__pg_stmt READER_SQL[] = {
                      " ORDER BY seq DESC LIMIT $5"},
     {"running", "SELECT " EXEC_COLUMNS " FROM wf_executions"
                 " WHERE state IS NOT NULL ORDER BY seq"},
+    {"holding", "SELECT " EXEC_COLUMNS " FROM wf_executions"
+                " WHERE status = 0 AND state IS NOT NULL"
+                " AND strpos(state, $1) > 0 ORDER BY seq"},
     /* Each chunk holds one event at least: `limit` chunks are enough. */
     {"events_fwd", "SELECT data FROM wf_events WHERE execution=(SELECT seq"
                    " FROM wf_executions WHERE arn=$1) AND last_id >= $2"
@@ -138,6 +140,9 @@ static const wf__pg_stmt READER_SQL[] = {
 typedef struct pg_store {
   wf__pg_pool pool;
   wf__chunk_encoder *enc; /* the writer's, NULL read-only */
+  wf__pg_leases leases;   /* shared: executions leased to this worker */
+  wf__pg_stmt *wsql;      /* WRITER_SQL and the leases' statements */
+  bool registered;        /* its worker has a row (shared) */
 } pg_store;
 
 /* A decimal int64 parameter. */
@@ -198,7 +203,10 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
       return wf__error_set(err, WF_ENOTFOUND, NULL,
                            "store %s is empty (no engine has written to it)",
                            label);
-    return command(s, c, SCHEMA, "creating its schema", err);
+    rc = command(s, c, SCHEMA, "creating its schema", err);
+    return rc == WF_OK ? command(s, c, WF__PG_LEASE_SCHEMA,
+                                 "creating its schema", err)
+                       : rc;
   }
   v = scalar(s, c, "SELECT max(version) FROM wf_schema_version", &r, &rc,
              err);
@@ -213,8 +221,15 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
   if (version < 1)
     return wf__error_set(err, WF_ECORRUPT, NULL,
                          "store %s has no schema version", label);
-  /* Versions before SCHEMA_VERSION would be migrated here, in this
-   * transaction; 1 is the first. */
+  /* Older versions are migrated here, in this transaction: 2 added the
+   * workers and the fence of work sharing. */
+  if (version < 2 && s->pool.read_only)
+    return wf__error_set(err, WF_EVERSION, NULL,
+                         "store %s has schema version %lld: open it once "
+                         "for writing to migrate it to version %d",
+                         label, version, SCHEMA_VERSION);
+  if (version < 2)
+    return command(s, c, WF__PG_LEASE_SCHEMA, "migrating its schema", err);
   return WF_OK;
 }
 
@@ -224,7 +239,7 @@ static int setup(void *payload, PGconn *c, wf_error *err) {
   pg_store *s = payload;
   PGresult *r;
   int rc = WF_OK;
-  if (!s->pool.read_only) {
+  if (!s->pool.read_only && !s->leases.shared) {
     /* A writer that has just closed its connection may still hold the
      * lock until its server process has gone: wait a little for it. */
     rc = command(s, c, "SET lock_timeout = '2s'", "taking its lock", err);
@@ -255,6 +270,16 @@ static int setup(void *payload, PGconn *c, wf_error *err) {
   if (rc == WF_OK) rc = make_or_check_schema(s, c, err);
   if (rc == WF_OK) rc = command(s, c, "COMMIT", "creating its schema", err);
   if (rc != WF_OK) PQclear(PQexec(c, "ROLLBACK"));
+  return rc;
+}
+
+/* The writer's statements prepared: then a shared store's worker is
+ * registered (again, on a connection opened anew). */
+static int registered(void *payload, PGconn *c, wf_error *err) {
+  pg_store *s = payload;
+  if (!s->leases.shared) return WF_OK;
+  int rc = wf__pg_leases_register(&s->leases, &s->pool, c, err);
+  if (rc == WF_OK) s->registered = true;
   return rc;
 }
 
@@ -308,24 +333,42 @@ static void send_command(pipeline *pl, const char *sql) {
     sent(pl, PQsendQueryParams(pl->c, sql, 0, NULL, NULL, NULL, NULL, 0));
 }
 
-static void send_execution(pipeline *pl, const wf_store_execution *x) {
+/* How each execution of a batch is written (shared stores: pg_lease.h). */
+enum { WRITE_UPSERT, WRITE_INSERT, WRITE_UPDATE };
+
+static void send_execution(pipeline *pl, const wf_store_execution *x,
+                           int how, const char *worker) {
   num_param n[4];
   char status[16];
   snprintf(status, sizeof status, "%d", x->status);
-  const char *v[16] = {x->arn,        x->name,
+  if (how == WRITE_UPDATE) {
+    const char *v[8] = {x->arn, status, num(&n[0], x->stop_ms), x->output,
+                        x->error, x->cause, num(&n[1], x->event_count),
+                        x->state};
+    send_prepared(pl, "exec_upd", 8, v, NULL, NULL);
+    return;
+  }
+  const char *v[17] = {x->arn,        x->name,
                        x->machine_name, x->machine_arn,
                        x->definition_id, status,
                        num(&n[0], x->start_ms), num(&n[1], x->stop_ms),
                        x->input,      x->output,
                        x->error,      x->cause,
                        x->correlation_id, x->role_arn,
-                       num(&n[2], x->event_count), x->state};
-  send_prepared(pl, "exec", 16, v, NULL, NULL);
+                       num(&n[2], x->event_count), x->state, worker};
+  if (how == WRITE_INSERT) send_prepared(pl, "exec_new", 17, v, NULL, NULL);
+  else send_prepared(pl, "exec", 16, v, NULL, NULL);
 }
 
 static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
+                       const unsigned char *how, const char *fence,
                        wf__chunk_job *jobs, size_t njobs, bool *oom) {
   send_command(pl, "BEGIN");
+  if (fence) {
+    /* First: the rows are locked and the leases checked. */
+    const char *v[2] = {s->leases.worker, fence};
+    send_prepared(pl, "fence", 2, v, NULL, NULL);
+  }
   for (size_t i = 0; i < b->ndefinitions; i++) {
     const wf_store_definition *d = &b->definitions[i];
     char type[16];
@@ -338,7 +381,8 @@ static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
   wf__chunk_encoder *enc = njobs >= 8 ? s->enc : NULL;
   wf__chunk_encoder_post(enc, jobs, njobs);
   for (size_t i = 0; i < b->nexecutions; i++)
-    send_execution(pl, &b->executions[i]);
+    send_execution(pl, &b->executions[i], how ? how[i] : WRITE_UPSERT,
+                   s->leases.worker);
   wf__chunk_encoder_finish(enc, jobs, njobs);
   for (size_t k = 0; k < njobs && !*oom; k++) {
     const wf__chunk_job *job = &jobs[k];
@@ -369,8 +413,17 @@ static int commit_failure(pg_store *s, PGconn *c, const PGresult *r,
   const char *constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
   const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
   bool events = table && strcmp(table, "wf_events") == 0;
+  if (state && strcmp(state, WF__PG_LEASE_LOST) == 0) {
+    wf__pg_leases_fenced(&s->leases, detail);
+    return wf__error_set(err, WF_ECANCELED, NULL,
+                         "store %s: %s: nothing was written",
+                         s->pool.label, PQresultErrorField(
+                             r, PG_DIAG_MESSAGE_PRIMARY));
+  }
+  /* A new execution's ARN, or its name, taken already. */
   if (state && strcmp(state, "23505") == 0 && constraint &&
-      strcmp(constraint, "wf_executions_by_name") == 0)
+      (strcmp(constraint, "wf_executions_by_name") == 0 ||
+       strcmp(constraint, "wf_executions_arn_key") == 0))
     return wf__error_set(err, WF_EEXIST, NULL, "Execution Already Exists: %s",
                          detail ? detail : "its name is taken");
   if (state && strcmp(state, "23502") == 0 && events)
@@ -399,9 +452,36 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     wf__chunk_jobs_free(jobs, njobs);
     return rc;
   }
+  /* Shared: how each execution is written, and the leases to check. */
+  unsigned char *how = NULL;
+  wf__strbuf fence = {0};
+  if (s->leases.shared) {
+    how = wf__malloc(b->nexecutions ? b->nexecutions : 1);
+    for (size_t i = 0; how && i < b->nexecutions && rc == WF_OK; i++) {
+      int plan = wf__pg_leases_plan(&s->leases, b->executions[i].arn, &fence);
+      how[i] = plan > 0 ? WRITE_UPDATE : WRITE_INSERT;
+      if (plan < 0)
+        rc = wf__error_set(err, WF_ECANCELED, NULL,
+                           "store %s: the lease of %s was taken by another "
+                           "worker: nothing was written",
+                           s->pool.label, b->executions[i].arn);
+    }
+    if (fence.len) wf__strbuf_putc(&fence, '}');
+    if (rc == WF_OK && (!how || fence.oom))
+      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    if (rc != WF_OK) {
+      wf__free(how);
+      wf__strbuf_free(&fence);
+      wf__pg_writer_done(&s->pool, false);
+      wf__chunk_jobs_free(jobs, njobs);
+      return rc;
+    }
+  }
   pipeline pl = {.c = c, .lost = !PQenterPipelineMode(c)};
   bool oom = false;
-  if (!pl.lost) send_batch(s, &pl, b, jobs, njobs, &oom);
+  if (!pl.lost)
+    send_batch(s, &pl, b, how, fence.len ? wf__strbuf_cstr(&fence) : NULL,
+               jobs, njobs, &oom);
   if (!pl.lost && !PQpipelineSync(c)) pl.lost = true;
   take_results(&pl);
   if (!pl.lost) {
@@ -420,8 +500,11 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   /* A failed statement leaves the transaction to roll back. */
   if (!pl.lost && PQtransactionStatus(c) != PQTRANS_IDLE)
     PQclear(PQexec(c, "ROLLBACK"));
+  if (rc == WF_OK && s->leases.shared) wf__pg_leases_committed(&s->leases, b);
   wf__pg_writer_done(&s->pool, pl.lost);
   wf__chunk_jobs_free(jobs, njobs);
+  wf__free(how);
+  wf__strbuf_free(&fence);
   return rc;
 }
 
@@ -541,6 +624,20 @@ static int doc_cb(const PGresult *r, int i, void *cb, void *payload,
   return ((wf_store_document_cb)cb)(&d, payload);
 }
 
+/* Hand each row of r to fn. */
+static int each_row(pg_store *s, const PGresult *r, row_fn fn, void *cb,
+                    void *payload, wf_error *err) {
+  char bad[256];
+  for (int i = 0; i < PQntuples(r); i++) {
+    int stop = fn(r, i, cb, payload, bad, sizeof bad);
+    if (stop < 0)
+      return wf__error_set(err, WF_ECORRUPT, NULL, "store %s is damaged: %s",
+                           s->pool.label, bad);
+    if (stop) break;
+  }
+  return WF_OK;
+}
+
 /* Run a reader statement and hand each row to fn. `one`: a single record
  * is expected (WF_ENOTFOUND without). */
 static int rows(pg_store *s, const char *name, int n,
@@ -551,14 +648,7 @@ static int rows(pg_store *s, const char *name, int n,
   int rc = query(s, name, n, values, 0, &r, err);
   if (rc != WF_OK) return rc;
   int nrows = PQntuples(r);
-  char bad[256];
-  for (int i = 0; i < nrows; i++) {
-    int stop = fn(r, i, cb, payload, bad, sizeof bad);
-    if (stop < 0)
-      rc = wf__error_set(err, WF_ECORRUPT, NULL, "store %s is damaged: %s",
-                         s->pool.label, bad);
-    if (stop) break;
-  }
+  rc = each_row(s, r, fn, cb, payload, err);
   PQclear(r);
   if (rc == WF_OK && one && !nrows)
     return wf__error_set(err, WF_ENOTFOUND, NULL, "no %s '%s'", what, key);
@@ -746,35 +836,96 @@ static int pg_prune(void *backend, int64_t stopped_before_ms, size_t keep,
 
 /* ---- opening ---- */
 
+/* ---- work sharing (pg_lease.h) ---- */
+
+static int pg_claim(void *backend, size_t max, wf_store_execution_cb cb,
+                    void *payload, int64_t *next_ms, wf_error *err) {
+  pg_store *s = backend;
+  /* Three times a lease: a worker renews it twice before it runs out. */
+  if (next_ms) *next_ms = s->leases.lease_ms / 3;
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) return rc;
+  PGresult *r;
+  rc = wf__pg_leases_claim(&s->leases, &s->pool, c, max, &r, err);
+  wf__pg_writer_done(&s->pool, PQstatus(c) != CONNECTION_OK);
+  /* Handed on once the writer is free: the callback may commit. */
+  if (rc == WF_OK && r) rc = each_row(s, r, exec_cb, (void *)cb, payload, err);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_acquire(void *backend, const char *arn,
+                      wf_store_execution_cb cb, void *payload,
+                      wf_error *err) {
+  pg_store *s = backend;
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) return rc;
+  PGresult *r;
+  rc = wf__pg_leases_acquire(&s->leases, &s->pool, c, arn, &r, err);
+  wf__pg_writer_done(&s->pool, PQstatus(c) != CONNECTION_OK);
+  if (rc == WF_OK && !r)
+    rc = wf__error_set(err, WF_ENOTFOUND, NULL,
+                       "no execution '%s' that can run", arn);
+  if (rc == WF_OK) rc = each_row(s, r, exec_cb, (void *)cb, payload, err);
+  PQclear(r);
+  return rc;
+}
+
+static int pg_find_holding(void *backend, const char *text,
+                           wf_store_execution_cb cb, void *payload,
+                           wf_error *err) {
+  const char *v[1] = {text};
+  return rows(backend, "holding", 1, v, exec_cb, (void *)cb, payload, false,
+              NULL, NULL, err);
+}
+
+static void pg_lost(void *backend, void (*cb)(const char *arn, void *payload),
+                    void *payload) {
+  pg_store *s = backend;
+  wf__pg_leases_take_lost(&s->leases, cb, payload);
+}
+
+/* ---- opening ---- */
+
 static void pg_close(void *backend) {
   pg_store *s = backend;
   wf__chunk_encoder_stop(s->enc);
+  PGconn *c;
+  if (s->registered && wf__pg_writer(&s->pool, &c, NULL) == WF_OK) {
+    wf__pg_leases_release(&s->leases, c);
+    wf__pg_writer_done(&s->pool, false);
+  }
   wf__pg_pool_fini(&s->pool); /* the writer's lock goes with its session */
+  wf__pg_leases_fini(&s->leases);
+  wf__free(s->wsql);
   wf__free(s);
 }
 
-static const wf_store_ops POSTGRES_OPS = {
-    .version = WF_STORE_OPS_VERSION,
-    .size = sizeof(wf_store_ops),
-    .flags = WF_STORE_DURABLE,
-    .close = pg_close,
-    .commit = pg_commit,
-    .get_execution = pg_get_execution,
-    .find_execution = pg_find_execution,
-    .list_executions = pg_list_executions,
-    .list_running = pg_list_running,
-    .read_events = pg_read_events,
-    .get_definition = pg_get_definition,
-    .get_document = pg_get_document,
-    .list_documents = pg_list_documents,
-    .prune = pg_prune,
-};
+#define POSTGRES_OPS_COMMON                              \
+  .version = WF_STORE_OPS_VERSION, .size = sizeof(wf_store_ops), \
+  .flags = WF_STORE_DURABLE, .close = pg_close, .commit = pg_commit, \
+  .get_execution = pg_get_execution, .find_execution = pg_find_execution, \
+  .list_executions = pg_list_executions, .list_running = pg_list_running, \
+  .read_events = pg_read_events, .get_definition = pg_get_definition, \
+  .get_document = pg_get_document, .list_documents = pg_list_documents, \
+  .prune = pg_prune
+
+static const wf_store_ops POSTGRES_OPS = {POSTGRES_OPS_COMMON};
+/* A shared store's: executions are claimed, not all resumed. */
+static const wf_store_ops POSTGRES_SHARED_OPS = {
+    POSTGRES_OPS_COMMON, .claim = pg_claim, .acquire = pg_acquire,
+    .lost = pg_lost, .find_holding = pg_find_holding};
 
 int wf_store_postgres_options_init(wf_store_postgres_options *opts,
                                    unsigned int version) {
   if (!opts) return WF_EINVAL;
-  if (version != WF_STORE_POSTGRES_OPTIONS_VERSION) return WF_EVERSION;
-  memset(opts, 0, sizeof *opts);
+  if (version < 1 || version > WF_STORE_POSTGRES_OPTIONS_VERSION)
+    return WF_EVERSION;
+  /* A caller built against version 1 has a shorter struct. */
+  memset(opts, 0, version == 1 ? offsetof(wf_store_postgres_options, shared)
+                               : sizeof *opts);
   opts->version = version;
   return WF_OK;
 }
@@ -786,11 +937,20 @@ int wf_store_postgres_open(wf_store **out, const char *conninfo,
     return wf__error_set(err, WF_EINVAL, NULL,
                          "out and conninfo are required");
   *out = NULL;
-  if (opts && opts->version != WF_STORE_POSTGRES_OPTIONS_VERSION)
+  if (opts && (opts->version < 1 ||
+               opts->version > WF_STORE_POSTGRES_OPTIONS_VERSION))
     return wf__error_set(err, WF_EVERSION, NULL,
                          "wf_store_postgres_options version %u is not "
-                         "supported (expected %u)",
+                         "supported (expected 1 to %u)",
                          opts->version, WF_STORE_POSTGRES_OPTIONS_VERSION);
+  bool shared = opts && opts->version >= 2 && opts->shared;
+  int64_t lease_ms = opts && opts->version >= 2 && opts->lease_ms
+                         ? (int64_t)opts->lease_ms
+                         : WF__PG_LEASE_DEFAULT_MS;
+  if (shared && lease_ms < 300)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "a lease of %lld ms is too short (at least 300)",
+                         (long long)lease_ms);
   wf_store_options o;
   int rc = wf__store_options_resolve(&o, opts ? opts->store : NULL, err);
   if (rc != WF_OK) return rc;
@@ -798,15 +958,27 @@ int wf_store_postgres_open(wf_store **out, const char *conninfo,
   if (connections < 2) connections = 2;
   pg_store *s = wf__calloc(1, sizeof *s);
   if (!s) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  wf__pg_leases_init(&s->leases, shared && !o.read_only, lease_ms);
+  s->wsql = wf__malloc((COUNT(WRITER_SQL) + WF__PG_LEASE_NSQL) *
+                       sizeof *s->wsql);
+  if (!s->wsql) {
+    wf__pg_leases_fini(&s->leases);
+    wf__free(s);
+    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  }
+  memcpy(s->wsql, WRITER_SQL, sizeof WRITER_SQL);
+  memcpy(s->wsql + COUNT(WRITER_SQL), WF__PG_LEASE_SQL,
+         WF__PG_LEASE_NSQL * sizeof *s->wsql);
   rc = wf__pg_pool_init(&s->pool, conninfo, opts ? opts->password : NULL,
                         connections - 1, err);
   s->pool.read_only = o.read_only;
   s->pool.sync_normal = o.sync == WF_STORE_SYNC_NORMAL;
-  s->pool.wstmts = WRITER_SQL;
-  s->pool.nwstmts = COUNT(WRITER_SQL);
+  s->pool.wstmts = s->wsql;
+  s->pool.nwstmts = COUNT(WRITER_SQL) + WF__PG_LEASE_NSQL;
   s->pool.rstmts = READER_SQL;
   s->pool.nrstmts = COUNT(READER_SQL);
   s->pool.writer_setup = setup;
+  s->pool.writer_ready = registered;
   s->pool.setup_payload = s;
   /* The first connection makes or checks the schema and reports a
    * database it cannot reach now rather than at the first commit. */
@@ -825,5 +997,7 @@ int wf_store_postgres_open(wf_store **out, const char *conninfo,
     pg_close(s);
     return rc;
   }
-  return wf__store_wrap(out, &POSTGRES_OPS, s, &o, err);
+  return wf__store_wrap(out, s->leases.shared ? &POSTGRES_SHARED_OPS
+                                               : &POSTGRES_OPS,
+                        s, &o, err);
 }

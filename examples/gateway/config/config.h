@@ -161,6 +161,9 @@ typedef struct gw_config {
                                (durable) */
     char *password;         /* PostgreSQL's, from password or passwordEnv;
                                NULL: libpq's own (PGPASSWORD, ~/.pgpass) */
+    bool shared;            /* PostgreSQL: executions shared with other
+                               gateways on the database (leases) */
+    unsigned lease_ms;      /* their lease; 0: the store's default */
     size_t retention;       /* ended executions kept; 0: no count limit */
     unsigned retention_days; /* ended executions kept this long */
     wf_store_sync sync;     /* full (default) or normal */

@@ -249,12 +249,14 @@ static int read_log(gw_cfgx *c, gw_config *cfg, json_t *root) {
 }
 
 /* store: memory | {sqlite: PATH | postgresql: CONNINFO, password: P |
- * passwordEnv: VAR, retention: N, retentionDays: D, sync: full|normal}
- * (neither sqlite nor postgresql: memory). */
+ * passwordEnv: VAR, shared: BOOL, leaseMs: MS, retention: N,
+ * retentionDays: D, sync: full|normal} (neither sqlite nor postgresql:
+ * memory). */
 static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
   static const char *const known[] = {"sqlite", "postgresql", "password",
-                                      "passwordEnv", "retention",
-                                      "retentionDays", "sync", NULL};
+                                      "passwordEnv", "shared", "leaseMs",
+                                      "retention", "retentionDays", "sync",
+                                      NULL};
   json_t *v = json_object_get(root, "store");
   if (json_is_string(v)) {
     if (strcmp(json_string_value(v), "memory") != 0)
@@ -266,6 +268,7 @@ static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
   json_t *o;
   unsigned long long retention = cfg->store.retention;
   unsigned long long days = cfg->store.retention_days;
+  unsigned long long lease = cfg->store.lease_ms;
   char *sync = NULL;
   if (gw_cfg_object(c, root, "", "store", &o)) return -1;
   if (!o) return 0;
@@ -273,12 +276,15 @@ static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
       gw_cfg_string(c, o, "store", "sqlite", &cfg->store.sqlite) ||
       gw_cfg_string(c, o, "store", "postgresql", &cfg->store.postgresql) ||
       gw_cfg_secret(c, o, "store", "password", false, &cfg->store.password) ||
+      gw_cfg_bool(c, o, "store", "shared", &cfg->store.shared) ||
+      gw_cfg_uint(c, o, "store", "leaseMs", 300, 3600000, &lease) ||
       gw_cfg_uint(c, o, "store", "retention", 0, 100000000, &retention) ||
       gw_cfg_uint(c, o, "store", "retentionDays", 1, 36500, &days) ||
       gw_cfg_string(c, o, "store", "sync", &sync))
     return -1;
   cfg->store.retention = (size_t)retention;
   cfg->store.retention_days = (unsigned)days;
+  cfg->store.lease_ms = (unsigned)lease;
   int rc = 0;
   if (sync && strcmp(sync, "normal") == 0)
     cfg->store.sync = WF_STORE_SYNC_NORMAL;
@@ -288,6 +294,10 @@ static int read_store(gw_cfgx *c, gw_config *cfg, json_t *root) {
   if (!rc && cfg->store.sqlite && cfg->store.postgresql)
     rc = gw_cfg_fail(c, "store.postgresql",
                      "give sqlite or postgresql, not both");
+  if (!rc && (cfg->store.shared || cfg->store.lease_ms) &&
+      !cfg->store.postgresql)
+    rc = gw_cfg_fail(c, cfg->store.shared ? "store.shared" : "store.leaseMs",
+                     "only a postgresql store is shared between gateways");
   if (!rc && cfg->store.password && !cfg->store.postgresql)
     rc = gw_cfg_fail(c, "store.password",
                      "only a postgresql store takes a password");

@@ -205,8 +205,10 @@ void gw_sfn_stop_execution(gw_sfn_call *c) {
   /* One already finished keeps its end (and its stop date). */
   int64_t stop_ms = x->stop_ms;
   wf_execution *e = NULL;
+  wf_error err;
+  /* On a shared store it may run in another gateway: it is taken over. */
   if (x->status == WF_EXEC_RUNNING &&
-      wf_engine_find_execution(&e, c->g->engine, x->arn) == WF_OK) {
+      wf_engine_take_execution(&e, c->g->engine, x->arn, &err) == WF_OK) {
     /* Answered once the stop is committed. */
     wf_execution_stop(e, error, cause);
     stop_ms = wf_execution_stop_time(e);
