@@ -338,9 +338,10 @@ static void *committer_main(void *arg) {
     int rc, attempt = 0;
     int64_t backoff = 50;
     while ((rc = write_items(e, items, &err)) != WF_OK) {
-      /* Leases lost (a shared store): those executions go on elsewhere;
-       * the rest is written again at once. */
-      if (rc == WF_ECANCELED && drop_lost_items(e, &items)) {
+      /* Leases lost (a shared store: the batch was refused, or one lost
+       * and forgotten was written as new): those executions go on
+       * elsewhere; the rest is written again at once. */
+      if (e->share && drop_lost_items(e, &items)) {
         if (!items) break;
         continue;
       }

@@ -245,10 +245,14 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
   /* Parked before the call: a snapshot taken meanwhile (the commit a
    * token needs before it is handed out) shows the frame waiting for its
    * task. A callback task's handler gets the token in its input: with a
-   * durable store it is called once the task is committed. */
+   * durable store it is called once the task is committed. On a shared
+   * store every handler is: a process that takes the execution over
+   * after a crash then knows whether it was called (and calls it again
+   * as a redelivery) or not (and calls it for the first time). */
   f->park = WF__PARK_TASK;
   f->phase = WF__PH_TASK_DONE;
-  if (e->durable && strstr(st->resource, ".waitForTaskToken")) {
+  if (e->durable && (strstr(st->resource, ".waitForTaskToken") ||
+                     wf__store_shared(e->store))) {
     t->defer_call = true;
     t->token_durable = true;
   }

@@ -1,0 +1,193 @@
+/* Many worker processes on one shared PostgreSQL store (the throwaway
+ * server of the "postgres" ctest fixture), killed with SIGKILL and stalled
+ * with SIGSTOP past their lease while they run (tests/support/
+ * share_worker.c): every execution any of them started ends SUCCEEDED
+ * exactly once, with a whole history, and every task was called once but
+ * for redeliveries, which say so. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "engine_support.h"
+#include "store_support.h"
+
+#define WORKERS 3
+#define KILLS 50
+#define WORKER WF_BINARY_DIR "/tests/bin/share_worker"
+
+typedef struct farm {
+  char *dir, *conninfo, *log, *stop;
+  pid_t pids[WORKERS];
+  int generation;
+} farm;
+
+static void spawn(farm *f, int i) {
+  char prefix[32];
+  snprintf(prefix, sizeof prefix, "w%dg%d", i, f->generation++);
+  pid_t pid = fork();
+  cr_assert_neq(pid, -1);
+  if (pid == 0) {
+    execl(WORKER, WORKER, f->conninfo, f->log, f->stop, prefix, (char *)NULL);
+    _exit(127);
+  }
+  f->pids[i] = pid;
+}
+
+static void kill_worker(farm *f, int i) {
+  kill(f->pids[i], SIGKILL);
+  int status;
+  waitpid(f->pids[i], &status, 0);
+  cr_assert(WIFSIGNALED(status), "worker %d ended before it was killed", i);
+}
+
+static int count(const wf_store_execution *x, void *p) {
+  (void)x;
+  ++*(size_t *)p;
+  return 0;
+}
+
+static size_t count_running(wf_store *s) {
+  size_t n = 0;
+  wf_store_query q = WF_STORE_QUERY_INIT;
+  q.status = WF_EXEC_RUNNING;
+  q.limit = 1;
+  wf_error err;
+  cr_assert_eq(wf_store_list_executions(s, &q, count, &n, &err),
+               WF_OK, "%s", err.message);
+  return n;
+}
+
+/* ---- checking the end ---- */
+
+typedef struct tally {
+  json_t *arns;
+  size_t succeeded, other;
+} tally;
+
+static int note(const wf_store_execution *x, void *p) {
+  tally *t = p;
+  json_array_append_new(t->arns, json_string(x->arn));
+  if (x->status == WF_EXEC_SUCCEEDED) t->succeeded++;
+  else t->other++;
+  return 0;
+}
+
+static int add_type(const wf_store_event *ev, void *p) {
+  json_array_append_new(p, json_pack("{sIss}", "id", (json_int_t)ev->id,
+                                     "type", ev->type));
+  return 0;
+}
+
+/* The history is whole: ids 1..n, one start, one end, two tasks done. */
+static void check_history(wf_store *s, const char *arn) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_store_read_events(s, arn, 0, false, 0, add_type, a, &err),
+               WF_OK, "%s", err.message);
+  size_t i;
+  json_t *v;
+  int started = 0, succeeded = 0, tasks = 0;
+  json_array_foreach(a, i, v) {
+    cr_assert_eq(json_integer_value(json_object_get(v, "id")),
+                 (json_int_t)i + 1, "%s: event ids are not contiguous", arn);
+    const char *type = json_string_value(json_object_get(v, "type"));
+    started += strcmp(type, "ExecutionStarted") == 0;
+    succeeded += strcmp(type, "ExecutionSucceeded") == 0;
+    tasks += strcmp(type, "LambdaFunctionSucceeded") == 0;
+  }
+  cr_assert(started == 1 && succeeded == 1 && tasks == 2,
+            "%s: %d starts, %d ends, %d tasks done", arn, started, succeeded,
+            tasks);
+  json_decref(a);
+}
+
+/* Each task attempt (its idempotency key) called once, but for calls
+ * marked redelivered; returns how many were. */
+static size_t check_calls(const char *log, size_t executions) {
+  FILE *f = fopen(log, "r");
+  cr_assert_not_null(f);
+  json_t *first = json_object();
+  char key[200];
+  int again;
+  size_t redelivered = 0;
+  while (fscanf(f, "%199s %d", key, &again) == 2) {
+    if (again) {
+      redelivered++;
+      continue;
+    }
+    cr_assert_null(json_object_get(first, key),
+                   "task %s was called twice without a redelivery", key);
+    json_object_set_new(first, key, json_true());
+  }
+  fclose(f);
+  /* A redelivery may be the first call that got through: at least one
+   * call per task, two tasks an execution. */
+  cr_assert_geq(json_object_size(first) + redelivered, 2 * executions);
+  json_decref(first);
+  return redelivered;
+}
+
+Test(share_workers, killed_and_stalled_workers_lose_and_repeat_nothing,
+     .timeout = 300) {
+  farm f = {0};
+  f.dir = wst_tmpdir();
+  f.conninfo = wst_pg_conninfo(f.dir);
+  f.log = wst_path(f.dir, "calls.log");
+  f.stop = wst_path(f.dir, "stop");
+  for (int i = 0; i < WORKERS; i++) spawn(&f, i);
+  /* Workers start executions all along; one dies every 150 ms (and comes
+   * back), and twice one stalls for 1.5 s, past its 0.6 s lease. */
+  for (int k = 0; k < KILLS; k++) {
+    wft_sleep_ms(150);
+    kill_worker(&f, k % WORKERS);
+    spawn(&f, k % WORKERS);
+    if (k == 20 || k == 40) {
+      pid_t stalled = f.pids[(k + 1) % WORKERS];
+      kill(stalled, SIGSTOP);
+      wft_sleep_ms(1500);
+      kill(stalled, SIGCONT);
+    }
+  }
+  FILE *stop = fopen(f.stop, "w");
+  cr_assert_not_null(stop);
+  fclose(stop);
+  /* Until nothing runs (the store read as an observer would). */
+  wf_store *s = NULL;
+  wf_store_options ro = WF_STORE_OPTIONS_INIT;
+  ro.read_only = true;
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.store = &ro;
+  wf_error err;
+  cr_assert_eq(wf_store_postgres_open(&s, f.conninfo, &po, &err), WF_OK, "%s",
+               err.message);
+  int64_t until = wft_mono_ms() + 60000;
+  while (count_running(s) > 0) {
+    cr_assert_lt(wft_mono_ms(), until, "executions still run after 60 s");
+    wft_sleep_ms(50);
+  }
+  for (int i = 0; i < WORKERS; i++) {
+    kill(f.pids[i], SIGTERM);
+    int status;
+    waitpid(f.pids[i], &status, 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "worker %d did not end cleanly", i);
+  }
+  tally t = {json_array(), 0, 0};
+  wf_store_query q = WF_STORE_QUERY_INIT;
+  cr_assert_eq(wf_store_list_executions(s, &q, note, &t, &err), WF_OK, "%s",
+               err.message);
+  cr_assert_gt(t.succeeded, 500, "only %zu executions ran", t.succeeded);
+  cr_assert_eq(t.other, 0, "%zu executions did not succeed", t.other);
+  size_t i;
+  json_t *arn;
+  json_array_foreach(t.arns, i, arn) check_history(s, json_string_value(arn));
+  size_t redelivered = check_calls(f.log, t.succeeded);
+  cr_log_info("%zu executions, %d kills, %zu redelivered task calls",
+              t.succeeded, KILLS, redelivered);
+  json_decref(t.arns);
+  wf_store_free(s);
+  free(f.log);
+  free(f.stop);
+  free(f.conninfo);
+  wst_rmdir(f.dir);
+}
