@@ -7,6 +7,8 @@
 #   pg_server.sh start STATE   writes STATE/conninfo ("host=DIR user=wf",
 #                              no database), or STATE/skip saying why
 #                              there is no server (no binaries)
+#   pg_server.sh restart STATE  stops the server at once (as a crash
+#                              would) and starts it again on its data
 #   pg_server.sh stop STATE
 # Local connections are trusted, except for the role wf_secret, which
 # must give its password (wf-secret-pw-4417: tests/support/pg_support.h).
@@ -19,6 +21,19 @@ run() {
     runuser -u nobody -- "$@"
   else
     "$@"
+  fi
+}
+
+# Start the server of cluster DIR/data. fsync off: nothing here must
+# survive a power failure. The server's output goes where pg_ctl's does:
+# the log.
+serve() {
+  if ! run "$1/pg_ctl" -D "$2/data" -w -t 60 \
+         -o "-c listen_addresses='' -c unix_socket_directories='$2'
+             -c fsync=off -c max_connections=200" start \
+         >> "$2/server.log" 2>&1; then
+    cat "$2/server.log"
+    exit 1
   fi
 }
 
@@ -45,20 +60,18 @@ start)
   hba="$dir/data/pg_hba.conf"
   { echo "local all wf_secret scram-sha-256"; cat "$hba"; } > "$dir/hba"
   run sh -c "cat '$dir/hba' > '$hba'"
-  # fsync off: nothing here must survive a power failure.
-  # The server's output goes where pg_ctl's does: the log.
-  if ! run "$bindir/pg_ctl" -D "$dir/data" -w -t 60 \
-         -o "-c listen_addresses='' -c unix_socket_directories='$dir'
-             -c fsync=off -c max_connections=200" start \
-         > "$dir/server.log" 2>&1; then
-    cat "$dir/server.log"
-    exit 1
-  fi
+  serve "$bindir" "$dir"
   "$bindir/psql" -qX "host=$dir user=wf dbname=postgres" -c \
     "CREATE ROLE wf_secret LOGIN PASSWORD 'wf-secret-pw-4417'" > /dev/null
   echo "host=$dir user=wf" > "$state/conninfo"
   echo "PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')" \
        "on the socket in $dir"
+  ;;
+restart)
+  dir=$(cat "$state/dir")
+  bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  run "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null
+  serve "$bindir" "$dir"
   ;;
 stop)
   [ -f "$state/dir" ] || exit 0
@@ -68,7 +81,7 @@ stop)
   rm -rf "$dir" "$state"
   ;;
 *)
-  echo "usage: pg_server.sh start|stop STATE_DIR" >&2
+  echo "usage: pg_server.sh start|restart|stop STATE_DIR" >&2
   exit 2
   ;;
 esac

@@ -394,7 +394,9 @@ static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
     int len[4] = {0, 0, 0, (int)job->chunk.len};
     int fmt[4] = {0, 0, 0, 1}; /* the chunk as bytes */
     *oom = job->chunk.oom;
-    if (!*oom) send_prepared(pl, "event", 4, v, len, fmt);
+    /* Shared: written again after a commit of unknown outcome. */
+    if (!*oom)
+      send_prepared(pl, how ? "event_again" : "event", 4, v, len, fmt);
   }
   for (size_t i = 0; i < b->ndocuments && !*oom; i++) {
     const wf_store_document *d = &b->documents[i];
@@ -420,6 +422,9 @@ static int commit_failure(pg_store *s, PGconn *c, const PGresult *r,
                          s->pool.label, PQresultErrorField(
                              r, PG_DIAG_MESSAGE_PRIMARY));
   }
+  if (state && strcmp(state, WF__PG_NAME_TAKEN) == 0)
+    return wf__error_set(err, WF_EEXIST, NULL, "%s",
+                         PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
   /* A new execution's ARN, or its name, taken already. */
   if (state && strcmp(state, "23505") == 0 && constraint &&
       (strcmp(constraint, "wf_executions_by_name") == 0 ||
@@ -501,6 +506,12 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   if (!pl.lost && PQtransactionStatus(c) != PQTRANS_IDLE)
     PQclear(PQexec(c, "ROLLBACK"));
   if (rc == WF_OK && s->leases.shared) wf__pg_leases_committed(&s->leases, b);
+  /* Whether it landed is unknown: its new executions are let go later. */
+  if (pl.lost && !pl.failure && s->leases.shared) {
+    for (size_t i = 0; i < b->nexecutions; i++)
+      how[i] = how[i] == WRITE_INSERT;
+    wf__pg_leases_unknown(&s->leases, b, how);
+  }
   wf__pg_writer_done(&s->pool, pl.lost);
   wf__chunk_jobs_free(jobs, njobs);
   wf__free(how);

@@ -41,6 +41,17 @@ const char WF__PG_LEASE_SCHEMA[] =
     "   USING ERRCODE = '" WF__PG_LEASE_LOST "', DETAIL = lost::text;"
     "  END IF;"
     " END $$;"
+    /* A new execution's insert that found the ARN taken (by another
+     * worker: its own earlier insert, whose commit's answer was lost with
+     * the connection, is written again). */
+    "CREATE FUNCTION wf_inserted(n bigint, arn text) RETURNS void"
+    " LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF n = 0 THEN"
+    "   RAISE EXCEPTION 'Execution Already Exists: %', arn"
+    "   USING ERRCODE = '" WF__PG_NAME_TAKEN "';"
+    "  END IF;"
+    " END $$;"
     "INSERT INTO wf_schema_version(version) VALUES(2);";
 
 const wf__pg_stmt WF__PG_LEASE_SQL[] = {
@@ -67,18 +78,34 @@ const wf__pg_stmt WF__PG_LEASE_SQL[] = {
                 " WHERE arn = $2 AND state IS NOT NULL"
                 " RETURNING " WF__PG_EXEC_COLUMNS ", lease_epoch"},
     {"fence", "SELECT wf_fence($1, $2::jsonb)"},
+    /* Written again after a commit whose outcome was lost with its
+     * connection: this worker's own row (epoch 1) is updated as it was;
+     * anyone else's is refused. */
     {"exec_new",
-     "INSERT INTO wf_executions(arn, name, machine_name, machine_arn,"
-     " definition_id, status, start_ms, stop_ms, input, output, error,"
-     " cause, correlation_id, role_arn, event_count, state, lease_owner,"
-     " lease_epoch)"
-     " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,1)"},
+     "WITH ins AS (INSERT INTO wf_executions(arn, name, machine_name,"
+     " machine_arn, definition_id, status, start_ms, stop_ms, input, output,"
+     " error, cause, correlation_id, role_arn, event_count, state,"
+     " lease_owner, lease_epoch)"
+     " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,1)"
+     " ON CONFLICT(arn) DO UPDATE SET status=excluded.status,"
+     " stop_ms=excluded.stop_ms, output=excluded.output,"
+     " error=excluded.error, cause=excluded.cause,"
+     " event_count=excluded.event_count, state=excluded.state"
+     " WHERE wf_executions.lease_owner = excluded.lease_owner"
+     " AND wf_executions.lease_epoch = 1 RETURNING 1)"
+     " SELECT wf_inserted((SELECT count(*) FROM ins), $1)"},
+    /* The same: a chunk written already is the same chunk. */
+    {"event_again", "INSERT INTO wf_events VALUES((SELECT seq FROM"
+                    " wf_executions WHERE arn=$1), $2, $3, $4)"
+                    " ON CONFLICT(execution, first_id) DO NOTHING"},
     {"exec_upd", "UPDATE wf_executions SET status=$2, stop_ms=$3,"
                  " output=$4, error=$5, cause=$6, event_count=$7, state=$8"
                  " WHERE arn=$1"},
     {"release", "UPDATE wf_executions SET lease_owner = NULL"
                 " WHERE lease_owner = $1"},
     {"worker_del", "DELETE FROM wf_workers WHERE id = $1"},
+    {"release_one", "UPDATE wf_executions SET lease_owner = NULL"
+                    " WHERE arn = $2 AND lease_owner = $1"},
 };
 const size_t WF__PG_LEASE_NSQL =
     sizeof WF__PG_LEASE_SQL / sizeof *WF__PG_LEASE_SQL;
@@ -103,6 +130,7 @@ void wf__pg_leases_init(wf__pg_leases *l, bool shared, int64_t lease_ms) {
 
 void wf__pg_leases_fini(wf__pg_leases *l) {
   wf__strmap_clear(&l->held);
+  wf__strmap_clear(&l->limbo);
   wf__strmap_clear(&l->lost);
   pthread_mutex_destroy(&l->mu);
 }
@@ -192,6 +220,41 @@ void wf__pg_leases_committed(wf__pg_leases *l, const wf_store_batch *b) {
   }
 }
 
+void wf__pg_leases_unknown(wf__pg_leases *l, const wf_store_batch *b,
+                           const unsigned char *inserted) {
+  for (size_t i = 0; i < b->nexecutions; i++)
+    if (inserted[i]) wf__strmap_put(&l->limbo, b->executions[i].arn, NULL,
+                                    NULL);
+}
+
+typedef struct letting_go {
+  wf__pg_leases *l;
+  wf__pg_pool *p;
+  PGconn *c;
+  int rc;
+  wf_error *err;
+} letting_go;
+
+static void let_go(const char *arn, void *v, void *arg) {
+  (void)v;
+  letting_go *g = arg;
+  const char *args[2] = {g->l->worker, arn};
+  if (g->rc == WF_OK)
+    g->rc = run(g->p, g->c, "release_one", 2, args, "letting an execution go",
+                NULL, g->err);
+}
+
+/* The executions in limbo become anyone's to claim, this worker's too
+ * (it abandoned them when their start failed). */
+static int let_limbo_go(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
+                        wf_error *err) {
+  if (!l->limbo.count) return WF_OK;
+  letting_go g = {l, p, c, WF_OK, err};
+  wf__strmap_foreach(&l->limbo, let_go, &g);
+  if (g.rc == WF_OK) wf__strmap_clear(&l->limbo);
+  return g.rc;
+}
+
 void wf__pg_leases_fenced(wf__pg_leases *l, const char *detail) {
   json_t *arns = detail ? json_loads(detail, 0, NULL) : NULL;
   size_t i;
@@ -277,7 +340,9 @@ int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
       (rc = run(p, c, "worker_add", 2, v, "registering its worker", NULL,
                 err)) != WF_OK)
     return rc;
-  if ((rc = find_lost(l, p, c, err)) != WF_OK) return rc;
+  if ((rc = find_lost(l, p, c, err)) != WF_OK ||
+      (rc = let_limbo_go(l, p, c, err)) != WF_OK)
+    return rc;
   if (!max) return WF_OK;
   v[1] = num(limit, (int64_t)max);
   rc = run(p, c, "claim", 2, v, "claiming executions", &r, err);
