@@ -73,8 +73,8 @@ void bench_register_seed_handlers(wf_engine *e) {
  * it is, with libpq's password sources (PGPASSWORD, ~/.pgpass); one
  * carrying a password (user:password@) is refused, as the command line
  * is visible to every user of the machine. */
-static void open_postgres(const char *uri, bool normal_sync, wf_store **store,
-                          char name[64]) {
+static void open_postgres(const char *uri, bool normal_sync, bool shared,
+                          wf_store **store, char name[64]) {
   const char *auth = strstr(uri, "://") + 3;
   const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
   const char *colon = strchr(auth, ':');
@@ -87,12 +87,24 @@ static void open_postgres(const char *uri, bool normal_sync, wf_store **store,
   so.sync = normal_sync ? WF_STORE_SYNC_NORMAL : WF_STORE_SYNC_FULL;
   wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
   po.store = &so;
+  po.shared = shared;
   wf_error err;
   if (wf_store_postgres_open(store, uri, &po, &err) != WF_OK) {
     fprintf(stderr, "%s\n", err.message);
     exit(2);
   }
-  snprintf(name, 64, "postgresql(%s)", normal_sync ? "normal" : "full");
+  snprintf(name, 64, "postgresql(%s%s)", normal_sync ? "normal" : "full",
+           shared ? ", shared" : "");
+}
+
+void bench_open_shared_store(const char *arg, bool normal_sync,
+                             wf_store **store, char name[64]) {
+  if (strncmp(arg, "postgresql://", 13) != 0 &&
+      strncmp(arg, "postgres://", 11) != 0) {
+    fprintf(stderr, "--workers takes a --store postgresql://...\n");
+    exit(2);
+  }
+  open_postgres(arg, normal_sync, true, store, name);
 }
 
 void bench_open_store(const char *arg, bool fresh, bool normal_sync,
@@ -102,7 +114,7 @@ void bench_open_store(const char *arg, bool fresh, bool normal_sync,
   if (!arg || strcmp(arg, "memory") == 0) return;
   if (strncmp(arg, "postgresql://", 13) == 0 ||
       strncmp(arg, "postgres://", 11) == 0) {
-    open_postgres(arg, normal_sync, store, name);
+    open_postgres(arg, normal_sync, false, store, name);
     return;
   }
   if (strncmp(arg, "sqlite:", 7) != 0) {

@@ -25,5 +25,8 @@ void bench_register_seed_handlers(wf_engine *e);
  * to name[64]. Exits on failure. */
 void bench_open_store(const char *arg, bool fresh, bool normal_sync,
                       wf_store **store, char name[64]);
+/* The same PostgreSQL store opened shared (many worker processes). */
+void bench_open_shared_store(const char *arg, bool normal_sync,
+                             wf_store **store, char name[64]);
 
 #endif

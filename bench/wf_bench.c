@@ -7,7 +7,7 @@
  *   wf-bench WORKLOADS_DIR WORKLOAD [--executions N] [--warmup N] [--batch N]
  *            [--history] [--threads N]
  *            [--store sqlite:PATH|postgresql://... [--sync normal]]
- *            [--express]
+ *            [--workers N] [--express]
  *
  * --store sqlite:PATH runs the executions on a durable SQLite store at PATH
  * (a fresh file: removed first), committed with full fsync unless --sync
@@ -17,7 +17,10 @@
  * default is the engine's own in-memory store. --express loads
  * the definition as an EXPRESS machine: a single execution of more than
  * 25,000 events (choice-loop, map-fanout) is failed by AWS as a STANDARD
- * one, and by libworkflow too; AWS runs it only as EXPRESS.
+ * one, and by libworkflow too; AWS runs it only as EXPRESS. --workers N
+ * (with --store postgresql://...) runs the executions in N worker
+ * processes on the store opened shared, each its share, timed from when
+ * all are ready to when the last is done.
  */
 #include <jansson.h>
 #include <stdbool.h>
@@ -25,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench_common.h"
 #include "workflow/json.h"
@@ -123,17 +128,100 @@ static wf_execution *run_many(bench *b, long count) {
   return last;
 }
 
+/* map-fanout's output (615 KB) is over AWS's 256 KiB payload limit: AWS
+ * would fail it with States.DataLimitExceeded, and the peer enforces no
+ * limit. The limit is raised so the workload completes as the peer's
+ * does; the line printed says so. */
+#define PAYLOAD_LIMIT (64 << 20)
+
+static wf_engine *new_engine(wf_store *store, bool history,
+                             unsigned threads) {
+  wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
+  eo.store = store;
+  eo.history = history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
+  eo.scheduler_threads = threads;
+  eo.payload_limit = PAYLOAD_LIMIT;
+  wf_engine *e = NULL;
+  wf_error err;
+  if (wf_engine_new(&e, &eo, &err) != WF_OK) {
+    fprintf(stderr, "wf-bench: %s\n", err.message);
+    exit(1);
+  }
+  bench_register_seed_handlers(e);
+  return e;
+}
+
+/* One of --workers: its own shared store and engine, its share of the
+ * executions once told to go (a byte on `go`); exits 0 when the last one
+ * it ran succeeded. */
+static void worker(bench *b, const char *store_arg, bool normal, bool history,
+                   unsigned threads, long warmup, long count, int ready,
+                   int go) {
+  wf_store *store = NULL;
+  char name[64];
+  bench_open_shared_store(store_arg, normal, &store, name);
+  b->engine = new_engine(store, history, threads);
+  wf_error err;
+  if (wf_engine_resume(b->engine, NULL, &err) != WF_OK) {
+    fprintf(stderr, "wf-bench: %s\n", err.message);
+    _exit(1);
+  }
+  if (warmup > 0) wf_execution_free(run_many(b, warmup));
+  char c = 'r';
+  if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1) _exit(1);
+  wf_execution *last = run_many(b, count);
+  int ok = wf_execution_status(last) == WF_EXEC_SUCCEEDED;
+  wf_execution_free(last);
+  wf_engine_free(b->engine);
+  wf_store_free(store);
+  _exit(ok ? 0 : 1);
+}
+
+/* --workers N: N processes on one shared PostgreSQL store run the
+ * executions between them; the seconds from the go (all ready) to the
+ * last one's end, or -1 when one failed. */
+static double run_workers(bench *b, int workers, const char *store_arg,
+                          bool normal, bool history, unsigned threads,
+                          long warmup, long executions, char name[64]) {
+  int ready[2], go[2];
+  if (pipe(ready) != 0 || pipe(go) != 0) return -1;
+  pid_t *pids = calloc((size_t)workers, sizeof *pids);
+  for (int i = 0; i < workers; i++) {
+    long share = executions / workers + (i < executions % workers);
+    if ((pids[i] = fork()) == 0)
+      worker(b, store_arg, normal, history, threads, warmup / workers, share,
+             ready[1], go[0]);
+  }
+  char c;
+  for (int i = 0; i < workers; i++)
+    if (read(ready[0], &c, 1) != 1) return -1;
+  double t0 = bench_now();
+  for (int i = 0; i < workers; i++)
+    if (write(go[1], "g", 1) != 1) return -1;
+  bool ok = true;
+  for (int i = 0; i < workers; i++) {
+    int status;
+    waitpid(pids[i], &status, 0);
+    ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  double seconds = bench_now() - t0;
+  free(pids);
+  snprintf(name, 64, "postgresql(%s, shared)", normal ? "normal" : "full");
+  return ok ? seconds : -1;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) {
     fprintf(stderr, "usage: wf-bench WORKLOADS_DIR WORKLOAD [--executions N] "
                     "[--warmup N] [--batch N] [--history] [--threads N] "
                     "[--store sqlite:PATH|postgresql://... [--sync normal]] "
-                    "[--express]\n");
+                    "[--workers N] [--express]\n");
     return 2;
   }
   const char *dir = argv[1], *name = argv[2];
   long executions = -1, warmup = -1, batch = -1;
   unsigned threads = 0;
+  int workers = 0;
   bool history = false, express = false;
   const char *store_arg = NULL, *sync = "full";
   for (int i = 3; i < argc; i++) {
@@ -151,6 +239,8 @@ int main(int argc, char **argv) {
       batch = atol(argv[++i]);
     else if (i + 1 < argc && strcmp(argv[i], "--threads") == 0)
       threads = (unsigned)atoi(argv[++i]);
+    else if (i + 1 < argc && strcmp(argv[i], "--workers") == 0)
+      workers = atoi(argv[++i]);
     else {
       fprintf(stderr, "wf-bench: unknown option %s\n", argv[i]);
       return 2;
@@ -188,33 +278,35 @@ int main(int argc, char **argv) {
   char store_name[64];
   bench_open_store(store_arg, true, strcmp(sync, "normal") == 0, &store,
                    store_name);
-  wf_engine_options eo = WF_ENGINE_OPTIONS_INIT;
-  eo.store = store;
-  eo.history = history ? WF_HISTORY_FULL : WF_HISTORY_OFF;
-  eo.scheduler_threads = threads;
-  /* map-fanout's output (615 KB) is over AWS's 256 KiB payload limit: AWS
-   * would fail it with States.DataLimitExceeded, and the peer enforces no
-   * limit. The limit is raised so the workload completes as the peer's
-   * does; the line printed says so. */
-  eo.payload_limit = 64u << 20;
-  wf_engine *e = NULL;
-  if (wf_engine_new(&e, &eo, &err) != WF_OK) {
-    fprintf(stderr, "wf-bench: %s\n", err.message);
-    return 1;
-  }
-  bench_register_seed_handlers(e);
+  wf_engine *e = workers ? NULL : new_engine(store, history, threads);
   bench b = {e, m, input, mode && strcmp(mode, "concurrent") == 0, batch};
-  if (warmup > 0) wf_execution_free(run_many(&b, warmup));
   struct rusage ru;
-  double t0 = bench_now();
-  wf_execution *last = run_many(&b, executions);
-  double seconds = bench_now() - t0;
-  getrusage(RUSAGE_SELF, &ru);
-
+  double seconds;
+  wf_execution *last = NULL;
   json_t *failures = json_array();
-  const json_t *out = wf_execution_output_value(last);
-  if (!out) json_array_append_new(failures, json_string("execution did not succeed"));
-  else check(w, out, failures);
+  if (workers) {
+    /* The store opened above made or migrated the schema: each worker
+     * opens its own, shared. */
+    wf_store_free(store);
+    store = NULL;
+    seconds = run_workers(&b, workers, store_arg,
+                          strcmp(sync, "normal") == 0, history, threads,
+                          warmup, executions, store_name);
+    getrusage(RUSAGE_CHILDREN, &ru);
+    if (seconds < 0)
+      json_array_append_new(failures, json_string("a worker failed"));
+  } else {
+    if (warmup > 0) wf_execution_free(run_many(&b, warmup));
+    double t0 = bench_now();
+    last = run_many(&b, executions);
+    seconds = bench_now() - t0;
+    getrusage(RUSAGE_SELF, &ru);
+    const json_t *out = wf_execution_output_value(last);
+    if (!out)
+      json_array_append_new(failures,
+                            json_string("execution did not succeed"));
+    else check(w, out, failures);
+  }
   long upe = (long)json_integer_value(json_object_get(w, "units_per_execution"));
   long tpe = (long)json_integer_value(json_object_get(w, "transitions_per_execution"));
   double units = (double)upe * (double)executions;
@@ -231,7 +323,8 @@ int main(int argc, char **argv) {
       (json_int_t)warmup, "transitions", transitions,
       "transitions_per_second", transitions / seconds, "setup_seconds", setup,
       "ok", json_array_size(failures) == 0, "history", history ? "full" : "off");
-  json_object_set_new(r, "payload_limit", json_integer((json_int_t)eo.payload_limit));
+  json_object_set_new(r, "payload_limit", json_integer(PAYLOAD_LIMIT));
+  if (workers) json_object_set_new(r, "workers", json_integer(workers));
   json_object_set_new(r, "allocator", json_string(WF_BENCH_ALLOCATOR));
   json_object_set_new(r, "store", json_string(store_name));
   json_object_set_new(r, "type", json_string(express ? "EXPRESS" : "STANDARD"));
@@ -243,7 +336,7 @@ int main(int argc, char **argv) {
   json_decref(r);
   json_decref(failures);
   wf_execution_free(last);
-  wf_engine_free(e);
+  if (e) wf_engine_free(e);
   wf_store_free(store);
   wf_machine_free(m);
   json_decref(manifest);

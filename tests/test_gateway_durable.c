@@ -227,3 +227,91 @@ Test(gateway_durable, process_executions_are_found_after_a_restart) {
   free(id);
   gwt_finish();
 }
+
+/* ---- two gateways on one shared PostgreSQL database ---- */
+
+static gwt_response sfn_on(const gwt_server *s, const char *op,
+                           const char *body) {
+  char *target = wft_strf("X-Amz-Target: AWSStepFunctions.%s", op);
+  const char *headers[] = {"Content-Type: application/x-amz-json-1.0",
+                           target, NULL};
+  gwt_response r = gwt_request(s, "POST", "/", headers, body, strlen(body));
+  free(target);
+  return r;
+}
+
+/* The status DescribeExecution gives on gateway s. */
+static char *status_on(const gwt_server *s, const char *arn) {
+  char *body = wft_strf("{\"executionArn\":\"%s\"}", arn);
+  gwt_response r = sfn_on(s, "DescribeExecution", body);
+  free(body);
+  cr_assert_eq(r.status, 200, "DescribeExecution: %s", r.body);
+  char *status = strdup(gwt_str(&r, "status"));
+  gwt_response_free(&r);
+  return status;
+}
+
+/* Until gateway s describes arn with `status` (bounded). */
+static void wait_status_on(const gwt_server *s, const char *arn,
+                           const char *status) {
+  for (int i = 0;; i++) {
+    char *now = status_on(s, arn);
+    bool done = strcmp(now, status) == 0;
+    cr_assert(done || i < 2000, "%s is %s, not %s", arn, now, status);
+    free(now);
+    if (done) return;
+    usleep(5000);
+  }
+}
+
+Test(gateway_durable, two_gateways_share_one_postgresql_database) {
+  const char *why;
+  if (!wpg_server(&why)) cr_skip_test("%s", why);
+  char *name = wft_strf("wf-gateways-%d", (int)getpid());
+  char *conninfo = wpg_database(name, true);
+  cr_assert_not_null(conninfo);
+  char *store = wft_strf("store: {postgresql: \"%s\", shared: true,"
+                         " leaseMs: 600}\n",
+                         conninfo);
+  gwt_sfn_start(store);
+  gwt_server b = {0};
+  char *cfg = wft_strf("%s%s", GWT_SFN_CONFIG, store);
+  cr_assert(gwt_start(&b, cfg), "the second gateway did not start");
+  free(cfg);
+  /* Started on one, described and stopped on the other. */
+  char *one = start_execution(GWT_MACHINE_ARN "waiting", "one", "{}");
+  char *now = status_on(&b, one);
+  cr_assert_str_eq(now, "RUNNING");
+  free(now);
+  char *body = wft_strf("{\"executionArn\":\"%s\"}", one);
+  gwt_response r = sfn_on(&b, "StopExecution", body);
+  free(body);
+  cr_assert_eq(r.status, 200, "StopExecution: %s", r.body);
+  gwt_response_free(&r);
+  now = status_on(&gwt_srv, one);
+  cr_assert_str_eq(now, "ABORTED");
+  free(now);
+  /* The same name on the other: the same execution, while it runs. */
+  char *two = start_execution(GWT_MACHINE_ARN "waiting", "two", "{}");
+  body = wft_strf("{\"stateMachineArn\":\"%s\",\"name\":\"two\","
+                  "\"input\":\"{}\"}",
+                  GWT_MACHINE_ARN "waiting");
+  r = sfn_on(&b, "StartExecution", body);
+  free(body);
+  cr_assert_eq(r.status, 200, "StartExecution: %s", r.body);
+  cr_assert_str_eq(gwt_str(&r, "executionArn"), two);
+  gwt_response_free(&r);
+  /* One gateway killed: the other finishes what it ran. */
+  char *three = start_execution(GWT_MACHINE_ARN "waiting", "three", "{}");
+  cr_assert_eq(gwt_stop(&gwt_srv, SIGKILL), 128 + SIGKILL);
+  wait_status_on(&b, three, "SUCCEEDED");
+  wait_status_on(&b, two, "SUCCEEDED");
+  cr_assert_eq(gwt_stop(&b, SIGTERM), 0);
+  free(one);
+  free(two);
+  free(three);
+  free(store);
+  free(conninfo);
+  wpg_drop(name);
+  free(name);
+}
