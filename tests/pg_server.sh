@@ -25,12 +25,12 @@ run() {
 }
 
 # Start the server of cluster DIR/data. fsync off: nothing here must
-# survive a power failure. The server's output goes where pg_ctl's does:
+# survive a power failure (PG_FSYNC=on, for benchmarks: as deployed). The server's output goes where pg_ctl's does:
 # the log.
 serve() {
   if ! run "$1/pg_ctl" -D "$2/data" -w -t 60 \
          -o "-c listen_addresses='' -c unix_socket_directories='$2'
-             -c fsync=off -c max_connections=200" start \
+             -c fsync=${PG_FSYNC:-off} -c max_connections=200" start \
          >> "$2/server.log" 2>&1; then
     cat "$2/server.log"
     exit 1

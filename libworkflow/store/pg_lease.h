@@ -6,11 +6,12 @@
  * it renews; an execution's row names its worker (lease_owner) and the
  * lease's epoch, raised by every change of hands. A running execution
  * whose worker's row has expired (or that has none) is claimed by another
- * worker with FOR UPDATE SKIP LOCKED. Every commit of a leased execution
- * is fenced: wf_fence() locks its rows and checks owner and epoch first,
- * so a worker that lost a lease (it stalled past its expiry, or an API
- * call taken by another worker moved the execution there) cannot write
- * it again: the transaction fails and the execution is reported lost.
+ * worker with FOR UPDATE SKIP LOCKED. Every write of a leased execution
+ * is fenced: its update names owner and epoch, and finding no such row
+ * fails the transaction (wf_fenced()), so a worker that lost a lease (it
+ * stalled past its expiry, or an API call taken by another worker moved
+ * the execution there) cannot write it again: nothing of the commit is
+ * written and the execution is reported lost.
  *
  * Everything here runs with the pool's writer connection held (wmu): the
  * map of leases held changes only together with what the database says. */
@@ -23,7 +24,6 @@
 #include <stdint.h>
 
 #include "pg_pool.h"
-#include "strbuf.h"
 #include "strmap.h"
 #include "workflow/store.h"
 
@@ -71,10 +71,9 @@ int wf__pg_leases_register(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
 void wf__pg_leases_release(wf__pg_leases *l, PGconn *c);
 
 /* How a commit writes execution `arn`: 1 an update fenced by its lease
- * (its epoch added to `fence`, a JSON object being built: '{' is
- * put first; the caller closes it), 0 an insert
- * of a new execution, -1 not at all: its lease was lost (WF_ECANCELED). */
-int wf__pg_leases_plan(wf__pg_leases *l, const char *arn, wf__strbuf *fence);
+ * (*epoch: the epoch it holds), 0 an insert of a new execution, -1 not at
+ * all: its lease was lost (WF_ECANCELED). */
+int wf__pg_leases_plan(wf__pg_leases *l, const char *arn, int64_t *epoch);
 /* After a commit: the executions of the batch inserted are held, those
  * ended are let go. */
 void wf__pg_leases_committed(wf__pg_leases *l, const wf_store_batch *b);

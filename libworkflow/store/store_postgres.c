@@ -337,15 +337,17 @@ static void send_command(pipeline *pl, const char *sql) {
 enum { WRITE_UPSERT, WRITE_INSERT, WRITE_UPDATE };
 
 static void send_execution(pipeline *pl, const wf_store_execution *x,
-                           int how, const char *worker) {
+                           int how, int64_t epoch, const char *worker) {
   num_param n[4];
   char status[16];
   snprintf(status, sizeof status, "%d", x->status);
   if (how == WRITE_UPDATE) {
-    const char *v[8] = {x->arn, status, num(&n[0], x->stop_ms), x->output,
-                        x->error, x->cause, num(&n[1], x->event_count),
-                        x->state};
-    send_prepared(pl, "exec_upd", 8, v, NULL, NULL);
+    const char *v[10] = {x->arn,    status,
+                         num(&n[0], x->stop_ms), x->output,
+                         x->error,  x->cause,
+                         num(&n[1], x->event_count), x->state,
+                         worker,    num(&n[2], epoch)};
+    send_prepared(pl, "exec_upd", 10, v, NULL, NULL);
     return;
   }
   const char *v[17] = {x->arn,        x->name,
@@ -361,14 +363,9 @@ static void send_execution(pipeline *pl, const wf_store_execution *x,
 }
 
 static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
-                       const unsigned char *how, const char *fence,
+                       const unsigned char *how, const int64_t *epochs,
                        wf__chunk_job *jobs, size_t njobs, bool *oom) {
   send_command(pl, "BEGIN");
-  if (fence) {
-    /* First: the rows are locked and the leases checked. */
-    const char *v[2] = {s->leases.worker, fence};
-    send_prepared(pl, "fence", 2, v, NULL, NULL);
-  }
   for (size_t i = 0; i < b->ndefinitions; i++) {
     const wf_store_definition *d = &b->definitions[i];
     char type[16];
@@ -382,7 +379,7 @@ static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
   wf__chunk_encoder_post(enc, jobs, njobs);
   for (size_t i = 0; i < b->nexecutions; i++)
     send_execution(pl, &b->executions[i], how ? how[i] : WRITE_UPSERT,
-                   s->leases.worker);
+                   epochs ? epochs[i] : 0, s->leases.worker);
   wf__chunk_encoder_finish(enc, jobs, njobs);
   for (size_t k = 0; k < njobs && !*oom; k++) {
     const wf__chunk_job *job = &jobs[k];
@@ -457,13 +454,19 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     wf__chunk_jobs_free(jobs, njobs);
     return rc;
   }
-  /* Shared: how each execution is written, and the leases to check. */
+  /* Shared: how each execution is written, and the epochs it is fenced
+   * by. */
   unsigned char *how = NULL;
-  wf__strbuf fence = {0};
+  int64_t *epochs = NULL;
   if (s->leases.shared) {
-    how = wf__malloc(b->nexecutions ? b->nexecutions : 1);
-    for (size_t i = 0; how && i < b->nexecutions && rc == WF_OK; i++) {
-      int plan = wf__pg_leases_plan(&s->leases, b->executions[i].arn, &fence);
+    size_t n = b->nexecutions ? b->nexecutions : 1;
+    how = wf__malloc(n);
+    epochs = wf__malloc(n * sizeof *epochs);
+    if (!how || !epochs)
+      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+    for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++) {
+      int plan = wf__pg_leases_plan(&s->leases, b->executions[i].arn,
+                                    &epochs[i]);
       how[i] = plan > 0 ? WRITE_UPDATE : WRITE_INSERT;
       if (plan < 0)
         rc = wf__error_set(err, WF_ECANCELED, NULL,
@@ -471,12 +474,9 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
                            "worker: nothing was written",
                            s->pool.label, b->executions[i].arn);
     }
-    if (fence.len) wf__strbuf_putc(&fence, '}');
-    if (rc == WF_OK && (!how || fence.oom))
-      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     if (rc != WF_OK) {
       wf__free(how);
-      wf__strbuf_free(&fence);
+      wf__free(epochs);
       wf__pg_writer_done(&s->pool, false);
       wf__chunk_jobs_free(jobs, njobs);
       return rc;
@@ -485,8 +485,7 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   pipeline pl = {.c = c, .lost = !PQenterPipelineMode(c)};
   bool oom = false;
   if (!pl.lost)
-    send_batch(s, &pl, b, how, fence.len ? wf__strbuf_cstr(&fence) : NULL,
-               jobs, njobs, &oom);
+    send_batch(s, &pl, b, how, epochs, jobs, njobs, &oom);
   if (!pl.lost && !PQpipelineSync(c)) pl.lost = true;
   take_results(&pl);
   if (!pl.lost) {
@@ -515,7 +514,7 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   wf__pg_writer_done(&s->pool, pl.lost);
   wf__chunk_jobs_free(jobs, njobs);
   wf__free(how);
-  wf__strbuf_free(&fence);
+  wf__free(epochs);
   return rc;
 }
 

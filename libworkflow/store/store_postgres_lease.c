@@ -23,22 +23,15 @@ const char WF__PG_LEASE_SCHEMA[] =
     " WHERE state IS NOT NULL;"
     "CREATE FUNCTION wf_now_ms() RETURNS bigint LANGUAGE sql AS"
     " $$SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint$$;"
-    /* Lock the rows a commit writes, then check that this worker still
-     * holds each one at the epoch it knows: else nothing is written. */
-    "CREATE FUNCTION wf_fence(worker text, leases jsonb) RETURNS void"
+    /* An update of a leased execution that found no row this worker
+     * holds at its epoch: nothing of the commit is written. */
+    "CREATE FUNCTION wf_fenced(n bigint, arn text) RETURNS void"
     " LANGUAGE plpgsql AS $$"
-    " DECLARE lost jsonb;"
     " BEGIN"
-    "  PERFORM 1 FROM wf_executions WHERE arn IN"
-    "   (SELECT jsonb_object_keys(leases)) ORDER BY arn FOR UPDATE;"
-    "  SELECT jsonb_agg(l.key) INTO lost FROM jsonb_each_text(leases) l"
-    "   LEFT JOIN wf_executions e ON e.arn = l.key"
-    "   WHERE e.arn IS NULL OR e.lease_owner IS DISTINCT FROM worker"
-    "   OR e.lease_epoch <> l.value::bigint;"
-    "  IF lost IS NOT NULL THEN"
-    "   RAISE EXCEPTION 'the lease of % execution(s) was taken by another"
-    " worker', jsonb_array_length(lost)"
-    "   USING ERRCODE = '" WF__PG_LEASE_LOST "', DETAIL = lost::text;"
+    "  IF n = 0 THEN"
+    "   RAISE EXCEPTION 'the lease of an execution was taken by another"
+    " worker' USING ERRCODE = '" WF__PG_LEASE_LOST "',"
+    "   DETAIL = jsonb_build_array(arn)::text;"
     "  END IF;"
     " END $$;"
     /* A new execution's insert that found the ARN taken (by another
@@ -77,7 +70,6 @@ const wf__pg_stmt WF__PG_LEASE_SQL[] = {
                 " lease_epoch = lease_epoch + 1"
                 " WHERE arn = $2 AND state IS NOT NULL"
                 " RETURNING " WF__PG_EXEC_COLUMNS ", lease_epoch"},
-    {"fence", "SELECT wf_fence($1, $2::jsonb)"},
     /* Written again after a commit whose outcome was lost with its
      * connection: this worker's own row (epoch 1) is updated as it was;
      * anyone else's is refused. */
@@ -98,9 +90,13 @@ const wf__pg_stmt WF__PG_LEASE_SQL[] = {
     {"event_again", "INSERT INTO wf_events VALUES((SELECT seq FROM"
                     " wf_executions WHERE arn=$1), $2, $3, $4)"
                     " ON CONFLICT(execution, first_id) DO NOTHING"},
-    {"exec_upd", "UPDATE wf_executions SET status=$2, stop_ms=$3,"
-                 " output=$4, error=$5, cause=$6, event_count=$7, state=$8"
-                 " WHERE arn=$1"},
+    /* Fenced: the row is written only while this worker holds it at the
+     * epoch it knows (a claim or a takeover meanwhile changed either). */
+    {"exec_upd",
+     "WITH u AS (UPDATE wf_executions SET status=$2, stop_ms=$3,"
+     " output=$4, error=$5, cause=$6, event_count=$7, state=$8"
+     " WHERE arn=$1 AND lease_owner=$9 AND lease_epoch=$10 RETURNING 1)"
+     " SELECT wf_fenced((SELECT count(*) FROM u), $1)"},
     {"release", "UPDATE wf_executions SET lease_owner = NULL"
                 " WHERE lease_owner = $1"},
     {"worker_del", "DELETE FROM wf_workers WHERE id = $1"},
@@ -171,31 +167,10 @@ void wf__pg_leases_release(wf__pg_leases *l, PGconn *c) {
   PQclear(PQexecPrepared(c, "worker_del", 1, v, NULL, NULL, 0));
 }
 
-/* Append s to b as a JSON string. */
-static void put_json_string(wf__strbuf *b, const char *s) {
-  wf__strbuf_putc(b, '"');
-  for (; *s; s++) {
-    unsigned char ch = (unsigned char)*s;
-    if (ch == '"' || ch == '\\') {
-      wf__strbuf_putc(b, '\\');
-      wf__strbuf_putc(b, (char)ch);
-    } else if (ch < 0x20) {
-      wf__strbuf_printf(b, "\\u%04x", ch);
-    } else {
-      wf__strbuf_putc(b, (char)ch);
-    }
-  }
-  wf__strbuf_putc(b, '"');
-}
-
-int wf__pg_leases_plan(wf__pg_leases *l, const char *arn, wf__strbuf *fence) {
-  void *epoch = wf__strmap_get(&l->held, arn);
-  if (epoch) {
-    wf__strbuf_putc(fence, fence->len ? ',' : '{');
-    put_json_string(fence, arn);
-    wf__strbuf_printf(fence, ":%" PRId64, EPOCH(epoch));
-    return 1;
-  }
+int wf__pg_leases_plan(wf__pg_leases *l, const char *arn, int64_t *epoch) {
+  void *held = wf__strmap_get(&l->held, arn);
+  *epoch = EPOCH(held);
+  if (held) return 1;
   pthread_mutex_lock(&l->mu);
   bool lost = wf__strmap_get(&l->lost, arn) != NULL;
   pthread_mutex_unlock(&l->mu);
