@@ -55,13 +55,7 @@ static void saw(wf_task *t, bool hold) {
 
 /* Wait (real time, bounded) until handlers were called `n` times in all. */
 static void wait_calls(int n) {
-  struct timespec until = wft_deadline(WFT_WAIT_MS);
-  pthread_mutex_lock(&SEEN.mu);
-  while (SEEN.calls < n &&
-         pthread_cond_timedwait(&SEEN.cv, &SEEN.mu, &until) == 0) {
-  }
-  int got = SEEN.calls;
-  pthread_mutex_unlock(&SEEN.mu);
+  int got = wft_wait_count(&SEEN.mu, &SEEN.cv, &SEEN.calls, n);
   cr_assert_geq(got, n, "the handler was called %d times, not %d", got, n);
 }
 
@@ -244,25 +238,8 @@ static void wait_committed(denv *d, const char *arn, int64_t n) {
   }
 }
 
-/* The history's event types in order, from the store, asserting ids
- * 1..n without gaps or repeats. */
 static char *types_in_store(denv *d, const char *arn) {
-  json_t *a = json_array();
-  wf_error err;
-  cr_assert_eq(wf_store_read_events(d->store, arn, 0, false, 0,
-                                    wst_add_event, a, &err),
-               WF_OK, "%s", err.message);
-  char buf[8192] = "";
-  size_t i;
-  json_t *v;
-  json_array_foreach(a, i, v) {
-    cr_assert_eq(json_integer_value(json_object_get(v, "id")),
-                 (json_int_t)i + 1, "event ids are not contiguous");
-    if (i) strcat(buf, ",");
-    strcat(buf, json_string_value(json_object_get(v, "type")));
-  }
-  json_decref(a);
-  return strdup(buf);
+  return wst_types(d->store, arn);
 }
 
 static void assert_types(denv *d, const char *arn, const char *want) {

@@ -153,17 +153,22 @@ void wf__exec_visible_end(wf_execution *x) {
   wf__sched_wake_waiters(&e->sched);
 }
 
+/* Stop x's frames and its timeout (lock held). */
+static void halt(wf_execution *x) {
+  wf__frame *top = x->top;
+  x->top = NULL;
+  x->timeout_gen++;
+  wf__sched_cancel_timer(&x->engine->sched, &x->timeout_slot);
+  wf__frame_cancel(top);
+  wf__frame_release(top);
+}
+
 void wf__exec_abandon(wf_execution *x) {
   pthread_mutex_lock(&x->lock);
   if (!x->ended) {
-    wf__frame *top = x->top;
-    x->top = NULL;
     x->ended = true;
     x->end_status = WF_EXEC_FAILED;
-    x->timeout_gen++;
-    wf__sched_cancel_timer(&x->engine->sched, &x->timeout_slot);
-    wf__frame_cancel(top);
-    wf__frame_release(top);
+    halt(x);
   }
   pthread_mutex_unlock(&x->lock);
   wf__exec_visible_end(x);
@@ -173,8 +178,6 @@ void wf__exec_drop(wf_execution *x) {
   pthread_mutex_lock(&x->lock);
   bool was = x->dropped;
   if (!was) {
-    wf__frame *top = x->top;
-    x->top = NULL;
     x->dropped = true;
     /* Ended to what runs here (nothing steps it again), whether or not
      * its end was reached here (an end that could not be committed): its
@@ -183,10 +186,7 @@ void wf__exec_drop(wf_execution *x) {
       x->ended = true;
       x->end_status = WF_EXEC_RUNNING;
     }
-    x->timeout_gen++;
-    wf__sched_cancel_timer(&x->engine->sched, &x->timeout_slot);
-    wf__frame_cancel(top);
-    wf__frame_release(top);
+    halt(x);
   }
   pthread_mutex_unlock(&x->lock);
   if (!was) unregister_execution(x->engine, x);

@@ -307,4 +307,17 @@ static inline bool wft_gate_wait(wft_gate *g, int ms) {
   return open != 0;
 }
 
+/* Wait (real time, bounded: WFT_WAIT_MS) until *count, guarded by mu and
+ * signalled on cv, reaches n; returns the count then. */
+static inline int wft_wait_count(pthread_mutex_t *mu, pthread_cond_t *cv,
+                                 const int *count, int n) {
+  struct timespec until = wft_deadline(WFT_WAIT_MS);
+  pthread_mutex_lock(mu);
+  while (*count < n && pthread_cond_timedwait(cv, mu, &until) == 0) {
+  }
+  int got = *count;
+  pthread_mutex_unlock(mu);
+  return got;
+}
+
 #endif

@@ -153,6 +153,28 @@ static inline int wst_add_event(const wf_store_event *e, void *p) {
   return 0;
 }
 
+/* The history's event types in order ("A,B,C"), from the store, asserting
+ * ids 1..n without gaps or repeats (free()). */
+static inline char *wst_types(wf_store *s, const char *arn) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_store_read_events(s, arn, 0, false, 0, wst_add_event, a,
+                                    &err),
+               WF_OK, "%s", err.message);
+  char buf[8192] = "";
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    cr_assert_eq(json_integer_value(json_object_get(v, "id")),
+                 (json_int_t)i + 1, "event ids are not contiguous");
+    if (i) strncat(buf, ",", sizeof buf - strlen(buf) - 1);
+    strncat(buf, json_string_value(json_object_get(v, "type")),
+            sizeof buf - strlen(buf) - 1);
+  }
+  json_decref(a);
+  return strdup(buf);
+}
+
 static inline int wst_add_document(const wf_store_document *d, void *p) {
   json_array_append_new(p, json_pack("{s:o,s:o,s:o,s:I}", "kind",
                                      wst_str(d->kind), "key", wst_str(d->key),
