@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "engine_support.h"
+#include "workflow/json.h"
 #include "workflow/workflow.h"
 
 TestSuite(engine_tasks, .timeout = 120);
@@ -564,6 +565,38 @@ Test(engine_tasks, callback_pattern_passes_the_token_in_parameters) {
   wft_wait(x);
   wft_assert_succeeded(x, "{\"done\":1}");
   wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* A handler on the pool hands the token from its input on at once, and
+ * the outside answers before the handler returns: the token is known
+ * already (it used to be published only after the call). */
+static void answer_at_once(wf_task *t, void *payload) {
+  wf_engine *e = payload;
+  const json_t *in = wf_task_input_value(t);
+  const char *token = json_string_value(json_object_get(in, "token"));
+  wf_error err;
+  if (wf_engine_send_task_success(e, token, "{\"fast\":true}", &err) !=
+      WF_OK)
+    wf_task_fail(t, "Lost", err.message);
+}
+
+Test(engine_tasks, a_callback_token_answered_before_its_handler_returns) {
+  wf_engine *e = wft_engine(NULL);
+  const char *res = "arn:aws:states:::lambda:invoke.waitForTaskToken";
+  wf_engine_register_handler(e, res, answer_at_once, e, 0, NULL);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\","
+      "\"Resource\":\"arn:aws:states:::lambda:invoke.waitForTaskToken\","
+      "\"Parameters\":{\"FunctionName\":\"f\",\"token.$\":"
+      "\"$$.Task.Token\"},\"End\":true}}}");
+  for (int i = 0; i < 200; i++) {
+    wf_execution *x = wft_start(e, m, NULL, NULL);
+    wft_wait(x);
+    wft_assert_succeeded(x, "{\"fast\":true}");
+    wf_execution_free(x);
+  }
   wf_machine_free(m);
   wf_engine_free(e);
 }

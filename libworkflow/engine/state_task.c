@@ -251,11 +251,15 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
    * as a redelivery) or not (and calls it for the first time). */
   f->park = WF__PARK_TASK;
   f->phase = WF__PH_TASK_DONE;
-  if (e->durable && (strstr(st->resource, ".waitForTaskToken") ||
-                     wf__store_shared(e->store))) {
+  bool callback = strstr(st->resource, ".waitForTaskToken") != NULL;
+  if (e->durable && (callback || wf__store_shared(e->store))) {
     t->defer_call = true;
     t->token_durable = true;
   }
+  /* The token in a callback task's input may come back before the call
+   * returns (a handler on the pool hands it on at once): it is known
+   * first. */
+  if (callback) wf__task_publish(t);
   wf__task_call(t, h);
   if (t->status != WF__TASK_PENDING) {
     f->park = WF__PARK_NONE;
