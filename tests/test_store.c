@@ -966,6 +966,47 @@ Test(store, postgres_reads_run_beside_commits) {
   wst_rmdir(dir);
 }
 
+/* A database of schema version 1 (before work sharing): read-only it is
+ * refused until a writer has migrated it; a writer migrates it, and it
+ * keeps what it held. */
+Test(store, postgres_migrates_a_version_1_schema) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open("postgres", dir, NULL);
+  wf_store_execution x = {.arn = ARN("kept"), .name = "kept",
+                          .machine_name = "M", .status = WF_EXEC_SUCCEEDED,
+                          .start_ms = 1, .stop_ms = 2, .input = "{}",
+                          .output = "{}"};
+  wf_store_batch b = {.executions = &x, .nexecutions = 1};
+  wf_error err;
+  cr_assert_eq(wf_store_commit(s, &b, &err), WF_OK, "%s", err.message);
+  wf_store_free(s);
+  cr_assert(wpg_exec(wst_pg_name(dir),
+                     "DROP FUNCTION wf_fenced; DROP FUNCTION wf_inserted;"
+                     " DROP FUNCTION wf_now_ms; DROP TABLE wf_workers;"
+                     " DROP INDEX wf_executions_by_owner;"
+                     " DELETE FROM wf_schema_version WHERE version = 2"));
+  cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_EVERSION);
+  cr_assert(strstr(err.message, "schema version 1"), "%s", err.message);
+  cr_assert_eq(open_kind("postgres", dir, false, &s, &err), WF_OK, "%s",
+               err.message);
+  wf_store_free(s);
+  cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_OK, "%s",
+               err.message);
+  json_t *kept = wst_execution(s, ARN("kept"));
+  cr_assert_not_null(kept);
+  json_decref(kept);
+  wf_store_free(s);
+  /* Shared, on the migrated schema. */
+  char *conninfo = wst_pg_conninfo(dir);
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.shared = true;
+  cr_assert_eq(wf_store_postgres_open(&s, conninfo, &po, &err), WF_OK, "%s",
+               err.message);
+  wf_store_free(s);
+  free(conninfo);
+  wst_rmdir(dir);
+}
+
 Test(store, postgres_refuses_a_store_from_a_newer_version) {
   char *dir = wst_tmpdir();
   wf_store_free(wst_open("postgres", dir, NULL));
