@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import queue
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -119,3 +120,33 @@ def test_unreachable_postgresql_is_an_error_without_the_password() -> None:
     assert info.value.name == "WF_EIO"
     assert "cannot connect" in str(info.value)
     assert "hunter2" not in str(info.value)
+
+
+def test_shared_postgresql_stores_hand_a_task_to_another_engine(
+        pg_database: str) -> None:
+    """Two engines on one database opened shared: a callback task of an
+    execution the first runs is completed through the second, which takes
+    the execution over."""
+    tokens: "queue.Queue[str]" = queue.Queue()
+
+    def park(value: Any, ctx: workflow.Context) -> Any:
+        tokens.put(ctx.token)
+        return workflow.PENDING
+
+    m = task_machine(CALLBACK, Parameters={
+        "FunctionName": "F", "Payload": {"token.$": "$$.Task.Token"}})
+    a = workflow.Store.postgresql(pg_database, shared=True, lease_ms=600)
+    b = workflow.Store.postgresql(pg_database, shared=True, lease_ms=600)
+    with workflow.Engine(store=a) as ea, workflow.Engine(store=b) as eb:
+        for e in (ea, eb):
+            e.register_handler(CALLBACK, park)
+            e.resume()
+        x = ea.start(m, {"order": 8}, name="order-8")
+        eb.send_task_success(tokens.get(timeout=5), {"paid": True})
+        deadline = time.monotonic() + 10
+        while b.execution(x.arn).status == "RUNNING":
+            assert time.monotonic() < deadline, "it did not end"
+            time.sleep(0.01)
+        assert b.execution(x.arn).output == {"paid": True}
+    a.close()
+    b.close()

@@ -101,7 +101,9 @@ class ObjectStoreOptions(c.Structure):
 
 class PostgresOptions(c.Structure):
     _fields_ = [("version", c.c_uint), ("store", c.POINTER(StoreOptions)),
-                ("connections", c.c_uint), ("password", _cp)]
+                ("connections", c.c_uint), ("password", _cp),
+                # version 2
+                ("shared", c.c_bool), ("lease_ms", c.c_uint)]
 
 
 class StoreQuery(c.Structure):

@@ -118,7 +118,8 @@ class Store:
     def postgresql(cls, conninfo: str, sync: str = "full",
                    retention_ms: int = 0, retention_count: int = 0,
                    read_only: bool = False, connections: int = 0,
-                   password: Optional[str] = None) -> "Store":
+                   password: Optional[str] = None, shared: bool = False,
+                   lease_ms: int = 0) -> "Store":
         """Open a store in a PostgreSQL database (its wf_* tables are made
         when missing; a database written by a newer libworkflow is
         refused). conninfo: a libpq URI or connection string. password:
@@ -126,13 +127,20 @@ class Store:
         never in an error's message. sync: "full" (synchronous commits,
         the default) or "normal" (synchronous_commit off: a crash of the
         server may lose the last commits). connections: at most this many
-        (one writes, the others read; 0: 4). One process writes to a
-        database at a time; read_only opens it beside the writer."""
+        (one writes, the others read; 0: 4). Unless shared, one process
+        writes to a database at a time; read_only opens it beside the
+        writer. shared: run the database's executions together with other
+        processes that open it shared (each execution leased to one; those
+        of a process that stops renewing its lease, lease_ms, 0: 10 s, go
+        on in the others; an engine takes over an execution another runs
+        when asked to stop it or complete its task)."""
         opts = cls._options(sync, retention_ms, retention_count, read_only)
         po = _native.PostgresOptions()
         check(_native.lib().wf_store_postgres_options_init(
-            ctypes.byref(po), 1))
+            ctypes.byref(po), 2))
         po.store = ctypes.pointer(opts)
+        po.shared = shared
+        po.lease_ms = lease_ms
         po.connections = connections
         po.password = b(password) if password is not None else None
         h = ctypes.c_void_p()
