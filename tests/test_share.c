@@ -325,3 +325,34 @@ Test(share, a_store_that_is_not_shared_keeps_one_writer) {
   cr_assert_eq(wf_store_postgres_open(&two, CONNINFO, &po, &err), WF_EINVAL);
   cr_assert(strstr(err.message, "too short"), "%s", err.message);
 }
+
+/* A stop made on a worker whose copy had been taken over meanwhile (it
+ * has not yet noticed): refused there, the execution is taken back and
+ * stopped. */
+Test(share, a_stop_on_a_stale_copy_is_made_again_where_it_runs) {
+  worker a, b;
+  worker_start(&a);
+  worker_start(&b);
+  char *arn = start(&a, HOLD, "stale", "{}");
+  wait_calls(1);
+  wf_execution *x = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_take_execution(&x, b.engine, arn, &err), WF_OK,
+               "%s", err.message);
+  wf_execution_free(x);
+  int rc = WF_ECANCELED;
+  for (int tries = 0; tries < 2 && rc == WF_ECANCELED; tries++) {
+    cr_assert_eq(wf_engine_take_execution(&x, a.engine, arn, &err), WF_OK,
+                 "%s", err.message);
+    rc = wf_execution_stop(x, "Halt", "from a");
+    wf_execution_free(x);
+  }
+  cr_assert_eq(rc, WF_OK);
+  json_t *r = ended(a.store, arn);
+  cr_assert_eq(json_integer_value(json_object_get(r, "status")),
+               WF_EXEC_ABORTED);
+  json_decref(r);
+  worker_stop(&a);
+  worker_stop(&b);
+  free(arn);
+}

@@ -419,7 +419,10 @@ WF_API int64_t wf_execution_stop_time(const wf_execution *exec);
  * Stop (abort) a running execution, as StopExecution does: status
  * ABORTED, running handlers told through wf_task_cancelled().
  * @param error, cause optional; copied.
- * @return WF_OK; WF_ESTATE when it had already finished.
+ * @return WF_OK; WF_ESTATE when it had already finished; WF_ECANCELED on
+ *         a shared store when another process had taken it over (nothing
+ *         was stopped: take it again with wf_engine_take_execution() and
+ *         stop that).
  * Threads: any.
  */
 WF_API int wf_execution_stop(wf_execution *exec, const char *error,

@@ -230,7 +230,8 @@ void wf_engine_free(wf_engine *e) {
 
 wf_store *wf_engine_store(wf_engine *e) { return e ? e->store : NULL; }
 
-wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait) {
+static wf_execution *lookup(wf_engine *e, const char *arn, bool wait,
+                            bool lost_too) {
   /* The registry's key (wf__exec_key) from "...:execution:M:N" or
    * "...:express:M:N:ID". */
   const char *p = strstr(arn, ":execution:");
@@ -254,9 +255,25 @@ wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait) {
   do {
     x = wf__strmap_get(&e->executions, key);
   } while (!x && wait && wf__wait_resumed(e));
-  x = x && strcmp(x->arn, arn) == 0 ? wf__exec_ref(x) : NULL;
+  /* One whose lease was found lost goes on elsewhere. */
+  x = x && strcmp(x->arn, arn) == 0 && (lost_too || !atomic_load(&x->lost))
+          ? wf__exec_ref(x)
+          : NULL;
   pthread_mutex_unlock(&e->xlock);
   wf__free(key);
+  return x;
+}
+
+wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait) {
+  return lookup(e, arn, wait, false);
+}
+
+wf_execution *wf__engine_lookup_lost(wf_engine *e, const char *arn) {
+  wf_execution *x = lookup(e, arn, false, true);
+  if (x && !atomic_load(&x->lost)) {
+    wf__exec_release(x);
+    x = NULL;
+  }
   return x;
 }
 

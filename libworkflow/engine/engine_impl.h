@@ -622,6 +622,9 @@ bool wf__wait_resumed(wf_engine *e);
 /* engine.c: the execution with this ARN running here (a reference), or
  * NULL; `wait`: while wf_engine_resume() runs, wait for it first. */
 wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait);
+/* The copy of arn still registered here whose lease was found lost, or
+ * NULL (a reference). */
+wf_execution *wf__engine_lookup_lost(wf_engine *e, const char *arn);
 /* recover.c: resume the running executions `read` hands to its callback
  * (with the callback's payload; `arg` is read's own). */
 typedef int (*wf__resume_read)(wf_engine *e, wf_store_execution_cb cb,

@@ -648,9 +648,10 @@ int wf_execution_stop(wf_execution *x, const char *error, const char *cause) {
   wf__exec_reap(x);
   uint64_t ticket = x->commit_requested;
   pthread_mutex_unlock(&x->lock);
-  /* Answered once the stop is committed. */
-  wf__commit_wait(x, ticket);
-  return WF_OK;
+  /* Answered once the stop is committed; on a shared store, a stop of an
+   * execution whose lease had gone to another process (unknown here
+   * until this commit was refused) did not happen. */
+  return wf__commit_wait(x, ticket) == WF_ECANCELED ? WF_ECANCELED : WF_OK;
 }
 
 char *wf_execution_history(wf_execution *x, int reverse) {

@@ -190,6 +190,13 @@ int wf__share_adopt(wf_engine *e, const char *arn, wf_error *err) {
     return wf__error_set(err, WF_ESTATE, NULL,
                          "the engine has not resumed its store's "
                          "executions yet (wf_engine_resume)");
+  /* A copy that lost its lease and is not dropped yet would keep the
+   * execution's place here: it goes first. */
+  wf_execution *stale = wf__engine_lookup_lost(e, arn);
+  if (stale) {
+    wf__exec_drop(stale);
+    wf__exec_release(stale);
+  }
   size_t n = 0;
   int rc = wf__resume_from(e, read_acquired, (void *)arn, &n, err);
   if (rc == WF_OK && !n)

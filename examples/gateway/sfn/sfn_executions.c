@@ -207,12 +207,18 @@ void gw_sfn_stop_execution(gw_sfn_call *c) {
   wf_execution *e = NULL;
   wf_error err;
   /* On a shared store it may run in another gateway: it is taken over. */
-  if (x->status == WF_EXEC_RUNNING &&
-      wf_engine_take_execution(&e, c->g->engine, x->arn, &err) == WF_OK) {
+  /* Twice at most: a copy this gateway ran that another had taken over
+   * (found when the stop's commit is refused) is taken over again. */
+  for (int tries = 0; tries < 2 && x->status == WF_EXEC_RUNNING &&
+                      wf_engine_take_execution(&e, c->g->engine, x->arn,
+                                               &err) == WF_OK;
+       tries++) {
     /* Answered once the stop is committed. */
-    wf_execution_stop(e, error, cause);
+    int rc = wf_execution_stop(e, error, cause);
     stop_ms = wf_execution_stop_time(e);
     wf_execution_free(e);
+    e = NULL;
+    if (rc != WF_ECANCELED) break;
   }
   c->g->store->ops->release_execution(c->g->store, x);
   gw_sfn_ok(c, json_pack("{s:o}", "stopDate", gw_sfn_time(stop_ms)));
