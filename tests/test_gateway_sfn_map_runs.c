@@ -232,6 +232,125 @@ Test(gateway_sfn_map_runs, errors_as_aws_answers_them) {
   finish();
 }
 
+/* ListExecutions with `body` (freed). */
+static json_t *list_children(char *body) {
+  json_t *o = gwt_sfn_ok(gwt_sfn("ListExecutions", "%s", body));
+  free(body);
+  return o;
+}
+
+static const char *str(const json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+
+Test(gateway_sfn_map_runs, child_executions_are_listed_and_described) {
+  start();
+  char *exec = start_execution("copy", DATA_MAP, "{}");
+  json_t *x = gwt_sfn_wait(exec);
+  json_t *out = json_loads(str(x, "output"), 0, NULL);
+  const char *run = str(out, "MapRunArn");
+  cr_assert_not_null(run, "%s", str(x, "output"));
+  json_t *l = list_children(wft_strf("{\"mapRunArn\":\"%s\"}", run));
+  json_t *items = json_object_get(l, "executions");
+  cr_assert_eq(json_array_size(items), 2, "%s", json_dumps(l, 0));
+  cr_assert_null(json_object_get(l, "nextToken"));
+  char *prefix = wft_strf("%.*s:execution:copy/Copy:",
+                          (int)(strstr(run, ":mapRun:") - run), run);
+  for (size_t i = 0; i < 2; i++) {
+    json_t *k = json_array_get(items, i);
+    cr_assert_eq(strncmp(str(k, "executionArn"), prefix, strlen(prefix)), 0,
+                 "%s", str(k, "executionArn"));
+    cr_assert_str_eq(str(k, "executionArn") + strlen(prefix), str(k, "name"));
+    cr_assert_str_eq(str(k, "mapRunArn"), run);
+    cr_assert_str_eq(str(k, "status"), "SUCCEEDED");
+    cr_assert_str_eq(str(k, "stateMachineArn"),
+                     GWT_MACHINE_ARN "copy/Copy");
+    cr_assert_eq(json_integer_value(json_object_get(k, "itemCount")), 1);
+    cr_assert(json_is_number(json_object_get(k, "startDate")));
+    cr_assert(json_is_number(json_object_get(k, "stopDate")));
+  }
+  /* The ResultWriter's records name the same children. */
+  char *rel = wft_strf("data/out/%s/SUCCEEDED_0.json", strrchr(run, ':') + 1);
+  char *written = wfo_get(&root, rel);
+  cr_assert_not_null(written);
+  for (size_t i = 0; i < 2; i++)
+    cr_assert_not_null(
+        strstr(written, str(json_array_get(items, i), "executionArn")),
+        "%s", written);
+  /* Newest first: the second item's child, then the first's. */
+  json_t *d = gwt_sfn_ok(gwt_sfn(
+      "DescribeExecution", "{\"executionArn\":\"%s\"}",
+      str(json_array_get(items, 0), "executionArn")));
+  cr_assert_str_eq(str(d, "input"), "{\"n\":2}");
+  cr_assert_str_eq(str(d, "output"), "{\"n\":2}");
+  cr_assert_str_eq(str(d, "mapRunArn"), run);
+  cr_assert_str_eq(str(d, "status"), "SUCCEEDED");
+  cr_assert_str_eq(str(d, "redriveStatus"), "NOT_REDRIVABLE");
+  cr_assert_null(json_object_get(d, "itemCount"));
+  json_decref(d);
+  d = gwt_sfn_ok(gwt_sfn("DescribeExecution",
+                         "{\"executionArn\":\"%s\",\"includedData\":"
+                         "\"METADATA_ONLY\"}",
+                         str(json_array_get(items, 1), "executionArn")));
+  cr_assert_null(json_object_get(d, "input"));
+  cr_assert_null(json_object_get(d, "output"));
+  cr_assert_eq(json_is_false(json_object_get(
+                   json_object_get(d, "inputDetails"), "included")),
+               1);
+  json_decref(d);
+  /* A page of one, then the next by its token. */
+  json_t *p1 = list_children(wft_strf("{\"mapRunArn\":\"%s\","
+                                      "\"maxResults\":1}", run));
+  const char *token = str(p1, "nextToken");
+  cr_assert_not_null(token);
+  cr_assert_eq(json_array_size(json_object_get(p1, "executions")), 1);
+  json_t *p2 = list_children(wft_strf("{\"mapRunArn\":\"%s\","
+                                      "\"maxResults\":1,\"nextToken\":"
+                                      "\"%s\"}", run, token));
+  cr_assert_eq(json_array_size(json_object_get(p2, "executions")), 1);
+  cr_assert_null(json_object_get(p2, "nextToken"));
+  cr_assert_str_eq(
+      str(json_array_get(json_object_get(p2, "executions"), 0), "name"),
+      str(json_array_get(items, 1), "name"));
+  json_t *none = list_children(wft_strf(
+      "{\"mapRunArn\":\"%s\",\"statusFilter\":\"FAILED\"}", run));
+  cr_assert_eq(json_array_size(json_object_get(none, "executions")), 0);
+  json_decref(none);
+  json_decref(p1);
+  json_decref(p2);
+  free(written);
+  free(rel);
+  free(prefix);
+  json_decref(l);
+  json_decref(out);
+  json_decref(x);
+  free(exec);
+  finish();
+}
+
+Test(gateway_sfn_map_runs, child_execution_errors) {
+  start();
+  expect(gwt_sfn("ListExecutions", "{\"mapRunArn\":\"" RUN_ARN "\"}"),
+         "ResourceNotFound",
+         "Request references a resource that does not exist.");
+  expect(gwt_sfn("ListExecutions", "{\"mapRunArn\":\"nope\"}"),
+         "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: nope'");
+  expect(gwt_sfn("ListExecutions",
+                 "{\"mapRunArn\":\"" GWT_EXEC_ARN "m:x\"}"),
+         "InvalidArn",
+         "Invalid Arn: 'Resource type not valid in this context: execution'");
+  expect(gwt_sfn("ListExecutions", "{\"mapRunArn\":\"" RUN_ARN "\","
+                                   "\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                   "m\"}"),
+         "ValidationException", "not both");
+  expect(gwt_sfn("DescribeExecution",
+                 "{\"executionArn\":\"" GWT_EXEC_ARN
+                 "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11\"}"),
+         "ExecutionDoesNotExist", "Execution Does Not Exist: '" GWT_EXEC_ARN
+                                  "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11'");
+  finish();
+}
+
 /* The AWS CLI (python3 -m awscli, 1.32 and later have the Map Run
  * commands) and boto3 call the three operations. */
 Test(gateway_sfn_map_runs, aws_cli_and_boto3) {
@@ -249,6 +368,7 @@ Test(gateway_sfn_map_runs, aws_cli_and_boto3) {
       {"list-map-runs --execution-arn %s", "\"mapRunArn\""},
       {"describe-map-run --map-run-arn %s", "\"executionCounts\""},
       {"update-map-run --map-run-arn %s --max-concurrency 2", ""},
+      {"list-executions --map-run-arn %s", "\"itemCount\": 1"},
       {"describe-map-run --map-run-arn %s0", "ResourceNotFound"},
   };
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
@@ -258,7 +378,7 @@ Test(gateway_sfn_map_runs, aws_cli_and_boto3) {
                          gwt_srv.port, args);
     char *out;
     int rc = gwt_shell(&out, cmd);
-    cr_assert(strstr(out, calls[i].expect) && (rc == 0) == (i < 3),
+    cr_assert(strstr(out, calls[i].expect) && (rc == 0) == (i < 4),
               "%s (exit %d):\n%s", cmd, rc, out);
     free(out);
     free(cmd);

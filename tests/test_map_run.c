@@ -44,6 +44,9 @@ static void complete(holder *h, int i, bool ok) {
   else
     wf_task_fail(t, "Child.Failed", "as asked");
   wf_task_release(t);
+  pthread_mutex_lock(&h->mu);
+  h->tasks[i] = NULL; /* completed */
+  pthread_mutex_unlock(&h->mu);
 }
 
 static int copy_info(const wf_map_run_info *run, void *payload) {
@@ -190,6 +193,191 @@ Test(map_run, a_raised_tolerance_lets_failures_pass) {
   wf_engine_free(e);
 }
 
+
+/* ---- child executions ---- */
+
+/* Complete the held task whose input is `input`. */
+static void complete_input(holder *h, const char *input, bool ok) {
+  for (int i = 0;; i++) {
+    pthread_mutex_lock(&h->mu);
+    cr_assert_lt(i, h->n, "no task holds %s", input);
+    bool match =
+        h->tasks[i] && strcmp(wf_task_input(h->tasks[i]), input) == 0;
+    pthread_mutex_unlock(&h->mu);
+    if (match) {
+      complete(h, i, ok);
+      return;
+    }
+  }
+}
+
+static int copy_child(const wf_map_run_child *k, void *payload) {
+  json_t *o = json_pack(
+      "{s:i,s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:I,s:I,s:I}", "version",
+      (int)k->version, "arn", k->execution_arn, "name", k->name, "run",
+      k->map_run_arn, "machine", k->state_machine_arn, "parent",
+      k->parent_arn, "index", (json_int_t)k->index, "status", (int)k->status,
+      "start", (json_int_t)k->start_ms, "stop", (json_int_t)k->stop_ms,
+      "items", (json_int_t)k->item_count);
+  const char *texts[4] = {k->input, k->output, k->error, k->cause};
+  const char *keys[4] = {"input", "output", "error", "cause"};
+  for (int i = 0; i < 4; i++)
+    if (texts[i]) json_object_set_new(o, keys[i], json_string(texts[i]));
+  json_array_append_new(payload, o);
+  return 0;
+}
+
+/* Stops after the first child: a page of one. */
+static int first_child(const wf_map_run_child *k, void *payload) {
+  copy_child(k, payload);
+  return 1;
+}
+
+static json_t *children(wf_engine *e, const char *run, int64_t before) {
+  json_t *list = json_array();
+  wf_error err;
+  cr_assert_eq(wf_engine_list_map_run_children(e, run, before, copy_child,
+                                               list, &err),
+               WF_OK, "%s", err.message);
+  return list;
+}
+
+static json_t *child(wf_engine *e, const char *arn) {
+  json_t *list = json_array();
+  wf_error err;
+  cr_assert_eq(wf_engine_describe_map_run_child(e, arn, copy_child, list,
+                                                &err),
+               WF_OK, "%s", err.message);
+  cr_assert_eq(json_array_size(list), 1);
+  json_t *one = json_incref(json_array_get(list, 0));
+  json_decref(list);
+  return one;
+}
+
+static const char *str(json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+
+static json_int_t num(json_t *o, const char *key) {
+  return json_integer_value(json_object_get(o, key));
+}
+
+Test(map_run, child_executions_are_listed_newest_first_and_described) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m =
+      wfx_load(MAP("'MaxConcurrency':2,'ToleratedFailureCount':1,"));
+  wf_execution *x = wfx_start(e, m, "[10,20,30]");
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  json_t *runs = list_runs(e, x);
+  char *run = strdup(str(json_array_get(runs, 0), "arn"));
+  json_decref(runs);
+  /* Two started, the third waits: not listed (it does not exist yet). */
+  json_t *l = children(e, run, 0);
+  cr_assert_eq(json_array_size(l), 2);
+  json_t *c1 = json_array_get(l, 0), *c0 = json_array_get(l, 1);
+  cr_assert_eq(num(c1, "index"), 1);
+  cr_assert_eq(num(c0, "index"), 0);
+  cr_assert_eq(num(c0, "version"), WF_MAP_RUN_CHILD_VERSION);
+  cr_assert_eq(num(c0, "status"), WF_EXEC_RUNNING);
+  cr_assert_eq(num(c0, "stop"), 0);
+  cr_assert_gt(num(c0, "start"), 0);
+  cr_assert_eq(num(c0, "items"), 1);
+  cr_assert_str_eq(str(c0, "run"), run);
+  cr_assert_str_eq(str(c0, "parent"), wf_execution_arn(x));
+  cr_assert_null(json_object_get(c0, "input"), "a listing has no input");
+  /* arn:aws:states:R:A:execution:MACHINE/Orders:NAME, NAME a UUID. */
+  const char *name = str(c0, "name");
+  cr_assert_eq(strlen(name), 36);
+  cr_assert_eq(name[14], '4');
+  char *want = wft_strf("%.*s:execution:%s:%s",
+                        (int)(strstr(run, ":mapRun:") - run), run,
+                        strstr(str(c0, "machine"), ":stateMachine:") +
+                            strlen(":stateMachine:"),
+                        name);
+  cr_assert_str_eq(str(c0, "arn"), want);
+  cr_assert_not_null(strstr(want, "/Orders:"), "%s", want);
+  cr_assert_str_neq(str(c1, "name"), name);
+  /* Paged: below index 1, only child 0; a callback stopping ends it. */
+  json_t *below = children(e, run, 1);
+  cr_assert_eq(json_array_size(below), 1);
+  cr_assert_str_eq(str(json_array_get(below, 0), "arn"), want);
+  json_decref(below);
+  json_t *one = json_array();
+  cr_assert_eq(wf_engine_list_map_run_children(e, run, 0, first_child, one,
+                                               NULL),
+               WF_OK);
+  cr_assert_eq(json_array_size(one), 1);
+  json_decref(one);
+  json_t *d = child(e, want);
+  cr_assert_str_eq(str(d, "input"), "10");
+  cr_assert_null(json_object_get(d, "output"));
+  cr_assert_eq(num(d, "status"), WF_EXEC_RUNNING);
+  json_decref(d);
+  /* Child 0 succeeds, child 1 fails (tolerated), child 2 then runs. */
+  complete_input(&h, "10", true);
+  complete_input(&h, "20", false);
+  cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS));
+  complete_input(&h, "30", true);
+  wft_wait(x);
+  wft_assert_succeeded(x, NULL);
+  d = child(e, want);
+  cr_assert_eq(num(d, "status"), WF_EXEC_SUCCEEDED);
+  cr_assert_str_eq(str(d, "output"), "10");
+  cr_assert_geq(num(d, "stop"), num(d, "start"));
+  cr_assert_null(json_object_get(d, "error"));
+  json_decref(d);
+  d = child(e, str(c1, "arn"));
+  cr_assert_eq(num(d, "status"), WF_EXEC_FAILED);
+  cr_assert_str_eq(str(d, "error"), "Child.Failed");
+  cr_assert_str_eq(str(d, "cause"), "as asked");
+  cr_assert_null(json_object_get(d, "output"));
+  json_decref(d);
+  json_t *all = children(e, run, 0);
+  cr_assert_eq(json_array_size(all), 3);
+  cr_assert_eq(num(json_array_get(all, 0), "index"), 2);
+  cr_assert_eq(num(json_array_get(all, 0), "status"), WF_EXEC_SUCCEEDED);
+  json_decref(all);
+  json_decref(l);
+  free(want);
+  free(run);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* Children of a run that does not exist, and ARNs no child has. */
+static void unknown_children(wf_engine *e) {
+  wf_error err;
+  json_t *list = json_array();
+  const char *run = "arn:aws:states:us-east-1:123456789012:mapRun:M/L:x";
+  cr_assert_eq(wf_engine_list_map_run_children(e, run, 0, copy_child, list,
+                                               &err),
+               WF_ENOTFOUND);
+  cr_assert_str_eq(err.message, "Map Run Does Not Exist: "
+                                "'arn:aws:states:us-east-1:123456789012:"
+                                "mapRun:M/L:x'");
+#define CHILD_ARN "arn:aws:states:us-east-1:123456789012:execution:M/L:" \
+                  "0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11"
+  const char *arns[] = {
+      CHILD_ARN, "arn:aws:states:us-east-1:123456789012:execution:M:x",
+      "nope", ""};
+  for (size_t i = 0; i < 4; i++) {
+    cr_assert_eq(wf_engine_describe_map_run_child(e, arns[i], copy_child,
+                                                  list, &err),
+                 WF_ENOTFOUND, "%s", arns[i]);
+    cr_assert_not_null(strstr(err.message, "Execution Does Not Exist"));
+  }
+  cr_assert_eq(wf_engine_describe_map_run_child(e, NULL, copy_child, list,
+                                                &err),
+               WF_EINVAL);
+  cr_assert_eq(wf_engine_list_map_run_children(e, run, 0, NULL, list, &err),
+               WF_EINVAL);
+  cr_assert_eq(json_array_size(list), 0);
+  json_decref(list);
+}
+
 Test(map_run, unknown_runs_and_bad_updates) {
   wf_engine *e = wfx_engine(0, NULL);
   wf_error err;
@@ -215,5 +403,6 @@ Test(map_run, unknown_runs_and_bad_updates) {
   u.version = 7;
   cr_assert_eq(wf_engine_update_map_run(e, arn, &u, &err), WF_EVERSION);
   json_decref(list);
+  unknown_children(e);
   wf_engine_free(e);
 }

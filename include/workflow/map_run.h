@@ -9,6 +9,13 @@
  * knows of each (status, dates, the counts of child executions and items,
  * MaxConcurrency and the tolerances) in memory for as long as it runs: a
  * Map Run is not in the store, and is not listed after a restart.
+ *
+ * Each child of a Map Run is a child workflow execution, as AWS shows it:
+ *   arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL:NAME
+ * (NAME a UUID, the same for the child's whole life, redrives included),
+ * listed by its Map Run (ListExecutions with mapRunArn) and described by
+ * its ARN (DescribeExecution). Its input and output are the ones the
+ * fan-out holds (shared, not copied).
  */
 #ifndef WF_MAP_RUN_H
 #define WF_MAP_RUN_H
@@ -112,6 +119,65 @@ WF_API int wf_map_run_update_init(wf_map_run_update *update,
 WF_API int wf_engine_update_map_run(wf_engine *engine, const char *map_run_arn,
                                     const wf_map_run_update *update,
                                     wf_error *err);
+
+/** A child workflow execution of a Map Run; its strings are valid during
+ *  the callback that receives it. */
+typedef struct wf_map_run_child {
+  unsigned int version;          /**< WF_MAP_RUN_CHILD_VERSION */
+  const char *execution_arn;     /**< ...:execution:MACHINE/LABEL:NAME */
+  const char *name;              /**< a UUID */
+  const char *map_run_arn;       /**< the Map Run that started it */
+  const char *state_machine_arn; /**< ...:stateMachine:MACHINE/LABEL */
+  const char *parent_arn;        /**< the execution of the Map state */
+  int64_t index;                 /**< its place among the run's children */
+  wf_exec_status status;
+  int64_t start_ms, stop_ms;     /**< stop_ms 0 while it runs */
+  int64_t item_count;            /**< items it processes (a batch's) */
+  /** JSON texts, given by wf_engine_describe_map_run_child() only (NULL
+   *  in a listing): its input; its output once SUCCEEDED; its error and
+   *  cause once FAILED (NULL otherwise). */
+  const char *input, *output, *error, *cause;
+} wf_map_run_child;
+
+#define WF_MAP_RUN_CHILD_VERSION 1
+
+/** Receives a child execution; a nonzero return stops the listing. */
+typedef int (*wf_map_run_child_cb)(const wf_map_run_child *child,
+                                   void *payload);
+
+/**
+ * The child executions a Map Run has started, newest first (the highest
+ * index first: children start in index order), one callback each, so a
+ * run of any size is paged through without a list being built: a page
+ * ends where the callback returns nonzero, and the next begins `before`
+ * the last index it saw. Children not yet started are not listed (they
+ * do not exist yet, as on AWS).
+ * @param map_run_arn borrowed.
+ * @param before only children whose index is below it; 0 or less: from
+ *        the newest.
+ * @param cb called with no engine lock held (it may call the engine).
+ * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL; WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_engine_list_map_run_children(wf_engine *engine,
+                                           const char *map_run_arn,
+                                           int64_t before,
+                                           wf_map_run_child_cb cb,
+                                           void *payload, wf_error *err);
+
+/**
+ * One child execution of a Map Run, by its ARN, with its input, output,
+ * error and cause.
+ * @param execution_arn borrowed.
+ * @param cb called once, with no engine lock held.
+ * @return WF_OK; WF_ENOTFOUND (no Map Run's child has this ARN);
+ *         WF_EINVAL; WF_ENOMEM.
+ * Threads: any.
+ */
+WF_API int wf_engine_describe_map_run_child(wf_engine *engine,
+                                            const char *execution_arn,
+                                            wf_map_run_child_cb cb,
+                                            void *payload, wf_error *err);
 
 #ifdef __cplusplus
 }

@@ -57,7 +57,13 @@ typedef enum {
   WF__MAP_CHILD_SUCCEEDED,
   WF__MAP_CHILD_FAILED
 } wf__map_child;
-void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what);
+/* Child i started (`child` its frame, its input kept) or ended (its
+ * output, or error and cause, kept). */
+void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
+                       const wf__frame *child);
+/* Child i's name, a UUID made from the Map Run's (so the same after a
+ * resume or a redrive). */
+void wf__map_child_name(char out[37], const char *map_run_arn, size_t i);
 /* The run ended (`written`: a ResultWriter wrote its results). */
 void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written);
 /* A redrive runs it again. */

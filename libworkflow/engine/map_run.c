@@ -12,15 +12,27 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "json_text.h"
 #include "map_data.h"
 #include "workflow/map_run.h"
 
+/* A child execution as it stands: CHILD_PENDING until it starts, then a
+ * wf_exec_status. Its input and output are the fan-out's values, shared. */
+#define CHILD_PENDING 0xff
+typedef struct child_rec {
+  int64_t start_ms, stop_ms;
+  json_t *input, *output;
+  char *error, *cause;
+  unsigned char status;
+} child_rec;
+
 struct wf__map_run {
   atomic_int refs; /* the registry's, the fan-out's, a reader's */
-  pthread_mutex_t lock; /* guards info and frame */
+  pthread_mutex_t lock; /* guards info, frame and kids */
   char *arn, *execution_arn, *machine_arn;
   wf_map_run_info info; /* its strings are the above */
   size_t *items;        /* items of each child (batches hold several) */
+  child_rec *kids;      /* each child execution */
   size_t children;
   wf_engine *engine; /* its clock; the fan-out's execution holds it */
   wf__frame *frame; /* the Map state's frame while it runs (exec lock) */
@@ -41,6 +53,13 @@ static void run_release(wf__map_run *r) {
   wf__free(r->execution_arn);
   wf__free(r->machine_arn);
   wf__free(r->items);
+  for (size_t i = 0; r->kids && i < r->children; i++) {
+    json_decref(r->kids[i].input);
+    json_decref(r->kids[i].output);
+    wf__free(r->kids[i].error);
+    wf__free(r->kids[i].cause);
+  }
+  wf__free(r->kids);
   wf__free(r);
 }
 
@@ -95,7 +114,9 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
   r->children = fan->total;
   r->engine = f->exec->engine;
   r->items = wf__calloc(fan->total ? fan->total : 1, sizeof *r->items);
-  if (!r->arn || !r->execution_arn || !r->machine_arn || !r->items) {
+  r->kids = wf__calloc(fan->total ? fan->total : 1, sizeof *r->kids);
+  if (!r->arn || !r->execution_arn || !r->machine_arn || !r->items ||
+      !r->kids) {
     atomic_init(&r->refs, 1);
     run_release(r);
     return;
@@ -114,6 +135,7 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
       fan->tolerated_percentage >= 0 ? fan->tolerated_percentage : 0;
   in->executions.total = in->executions.pending = (int64_t)fan->total;
   for (size_t i = 0; i < fan->total; i++) {
+    r->kids[i].status = CHILD_PENDING;
     r->items[i] = child_items(fan, i);
     in->items.total += (int64_t)r->items[i];
   }
@@ -139,10 +161,39 @@ static void move(wf__map_run *r, size_t i, int64_t *from_x, int64_t *to_x,
   *to_i += n;
 }
 
-void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what) {
+/* What child i keeps as it starts or ends. Its run's lock held. */
+static void child_note(wf__map_run *r, size_t i, wf__map_child what,
+                       const wf__frame *c, int64_t now) {
+  if (i >= r->children) return;
+  child_rec *k = &r->kids[i];
+  if (what == WF__MAP_CHILD_STARTED) {
+    /* A redrive runs it again: it starts afresh. */
+    json_decref(k->input);
+    json_decref(k->output);
+    wf__free(k->error);
+    wf__free(k->cause);
+    *k = (child_rec){.start_ms = now, .status = WF_EXEC_RUNNING,
+                     .input = json_incref(c ? c->input : NULL)};
+    return;
+  }
+  k->stop_ms = now;
+  k->status = what == WF__MAP_CHILD_SUCCEEDED ? WF_EXEC_SUCCEEDED
+                                              : WF_EXEC_FAILED;
+  if (!c) return;
+  if (what == WF__MAP_CHILD_SUCCEEDED) {
+    k->output = json_incref(c->output ? c->output : json_null());
+  } else {
+    k->error = c->error ? wf__strdup(c->error) : NULL;
+    k->cause = c->cause ? wf__strdup(c->cause) : NULL;
+  }
+}
+
+void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
+                       const wf__frame *child) {
   wf__map_run *r = p->fan->run;
   if (!r) return;
   wf_map_run_counts *x = &r->info.executions, *it = &r->info.items;
+  int64_t now = wf__engine_now(p->exec->engine);
   pthread_mutex_lock(&r->lock);
   if (what == WF__MAP_CHILD_STARTED)
     move(r, i, &x->pending, &x->running, &it->pending, &it->running);
@@ -150,7 +201,27 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what) {
     move(r, i, &x->running, &x->succeeded, &it->running, &it->succeeded);
   else
     move(r, i, &x->running, &x->failed, &it->running, &it->failed);
+  child_note(r, i, what, child, now);
   pthread_mutex_unlock(&r->lock);
+}
+
+/* splitmix64's finaliser: a fixed, well-mixed function of v. */
+static uint64_t mix(uint64_t v) {
+  v += 0x9e3779b97f4a7c15ULL;
+  v = (v ^ (v >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  v = (v ^ (v >> 27)) * 0x94d049bb133111ebULL;
+  return v ^ (v >> 31);
+}
+
+void wf__map_child_name(char out[37], const char *map_run_arn, size_t i) {
+  /* The Map Run's UUID (its ARN's last part), folded with the index. */
+  const char *uuid = strrchr(map_run_arn, ':');
+  uint64_t a = 0, b = 0;
+  for (const char *c = uuid ? uuid + 1 : map_run_arn; *c; c++) {
+    a = mix(a ^ (unsigned char)*c);
+    b = mix(b + (unsigned char)*c);
+  }
+  wf__uuid_v4(out, mix(a ^ (uint64_t)i), mix(b + (uint64_t)i));
 }
 
 /* The run's end: what still runs was aborted. Its lock held. */
@@ -160,6 +231,11 @@ static void end(wf__map_run *r, wf_map_run_status status, int64_t now) {
     counts[k]->aborted += counts[k]->running;
     counts[k]->running = 0;
   }
+  for (size_t i = 0; i < r->children; i++)
+    if (r->kids[i].status == WF_EXEC_RUNNING) {
+      r->kids[i].status = WF_EXEC_ABORTED;
+      r->kids[i].stop_ms = now;
+    }
   r->info.status = status;
   r->info.stop_ms = now;
   r->frame = NULL;
@@ -238,31 +314,36 @@ static int collect(wf__map_run ***out, size_t *n, wf_engine *e,
   return WF_OK;
 }
 
-/* The run named `arn`, as collect() gives it; WF_ENOTFOUND when none. */
-static int find_run(wf__map_run ***v, size_t *n, wf_engine *e, const char *arn,
-                    wf_error *err) {
-  if (collect(v, n, e, arn, false) != WF_OK)
+/* The run named `arn` with a reference taken (run_release); `needed`:
+ * whether the call's other required argument was given. WF_ENOTFOUND
+ * when none. */
+static int find_run(wf__map_run **out, wf_engine *e, const char *arn,
+                    bool needed, wf_error *err) {
+  *out = NULL;
+  if (!e || !arn || !needed)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "engine, Map Run ARN and callback are required");
+  wf__map_run **v;
+  size_t n;
+  if (collect(&v, &n, e, arn, false) != WF_OK)
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  if (!*n)
+  for (size_t i = 1; i < n; i++) run_release(v[i]);
+  *out = n ? v[0] : NULL;
+  wf__free(v);
+  if (!*out)
     return wf__error_set(err, WF_ENOTFOUND, NULL,
                          "Map Run Does Not Exist: '%s'", arn);
   return WF_OK;
 }
 
-static int report(wf__map_run **v, size_t n, wf_map_run_cb cb,
-                  void *payload) {
-  bool stop = false;
-  for (size_t i = 0; i < n; i++) {
-    if (!stop) {
-      pthread_mutex_lock(&v[i]->lock);
-      wf_map_run_info copy = v[i]->info;
-      pthread_mutex_unlock(&v[i]->lock);
-      stop = cb(&copy, payload) != 0;
-    }
-    run_release(v[i]);
-  }
-  wf__free(v);
-  return WF_OK;
+/* The run as it stands to cb, without its lock; the reference dropped. */
+static int report(wf__map_run *r, wf_map_run_cb cb, void *payload) {
+  pthread_mutex_lock(&r->lock);
+  wf_map_run_info copy = r->info;
+  pthread_mutex_unlock(&r->lock);
+  int stop = cb(&copy, payload);
+  run_release(r);
+  return stop;
 }
 
 int wf_engine_list_map_runs(wf_engine *e, const char *execution_arn,
@@ -274,19 +355,24 @@ int wf_engine_list_map_runs(wf_engine *e, const char *execution_arn,
   size_t n;
   if (collect(&v, &n, e, execution_arn, true) != WF_OK)
     return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  return report(v, n, cb, payload);
+  bool stop = false;
+  for (size_t i = 0; i < n; i++) {
+    if (stop)
+      run_release(v[i]);
+    else
+      stop = report(v[i], cb, payload) != 0;
+  }
+  wf__free(v);
+  return WF_OK;
 }
 
 int wf_engine_describe_map_run(wf_engine *e, const char *map_run_arn,
                                wf_map_run_cb cb, void *payload,
                                wf_error *err) {
-  if (!e || !map_run_arn || !cb)
-    return wf__error_set(err, WF_EINVAL, NULL,
-                         "engine, Map Run ARN and callback are required");
-  wf__map_run **v;
-  size_t n;
-  int rc = find_run(&v, &n, e, map_run_arn, err);
-  return rc == WF_OK ? report(v, n, cb, payload) : rc;
+  wf__map_run *r;
+  int rc = find_run(&r, e, map_run_arn, cb != NULL, err);
+  if (rc == WF_OK) report(r, cb, payload);
+  return rc;
 }
 
 int wf_map_run_update_init(wf_map_run_update *u, unsigned int version) {
@@ -332,11 +418,9 @@ int wf_engine_update_map_run(wf_engine *e, const char *map_run_arn,
                          "MaxConcurrency and ToleratedFailureCount must not "
                          "be negative, ToleratedFailurePercentage must be "
                          "between 0 and 100");
-  wf__map_run **v;
-  size_t n;
-  int rc = find_run(&v, &n, e, map_run_arn, err);
+  wf__map_run *r;
+  int rc = find_run(&r, e, map_run_arn, u != NULL, err);
   if (rc != WF_OK) return rc;
-  wf__map_run *r = v[0];
   wf_execution *x = NULL;
   wf_engine_find_execution(&x, e, r->execution_arn);
   if (x) pthread_mutex_lock(&x->lock);
@@ -356,7 +440,157 @@ int wf_engine_update_map_run(wf_engine *e, const char *map_run_arn,
     pthread_mutex_unlock(&x->lock);
     wf_execution_free(x);
   }
-  for (size_t i = 0; i < n; i++) run_release(v[i]);
-  wf__free(v);
+  run_release(r);
   return WF_OK;
+}
+
+/* ---- child executions ---- */
+
+/* The child's ARN from its run's machine ARN
+ * (arn:aws:states:R:A:stateMachine:MACHINE/LABEL):
+ * arn:aws:states:R:A:execution:MACHINE/LABEL:NAME. */
+static void child_arn(wf__strbuf *out, const wf__map_run *r,
+                      const char *name) {
+  const char *m = strstr(r->machine_arn, ":stateMachine:");
+  if (!m) return;
+  wf__strbuf_printf(out, "%.*s:execution:%s:%s", (int)(m - r->machine_arn),
+                    r->machine_arn, m + strlen(":stateMachine:"), name);
+}
+
+/* Child i of r as a listing shows it (run lock held); `name` and `arn`
+ * hold its strings. */
+static void child_fill(wf_map_run_child *c, const wf__map_run *r, size_t i,
+                       char name[37], wf__strbuf *arn) {
+  const child_rec *k = &r->kids[i];
+  wf__map_child_name(name, r->arn, i);
+  wf__strbuf_reset(arn);
+  child_arn(arn, r, name);
+  *c = (wf_map_run_child){.version = WF_MAP_RUN_CHILD_VERSION,
+                          .execution_arn = wf__strbuf_cstr(arn),
+                          .name = name,
+                          .map_run_arn = r->arn,
+                          .state_machine_arn = r->machine_arn,
+                          .parent_arn = r->execution_arn,
+                          .index = (int64_t)i,
+                          .status = (wf_exec_status)k->status,
+                          .start_ms = k->start_ms,
+                          .stop_ms = k->stop_ms,
+                          .item_count = (int64_t)r->items[i]};
+}
+
+int wf_engine_list_map_run_children(wf_engine *e, const char *map_run_arn,
+                                    int64_t before, wf_map_run_child_cb cb,
+                                    void *payload, wf_error *err) {
+  wf__map_run *r;
+  int rc = find_run(&r, e, map_run_arn, cb != NULL, err);
+  if (rc != WF_OK) return rc;
+  size_t i = before > 0 && (uint64_t)before < r->children ? (size_t)before
+                                                          : r->children;
+  wf__strbuf arn = WF__STRBUF_INIT;
+  /* One child at a time under the run's lock, called without it: a run of
+   * any size costs one child's copy. */
+  while (i-- > 0) {
+    char name[37];
+    wf_map_run_child c;
+    pthread_mutex_lock(&r->lock);
+    bool started = r->kids[i].status != CHILD_PENDING;
+    if (started) child_fill(&c, r, i, name, &arn);
+    pthread_mutex_unlock(&r->lock);
+    if (!started) continue;
+    if (!arn.data) {
+      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+      break;
+    }
+    if (cb(&c, payload) != 0) break;
+  }
+  wf__strbuf_free(&arn);
+  run_release(r);
+  return rc;
+}
+
+/* The run whose child `arn` names and the child's index; a reference
+ * taken on the run. NULL when none. */
+static wf__map_run *find_child(wf_engine *e, const char *arn, size_t *index) {
+  /* arn:aws:states:R:A:execution:MACHINE/LABEL:NAME */
+  const char *x = strstr(arn, ":execution:");
+  const char *name = strrchr(arn, ':');
+  if (!x || name <= x + strlen(":execution:") || strlen(name + 1) != 36)
+    return NULL;
+  wf__strbuf machine = WF__STRBUF_INIT;
+  wf__strbuf_printf(&machine, "%.*s:stateMachine:%.*s", (int)(x - arn), arn,
+                    (int)(name - x - strlen(":execution:")),
+                    x + strlen(":execution:"));
+  registry *g = runs(e);
+  wf__map_run *found = NULL;
+  if (g && machine.data) {
+    pthread_mutex_lock(&g->lock);
+    for (wf__map_run *r = g->head; r && !found; r = r->next) {
+      if (strcmp(r->machine_arn, wf__strbuf_cstr(&machine)) != 0) continue;
+      /* The names are made, not kept: a run's children are looked through
+       * (a hash each). */
+      for (size_t i = 0; i < r->children; i++) {
+        char n[37];
+        wf__map_child_name(n, r->arn, i);
+        if (strcmp(n, name + 1) == 0) {
+          atomic_fetch_add(&r->refs, 1);
+          found = r;
+          *index = i;
+          break;
+        }
+      }
+    }
+    pthread_mutex_unlock(&g->lock);
+  }
+  wf__strbuf_free(&machine);
+  return found;
+}
+
+int wf_engine_describe_map_run_child(wf_engine *e, const char *execution_arn,
+                                     wf_map_run_child_cb cb, void *payload,
+                                     wf_error *err) {
+  if (!e || !execution_arn || !cb)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "engine, execution ARN and callback are required");
+  size_t i = 0;
+  wf__map_run *r = find_child(e, execution_arn, &i);
+  bool started = false;
+  char name[37];
+  wf_map_run_child c;
+  wf__strbuf arn = WF__STRBUF_INIT;
+  char *input = NULL, *output = NULL, *error = NULL, *cause = NULL;
+  if (r) {
+    pthread_mutex_lock(&r->lock);
+    const child_rec *k = &r->kids[i];
+    started = k->status != CHILD_PENDING;
+    if (started) {
+      child_fill(&c, r, i, name, &arn);
+      input = wf__json_dumps(k->input ? k->input : json_null());
+      output = k->status == WF_EXEC_SUCCEEDED ? wf__json_dumps(k->output)
+                                              : NULL;
+      error = k->error ? wf__strdup(k->error) : NULL;
+      cause = k->cause ? wf__strdup(k->cause) : NULL;
+    }
+    pthread_mutex_unlock(&r->lock);
+  }
+  int rc = WF_OK;
+  if (!started)
+    rc = wf__error_set(err, WF_ENOTFOUND, NULL,
+                       "Execution Does Not Exist: '%s'", execution_arn);
+  else if (!arn.data || !input ||
+           (c.status == WF_EXEC_SUCCEEDED && !output))
+    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
+  if (rc == WF_OK) {
+    c.input = input;
+    c.output = output;
+    c.error = error;
+    c.cause = cause;
+    cb(&c, payload);
+  }
+  wf__free(input);
+  wf__free(output);
+  wf__free(error);
+  wf__free(cause);
+  wf__strbuf_free(&arn);
+  run_release(r);
+  return rc;
 }

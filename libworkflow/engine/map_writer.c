@@ -34,7 +34,7 @@ void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
   wf__fanout *fan = p->fan;
   if (!fan->records || i >= json_array_size(fan->records)) return;
   char name[37];
-  wf__uuid_v4(name, wf__rng_next(&p->exec->rng), wf__rng_next(&p->exec->rng));
+  wf__map_child_name(name, fan->map_run_arn ? fan->map_run_arn : "", i);
   wf_engine *e = p->exec->engine;
   const char *label = st->label ? st->label : st->name;
   char *machine = wf__strdup(p->exec->machine->name);

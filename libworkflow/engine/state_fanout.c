@@ -132,8 +132,10 @@ void wf__fanout_child_done(wf__frame *child) {
   fan->done++;
   wf__map_child_ended(p, i, child);
   if (fan->distributed)
-    wf__map_run_child(p, i, child->ok ? WF__MAP_CHILD_SUCCEEDED
-                                      : WF__MAP_CHILD_FAILED);
+    wf__map_run_child(p, i,
+                      child->ok ? WF__MAP_CHILD_SUCCEEDED
+                                : WF__MAP_CHILD_FAILED,
+                      child);
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
     fan->succeeded[i] = 1;
@@ -223,7 +225,7 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
     c->own_next_id = 2;
     c->id_counter = &c->own_next_id;
     wf__map_child_started(f, st, i, c->input);
-    wf__map_run_child(f, i, WF__MAP_CHILD_STARTED);
+    wf__map_run_child(f, i, WF__MAP_CHILD_STARTED, c);
   } else if (st->type == WF__MAP) {
     wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
                         .number = (int64_t)i};

@@ -1,5 +1,6 @@
-"""ListMapRuns, DescribeMapRun and UpdateMapRun through wf-gateway with
-boto3.
+"""ListMapRuns, DescribeMapRun, UpdateMapRun and a Map Run's child
+executions (ListExecutions with mapRunArn, DescribeExecution) through
+wf-gateway with boto3.
 
 Run by tests/test_gateway_sfn_map_runs.c: python3 sfn_map_runs.py PORT
 EXECUTION_ARN MAP_RUN_ARN, the execution running a Distributed Map whose
@@ -30,21 +31,37 @@ d = sfn.describe_map_run(mapRunArn=RUN)
 if d["maxConcurrency"] != 5 or d["toleratedFailureCount"] != 1 or \
         d["toleratedFailurePercentage"] != 10.0:
     fail("after update_map_run: %r" % d)
-try:
-    sfn.describe_map_run(mapRunArn=RUN + "0")
-    fail("an unknown Map Run was described")
-except sfn.exceptions.ResourceNotFound:
-    pass
-try:
-    sfn.list_map_runs(executionArn=EXEC + "0")
-    fail("an unknown execution was listed")
-except sfn.exceptions.ExecutionDoesNotExist:
-    pass
-try:
-    sfn.describe_map_run(mapRunArn=EXEC)
-    fail("an execution ARN was taken for a Map Run")
-except sfn.exceptions.InvalidArn:
-    pass
+
+
+def refused(call, error, what):
+    """call() must fail with sfn.exceptions.<error>."""
+    try:
+        call()
+    except getattr(sfn.exceptions, error):
+        return
+    fail(what)
+
+
+refused(lambda: sfn.describe_map_run(mapRunArn=RUN + "0"),
+        "ResourceNotFound", "an unknown Map Run was described")
+refused(lambda: sfn.list_map_runs(executionArn=EXEC + "0"),
+        "ExecutionDoesNotExist", "an unknown execution was listed")
+refused(lambda: sfn.describe_map_run(mapRunArn=EXEC),
+        "InvalidArn", "an execution ARN was taken for a Map Run")
+kids = sfn.list_executions(mapRunArn=RUN)["executions"]
+if len(kids) != 2 or any(k["mapRunArn"] != RUN or k["status"] != "RUNNING"
+                         or k["itemCount"] != 1 for k in kids):
+    fail("list_executions(mapRunArn): %r" % kids)
+if not kids[0]["executionArn"].startswith(
+        RUN.split(":mapRun:")[0] + ":execution:"):
+    fail("a child's ARN: %r" % kids[0])
+k = sfn.describe_execution(executionArn=kids[-1]["executionArn"])
+if k["mapRunArn"] != RUN or k["input"] != "1" or k["status"] != "RUNNING":
+    fail("describe_execution of a child: %r" % k)
+refused(lambda: sfn.list_executions(mapRunArn=RUN + "0"),
+        "ResourceNotFound", "an unknown Map Run's children were listed")
+refused(lambda: sfn.list_executions(mapRunArn=EXEC), "InvalidArn",
+        "an execution ARN was taken for a Map Run")
 sfn.stop_execution(executionArn=EXEC)
 for _ in range(200):
     d = sfn.describe_map_run(mapRunArn=RUN)

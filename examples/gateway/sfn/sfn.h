@@ -130,6 +130,18 @@ bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn);
  * the store's release_execution; NULL with InvalidArn or
  * ExecutionDoesNotExist answered. */
 gw_exec_rec *gw_sfn_find_execution(gw_sfn_call *c, const char *arn);
+
+/* ---- sfn_map_runs.c: a Map Run's child executions ------------------------ */
+/* ListExecutions with mapRunArn: the run's child executions, newest first,
+ * `status` a wf_exec_status or -1 (any), `redriven` as redriveFilter (1,
+ * 0, -1 none); the answer (or error) given. */
+void gw_sfn_list_map_run_executions(gw_sfn_call *c, const char *map_run_arn,
+                                    int status, int redriven, size_t max,
+                                    const char *token);
+/* DescribeExecution of a Map Run's child (`data`: with its input and
+ * output): true when `arn` names one and the answer is given. */
+bool gw_sfn_describe_map_run_child(gw_sfn_call *c, const char *arn,
+                                   bool data);
 /* The same for a Map Run's ARN. */
 bool gw_sfn_check_map_run_arn(gw_sfn_call *c, const char *arn);
 /* "arn:aws:states:<region>:<account>:stateMachine:<name>", malloc'd. */

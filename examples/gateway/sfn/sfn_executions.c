@@ -73,10 +73,13 @@ void gw_sfn_describe_execution(gw_sfn_call *c) {
   const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
   const char *included = gw_sfn_enum(&p, "includedData", INCLUDED);
   if (gw_sfn_params_failed(&p, c)) return;
+  bool data = !included || strcmp(included, "ALL_DATA") == 0;
+  if (!gw_sfn_check_execution_arn(c, arn) ||
+      gw_sfn_describe_map_run_child(c, arn, data))
+    return;
   gw_exec_rec *x = gw_sfn_find_execution(c, arn);
   if (!x) return;
   json_t *o = summary(x);
-  bool data = !included || strcmp(included, "ALL_DATA") == 0;
   if (o && data) json_object_set_new(o, "input", json_string(x->input));
   if (o)
     json_object_set_new(o, "inputDetails",
@@ -320,8 +323,17 @@ void gw_sfn_list_executions(gw_sfn_call *c) {
                 "Must provide a StateMachine ARN or MapRun ARN");
     return;
   }
-  if (map_run) { /* Distributed Map runs are not recorded here */
-    gw_sfn_fail(c, "ResourceNotFound", "Resource not found: '%s'", map_run);
+  int redriven = !redrive ? -1 : strcmp(redrive, "REDRIVEN") == 0;
+  size_t n = max ? (size_t)max : LIST_DEFAULT;
+  if (map_run && arn) {
+    gw_sfn_fail(c, "ValidationException",
+                "Must provide either a StateMachine ARN or MapRun ARN, not "
+                "both");
+    return;
+  }
+  if (map_run) {
+    gw_sfn_list_map_run_executions(c, map_run, status_filter(status),
+                                   redriven, n, token);
     return;
   }
   gw_sfn_machine_ref ref;
@@ -329,9 +341,7 @@ void gw_sfn_list_executions(gw_sfn_call *c) {
                                 GW_SFN_ALLOW_VERSION | GW_SFN_ALLOW_ALIAS,
                                 &ref))
     return;
-  int redriven = !redrive ? -1 : strcmp(redrive, "REDRIVEN") == 0;
-  list_machine(c, &ref, arn, status_filter(status), redriven,
-               max ? (size_t)max : LIST_DEFAULT, token);
+  list_machine(c, &ref, arn, status_filter(status), redriven, n, token);
 }
 
 /* The revision of m an execution ran: its version's, else the current

@@ -154,3 +154,123 @@ void gw_sfn_update_map_run(gw_sfn_call *c) {
   else
     gw_sfn_ok(c, json_object());
 }
+
+/* ---- child executions: ListExecutions and DescribeExecution ---- */
+
+/* A page of a run's children: up to `max` matching ones, and the index
+ * the next page starts below. */
+typedef struct child_page {
+  json_t *items;
+  size_t max, count;
+  int status, redriven;
+  int64_t cursor;
+} child_page;
+
+static json_t *child_summary(const wf_map_run_child *k) {
+  json_t *o = json_pack(
+      "{s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:i}", "executionArn",
+      k->execution_arn, "stateMachineArn", k->state_machine_arn, "name",
+      k->name, "status", gw_sfn_status_name(k->status), "startDate",
+      gw_sfn_time(k->start_ms), "mapRunArn", k->map_run_arn, "itemCount",
+      (json_int_t)k->item_count, "redriveCount", 0);
+  if (o && k->status != WF_EXEC_RUNNING)
+    json_object_set_new(o, "stopDate", gw_sfn_time(k->stop_ms));
+  return o;
+}
+
+static int list_child(const wf_map_run_child *k, void *payload) {
+  child_page *pg = payload;
+  /* A child is never redriven on its own: a Map Run's redrive runs it. */
+  if (pg->redriven == 1) return 1;
+  if (pg->status >= 0 && (int)k->status != pg->status) return 0;
+  if (pg->count++ >= pg->max) return 1; /* the one past: there is more */
+  json_array_append_new(pg->items, child_summary(k));
+  pg->cursor = k->index;
+  return 0;
+}
+
+void gw_sfn_list_map_run_executions(gw_sfn_call *c, const char *map_run_arn,
+                                    int status, int redriven, size_t max,
+                                    const char *token) {
+  if (!gw_sfn_check_map_run_arn(c, map_run_arn)) return;
+  char *context = gw_sfn_strf("ListExecutions\nmapRun %s\n%d\n%d",
+                              map_run_arn, status, redriven);
+  size_t before = 0;
+  if (!context) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
+    return;
+  }
+  if (!gw_sfn_page_start(c, token, context, &before)) {
+    free(context);
+    return;
+  }
+  child_page pg = {json_array(), max, 0, status, redriven, 0};
+  wf_error err;
+  /* Newest first, one child at a time: a page of a run of any size reads
+   * what it shows and one more, never the whole run. */
+  int rc = wf_engine_list_map_run_children(c->g->engine, map_run_arn,
+                                           (int64_t)before, list_child, &pg,
+                                           &err);
+  if (rc == WF_ENOTFOUND) {
+    gw_sfn_fail_resource(c, "ResourceNotFound", map_run_arn, NOT_FOUND);
+  } else if (rc != WF_OK) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "%s", err.message);
+  } else {
+    json_t *o = json_pack("{s:O}", "executions", pg.items);
+    if (o && pg.count > max) gw_sfn_page_next(o, context, (size_t)pg.cursor);
+    gw_sfn_ok(c, o);
+  }
+  json_decref(pg.items);
+  free(context);
+}
+
+typedef struct child_answer {
+  json_t *o;
+  bool data;
+} child_answer;
+
+static int describe_child(const wf_map_run_child *k, void *payload) {
+  child_answer *a = payload;
+  json_t *o = child_summary(k);
+  if (!o) return 1;
+  json_object_del(o, "itemCount");
+  if (a->data && k->input)
+    json_object_set_new(o, "input", json_string(k->input));
+  json_object_set_new(o, "inputDetails",
+                      json_pack("{s:b}", "included", a->data));
+  if (k->status == WF_EXEC_SUCCEEDED) {
+    if (a->data && k->output)
+      json_object_set_new(o, "output", json_string(k->output));
+    json_object_set_new(o, "outputDetails",
+                        json_pack("{s:b}", "included", a->data));
+  }
+  if (k->error) json_object_set_new(o, "error", json_string(k->error));
+  if (k->cause) json_object_set_new(o, "cause", json_string(k->cause));
+  /* A child that did not succeed is run again by its Map Run's redrive. */
+  bool again = k->status != WF_EXEC_RUNNING &&
+               k->status != WF_EXEC_SUCCEEDED;
+  json_object_set_new(o, "redriveStatus",
+                      json_string(again ? "REDRIVABLE_BY_MAP_RUN"
+                                        : "NOT_REDRIVABLE"));
+  if (!again) {
+    char *why = gw_sfn_strf("Execution is %s and cannot be redriven",
+                            gw_sfn_status_name(k->status));
+    if (why) json_object_set_new(o, "redriveStatusReason", json_string(why));
+    free(why);
+  }
+  a->o = o;
+  return 1;
+}
+
+bool gw_sfn_describe_map_run_child(gw_sfn_call *c, const char *arn,
+                                   bool data) {
+  /* Only a child's ARN names a machine with a label: MACHINE/LABEL. */
+  const char *x = strstr(arn, ":execution:");
+  if (!x || !strchr(x, '/')) return false;
+  child_answer a = {NULL, data};
+  if (wf_engine_describe_map_run_child(c->g->engine, arn, describe_child, &a,
+                                       NULL) != WF_OK)
+    return false;
+  gw_sfn_ok(c, a.o);
+  return true;
+}
