@@ -286,17 +286,26 @@ Test(gateway_clients, boto3_reads_the_host_prefix_switch) {
   gwt_finish();
 }
 
-/* sfn_host_prefix.cjs in `mode` with the JavaScript SDK v3 of JS_SDK. */
-static void js_flow(const char *mode) {
+static void require_js_sdk(void) {
   if (access(JS_SDK "/@aws-sdk/client-sfn/package.json", R_OK) != 0)
     cr_skip_test(
         "the JavaScript SDK is not installed: npm install "
         "--prefix " WF_BINARY_DIR "/js-sdk @aws-sdk/client-sfn");
+}
+
+/* `node tests/support/SCRIPT PORT ARG` with the JavaScript SDK v3 of
+ * JS_SDK. */
+static char *js_cmd(const char *script, const char *arg) {
+  return wft_strf(
+      "NODE_PATH=%s NODE_NO_WARNINGS=1 node %s/tests/support/%s %d %s",
+      JS_SDK, WF_SOURCE_DIR, script, gwt_srv.port, arg);
+}
+
+/* sfn_host_prefix.cjs in `mode`. */
+static void js_flow(const char *mode) {
+  require_js_sdk();
   gwt_sfn_start(KEYS);
-  char *cmd = wft_strf(
-      "NODE_PATH=%s NODE_NO_WARNINGS=1 node "
-      "%s/tests/support/sfn_host_prefix.cjs %d %s",
-      JS_SDK, WF_SOURCE_DIR, gwt_srv.port, mode);
+  char *cmd = js_cmd("sfn_host_prefix.cjs", mode);
   run_ok(cmd);
   free(cmd);
   gwt_finish();
@@ -307,4 +316,100 @@ Test(gateway_clients, js_sdk_without_the_host_prefix) { js_flow("no-prefix"); }
 Test(gateway_clients, js_sdk_through_a_localhost_subdomain) {
   require_localhost_subdomains();
   js_flow("localhost");
+}
+
+/* ---- every operation --------------------------------------------------------
+ * sfn_operations.cjs and sfn_operations.py call each operation the gateway
+ * serves, with a success and an error each; they print "DRIVEN" and the
+ * operations answered both ways and, for boto3, "LACKING" and those its
+ * botocore does not know. */
+
+/* The operations the gateway serves: the names in the OPS table of
+ * examples/gateway/sfn/sfn_api.c, read from the source so that one added
+ * there must be added to the scripts too. */
+static json_t *served_operations(void) {
+  char *src =
+      wft_read_file(WF_SOURCE_DIR "/examples/gateway/sfn/sfn_api.c", NULL);
+  cr_assert(src, "cannot read sfn_api.c");
+  const char *at = strstr(src, "} OPS[] = {");
+  cr_assert(at, "no OPS table in sfn_api.c");
+  const char *end = strstr(at, "};");
+  json_t *ops = json_array();
+  char name[64];
+  for (at = strstr(at, "{\""); at && at < end; at = strstr(at + 2, "{\""))
+    if (sscanf(at, "{\"%63[A-Za-z]\"", name) == 1)
+      json_array_append_new(ops, json_string(name));
+  free(src);
+  cr_assert_geq(json_array_size(ops), 37, "the OPS table was misread");
+  return ops;
+}
+
+/* Whether the line of `out` that starts with `tag` names `op`. */
+static bool named(const char *out, const char *tag, const char *op) {
+  const char *line = strstr(out, tag);
+  if (!line) return false;
+  size_t n = strcspn(line, "\n"), k = strlen(op);
+  for (const char *p = line + strlen(tag); p < line + n; p++)
+    if (p[-1] == ' ' && strncmp(p, op, k) == 0 &&
+        (p[k] == ' ' || p[k] == '\n' || p[k] == '\0'))
+      return true;
+  return false;
+}
+
+/* Run `cmd`: it must print OK and, for each operation served, name it
+ * DRIVEN (or, where `lacking_ok`, LACKING). */
+static void run_every_operation(const char *cmd, bool lacking_ok) {
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "\nOK"), "%s\n%s", cmd, out);
+  json_t *ops = served_operations();
+  size_t i;
+  json_t *op;
+  json_array_foreach(ops, i, op) {
+    const char *name = json_string_value(op);
+    cr_assert(named(out, "DRIVEN ", name) ||
+                  (lacking_ok && named(out, "LACKING ", name)),
+              "%s was not answered both ways:\n%s", name, out);
+  }
+  json_decref(ops);
+  free(out);
+}
+
+Test(gateway_clients, js_sdk_drives_every_operation) {
+  require_js_sdk();
+  gwt_sfn_start(KEYS);
+  char *cmd = js_cmd("sfn_operations.cjs", "");
+  run_every_operation(cmd, false);
+  free(cmd);
+  gwt_finish();
+}
+
+/* sfn_operations.py with `python`. */
+static void boto3_every_operation(const char *python, bool lacking_ok) {
+  gwt_sfn_start(KEYS);
+  gwt_client_env();
+  char *cmd = wft_strf("%s %s/tests/support/sfn_operations.py %d", python,
+                       WF_SOURCE_DIR, gwt_srv.port);
+  run_every_operation(cmd, lacking_ok);
+  free(cmd);
+  gwt_finish();
+}
+
+Test(gateway_clients, debian_boto3_drives_every_operation_it_has) {
+  require_debian_boto3();
+  boto3_every_operation("/usr/bin/python3", true);
+}
+
+Test(gateway_clients, boto3_drives_every_operation) {
+  /* TestState with mocks is the newest operation called (boto3 1.42). */
+  const char *py = gwt_python_where(
+      "import boto3, sys; sys.exit(\"mock\" not in boto3.client("
+      "\"stepfunctions\", region_name=\"us-east-1\").meta.service_model"
+      ".operation_model(\"TestState\").input_shape.members)");
+  if (!py)
+    cr_skip_test(
+        "no boto3 here knows every operation (1.42 or later; Debian 12's "
+        "1.26.27 predates versions, aliases, validation, redrive and "
+        "TestState)");
+  boto3_every_operation(py, false);
 }
