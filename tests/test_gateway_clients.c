@@ -402,38 +402,66 @@ static char *served_names(void) {
   return names;
 }
 
-/* sfn_operations.py with `python`, told the operations served. */
-static void boto3_every_operation(const char *python, bool lacking_ok) {
+/* sfn_operations.py with `python` and `client` (boto3, cli), told the
+ * operations served. */
+static void python_every_operation(const char *python, const char *client,
+                                   bool lacking_ok) {
   gwt_sfn_start(KEYS);
   gwt_client_env();
   char *names = served_names();
-  char *cmd = wft_strf("%s %s/tests/support/sfn_operations.py %d%s", python,
-                       WF_SOURCE_DIR, gwt_srv.port, names);
+  char *cmd = wft_strf("%s %s/tests/support/sfn_operations.py %d %s%s",
+                       python, WF_SOURCE_DIR, gwt_srv.port, client, names);
   free(names);
   run_every_operation(cmd, lacking_ok);
   free(cmd);
   gwt_finish();
 }
 
-Test(gateway_clients, debian_boto3_drives_every_operation_it_has) {
-  require_debian_boto3();
-  boto3_every_operation("/usr/bin/python3", true);
-}
-
-Test(gateway_clients, boto3_drives_every_operation) {
+/* A Python on which `module` ("boto3", "awscli.clidriver") knows every
+ * operation served, or NULL. */
+static const char *python_knowing_all(const char *module) {
   char *names = served_names();
   char *code = wft_strf(
-      "import boto3, sys; sys.exit(not set(\"%s\".split()) <= set("
-      "boto3.client(\"stepfunctions\", region_name=\"us-east-1\")"
-      ".meta.service_model.operation_names))",
-      names);
+      "import %s as m, sys; sys.exit(not set(\"%s\".split()) <= set("
+      "(m.client(\"stepfunctions\", region_name=\"us-east-1\").meta."
+      "service_model if hasattr(m, \"client\") else m.create_clidriver()."
+      "session.get_service_model(\"stepfunctions\")).operation_names))",
+      module, names);
   free(names);
   const char *py = gwt_python_where(code);
   free(code);
+  return py;
+}
+
+Test(gateway_clients, debian_boto3_drives_every_operation_it_has) {
+  require_debian_boto3();
+  python_every_operation("/usr/bin/python3", "boto3", true);
+}
+
+Test(gateway_clients, boto3_drives_every_operation) {
+  const char *py = python_knowing_all("boto3");
   if (!py)
     cr_skip_test(
         "no boto3 here knows every operation served (Debian 12's "
         "1.26.27 predates versions, aliases, validation, "
         "redrive and TestState)");
-  boto3_every_operation(py, false);
+  python_every_operation(py, "boto3", false);
+}
+
+Test(gateway_clients, debian_aws_cli_drives_every_operation_it_has) {
+  cr_assert_eq(access("/usr/bin/aws", X_OK), 0,
+               "the AWS CLI is required: apt-get install awscli");
+  require_localhost_subdomains();
+  python_every_operation("/usr/bin/python3", "cli", true);
+}
+
+Test(gateway_clients, aws_cli_drives_every_operation) {
+  const char *py = python_knowing_all("awscli.clidriver");
+  if (!py)
+    cr_skip_test(
+        "no AWS CLI here knows every operation served (Debian 12's "
+        "2.9.19 predates versions, aliases, validation, redrive and "
+        "TestState)");
+  require_localhost_subdomains();
+  python_every_operation(py, "cli", false);
 }

@@ -1,36 +1,146 @@
-"""Every operation of wf-gateway's AWS JSON API with boto3: each answered
-once with success and once with an error AWS gives (a missing resource, a
-bad name or token, a conflict). The scenario is
-tests/support/sfn_operations.cjs's, step for step, so both clients try the
-same calls. An operation this boto3's botocore does not know (Debian 12's
-1.26.27 predates versions, aliases, validation, redrive and TestState) is
-left out, with the steps that need it.
+"""Every operation of wf-gateway's AWS JSON API with boto3 or the AWS CLI:
+each answered once with success and once with an error AWS gives (a
+missing resource, a bad name or token, a conflict). The scenario is
+tests/support/sfn_operations.cjs's, step for step, so every client tries
+the same calls. An operation the client does not know (Debian 12's boto3
+1.26.27 and AWS CLI 2.9.19 predate versions, aliases, validation, redrive
+and TestState) is left out, with the steps that need it.
 
-Run by tests/test_gateway_clients.c: python3 sfn_operations.py PORT OP...,
-OP naming the operations the gateway serves. Prints "DRIVEN op ..." naming
-each operation answered both ways and "LACKING op ..." naming those of OP
-botocore does not know, then OK; on a failed check, FAILED and what
-failed, and exits 1.
+The AWS CLI is the one installed with this Python (Debian's v2 on
+/usr/bin/python3, a v1 from pip elsewhere), run through its entry point
+in this process, a call at a time, with the arguments a shell would pass
+to `aws stepfunctions OPERATION`: one process per call would take most of
+a second each.
+
+Run by tests/test_gateway_clients.c:
+python3 sfn_operations.py PORT boto3|cli OP..., OP naming the operations
+the gateway serves. Prints "DRIVEN op ..." naming each operation answered
+both ways and "LACKING op ..." naming those of OP the client does not
+know, then OK; on a failed check, FAILED and what failed, and exits 1.
 """
+import contextlib
+import io
 import json
 import re
 import sys
+import time
 
-import botocore.config
-import botocore.exceptions
+PORT, CLIENT, OPS = sys.argv[1], sys.argv[2], sys.argv[3:]
+if CLIENT == "cli":
+    # First: Debian's AWS CLI v2 puts its own botocore in botocore's place.
+    import awscli.clidriver
+import botocore.config  # noqa: E402
+import botocore.exceptions  # noqa: E402
 
-from sfn_client import check, client, ended, fail
+from sfn_client import client  # noqa: E402
 
-PORT, OPS = sys.argv[1], sys.argv[2:]
 ROLE = "arn:aws:iam::123456789012:role/tests"
 M = "arn:aws:states:us-east-1:123456789012:stateMachine:"
 X = "arn:aws:states:us-east-1:123456789012:execution:"
 ACT = "arn:aws:states:us-east-1:123456789012:activity:"
-# StartSyncExecution and TestState would go to sync-127.0.0.1; a poll of
-# GetActivityTask may last 60 s.
-sfn = client(PORT, config=botocore.config.Config(inject_host_prefix=False,
-                                                 read_timeout=70))
-KNOWN = set(sfn.meta.service_model.operation_names)
+
+
+def words(op):
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", op).lower().split()
+
+
+class Cli:
+    """`aws stepfunctions OPERATION --member value ...` (structures as
+    JSON; nextToken as the CLI's --starting-token, a member the CLI
+    renames by its new name) with --output json: the answer parsed, or the
+    error the CLI printed raised as botocore's ClientError, without an
+    HTTP status (the CLI prints none). One CLI driver serves every call."""
+
+    def __init__(self):
+        import awscli
+        import awscli.clidriver
+        from awscli.customizations.argrename import ARGUMENT_RENAMES
+        self.version = awscli.__version__
+        self.v2 = hasattr(awscli.clidriver, "AWSCLIEntryPoint")
+        self.driver = awscli.clidriver.create_clidriver()
+        self.entry = awscli.clidriver.AWSCLIEntryPoint(self.driver) \
+            if self.v2 else self.driver
+        self.renames = ARGUMENT_RENAMES
+        self.known = set(self.driver.session.get_service_model(
+            "stepfunctions").operation_names)
+
+    def run(self, args):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = self.entry.main(args)
+            except SystemExit as e:  # its argument parser's
+                rc = e.code
+        return rc, out.getvalue(), err.getvalue()
+
+    def option(self, command, key):
+        """The option of the member `key`, as the CLI names it."""
+        if key == "nextToken":
+            return "--starting-token"
+        name = "-".join(words(key))
+        return "--" + self.renames.get("stepfunctions.%s.%s" % (command, name),
+                                       name)
+
+    def call(self, op, params):
+        # StartSyncExecution and TestState go to sync- + the host, and
+        # Debian's CLI has no switch against it: a host whose subdomains
+        # resolve (libnss-myhostname).
+        host = "sfn.localhost" if op in ("StartSyncExecution",
+                                         "TestState") else "127.0.0.1"
+        command = "-".join(words(op))
+        args = ["stepfunctions", command, "--endpoint-url",
+                "http://%s:%s" % (host, PORT), "--output", "json"]
+        if self.v2:
+            args.append("--no-cli-pager")
+        for key, value in params.items():
+            name = self.option(command, key)
+            if value is True or value is False:
+                args.append(name if value else "--no-" + name[2:])
+            elif isinstance(value, (list, dict)):
+                args += [name, json.dumps(value)]
+            else:
+                args += [name, str(value)]
+        rc, out, err = self.run(args)
+        if rc == 0:
+            return json.loads(out) if out.strip() else {}
+        m = re.search(r"An error occurred \((\w+)\) when calling the "
+                      r"(\w+) operation: (.*)", err)
+        if not m or m.group(2) != op:
+            fail("aws %s: exit %d\n%s%s" % (" ".join(args), rc, out, err))
+        raise botocore.exceptions.ClientError(
+            {"Error": {"Code": m.group(1), "Message": m.group(3)}}, op)
+
+
+if CLIENT == "cli":
+    cli = Cli()
+    KNOWN = cli.known
+    VERSION = "AWS CLI " + cli.version
+
+    def method(op):
+        return lambda **params: cli.call(op, params)
+else:
+    import boto3
+    # StartSyncExecution and TestState would go to sync-127.0.0.1; a poll
+    # of GetActivityTask may last 60 s.
+    sfn = client(PORT, config=botocore.config.Config(
+        inject_host_prefix=False, read_timeout=70))
+    KNOWN = set(sfn.meta.service_model.operation_names)
+    VERSION = "boto3 " + boto3.__version__
+
+    def method(op):
+        return getattr(sfn, "_".join(words(op)))
+
+
+
+def fail(what):
+    print("FAILED (%s): %s" % (VERSION, what))
+    sys.exit(1)
+
+
+def check(cond, what):
+    if not cond:
+        fail(what)
+
 
 # Operation -> {"ok": n, "error": n}: the answers the gateway gave.
 answered = {}
@@ -38,10 +148,6 @@ answered = {}
 
 def has(*ops):
     return all(op in KNOWN for op in ops)
-
-
-def method(op):
-    return getattr(sfn, re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower())
 
 
 def note(op, how):
@@ -63,19 +169,24 @@ def refused(op, want, **params):
     try:
         r = method(op)(**params)
     except botocore.exceptions.ClientError as e:
-        got = (e.response["ResponseMetadata"]["HTTPStatusCode"],
+        got = (e.response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
                e.response["Error"]["Code"])
-        check(got == (400, want), "%s %r: %r %s, want %s" % (
-            op, params, got, e.response["Error"].get("Message"), want))
+        check(got[0] in (400, None) and got[1] == want,
+              "%s %r: %r %s, want %s" % (
+                  op, params, got, e.response["Error"].get("Message"), want))
         note(op, "error")
         return
     fail("%s %r answered %r" % (op, params, r))
 
 
 def execution_ended(arn):
-    x = ended(sfn, arn)
-    note("DescribeExecution", "ok")
-    return x
+    """DescribeExecution once the execution is no longer RUNNING."""
+    for _ in range(500):
+        x = call("DescribeExecution", executionArn=arn)
+        if x["status"] != "RUNNING":
+            return x
+        time.sleep(0.02)
+    fail("%s did not end" % arn)
 
 
 def machine(name, state, **extra):
