@@ -1,8 +1,8 @@
 // Every operation of wf-gateway's AWS JSON API with the AWS SDK for
 // JavaScript v3 (@aws-sdk/client-sfn): each answered once with success and
 // once with an error AWS gives (a missing resource, a bad name or token, a
-// conflict). The scenario is tests/support/sfn_operations.py's, step for
-// step, so both clients try the same calls.
+// conflict). The scenario is tests/support/sfn_operations.py's (boto3 and
+// the AWS CLI), step for step, so every client tries the same calls.
 //
 // Run by tests/test_gateway_clients.c with NODE_PATH naming the
 // node_modules that holds the SDK: node sfn_operations.cjs PORT. Prints
@@ -144,14 +144,17 @@ async function machines() {
 async function aliases(arn) {
   const a = (await call("CreateStateMachineAlias", {
     name: "live",
-    routingConfiguration: [{ stateMachineVersionArn: `${arn}:1`, weight: 100 }],
+    routingConfiguration: [
+      { stateMachineVersionArn: `${arn}:1`, weight: 100 }],
   })).stateMachineAliasArn;
   check(a === `${arn}:live`, `alias ${a}`);
   await refused("CreateStateMachineAlias", {
     name: "live",
-    routingConfiguration: [{ stateMachineVersionArn: `${arn}:2`, weight: 100 }],
+    routingConfiguration: [
+      { stateMachineVersionArn: `${arn}:2`, weight: 100 }],
   }, "ConflictException");
-  const d = await call("DescribeStateMachineAlias", { stateMachineAliasArn: a });
+  const d = await call("DescribeStateMachineAlias",
+                       { stateMachineAliasArn: a });
   check(d.name === "live", "alias described");
   await refused("DescribeStateMachineAlias",
                 { stateMachineAliasArn: `${arn}:none` }, "ResourceNotFound");
@@ -176,7 +179,8 @@ async function aliases(arn) {
   await call("DeleteStateMachineAlias", { stateMachineAliasArn: a });
   await refused("DeleteStateMachineAlias", { stateMachineAliasArn: "nope" },
                 "InvalidArn");
-  await call("DeleteStateMachineVersion", { stateMachineVersionArn: `${arn}:2` });
+  await call("DeleteStateMachineVersion",
+             { stateMachineVersionArn: `${arn}:2` });
 }
 
 async function tags(arn) {
@@ -216,7 +220,8 @@ async function executions(arn) {
         "history");
   await refused("GetExecutionHistory", { executionArn: `${X}ops:none` },
                 "ExecutionDoesNotExist");
-  const f = await call("DescribeStateMachineForExecution", { executionArn: x });
+  const f = await call("DescribeStateMachineForExecution",
+                       { executionArn: x });
   check(f.stateMachineArn === arn, "the machine of the execution");
   await refused("DescribeStateMachineForExecution",
                 { executionArn: `${X}ops:none` }, "ExecutionDoesNotExist");
@@ -314,7 +319,8 @@ async function mapRuns(act) {
   let d = await call("DescribeMapRun", { mapRunArn: run });
   check(d.status === "RUNNING" && d.maxConcurrency === 1,
         `map run ${JSON.stringify(d)}`);
-  await refused("DescribeMapRun", { mapRunArn: `${run}0` }, "ResourceNotFound");
+  await refused("DescribeMapRun", { mapRunArn: `${run}0` },
+                "ResourceNotFound");
   await call("UpdateMapRun", { mapRunArn: run, maxConcurrency: 2 });
   await refused("UpdateMapRun", { mapRunArn: `${run}0`, maxConcurrency: 2 },
                 "ResourceNotFound");
