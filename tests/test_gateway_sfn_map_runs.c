@@ -5,6 +5,7 @@
  * ResourceNotFound, ExecutionDoesNotExist, ValidationException); then the
  * AWS CLI and boto3 (tests/support/sfn_map_runs.py) calling the three. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -348,6 +349,97 @@ Test(gateway_sfn_map_runs, child_execution_errors) {
                  "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11\"}"),
          "ExecutionDoesNotExist", "Execution Does Not Exist: '" GWT_EXEC_ARN
                                   "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11'");
+  finish();
+}
+
+/* Children that wait a second each, one at a time, their results written
+ * to s3://data/slow/. */
+#define SLOW_MAP                                                          \
+  "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","          \
+  "\"Label\":\"Fan\",\"MaxConcurrency\":1,\"ResultWriter\":{"             \
+  "\"Resource\":\"arn:aws:states:::s3:putObject\",\"Parameters\":{"       \
+  "\"Bucket\":\"data\",\"Prefix\":\"slow\"}},\"ItemProcessor\":{"          \
+  "\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"      \
+  "\"STANDARD\"},\"StartAt\":\"W\",\"States\":{\"W\":{\"Type\":\"Wait\","  \
+  "\"Seconds\":1,\"End\":true}}},\"End\":true}}}"
+
+static char *list_of(const char *op, const char *member, const char *body) {
+  json_t *o = gwt_sfn_ok(gwt_sfn(op, "%s", body));
+  char *text = json_dumps(json_object_get(o, member), JSON_SORT_KEYS);
+  json_decref(o);
+  return text;
+}
+
+/* A gateway killed (SIGKILL) while a Map Run runs: started again on the
+ * same SQLite store, it lists and describes the run and its children as
+ * before, finishes the run, and its ResultWriter writes every child's
+ * whole record, those of children started before the kill included. */
+Test(gateway_sfn_map_runs, map_runs_survive_a_kill) {
+  wfo_root_init(&root);
+  wfo_mkdir(&root, "data");
+  char *extra = wft_strf("objectStore: {root: %s}\n"
+                         "store: {sqlite: @DIR@/store.db}\n", root.path);
+  gwt_sfn_start(extra);
+  free(extra);
+  char *exec = start_execution("slow", SLOW_MAP, "[1,2,3]");
+  char *run = map_run_of(exec);
+  json_decref(describe_until(run, "running", 1));
+  char *by_exec = wft_strf("{\"executionArn\":\"%s\"}", exec);
+  char *by_run = wft_strf("{\"mapRunArn\":\"%s\"}", run);
+  char *runs = list_of("ListMapRuns", "mapRuns", by_exec);
+  int status = 0;
+  cr_assert(gwt_restart(&gwt_srv, SIGKILL, &status),
+            "the gateway did not start again");
+  char *again = list_of("ListMapRuns", "mapRuns", by_exec);
+  cr_assert_str_eq(again, runs);
+  json_t *d = describe(run);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "mapRunArn")), run);
+  cr_assert_eq(executions(d, "total"), 3);
+  json_decref(d);
+  json_t *x = gwt_sfn_wait(exec);
+  cr_assert_str_eq(json_string_value(json_object_get(x, "status")),
+                   "SUCCEEDED", "%s",
+                   json_string_value(json_object_get(x, "cause")));
+  d = describe(run);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "status")),
+                   "SUCCEEDED");
+  cr_assert_eq(executions(d, "succeeded"), 3);
+  cr_assert_eq(executions(d, "resultsWritten"), 3);
+  json_decref(d);
+  json_t *l = gwt_sfn_ok(gwt_sfn("ListExecutions", "%s", by_run));
+  json_t *kids = json_object_get(l, "executions");
+  cr_assert_eq(json_array_size(kids), 3);
+  char *rel = wft_strf("data/slow/%s/SUCCEEDED_0.json", strrchr(run, ':') + 1);
+  char *written = wfo_get(&root, rel);
+  cr_assert_not_null(written);
+  json_t *records = json_loads(written, 0, NULL);
+  cr_assert_eq(json_array_size(records), 3, "%s", written);
+  for (size_t i = 0; i < 3; i++) {
+    json_t *k = json_array_get(kids, i);
+    cr_assert_str_eq(str(k, "status"), "SUCCEEDED");
+    json_t *rec = json_array_get(records, 2 - i); /* oldest first */
+    cr_assert_str_eq(str(rec, "ExecutionArn"), str(k, "executionArn"));
+    cr_assert_not_null(str(rec, "StartDate"), "%s", written);
+    cr_assert_str_eq(str(rec, "Status"), "SUCCEEDED");
+  }
+  /* A clean restart: the same again. */
+  cr_assert(gwt_restart(&gwt_srv, SIGTERM, &status));
+  char *ended = list_of("ListExecutions", "executions", by_run);
+  char *listed = json_dumps(kids, JSON_SORT_KEYS);
+  cr_assert_str_eq(ended, listed);
+  free(ended);
+  free(listed);
+  json_decref(records);
+  free(written);
+  free(rel);
+  json_decref(l);
+  json_decref(x);
+  free(again);
+  free(runs);
+  free(by_exec);
+  free(by_run);
+  free(run);
+  free(exec);
   finish();
 }
 

@@ -12,6 +12,7 @@
 
 #include "engine_support.h"
 #include "fanout_support.h"
+#include "store_support.h"
 #include "support.h"
 #include "workflow/workflow.h"
 
@@ -74,11 +75,11 @@ static int copy_info(const wf_map_run_info *run, void *payload) {
   return 0;
 }
 
-static json_t *list_runs(wf_engine *e, wf_execution *x) {
+static json_t *list_runs(wf_engine *e, const char *execution_arn) {
   json_t *list = json_array();
-  cr_assert_eq(wf_engine_list_map_runs(e, wf_execution_arn(x), copy_info,
-                                       list, NULL),
-               WF_OK);
+  cr_assert_eq(
+      wf_engine_list_map_runs(e, execution_arn, copy_info, list, NULL),
+      WF_OK);
   return list;
 }
 
@@ -97,6 +98,24 @@ static json_int_t count(json_t *run, const char *group, const char *key) {
   return json_integer_value(json_object_get(json_object_get(run, group), key));
 }
 
+/* The execution's Map Runs once its first one's executionCounts `key` is
+ * n. On a durable store a handler may hold its task before the commit
+ * that records the child's start (only a callback task waits for it):
+ * the store is polled, real time, bounded, as test_durable does. */
+static json_t *runs_when(wf_engine *e, const char *execution_arn,
+                         const char *key, json_int_t n) {
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (;;) {
+    json_t *runs = list_runs(e, execution_arn);
+    json_t *r = json_array_get(runs, 0);
+    if (r && count(r, "x", key) == n) return runs;
+    json_decref(runs);
+    cr_assert_lt(wft_mono_ms(), until, "executionCounts.%s never reached %d",
+                 key, (int)n);
+    wft_sleep_ms(1);
+  }
+}
+
 #define MAP(fields)                                                        \
   "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,'Label':"     \
   "'Orders'," fields "'ItemProcessor':{'ProcessorConfig':{'Mode':"         \
@@ -112,7 +131,7 @@ Test(map_run, a_run_is_listed_counted_and_widened_while_it_runs) {
   /* Five items in three batches (two, two, one): three children. */
   wf_execution *x = wfx_start(e, m, "[1,2,3,4,5]");
   cr_assert(wfx_count_wait(&h.held, 1, WFT_WAIT_MS));
-  json_t *runs = list_runs(e, x);
+  json_t *runs = list_runs(e, wf_execution_arn(x));
   cr_assert_eq(json_array_size(runs), 1);
   json_t *r = json_array_get(runs, 0);
   const char *arn = json_string_value(json_object_get(r, "arn"));
@@ -170,7 +189,7 @@ Test(map_run, a_raised_tolerance_lets_failures_pass) {
   wf_machine *m = wfx_load(MAP(""));
   wf_execution *x = wfx_start(e, m, "[1,2,3]");
   cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS));
-  json_t *runs = list_runs(e, x);
+  json_t *runs = list_runs(e, wf_execution_arn(x));
   const char *arn =
       json_string_value(json_object_get(json_array_get(runs, 0), "arn"));
   wf_map_run_update u;
@@ -270,7 +289,7 @@ Test(map_run, child_executions_are_listed_newest_first_and_described) {
       wfx_load(MAP("'MaxConcurrency':2,'ToleratedFailureCount':1,"));
   wf_execution *x = wfx_start(e, m, "[10,20,30]");
   cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
-  json_t *runs = list_runs(e, x);
+  json_t *runs = list_runs(e, wf_execution_arn(x));
   char *run = strdup(str(json_array_get(runs, 0), "arn"));
   json_decref(runs);
   /* Two started, the third waits: not listed (it does not exist yet). */
@@ -405,4 +424,121 @@ Test(map_run, unknown_runs_and_bad_updates) {
   json_decref(list);
   unknown_children(e);
   wf_engine_free(e);
+}
+
+/* ---- a restart ---- */
+
+/* An engine on the SQLite store in `dir`, its Hold handler holding in h. */
+static wf_engine *durable_engine(wf_store **store, const char *dir,
+                                 holder *h) {
+  *store = wst_open("sqlite", dir, NULL);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = *store;
+  wf_engine *e = wft_engine(&o);
+  wft_register(e, FN "Hold", hold, h, 0);
+  return e;
+}
+
+/* The engine and its store go, as a process would; its held tasks are
+ * let go. */
+static void durable_stop(wf_engine *e, wf_store *s, holder *h) {
+  wf_engine_free(e);
+  wf_store_free(s);
+  pthread_mutex_lock(&h->mu);
+  for (int i = 0; i < h->n; i++)
+    if (h->tasks[i]) wf_task_release(h->tasks[i]);
+  memset(h->tasks, 0, sizeof h->tasks);
+  pthread_mutex_unlock(&h->mu);
+}
+
+static json_t *names(json_t *children) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *k;
+  json_array_foreach(children, i, k)
+      json_array_append_new(out, json_string(str(k, "arn")));
+  return out;
+}
+
+Test(map_run, runs_and_children_survive_a_restart) {
+  char *dir = wst_tmpdir();
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wf_store *s;
+  wf_engine *e = durable_engine(&s, dir, &h);
+  wf_machine *m = wfx_load(MAP("'MaxConcurrency':2,"));
+  wf_execution *x = wfx_start(e, m, "[1,2,3]");
+  char *exec = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  json_t *runs = runs_when(e, exec, "running", 2);
+  char *run = strdup(str(json_array_get(runs, 0), "arn"));
+  json_decref(runs);
+  json_t *before = names(children(e, run, 0));
+  cr_assert_eq(json_array_size(before), 2);
+  durable_stop(e, s, &h);
+
+  /* Resumed: the same run, its counts and children, read from the store;
+   * its two children called again. */
+  e = durable_engine(&s, dir, &h);
+  size_t n = 0;
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  cr_assert_eq(n, 1);
+  runs = list_runs(e, exec);
+  cr_assert_eq(json_array_size(runs), 1);
+  json_t *r = json_array_get(runs, 0);
+  cr_assert_str_eq(str(r, "arn"), run);
+  cr_assert_eq(num(r, "status"), WF_MAP_RUN_RUNNING);
+  cr_assert_eq(count(r, "x", "running"), 2);
+  cr_assert_eq(count(r, "x", "pending"), 1);
+  cr_assert_eq(num(r, "maxc"), 2);
+  json_decref(runs);
+  json_t *after = names(children(e, run, 0));
+  cr_assert(json_equal(before, after));
+  json_t *d = child(e, json_string_value(json_array_get(after, 1)));
+  cr_assert_str_eq(str(d, "input"), "1");
+  cr_assert_eq(num(d, "status"), WF_EXEC_RUNNING);
+  json_decref(d);
+  /* The resumed run is widened: its third child starts. */
+  cr_assert(wfx_count_wait(&h.held, 4, WFT_WAIT_MS));
+  wf_map_run_update u = WF_MAP_RUN_UPDATE_INIT;
+  u.set = WF_MAP_RUN_SET_MAX_CONCURRENCY;
+  u.max_concurrency = 3;
+  cr_assert_eq(wf_engine_update_map_run(e, run, &u, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&h.held, 5, WFT_WAIT_MS));
+  wf_execution *y = NULL;
+  cr_assert_eq(wf_engine_find_execution(&y, e, exec), WF_OK);
+  complete_input(&h, "1", true);
+  complete_input(&h, "2", true);
+  complete_input(&h, "3", true);
+  wft_wait(y);
+  wft_assert_succeeded(y, "[1,2,3]");
+  wf_execution_free(y);
+  durable_stop(e, s, &h);
+
+  /* Ended, and read again by an engine with nothing to resume. */
+  e = durable_engine(&s, dir, &h);
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  cr_assert_eq(n, 0);
+  runs = list_runs(e, exec);
+  r = json_array_get(runs, 0);
+  cr_assert_eq(num(r, "status"), WF_MAP_RUN_SUCCEEDED);
+  cr_assert_eq(count(r, "x", "succeeded"), 3);
+  cr_assert_eq(num(r, "maxc"), 3);
+  cr_assert_gt(num(r, "stop"), 0);
+  json_decref(runs);
+  json_t *all = children(e, run, 0);
+  cr_assert_eq(json_array_size(all), 3);
+  for (size_t i = 0; i < 3; i++)
+    cr_assert_eq(num(json_array_get(all, i), "status"), WF_EXEC_SUCCEEDED);
+  d = child(e, str(json_array_get(all, 1), "arn"));
+  cr_assert_str_eq(str(d, "output"), "2");
+  json_decref(d);
+  json_decref(all);
+  json_decref(before);
+  json_decref(after);
+  durable_stop(e, s, &h);
+  free(run);
+  free(exec);
+  wf_machine_free(m);
+  wst_rmdir(dir);
 }

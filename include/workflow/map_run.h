@@ -5,17 +5,20 @@
  * Each run of a Distributed Map state is a Map Run, named by the ARN its
  * MapRunStarted event shows:
  *   arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID
- * (LABEL: the state's Label, else its name). The engine keeps what it
- * knows of each (status, dates, the counts of child executions and items,
- * MaxConcurrency and the tolerances) in memory for as long as it runs: a
- * Map Run is not in the store, and is not listed after a restart.
+ * (LABEL: the state's Label, else its name). What is known of each
+ * (status, dates, the counts of child executions and items,
+ * MaxConcurrency and the tolerances) and of each child is kept in the
+ * engine's store, as documents (kinds "wf.mapRun", "wf.mapRunsOf
+ * EXECUTION_ARN" and "wf.mapRunChild": reserved), written with the
+ * commits of the execution that runs the Map: what these functions
+ * answer is committed, and an engine resumed on the same store answers
+ * the same (a resumed run goes on counting where it was).
  *
  * Each child of a Map Run is a child workflow execution, as AWS shows it:
  *   arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL:NAME
  * (NAME a UUID, the same for the child's whole life, redrives included),
  * listed by its Map Run (ListExecutions with mapRunArn) and described by
- * its ARN (DescribeExecution). Its input and output are the ones the
- * fan-out holds (shared, not copied).
+ * its ARN (DescribeExecution), with its input and output.
  */
 #ifndef WF_MAP_RUN_H
 #define WF_MAP_RUN_H
@@ -67,7 +70,8 @@ typedef int (*wf_map_run_cb)(const wf_map_run_info *run, void *payload);
  * @param execution_arn borrowed.
  * @param cb called once a Map Run, with no engine lock held.
  * @return WF_OK (also for an execution with none, or one the engine does
- *         not know: the caller decides whether it exists); WF_EINVAL.
+ *         not know: the caller decides whether it exists); WF_EINVAL;
+ *         WF_ENOMEM; the store's WF_EIO, WF_ECORRUPT.
  * Threads: any.
  */
 WF_API int wf_engine_list_map_runs(wf_engine *engine,
@@ -78,7 +82,8 @@ WF_API int wf_engine_list_map_runs(wf_engine *engine,
 /**
  * One Map Run, by its ARN.
  * @param cb called once, with no engine lock held.
- * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL.
+ * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL; WF_ENOMEM;
+ *         the store's WF_EIO, WF_ECORRUPT.
  * Threads: any.
  */
 WF_API int wf_engine_describe_map_run(wf_engine *engine,
@@ -111,9 +116,10 @@ WF_API int wf_map_run_update_init(wf_map_run_update *update,
  * Change a running Map Run's MaxConcurrency and tolerances (AWS's
  * UpdateMapRun): more concurrency starts waiting children at once; the
  * tolerances judge the failures from then on, those already counted
- * included.
+ * included. Returns once the change is committed. A run that no longer
+ * runs has its record changed in the store.
  * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL (a value out
- *         of range); WF_EVERSION.
+ *         of range); WF_EVERSION; the store's errors.
  * Threads: any.
  */
 WF_API int wf_engine_update_map_run(wf_engine *engine, const char *map_run_arn,
@@ -156,7 +162,8 @@ typedef int (*wf_map_run_child_cb)(const wf_map_run_child *child,
  * @param before only children whose index is below it; 0 or less: from
  *        the newest.
  * @param cb called with no engine lock held (it may call the engine).
- * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL; WF_ENOMEM.
+ * @return WF_OK; WF_ENOTFOUND (no such Map Run); WF_EINVAL; WF_ENOMEM;
+ *         the store's WF_EIO, WF_ECORRUPT.
  * Threads: any.
  */
 WF_API int wf_engine_list_map_run_children(wf_engine *engine,
@@ -171,7 +178,7 @@ WF_API int wf_engine_list_map_run_children(wf_engine *engine,
  * @param execution_arn borrowed.
  * @param cb called once, with no engine lock held.
  * @return WF_OK; WF_ENOTFOUND (no Map Run's child has this ARN);
- *         WF_EINVAL; WF_ENOMEM.
+ *         WF_EINVAL; WF_ENOMEM; the store's WF_EIO, WF_ECORRUPT.
  * Threads: any.
  */
 WF_API int wf_engine_describe_map_run_child(wf_engine *engine,

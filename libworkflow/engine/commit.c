@@ -37,6 +37,7 @@ typedef struct wf__commit_item {
   char **json; /* each event rendered, when stored or listened to */
   wf_task **calls; /* handlers to call once committed (references) */
   size_t ncalls;
+  wf__docs docs;    /* Map Run records (map_run.c) */
   bool definition; /* the machine's definition goes with it */
   int error_code;  /* the commit failed (a start: reported to its caller) */
   struct wf__commit_item *next;
@@ -69,8 +70,34 @@ static void item_free(wf__commit_item *it) {
   wf__free(it->error);
   wf__free(it->cause);
   wf__free(it->state);
+  wf__docs_free(&it->docs);
   if (it->x) wf__exec_release(it->x);
   wf__free(it);
+}
+
+void wf__docs_free(wf__docs *d) {
+  for (size_t i = 0; i < d->n; i++) {
+    wf__free((char *)d->v[i].kind);
+    wf__free((char *)d->v[i].key);
+    wf__free((char *)d->v[i].body);
+  }
+  wf__free(d->v);
+  *d = (wf__docs){0};
+}
+
+bool wf__docs_move(wf__docs *to, wf__docs *d) {
+  if (!d->n) return true;
+  if (to->n + d->n > to->cap) {
+    size_t cap = to->n + d->n + 8;
+    wf_store_document *v = wf__realloc(to->v, cap * sizeof *v);
+    if (!v) return false;
+    to->v = v;
+    to->cap = cap;
+  }
+  memcpy(to->v + to->n, d->v, d->n * sizeof *d->v);
+  to->n += d->n;
+  d->n = 0;
+  return true;
 }
 
 static char *dup_or_null(const char *s) { return s ? wf__strdup(s) : NULL; }
@@ -217,24 +244,28 @@ static void after(wf_engine *e, wf__commit_item *it) {
 
 /* Write a list of items as one batch. */
 static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
-  size_t nx = 0, nev = 0, ndef = 0;
+  size_t nx = 0, nev = 0, ndef = 0, ndoc = 0;
   for (wf__commit_item *it = items; it; it = it->next) {
     nx++;
     if (e->history == WF_HISTORY_FULL) nev += it->nevents;
     ndef += it->definition;
+    ndoc += it->docs.n;
   }
+  wf_store_document *docs = wf__malloc((ndoc ? ndoc : 1) * sizeof *docs);
   wf_store_execution *recs = wf__malloc((nx ? nx : 1) * sizeof *recs);
   wf_store_event *evs = wf__malloc((nev ? nev : 1) * sizeof *evs);
   wf_store_definition *defs = wf__malloc((ndef ? ndef : 1) * sizeof *defs);
   char **opts = wf__calloc(ndef ? ndef : 1, sizeof *opts);
   int rc = WF_OK;
-  if (!recs || !evs || !defs || !opts) {
+  if (!recs || !evs || !defs || !opts || !docs) {
     rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     goto done;
   }
-  nx = nev = ndef = 0;
+  nx = nev = ndef = ndoc = 0;
   for (wf__commit_item *it = items; it; it = it->next) {
     wf_execution *x = it->x;
+    /* Later items' records of a Map Run come after earlier ones'. */
+    for (size_t i = 0; i < it->docs.n; i++) docs[ndoc++] = it->docs.v[i];
     recs[nx] = it->rec;
     recs[nx++].state = it->state;
     if (it->definition) {
@@ -254,9 +285,11 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
   }
   wf_store_batch b = {.definitions = defs, .ndefinitions = ndef,
                       .executions = recs, .nexecutions = nx,
-                      .events = evs, .nevents = nev};
+                      .events = evs, .nevents = nev,
+                      .documents = docs, .ndocuments = ndoc};
   rc = wf__store_commit(e->store, &b, err);
 done:
+  wf__free(docs);
   for (size_t i = 0; opts && i < ndef; i++) wf__free(opts[i]);
   wf__free(opts);
   wf__free(defs);
@@ -430,6 +463,7 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   else if (!x->ended && x->redrive_count) /* its redrives, for describing */
     n->state = wf__snapshot_encode_redrives(x);
   take_events(n, x); /* out of memory: they go with the next request */
+  wf__map_run_take_docs(x, &n->docs);
   bool call_kept = false;
   if (call) {
     n->calls = wf__malloc(sizeof *n->calls);
@@ -493,6 +527,7 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
         n->nevents = 0;
       }
     }
+    if (ok) ok = wf__docs_move(&it->docs, &n->docs);
     if (ok && n->ncalls) {
       wf_task **calls =
           wf__realloc(it->calls, (it->ncalls + n->ncalls) * sizeof *calls);

@@ -321,6 +321,10 @@ struct wf_execution {
   /* Its frames, to be stopped once no state is running (a full history
    * ended it from inside a state). */
   wf__frame *doomed;
+  /* Its Map Runs changed since its last commit request (map_run.c), each
+   * a reference: their records go with the next commit. */
+  struct wf__map_run **dirty_runs;
+  size_t ndirty_runs, dirty_runs_cap;
 
   /* Events recorded and not yet committed, in order. */
   wf__event *events;
@@ -720,6 +724,24 @@ int wf__commit_wait(wf_execution *x, uint64_t ticket);
 /* snapshot.c: an execution's resumable state as JSON text, and back. */
 /* Only the execution's redrive count and time (a redriven execution that
  * succeeded: no frames to keep). */
+/* Store documents written with a commit: every string owned. */
+typedef struct wf__docs {
+  wf_store_document *v;
+  size_t n, cap;
+} wf__docs;
+void wf__docs_free(wf__docs *d);
+/* Append d's documents to `to` (d emptied); false when out of memory
+ * (d unchanged). */
+bool wf__docs_move(wf__docs *to, wf__docs *d);
+/* map_run.c: the records of x's Map Runs changed since its last commit
+ * request, as documents (x->lock held); out of memory: they stay for the
+ * next. */
+void wf__map_run_take_docs(wf_execution *x, wf__docs *out);
+/* map_run.c: x's references to Map Runs with changes let go (its end). */
+void wf__map_run_drop_dirty(wf_execution *x);
+/* map_run.c: the Map Runs of x's frames, resumed or redriven from the
+ * store, found again (x->lock held). */
+void wf__map_run_resume(wf_execution *x);
 char *wf__snapshot_encode_redrives(wf_execution *x);
 char *wf__snapshot_encode(wf_execution *x);
 /* Rebuild x's frames from a snapshot (x->lock held, x otherwise set up);

@@ -36,6 +36,7 @@ void wf__exec_release(wf_execution *x) {
   wf__free(x->input_text);
   wf__free(x->redrive_state);
   wf__frame_release(x->doomed);
+  wf__map_run_drop_dirty(x);
   wf_machine_free(x->machine);
   pthread_mutex_destroy(&x->lock);
   wf_engine *e = x->engine;

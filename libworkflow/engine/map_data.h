@@ -33,6 +33,9 @@ int wf__map_read_items(json_t **out, wf__frame *f, const wf__state *st,
 void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
                            json_t *input);
 void wf__map_child_ended(wf__frame *p, size_t i, const wf__frame *child);
+/* A child's record rebuilt from what the store kept of it (a resume or a
+ * redrive). */
+void wf__map_child_restored(wf__fanout *fan, const wf_map_run_child *c);
 
 /* The Map state's result with a ResultWriter (f->fan ended): the results
  * shaped by WriterConfig, or with a Resource the files written and
@@ -64,6 +67,11 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
 /* Child i's name, a UUID made from the Map Run's (so the same after a
  * resume or a redrive). */
 void wf__map_child_name(char out[37], const char *map_run_arn, size_t i);
+/* A child's ARN from its run's machine ARN
+ * (arn:aws:states:R:A:stateMachine:MACHINE/LABEL) and its name:
+ * arn:aws:states:R:A:execution:MACHINE/LABEL:NAME. */
+void wf__map_child_arn(wf__strbuf *out, const char *machine_arn,
+                       const char *name);
 /* The run ended (`written`: a ResultWriter wrote its results). */
 void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written);
 /* A redrive runs it again. */

@@ -1,43 +1,21 @@
 /* Map Runs (workflow/map_run.h): a record per run of a Distributed Map
- * state, kept on the engine (an attachment) for ListMapRuns,
- * DescribeMapRun and UpdateMapRun. The fan-out updates its counts as
- * children start and end, under its execution's lock; UpdateMapRun
- * reaches the running fan-out through its execution. Each record has a
- * lock of its own, so a fan-out outliving the engine's registry (freed
- * first when the engine is) still updates its record safely; the order:
- * execution lock, record lock. */
-#include <pthread.h>
-#include <stdatomic.h>
+ * state while its fan-out runs, kept on the engine (an attachment) for
+ * UpdateMapRun and written to the store with its execution's commits
+ * (map_run_store.c reads them back: nothing is answered before it is
+ * committed). The fan-out updates its counts and its children as they
+ * start and end, under its execution's lock, and puts the run on its
+ * execution's list of runs to write; UpdateMapRun reaches the running
+ * fan-out through its execution. Each record has a lock of its own, so a
+ * fan-out outliving the engine's registry (freed first when the engine
+ * is) still updates its record safely; the order: execution lock, record
+ * lock. */
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
 #include "json_text.h"
-#include "map_data.h"
+#include "map_run_impl.h"
 #include "workflow/map_run.h"
-
-/* A child execution as it stands: CHILD_PENDING until it starts, then a
- * wf_exec_status. Its input and output are the fan-out's values, shared. */
-#define CHILD_PENDING 0xff
-typedef struct child_rec {
-  int64_t start_ms, stop_ms;
-  json_t *input, *output;
-  char *error, *cause;
-  unsigned char status;
-} child_rec;
-
-struct wf__map_run {
-  atomic_int refs; /* the registry's, the fan-out's, a reader's */
-  pthread_mutex_t lock; /* guards info, frame and kids */
-  char *arn, *execution_arn, *machine_arn;
-  wf_map_run_info info; /* its strings are the above */
-  size_t *items;        /* items of each child (batches hold several) */
-  child_rec *kids;      /* each child execution */
-  size_t children;
-  wf_engine *engine; /* its clock; the fan-out's execution holds it */
-  wf__frame *frame; /* the Map state's frame while it runs (exec lock) */
-  struct wf__map_run *next;
-};
 
 typedef struct registry {
   pthread_mutex_t lock; /* guards the list */
@@ -60,7 +38,89 @@ static void run_release(wf__map_run *r) {
     wf__free(r->kids[i].cause);
   }
   wf__free(r->kids);
+  wf__free(r->dirty_kids);
   wf__free(r);
+}
+
+/* A run its fan-out let go and whose documents are written keeps no
+ * children: the store has them (its lock held). */
+static void shed(wf__map_run *r) {
+  if (!r->detached || r->dirty || !r->kids) return;
+  for (size_t i = 0; i < r->children; i++) {
+    json_decref(r->kids[i].input);
+    json_decref(r->kids[i].output);
+    wf__free(r->kids[i].error);
+    wf__free(r->kids[i].cause);
+  }
+  wf__free(r->kids);
+  r->kids = NULL;
+  wf__free(r->items);
+  r->items = NULL;
+}
+
+/* ---- what goes with the next commit ---- */
+
+/* Child i (SIZE_MAX: none) changed: the run goes with x's next commit
+ * (x->lock and the run's held). Out of memory: it goes with a later
+ * change's. */
+static void touch(wf__map_run *r, wf_execution *x, size_t i) {
+  if (i < r->children && r->kids && !r->kids[i].dirty) {
+    if (r->ndirty_kids == r->dirty_kids_cap) {
+      size_t cap = r->dirty_kids_cap ? 2 * r->dirty_kids_cap : 16;
+      size_t *v = wf__realloc(r->dirty_kids, cap * sizeof *v);
+      if (v) {
+        r->dirty_kids = v;
+        r->dirty_kids_cap = cap;
+      }
+    }
+    if (r->ndirty_kids < r->dirty_kids_cap) {
+      r->dirty_kids[r->ndirty_kids++] = i;
+      r->kids[i].dirty = true;
+    }
+  }
+  if (r->dirty) return;
+  if (x->ndirty_runs == x->dirty_runs_cap) {
+    size_t cap = x->dirty_runs_cap ? 2 * x->dirty_runs_cap : 4;
+    wf__map_run **v = wf__realloc(x->dirty_runs, cap * sizeof *v);
+    if (!v) return;
+    x->dirty_runs = v;
+    x->dirty_runs_cap = cap;
+  }
+  atomic_fetch_add(&r->refs, 1);
+  x->dirty_runs[x->ndirty_runs++] = r;
+  r->dirty = true;
+}
+
+void wf__map_run_take_docs(wf_execution *x, wf__docs *out) {
+  size_t kept = 0;
+  for (size_t k = 0; k < x->ndirty_runs; k++) {
+    wf__map_run *r = x->dirty_runs[k];
+    pthread_mutex_lock(&r->lock);
+    bool ok = wf__map_run_docs(r, out);
+    if (ok) {
+      r->dirty = false;
+      shed(r);
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (ok)
+      run_release(r);
+    else
+      x->dirty_runs[kept++] = r; /* out of memory: with the next one */
+  }
+  x->ndirty_runs = kept;
+}
+
+void wf__map_run_drop_dirty(wf_execution *x) {
+  for (size_t k = 0; k < x->ndirty_runs; k++) {
+    wf__map_run *r = x->dirty_runs[k];
+    pthread_mutex_lock(&r->lock);
+    r->dirty = false;
+    pthread_mutex_unlock(&r->lock);
+    run_release(r);
+  }
+  wf__free(x->dirty_runs);
+  x->dirty_runs = NULL;
+  x->ndirty_runs = x->dirty_runs_cap = 0;
 }
 
 static void *registry_new(wf_engine *e) {
@@ -135,13 +195,16 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
       fan->tolerated_percentage >= 0 ? fan->tolerated_percentage : 0;
   in->executions.total = in->executions.pending = (int64_t)fan->total;
   for (size_t i = 0; i < fan->total; i++) {
-    r->kids[i].status = CHILD_PENDING;
+    r->kids[i].status = WF__CHILD_PENDING;
     r->items[i] = child_items(fan, i);
     in->items.total += (int64_t)r->items[i];
   }
   in->items.pending = in->items.total;
   r->frame = f;
   fan->run = r;
+  pthread_mutex_lock(&r->lock);
+  touch(r, f->exec, SIZE_MAX);
+  pthread_mutex_unlock(&r->lock);
   pthread_mutex_lock(&g->lock);
   if (g->tail)
     g->tail->next = r;
@@ -154,7 +217,7 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
 /* Move child i's execution and items from one count to another. */
 static void move(wf__map_run *r, size_t i, int64_t *from_x, int64_t *to_x,
                  int64_t *from_i, int64_t *to_i) {
-  int64_t n = i < r->children ? (int64_t)r->items[i] : 0;
+  int64_t n = i < r->children && r->items ? (int64_t)r->items[i] : 0;
   (*from_x)--;
   (*to_x)++;
   *from_i -= n;
@@ -164,16 +227,18 @@ static void move(wf__map_run *r, size_t i, int64_t *from_x, int64_t *to_x,
 /* What child i keeps as it starts or ends. Its run's lock held. */
 static void child_note(wf__map_run *r, size_t i, wf__map_child what,
                        const wf__frame *c, int64_t now) {
-  if (i >= r->children) return;
-  child_rec *k = &r->kids[i];
+  if (i >= r->children || !r->kids) return;
+  wf__child_rec *k = &r->kids[i];
   if (what == WF__MAP_CHILD_STARTED) {
     /* A redrive runs it again: it starts afresh. */
     json_decref(k->input);
     json_decref(k->output);
     wf__free(k->error);
     wf__free(k->cause);
-    *k = (child_rec){.start_ms = now, .status = WF_EXEC_RUNNING,
-                     .input = json_incref(c ? c->input : NULL)};
+    *k = (wf__child_rec){.start_ms = now, .status = WF_EXEC_RUNNING,
+                         .input = json_incref(c ? c->input : NULL),
+                         .dirty = k->dirty};
+    if (i >= r->started) r->started = i + 1;
     return;
   }
   k->stop_ms = now;
@@ -202,6 +267,7 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
   else
     move(r, i, &x->running, &x->failed, &it->running, &it->failed);
   child_note(r, i, what, child, now);
+  touch(r, p->exec, i);
   pthread_mutex_unlock(&r->lock);
 }
 
@@ -225,20 +291,23 @@ void wf__map_child_name(char out[37], const char *map_run_arn, size_t i) {
 }
 
 /* The run's end: what still runs was aborted. Its lock held. */
-static void end(wf__map_run *r, wf_map_run_status status, int64_t now) {
+static void end(wf__map_run *r, wf_execution *x, wf_map_run_status status,
+                int64_t now) {
   wf_map_run_counts *counts[2] = {&r->info.executions, &r->info.items};
   for (int k = 0; k < 2; k++) {
     counts[k]->aborted += counts[k]->running;
     counts[k]->running = 0;
   }
-  for (size_t i = 0; i < r->children; i++)
+  for (size_t i = 0; r->kids && i < r->children; i++)
     if (r->kids[i].status == WF_EXEC_RUNNING) {
       r->kids[i].status = WF_EXEC_ABORTED;
       r->kids[i].stop_ms = now;
+      if (x) touch(r, x, i);
     }
   r->info.status = status;
   r->info.stop_ms = now;
   r->frame = NULL;
+  if (x) touch(r, x, SIZE_MAX);
 }
 
 void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written) {
@@ -249,23 +318,27 @@ void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written) {
     pthread_mutex_unlock(&r->lock);
     return;
   }
-  end(r, status, wf__engine_now(f->exec->engine));
+  end(r, f->exec, status, wf__engine_now(f->exec->engine));
   if (written) {
     r->info.executions.results_written =
         r->info.executions.succeeded + r->info.executions.failed;
     r->info.items.results_written =
         r->info.items.succeeded + r->info.items.failed;
   }
+  touch(r, f->exec, SIZE_MAX);
   pthread_mutex_unlock(&r->lock);
 }
 
 void wf__map_run_release(wf__map_run *r) {
   if (!r) return;
-  /* A fan-out freed while its run still ran: the execution stopped. */
+  /* A fan-out freed while its run still ran: the execution stopped (its
+   * stop recorded the run's end: this one is not written). */
   pthread_mutex_lock(&r->lock);
   if (r->info.status == WF_MAP_RUN_RUNNING)
-    end(r, WF_MAP_RUN_ABORTED, wf__engine_now(r->engine));
+    end(r, NULL, WF_MAP_RUN_ABORTED, wf__engine_now(r->engine));
   r->frame = NULL;
+  r->detached = true;
+  shed(r);
   pthread_mutex_unlock(&r->lock);
   run_release(r);
 }
@@ -285,94 +358,96 @@ void wf__map_run_redriven(wf__frame *f) {
   r->info.redrive_count++;
   r->info.redrive_ms = wf__engine_now(f->exec->engine);
   r->frame = f;
+  touch(r, f->exec, SIZE_MAX);
   pthread_mutex_unlock(&r->lock);
 }
 
-/* ---- the API ---- */
+/* ---- resumed ---- */
 
-/* Take a reference to each run matching (by run ARN or execution ARN);
- * *out the array (wf__free), *n its length. */
-static int collect(wf__map_run ***out, size_t *n, wf_engine *e,
-                   const char *arn, bool by_execution) {
-  *out = NULL;
-  *n = 0;
+/* The run of f's fan-out read back from the store (x->lock held). */
+static void resume_run(wf__frame *f) {
+  wf__fanout *fan = f->fan;
+  wf_engine *e = f->exec->engine;
+  int rc;
+  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN, fan->map_run_arn,
+                                     &rc, NULL);
   registry *g = runs(e);
-  if (!g) return WF_ENOMEM;
-  pthread_mutex_lock(&g->lock);
-  size_t count = 0;
-  for (wf__map_run *r = g->head; r; r = r->next)
-    count += !strcmp(by_execution ? r->execution_arn : r->arn, arn);
-  wf__map_run **v = count ? wf__calloc(count, sizeof *v) : NULL;
-  for (wf__map_run *r = g->head; v && r; r = r->next)
-    if (!strcmp(by_execution ? r->execution_arn : r->arn, arn)) {
-      atomic_fetch_add(&r->refs, 1);
-      v[(*n)++] = r;
-    }
-  pthread_mutex_unlock(&g->lock);
-  if (count && !v) return WF_ENOMEM;
-  *out = v;
-  return WF_OK;
-}
-
-/* The run named `arn` with a reference taken (run_release); `needed`:
- * whether the call's other required argument was given. WF_ENOTFOUND
- * when none. */
-static int find_run(wf__map_run **out, wf_engine *e, const char *arn,
-                    bool needed, wf_error *err) {
-  *out = NULL;
-  if (!e || !arn || !needed)
-    return wf__error_set(err, WF_EINVAL, NULL,
-                         "engine, Map Run ARN and callback are required");
-  wf__map_run **v;
-  size_t n;
-  if (collect(&v, &n, e, arn, false) != WF_OK)
-    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  for (size_t i = 1; i < n; i++) run_release(v[i]);
-  *out = n ? v[0] : NULL;
-  wf__free(v);
-  if (!*out)
-    return wf__error_set(err, WF_ENOTFOUND, NULL,
-                         "Map Run Does Not Exist: '%s'", arn);
-  return WF_OK;
-}
-
-/* The run as it stands to cb, without its lock; the reference dropped. */
-static int report(wf__map_run *r, wf_map_run_cb cb, void *payload) {
-  pthread_mutex_lock(&r->lock);
-  wf_map_run_info copy = r->info;
-  pthread_mutex_unlock(&r->lock);
-  int stop = cb(&copy, payload);
-  run_release(r);
-  return stop;
-}
-
-int wf_engine_list_map_runs(wf_engine *e, const char *execution_arn,
-                            wf_map_run_cb cb, void *payload, wf_error *err) {
-  if (!e || !execution_arn || !cb)
-    return wf__error_set(err, WF_EINVAL, NULL,
-                         "engine, execution ARN and callback are required");
-  wf__map_run **v;
-  size_t n;
-  if (collect(&v, &n, e, execution_arn, true) != WF_OK)
-    return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  bool stop = false;
-  for (size_t i = 0; i < n; i++) {
-    if (stop)
-      run_release(v[i]);
-    else
-      stop = report(v[i], cb, payload) != 0;
+  wf__map_run *r = doc && g ? wf__calloc(1, sizeof *r) : NULL;
+  if (!r) { /* not in the store (or no memory): it goes unlisted */
+    json_decref(doc);
+    return;
   }
-  wf__free(v);
-  return WF_OK;
+  pthread_mutex_init(&r->lock, NULL);
+  atomic_init(&r->refs, 1);
+  r->children = fan->total;
+  r->engine = e;
+  r->listed = true;
+  r->items = wf__calloc(fan->total ? fan->total : 1, sizeof *r->items);
+  r->kids = wf__calloc(fan->total ? fan->total : 1, sizeof *r->kids);
+  if (!r->items || !r->kids || wf__map_run_doc_load(r, doc) != WF_OK) {
+    json_decref(doc);
+    run_release(r);
+    return;
+  }
+  json_decref(doc);
+  for (size_t i = 0; i < fan->total; i++) {
+    r->items[i] = child_items(fan, i);
+    wf__child_rec *k = &r->kids[i];
+    k->status = WF__CHILD_PENDING;
+    if (!fan->children[i]) continue;
+    /* Running when the store last had it: its start is the store's. */
+    k->status = WF_EXEC_RUNNING;
+    k->input = json_incref(json_array_get(fan->items, i));
+    json_t *c =
+        wf__map_run_child_doc(e, r->arn, r->machine_arn, i, &rc, NULL);
+    k->start_ms = json_integer_value(json_object_get(c, "start"));
+    json_decref(c);
+  }
+  const wf__state *st = f->scope->states[f->state];
+  if (st->result_writer && !fan->records)
+    wf__map_run_restore_records(r, fan);
+  atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */
+  r->frame = f;
+  fan->run = r;
+  pthread_mutex_lock(&g->lock);
+  if (g->tail)
+    g->tail->next = r;
+  else
+    g->head = r;
+  g->tail = r;
+  pthread_mutex_unlock(&g->lock);
 }
 
-int wf_engine_describe_map_run(wf_engine *e, const char *map_run_arn,
-                               wf_map_run_cb cb, void *payload,
-                               wf_error *err) {
-  wf__map_run *r;
-  int rc = find_run(&r, e, map_run_arn, cb != NULL, err);
-  if (rc == WF_OK) report(r, cb, payload);
-  return rc;
+static void resume_frames(wf__frame *f) {
+  if (!f || !f->fan) return;
+  if (f->fan->distributed && f->fan->map_run_arn && !f->fan->run)
+    resume_run(f);
+  for (size_t i = 0; i < f->fan->total; i++)
+    resume_frames(f->fan->children[i]);
+}
+
+void wf__map_run_resume(wf_execution *x) { resume_frames(x->top); }
+
+/* ---- UpdateMapRun ---- */
+
+/* The run named `arn` in the registry, a reference taken; NULL when
+ * none. */
+static wf__map_run *find_live(wf_engine *e, const char *arn) {
+  registry *g = runs(e);
+  wf__map_run *found = NULL;
+  if (!g) return NULL;
+  pthread_mutex_lock(&g->lock);
+  for (wf__map_run *r = g->head; r && !found; r = r->next) {
+    if (strcmp(r->arn, arn) != 0) continue;
+    pthread_mutex_lock(&r->lock);
+    if (!r->detached) { /* a redrive's run, not the one before it */
+      atomic_fetch_add(&r->refs, 1);
+      found = r;
+    }
+    pthread_mutex_unlock(&r->lock);
+  }
+  pthread_mutex_unlock(&g->lock);
+  return found;
 }
 
 int wf_map_run_update_init(wf_map_run_update *u, unsigned int version) {
@@ -418,179 +493,43 @@ int wf_engine_update_map_run(wf_engine *e, const char *map_run_arn,
                          "MaxConcurrency and ToleratedFailureCount must not "
                          "be negative, ToleratedFailurePercentage must be "
                          "between 0 and 100");
-  wf__map_run *r;
-  int rc = find_run(&r, e, map_run_arn, u != NULL, err);
-  if (rc != WF_OK) return rc;
+  wf__map_run *r = find_live(e, map_run_arn);
   wf_execution *x = NULL;
-  wf_engine_find_execution(&x, e, r->execution_arn);
+  if (r) wf_engine_find_execution(&x, e, r->execution_arn);
   if (x) pthread_mutex_lock(&x->lock);
+  wf__frame *f = NULL;
+  if (r) {
+    pthread_mutex_lock(&r->lock);
+    f = r->frame;
+    pthread_mutex_unlock(&r->lock);
+  }
+  /* The frame is the run's only while its fan-out holds the run; both
+   * change under the execution's lock, held here. */
+  if (!x || !f || !f->fan || f->fan->run != r) {
+    if (x) {
+      pthread_mutex_unlock(&x->lock);
+      wf_execution_free(x);
+    }
+    run_release(r);
+    return wf__map_run_doc_update(e, map_run_arn, u, err);
+  }
   pthread_mutex_lock(&r->lock);
-  wf__frame *f = r->frame;
   if (u->set & WF_MAP_RUN_SET_MAX_CONCURRENCY)
     r->info.max_concurrency = u->max_concurrency;
   if (u->set & WF_MAP_RUN_SET_TOLERATED_COUNT)
     r->info.tolerated_failure_count = u->tolerated_failure_count;
   if (u->set & WF_MAP_RUN_SET_TOLERATED_PERCENTAGE)
     r->info.tolerated_failure_percentage = u->tolerated_failure_percentage;
+  touch(r, x, SIZE_MAX);
   pthread_mutex_unlock(&r->lock);
-  /* The frame is the run's only while its fan-out holds the run; both
-   * change under the execution's lock, held here. */
-  if (x && f && f->fan && f->fan->run == r) apply(f->fan, f, u);
-  if (x) {
-    pthread_mutex_unlock(&x->lock);
-    wf_execution_free(x);
-  }
+  apply(f->fan, f, u);
+  /* Answered once the change is in the store. */
+  uint64_t ticket = wf__commit_request(x, 0, NULL);
+  pthread_mutex_unlock(&x->lock);
+  int rc = wf__commit_wait(x, ticket);
+  wf_execution_free(x);
   run_release(r);
-  return WF_OK;
-}
-
-/* ---- child executions ---- */
-
-/* The child's ARN from its run's machine ARN
- * (arn:aws:states:R:A:stateMachine:MACHINE/LABEL):
- * arn:aws:states:R:A:execution:MACHINE/LABEL:NAME. */
-static void child_arn(wf__strbuf *out, const wf__map_run *r,
-                      const char *name) {
-  const char *m = strstr(r->machine_arn, ":stateMachine:");
-  if (!m) return;
-  wf__strbuf_printf(out, "%.*s:execution:%s:%s", (int)(m - r->machine_arn),
-                    r->machine_arn, m + strlen(":stateMachine:"), name);
-}
-
-/* Child i of r as a listing shows it (run lock held); `name` and `arn`
- * hold its strings. */
-static void child_fill(wf_map_run_child *c, const wf__map_run *r, size_t i,
-                       char name[37], wf__strbuf *arn) {
-  const child_rec *k = &r->kids[i];
-  wf__map_child_name(name, r->arn, i);
-  wf__strbuf_reset(arn);
-  child_arn(arn, r, name);
-  *c = (wf_map_run_child){.version = WF_MAP_RUN_CHILD_VERSION,
-                          .execution_arn = wf__strbuf_cstr(arn),
-                          .name = name,
-                          .map_run_arn = r->arn,
-                          .state_machine_arn = r->machine_arn,
-                          .parent_arn = r->execution_arn,
-                          .index = (int64_t)i,
-                          .status = (wf_exec_status)k->status,
-                          .start_ms = k->start_ms,
-                          .stop_ms = k->stop_ms,
-                          .item_count = (int64_t)r->items[i]};
-}
-
-int wf_engine_list_map_run_children(wf_engine *e, const char *map_run_arn,
-                                    int64_t before, wf_map_run_child_cb cb,
-                                    void *payload, wf_error *err) {
-  wf__map_run *r;
-  int rc = find_run(&r, e, map_run_arn, cb != NULL, err);
-  if (rc != WF_OK) return rc;
-  size_t i = before > 0 && (uint64_t)before < r->children ? (size_t)before
-                                                          : r->children;
-  wf__strbuf arn = WF__STRBUF_INIT;
-  /* One child at a time under the run's lock, called without it: a run of
-   * any size costs one child's copy. */
-  while (i-- > 0) {
-    char name[37];
-    wf_map_run_child c;
-    pthread_mutex_lock(&r->lock);
-    bool started = r->kids[i].status != CHILD_PENDING;
-    if (started) child_fill(&c, r, i, name, &arn);
-    pthread_mutex_unlock(&r->lock);
-    if (!started) continue;
-    if (!arn.data) {
-      rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-      break;
-    }
-    if (cb(&c, payload) != 0) break;
-  }
-  wf__strbuf_free(&arn);
-  run_release(r);
-  return rc;
-}
-
-/* The run whose child `arn` names and the child's index; a reference
- * taken on the run. NULL when none. */
-static wf__map_run *find_child(wf_engine *e, const char *arn, size_t *index) {
-  /* arn:aws:states:R:A:execution:MACHINE/LABEL:NAME */
-  const char *x = strstr(arn, ":execution:");
-  const char *name = strrchr(arn, ':');
-  if (!x || name <= x + strlen(":execution:") || strlen(name + 1) != 36)
-    return NULL;
-  wf__strbuf machine = WF__STRBUF_INIT;
-  wf__strbuf_printf(&machine, "%.*s:stateMachine:%.*s", (int)(x - arn), arn,
-                    (int)(name - x - strlen(":execution:")),
-                    x + strlen(":execution:"));
-  registry *g = runs(e);
-  wf__map_run *found = NULL;
-  if (g && machine.data) {
-    pthread_mutex_lock(&g->lock);
-    for (wf__map_run *r = g->head; r && !found; r = r->next) {
-      if (strcmp(r->machine_arn, wf__strbuf_cstr(&machine)) != 0) continue;
-      /* The names are made, not kept: a run's children are looked through
-       * (a hash each). */
-      for (size_t i = 0; i < r->children; i++) {
-        char n[37];
-        wf__map_child_name(n, r->arn, i);
-        if (strcmp(n, name + 1) == 0) {
-          atomic_fetch_add(&r->refs, 1);
-          found = r;
-          *index = i;
-          break;
-        }
-      }
-    }
-    pthread_mutex_unlock(&g->lock);
-  }
-  wf__strbuf_free(&machine);
-  return found;
-}
-
-int wf_engine_describe_map_run_child(wf_engine *e, const char *execution_arn,
-                                     wf_map_run_child_cb cb, void *payload,
-                                     wf_error *err) {
-  if (!e || !execution_arn || !cb)
-    return wf__error_set(err, WF_EINVAL, NULL,
-                         "engine, execution ARN and callback are required");
-  size_t i = 0;
-  wf__map_run *r = find_child(e, execution_arn, &i);
-  bool started = false;
-  char name[37];
-  wf_map_run_child c;
-  wf__strbuf arn = WF__STRBUF_INIT;
-  char *input = NULL, *output = NULL, *error = NULL, *cause = NULL;
-  if (r) {
-    pthread_mutex_lock(&r->lock);
-    const child_rec *k = &r->kids[i];
-    started = k->status != CHILD_PENDING;
-    if (started) {
-      child_fill(&c, r, i, name, &arn);
-      input = wf__json_dumps(k->input ? k->input : json_null());
-      output = k->status == WF_EXEC_SUCCEEDED ? wf__json_dumps(k->output)
-                                              : NULL;
-      error = k->error ? wf__strdup(k->error) : NULL;
-      cause = k->cause ? wf__strdup(k->cause) : NULL;
-    }
-    pthread_mutex_unlock(&r->lock);
-  }
-  int rc = WF_OK;
-  if (!started)
-    rc = wf__error_set(err, WF_ENOTFOUND, NULL,
-                       "Execution Does Not Exist: '%s'", execution_arn);
-  else if (!arn.data || !input ||
-           (c.status == WF_EXEC_SUCCEEDED && !output))
-    rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  if (rc == WF_OK) {
-    c.input = input;
-    c.output = output;
-    c.error = error;
-    c.cause = cause;
-    cb(&c, payload);
-  }
-  wf__free(input);
-  wf__free(output);
-  wf__free(error);
-  wf__free(cause);
-  wf__strbuf_free(&arn);
-  run_release(r);
-  return rc;
+  return rc == WF_OK ? WF_OK
+                     : wf__error_set(err, rc, NULL,
+                                     "the change could not be committed");
 }

@@ -15,10 +15,14 @@
 #include "objstore.h"
 #include "timestamp.h"
 
-static json_t *date_now(wf__frame *f) {
+static json_t *date_at(int64_t ms) {
   char text[32];
-  wf__timestamp_format_ms(text, wf__engine_now(f->exec->engine));
+  wf__timestamp_format_ms(text, ms);
   return json_string(text);
+}
+
+static json_t *date_now(wf__frame *f) {
+  return date_at(wf__engine_now(f->exec->engine));
 }
 
 /* JSON text of a value, as a record's Input and Output hold it. */
@@ -35,52 +39,69 @@ void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
   if (!fan->records || i >= json_array_size(fan->records)) return;
   char name[37];
   wf__map_child_name(name, fan->map_run_arn ? fan->map_run_arn : "", i);
-  wf_engine *e = p->exec->engine;
-  const char *label = st->label ? st->label : st->name;
-  char *machine = wf__strdup(p->exec->machine->name);
   json_t *r = json_object();
-  wf__strbuf arn = WF__STRBUF_INIT;
-  wf__strbuf_printf(&arn, "arn:aws:states:%s:%s:execution:%s/%s:%s", e->region,
-                    e->account, machine ? machine : "", label, name);
+  wf__strbuf machine = WF__STRBUF_INIT, arn = WF__STRBUF_INIT;
+  wf__map_machine_arn(&machine, p, st);
+  wf__map_child_arn(&arn, wf__strbuf_cstr(&machine), name);
   json_object_set_new(r, "ExecutionArn", json_string(wf__strbuf_cstr(&arn)));
   json_object_set_new(r, "Input", text_of(input));
   json_object_set_new(r, "InputDetails", json_pack("{s:b}", "Included", 1));
   json_object_set_new(r, "Name", json_string(name));
   json_object_set_new(r, "StartDate", date_now(p));
-  wf__strbuf_reset(&arn);
-  wf__map_machine_arn(&arn, p, st);
   json_object_set_new(r, "StateMachineArn",
-                      json_string(wf__strbuf_cstr(&arn)));
+                      json_string(wf__strbuf_cstr(&machine)));
   wf__strbuf_free(&arn);
-  wf__free(machine);
+  wf__strbuf_free(&machine);
   json_array_set_new(fan->records, i, r);
+}
+
+/* What a record adds at the child's end: its output (JSON text) when it
+ * succeeded, else its error and cause. */
+static void ended(json_t *r, bool ok, json_t *output, const char *error,
+                  const char *cause, json_t *stop) {
+  if (ok) {
+    json_object_set_new(r, "Output", output);
+    json_object_set_new(r, "OutputDetails",
+                        json_pack("{s:b}", "Included", 1));
+  } else {
+    json_decref(output);
+    json_object_set_new(r, "Error", json_string(error ? error : ""));
+    json_object_set_new(r, "Cause", json_string(cause ? cause : ""));
+  }
+  json_object_set_new(r, "RedriveCount", json_integer(0));
+  json_object_set_new(r, "RedriveStatus",
+                      json_string(ok ? "NOT_REDRIVABLE"
+                                     : "REDRIVABLE_BY_MAP_RUN"));
+  if (ok)
+    json_object_set_new(r, "RedriveStatusReason",
+                        json_string("Execution is SUCCEEDED and cannot be "
+                                    "redriven"));
+  json_object_set_new(r, "Status", json_string(ok ? "SUCCEEDED" : "FAILED"));
+  json_object_set_new(r, "StopDate", stop);
 }
 
 void wf__map_child_ended(wf__frame *p, size_t i, const wf__frame *child) {
   wf__fanout *fan = p->fan;
   json_t *r = fan->records ? json_array_get(fan->records, i) : NULL;
   if (!json_is_object(r)) return; /* started before a resume: unknown */
-  if (child->ok) {
-    json_object_set_new(r, "Output", text_of(child->output));
-    json_object_set_new(r, "OutputDetails",
-                        json_pack("{s:b}", "Included", 1));
-  } else {
-    json_object_set_new(r, "Error", json_string(child->error ? child->error
-                                                             : ""));
-    json_object_set_new(r, "Cause", json_string(child->cause ? child->cause
-                                                             : ""));
-  }
-  json_object_set_new(r, "RedriveCount", json_integer(0));
-  json_object_set_new(r, "RedriveStatus",
-                      json_string(child->ok ? "NOT_REDRIVABLE"
-                                            : "REDRIVABLE_BY_MAP_RUN"));
-  if (child->ok)
-    json_object_set_new(r, "RedriveStatusReason",
-                        json_string("Execution is SUCCEEDED and cannot be "
-                                    "redriven"));
-  json_object_set_new(r, "Status",
-                      json_string(child->ok ? "SUCCEEDED" : "FAILED"));
-  json_object_set_new(r, "StopDate", date_now(p));
+  ended(r, child->ok, child->ok ? text_of(child->output) : NULL, child->error,
+        child->cause, date_now(p));
+}
+
+void wf__map_child_restored(wf__fanout *fan, const wf_map_run_child *c) {
+  if (!fan->records || c->index < 0 ||
+      (size_t)c->index >= json_array_size(fan->records))
+    return;
+  json_t *r = json_pack("{s:s,s:s,s:{s:b},s:s,s:o,s:s}", "ExecutionArn",
+                        c->execution_arn, "Input", c->input ? c->input : "",
+                        "InputDetails", "Included", 1, "Name", c->name,
+                        "StartDate", date_at(c->start_ms), "StateMachineArn",
+                        c->state_machine_arn);
+  if (r && (c->status == WF_EXEC_SUCCEEDED || c->status == WF_EXEC_FAILED))
+    ended(r, c->status == WF_EXEC_SUCCEEDED,
+          json_string(c->output ? c->output : "null"), c->error, c->cause,
+          date_at(c->stop_ms));
+  if (r) json_array_set_new(fan->records, (size_t)c->index, r);
 }
 
 /* ---- WriterConfig ---- */

@@ -250,6 +250,7 @@ static int resume_one(wf_engine *e, wf__strmap *machines, const saved *s,
   if (rc == WF_OK && x->test_case)
     rc = wf__exec_setup_mock(x, x->test_case, &why);
   if (rc == WF_OK) {
+    wf__map_run_resume(x);
     wf__exec_arm_timeout(x);
     revive(x->top, &r);
   }
@@ -457,6 +458,7 @@ static int restart(wf_execution *x, const saved *s, wf_error *err) {
     wf__sched_busy_end(&e->sched);
     return rc;
   }
+  wf__map_run_resume(x);
   x->redrive_count++;
   x->redrive_ms = wf__engine_now(e);
   wf__event_args a = {.type = WF__EV_EXECUTION_REDRIVEN,

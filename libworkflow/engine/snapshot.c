@@ -108,6 +108,8 @@ static json_t *encode_fan(writer *w, const wf__fanout *fan) {
                       json_real(fan->tolerated_percentage));
   json_object_set_new(o, "batchItems", int_((int64_t)fan->batch_items));
   json_object_set_new(o, "batchInput", val(fan->batch_input));
+  if (fan->map_run_arn)
+    json_object_set_new(o, "mapRunArn", json_string(fan->map_run_arn));
   /* The children that succeeded, by index: what a redrive keeps. */
   json_t *ok = json_array();
   for (size_t i = 0; i < fan->total; i++)
@@ -336,6 +338,7 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
       json_number_value(json_object_get(o, "toleratedPercentage"));
   fan->batch_items = (size_t)get_int(o, "batchItems");
   fan->batch_input = get_val(o, "batchInput");
+  fan->map_run_arn = get_str(o, "mapRunArn");
   if (!json_is_array(fan->results) ||
       json_array_size(fan->results) != fan->total || fan->next > fan->total)
     return bad(r, "a Map or Parallel state's results");

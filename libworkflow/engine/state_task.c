@@ -260,6 +260,10 @@ static wf__step dispatch(wf__frame *f, const wf__state *st) {
    * returns (a handler on the pool hands it on at once): it is known
    * first. */
   if (callback) wf__task_publish(t);
+  /* A Map Run is listed, and its child running, before the child's
+   * handler has its task: a volatile store writes their records here, at
+   * once (a durable one with the commit that follows). */
+  if (!e->durable && f->exec->ndirty_runs) wf__commit_request(f->exec, 0, NULL);
   wf__task_call(t, h);
   if (t->status != WF__TASK_PENDING) {
     f->park = WF__PARK_NONE;
