@@ -169,8 +169,13 @@ static void worker(bench *b, const char *store_arg, bool normal, bool history,
   if (warmup > 0) wf_execution_free(run_many(b, warmup));
   char c = 'r';
   if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1) _exit(1);
-  wf_execution *last = run_many(b, count);
-  int ok = wf_execution_status(last) == WF_EXEC_SUCCEEDED;
+  wf_execution *last = count ? run_many(b, count) : NULL;
+  int ok = !last || wf_execution_status(last) == WF_EXEC_SUCCEEDED;
+  if (!ok)
+    fprintf(stderr, "wf-bench: worker: %s ended %d: %s: %s\n",
+            wf_execution_arn(last), (int)wf_execution_status(last),
+            wf_execution_error(last) ? wf_execution_error(last) : "",
+            wf_execution_cause(last) ? wf_execution_cause(last) : "");
   wf_execution_free(last);
   wf_engine_free(b->engine);
   wf_store_free(store);

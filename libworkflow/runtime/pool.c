@@ -52,6 +52,15 @@ void wf__pool_submit(wf__sched *s, wf__job *job) {
   s->pool_busy++;
   pthread_mutex_unlock(&s->qlock);
   pthread_mutex_lock(&s->plock);
+  if (s->pool_stop) {
+    /* The pool has stopped (its engine is going): nothing more runs; the
+     * job's owner is told (a durable store calls the task again on the
+     * next resume). */
+    pthread_mutex_unlock(&s->plock);
+    job->drop(job);
+    job_done(s);
+    return;
+  }
   if (s->njobs == s->jobs_cap && !grow_locked(s)) {
     pthread_mutex_unlock(&s->plock);
     /* No room to queue it: run it here rather than lose it. */
@@ -87,4 +96,5 @@ void wf__pool_stop(wf__sched *s) {
   s->npool = 0;
   wf__free(s->jobs);
   s->jobs = NULL;
+  s->jobs_cap = s->jobs_head = s->njobs = 0;
 }

@@ -83,7 +83,8 @@ static inline int64_t wf__sched_now(wf__sched *s) {
 /* Queue a job for a scheduler thread. Any thread. */
 void wf__sched_post(wf__sched *s, wf__job *job);
 /* Run a job on the pool (it may block). Counts as busy for virtual time
- * from now until it returns. */
+ * from now until it returns. Once the pool has stopped, the job is
+ * dropped (job->drop) instead. */
 void wf__pool_submit(wf__sched *s, wf__job *job);
 
 /* Queue a timer for `deadline` (clock ms). A timer already in *slot is
