@@ -27,6 +27,15 @@ if command -v npm >/dev/null && [ ! -d "$BUILD/js-sdk/node_modules/@aws-sdk/clie
     --loglevel=error @aws-sdk/client-sfn >/dev/null \
     || echo "test-all: npm could not install @aws-sdk/client-sfn: its tests skip"
 fi
+# The JavaScript SDK v2 (npm's aws-sdk), a second client for every operation
+# (the 11 Debian's boto3 and AWS CLI lack among them), into its own tree.
+if ! command -v npm >/dev/null; then
+  echo "test-all: no npm: the JavaScript SDK tests skip"
+elif [ ! -d "$BUILD/js-sdk-v2/node_modules/aws-sdk" ]; then
+  timeout 300 npm install --prefix "$BUILD/js-sdk-v2" --no-audit --no-fund \
+    --loglevel=error aws-sdk >/dev/null \
+    || echo "test-all: npm could not install aws-sdk: its test skips"
+fi
 # puppeteer-core for the console's browser test (tests/console_browser.mjs,
 # which drives Debian's chromium); without it that test skips.
 if command -v npm >/dev/null && [ ! -d "$BUILD/browser/node_modules/puppeteer-core" ]; then

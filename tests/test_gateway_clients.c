@@ -1,10 +1,10 @@
 /* Real clients against wf-gateway: every operation it serves called by the
- * JavaScript SDK v3 and by boto3, each answered with success and with an
- * error (tests/support/sfn_operations.cjs and .py, at the end), and
- * StartSyncExecution and TestState past the host prefix. Every SDK sends
- * them to the endpoint's host with "sync-" in front, so with the endpoint
- * http://127.0.0.1:PORT they go to sync-127.0.0.1, which does not
- * resolve. Two ways serve them locally:
+ * JavaScript SDKs v3 and v2, by boto3 and by the AWS CLI, each answered with
+ * success and with an error (tests/support/sfn_operations*.cjs and .py, at
+ * the end), and StartSyncExecution and TestState past the host prefix.
+ * Every SDK sends them to the endpoint's host with "sync-" in front, so
+ * with the endpoint http://127.0.0.1:PORT they go to sync-127.0.0.1, which
+ * does not resolve. Two ways serve them locally:
  *
  *  - an endpoint host whose subdomains resolve to loopback without DNS:
  *    http://sfn.localhost:PORT, with nss-myhostname (Debian's
@@ -36,8 +36,10 @@ TestSuite(gateway_clients, .fini = gwt_fini, .timeout = 120);
 #define DOUBLE                                                              \
   "{\"StartAt\":\"S\",\"States\":{\"S\":{\"Type\":\"Pass\",\"Parameters\":" \
   "{\"n.$\":\"States.MathAdd($.n, $.n)\"},\"End\":true}}}"
-/* Where the JavaScript SDK is looked for (not part of the repository). */
+/* Where the JavaScript SDKs v3 and v2 are looked for (not part of the
+ * repository; scripts/test-all.sh installs them from npm). */
 #define JS_SDK WF_BINARY_DIR "/js-sdk/node_modules"
+#define JS_SDK_V2 WF_BINARY_DIR "/js-sdk-v2/node_modules"
 
 /* A signed call with Host `host` (NULL: 127.0.0.1:PORT); its 200 answer. */
 static json_t *signed_ok(const char *host, const char *op, json_t *body) {
@@ -296,11 +298,11 @@ static void require_js_sdk(void) {
         "--prefix " WF_BINARY_DIR "/js-sdk @aws-sdk/client-sfn");
 }
 
-/* `node tests/support/SCRIPT PORT ARG` with the JavaScript SDK v3 of
- * JS_SDK. */
-static char *js_cmd(const char *script, const char *arg) {
+/* `node tests/support/SCRIPT PORT ARG` with the JavaScript SDK of
+ * `sdk` (JS_SDK, JS_SDK_V2). */
+static char *js_cmd(const char *sdk, const char *script, const char *arg) {
   return wft_strf(
-      "NODE_PATH=%s NODE_NO_WARNINGS=1 node %s/tests/support/%s %d %s", JS_SDK,
+      "NODE_PATH=%s NODE_NO_WARNINGS=1 node %s/tests/support/%s %d %s", sdk,
       WF_SOURCE_DIR, script, gwt_srv.port, arg);
 }
 
@@ -308,7 +310,7 @@ static char *js_cmd(const char *script, const char *arg) {
 static void js_flow(const char *mode) {
   require_js_sdk();
   gwt_sfn_start(KEYS);
-  char *cmd = js_cmd("sfn_host_prefix.cjs", mode);
+  char *cmd = js_cmd(JS_SDK, "sfn_host_prefix.cjs", mode);
   run_ok(cmd);
   free(cmd);
   gwt_finish();
@@ -322,10 +324,11 @@ Test(gateway_clients, js_sdk_through_a_localhost_subdomain) {
 }
 
 /* ---- every operation -------------------------------------------------------
- * sfn_operations.cjs and sfn_operations.py call each operation the gateway
- * serves, with a success and an error each; they print "DRIVEN" and the
- * operations answered both ways and, for boto3, "LACKING" and those its
- * botocore does not know. */
+ * sfn_operations.cjs (the JavaScript SDK v3), sfn_operations_v2.cjs (v2),
+ * both through sfn_operations_scenario.cjs, and sfn_operations.py call each
+ * operation the gateway serves, with a success and an error each; they
+ * print "DRIVEN" and the operations answered both ways and, for boto3 and
+ * the AWS CLI, "LACKING" and those their botocore does not know. */
 
 /* The operations the gateway serves: the names in the OPS table of
  * examples/gateway/sfn/sfn_api.c, read from the source so that one added
@@ -378,13 +381,29 @@ static void run_every_operation(const char *cmd, bool lacking_ok) {
   free(out);
 }
 
-Test(gateway_clients, js_sdk_drives_every_operation) {
-  require_js_sdk();
+/* `script` with the JavaScript SDK of `sdk`: every operation both ways. */
+static void js_every_operation(const char *sdk, const char *script) {
   gwt_sfn_start(KEYS);
-  char *cmd = js_cmd("sfn_operations.cjs", "");
+  char *cmd = js_cmd(sdk, script, "");
   run_every_operation(cmd, false);
   free(cmd);
   gwt_finish();
+}
+
+Test(gateway_clients, js_sdk_drives_every_operation) {
+  require_js_sdk();
+  js_every_operation(JS_SDK, "sfn_operations.cjs");
+}
+
+/* The v2 SDK (npm's aws-sdk, 2.1693.0 when written: its StepFunctions model
+ * has all 37 operations, the 11 Debian's boto3 and AWS CLI lack among
+ * them), so that those have two real clients wherever npm is reachable. */
+Test(gateway_clients, js_sdk_v2_drives_every_operation) {
+  if (access(JS_SDK_V2 "/aws-sdk/package.json", R_OK) != 0)
+    cr_skip_test(
+        "the JavaScript SDK v2 is not installed: npm install "
+        "--prefix " WF_BINARY_DIR "/js-sdk-v2 aws-sdk");
+  js_every_operation(JS_SDK_V2, "sfn_operations_v2.cjs");
 }
 
 /* The operations served, each after a space: " CreateStateMachine ...". */

@@ -1,10 +1,11 @@
 """Every operation of wf-gateway's AWS JSON API with boto3 or the AWS CLI:
 each answered once with success and once with an error AWS gives (a
 missing resource, a bad name or token, a conflict). The scenario is
-tests/support/sfn_operations.cjs's, step for step, so every client tries
-the same calls. An operation the client does not know (Debian 12's boto3
-1.26.27 and AWS CLI 2.9.19 predate versions, aliases, validation, redrive
-and TestState) is left out, with the steps that need it.
+tests/support/sfn_operations_scenario.cjs's (the JavaScript SDKs v3 and
+v2), step for step, so every client tries the same calls. An operation
+the client does not know (Debian 12's boto3 1.26.27 and AWS CLI 2.9.19
+predate versions, aliases, validation, redrive and TestState) is left
+out, with the steps that need it.
 
 The AWS CLI is the one installed with this Python (Debian's v2 on
 /usr/bin/python3, a v1 from pip elsewhere), run through its entry point
