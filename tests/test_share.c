@@ -72,6 +72,14 @@ static wf_task *held(int i) {
   return t;
 }
 
+/* The token of the first callback task called (after waiting for it). */
+static void wait_token(char token[64]) {
+  wait_calls(1);
+  pthread_mutex_lock(&SEEN.mu);
+  snprintf(token, 64, "%s", SEEN.token);
+  pthread_mutex_unlock(&SEEN.mu);
+}
+
 /* ---- two workers on one database ---- */
 
 typedef struct worker {
@@ -209,11 +217,8 @@ Test(share, a_task_token_is_taken_by_any_worker) {
   worker_start(&a);
   worker_start(&b);
   char *arn = start(&a, CALL, "callback", "{}");
-  wait_calls(1);
   char token[64];
-  pthread_mutex_lock(&SEEN.mu);
-  snprintf(token, sizeof token, "%s", SEEN.token);
-  pthread_mutex_unlock(&SEEN.mu);
+  wait_token(token);
   cr_assert_eq(strlen(token), 32);
   /* Sent to b: b takes the execution over and completes it. */
   wf_error err;
@@ -352,6 +357,36 @@ Test(share, a_stop_on_a_stale_copy_is_made_again_where_it_runs) {
   cr_assert_eq(json_integer_value(json_object_get(r, "status")),
                WF_EXEC_ABORTED);
   json_decref(r);
+  worker_stop(&a);
+  worker_stop(&b);
+  free(arn);
+}
+
+/* A task answered to a worker whose copy had been taken over meanwhile
+ * (it has not yet noticed): the lease is checked first, and the answer
+ * goes to the execution where it runs, once. */
+Test(share, a_task_answered_on_a_stale_copy_completes_it_where_it_runs) {
+  worker a, b;
+  worker_start(&a);
+  worker_start(&b);
+  char *arn = start(&a, CALL, "stale-token", "{}");
+  char token[64];
+  wait_token(token);
+  wf_execution *x = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_take_execution(&x, b.engine, arn, &err), WF_OK,
+               "%s", err.message);
+  wf_execution_free(x);
+  cr_assert_eq(wf_engine_send_task_success(a.engine, token, "{\"ok\":2}",
+                                           &err),
+               WF_OK, "%s", err.message);
+  assert_succeeded(a.store, arn, "{\"ok\":2}");
+  char *t = wst_types(a.store, arn);
+  cr_assert_str_eq(t, "ExecutionStarted,TaskStateEntered,"
+                      "TaskScheduled,TaskStarted,TaskSucceeded,"
+                      "TaskStateExited,"
+                      "ExecutionSucceeded");
+  free(t);
   worker_stop(&a);
   worker_stop(&b);
   free(arn);

@@ -6,6 +6,7 @@
  * for redeliveries, which say so. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "engine_support.h"
@@ -27,6 +28,8 @@ static void spawn(farm *f, int i) {
   pid_t pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
+    /* A worker never outlives the test (one that failed midway). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     execl(WORKER, WORKER, f->conninfo, f->log, f->stop, prefix, (char *)NULL);
     _exit(127);
   }

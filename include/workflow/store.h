@@ -240,6 +240,12 @@ typedef struct wf_store_ops {
   int (*find_holding)(void *backend, const char *text,
                       wf_store_execution_cb cb, void *payload,
                       wf_error *err);
+  /** Whether this process still holds the lease of an execution it runs,
+   *  as the database has it now (asked before an answer that only its
+   *  next commit would otherwise confirm): WF_OK, WF_ECANCELED when it
+   *  went to another process (then reported by lost()), or the store's
+   *  error. May be NULL. */
+  int (*holds)(void *backend, const char *arn, wf_error *err);
 } wf_store_ops;
 
 #define WF_STORE_OPS_VERSION 1

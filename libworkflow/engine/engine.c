@@ -290,6 +290,12 @@ int wf_engine_take_execution(wf_execution **out, wf_engine *e,
     return wf__error_set(err, WF_EINVAL, NULL,
                          "out, engine and arn are required");
   *out = wf__engine_lookup(e, arn, true);
+  /* A copy here that another process took over goes; that one's is
+   * taken. */
+  if (*out && !wf__share_confirm(e, *out)) {
+    wf__exec_release(*out);
+    *out = NULL;
+  }
   if (*out || !wf__store_shared(e->store)) {
     if (*out) return WF_OK;
     return wf__error_set(err, WF_ENOTFOUND, NULL,

@@ -647,6 +647,11 @@ void wf__share_free(wf_engine *e);
  * reached this one): WF_OK once it runs here, WF_ENOTFOUND when it has
  * no state to run (ended, or no such execution), or the store's error. */
 int wf__share_adopt(wf_engine *e, const char *arn, wf_error *err);
+/* Before an answer about x that only its next commit would confirm (a
+ * task answered by token, a takeover): whether this process still holds
+ * its lease, as the database has it now; false: it went elsewhere, and x
+ * is marked lost here. True when the store is not shared. */
+bool wf__share_confirm(wf_engine *e, wf_execution *x);
 /* A task token sent here that no execution running here holds: bring
  * the executions holding it here; true when one was. */
 bool wf__share_adopt_token(wf_engine *e, const char *token);

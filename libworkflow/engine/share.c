@@ -205,6 +205,18 @@ int wf__share_adopt(wf_engine *e, const char *arn, wf_error *err) {
   return rc;
 }
 
+bool wf__share_confirm(wf_engine *e, wf_execution *x) {
+  const wf_store_ops *ops = e->store->ops;
+  if (!e->share || !WF_STORE_HAS(ops, holds) || !ops->holds) return true;
+  wf_error err;
+  /* A store that cannot say answers as it would have without asking: the
+   * commit that follows is fenced all the same. */
+  if (ops->holds(e->store->backend, x->arn, &err) != WF_ECANCELED)
+    return true;
+  wf__share_drop_lost(e);
+  return false;
+}
+
 /* Candidates for a token: the ARNs of the running executions holding it. */
 typedef struct holders {
   char **arns;

@@ -448,7 +448,12 @@ static wf_task *find_local_token(wf_engine *e, const char *token) {
 static wf_task *find_token(wf_engine *e, const char *token) {
   if (!token) return NULL;
   wf_task *t = find_local_token(e, token);
-  /* On a shared store, the execution may run in another process. */
+  /* On a shared store, the execution may run in another process; a copy
+   * here may have been taken over by one. */
+  if (t && !wf__share_confirm(e, t->frame->exec)) {
+    wf__task_release(t);
+    t = NULL;
+  }
   if (!t && wf__share_adopt_token(e, token)) t = find_local_token(e, token);
   return t;
 }

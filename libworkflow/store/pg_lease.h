@@ -94,6 +94,10 @@ int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
  * (PQclear), or NULL when there is no such execution with a state. */
 int wf__pg_leases_acquire(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
                           const char *arn, PGresult **row, wf_error *err);
+/* Whether the database still gives this worker the lease it holds of
+ * arn: WF_OK, or WF_ECANCELED (then it is lost). */
+int wf__pg_leases_holds(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
+                        const char *arn, wf_error *err);
 /* Report the lost leases to cb, once each. */
 void wf__pg_leases_take_lost(wf__pg_leases *l,
                              void (*cb)(const char *arn, void *payload),

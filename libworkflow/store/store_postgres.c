@@ -505,13 +505,17 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   if (!pl.lost && PQtransactionStatus(c) != PQTRANS_IDLE)
     PQclear(PQexec(c, "ROLLBACK"));
   if (rc == WF_OK && s->leases.shared) wf__pg_leases_committed(&s->leases, b);
-  /* Whether it landed is unknown: its new executions are let go later. */
-  if (pl.lost && !pl.failure && s->leases.shared) {
+  /* The connection went down with it (a statement's failure may be the
+   * server going away, after its COMMIT): whether it landed is unknown,
+   * and its new executions are let go later (a definite failure lets go
+   * of nothing: their rows are not there, or not this worker's). */
+  bool broken = pl.lost || PQstatus(c) != CONNECTION_OK;
+  if (rc != WF_OK && broken && s->leases.shared) {
     for (size_t i = 0; i < b->nexecutions; i++)
       how[i] = how[i] == WRITE_INSERT;
     wf__pg_leases_unknown(&s->leases, b, how);
   }
-  wf__pg_writer_done(&s->pool, pl.lost);
+  wf__pg_writer_done(&s->pool, broken);
   wf__chunk_jobs_free(jobs, njobs);
   wf__free(how);
   wf__free(epochs);
@@ -891,6 +895,16 @@ static int pg_find_holding(void *backend, const char *text,
               NULL, NULL, err);
 }
 
+static int pg_holds(void *backend, const char *arn, wf_error *err) {
+  pg_store *s = backend;
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) return rc;
+  rc = wf__pg_leases_holds(&s->leases, &s->pool, c, arn, err);
+  wf__pg_writer_done(&s->pool, PQstatus(c) != CONNECTION_OK);
+  return rc;
+}
+
 static void pg_lost(void *backend, void (*cb)(const char *arn, void *payload),
                     void *payload) {
   pg_store *s = backend;
@@ -926,7 +940,7 @@ static const wf_store_ops POSTGRES_OPS = {POSTGRES_OPS_COMMON};
 /* A shared store's: executions are claimed, not all resumed. */
 static const wf_store_ops POSTGRES_SHARED_OPS = {
     POSTGRES_OPS_COMMON, .claim = pg_claim, .acquire = pg_acquire,
-    .lost = pg_lost, .find_holding = pg_find_holding};
+    .lost = pg_lost, .find_holding = pg_find_holding, .holds = pg_holds};
 
 int wf_store_postgres_options_init(wf_store_postgres_options *opts,
                                    unsigned int version) {

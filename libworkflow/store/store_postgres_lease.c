@@ -100,6 +100,8 @@ const wf__pg_stmt WF__PG_LEASE_SQL[] = {
     {"release", "UPDATE wf_executions SET lease_owner = NULL"
                 " WHERE lease_owner = $1"},
     {"worker_del", "DELETE FROM wf_workers WHERE id = $1"},
+    {"holds", "SELECT 1 FROM wf_executions WHERE arn = $2"
+              " AND lease_owner = $1 AND lease_epoch = $3"},
     {"release_one", "UPDATE wf_executions SET lease_owner = NULL"
                     " WHERE arn = $2 AND lease_owner = $1"},
 };
@@ -341,6 +343,25 @@ int wf__pg_leases_acquire(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
   hold_rows(l, r);
   *row = r;
   return WF_OK;
+}
+
+int wf__pg_leases_holds(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
+                        const char *arn, wf_error *err) {
+  void *held = wf__strmap_get(&l->held, arn);
+  if (!held)
+    return wf__error_set(err, WF_ECANCELED, NULL,
+                         "this process holds no lease of %s", arn);
+  char epoch[24];
+  const char *v[3] = {l->worker, arn, num(epoch, EPOCH(held))};
+  PGresult *r;
+  int rc = run(p, c, "holds", 3, v, "checking a lease", &r, err);
+  if (rc != WF_OK) return rc;
+  bool holds = PQntuples(r) == 1;
+  PQclear(r);
+  if (holds) return WF_OK;
+  lose(l, arn);
+  return wf__error_set(err, WF_ECANCELED, NULL,
+                       "the lease of %s was taken by another worker", arn);
 }
 
 typedef struct reporting {
