@@ -43,21 +43,28 @@ static void kill_worker(farm *f, int i) {
   cr_assert(WIFSIGNALED(status), "worker %d ended before it was killed", i);
 }
 
-static int count(const wf_store_execution *x, void *p) {
-  (void)x;
-  ++*(size_t *)p;
+/* A running execution, if any: its ARN and events committed. */
+typedef struct running {
+  char arn[256];
+  int64_t events;
+} running;
+
+static int note_running(const wf_store_execution *x, void *p) {
+  running *r = p;
+  snprintf(r->arn, sizeof r->arn, "%s", x->arn);
+  r->events = x->event_count;
   return 0;
 }
 
-static size_t count_running(wf_store *s) {
-  size_t n = 0;
+static bool any_running(wf_store *s, running *r) {
+  r->arn[0] = '\0';
   wf_store_query q = WF_STORE_QUERY_INIT;
   q.status = WF_EXEC_RUNNING;
   q.limit = 1;
   wf_error err;
-  cr_assert_eq(wf_store_list_executions(s, &q, count, &n, &err),
+  cr_assert_eq(wf_store_list_executions(s, &q, note_running, r, &err),
                WF_OK, "%s", err.message);
-  return n;
+  return r->arn[0] != '\0';
 }
 
 /* ---- checking the end ---- */
@@ -157,8 +164,11 @@ static void farm_finish(farm *f) {
   cr_assert_eq(wf_store_postgres_open(&s, f->conninfo, &po, &err), WF_OK,
                "%s", err.message);
   int64_t until = wft_mono_ms() + 60000;
-  while (count_running(s) > 0) {
-    cr_assert_lt(wft_mono_ms(), until, "executions still run after 60 s");
+  running r;
+  while (any_running(s, &r)) {
+    cr_assert_lt(wft_mono_ms(), until,
+                 "executions still run after 60 s: %s (%lld events)", r.arn,
+                 (long long)r.events);
     wft_sleep_ms(50);
   }
   for (int i = 0; i < f->nworkers; i++) {

@@ -234,6 +234,13 @@ static int resume_one(wf_engine *e, wf__strmap *machines, const saved *s,
   wf_machine_free(stand_in); /* x holds it */
   if (!x) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   int rc = identify(x, s, err);
+  /* A copy here whose lease was lost (a shared store: the execution comes
+   * back to this process) gives its place to this one. */
+  wf_execution *stale = rc == WF_OK ? wf__engine_lookup_lost(e, x->arn) : NULL;
+  if (stale) {
+    wf__exec_drop(stale);
+    wf__exec_release(stale);
+  }
   if (rc == WF_OK) rc = wf__exec_register(x, false);
   if (rc != WF_OK) {
     wf__exec_release(x);

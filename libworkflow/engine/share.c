@@ -50,6 +50,9 @@ static int read_claimed(wf_engine *e, wf_store_execution_cb cb, void *list,
   int64_t next = 0;
   int rc = e->store->ops->claim(e->store->backend, room(e), cb, list, &next,
                                 err);
+  /* What the claim found lost is marked before the claimed are resumed:
+   * one may be coming back, and its stale copy must give way. */
+  wf__share_drop_lost(e);
   pthread_mutex_lock(&sh->mu);
   if (next > 0) sh->next_ms = next;
   pthread_mutex_unlock(&sh->mu);
@@ -190,13 +193,6 @@ int wf__share_adopt(wf_engine *e, const char *arn, wf_error *err) {
     return wf__error_set(err, WF_ESTATE, NULL,
                          "the engine has not resumed its store's "
                          "executions yet (wf_engine_resume)");
-  /* A copy that lost its lease and is not dropped yet would keep the
-   * execution's place here: it goes first. */
-  wf_execution *stale = wf__engine_lookup_lost(e, arn);
-  if (stale) {
-    wf__exec_drop(stale);
-    wf__exec_release(stale);
-  }
   size_t n = 0;
   int rc = wf__resume_from(e, read_acquired, (void *)arn, &n, err);
   if (rc == WF_OK && !n)

@@ -262,9 +262,32 @@ static void check_held(const char *arn, void *epoch, void *arg) {
   s->gone[s->ngone++] = arn;
 }
 
+/* The database's rows of this worker that it does not know it holds:
+ * taken by a claim or a takeover whose answer was lost with its
+ * connection (the database restarted), or inserted by a commit whose
+ * outcome was lost. Nobody runs them: they are let go, to be claimed. */
+typedef struct orphans {
+  wf__pg_leases *l;
+  const char **arns;
+  size_t n, cap;
+} orphans;
+
+static void find_orphan(const char *arn, void *epoch, void *arg) {
+  (void)epoch;
+  orphans *o = arg;
+  if (wf__strmap_get(&o->l->held, arn)) return;
+  if (o->n == o->cap) {
+    size_t cap = o->cap ? o->cap * 2 : 16;
+    const char **a = wf__realloc(o->arns, cap * sizeof *a);
+    if (!a) return;
+    o->arns = a;
+    o->cap = cap;
+  }
+  o->arns[o->n++] = arn;
+}
+
 static int find_lost(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
                      wf_error *err) {
-  if (!l->held.count) return WF_OK;
   PGresult *r;
   const char *v[1] = {l->worker};
   int rc = run(p, c, "worker_held", 1, v, "checking its leases", &r, err);
@@ -284,8 +307,16 @@ static int find_lost(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
     wf__free(arn);
   }
   wf__free(s.gone);
+  orphans o = {.l = l};
+  wf__strmap_foreach(&s.rows, find_orphan, &o);
+  for (size_t i = 0; i < o.n && rc == WF_OK; i++) {
+    const char *args[2] = {l->worker, o.arns[i]};
+    rc = run(p, c, "release_one", 2, args, "letting an execution go", NULL,
+             err);
+  }
+  wf__free(o.arns);
   wf__strmap_clear(&s.rows);
-  return WF_OK;
+  return rc;
 }
 
 /* Take the rows claimed or acquired (EXEC_COLUMNS, then the epoch). */
