@@ -46,10 +46,6 @@ typedef struct wf__pg_leases {
   char worker[96]; /* host:pid:random, unique per open store */
   int64_t lease_ms;
   wf__strmap held; /* ARN -> epoch (intptr_t); under the writer's lock */
-  /* New executions whose insert's commit lost its connection (it may or
-   * may not have landed): let go at the next claim, so that whichever
-   * landed is claimed and run (under the writer's lock). */
-  wf__strmap limbo;
   pthread_mutex_t mu; /* guards lost */
   wf__strmap lost; /* ARNs whose lease went elsewhere, not yet reported */
 } wf__pg_leases;
@@ -77,15 +73,13 @@ int wf__pg_leases_plan(wf__pg_leases *l, const char *arn, int64_t *epoch);
 /* After a commit: the executions of the batch inserted are held, those
  * ended are let go. */
 void wf__pg_leases_committed(wf__pg_leases *l, const wf_store_batch *b);
-/* A commit lost its connection: its new executions (how[i] 0) are in
- * limbo. */
-void wf__pg_leases_unknown(wf__pg_leases *l, const wf_store_batch *b,
-                           const unsigned char *inserted);
 /* A commit failed with WF__PG_LEASE_LOST: the executions in its DETAIL (a
  * JSON array of ARNs) are lost. */
 void wf__pg_leases_fenced(wf__pg_leases *l, const char *detail);
 
-/* Renew this worker's lease, find the leases it lost, and claim up to
+/* Renew this worker's lease, find the leases it lost, let go of the rows
+ * the database gives it that it does not know it holds (a claim or an
+ * insert whose answer was lost with its connection), and claim up to
  * `max` running executions nobody holds: *claimed gets their rows
  * (EXEC_COLUMNS then lease_epoch; PQclear) or NULL. */
 int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,

@@ -506,16 +506,10 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     PQclear(PQexec(c, "ROLLBACK"));
   if (rc == WF_OK && s->leases.shared) wf__pg_leases_committed(&s->leases, b);
   /* The connection went down with it (a statement's failure may be the
-   * server going away, after its COMMIT): whether it landed is unknown,
-   * and its new executions are let go later (a definite failure lets go
-   * of nothing: their rows are not there, or not this worker's). */
-  bool broken = pl.lost || PQstatus(c) != CONNECTION_OK;
-  if (rc != WF_OK && broken && s->leases.shared) {
-    for (size_t i = 0; i < b->nexecutions; i++)
-      how[i] = how[i] == WRITE_INSERT;
-    wf__pg_leases_unknown(&s->leases, b, how);
-  }
-  wf__pg_writer_done(&s->pool, broken);
+   * server going away, after its COMMIT): whether it landed is unknown.
+   * A new execution of it that did land is this worker's row without a
+   * lease it knows of: the next lease check lets it go, to be claimed. */
+  wf__pg_writer_done(&s->pool, pl.lost || PQstatus(c) != CONNECTION_OK);
   wf__chunk_jobs_free(jobs, njobs);
   wf__free(how);
   wf__free(epochs);

@@ -128,7 +128,6 @@ void wf__pg_leases_init(wf__pg_leases *l, bool shared, int64_t lease_ms) {
 
 void wf__pg_leases_fini(wf__pg_leases *l) {
   wf__strmap_clear(&l->held);
-  wf__strmap_clear(&l->limbo);
   wf__strmap_clear(&l->lost);
   pthread_mutex_destroy(&l->mu);
 }
@@ -197,41 +196,6 @@ void wf__pg_leases_committed(wf__pg_leases *l, const wf_store_batch *b) {
   }
 }
 
-void wf__pg_leases_unknown(wf__pg_leases *l, const wf_store_batch *b,
-                           const unsigned char *inserted) {
-  for (size_t i = 0; i < b->nexecutions; i++)
-    if (inserted[i]) wf__strmap_put(&l->limbo, b->executions[i].arn, NULL,
-                                    NULL);
-}
-
-typedef struct letting_go {
-  wf__pg_leases *l;
-  wf__pg_pool *p;
-  PGconn *c;
-  int rc;
-  wf_error *err;
-} letting_go;
-
-static void let_go(const char *arn, void *v, void *arg) {
-  (void)v;
-  letting_go *g = arg;
-  const char *args[2] = {g->l->worker, arn};
-  if (g->rc == WF_OK)
-    g->rc = run(g->p, g->c, "release_one", 2, args, "letting an execution go",
-                NULL, g->err);
-}
-
-/* The executions in limbo become anyone's to claim, this worker's too
- * (it abandoned them when their start failed). */
-static int let_limbo_go(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
-                        wf_error *err) {
-  if (!l->limbo.count) return WF_OK;
-  letting_go g = {l, p, c, WF_OK, err};
-  wf__strmap_foreach(&l->limbo, let_go, &g);
-  if (g.rc == WF_OK) wf__strmap_clear(&l->limbo);
-  return g.rc;
-}
-
 void wf__pg_leases_fenced(wf__pg_leases *l, const char *detail) {
   json_t *arns = detail ? json_loads(detail, 0, NULL) : NULL;
   size_t i;
@@ -241,49 +205,44 @@ void wf__pg_leases_fenced(wf__pg_leases *l, const char *detail) {
   json_decref(arns);
 }
 
-/* Mark the held leases the database no longer gives this worker. */
-typedef struct still {
-  wf__pg_leases *l;
-  wf__strmap rows; /* ARN -> epoch, as the database has them */
-  const char **gone;
-  size_t ngone, cap;
-} still;
-
-static void check_held(const char *arn, void *epoch, void *arg) {
-  still *s = arg;
-  if (wf__strmap_get(&s->rows, arn) == epoch) return;
-  if (s->ngone == s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 16;
-    const char **g = wf__realloc(s->gone, cap * sizeof *g);
-    if (!g) return;
-    s->gone = g;
-    s->cap = cap;
-  }
-  s->gone[s->ngone++] = arn;
-}
-
-/* The database's rows of this worker that it does not know it holds:
- * taken by a claim or a takeover whose answer was lost with its
- * connection (the database restarted), or inserted by a commit whose
- * outcome was lost. Nobody runs them: they are let go, to be claimed. */
-typedef struct orphans {
-  wf__pg_leases *l;
+/* ARNs borrowed from a map's keys, gathered while it is visited. */
+typedef struct arn_list {
   const char **arns;
   size_t n, cap;
-} orphans;
+} arn_list;
+
+static void arn_list_add(arn_list *a, const char *arn) {
+  if (a->n == a->cap) {
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    const char **grown = wf__realloc(a->arns, cap * sizeof *grown);
+    if (!grown) return;
+    a->arns = grown;
+    a->cap = cap;
+  }
+  a->arns[a->n++] = arn;
+}
+
+/* What the database gives this worker (ARN -> epoch), against the
+ * leases it holds. */
+typedef struct standing {
+  wf__pg_leases *l;
+  wf__strmap rows;
+  arn_list gone;    /* held, but not (or at another epoch) in rows */
+  arn_list orphans; /* in rows, not held: taken by a claim or takeover
+                       whose answer was lost with its connection (the
+                       database restarted), or inserted by a commit whose
+                       outcome was lost; nobody runs them */
+} standing;
+
+static void find_gone(const char *arn, void *epoch, void *arg) {
+  standing *s = arg;
+  if (wf__strmap_get(&s->rows, arn) != epoch) arn_list_add(&s->gone, arn);
+}
 
 static void find_orphan(const char *arn, void *epoch, void *arg) {
   (void)epoch;
-  orphans *o = arg;
-  if (wf__strmap_get(&o->l->held, arn)) return;
-  if (o->n == o->cap) {
-    size_t cap = o->cap ? o->cap * 2 : 16;
-    const char **a = wf__realloc(o->arns, cap * sizeof *a);
-    if (!a) return;
-    o->arns = a;
-    o->cap = cap;
-  }
-  o->arns[o->n++] = arn;
+  standing *s = arg;
+  if (!wf__strmap_get(&s->l->held, arn)) arn_list_add(&s->orphans, arn);
 }
 
 static int find_lost(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
@@ -292,29 +251,30 @@ static int find_lost(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
   const char *v[1] = {l->worker};
   int rc = run(p, c, "worker_held", 1, v, "checking its leases", &r, err);
   if (rc != WF_OK) return rc;
-  still s = {.l = l};
+  standing s = {.l = l};
   for (int i = 0; i < PQntuples(r); i++) {
     int64_t epoch = strtoll(PQgetvalue(r, i, 1), NULL, 10);
     wf__strmap_put(&s.rows, PQgetvalue(r, i, 0), (void *)(intptr_t)epoch,
                    NULL);
   }
   PQclear(r);
-  wf__strmap_foreach(&l->held, check_held, &s);
+  wf__strmap_foreach(&l->held, find_gone, &s);
   /* The keys belong to held's entries: copy before they go. */
-  for (size_t i = 0; i < s.ngone; i++) {
-    char *arn = wf__strdup(s.gone[i]);
+  for (size_t i = 0; i < s.gone.n; i++) {
+    char *arn = wf__strdup(s.gone.arns[i]);
     if (arn) lose(l, arn);
     wf__free(arn);
   }
-  wf__free(s.gone);
-  orphans o = {.l = l};
-  wf__strmap_foreach(&s.rows, find_orphan, &o);
-  for (size_t i = 0; i < o.n && rc == WF_OK; i++) {
-    const char *args[2] = {l->worker, o.arns[i]};
+  /* The orphans (and a lease held at an epoch the database has moved
+   * past, just lost above) are let go, to be claimed. */
+  wf__strmap_foreach(&s.rows, find_orphan, &s);
+  for (size_t i = 0; i < s.orphans.n && rc == WF_OK; i++) {
+    const char *args[2] = {l->worker, s.orphans.arns[i]};
     rc = run(p, c, "release_one", 2, args, "letting an execution go", NULL,
              err);
   }
-  wf__free(o.arns);
+  wf__free(s.gone.arns);
+  wf__free(s.orphans.arns);
   wf__strmap_clear(&s.rows);
   return rc;
 }
@@ -348,9 +308,7 @@ int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
       (rc = run(p, c, "worker_add", 2, v, "registering its worker", NULL,
                 err)) != WF_OK)
     return rc;
-  if ((rc = find_lost(l, p, c, err)) != WF_OK ||
-      (rc = let_limbo_go(l, p, c, err)) != WF_OK)
-    return rc;
+  if ((rc = find_lost(l, p, c, err)) != WF_OK) return rc;
   if (!max) return WF_OK;
   v[1] = num(limit, (int64_t)max);
   rc = run(p, c, "claim", 2, v, "claiming executions", &r, err);
