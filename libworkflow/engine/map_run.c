@@ -145,6 +145,17 @@ static registry *runs(wf_engine *e) {
   return wf__engine_attachment(e, &RUNS_KEY, registry_new, registry_teardown);
 }
 
+/* Put a run at the end of the engine's list of runs. */
+static void enlist(registry *g, wf__map_run *r) {
+  pthread_mutex_lock(&g->lock);
+  if (g->tail)
+    g->tail->next = r;
+  else
+    g->head = r;
+  g->tail = r;
+  pthread_mutex_unlock(&g->lock);
+}
+
 void wf__map_machine_arn(wf__strbuf *out, const wf__frame *f,
                          const wf__state *st) {
   wf_engine *e = f->exec->engine;
@@ -205,13 +216,7 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
   pthread_mutex_lock(&r->lock);
   touch(r, f->exec, SIZE_MAX);
   pthread_mutex_unlock(&r->lock);
-  pthread_mutex_lock(&g->lock);
-  if (g->tail)
-    g->tail->next = r;
-  else
-    g->head = r;
-  g->tail = r;
-  pthread_mutex_unlock(&g->lock);
+  enlist(g, r);
 }
 
 /* Move child i's execution and items from one count to another. */
@@ -409,13 +414,7 @@ static void resume_run(wf__frame *f) {
   atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */
   r->frame = f;
   fan->run = r;
-  pthread_mutex_lock(&g->lock);
-  if (g->tail)
-    g->tail->next = r;
-  else
-    g->head = r;
-  g->tail = r;
-  pthread_mutex_unlock(&g->lock);
+  enlist(g, r);
 }
 
 static void resume_frames(wf__frame *f) {
