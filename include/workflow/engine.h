@@ -195,7 +195,7 @@ WF_API struct wf_store *wf_engine_store(wf_engine *engine);
  * the engine has let go, is not found here: read it from the store
  * (wf_store_get_execution() on wf_engine_store()).
  * @param[out] out a new handle; free with wf_execution_free().
- * @return WF_OK, WF_ENOTFOUND (not running here), WF_EINVAL.
+ * @return WF_OK, WF_ENOTFOUND (not running here), WF_EINVAL, WF_ENOMEM.
  * Threads: any.
  */
 WF_API int wf_engine_find_execution(wf_execution **out, wf_engine *engine,

@@ -230,8 +230,10 @@ void wf_engine_free(wf_engine *e) {
 
 wf_store *wf_engine_store(wf_engine *e) { return e ? e->store : NULL; }
 
+/* *oom (when given) tells a key that could not be made from a lookup
+ * that found nothing. */
 static wf_execution *lookup(wf_engine *e, const char *arn, bool wait,
-                            bool lost_too) {
+                            bool lost_too, bool *oom) {
   /* The registry's key (wf__exec_key) from "...:execution:M:N" or
    * "...:express:M:N:ID". */
   const char *p = strstr(arn, ":execution:");
@@ -249,7 +251,10 @@ static wf_execution *lookup(wf_engine *e, const char *arn, bool wait,
   char *key = machine && name ? wf__exec_key(machine, name, arn) : NULL;
   wf__free(machine);
   wf__free(name);
-  if (!key) return NULL;
+  if (!key) {
+    if (oom) *oom = true;
+    return NULL;
+  }
   pthread_mutex_lock(&e->xlock);
   wf_execution *x = NULL;
   do {
@@ -265,11 +270,11 @@ static wf_execution *lookup(wf_engine *e, const char *arn, bool wait,
 }
 
 wf_execution *wf__engine_lookup(wf_engine *e, const char *arn, bool wait) {
-  return lookup(e, arn, wait, false);
+  return lookup(e, arn, wait, false, NULL);
 }
 
 wf_execution *wf__engine_lookup_lost(wf_engine *e, const char *arn) {
-  wf_execution *x = lookup(e, arn, false, true);
+  wf_execution *x = lookup(e, arn, false, true, NULL);
   if (x && !atomic_load(&x->lost)) {
     wf__exec_release(x);
     x = NULL;
@@ -280,8 +285,9 @@ wf_execution *wf__engine_lookup_lost(wf_engine *e, const char *arn) {
 int wf_engine_find_execution(wf_execution **out, wf_engine *e,
                              const char *arn) {
   if (!out || !e || !arn) return WF_EINVAL;
-  *out = wf__engine_lookup(e, arn, true);
-  return *out ? WF_OK : WF_ENOTFOUND;
+  bool oom = false;
+  *out = lookup(e, arn, true, false, &oom);
+  return *out ? WF_OK : oom ? WF_ENOMEM : WF_ENOTFOUND;
 }
 
 int wf_engine_take_execution(wf_execution **out, wf_engine *e,

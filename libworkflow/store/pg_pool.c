@@ -1,11 +1,17 @@
 /* The PostgreSQL store's connections (pg_pool.h). */
 #include "pg_pool.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "error.h"
+
+const char *wf__pg_int(wf__pg_num *p, int64_t v) {
+  snprintf(p->text, sizeof p->text, "%" PRId64, v);
+  return p->text;
+}
 
 int wf__pg_code(const char *st) {
   if (!st || strlen(st) != 5) return WF_EIO;

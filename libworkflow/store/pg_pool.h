@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "workflow/common.h"
 
@@ -70,5 +71,11 @@ int wf__pg_fail(const wf__pg_pool *p, PGconn *c, const PGresult *r,
                 const char *doing, wf_error *err);
 /* The code a SQLSTATE maps to. */
 int wf__pg_code(const char *sqlstate);
+
+/* An int64 as a statement's text parameter, written into p and returned. */
+typedef struct wf__pg_num {
+  char text[24];
+} wf__pg_num;
+const char *wf__pg_int(wf__pg_num *p, int64_t v);
 
 #endif

@@ -145,16 +145,6 @@ typedef struct pg_store {
   bool registered;        /* its worker has a row (shared) */
 } pg_store;
 
-/* A decimal int64 parameter. */
-typedef struct num_param {
-  char text[24];
-} num_param;
-
-static const char *num(num_param *p, int64_t v) {
-  snprintf(p->text, sizeof p->text, "%" PRId64, v);
-  return p->text;
-}
-
 /* ---- the schema ---- */
 
 /* One value of a one-row query on a connection being set up; NULL when
@@ -338,26 +328,40 @@ enum { WRITE_UPSERT, WRITE_INSERT, WRITE_UPDATE };
 
 static void send_execution(pipeline *pl, const wf_store_execution *x,
                            int how, int64_t epoch, const char *worker) {
-  num_param n[4];
+  wf__pg_num n[4];
   char status[16];
   snprintf(status, sizeof status, "%d", x->status);
   if (how == WRITE_UPDATE) {
-    const char *v[10] = {x->arn,    status,
-                         num(&n[0], x->stop_ms), x->output,
-                         x->error,  x->cause,
-                         num(&n[1], x->event_count), x->state,
-                         worker,    num(&n[2], epoch)};
+    const char *v[10] = {x->arn,
+                         status,
+                         wf__pg_int(&n[0], x->stop_ms),
+                         x->output,
+                         x->error,
+                         x->cause,
+                         wf__pg_int(&n[1], x->event_count),
+                         x->state,
+                         worker,
+                         wf__pg_int(&n[2], epoch)};
     send_prepared(pl, "exec_upd", 10, v, NULL, NULL);
     return;
   }
-  const char *v[17] = {x->arn,        x->name,
-                       x->machine_name, x->machine_arn,
-                       x->definition_id, status,
-                       num(&n[0], x->start_ms), num(&n[1], x->stop_ms),
-                       x->input,      x->output,
-                       x->error,      x->cause,
-                       x->correlation_id, x->role_arn,
-                       num(&n[2], x->event_count), x->state, worker};
+  const char *v[17] = {x->arn,
+                       x->name,
+                       x->machine_name,
+                       x->machine_arn,
+                       x->definition_id,
+                       status,
+                       wf__pg_int(&n[0], x->start_ms),
+                       wf__pg_int(&n[1], x->stop_ms),
+                       x->input,
+                       x->output,
+                       x->error,
+                       x->cause,
+                       x->correlation_id,
+                       x->role_arn,
+                       wf__pg_int(&n[2], x->event_count),
+                       x->state,
+                       worker};
   if (how == WRITE_INSERT) send_prepared(pl, "exec_new", 17, v, NULL, NULL);
   else send_prepared(pl, "exec", 16, v, NULL, NULL);
 }
@@ -383,11 +387,10 @@ static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
   wf__chunk_encoder_finish(enc, jobs, njobs);
   for (size_t k = 0; k < njobs && !*oom; k++) {
     const wf__chunk_job *job = &jobs[k];
-    num_param first, last;
-    const char *v[4] = {job->events[0].execution_arn,
-                        num(&first, job->events[0].id),
-                        num(&last, job->events[job->n - 1].id),
-                        job->chunk.data};
+    wf__pg_num first, last;
+    const char *v[4] = {
+        job->events[0].execution_arn, wf__pg_int(&first, job->events[0].id),
+        wf__pg_int(&last, job->events[job->n - 1].id), job->chunk.data};
     int len[4] = {0, 0, 0, (int)job->chunk.len};
     int fmt[4] = {0, 0, 0, 1}; /* the chunk as bytes */
     *oom = job->chunk.oom;
@@ -683,12 +686,12 @@ static int pg_list_executions(void *backend, const wf_store_query *q,
                               wf_store_execution_cb cb, void *payload,
                               wf_error *err) {
   char status[16];
-  num_param before, limit;
+  wf__pg_num before, limit;
   snprintf(status, sizeof status, "%d", q->status);
-  const char *v[5] = {q->machine_name, q->machine_arn, status,
-                      num(&before, q->before_seq > 0 ? q->before_seq
-                                                     : INT64_MAX),
-                      q->limit ? num(&limit, (int64_t)q->limit) : NULL};
+  const char *v[5] = {
+      q->machine_name, q->machine_arn, status,
+      wf__pg_int(&before, q->before_seq > 0 ? q->before_seq : INT64_MAX),
+      q->limit ? wf__pg_int(&limit, (int64_t)q->limit) : NULL};
   /* Without a machine, the parameters start at its ARN. */
   return q->machine_name
              ? rows(backend, "list_machine", 5, v, exec_cb, (void *)cb,
@@ -709,9 +712,9 @@ static int pg_read_events(void *backend, const char *arn, int64_t from_id,
   pg_store *s = backend;
   wf__event_reader er;
   wf__event_reader_init(&er, arn, from_id, reverse, limit, cb, payload);
-  num_param from, lim;
-  const char *v[3] = {arn, num(&from, er.from),
-                      limit ? num(&lim, (int64_t)limit) : NULL};
+  wf__pg_num from, lim;
+  const char *v[3] = {arn, wf__pg_int(&from, er.from),
+                      limit ? wf__pg_int(&lim, (int64_t)limit) : NULL};
   PGresult *r;
   int rc = query(s, reverse ? "events_rev" : "events_fwd", 3, v, 1, &r, err);
   if (rc != WF_OK) return rc;
@@ -748,9 +751,9 @@ static int pg_list_documents(void *backend, const char *kind,
                              int64_t after_seq, size_t limit,
                              wf_store_document_cb cb, void *payload,
                              wf_error *err) {
-  num_param after, lim;
-  const char *v[3] = {kind, num(&after, after_seq),
-                      limit ? num(&lim, (int64_t)limit) : NULL};
+  wf__pg_num after, lim;
+  const char *v[3] = {kind, wf__pg_int(&after, after_seq),
+                      limit ? wf__pg_int(&lim, (int64_t)limit) : NULL};
   return rows(backend, "docs", 3, v, doc_cb, (void *)cb, payload, false,
               NULL, NULL, err);
 }
@@ -784,8 +787,8 @@ static size_t seq_array(const PGresult *r, wf__strbuf *b) {
 /* In the writer's transaction: select what goes, then delete it. */
 static PGresult *prune_in(PGconn *c, int64_t before, size_t keep, size_t cap,
                           size_t *n, wf__strbuf *seqs) {
-  num_param p1, p2;
-  const char *v[2] = {num(&p1, before), num(&p2, (int64_t)cap)};
+  wf__pg_num p1, p2;
+  const char *v[2] = {wf__pg_int(&p1, before), wf__pg_int(&p2, (int64_t)cap)};
   PGresult *r = wquery(c, "prune_old", 2, v);
   if (!ok(r)) return r;
   *n = seq_array(r, seqs);
@@ -799,7 +802,7 @@ static PGresult *prune_in(PGconn *c, int64_t before, size_t keep, size_t cap,
       /* The oldest ones, past those already taken for their age. */
       size_t want = *n + (size_t)over < cap ? *n + (size_t)over : cap;
       PQclear(r);
-      v[0] = num(&p1, (int64_t)want);
+      v[0] = wf__pg_int(&p1, (int64_t)want);
       r = wquery(c, "prune_oldest", 1, v);
       if (!ok(r)) return r;
       *n = seq_array(r, seqs);

@@ -2,7 +2,6 @@
  * fence (pg_lease.h says how they fit). Times are the database server's
  * (wf_now_ms()), so workers on machines whose clocks differ agree on
  * when a lease has run out. */
-#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,11 +131,6 @@ void wf__pg_leases_fini(wf__pg_leases *l) {
   pthread_mutex_destroy(&l->mu);
 }
 
-static const char *num(char buf[24], int64_t v) {
-  snprintf(buf, 24, "%" PRId64, v);
-  return buf;
-}
-
 /* Run a writer statement; WF_OK with *out (PQclear) or the failure. */
 static int run(wf__pg_pool *p, PGconn *c, const char *name, int n,
                const char *const *v, const char *doing, PGresult **out,
@@ -156,8 +150,8 @@ static int run(wf__pg_pool *p, PGconn *c, const char *name, int n,
 
 int wf__pg_leases_register(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
                            wf_error *err) {
-  char ms[24];
-  const char *v[2] = {l->worker, num(ms, l->lease_ms)};
+  wf__pg_num ms;
+  const char *v[2] = {l->worker, wf__pg_int(&ms, l->lease_ms)};
   return run(p, c, "worker_add", 2, v, "registering its worker", NULL, err);
 }
 
@@ -295,8 +289,8 @@ static void hold_rows(wf__pg_leases *l, const PGresult *r) {
 int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
                         size_t max, PGresult **claimed, wf_error *err) {
   *claimed = NULL;
-  char ms[24], limit[24];
-  const char *v[2] = {l->worker, num(ms, l->lease_ms)};
+  wf__pg_num ms, limit;
+  const char *v[2] = {l->worker, wf__pg_int(&ms, l->lease_ms)};
   PGresult *r;
   int rc = run(p, c, "worker_renew", 2, v, "renewing its lease", &r, err);
   if (rc != WF_OK) return rc;
@@ -310,7 +304,7 @@ int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
     return rc;
   if ((rc = find_lost(l, p, c, err)) != WF_OK) return rc;
   if (!max) return WF_OK;
-  v[1] = num(limit, (int64_t)max);
+  v[1] = wf__pg_int(&limit, (int64_t)max);
   rc = run(p, c, "claim", 2, v, "claiming executions", &r, err);
   if (rc != WF_OK) return rc;
   hold_rows(l, r);
@@ -340,8 +334,8 @@ int wf__pg_leases_holds(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
   if (!held)
     return wf__error_set(err, WF_ECANCELED, NULL,
                          "this process holds no lease of %s", arn);
-  char epoch[24];
-  const char *v[3] = {l->worker, arn, num(epoch, EPOCH(held))};
+  wf__pg_num epoch;
+  const char *v[3] = {l->worker, arn, wf__pg_int(&epoch, EPOCH(held))};
   PGresult *r;
   int rc = run(p, c, "holds", 3, v, "checking a lease", &r, err);
   if (rc != WF_OK) return rc;

@@ -18,15 +18,25 @@ import workflow
 from test_engine import CALLBACK, GREET, task_machine
 
 
-def resumes_a_callback_task(store: workflow.Store) -> None:
-    tokens: "queue.Queue[str]" = queue.Queue()
-
+def parking_handler(tokens: "queue.Queue[str]") -> Any:
+    """A callback task's handler: hands its token out and leaves the task
+    waiting for it."""
     def park(value: Any, ctx: workflow.Context) -> Any:
         tokens.put(ctx.token)
         return workflow.PENDING
+    return park
 
-    m = task_machine(CALLBACK, Parameters={
+
+def callback_machine() -> workflow.Machine:
+    """A Task whose handler gets its token as input."""
+    return task_machine(CALLBACK, Parameters={
         "FunctionName": "F", "Payload": {"token.$": "$$.Task.Token"}})
+
+
+def resumes_a_callback_task(store: workflow.Store) -> None:
+    tokens: "queue.Queue[str]" = queue.Queue()
+    park = parking_handler(tokens)
+    m = callback_machine()
     assert store.durable
     with workflow.Engine(store=store) as e:
         e.register_handler(CALLBACK, park)
@@ -128,13 +138,8 @@ def test_shared_postgresql_stores_hand_a_task_to_another_engine(
     execution the first runs is completed through the second, which takes
     the execution over."""
     tokens: "queue.Queue[str]" = queue.Queue()
-
-    def park(value: Any, ctx: workflow.Context) -> Any:
-        tokens.put(ctx.token)
-        return workflow.PENDING
-
-    m = task_machine(CALLBACK, Parameters={
-        "FunctionName": "F", "Payload": {"token.$": "$$.Task.Token"}})
+    park = parking_handler(tokens)
+    m = callback_machine()
     a = workflow.Store.postgresql(pg_database, shared=True, lease_ms=600)
     b = workflow.Store.postgresql(pg_database, shared=True, lease_ms=600)
     with workflow.Engine(store=a) as ea, workflow.Engine(store=b) as eb:
