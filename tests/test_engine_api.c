@@ -505,6 +505,63 @@ Test(engine_api, finished_names_stay_taken_until_the_store_prunes_them) {
   wf_store_free(s);
 }
 
+static int keep_run_arn(const wf_map_run_info *run, void *payload) {
+  snprintf(payload, 256, "%s", run->map_run_arn);
+  return 0;
+}
+
+static int ignore_run(const wf_map_run_info *run, void *payload) {
+  (void)run;
+  (void)payload;
+  return 0;
+}
+
+/* A Distributed Map's records (its Map Run, its children) belong to its
+ * execution: pruned with it, they go too. */
+Test(engine_api, a_pruned_execution_takes_its_map_runs_with_it) {
+  wf_store *s = NULL;
+  wf_store_options so = WF_STORE_OPTIONS_INIT;
+  so.retention_count = 1;
+  cr_assert_eq(wf_store_memory_new(&s, &so, NULL), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = s;
+  wf_engine *e = wft_engine(&o);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","
+      "\"End\":true,\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":"
+      "\"DISTRIBUTED\",\"ExecutionType\":\"STANDARD\"},\"StartAt\":\"P\","
+      "\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}}}}");
+  wf_execution *x = wft_run(e, m, "[1,2]", NULL);
+  wft_assert_succeeded(x, "[1,2]");
+  char run[256] = "";
+  wf_error err;
+  cr_assert_eq(wf_engine_list_map_runs(e, wf_execution_arn(x), keep_run_arn,
+                                       run, &err),
+               WF_OK, "%s", err.message);
+  cr_assert(run[0], "no Map Run listed");
+  cr_assert_eq(wf_engine_describe_map_run(e, run, ignore_run, NULL, &err),
+               WF_OK, "%s", err.message);
+  /* Another one ends: the store keeps one ended execution. */
+  wf_machine *p = wft_load(PASS_ONLY);
+  wf_execution_free(wft_run(e, p, NULL, NULL));
+  cr_assert_eq(wf_store_prune(s, 0, 0, NULL, NULL), WF_OK);
+  cr_assert_eq(wf_store_get_execution(s, wf_execution_arn(x), ignore_record,
+                                      NULL, &err),
+               WF_ENOTFOUND);
+  cr_assert_eq(wf_engine_describe_map_run(e, run, ignore_run, NULL, &err),
+               WF_ENOTFOUND);
+  run[0] = '\0';
+  cr_assert_eq(wf_engine_list_map_runs(e, wf_execution_arn(x), keep_run_arn,
+                                       run, &err),
+               WF_OK, "%s", err.message);
+  cr_assert(!run[0], "a pruned execution still lists its Map Run");
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_machine_free(p);
+  wf_engine_free(e);
+  wf_store_free(s);
+}
+
 /* ---- waiting and reading results ---- */
 
 Test(engine_api, wait_times_out_then_succeeds_once_the_task_completes) {

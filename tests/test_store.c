@@ -475,6 +475,56 @@ EVERY(prunes_ended_executions_by_age_and_count_never_running_ones) {
   wst_rmdir(dir);
 }
 
+/* Whether a document is there. */
+static bool has_document(wf_store *s, const char *kind, const char *key) {
+  json_t *a = json_array();
+  int rc = wf_store_get_document(s, kind, key, wst_add_document, a, NULL);
+  json_decref(a);
+  return rc == WF_OK;
+}
+
+EVERY(prunes_the_documents_an_execution_owns_with_it) {
+  char *dir = wst_tmpdir();
+  wf_store *s = wst_open(p->kind, dir, NULL);
+  wf_store_execution x[2] = {exec_rec(ARN("ended"), "ended", 1),
+                             exec_rec(ARN("running"), "running", 0)};
+  wf_store_document docs[4] = {{"run", "of-ended", "{}", 0},
+                               {"run", "of-running", "{}", 0},
+                               {"run", "nobody's", "{}", 0},
+                               {"child", "of-ended", "{}", 0}};
+  const char *owners[4] = {ARN("ended"), ARN("running"), NULL, ARN("ended")};
+  wf_store_batch b = {.executions = x, .nexecutions = 2, .documents = docs,
+                      .ndocuments = 4, .document_owners = owners};
+  commit_ok(s, &b);
+  /* Written again without an owner (wf_store_put_documents): still owned. */
+  wf_store_document again = {"run", "of-ended", "{\"v\":2}", 0};
+  wf_error err;
+  cr_assert_eq(wf_store_put_documents(s, &again, 1, &err), WF_OK, "%s",
+               err.message);
+  /* An owner the store does not have: nothing of the batch is applied. */
+  wf_store_document stray = {"run", "stray", "{}", 0};
+  const char *unknown = ARN("unknown");
+  wf_store_execution y = exec_rec(ARN("new"), "new", 1);
+  wf_store_batch bad = {.executions = &y, .nexecutions = 1,
+                        .documents = &stray, .ndocuments = 1,
+                        .document_owners = &unknown};
+  cr_assert_eq(wf_store_commit(s, &bad, &err), WF_EINVAL);
+  cr_assert(strstr(err.message, "unknown execution"), "%s", err.message);
+  cr_assert(!has_document(s, "run", "stray"));
+  json_t *none = wst_execution(s, ARN("new"));
+  cr_assert_null(none, "a refused batch was applied in part");
+  size_t pruned = 0;
+  cr_assert_eq(wf_store_prune(s, 1e12, 0, &pruned, &err), WF_OK, "%s",
+               err.message);
+  cr_assert_eq(pruned, 1);
+  cr_assert(!has_document(s, "run", "of-ended"));
+  cr_assert(!has_document(s, "child", "of-ended"));
+  cr_assert(has_document(s, "run", "of-running"));
+  cr_assert(has_document(s, "run", "nobody's"));
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
 /* ---- SQLite only ---- */
 
 static int count_rows(const wf_store_execution *x, void *p) {
@@ -691,20 +741,31 @@ Test(store, sqlite_migrates_a_version_1_store) {
                             "DROP INDEX executions_by_name;"
                             "CREATE UNIQUE INDEX executions_by_name ON "
                             "executions(machine_name, name);"
+                            "DROP INDEX documents_by_owner;"
+                            "ALTER TABLE documents DROP COLUMN owner;"
                             "PRAGMA user_version=1",
                             NULL, NULL, NULL),
                SQLITE_OK);
   sqlite3_close(db);
   s = wst_open("sqlite", dir, NULL);
   x = exec_rec(XARN("2"), "n", 1);
-  put_execs(s, &x, 1);
+  /* Version 3's owners of documents work on the migrated file. */
+  wf_store_document doc = {"run", "r", "{}", 0};
+  const char *owner = XARN("2");
+  wf_store_batch b = {.executions = &x, .nexecutions = 1, .documents = &doc,
+                      .ndocuments = 1, .document_owners = &owner};
+  commit_ok(s, &b);
+  size_t pruned = 0;
+  cr_assert_eq(wf_store_prune(s, 1e12, 0, &pruned, NULL), WF_OK);
+  cr_assert_eq(pruned, 2);
+  cr_assert(!has_document(s, "run", "r"));
   wf_store_free(s);
   cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
   sqlite3_stmt *st;
   cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL),
                SQLITE_OK);
   cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
-  cr_assert_eq(sqlite3_column_int(st, 0), 2);
+  cr_assert_eq(sqlite3_column_int(st, 0), 3);
   sqlite3_finalize(st);
   sqlite3_close(db);
   free(path);
@@ -984,7 +1045,9 @@ Test(store, postgres_migrates_a_version_1_schema) {
                      "DROP FUNCTION wf_fenced; DROP FUNCTION wf_inserted;"
                      " DROP FUNCTION wf_now_ms; DROP TABLE wf_workers;"
                      " DROP INDEX wf_executions_by_owner;"
-                     " DELETE FROM wf_schema_version WHERE version = 2"));
+                     " DROP FUNCTION wf_owner;"
+                     " ALTER TABLE wf_documents DROP COLUMN owner;"
+                     " DELETE FROM wf_schema_version WHERE version >= 2"));
   cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_EVERSION);
   cr_assert(strstr(err.message, "schema version 1"), "%s", err.message);
   cr_assert_eq(open_kind("postgres", dir, false, &s, &err), WF_OK, "%s",
@@ -995,6 +1058,19 @@ Test(store, postgres_migrates_a_version_1_schema) {
   json_t *kept = wst_execution(s, ARN("kept"));
   cr_assert_not_null(kept);
   json_decref(kept);
+  wf_store_free(s);
+  /* Version 3's owners of documents work on the migrated schema. */
+  s = wst_open("postgres", dir, NULL);
+  wf_store_document doc = {"run", "r", "{}", 0};
+  const char *owner = ARN("kept");
+  wf_store_batch owned = {.documents = &doc, .ndocuments = 1,
+                          .document_owners = &owner};
+  cr_assert_eq(wf_store_commit(s, &owned, &err), WF_OK, "%s", err.message);
+  size_t pruned = 0;
+  cr_assert_eq(wf_store_prune(s, 1e12, 0, &pruned, &err), WF_OK, "%s",
+               err.message);
+  cr_assert_eq(pruned, 1);
+  cr_assert(!has_document(s, "run", "r"));
   wf_store_free(s);
   /* Shared, on the migrated schema. */
   char *conninfo = wst_pg_conninfo(dir);
@@ -1018,7 +1094,7 @@ Test(store, postgres_refuses_a_store_from_a_newer_version) {
                err.message);
   cr_assert(strstr(err.message, "newer libworkflow") &&
                 strstr(err.message, "schema version 99") &&
-                strstr(err.message, "reads up to 2"),
+                strstr(err.message, "reads up to 3"),
             "%s", err.message);
   cr_assert(strstr(err.message, wst_pg_name(dir)),
             "the message names no database: %s", err.message);

@@ -109,6 +109,13 @@ typedef struct wf_store_batch {
   size_t nevents;
   const wf_store_document *documents;
   size_t ndocuments;
+  /** NULL, or one entry per document: the ARN of the execution the
+   *  document belongs to (an execution of this batch or one stored
+   *  before), so that pruning the execution deletes it too; a NULL entry
+   *  keeps the document until it is deleted. Upserting an owned document
+   *  with a NULL entry keeps its owner. A backend built before this field
+   *  existed ignores it (its documents are kept). */
+  const char *const *document_owners;
 } wf_store_batch;
 
 /** Which executions a list returns, newest first. */
@@ -206,7 +213,8 @@ typedef struct wf_store_ops {
   /** Delete at most `max` ended executions (with their events) that
    *  stopped before `stopped_before_ms`, or beyond the newest `keep`
    *  ended ones (0: no count limit), oldest first; *pruned gets how many
-   *  went. Never a running one. */
+   *  went. Never a running one. The documents each owned
+   *  (wf_store_batch.document_owners) go with it. */
   int (*prune)(void *backend, int64_t stopped_before_ms, size_t keep,
                size_t max, size_t *pruned, wf_error *err);
 
@@ -481,7 +489,8 @@ WF_API int wf_store_commit(wf_store *store, const wf_store_batch *batch,
 /**
  * Prune by the store's retention options: at most `max` (0: all due) ended
  * executions that stopped more than retention_ms before `now_ms`, or are
- * beyond the newest retention_count ended ones, go with their histories.
+ * beyond the newest retention_count ended ones, go with their histories
+ * and the documents they own (wf_store_batch.document_owners).
  * Engines do this themselves, a little at a time; a tool may call it.
  * @param[out] pruned optional: how many went.
  * @return WF_OK, WF_EPERM (read-only), WF_EIO, WF_ENOSPC.

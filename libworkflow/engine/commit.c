@@ -252,20 +252,25 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
     ndoc += it->docs.n;
   }
   wf_store_document *docs = wf__malloc((ndoc ? ndoc : 1) * sizeof *docs);
+  const char **owners = wf__malloc((ndoc ? ndoc : 1) * sizeof *owners);
   wf_store_execution *recs = wf__malloc((nx ? nx : 1) * sizeof *recs);
   wf_store_event *evs = wf__malloc((nev ? nev : 1) * sizeof *evs);
   wf_store_definition *defs = wf__malloc((ndef ? ndef : 1) * sizeof *defs);
   char **opts = wf__calloc(ndef ? ndef : 1, sizeof *opts);
   int rc = WF_OK;
-  if (!recs || !evs || !defs || !opts || !docs) {
+  if (!recs || !evs || !defs || !opts || !docs || !owners) {
     rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     goto done;
   }
   nx = nev = ndef = ndoc = 0;
   for (wf__commit_item *it = items; it; it = it->next) {
     wf_execution *x = it->x;
-    /* Later items' records of a Map Run come after earlier ones'. */
-    for (size_t i = 0; i < it->docs.n; i++) docs[ndoc++] = it->docs.v[i];
+    /* Later items' records of a Map Run come after earlier ones'. An
+     * execution's documents are pruned with it. */
+    for (size_t i = 0; i < it->docs.n; i++) {
+      owners[ndoc] = x->arn;
+      docs[ndoc++] = it->docs.v[i];
+    }
     recs[nx] = it->rec;
     recs[nx++].state = it->state;
     if (it->definition) {
@@ -286,10 +291,12 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
   wf_store_batch b = {.definitions = defs, .ndefinitions = ndef,
                       .executions = recs, .nexecutions = nx,
                       .events = evs, .nevents = nev,
-                      .documents = docs, .ndocuments = ndoc};
+                      .documents = docs, .ndocuments = ndoc,
+                      .document_owners = owners};
   rc = wf__store_commit(e->store, &b, err);
 done:
   wf__free(docs);
+  wf__free(owners);
   for (size_t i = 0; opts && i < ndef; i++) wf__free(opts[i]);
   wf__free(opts);
   wf__free(defs);

@@ -30,12 +30,15 @@ typedef struct mem_exec {
   struct mem_exec *newer, *older; /* every execution, by seq */
   struct mem_exec *ended_next, *ended_prev; /* ended ones, by ending */
   bool ended;
+  struct mem_doc *owned; /* the documents pruned with it */
 } mem_exec;
 
 typedef struct mem_doc {
   wf_store_document rec; /* strings owned */
   char *map_key;         /* kind \x1f key */
   struct mem_doc *next, *prev; /* by seq */
+  mem_exec *owner;       /* NULL: kept until deleted */
+  struct mem_doc *owned_next, *owned_prev;
 } mem_doc;
 
 typedef struct mem_def {
@@ -332,11 +335,32 @@ static int put_event(mem_store *m, const wf_store_event *e, wf_error *err) {
   return WF_OK;
 }
 
+static void owned_unlink(mem_doc *d) {
+  if (!d->owner) return;
+  if (d->owned_prev) d->owned_prev->owned_next = d->owned_next;
+  else d->owner->owned = d->owned_next;
+  if (d->owned_next) d->owned_next->owned_prev = d->owned_prev;
+  d->owner = NULL;
+  d->owned_next = d->owned_prev = NULL;
+}
+
+static void owned_link(mem_doc *d, mem_exec *owner) {
+  if (!owner || d->owner == owner) return;
+  owned_unlink(d);
+  d->owner = owner;
+  d->owned_next = owner->owned;
+  if (owner->owned) owner->owned->owned_prev = d;
+  owner->owned = d;
+}
+
+/* Out of every list and table (the caller frees it). */
 static void doc_unlink(mem_store *m, mem_doc *d) {
   if (d->prev) d->prev->next = d->next;
   else m->doc_first = d->next;
   if (d->next) d->next->prev = d->prev;
   else m->doc_last = d->prev;
+  owned_unlink(d);
+  wf__strmap_remove(&m->docs, d->map_key);
 }
 
 static void doc_free(mem_doc *d) {
@@ -348,13 +372,17 @@ static void doc_free(mem_doc *d) {
 }
 
 static int put_document(mem_store *m, const wf_store_document *d,
-                        wf_error *err) {
+                        const char *owner_arn, wf_error *err) {
+  mem_exec *owner = NULL;
+  if (d->body && owner_arn && !(owner = wf__strmap_get(&m->execs, owner_arn)))
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "document '%s' of an unknown execution '%s'",
+                         d->key ? d->key : "(null)", owner_arn);
   char *key = join_key(d->kind, d->key);
   if (!key) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
   mem_doc *old = wf__strmap_get(&m->docs, key);
   if (!d->body) {
     if (old) {
-      wf__strmap_remove(&m->docs, key);
       doc_unlink(m, old);
       doc_free(old);
     }
@@ -367,6 +395,7 @@ static int put_document(mem_store *m, const wf_store_document *d,
     if (!body) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     wf__free((char *)old->rec.body);
     old->rec.body = body;
+    owned_link(old, owner);
     return WF_OK;
   }
   mem_doc *n = wf__calloc(1, sizeof *n);
@@ -387,7 +416,24 @@ static int put_document(mem_store *m, const wf_store_document *d,
   if (m->doc_last) m->doc_last->next = n;
   else m->doc_first = n;
   m->doc_last = n;
+  owned_link(n, owner);
   return WF_OK;
+}
+
+/* Document i's owner is stored or comes with the batch (checked before
+ * anything is applied). */
+static int check_owner(mem_store *m, const wf_store_batch *b, size_t i,
+                       wf_error *err) {
+  const char *arn = b->document_owners[i];
+  if (!arn || !b->documents[i].body || wf__strmap_get(&m->execs, arn))
+    return WF_OK;
+  for (size_t k = 0; k < b->nexecutions; k++)
+    if (b->executions[k].arn && strcmp(b->executions[k].arn, arn) == 0)
+      return WF_OK;
+  return wf__error_set(err, WF_EINVAL, NULL,
+                       "document '%s' of an unknown execution '%s'",
+                       b->documents[i].key ? b->documents[i].key : "(null)",
+                       arn);
 }
 
 static int mem_commit(void *backend, const wf_store_batch *b, wf_error *err) {
@@ -411,6 +457,9 @@ static int mem_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     for (size_t i = 0; rc == WF_OK && b->nexecutions > 1 && i < b->nexecutions;
          i++)
       rc = check_name(m, &b->executions[i], err);
+    for (size_t i = 0; rc == WF_OK && b->document_owners && i < b->ndocuments;
+         i++)
+      rc = check_owner(m, b, i, err);
     for (size_t i = 0; rc == WF_OK && i < b->ndefinitions; i++)
       rc = put_definition(m, &b->definitions[i], err);
     for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++)
@@ -418,7 +467,9 @@ static int mem_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     for (size_t i = 0; rc == WF_OK && i < b->nevents; i++)
       rc = put_event(m, &b->events[i], err);
     for (size_t i = 0; rc == WF_OK && i < b->ndocuments; i++)
-      rc = put_document(m, &b->documents[i], err);
+      rc = put_document(m, &b->documents[i],
+                        b->document_owners ? b->document_owners[i] : NULL,
+                        err);
     pthread_mutex_unlock(&m->mu);
   }
   for (size_t i = 0; i < b->nexecutions; i++) progress_free(&ps[i]);
@@ -572,6 +623,7 @@ static int mem_prune(void *backend, int64_t stopped_before_ms, size_t keep,
   mem_store *m = backend;
   size_t n = 0;
   mem_exec *gone = NULL;
+  mem_doc *docs_gone = NULL;
   pthread_mutex_lock(&m->mu);
   while (m->ended_first && (!max || n < max)) {
     mem_exec *x = m->ended_first;
@@ -582,12 +634,24 @@ static int mem_prune(void *backend, int64_t stopped_before_ms, size_t keep,
     x->older = gone; /* a list of what goes, freed below */
     gone = x;
     n++;
+    /* Its documents go with it: out of the tables now, freed below. */
+    while (x->owned) {
+      mem_doc *d = x->owned;
+      doc_unlink(m, d);
+      d->next = docs_gone;
+      docs_gone = d;
+    }
   }
   pthread_mutex_unlock(&m->mu);
   while (gone) {
     mem_exec *x = gone;
     gone = x->older;
     exec_free(x);
+  }
+  while (docs_gone) {
+    mem_doc *d = docs_gone;
+    docs_gone = d->next;
+    doc_free(d);
   }
   if (pruned) *pruned = n;
   return WF_OK;
@@ -606,16 +670,16 @@ static void free_def(const char *k, void *v, void *a) {
 
 static void mem_close(void *backend) {
   mem_store *m = backend;
+  /* Documents first: they may name their owners. */
+  while (m->doc_first) {
+    mem_doc *d = m->doc_first;
+    doc_unlink(m, d);
+    doc_free(d);
+  }
   while (m->newest) {
     mem_exec *x = m->newest;
     exec_unlink(m, x);
     exec_free(x);
-  }
-  while (m->doc_first) {
-    mem_doc *d = m->doc_first;
-    doc_unlink(m, d);
-    wf__strmap_remove(&m->docs, d->map_key);
-    doc_free(d);
   }
   wf__strmap_foreach(&m->defs, free_def, NULL);
   wf__strmap_clear(&m->defs);

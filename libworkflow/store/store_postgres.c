@@ -23,7 +23,7 @@
 
 /* wf_schema_version holds the versions applied; this binary reads up to
  * SCHEMA_VERSION and migrates an older schema up to it. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /* Advisory lock keys: "wflw" and the store's schema, for the one writer
  * (held by its session) and for making the schema (a transaction's). */
@@ -68,6 +68,26 @@ static const char SCHEMA[] =
     " UNIQUE(kind, key));"
     "INSERT INTO wf_schema_version(version) VALUES(1);";
 
+/* Version 3: the execution (its seq) a document belongs to, pruned with
+ * it. wf_owner() finds it, and fails the statement (SQLSTATE 23503,
+ * foreign_key_violation) when the ARN is no stored execution. */
+static const char OWNERS_SCHEMA[] =
+    "ALTER TABLE wf_documents ADD COLUMN owner bigint;"
+    "CREATE INDEX wf_documents_by_owner ON wf_documents(owner)"
+    " WHERE owner IS NOT NULL;"
+    "CREATE FUNCTION wf_owner(a text) RETURNS bigint LANGUAGE plpgsql AS $$"
+    " DECLARE s bigint;"
+    " BEGIN"
+    "  IF a IS NULL THEN RETURN NULL; END IF;"
+    "  SELECT seq INTO s FROM wf_executions WHERE arn = a;"
+    "  IF s IS NULL THEN"
+    "   RAISE EXCEPTION 'a document owned by an unknown execution: %', a"
+    "   USING ERRCODE = '23503';"
+    "  END IF;"
+    "  RETURN s;"
+    " END $$;"
+    "INSERT INTO wf_schema_version(version) VALUES(3);";
+
 #define EXEC_COLUMNS WF__PG_EXEC_COLUMNS
 
 static const wf__pg_stmt WRITER_SQL[] = {
@@ -85,17 +105,22 @@ static const wf__pg_stmt WRITER_SQL[] = {
     /* No execution: a NULL the column refuses (not_null_violation). */
     {"event", "INSERT INTO wf_events VALUES((SELECT seq FROM wf_executions"
               " WHERE arn=$1), $2, $3, $4)"},
-    {"doc", "INSERT INTO wf_documents(kind, key, body) VALUES($1,$2,$3)"
-            " ON CONFLICT(kind, key) DO UPDATE SET body=excluded.body"},
+    {"doc", "INSERT INTO wf_documents(kind, key, body, owner)"
+            " VALUES($1,$2,$3,wf_owner($4)) ON CONFLICT(kind, key) DO UPDATE"
+            " SET body=excluded.body,"
+            " owner=coalesce(excluded.owner, wf_documents.owner)"},
     {"doc_del", "DELETE FROM wf_documents WHERE kind=$1 AND key=$2"},
     {"prune_old", "SELECT seq FROM wf_executions WHERE status <> 0 AND"
                   " stop_ms < $1 ORDER BY stop_ms LIMIT $2"},
     {"prune_count", "SELECT count(*) FROM wf_executions WHERE status <> 0"},
     {"prune_oldest", "SELECT seq FROM wf_executions WHERE status <> 0"
                      " ORDER BY stop_ms LIMIT $1"},
+    /* Each with its history and the documents it owns. */
     {"prune_del", "WITH gone AS (DELETE FROM wf_executions"
-                  " WHERE seq = ANY($1::bigint[]) RETURNING seq)"
-                  " DELETE FROM wf_events WHERE execution IN"
+                  " WHERE seq = ANY($1::bigint[]) RETURNING seq),"
+                  " history AS (DELETE FROM wf_events WHERE execution IN"
+                  " (SELECT seq FROM gone))"
+                  " DELETE FROM wf_documents WHERE owner IN"
                   " (SELECT seq FROM gone)"},
 };
 
@@ -194,8 +219,10 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
                            "store %s is empty (no engine has written to it)",
                            label);
     rc = command(s, c, SCHEMA, "creating its schema", err);
-    return rc == WF_OK ? command(s, c, WF__PG_LEASE_SCHEMA,
-                                 "creating its schema", err)
+    if (rc == WF_OK)
+      rc = command(s, c, WF__PG_LEASE_SCHEMA, "creating its schema", err);
+    return rc == WF_OK ? command(s, c, OWNERS_SCHEMA, "creating its schema",
+                                 err)
                        : rc;
   }
   v = scalar(s, c, "SELECT max(version) FROM wf_schema_version", &r, &rc,
@@ -212,15 +239,19 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
     return wf__error_set(err, WF_ECORRUPT, NULL,
                          "store %s has no schema version", label);
   /* Older versions are migrated here, in this transaction: 2 added the
-   * workers and the fence of work sharing. */
+   * workers and the fence of work sharing, 3 the owners of documents (a
+   * reader of version 2 needs none of them). */
   if (version < 2 && s->pool.read_only)
     return wf__error_set(err, WF_EVERSION, NULL,
                          "store %s has schema version %lld: open it once "
                          "for writing to migrate it to version %d",
                          label, version, SCHEMA_VERSION);
+  if (s->pool.read_only) return WF_OK;
   if (version < 2)
-    return command(s, c, WF__PG_LEASE_SCHEMA, "migrating its schema", err);
-  return WF_OK;
+    rc = command(s, c, WF__PG_LEASE_SCHEMA, "migrating its schema", err);
+  if (rc == WF_OK && version < 3)
+    rc = command(s, c, OWNERS_SCHEMA, "migrating its schema", err);
+  return rc;
 }
 
 /* A new connection's setup (pg_pool.h): the writer takes the writer's
@@ -400,8 +431,9 @@ static void send_batch(pg_store *s, pipeline *pl, const wf_store_batch *b,
   }
   for (size_t i = 0; i < b->ndocuments && !*oom; i++) {
     const wf_store_document *d = &b->documents[i];
-    const char *v[3] = {d->kind, d->key, d->body};
-    send_prepared(pl, d->body ? "doc" : "doc_del", d->body ? 3 : 2, v, NULL,
+    const char *v[4] = {d->kind, d->key, d->body,
+                        b->document_owners ? b->document_owners[i] : NULL};
+    send_prepared(pl, d->body ? "doc" : "doc_del", d->body ? 4 : 2, v, NULL,
                   NULL);
   }
   send_command(pl, *oom ? "ROLLBACK" : "COMMIT");

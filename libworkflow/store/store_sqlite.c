@@ -23,9 +23,15 @@
 /* "wflw": marks the file as a libworkflow store. */
 #define APP_ID 0x77666c77
 /* Version 2: EXPRESS executions' names may repeat (the unique index on
- * names leaves them out). A version 1 file is migrated when opened for
+ * names leaves them out). Version 3: a document may be owned by an
+ * execution (pruned with it). An older file is migrated when opened for
  * writing. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+/* Version 3: the execution (its seq) a document belongs to. */
+#define OWNERS_SCHEMA                                                  \
+  "ALTER TABLE documents ADD COLUMN owner INTEGER;"                    \
+  "CREATE INDEX documents_by_owner ON documents(owner)"                \
+  " WHERE owner IS NOT NULL;"
 #define NAMES_INDEX                                                        \
   "CREATE UNIQUE INDEX executions_by_name ON executions(machine_name, name)" \
   " WHERE instr(arn, ':express:') = 0;"
@@ -56,7 +62,8 @@ static const char SCHEMA[] =
     "CREATE UNIQUE INDEX events_by_execution ON events(execution, first_id);"
     "CREATE TABLE documents("
     " seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL,"
-    " body TEXT NOT NULL, UNIQUE(kind, key));";
+    " body TEXT NOT NULL, UNIQUE(kind, key));"
+    OWNERS_SCHEMA;
 
 #define EXEC_COLUMNS                                                        \
   "seq, arn, name, machine_name, machine_arn, definition_id, status,"       \
@@ -67,6 +74,7 @@ enum {
   /* writer */
   W_BEGIN, W_COMMIT, W_ROLLBACK, W_DEF, W_EXEC, W_EXEC_SEQ, W_EVENT, W_DOC,
   W_DOC_DEL, W_PRUNE_OLD, W_PRUNE_COUNT, W_PRUNE_OLDEST, W_DEL_EVENTS,
+  W_DEL_OWNED,
   W_DEL_EXEC, W_COUNT,
   /* reader */
   R_EXEC = 0, R_FIND, R_LIST_ALL, R_LIST_MACHINE, R_RUNNING, R_EVENTS_FWD,
@@ -90,8 +98,10 @@ static const char *const WRITER_SQL[W_COUNT] = {
         " RETURNING seq",
     [W_EXEC_SEQ] = "SELECT seq FROM executions WHERE arn=?1",
     [W_EVENT] = "INSERT INTO events VALUES(?1,?2,?3,?4)",
-    [W_DOC] = "INSERT INTO documents(kind, key, body) VALUES(?1,?2,?3)"
-              " ON CONFLICT(kind, key) DO UPDATE SET body=excluded.body",
+    [W_DOC] = "INSERT INTO documents(kind, key, body, owner)"
+              " VALUES(?1,?2,?3,?4) ON CONFLICT(kind, key) DO UPDATE"
+              " SET body=excluded.body,"
+              " owner=coalesce(excluded.owner, owner)",
     [W_DOC_DEL] = "DELETE FROM documents WHERE kind=?1 AND key=?2",
     [W_PRUNE_OLD] = "SELECT seq FROM executions WHERE status != 0 AND"
                     " stop_ms < ?1 ORDER BY stop_ms LIMIT ?2",
@@ -99,6 +109,7 @@ static const char *const WRITER_SQL[W_COUNT] = {
     [W_PRUNE_OLDEST] = "SELECT seq FROM executions WHERE status != 0"
                        " ORDER BY stop_ms LIMIT ?1",
     [W_DEL_EVENTS] = "DELETE FROM events WHERE execution=?1",
+    [W_DEL_OWNED] = "DELETE FROM documents WHERE owner=?1",
     [W_DEL_EXEC] = "DELETE FROM executions WHERE seq=?1",
 };
 
@@ -330,11 +341,19 @@ static int apply(sql_store *s, const wf_store_batch *b, wf__strmap *seqs,
   *what = "writing a document";
   for (size_t i = 0; rc == SQLITE_OK && i < b->ndocuments; i++) {
     const wf_store_document *d = &b->documents[i];
+    const char *owner = b->document_owners ? b->document_owners[i] : NULL;
+    int64_t owner_seq = 0;
+    if (d->body && owner) {
+      rc = execution_seq(s, seqs, owner, &owner_seq);
+      if (rc != SQLITE_OK) break;
+    }
     sqlite3_stmt *st = stmt(&s->w, d->body ? W_DOC : W_DOC_DEL);
     bind_text(st, 1, d->kind);
     bind_text(st, 2, d->key);
     if (d->body) bind_text(st, 3, d->body);
+    if (owner_seq) sqlite3_bind_int64(st, 4, owner_seq);
     rc = exec_stmt(st);
+    sqlite3_clear_bindings(st);
   }
   return rc;
 }
@@ -357,8 +376,10 @@ static int sql_commit(void *backend, const wf_store_batch *b, wf_error *err) {
   if (rc != SQLITE_OK) {
     if (rc == SQLITE_NOTFOUND)
       code = wf__error_set(err, WF_EINVAL, NULL,
-                           "store %s: an event of an unknown execution",
-                           s->path);
+                           "store %s: %s an unknown execution", s->path,
+                           strcmp(what, "writing a document") == 0
+                               ? "a document owned by"
+                               : "an event of");
     else if ((rc & 0xff) == SQLITE_CONSTRAINT)
       code = wf__error_set(err, WF_EEXIST, NULL,
                            "Execution Already Exists: %s",
@@ -613,15 +634,15 @@ static int sql_prune(void *backend, int64_t stopped_before_ms, size_t keep,
       rc = collect(st, seqs, want, &n);
     }
   }
-  for (size_t i = 0; rc == SQLITE_OK && i < n; i++) {
-    sqlite3_stmt *st = stmt(&s->w, W_DEL_EVENTS);
-    sqlite3_bind_int64(st, 1, seqs[i]);
-    rc = exec_stmt(st);
-    if (rc != SQLITE_OK) break;
-    st = stmt(&s->w, W_DEL_EXEC);
-    sqlite3_bind_int64(st, 1, seqs[i]);
-    rc = exec_stmt(st);
-  }
+  /* Each with its history and the documents it owns. */
+  static const int GONE[] = {W_DEL_EVENTS, W_DEL_OWNED, W_DEL_EXEC};
+  for (size_t i = 0; rc == SQLITE_OK && i < n; i++)
+    for (size_t k = 0; rc == SQLITE_OK && k < sizeof GONE / sizeof *GONE;
+         k++) {
+      sqlite3_stmt *st = stmt(&s->w, GONE[k]);
+      sqlite3_bind_int64(st, 1, seqs[i]);
+      rc = exec_stmt(st);
+    }
   if (rc == SQLITE_OK) rc = exec_stmt(stmt(&s->w, W_COMMIT));
   int code = WF_OK;
   if (rc != SQLITE_OK) {
@@ -794,18 +815,23 @@ static int check_schema(sql_store *s, wf_error *err) {
   if (version < 1)
     return wf__error_set(err, WF_ECORRUPT, NULL,
                          "store %s has no schema version", s->path);
-  if (version == 1 && !s->read_only) {
-    /* Version 1 kept every name unique, EXPRESS ones too. */
+  if (version < SCHEMA_VERSION && !s->read_only) {
+    /* Version 1 kept every name unique, EXPRESS ones too; version 2 had
+     * no owners of documents. */
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version=%d", SCHEMA_VERSION);
     rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
+    if (rc == SQLITE_OK && version < 2)
       rc = sqlite3_exec(db, "DROP INDEX executions_by_name;" NAMES_INDEX,
                         NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_exec(db, OWNERS_SCHEMA, NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-      int code = fail(s, db, rc, "migrating its schema to version 2", err);
+      snprintf(sql, sizeof sql, "migrating its schema to version %d",
+               SCHEMA_VERSION);
+      int code = fail(s, db, rc, sql, err);
       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
       return code;
     }

@@ -144,8 +144,11 @@ static void token_note(gw_sfn_call *c, const char *arn, json_t *list,
                                         (json_int_t)date));
   while (json_array_size(list) > REDRIVE_TOKENS) json_array_remove(list, 0);
   char *body = json_dumps(list, JSON_COMPACT);
+  /* Pruned with the execution. */
   wf_store_document doc = {TOKEN_KIND, arn, body, 0};
-  if (body) wf_store_put_documents(wf_engine_store(c->g->engine), &doc, 1, NULL);
+  wf_store_batch b = {.documents = &doc, .ndocuments = 1,
+                      .document_owners = &arn};
+  if (body) wf_store_commit(wf_engine_store(c->g->engine), &b, NULL);
   free(body);
 }
 
