@@ -9,7 +9,8 @@
  * (status, dates, the counts of child executions and items,
  * MaxConcurrency and the tolerances) and of each child is kept in the
  * engine's store, as documents (kinds "wf.mapRun", "wf.mapRunsOf
- * EXECUTION_ARN" and "wf.mapRunChild": reserved), written with the
+ * EXECUTION_ARN", "wf.mapRunChild" and "wf.mapRunChildEvents":
+ * reserved), written with the
  * commits of the execution that runs the Map: what these functions
  * answer is committed, and an engine resumed on the same store answers
  * the same (a resumed run goes on counting where it was).
@@ -18,7 +19,14 @@
  *   arn:aws:states:REGION:ACCOUNT:execution:MACHINE/LABEL:NAME
  * (NAME a UUID, the same for the child's whole life, redrives included),
  * listed by its Map Run (ListExecutions with mapRunArn) and described by
- * its ARN (DescribeExecution), with its input and output.
+ * its ARN (DescribeExecution), with its input and output. A STANDARD
+ * child (ItemProcessor.ProcessorConfig.ExecutionType STANDARD) has a
+ * history of its own (GetExecutionHistory), its events numbered from 1:
+ * ExecutionStarted with its input, the ItemProcessor's state and task
+ * events, ExecutionSucceeded, ExecutionFailed or ExecutionAborted. It is
+ * written with the commits of the execution that runs the Map, a
+ * commit's events as one document; none is kept of an EXPRESS child (as
+ * on AWS), nor by an engine with WF_HISTORY_OFF.
  */
 #ifndef WF_MAP_RUN_H
 #define WF_MAP_RUN_H
@@ -27,6 +35,7 @@
 
 #include "workflow/common.h"
 #include "workflow/engine.h"
+#include "workflow/store.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -185,6 +194,28 @@ WF_API int wf_engine_describe_map_run_child(wf_engine *engine,
                                             const char *execution_arn,
                                             wf_map_run_child_cb cb,
                                             void *payload, wf_error *err);
+
+/**
+ * A child execution's history, as wf_store_read_events() reads an
+ * execution's: from `from_id` on (forwards), or from `from_id` down
+ * (reverse; 0 or less: from the last), at most `limit` events (0: all),
+ * one callback each, in GetExecutionHistory's shape. Only committed
+ * events are read, a commit's part of the history at a time, so a page
+ * reads little more than it shows.
+ * @param execution_arn borrowed: a child's (wf_map_run_child).
+ * @param cb called with no engine lock held; nonzero stops the reading.
+ * @return WF_OK; WF_ENOTFOUND (no Map Run's child has this ARN);
+ *         WF_EUNSUPPORTED (no history is kept of it: an EXPRESS child, or
+ *         the engine ran with WF_HISTORY_OFF; err says which); WF_EINVAL;
+ *         WF_ENOMEM; the store's WF_EIO, WF_ECORRUPT.
+ * Threads: any.
+ */
+WF_API int wf_engine_read_map_run_child_events(wf_engine *engine,
+                                               const char *execution_arn,
+                                               int64_t from_id, bool reverse,
+                                               size_t limit,
+                                               wf_store_event_cb cb,
+                                               void *payload, wf_error *err);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include "alloc.h"
 #include "engine_impl.h"
 #include "json_text.h"
+#include "map_data.h"
 
 static const char *const BASE_NAMES[] = {
 #define WF__EVENT_NAME(id, name) name,
@@ -79,35 +80,14 @@ static bool execution_end(wf__event_type t) {
   return t >= WF__EV_EXECUTION_SUCCEEDED && t <= WF__EV_EXECUTION_TIMED_OUT;
 }
 
-int64_t wf__history_record(wf_execution *x, wf__frame *f,
-                           const wf__event_args *a) {
-  if (f && f->id_counter) {
-    /* A child execution of a distributed Map: its own numbering, and its
-     * events are not part of this history. */
-    int64_t id = (*f->id_counter)++;
-    f->prev_event = id;
-    return id;
-  }
-  /* Nothing is recorded once the execution's last event is. */
-  if (x->ended) return x->next_event_id - 1;
-  /* AWS: when 24,999 events are recorded, the next one is the last: an
-   * ExecutionSucceeded stands, anything else becomes ExecutionFailed. A
-   * Standard workflow's quota: Express ones keep no such history. */
-  if (x->next_event_id == WF__HISTORY_LIMIT && !execution_end(a->type) &&
-      x->machine->type == WF_MACHINE_STANDARD)
-    return wf__exec_history_full(x);
-  int64_t id = x->next_event_id++;
-  int64_t prev = f ? f->prev_event : a->prev;
-  if (f) f->prev_event = id;
-  x->dirty = true;
-  wf_engine *e = x->engine;
-  /* Nothing records or listens: only the id was needed. */
-  if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->nsinks)
-    return id;
+/* The event `a` describes, numbered `id` after `prev` (its data shared). */
+static wf__event make_event(wf_execution *x, wf__frame *f,
+                            const wf__event_args *a, int64_t id,
+                            int64_t prev) {
   wf__event ev = {.type = a->type,
                   .id = id,
                   .prev = prev,
-                  .ts = wf__engine_now(e),
+                  .ts = wf__engine_now(x->engine),
                   .data = json_incref(a->data),
                   .assigned = json_incref(a->assigned),
                   .number = a->number,
@@ -130,6 +110,49 @@ int64_t wf__history_record(wf_execution *x, wf__frame *f,
     ev.has_duration = true;
     ev.duration_ms = ev.ts - x->start_ms;
   }
+  return ev;
+}
+
+/* An event of a distributed Map's child execution: its own numbering,
+ * kept for its own history (map_run.c), never part of this one's nor
+ * told to listeners. */
+static int64_t record_child(wf_execution *x, wf__frame *f,
+                            const wf__event_args *a) {
+  int64_t id = (*f->id_counter)++;
+  int64_t prev = f->prev_event;
+  f->prev_event = id;
+  /* Nothing kept: only the id was needed. */
+  if (x->engine->history == WF_HISTORY_OFF) return id;
+  wf__frame *top = f;
+  while (top && !top->own_history) top = top->parent;
+  if (!top || !wf__map_run_keeps_history(top)) return id;
+  wf__event ev = make_event(x, f, a, id, prev);
+  if (a->type == WF__EV_EXECUTION_STARTED || execution_end(a->type))
+    ev.has_duration = false;
+  wf__map_run_child_event(top, &ev);
+  return id;
+}
+
+int64_t wf__history_record(wf_execution *x, wf__frame *f,
+                           const wf__event_args *a) {
+  if (f && f->id_counter) return record_child(x, f, a);
+  /* Nothing is recorded once the execution's last event is. */
+  if (x->ended) return x->next_event_id - 1;
+  /* AWS: when 24,999 events are recorded, the next one is the last: an
+   * ExecutionSucceeded stands, anything else becomes ExecutionFailed. A
+   * Standard workflow's quota: Express ones keep no such history. */
+  if (x->next_event_id == WF__HISTORY_LIMIT && !execution_end(a->type) &&
+      x->machine->type == WF_MACHINE_STANDARD)
+    return wf__exec_history_full(x);
+  int64_t id = x->next_event_id++;
+  int64_t prev = f ? f->prev_event : a->prev;
+  if (f) f->prev_event = id;
+  x->dirty = true;
+  wf_engine *e = x->engine;
+  /* Nothing records or listens: only the id was needed. */
+  if (e->history == WF_HISTORY_OFF && !e->nlisteners && !e->nsinks)
+    return id;
+  wf__event ev = make_event(x, f, a, id, prev);
   if (x->nevents == x->cap) {
     size_t cap = x->cap ? x->cap * 2 : 16;
     wf__event *evs = wf__realloc(x->events, cap * sizeof *evs);

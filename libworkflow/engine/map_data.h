@@ -72,6 +72,12 @@ void wf__map_child_name(char out[37], const char *map_run_arn, size_t i);
  * arn:aws:states:R:A:execution:MACHINE/LABEL:NAME. */
 void wf__map_child_arn(wf__strbuf *out, const char *machine_arn,
                        const char *name);
+/* Whether the child execution `top` (a distributed Map's child frame)
+ * keeps a history (exec lock held). */
+bool wf__map_run_keeps_history(const wf__frame *top);
+/* Event `ev` (taken) of the child execution `top`, kept for its
+ * history's next document (exec lock held). */
+void wf__map_run_child_event(wf__frame *top, wf__event *ev);
 /* The run ended (`written`: a ResultWriter wrote its results). */
 void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written);
 /* A redrive runs it again. */

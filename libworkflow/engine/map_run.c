@@ -24,6 +24,17 @@ typedef struct registry {
 
 static const char RUNS_KEY = 0; /* the attachment's key: its address */
 
+/* What a child's record holds, let go (the record left as it was). */
+static void kid_clear(wf__child_rec *k) {
+  json_decref(k->input);
+  json_decref(k->output);
+  wf__free(k->error);
+  wf__free(k->cause);
+  for (size_t j = 0; j < k->nevents; j++) wf__event_free(&k->events[j]);
+  wf__free(k->events);
+  wf__free(k->chunks);
+}
+
 static void run_release(wf__map_run *r) {
   if (!r || atomic_fetch_sub(&r->refs, 1) != 1) return;
   pthread_mutex_destroy(&r->lock);
@@ -31,12 +42,8 @@ static void run_release(wf__map_run *r) {
   wf__free(r->execution_arn);
   wf__free(r->machine_arn);
   wf__free(r->items);
-  for (size_t i = 0; r->kids && i < r->children; i++) {
-    json_decref(r->kids[i].input);
-    json_decref(r->kids[i].output);
-    wf__free(r->kids[i].error);
-    wf__free(r->kids[i].cause);
-  }
+  for (size_t i = 0; r->kids && i < r->children; i++)
+    kid_clear(&r->kids[i]);
   wf__free(r->kids);
   wf__free(r->dirty_kids);
   wf__free(r);
@@ -46,12 +53,7 @@ static void run_release(wf__map_run *r) {
  * children: the store has them (its lock held). */
 static void shed(wf__map_run *r) {
   if (!r->detached || r->dirty || !r->kids) return;
-  for (size_t i = 0; i < r->children; i++) {
-    json_decref(r->kids[i].input);
-    json_decref(r->kids[i].output);
-    wf__free(r->kids[i].error);
-    wf__free(r->kids[i].cause);
-  }
+  for (size_t i = 0; i < r->children; i++) kid_clear(&r->kids[i]);
   wf__free(r->kids);
   r->kids = NULL;
   wf__free(r->items);
@@ -96,7 +98,7 @@ void wf__map_run_take_docs(wf_execution *x, wf__docs *out) {
   for (size_t k = 0; k < x->ndirty_runs; k++) {
     wf__map_run *r = x->dirty_runs[k];
     pthread_mutex_lock(&r->lock);
-    bool ok = wf__map_run_docs(r, out);
+    bool ok = wf__map_run_docs(r, x, out);
     if (ok) {
       r->dirty = false;
       shed(r);
@@ -171,6 +173,11 @@ static size_t child_items(const wf__fanout *fan, size_t i) {
       json_object_get(json_array_get(fan->items, i), "Items"));
 }
 
+/* AWS keeps a STANDARD child's history, never an EXPRESS one's. */
+static bool keeps_history(const wf_engine *e, const wf__state *st) {
+  return e->history == WF_HISTORY_FULL && !st->express_children;
+}
+
 void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
   wf__fanout *fan = f->fan;
   registry *g = runs(f->exec->engine);
@@ -184,6 +191,7 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
   r->machine_arn = wf__strbuf_take(&m);
   r->children = fan->total;
   r->engine = f->exec->engine;
+  r->keep_history = keeps_history(r->engine, st);
   r->items = wf__calloc(fan->total ? fan->total : 1, sizeof *r->items);
   r->kids = wf__calloc(fan->total ? fan->total : 1, sizeof *r->kids);
   if (!r->arn || !r->execution_arn || !r->machine_arn || !r->items ||
@@ -235,11 +243,8 @@ static void child_note(wf__map_run *r, size_t i, wf__map_child what,
   if (i >= r->children || !r->kids) return;
   wf__child_rec *k = &r->kids[i];
   if (what == WF__MAP_CHILD_STARTED) {
-    /* A redrive runs it again: it starts afresh. */
-    json_decref(k->input);
-    json_decref(k->output);
-    wf__free(k->error);
-    wf__free(k->cause);
+    /* A redrive runs it again: it starts afresh, its history too. */
+    kid_clear(k);
     *k = (wf__child_rec){.start_ms = now, .status = WF_EXEC_RUNNING,
                          .input = json_incref(c ? c->input : NULL),
                          .dirty = k->dirty};
@@ -273,6 +278,48 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
     move(r, i, &x->running, &x->failed, &it->running, &it->failed);
   child_note(r, i, what, child, now);
   touch(r, p->exec, i);
+  pthread_mutex_unlock(&r->lock);
+}
+
+/* The run and index of the child execution `top`, or NULL. */
+static wf__map_run *run_of(const wf__frame *top, size_t *i) {
+  const wf__frame *p = top->parent;
+  if (!p || !p->fan || !p->fan->run) return NULL;
+  *i = top->child_index;
+  return p->fan->run;
+}
+
+bool wf__map_run_keeps_history(const wf__frame *top) {
+  size_t i;
+  const wf__map_run *r = run_of(top, &i);
+  /* Set once as the run begins or resumes, under the execution's lock. */
+  return r && r->keep_history;
+}
+
+void wf__map_run_child_event(wf__frame *top, wf__event *ev) {
+  size_t i;
+  wf__map_run *r = run_of(top, &i);
+  if (!r) {
+    wf__event_free(ev);
+    return;
+  }
+  pthread_mutex_lock(&r->lock);
+  wf__child_rec *k = r->kids && i < r->children ? &r->kids[i] : NULL;
+  if (k && k->nevents == k->events_cap) {
+    size_t cap = k->events_cap ? 2 * k->events_cap : 4;
+    wf__event *v = wf__realloc(k->events, cap * sizeof *v);
+    if (v) {
+      k->events = v;
+      k->events_cap = cap;
+    }
+  }
+  if (k && k->nevents < k->events_cap) {
+    k->events[k->nevents++] = *ev;
+    touch(r, top->exec, i);
+  } else {
+    /* Out of memory: the child's history misses this event. */
+    wf__event_free(ev);
+  }
   pthread_mutex_unlock(&r->lock);
 }
 
@@ -406,9 +453,11 @@ static void resume_run(wf__frame *f) {
     json_t *c =
         wf__map_run_child_doc(e, r->arn, r->machine_arn, i, &rc, NULL);
     k->start_ms = json_integer_value(json_object_get(c, "start"));
+    wf__map_run_child_chunks(k, c);
     json_decref(c);
   }
   const wf__state *st = f->scope->states[f->state];
+  r->keep_history = keeps_history(e, st);
   if (st->result_writer && !fan->records)
     wf__map_run_restore_records(r, fan);
   atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */

@@ -14,6 +14,10 @@
 #define WF__DOC_MAP_RUN "wf.mapRun"
 #define WF__DOC_MAP_RUNS_OF "wf.mapRunsOf "
 #define WF__DOC_MAP_RUN_CHILD "wf.mapRunChild"
+/* A child execution's history, a commit's events at a time: key the
+ * child's ARN, '#' and the id of the first (a JSON array of events in
+ * GetExecutionHistory's shape). Its wf.mapRunChild lists the first ids. */
+#define WF__DOC_MAP_RUN_CHILD_EVENTS "wf.mapRunChildEvents"
 
 /* A child execution as it stands: CHILD_PENDING until it starts (or not
  * known here: started before a resume and not running), then a
@@ -25,6 +29,13 @@ typedef struct wf__child_rec {
   char *error, *cause;
   unsigned char status;
   bool dirty; /* changed since its last document */
+  /* Its history (its run's keep_history): the events recorded since its
+   * last document, and the first id of each written chunk. */
+  wf__event *events;
+  size_t nevents, events_cap;
+  int64_t *chunks;
+  size_t nchunks;
+  int64_t last_event; /* the id of the last event written */
 } wf__child_rec;
 
 struct wf__map_run {
@@ -41,6 +52,9 @@ struct wf__map_run {
   /* Documents: the run's index written; on its execution's list of runs
    * to write (its lock); the children changed since. */
   bool listed, dirty, detached;
+  /* Its children's histories are kept (the engine keeps histories and
+   * they are STANDARD: AWS keeps none of an EXPRESS child's). */
+  bool keep_history;
   size_t *dirty_kids;
   size_t ndirty_kids, dirty_kids_cap;
   struct wf__map_run *next;
@@ -50,7 +64,8 @@ struct wf__map_run {
 
 /* The run's documents that changed, appended to `out` (run lock held);
  * false when out of memory. */
-bool wf__map_run_docs(wf__map_run *r, wf__docs *out);
+bool wf__map_run_docs(wf__map_run *r, const wf_execution *x,
+                      wf__docs *out);
 /* The run's document, parsed (new reference), or NULL (*rc: WF_ENOTFOUND,
  * WF_ENOMEM, a store error). */
 json_t *wf__map_run_doc_read(wf_engine *e, const char *kind, const char *key,
@@ -60,6 +75,9 @@ json_t *wf__map_run_doc_read(wf_engine *e, const char *kind, const char *key,
 json_t *wf__map_run_child_doc(wf_engine *e, const char *run_arn,
                               const char *machine_arn, size_t i, int *rc,
                               wf_error *err);
+/* The chunks of a child's history its document lists, read back into k
+ * (a resume). */
+void wf__map_run_child_chunks(wf__child_rec *k, const json_t *doc);
 /* A run's record read back into r (new: its strings owned); its counts,
  * settings and dates. */
 int wf__map_run_doc_load(wf__map_run *r, const json_t *doc);

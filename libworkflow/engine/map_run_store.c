@@ -5,7 +5,9 @@
  * committed, and an engine resumed on the same store answers the same.
  *   wf.mapRun            key: the run's ARN; its record
  *   wf.mapRunsOf EXEC    key: the run's ARN; the runs of an execution
- *   wf.mapRunChild       key: the child's ARN; its record */
+ *   wf.mapRunChild       key: the child's ARN; its record
+ *   wf.mapRunChildEvents key: the child's ARN '#' first id; a part of its
+ *                        history (the events one commit wrote) */
 #include <string.h>
 
 #include "alloc.h"
@@ -81,6 +83,84 @@ static char *run_body(const wf__map_run *r) {
   return text;
 }
 
+/* What the child's record says of its history: why none is kept, or its
+ * chunks' first ids and its last event's id. */
+static void history_fields(json_t *o, const wf__map_run *r,
+                           const wf__child_rec *k) {
+  if (!r->keep_history) {
+    bool off = r->engine->history != WF_HISTORY_FULL;
+    json_object_set_new(o, "noHistory", json_string(off ? "OFF" : "EXPRESS"));
+    return;
+  }
+  json_t *chunks = json_array();
+  for (size_t j = 0; chunks && j < k->nchunks; j++)
+    json_array_append_new(chunks, json_integer(k->chunks[j]));
+  json_object_set_new(o, "chunks", chunks);
+  json_object_set_new(o, "events", json_integer(k->last_event));
+}
+
+void wf__map_run_child_chunks(wf__child_rec *k, const json_t *doc) {
+  json_t *chunks = json_object_get(doc, "chunks");
+  size_t n = json_array_size(chunks);
+  k->chunks = n ? wf__malloc(n * sizeof *k->chunks) : NULL;
+  if (!k->chunks) return; /* out of memory: the history starts again */
+  for (size_t j = 0; j < n; j++)
+    k->chunks[j] = json_integer_value(json_array_get(chunks, j));
+  k->nchunks = n;
+  k->last_event = json_integer_value(json_object_get(doc, "events"));
+}
+
+/* The key of the chunk of child `arn`'s history that starts at `first`. */
+static void chunk_key(wf__strbuf *out, const char *arn, int64_t first) {
+  wf__strbuf_reset(out);
+  wf__strbuf_printf(out, "%s#%lld", arn, (long long)first);
+}
+
+/* Child k's events since its last document, as a chunk (its first id
+ * added to k's list); false when out of memory. */
+static bool push_events(wf__docs *out, const wf_execution *x,
+                        wf__child_rec *k, const char *arn) {
+  if (!k->nevents) return true;
+  int64_t *chunks = wf__realloc(k->chunks, (k->nchunks + 1) * sizeof *chunks);
+  if (!chunks) return false;
+  k->chunks = chunks;
+  wf__strbuf b = WF__STRBUF_INIT, key = WF__STRBUF_INIT;
+  wf__strbuf_putc(&b, '[');
+  for (size_t j = 0; j < k->nevents; j++) {
+    if (j) wf__strbuf_putc(&b, ',');
+    wf__event_render(&b, x, &k->events[j], NULL);
+  }
+  wf__strbuf_putc(&b, ']');
+  chunk_key(&key, arn, k->events[0].id);
+  bool ok = !b.oom && !key.oom &&
+            push(out, WF__DOC_MAP_RUN_CHILD_EVENTS, wf__strbuf_cstr(&key),
+                 wf__strbuf_take(&b));
+  wf__strbuf_free(&b);
+  wf__strbuf_free(&key);
+  if (!ok) return false;
+  k->chunks[k->nchunks++] = k->events[0].id;
+  k->last_event = k->events[k->nevents - 1].id;
+  return true;
+}
+
+/* The events of the children written, let go; or (`undo`, the documents
+ * dropped) their chunks taken off the lists again. */
+static void events_written(wf__map_run *r, bool undo) {
+  for (size_t j = 0; r->kids && j < r->ndirty_kids; j++) {
+    wf__child_rec *k = &r->kids[r->dirty_kids[j]];
+    if (!k->nevents) continue;
+    if (undo) {
+      if (k->nchunks && k->chunks[k->nchunks - 1] == k->events[0].id) {
+        k->nchunks--;
+        k->last_event = k->events[0].id - 1; /* ids run without gaps */
+      }
+      continue;
+    }
+    for (size_t e = 0; e < k->nevents; e++) wf__event_free(&k->events[e]);
+    k->nevents = 0;
+  }
+}
+
 static char *child_body(const wf__map_run *r, size_t i, const char *name,
                         const char *arn) {
   const wf__child_rec *k = &r->kids[i];
@@ -98,6 +178,7 @@ static char *child_body(const wf__map_run *r, size_t i, const char *name,
   if (o && output) json_object_set_new(o, "output", json_string(output));
   if (o && k->error) json_object_set_new(o, "error", json_string(k->error));
   if (o && k->cause) json_object_set_new(o, "cause", json_string(k->cause));
+  if (o) history_fields(o, r, k);
   char *text = o && input ? wf__json_dumps(o) : NULL;
   wf__free(input);
   wf__free(output);
@@ -105,7 +186,8 @@ static char *child_body(const wf__map_run *r, size_t i, const char *name,
   return text;
 }
 
-bool wf__map_run_docs(wf__map_run *r, wf__docs *out) {
+bool wf__map_run_docs(wf__map_run *r, const wf_execution *x,
+                      wf__docs *out) {
   size_t before = out->n;
   bool ok = push(out, WF__DOC_MAP_RUN, r->arn, run_body(r));
   wf__strbuf kind = WF__STRBUF_INIT, arn = WF__STRBUF_INIT;
@@ -120,11 +202,14 @@ bool wf__map_run_docs(wf__map_run *r, wf__docs *out) {
     wf__map_child_name(name, r->arn, i);
     wf__strbuf_reset(&arn);
     wf__map_child_arn(&arn, r->machine_arn, name);
-    ok = !arn.oom && push(out, WF__DOC_MAP_RUN_CHILD, wf__strbuf_cstr(&arn),
-                          child_body(r, i, name, wf__strbuf_cstr(&arn)));
+    ok = !arn.oom &&
+         push_events(out, x, &r->kids[i], wf__strbuf_cstr(&arn)) &&
+         push(out, WF__DOC_MAP_RUN_CHILD, wf__strbuf_cstr(&arn),
+              child_body(r, i, name, wf__strbuf_cstr(&arn)));
   }
   wf__strbuf_free(&kind);
   wf__strbuf_free(&arn);
+  events_written(r, !ok);
   if (!ok) { /* all or none: the next commit carries them */
     wf__docs part = {out->v + before, out->n - before, 0};
     out->n = before;
@@ -371,6 +456,110 @@ int wf_engine_describe_map_run_child(wf_engine *e, const char *execution_arn,
     wf_map_run_child c;
     child_read(&c, doc, true);
     cb(&c, payload);
+  }
+  json_decref(doc);
+  return rc;
+}
+
+/* ---- a child's history ---- */
+
+/* Reading one chunk: the events from `from` on (or down, reverse). */
+typedef struct reader {
+  const char *arn;
+  wf_store_event_cb cb;
+  void *payload;
+  size_t limit, count;
+  bool reverse, stop;
+} reader;
+
+/* Give one event of a chunk; false to stop. */
+static bool give(reader *rd, const json_t *ev) {
+  char *text = wf__json_dumps(ev);
+  if (!text) return false;
+  wf_store_event se = {
+      .execution_arn = rd->arn,
+      .id = json_integer_value(json_object_get(ev, "id")),
+      .previous_id = json_integer_value(json_object_get(ev, "previousEventId")),
+      .timestamp_ms =
+          (int64_t)(json_number_value(json_object_get(ev, "timestamp")) *
+                        1000.0 + 0.5),
+      .type = json_string_value(json_object_get(ev, "type")),
+      .json = text};
+  bool go = rd->cb(&se, rd->payload) == 0;
+  wf__free(text);
+  rd->count++;
+  return go && (!rd->limit || rd->count < rd->limit);
+}
+
+/* The chunk starting at `first`: its events from id `from` on (or down). */
+static int read_chunk(wf_engine *e, reader *rd, int64_t first, int64_t from,
+                      wf_error *err) {
+  wf__strbuf key = WF__STRBUF_INIT;
+  chunk_key(&key, rd->arn, first);
+  json_t *events = NULL;
+  int rc = key.oom ? wf__error_set(err, WF_ENOMEM, NULL, "out of memory")
+                   : wf_store_get_document(e->store,
+                                           WF__DOC_MAP_RUN_CHILD_EVENTS,
+                                           wf__strbuf_cstr(&key), keep_body,
+                                           &events, err);
+  wf__strbuf_free(&key);
+  if (rc == WF_OK && !json_is_array(events))
+    rc = wf__error_set(err, WF_ECORRUPT, NULL,
+                       "the history of '%s' is not a JSON array", rd->arn);
+  size_t n = json_array_size(events);
+  for (size_t j = 0; rc == WF_OK && !rd->stop && j < n; j++) {
+    const json_t *ev = json_array_get(events, rd->reverse ? n - 1 - j : j);
+    int64_t id = json_integer_value(json_object_get(ev, "id"));
+    if (rd->reverse ? id > from : id < from) continue;
+    if (!give(rd, ev)) rd->stop = true;
+  }
+  json_decref(events);
+  return rc;
+}
+
+int wf_engine_read_map_run_child_events(wf_engine *e,
+                                        const char *execution_arn,
+                                        int64_t from_id, bool reverse,
+                                        size_t limit, wf_store_event_cb cb,
+                                        void *payload, wf_error *err) {
+  if (!e || !execution_arn || !cb)
+    return wf__error_set(err, WF_EINVAL, NULL,
+                         "engine, execution ARN and callback are required");
+  int rc;
+  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN_CHILD, execution_arn,
+                                     &rc, err);
+  if (rc == WF_ENOTFOUND)
+    return wf__error_set(err, WF_ENOTFOUND, NULL,
+                         "Execution Does Not Exist: '%s'", execution_arn);
+  if (!doc) return rc;
+  const char *none = json_string_value(json_object_get(doc, "noHistory"));
+  json_t *chunks = json_object_get(doc, "chunks");
+  int64_t last = json_integer_value(json_object_get(doc, "events"));
+  if (none && strcmp(none, "EXPRESS") == 0)
+    rc = wf__error_set(err, WF_EUNSUPPORTED, NULL,
+                       "'%s' is an EXPRESS child execution: no history is "
+                       "kept of it", execution_arn);
+  else if (none || !json_is_array(chunks))
+    rc = wf__error_set(err, WF_EUNSUPPORTED, NULL,
+                       "no history is kept of '%s': its engine ran with "
+                       "history off", execution_arn);
+  reader rd = {execution_arn, cb, payload, limit, 0, reverse, false};
+  int64_t from = reverse ? (from_id <= 0 || from_id > last ? last : from_id)
+                         : (from_id < 1 ? 1 : from_id);
+  size_t n = json_array_size(chunks);
+  /* The chunk holding `from`: the last one starting at or before it. */
+  size_t k = 0;
+  while (k + 1 < n &&
+         json_integer_value(json_array_get(chunks, k + 1)) <= from)
+    k++;
+  if (rc == WF_OK && n && from <= last && from >= 1) {
+    for (size_t j = k;; j = reverse ? j - 1 : j + 1) {
+      if (!reverse && j >= n) break;
+      rc = read_chunk(e, &rd,
+                      json_integer_value(json_array_get(chunks, j)), from,
+                      err);
+      if (rc != WF_OK || rd.stop || (reverse && j == 0)) break;
+    }
   }
   json_decref(doc);
   return rc;

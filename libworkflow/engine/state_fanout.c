@@ -68,6 +68,13 @@ static int64_t event_after(wf__frame *f, wf__event_type type,
 
 /* ---- cancellation ---- */
 
+/* A distributed Map's child execution stopped: its history's end. */
+static void child_aborted(const wf__fanout *fan, wf__frame *c) {
+  if (fan->distributed)
+    wf__history_add(c->exec, c, WF__EV_EXECUTION_ABORTED, NULL, NULL, NULL,
+                    NULL);
+}
+
 static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
   wf__fanout *fan = parent->fan;
   wf__frame *c = fan->children[i];
@@ -75,6 +82,7 @@ static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
   fan->children[i] = NULL;
   fan->running--;
   wf__frame_cancel(c);
+  child_aborted(fan, c);
   if (st->type == WF__MAP && !fan->distributed) {
     event_after(parent, WF__EV_MAP_ITERATION_ABORTED, st, c->prev_event,
                 (int64_t)i, NULL, NULL);
@@ -92,6 +100,7 @@ void wf__fanout_cancel(wf__frame *f) {
     fan->children[i] = NULL;
     fan->running--;
     wf__frame_cancel(c);
+    child_aborted(fan, c);
     wf__frame_release(c);
   }
 }
@@ -131,11 +140,18 @@ void wf__fanout_child_done(wf__frame *child) {
   fan->running--;
   fan->done++;
   wf__map_child_ended(p, i, child);
-  if (fan->distributed)
+  if (fan->distributed) {
+    /* The child execution's last event, in its own history. */
+    wf__history_add(p->exec, child,
+                    child->ok ? WF__EV_EXECUTION_SUCCEEDED
+                              : WF__EV_EXECUTION_FAILED,
+                    NULL, child->ok ? child->output : NULL, child->error,
+                    child->cause);
     wf__map_run_child(p, i,
                       child->ok ? WF__MAP_CHILD_SUCCEEDED
                                 : WF__MAP_CHILD_FAILED,
                       child);
+  }
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
     fan->succeeded[i] = 1;
@@ -222,10 +238,12 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
   if (fan->distributed) {
     /* A child execution numbers its own events (ExecutionStarted is 1). */
     c->own_history = true;
-    c->own_next_id = 2;
+    c->own_next_id = 1;
     c->id_counter = &c->own_next_id;
     wf__map_child_started(f, st, i, c->input);
     wf__map_run_child(f, i, WF__MAP_CHILD_STARTED, c);
+    wf__history_add(f->exec, c, WF__EV_EXECUTION_STARTED, NULL, c->input,
+                    NULL, NULL);
   } else if (st->type == WF__MAP) {
     wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
                         .number = (int64_t)i};

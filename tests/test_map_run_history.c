@@ -1,0 +1,397 @@
+/* A Distributed Map's child executions have histories of their own
+ * (wf_engine_read_map_run_child_events): numbered from 1, ExecutionStarted
+ * with the child's input to its ExecutionSucceeded, ExecutionFailed or
+ * ExecutionAborted, committed a commit's events at a time and read in
+ * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
+ * engine restarted on SQLite goes on with the same histories. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_support.h"
+#include "fanout_support.h"
+#include "store_support.h"
+#include "support.h"
+#include "workflow/workflow.h"
+
+#define FN WFX_FN
+
+/* Holds every task it is given until the test completes it. */
+typedef struct holder {
+  pthread_mutex_t mu;
+  wf_task *tasks[16];
+  int n;
+  wfx_count held;
+} holder;
+
+static void hold(wf_task *t, void *payload) {
+  holder *h = payload;
+  wf_task_retain(t);
+  pthread_mutex_lock(&h->mu);
+  h->tasks[h->n++] = t;
+  pthread_mutex_unlock(&h->mu);
+  wfx_count_add(&h->held);
+}
+
+/* Complete the held task whose input is `input`: succeed with its input,
+ * or fail. */
+static void complete(holder *h, const char *input, bool ok) {
+  for (int i = 0;; i++) {
+    pthread_mutex_lock(&h->mu);
+    cr_assert_lt(i, h->n, "no task holds %s", input);
+    wf_task *t = h->tasks[i];
+    bool match = t && strcmp(wf_task_input(t), input) == 0;
+    if (match) h->tasks[i] = NULL;
+    pthread_mutex_unlock(&h->mu);
+    if (!match) continue;
+    if (ok)
+      wf_task_succeed(t, wf_task_input(t));
+    else
+      wf_task_fail(t, "Child.Failed", "as asked");
+    wf_task_release(t);
+    return;
+  }
+}
+
+static void let_go(holder *h) {
+  pthread_mutex_lock(&h->mu);
+  for (int i = 0; i < h->n; i++)
+    if (h->tasks[i]) wf_task_release(h->tasks[i]);
+  memset(h->tasks, 0, sizeof h->tasks);
+  pthread_mutex_unlock(&h->mu);
+}
+
+#define MAP(type, fields)                                                  \
+  "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,'Label':"     \
+  "'Orders'," fields "'ItemProcessor':{'ProcessorConfig':{'Mode':"         \
+  "'DISTRIBUTED','ExecutionType':'" type "'},'StartAt':'P','States':{"     \
+  "'P':{'Type':'Pass','Next':'C'},"                                        \
+  "'C':{'Type':'Task','Resource':'" FN "Hold','End':true}}}}}}"
+
+static int first_run(const wf_map_run_info *run, void *payload) {
+  *(char **)payload = strdup(run->map_run_arn);
+  return 1;
+}
+
+static int add_child(const wf_map_run_child *k, void *payload) {
+  json_array_insert_new(payload, 0, json_string(k->execution_arn));
+  return 0;
+}
+
+/* The ARNs of the n children of x's first Map Run, by index, once
+ * committed (polled, bounded: a durable store may hand a task to its
+ * handler before the commit that records its child's start). */
+static json_t *child_arns(wf_engine *e, const char *exec, size_t n) {
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (;;) {
+    char *run = NULL;
+    cr_assert_eq(wf_engine_list_map_runs(e, exec, first_run, &run, NULL),
+                 WF_OK);
+    json_t *arns = json_array();
+    if (run)
+      cr_assert_eq(wf_engine_list_map_run_children(e, run, 0, add_child,
+                                                   arns, NULL),
+                   WF_OK);
+    free(run);
+    if (json_array_size(arns) == n) return arns;
+    json_decref(arns);
+    cr_assert_lt(wft_mono_ms(), until, "%d children never listed", (int)n);
+    wft_sleep_ms(1);
+  }
+}
+
+/* A page of a child's history (wst_add_event's shape). */
+static json_t *page(wf_engine *e, const char *arn, int64_t from,
+                    bool reverse, size_t limit) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, arn, from, reverse,
+                                                   limit, wst_add_event, a,
+                                                   &err),
+               WF_OK, "%s", err.message);
+  return a;
+}
+
+static json_int_t id_at(json_t *events, size_t i) {
+  return json_integer_value(json_object_get(json_array_get(events, i), "id"));
+}
+
+/* The child's whole history as types ("A,B"), asserting ids from 1
+ * without gaps and each event chained to an earlier one. */
+static char *types(wf_engine *e, const char *arn) {
+  json_t *a = page(e, arn, 0, false, 0);
+  char buf[2048] = "";
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) {
+    json_int_t id = json_integer_value(json_object_get(v, "id"));
+    json_int_t prev = json_integer_value(json_object_get(v, "prev"));
+    cr_assert_eq(id, (json_int_t)i + 1, "event ids are not contiguous");
+    cr_assert(prev < id && (i == 0 || prev >= 1), "event %d follows %d",
+              (int)id, (int)prev);
+    if (i) strncat(buf, ",", sizeof buf - strlen(buf) - 1);
+    strncat(buf, json_string_value(json_object_get(v, "type")),
+            sizeof buf - strlen(buf) - 1);
+  }
+  json_decref(a);
+  return strdup(buf);
+}
+
+/* Event `id`'s details (`key`) as JSON (new reference). */
+static json_t *details(wf_engine *e, const char *arn, int64_t id,
+                       const char *key) {
+  json_t *a = page(e, arn, id, false, 1);
+  cr_assert_eq(json_array_size(a), 1);
+  json_t *ev = json_loads(
+      json_string_value(json_object_get(json_array_get(a, 0), "json")), 0,
+      NULL);
+  json_decref(a);
+  cr_assert_not_null(ev);
+  json_t *d = json_incref(json_object_get(ev, key));
+  json_decref(ev);
+  cr_assert_not_null(d, "no %s in event %d", key, (int)id);
+  return d;
+}
+
+static const char *str(json_t *o, const char *key) {
+  return json_string_value(json_object_get(o, key));
+}
+
+#define STARTED_TYPES                                                     \
+  "ExecutionStarted,PassStateEntered,PassStateExited,TaskStateEntered,"  \
+  "LambdaFunctionScheduled,LambdaFunctionStarted"
+
+Test(map_run_history, a_child_has_its_own_history_read_in_pages) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m = wfx_load(MAP("STANDARD", "'ToleratedFailureCount':1,"));
+  wf_execution *x = wfx_start(e, m, "[10,20]");
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
+  const char *c0 = json_string_value(json_array_get(arns, 0));
+  const char *c1 = json_string_value(json_array_get(arns, 1));
+  /* Running: what is committed so far, its own numbering. */
+  char *t = types(e, c0);
+  cr_assert_str_eq(t, STARTED_TYPES);
+  free(t);
+  json_t *d = details(e, c0, 1, "executionStartedEventDetails");
+  cr_assert_str_eq(str(d, "input"), "10");
+  cr_assert_not_null(str(d, "roleArn"));
+  json_decref(d);
+  d = details(e, c0, 2, "stateEnteredEventDetails");
+  cr_assert_str_eq(str(d, "name"), "P");
+  json_decref(d);
+  complete(&h, "10", true);
+  complete(&h, "20", false);
+  wft_wait(x);
+  wft_assert_succeeded(
+      x, "[10,{\"Error\":\"Child.Failed\",\"Cause\":\"as asked\"}]");
+
+  t = types(e, c0);
+  cr_assert_str_eq(t, STARTED_TYPES
+                   ",LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded");
+  free(t);
+  d = details(e, c0, 9, "executionSucceededEventDetails");
+  cr_assert_str_eq(str(d, "output"), "10");
+  json_decref(d);
+  t = types(e, c1);
+  cr_assert_str_eq(t, STARTED_TYPES ",LambdaFunctionFailed,ExecutionFailed");
+  free(t);
+  d = details(e, c1, 8, "executionFailedEventDetails");
+  cr_assert_str_eq(str(d, "error"), "Child.Failed");
+  cr_assert_str_eq(str(d, "cause"), "as asked");
+  json_decref(d);
+
+  /* Pages of two, across the two commits' parts; then newest first. */
+  json_t *p = page(e, c0, 5, false, 2);
+  cr_assert_eq(json_array_size(p), 2);
+  cr_assert_eq(id_at(p, 0), 5);
+  cr_assert_eq(id_at(p, 1), 6);
+  json_decref(p);
+  p = page(e, c0, 7, false, 2);
+  cr_assert_eq(id_at(p, 0), 7);
+  cr_assert_eq(id_at(p, 1), 8);
+  json_decref(p);
+  p = page(e, c0, 0, true, 3);
+  cr_assert_eq(json_array_size(p), 3);
+  cr_assert_eq(id_at(p, 0), 9);
+  cr_assert_eq(id_at(p, 2), 7);
+  json_decref(p);
+  p = page(e, c0, 6, true, 0);
+  cr_assert_eq(json_array_size(p), 6);
+  cr_assert_eq(id_at(p, 0), 6);
+  cr_assert_eq(id_at(p, 5), 1);
+  json_decref(p);
+  p = page(e, c0, 10, false, 0); /* past the end */
+  cr_assert_eq(json_array_size(p), 0);
+  json_decref(p);
+
+  /* The parent's history holds none of them. */
+  char *parent = wf_execution_history(x, 0);
+  cr_assert_null(strstr(parent, "PassStateEntered"), "%s", parent);
+  free(parent);
+  json_decref(arns);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* What a child with no history answers. */
+static void no_history(wf_engine *e, const char *arn, const char *why) {
+  json_t *a = json_array();
+  wf_error err;
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, arn, 0, false, 0,
+                                                   wst_add_event, a, &err),
+               WF_EUNSUPPORTED);
+  cr_assert_not_null(strstr(err.message, why), "%s", err.message);
+  cr_assert_eq(json_array_size(a), 0);
+  json_decref(a);
+}
+
+Test(map_run_history, none_of_an_express_child_nor_with_history_off) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m = wfx_load(MAP("EXPRESS", ""));
+  wf_execution *x = wfx_start(e, m, "[1]");
+  cr_assert(wfx_count_wait(&h.held, 1, WFT_WAIT_MS));
+  json_t *arns = child_arns(e, wf_execution_arn(x), 1);
+  no_history(e, json_string_value(json_array_get(arns, 0)), "EXPRESS");
+  complete(&h, "1", true);
+  wft_wait(x);
+  json_decref(arns);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.history = WF_HISTORY_OFF;
+  e = wft_engine(&o);
+  wft_register(e, FN "Hold", hold, &h, 0);
+  m = wfx_load(MAP("STANDARD", ""));
+  x = wfx_start(e, m, "[2]");
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  arns = child_arns(e, wf_execution_arn(x), 1);
+  no_history(e, json_string_value(json_array_get(arns, 0)), "history off");
+  complete(&h, "2", true);
+  wft_wait(x);
+
+  /* Not a child: as DescribeExecution of one. */
+  wf_error err;
+  const char *none = "arn:aws:states:us-east-1:123456789012:execution:"
+                     "m/Orders:00000000-0000-4000-8000-000000000000";
+  json_t *a = json_array();
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, none, 0, false, 0,
+                                                   wst_add_event, a, &err),
+               WF_ENOTFOUND);
+  cr_assert_str_eq(err.message, "Execution Does Not Exist: '" "arn:aws:"
+                   "states:us-east-1:123456789012:execution:m/Orders:"
+                   "00000000-0000-4000-8000-000000000000'");
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, NULL, 0, false, 0,
+                                                   wst_add_event, a, &err),
+               WF_EINVAL);
+  json_decref(a);
+  json_decref(arns);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+}
+
+/* ---- a restart ---- */
+
+static wf_engine *durable_engine(wf_store **store, const char *dir,
+                                 holder *h) {
+  *store = wst_open("sqlite", dir, NULL);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = *store;
+  wf_engine *e = wft_engine(&o);
+  wft_register(e, FN "Hold", hold, h, 0);
+  return e;
+}
+
+static void durable_stop(wf_engine *e, wf_store *s, holder *h) {
+  wf_engine_free(e);
+  wf_store_free(s);
+  let_go(h);
+}
+
+/* The child's history once its last event is `last` (a durable store
+ * may hand a task to its handler before the commit that records it). */
+static char *types_when(wf_engine *e, const char *arn, const char *last) {
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (;;) {
+    char *t = types(e, arn);
+    size_t n = strlen(t), k = strlen(last);
+    if (n >= k && strcmp(t + n - k, last) == 0) return t;
+    cr_assert_lt(wft_mono_ms(), until, "%s never ended with %s", t, last);
+    free(t);
+    wft_sleep_ms(1);
+  }
+}
+
+Test(map_run_history, histories_go_on_after_a_restart) {
+  char *dir = wst_tmpdir();
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wf_store *s;
+  wf_engine *e = durable_engine(&s, dir, &h);
+  wf_machine *m = wfx_load(MAP("STANDARD", ""));
+  wf_execution *x = wfx_start(e, m, "[1,2]");
+  char *exec = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  json_t *arns = child_arns(e, exec, 2);
+  const char *c0 = json_string_value(json_array_get(arns, 0));
+  char *before = types_when(e, c0, "LambdaFunctionStarted");
+  cr_assert_str_eq(before, STARTED_TYPES);
+  durable_stop(e, s, &h);
+
+  /* Resumed: its task handed out again, its history numbered on. */
+  e = durable_engine(&s, dir, &h);
+  size_t n = 0;
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  cr_assert_eq(n, 1);
+  char *t = types(e, c0);
+  cr_assert_str_eq(t, before);
+  free(t);
+  cr_assert(wfx_count_wait(&h.held, 4, WFT_WAIT_MS));
+  wf_execution *y = NULL;
+  cr_assert_eq(wf_engine_find_execution(&y, e, exec), WF_OK);
+  complete(&h, "1", true);
+  complete(&h, "2", true);
+  wft_wait(y);
+  wft_assert_succeeded(y, "[1,2]");
+  wf_execution_free(y);
+  char *after = types(e, c0);
+  cr_assert(strncmp(after, before, strlen(before)) == 0, "%s", after);
+  size_t na = strlen(after);
+  const char *end = ",LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded";
+  cr_assert(na > strlen(end) && strcmp(after + na - strlen(end), end) == 0,
+            "%s", after);
+  durable_stop(e, s, &h);
+
+  /* Read again by an engine with nothing to resume, newest first. */
+  e = durable_engine(&s, dir, &h);
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  cr_assert_eq(n, 0);
+  t = types(e, c0);
+  cr_assert_str_eq(t, after);
+  free(t);
+  json_t *p = page(e, c0, 0, true, 2);
+  cr_assert_eq(json_array_size(p), 2);
+  cr_assert_str_eq(str(json_array_get(p, 0), "type"), "ExecutionSucceeded");
+  cr_assert_eq(id_at(p, 1), id_at(p, 0) - 1);
+  json_decref(p);
+  t = types(e, json_string_value(json_array_get(arns, 1)));
+  cr_assert(strncmp(t, "ExecutionStarted,", 17) == 0, "%s", t);
+  free(t);
+  durable_stop(e, s, &h);
+  free(before);
+  free(after);
+  json_decref(arns);
+  free(exec);
+  wf_machine_free(m);
+  wst_rmdir(dir);
+}
