@@ -349,6 +349,150 @@ Test(gateway_sfn_map_runs, child_execution_errors) {
                  "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11\"}"),
          "ExecutionDoesNotExist", "Execution Does Not Exist: '" GWT_EXEC_ARN
                                   "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11'");
+  expect(gwt_sfn("GetExecutionHistory",
+                 "{\"executionArn\":\"" GWT_EXEC_ARN
+                 "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11\"}"),
+         "ExecutionDoesNotExist", "Execution Does Not Exist: '" GWT_EXEC_ARN
+                                  "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11'");
+  expect(gwt_sfn("DescribeStateMachineForExecution",
+                 "{\"executionArn\":\"" GWT_EXEC_ARN
+                 "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11\"}"),
+         "ExecutionDoesNotExist", "Execution Does Not Exist: '" GWT_EXEC_ARN
+                                  "m/Fan:0f3bd8f0-7f2c-4c4e-a6b3-9d2b1e0c9a11'");
+  finish();
+}
+
+/* Children of two Pass states each, STANDARD (histories kept) or
+ * EXPRESS (none), on the execution's input. */
+#define HISTORY_MAP(type)                                                 \
+  "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","          \
+  "\"Label\":\"Each\",\"ItemProcessor\":{\"ProcessorConfig\":{\"Mode\":"  \
+  "\"DISTRIBUTED\",\"ExecutionType\":\"" type "\"},\"StartAt\":\"P\","    \
+  "\"States\":{\"P\":{\"Type\":\"Pass\",\"Next\":\"Q\"},\"Q\":{\"Type\":" \
+  "\"Pass\",\"End\":true}}},\"End\":true}}}"
+
+/* The first child listed (the newest) of `exec`'s Map Run (free()). */
+static char *newest_child(const char *exec, char **run) {
+  json_t *x = gwt_sfn_wait(exec);
+  cr_assert_str_eq(str(x, "status"), "SUCCEEDED");
+  json_decref(x);
+  *run = map_run_of(exec);
+  json_t *l = list_children(wft_strf("{\"mapRunArn\":\"%s\"}", *run));
+  char *arn = strdup(
+      str(json_array_get(json_object_get(l, "executions"), 0), "executionArn"));
+  json_decref(l);
+  return arn;
+}
+
+/* A page of its history, `more` (taken) the request's other members. */
+static json_t *history(const char *arn, char *more) {
+  json_t *h = gwt_sfn_ok(gwt_sfn("GetExecutionHistory",
+                                 "{\"executionArn\":\"%s\"%s}", arn, more));
+  free(more);
+  return h;
+}
+
+/* The events' ids, "1,2,3". */
+static char *ids(const json_t *h) {
+  char buf[256] = "";
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(h, "events"), i, e)
+      snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%d",
+               i ? "," : "", (int)json_integer_value(json_object_get(e, "id")));
+  return strdup(buf);
+}
+
+static void expect_ids(const json_t *h, const char *want) {
+  char *got = ids(h);
+  cr_assert_str_eq(got, want);
+  free(got);
+}
+
+Test(gateway_sfn_map_runs, a_child_has_a_history_and_a_machine) {
+  start();
+  char *exec = start_execution("hist", HISTORY_MAP("STANDARD"), "[1,2]");
+  char *run;
+  char *child = newest_child(exec, &run);
+  json_t *h = history(child, strdup(""));
+  expect_ids(h, "1,2,3,4,5,6");
+  cr_assert_null(json_object_get(h, "nextToken"));
+  const char *want[] = {"ExecutionStarted", "PassStateEntered",
+                        "PassStateExited",  "PassStateEntered",
+                        "PassStateExited",  "ExecutionSucceeded"};
+  json_t *events = json_object_get(h, "events");
+  for (size_t i = 0; i < 6; i++)
+    cr_assert_str_eq(str(json_array_get(events, i), "type"), want[i]);
+  json_t *d = json_object_get(json_array_get(events, 0),
+                              "executionStartedEventDetails");
+  cr_assert_str_eq(str(d, "input"), "2");
+  cr_assert_str_eq(str(d, "roleArn"), GWT_ROLE);
+  d = json_object_get(json_array_get(events, 5),
+                      "executionSucceededEventDetails");
+  cr_assert_str_eq(str(d, "output"), "2");
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(events, 1),
+                                                  "previousEventId")),
+               1);
+  json_decref(h);
+  /* Pages of four, oldest first, then newest first; without data. */
+  h = history(child, strdup(",\"maxResults\":4"));
+  expect_ids(h, "1,2,3,4");
+  char *token = strdup(str(h, "nextToken"));
+  json_decref(h);
+  h = history(child, wft_strf(",\"maxResults\":4,\"nextToken\":\"%s\"",
+                              token));
+  expect_ids(h, "5,6");
+  cr_assert_null(json_object_get(h, "nextToken"));
+  json_decref(h);
+  free(token);
+  h = history(child, strdup(",\"reverseOrder\":true,\"maxResults\":4"));
+  expect_ids(h, "6,5,4,3");
+  token = strdup(str(h, "nextToken"));
+  json_decref(h);
+  h = history(child, wft_strf(",\"reverseOrder\":true,\"nextToken\":\"%s\"",
+                              token));
+  expect_ids(h, "2,1");
+  json_decref(h);
+  free(token);
+  h = history(child, strdup(",\"includeExecutionData\":false"));
+  d = json_object_get(json_array_get(json_object_get(h, "events"), 0),
+                      "executionStartedEventDetails");
+  cr_assert_null(json_object_get(d, "input"));
+  cr_assert_not_null(json_object_get(d, "inputDetails"));
+  json_decref(h);
+
+  /* The state machine its Map Run runs: the ItemProcessor. */
+  json_t *m = gwt_sfn_ok(gwt_sfn("DescribeStateMachineForExecution",
+                                 "{\"executionArn\":\"%s\"}", child));
+  cr_assert_str_eq(str(m, "stateMachineArn"), GWT_MACHINE_ARN "hist/Each");
+  cr_assert_str_eq(str(m, "name"), "hist/Each");
+  cr_assert_str_eq(str(m, "mapRunArn"), run);
+  cr_assert_str_eq(str(m, "label"), "Each");
+  cr_assert_str_eq(str(m, "roleArn"), GWT_ROLE);
+  cr_assert(json_is_number(json_object_get(m, "updateDate")));
+  json_t *def = json_loads(str(m, "definition"), 0, NULL);
+  cr_assert_str_eq(str(def, "StartAt"), "P");
+  cr_assert_null(json_object_get(def, "ProcessorConfig"));
+  cr_assert_not_null(json_object_get(json_object_get(def, "States"), "Q"));
+  json_decref(def);
+  json_decref(m);
+
+  /* An EXPRESS child keeps no history, as on AWS. */
+  char *quick = start_execution("quick", HISTORY_MAP("EXPRESS"), "[1]");
+  char *qrun;
+  char *qchild = newest_child(quick, &qrun);
+  expect(gwt_sfn("GetExecutionHistory", "{\"executionArn\":\"%s\"}", qchild),
+         "ExecutionDoesNotExist", "Execution Does Not Exist");
+  m = gwt_sfn_ok(gwt_sfn("DescribeStateMachineForExecution",
+                         "{\"executionArn\":\"%s\"}", qchild));
+  cr_assert_str_eq(str(m, "label"), "Each");
+  json_decref(m);
+  free(qchild);
+  free(qrun);
+  free(quick);
+  free(child);
+  free(run);
+  free(exec);
   finish();
 }
 

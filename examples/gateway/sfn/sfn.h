@@ -130,6 +130,9 @@ bool gw_sfn_check_execution_arn(gw_sfn_call *c, const char *arn);
  * the store's release_execution; NULL with InvalidArn or
  * ExecutionDoesNotExist answered. */
 gw_exec_rec *gw_sfn_find_execution(gw_sfn_call *c, const char *arn);
+/* DescribeStateMachineForExecution's answer for the execution `arn` (new
+ * reference); NULL with the error answered. */
+json_t *gw_sfn_machine_for_execution(gw_sfn_call *c, const char *arn);
 
 /* ---- sfn_map_runs.c: a Map Run's child executions ------------------------ */
 /* ListExecutions with mapRunArn: the run's child executions, newest first,
@@ -138,6 +141,12 @@ gw_exec_rec *gw_sfn_find_execution(gw_sfn_call *c, const char *arn);
 void gw_sfn_list_map_run_executions(gw_sfn_call *c, const char *map_run_arn,
                                     int status, int redriven, size_t max,
                                     const char *token);
+/* Whether an execution ARN names a Map Run's child (its machine part is
+ * MACHINE/LABEL). */
+bool gw_sfn_is_map_run_child(const char *arn);
+/* DescribeStateMachineForExecution of a Map Run's child: the state
+ * machine its Map Run runs; the answer (or error) given. */
+void gw_sfn_describe_map_run_child_machine(gw_sfn_call *c, const char *arn);
 /* DescribeExecution of a Map Run's child (`data`: with its input and
  * output): true when `arn` names one and the answer is given. */
 bool gw_sfn_describe_map_run_child(gw_sfn_call *c, const char *arn,

@@ -360,14 +360,9 @@ static const gw_revision *revision_run(const gw_machine_rec *m,
   return NULL;
 }
 
-void gw_sfn_describe_machine_for_execution(gw_sfn_call *c) {
-  gw_sfn_params p;
-  gw_sfn_params_init(&p, c->body);
-  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
-  gw_sfn_enum(&p, "includedData", INCLUDED);
-  if (gw_sfn_params_failed(&p, c)) return;
+json_t *gw_sfn_machine_for_execution(gw_sfn_call *c, const char *arn) {
   gw_exec_rec *x = gw_sfn_find_execution(c, arn);
-  if (!x) return;
+  if (!x) return NULL;
   gw_store *s = c->g->store;
   /* What the execution runs, as the engine keeps it with the execution. */
   char *definition = x->definition_id
@@ -390,9 +385,25 @@ void gw_sfn_describe_machine_for_execution(gw_sfn_call *c) {
   if (!def)
     gw_sfn_error(c->resp, 500, "InternalFailure",
                  "the definition of '%s' is not in the store", arn);
-  else
-    gw_sfn_ok(c, o);
+  else if (!o)
+    gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
   gw_sfn_machine_release(c, m);
   free(definition);
   s->ops->release_execution(s, x);
+  return o;
+}
+
+void gw_sfn_describe_machine_for_execution(gw_sfn_call *c) {
+  gw_sfn_params p;
+  gw_sfn_params_init(&p, c->body);
+  const char *arn = gw_sfn_str(&p, "executionArn", true, 1, 256);
+  gw_sfn_enum(&p, "includedData", INCLUDED);
+  if (gw_sfn_params_failed(&p, c) || !gw_sfn_check_execution_arn(c, arn))
+    return;
+  if (gw_sfn_is_map_run_child(arn)) {
+    gw_sfn_describe_map_run_child_machine(c, arn);
+    return;
+  }
+  json_t *o = gw_sfn_machine_for_execution(c, arn);
+  if (o) gw_sfn_ok(c, o);
 }

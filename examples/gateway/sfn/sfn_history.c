@@ -3,7 +3,8 @@
  * newest first, with or without execution data. A page's token carries the
  * id of the event the next one begins with. The ExecutionStarted event is
  * completed with what only the gateway knows: the version the execution
- * started on. */
+ * started on. A Map Run's child execution has a history of its own, which
+ * the engine keeps. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ static void drop_data(json_t *event) {
 
 /* The version the execution started on (the engine knows no versions). */
 static void complete_start(const gw_exec_rec *x, json_t *event) {
+  if (!x) return; /* a Map Run's child: no version */
   json_t *d = json_object_get(event, "executionStartedEventDetails");
   if (!json_is_object(d)) return;
   if (x->version_arn)
@@ -56,6 +58,14 @@ static int add_event(const wf_store_event *ev, void *p) {
   return 0;
 }
 
+/* What answers for a Map Run's child that keeps no history (an EXPRESS
+ * one: AWS keeps none) or none at all: as for an execution the gateway
+ * does not know. */
+static void child_missing(gw_sfn_call *c, const char *arn) {
+  gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+              arn);
+}
+
 void gw_sfn_get_execution_history(gw_sfn_call *c) {
   gw_sfn_params p;
   gw_sfn_params_init(&p, c->body);
@@ -64,15 +74,18 @@ void gw_sfn_get_execution_history(gw_sfn_call *c) {
   bool reverse = gw_sfn_bool(&p, "reverseOrder", false);
   const char *token = gw_sfn_str(&p, "nextToken", false, 1, 1024);
   bool data = gw_sfn_bool(&p, "includeExecutionData", true);
-  if (gw_sfn_params_failed(&p, c)) return;
-  gw_exec_rec *x = gw_sfn_find_execution(c, arn);
-  if (!x) return;
+  if (gw_sfn_params_failed(&p, c) || !gw_sfn_check_execution_arn(c, arn))
+    return;
+  /* A Map Run's child: its own history, kept by the engine. */
+  bool child = gw_sfn_is_map_run_child(arn);
+  gw_exec_rec *x = child ? NULL : gw_sfn_find_execution(c, arn);
+  if (!child && !x) return;
   gw_store *s = c->g->store;
   if (c->g->cfg->engine.history == WF_HISTORY_OFF) {
     gw_sfn_fail(c, "ValidationException",
                 "This gateway keeps no execution history (engine.history: "
                 "off)");
-    s->ops->release_execution(s, x);
+    if (x) s->ops->release_execution(s, x);
     return;
   }
   char *context = gw_sfn_strf("GetExecutionHistory\n%s\n%d", arn, reverse);
@@ -80,10 +93,15 @@ void gw_sfn_get_execution_history(gw_sfn_call *c) {
   if (context && gw_sfn_page_start(c, token, context, &from)) {
     page pg = {x, json_array(), max ? (size_t)max : LIST_DEFAULT, 0, 0, data};
     wf_error err;
-    int rc = wf_store_read_events(wf_engine_store(c->g->engine), arn,
-                                  (int64_t)from, reverse, pg.max + 1,
-                                  add_event, &pg, &err);
-    if (rc != WF_OK) {
+    int rc = child ? wf_engine_read_map_run_child_events(
+                         c->g->engine, arn, (int64_t)from, reverse,
+                         pg.max + 1, add_event, &pg, &err)
+                   : wf_store_read_events(wf_engine_store(c->g->engine), arn,
+                                          (int64_t)from, reverse, pg.max + 1,
+                                          add_event, &pg, &err);
+    if (child && (rc == WF_ENOTFOUND || rc == WF_EUNSUPPORTED)) {
+      child_missing(c, arn);
+    } else if (rc != WF_OK) {
       gw_sfn_error(c->resp, 500, "InternalFailure", "%s", err.message);
     } else {
       json_t *o = json_pack("{s:O}", "events", pg.events);
@@ -95,5 +113,5 @@ void gw_sfn_get_execution_history(gw_sfn_call *c) {
     gw_sfn_error(c->resp, 500, "InternalFailure", "out of memory");
   }
   free(context);
-  s->ops->release_execution(s, x);
+  if (x) s->ops->release_execution(s, x);
 }

@@ -262,15 +262,128 @@ static int describe_child(const wf_map_run_child *k, void *payload) {
   return 1;
 }
 
-bool gw_sfn_describe_map_run_child(gw_sfn_call *c, const char *arn,
-                                   bool data) {
+bool gw_sfn_is_map_run_child(const char *arn) {
   /* Only a child's ARN names a machine with a label: MACHINE/LABEL. */
   const char *x = strstr(arn, ":execution:");
-  if (!x || !strchr(x, '/')) return false;
+  return x && strchr(x, '/');
+}
+
+bool gw_sfn_describe_map_run_child(gw_sfn_call *c, const char *arn,
+                                   bool data) {
+  if (!gw_sfn_is_map_run_child(arn)) return false;
   child_answer a = {NULL, data};
   if (wf_engine_describe_map_run_child(c->g->engine, arn, describe_child, &a,
                                        NULL) != WF_OK)
     return false;
   gw_sfn_ok(c, a.o);
   return true;
+}
+
+/* ---- DescribeStateMachineForExecution of a child ---- */
+
+/* What the state machine of a child is (wf_map_run_child's strings
+ * copied). */
+typedef struct child_machine {
+  char *parent, *machine, *run;
+} child_machine;
+
+static int keep_machine(const wf_map_run_child *k, void *payload) {
+  child_machine *cm = payload;
+  cm->parent = strdup(k->parent_arn);
+  cm->machine = strdup(k->state_machine_arn);
+  cm->run = strdup(k->map_run_arn);
+  return 1;
+}
+
+/* The ItemProcessor (or Iterator) of the Map state labelled `label` (its
+ * Label, else its name) among `states` and the states inside them
+ * (borrowed), or NULL. */
+static json_t *processor_of(json_t *states, const char *label) {
+  const char *name;
+  json_t *st;
+  json_object_foreach(states, name, st) {
+    const char *type = json_string_value(json_object_get(st, "Type"));
+    json_t *proc = json_object_get(st, "ItemProcessor");
+    if (!proc) proc = json_object_get(st, "Iterator");
+    if (type && strcmp(type, "Map") == 0) {
+      const char *l = json_string_value(json_object_get(st, "Label"));
+      if (strcmp(l ? l : name, label) == 0) return proc;
+    }
+    json_t *found = proc ? processor_of(json_object_get(proc, "States"),
+                                        label)
+                         : NULL;
+    size_t i;
+    json_t *branch;
+    json_array_foreach(json_object_get(st, "Branches"), i, branch) {
+      if (found) break;
+      found = processor_of(json_object_get(branch, "States"), label);
+    }
+    if (found) return found;
+  }
+  return NULL;
+}
+
+/* The child workflow's definition: the Map state's ItemProcessor, a state
+ * machine of its own (its ProcessorConfig the Map's business); new, or
+ * NULL when the parent's definition has no such Map state. */
+static char *child_definition(const char *parent_def, const char *label) {
+  json_t *def = json_loads(parent_def, 0, NULL);
+  json_t *proc = def ? processor_of(json_object_get(def, "States"), label)
+                     : NULL;
+  char *text = NULL;
+  if (proc) {
+    json_t *copy = json_deep_copy(proc);
+    json_object_del(copy, "ProcessorConfig");
+    /* It runs in its parent's query language unless it names its own. */
+    json_t *ql = json_object_get(def, "QueryLanguage");
+    if (ql && !json_object_get(copy, "QueryLanguage"))
+      json_object_set(copy, "QueryLanguage", ql);
+    text = json_dumps(copy, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(copy);
+  }
+  json_decref(def);
+  return text;
+}
+
+void gw_sfn_describe_map_run_child_machine(gw_sfn_call *c, const char *arn) {
+  child_machine cm = {NULL, NULL, NULL};
+  wf_error err;
+  int rc = wf_engine_describe_map_run_child(c->g->engine, arn, keep_machine,
+                                            &cm, &err);
+  json_t *o = NULL;
+  if (rc == WF_ENOTFOUND) {
+    gw_sfn_fail(c, "ExecutionDoesNotExist", "Execution Does Not Exist: '%s'",
+                arn);
+  } else if (rc != WF_OK || !cm.parent || !cm.machine || !cm.run) {
+    gw_sfn_error(c->resp, 500, "InternalFailure", "%s",
+                 rc != WF_OK ? err.message : "out of memory");
+  } else {
+    o = gw_sfn_machine_for_execution(c, cm.parent);
+  }
+  /* ...:stateMachine:MACHINE/LABEL: its name MACHINE/LABEL. */
+  const char *name = cm.machine ? strstr(cm.machine, ":stateMachine:") : NULL;
+  const char *label = name ? strchr(name, '/') : NULL;
+  char *def = o && label
+                  ? child_definition(
+                        json_string_value(json_object_get(o, "definition")),
+                        label + 1)
+                  : NULL;
+  if (o && !def) {
+    gw_sfn_error(c->resp, 500, "InternalFailure",
+                 "the definition of '%s' has no Map state '%s'", cm.parent,
+                 label ? label + 1 : "");
+  } else if (o) {
+    json_object_set_new(o, "stateMachineArn", json_string(cm.machine));
+    json_object_set_new(o, "name",
+                        json_string(name + strlen(":stateMachine:")));
+    json_object_set_new(o, "definition", json_string(def));
+    json_object_set_new(o, "mapRunArn", json_string(cm.run));
+    json_object_set_new(o, "label", json_string(label + 1));
+    gw_sfn_ok(c, json_incref(o));
+  }
+  json_decref(o);
+  free(def);
+  free(cm.parent);
+  free(cm.machine);
+  free(cm.run);
 }
