@@ -1,6 +1,7 @@
 """ListMapRuns, DescribeMapRun, UpdateMapRun and a Map Run's child
-executions (ListExecutions with mapRunArn, DescribeExecution) through
-wf-gateway with boto3.
+executions (ListExecutions with mapRunArn, DescribeExecution,
+GetExecutionHistory, DescribeStateMachineForExecution) through wf-gateway
+with boto3.
 
 Run by tests/test_gateway_sfn_map_runs.c: python3 sfn_map_runs.py PORT
 EXECUTION_ARN MAP_RUN_ARN, the execution running a Distributed Map whose
@@ -58,6 +59,31 @@ if not kids[0]["executionArn"].startswith(
 k = sfn.describe_execution(executionArn=kids[-1]["executionArn"])
 if k["mapRunArn"] != RUN or k["input"] != "1" or k["status"] != "RUNNING":
     fail("describe_execution of a child: %r" % k)
+# The child's own history, in pages of two either way.
+pages = sfn.get_paginator("get_execution_history")
+events = [e for p in pages.paginate(executionArn=k["executionArn"],
+                                    PaginationConfig={"PageSize": 2})
+          for e in p["events"]]
+if [e["id"] for e in events] != list(range(1, len(events) + 1)) or \
+        len(events) < 3 or events[0]["type"] != "ExecutionStarted" or \
+        events[0]["executionStartedEventDetails"]["input"] != "1":
+    fail("get_execution_history of a child: %r" % events)
+back = [e for p in pages.paginate(executionArn=k["executionArn"],
+                                  reverseOrder=True,
+                                  PaginationConfig={"PageSize": 2})
+        for e in p["events"]]
+if [e["id"] for e in back] != [e["id"] for e in reversed(events)]:
+    fail("get_execution_history of a child, newest first: %r" % back)
+m = sfn.describe_state_machine_for_execution(executionArn=k["executionArn"])
+if m["mapRunArn"] != RUN or m["stateMachineArn"] != runs[0]["stateMachineArn"] \
+        or m["label"] != RUN.split("/")[-1].split(":")[0] or \
+        '"ProcessorConfig"' in m["definition"]:
+    fail("describe_state_machine_for_execution of a child: %r" % m)
+GONE = k["executionArn"][:-1] + ("0" if k["executionArn"][-1] != "0" else "1")
+refused(lambda: sfn.get_execution_history(executionArn=GONE),
+        "ExecutionDoesNotExist", "an unknown child's history was read")
+refused(lambda: sfn.describe_state_machine_for_execution(executionArn=GONE),
+        "ExecutionDoesNotExist", "an unknown child's machine was described")
 refused(lambda: sfn.list_executions(mapRunArn=RUN + "0"),
         "ResourceNotFound", "an unknown Map Run's children were listed")
 refused(lambda: sfn.list_executions(mapRunArn=EXEC), "InvalidArn",
@@ -70,4 +96,9 @@ for _ in range(200):
     time.sleep(0.05)
 if d["status"] != "ABORTED" or "stopDate" not in d:
     fail("after stop_execution: %r" % d)
+last = sfn.get_execution_history(executionArn=k["executionArn"],
+                                 reverseOrder=True, maxResults=1)["events"]
+if [e["type"] for e in last] != ["ExecutionAborted"] or \
+        last[0]["id"] != events[-1]["id"] + 1:
+    fail("a stopped child's history: %r" % last)
 print("OK")

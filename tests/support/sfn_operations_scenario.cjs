@@ -327,6 +327,30 @@ async function mapRuns(act) {
                 "ResourceNotFound");
   d = await call("DescribeMapRun", { mapRunArn: run });
   check(d.maxConcurrency === 2, `updated ${d.maxConcurrency}`);
+  // A child execution's own history, newest first in pages of two, and
+  // the state machine its Map Run runs.
+  const kids = (await call("ListExecutions", { mapRunArn: run })).executions;
+  const kid = kids[kids.length - 1].executionArn;
+  let h = await call("GetExecutionHistory",
+                     { executionArn: kid, reverseOrder: true, maxResults: 2 });
+  const ids = h.events.map((e) => e.id);
+  while (h.nextToken) {
+    h = await call("GetExecutionHistory", { executionArn: kid,
+      reverseOrder: true, maxResults: 2, nextToken: h.nextToken });
+    ids.push(...h.events.map((e) => e.id));
+  }
+  check(ids.length >= 3 && ids[ids.length - 1] === 1 &&
+        ids.every((id, i) => id === ids.length - i),
+        `child history ${JSON.stringify(ids)}`);
+  await refused("GetExecutionHistory", { executionArn: `${kid}0` },
+                "ExecutionDoesNotExist");
+  const km = await call("DescribeStateMachineForExecution",
+                        { executionArn: kid });
+  check(km.mapRunArn === run && km.label === "S" &&
+        km.stateMachineArn === `${m}/S`,
+        `child machine ${JSON.stringify(km)}`);
+  await refused("DescribeStateMachineForExecution",
+                { executionArn: `${kid}0` }, "ExecutionDoesNotExist");
   await call("StopExecution", { executionArn: x });
   check((await ended(x)).status === "ABORTED", "map stopped");
   await call("DeleteActivity", { activityArn: act });
