@@ -12,28 +12,12 @@
 
 #include "engine_support.h"
 #include "fanout_support.h"
+#include "map_run_support.h"
 #include "store_support.h"
 #include "support.h"
 #include "workflow/workflow.h"
 
 #define FN WFX_FN
-
-/* Holds every task it is given until the test completes it. */
-typedef struct holder {
-  pthread_mutex_t mu;
-  wf_task *tasks[16];
-  int n;
-  wfx_count held;
-} holder;
-
-static void hold(wf_task *t, void *payload) {
-  holder *h = payload;
-  wf_task_retain(t);
-  pthread_mutex_lock(&h->mu);
-  h->tasks[h->n++] = t;
-  pthread_mutex_unlock(&h->mu);
-  wfx_count_add(&h->held);
-}
 
 /* Complete task i: succeed with its input, or fail. */
 static void complete(holder *h, int i, bool ok) {
@@ -211,7 +195,6 @@ Test(map_run, a_raised_tolerance_lets_failures_pass) {
   wf_machine_free(m);
   wf_engine_free(e);
 }
-
 
 /* ---- child executions ---- */
 
@@ -427,29 +410,6 @@ Test(map_run, unknown_runs_and_bad_updates) {
 }
 
 /* ---- a restart ---- */
-
-/* An engine on the SQLite store in `dir`, its Hold handler holding in h. */
-static wf_engine *durable_engine(wf_store **store, const char *dir,
-                                 holder *h) {
-  *store = wst_open("sqlite", dir, NULL);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.store = *store;
-  wf_engine *e = wft_engine(&o);
-  wft_register(e, FN "Hold", hold, h, 0);
-  return e;
-}
-
-/* The engine and its store go, as a process would; its held tasks are
- * let go. */
-static void durable_stop(wf_engine *e, wf_store *s, holder *h) {
-  wf_engine_free(e);
-  wf_store_free(s);
-  pthread_mutex_lock(&h->mu);
-  for (int i = 0; i < h->n; i++)
-    if (h->tasks[i]) wf_task_release(h->tasks[i]);
-  memset(h->tasks, 0, sizeof h->tasks);
-  pthread_mutex_unlock(&h->mu);
-}
 
 static json_t *names(json_t *children) {
   json_t *out = json_array();

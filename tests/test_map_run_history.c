@@ -12,28 +12,12 @@
 
 #include "engine_support.h"
 #include "fanout_support.h"
+#include "map_run_support.h"
 #include "store_support.h"
 #include "support.h"
 #include "workflow/workflow.h"
 
 #define FN WFX_FN
-
-/* Holds every task it is given until the test completes it. */
-typedef struct holder {
-  pthread_mutex_t mu;
-  wf_task *tasks[16];
-  int n;
-  wfx_count held;
-} holder;
-
-static void hold(wf_task *t, void *payload) {
-  holder *h = payload;
-  wf_task_retain(t);
-  pthread_mutex_lock(&h->mu);
-  h->tasks[h->n++] = t;
-  pthread_mutex_unlock(&h->mu);
-  wfx_count_add(&h->held);
-}
 
 /* Complete the held task whose input is `input`: succeed with its input,
  * or fail. */
@@ -53,14 +37,6 @@ static void complete(holder *h, const char *input, bool ok) {
     wf_task_release(t);
     return;
   }
-}
-
-static void let_go(holder *h) {
-  pthread_mutex_lock(&h->mu);
-  for (int i = 0; i < h->n; i++)
-    if (h->tasks[i]) wf_task_release(h->tasks[i]);
-  memset(h->tasks, 0, sizeof h->tasks);
-  pthread_mutex_unlock(&h->mu);
 }
 
 #define MAP(type, fields)                                                  \
@@ -301,22 +277,6 @@ Test(map_run_history, none_of_an_express_child_nor_with_history_off) {
 }
 
 /* ---- a restart ---- */
-
-static wf_engine *durable_engine(wf_store **store, const char *dir,
-                                 holder *h) {
-  *store = wst_open("sqlite", dir, NULL);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.store = *store;
-  wf_engine *e = wft_engine(&o);
-  wft_register(e, FN "Hold", hold, h, 0);
-  return e;
-}
-
-static void durable_stop(wf_engine *e, wf_store *s, holder *h) {
-  wf_engine_free(e);
-  wf_store_free(s);
-  let_go(h);
-}
 
 /* The child's history once its last event is `last` (a durable store
  * may hand a task to its handler before the commit that records it). */

@@ -440,6 +440,17 @@ int wf_engine_list_map_run_children(wf_engine *e, const char *map_run_arn,
   return rc;
 }
 
+/* The record of the child `arn` (new reference); NULL with *rc and err
+ * set: WF_ENOTFOUND as "Execution Does Not Exist". */
+static json_t *child_doc(wf_engine *e, const char *arn, int *rc,
+                         wf_error *err) {
+  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN_CHILD, arn, rc, err);
+  if (*rc == WF_ENOTFOUND)
+    wf__error_set(err, WF_ENOTFOUND, NULL, "Execution Does Not Exist: '%s'",
+                  arn);
+  return doc;
+}
+
 int wf_engine_describe_map_run_child(wf_engine *e, const char *execution_arn,
                                      wf_map_run_child_cb cb, void *payload,
                                      wf_error *err) {
@@ -447,11 +458,7 @@ int wf_engine_describe_map_run_child(wf_engine *e, const char *execution_arn,
     return wf__error_set(err, WF_EINVAL, NULL,
                          "engine, execution ARN and callback are required");
   int rc;
-  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN_CHILD, execution_arn,
-                                     &rc, err);
-  if (rc == WF_ENOTFOUND)
-    return wf__error_set(err, WF_ENOTFOUND, NULL,
-                         "Execution Does Not Exist: '%s'", execution_arn);
+  json_t *doc = child_doc(e, execution_arn, &rc, err);
   if (doc) {
     wf_map_run_child c;
     child_read(&c, doc, true);
@@ -526,11 +533,7 @@ int wf_engine_read_map_run_child_events(wf_engine *e,
     return wf__error_set(err, WF_EINVAL, NULL,
                          "engine, execution ARN and callback are required");
   int rc;
-  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN_CHILD, execution_arn,
-                                     &rc, err);
-  if (rc == WF_ENOTFOUND)
-    return wf__error_set(err, WF_ENOTFOUND, NULL,
-                         "Execution Does Not Exist: '%s'", execution_arn);
+  json_t *doc = child_doc(e, execution_arn, &rc, err);
   if (!doc) return rc;
   const char *none = json_string_value(json_object_get(doc, "noHistory"));
   json_t *chunks = json_object_get(doc, "chunks");
