@@ -15,8 +15,9 @@
 #define WF__DOC_MAP_RUNS_OF "wf.mapRunsOf "
 #define WF__DOC_MAP_RUN_CHILD "wf.mapRunChild"
 /* A child execution's history, a commit's events at a time: key the
- * child's ARN, '#' and the id of the first (a JSON array of events in
- * GetExecutionHistory's shape). Its wf.mapRunChild lists the first ids. */
+ * child's name, '#' and the id of the first (a JSON array of events in
+ * GetExecutionHistory's shape, less the details saying a payload is
+ * whole). Its wf.mapRunChild lists the first ids. */
 #define WF__DOC_MAP_RUN_CHILD_EVENTS "wf.mapRunChildEvents"
 
 /* A child execution as it stands: CHILD_PENDING until it starts (or not

@@ -6,7 +6,7 @@
  *   wf.mapRun            key: the run's ARN; its record
  *   wf.mapRunsOf EXEC    key: the run's ARN; the runs of an execution
  *   wf.mapRunChild       key: the child's ARN; its record
- *   wf.mapRunChildEvents key: the child's ARN '#' first id; a part of its
+ *   wf.mapRunChildEvents key: the child's name '#' first id; a part of its
  *                        history (the events one commit wrote) */
 #include <string.h>
 
@@ -112,8 +112,48 @@ void wf__map_run_child_chunks(wf__child_rec *k, const json_t *doc) {
 
 /* The key of the chunk of child `arn`'s history that starts at `first`. */
 static void chunk_key(wf__strbuf *out, const char *arn, int64_t first) {
+  /* Its name alone (a UUID made from its run's): a shorter key, an index
+   * row of less to write per child. */
+  const char *name = strrchr(arn, ':');
   wf__strbuf_reset(out);
-  wf__strbuf_printf(out, "%s#%lld", arn, (long long)first);
+  wf__strbuf_printf(out, "%s#%lld", name ? name + 1 : arn, (long long)first);
+}
+
+/* Every payload's details say it is whole: a chunk keeps none of them,
+ * and reading puts them back (a third less to write of a small child's
+ * history). Their text, as history.c renders it, is structure (a string's
+ * quotes are escaped), so it is found as it is. */
+static const char *const WHOLE[] = {",\"inputDetails\":{\"truncated\":false}",
+                                    ",\"outputDetails\":{\"truncated\":false}"};
+
+static void drop_whole(wf__strbuf *b) {
+  for (size_t w = 0; w < 2; w++) {
+    size_t n = strlen(WHOLE[w]), to = 0;
+    for (size_t from = 0; from < b->len;) {
+      if (b->len - from >= n && memcmp(b->data + from, WHOLE[w], n) == 0) {
+        from += n;
+        continue;
+      }
+      b->data[to++] = b->data[from++];
+    }
+    b->len = to;
+    b->data[to] = '\0';
+  }
+}
+
+/* The details drop_whole() took out of an event, put back. */
+static void put_whole(json_t *ev) {
+  const char *k;
+  json_t *d;
+  json_object_foreach(ev, k, d) {
+    if (!json_is_object(d)) continue;
+    if (json_object_get(d, "input"))
+      json_object_set_new(d, "inputDetails",
+                          json_pack("{s:b}", "truncated", false));
+    if (json_object_get(d, "output"))
+      json_object_set_new(d, "outputDetails",
+                          json_pack("{s:b}", "truncated", false));
+  }
 }
 
 /* Child k's events since its last document, as a chunk (its first id
@@ -131,6 +171,7 @@ static bool push_events(wf__docs *out, const wf_execution *x,
     wf__event_render(&b, x, &k->events[j], NULL);
   }
   wf__strbuf_putc(&b, ']');
+  if (!b.oom) drop_whole(&b);
   chunk_key(&key, arn, k->events[0].id);
   bool ok = !b.oom && !key.oom &&
             push(out, WF__DOC_MAP_RUN_CHILD_EVENTS, wf__strbuf_cstr(&key),
@@ -480,7 +521,8 @@ typedef struct reader {
 } reader;
 
 /* Give one event of a chunk; false to stop. */
-static bool give(reader *rd, const json_t *ev) {
+static bool give(reader *rd, json_t *ev) {
+  put_whole(ev);
   char *text = wf__json_dumps(ev);
   if (!text) return false;
   wf_store_event se = {
@@ -515,7 +557,7 @@ static int read_chunk(wf_engine *e, reader *rd, int64_t first, int64_t from,
                        "the history of '%s' is not a JSON array", rd->arn);
   size_t n = json_array_size(events);
   for (size_t j = 0; rc == WF_OK && !rd->stop && j < n; j++) {
-    const json_t *ev = json_array_get(events, rd->reverse ? n - 1 - j : j);
+    json_t *ev = json_array_get(events, rd->reverse ? n - 1 - j : j);
     int64_t id = json_integer_value(json_object_get(ev, "id"));
     if (rd->reverse ? id > from : id < from) continue;
     if (!give(rd, ev)) rd->stop = true;
