@@ -424,7 +424,7 @@ Test(map_run, runs_and_children_survive_a_restart) {
   char *dir = wst_tmpdir();
   holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
   wf_store *s;
-  wf_engine *e = durable_engine(&s, dir, &h);
+  wf_engine *e = durable_engine(&s, "sqlite", dir, &h);
   wf_machine *m = wfx_load(MAP("'MaxConcurrency':2,"));
   wf_execution *x = wfx_start(e, m, "[1,2,3]");
   char *exec = strdup(wf_execution_arn(x));
@@ -439,7 +439,7 @@ Test(map_run, runs_and_children_survive_a_restart) {
 
   /* Resumed: the same run, its counts and children, read from the store;
    * its two children called again. */
-  e = durable_engine(&s, dir, &h);
+  e = durable_engine(&s, "sqlite", dir, &h);
   size_t n = 0;
   cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
   cr_assert_eq(n, 1);
@@ -476,7 +476,7 @@ Test(map_run, runs_and_children_survive_a_restart) {
   durable_stop(e, s, &h);
 
   /* Ended, and read again by an engine with nothing to resume. */
-  e = durable_engine(&s, dir, &h);
+  e = durable_engine(&s, "sqlite", dir, &h);
   cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
   cr_assert_eq(n, 0);
   runs = list_runs(e, exec);

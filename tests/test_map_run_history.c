@@ -3,7 +3,8 @@
  * with the child's input to its ExecutionSucceeded, ExecutionFailed or
  * ExecutionAborted, committed a commit's events at a time and read in
  * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
- * engine restarted on SQLite goes on with the same histories. */
+ * engine restarted on SQLite or PostgreSQL (the ctest fixture "postgres";
+ * skipped without one) goes on with the same histories. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -292,11 +293,14 @@ static char *types_when(wf_engine *e, const char *arn, const char *last) {
   }
 }
 
-Test(map_run_history, histories_go_on_after_a_restart) {
+/* On each durable backend. */
+static wst_kind KINDS[] = {{"sqlite"}, {"postgres"}};
+
+WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
   char *dir = wst_tmpdir();
   holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
   wf_store *s;
-  wf_engine *e = durable_engine(&s, dir, &h);
+  wf_engine *e = durable_engine(&s, p->kind, dir, &h);
   wf_machine *m = wfx_load(MAP("STANDARD", ""));
   wf_execution *x = wfx_start(e, m, "[1,2]");
   char *exec = strdup(wf_execution_arn(x));
@@ -309,7 +313,7 @@ Test(map_run_history, histories_go_on_after_a_restart) {
   durable_stop(e, s, &h);
 
   /* Resumed: its task handed out again, its history numbered on. */
-  e = durable_engine(&s, dir, &h);
+  e = durable_engine(&s, p->kind, dir, &h);
   size_t n = 0;
   cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
   cr_assert_eq(n, 1);
@@ -333,17 +337,17 @@ Test(map_run_history, histories_go_on_after_a_restart) {
   durable_stop(e, s, &h);
 
   /* Read again by an engine with nothing to resume, newest first. */
-  e = durable_engine(&s, dir, &h);
+  e = durable_engine(&s, p->kind, dir, &h);
   cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
   cr_assert_eq(n, 0);
   t = types(e, c0);
   cr_assert_str_eq(t, after);
   free(t);
-  json_t *p = page(e, c0, 0, true, 2);
-  cr_assert_eq(json_array_size(p), 2);
-  cr_assert_str_eq(str(json_array_get(p, 0), "type"), "ExecutionSucceeded");
-  cr_assert_eq(id_at(p, 1), id_at(p, 0) - 1);
-  json_decref(p);
+  json_t *last = page(e, c0, 0, true, 2);
+  cr_assert_eq(json_array_size(last), 2);
+  cr_assert_str_eq(str(json_array_get(last, 0), "type"), "ExecutionSucceeded");
+  cr_assert_eq(id_at(last, 1), id_at(last, 0) - 1);
+  json_decref(last);
   t = types(e, json_string_value(json_array_get(arns, 1)));
   cr_assert(strncmp(t, "ExecutionStarted,", 17) == 0, "%s", t);
   free(t);

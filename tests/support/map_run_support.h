@@ -1,5 +1,5 @@
 /* Map Run tests' handler that holds its tasks until the test completes
- * them, and an engine on a SQLite store stopped and started again as a
+ * them, and an engine on a durable store stopped and started again as a
  * process would be. */
 #ifndef WF_TEST_MAP_RUN_SUPPORT_H
 #define WF_TEST_MAP_RUN_SUPPORT_H
@@ -30,11 +30,11 @@ static inline void hold(wf_task *t, void *payload) {
   wfx_count_add(&h->held);
 }
 
-/* An engine on the SQLite store in `dir`, its WFX_FN "Hold" handler
- * holding in h. */
-static inline wf_engine *durable_engine(wf_store **store, const char *dir,
-                                        holder *h) {
-  *store = wst_open("sqlite", dir, NULL);
+/* An engine on the store of `kind` ("sqlite", "postgres") in `dir`, its
+ * WFX_FN "Hold" handler holding in h. */
+static inline wf_engine *durable_engine(wf_store **store, const char *kind,
+                                        const char *dir, holder *h) {
+  *store = wst_open(kind, dir, NULL);
   wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
   o.store = *store;
   wf_engine *e = wft_engine(&o);
