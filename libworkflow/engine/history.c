@@ -4,7 +4,9 @@
  * (commit.c), which renders it for the store and then tells the listeners:
  * the program's (wf_engine_add_listener) and the library's own (the log).
  * With retention off, ids are still counted (AWS's causes quote them).
- * AWS's hard limit of 25,000 events ends an execution that reaches it. */
+ * AWS's hard limit of 25,000 events ends an execution that reaches it. A
+ * distributed Map's child execution numbers its own events, kept for its
+ * own history (map_run.c), never told to listeners. */
 #include <stdio.h>
 #include <string.h>
 
