@@ -115,6 +115,7 @@ class Cli:
 if CLIENT == "cli":
     cli = Cli()
     KNOWN = cli.known
+    MODEL = cli.driver.session.get_service_model("stepfunctions")
     VERSION = "AWS CLI " + cli.version
 
     def method(op):
@@ -126,6 +127,7 @@ else:
     sfn = client(PORT, config=botocore.config.Config(
         inject_host_prefix=False, read_timeout=70))
     KNOWN = set(sfn.meta.service_model.operation_names)
+    MODEL = sfn.meta.service_model
     VERSION = "boto3 " + boto3.__version__
 
     def method(op):
@@ -149,6 +151,11 @@ answered = {}
 
 def has(*ops):
     return all(op in KNOWN for op in ops)
+
+
+def takes(op, member):
+    """Whether the client's model of `op` has the request member."""
+    return member in MODEL.operation_model(op).input_shape.members
 
 
 def note(op, how):
@@ -419,6 +426,23 @@ def map_runs(act):
             maxConcurrency=2)
     d = call("DescribeMapRun", mapRunArn=run)
     check(d["maxConcurrency"] == 2, "updated %r" % d)
+    if takes("ListExecutions", "mapRunArn"):
+        # A child execution's own history, newest first, and the state
+        # machine its Map Run runs.
+        kids = call("ListExecutions", mapRunArn=run)["executions"]
+        kid = kids[-1]["executionArn"]
+        ids = [e["id"] for e in call("GetExecutionHistory", executionArn=kid,
+                                     reverseOrder=True)["events"]]
+        check(len(ids) >= 3 and ids == list(range(len(ids), 0, -1)),
+              "child history %r" % ids)
+        refused("GetExecutionHistory", "ExecutionDoesNotExist",
+                executionArn=kid + "0")
+        km = call("DescribeStateMachineForExecution", executionArn=kid)
+        check(km["stateMachineArn"] == m + "/S" and
+              km.get("mapRunArn", run) == run and
+              km.get("label", "S") == "S", "child machine %r" % km)
+        refused("DescribeStateMachineForExecution", "ExecutionDoesNotExist",
+                executionArn=kid + "0")
     call("StopExecution", executionArn=x)
     check(execution_ended(x)["status"] == "ABORTED", "map stopped")
     call("DeleteActivity", activityArn=act)
