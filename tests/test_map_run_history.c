@@ -216,6 +216,31 @@ Test(map_run_history, a_child_has_its_own_history_read_in_pages) {
   wf_engine_free(e);
 }
 
+Test(map_run_history, a_child_aborted_by_its_runs_failure_says_so) {
+  wf_engine *e = wfx_engine(0, NULL);
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wft_register(e, FN "Hold", hold, &h, 0);
+  wf_machine *m = wfx_load(MAP("STANDARD", ""));
+  wf_execution *x = wfx_start(e, m, "[1,2]");
+  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
+  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
+  /* The first fails: no failure is tolerated, the second is aborted. */
+  complete(&h, "1", false);
+  wft_wait(x);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  char *t = types(e, json_string_value(json_array_get(arns, 0)));
+  cr_assert_str_eq(t, STARTED_TYPES ",LambdaFunctionFailed,ExecutionFailed");
+  free(t);
+  t = types(e, json_string_value(json_array_get(arns, 1)));
+  cr_assert_str_eq(t, STARTED_TYPES ",ExecutionAborted");
+  free(t);
+  json_decref(arns);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  holder_let_go(&h); /* the aborted child's task */
+}
+
 /* What a child with no history answers. */
 static void no_history(wf_engine *e, const char *arn, const char *why) {
   json_t *a = json_array();

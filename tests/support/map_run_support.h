@@ -42,16 +42,21 @@ static inline wf_engine *durable_engine(wf_store **store, const char *kind,
   return e;
 }
 
-/* The engine and its store go, as a process would; its held tasks are
- * let go. */
-static inline void durable_stop(wf_engine *e, wf_store *s, holder *h) {
-  wf_engine_free(e);
-  wf_store_free(s);
+/* The tasks h still holds, let go. */
+static inline void holder_let_go(holder *h) {
   pthread_mutex_lock(&h->mu);
   for (int i = 0; i < h->n; i++)
     if (h->tasks[i]) wf_task_release(h->tasks[i]);
   memset(h->tasks, 0, sizeof h->tasks);
   pthread_mutex_unlock(&h->mu);
+}
+
+/* The engine and its store go, as a process would; its held tasks are
+ * let go. */
+static inline void durable_stop(wf_engine *e, wf_store *s, holder *h) {
+  wf_engine_free(e);
+  wf_store_free(s);
+  holder_let_go(h);
 }
 
 #endif
