@@ -4,7 +4,8 @@
  * ExecutionAborted, committed a commit's events at a time and read in
  * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
  * engine restarted on SQLite or PostgreSQL (the ctest fixture "postgres";
- * skipped without one) goes on with the same histories. */
+ * skipped without one) goes on with the same histories; they are pruned
+ * with their parent execution. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -300,6 +301,60 @@ Test(map_run_history, none_of_an_express_child_nor_with_history_off) {
   wf_execution_free(x);
   wf_machine_free(m);
   wf_engine_free(e);
+}
+
+static int count_doc(const wf_store_document *d, void *payload) {
+  (void)d;
+  (*(int *)payload)++;
+  return 0;
+}
+
+/* The parts of every child's history in the store. */
+static int history_parts(wf_store *s) {
+  int n = 0;
+  cr_assert_eq(wf_store_list_documents(s, "wf.mapRunChildEvents", 0, 0,
+                                       count_doc, &n, NULL),
+               WF_OK);
+  return n;
+}
+
+Test(map_run_history, a_pruned_parent_takes_its_childrens_histories) {
+  wf_store *s = NULL;
+  wf_store_options so = WF_STORE_OPTIONS_INIT;
+  so.retention_count = 1;
+  cr_assert_eq(wf_store_memory_new(&s, &so, NULL), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = s;
+  wf_engine *e = wft_engine(&o);
+  wf_machine *m = wfx_load(
+      "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,"
+      "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
+      "'ExecutionType':'STANDARD'},'StartAt':'P','States':{'P':{'Type':"
+      "'Pass','End':true}}}}}}");
+  wf_execution *x = wft_run(e, m, "[1,2]", NULL);
+  wft_assert_succeeded(x, "[1,2]");
+  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
+  const char *c0 = json_string_value(json_array_get(arns, 0));
+  char *t = types(e, c0);
+  cr_assert_str_eq(t, "ExecutionStarted,PassStateEntered,PassStateExited,"
+                      "ExecutionSucceeded");
+  free(t);
+  cr_assert_eq(history_parts(s), 2);
+  /* Another ends: the store keeps one ended execution, and the Map's
+   * children's histories go with their parent. */
+  wf_execution_free(wft_run(e, m, "[]", NULL));
+  cr_assert_eq(wf_store_prune(s, 0, 0, NULL, NULL), WF_OK);
+  cr_assert_eq(history_parts(s), 0);
+  json_t *a = json_array();
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, c0, 0, false, 0,
+                                                   wst_add_event, a, NULL),
+               WF_ENOTFOUND);
+  json_decref(a);
+  json_decref(arns);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_store_free(s);
 }
 
 /* ---- a restart ---- */
