@@ -461,6 +461,18 @@ Test(gateway_sfn_map_runs, a_child_has_a_history_and_a_machine) {
   cr_assert_not_null(json_object_get(d, "inputDetails"));
   json_decref(h);
 
+  /* Its machine's executions are the parent alone (a child is listed by
+   * its Map Run only, as on AWS). */
+  json_t *all = gwt_sfn_ok(gwt_sfn("ListExecutions",
+                                   "{\"stateMachineArn\":\"" GWT_MACHINE_ARN
+                                   "hist\"}"));
+  cr_assert_eq(json_array_size(json_object_get(all, "executions")), 1);
+  cr_assert_str_eq(
+      str(json_array_get(json_object_get(all, "executions"), 0),
+          "executionArn"),
+      exec);
+  json_decref(all);
+
   /* The state machine its Map Run runs: the ItemProcessor. */
   json_t *m = gwt_sfn_ok(gwt_sfn("DescribeStateMachineForExecution",
                                  "{\"executionArn\":\"%s\"}", child));
