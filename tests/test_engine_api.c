@@ -516,8 +516,34 @@ static int ignore_run(const wf_map_run_info *run, void *payload) {
   return 0;
 }
 
-/* A Distributed Map's records (its Map Run, its children) belong to its
- * execution: pruned with it, they go too. */
+static int keep_child_arn(const wf_map_run_child *k, void *payload) {
+  snprintf(payload, 256, "%s", k->execution_arn);
+  return 1;
+}
+
+static int ignore_event(const wf_store_event *ev, void *payload) {
+  (void)ev;
+  (void)payload;
+  return 0;
+}
+
+/* How many parts of children's histories the store holds. */
+static int count_part(const wf_store_document *d, void *payload) {
+  (void)d;
+  (*(int *)payload)++;
+  return 0;
+}
+
+static int history_parts(wf_store *s) {
+  int n = 0;
+  cr_assert_eq(wf_store_list_documents(s, "wf.mapRunChildEvents", 0, 0,
+                                       count_part, &n, NULL),
+               WF_OK);
+  return n;
+}
+
+/* A Distributed Map's records (its Map Run, its children and their
+ * histories) belong to its execution: pruned with it, they go too. */
 Test(engine_api, a_pruned_execution_takes_its_map_runs_with_it) {
   wf_store *s = NULL;
   wf_store_options so = WF_STORE_OPTIONS_INIT;
@@ -541,6 +567,14 @@ Test(engine_api, a_pruned_execution_takes_its_map_runs_with_it) {
   cr_assert(run[0], "no Map Run listed");
   cr_assert_eq(wf_engine_describe_map_run(e, run, ignore_run, NULL, &err),
                WF_OK, "%s", err.message);
+  char child[256] = "";
+  cr_assert_eq(wf_engine_list_map_run_children(e, run, 0, keep_child_arn,
+                                               child, &err),
+               WF_OK, "%s", err.message);
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, child, 0, false, 0,
+                                                   ignore_event, NULL, &err),
+               WF_OK, "%s", err.message);
+  cr_assert_eq(history_parts(s), 2);
   /* Another one ends: the store keeps one ended execution. */
   wf_machine *p = wft_load(PASS_ONLY);
   wf_execution_free(wft_run(e, p, NULL, NULL));
@@ -555,6 +589,10 @@ Test(engine_api, a_pruned_execution_takes_its_map_runs_with_it) {
                                        run, &err),
                WF_OK, "%s", err.message);
   cr_assert(!run[0], "a pruned execution still lists its Map Run");
+  cr_assert_eq(wf_engine_read_map_run_child_events(e, child, 0, false, 0,
+                                                   ignore_event, NULL, &err),
+               WF_ENOTFOUND);
+  cr_assert_eq(history_parts(s), 0);
   wf_execution_free(x);
   wf_machine_free(m);
   wf_machine_free(p);

@@ -4,8 +4,7 @@
  * ExecutionAborted, committed a commit's events at a time and read in
  * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
  * engine restarted on SQLite or PostgreSQL (the ctest fixture "postgres";
- * skipped without one) goes on with the same histories; they are pruned
- * with their parent execution. */
+ * skipped without one) goes on with the same histories. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -141,16 +140,50 @@ static const char *str(json_t *o, const char *key) {
   "ExecutionStarted,PassStateEntered,PassStateExited,TaskStateEntered,"  \
   "LambdaFunctionScheduled,LambdaFunctionStarted"
 
+/* A Distributed Map whose n children hold their tasks, started on its
+ * own engine (history kept unless `off`) and its children listed. */
+typedef struct held_map {
+  holder h;
+  wf_engine *e;
+  wf_machine *m;
+  wf_execution *x;
+  json_t *arns;
+} held_map;
+
+static void held_map_start(held_map *hm, bool off, const char *def_sq,
+                           const char *input, size_t n) {
+  *hm = (held_map){.h = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                         .held = WFX_COUNT_INIT}};
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.history = off ? WF_HISTORY_OFF : WF_HISTORY_FULL;
+  hm->e = wft_engine(&o);
+  wft_register(hm->e, FN "Hold", hold, &hm->h, 0);
+  hm->m = wfx_load(def_sq);
+  hm->x = wfx_start(hm->e, hm->m, input);
+  cr_assert(wfx_count_wait(&hm->h.held, (int)n, WFT_WAIT_MS));
+  hm->arns = child_arns(hm->e, wf_execution_arn(hm->x), n);
+}
+
+/* Child i's ARN. */
+static const char *kid(const held_map *hm, size_t i) {
+  return json_string_value(json_array_get(hm->arns, i));
+}
+
+static void held_map_free(held_map *hm) {
+  json_decref(hm->arns);
+  wf_execution_free(hm->x);
+  wf_machine_free(hm->m);
+  wf_engine_free(hm->e);
+  holder_let_go(&hm->h); /* the tasks of children aborted */
+}
+
 Test(map_run_history, a_child_has_its_own_history_read_in_pages) {
-  wf_engine *e = wfx_engine(0, NULL);
-  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
-  wft_register(e, FN "Hold", hold, &h, 0);
-  wf_machine *m = wfx_load(MAP("STANDARD", "'ToleratedFailureCount':1,"));
-  wf_execution *x = wfx_start(e, m, "[10,20]");
-  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
-  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
-  const char *c0 = json_string_value(json_array_get(arns, 0));
-  const char *c1 = json_string_value(json_array_get(arns, 1));
+  held_map hm;
+  held_map_start(&hm, false, MAP("STANDARD", "'ToleratedFailureCount':1,"),
+                 "[10,20]", 2);
+  wf_engine *e = hm.e;
+  wf_execution *x = hm.x;
+  const char *c0 = kid(&hm, 0), *c1 = kid(&hm, 1);
   /* Running: what is committed so far, its own numbering. */
   char *t = types(e, c0);
   cr_assert_str_eq(t, STARTED_TYPES);
@@ -162,8 +195,8 @@ Test(map_run_history, a_child_has_its_own_history_read_in_pages) {
   d = details(e, c0, 2, "stateEnteredEventDetails");
   cr_assert_str_eq(str(d, "name"), "P");
   json_decref(d);
-  complete(&h, "10", true);
-  complete(&h, "20", false);
+  complete(&hm.h, "10", true);
+  complete(&hm.h, "20", false);
   wft_wait(x);
   wft_assert_succeeded(
       x, "[10,{\"Error\":\"Child.Failed\",\"Cause\":\"as asked\"}]");
@@ -211,35 +244,23 @@ Test(map_run_history, a_child_has_its_own_history_read_in_pages) {
   char *parent = wf_execution_history(x, 0);
   cr_assert_null(strstr(parent, "PassStateEntered"), "%s", parent);
   free(parent);
-  json_decref(arns);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  held_map_free(&hm);
 }
 
 Test(map_run_history, a_child_aborted_by_its_runs_failure_says_so) {
-  wf_engine *e = wfx_engine(0, NULL);
-  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
-  wft_register(e, FN "Hold", hold, &h, 0);
-  wf_machine *m = wfx_load(MAP("STANDARD", ""));
-  wf_execution *x = wfx_start(e, m, "[1,2]");
-  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
-  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
+  held_map hm;
+  held_map_start(&hm, false, MAP("STANDARD", ""), "[1,2]", 2);
   /* The first fails: no failure is tolerated, the second is aborted. */
-  complete(&h, "1", false);
-  wft_wait(x);
-  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
-  char *t = types(e, json_string_value(json_array_get(arns, 0)));
+  complete(&hm.h, "1", false);
+  wft_wait(hm.x);
+  cr_assert_eq(wf_execution_status(hm.x), WF_EXEC_FAILED);
+  char *t = types(hm.e, kid(&hm, 0));
   cr_assert_str_eq(t, STARTED_TYPES ",LambdaFunctionFailed,ExecutionFailed");
   free(t);
-  t = types(e, json_string_value(json_array_get(arns, 1)));
+  t = types(hm.e, kid(&hm, 1));
   cr_assert_str_eq(t, STARTED_TYPES ",ExecutionAborted");
   free(t);
-  json_decref(arns);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  holder_let_go(&h); /* the aborted child's task */
+  held_map_free(&hm);
 }
 
 /* What a child with no history answers. */
@@ -255,106 +276,34 @@ static void no_history(wf_engine *e, const char *arn, const char *why) {
 }
 
 Test(map_run_history, none_of_an_express_child_nor_with_history_off) {
-  wf_engine *e = wfx_engine(0, NULL);
-  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
-  wft_register(e, FN "Hold", hold, &h, 0);
-  wf_machine *m = wfx_load(MAP("EXPRESS", ""));
-  wf_execution *x = wfx_start(e, m, "[1]");
-  cr_assert(wfx_count_wait(&h.held, 1, WFT_WAIT_MS));
-  json_t *arns = child_arns(e, wf_execution_arn(x), 1);
-  no_history(e, json_string_value(json_array_get(arns, 0)), "EXPRESS");
-  complete(&h, "1", true);
-  wft_wait(x);
-  json_decref(arns);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
+  held_map hm;
+  held_map_start(&hm, false, MAP("EXPRESS", ""), "[1]", 1);
+  no_history(hm.e, kid(&hm, 0), "EXPRESS");
+  complete(&hm.h, "1", true);
+  wft_wait(hm.x);
+  held_map_free(&hm);
 
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.history = WF_HISTORY_OFF;
-  e = wft_engine(&o);
-  wft_register(e, FN "Hold", hold, &h, 0);
-  m = wfx_load(MAP("STANDARD", ""));
-  x = wfx_start(e, m, "[2]");
-  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
-  arns = child_arns(e, wf_execution_arn(x), 1);
-  no_history(e, json_string_value(json_array_get(arns, 0)), "history off");
-  complete(&h, "2", true);
-  wft_wait(x);
+  held_map_start(&hm, true, MAP("STANDARD", ""), "[2]", 1);
+  no_history(hm.e, kid(&hm, 0), "history off");
+  complete(&hm.h, "2", true);
+  wft_wait(hm.x);
 
   /* Not a child: as DescribeExecution of one. */
   wf_error err;
   const char *none = "arn:aws:states:us-east-1:123456789012:execution:"
                      "m/Orders:00000000-0000-4000-8000-000000000000";
   json_t *a = json_array();
-  cr_assert_eq(wf_engine_read_map_run_child_events(e, none, 0, false, 0,
+  cr_assert_eq(wf_engine_read_map_run_child_events(hm.e, none, 0, false, 0,
                                                    wst_add_event, a, &err),
                WF_ENOTFOUND);
   cr_assert_str_eq(err.message, "Execution Does Not Exist: '" "arn:aws:"
                    "states:us-east-1:123456789012:execution:m/Orders:"
                    "00000000-0000-4000-8000-000000000000'");
-  cr_assert_eq(wf_engine_read_map_run_child_events(e, NULL, 0, false, 0,
+  cr_assert_eq(wf_engine_read_map_run_child_events(hm.e, NULL, 0, false, 0,
                                                    wst_add_event, a, &err),
                WF_EINVAL);
   json_decref(a);
-  json_decref(arns);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-}
-
-static int count_doc(const wf_store_document *d, void *payload) {
-  (void)d;
-  (*(int *)payload)++;
-  return 0;
-}
-
-/* The parts of every child's history in the store. */
-static int history_parts(wf_store *s) {
-  int n = 0;
-  cr_assert_eq(wf_store_list_documents(s, "wf.mapRunChildEvents", 0, 0,
-                                       count_doc, &n, NULL),
-               WF_OK);
-  return n;
-}
-
-Test(map_run_history, a_pruned_parent_takes_its_childrens_histories) {
-  wf_store *s = NULL;
-  wf_store_options so = WF_STORE_OPTIONS_INIT;
-  so.retention_count = 1;
-  cr_assert_eq(wf_store_memory_new(&s, &so, NULL), WF_OK);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.store = s;
-  wf_engine *e = wft_engine(&o);
-  wf_machine *m = wfx_load(
-      "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,"
-      "'ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"
-      "'ExecutionType':'STANDARD'},'StartAt':'P','States':{'P':{'Type':"
-      "'Pass','End':true}}}}}}");
-  wf_execution *x = wft_run(e, m, "[1,2]", NULL);
-  wft_assert_succeeded(x, "[1,2]");
-  json_t *arns = child_arns(e, wf_execution_arn(x), 2);
-  const char *c0 = json_string_value(json_array_get(arns, 0));
-  char *t = types(e, c0);
-  cr_assert_str_eq(t, "ExecutionStarted,PassStateEntered,PassStateExited,"
-                      "ExecutionSucceeded");
-  free(t);
-  cr_assert_eq(history_parts(s), 2);
-  /* Another ends: the store keeps one ended execution, and the Map's
-   * children's histories go with their parent. */
-  wf_execution_free(wft_run(e, m, "[]", NULL));
-  cr_assert_eq(wf_store_prune(s, 0, 0, NULL, NULL), WF_OK);
-  cr_assert_eq(history_parts(s), 0);
-  json_t *a = json_array();
-  cr_assert_eq(wf_engine_read_map_run_child_events(e, c0, 0, false, 0,
-                                                   wst_add_event, a, NULL),
-               WF_ENOTFOUND);
-  json_decref(a);
-  json_decref(arns);
-  wf_execution_free(x);
-  wf_machine_free(m);
-  wf_engine_free(e);
-  wf_store_free(s);
+  held_map_free(&hm);
 }
 
 /* ---- a restart ---- */
