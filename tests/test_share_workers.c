@@ -149,20 +149,69 @@ static void farm_start(farm *f, const char *dir, const char *conninfo,
   for (int i = 0; i < workers; i++) spawn(f, i);
 }
 
+/* The store as an observer reads it. */
+static int open_observer(const farm *f, wf_store **s, wf_error *err) {
+  wf_store_options ro = WF_STORE_OPTIONS_INIT;
+  ro.read_only = true;
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.store = &ro;
+  return wf_store_postgres_open(s, f->conninfo, &po, err);
+}
+
+static wf_store *observe(const farm *f) {
+  wf_store *s = NULL;
+  wf_error err;
+  cr_assert_eq(open_observer(f, &s, &err), WF_OK, "%s", err.message);
+  return s;
+}
+
+/* Executions started, in all and by each worker (named "w<i>g..."). */
+typedef struct started {
+  size_t all, by[WORKERS];
+} started;
+
+static int count_started(const wf_store_execution *x, void *p) {
+  started *s = p;
+  s->all++;
+  int i;
+  if (sscanf(x->name, "w%dg", &i) == 1 && i >= 0 && i < WORKERS) s->by[i]++;
+  return 0;
+}
+
+/* Wait until every worker has started `each` executions and all of them
+ * `all` (an empty database, and reads that fail while it restarts, are
+ * tried again); returns how many there are in all. */
+static size_t wait_started(const farm *f, size_t each, size_t all) {
+  wf_store *s = NULL;
+  int64_t until = wft_mono_ms() + 60000;
+  started n = {0};
+  for (;;) {
+    started seen = {0};
+    wf_store_query q = WF_STORE_QUERY_INIT;
+    if (!s && open_observer(f, &s, NULL) != WF_OK) s = NULL;
+    if (s && wf_store_list_executions(s, &q, count_started, &seen, NULL) ==
+                 WF_OK)
+      n = seen;
+    bool enough = n.all >= all;
+    for (int i = 0; i < f->nworkers; i++) enough &= n.by[i] >= each;
+    if (enough) break;
+    cr_assert_lt(wft_mono_ms(), until,
+                 "the workers started %zu executions in 60 s, not %zu", n.all,
+                 all);
+    wft_sleep_ms(20);
+  }
+  wf_store_free(s);
+  return n.all;
+}
+
 /* Stop starting, wait until nothing runs (the store read as an observer
  * would), end the workers, and check what they did. */
 static void farm_finish(farm *f) {
   FILE *stop = fopen(f->stop, "w");
   cr_assert_not_null(stop);
   fclose(stop);
-  wf_store *s = NULL;
-  wf_store_options ro = WF_STORE_OPTIONS_INIT;
-  ro.read_only = true;
-  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
-  po.store = &ro;
+  wf_store *s = observe(f);
   wf_error err;
-  cr_assert_eq(wf_store_postgres_open(&s, f->conninfo, &po, &err), WF_OK,
-               "%s", err.message);
   int64_t until = wft_mono_ms() + 60000;
   running r;
   while (any_running(s, &r)) {
@@ -248,10 +297,11 @@ Test(share_workers, workers_carry_on_through_a_database_restart,
   snprintf(conninfo, sizeof conninfo, "%s dbname=postgres", server);
   farm f = {0};
   farm_start(&f, dir, conninfo, 2);
-  wft_sleep_ms(1000);
+  /* Restarted once both are well under way; they go on after it. */
+  size_t before = wait_started(&f, 20, 100);
   snprintf(run, sizeof run, cmd, "restart");
   cr_assert_eq(system(run), 0);
-  wft_sleep_ms(1500);
+  wait_started(&f, 0, before + 150);
   farm_finish(&f);
   snprintf(run, sizeof run, cmd, "stop");
   cr_assert_eq(system(run), 0);

@@ -39,6 +39,11 @@ typedef struct wf__commit_item {
   size_t ncalls;
   wf__docs docs;    /* Map Run records (map_run.c) */
   bool definition; /* the machine's definition goes with it */
+  /* The request whose view of x the item holds (record, state, events up
+   * to it); `stale` when calls of later requests joined it without
+   * taking theirs, to be taken when it is written (refresh). */
+  uint64_t taken;
+  bool stale;
   int error_code;  /* the commit failed (a start: reported to its caller) */
   struct wf__commit_item *next;
 } wf__commit_item;
@@ -195,6 +200,112 @@ static bool take_events(wf__commit_item *it, wf_execution *x) {
   return true;
 }
 
+/* The state that resumes x (x->lock held): none once it has ended, but
+ * what a redrive or a description of its redrives needs. */
+static char *state_of(wf_execution *x) {
+  if (x->engine->durable && !x->ended) return wf__snapshot_encode(x);
+  if (x->ended && x->redrive_state) return wf__strdup(x->redrive_state);
+  if (!x->ended && x->redrive_count) /* its redrives, for describing */
+    return wf__snapshot_encode_redrives(x);
+  return NULL;
+}
+
+/* Fill an item with x as it stands (x->lock held): its record and state,
+ * the events recorded since the last item took them and the Map Run
+ * records changed since. Out of memory, events and records stay on x for
+ * the next item. */
+static void take_content(wf__commit_item *n, wf_execution *x) {
+  fill_record(n, x);
+  wf__free(n->state);
+  n->state = state_of(x);
+  take_events(n, x);
+  wf__map_run_take_docs(x, &n->docs);
+  n->taken = n->ticket;
+  n->stale = false;
+}
+
+/* Move n's content into `it`, n's record and state replacing its own,
+ * n's events, records and calls after its own (`it` queued: c->mu held;
+ * or the committer's). False, and nothing moved, without the memory. */
+static bool absorb(wf__commit_item *it, wf__commit_item *n) {
+  size_t nev = it->nevents + n->nevents;
+  if (n->nevents) {
+    wf__event *evs = wf__realloc(it->events, nev * sizeof *evs);
+    if (!evs) return false;
+    it->events = evs;
+    char **json = wf__realloc(it->json, nev * sizeof *json);
+    if (!json) return false;
+    it->json = json;
+  }
+  if (n->ncalls) {
+    wf_task **calls =
+        wf__realloc(it->calls, (it->ncalls + n->ncalls) * sizeof *calls);
+    if (!calls) return false;
+    it->calls = calls;
+  }
+  if (!wf__docs_move(&it->docs, &n->docs)) return false;
+  if (n->nevents) {
+    memcpy(it->events + it->nevents, n->events, n->nevents * sizeof *n->events);
+    memcpy(it->json + it->nevents, n->json, n->nevents * sizeof *n->json);
+    it->nevents = it->cap = nev;
+    n->nevents = 0;
+  }
+  if (n->ncalls) {
+    memcpy(it->calls + it->ncalls, n->calls, n->ncalls * sizeof *n->calls);
+    it->ncalls += n->ncalls;
+    n->ncalls = 0;
+  }
+  wf__free(it->output);
+  wf__free(it->error);
+  wf__free(it->cause);
+  wf__free(it->state);
+  it->rec = n->rec;
+  it->output = n->output;
+  it->error = n->error;
+  it->cause = n->cause;
+  it->state = n->state;
+  it->rec.output = it->output;
+  it->rec.error = it->error;
+  it->rec.cause = it->cause;
+  n->output = n->error = n->cause = n->state = NULL;
+  if (n->ticket > it->ticket) it->ticket = n->ticket;
+  it->taken = n->taken;
+  it->stale = n->stale;
+  it->start |= n->start;
+  it->final |= n->final;
+  it->definition |= n->definition;
+  return true;
+}
+
+/* A request joining a queued item (with its call, if any) whose content
+ * is then taken when it is written (c->mu held). False without the
+ * memory. */
+static bool join_later(wf__commit_item *it, uint64_t ticket, wf_task *call,
+                       bool known) {
+  if (call) {
+    wf_task **calls =
+        wf__realloc(it->calls, (it->ncalls + 1) * sizeof *calls);
+    if (!calls) return false;
+    it->calls = calls;
+    it->calls[it->ncalls++] = wf__task_ref(call);
+  }
+  it->ticket = ticket;
+  it->stale = true;
+  it->definition |= !known;
+  return true;
+}
+
+/* Queue an item for the committer (c->mu held). */
+static void enqueue(wf_engine *e, wf__commit_item *n) {
+  wf__committer *c = e->committer;
+  wf__sched_busy_begin(&e->sched); /* virtual time waits for the commit */
+  n->x->queued = n;
+  if (c->tail) c->tail->next = n;
+  else c->head = n;
+  c->tail = n;
+  pthread_cond_signal(&c->work);
+}
+
 /* ---- carrying out what waited ---- */
 
 static void announce(wf__commit_item *it) {
@@ -225,6 +336,10 @@ static void after(wf_engine *e, wf__commit_item *it) {
     announce(it);
     if (it->final) wf__exec_visible_end(x);
     for (size_t i = 0; i < it->ncalls; i++) wf__task_call_committed(it->calls[i]);
+  } else {
+    /* Not committed: no call (its execution goes on elsewhere, or never
+     * started). */
+    for (size_t i = 0; i < it->ncalls; i++) wf__task_call_dropped(it->calls[i]);
   }
   if (!e->durable) {
     /* Applied on the requesting thread: nobody waits for it. */
@@ -340,10 +455,10 @@ static void log_failure(wf_engine *e, const wf_error *err, int attempt) {
   wf__log_engine(e, WF_LOG_ERROR, "StoreCommitFailed", msg);
 }
 
-/* Take out the items of executions whose lease was lost; false when
- * there were none. */
+/* Take out the items of executions nothing more is written of (lost:
+ * their lease went to another process, or their start was refused);
+ * false when there were none. */
 static bool drop_lost_items(wf_engine *e, wf__commit_item **items) {
-  wf__share_drop_lost(e);
   bool any = false;
   wf__commit_item **pp = items;
   while (*pp) {
@@ -362,6 +477,78 @@ static bool drop_lost_items(wf_engine *e, wf__commit_item **items) {
   return any;
 }
 
+/* A stale item the committer took (no lock held): what x has become is
+ * taken into it if x's lock is free (a thread holding it may be waiting
+ * for this very batch: the committer never waits for it) and no newer
+ * item of x is queued
+ * (whose content would then be older than this one's). Otherwise the
+ * calls that joined it go to x's next item, queued now if there is none,
+ * and the item is written as it was taken: whole up to `taken`; or, if
+ * it holds nothing of its own (calls only), it is queued again after
+ * x's newer item, and false is returned (not written now). */
+static bool refresh(wf_engine *e, wf__commit_item *it) {
+  wf_execution *x = it->x;
+  wf__committer *c = e->committer;
+  bool locked = pthread_mutex_trylock(&x->lock) == 0;
+  pthread_mutex_lock(&c->mu);
+  wf__commit_item *next = x->queued;
+  wf__commit_item *now = NULL;
+  if (locked && !next && !atomic_load(&x->lost) &&
+      (now = wf__calloc(1, sizeof *now))) {
+    pthread_mutex_unlock(&c->mu);
+    now->x = wf__exec_ref(x);
+    now->ticket = it->ticket;
+    take_content(now, x);
+    pthread_mutex_unlock(&x->lock);
+    if (absorb(it, now)) {
+      item_free(now);
+    } else {
+      /* No memory to join: it goes right after, in the same batch. */
+      wf__sched_busy_begin(&e->sched);
+      now->next = it->next;
+      it->next = now;
+      it->stale = false;
+    }
+    return true;
+  }
+  if (locked) pthread_mutex_unlock(&x->lock);
+  if (!it->taken) {
+    it->next = NULL;
+    enqueue(e, it);
+    pthread_mutex_unlock(&c->mu);
+    return false;
+  }
+  if (!next && it->ncalls && (next = wf__calloc(1, sizeof *next))) {
+    next->x = wf__exec_ref(x);
+    next->stale = true; /* empty: taken when written */
+    enqueue(e, next);
+  }
+  if (next) {
+    bool moved = true;
+    if (it->ncalls) {
+      wf_task **calls = wf__realloc(
+          next->calls, (next->ncalls + it->ncalls) * sizeof *calls);
+      moved = calls != NULL;
+      if (moved) {
+        memcpy(calls + next->ncalls, it->calls, it->ncalls * sizeof *calls);
+        next->calls = calls;
+        next->ncalls += it->ncalls;
+        it->ncalls = 0;
+      }
+    }
+    /* Without the memory the calls stay: made once this batch is
+     * written, before x's newest state is (a handler at most once more
+     * after a crash, as with a store that is not shared). */
+    if (moved) {
+      if (it->ticket > next->ticket) next->ticket = it->ticket;
+      it->ticket = it->taken;
+    }
+  }
+  pthread_mutex_unlock(&c->mu);
+  it->stale = false;
+  return true;
+}
+
 static void *committer_main(void *arg) {
   wf_engine *e = arg;
   wf__committer *c = e->committer;
@@ -374,6 +561,30 @@ static void *committer_main(void *arg) {
     for (wf__commit_item *it = items; it; it = it->next)
       if (it->x->queued == it) it->x->queued = NULL;
     pthread_mutex_unlock(&c->mu);
+    drop_lost_items(e, &items);
+    for (wf__commit_item **pp = &items; *pp;) {
+      wf__commit_item *it = *pp, *rest = it->next;
+      if (!it->stale || refresh(e, it)) {
+        pp = &it->next;
+      } else {
+        *pp = rest; /* queued again */
+        wf__sched_busy_end(&e->sched);
+      }
+    }
+    if (!items) {
+      /* All queued again, their executions' locks busy: a moment for
+       * those threads (a new request ends the pause). */
+      struct timespec pause;
+      clock_gettime(CLOCK_REALTIME, &pause);
+      pause.tv_nsec += 200000;
+      if (pause.tv_nsec >= 1000000000) {
+        pause.tv_sec++;
+        pause.tv_nsec -= 1000000000;
+      }
+      pthread_mutex_lock(&c->mu);
+      pthread_cond_timedwait(&c->work, &c->mu, &pause);
+      continue;
+    }
     wf_error err;
     int rc, attempt = 0;
     int64_t backoff = 50;
@@ -381,19 +592,23 @@ static void *committer_main(void *arg) {
       /* Leases lost (a shared store: the batch was refused, or one lost
        * and forgotten was written as new): those executions go on
        * elsewhere; the rest is written again at once. */
+      if (e->share) wf__share_drop_lost(e);
       if (e->share && drop_lost_items(e, &items)) {
         if (!items) break;
         continue;
       }
       log_failure(e, &err, ++attempt);
       /* A start is answered with the failure (it never became visible);
-       * the rest is written again after a pause. */
+       * nothing more of that execution is written (as if lost): a later
+       * item of it would make it exist after all, run by nobody. The
+       * rest is written again after a pause. */
       wf__commit_item **pp = &items;
       while (*pp) {
         wf__commit_item *it = *pp;
         if (it->start) {
           *pp = it->next;
           it->error_code = rc;
+          atomic_store(&it->x->lost, true);
           after(e, it);
           wf__exec_abandon(it->x);
           item_free(it);
@@ -402,6 +617,7 @@ static void *committer_main(void *arg) {
           pp = &it->next;
         }
       }
+      drop_lost_items(e, &items);
       if (!items) break;
       struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000};
       nanosleep(&ts, NULL);
@@ -431,8 +647,12 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   wf__committer *c = e->committer;
   x->dirty = false;
   uint64_t ticket = ++x->commit_requested;
-  /* Another process runs it now: nothing of it is written here. */
-  if (atomic_load(&x->lost)) return ticket;
+  /* Another process runs it now, or its start failed: nothing of it is
+   * written here, no call made. */
+  if (atomic_load(&x->lost)) {
+    if (call) wf__task_call_dropped(call);
+    return ticket;
+  }
   if (x->probe) {
     /* A TestState run is kept nowhere and told to no listener: what a
      * commit would release takes effect at once. */
@@ -443,6 +663,17 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   }
   /* The machine remembers the last store it was written to. */
   bool known = atomic_load(&x->machine->stored_in) == (const void *)e->store;
+  if (e->durable && (call || (flags & WF__COMMIT_LATER)) &&
+      !(flags & (WF__COMMIT_START | WF__COMMIT_FINAL))) {
+    /* Nobody waits for this request, and an item of x is queued: it joins
+     * the item, and what x has become is taken when the item is written
+     * (refresh), once rather than at every such request (a fan-out of
+     * many tasks made one each). */
+    pthread_mutex_lock(&c->mu);
+    bool joined = x->queued && join_later(x->queued, ticket, call, known);
+    pthread_mutex_unlock(&c->mu);
+    if (joined) return ticket;
+  }
   /* The committer takes queued items without x's lock: build a new item,
    * then join the queued one (if any is still queued) under its lock. */
   wf__commit_item *n = wf__calloc(1, sizeof *n);
@@ -463,14 +694,7 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
   n->start = flags & WF__COMMIT_START;
   n->final = flags & WF__COMMIT_FINAL;
   n->definition = !known;
-  fill_record(n, x);
-  if (e->durable && !x->ended) n->state = wf__snapshot_encode(x);
-  else if (x->ended && x->redrive_state)
-    n->state = wf__strdup(x->redrive_state);
-  else if (!x->ended && x->redrive_count) /* its redrives, for describing */
-    n->state = wf__snapshot_encode_redrives(x);
-  take_events(n, x); /* out of memory: they go with the next request */
-  wf__map_run_take_docs(x, &n->docs);
+  take_content(n, x);
   bool call_kept = false;
   if (call) {
     n->calls = wf__malloc(sizeof *n->calls);
@@ -497,69 +721,13 @@ uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call) {
     return ticket;
   }
   pthread_mutex_lock(&c->mu);
-  wf__commit_item *it = x->queued;
-  if (it) {
-    /* Join the queued item: its record and state are replaced, events
-     * and calls appended. */
-    wf__free(it->output);
-    wf__free(it->error);
-    wf__free(it->cause);
-    wf__free(it->state);
-    it->rec = n->rec;
-    it->output = n->output;
-    it->error = n->error;
-    it->cause = n->cause;
-    it->state = n->state;
-    it->rec.output = it->output;
-    it->rec.error = it->error;
-    it->rec.cause = it->cause;
-    n->output = n->error = n->cause = n->state = NULL;
-    it->ticket = ticket;
-    it->start |= n->start;
-    it->final |= n->final;
-    it->definition |= n->definition;
-    bool ok = true;
-    if (n->nevents) {
-      size_t total = it->nevents + n->nevents;
-      wf__event *evs = wf__realloc(it->events, total * sizeof *evs);
-      if (evs) it->events = evs;
-      char **json = wf__realloc(it->json, total * sizeof *json);
-      if (json) it->json = json;
-      ok = evs && json;
-      if (ok) {
-        memcpy(it->events + it->nevents, n->events,
-               n->nevents * sizeof *evs);
-        memcpy(it->json + it->nevents, n->json, n->nevents * sizeof *json);
-        it->nevents = it->cap = total;
-        n->nevents = 0;
-      }
-    }
-    if (ok) ok = wf__docs_move(&it->docs, &n->docs);
-    if (ok && n->ncalls) {
-      wf_task **calls =
-          wf__realloc(it->calls, (it->ncalls + n->ncalls) * sizeof *calls);
-      if (calls) {
-        memcpy(calls + it->ncalls, n->calls, n->ncalls * sizeof *calls);
-        it->calls = calls;
-        it->ncalls += n->ncalls;
-        n->ncalls = 0;
-      } else {
-        ok = false;
-      }
-    }
-    if (ok) {
-      pthread_mutex_unlock(&c->mu);
-      item_free(n);
-      return ticket;
-    }
-    /* Could not join: queue it on its own after the other. */
+  /* Join the queued item; if it cannot (no memory), go after it. */
+  if (x->queued && absorb(x->queued, n)) {
+    pthread_mutex_unlock(&c->mu);
+    item_free(n);
+    return ticket;
   }
-  wf__sched_busy_begin(&e->sched); /* virtual time waits for the commit */
-  x->queued = n;
-  if (c->tail) c->tail->next = n;
-  else c->head = n;
-  c->tail = n;
-  pthread_cond_signal(&c->work);
+  enqueue(e, n);
   pthread_mutex_unlock(&c->mu);
   return ticket;
 }
@@ -571,7 +739,11 @@ int wf__commit_wait(wf_execution *x, uint64_t ticket) {
   pthread_mutex_lock(&c->mu);
   while (x->commit_done < ticket && !atomic_load(&x->lost))
     pthread_cond_wait(&c->done, &c->mu);
-  int rc = atomic_load(&x->lost) ? WF_ECANCELED : x->commit_error;
+  /* A start that failed says how; an execution lost otherwise goes on
+   * elsewhere. */
+  int rc = x->commit_error          ? x->commit_error
+           : atomic_load(&x->lost) ? WF_ECANCELED
+                                   : WF_OK;
   pthread_mutex_unlock(&c->mu);
   return rc;
 }

@@ -666,6 +666,8 @@ void wf__exec_drop(wf_execution *x);
 void wf__task_redeliver(wf_task *t);
 /* A deferred call's task is committed: call its handler on the pool. */
 void wf__task_call_committed(wf_task *t);
+/* A call whose commit failed is not made: its handler reference goes. */
+void wf__task_call_dropped(wf_task *t);
 /* Make the task reachable by token after a restart (lock held). */
 void wf__task_register(wf_task *t);
 void wf__task_expire(wf_task *t); /* lock held */
@@ -715,6 +717,9 @@ const char *wf__event_type_name(const wf__event *ev);
 /* commit.c: making progress durable and visible (see the file's head). */
 #define WF__COMMIT_START 0x1u
 #define WF__COMMIT_FINAL 0x2u
+/* Nobody waits for this request: what x has become may be taken when the
+ * commit is written rather than now (a request with a call is one). */
+#define WF__COMMIT_LATER 0x4u
 int wf__commit_init(wf_engine *e, wf_error *err);
 /* Write what is queued, then stop. */
 void wf__commit_fini(wf_engine *e);
@@ -723,7 +728,7 @@ void wf__commit_fini(wf_engine *e);
  * Returns the ticket to wait for. Volatile stores commit at once. */
 uint64_t wf__commit_request(wf_execution *x, unsigned flags, wf_task *call);
 /* Wait until `ticket` of x is committed (may hold x's lock: the committer
- * never takes it). WF_OK, or the code a failed start commit got. */
+ * never waits for it). WF_OK, or the code a failed start commit got. */
 int wf__commit_wait(wf_execution *x, uint64_t ticket);
 
 /* snapshot.c: an execution's resumable state as JSON text, and back. */

@@ -129,7 +129,7 @@ void wf__exec_drain(wf_execution *x, wf__frame *f) {
   /* Nothing of this execution runs on this thread now: the execution can
    * be committed (and, if its history filled up, stopped). */
   wf__exec_reap(x);
-  if (x->dirty && !x->ended) wf__commit_request(x, 0, NULL);
+  if (x->dirty && !x->ended) wf__commit_request(x, WF__COMMIT_LATER, NULL);
   /* Out of budget: hand what is left to the run queue. */
   while (x->ready_head) {
     wf__frame *g = x->ready_head;

@@ -206,6 +206,11 @@ void wf__task_call_committed(wf_task *t) {
   wf__pool_submit(&t->engine->sched, &wf__task_ref(t)->job);
 }
 
+void wf__task_call_dropped(wf_task *t) {
+  wf__handler_release(t->handler);
+  t->handler = NULL;
+}
+
 /* ---- timeouts ---- */
 
 /* TimeoutSeconds and HeartbeatSeconds. AWS records States.Timeout for
