@@ -4,7 +4,9 @@
  * ExecutionAborted, committed a commit's events at a time and read in
  * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
  * engine restarted on SQLite or PostgreSQL (the ctest fixture "postgres";
- * skipped without one) goes on with the same histories. */
+ * skipped without one) goes on with the same histories; a child redriven
+ * by its parent's redrive goes on with its history after
+ * ExecutionRedriven. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -383,6 +385,167 @@ WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
   durable_stop(e, s, &h);
   free(before);
   free(after);
+  json_decref(arns);
+  free(exec);
+  wf_machine_free(m);
+  wst_rmdir(dir);
+}
+
+/* ---- a redrive ---- */
+
+static int keep_child(const wf_map_run_child *k, void *payload) {
+  wf_map_run_child *c = payload;
+  *c = *k;
+  c->input = c->output = c->error = c->cause = NULL; /* the callback's */
+  return 0;
+}
+
+static wf_map_run_child described(wf_engine *e, const char *arn) {
+  wf_map_run_child c;
+  cr_assert_eq(wf_engine_describe_map_run_child(e, arn, keep_child, &c, NULL),
+               WF_OK);
+  cr_assert_eq(c.version, WF_MAP_RUN_CHILD_VERSION);
+  return c;
+}
+
+/* The redrive `n` of a child's history: the id of its ExecutionRedriven, whose
+ * details count it and which follows its previous run's last event. */
+static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
+  json_t *a = page(e, arn, 0, false, 0);
+  size_t i;
+  json_t *v;
+  int64_t seen = 0, id = 0;
+  json_array_foreach(a, i, v) {
+    if (strcmp(str(v, "type"), "ExecutionRedriven") != 0 || ++seen != n)
+      continue;
+    id = json_integer_value(json_object_get(v, "id"));
+    cr_assert_eq(json_integer_value(json_object_get(v, "prev")), id - 1);
+    cr_assert_eq(json_integer_value(json_object_get(
+                     json_array_get(a, i + 1), "prev")), id,
+                 "the rerun's first event does not follow ExecutionRedriven");
+  }
+  json_decref(a);
+  cr_assert_gt(id, 0, "no ExecutionRedriven %d in %s", (int)n, arn);
+  json_t *d = details(e, arn, id, "executionRedrivenEventDetails");
+  cr_assert_eq(json_integer_value(json_object_get(d, "redriveCount")), n);
+  json_decref(d);
+  return id;
+}
+
+#define RERUN                                                             \
+  ",ExecutionRedriven,PassStateEntered,PassStateExited,TaskStateEntered," \
+  "LambdaFunctionScheduled,LambdaFunctionStarted"
+#define SUCCEEDS ",LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded"
+#define FAILS ",LambdaFunctionFailed,ExecutionFailed"
+
+/* A Map Run's redrive redrives its children that did not succeed, as AWS
+ * does: the same executions, their histories going on after their last
+ * events with ExecutionRedriven; the engine restarted on the store
+ * between the failure and the redrive. */
+WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
+  char *dir = wst_tmpdir();
+  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+  wf_store *s;
+  wf_engine *e = durable_engine(&s, p->kind, dir, &h);
+  wf_machine *m = wfx_load(MAP("STANDARD", ""));
+  wf_execution *x = wfx_start(e, m, "[1,2,3]");
+  char *exec = strdup(wf_execution_arn(x));
+  cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS));
+  json_t *arns = child_arns(e, exec, 3);
+  const char *c0 = json_string_value(json_array_get(arns, 0));
+  const char *c1 = json_string_value(json_array_get(arns, 1));
+  const char *c2 = json_string_value(json_array_get(arns, 2));
+  /* The first succeeds, the second fails: the run fails (no failure is
+   * tolerated) and aborts the third. */
+  complete(&h, "1", true);
+  free(types_when(e, c0, "ExecutionSucceeded"));
+  complete(&h, "2", false);
+  wft_wait(x);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  wf_execution_free(x);
+  wf_map_run_child first = described(e, c1);
+  cr_assert_eq(first.redrive_count, 0);
+  cr_assert_eq(first.redrive_ms, 0);
+  durable_stop(e, s, &h);
+
+  /* Another engine on the store redrives the parent: the two children
+   * that did not succeed run again, the first does not. */
+  e = durable_engine(&s, p->kind, dir, &h);
+  size_t n = 0;
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  cr_assert_eq(n, 0);
+  cr_assert_eq(wf_engine_redrive(&x, e, exec, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&h.held, 5, WFT_WAIT_MS));
+  char *t = types_when(e, c1, "LambdaFunctionStarted");
+  cr_assert_str_eq(t, STARTED_TYPES FAILS RERUN);
+  free(t);
+  t = types_when(e, c2, "LambdaFunctionStarted");
+  cr_assert_str_eq(t, STARTED_TYPES ",ExecutionAborted" RERUN);
+  free(t);
+  cr_assert_eq(redriven_at(e, c1, 1), 9);
+  cr_assert_eq(redriven_at(e, c2, 1), 8);
+  wf_map_run_child c = described(e, c1);
+  cr_assert_eq(c.status, WF_EXEC_RUNNING);
+  cr_assert_eq(c.redrive_count, 1);
+  cr_assert_geq(c.redrive_ms, first.stop_ms);
+  cr_assert_eq(c.start_ms, first.start_ms, "a redrive keeps its start");
+  cr_assert_eq(c.stop_ms, 0);
+  cr_assert_eq(described(e, c0).redrive_count, 0);
+
+  /* The third succeeds, the second fails again; redriven once more, the
+   * second alone runs, and succeeds. */
+  complete(&h, "3", true);
+  free(types_when(e, c2, "ExecutionSucceeded"));
+  complete(&h, "2", false);
+  wft_wait(x);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  wf_execution_free(x);
+  cr_assert_eq(wf_engine_redrive(&x, e, exec, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&h.held, 6, WFT_WAIT_MS));
+  complete(&h, "2", true);
+  wft_wait(x);
+  wft_assert_succeeded(x, "[1,2,3]");
+  wf_execution_free(x);
+  durable_stop(e, s, &h);
+
+  /* Read by an engine with nothing to resume. */
+  e = durable_engine(&s, p->kind, dir, &h);
+  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  t = types(e, c1);
+  cr_assert_str_eq(t, STARTED_TYPES FAILS RERUN FAILS RERUN SUCCEEDS);
+  free(t);
+  t = types(e, c2);
+  cr_assert_str_eq(t, STARTED_TYPES ",ExecutionAborted" RERUN SUCCEEDS);
+  free(t);
+  t = types(e, c0);
+  cr_assert_str_eq(t, STARTED_TYPES SUCCEEDS);
+  free(t);
+  cr_assert_eq(redriven_at(e, c1, 1), 9);
+  cr_assert_eq(redriven_at(e, c1, 2), 17);
+  c = described(e, c1);
+  cr_assert_eq(c.status, WF_EXEC_SUCCEEDED);
+  cr_assert_eq(c.redrive_count, 2);
+  cr_assert_eq(c.start_ms, first.start_ms);
+  cr_assert_eq(described(e, c2).redrive_count, 1);
+
+  /* Paged either way across the runs. */
+  json_t *pg = page(e, c1, 8, false, 3);
+  cr_assert_eq(json_array_size(pg), 3);
+  cr_assert_str_eq(str(json_array_get(pg, 1), "type"), "ExecutionRedriven");
+  cr_assert_eq(id_at(pg, 2), 10);
+  json_decref(pg);
+  pg = page(e, c1, 0, true, 4);
+  cr_assert_eq(json_array_size(pg), 4);
+  cr_assert_eq(id_at(pg, 0), 25);
+  cr_assert_str_eq(str(json_array_get(pg, 0), "type"), "ExecutionSucceeded");
+  cr_assert_eq(id_at(pg, 3), 22);
+  json_decref(pg);
+  pg = page(e, c1, 18, true, 0);
+  cr_assert_eq(json_array_size(pg), 18);
+  cr_assert_eq(id_at(pg, 0), 18);
+  cr_assert_eq(id_at(pg, 17), 1);
+  json_decref(pg);
+  durable_stop(e, s, &h);
   json_decref(arns);
   free(exec);
   wf_machine_free(m);

@@ -27,6 +27,14 @@
  * written with the commits of the execution that runs the Map, a
  * commit's events as one document; none is kept of an EXPRESS child (as
  * on AWS), nor by an engine with WF_HISTORY_OFF.
+ *
+ * When the execution that runs the Map is redriven (wf_engine_redrive),
+ * its Map Run reruns the children that did not succeed. A STANDARD child
+ * is redriven as AWS redrives it: the same execution (ARN, name, start
+ * date), counting its redrives, its history going on after its last
+ * event with ExecutionRedriven (its redriveCount) and then its rerun's
+ * events (the ItemProcessor from its start). An EXPRESS child is started
+ * anew, as AWS restarts one with StartExecution.
  */
 #ifndef WF_MAP_RUN_H
 #define WF_MAP_RUN_H
@@ -152,9 +160,14 @@ typedef struct wf_map_run_child {
    *  in a listing): its input; its output once SUCCEEDED; its error and
    *  cause once FAILED (NULL otherwise). */
   const char *input, *output, *error, *cause;
+  /** Version 2: the times its Map Run's redrives ran it again (a STANDARD
+   *  child that had failed, timed out or been aborted: the same
+   *  execution, its history going on; an EXPRESS child is started anew
+   *  and counts none), and when the last began (0: never). */
+  int64_t redrive_count, redrive_ms;
 } wf_map_run_child;
 
-#define WF_MAP_RUN_CHILD_VERSION 1
+#define WF_MAP_RUN_CHILD_VERSION 2
 
 /** Receives a child execution; a nonzero return stops the listing. */
 typedef int (*wf_map_run_child_cb)(const wf_map_run_child *child,

@@ -64,6 +64,11 @@ typedef enum {
  * output, or error and cause, kept). */
 void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
                        const wf__frame *child);
+/* Child i of p's run as it starts: the times it was redriven (0: its
+ * first run, or an EXPRESS child) and, in *last_event, the id of the last
+ * event of its history so far (0: none), after which its events go on. */
+int64_t wf__map_run_child_redrives(const wf__frame *p, size_t i,
+                                   int64_t *last_event);
 /* Child i's name, a UUID made from the Map Run's (so the same after a
  * resume or a redrive). */
 void wf__map_child_name(char out[37], const char *map_run_arn, size_t i);

@@ -192,6 +192,7 @@ void wf__map_run_begin(wf__frame *f, const wf__state *st, const char *arn) {
   r->children = fan->total;
   r->engine = f->exec->engine;
   r->keep_history = keeps_history(r->engine, st);
+  r->express = st->express_children;
   r->items = wf__calloc(fan->total ? fan->total : 1, sizeof *r->items);
   r->kids = wf__calloc(fan->total ? fan->total : 1, sizeof *r->kids);
   if (!r->arn || !r->execution_arn || !r->machine_arn || !r->items ||
@@ -237,17 +238,36 @@ static void move(wf__map_run *r, size_t i, int64_t *from_x, int64_t *to_x,
   *to_i += n;
 }
 
-/* What child i keeps as it starts or ends. Its run's lock held. */
+/* The record of child i as its run last wrote it, when it starts again:
+ * a STANDARD child that ran before this redrive of its run (children
+ * start in index order, so those below `started`) is redriven, not
+ * started anew (new reference; NULL: a first run). Exec lock held: what
+ * it reads changes only under it. */
+static json_t *earlier_run(const wf__map_run *r, size_t i) {
+  if (r->express || !r->info.redrive_count || i >= r->started) return NULL;
+  int rc;
+  /* Unreadable (rc): it starts a history anew, as a first run would. */
+  return wf__map_run_child_doc(r->engine, r->arn, r->machine_arn, i, &rc,
+                               NULL);
+}
+
+/* What child i keeps as it starts (`before`: its record, when it is
+ * redriven) or ends. Its run's lock held. */
 static void child_note(wf__map_run *r, size_t i, wf__map_child what,
-                       const wf__frame *c, int64_t now) {
+                       const wf__frame *c, int64_t now,
+                       const json_t *before) {
   if (i >= r->children || !r->kids) return;
   wf__child_rec *k = &r->kids[i];
   if (what == WF__MAP_CHILD_STARTED) {
-    /* A redrive runs it again: it starts afresh, its history too. */
     kid_clear(k);
     *k = (wf__child_rec){.start_ms = now, .status = WF_EXEC_RUNNING,
                          .input = json_incref(c ? c->input : NULL),
                          .dirty = k->dirty};
+    if (before) { /* the same execution, once more */
+      wf__map_run_child_restore(k, before);
+      k->redrive_count++;
+      k->redrive_ms = now;
+    }
     if (i >= r->started) r->started = i + 1;
     return;
   }
@@ -269,6 +289,7 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
   if (!r) return;
   wf_map_run_counts *x = &r->info.executions, *it = &r->info.items;
   int64_t now = wf__engine_now(p->exec->engine);
+  json_t *before = what == WF__MAP_CHILD_STARTED ? earlier_run(r, i) : NULL;
   pthread_mutex_lock(&r->lock);
   if (what == WF__MAP_CHILD_STARTED)
     move(r, i, &x->pending, &x->running, &it->pending, &it->running);
@@ -276,9 +297,25 @@ void wf__map_run_child(wf__frame *p, size_t i, wf__map_child what,
     move(r, i, &x->running, &x->succeeded, &it->running, &it->succeeded);
   else
     move(r, i, &x->running, &x->failed, &it->running, &it->failed);
-  child_note(r, i, what, child, now);
+  child_note(r, i, what, child, now, before);
   touch(r, p->exec, i);
   pthread_mutex_unlock(&r->lock);
+  json_decref(before);
+}
+
+int64_t wf__map_run_child_redrives(const wf__frame *p, size_t i,
+                                   int64_t *last_event) {
+  wf__map_run *r = p->fan->run;
+  int64_t n = 0;
+  *last_event = 0;
+  if (!r) return 0;
+  pthread_mutex_lock(&r->lock);
+  if (r->kids && i < r->children) {
+    n = r->kids[i].redrive_count;
+    *last_event = r->kids[i].last_event;
+  }
+  pthread_mutex_unlock(&r->lock);
+  return n;
 }
 
 /* The run and index of the child execution `top`, or NULL. */
@@ -452,12 +489,12 @@ static void resume_run(wf__frame *f) {
     k->input = json_incref(json_array_get(fan->items, i));
     json_t *c =
         wf__map_run_child_doc(e, r->arn, r->machine_arn, i, &rc, NULL);
-    k->start_ms = json_integer_value(json_object_get(c, "start"));
-    wf__map_run_child_chunks(k, c);
+    wf__map_run_child_restore(k, c);
     json_decref(c);
   }
   const wf__state *st = f->scope->states[f->state];
   r->keep_history = keeps_history(e, st);
+  r->express = st->express_children;
   if (st->result_writer && !fan->records)
     wf__map_run_restore_records(r, fan);
   atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */

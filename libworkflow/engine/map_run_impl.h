@@ -37,6 +37,9 @@ typedef struct wf__child_rec {
   int64_t *chunks;
   size_t nchunks;
   int64_t last_event; /* the id of the last event written */
+  /* Its runs again by its Map Run's redrives (a STANDARD child's), and
+   * when the last began. */
+  int64_t redrive_count, redrive_ms;
 } wf__child_rec;
 
 struct wf__map_run {
@@ -56,6 +59,9 @@ struct wf__map_run {
   /* Its children's histories are kept (the engine keeps histories and
    * they are STANDARD: AWS keeps none of an EXPRESS child's). */
   bool keep_history;
+  /* Its children are EXPRESS: a redrive starts them anew (AWS reruns them
+   * with StartExecution), where a STANDARD child is redriven. */
+  bool express;
   size_t *dirty_kids;
   size_t ndirty_kids, dirty_kids_cap;
   struct wf__map_run *next;
@@ -76,9 +82,10 @@ json_t *wf__map_run_doc_read(wf_engine *e, const char *kind, const char *key,
 json_t *wf__map_run_child_doc(wf_engine *e, const char *run_arn,
                               const char *machine_arn, size_t i, int *rc,
                               wf_error *err);
-/* The chunks of a child's history its document lists, read back into k
- * (a resume). */
-void wf__map_run_child_chunks(wf__child_rec *k, const json_t *doc);
+/* What a child's document says of its life so far, read back into k as
+ * it runs again (a resume, or a redrive of a STANDARD child): its start,
+ * the chunks of its history and its last event's id, its redrives. */
+void wf__map_run_child_restore(wf__child_rec *k, const json_t *doc);
 /* A run's record read back into r (new: its strings owned); its counts,
  * settings and dates. */
 int wf__map_run_doc_load(wf__map_run *r, const json_t *doc);

@@ -99,7 +99,10 @@ static void history_fields(json_t *o, const wf__map_run *r,
   json_object_set_new(o, "events", json_integer(k->last_event));
 }
 
-void wf__map_run_child_chunks(wf__child_rec *k, const json_t *doc) {
+void wf__map_run_child_restore(wf__child_rec *k, const json_t *doc) {
+  k->start_ms = json_integer_value(json_object_get(doc, "start"));
+  k->redrive_count = json_integer_value(json_object_get(doc, "redriveCount"));
+  k->redrive_ms = json_integer_value(json_object_get(doc, "redriveMs"));
   json_t *chunks = json_object_get(doc, "chunks");
   size_t n = json_array_size(chunks);
   k->chunks = n ? wf__malloc(n * sizeof *k->chunks) : NULL;
@@ -219,6 +222,10 @@ static char *child_body(const wf__map_run *r, size_t i, const char *name,
   if (o && output) json_object_set_new(o, "output", json_string(output));
   if (o && k->error) json_object_set_new(o, "error", json_string(k->error));
   if (o && k->cause) json_object_set_new(o, "cause", json_string(k->cause));
+  if (o && k->redrive_count) {
+    json_object_set_new(o, "redriveCount", json_integer(k->redrive_count));
+    json_object_set_new(o, "redriveMs", json_integer(k->redrive_ms));
+  }
   if (o) history_fields(o, r, k);
   char *text = o && input ? wf__json_dumps(o) : NULL;
   wf__free(input);
@@ -442,7 +449,9 @@ static void child_read(wf_map_run_child *c, const json_t *doc, bool full) {
           json_object_get(doc, "status")),
       .start_ms = json_integer_value(json_object_get(doc, "start")),
       .stop_ms = json_integer_value(json_object_get(doc, "stop")),
-      .item_count = json_integer_value(json_object_get(doc, "items"))};
+      .item_count = json_integer_value(json_object_get(doc, "items")),
+      .redrive_count = json_integer_value(json_object_get(doc, "redriveCount")),
+      .redrive_ms = json_integer_value(json_object_get(doc, "redriveMs"))};
   if (!full) return;
   c->input = json_string_value(json_object_get(doc, "input"));
   c->output = json_string_value(json_object_get(doc, "output"));

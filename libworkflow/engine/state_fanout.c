@@ -236,14 +236,24 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
   }
   c->input_size = wf__json_size(c->input, f->exec->engine->payload_limit);
   if (fan->distributed) {
-    /* A child execution numbers its own events (ExecutionStarted is 1). */
-    c->own_history = true;
-    c->own_next_id = 1;
-    c->id_counter = &c->own_next_id;
     wf__map_child_started(f, st, i, c->input);
     wf__map_run_child(f, i, WF__MAP_CHILD_STARTED, c);
-    wf__history_add(f->exec, c, WF__EV_EXECUTION_STARTED, NULL, c->input,
-                    NULL, NULL);
+    /* A child execution numbers its own events: ExecutionStarted is 1,
+     * or a redriven child's history goes on with ExecutionRedriven. */
+    int64_t last;
+    int64_t redrives = wf__map_run_child_redrives(f, i, &last);
+    c->own_history = true;
+    c->own_next_id = last + 1;
+    c->id_counter = &c->own_next_id;
+    c->prev_event = last;
+    if (redrives) {
+      wf__event_args a = {.type = WF__EV_EXECUTION_REDRIVEN,
+                          .number = redrives};
+      wf__history_record(f->exec, c, &a);
+    } else {
+      wf__history_add(f->exec, c, WF__EV_EXECUTION_STARTED, NULL, c->input,
+                      NULL, NULL);
+    }
   } else if (st->type == WF__MAP) {
     wf__event_args a = {.type = WF__EV_MAP_ITERATION_STARTED, .st = st,
                         .number = (int64_t)i};
