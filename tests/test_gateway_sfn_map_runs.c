@@ -2,8 +2,10 @@
  * and UpdateMapRun (a running Map Run widened, then aborted by
  * StopExecution), a Distributed Map reading its items from and writing its
  * results to the gateway's objectStore, AWS's errors (InvalidArn,
- * ResourceNotFound, ExecutionDoesNotExist, ValidationException); then the
- * AWS CLI and boto3 (tests/support/sfn_map_runs.py) calling the three. */
+ * ResourceNotFound, ExecutionDoesNotExist, ValidationException), a child
+ * redriven with its parent (its history going on, redriveCount,
+ * redriveFilter); then the AWS CLI and boto3 (tests/support/sfn_map_runs.py,
+ * sfn_map_run_redrive.py) calling them. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -594,6 +596,153 @@ Test(gateway_sfn_map_runs, map_runs_survive_a_kill) {
   free(runs);
   free(by_exec);
   free(by_run);
+  free(run);
+  free(exec);
+  finish();
+}
+
+/* One child at a time: the first succeeds, the others fail until their
+ * execution is redriven ($$.Execution.RedriveCount). */
+#define ONCE_MAP                                                            \
+  "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","            \
+  "\"Label\":\"Once\",\"MaxConcurrency\":1,\"ItemProcessor\":{"             \
+  "\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"        \
+  "\"STANDARD\"},\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\"," \
+  "\"Choices\":[{\"And\":[{\"Variable\":\"$$.Execution.RedriveCount\","     \
+  "\"NumericEquals\":0},{\"Variable\":\"$\",\"NumericGreaterThan\":1}],"    \
+  "\"Next\":\"F\"}],\"Default\":\"P\"},\"F\":{\"Type\":\"Fail\","           \
+  "\"Error\":\"Not.Yet\",\"Cause\":\"first run\"},\"P\":{\"Type\":\"Pass\","\
+  "\"End\":true}}},\"End\":true}}}"
+
+/* A FAILED execution of ONCE_MAP on [1,2,3] (its second child failed, its
+ * third never started) and its Map Run (free() both). */
+static char *failed_once(const char *machine, char **run) {
+  char *exec = start_execution(machine, ONCE_MAP, "[1,2,3]");
+  json_t *x = gwt_sfn_wait(exec);
+  cr_assert_str_eq(str(x, "status"), "FAILED");
+  json_decref(x);
+  *run = map_run_of(exec);
+  return exec;
+}
+
+/* The children of `run` that redriveFilter `filter` lists, their inputs
+ * ("3,1"). */
+static char *redrive_filtered(const char *run, const char *filter) {
+  json_t *l = list_children(wft_strf(
+      "{\"mapRunArn\":\"%s\",\"redriveFilter\":\"%s\"}", run, filter));
+  char buf[64] = "";
+  size_t i;
+  json_t *k;
+  json_array_foreach(json_object_get(l, "executions"), i, k) {
+    json_t *d = gwt_sfn_ok(gwt_sfn("DescribeExecution",
+                                   "{\"executionArn\":\"%s\"}",
+                                   str(k, "executionArn")));
+    snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s",
+             i ? "," : "", str(d, "input"));
+    cr_assert(json_equal(json_object_get(k, "redriveCount"),
+                         json_object_get(d, "redriveCount")));
+    json_decref(d);
+  }
+  json_decref(l);
+  return strdup(buf);
+}
+
+Test(gateway_sfn_map_runs, a_redriven_child_goes_on_with_its_history) {
+  start();
+  char *run, *exec = failed_once("once", &run);
+  json_t *l = list_children(wft_strf("{\"mapRunArn\":\"%s\"}", run));
+  json_t *kids = json_object_get(l, "executions");
+  cr_assert_eq(json_array_size(kids), 2);
+  char *failed = strdup(str(json_array_get(kids, 0), "executionArn"));
+  json_decref(l);
+  json_t *before = gwt_sfn_ok(
+      gwt_sfn("DescribeExecution", "{\"executionArn\":\"%s\"}", failed));
+  cr_assert_str_eq(str(before, "status"), "FAILED");
+  cr_assert_str_eq(str(before, "redriveStatus"), "REDRIVABLE_BY_MAP_RUN");
+  cr_assert_eq(json_integer_value(json_object_get(before, "redriveCount")), 0);
+  cr_assert_null(json_object_get(before, "redriveDate"));
+  char *none = redrive_filtered(run, "REDRIVEN");
+  cr_assert_str_eq(none, "");
+  free(none);
+
+  json_decref(gwt_sfn_ok(gwt_sfn("RedriveExecution",
+                                 "{\"executionArn\":\"%s\"}", exec)));
+  json_t *x = gwt_sfn_wait(exec);
+  cr_assert_str_eq(str(x, "status"), "SUCCEEDED");
+  json_decref(x);
+  /* The failed child redriven, the unstarted one started. */
+  char *got = redrive_filtered(run, "REDRIVEN");
+  cr_assert_str_eq(got, "2");
+  free(got);
+  got = redrive_filtered(run, "NOT_REDRIVEN");
+  cr_assert_str_eq(got, "3,1");
+  free(got);
+  json_t *d = gwt_sfn_ok(
+      gwt_sfn("DescribeExecution", "{\"executionArn\":\"%s\"}", failed));
+  cr_assert_str_eq(str(d, "status"), "SUCCEEDED");
+  cr_assert_eq(json_integer_value(json_object_get(d, "redriveCount")), 1);
+  cr_assert(json_is_number(json_object_get(d, "redriveDate")));
+  cr_assert(json_equal(json_object_get(d, "startDate"),
+                       json_object_get(before, "startDate")));
+  cr_assert_str_eq(str(d, "redriveStatus"), "NOT_REDRIVABLE");
+  json_decref(d);
+  json_decref(before);
+  d = describe(run);
+  cr_assert_eq(json_integer_value(json_object_get(d, "redriveCount")), 1);
+  cr_assert(json_is_number(json_object_get(d, "redriveDate")));
+  json_decref(d);
+
+  /* Its history goes on: ExecutionRedriven after ExecutionFailed. */
+  json_t *h = history(failed, strdup(""));
+  expect_ids(h, "1,2,3,4,5,6,7,8,9,10,11");
+  const char *want[] = {
+      "ExecutionStarted",   "ChoiceStateEntered", "ChoiceStateExited",
+      "FailStateEntered",   "ExecutionFailed",    "ExecutionRedriven",
+      "ChoiceStateEntered", "ChoiceStateExited",  "PassStateEntered",
+      "PassStateExited",    "ExecutionSucceeded"};
+  json_t *events = json_object_get(h, "events");
+  for (size_t i = 0; i < 11; i++)
+    cr_assert_str_eq(str(json_array_get(events, i), "type"), want[i]);
+  json_t *ev = json_array_get(events, 5);
+  cr_assert_eq(json_integer_value(json_object_get(
+                   json_object_get(ev, "executionRedrivenEventDetails"),
+                   "redriveCount")), 1);
+  cr_assert_eq(json_integer_value(json_object_get(ev, "previousEventId")), 5);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(events, 6),
+                                                  "previousEventId")), 6);
+  json_decref(h);
+  h = history(failed, strdup(",\"reverseOrder\":true,\"maxResults\":7"));
+  expect_ids(h, "11,10,9,8,7,6,5");
+  char *token = strdup(str(h, "nextToken"));
+  json_decref(h);
+  h = history(failed, wft_strf(",\"reverseOrder\":true,\"nextToken\":\"%s\"",
+                               token));
+  expect_ids(h, "4,3,2,1");
+  json_decref(h);
+  free(token);
+  free(failed);
+  free(run);
+  free(exec);
+  finish();
+}
+
+/* boto3 redrives the parent and reads a redriven child. */
+Test(gateway_sfn_map_runs, boto3_reads_a_redriven_child) {
+  if (!gwt_python_where("import boto3, sys; sys.exit(not hasattr("
+                        "boto3.client(\"stepfunctions\", region_name="
+                        "\"us-east-1\"), \"redrive_execution\"))"))
+    cr_skip_test("no boto3 with redrive_execution here (Debian 12's "
+                 "1.26.27 predates it)");
+  start();
+  gwt_client_env();
+  char *run, *exec = failed_once("once", &run);
+  char *cmd = wft_strf("python3 %s/tests/support/sfn_map_run_redrive.py %d "
+                       "%s %s", WF_SOURCE_DIR, gwt_srv.port, exec, run);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
+  free(out);
+  free(cmd);
   free(run);
   free(exec);
   finish();

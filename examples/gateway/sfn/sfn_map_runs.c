@@ -172,16 +172,20 @@ static json_t *child_summary(const wf_map_run_child *k) {
       k->execution_arn, "stateMachineArn", k->state_machine_arn, "name",
       k->name, "status", gw_sfn_status_name(k->status), "startDate",
       gw_sfn_time(k->start_ms), "mapRunArn", k->map_run_arn, "itemCount",
-      (json_int_t)k->item_count, "redriveCount", 0);
+      (json_int_t)k->item_count, "redriveCount",
+      (json_int_t)k->redrive_count);
   if (o && k->status != WF_EXEC_RUNNING)
     json_object_set_new(o, "stopDate", gw_sfn_time(k->stop_ms));
+  /* As an execution's: its last redrive's date, none if never redriven. */
+  if (o && k->redrive_count)
+    json_object_set_new(o, "redriveDate", gw_sfn_time(k->redrive_ms));
   return o;
 }
 
 static int list_child(const wf_map_run_child *k, void *payload) {
   child_page *pg = payload;
-  /* A child is never redriven on its own: a Map Run's redrive runs it. */
-  if (pg->redriven == 1) return 1;
+  /* A child is redriven by its Map Run's redrive (a STANDARD one). */
+  if (pg->redriven >= 0 && (k->redrive_count > 0) != pg->redriven) return 0;
   if (pg->status >= 0 && (int)k->status != pg->status) return 0;
   if (pg->count++ >= pg->max) return 1; /* the one past: there is more */
   json_array_append_new(pg->items, child_summary(k));
