@@ -411,6 +411,21 @@ static void expect_ids(const json_t *h, const char *want) {
   free(got);
 }
 
+/* Two pages of a child's history: the first asked with `more` (request
+ * members), the second with them and its nextToken, and no more. */
+static void expect_pages(const char *arn, const char *more, const char *first,
+                         const char *second) {
+  json_t *h = history(arn, strdup(more));
+  expect_ids(h, first);
+  char *token = strdup(str(h, "nextToken"));
+  json_decref(h);
+  h = history(arn, wft_strf("%s,\"nextToken\":\"%s\"", more, token));
+  expect_ids(h, second);
+  cr_assert_null(json_object_get(h, "nextToken"));
+  json_decref(h);
+  free(token);
+}
+
 Test(gateway_sfn_map_runs, a_child_has_a_history_and_a_machine) {
   start();
   char *exec = start_execution("hist", HISTORY_MAP("STANDARD"), "[1,2]");
@@ -437,25 +452,9 @@ Test(gateway_sfn_map_runs, a_child_has_a_history_and_a_machine) {
                1);
   json_decref(h);
   /* Pages of four, oldest first, then newest first; without data. */
-  h = history(child, strdup(",\"maxResults\":4"));
-  expect_ids(h, "1,2,3,4");
-  char *token = strdup(str(h, "nextToken"));
-  json_decref(h);
-  h = history(child, wft_strf(",\"maxResults\":4,\"nextToken\":\"%s\"",
-                              token));
-  expect_ids(h, "5,6");
-  cr_assert_null(json_object_get(h, "nextToken"));
-  json_decref(h);
-  free(token);
-  h = history(child, strdup(",\"reverseOrder\":true,\"maxResults\":4"));
-  expect_ids(h, "6,5,4,3");
-  token = strdup(str(h, "nextToken"));
-  json_decref(h);
-  h = history(child, wft_strf(",\"reverseOrder\":true,\"nextToken\":\"%s\"",
-                              token));
-  expect_ids(h, "2,1");
-  json_decref(h);
-  free(token);
+  expect_pages(child, ",\"maxResults\":4", "1,2,3,4", "5,6");
+  expect_pages(child, ",\"reverseOrder\":true,\"maxResults\":4", "6,5,4,3",
+               "2,1");
   h = history(child, strdup(",\"includeExecutionData\":false"));
   d = json_object_get(json_array_get(json_object_get(h, "events"), 0),
                       "executionStartedEventDetails");
@@ -711,19 +710,25 @@ Test(gateway_sfn_map_runs, a_redriven_child_goes_on_with_its_history) {
   cr_assert_eq(json_integer_value(json_object_get(json_array_get(events, 6),
                                                   "previousEventId")), 6);
   json_decref(h);
-  h = history(failed, strdup(",\"reverseOrder\":true,\"maxResults\":7"));
-  expect_ids(h, "11,10,9,8,7,6,5");
-  char *token = strdup(str(h, "nextToken"));
-  json_decref(h);
-  h = history(failed, wft_strf(",\"reverseOrder\":true,\"nextToken\":\"%s\"",
-                               token));
-  expect_ids(h, "4,3,2,1");
-  json_decref(h);
-  free(token);
+  expect_pages(failed, ",\"reverseOrder\":true,\"maxResults\":7",
+               "11,10,9,8,7,6,5", "4,3,2,1");
   free(failed);
   free(run);
   free(exec);
   finish();
+}
+
+/* tests/support/SCRIPT PORT EXECUTION_ARN MAP_RUN_ARN, which must print
+ * OK. */
+static void boto3_script(const char *script, const char *exec,
+                         const char *run) {
+  char *cmd = wft_strf("python3 %s/tests/support/%s %d %s %s", WF_SOURCE_DIR,
+                       script, gwt_srv.port, exec, run);
+  char *out;
+  int rc = gwt_shell(&out, cmd);
+  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
+  free(out);
+  free(cmd);
 }
 
 /* boto3 redrives the parent and reads a redriven child. */
@@ -736,13 +741,7 @@ Test(gateway_sfn_map_runs, boto3_reads_a_redriven_child) {
   start();
   gwt_client_env();
   char *run, *exec = failed_once("once", &run);
-  char *cmd = wft_strf("python3 %s/tests/support/sfn_map_run_redrive.py %d "
-                       "%s %s", WF_SOURCE_DIR, gwt_srv.port, exec, run);
-  char *out;
-  int rc = gwt_shell(&out, cmd);
-  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
-  free(out);
-  free(cmd);
+  boto3_script("sfn_map_run_redrive.py", exec, run);
   free(run);
   free(exec);
   finish();
@@ -783,13 +782,7 @@ Test(gateway_sfn_map_runs, aws_cli_and_boto3) {
   }
   json_t *d = describe_until(run, "running", 2);
   json_decref(d);
-  char *cmd = wft_strf("python3 %s/tests/support/sfn_map_runs.py %d %s %s",
-                       WF_SOURCE_DIR, gwt_srv.port, exec, run);
-  char *out;
-  int rc = gwt_shell(&out, cmd);
-  cr_assert(rc == 0 && strstr(out, "OK"), "%s\n%s", cmd, out);
-  free(out);
-  free(cmd);
+  boto3_script("sfn_map_runs.py", exec, run);
   free(run);
   free(exec);
   finish();

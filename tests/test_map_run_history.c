@@ -327,35 +327,74 @@ static char *types_when(wf_engine *e, const char *arn, const char *last) {
 /* On each durable backend. */
 static wst_kind KINDS[] = {{"sqlite"}, {"postgres"}};
 
-WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
-  char *dir = wst_tmpdir();
-  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
+/* A Distributed Map of n held children on a durable store's engine,
+ * restarted as a process would be. */
+typedef struct durable_map {
+  char *dir, *exec;
+  holder h;
   wf_store *s;
-  wf_engine *e = durable_engine(&s, p->kind, dir, &h);
-  wf_machine *m = wfx_load(MAP("STANDARD", ""));
-  wf_execution *x = wfx_start(e, m, "[1,2]");
-  char *exec = strdup(wf_execution_arn(x));
-  wf_execution_free(x);
-  cr_assert(wfx_count_wait(&h.held, 2, WFT_WAIT_MS));
-  json_t *arns = child_arns(e, exec, 2);
-  const char *c0 = json_string_value(json_array_get(arns, 0));
-  char *before = types_when(e, c0, "LambdaFunctionStarted");
+  wf_engine *e;
+  wf_machine *m;
+  json_t *arns; /* the children's ARNs, by index */
+} durable_map;
+
+/* Its execution started on `input` (returned: wf_execution_free()) and
+ * its n children holding their tasks. */
+static wf_execution *durable_map_start(durable_map *dm, const char *kind,
+                                       const char *input, size_t n) {
+  *dm = (durable_map){.dir = wst_tmpdir(),
+                      .h = {.mu = PTHREAD_MUTEX_INITIALIZER,
+                            .held = WFX_COUNT_INIT}};
+  dm->e = durable_engine(&dm->s, kind, dm->dir, &dm->h);
+  dm->m = wfx_load(MAP("STANDARD", ""));
+  wf_execution *x = wfx_start(dm->e, dm->m, input);
+  dm->exec = strdup(wf_execution_arn(x));
+  cr_assert(wfx_count_wait(&dm->h.held, (int)n, WFT_WAIT_MS));
+  dm->arns = child_arns(dm->e, dm->exec, n);
+  return x;
+}
+
+static const char *durable_kid(const durable_map *dm, size_t i) {
+  return json_string_value(json_array_get(dm->arns, i));
+}
+
+/* The engine stopped and another started on the store: it resumes
+ * `resumed` executions. */
+static void durable_map_restart(durable_map *dm, const char *kind,
+                                size_t resumed) {
+  durable_stop(dm->e, dm->s, &dm->h);
+  dm->e = durable_engine(&dm->s, kind, dm->dir, &dm->h);
+  size_t n = 0;
+  cr_assert_eq(wf_engine_resume(dm->e, &n, NULL), WF_OK);
+  cr_assert_eq(n, resumed);
+}
+
+static void durable_map_free(durable_map *dm) {
+  durable_stop(dm->e, dm->s, &dm->h);
+  json_decref(dm->arns);
+  free(dm->exec);
+  wf_machine_free(dm->m);
+  wst_rmdir(dm->dir);
+}
+
+WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
+  durable_map dm;
+  wf_execution_free(durable_map_start(&dm, p->kind, "[1,2]", 2));
+  const char *c0 = durable_kid(&dm, 0);
+  char *before = types_when(dm.e, c0, "LambdaFunctionStarted");
   cr_assert_str_eq(before, STARTED_TYPES);
-  durable_stop(e, s, &h);
 
   /* Resumed: its task handed out again, its history numbered on. */
-  e = durable_engine(&s, p->kind, dir, &h);
-  size_t n = 0;
-  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
-  cr_assert_eq(n, 1);
+  durable_map_restart(&dm, p->kind, 1);
+  wf_engine *e = dm.e;
   char *t = types(e, c0);
   cr_assert_str_eq(t, before);
   free(t);
-  cr_assert(wfx_count_wait(&h.held, 4, WFT_WAIT_MS));
+  cr_assert(wfx_count_wait(&dm.h.held, 4, WFT_WAIT_MS));
   wf_execution *y = NULL;
-  cr_assert_eq(wf_engine_find_execution(&y, e, exec), WF_OK);
-  complete(&h, "1", true);
-  complete(&h, "2", true);
+  cr_assert_eq(wf_engine_find_execution(&y, e, dm.exec), WF_OK);
+  complete(&dm.h, "1", true);
+  complete(&dm.h, "2", true);
   wft_wait(y);
   wft_assert_succeeded(y, "[1,2]");
   wf_execution_free(y);
@@ -365,12 +404,10 @@ WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
   const char *end = ",LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded";
   cr_assert(na > strlen(end) && strcmp(after + na - strlen(end), end) == 0,
             "%s", after);
-  durable_stop(e, s, &h);
 
   /* Read again by an engine with nothing to resume, newest first. */
-  e = durable_engine(&s, p->kind, dir, &h);
-  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
-  cr_assert_eq(n, 0);
+  durable_map_restart(&dm, p->kind, 0);
+  e = dm.e;
   t = types(e, c0);
   cr_assert_str_eq(t, after);
   free(t);
@@ -379,16 +416,12 @@ WST_OVER(KINDS, map_run_history, histories_go_on_after_a_restart) {
   cr_assert_str_eq(str(json_array_get(last, 0), "type"), "ExecutionSucceeded");
   cr_assert_eq(id_at(last, 1), id_at(last, 0) - 1);
   json_decref(last);
-  t = types(e, json_string_value(json_array_get(arns, 1)));
+  t = types(e, durable_kid(&dm, 1));
   cr_assert(strncmp(t, "ExecutionStarted,", 17) == 0, "%s", t);
   free(t);
-  durable_stop(e, s, &h);
   free(before);
   free(after);
-  json_decref(arns);
-  free(exec);
-  wf_machine_free(m);
-  wst_rmdir(dir);
+  durable_map_free(&dm);
 }
 
 /* ---- a redrive ---- */
@@ -443,39 +476,29 @@ static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
  * events with ExecutionRedriven; the engine restarted on the store
  * between the failure and the redrive. */
 WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
-  char *dir = wst_tmpdir();
-  holder h = {.mu = PTHREAD_MUTEX_INITIALIZER, .held = WFX_COUNT_INIT};
-  wf_store *s;
-  wf_engine *e = durable_engine(&s, p->kind, dir, &h);
-  wf_machine *m = wfx_load(MAP("STANDARD", ""));
-  wf_execution *x = wfx_start(e, m, "[1,2,3]");
-  char *exec = strdup(wf_execution_arn(x));
-  cr_assert(wfx_count_wait(&h.held, 3, WFT_WAIT_MS));
-  json_t *arns = child_arns(e, exec, 3);
-  const char *c0 = json_string_value(json_array_get(arns, 0));
-  const char *c1 = json_string_value(json_array_get(arns, 1));
-  const char *c2 = json_string_value(json_array_get(arns, 2));
+  durable_map dm;
+  wf_execution *x = durable_map_start(&dm, p->kind, "[1,2,3]", 3);
+  wf_engine *e = dm.e;
+  const char *c0 = durable_kid(&dm, 0), *c1 = durable_kid(&dm, 1),
+             *c2 = durable_kid(&dm, 2);
   /* The first succeeds, the second fails: the run fails (no failure is
    * tolerated) and aborts the third. */
-  complete(&h, "1", true);
+  complete(&dm.h, "1", true);
   free(types_when(e, c0, "ExecutionSucceeded"));
-  complete(&h, "2", false);
+  complete(&dm.h, "2", false);
   wft_wait(x);
   cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
   wf_execution_free(x);
   wf_map_run_child first = described(e, c1);
   cr_assert_eq(first.redrive_count, 0);
   cr_assert_eq(first.redrive_ms, 0);
-  durable_stop(e, s, &h);
 
   /* Another engine on the store redrives the parent: the two children
    * that did not succeed run again, the first does not. */
-  e = durable_engine(&s, p->kind, dir, &h);
-  size_t n = 0;
-  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
-  cr_assert_eq(n, 0);
-  cr_assert_eq(wf_engine_redrive(&x, e, exec, NULL), WF_OK);
-  cr_assert(wfx_count_wait(&h.held, 5, WFT_WAIT_MS));
+  durable_map_restart(&dm, p->kind, 0);
+  e = dm.e;
+  cr_assert_eq(wf_engine_redrive(&x, e, dm.exec, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&dm.h.held, 5, WFT_WAIT_MS));
   char *t = types_when(e, c1, "LambdaFunctionStarted");
   cr_assert_str_eq(t, STARTED_TYPES FAILS RERUN);
   free(t);
@@ -494,23 +517,22 @@ WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
 
   /* The third succeeds, the second fails again; redriven once more, the
    * second alone runs, and succeeds. */
-  complete(&h, "3", true);
+  complete(&dm.h, "3", true);
   free(types_when(e, c2, "ExecutionSucceeded"));
-  complete(&h, "2", false);
+  complete(&dm.h, "2", false);
   wft_wait(x);
   cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
   wf_execution_free(x);
-  cr_assert_eq(wf_engine_redrive(&x, e, exec, NULL), WF_OK);
-  cr_assert(wfx_count_wait(&h.held, 6, WFT_WAIT_MS));
-  complete(&h, "2", true);
+  cr_assert_eq(wf_engine_redrive(&x, e, dm.exec, NULL), WF_OK);
+  cr_assert(wfx_count_wait(&dm.h.held, 6, WFT_WAIT_MS));
+  complete(&dm.h, "2", true);
   wft_wait(x);
   wft_assert_succeeded(x, "[1,2,3]");
   wf_execution_free(x);
-  durable_stop(e, s, &h);
 
   /* Read by an engine with nothing to resume. */
-  e = durable_engine(&s, p->kind, dir, &h);
-  cr_assert_eq(wf_engine_resume(e, &n, NULL), WF_OK);
+  durable_map_restart(&dm, p->kind, 0);
+  e = dm.e;
   t = types(e, c1);
   cr_assert_str_eq(t, STARTED_TYPES FAILS RERUN FAILS RERUN SUCCEEDS);
   free(t);
@@ -545,9 +567,5 @@ WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
   cr_assert_eq(id_at(pg, 0), 18);
   cr_assert_eq(id_at(pg, 17), 1);
   json_decref(pg);
-  durable_stop(e, s, &h);
-  json_decref(arns);
-  free(exec);
-  wf_machine_free(m);
-  wst_rmdir(dir);
+  durable_map_free(&dm);
 }
