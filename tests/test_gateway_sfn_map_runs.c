@@ -600,18 +600,18 @@ Test(gateway_sfn_map_runs, map_runs_survive_a_kill) {
   finish();
 }
 
-/* One child at a time: the one of item 2 fails until it is redriven
- * ($$.Execution.RedriveCount: here its parent's, on AWS its own; 1 either
- * way once redriven), the others succeed. */
+/* One child at a time: the one of item 2 fails until it is redriven (its
+ * Choice matches no rule: States.NoChoiceMatched; a redrive enters the
+ * Choice again, where $$.Execution.RedriveCount, here its parent's, on AWS
+ * its own, is 1 either way), the others succeed. */
 #define ONCE_MAP                                                            \
   "{\"StartAt\":\"Fan\",\"States\":{\"Fan\":{\"Type\":\"Map\","            \
   "\"Label\":\"Once\",\"MaxConcurrency\":1,\"ItemProcessor\":{"             \
   "\"ProcessorConfig\":{\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":"        \
   "\"STANDARD\"},\"StartAt\":\"C\",\"States\":{\"C\":{\"Type\":\"Choice\"," \
-  "\"Choices\":[{\"And\":[{\"Variable\":\"$$.Execution.RedriveCount\","     \
-  "\"NumericEquals\":0},{\"Variable\":\"$\",\"NumericEquals\":2}],"        \
-  "\"Next\":\"F\"}],\"Default\":\"P\"},\"F\":{\"Type\":\"Fail\","           \
-  "\"Error\":\"Not.Yet\",\"Cause\":\"first run\"},\"P\":{\"Type\":\"Pass\","\
+  "\"Choices\":[{\"Or\":[{\"Variable\":\"$$.Execution.RedriveCount\","      \
+  "\"NumericGreaterThan\":0},{\"Not\":{\"Variable\":\"$\","                 \
+  "\"NumericEquals\":2}}],\"Next\":\"P\"}]},\"P\":{\"Type\":\"Pass\","      \
   "\"End\":true}}},\"End\":true}}}"
 
 /* A FAILED execution of ONCE_MAP on [1,2,3] (its second child failed, its
@@ -692,27 +692,27 @@ Test(gateway_sfn_map_runs, a_redriven_child_goes_on_with_its_history) {
   cr_assert(json_is_number(json_object_get(d, "redriveDate")));
   json_decref(d);
 
-  /* Its history goes on: ExecutionRedriven after ExecutionFailed. */
+  /* Its history goes on: ExecutionRedriven after ExecutionFailed, then
+   * the state it failed in entered again. */
   json_t *h = history(failed, strdup(""));
-  expect_ids(h, "1,2,3,4,5,6,7,8,9,10,11");
+  expect_ids(h, "1,2,3,4,5,6,7,8,9");
   const char *want[] = {
-      "ExecutionStarted",   "ChoiceStateEntered", "ChoiceStateExited",
-      "FailStateEntered",   "ExecutionFailed",    "ExecutionRedriven",
-      "ChoiceStateEntered", "ChoiceStateExited",  "PassStateEntered",
-      "PassStateExited",    "ExecutionSucceeded"};
+      "ExecutionStarted",   "ChoiceStateEntered", "ExecutionFailed",
+      "ExecutionRedriven",  "ChoiceStateEntered", "ChoiceStateExited",
+      "PassStateEntered",   "PassStateExited",    "ExecutionSucceeded"};
   json_t *events = json_object_get(h, "events");
-  for (size_t i = 0; i < 11; i++)
+  for (size_t i = 0; i < 9; i++)
     cr_assert_str_eq(str(json_array_get(events, i), "type"), want[i]);
-  json_t *ev = json_array_get(events, 5);
+  json_t *ev = json_array_get(events, 3);
   cr_assert_eq(json_integer_value(json_object_get(
                    json_object_get(ev, "executionRedrivenEventDetails"),
                    "redriveCount")), 1);
-  cr_assert_eq(json_integer_value(json_object_get(ev, "previousEventId")), 5);
-  cr_assert_eq(json_integer_value(json_object_get(json_array_get(events, 6),
-                                                  "previousEventId")), 6);
+  cr_assert_eq(json_integer_value(json_object_get(ev, "previousEventId")), 3);
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(events, 4),
+                                                  "previousEventId")), 4);
   json_decref(h);
   expect_pages(failed, ",\"reverseOrder\":true,\"maxResults\":7",
-               "11,10,9,8,7,6,5", "4,3,2,1");
+               "9,8,7,6,5,4,3", "2,1");
   free(failed);
   free(run);
   free(exec);

@@ -4,12 +4,14 @@
  * ExecutionAborted, committed a commit's events at a time and read in
  * pages either way; none of an EXPRESS child nor with WF_HISTORY_OFF; an
  * engine restarted on SQLite or PostgreSQL (the ctest fixture "postgres";
- * skipped without one) goes on with the same histories; a child redriven
- * by its parent's redrive goes on with its history after
- * ExecutionRedriven. */
+ * skipped without one) goes on with the same histories; a STANDARD child
+ * redriven by its parent's redrive goes on with its history after
+ * ExecutionRedriven, from the state it failed in (what succeeded before
+ * is not rerun); an EXPRESS child starts anew. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -442,8 +444,11 @@ static wf_map_run_child described(wf_engine *e, const char *arn) {
 }
 
 /* The redrive `n` of a child's history: the id of its ExecutionRedriven, whose
- * details count it and which follows its previous run's last event. */
-static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
+ * details count it and which follows its previous run's last event; the
+ * rerun's first event follows it (`chained`), or none (0) when it is the
+ * first of a Parallel's branch, as a branch's first event always is. */
+static int64_t redrive_event(wf_engine *e, const char *arn, int64_t n,
+                             bool chained) {
   json_t *a = page(e, arn, 0, false, 0);
   size_t i;
   json_t *v;
@@ -454,7 +459,7 @@ static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
     id = json_integer_value(json_object_get(v, "id"));
     cr_assert_eq(json_integer_value(json_object_get(v, "prev")), id - 1);
     cr_assert_eq(json_integer_value(json_object_get(
-                     json_array_get(a, i + 1), "prev")), id,
+                     json_array_get(a, i + 1), "prev")), chained ? id : 0,
                  "the rerun's first event does not follow ExecutionRedriven");
   }
   json_decref(a);
@@ -465,16 +470,23 @@ static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
   return id;
 }
 
-#define RERUN                                                             \
-  ",ExecutionRedriven,PassStateEntered,PassStateExited,TaskStateEntered," \
-  "LambdaFunctionScheduled,LambdaFunctionStarted"
+static int64_t redriven_at(wf_engine *e, const char *arn, int64_t n) {
+  return redrive_event(e, arn, n, true);
+}
+
+/* A redriven child goes on from the state it stopped in: its Task, not
+ * the Pass before it, which succeeded. */
+#define RERUN                                                   \
+  ",ExecutionRedriven,TaskStateEntered,LambdaFunctionScheduled," \
+  "LambdaFunctionStarted"
 #define SUCCEEDS ",LambdaFunctionSucceeded,TaskStateExited,ExecutionSucceeded"
 #define FAILS ",LambdaFunctionFailed,ExecutionFailed"
 
 /* A Map Run's redrive redrives its children that did not succeed, as AWS
  * does: the same executions, their histories going on after their last
- * events with ExecutionRedriven; the engine restarted on the store
- * between the failure and the redrive. */
+ * events with ExecutionRedriven and the state each stopped in entered
+ * again (what succeeded before it is not rerun); the engine restarted on
+ * the store between the failure and the redrive. */
 WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
   durable_map dm;
   wf_execution *x = durable_map_start(&dm, p->kind, "[1,2,3]", 3);
@@ -543,7 +555,7 @@ WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
   cr_assert_str_eq(t, STARTED_TYPES SUCCEEDS);
   free(t);
   cr_assert_eq(redriven_at(e, c1, 1), 9);
-  cr_assert_eq(redriven_at(e, c1, 2), 17);
+  cr_assert_eq(redriven_at(e, c1, 2), 15);
   c = described(e, c1);
   cr_assert_eq(c.status, WF_EXEC_SUCCEEDED);
   cr_assert_eq(c.redrive_count, 2);
@@ -558,9 +570,9 @@ WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
   json_decref(pg);
   pg = page(e, c1, 0, true, 4);
   cr_assert_eq(json_array_size(pg), 4);
-  cr_assert_eq(id_at(pg, 0), 25);
+  cr_assert_eq(id_at(pg, 0), 21);
   cr_assert_str_eq(str(json_array_get(pg, 0), "type"), "ExecutionSucceeded");
-  cr_assert_eq(id_at(pg, 3), 22);
+  cr_assert_eq(id_at(pg, 3), 18);
   json_decref(pg);
   pg = page(e, c1, 18, true, 0);
   cr_assert_eq(json_array_size(pg), 18);
@@ -568,4 +580,176 @@ WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_with_its_history) {
   cr_assert_eq(id_at(pg, 17), 1);
   json_decref(pg);
   durable_map_free(&dm);
+}
+
+/* ---- a redriven child goes on from its failed state ---- */
+
+/* Counts its calls by the input's "step" ("A" to "D") and fails the steps
+ * whose bit (1 << step) is in `fail_steps`; else answers its input. */
+static atomic_int step_calls[4], fail_steps;
+
+static void count_step(wf_task *t, void *payload) {
+  (void)payload;
+  json_t *in = json_loads(wf_task_input(t), 0, NULL);
+  const char *s = json_string_value(json_object_get(in, "step"));
+  int k = s && s[0] >= 'A' && s[0] <= 'D' ? s[0] - 'A' : 0;
+  json_decref(in);
+  atomic_fetch_add(&step_calls[k], 1);
+  if (atomic_load(&fail_steps) & (1 << k))
+    wf_task_fail(t, "Step.Failed", "not yet");
+  else
+    wf_task_succeed(t, wf_task_input(t));
+}
+
+static void steps_reset(int fail) {
+  atomic_store(&fail_steps, fail);
+  for (int k = 0; k < 4; k++) atomic_store(&step_calls[k], 0);
+}
+
+static void calls_are(int a, int b, int c, int d) {
+  int want[4] = {a, b, c, d};
+  for (int k = 0; k < 4; k++)
+    cr_assert_eq(atomic_load(&step_calls[k]), want[k], "step %c ran %d times",
+                 'A' + k, atomic_load(&step_calls[k]));
+}
+
+/* A child running Task A (its result in $.a, $fromA assigned), Task B (on
+ * that input; its result shows what it was given and $fromA), then a
+ * Parallel of Tasks C and D (D given B's result). */
+#define STEPS(type)                                                         \
+  "{'StartAt':'Fan','States':{'Fan':{'Type':'Map','End':true,'Label':"     \
+  "'Steps','ItemProcessor':{'ProcessorConfig':{'Mode':'DISTRIBUTED',"      \
+  "'ExecutionType':'" type "'},'StartAt':'A','States':{"                   \
+  "'A':{'Type':'Task','Resource':'" FN "Count','Parameters':{'step':'A'}," \
+  "'Assign':{'fromA.$':'$.step'},'ResultPath':'$.a','Next':'B'},"          \
+  "'B':{'Type':'Task','Resource':'" FN "Count','Parameters':{'step':'B',"  \
+  "'item.$':'$.item','a.$':'$.a'},'ResultSelector':{'item.$':'$.item',"    \
+  "'a.$':'$.a','fromA.$':'$fromA'},'Next':'P'},"                           \
+  "'P':{'Type':'Parallel','End':true,'Branches':["                         \
+  "{'StartAt':'C','States':{'C':{'Type':'Task','Resource':'" FN "Count',"  \
+  "'Parameters':{'step':'C'},'End':true}}},"                               \
+  "{'StartAt':'D','States':{'D':{'Type':'Task','Resource':'" FN "Count',"  \
+  "'Parameters':{'step':'D','b.$':'$'},'End':true}}}]}}}}}}"
+
+#define STEPS_OUTPUT                                                 \
+  "[[{'step':'C'},{'step':'D','b':{'item':1,'a':{'step':'A'},"      \
+  "'fromA':'A'}}]]"
+
+/* An engine counting steps on the store of `kind` in `dir` (NULL: in
+ * memory), what it had to resume resumed. */
+static wf_engine *steps_engine(wf_store **s, const char *kind,
+                               const char *dir) {
+  *s = kind ? wst_open(kind, dir, NULL) : NULL;
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = *s;
+  wf_engine *e = wft_engine(&o);
+  /* Inline: each call ends before the next starts, so C has succeeded
+   * when D fails. */
+  wft_register(e, FN "Count", count_step, NULL, WF_HANDLER_INLINE);
+  cr_assert_eq(wf_engine_resume(e, NULL, NULL), WF_OK);
+  return e;
+}
+
+/* The execution `arn` redriven, at its end (wf_execution_free()). */
+static wf_execution *redrive_to_end(wf_engine *e, const char *arn) {
+  wf_execution *x = NULL;
+  wf_error err;
+  cr_assert_eq(wf_engine_redrive(&x, e, arn, &err), WF_OK, "%s",
+               err.message);
+  wft_wait(x);
+  return x;
+}
+
+/* The state the child's redrive `n` entered first (`chained`:
+ * redrive_event's): its history goes ExecutionFailed, ExecutionRedriven,
+ * TaskStateEntered there. */
+static char *entered_after(wf_engine *e, const char *arn, int64_t n,
+                           bool chained) {
+  int64_t id = redrive_event(e, arn, n, chained);
+  json_t *a = page(e, arn, id - 1, false, 3);
+  const char *want[] = {"ExecutionFailed", "ExecutionRedriven",
+                        "TaskStateEntered"};
+  for (size_t i = 0; i < 3; i++)
+    cr_assert_str_eq(str(json_array_get(a, i), "type"), want[i]);
+  json_decref(a);
+  json_t *d = details(e, arn, id + 1, "stateEnteredEventDetails");
+  char *name = strdup(str(d, "name"));
+  json_decref(d);
+  return name;
+}
+
+/* A STANDARD child redriven by its parent's redrive goes on from the
+ * state it failed in, with the input it had there and its variables, as
+ * AWS redrives it (RedriveExecution): A, which succeeded, is not called
+ * again, B is; in its Parallel, the branch that succeeded (C) is not
+ * rerun, the one that failed (D) is. The engine is restarted on the
+ * store before each redrive. */
+WST_OVER(KINDS, map_run_history, a_redriven_child_goes_on_from_its_failed_state) {
+  char *dir = wst_tmpdir();
+  wf_store *s;
+  wf_engine *e = steps_engine(&s, p->kind, dir);
+  steps_reset(1 << 1 | 1 << 3); /* B and D fail */
+  wf_machine *m = wfx_load(STEPS("STANDARD"));
+  wf_execution *x = wfx_run(e, m, "[{'item':1}]");
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  char *exec = strdup(wf_execution_arn(x));
+  wf_execution_free(x);
+  calls_are(1, 1, 0, 0);
+  json_t *arns = child_arns(e, exec, 1);
+  const char *kid0 = json_string_value(json_array_get(arns, 0));
+
+  /* Redriven by another engine: B again, then C, and D fails. */
+  wf_engine_free(e);
+  wf_store_free(s);
+  e = steps_engine(&s, p->kind, dir);
+  atomic_store(&fail_steps, 1 << 3);
+  x = redrive_to_end(e, exec);
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  wf_execution_free(x);
+  calls_are(1, 2, 1, 1);
+  char *name = entered_after(e, kid0, 1, true);
+  cr_assert_str_eq(name, "B");
+  free(name);
+
+  /* Once more: D alone. */
+  wf_engine_free(e);
+  wf_store_free(s);
+  e = steps_engine(&s, p->kind, dir);
+  atomic_store(&fail_steps, 0);
+  x = redrive_to_end(e, exec);
+  wfx_assert_output(x, STEPS_OUTPUT);
+  wf_execution_free(x);
+  calls_are(1, 2, 1, 2);
+  name = entered_after(e, kid0, 2, false);
+  cr_assert_str_eq(name, "D");
+  free(name);
+  wf_map_run_child c = described(e, kid0);
+  cr_assert_eq(c.status, WF_EXEC_SUCCEEDED);
+  cr_assert_eq(c.redrive_count, 2);
+  json_decref(arns);
+  free(exec);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_store_free(s);
+  wst_rmdir(dir);
+}
+
+/* An EXPRESS child is started anew by its parent's redrive (AWS reruns
+ * it with StartExecution): A runs again before B. */
+Test(map_run_history, a_redriven_express_child_starts_anew) {
+  wf_store *s;
+  wf_engine *e = steps_engine(&s, NULL, NULL);
+  steps_reset(1 << 1);
+  wf_machine *m = wfx_load(STEPS("EXPRESS"));
+  wf_execution *x = wfx_run(e, m, "[{'item':1}]");
+  cr_assert_eq(wf_execution_status(x), WF_EXEC_FAILED);
+  calls_are(1, 1, 0, 0);
+  atomic_store(&fail_steps, 0);
+  wf_execution *r = redrive_to_end(e, wf_execution_arn(x));
+  wfx_assert_output(r, STEPS_OUTPUT);
+  calls_are(2, 2, 1, 1);
+  wf_execution_free(r);
+  wf_execution_free(x);
+  wf_machine_free(m);
+  wf_engine_free(e);
 }

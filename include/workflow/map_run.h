@@ -33,8 +33,13 @@
  * is redriven as AWS redrives it: the same execution (ARN, name, start
  * date), counting its redrives, its history going on after its last
  * event with ExecutionRedriven (its redriveCount) and then its rerun's
- * events (the ItemProcessor from its start). An EXPRESS child is started
- * anew, as AWS restarts one with StartExecution.
+ * events: like a redriven execution it goes on from the state it failed
+ * in (or was stopped in), with the input and variables it had there, its
+ * steps that succeeded not run again (nor the iterations and branches that
+ * succeeded in a Map or Parallel it failed in). One that never started,
+ * or whose kept state cannot be read, runs its ItemProcessor from the
+ * start. An EXPRESS child is started anew, as AWS restarts one with
+ * StartExecution.
  */
 #ifndef WF_MAP_RUN_H
 #define WF_MAP_RUN_H

@@ -278,6 +278,10 @@ typedef struct wf__fanout {
   /* ResultWriter: per child, its record (map_writer.c); null until the
    * child starts. NULL without a ResultWriter. */
   json_t *records;
+  /* A STANDARD child execution that failed or was aborted: its frame as
+   * it stopped (wf__snapshot_encode_child), by index ("7": {...}), for a
+   * redrive to go on from its unsuccessful state; NULL: none kept. */
+  json_t *kept;
 } wf__fanout;
 
 /* ---- executions ---- */
@@ -754,6 +758,20 @@ void wf__map_run_drop_dirty(wf_execution *x);
 void wf__map_run_resume(wf_execution *x);
 char *wf__snapshot_encode_redrives(wf_execution *x);
 char *wf__snapshot_encode(wf_execution *x);
+/* A distributed Map's child frame `f` as it stopped, alone (no task, no
+ * children, no iteration item: its relaunch sets that), to be redriven
+ * from its state (new reference; NULL when out of memory). */
+json_t *wf__snapshot_encode_child(const wf__frame *f);
+/* The frame `kept` holds rebuilt as a child of `parent` (not linked to
+ * its fan-out); WF_ECORRUPT or WF_ENOMEM, *out NULL, when it cannot be
+ * (x->lock held). */
+int wf__snapshot_decode_child(wf__frame **out, wf__frame *parent,
+                              json_t *kept, wf_error *err);
+/* recover.c: a frame kept at an unsuccessful end made to run again when
+ * it is next scheduled: a Map or Parallel reruns its children that did
+ * not succeed, any other state is entered again with its input, its
+ * retriers' counts at zero (x->lock held). */
+void wf__frame_rearm(wf__frame *f);
 /* Rebuild x's frames from a snapshot (x->lock held, x otherwise set up);
  * *runnable gets the frames to schedule. */
 int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err);

@@ -406,10 +406,7 @@ int wf_engine_redrive_status(const wf_engine *engine,
   return why ? 0 : 1;
 }
 
-/* A frame kept at an unsuccessful end runs again (x->lock held): a Map or
- * Parallel reruns its children that did not succeed, any other state is
- * entered again with its input, its retriers' counts at zero. */
-static void rearm(wf__frame *f) {
+void wf__frame_rearm(wf__frame *f) {
   f->finished = false;
   f->ok = false;
   wf__free(f->error);
@@ -433,7 +430,6 @@ static void rearm(wf__frame *f) {
   } else {
     f->phase = WF__PH_ENTER;
   }
-  wf__frame_schedule(f);
 }
 
 typedef struct found {
@@ -472,7 +468,8 @@ static int restart(wf_execution *x, const saved *s, wf_error *err) {
                       .number = x->redrive_count,
                       .prev = x->next_event_id - 1};
   x->top->prev_event = wf__history_record(x, NULL, &a);
-  rearm(x->top);
+  wf__frame_rearm(x->top);
+  wf__frame_schedule(x->top);
   uint64_t ticket = wf__commit_request(x, 0, NULL);
   wf__exec_arm_timeout(x);
   pthread_mutex_unlock(&x->lock);

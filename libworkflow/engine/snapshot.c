@@ -37,11 +37,14 @@ static json_t *val(json_t *v) { return v ? json_incref(v) : json_null(); }
 typedef struct writer {
   const wf_execution *x;
   bool refs; /* an input was written as a reference (version 3) */
+  /* A frame alone (wf__snapshot_encode_child): no references, no task,
+   * no iteration item, no children. */
+  bool alone;
 } writer;
 
 /* `v` at key `k` of `o`; the execution's own input as a reference. */
 static void put_val(writer *w, json_t *o, const char *k, json_t *v) {
-  if (v && v == w->x->input) {
+  if (v && !w->alone && v == w->x->input) {
     char ref[32];
     snprintf(ref, sizeof ref, "%sRef", k);
     json_object_set_new(o, ref, json_string("executionInput"));
@@ -115,6 +118,9 @@ static json_t *encode_fan(writer *w, const wf__fanout *fan) {
   for (size_t i = 0; i < fan->total; i++)
     if (fan->succeeded[i]) json_array_append_new(ok, int_((int64_t)i));
   json_object_set_new(o, "succeeded", ok);
+  /* The failed or aborted children kept to be redriven from where they
+   * stopped (wf__snapshot_encode_child), by index. */
+  if (fan->kept) json_object_set_new(o, "kept", json_incref(fan->kept));
   return o;
 }
 
@@ -142,16 +148,18 @@ static void encode_frame(writer *w, json_t *frames, const wf__frame *f) {
   for (size_t i = 0; i < f->nattempts; i++)
     json_array_append_new(attempts, int_(f->attempts[i]));
   json_object_set_new(o, "attempts", attempts);
-  if (f->map_item) {
+  if (f->map_item && !w->alone) {
     json_object_set_new(o, "mapItem", val(f->map_item));
     json_object_set_new(o, "mapIndex", int_(f->map_index));
     json_object_set_new(o, "mapKey", str_or_null(f->map_key));
   }
   if (f->own_history) json_object_set_new(o, "ownNext", int_(f->own_next_id));
   if (f->vars) json_object_set_new(o, "vars", val(f->vars));
-  if (f->task) json_object_set_new(o, "task", encode_task(w, f->task));
+  if (f->task && !w->alone)
+    json_object_set_new(o, "task", encode_task(w, f->task));
   if (f->fan) json_object_set_new(o, "fan", encode_fan(w, f->fan));
   json_array_append_new(frames, o);
+  if (w->alone) return;
   /* Children after their parent. */
   for (size_t i = 0; f->fan && i < f->fan->total; i++)
     if (f->fan->children[i]) encode_frame(w, frames, f->fan->children[i]);
@@ -176,6 +184,16 @@ char *wf__snapshot_encode_redrives(wf_execution *x) {
   char *text = wf__json_dumps(o);
   json_decref(o);
   return text;
+}
+
+json_t *wf__snapshot_encode_child(const wf__frame *f) {
+  writer w = {.x = f->exec, .alone = true};
+  json_t *frames = json_array();
+  if (!frames) return NULL;
+  encode_frame(&w, frames, f);
+  json_t *o = json_incref(json_array_get(frames, 0));
+  json_decref(frames);
+  return o;
 }
 
 char *wf__snapshot_encode(wf_execution *x) {
@@ -355,6 +373,8 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
       return bad(r, "a Map or Parallel state's children");
     fan->succeeded[k] = 1;
   }
+  json_t *kept = json_object_get(o, "kept");
+  if (json_is_object(kept)) fan->kept = json_incref(kept);
   return WF_OK;
 }
 
@@ -364,8 +384,12 @@ static wf__frame *frame_by_id(reader *r, int64_t id) {
   return NULL;
 }
 
-static int decode_frame(reader *r, json_t *o) {
+/* A frame's own fields from `o` (under `parent`, its fan-out's), built in
+ * *out (NULL when it could not be). */
+static int build_frame(reader *r, json_t *o, wf__frame *parent,
+                       wf__frame **out) {
   wf_execution *x = r->x;
+  *out = NULL;
   const char *scope_text = json_string_value(json_object_get(o, "scope"));
   const char *state = json_string_value(json_object_get(o, "state"));
   const wf__scope *scope = scope_text ? find_scope(x->machine, scope_text)
@@ -375,17 +399,11 @@ static int decode_frame(reader *r, json_t *o) {
   for (size_t i = 0; i < scope->count && index < 0; i++)
     if (strcmp(scope->states[i]->name, state) == 0) index = (int)i;
   if (index < 0) return bad(r, "a frame's state is not in the machine");
-  int64_t parent_id = get_int(o, "parent");
-  wf__frame *parent = parent_id ? frame_by_id(r, parent_id) : NULL;
-  if (parent_id && (!parent || !parent->fan))
-    return bad(r, "a frame's parent");
-  if (!parent_id && r->n) return bad(r, "two top frames");
   json_t *input = get_input(r, o, "input");
   wf__frame *f = wf__frame_new(x, parent, scope, input);
   json_decref(input);
   if (!f) return wf__error_set(r->err, WF_ENOMEM, NULL, "out of memory");
-  r->frames[r->n++] = f;
-  f->id = get_int(o, "id");
+  *out = f;
   f->state = index;
   f->phase = (wf__phase)get_int(o, "phase");
   f->park = (wf__park)get_int(o, "park");
@@ -431,6 +449,20 @@ static int decode_frame(reader *r, json_t *o) {
     f->own_next_id = (int64_t)json_integer_value(own);
     f->id_counter = &f->own_next_id;
   }
+  return WF_OK;
+}
+
+static int decode_frame(reader *r, json_t *o) {
+  int64_t parent_id = get_int(o, "parent");
+  wf__frame *parent = parent_id ? frame_by_id(r, parent_id) : NULL;
+  if (parent_id && (!parent || !parent->fan))
+    return bad(r, "a frame's parent");
+  if (!parent_id && r->n) return bad(r, "two top frames");
+  wf__frame *f;
+  int rc = build_frame(r, o, parent, &f);
+  if (f) r->frames[r->n++] = f;
+  if (rc != WF_OK) return rc;
+  f->id = get_int(o, "id");
   if (parent) {
     size_t i = (size_t)get_int(o, "index");
     if (i >= parent->fan->total || parent->fan->children[i])
@@ -440,9 +472,22 @@ static int decode_frame(reader *r, json_t *o) {
     parent->fan->running++;
   }
   json_t *task = json_object_get(o, "task");
-  int rc = task ? decode_task(r, f, task) : WF_OK;
+  rc = task ? decode_task(r, f, task) : WF_OK;
   json_t *fan = json_object_get(o, "fan");
   if (rc == WF_OK && fan) rc = decode_fan(r, f, fan);
+  return rc;
+}
+
+int wf__snapshot_decode_child(wf__frame **out, wf__frame *parent,
+                              json_t *kept, wf_error *err) {
+  reader r = {parent->exec, err, NULL, 0};
+  int rc = build_frame(&r, kept, parent, out);
+  json_t *fan = json_object_get(kept, "fan");
+  if (rc == WF_OK && fan) rc = decode_fan(&r, *out, fan);
+  if (rc != WF_OK) {
+    wf__frame_release(*out);
+    *out = NULL;
+  }
   return rc;
 }
 

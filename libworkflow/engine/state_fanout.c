@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@ static void fan_free(wf__fanout *fan) {
   json_decref(fan->results);
   json_decref(fan->batch_input);
   json_decref(fan->records);
+  json_decref(fan->kept);
   wf__free(fan->map_run_arn);
   wf__map_run_release(fan->run);
   for (size_t i = 0; fan->children && i < fan->total; i++)
@@ -66,13 +68,64 @@ static int64_t event_after(wf__frame *f, wf__event_type type,
   return wf__history_record(f->exec, f, &a);
 }
 
+/* ---- a child execution kept for a redrive ---- */
+
+static void kept_key(char key[24], size_t i) { snprintf(key, 24, "%zu", i); }
+
+/* A STANDARD child execution that failed or was aborted, kept as it
+ * stopped: a redrive of its Map Run goes on from there, as AWS redrives
+ * it (RedriveExecution). An EXPRESS child is started anew instead. */
+static void keep_child(wf__fanout *fan, const wf__frame *c) {
+  const wf__frame *p = c->parent;
+  if (!fan->distributed || p->scope->states[p->state]->express_children)
+    return;
+  json_t *o = wf__snapshot_encode_child(c);
+  if (!fan->kept) fan->kept = json_object();
+  char key[24];
+  kept_key(key, c->child_index);
+  /* Out of memory: nothing kept, and a redrive reruns it from the start. */
+  if (o && fan->kept)
+    json_object_set_new(fan->kept, key, o);
+  else
+    json_decref(o);
+}
+
+/* Child i's kept frame, taken from the fan-out (new reference; NULL:
+ * none). */
+static json_t *take_kept(wf__fanout *fan, size_t i) {
+  char key[24];
+  kept_key(key, i);
+  json_t *o = json_incref(json_object_get(fan->kept, key));
+  if (o) json_object_del(fan->kept, key);
+  return o;
+}
+
+/* The redriven child `c` (just made, at its first state) goes on from the
+ * frame kept as it stopped instead: that state entered again with the
+ * input it had there and the variables it had, a Map or Parallel there
+ * rerunning only the iterations or branches that did not succeed. A kept
+ * frame that cannot be read (damaged, or out of memory) leaves `c`: the
+ * child reruns from its first state. */
+static wf__frame *go_on(wf__frame *f, wf__frame *c, json_t *kept) {
+  wf__frame *k;
+  if (wf__snapshot_decode_child(&k, f, kept, NULL) != WF_OK) return c;
+  k->child_index = c->child_index;
+  k->map_item = json_incref(c->map_item);
+  k->map_index = c->map_index;
+  k->map_key = c->map_key;
+  wf__frame_rearm(k);
+  wf__frame_release(c);
+  return k;
+}
+
 /* ---- cancellation ---- */
 
 /* A distributed Map's child execution stopped: its history's end. */
-static void child_aborted(const wf__fanout *fan, wf__frame *c) {
-  if (fan->distributed)
-    wf__history_add(c->exec, c, WF__EV_EXECUTION_ABORTED, NULL, NULL, NULL,
-                    NULL);
+static void child_aborted(wf__fanout *fan, wf__frame *c) {
+  if (!fan->distributed) return;
+  wf__history_add(c->exec, c, WF__EV_EXECUTION_ABORTED, NULL, NULL, NULL,
+                  NULL);
+  keep_child(fan, c);
 }
 
 static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
@@ -151,6 +204,7 @@ void wf__fanout_child_done(wf__frame *child) {
                       child->ok ? WF__MAP_CHILD_SUCCEEDED
                                 : WF__MAP_CHILD_FAILED,
                       child);
+    if (!child->ok) keep_child(fan, child);
   }
   if (child->ok) {
     json_array_set(fan->results, i, child->output ? child->output : json_null());
@@ -242,6 +296,9 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
      * or a redriven child's history goes on with ExecutionRedriven. */
     int64_t last;
     int64_t redrives = wf__map_run_child_redrives(f, i, &last);
+    json_t *kept = take_kept(fan, i);
+    if (redrives && kept) c = go_on(f, c, kept);
+    json_decref(kept);
     c->own_history = true;
     c->own_next_id = last + 1;
     c->id_counter = &c->own_next_id;

@@ -60,13 +60,14 @@ events = [e for p in pages.paginate(executionArn=arn,
 types = [e["type"] for e in events]
 check([e["id"] for e in events] == list(range(1, len(events) + 1)),
       "ids: %r" % events)
-check(types[:6] == ["ExecutionStarted", "ChoiceStateEntered",
-                    "ChoiceStateExited", "FailStateEntered",
-                    "ExecutionFailed", "ExecutionRedriven"] and
+# The rerun enters the state the child failed in (its Choice) again.
+check(types[:5] == ["ExecutionStarted", "ChoiceStateEntered",
+                    "ExecutionFailed", "ExecutionRedriven",
+                    "ChoiceStateEntered"] and
       types[-1] == "ExecutionSucceeded", "types: %r" % types)
-redrive = events[5]
+redrive = events[3]
 check(redrive["executionRedrivenEventDetails"] == {"redriveCount": 1} and
-      redrive["previousEventId"] == 5 and events[6]["previousEventId"] == 6,
+      redrive["previousEventId"] == 3 and events[4]["previousEventId"] == 4,
       "ExecutionRedriven: %r" % redrive)
 back = [e for p in pages.paginate(executionArn=arn, reverseOrder=True,
                                   PaginationConfig={"PageSize": 3})
