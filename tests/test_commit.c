@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "engine_support.h"
+#include "store_support.h"
 
 TestSuite(commit, .timeout = 60);
 
@@ -231,4 +232,66 @@ Test(commit, a_failed_start_leaves_nothing_of_its_execution) {
   wf_engine_free(e);
   wf_store_free(s);
   wf_store_free(g.inner);
+}
+
+/* ---- what joins a queued commit is written ---- */
+
+static int count_events(const wf_store_execution *x, void *p) {
+  *(int64_t *)p = x->event_count;
+  return 0;
+}
+
+/* Many executions enter a day's Wait at the end of their first turn, that
+ * turn's commit joining their start's while it is queued (the committer
+ * takes what they became when it writes it, or, their lock busy, has the
+ * next item take it): every one has its Wait entered in the store soon,
+ * not when the Wait ends (a restart would start the Wait over). Which of
+ * the two ways each takes is up to timing. */
+Test(commit, a_wait_entered_after_a_queued_start_is_committed) {
+  char *dir = wst_tmpdir();
+  char *path = wst_path(dir, "store.db");
+  wf_store *s = NULL;
+  wf_error err;
+  cr_assert_eq(wf_store_sqlite_open(&s, path, NULL, &err), WF_OK, "%s",
+               err.message);
+  /* A clock that stands still: the Waits never end here. */
+  wf_clock *clock = NULL;
+  cr_assert_eq(wf_clock_virtual_new(&clock, WFT_T0), WF_OK);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = s;
+  o.clock = clock;
+  wf_engine *e = wft_engine(&o);
+  wf_machine *m = wft_load(
+      "{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"Next\":"
+      "\"W\"},\"W\":{\"Type\":\"Wait\",\"Seconds\":86400,\"End\":true}}}");
+  enum { N = 2000 };
+  wf_execution **xs = calloc(N, sizeof *xs);
+  wf_start_options so = WF_START_OPTIONS_INIT;
+  so.flags = WF_START_NOWAIT;
+  for (int i = 0; i < N; i++)
+    cr_assert_eq(wf_engine_start(&xs[i], e, m, "{}", &so, &err), WF_OK, "%s",
+                 err.message);
+  /* ExecutionStarted, PassStateEntered, PassStateExited, WaitStateEntered. */
+  int64_t until = wft_mono_ms() + WFT_WAIT_MS;
+  for (int i = 0; i < N; i++) {
+    int64_t events = 0;
+    for (;;) {
+      wf_store_get_execution(s, wf_execution_arn(xs[i]), count_events,
+                             &events, NULL);
+      if (events >= 4) break;
+      cr_assert_lt(wft_mono_ms(), until,
+                   "execution %d: %lld events committed, its Wait's entry "
+                   "never was",
+                   i, (long long)events);
+      wft_sleep_ms(5);
+    }
+  }
+  for (int i = 0; i < N; i++) wf_execution_free(xs[i]);
+  free(xs);
+  wf_machine_free(m);
+  wf_engine_free(e);
+  wf_clock_free(clock);
+  wf_store_free(s);
+  free(path);
+  wst_rmdir(dir);
 }

@@ -481,9 +481,10 @@ static bool drop_lost_items(wf_engine *e, wf__commit_item **items) {
  * taken into it if x's lock is free (a thread holding it may be waiting
  * for this very batch: the committer never waits for it) and no newer
  * item of x is queued
- * (whose content would then be older than this one's). Otherwise the
- * calls that joined it go to x's next item, queued now if there is none,
- * and the item is written as it was taken: whole up to `taken`; or, if
+ * (whose content would then be older than this one's). Otherwise what
+ * joined it goes to x's next item, queued now if there is none (its
+ * calls with it, its content taken when that one is written), and the
+ * item is written as it was taken: whole up to `taken`; or, if
  * it holds nothing of its own (calls only), it is queued again after
  * x's newer item, and false is returned (not written now). */
 static bool refresh(wf_engine *e, wf__commit_item *it) {
@@ -518,7 +519,11 @@ static bool refresh(wf_engine *e, wf__commit_item *it) {
     pthread_mutex_unlock(&c->mu);
     return false;
   }
-  if (!next && it->ncalls && (next = wf__calloc(1, sizeof *next))) {
+  /* What joined this item must still be written: by x's next item, queued
+   * now if there is none (a Wait entered at the end of a turn would wait
+   * for its end otherwise). */
+  if (!next && !atomic_load(&x->lost) &&
+      (next = wf__calloc(1, sizeof *next))) {
     next->x = wf__exec_ref(x);
     next->stale = true; /* empty: taken when written */
     enqueue(e, next);
