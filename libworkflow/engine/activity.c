@@ -15,6 +15,7 @@
 
 #include "activity_impl.h"
 #include "alloc.h"
+#include "clock_impl.h"
 #include "error.h"
 #include "json_text.h"
 #include "workflow/activity.h"
@@ -473,16 +474,8 @@ int wf_engine_activity_get_task(wf_task **out, wf_engine *e, const char *arn,
   const char *worker = opts ? opts->worker_name : NULL;
   registry *r = registry_of(e);
   if (!r) return wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  if (wait_ms > 0) {
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-      until.tv_sec++;
-      until.tv_nsec -= 1000000000L;
-    }
-  }
+  struct timespec until =
+      wf__timespec_in(CLOCK_MONOTONIC, wait_ms > 0 ? wait_ms * 1000 : 0);
   pthread_mutex_lock(&r->lock);
   wf_activity *a = wf__strmap_get(&r->by_arn, arn);
   int rc = WF_OK;

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "clock_impl.h"
 #include "error.h"
 #include "json_text.h"
 #include "step.h"
@@ -224,6 +225,23 @@ static void take_content(wf__commit_item *n, wf_execution *x) {
   n->stale = false;
 }
 
+/* Room in it->calls for `more` calls; false without the memory. */
+static bool reserve_calls(wf__commit_item *it, size_t more) {
+  if (!more) return true;
+  wf_task **calls = wf__realloc(it->calls, (it->ncalls + more) * sizeof *calls);
+  if (!calls) return false;
+  it->calls = calls;
+  return true;
+}
+
+/* Move from's calls after to's (room reserved). */
+static void move_calls(wf__commit_item *to, wf__commit_item *from) {
+  if (!from->ncalls) return;
+  memcpy(to->calls + to->ncalls, from->calls, from->ncalls * sizeof *to->calls);
+  to->ncalls += from->ncalls;
+  from->ncalls = 0;
+}
+
 /* Move n's content into `it`, n's record and state replacing its own,
  * n's events, records and calls after its own (`it` queued: c->mu held;
  * or the committer's). False, and nothing moved, without the memory. */
@@ -237,12 +255,7 @@ static bool absorb(wf__commit_item *it, wf__commit_item *n) {
     if (!json) return false;
     it->json = json;
   }
-  if (n->ncalls) {
-    wf_task **calls =
-        wf__realloc(it->calls, (it->ncalls + n->ncalls) * sizeof *calls);
-    if (!calls) return false;
-    it->calls = calls;
-  }
+  if (!reserve_calls(it, n->ncalls)) return false;
   if (!wf__docs_move(&it->docs, &n->docs)) return false;
   if (n->nevents) {
     memcpy(it->events + it->nevents, n->events, n->nevents * sizeof *n->events);
@@ -250,11 +263,7 @@ static bool absorb(wf__commit_item *it, wf__commit_item *n) {
     it->nevents = it->cap = nev;
     n->nevents = 0;
   }
-  if (n->ncalls) {
-    memcpy(it->calls + it->ncalls, n->calls, n->ncalls * sizeof *n->calls);
-    it->ncalls += n->ncalls;
-    n->ncalls = 0;
-  }
+  move_calls(it, n);
   wf__free(it->output);
   wf__free(it->error);
   wf__free(it->cause);
@@ -283,10 +292,7 @@ static bool absorb(wf__commit_item *it, wf__commit_item *n) {
 static bool join_later(wf__commit_item *it, uint64_t ticket, wf_task *call,
                        bool known) {
   if (call) {
-    wf_task **calls =
-        wf__realloc(it->calls, (it->ncalls + 1) * sizeof *calls);
-    if (!calls) return false;
-    it->calls = calls;
+    if (!reserve_calls(it, 1)) return false;
     it->calls[it->ncalls++] = wf__task_ref(call);
   }
   it->ticket = ticket;
@@ -528,26 +534,13 @@ static bool refresh(wf_engine *e, wf__commit_item *it) {
     next->stale = true; /* empty: taken when written */
     enqueue(e, next);
   }
-  if (next) {
-    bool moved = true;
-    if (it->ncalls) {
-      wf_task **calls = wf__realloc(
-          next->calls, (next->ncalls + it->ncalls) * sizeof *calls);
-      moved = calls != NULL;
-      if (moved) {
-        memcpy(calls + next->ncalls, it->calls, it->ncalls * sizeof *calls);
-        next->calls = calls;
-        next->ncalls += it->ncalls;
-        it->ncalls = 0;
-      }
-    }
-    /* Without the memory the calls stay: made once this batch is
-     * written, before x's newest state is (a handler at most once more
-     * after a crash, as with a store that is not shared). */
-    if (moved) {
-      if (it->ticket > next->ticket) next->ticket = it->ticket;
-      it->ticket = it->taken;
-    }
+  /* Without the memory the calls stay: made once this batch is written,
+   * before x's newest state is (a handler at most once more after a
+   * crash, as with a store that is not shared). */
+  if (next && reserve_calls(next, it->ncalls)) {
+    move_calls(next, it);
+    if (it->ticket > next->ticket) next->ticket = it->ticket;
+    it->ticket = it->taken;
   }
   pthread_mutex_unlock(&c->mu);
   it->stale = false;
@@ -579,13 +572,7 @@ static void *committer_main(void *arg) {
     if (!items) {
       /* All queued again, their executions' locks busy: a moment for
        * those threads (a new request ends the pause). */
-      struct timespec pause;
-      clock_gettime(CLOCK_REALTIME, &pause);
-      pause.tv_nsec += 200000;
-      if (pause.tv_nsec >= 1000000000) {
-        pause.tv_sec++;
-        pause.tv_nsec -= 1000000000;
-      }
+      struct timespec pause = wf__timespec_in(CLOCK_REALTIME, 200);
       pthread_mutex_lock(&c->mu);
       pthread_cond_timedwait(&c->work, &c->mu, &pause);
       continue;

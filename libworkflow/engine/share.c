@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "alloc.h"
+#include "clock_impl.h"
 #include "error.h"
 #include "step.h"
 
@@ -127,11 +128,7 @@ static void *share_main(void *arg) {
   wf__share *sh = e->share;
   pthread_mutex_lock(&sh->mu);
   while (!sh->stop) {
-    struct timespec at;
-    clock_gettime(CLOCK_MONOTONIC, &at);
-    int64_t ns = at.tv_nsec + (sh->next_ms % 1000) * 1000000;
-    at.tv_sec += sh->next_ms / 1000 + ns / 1000000000;
-    at.tv_nsec = ns % 1000000000;
+    struct timespec at = wf__timespec_in(CLOCK_MONOTONIC, sh->next_ms * 1000);
     int rc = 0;
     while (!sh->stop && !sh->ndrop && rc != ETIMEDOUT)
       rc = pthread_cond_timedwait(&sh->cv, &sh->mu, &at);

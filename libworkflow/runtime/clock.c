@@ -44,6 +44,15 @@ int64_t wf__monotonic_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+struct timespec wf__timespec_in(clockid_t clock, int64_t us) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  int64_t ns = ts.tv_nsec + (us % 1000000) * 1000;
+  ts.tv_sec += (time_t)(us / 1000000 + ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  return ts;
+}
+
 wf_clock *wf_clock_system(void) { return &system_clock; }
 
 static wf_clock *make(clock_kind kind) {

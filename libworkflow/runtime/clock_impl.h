@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "workflow/clock.h"
 
@@ -15,5 +16,9 @@ int wf__clock_subscribe(wf_clock *c, void (*wake)(void *), void *arg);
 void wf__clock_unsubscribe(wf_clock *c, void *arg);
 /* Monotonic milliseconds for real-time sleeping. */
 int64_t wf__monotonic_ms(void);
+/* The time `us` microseconds (>= 0) from now on `clock`
+ * (CLOCK_MONOTONIC or CLOCK_REALTIME), as pthread_cond_timedwait() wants
+ * it. */
+struct timespec wf__timespec_in(clockid_t clock, int64_t us);
 
 #endif
