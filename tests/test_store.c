@@ -1047,6 +1047,8 @@ Test(store, postgres_migrates_a_version_1_schema) {
                      " DROP INDEX wf_executions_by_owner;"
                      " DROP FUNCTION wf_owner;"
                      " ALTER TABLE wf_documents DROP COLUMN owner;"
+                     " DROP INDEX wf_executions_unclaimed_work;"
+                     " ALTER TABLE wf_executions DROP COLUMN work;"
                      " DELETE FROM wf_schema_version WHERE version >= 2"));
   cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_EVERSION);
   cr_assert(strstr(err.message, "schema version 1"), "%s", err.message);
@@ -1094,7 +1096,7 @@ Test(store, postgres_refuses_a_store_from_a_newer_version) {
                err.message);
   cr_assert(strstr(err.message, "newer libworkflow") &&
                 strstr(err.message, "schema version 99") &&
-                strstr(err.message, "reads up to 3"),
+                strstr(err.message, "reads up to 4"),
             "%s", err.message);
   cr_assert(strstr(err.message, wst_pg_name(dir)),
             "the message names no database: %s", err.message);

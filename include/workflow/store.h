@@ -116,7 +116,23 @@ typedef struct wf_store_batch {
    *  with a NULL entry keeps its owner. A backend built before this field
    *  existed ignores it (its documents are kept). */
   const char *const *document_owners;
+  /** NULL, or one entry per execution: WF_STORE_EXEC_* flags. Given only
+   *  to a shared store (one with claim()); other backends, and backends
+   *  built before this field existed, never see it. */
+  const unsigned int *execution_flags;
 } wf_store_batch;
+
+/** An execution of this flag is a unit of the engine's own work (a share
+ *  of a Distributed Map's children), not an execution anyone started: a
+ *  shared store never lists it (list_executions()), finds it by name
+ *  (find_execution()) or prunes it, and deletes it, with its events,
+ *  when a commit writes it ended. */
+#define WF_STORE_EXEC_WORK 0x1u
+/** With WF_STORE_EXEC_WORK: the unit's first write, by the process that
+ *  makes it: inserted leased to no worker, so that any worker's
+ *  claim_work() (or claim()) takes it; nothing is done when its ARN is
+ *  stored already (a commit written again). */
+#define WF_STORE_EXEC_OFFER 0x2u
 
 /** Which executions a list returns, newest first. */
 typedef struct wf_store_query {
@@ -254,6 +270,12 @@ typedef struct wf_store_ops {
    *  went to another process (then reported by lost()), or the store's
    *  error. May be NULL. */
   int (*holds)(void *backend, const char *arn, wf_error *err);
+  /** Take the leases of up to `max` units of work (WF_STORE_EXEC_WORK)
+   *  that no worker holds yet, oldest first, each passed to cb with its
+   *  state, to be run here. Cheap when there are none: an engine calls it
+   *  often. May be NULL (then claim() alone finds them). */
+  int (*claim_work)(void *backend, size_t max, wf_store_execution_cb cb,
+                    void *payload, wf_error *err);
 } wf_store_ops;
 
 #define WF_STORE_OPS_VERSION 1

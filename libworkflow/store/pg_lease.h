@@ -84,6 +84,10 @@ void wf__pg_leases_fenced(wf__pg_leases *l, const char *detail);
  * (EXEC_COLUMNS then lease_epoch; PQclear) or NULL. */
 int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
                         size_t max, PGresult **claimed, wf_error *err);
+/* Take the leases of up to `max` units of work no worker holds yet
+ * (WF_STORE_EXEC_WORK): *claimed gets their rows (PQclear). */
+int wf__pg_leases_claim_work(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
+                             size_t max, PGresult **claimed, wf_error *err);
 /* Take the lease of one execution, whoever holds it: *row gets its row
  * (PQclear), or NULL when there is no such execution with a state. */
 int wf__pg_leases_acquire(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,

@@ -23,7 +23,7 @@
 
 /* wf_schema_version holds the versions applied; this binary reads up to
  * SCHEMA_VERSION and migrates an older schema up to it. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 
 /* Advisory lock keys: "wflw" and the store's schema, for the one writer
  * (held by its session) and for making the schema (a transaction's). */
@@ -88,6 +88,16 @@ static const char OWNERS_SCHEMA[] =
     " END $$;"
     "INSERT INTO wf_schema_version(version) VALUES(3);";
 
+/* Version 4: units of the engine's own work (WF_STORE_EXEC_WORK), which
+ * lists, names and pruning pass over, and the index claim_work() reads
+ * (those no worker holds yet). */
+static const char WORK_SCHEMA[] =
+    "ALTER TABLE wf_executions ADD COLUMN work boolean NOT NULL"
+    " DEFAULT false;"
+    "CREATE INDEX wf_executions_unclaimed_work ON wf_executions(seq)"
+    " WHERE work AND lease_owner IS NULL AND state IS NOT NULL;"
+    "INSERT INTO wf_schema_version(version) VALUES(4);";
+
 #define EXEC_COLUMNS WF__PG_EXEC_COLUMNS
 
 static const wf__pg_stmt WRITER_SQL[] = {
@@ -111,10 +121,11 @@ static const wf__pg_stmt WRITER_SQL[] = {
             " owner=coalesce(excluded.owner, wf_documents.owner)"},
     {"doc_del", "DELETE FROM wf_documents WHERE kind=$1 AND key=$2"},
     {"prune_old", "SELECT seq FROM wf_executions WHERE status <> 0 AND"
-                  " stop_ms < $1 ORDER BY stop_ms LIMIT $2"},
-    {"prune_count", "SELECT count(*) FROM wf_executions WHERE status <> 0"},
+                  " stop_ms < $1 AND NOT work ORDER BY stop_ms LIMIT $2"},
+    {"prune_count", "SELECT count(*) FROM wf_executions WHERE status <> 0"
+                    " AND NOT work"},
     {"prune_oldest", "SELECT seq FROM wf_executions WHERE status <> 0"
-                     " ORDER BY stop_ms LIMIT $1"},
+                     " AND NOT work ORDER BY stop_ms LIMIT $1"},
     /* Each with its history and the documents it owns. */
     {"prune_del", "WITH gone AS (DELETE FROM wf_executions"
                   " WHERE seq = ANY($1::bigint[]) RETURNING seq),"
@@ -130,15 +141,17 @@ static const wf__pg_stmt READER_SQL[] = {
      * the query use it. */
     {"find", "SELECT " EXEC_COLUMNS " FROM wf_executions"
              " WHERE machine_name=$1 AND name=$2"
-             " AND strpos(arn, ':express:') = 0"},
+             " AND strpos(arn, ':express:') = 0 AND NOT work"},
     {"list_all", "SELECT " EXEC_COLUMNS " FROM wf_executions"
                  " WHERE ($1::text IS NULL OR machine_arn=$1)"
                  " AND ($2::integer < 0 OR status=$2) AND seq < $3"
+                 " AND NOT work"
                  " ORDER BY seq DESC LIMIT $4"},
     {"list_machine", "SELECT " EXEC_COLUMNS " FROM wf_executions"
                      " WHERE machine_name=$1"
                      " AND ($2::text IS NULL OR machine_arn=$2)"
                      " AND ($3::integer < 0 OR status=$3) AND seq < $4"
+                     " AND NOT work"
                      " ORDER BY seq DESC LIMIT $5"},
     {"running", "SELECT " EXEC_COLUMNS " FROM wf_executions"
                 " WHERE state IS NOT NULL ORDER BY seq"},
@@ -221,7 +234,9 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
     rc = command(s, c, SCHEMA, "creating its schema", err);
     if (rc == WF_OK)
       rc = command(s, c, WF__PG_LEASE_SCHEMA, "creating its schema", err);
-    return rc == WF_OK ? command(s, c, OWNERS_SCHEMA, "creating its schema",
+    if (rc == WF_OK)
+      rc = command(s, c, OWNERS_SCHEMA, "creating its schema", err);
+    return rc == WF_OK ? command(s, c, WORK_SCHEMA, "creating its schema",
                                  err)
                        : rc;
   }
@@ -239,9 +254,9 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
     return wf__error_set(err, WF_ECORRUPT, NULL,
                          "store %s has no schema version", label);
   /* Older versions are migrated here, in this transaction: 2 added the
-   * workers and the fence of work sharing, 3 the owners of documents (a
-   * reader of version 2 needs none of them). */
-  if (version < 2 && s->pool.read_only)
+   * workers and the fence of work sharing, 3 the owners of documents, 4
+   * the units of work (which a reader's lists pass over). */
+  if (version < 4 && s->pool.read_only)
     return wf__error_set(err, WF_EVERSION, NULL,
                          "store %s has schema version %lld: open it once "
                          "for writing to migrate it to version %d",
@@ -251,6 +266,8 @@ static int make_or_check_schema(pg_store *s, PGconn *c, wf_error *err) {
     rc = command(s, c, WF__PG_LEASE_SCHEMA, "migrating its schema", err);
   if (rc == WF_OK && version < 3)
     rc = command(s, c, OWNERS_SCHEMA, "migrating its schema", err);
+  if (rc == WF_OK && version < 4)
+    rc = command(s, c, WORK_SCHEMA, "migrating its schema", err);
   return rc;
 }
 
@@ -354,14 +371,20 @@ static void send_command(pipeline *pl, const char *sql) {
     sent(pl, PQsendQueryParams(pl->c, sql, 0, NULL, NULL, NULL, NULL, 0));
 }
 
-/* How each execution of a batch is written (shared stores: pg_lease.h). */
-enum { WRITE_UPSERT, WRITE_INSERT, WRITE_UPDATE };
+/* How each execution of a batch is written (shared stores: pg_lease.h):
+ * a unit of work is inserted unleased, and deleted when it ends. */
+enum { WRITE_UPSERT, WRITE_INSERT, WRITE_UPDATE, WRITE_WORK, WRITE_WORK_END };
 
 static void send_execution(pipeline *pl, const wf_store_execution *x,
                            int how, int64_t epoch, const char *worker) {
   wf__pg_num n[4];
   char status[16];
   snprintf(status, sizeof status, "%d", x->status);
+  if (how == WRITE_WORK_END) {
+    const char *v[3] = {x->arn, worker, wf__pg_int(&n[0], epoch)};
+    send_prepared(pl, "work_end", 3, v, NULL, NULL);
+    return;
+  }
   if (how == WRITE_UPDATE) {
     const char *v[10] = {x->arn,
                          status,
@@ -394,6 +417,7 @@ static void send_execution(pipeline *pl, const wf_store_execution *x,
                        x->state,
                        worker};
   if (how == WRITE_INSERT) send_prepared(pl, "exec_new", 17, v, NULL, NULL);
+  else if (how == WRITE_WORK) send_prepared(pl, "work_new", 16, v, NULL, NULL);
   else send_prepared(pl, "exec", 16, v, NULL, NULL);
 }
 
@@ -500,14 +524,20 @@ static int pg_commit(void *backend, const wf_store_batch *b, wf_error *err) {
     if (!how || !epochs)
       rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     for (size_t i = 0; rc == WF_OK && i < b->nexecutions; i++) {
-      int plan = wf__pg_leases_plan(&s->leases, b->executions[i].arn,
-                                    &epochs[i]);
+      const wf_store_execution *x = &b->executions[i];
+      int plan = wf__pg_leases_plan(&s->leases, x->arn, &epochs[i]);
       how[i] = plan > 0 ? WRITE_UPDATE : WRITE_INSERT;
+      unsigned flags = b->execution_flags ? b->execution_flags[i] : 0;
+      if (flags & WF_STORE_EXEC_OFFER) how[i] = WRITE_WORK;
+      else if ((flags & WF_STORE_EXEC_WORK) && plan > 0 &&
+               (!x->state || x->status != WF_EXEC_RUNNING))
+        how[i] = WRITE_WORK_END;
+      if (how[i] == WRITE_WORK) plan = 0; /* not this worker's to hold */
       if (plan < 0)
         rc = wf__error_set(err, WF_ECANCELED, NULL,
                            "store %s: the lease of %s was taken by another "
                            "worker: nothing was written",
-                           s->pool.label, b->executions[i].arn);
+                           s->pool.label, x->arn);
     }
     if (rc != WF_OK) {
       wf__free(how);
@@ -898,6 +928,22 @@ static int pg_claim(void *backend, size_t max, wf_store_execution_cb cb,
   return rc;
 }
 
+static int pg_claim_work(void *backend, size_t max,
+                         wf_store_execution_cb cb, void *payload,
+                         wf_error *err) {
+  pg_store *s = backend;
+  if (!max) return WF_OK;
+  PGconn *c;
+  int rc = wf__pg_writer(&s->pool, &c, err);
+  if (rc != WF_OK) return rc;
+  PGresult *r;
+  rc = wf__pg_leases_claim_work(&s->leases, &s->pool, c, max, &r, err);
+  wf__pg_writer_done(&s->pool, PQstatus(c) != CONNECTION_OK);
+  if (rc == WF_OK && r) rc = each_row(s, r, exec_cb, (void *)cb, payload, err);
+  PQclear(r);
+  return rc;
+}
+
 static int pg_acquire(void *backend, const char *arn,
                       wf_store_execution_cb cb, void *payload,
                       wf_error *err) {
@@ -969,7 +1015,8 @@ static const wf_store_ops POSTGRES_OPS = {POSTGRES_OPS_COMMON};
 /* A shared store's: executions are claimed, not all resumed. */
 static const wf_store_ops POSTGRES_SHARED_OPS = {
     POSTGRES_OPS_COMMON, .claim = pg_claim, .acquire = pg_acquire,
-    .lost = pg_lost, .find_holding = pg_find_holding, .holds = pg_holds};
+    .lost = pg_lost, .find_holding = pg_find_holding, .holds = pg_holds,
+    .claim_work = pg_claim_work};
 
 int wf_store_postgres_options_init(wf_store_postgres_options *opts,
                                    unsigned int version) {

@@ -96,6 +96,26 @@ const wf__pg_stmt WF__PG_LEASE_SQL[] = {
      " output=$4, error=$5, cause=$6, event_count=$7, state=$8"
      " WHERE arn=$1 AND lease_owner=$9 AND lease_epoch=$10 RETURNING 1)"
      " SELECT wf_fenced((SELECT count(*) FROM u), $1)"},
+    /* Units of work (WF_STORE_EXEC_WORK): offered to every worker, taken
+     * by one, deleted when they end (fenced like any write). */
+    {"work_new",
+     "INSERT INTO wf_executions(arn, name, machine_name, machine_arn,"
+     " definition_id, status, start_ms, stop_ms, input, output, error,"
+     " cause, correlation_id, role_arn, event_count, state, work)"
+     " VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,true)"
+     " ON CONFLICT(arn) DO NOTHING"},
+    {"work_end",
+     "WITH d AS (DELETE FROM wf_executions WHERE arn=$1 AND lease_owner=$2"
+     " AND lease_epoch=$3 RETURNING seq), h AS (DELETE FROM wf_events"
+     " WHERE execution IN (SELECT seq FROM d))"
+     " SELECT wf_fenced((SELECT count(*) FROM d), $1)"},
+    {"claim_work",
+     "UPDATE wf_executions e SET lease_owner = $1,"
+     " lease_epoch = e.lease_epoch + 1 WHERE e.seq IN (SELECT x.seq"
+     " FROM wf_executions x WHERE x.work AND x.lease_owner IS NULL"
+     " AND x.state IS NOT NULL ORDER BY x.seq LIMIT $2"
+     " FOR UPDATE SKIP LOCKED)"
+     " RETURNING " WF__PG_EXEC_COLUMNS ", e.lease_epoch"},
     {"release", "UPDATE wf_executions SET lease_owner = NULL"
                 " WHERE lease_owner = $1"},
     {"worker_del", "DELETE FROM wf_workers WHERE id = $1"},
@@ -183,6 +203,9 @@ static void lose(wf__pg_leases *l, const char *arn) {
 void wf__pg_leases_committed(wf__pg_leases *l, const wf_store_batch *b) {
   for (size_t i = 0; i < b->nexecutions; i++) {
     const wf_store_execution *x = &b->executions[i];
+    /* Offered to every worker: not this one's until a claim takes it. */
+    if (b->execution_flags && (b->execution_flags[i] & WF_STORE_EXEC_OFFER))
+      continue;
     if (x->status != WF_EXEC_RUNNING || !x->state)
       wf__strmap_remove(&l->held, x->arn);
     else if (!wf__strmap_get(&l->held, x->arn))
@@ -310,6 +333,15 @@ int wf__pg_leases_claim(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
   hold_rows(l, r);
   *claimed = r;
   return WF_OK;
+}
+
+int wf__pg_leases_claim_work(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
+                             size_t max, PGresult **claimed, wf_error *err) {
+  wf__pg_num limit;
+  const char *v[2] = {l->worker, wf__pg_int(&limit, (int64_t)max)};
+  int rc = run(p, c, "claim_work", 2, v, "claiming work", claimed, err);
+  if (rc == WF_OK) hold_rows(l, *claimed);
+  return rc;
 }
 
 int wf__pg_leases_acquire(wf__pg_leases *l, wf__pg_pool *p, PGconn *c,
