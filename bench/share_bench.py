@@ -7,9 +7,13 @@ socket; for each run the CPU seconds of its processes and of the workers
 are measured, and the database's share of the CPU both used.
 
   bench/share_bench.py [--build build-rel] [--workload seed-workflow-conc]
-                       [--executions N] [--runs N]
+                       [--executions N] [--runs N] [--dmap ITEMS]
 
 Each configuration runs --runs times (default 3) and the median is shown.
+--dmap ITEMS runs instead one Distributed Map of ITEMS items whose STANDARD
+children each run one Task (answered at once by the manifest's
+ProcessData handler), written as a workload of its own: with shared
+workers its children are spread over them in shares (map_shard.c).
 """
 import argparse
 import json
@@ -65,16 +69,52 @@ def run(bench, workloads, workload, executions, args, postmaster):
     return line["per_second"], line["seconds"], pg, me
 
 
+def dmap_workload(tmp, items):
+    """A workloads directory holding one workload, "dmap"."""
+    d = os.path.join(tmp, "dmap")
+    os.makedirs(d)
+    fn = "arn:aws:lambda:us-east-1:123456789012:function:ProcessData"
+    definition = {
+        "StartAt": "Spread",
+        "States": {"Spread": {
+            "Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.results",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                    "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Task", "Resource": fn,
+                                    "End": True}}},
+            "End": True}}}
+    inp = {"items": [{"id": i, "records": [i]} for i in range(items)]}
+    manifest = {"workloads": {"dmap": {
+        "definition": "dmap.asl.json", "input": "dmap.input.json",
+        "mode": "sequential", "warmup": 0, "executions": 1, "unit": "items",
+        "units_per_execution": items,
+        "transitions_per_execution": 2 * items + 1,
+        "checks": [{"path": "$.results", "length": items},
+                   {"path": f"$.results[{items - 1}].recordsProcessed",
+                    "equals": 1}]}}}
+    for name, doc in (("dmap.asl.json", definition),
+                      ("dmap.input.json", inp), ("manifest.json", manifest)):
+        with open(os.path.join(d, name), "w") as f:
+            json.dump(doc, f)
+    return d
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build-rel"))
     ap.add_argument("--workload", default="seed-workflow-conc")
     ap.add_argument("--executions", type=int, default=0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--dmap", type=int, default=0)
     a = ap.parse_args()
     bench = os.path.join(a.build, "bench", "wf-bench")
     workloads = os.path.join(ROOT, "..", "shared", "bench", "workloads")
     tmp = tempfile.mkdtemp(prefix="wf-share-bench-")
+    if a.dmap:
+        workloads = dmap_workload(tmp, a.dmap)
+        a.workload = "dmap"
     state = os.path.join(tmp, "pg")
     server = os.path.join(ROOT, "tests", "pg_server.sh")
     env = dict(os.environ, PG_FSYNC="on")
@@ -96,7 +136,9 @@ def main():
             ("postgresql, 2 shared workers", ["--store", uri, "--workers", "2"]),
             ("postgresql, 4 shared workers", ["--store", uri, "--workers", "4"]),
         ]
-        print(f"{a.workload}, history kept, median of {a.runs} runs "
+        what = (f"one Distributed Map of {a.dmap:,} Task items (items/s)"
+                if a.dmap else a.workload)
+        print(f"{what}, history kept, median of {a.runs} runs "
               f"(PostgreSQL 15, fsync on, Unix socket; {os.cpu_count()} CPUs)")
         print(f"{'store':32} {'executions/s':>13} {'db CPU s':>9} "
               f"{'workers CPU s':>14} {'db share':>9}")

@@ -152,11 +152,13 @@ static wf_engine *new_engine(wf_store *store, bool history,
 }
 
 /* One of --workers: its own shared store and engine, its share of the
- * executions once told to go (a byte on `go`); exits 0 when the last one
- * it ran succeeded. */
+ * executions once told to go (a byte on `go`); then it says it is done
+ * (a byte on `done`) and goes on serving the store (the other workers'
+ * Distributed Map children) until told to quit (a byte on `quit`). Exits 0
+ * when the last one it ran succeeded. */
 static void worker(bench *b, const char *store_arg, bool normal, bool history,
                    unsigned threads, long warmup, long count, int ready,
-                   int go) {
+                   int go, int done, int quit) {
   wf_store *store = NULL;
   char name[64];
   bench_open_shared_store(store_arg, normal, &store, name);
@@ -177,6 +179,7 @@ static void worker(bench *b, const char *store_arg, bool normal, bool history,
             wf_execution_error(last) ? wf_execution_error(last) : "",
             wf_execution_cause(last) ? wf_execution_cause(last) : "");
   wf_execution_free(last);
+  if (write(done, &c, 1) != 1 || read(quit, &c, 1) != 1) _exit(1);
   wf_engine_free(b->engine);
   wf_store_free(store);
   _exit(ok ? 0 : 1);
@@ -188,14 +191,16 @@ static void worker(bench *b, const char *store_arg, bool normal, bool history,
 static double run_workers(bench *b, int workers, const char *store_arg,
                           bool normal, bool history, unsigned threads,
                           long warmup, long executions, char name[64]) {
-  int ready[2], go[2];
-  if (pipe(ready) != 0 || pipe(go) != 0) return -1;
+  int ready[2], go[2], done[2], quit[2];
+  if (pipe(ready) != 0 || pipe(go) != 0 || pipe(done) != 0 ||
+      pipe(quit) != 0)
+    return -1;
   pid_t *pids = calloc((size_t)workers, sizeof *pids);
   for (int i = 0; i < workers; i++) {
     long share = executions / workers + (i < executions % workers);
     if ((pids[i] = fork()) == 0)
       worker(b, store_arg, normal, history, threads, warmup / workers, share,
-             ready[1], go[0]);
+             ready[1], go[0], done[1], quit[0]);
   }
   char c;
   for (int i = 0; i < workers; i++)
@@ -203,13 +208,19 @@ static double run_workers(bench *b, int workers, const char *store_arg,
   double t0 = bench_now();
   for (int i = 0; i < workers; i++)
     if (write(go[1], "g", 1) != 1) return -1;
+  /* Timed until every worker has run its share (a worker with none
+   * serves the others meanwhile). */
+  for (int i = 0; i < workers; i++)
+    if (read(done[0], &c, 1) != 1) break;
+  double seconds = bench_now() - t0;
+  for (int i = 0; i < workers; i++)
+    if (write(quit[1], "q", 1) != 1) return -1;
   bool ok = true;
   for (int i = 0; i < workers; i++) {
     int status;
     waitpid(pids[i], &status, 0);
     ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
-  double seconds = bench_now() - t0;
   free(pids);
   snprintf(name, 64, "postgresql(%s, shared)", normal ? "normal" : "full");
   return ok ? seconds : -1;

@@ -108,17 +108,8 @@ static void teardown(void) {
 }
 
 static void worker_start(worker *w) {
-  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
-  po.shared = true;
-  po.lease_ms = LEASE_MS;
   wf_error err;
-  cr_assert_eq(wf_store_postgres_open(&w->store, CONNINFO, &po, &err), WF_OK,
-               "%s", err.message);
-  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
-  o.store = w->store;
-  o.log_path = getenv("WF_TEST_SHARE_LOG");
-  o.log_level = WF_LOG_WARN;
-  w->engine = wft_engine(&o);
+  w->engine = wft_shared_engine(CONNINFO, LEASE_MS, &w->store);
   wft_register(w->engine, FN "Hold", hold, NULL, 0);
   wft_register(w->engine, CALLBACK, callback, NULL, 0);
   cr_assert_eq(wf_engine_resume(w->engine, NULL, &err), WF_OK, "%s",

@@ -88,8 +88,33 @@ static int add_type(const wf_store_event *ev, void *p) {
   return 0;
 }
 
+static int MAPS_CHECKED;
+
+/* The Distributed Map (share_worker.c's "w0g0-map"): every item's result
+ * once, in order, whichever workers ran its children and however often
+ * they were killed. */
+static void check_map(wf_store *s, const char *arn) {
+  json_t *x = wst_execution(s, arn);
+  cr_assert_not_null(x);
+  json_t *out = json_loads(json_string_value(json_object_get(x, "output")), 0,
+                           NULL);
+  cr_assert_eq(json_array_size(out), 200, "%s: %zu results", arn,
+               json_array_size(out));
+  for (size_t i = 0; i < 200; i++)
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(out, i),
+                                                    "n")),
+                 (json_int_t)i, "%s: result %zu", arn, i);
+  json_decref(out);
+  json_decref(x);
+  MAPS_CHECKED++;
+}
+
 /* The history is whole: ids 1..n, one start, one end, two tasks done. */
 static void check_history(wf_store *s, const char *arn) {
+  if (strstr(arn, ":w0g0-map")) {
+    check_map(s, arn);
+    return;
+  }
   json_t *a = json_array();
   wf_error err;
   cr_assert_eq(wf_store_read_events(s, arn, 0, false, 0, add_type, a, &err),
@@ -204,6 +229,25 @@ static size_t wait_started(const farm *f, size_t each, size_t all) {
   return n.all;
 }
 
+static int note_map(const wf_store_execution *x, void *p) {
+  if (strcmp(x->name, "w0g0-map") == 0) *(bool *)p = true;
+  return 0;
+}
+
+/* Until the first worker has started its Distributed Map (bounded). */
+static void wait_map_started(const farm *f) {
+  wf_store *s = NULL;
+  int64_t until = wft_mono_ms() + 60000;
+  for (bool there = false; !there; wft_sleep_ms(10)) {
+    /* The store is empty until a worker has written to it. */
+    if (!s && open_observer(f, &s, NULL) != WF_OK) s = NULL;
+    wf_store_query q = WF_STORE_QUERY_INIT;
+    if (s) wf_store_list_executions(s, &q, note_map, &there, NULL);
+    cr_assert_lt(wft_mono_ms(), until, "the Distributed Map did not start");
+  }
+  wf_store_free(s);
+}
+
 /* Stop starting, wait until nothing runs (the store read as an observer
  * would), end the workers, and check what they did. */
 static void farm_finish(farm *f) {
@@ -252,6 +296,7 @@ Test(share_workers, killed_and_stalled_workers_lose_and_repeat_nothing,
   char *dir = wst_tmpdir();
   char *conninfo = wst_pg_conninfo(dir);
   farm_start(&f, dir, conninfo, 3);
+  wait_map_started(&f);
   /* Workers start executions all along; one dies every 150 ms (and comes
    * back), and twice one stalls for 1.5 s, past its 0.6 s lease. */
   for (int k = 0; k < KILLS; k++) {
@@ -267,6 +312,7 @@ Test(share_workers, killed_and_stalled_workers_lose_and_repeat_nothing,
     }
   }
   farm_finish(&f);
+  cr_assert_eq(MAPS_CHECKED, 1, "the Distributed Map was not run");
   free(conninfo);
   wst_rmdir(dir);
 }

@@ -39,6 +39,7 @@ typedef struct wf__commit_item {
   wf_task **calls; /* handlers to call once committed (references) */
   size_t ncalls;
   wf__docs docs;    /* Map Run records (map_run.c) */
+  wf__rows rows;    /* units of work handed out (map_shard.c) */
   bool definition; /* the machine's definition goes with it */
   /* The request whose view of x the item holds (record, state, events up
    * to it); `stale` when calls of later requests joined it without
@@ -77,6 +78,7 @@ static void item_free(wf__commit_item *it) {
   wf__free(it->cause);
   wf__free(it->state);
   wf__docs_free(&it->docs);
+  wf__rows_free(&it->rows);
   if (it->x) wf__exec_release(it->x);
   wf__free(it);
 }
@@ -221,6 +223,7 @@ static void take_content(wf__commit_item *n, wf_execution *x) {
   n->state = state_of(x);
   take_events(n, x);
   wf__map_run_take_docs(x, &n->docs);
+  wf__shard_take(x, &n->rows, &n->docs);
   n->taken = n->ticket;
   n->stale = false;
 }
@@ -257,6 +260,7 @@ static bool absorb(wf__commit_item *it, wf__commit_item *n) {
   }
   if (!reserve_calls(it, n->ncalls)) return false;
   if (!wf__docs_move(&it->docs, &n->docs)) return false;
+  if (!wf__rows_move(&it->rows, &n->rows)) return false;
   if (n->nevents) {
     memcpy(it->events + it->nevents, n->events, n->nevents * sizeof *n->events);
     memcpy(it->json + it->nevents, n->json, n->nevents * sizeof *n->json);
@@ -341,6 +345,7 @@ static void after(wf_engine *e, wf__commit_item *it) {
     atomic_store(&x->committed_events, it->rec.event_count);
     announce(it);
     if (it->final) wf__exec_visible_end(x);
+    if (it->final && x->work) wf__share_poke(e);
     for (size_t i = 0; i < it->ncalls; i++) wf__task_call_committed(it->calls[i]);
   } else {
     /* Not committed: no call (its execution goes on elsewhere, or never
@@ -367,7 +372,7 @@ static void after(wf_engine *e, wf__commit_item *it) {
 static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
   size_t nx = 0, nev = 0, ndef = 0, ndoc = 0;
   for (wf__commit_item *it = items; it; it = it->next) {
-    nx++;
+    nx += 1 + it->rows.n;
     if (e->history == WF_HISTORY_FULL) nev += it->nevents;
     ndef += it->definition;
     ndoc += it->docs.n;
@@ -378,8 +383,9 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
   wf_store_event *evs = wf__malloc((nev ? nev : 1) * sizeof *evs);
   wf_store_definition *defs = wf__malloc((ndef ? ndef : 1) * sizeof *defs);
   char **opts = wf__calloc(ndef ? ndef : 1, sizeof *opts);
+  unsigned *flags = wf__calloc(nx ? nx : 1, sizeof *flags);
   int rc = WF_OK;
-  if (!recs || !evs || !defs || !opts || !docs || !owners) {
+  if (!recs || !evs || !defs || !opts || !docs || !owners || !flags) {
     rc = wf__error_set(err, WF_ENOMEM, NULL, "out of memory");
     goto done;
   }
@@ -389,11 +395,17 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
     /* Later items' records of a Map Run come after earlier ones'. An
      * execution's documents are pruned with it. */
     for (size_t i = 0; i < it->docs.n; i++) {
-      owners[ndoc] = x->arn;
+      owners[ndoc] = WF__EXEC_SHOWN_ARN(x);
       docs[ndoc++] = it->docs.v[i];
     }
+    flags[nx] = x->work ? WF_STORE_EXEC_WORK : 0;
     recs[nx] = it->rec;
     recs[nx++].state = it->state;
+    /* The units of work it hands out, after it. */
+    for (size_t i = 0; i < it->rows.n; i++) {
+      flags[nx] = WF_STORE_EXEC_WORK | WF_STORE_EXEC_OFFER;
+      recs[nx++] = it->rows.v[i];
+    }
     if (it->definition) {
       opts[ndef] = wf__machine_options_json(x->machine);
       defs[ndef] = (wf_store_definition){
@@ -413,11 +425,14 @@ static int write_items(wf_engine *e, wf__commit_item *items, wf_error *err) {
                       .executions = recs, .nexecutions = nx,
                       .events = evs, .nevents = nev,
                       .documents = docs, .ndocuments = ndoc,
-                      .document_owners = owners};
+                      .document_owners = owners,
+                      .execution_flags =
+                          wf__store_shared(e->store) ? flags : NULL};
   rc = wf__store_commit(e->store, &b, err);
 done:
   wf__free(docs);
   wf__free(owners);
+  wf__free(flags);
   for (size_t i = 0; opts && i < ndef; i++) wf__free(opts[i]);
   wf__free(opts);
   wf__free(defs);

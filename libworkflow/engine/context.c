@@ -27,10 +27,10 @@ json_t *wf__context_get(wf__frame *f) {
   const wf__state *st = f->scope->states[f->state];
   json_t *ctx = json_object();
   json_t *exec = json_object();
-  json_object_set_new(exec, "Id", json_string(x->arn));
-  json_object_set(exec, "Input", x->input);
+  json_object_set_new(exec, "Id", json_string(WF__EXEC_SHOWN_ARN(x)));
+  json_object_set(exec, "Input", x->work ? wf__work_input(x) : x->input);
   json_object_set_new(exec, "StartTime", time_string(x->start_ms));
-  json_object_set_new(exec, "Name", json_string(x->name));
+  json_object_set_new(exec, "Name", json_string(WF__EXEC_SHOWN_NAME(x)));
   json_object_set_new(exec, "RoleArn", json_string(x->role_arn ? x->role_arn
                                                      : x->engine->role_arn));
   json_object_set_new(exec, "RedriveCount", json_integer(x->redrive_count));

@@ -196,7 +196,8 @@ void wf_engine_free(wf_engine *e) {
     wf__strbuf_free(&list);
   }
   /* No more claims: what this process runs stays its own until the store
-   * closes (and hands it back). */
+   * closes (and hands it back); no more shares handed out or stopped. */
+  atomic_store(&e->closing, true);
   wf__share_stop(e);
   /* What higher layers attached goes first: plugins unloading wait for
    * their calls in flight, which the pool is still there to finish. */

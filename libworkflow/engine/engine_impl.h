@@ -282,7 +282,60 @@ typedef struct wf__fanout {
    * it stopped (wf__snapshot_encode_child), by index ("7": {...}), for a
    * redrive to go on from its unsuccessful state; NULL: none kept. */
   json_t *kept;
+  /* A share of another fan-out's children run as a unit of work
+   * (map_shard.c): the parent's index of child 0; 0 otherwise. */
+  size_t base;
+  /* Its children spread over the workers of a shared store (map_shard.c);
+   * NULL when they run here as frames. */
+  struct wf__shards *shards;
 } wf__fanout;
+
+/* A Distributed Map's children spread over the workers of a shared store
+ * (map_shard.c): cut into shares of `size`, each a unit of work
+ * (WF_STORE_EXEC_WORK) any worker claims and runs, whose end it writes as
+ * a document the parent's worker reads back. */
+/* A share: not handed out yet, out, its end folded in, or being stopped
+ * (the Map failed: its end is waited for before the Map's). */
+enum { WF__SHARD_WAITING, WF__SHARD_OUT, WF__SHARD_DONE, WF__SHARD_STOPPING };
+typedef struct wf__shards {
+  size_t size, count; /* children per share; shares */
+  size_t next;        /* the next share to hand out */
+  unsigned char *state; /* per share: WF__SHARD_* */
+  json_t *inbox;      /* end documents read, not yet folded (array) */
+} wf__shards;
+
+/* An execution that is a unit of work (map_shard.c): whose children it
+ * runs, and what its end hands back. */
+typedef struct wf__work {
+  char *parent;      /* the parent execution's ARN: the $$.Execution.Id,
+                        the owner of the documents its commits write */
+  char *parent_name; /* $$.Execution.Name */
+  char *run_arn;     /* the Map Run */
+  size_t shard;      /* which share of the run */
+  size_t base;       /* the run's index of its first child */
+  json_t *input;     /* the parent's input, once read (wf__work_input) */
+  char *done;        /* its end document's body, once it has ended */
+  bool done_taken;   /* ... taken by a commit */
+} wf__work;
+
+/* The ARN and name an execution shows its states and handlers: a unit of
+ * work shows its parent's. */
+#define WF__EXEC_SHOWN_ARN(x) ((x)->work ? (x)->work->parent : (x)->arn)
+#define WF__EXEC_SHOWN_NAME(x) \
+  ((x)->work ? (x)->work->parent_name : (x)->name)
+
+/* Store documents written with a commit: every string owned. */
+typedef struct wf__docs {
+  wf_store_document *v;
+  size_t n, cap;
+} wf__docs;
+
+/* Executions written with a commit (units of work it hands out), every
+ * string owned. */
+typedef struct wf__rows {
+  wf_store_execution *v;
+  size_t n, cap;
+} wf__rows;
 
 /* ---- executions ---- */
 
@@ -355,6 +408,13 @@ struct wf_execution {
   /* A TestState run (test_state.c): never registered, kept or announced;
    * NULL for every other execution. */
   struct wf__probe *probe;
+  /* A unit of work (map_shard.c): records no history of its own; NULL
+   * for every other execution. */
+  wf__work *work;
+  /* Units of work handed out, and their end documents folded in (to be
+   * deleted), since the last commit request: written with the next. */
+  wf__rows work_rows;
+  wf__docs work_docs;
 
   /* Mocked Task states: state name -> response name, for this test case. */
   json_t *mock_case;
@@ -427,6 +487,11 @@ struct wf_engine {
   bool own_store;
   bool durable;
   bool resumed; /* wf_engine_resume() was called (attach_lock) */
+  /* wf_engine_free() has begun: nothing more is handed out or stopped
+   * on the store's other workers (map_shard.c). */
+  atomic_bool closing;
+  /* Units of work (map_shard.c) running here. */
+  atomic_size_t work_running;
   struct wf__committer *committer;
   struct wf__share *share; /* a shared store's claimer (share.c) */
 
@@ -659,6 +724,9 @@ bool wf__share_confirm(wf_engine *e, wf_execution *x);
 /* A task token sent here that no execution running here holds: bring
  * the executions holding it here; true when one was. */
 bool wf__share_adopt_token(wf_engine *e, const char *token);
+/* Poll the Distributed Maps' shares now (a unit of work ended here: its
+ * end to fold, a slot free for another). Any thread. */
+void wf__share_poke(wf_engine *e);
 /* Drop the executions whose lease went to another process. */
 void wf__share_drop_lost(wf_engine *e);
 /* exec.c: forget an execution another process now runs: its frames and
@@ -738,11 +806,6 @@ int wf__commit_wait(wf_execution *x, uint64_t ticket);
 /* snapshot.c: an execution's resumable state as JSON text, and back. */
 /* Only the execution's redrive count and time (a redriven execution that
  * succeeded: no frames to keep). */
-/* Store documents written with a commit: every string owned. */
-typedef struct wf__docs {
-  wf_store_document *v;
-  size_t n, cap;
-} wf__docs;
 void wf__docs_free(wf__docs *d);
 /* Append d's documents to `to` (d emptied); false when out of memory
  * (d unchanged). */
@@ -751,6 +814,30 @@ bool wf__docs_move(wf__docs *to, wf__docs *d);
  * request, as documents (x->lock held); out of memory: they stay for the
  * next. */
 void wf__map_run_take_docs(wf_execution *x, wf__docs *out);
+/* map_shard.c: the units of work x handed out, and x's own end document
+ * (a unit of work), since its last commit request (x->lock held). */
+void wf__shard_take(wf_execution *x, wf__rows *rows, wf__docs *docs);
+void wf__rows_free(wf__rows *r);
+/* Append r's rows to `to` (r emptied); false when out of memory. */
+bool wf__rows_move(wf__rows *to, wf__rows *r);
+/* map_shard.c: the parent's input, $$.Execution.Input of a unit of work's
+ * states, read from the store the first time one asks (lock held;
+ * borrowed). */
+json_t *wf__work_input(wf_execution *x);
+/* map_shard.c: a unit of work's "work", as its state keeps it. */
+json_t *wf__work_encode(const wf__work *w);
+/* map_shard.c: x's unit of work let go (its release). */
+void wf__work_free(wf__work *w);
+/* map_shard.c: the "work" of a unit of work's state read back; WF_OK or
+ * WF_ECORRUPT, WF_ENOMEM. */
+int wf__work_decode(wf_execution *x, const json_t *o, wf_error *err);
+/* map_shard.c: a unit of work that cannot run (it cannot be resumed):
+ * its end document fails its children with `cause` (lock held). */
+void wf__shard_fail(wf_execution *x, const char *cause);
+/* map_shard.c: poll the shares of the Map Runs this process waits for,
+ * and claim units of work; how long until the next poll (ms). The share
+ * thread's (share.c). */
+int64_t wf__shard_poll(wf_engine *e);
 /* map_run.c: x's references to Map Runs with changes let go (its end). */
 void wf__map_run_drop_dirty(wf_execution *x);
 /* map_run.c: the Map Runs of x's frames, resumed or redriven from the
@@ -758,6 +845,13 @@ void wf__map_run_drop_dirty(wf_execution *x);
 void wf__map_run_resume(wf_execution *x);
 char *wf__snapshot_encode_redrives(wf_execution *x);
 char *wf__snapshot_encode(wf_execution *x);
+/* The state of a unit of work (map_shard.c): `f`, a frame made for it
+ * (of f->exec's machine, with its fan-out), its one frame; `work` its
+ * "work" (borrowed). */
+char *wf__snapshot_encode_work(const wf__frame *f, json_t *work);
+/* state_fanout.c: an empty fan-out of `total` children (NULL: out of
+ * memory). */
+wf__fanout *wf__fanout_new(size_t total);
 /* A distributed Map's child frame `f` as it stopped, alone (no task, no
  * children, no iteration item: its relaunch sets that), to be redriven
  * from its state (new reference; NULL when out of memory). */

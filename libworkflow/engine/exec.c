@@ -37,6 +37,10 @@ void wf__exec_release(wf_execution *x) {
   wf__free(x->redrive_state);
   wf__frame_release(x->doomed);
   wf__map_run_drop_dirty(x);
+  if (x->work) atomic_fetch_sub(&x->engine->work_running, 1);
+  wf__work_free(x->work);
+  wf__rows_free(&x->work_rows);
+  wf__docs_free(&x->work_docs);
   wf_machine_free(x->machine);
   pthread_mutex_destroy(&x->lock);
   wf_engine *e = x->engine;
@@ -132,7 +136,7 @@ void wf__exec_finish(wf_execution *x, wf_exec_status status, json_t *output,
   wf__sched_cancel_timer(&e->sched, &x->timeout_slot);
   /* AWS redrives a Standard execution that did not succeed from where it
    * stopped: its frames are kept as they stand (committed with its end). */
-  if (x->machine->type != WF_MACHINE_EXPRESS && !x->probe) {
+  if (x->machine->type != WF_MACHINE_EXPRESS && !x->probe && !x->work) {
     if (status != WF_EXEC_SUCCEEDED && x->top)
       x->redrive_state = wf__snapshot_encode(x);
     else if (x->redrive_count)

@@ -138,8 +138,9 @@ static int64_t record_child(wf_execution *x, wf__frame *f,
 int64_t wf__history_record(wf_execution *x, wf__frame *f,
                            const wf__event_args *a) {
   if (f && f->id_counter) return record_child(x, f, a);
-  /* Nothing is recorded once the execution's last event is. */
-  if (x->ended) return x->next_event_id - 1;
+  /* Nothing is recorded once the execution's last event is; a unit of
+   * work has no history of its own (its children have theirs). */
+  if (x->ended || x->work) return x->next_event_id - 1;
   /* AWS: when 24,999 events are recorded, the next one is the last: an
    * ExecutionSucceeded stands, anything else becomes ExecutionFailed. A
    * Standard workflow's quota: Express ones keep no such history. */

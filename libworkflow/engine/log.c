@@ -61,7 +61,7 @@ static void head(wf__strbuf *b, wf_engine *e, wf_log_level level,
                     wf_log_level_name(level));
   if (x) {
     str_member(b, "correlationId", x->correlation_id);
-    str_member(b, "execution", x->arn);
+    str_member(b, "execution", WF__EXEC_SHOWN_ARN(x));
   }
   str_member(b, "state", state);
   str_member(b, "event", event);

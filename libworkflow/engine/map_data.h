@@ -89,5 +89,50 @@ void wf__map_run_end(wf__frame *f, wf_map_run_status status, bool written);
 void wf__map_run_redriven(wf__frame *f);
 /* The fan-out's reference dropped (a run still running was aborted). */
 void wf__map_run_release(wf__map_run *r);
+/* Children [from, from + n) handed out to run elsewhere (map_shard.c):
+ * counted running; their records are written where they run. */
+void wf__map_run_children_out(wf__frame *p, size_t from, size_t n);
+/* Child i, run elsewhere, ended: counted, its record left as written. */
+void wf__map_run_child_counted(wf__frame *p, size_t i, bool succeeded);
+
+/* ---- map_shard.c: children spread over a shared store's workers ---- */
+
+/* How a child run elsewhere ended, told to the fan-out (state_fanout.c):
+ * its output (borrowed), or its error, cause and last event's id. */
+typedef void (*wf__shard_child_fn)(wf__frame *p, const wf__state *st,
+                                   size_t i, bool ok, json_t *output,
+                                   const char *error, const char *cause,
+                                   int64_t last);
+/* Whether f's fan-out (a Distributed Map's, its run begun) spreads its
+ * children: f->fan->shards set when it does. */
+void wf__shard_plan(wf__frame *f);
+/* Hand out the shares MaxConcurrency allows, each a unit of work of x's
+ * next commit; -1 with the fault set when out of memory. */
+int wf__shard_launch(wf__frame *f, wf__fault *fault);
+/* The ends of shares read since, folded in: each child through `child`. */
+void wf__shard_fold(wf__frame *f, const wf__state *st,
+                    wf__shard_child_fn child);
+/* f waits for its shares: the share thread polls their ends. */
+void wf__shard_watch(wf__frame *f);
+/* Stop the shares out: the Map failed (`wait`: their ends are folded
+ * before the Map's; true while some are still stopping), or its
+ * execution stopped (not waited for). */
+bool wf__shard_abort(wf__frame *f, bool wait);
+/* The shares' documents of f's run deleted with the next commit (the Map
+ * succeeded: nothing will read them again). */
+void wf__shard_succeeded(wf__frame *f);
+/* x's fan-outs with shares resumed (x->lock held): the results of the
+ * shares folded before read back, the shares out waited for again. */
+void wf__shard_resume(wf_execution *x);
+/* A share's Map frame stopped (its parent's Map failed or stopped): its
+ * end document says what its children did until then. */
+void wf__shard_stopped(wf__frame *f);
+/* A share's Map frame whose children ended: its end document made, its
+ * execution ended. */
+wf__step wf__shard_finish(wf__frame *f);
+void wf__shards_free(wf__shards *sh);
+json_t *wf__shards_encode(const wf__shards *sh);
+/* WF_OK, WF_ECORRUPT, WF_ENOMEM. */
+int wf__shards_decode(wf__fanout *fan, const json_t *o);
 
 #endif

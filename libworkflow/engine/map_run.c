@@ -432,6 +432,31 @@ void wf__map_run_release(wf__map_run *r) {
   run_release(r);
 }
 
+void wf__map_run_children_out(wf__frame *p, size_t from, size_t n) {
+  wf__map_run *r = p->fan->run;
+  if (!r) return;
+  wf_map_run_counts *x = &r->info.executions, *it = &r->info.items;
+  pthread_mutex_lock(&r->lock);
+  for (size_t i = from; i < from + n; i++)
+    move(r, i, &x->pending, &x->running, &it->pending, &it->running);
+  if (from + n > r->started) r->started = from + n;
+  touch(r, p->exec, SIZE_MAX);
+  pthread_mutex_unlock(&r->lock);
+}
+
+void wf__map_run_child_counted(wf__frame *p, size_t i, bool succeeded) {
+  wf__map_run *r = p->fan->run;
+  if (!r) return;
+  wf_map_run_counts *x = &r->info.executions, *it = &r->info.items;
+  pthread_mutex_lock(&r->lock);
+  if (succeeded)
+    move(r, i, &x->running, &x->succeeded, &it->running, &it->succeeded);
+  else
+    move(r, i, &x->running, &x->failed, &it->running, &it->failed);
+  touch(r, p->exec, SIZE_MAX);
+  pthread_mutex_unlock(&r->lock);
+}
+
 void wf__map_run_redriven(wf__frame *f) {
   wf__map_run *r = f->fan->run;
   if (!r) return;
@@ -453,15 +478,38 @@ void wf__map_run_redriven(wf__frame *f) {
 
 /* ---- resumed ---- */
 
-/* The run of f's fan-out read back from the store (x->lock held). */
+/* A share's view of its parent's run (map_shard.c): what its children's
+ * records need (x->lock held). */
+static int share_view(wf__map_run *r, wf__frame *f, const wf__state *st) {
+  wf__strbuf m = WF__STRBUF_INIT;
+  wf__map_machine_arn(&m, f, st);
+  r->arn = wf__strdup(f->fan->map_run_arn);
+  r->execution_arn = wf__strdup(f->exec->work->parent);
+  r->machine_arn = wf__strbuf_take(&m);
+  if (!r->arn || !r->execution_arn || !r->machine_arn) return WF_ENOMEM;
+  r->info.map_run_arn = r->arn;
+  r->info.execution_arn = r->execution_arn;
+  r->info.state_machine_arn = r->machine_arn;
+  r->info.status = WF_MAP_RUN_RUNNING;
+  r->share = true;
+  r->base = f->fan->base;
+  r->started = f->fan->next;
+  return WF_OK;
+}
+
+/* The run of f's fan-out read back from the store, or a share's view of
+ * it (x->lock held). */
 static void resume_run(wf__frame *f) {
   wf__fanout *fan = f->fan;
   wf_engine *e = f->exec->engine;
+  const wf__state *st = f->scope->states[f->state];
+  bool share = f->exec->work != NULL;
   int rc;
-  json_t *doc = wf__map_run_doc_read(e, WF__DOC_MAP_RUN, fan->map_run_arn,
-                                     &rc, NULL);
+  json_t *doc = share ? NULL
+                      : wf__map_run_doc_read(e, WF__DOC_MAP_RUN,
+                                             fan->map_run_arn, &rc, NULL);
   registry *g = runs(e);
-  wf__map_run *r = doc && g ? wf__calloc(1, sizeof *r) : NULL;
+  wf__map_run *r = (doc || share) && g ? wf__calloc(1, sizeof *r) : NULL;
   if (!r) { /* not in the store (or no memory): it goes unlisted */
     json_decref(doc);
     return;
@@ -473,7 +521,8 @@ static void resume_run(wf__frame *f) {
   r->listed = true;
   r->items = wf__calloc(fan->total ? fan->total : 1, sizeof *r->items);
   r->kids = wf__calloc(fan->total ? fan->total : 1, sizeof *r->kids);
-  if (!r->items || !r->kids || wf__map_run_doc_load(r, doc) != WF_OK) {
+  if (!r->items || !r->kids ||
+      (share ? share_view(r, f, st) : wf__map_run_doc_load(r, doc)) != WF_OK) {
     json_decref(doc);
     run_release(r);
     return;
@@ -487,19 +536,20 @@ static void resume_run(wf__frame *f) {
     /* Running when the store last had it: its start is the store's. */
     k->status = WF_EXEC_RUNNING;
     k->input = json_incref(json_array_get(fan->items, i));
-    json_t *c =
-        wf__map_run_child_doc(e, r->arn, r->machine_arn, i, &rc, NULL);
+    json_t *c = wf__map_run_child_doc(e, r->arn, r->machine_arn, r->base + i,
+                                      &rc, NULL);
     wf__map_run_child_restore(k, c);
     json_decref(c);
   }
-  const wf__state *st = f->scope->states[f->state];
   r->keep_history = keeps_history(e, st);
   r->express = st->express_children;
   if (st->result_writer && !fan->records)
     wf__map_run_restore_records(r, fan);
-  atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */
   r->frame = f;
   fan->run = r;
+  /* A share's view is its own: the run is its parent's. */
+  if (share) return;
+  atomic_fetch_add(&r->refs, 1); /* the registry's and the fan-out's */
   enlist(g, r);
 }
 

@@ -64,6 +64,11 @@ struct wf__map_run {
   bool express;
   size_t *dirty_kids;
   size_t ndirty_kids, dirty_kids_cap;
+  /* A share's view of its parent's run (map_shard.c): its children are
+   * the run's [base, base + children); it writes their records only,
+   * never the run's. */
+  bool share;
+  size_t base;
   struct wf__map_run *next;
 };
 

@@ -211,7 +211,7 @@ static char *child_body(const wf__map_run *r, size_t i, const char *name,
   json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:I,s:I,s:I}", "arn",
                         arn, "name", name, "run", r->arn, "machine",
                         r->machine_arn, "parent", r->execution_arn, "index",
-                        (json_int_t)i, "status", (int)k->status, "start",
+                        (json_int_t)(r->base + i), "status", (int)k->status, "start",
                         (json_int_t)k->start_ms, "stop",
                         (json_int_t)k->stop_ms, "items",
                         (json_int_t)r->items[i]);
@@ -237,7 +237,8 @@ static char *child_body(const wf__map_run *r, size_t i, const char *name,
 bool wf__map_run_docs(wf__map_run *r, const wf_execution *x,
                       wf__docs *out) {
   size_t before = out->n;
-  bool ok = push(out, WF__DOC_MAP_RUN, r->arn, run_body(r));
+  /* A share writes its children's records, never its parent's run's. */
+  bool ok = r->share || push(out, WF__DOC_MAP_RUN, r->arn, run_body(r));
   wf__strbuf kind = WF__STRBUF_INIT, arn = WF__STRBUF_INIT;
   if (ok && !r->listed) {
     wf__strbuf_printf(&kind, "%s%s", WF__DOC_MAP_RUNS_OF, r->execution_arn);
@@ -247,7 +248,7 @@ bool wf__map_run_docs(wf__map_run *r, const wf_execution *x,
   for (size_t j = 0; ok && r->kids && j < r->ndirty_kids; j++) {
     size_t i = r->dirty_kids[j];
     char name[37];
-    wf__map_child_name(name, r->arn, i);
+    wf__map_child_name(name, r->arn, r->base + i);
     wf__strbuf_reset(&arn);
     wf__map_child_arn(&arn, r->machine_arn, name);
     ok = !arn.oom &&
@@ -630,8 +631,8 @@ void wf__map_run_restore_records(const wf__map_run *r, wf__fanout *fan) {
   fan->records = records;
   for (size_t i = 0; i < r->started && i < fan->total; i++) {
     int rc;
-    json_t *doc = wf__map_run_child_doc(r->engine, r->arn, r->machine_arn, i,
-                                        &rc, NULL);
+    json_t *doc = wf__map_run_child_doc(r->engine, r->arn, r->machine_arn,
+                                        r->base + i, &rc, NULL);
     if (!doc) continue; /* never started */
     wf_map_run_child c;
     child_read(&c, doc, true);

@@ -38,7 +38,8 @@ void wf__map_child_started(wf__frame *p, const wf__state *st, size_t i,
   wf__fanout *fan = p->fan;
   if (!fan->records || i >= json_array_size(fan->records)) return;
   char name[37];
-  wf__map_child_name(name, fan->map_run_arn ? fan->map_run_arn : "", i);
+  wf__map_child_name(name, fan->map_run_arn ? fan->map_run_arn : "",
+                     fan->base + i);
   json_t *r = json_object();
   wf__strbuf machine = WF__STRBUF_INIT, arn = WF__STRBUF_INIT;
   wf__map_machine_arn(&machine, p, st);
@@ -89,8 +90,10 @@ void wf__map_child_ended(wf__frame *p, size_t i, const wf__frame *child) {
 }
 
 void wf__map_child_restored(wf__fanout *fan, const wf_map_run_child *c) {
-  if (!fan->records || c->index < 0 ||
-      (size_t)c->index >= json_array_size(fan->records))
+  /* A share's records are its own children's (map_shard.c). */
+  size_t i = (size_t)c->index - fan->base;
+  if (!fan->records || c->index < 0 || (size_t)c->index < fan->base ||
+      i >= json_array_size(fan->records))
     return;
   json_t *r = json_pack("{s:s,s:s,s:{s:b},s:s,s:o,s:s}", "ExecutionArn",
                         c->execution_arn, "Input", c->input ? c->input : "",
@@ -101,7 +104,7 @@ void wf__map_child_restored(wf__fanout *fan, const wf_map_run_child *c) {
     ended(r, c->status == WF_EXEC_SUCCEEDED,
           json_string(c->output ? c->output : "null"), c->error, c->cause,
           date_at(c->stop_ms));
-  if (r) json_array_set_new(fan->records, (size_t)c->index, r);
+  if (r) json_array_set_new(fan->records, i, r);
 }
 
 /* ---- WriterConfig ---- */

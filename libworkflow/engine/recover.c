@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "json_text.h"
+#include "map_data.h"
 #include "step.h"
 
 /* A running execution's record, copied out of the store's callback. */
@@ -197,6 +198,8 @@ static void fail_resume(wf_execution *x, const wf_error *why) {
                       .error = "States.Runtime", .cause = cause,
                       .prev = x->next_event_id - 1};
   wf__history_record(x, NULL, &a);
+  /* A unit of work's children fail, in its parent, saying why. */
+  if (x->work) wf__shard_fail(x, cause);
   wf__exec_finish(x, WF_EXEC_FAILED, NULL, "States.Runtime", cause);
   uint64_t ticket = x->commit_requested;
   pthread_mutex_unlock(&x->lock);
@@ -257,8 +260,10 @@ static int resume_one(wf_engine *e, wf__strmap *machines, const saved *s,
   if (rc == WF_OK && x->test_case)
     rc = wf__exec_setup_mock(x, x->test_case, &why);
   if (rc == WF_OK) {
+    wf__shard_resume(x);
     wf__map_run_resume(x);
-    wf__exec_arm_timeout(x);
+    /* A unit of work's parent keeps the time (and stops it). */
+    if (!x->work) wf__exec_arm_timeout(x);
     revive(x->top, &r);
   }
   pthread_mutex_unlock(&x->lock);
@@ -461,6 +466,7 @@ static int restart(wf_execution *x, const saved *s, wf_error *err) {
     wf__sched_busy_end(&e->sched);
     return rc;
   }
+  wf__shard_resume(x);
   wf__map_run_resume(x);
   x->redrive_count++;
   x->redrive_ms = wf__engine_now(e);
@@ -491,6 +497,16 @@ int wf_engine_redrive(wf_execution **out, wf_engine *e, const char *arn,
     rc = wf__error_set(err, WF_ENOTFOUND, NULL,
                        "Execution Does Not Exist: '%s'", arn);
   if (rc == WF_OK && f.why) rc = wf__error_set(err, WF_ESTATE, NULL, "%s", f.why);
+  /* On a shared store the execution's row is leased to this process
+   * first (whichever ran it), so that the restart's commit is its
+   * writer's; a redrive on another process meanwhile takes it back, and
+   * this one's commit is then refused. */
+  if (rc == WF_OK && wf__store_shared(e->store)) {
+    found again = {.e = e};
+    rc = e->store->ops->acquire(e->store->backend, arn, keep_found, &again,
+                                err);
+    saved_free(&again.s);
+  }
   wf__strmap machines = WF__STRMAP_INIT;
   wf_machine *m = rc == WF_OK
                       ? machine_for(e, &machines, f.s.definition_id, err)

@@ -27,6 +27,7 @@ typedef struct wf__share {
   pthread_mutex_t mu;
   pthread_cond_t cv; /* stop, or executions to drop */
   bool stop;
+  bool poke; /* poll the Distributed Maps' shares now (map_shard.c) */
   pthread_t thread;
   bool running;
   int64_t next_ms;     /* until the next claim */
@@ -123,19 +124,39 @@ static void tick(wf_engine *e) {
   wf__share_drop_lost(e);
 }
 
+static int64_t monotonic_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Claims every third of the lease; between them, the shares of
+ * Distributed Maps (map_shard.c) polled as often as they ask. */
 static void *share_main(void *arg) {
   wf_engine *e = arg;
   wf__share *sh = e->share;
+  int64_t claim_at = monotonic_ms() + sh->next_ms, poll_in = 0;
   pthread_mutex_lock(&sh->mu);
   while (!sh->stop) {
-    struct timespec at = wf__timespec_in(CLOCK_MONOTONIC, sh->next_ms * 1000);
+    int64_t wait = claim_at - monotonic_ms();
+    if (poll_in < wait) wait = poll_in;
+    struct timespec at =
+        wf__timespec_in(CLOCK_MONOTONIC, (wait > 0 ? wait : 0) * 1000);
     int rc = 0;
-    while (!sh->stop && !sh->ndrop && rc != ETIMEDOUT)
+    while (!sh->stop && !sh->ndrop && !sh->poke && rc != ETIMEDOUT)
       rc = pthread_cond_timedwait(&sh->cv, &sh->mu, &at);
     if (sh->stop) break;
+    bool poke = sh->poke;
+    sh->poke = false;
     pthread_mutex_unlock(&sh->mu);
     drop_marked(sh);
-    if (rc == ETIMEDOUT) tick(e);
+    if (monotonic_ms() >= claim_at) {
+      tick(e);
+      pthread_mutex_lock(&sh->mu);
+      claim_at = monotonic_ms() + sh->next_ms;
+      pthread_mutex_unlock(&sh->mu);
+    }
+    if (rc == ETIMEDOUT || poke) poll_in = wf__shard_poll(e);
     pthread_mutex_lock(&sh->mu);
   }
   pthread_mutex_unlock(&sh->mu);
@@ -160,6 +181,15 @@ int wf__share_start(wf_engine *e, size_t *resumed, wf_error *err) {
                          "cannot start the store's claimer thread");
   sh->running = true;
   return WF_OK;
+}
+
+void wf__share_poke(wf_engine *e) {
+  wf__share *sh = e->share;
+  if (!sh) return;
+  pthread_mutex_lock(&sh->mu);
+  sh->poke = true;
+  pthread_cond_signal(&sh->cv);
+  pthread_mutex_unlock(&sh->mu);
 }
 
 void wf__share_stop(wf_engine *e) {

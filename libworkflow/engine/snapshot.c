@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "error.h"
 #include "json_text.h"
+#include "map_data.h"
 #include "step.h"
 
 /* Version 2 added the frames' variables ("vars"); version 3 references
@@ -23,7 +24,10 @@
  * snapshot is written with the lowest version that holds it, so an older
  * libworkflow resumes what it can read, and refuses (clearly) one it
  * would resume wrong. */
-#define SNAPSHOT_VERSION 3
+/* Version 4: a Distributed Map's children handed out in shares
+ * ("shards", map_shard.c) and the units of work that run them ("work",
+ * a fan-out's "base"). */
+#define SNAPSHOT_VERSION 4
 
 /* ---- writing ---- */
 
@@ -40,6 +44,7 @@ typedef struct writer {
   /* A frame alone (wf__snapshot_encode_child): no references, no task,
    * no iteration item, no children. */
   bool alone;
+  bool shares; /* shares or a unit of work were written (version 4) */
 } writer;
 
 /* `v` at key `k` of `o`; the execution's own input as a reference. */
@@ -92,10 +97,15 @@ static json_t *encode_task(writer *w, const wf_task *t) {
 
 static json_t *encode_fan(writer *w, const wf__fanout *fan) {
   json_t *o = json_object();
-  json_object_set_new(o, "items", val(fan->items));
-  json_object_set_new(o, "keys", val(fan->keys));
+  /* Children spread in shares: their items are a document of their own,
+   * written once (map_shard.c). */
+  json_object_set_new(o, "items", fan->shards ? json_null() : val(fan->items));
+  json_object_set_new(o, "keys", fan->shards ? json_null() : val(fan->keys));
   put_val(w, o, "input", fan->input);
-  json_object_set_new(o, "results", val(fan->results));
+  /* Children spread in shares: their results are in the documents their
+   * shares handed back (map_shard.c), not written again at every commit. */
+  json_object_set_new(o, "results",
+                      fan->shards ? json_array() : val(fan->results));
   json_object_set_new(o, "total", int_((int64_t)fan->total));
   json_object_set_new(o, "next", int_((int64_t)fan->next));
   json_object_set_new(o, "done", int_((int64_t)fan->done));
@@ -115,12 +125,20 @@ static json_t *encode_fan(writer *w, const wf__fanout *fan) {
     json_object_set_new(o, "mapRunArn", json_string(fan->map_run_arn));
   /* The children that succeeded, by index: what a redrive keeps. */
   json_t *ok = json_array();
-  for (size_t i = 0; i < fan->total; i++)
+  for (size_t i = 0; !fan->shards && i < fan->total; i++)
     if (fan->succeeded[i]) json_array_append_new(ok, int_((int64_t)i));
   json_object_set_new(o, "succeeded", ok);
   /* The failed or aborted children kept to be redriven from where they
    * stopped (wf__snapshot_encode_child), by index. */
   if (fan->kept) json_object_set_new(o, "kept", json_incref(fan->kept));
+  if (fan->base) {
+    json_object_set_new(o, "base", int_((int64_t)fan->base));
+    w->shares = true;
+  }
+  if (fan->shards) {
+    json_object_set_new(o, "shards", wf__shards_encode(fan->shards));
+    w->shares = true;
+  }
   return o;
 }
 
@@ -214,6 +232,10 @@ char *wf__snapshot_encode(wf_execution *x) {
   }
   json_t *frames = json_array();
   writer w = {.x = x};
+  if (x->work) {
+    json_object_set_new(o, "work", wf__work_encode(x->work));
+    w.shares = true;
+  }
   if (x->top) encode_frame(&w, frames, x->top);
   json_object_set_new(o, "frames", frames);
   int version = 1;
@@ -223,7 +245,27 @@ char *wf__snapshot_encode(wf_execution *x) {
     if (json_object_get(fr, "vars")) version = 2;
   }
   if (w.refs) version = 3;
+  if (w.shares) version = 4;
   json_object_set_new(o, "v", int_(version));
+  char *text = wf__json_dumps(o);
+  json_decref(o);
+  return text;
+}
+
+char *wf__snapshot_encode_work(const wf__frame *f, json_t *work) {
+  const wf_execution *x = f->exec;
+  json_t *o = json_object();
+  json_t *rng = json_array();
+  for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
+  json_object_set_new(o, "rng", rng);
+  json_object_set_new(o, "nextEvent", int_(1));
+  json_object_set_new(o, "nextFrame", int_(f->id + 1));
+  json_object_set(o, "work", work);
+  json_t *frames = json_array();
+  writer w = {.x = x, .shares = true};
+  encode_frame(&w, frames, f);
+  json_object_set_new(o, "frames", frames);
+  json_object_set_new(o, "v", int_(SNAPSHOT_VERSION));
   char *text = wf__json_dumps(o);
   json_decref(o);
   return text;
@@ -357,6 +399,12 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
   fan->batch_items = (size_t)get_int(o, "batchItems");
   fan->batch_input = get_val(o, "batchInput");
   fan->map_run_arn = get_str(o, "mapRunArn");
+  json_t *shards = json_object_get(o, "shards");
+  if (shards && json_is_array(fan->results) && !json_array_size(fan->results)) {
+    /* Read back from the shares' documents as the run resumes. */
+    for (size_t i = 0; i < fan->total; i++)
+      json_array_append_new(fan->results, json_null());
+  }
   if (!json_is_array(fan->results) ||
       json_array_size(fan->results) != fan->total || fan->next > fan->total)
     return bad(r, "a Map or Parallel state's results");
@@ -375,6 +423,11 @@ static int decode_fan(reader *r, wf__frame *f, json_t *o) {
   }
   json_t *kept = json_object_get(o, "kept");
   if (json_is_object(kept)) fan->kept = json_incref(kept);
+  fan->base = (size_t)get_int(o, "base");
+  int rc = shards ? wf__shards_decode(fan, shards) : WF_OK;
+  if (rc == WF_ENOMEM)
+    return wf__error_set(r->err, WF_ENOMEM, NULL, "out of memory");
+  if (rc != WF_OK) return bad(r, "a Distributed Map's shares");
   return WF_OK;
 }
 
@@ -518,7 +571,10 @@ int wf__snapshot_decode(wf_execution *x, const char *text, wf_error *err) {
   }
   x->redrive_count = get_int(o, "redriveCount");
   x->redrive_ms = get_int(o, "redriveMs");
-  rc = decode_rng(&r, json_object_get(o, "rng"));
+  /* First: a unit of work that cannot be read further still ends. */
+  json_t *work = json_object_get(o, "work");
+  if (work) rc = wf__work_decode(x, work, err);
+  if (rc == WF_OK) rc = decode_rng(&r, json_object_get(o, "rng"));
   json_t *frames = json_object_get(o, "frames");
   size_t n = json_array_size(frames);
   if (rc == WF_OK && !n) rc = bad(&r, "it has no frame");

@@ -33,10 +33,14 @@ static void fan_free(wf__fanout *fan) {
   wf__free(fan->succeeded);
   wf__free(fan->error);
   wf__free(fan->cause);
+  wf__shards_free(fan->shards);
   wf__free(fan);
 }
 
 void wf__fanout_free(wf__fanout *fan) { fan_free(fan); }
+
+static wf__fanout *fan_new(size_t total);
+wf__fanout *wf__fanout_new(size_t total) { return fan_new(total); }
 
 static wf__fanout *fan_new(size_t total) {
   wf__fanout *fan = wf__calloc(1, sizeof *fan);
@@ -146,6 +150,13 @@ static void abort_child(wf__frame *parent, const wf__state *st, size_t i) {
 void wf__fanout_cancel(wf__frame *f) {
   wf__fanout *fan = f->fan;
   if (!fan) return;
+  /* Its shares stop with it, unless it goes on in another process (its
+   * lease lost, or the engine closing on a durable store). */
+  if (fan->shards && !f->exec->dropped && !f->exec->lost &&
+      !atomic_load(&f->exec->engine->closing))
+    wf__shard_abort(f, false);
+  /* A share stopped: what its children did so far goes back. */
+  if (f->exec->work && !f->parent && !f->exec->dropped) wf__shard_stopped(f);
   if (fan->run) wf__map_run_end(f, WF_MAP_RUN_ABORTED, false);
   for (size_t i = 0; i < fan->total; i++) {
     wf__frame *c = fan->children[i];
@@ -181,6 +192,44 @@ static void fail_fanout(wf__frame *p, const wf__state *st, const char *error,
   for (size_t j = 0; j < fan->total; j++) abort_child(p, st, j);
 }
 
+/* How child i ended, in the fan-out's results: its output, or a failure
+ * tolerated (a distributed Map's) or failing the state. `last`: the
+ * child's last event, where AWS chains the failure. */
+static void child_result(wf__frame *p, const wf__state *st, size_t i,
+                         bool ok, json_t *output, const char *error,
+                         const char *cause, int64_t last) {
+  wf__fanout *fan = p->fan;
+  if (ok) {
+    json_array_set(fan->results, i, output ? output : json_null());
+    fan->succeeded[i] = 1;
+    return;
+  }
+  fan->failures++;
+  if (fan->distributed && !tolerance_exceeded(fan)) {
+    /* A tolerated failure leaves its error in the results. */
+    json_t *eo = json_object();
+    json_object_set_new(eo, "Error", json_string(error ? error : ""));
+    json_object_set_new(eo, "Cause", json_string(cause ? cause : ""));
+    /* A share (map_shard.c) tells its parent where the child ended. */
+    if (p->exec->work) json_object_set_new(eo, "Last", json_integer(last));
+    json_array_set_new(fan->results, i, eo);
+  } else if (!fan->failed) {
+    if (fan->distributed)
+      fail_fanout(p, st, "States.ExceedToleratedFailureThreshold",
+                  "The specified tolerated failure threshold was exceeded");
+    else
+      fail_fanout(p, st, error, cause);
+    p->prev_event = last;
+  }
+}
+
+/* A child that ran in another process's share (map_shard.c). */
+static void shared_child_done(wf__frame *p, const wf__state *st, size_t i,
+                              bool ok, json_t *output, const char *error,
+                              const char *cause, int64_t last) {
+  child_result(p, st, i, ok, output, error, cause, last);
+}
+
 void wf__fanout_child_done(wf__frame *child) {
   wf__frame *p = child->parent;
   wf__fanout *fan = p ? p->fan : NULL;
@@ -206,39 +255,19 @@ void wf__fanout_child_done(wf__frame *child) {
                       child);
     if (!child->ok) keep_child(fan, child);
   }
-  if (child->ok) {
-    json_array_set(fan->results, i, child->output ? child->output : json_null());
-    fan->succeeded[i] = 1;
-    if (inline_map) {
-      int64_t last = child->prev_event;
-      fan->last_iteration_event = event_after(
-          p, WF__EV_MAP_ITERATION_SUCCEEDED, st, last, (int64_t)i, NULL, NULL);
-      /* AWS chains the next iteration to this one's last state event. */
-      p->prev_event = last;
-    }
-  } else {
-    fan->failures++;
-    if (inline_map) {
-      fan->last_iteration_event =
-          event_after(p, WF__EV_MAP_ITERATION_FAILED, st, child->prev_event,
-                      (int64_t)i, NULL, NULL);
-    }
-    if (fan->distributed && !tolerance_exceeded(fan)) {
-      /* A tolerated failure leaves its error in the results. */
-      json_t *eo = json_object();
-      json_object_set_new(eo, "Error", json_string(child->error ? child->error : ""));
-      json_object_set_new(eo, "Cause", json_string(child->cause ? child->cause : ""));
-      json_array_set_new(fan->results, i, eo);
-    } else if (!fan->failed) {
-      if (fan->distributed)
-        fail_fanout(p, st, "States.ExceedToleratedFailureThreshold",
-                    "The specified tolerated failure threshold was exceeded");
-      else
-        fail_fanout(p, st, child->error, child->cause);
-      /* The failing child's last event is where AWS chains the failure. */
-      p->prev_event = child->prev_event;
-    }
+  if (inline_map && child->ok) {
+    int64_t last = child->prev_event;
+    fan->last_iteration_event = event_after(
+        p, WF__EV_MAP_ITERATION_SUCCEEDED, st, last, (int64_t)i, NULL, NULL);
+    /* AWS chains the next iteration to this one's last state event. */
+    p->prev_event = last;
+  } else if (inline_map) {
+    fan->last_iteration_event =
+        event_after(p, WF__EV_MAP_ITERATION_FAILED, st, child->prev_event,
+                    (int64_t)i, NULL, NULL);
   }
+  child_result(p, st, i, child->ok, child->output, child->error,
+               child->cause, child->prev_event);
   wf__frame_release(child);
   if (p->park == WF__PARK_CHILDREN) {
     p->park = WF__PARK_NONE;
@@ -257,6 +286,9 @@ void wf__fanout_redrive(wf__frame *f) {
   fan->done = 0;
   for (size_t i = 0; i < fan->total; i++) fan->done += fan->succeeded[i];
   fan->next = 0; /* pump() passes over the children that succeeded */
+  /* Rerun here, as frames, whether they ran in shares before or not. */
+  wf__shards_free(fan->shards);
+  fan->shards = NULL;
   if (fan->run) wf__map_run_redriven(f);
 }
 
@@ -285,7 +317,7 @@ static int launch(wf__frame *f, const wf__state *st, size_t i,
   c->child_index = i;
   if (st->type == WF__MAP && !fan->batch_items) {
     c->map_item = json_incref(item);
-    c->map_index = (int64_t)i;
+    c->map_index = (int64_t)(fan->base + i);
     if (fan->keys) c->map_key = json_string_value(json_array_get(fan->keys, i));
   }
   c->input_size = wf__json_size(c->input, f->exec->engine->payload_limit);
@@ -576,6 +608,8 @@ static void write_failed_run(wf__frame *f, const wf__state *st) {
 
 static wf__step finish(wf__frame *f, const wf__state *st) {
   wf__fanout *fan = f->fan;
+  /* A share of another process's Map: its end goes back to it. */
+  if (f->exec->work) return wf__shard_finish(f);
   bool map = st->type == WF__MAP;
   int64_t prev = map && !fan->distributed ? fan->last_iteration_event
                                           : f->exec->next_event_id - 1;
@@ -600,6 +634,7 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
     return r;
   }
   json_t *results = json_incref(fan->results);
+  if (fan->shards) wf__shard_succeeded(f);
   if (fan->distributed && st->result_writer && fan->map_run_arn) {
     json_decref(results);
     wf__fault fault = WF__FAULT_INIT;
@@ -625,11 +660,35 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
   return wf__state_result(f, st, results);
 }
 
+/* The same for children spread in shares over the workers of a shared
+ * store (map_shard.c): the ends read since folded in, then more shares
+ * handed out. */
+static wf__step pump_shares(wf__frame *f, const wf__state *st) {
+  wf__fanout *fan = f->fan;
+  wf__shard_fold(f, st, shared_child_done);
+  wf__fault fault = WF__FAULT_INIT;
+  if (!fan->failed && fan->done < fan->total &&
+      wf__shard_launch(f, &fault) != 0) {
+    fail_fanout(f, st, fault.error, wf__strbuf_cstr(&fault.cause));
+    wf__fault_clear(&fault);
+  }
+  /* A failed Map ends once its shares have stopped, as its children would
+   * have here: a redrive then finds what they did. */
+  bool stopping = fan->failed && wf__shard_abort(f, true);
+  if (!stopping && (fan->failed || fan->done == fan->total))
+    return finish(f, st);
+  f->phase = WF__PH_CHILDREN_DONE;
+  f->park = WF__PARK_CHILDREN;
+  wf__shard_watch(f);
+  return WF__STEP_PARK;
+}
+
 /* Launch what concurrency allows. One launch per step keeps AWS's order for
  * iterations that finish without waiting; the frame queues itself behind
  * the child to launch the next. */
 static wf__step pump(wf__frame *f, const wf__state *st) {
   wf__fanout *fan = f->fan;
+  if (fan->shards) return pump_shares(f, st);
   if (fan->failed) {
     if (fan->running) {
       f->park = WF__PARK_CHILDREN;
@@ -826,6 +885,7 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     wf__history_record(f->exec, f, &a);
     f->fan->map_run_arn = wf__strbuf_take(&arn);
     if (f->fan->map_run_arn) wf__map_run_begin(f, st, f->fan->map_run_arn);
+    wf__shard_plan(f);
     if (st->result_writer) {
       json_t *records = json_array();
       for (size_t i = 0; records && i < f->fan->total; i++)

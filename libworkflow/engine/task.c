@@ -337,10 +337,10 @@ const char *wf_task_input(wf_task *t) {
 
 const char *wf_task_resource(const wf_task *t) { return t->resource; }
 const char *wf_task_execution_name(const wf_task *t) {
-  return t->frame->exec->name;
+  return WF__EXEC_SHOWN_NAME(t->frame->exec);
 }
 const char *wf_task_execution_arn(const wf_task *t) {
-  return t->frame->exec->arn;
+  return WF__EXEC_SHOWN_ARN(t->frame->exec);
 }
 const char *wf_task_state_name(const wf_task *t) {
   return t->frame->scope->states[t->frame->state]->name;

@@ -123,6 +123,25 @@ static inline wf_execution *wft_run(wf_engine *e, wf_machine *m,
   return x;
 }
 
+/* An engine on a store of its own opened shared (a worker of the shared
+ * PostgreSQL tests) with a short lease, logging warnings to
+ * $WF_TEST_SHARE_LOG; not yet resumed. */
+static inline wf_engine *wft_shared_engine(const char *conninfo,
+                                           int64_t lease_ms,
+                                           wf_store **store) {
+  wf_store_postgres_options po = WF_STORE_POSTGRES_OPTIONS_INIT;
+  po.shared = true;
+  po.lease_ms = lease_ms;
+  wf_error err;
+  cr_assert_eq(wf_store_postgres_open(store, conninfo, &po, &err), WF_OK,
+               "%s", err.message);
+  wf_engine_options o = WF_ENGINE_OPTIONS_INIT;
+  o.store = *store;
+  o.log_path = getenv("WF_TEST_SHARE_LOG");
+  o.log_level = WF_LOG_WARN;
+  return wft_engine(&o);
+}
+
 /* Register a handler or fail the test. */
 static inline void wft_register(wf_engine *e, const char *resource,
                                 wf_handler_fn fn, void *payload,

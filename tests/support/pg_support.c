@@ -60,7 +60,8 @@ static void quiet(void *arg, const char *message) {
   (void)message;
 }
 
-bool wpg_exec(const char *name, const char *sql) {
+/* Run sql; *value gets the first row's first column (atoll), if any. */
+static bool run_sql(const char *name, const char *sql, long long *value) {
   char *conninfo = wpg_database(name, false);
   if (!conninfo) return false;
   PGconn *c = PQconnectdb(conninfo);
@@ -70,7 +71,17 @@ bool wpg_exec(const char *name, const char *sql) {
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
             PQresultStatus(r) == PGRES_TUPLES_OK;
   if (!ok) fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+  if (ok && value && PQntuples(r) > 0) *value = atoll(PQgetvalue(r, 0, 0));
   PQclear(r);
   PQfinish(c);
   return ok;
+}
+
+bool wpg_exec(const char *name, const char *sql) {
+  return run_sql(name, sql, NULL);
+}
+
+long long wpg_count(const char *name, const char *sql) {
+  long long n = -1;
+  return run_sql(name, sql, &n) ? n : -1;
 }

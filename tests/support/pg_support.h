@@ -23,5 +23,8 @@ void wpg_drop(const char *name);
 /* Run SQL in database `name`; false (with libpq's message on stderr)
  * when it fails. */
 bool wpg_exec(const char *name, const char *sql);
+/* The number a query of one row gives (SELECT count(*) ...) in database
+ * `name`; -1 when it fails. */
+long long wpg_count(const char *name, const char *sql);
 
 #endif

@@ -4,7 +4,9 @@
  * claims, and writes a line for every handler call to LOGFILE ("<key>
  * <redelivered>", one write() of O_APPEND each, so lines of processes do
  * not mix). SIGTERM ends it cleanly; the test also kills it (SIGKILL) and
- * stalls it (SIGSTOP) while it runs.
+ * stalls it (SIGSTOP) while it runs. The first worker's first generation
+ * (NAME_PREFIX "w0g0") also starts one Distributed Map, "w0g0-map", of
+ * MAP_ITEMS children running the same states, spread over the workers.
  *
  * usage: share_worker CONNINFO LOGFILE STOPFILE NAME_PREFIX */
 #define _GNU_SOURCE
@@ -25,6 +27,19 @@ static const char DEFINITION[] =
     "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"Second\"},"
     "\"Second\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:"
     "123456789012:function:Work\",\"End\":true}}}";
+
+#define MAP_ITEMS 200
+
+static const char MAP_DEFINITION[] =
+    "{\"StartAt\":\"Spread\",\"States\":{\"Spread\":{\"Type\":\"Map\","
+    "\"ItemsPath\":\"$.items\",\"ItemProcessor\":{\"ProcessorConfig\":{"
+    "\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":\"STANDARD\"},"
+    "\"StartAt\":\"First\",\"States\":{"
+    "\"First\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:"
+    "123456789012:function:Work\",\"Next\":\"Pause\"},"
+    "\"Pause\":{\"Type\":\"Wait\",\"Seconds\":1,\"Next\":\"Second\"},"
+    "\"Second\":{\"Type\":\"Task\",\"Resource\":\"arn:aws:lambda:us-east-1:"
+    "123456789012:function:Work\",\"End\":true}}},\"End\":true}}}";
 
 static volatile sig_atomic_t TERM;
 static int LOG = -1;
@@ -83,6 +98,22 @@ int main(int argc, char **argv) {
     return fail("setting up", &err);
   if (wf_engine_resume(engine, NULL, &err) != WF_OK)
     return fail("resuming", &err);
+  if (strcmp(argv[4], "w0g0") == 0) {
+    wf_machine *map = NULL;
+    char input[MAP_ITEMS * 12 + 16] = "{\"items\":[";
+    for (int i = 0; i < MAP_ITEMS; i++)
+      snprintf(input + strlen(input), sizeof input - strlen(input),
+               "%s{\"n\":%d}", i ? "," : "", i);
+    strcat(input, "]}");
+    wf_start_options so = WF_START_OPTIONS_INIT;
+    so.name = "w0g0-map";
+    wf_execution *x = NULL;
+    if (wf_machine_load_json(&map, MAP_DEFINITION, &lo, &err) != WF_OK ||
+        wf_engine_start(&x, engine, map, input, &so, &err) != WF_OK)
+      return fail("starting the map", &err);
+    wf_execution_free(x);
+    wf_machine_free(map);
+  }
   struct timespec pause = {0, 20 * 1000000};
   for (long n = 0; !TERM; nanosleep(&pause, NULL)) {
     if (access(argv[3], F_OK) == 0) continue;
