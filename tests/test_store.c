@@ -1048,6 +1048,7 @@ Test(store, postgres_migrates_a_version_1_schema) {
                      " DROP FUNCTION wf_owner;"
                      " ALTER TABLE wf_documents DROP COLUMN owner;"
                      " DROP INDEX wf_executions_unclaimed_work;"
+                     " DROP INDEX wf_documents_by_kind;"
                      " ALTER TABLE wf_executions DROP COLUMN work;"
                      " DELETE FROM wf_schema_version WHERE version >= 2"));
   cr_assert_eq(open_kind("postgres", dir, true, &s, &err), WF_EVERSION);

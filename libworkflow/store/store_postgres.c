@@ -90,12 +90,15 @@ static const char OWNERS_SCHEMA[] =
 
 /* Version 4: units of the engine's own work (WF_STORE_EXEC_WORK), which
  * lists, names and pruning pass over, and the index claim_work() reads
- * (those no worker holds yet). */
+ * (those no worker holds yet); documents of a kind in creation order
+ * (list_documents(), which a Distributed Map's shares are polled with:
+ * without it the plan walked every document in seq order). */
 static const char WORK_SCHEMA[] =
     "ALTER TABLE wf_executions ADD COLUMN work boolean NOT NULL"
     " DEFAULT false;"
     "CREATE INDEX wf_executions_unclaimed_work ON wf_executions(seq)"
     " WHERE work AND lease_owner IS NULL AND state IS NOT NULL;"
+    "CREATE INDEX wf_documents_by_kind ON wf_documents(kind, seq);"
     "INSERT INTO wf_schema_version(version) VALUES(4);";
 
 #define EXEC_COLUMNS WF__PG_EXEC_COLUMNS
