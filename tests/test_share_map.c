@@ -520,3 +520,36 @@ Test(share_map, a_redrive_reruns_only_the_children_that_did_not_succeed) {
   json_decref(out);
   json_decref(x);
 }
+
+/* A ResultWriter (WriterConfig only: the records in the state's output)
+ * writes every child's record, whichever worker ran it, in item order. */
+Test(share_map, the_result_writer_has_every_childs_record) {
+  const char *def =
+      "{\"StartAt\":\"M\",\"States\":{\"M\":{\"Type\":\"Map\","
+      "\"ItemsPath\":\"$.items\",\"ResultWriter\":{\"WriterConfig\":{"
+      "\"Transformation\":\"NONE\"}},\"ItemProcessor\":{\"ProcessorConfig\":{"
+      "\"Mode\":\"DISTRIBUTED\",\"ExecutionType\":\"STANDARD\"},"
+      "\"StartAt\":\"T\",\"States\":{\"T\":{\"Type\":\"Task\",\"Resource\":\""
+      FN "Hold\",\"End\":true}}},\"End\":true}}}";
+  IN = items(10);
+  ARN = start(&A, def, IN);
+  wait_both_hold(&A, &B);
+  json_t *out = answer_until_succeeded(BOTH, 2, ARN);
+  cr_assert_eq(json_array_size(out), 10);
+  for (size_t i = 0; i < 10; i++) {
+    json_t *r = json_array_get(out, i);
+    cr_assert_str_eq(json_string_value(json_object_get(r, "Status")),
+                     "SUCCEEDED");
+    json_t *in = json_loads(json_string_value(json_object_get(r, "Input")), 0,
+                            NULL);
+    json_t *o = json_loads(json_string_value(json_object_get(r, "Output")), 0,
+                           NULL);
+    cr_assert_eq(json_integer_value(json_object_get(in, "i")), (json_int_t)i);
+    cr_assert_eq(json_integer_value(json_object_get(o, "i")), (json_int_t)i);
+    cr_assert(strstr(json_string_value(json_object_get(r, "ExecutionArn")),
+                     ":execution:Spread/M:"));
+    json_decref(in);
+    json_decref(o);
+  }
+  json_decref(out);
+}
