@@ -317,8 +317,12 @@ void wf__shard_plan(wf__frame *f) {
   wf__fanout *fan = f->fan;
   wf_execution *x = f->exec;
   wf_engine *e = x->engine;
+  const wf_store_ops *ops = e->store->ops;
+  /* A backend that knows units of work has claim_work (appended with
+   * them): one built before would keep a share leased to its maker. */
   if (!fan->distributed || !fan->run || fan->total < 2 || !e->share ||
-      x->work || x->probe || x->test_case || atomic_load(&e->closing))
+      !WF_STORE_HAS(ops, claim_work) || !ops->claim_work || x->work ||
+      x->probe || x->test_case || atomic_load(&e->closing))
     return;
   size_t size = (fan->total + MAX_SHARES - 1) / MAX_SHARES;
   if (size > MAX_SHARE) size = MAX_SHARE;
