@@ -54,9 +54,6 @@
 #define POLL_MIN_MS 5
 #define POLL_MAX_MS 100
 
-static void write_doc(wf__frame *f, const char *prefix, size_t k,
-                      char *body);
-
 /* ---- the engine's waiting parents and stops ---- */
 
 typedef struct watch {
@@ -149,32 +146,36 @@ bool wf__rows_move(wf__rows *to, wf__rows *r) {
   return true;
 }
 
+/* Share k's document of `prefix` (and the run `run_arn`) appended to
+ * `to`: written (`write`, body taken: NULL when it could not be made) or
+ * deleted; false when out of memory (nothing appended). */
+static bool push_doc(wf__docs *to, const char *prefix, const char *run_arn,
+                     size_t k, bool write, char *body) {
+  wf__strbuf kind = WF__STRBUF_INIT, key = WF__STRBUF_INIT;
+  wf__strbuf_printf(&kind, "%s%s", prefix, run_arn);
+  wf__strbuf_printf(&key, "%zu", k);
+  wf_store_document d = {wf__strbuf_take(&kind), wf__strbuf_take(&key), body,
+                         0};
+  wf__docs one = {&d, 1, 1};
+  if (d.kind && d.key && (body || !write) && wf__docs_move(to, &one))
+    return true;
+  wf__free((char *)d.kind);
+  wf__free((char *)d.key);
+  wf__free(body);
+  return false;
+}
+
 void wf__shard_take(wf_execution *x, wf__rows *rows, wf__docs *docs) {
   /* Out of memory: with the next. */
   wf__rows_move(rows, &x->work_rows);
   wf__docs_move(docs, &x->work_docs);
   wf__work *w = x->work;
   if (!w || !w->done || w->done_taken) return;
-  wf__strbuf kind[2] = {WF__STRBUF_INIT, WF__STRBUF_INIT};
-  char key[24];
-  snprintf(key, sizeof key, "%zu", w->shard);
-  wf__strbuf_printf(&kind[0], "%s%s", SHARD_FOLDED, w->run_arn);
-  wf__strbuf_printf(&kind[1], "%s%s", SHARD_DONE, w->run_arn);
-  wf_store_document d[2] = {
-      {wf__strbuf_take(&kind[0]), wf__strdup(key), wf__strdup(w->done), 0},
-      {wf__strbuf_take(&kind[1]), wf__strdup(key), wf__strdup("{}"), 0}};
-  wf__docs two = {d, 2, 2};
-  bool whole = true;
-  for (int i = 0; i < 2; i++) whole &= d[i].kind && d[i].key && d[i].body;
-  if (whole && wf__docs_move(docs, &two)) {
-    w->done_taken = true;
-    return;
-  }
-  for (int i = 0; i < 2; i++) {
-    wf__free((char *)d[i].kind);
-    wf__free((char *)d[i].key);
-    wf__free((char *)d[i].body);
-  }
+  /* Both or, out of memory, again with the next commit (upserts). */
+  w->done_taken = push_doc(docs, SHARD_FOLDED, w->run_arn, w->shard, true,
+                           wf__strdup(w->done)) &&
+                  push_doc(docs, SHARD_DONE, w->run_arn, w->shard, true,
+                           wf__strdup("{}"));
 }
 
 /* ---- the unit of work ---- */
@@ -334,7 +335,7 @@ void wf__shard_plan(wf__frame *f) {
   if (!body) return; /* out of memory: its children run here */
   fan->shards = shards_new(fan->total, size);
   if (fan->shards)
-    write_doc(f, SHARD_ITEMS, 0, body);
+    push_doc(&x->work_docs, SHARD_ITEMS, fan->map_run_arn, 0, true, body);
   else
     wf__free(body);
 }
@@ -572,50 +573,40 @@ static void fold_kept(wf__fanout *fan, json_t *kept, size_t base) {
   }
 }
 
-/* Share k's document of `prefix` written (body, taken) or deleted (NULL)
- * by f's execution's next commit; out of memory: not. */
-static void write_doc(wf__frame *f, const char *prefix, size_t k,
-                      char *body) {
-  wf_execution *x = f->exec;
-  wf__strbuf kind = WF__STRBUF_INIT, key = WF__STRBUF_INIT;
-  wf__strbuf_printf(&kind, "%s%s", prefix, f->fan->map_run_arn);
-  wf__strbuf_printf(&key, "%zu", k);
-  wf_store_document d = {wf__strbuf_take(&kind), wf__strbuf_take(&key), body,
-                         0};
-  wf__docs one = {&d, 1, 1};
-  if (!d.kind || !d.key || !wf__docs_move(&x->work_docs, &one)) {
-    wf__free((char *)d.kind);
-    wf__free((char *)d.key);
-    wf__free(body);
-  }
-}
-
-/* Share k's end, folded: its mark deleted (out of memory: left, read
- * again by a later poll, which finds it folded). */
-static void folded(wf__frame *f, size_t k) {
-  write_doc(f, SHARD_DONE, k, NULL);
+/* Share k's document of `prefix` deleted by f's execution's next
+ * commit; out of memory: not. */
+static void delete_doc(wf__frame *f, const char *prefix, size_t k) {
+  push_doc(&f->exec->work_docs, prefix, f->fan->map_run_arn, k, false, NULL);
 }
 
 void wf__shard_succeeded(wf__frame *f) {
   const wf__shards *sh = f->fan->shards;
-  for (size_t k = 0; k < sh->count; k++) write_doc(f, SHARD_FOLDED, k, NULL);
-  write_doc(f, SHARD_ITEMS, 0, NULL);
+  for (size_t k = 0; k < sh->count; k++) delete_doc(f, SHARD_FOLDED, k);
+  delete_doc(f, SHARD_ITEMS, 0);
+}
+
+/* The share of fan's run an end document is of (its "base"), and how
+ * many children it has; false when it is none. */
+static bool share_of(const wf__fanout *fan, const json_t *doc, size_t *k,
+                     size_t *n) {
+  const wf__shards *sh = fan->shards;
+  json_int_t base = json_integer_value(json_object_get(doc, "base"));
+  *k = base >= 0 ? (size_t)base / sh->size : sh->count;
+  return *k < sh->count && share_span(fan, *k, n) == (size_t)base;
 }
 
 /* A folded share's results, records and successes put back. */
 static void restore_one(wf__fanout *fan, const json_t *doc) {
-  wf__shards *sh = fan->shards;
-  json_int_t base = json_integer_value(json_object_get(doc, "base"));
-  size_t k = base >= 0 ? (size_t)base / sh->size : sh->count, n;
-  if (k >= sh->count || share_span(fan, k, &n) != (size_t)base ||
-      sh->state[k] != WF__SHARD_DONE)
+  size_t k, n;
+  if (!share_of(fan, doc, &k, &n) || fan->shards->state[k] != WF__SHARD_DONE)
     return;
+  size_t base = k * fan->shards->size;
   json_t *results = json_object_get(doc, "results");
   json_t *ok = json_object_get(doc, "ok");
   json_t *records = json_object_get(doc, "records");
   bool failed = json_object_get(doc, "error") != NULL;
   for (size_t i = 0; i < n; i++) {
-    size_t at = (size_t)base + i;
+    size_t at = base + i;
     bool good = !failed && json_integer_value(json_array_get(ok, i)) == 1;
     json_t *res = json_array_get(results, i);
     /* A tolerated failure's result as the parent made it. */
@@ -693,24 +684,25 @@ static void fold_one(wf__frame *f, const wf__state *st, json_t *doc,
                      wf__shard_child_fn child) {
   wf__fanout *fan = f->fan;
   wf__shards *sh = fan->shards;
-  json_int_t base = json_integer_value(json_object_get(doc, "base"));
-  size_t k = base >= 0 ? (size_t)base / sh->size : sh->count;
-  size_t n;
-  if (k >= sh->count || share_span(fan, k, &n) != (size_t)base ||
+  size_t k, n;
+  if (!share_of(fan, doc, &k, &n) ||
       (sh->state[k] != WF__SHARD_OUT && sh->state[k] != WF__SHARD_STOPPING))
     return; /* folded already, given up, or not a share of this run */
+  size_t base = k * sh->size;
   /* Stopped as the Map failed: what succeeded is kept (a redrive does
    * not run it again), nothing is weighed. */
   bool stopped = sh->state[k] == WF__SHARD_STOPPING;
   sh->state[k] = WF__SHARD_DONE;
-  folded(f, k);
+  /* Its mark deleted (out of memory: left, read again by a later poll,
+   * which finds it folded). */
+  delete_doc(f, SHARD_DONE, k);
   json_t *results = json_object_get(doc, "results");
   json_t *ok = json_object_get(doc, "ok");
   json_t *records = json_object_get(doc, "records");
-  fold_kept(fan, json_object_get(doc, "kept"), (size_t)base);
+  fold_kept(fan, json_object_get(doc, "kept"), base);
   const char *error = json_string_value(json_object_get(doc, "error"));
   for (size_t i = 0; i < n; i++) {
-    size_t at = (size_t)base + i;
+    size_t at = base + i;
     json_t *r = json_array_get(records, i);
     if (fan->records && json_is_object(r))
       json_array_set(fan->records, at, r);
@@ -884,11 +876,6 @@ static void stop_shares(wf_engine *e, shard_reg *g) {
   wf__free(stops);
 }
 
-/* Units of work running here. */
-static size_t working(wf_engine *e) {
-  return atomic_load(&e->work_running);
-}
-
 static int read_work(wf_engine *e, wf_store_execution_cb cb, void *list,
                      void *arg, wf_error *err) {
   size_t max = *(size_t *)arg;
@@ -905,7 +892,7 @@ int64_t wf__shard_poll(wf_engine *e) {
   if (WF_STORE_HAS(ops, claim_work) && ops->claim_work) {
     /* With every slot taken, one more now and then: a share that waits
      * (for a callback, an activity) must not keep others from running. */
-    size_t busy = working(e);
+    size_t busy = atomic_load(&e->work_running);
     size_t max = busy < WORK_SLOTS ? WORK_SLOTS - busy : 0;
     if (!max && ++g->busy_polls % 8 == 0) max = 1;
     size_t n = 0;

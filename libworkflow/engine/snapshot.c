@@ -214,12 +214,17 @@ json_t *wf__snapshot_encode_child(const wf__frame *f) {
   return o;
 }
 
-char *wf__snapshot_encode(wf_execution *x) {
-  json_t *o = json_object();
-  put_redrives(o, x); /* first: wf_engine_redrive_status() reads them so */
+/* The execution's random-number state, as "rng". */
+static void put_rng(json_t *o, const wf_execution *x) {
   json_t *rng = json_array();
   for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
   json_object_set_new(o, "rng", rng);
+}
+
+char *wf__snapshot_encode(wf_execution *x) {
+  json_t *o = json_object();
+  put_redrives(o, x); /* first: wf_engine_redrive_status() reads them so */
+  put_rng(o, x);
   json_object_set_new(o, "nextEvent", int_(x->next_event_id));
   json_object_set_new(o, "nextFrame", int_(x->next_frame_id));
   if (x->test_case) {
@@ -255,9 +260,7 @@ char *wf__snapshot_encode(wf_execution *x) {
 char *wf__snapshot_encode_work(const wf__frame *f, json_t *work) {
   const wf_execution *x = f->exec;
   json_t *o = json_object();
-  json_t *rng = json_array();
-  for (int i = 0; i < 4; i++) json_array_append_new(rng, u64_hex(x->rng.s[i]));
-  json_object_set_new(o, "rng", rng);
+  put_rng(o, x);
   json_object_set_new(o, "nextEvent", int_(1));
   json_object_set_new(o, "nextFrame", int_(f->id + 1));
   json_object_set(o, "work", work);

@@ -39,10 +39,7 @@ static void fan_free(wf__fanout *fan) {
 
 void wf__fanout_free(wf__fanout *fan) { fan_free(fan); }
 
-static wf__fanout *fan_new(size_t total);
-wf__fanout *wf__fanout_new(size_t total) { return fan_new(total); }
-
-static wf__fanout *fan_new(size_t total) {
+wf__fanout *wf__fanout_new(size_t total) {
   wf__fanout *fan = wf__calloc(1, sizeof *fan);
   if (!fan) return NULL;
   fan->total = total;
@@ -221,13 +218,6 @@ static void child_result(wf__frame *p, const wf__state *st, size_t i,
       fail_fanout(p, st, error, cause);
     p->prev_event = last;
   }
-}
-
-/* A child that ran in another process's share (map_shard.c). */
-static void shared_child_done(wf__frame *p, const wf__state *st, size_t i,
-                              bool ok, json_t *output, const char *error,
-                              const char *cause, int64_t last) {
-  child_result(p, st, i, ok, output, error, cause, last);
 }
 
 void wf__fanout_child_done(wf__frame *child) {
@@ -665,7 +655,7 @@ static wf__step finish(wf__frame *f, const wf__state *st) {
  * handed out. */
 static wf__step pump_shares(wf__frame *f, const wf__state *st) {
   wf__fanout *fan = f->fan;
-  wf__shard_fold(f, st, shared_child_done);
+  wf__shard_fold(f, st, child_result);
   wf__fault fault = WF__FAULT_INIT;
   if (!fan->failed && fan->done < fan->total &&
       wf__shard_launch(f, &fault) != 0) {
@@ -730,7 +720,7 @@ wf__step wf__run_parallel(wf__frame *f, const wf__state *st) {
     return wf__probe_fanout(f, st);
   }
   fan_free(f->fan);
-  f->fan = fan_new(st->nbranches);
+  f->fan = wf__fanout_new(st->nbranches);
   if (!f->fan) {
     json_decref(input);
     wf__fault_set(&fault, "States.Runtime", "out of memory");
@@ -850,7 +840,7 @@ wf__step wf__run_map(wf__frame *f, const wf__state *st) {
     max_running = (int64_t)v;
   }
   fan_free(f->fan);
-  f->fan = fan_new(json_array_size(items));
+  f->fan = wf__fanout_new(json_array_size(items));
   if (!f->fan) {
     json_decref(items);
     json_decref(keys);
